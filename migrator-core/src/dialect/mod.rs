@@ -1,0 +1,182 @@
+//! SQL rendering: operations to statements, one module per database.
+//!
+//! Contract:
+//! - `render_op(d, op, before)` turns one operation into the statements that
+//!   perform it on dialect `d`, given the modelled schema *before* the
+//!   operation (the SQLite table rebuild needs the whole table);
+//! - every statement is idempotent: it uses `IF [NOT] EXISTS` where the
+//!   dialect has it, and otherwise carries a `skip_if` catalog query that
+//!   returns a row when the effect is already present, which the runner
+//!   evaluates before the statement (and `migrator sql` prints as a comment);
+//! - every statement says whether it may run inside a transaction;
+//! - identifiers are always quoted and string literals always escaped, so a
+//!   name or default cannot inject SQL.
+
+pub mod mysql;
+pub mod postgres;
+pub mod sqlite;
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::ops::Operation;
+use crate::schema::Schema;
+
+/// A database dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dialect {
+    Postgres,
+    Sqlite,
+    Mysql,
+}
+
+impl Dialect {
+    pub const ALL: [Dialect; 3] = [Dialect::Postgres, Dialect::Sqlite, Dialect::Mysql];
+
+    /// The lowercase name used in files, flags and `RawSql` variants.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "postgres",
+            Dialect::Sqlite => "sqlite",
+            Dialect::Mysql => "mysql",
+        }
+    }
+
+    /// Whether DDL in this dialect can be rolled back with its transaction.
+    pub fn transactional_ddl(self) -> bool {
+        !matches!(self, Dialect::Mysql)
+    }
+
+    /// Quotes an identifier, doubling any embedded quote character.
+    pub fn ident(self, name: &str) -> String {
+        match self {
+            Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
+            _ => format!("\"{}\"", name.replace('"', "\"\"")),
+        }
+    }
+
+    /// Quotes a string literal. MySQL also treats backslash as an escape
+    /// character by default, so it is doubled there.
+    pub fn string(self, value: &str) -> String {
+        match self {
+            Dialect::Mysql => format!("'{}'", value.replace('\\', "\\\\").replace('\'', "''")),
+            _ => format!("'{}'", value.replace('\'', "''")),
+        }
+    }
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Dialect {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Dialect, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "postgres" | "postgresql" | "pg" => Ok(Dialect::Postgres),
+            "sqlite" | "sqlite3" => Ok(Dialect::Sqlite),
+            "mysql" | "mariadb" => Ok(Dialect::Mysql),
+            _ => Err(format!(
+                "unknown dialect `{s}`; expected `postgres`, `sqlite` or `mysql`"
+            )),
+        }
+    }
+}
+
+/// One SQL statement and how to run it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub sql: String,
+    /// A catalog query; when it returns at least one row the statement's
+    /// effect is already present and the statement is skipped.
+    pub skip_if: Option<String>,
+    /// False for statements the database refuses inside a transaction.
+    pub transactional: bool,
+}
+
+impl Statement {
+    pub fn new(sql: impl Into<String>) -> Statement {
+        Statement {
+            sql: sql.into(),
+            skip_if: None,
+            transactional: true,
+        }
+    }
+
+    pub fn skip_if(mut self, query: impl Into<String>) -> Statement {
+        self.skip_if = Some(query.into());
+        self
+    }
+
+    pub fn non_transactional(mut self) -> Statement {
+        self.transactional = false;
+        self
+    }
+}
+
+impl fmt::Display for Statement {
+    /// The statement as `migrator sql` prints it: guard as a comment, then the
+    /// SQL terminated by `;`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.transactional {
+            writeln!(f, "-- runs outside a transaction")?;
+        }
+        if let Some(q) = &self.skip_if {
+            writeln!(f, "-- skipped when this returns a row: {q}")?;
+        }
+        write!(f, "{};", self.sql.trim_end().trim_end_matches(';'))
+    }
+}
+
+/// A failure to render an operation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error("{op}: {message}")]
+    Unsupported { op: String, message: String },
+    #[error("raw SQL step has no SQL for {dialect}; add `sql` or `{dialect}` to it")]
+    MissingSql { dialect: Dialect },
+    #[error("cannot render {op}: {source}")]
+    Replay {
+        op: String,
+        #[source]
+        source: crate::ops::ReplayError,
+    },
+}
+
+/// Renders one operation for `dialect`, given the schema before it.
+///
+/// `Operation::Rust` renders to no statements: the runner calls the
+/// registered function instead.
+pub fn render_op(
+    dialect: Dialect,
+    op: &Operation,
+    before: &Schema,
+) -> Result<Vec<Statement>, RenderError> {
+    match dialect {
+        Dialect::Postgres => postgres::render(op, before),
+        Dialect::Sqlite => sqlite::render(op, before),
+        Dialect::Mysql => mysql::render(op, before),
+    }
+}
+
+/// Renders a list of operations starting from `start`, replaying each one so
+/// the next sees the schema it will run against. Returns one statement list
+/// per operation, aligned with `ops`.
+pub fn render_ops(
+    dialect: Dialect,
+    ops: &[Operation],
+    start: &Schema,
+) -> Result<Vec<Vec<Statement>>, RenderError> {
+    let mut schema = start.clone();
+    let mut out = Vec::with_capacity(ops.len());
+    for op in ops {
+        out.push(render_op(dialect, op, &schema)?);
+        op.apply(&mut schema).map_err(|source| RenderError::Replay {
+            op: op.to_string(),
+            source,
+        })?;
+    }
+    Ok(out)
+}

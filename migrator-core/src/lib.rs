@@ -1,0 +1,20 @@
+//! migrator-core: everything migrator does, as ordinary library code that the
+//! macros, the CLI and the facade call.
+//!
+//! Data flows model -> [`schema`] -> [`diff`] -> [`ops`] -> [`migration`] files
+//! -> [`dialect`] SQL -> [`runner`] on a database. See docs/ARCHITECTURE.md.
+
+pub mod dialect;
+pub mod diff;
+pub mod migration;
+#[cfg(feature = "model")]
+pub mod model;
+pub mod ops;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub mod runner;
+pub mod schema;
+pub mod snapshot;
+
+pub use dialect::{Dialect, Statement};
+pub use ops::Operation;
+pub use schema::{Column, ColumnType, Schema, Table};

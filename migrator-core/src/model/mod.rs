@@ -1,0 +1,1 @@
+//! The model parser: `#[derive(Model)]` structs to tables. (Being written.)

@@ -1,0 +1,437 @@
+//! Operations: the typed steps a migration's `upgrade` and `downgrade` lists
+//! are made of.
+//!
+//! Contract:
+//! - every operation carries enough state to be inverted without looking at
+//!   anything else (a `DropColumn` holds the whole column, an `AlterColumn` both
+//!   the old and the new definition), so `inverse` is total;
+//! - `apply` replays an operation on a [`Schema`] and refuses anything that does
+//!   not fit the schema (dropping a missing column, creating a table twice), so
+//!   a replay of a migration chain is also its validation;
+//! - `apply(apply(s, op), op.inverse()) == s` for every `op` that applies to `s`
+//!   (the proptests in `diff/` check it).
+
+mod describe;
+
+use serde::{Deserialize, Serialize};
+
+use crate::schema::{Check, Column, ForeignKey, Index, Schema, Table, Unique};
+
+/// One step of a migration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Operation {
+    /// Creates a table with its columns, primary key, indexes, unique
+    /// constraints, foreign keys and checks.
+    CreateTable { table: Table },
+    /// Drops a table; carries its last definition for the inverse.
+    DropTable { table: Table },
+    RenameTable { from: String, to: String },
+    AddColumn { table: String, column: Column },
+    /// Drops a column; carries its definition for the inverse.
+    DropColumn { table: String, column: Column },
+    RenameColumn { table: String, from: String, to: String },
+    /// Changes type, nullability, default or auto-increment of one column
+    /// (the name stays; renames are `RenameColumn`).
+    AlterColumn { table: String, from: Column, to: Column },
+    SetPrimaryKey { table: String, from: Vec<String>, to: Vec<String> },
+    CreateIndex { table: String, index: Index },
+    DropIndex { table: String, index: Index },
+    AddUnique { table: String, unique: Unique },
+    DropUnique { table: String, unique: Unique },
+    AddForeignKey { table: String, foreign_key: ForeignKey },
+    DropForeignKey { table: String, foreign_key: ForeignKey },
+    AddCheck { table: String, check: Check },
+    DropCheck { table: String, check: Check },
+    /// Hand-written SQL, for data migrations and anything the typed
+    /// operations do not cover.
+    Sql(RawSql),
+    /// A Rust data migration registered with `#[migration]` in the
+    /// application; only an application that links it can run it.
+    Rust { name: String },
+}
+
+/// A raw SQL step. `sql` runs on every dialect unless a per-dialect variant is
+/// given; `reverse` (with its own per-dialect variants) is what the inverse
+/// runs; `effect` declares what the step does to the modelled schema, so that
+/// replay stays exact.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSql {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postgres: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sqlite: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mysql: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverse: Option<SqlVariants>,
+    /// False for statements that may not run inside a transaction (such as
+    /// `CREATE INDEX CONCURRENTLY`).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub transactional: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub effect: Vec<Operation>,
+}
+
+/// SQL text with optional per-dialect variants.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqlVariants {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postgres: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sqlite: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mysql: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+/// An operation that does not fit the schema it is replayed on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ReplayError(pub String);
+
+fn err<T>(msg: impl Into<String>) -> Result<T, ReplayError> {
+    Err(ReplayError(msg.into()))
+}
+
+impl RawSql {
+    /// The forward SQL for a dialect name (`postgres`, `sqlite`, `mysql`).
+    pub fn for_dialect(&self, dialect: &str) -> Option<&str> {
+        let specific = match dialect {
+            "postgres" => &self.postgres,
+            "sqlite" => &self.sqlite,
+            "mysql" => &self.mysql,
+            _ => &None,
+        };
+        specific.as_deref().or(self.sql.as_deref())
+    }
+
+    /// True when the step has a reverse (so the migration can be downgraded).
+    pub fn is_reversible(&self) -> bool {
+        self.reverse.is_some()
+    }
+}
+
+impl Operation {
+    /// The table this operation touches (the new name for renames), if any.
+    pub fn table_name(&self) -> Option<&str> {
+        use Operation::*;
+        match self {
+            CreateTable { table } | DropTable { table } => Some(&table.name),
+            RenameTable { to, .. } => Some(to),
+            AddColumn { table, .. }
+            | DropColumn { table, .. }
+            | RenameColumn { table, .. }
+            | AlterColumn { table, .. }
+            | SetPrimaryKey { table, .. }
+            | CreateIndex { table, .. }
+            | DropIndex { table, .. }
+            | AddUnique { table, .. }
+            | DropUnique { table, .. }
+            | AddForeignKey { table, .. }
+            | DropForeignKey { table, .. }
+            | AddCheck { table, .. }
+            | DropCheck { table, .. } => Some(table),
+            Sql(_) | Rust { .. } => None,
+        }
+    }
+
+    /// The operation that undoes this one.
+    ///
+    /// A raw SQL step without `reverse` inverts to a step with no SQL, which
+    /// the renderer refuses to run (the migration is then irreversible and the
+    /// reader says so).
+    pub fn inverse(&self) -> Operation {
+        use Operation::*;
+        match self.clone() {
+            CreateTable { table } => DropTable { table },
+            DropTable { table } => CreateTable { table },
+            RenameTable { from, to } => RenameTable { from: to, to: from },
+            AddColumn { table, column } => DropColumn { table, column },
+            DropColumn { table, column } => AddColumn { table, column },
+            RenameColumn { table, from, to } => RenameColumn {
+                table,
+                from: to,
+                to: from,
+            },
+            AlterColumn { table, from, to } => AlterColumn {
+                table,
+                from: to,
+                to: from,
+            },
+            SetPrimaryKey { table, from, to } => SetPrimaryKey {
+                table,
+                from: to,
+                to: from,
+            },
+            CreateIndex { table, index } => DropIndex { table, index },
+            DropIndex { table, index } => CreateIndex { table, index },
+            AddUnique { table, unique } => DropUnique { table, unique },
+            DropUnique { table, unique } => AddUnique { table, unique },
+            AddForeignKey { table, foreign_key } => DropForeignKey { table, foreign_key },
+            DropForeignKey { table, foreign_key } => AddForeignKey { table, foreign_key },
+            AddCheck { table, check } => DropCheck { table, check },
+            DropCheck { table, check } => AddCheck { table, check },
+            Sql(raw) => {
+                let rev = raw.reverse.clone().unwrap_or_default();
+                Sql(RawSql {
+                    sql: rev.sql,
+                    postgres: rev.postgres,
+                    sqlite: rev.sqlite,
+                    mysql: rev.mysql,
+                    reverse: Some(SqlVariants {
+                        sql: raw.sql,
+                        postgres: raw.postgres,
+                        sqlite: raw.sqlite,
+                        mysql: raw.mysql,
+                    }),
+                    transactional: raw.transactional,
+                    effect: inverse_all(&raw.effect),
+                })
+            }
+            Rust { name } => Rust { name },
+        }
+    }
+
+    /// True when running this operation may lose data: dropping a table or a
+    /// column, narrowing a type, or raw SQL (which we cannot see into) whose
+    /// declared effect drops something.
+    pub fn is_destructive(&self) -> bool {
+        use Operation::*;
+        match self {
+            DropTable { .. } | DropColumn { .. } => true,
+            AlterColumn { from, to, .. } => from.ty.is_narrowing_to(&to.ty),
+            Sql(raw) => raw.effect.iter().any(Operation::is_destructive),
+            _ => false,
+        }
+    }
+
+    /// Replays this operation on `schema`.
+    pub fn apply(&self, schema: &mut Schema) -> Result<(), ReplayError> {
+        use Operation::*;
+        match self {
+            CreateTable { table } => {
+                if schema.tables.contains_key(&table.name) {
+                    return err(format!("table `{}` already exists", table.name));
+                }
+                let mut t = table.clone();
+                t.normalize();
+                schema.insert(t);
+            }
+            DropTable { table } => {
+                if schema.tables.remove(&table.name).is_none() {
+                    return err(format!("table `{}` does not exist", table.name));
+                }
+            }
+            RenameTable { from, to } => {
+                if schema.tables.contains_key(to) {
+                    return err(format!("cannot rename `{from}` to `{to}`: `{to}` exists"));
+                }
+                let mut t = schema
+                    .tables
+                    .remove(from)
+                    .ok_or_else(|| ReplayError(format!("table `{from}` does not exist")))?;
+                t.name = to.clone();
+                // Foreign keys elsewhere that pointed at the old name follow it,
+                // as they do in every database.
+                for other in schema.tables.values_mut() {
+                    for fk in &mut other.foreign_keys {
+                        if fk.ref_table == *from {
+                            fk.ref_table = to.clone();
+                        }
+                    }
+                }
+                for fk in &mut t.foreign_keys {
+                    if fk.ref_table == *from {
+                        fk.ref_table = to.clone();
+                    }
+                }
+                schema.insert(t);
+            }
+            AddColumn { table, column } => {
+                let t = table_mut(schema, table)?;
+                if t.column(&column.name).is_some() {
+                    return err(format!("column `{table}.{}` already exists", column.name));
+                }
+                t.columns.push(column.clone());
+            }
+            DropColumn { table, column } => {
+                let t = table_mut(schema, table)?;
+                let before = t.columns.len();
+                t.columns.retain(|c| c.name != column.name);
+                if t.columns.len() == before {
+                    return err(format!("column `{table}.{}` does not exist", column.name));
+                }
+            }
+            RenameColumn { table, from, to } => {
+                let t = table_mut(schema, table)?;
+                if t.column(to).is_some() {
+                    return err(format!("cannot rename `{table}.{from}`: `{to}` exists"));
+                }
+                let c = t
+                    .column_mut(from)
+                    .ok_or_else(|| ReplayError(format!("column `{table}.{from}` does not exist")))?;
+                c.name = to.clone();
+                rename_in(&mut t.primary_key, from, to);
+                for i in &mut t.indexes {
+                    rename_in(&mut i.columns, from, to);
+                }
+                for u in &mut t.uniques {
+                    rename_in(&mut u.columns, from, to);
+                }
+                for f in &mut t.foreign_keys {
+                    rename_in(&mut f.columns, from, to);
+                }
+                let tname = table.clone();
+                for other in schema.tables.values_mut() {
+                    for fk in &mut other.foreign_keys {
+                        if fk.ref_table == tname {
+                            rename_in(&mut fk.ref_columns, from, to);
+                        }
+                    }
+                }
+            }
+            AlterColumn { table, from, to } => {
+                if from.name != to.name {
+                    return err(format!(
+                        "alter_column on `{table}` cannot rename `{}` to `{}`; use rename_column",
+                        from.name, to.name
+                    ));
+                }
+                let t = table_mut(schema, table)?;
+                let c = t.column_mut(&from.name).ok_or_else(|| {
+                    ReplayError(format!("column `{table}.{}` does not exist", from.name))
+                })?;
+                *c = to.clone();
+            }
+            SetPrimaryKey { table, to, .. } => {
+                let t = table_mut(schema, table)?;
+                for c in to {
+                    if t.column(c).is_none() {
+                        return err(format!("primary key column `{table}.{c}` does not exist"));
+                    }
+                }
+                t.primary_key = to.clone();
+            }
+            CreateIndex { table, index } => {
+                let t = table_mut(schema, table)?;
+                check_new_name(t, &index.name)?;
+                t.indexes.push(index.clone());
+                t.normalize();
+            }
+            DropIndex { table, index } => {
+                let t = table_mut(schema, table)?;
+                remove_named(&mut t.indexes, &index.name, |i| &i.name, "index")?;
+            }
+            AddUnique { table, unique } => {
+                let t = table_mut(schema, table)?;
+                check_new_name(t, &unique.name)?;
+                t.uniques.push(unique.clone());
+                t.normalize();
+            }
+            DropUnique { table, unique } => {
+                let t = table_mut(schema, table)?;
+                remove_named(&mut t.uniques, &unique.name, |u| &u.name, "unique constraint")?;
+            }
+            AddForeignKey { table, foreign_key } => {
+                let t = table_mut(schema, table)?;
+                check_new_name(t, &foreign_key.name)?;
+                t.foreign_keys.push(foreign_key.clone());
+                t.normalize();
+            }
+            DropForeignKey { table, foreign_key } => {
+                let t = table_mut(schema, table)?;
+                remove_named(
+                    &mut t.foreign_keys,
+                    &foreign_key.name,
+                    |f| &f.name,
+                    "foreign key",
+                )?;
+            }
+            AddCheck { table, check } => {
+                let t = table_mut(schema, table)?;
+                check_new_name(t, &check.name)?;
+                t.checks.push(check.clone());
+                t.normalize();
+            }
+            DropCheck { table, check } => {
+                let t = table_mut(schema, table)?;
+                remove_named(&mut t.checks, &check.name, |c| &c.name, "check constraint")?;
+            }
+            Sql(raw) => {
+                for op in &raw.effect {
+                    op.apply(schema)?;
+                }
+            }
+            Rust { .. } => {}
+        }
+        Ok(())
+    }
+}
+
+/// Inverts a list of operations: each one inverted, in reverse order.
+pub fn inverse_all(ops: &[Operation]) -> Vec<Operation> {
+    ops.iter().rev().map(Operation::inverse).collect()
+}
+
+/// Replays a list of operations on a copy of `schema`, naming the failing step
+/// (1-based) in the error.
+pub fn replay(schema: &Schema, ops: &[Operation]) -> Result<Schema, ReplayError> {
+    let mut s = schema.clone();
+    for (i, op) in ops.iter().enumerate() {
+        op.apply(&mut s)
+            .map_err(|e| ReplayError(format!("step {} ({}): {}", i + 1, op.kind(), e.0)))?;
+    }
+    Ok(s)
+}
+
+fn table_mut<'a>(schema: &'a mut Schema, name: &str) -> Result<&'a mut Table, ReplayError> {
+    schema
+        .tables
+        .get_mut(name)
+        .ok_or_else(|| ReplayError(format!("table `{name}` does not exist")))
+}
+
+fn rename_in(cols: &mut [String], from: &str, to: &str) {
+    for c in cols.iter_mut() {
+        if c == from {
+            *c = to.to_string();
+        }
+    }
+}
+
+fn check_new_name(t: &Table, name: &str) -> Result<(), ReplayError> {
+    if t.object_names().any(|n| n == name) {
+        return err(format!("`{name}` already exists on table `{}`", t.name));
+    }
+    Ok(())
+}
+
+fn remove_named<T>(
+    items: &mut Vec<T>,
+    name: &str,
+    key: impl Fn(&T) -> &String,
+    what: &str,
+) -> Result<(), ReplayError> {
+    let before = items.len();
+    items.retain(|i| key(i) != name);
+    if items.len() == before {
+        return err(format!("{what} `{name}` does not exist"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

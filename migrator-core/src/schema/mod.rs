@@ -1,0 +1,261 @@
+//! The schema model: what a set of tables looks like, independent of any
+//! database.
+//!
+//! Contract: a [`Schema`] is plain data with a canonical form. Tables are keyed
+//! by name in a `BTreeMap`; columns keep their declared order (it is visible in
+//! `CREATE TABLE` and to users); indexes, unique constraints, foreign keys and
+//! checks are kept sorted by name by [`Table::normalize`], so that two schemas
+//! that mean the same thing compare equal and serialise to the same bytes.
+//! Every producer (model parser, snapshot reader, operation replay) calls
+//! `normalize` before handing a schema on.
+
+mod types;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use types::{ColumnType, ParseTypeError};
+
+/// A whole modelled schema: every table, keyed by name.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Schema {
+    #[serde(default)]
+    pub tables: BTreeMap<String, Table>,
+}
+
+/// One table and everything attached to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Table {
+    pub name: String,
+    /// Columns in declaration order.
+    pub columns: Vec<Column>,
+    /// Primary key columns, in key order. Empty means no primary key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub primary_key: Vec<String>,
+    /// Non-unique indexes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<Index>,
+    /// Unique constraints (rendered as unique indexes where the dialect cannot
+    /// add a constraint to an existing table).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uniques: Vec<Unique>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign_keys: Vec<ForeignKey>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+}
+
+/// One column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Column {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: ColumnType,
+    #[serde(default)]
+    pub nullable: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<DefaultValue>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto_increment: bool,
+}
+
+/// A column default: a typed literal, or an SQL expression kept verbatim.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum DefaultValue {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(String),
+    /// An SQL expression such as `CURRENT_TIMESTAMP`, copied into the DDL as is.
+    Sql(String),
+}
+
+/// A non-unique index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Index {
+    pub name: String,
+    pub columns: Vec<String>,
+}
+
+/// A unique constraint over one or more columns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unique {
+    pub name: String,
+    pub columns: Vec<String>,
+}
+
+/// A foreign key from `columns` of the owning table to `ref_columns` of
+/// `ref_table`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForeignKey {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub ref_table: String,
+    pub ref_columns: Vec<String>,
+    #[serde(default, skip_serializing_if = "RefAction::is_default")]
+    pub on_delete: RefAction,
+    #[serde(default, skip_serializing_if = "RefAction::is_default")]
+    pub on_update: RefAction,
+}
+
+/// A check constraint; `expr` is SQL kept verbatim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    pub name: String,
+    pub expr: String,
+}
+
+/// What a foreign key does when the referenced row is deleted or updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefAction {
+    #[default]
+    NoAction,
+    Restrict,
+    Cascade,
+    SetNull,
+    SetDefault,
+}
+
+impl RefAction {
+    /// The spellings accepted in `on_delete = "..."`, for help messages.
+    pub const SPELLINGS: &'static [&'static str] =
+        &["cascade", "set null", "set default", "restrict", "no action"];
+
+    pub fn parse(s: &str) -> Option<RefAction> {
+        let norm = s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['_', '-'], " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        Some(match norm.as_str() {
+            "no action" => RefAction::NoAction,
+            "restrict" => RefAction::Restrict,
+            "cascade" => RefAction::Cascade,
+            "set null" => RefAction::SetNull,
+            "set default" => RefAction::SetDefault,
+            _ => return None,
+        })
+    }
+
+    /// The SQL keywords, identical in all three dialects.
+    pub fn sql(self) -> &'static str {
+        match self {
+            RefAction::NoAction => "NO ACTION",
+            RefAction::Restrict => "RESTRICT",
+            RefAction::Cascade => "CASCADE",
+            RefAction::SetNull => "SET NULL",
+            RefAction::SetDefault => "SET DEFAULT",
+        }
+    }
+
+    pub fn is_default(&self) -> bool {
+        *self == RefAction::NoAction
+    }
+}
+
+impl Schema {
+    pub fn new() -> Schema {
+        Schema::default()
+    }
+
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.get(name)
+    }
+
+    /// Inserts (or replaces) a table, keyed by its name.
+    pub fn insert(&mut self, table: Table) {
+        self.tables.insert(table.name.clone(), table);
+    }
+
+    /// Puts every table in canonical form (see the module docs).
+    pub fn normalize(&mut self) {
+        for t in self.tables.values_mut() {
+            t.normalize();
+        }
+    }
+}
+
+impl Table {
+    /// An empty table with the given name, for builders and tests.
+    pub fn new(name: impl Into<String>) -> Table {
+        Table {
+            name: name.into(),
+            columns: Vec::new(),
+            primary_key: Vec::new(),
+            indexes: Vec::new(),
+            uniques: Vec::new(),
+            foreign_keys: Vec::new(),
+            checks: Vec::new(),
+        }
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
+        self.columns.iter_mut().find(|c| c.name == name)
+    }
+
+    /// Sorts the named objects by name so equal tables compare equal.
+    pub fn normalize(&mut self) {
+        self.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+        self.uniques.sort_by(|a, b| a.name.cmp(&b.name));
+        self.foreign_keys.sort_by(|a, b| a.name.cmp(&b.name));
+        self.checks.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+
+    /// Names of every index-like object (indexes and unique constraints) and
+    /// constraint on this table, for collision checks.
+    pub fn object_names(&self) -> impl Iterator<Item = &str> {
+        self.indexes
+            .iter()
+            .map(|i| i.name.as_str())
+            .chain(self.uniques.iter().map(|u| u.name.as_str()))
+            .chain(self.foreign_keys.iter().map(|f| f.name.as_str()))
+            .chain(self.checks.iter().map(|c| c.name.as_str()))
+    }
+}
+
+impl Column {
+    pub fn new(name: impl Into<String>, ty: ColumnType) -> Column {
+        Column {
+            name: name.into(),
+            ty,
+            nullable: false,
+            default: None,
+            auto_increment: false,
+        }
+    }
+}
+
+/// Default object names of DESIGN.md §2; the idempotency guards look these up.
+pub mod naming {
+    /// `idx_<table>_<cols>`
+    pub fn index(table: &str, columns: &[String]) -> String {
+        format!("idx_{}_{}", table, columns.join("_"))
+    }
+    /// `uq_<table>_<cols>`
+    pub fn unique(table: &str, columns: &[String]) -> String {
+        format!("uq_{}_{}", table, columns.join("_"))
+    }
+    /// `fk_<table>_<column>`
+    pub fn foreign_key(table: &str, columns: &[String]) -> String {
+        format!("fk_{}_{}", table, columns.join("_"))
+    }
+    /// `ck_<table>_<n>`, `n` counting from 1 in declaration order.
+    pub fn check(table: &str, n: usize) -> String {
+        format!("ck_{}_{}", table, n)
+    }
+}

@@ -1,0 +1,2 @@
+//! migrator (being written).
+pub use migrator_core as core;
