@@ -1,1 +1,233 @@
-//! The snapshot (being written).
+//! The snapshot file `migrations/schema.toml`: the whole modelled schema after
+//! the newest migration.
+//!
+//! Contract:
+//! - deterministic: tables sorted by name, named objects sorted by name, columns
+//!   in declaration order; writing what was read gives the same bytes;
+//! - format-versioned (`format = 1`); an unknown version is refused rather than
+//!   misread;
+//! - it records the newest migration number (`head`) and a hash chain over
+//!   every migration file's checksum (`chain`, in the spirit of Atlas's
+//!   atlas.sum), so two branches that each add a migration conflict in git, and
+//!   an edited or unlisted migration file is detected.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::migration::{line_col, MigrationError};
+use crate::schema::{Schema, Table};
+
+/// The current snapshot format version.
+pub const FORMAT: u32 = 1;
+
+const HEADER: &str = "# migrator schema snapshot: the modelled schema after the newest migration.\n\
+# Written by `migrator generate`; review it in pull requests, do not edit it by hand.\n";
+
+/// The parsed snapshot.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Snapshot {
+    /// Number of the newest migration this snapshot reflects (0: none).
+    pub head: u32,
+    /// Hash chain over the checksums of migrations 1..=head.
+    pub chain: String,
+    pub schema: Schema,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnapshotFile {
+    format: u32,
+    head: u32,
+    chain: String,
+    #[serde(default)]
+    tables: Vec<Table>,
+}
+
+/// The chain value for no migrations.
+pub fn empty_chain() -> String {
+    String::new()
+}
+
+/// Extends a hash chain by one migration checksum.
+pub fn extend_chain(chain: &str, version: u32, checksum: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(chain.as_bytes());
+    h.update(format!("\n{version:04}:{checksum}").as_bytes());
+    hex(&h.finalize())
+}
+
+/// The chain over a whole list of (version, checksum) pairs.
+pub fn chain_of<'a>(items: impl IntoIterator<Item = (u32, &'a str)>) -> String {
+    items
+        .into_iter()
+        .fold(empty_chain(), |acc, (v, c)| extend_chain(&acc, v, c))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+impl Snapshot {
+    /// Parses snapshot text; `file` is only used in error messages.
+    pub fn parse(file: &Path, text: &str) -> Result<Snapshot, MigrationError> {
+        let text = crate::migration::normalize_text(text);
+        let raw: SnapshotFile = toml::from_str(&text).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map(|s| line_col(&text, s.start))
+                .unwrap_or((0, 0));
+            MigrationError::Parse {
+                file: file.to_path_buf(),
+                line,
+                column,
+                message: e.message().to_string(),
+            }
+        })?;
+        if raw.format != FORMAT {
+            return Err(MigrationError::Invalid {
+                file: file.to_path_buf(),
+                message: format!(
+                    "snapshot format {} is not supported by this migrator (which reads format {FORMAT}); upgrade migrator",
+                    raw.format
+                ),
+            });
+        }
+        let mut schema = Schema::new();
+        for t in raw.tables {
+            if schema.tables.contains_key(&t.name) {
+                return Err(MigrationError::Invalid {
+                    file: file.to_path_buf(),
+                    message: format!("table `{}` appears twice", t.name),
+                });
+            }
+            schema.insert(t);
+        }
+        schema.normalize();
+        Ok(Snapshot {
+            head: raw.head,
+            chain: raw.chain,
+            schema,
+        })
+    }
+
+    /// Reads the snapshot at `path`; a missing file is an empty snapshot
+    /// (a project with no migrations yet).
+    pub fn read(path: &Path) -> Result<Snapshot, MigrationError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Snapshot::parse(path, &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Snapshot::default()),
+            Err(e) => Err(MigrationError::Io {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    /// The canonical text of this snapshot.
+    pub fn to_text(&self) -> String {
+        let mut schema = self.schema.clone();
+        schema.normalize();
+        let file = SnapshotFile {
+            format: FORMAT,
+            head: self.head,
+            chain: self.chain.clone(),
+            tables: schema.tables.into_values().collect(),
+        };
+        // Serialising plain data with string keys cannot fail.
+        let body = toml::to_string(&file).unwrap_or_else(|e| panic!("snapshot serialises: {e}"));
+        format!("{HEADER}{body}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{
+        Check, Column, ColumnType, DefaultValue, ForeignKey, Index, RefAction, Unique,
+    };
+
+    pub(crate) fn sample() -> Snapshot {
+        let mut users = Table::new("users");
+        let mut id = Column::new("id", ColumnType::BigInt);
+        id.auto_increment = true;
+        users.columns = vec![id, Column::new("email", ColumnType::Varchar(200))];
+        users.primary_key = vec!["id".into()];
+        users.uniques.push(Unique {
+            name: "uq_users_email".into(),
+            columns: vec!["email".into()],
+        });
+        let mut tasks = Table::new("tasks");
+        let mut prio = Column::new("priority", ColumnType::Varchar(20));
+        prio.default = Some(DefaultValue::Str("med'ium".into()));
+        let mut due = Column::new("due", ColumnType::Date);
+        due.nullable = true;
+        let mut score = Column::new("score", ColumnType::Double);
+        score.default = Some(DefaultValue::Float(0.5));
+        tasks.columns = vec![
+            Column::new("id", ColumnType::BigInt),
+            Column::new("user_id", ColumnType::BigInt),
+            prio,
+            due,
+            score,
+            Column::new("amount", ColumnType::Custom("NUMERIC(12, 2)".into())),
+        ];
+        tasks.primary_key = vec!["id".into()];
+        tasks.indexes.push(Index {
+            name: "idx_tasks_user_id".into(),
+            columns: vec!["user_id".into()],
+        });
+        tasks.foreign_keys.push(ForeignKey {
+            name: "fk_tasks_user_id".into(),
+            columns: vec!["user_id".into()],
+            ref_table: "users".into(),
+            ref_columns: vec!["id".into()],
+            on_delete: RefAction::Cascade,
+            on_update: RefAction::NoAction,
+        });
+        tasks.checks.push(Check {
+            name: "ck_tasks_1".into(),
+            expr: "priority IN ('low', 'medium', 'high')".into(),
+        });
+        let mut schema = Schema::new();
+        schema.insert(users);
+        schema.insert(tasks);
+        Snapshot {
+            head: 2,
+            chain: chain_of([(1, "aa"), (2, "bb")]),
+            schema,
+        }
+    }
+
+    #[test]
+    fn snapshot_round_trips_byte_for_byte() {
+        let s = sample();
+        let text = s.to_text();
+        let back = Snapshot::parse(Path::new("schema.toml"), &text).expect("parses");
+        assert_eq!(back, s);
+        assert_eq!(back.to_text(), text);
+    }
+
+    #[test]
+    fn unknown_format_and_bad_toml_are_refused_with_location() {
+        let text = sample().to_text().replace("format = 1", "format = 9");
+        let e = Snapshot::parse(Path::new("m/schema.toml"), &text).unwrap_err();
+        assert!(e.to_string().contains("snapshot format 9"), "{e}");
+        let e = Snapshot::parse(Path::new("m/schema.toml"), "format = 1\nhead = 0\nchain = \"\"\n[[tables]]\nname = 3\n")
+            .unwrap_err();
+        assert!(e.to_string().starts_with("m/schema.toml:5:"), "{e}");
+    }
+
+    #[test]
+    fn chain_depends_on_order_and_content() {
+        let a = chain_of([(1, "aa"), (2, "bb")]);
+        assert_ne!(a, chain_of([(1, "bb"), (2, "aa")]));
+        assert_ne!(a, chain_of([(1, "aa"), (2, "bc")]));
+        assert_eq!(a, chain_of([(1, "aa"), (2, "bb")]));
+    }
+}

@@ -1,1 +1,336 @@
-//! Migration files (being written).
+//! Migration files `migrations/NNNN_description.toml`, and the one reader of
+//! the migrations folder.
+//!
+//! Contract:
+//! - the same code reads migrations for the CLI, the runtime loader and
+//!   `embed_migrations!`: [`parse_migration`] works on a file name and its text,
+//!   [`read_dir`] lists and parses a folder, [`validate`] checks the chain;
+//! - file names are `NNNN_snake_case.toml`, numbered from 0001 without gaps or
+//!   duplicates; anything else ending in `.toml` (except `schema.toml`) is an
+//!   error, so a typo cannot silently drop a migration;
+//! - a checksum is the SHA-256 of the normalised text (BOM dropped, CRLF and CR
+//!   turned into LF), so checking out on Windows does not change it;
+//! - errors name the file and, for syntax errors, the line and column.
+
+mod format;
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::ops::{inverse_all, replay, Operation};
+use crate::schema::Schema;
+use crate::snapshot::{chain_of, Snapshot};
+
+pub use format::MigrationFile;
+
+/// Name of the snapshot file inside the migrations folder.
+pub const SNAPSHOT_FILE: &str = "schema.toml";
+
+/// One parsed migration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Migration {
+    pub version: u32,
+    /// The snake_case description from the file name.
+    pub name: String,
+    /// The file name, e.g. `0004_add_priority_column.toml`.
+    pub file_name: String,
+    /// SHA-256 (hex) of the normalised file text.
+    pub checksum: String,
+    pub file: MigrationFile,
+}
+
+impl Migration {
+    /// `0004_add_priority_column`, as shown to users.
+    pub fn id(&self) -> String {
+        format!("{:04}_{}", self.version, self.name)
+    }
+
+    /// True when every upgrade and downgrade step can run inside one
+    /// transaction (on a dialect with transactional DDL).
+    pub fn is_transactional(&self) -> bool {
+        self.file.transaction
+    }
+
+    /// True when some step is a Rust data migration.
+    pub fn has_rust_steps(&self) -> bool {
+        self.file
+            .upgrade
+            .iter()
+            .chain(&self.file.downgrade)
+            .any(|op| matches!(op, Operation::Rust { .. }))
+    }
+}
+
+/// Anything wrong with the migrations folder or the snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MigrationError {
+    #[error("{}: {message}", path.display())]
+    Io { path: PathBuf, message: String },
+    #[error("{}:{line}:{column}: {message}", file.display())]
+    Parse {
+        file: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{}: {message}", file.display())]
+    Invalid { file: PathBuf, message: String },
+    #[error("{}: {message}", dir.display())]
+    Chain { dir: PathBuf, message: String },
+}
+
+/// Drops a byte-order mark and turns CRLF and lone CR into LF.
+pub fn normalize_text(text: &str) -> String {
+    let t = text.strip_prefix('\u{feff}').unwrap_or(text);
+    t.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+/// The checksum of a migration file's text.
+pub fn checksum(text: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(normalize_text(text).as_bytes());
+    crate::snapshot::hex(&h.finalize())
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+    (line, col)
+}
+
+/// Splits `0004_add_priority.toml` into `(4, "add_priority")`. Returns `None`
+/// for names that are not migration files at all (other extensions, the
+/// snapshot) and an error for `.toml` files that look wrong.
+pub fn parse_file_name(file_name: &str) -> Result<Option<(u32, String)>, String> {
+    let Some(stem) = file_name.strip_suffix(".toml") else {
+        return Ok(None);
+    };
+    if file_name == SNAPSHOT_FILE {
+        return Ok(None);
+    }
+    let bad = || {
+        format!(
+            "`{file_name}` is not a migration file name\nhelp: migration files are named `NNNN_description.toml`, with a 4-digit number and a snake_case description, e.g. `0001_create_users.toml`"
+        )
+    };
+    let (num, name) = stem.split_once('_').ok_or_else(bad)?;
+    if num.len() != 4 || !num.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    if !is_snake_case(name) {
+        return Err(bad());
+    }
+    let version: u32 = num.parse().map_err(|_| bad())?;
+    if version == 0 {
+        return Err(bad());
+    }
+    Ok(Some((version, name.to_string())))
+}
+
+/// `lowercase_words_with_digits`, as descriptions and `generate NAME` need.
+pub fn is_snake_case(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('_')
+        && !s.ends_with('_')
+        && !s.contains("__")
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Parses one migration from its file name and text. `dir` is only used to
+/// name the file in errors.
+pub fn parse_migration(dir: &Path, file_name: &str, text: &str) -> Result<Migration, MigrationError> {
+    let path = dir.join(file_name);
+    let (version, name) = match parse_file_name(file_name) {
+        Ok(Some(v)) => v,
+        Ok(None) => {
+            return Err(MigrationError::Invalid {
+                file: path,
+                message: "not a migration file".into(),
+            })
+        }
+        Err(message) => return Err(MigrationError::Invalid { file: path, message }),
+    };
+    let normalized = normalize_text(text);
+    let file = MigrationFile::parse(&normalized).map_err(|(offset, message)| {
+        let (line, column) = offset.map(|o| line_col(&normalized, o)).unwrap_or((0, 0));
+        MigrationError::Parse {
+            file: path.clone(),
+            line,
+            column,
+            message,
+        }
+    })?;
+    Ok(Migration {
+        version,
+        name,
+        file_name: file_name.to_string(),
+        checksum: checksum(text),
+        file,
+    })
+}
+
+/// Parses a list of `(file name, text)` pairs into migrations sorted by
+/// version, refusing duplicate numbers and gaps. This is the shared core of
+/// [`read_dir`] and `embed_migrations!`.
+pub fn parse_all(dir: &Path, files: &[(String, String)]) -> Result<Vec<Migration>, MigrationError> {
+    let mut out = Vec::new();
+    for (name, text) in files {
+        if parse_file_name(name)
+            .map_err(|message| MigrationError::Invalid {
+                file: dir.join(name),
+                message,
+            })?
+            .is_none()
+        {
+            continue;
+        }
+        out.push(parse_migration(dir, name, text)?);
+    }
+    out.sort_by(|a, b| a.version.cmp(&b.version).then(a.name.cmp(&b.name)));
+    for pair in out.windows(2) {
+        if pair[0].version == pair[1].version {
+            return Err(MigrationError::Chain {
+                dir: dir.to_path_buf(),
+                message: format!(
+                    "two migrations have number {:04}: `{}` and `{}`\nhelp: renumber the newer one (usually the one from the branch merged last) and regenerate it with `migrator generate`",
+                    pair[0].version, pair[0].file_name, pair[1].file_name
+                ),
+            });
+        }
+    }
+    for (i, m) in out.iter().enumerate() {
+        let expected = i as u32 + 1;
+        if m.version != expected {
+            return Err(MigrationError::Chain {
+                dir: dir.to_path_buf(),
+                message: format!(
+                    "migration number {:04} is missing: `{}` follows {}\nhelp: migrations are numbered from 0001 without gaps; restore the missing file or renumber",
+                    expected,
+                    m.file_name,
+                    if i == 0 { "nothing".to_string() } else { format!("`{}`", out[i - 1].file_name) }
+                ),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Reads every `(file name, text)` of the `.toml` files in `dir`, sorted by
+/// name. A missing folder reads as empty.
+pub fn read_files(dir: &Path) -> Result<Vec<(String, String)>, MigrationError> {
+    let io = |e: std::io::Error| MigrationError::Io {
+        path: dir.to_path_buf(),
+        message: e.to_string(),
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(e)),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".toml") || name == SNAPSHOT_FILE || !entry.path().is_file() {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).map_err(|e| MigrationError::Io {
+            path: entry.path(),
+            message: e.to_string(),
+        })?;
+        files.push((name, text));
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Reads and parses every migration in `dir`.
+pub fn read_dir(dir: &Path) -> Result<Vec<Migration>, MigrationError> {
+    parse_all(dir, &read_files(dir)?)
+}
+
+/// Checks the chain: each upgrade replays on the schema before it, each
+/// downgrade restores that schema exactly, and the replay of all upgrades
+/// equals the snapshot, whose head and hash chain list exactly these files.
+/// Returns the schema before each migration (index 0: empty) and after the
+/// last, so callers can render any migration without replaying again.
+pub fn validate(
+    dir: &Path,
+    migrations: &[Migration],
+    snapshot: &Snapshot,
+) -> Result<Vec<Schema>, MigrationError> {
+    let states = replay_states(dir, migrations)?;
+    let last = states.last().cloned().unwrap_or_default();
+    let head = migrations.last().map_or(0, |m| m.version);
+    if snapshot.head != head {
+        return Err(MigrationError::Chain {
+            dir: dir.to_path_buf(),
+            message: format!(
+                "the snapshot `{SNAPSHOT_FILE}` was written for migration {:04} but the newest migration is {:04}\nhelp: a migration file was added or removed by hand, or two branches were merged; remove the stray file, or run `migrator generate` again after rebasing",
+                snapshot.head, head
+            ),
+        });
+    }
+    let chain = chain_of(migrations.iter().map(|m| (m.version, m.checksum.as_str())));
+    if snapshot.chain != chain {
+        let edited = migrations
+            .iter()
+            .map(|m| m.file_name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(MigrationError::Chain {
+            dir: dir.to_path_buf(),
+            message: format!(
+                "the migration files differ from the ones the snapshot `{SNAPSHOT_FILE}` was written for (one of: {edited})\nhelp: migration files must not be edited after `migrator generate`; restore them from version control, or if the edit is intended and not yet applied anywhere, run `migrator rehash`"
+            ),
+        });
+    }
+    if last != snapshot.schema {
+        return Err(MigrationError::Chain {
+            dir: dir.to_path_buf(),
+            message: format!(
+                "replaying every migration does not give the snapshot `{SNAPSHOT_FILE}`\nhelp: the snapshot or a migration was edited by hand; restore them from version control"
+            ),
+        });
+    }
+    Ok(states)
+}
+
+/// Replays the chain from an empty schema, checking that each downgrade
+/// restores the schema before its upgrade. `states[i]` is the schema before
+/// migration `i` (0-based) and `states[len]` the schema after the last.
+pub fn replay_states(dir: &Path, migrations: &[Migration]) -> Result<Vec<Schema>, MigrationError> {
+    let mut states = vec![Schema::new()];
+    for m in migrations {
+        let before = states.last().cloned().unwrap_or_default();
+        let file = dir.join(&m.file_name);
+        let after = replay(&before, &m.file.upgrade).map_err(|e| MigrationError::Invalid {
+            file: file.clone(),
+            message: format!("upgrade does not apply to the schema before it: {e}"),
+        })?;
+        let back = replay(&after, &m.file.downgrade).map_err(|e| MigrationError::Invalid {
+            file: file.clone(),
+            message: format!("downgrade does not apply to the schema after the upgrade: {e}"),
+        })?;
+        if back != before {
+            return Err(MigrationError::Invalid {
+                file,
+                message: "downgrade does not restore the schema before the upgrade\nhelp: the downgrade must undo every upgrade step, in reverse order".into(),
+            });
+        }
+        states.push(after);
+    }
+    Ok(states)
+}
+
+/// The downgrade `generate` writes for an upgrade.
+pub fn downgrade_for(upgrade: &[Operation]) -> Vec<Operation> {
+    inverse_all(upgrade)
+}
+
+#[cfg(test)]
+mod tests;

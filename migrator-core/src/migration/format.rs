@@ -1,0 +1,70 @@
+//! The TOML shape of one migration file.
+//!
+//! ```toml
+//! description = "add priority column"
+//! transaction = true          # optional, default true
+//!
+//! [[upgrade]]
+//! op = "add_column"
+//! table = "tasks"
+//! column = { name = "priority", type = "varchar(20)", default = { str = "medium" } }
+//!
+//! [[downgrade]]
+//! op = "drop_column"
+//! table = "tasks"
+//! column = { name = "priority", type = "varchar(20)", default = { str = "medium" } }
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::ops::Operation;
+
+/// Metadata and the typed operation lists of one migration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationFile {
+    /// Human description (the file name carries the snake_case form).
+    pub description: String,
+    /// Run the whole migration, and its history row, in one transaction
+    /// (where the database has transactional DDL). Set to false for steps
+    /// that refuse a transaction; each statement then runs on its own and
+    /// progress is recorded after each, so an interrupted run resumes.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub transaction: bool,
+    /// The `migrator` version that wrote the file, for support questions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_by: Option<String>,
+    #[serde(default)]
+    pub upgrade: Vec<Operation>,
+    #[serde(default)]
+    pub downgrade: Vec<Operation>,
+}
+
+fn yes() -> bool {
+    true
+}
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+impl MigrationFile {
+    /// Parses normalised text; on error returns the byte offset (when known)
+    /// and the message.
+    pub fn parse(text: &str) -> Result<MigrationFile, (Option<usize>, String)> {
+        toml::from_str(text).map_err(|e| (e.span().map(|s| s.start), e.message().to_string()))
+    }
+
+    /// The canonical text of a migration file, with a header comment.
+    pub fn to_text(&self, header: &str) -> String {
+        // Plain data with string keys always serialises.
+        let body = toml::to_string(self).unwrap_or_else(|e| panic!("migration serialises: {e}"));
+        let mut out = String::new();
+        for line in header.lines() {
+            out.push_str("# ");
+            out.push_str(line);
+            out.push('\n');
+        }
+        out.push_str(&body);
+        out
+    }
+}

@@ -1,0 +1,132 @@
+use super::*;
+use crate::schema::{Column, ColumnType, Table};
+
+fn create_users() -> MigrationFile {
+    let mut t = Table::new("users");
+    t.columns.push(Column::new("id", ColumnType::BigInt));
+    t.primary_key = vec!["id".into()];
+    let upgrade = vec![Operation::CreateTable { table: t }];
+    MigrationFile {
+        description: "create users".into(),
+        transaction: true,
+        generated_by: None,
+        downgrade: downgrade_for(&upgrade),
+        upgrade,
+    }
+}
+
+fn add_email() -> MigrationFile {
+    let mut c = Column::new("email", ColumnType::Text);
+    c.nullable = true;
+    let upgrade = vec![Operation::AddColumn {
+        table: "users".into(),
+        column: c,
+    }];
+    MigrationFile {
+        description: "add email".into(),
+        transaction: true,
+        generated_by: None,
+        downgrade: downgrade_for(&upgrade),
+        upgrade,
+    }
+}
+
+fn files() -> Vec<(String, String)> {
+    vec![
+        ("0001_create_users.toml".into(), create_users().to_text("test")),
+        ("0002_add_email.toml".into(), add_email().to_text("test")),
+    ]
+}
+
+fn snapshot_for(ms: &[Migration]) -> Snapshot {
+    let states = replay_states(Path::new("m"), ms).expect("replays");
+    Snapshot {
+        head: ms.last().map_or(0, |m| m.version),
+        chain: chain_of(ms.iter().map(|m| (m.version, m.checksum.as_str()))),
+        schema: states.last().cloned().unwrap_or_default(),
+    }
+}
+
+#[test]
+fn a_migration_file_round_trips() {
+    let f = create_users();
+    let text = f.to_text("generated");
+    let m = parse_migration(Path::new("m"), "0001_create_users.toml", &text).expect("parses");
+    assert_eq!(m.file, f);
+    assert_eq!(m.version, 1);
+    assert_eq!(m.name, "create_users");
+    assert_eq!(m.id(), "0001_create_users");
+}
+
+#[test]
+fn checksum_ignores_line_endings_and_bom_but_not_content() {
+    let text = create_users().to_text("x");
+    let crlf = format!("\u{feff}{}", text.replace('\n', "\r\n"));
+    assert_eq!(checksum(&text), checksum(&crlf));
+    assert_ne!(checksum(&text), checksum(&text.replace("create users", "create users!")));
+}
+
+#[test]
+fn file_names_are_checked() {
+    assert_eq!(parse_file_name("0001_a.toml"), Ok(Some((1, "a".into()))));
+    assert_eq!(parse_file_name("schema.toml"), Ok(None));
+    assert_eq!(parse_file_name("README.md"), Ok(None));
+    for bad in ["1_a.toml", "0001.toml", "0001_A.toml", "0000_a.toml", "0001_a-b.toml", "00001_a.toml"] {
+        assert!(parse_file_name(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn parse_errors_name_file_line_and_column() {
+    let text = "description = \"x\"\n\n[[upgrade]]\nop = \"explode_table\"\n";
+    let e = parse_migration(Path::new("migrations"), "0001_x.toml", text).unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.starts_with("migrations/0001_x.toml:4:6:"), "{msg}");
+    assert!(msg.contains("explode_table"), "{msg}");
+}
+
+#[test]
+fn gaps_and_duplicates_are_refused() {
+    let mut fs = files();
+    fs[1].0 = "0003_add_email.toml".into();
+    let e = parse_all(Path::new("m"), &fs).unwrap_err().to_string();
+    assert!(e.contains("migration number 0002 is missing"), "{e}");
+
+    let mut fs = files();
+    fs[1].0 = "0001_add_email.toml".into();
+    let e = parse_all(Path::new("m"), &fs).unwrap_err().to_string();
+    assert!(e.contains("two migrations have number 0001"), "{e}");
+}
+
+#[test]
+fn validate_accepts_a_consistent_chain_and_refuses_edits() {
+    let ms = parse_all(Path::new("m"), &files()).expect("parses");
+    let snap = snapshot_for(&ms);
+    let states = validate(Path::new("m"), &ms, &snap).expect("valid");
+    assert_eq!(states.len(), 3);
+    assert!(states[2].table("users").unwrap().column("email").is_some());
+
+    // An edit that keeps the file valid still breaks the hash chain.
+    let mut fs = files();
+    fs[1].1 = fs[1].1.replace("add email", "add e-mail");
+    let edited = parse_all(Path::new("m"), &fs).expect("parses");
+    let e = validate(Path::new("m"), &edited, &snap).unwrap_err().to_string();
+    assert!(e.contains("differ from the ones the snapshot"), "{e}");
+
+    // A migration the snapshot does not know about.
+    let e = validate(Path::new("m"), &ms[..1], &snap).unwrap_err().to_string();
+    assert!(e.contains("written for migration 0002 but the newest migration is 0001"), "{e}");
+}
+
+#[test]
+fn a_downgrade_that_does_not_restore_is_refused() {
+    let mut f = add_email();
+    f.downgrade.clear();
+    let fs = vec![
+        ("0001_create_users.toml".to_string(), create_users().to_text("t")),
+        ("0002_add_email.toml".to_string(), f.to_text("t")),
+    ];
+    let ms = parse_all(Path::new("m"), &fs).expect("parses");
+    let e = replay_states(Path::new("m"), &ms).unwrap_err().to_string();
+    assert!(e.contains("0002_add_email.toml: downgrade does not restore"), "{e}");
+}
