@@ -1,0 +1,167 @@
+//! The runner's view of a database connection, implemented for each diesel
+//! connection type the build enables.
+//!
+//! Everything the runner needs from a database goes through this trait: run a
+//! statement, count the rows of a catalog query (idempotency guards, lock
+//! attempts), read the history table, and run a closure in a transaction. All
+//! SQL is rendered with literals (values are the runner's own: versions,
+//! validated names, hex checksums), so the same text can be printed by
+//! `--dry-run`.
+
+use diesel::connection::SimpleConnection;
+use diesel::sql_types::{BigInt, Text};
+use diesel::{Connection, QueryableByName, RunQueryDsl};
+
+use super::RunError;
+use crate::dialect::Dialect;
+
+/// One row of the history table.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct HistoryRow {
+    #[diesel(sql_type = BigInt)]
+    pub version: i64,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Text)]
+    pub checksum: String,
+    #[diesel(sql_type = Text)]
+    pub applied_at: String,
+    #[diesel(sql_type = BigInt)]
+    pub execution_ms: i64,
+    #[diesel(sql_type = Text)]
+    pub tool_version: String,
+    /// `applied`, or `partial` while a non-transactional migration runs.
+    #[diesel(sql_type = Text)]
+    pub state: String,
+    /// Statements finished, for resuming a `partial` migration.
+    #[diesel(sql_type = BigInt)]
+    pub steps_done: i64,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// A connection the runner can drive. Implemented for diesel's
+/// `SqliteConnection` and `PgConnection` (with the matching features).
+pub trait MigrationConnection: Sized {
+    fn dialect(&self) -> Dialect;
+
+    /// Runs one or more statements, discarding results.
+    fn execute(&mut self, sql: &str) -> diesel::QueryResult<()>;
+
+    /// Number of rows `query` returns.
+    fn count_rows(&mut self, query: &str) -> diesel::QueryResult<i64>;
+
+    /// Loads history rows with `query`.
+    fn load_history(&mut self, query: &str) -> diesel::QueryResult<Vec<HistoryRow>>;
+
+    /// Runs `f` in a transaction that commits when it returns `Ok`. On SQLite
+    /// the transaction is `BEGIN IMMEDIATE`, which takes the write lock at
+    /// once, so two runners serialise instead of failing at commit.
+    fn in_transaction<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, RunError>,
+    ) -> Result<T, RunError>;
+}
+
+fn count_query(query: &str) -> String {
+    format!("SELECT COUNT(*) AS n FROM ({query}) AS migrator_guard")
+}
+
+macro_rules! impl_migration_connection {
+    ($conn:ty, $dialect:expr, $tx:ident) => {
+        impl MigrationConnection for $conn {
+            fn dialect(&self) -> Dialect {
+                $dialect
+            }
+
+            fn execute(&mut self, sql: &str) -> diesel::QueryResult<()> {
+                self.batch_execute(sql)
+            }
+
+            fn count_rows(&mut self, query: &str) -> diesel::QueryResult<i64> {
+                let rows: Vec<Count> = diesel::sql_query(count_query(query)).load(self)?;
+                Ok(rows.first().map_or(0, |c| c.n))
+            }
+
+            fn load_history(&mut self, query: &str) -> diesel::QueryResult<Vec<HistoryRow>> {
+                diesel::sql_query(query).load(self)
+            }
+
+            fn in_transaction<T>(
+                &mut self,
+                f: impl FnOnce(&mut Self) -> Result<T, RunError>,
+            ) -> Result<T, RunError> {
+                self.$tx(f)
+            }
+        }
+    };
+}
+
+#[cfg(feature = "sqlite")]
+impl_migration_connection!(
+    diesel::sqlite::SqliteConnection,
+    Dialect::Sqlite,
+    immediate_transaction
+);
+
+#[cfg(feature = "postgres")]
+impl_migration_connection!(diesel::pg::PgConnection, Dialect::Postgres, transaction);
+
+/// Connections the runner can open from a URL; used by the CLI and tests.
+#[allow(missing_debug_implementations)]
+pub enum AnyConnection {
+    #[cfg(feature = "sqlite")]
+    Sqlite(diesel::sqlite::SqliteConnection),
+    #[cfg(feature = "postgres")]
+    Postgres(diesel::pg::PgConnection),
+}
+
+/// Opens a connection from `postgres://…`, `postgresql://…`, `sqlite://path`,
+/// `sqlite:path` or a bare file path (SQLite). Errors never contain the
+/// password.
+pub fn connect(url: &str) -> Result<AnyConnection, RunError> {
+    let fail = |message: String| RunError::Connect {
+        url: super::redact_url(url),
+        message: super::scrub(url, &message),
+    };
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        #[cfg(feature = "postgres")]
+        {
+            return diesel::pg::PgConnection::establish(url)
+                .map(AnyConnection::Postgres)
+                .map_err(|e| fail(e.to_string()));
+        }
+        #[cfg(not(feature = "postgres"))]
+        return Err(fail("this build has no PostgreSQL support (feature `postgres`)".into()));
+    }
+    if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+        return Err(fail(
+            "MySQL/MariaDB is not supported by the runner yet; `migrator sql --dialect mysql` renders its SQL".into(),
+        ));
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    if path.contains("://") {
+        return Err(fail(
+            "unknown database URL scheme; expected postgres://, sqlite:// or a file path".into(),
+        ));
+    }
+    #[cfg(feature = "sqlite")]
+    {
+        let mut conn = diesel::sqlite::SqliteConnection::establish(path)
+            .map_err(|e| fail(e.to_string()))?;
+        // Another runner holding the write lock makes us wait instead of
+        // failing with SQLITE_BUSY at once.
+        conn.batch_execute("PRAGMA busy_timeout = 60000")
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(AnyConnection::Sqlite(conn))
+    }
+    #[cfg(not(feature = "sqlite"))]
+    Err(fail("this build has no SQLite support (feature `sqlite`)".into()))
+}

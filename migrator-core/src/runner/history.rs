@@ -1,0 +1,377 @@
+//! The history table, the runner's lock, and the execution of one migration.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::conn::{HistoryRow, MigrationConnection};
+use super::plan::Direction;
+use super::{RunError, TOOL_VERSION};
+use crate::dialect::{Dialect, Statement};
+use crate::migration::Migration;
+
+pub const HISTORY_TABLE: &str = "_migrator_history";
+pub(crate) const APPLIED: &str = "applied";
+pub(crate) const PARTIAL: &str = "partial";
+
+/// Key of the PostgreSQL advisory lock: the bytes of "migrator".
+const PG_LOCK_KEY: i64 = 0x6D69_6772_6174_6F72;
+
+pub(crate) fn create_sql(dialect: Dialect) -> String {
+    let t = dialect.ident(HISTORY_TABLE);
+    format!(
+        "CREATE TABLE IF NOT EXISTS {t} (\
+version BIGINT PRIMARY KEY, \
+name VARCHAR(255) NOT NULL, \
+checksum VARCHAR(64) NOT NULL, \
+applied_at VARCHAR(32) NOT NULL, \
+execution_ms BIGINT NOT NULL, \
+tool_version VARCHAR(32) NOT NULL, \
+state VARCHAR(16) NOT NULL, \
+steps_done BIGINT NOT NULL)"
+    )
+}
+
+pub(crate) fn ensure_table<C: MigrationConnection>(conn: &mut C) -> Result<(), RunError> {
+    let sql = create_sql(conn.dialect());
+    conn.execute(&sql).map_err(|e| db(conn.dialect(), "creating the history table", e))
+}
+
+pub(crate) fn exists<C: MigrationConnection>(conn: &mut C) -> Result<bool, RunError> {
+    let q = match conn.dialect() {
+        Dialect::Sqlite => format!(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{HISTORY_TABLE}'"
+        ),
+        Dialect::Postgres => format!(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '{HISTORY_TABLE}'"
+        ),
+        Dialect::Mysql => format!(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = '{HISTORY_TABLE}'"
+        ),
+    };
+    let d = conn.dialect();
+    Ok(conn
+        .count_rows(&q)
+        .map_err(|e| db(d, "looking for the history table", e))?
+        > 0)
+}
+
+fn select_sql(dialect: Dialect, version: Option<u32>) -> String {
+    let mut q = format!(
+        "SELECT version, name, checksum, applied_at, execution_ms, tool_version, state, steps_done FROM {}",
+        dialect.ident(HISTORY_TABLE)
+    );
+    if let Some(v) = version {
+        q.push_str(&format!(" WHERE version = {v}"));
+    }
+    q.push_str(" ORDER BY version");
+    q
+}
+
+/// The recorded history, oldest first; empty when the table does not exist.
+pub(crate) fn read<C: MigrationConnection>(conn: &mut C) -> Result<Vec<HistoryRow>, RunError> {
+    if !exists(conn)? {
+        return Ok(Vec::new());
+    }
+    let d = conn.dialect();
+    conn.load_history(&select_sql(d, None))
+        .map_err(|e| db(d, "reading the history table", e))
+}
+
+pub(crate) fn lock<C: MigrationConnection>(
+    conn: &mut C,
+    timeout: Duration,
+    on_wait: impl Fn(),
+) -> Result<(), RunError> {
+    let d = conn.dialect();
+    let attempt = match d {
+        Dialect::Postgres => format!("SELECT 1 WHERE pg_try_advisory_lock({PG_LOCK_KEY})"),
+        Dialect::Mysql => "SELECT 1 FROM DUAL WHERE GET_LOCK('migrator', 0) = 1".to_string(),
+        // SQLite serialises on BEGIN IMMEDIATE inside each migration.
+        Dialect::Sqlite => return Ok(()),
+    };
+    let started = Instant::now();
+    let mut told = false;
+    loop {
+        if conn
+            .count_rows(&attempt)
+            .map_err(|e| db(d, "taking the migration lock", e))?
+            > 0
+        {
+            return Ok(());
+        }
+        if !told {
+            on_wait();
+            told = true;
+        }
+        if started.elapsed() >= timeout {
+            return Err(RunError::LockTimeout(timeout));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+pub(crate) fn unlock<C: MigrationConnection>(conn: &mut C) -> Result<(), RunError> {
+    let d = conn.dialect();
+    let sql = match d {
+        Dialect::Postgres => format!("SELECT pg_advisory_unlock({PG_LOCK_KEY})"),
+        Dialect::Mysql => "DO RELEASE_LOCK('migrator')".to_string(),
+        Dialect::Sqlite => return Ok(()),
+    };
+    conn.execute(&sql)
+        .map_err(|e| db(d, "releasing the migration lock", e))
+}
+
+fn db(dialect: Dialect, doing: &str, e: diesel::result::Error) -> RunError {
+    RunError::Database {
+        message: format!("{doing} on {dialect}: {e}"),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for now, in UTC.
+pub(crate) fn utc_now() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    format_utc(secs)
+}
+
+/// Formats seconds since the epoch as ISO 8601 UTC (civil-from-days).
+pub(crate) fn format_utc(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+pub(crate) fn insert_sql(
+    dialect: Dialect,
+    m: &Migration,
+    applied_at: &str,
+    execution_ms: i64,
+    state: &str,
+    steps_done: usize,
+) -> String {
+    format!(
+        "INSERT INTO {} (version, name, checksum, applied_at, execution_ms, tool_version, state, steps_done) VALUES ({}, {}, {}, {}, {}, {}, {}, {})",
+        dialect.ident(HISTORY_TABLE),
+        m.version,
+        dialect.string(&m.name),
+        dialect.string(&m.checksum),
+        dialect.string(applied_at),
+        execution_ms,
+        dialect.string(TOOL_VERSION),
+        dialect.string(state),
+        steps_done
+    )
+}
+
+pub(crate) fn progress_sql(dialect: Dialect, version: u32, steps_done: usize) -> String {
+    format!(
+        "UPDATE {} SET steps_done = {steps_done} WHERE version = {version}",
+        dialect.ident(HISTORY_TABLE)
+    )
+}
+
+pub(crate) fn finish_sql(dialect: Dialect, version: u32, applied_at: &str, ms: i64) -> String {
+    format!(
+        "UPDATE {} SET state = {}, applied_at = {}, execution_ms = {ms} WHERE version = {version}",
+        dialect.ident(HISTORY_TABLE),
+        dialect.string(APPLIED),
+        dialect.string(applied_at)
+    )
+}
+
+pub(crate) fn delete_sql(dialect: Dialect, version: u32) -> String {
+    format!(
+        "DELETE FROM {} WHERE version = {version}",
+        dialect.ident(HISTORY_TABLE)
+    )
+}
+
+/// Whether `m` runs in one transaction on this dialect.
+pub(crate) fn runs_in_transaction(dialect: Dialect, m: &Migration, statements: &[Statement]) -> bool {
+    m.is_transactional() && dialect.transactional_ddl() && statements.iter().all(|s| s.transactional)
+}
+
+/// Runs one migration in `direction` and records it.
+pub(crate) fn apply<C: MigrationConnection>(
+    conn: &mut C,
+    m: &Migration,
+    statements: &[Statement],
+    direction: Direction,
+    steps_done: usize,
+    started: Instant,
+) -> Result<(), RunError> {
+    let dialect = conn.dialect();
+    // SQLite's table rebuild must run with foreign key enforcement off, and
+    // the pragma is a no-op inside a transaction, so it is switched here and
+    // the integrity check runs before commit (sqlite.org/lang_altertable.html).
+    let sqlite_fks = dialect == Dialect::Sqlite
+        && conn
+            .count_rows("SELECT 1 FROM pragma_foreign_keys WHERE foreign_keys = 1")
+            .map_err(|e| db(dialect, "reading PRAGMA foreign_keys", e))?
+            > 0;
+    if sqlite_fks {
+        conn.execute("PRAGMA foreign_keys = OFF")
+            .map_err(|e| db(dialect, "disabling foreign keys for the migration", e))?;
+    }
+    let result = if runs_in_transaction(dialect, m, statements) {
+        apply_in_transaction(conn, m, statements, direction, started, sqlite_fks)
+    } else {
+        apply_step_by_step(conn, m, statements, direction, steps_done, started)
+    };
+    if sqlite_fks {
+        let restored = conn
+            .execute("PRAGMA foreign_keys = ON")
+            .map_err(|e| db(dialect, "re-enabling foreign keys", e));
+        result?;
+        restored?;
+        return Ok(());
+    }
+    result
+}
+
+fn apply_in_transaction<C: MigrationConnection>(
+    conn: &mut C,
+    m: &Migration,
+    statements: &[Statement],
+    direction: Direction,
+    started: Instant,
+    check_fks: bool,
+) -> Result<(), RunError> {
+    let dialect = conn.dialect();
+    conn.in_transaction(|c| {
+        if dialect == Dialect::Sqlite {
+            // Another runner may have applied it while we waited for the
+            // write lock: re-read this migration's row under the lock.
+            let rows = c
+                .load_history(&select_sql(dialect, Some(m.version)))
+                .map_err(|e| db(dialect, "re-reading the history table", e))?;
+            let present = rows.iter().any(|r| r.state == APPLIED);
+            if present == (direction == Direction::Up) {
+                return Ok(());
+            }
+        }
+        for (i, s) in statements.iter().enumerate() {
+            run_statement(c, m, i, s, true)?;
+        }
+        if check_fks {
+            let broken = c
+                .count_rows("SELECT 1 FROM pragma_foreign_key_check")
+                .map_err(|e| db(dialect, "PRAGMA foreign_key_check", e))?;
+            if broken > 0 {
+                return Err(RunError::Statement {
+                    migration: m.id(),
+                    dialect,
+                    index: statements.len(),
+                    sql: "PRAGMA foreign_key_check".into(),
+                    message: format!("{broken} row(s) violate a foreign key after the migration"),
+                    rolled_back: ROLLED_BACK,
+                });
+            }
+        }
+        let record = match direction {
+            Direction::Up => insert_sql(
+                dialect,
+                m,
+                &utc_now(),
+                started.elapsed().as_millis() as i64,
+                APPLIED,
+                statements.len(),
+            ),
+            Direction::Down => delete_sql(dialect, m.version),
+        };
+        c.execute(&record)
+            .map_err(|e| db(dialect, "writing the history row", e))
+    })
+}
+
+const ROLLED_BACK: &str =
+    "\n  the migration was rolled back: the database is as it was before it";
+
+fn apply_step_by_step<C: MigrationConnection>(
+    conn: &mut C,
+    m: &Migration,
+    statements: &[Statement],
+    direction: Direction,
+    steps_done: usize,
+    started: Instant,
+) -> Result<(), RunError> {
+    let dialect = conn.dialect();
+    let record = |c: &mut C, sql: String| {
+        c.execute(&sql)
+            .map_err(|e| db(dialect, "writing the history row", e))
+    };
+    if direction == Direction::Up && steps_done == 0 {
+        record(conn, insert_sql(dialect, m, &utc_now(), 0, PARTIAL, 0))?;
+    }
+    let skip = if direction == Direction::Up { steps_done } else { 0 };
+    for (i, s) in statements.iter().enumerate().skip(skip) {
+        run_statement(conn, m, i, s, false)?;
+        if direction == Direction::Up {
+            record(conn, progress_sql(dialect, m.version, i + 1))?;
+        }
+    }
+    match direction {
+        Direction::Up => record(
+            conn,
+            finish_sql(dialect, m.version, &utc_now(), started.elapsed().as_millis() as i64),
+        ),
+        Direction::Down => record(conn, delete_sql(dialect, m.version)),
+    }
+}
+
+fn run_statement<C: MigrationConnection>(
+    conn: &mut C,
+    m: &Migration,
+    index: usize,
+    s: &Statement,
+    in_tx: bool,
+) -> Result<(), RunError> {
+    let dialect = conn.dialect();
+    let fail = |message: String| RunError::Statement {
+        migration: m.id(),
+        dialect,
+        index: index + 1,
+        sql: s.sql.clone(),
+        message,
+        rolled_back: if in_tx {
+            ROLLED_BACK
+        } else {
+            "\n  this migration runs outside a transaction: the statements before this one are done and recorded; fix the cause and run `migrator up` again to resume from this statement"
+        },
+    };
+    if let Some(q) = &s.skip_if {
+        let present = conn
+            .count_rows(q)
+            .map_err(|e| fail(format!("evaluating its guard `{q}`: {e}")))?;
+        if present > 0 {
+            return Ok(());
+        }
+    }
+    conn.execute(&s.sql).map_err(|e| fail(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_utc;
+
+    #[test]
+    fn utc_formatting_matches_known_instants() {
+        assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(format_utc(1_795_000_000), "2026-11-18T11:06:40Z");
+    }
+}

@@ -1,0 +1,216 @@
+//! Pure logic over the recorded history and the files: the immutable-history
+//! check, the status report and the dry-run text. No database access here.
+
+use std::fmt;
+
+use super::conn::HistoryRow;
+use super::history::{self, APPLIED};
+use super::{MigrationSet, Report, RunError};
+use crate::dialect::{Dialect, Statement};
+use crate::migration::Migration;
+
+/// Which way a migration runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Up,
+    Down,
+}
+
+/// The state of each migration on a database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub lines: Vec<StatusLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusLine {
+    pub version: u32,
+    pub id: String,
+    pub state: LineState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineState {
+    Applied { at: String },
+    Pending,
+    /// A non-transactional migration that stopped part way.
+    Partial { steps_done: i64 },
+    /// The file changed after it was applied.
+    Edited,
+    /// Recorded as applied but no file has this number.
+    MissingFile,
+    /// Recorded under another name than the file with the same number.
+    Renamed { file: String },
+}
+
+impl Status {
+    /// True when nothing is wrong (pending migrations are not wrong).
+    pub fn is_clean(&self) -> bool {
+        self.lines.iter().all(|l| {
+            matches!(l.state, LineState::Applied { .. } | LineState::Pending)
+        })
+    }
+
+    pub fn pending(&self) -> usize {
+        self.lines
+            .iter()
+            .filter(|l| l.state == LineState::Pending)
+            .count()
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.lines.is_empty() {
+            return writeln!(f, "no migrations");
+        }
+        for l in &self.lines {
+            let what = match &l.state {
+                LineState::Applied { at } => format!("applied  {at}"),
+                LineState::Pending => "pending".to_string(),
+                LineState::Partial { steps_done } => {
+                    format!("PARTIAL  {steps_done} statement(s) done; run `migrator up` to resume")
+                }
+                LineState::Edited => "EDITED   the file changed after it was applied".to_string(),
+                LineState::MissingFile => "MISSING  applied, but its file is gone".to_string(),
+                LineState::Renamed { file } => format!("RENAMED  applied under this name; the file is now `{file}`"),
+            };
+            writeln!(f, "{:<40} {what}", l.id)?;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn status(set: &MigrationSet, rows: &[HistoryRow]) -> Status {
+    let mut lines = Vec::new();
+    for m in &set.migrations {
+        let row = rows.iter().find(|r| r.version == i64::from(m.version));
+        let state = match row {
+            None => LineState::Pending,
+            Some(r) if r.name != m.name => LineState::Renamed {
+                file: m.file_name.clone(),
+            },
+            Some(r) if r.checksum != m.checksum => LineState::Edited,
+            Some(r) if r.state != APPLIED => LineState::Partial {
+                steps_done: r.steps_done,
+            },
+            Some(r) => LineState::Applied {
+                at: r.applied_at.clone(),
+            },
+        };
+        let id = match row {
+            Some(r) if r.name != m.name => format!("{:04}_{}", r.version, r.name),
+            _ => m.id(),
+        };
+        lines.push(StatusLine {
+            version: m.version,
+            id,
+            state,
+        });
+    }
+    for r in rows {
+        if set.get(r.version as u32).is_none() {
+            lines.push(StatusLine {
+                version: r.version as u32,
+                id: format!("{:04}_{}", r.version, r.name),
+                state: LineState::MissingFile,
+            });
+        }
+    }
+    lines.sort_by_key(|l| l.version);
+    Status { lines }
+}
+
+/// Refuses a history that disagrees with the files, naming the migration and
+/// the way out.
+pub(crate) fn check_history(set: &MigrationSet, rows: &[HistoryRow]) -> Result<(), RunError> {
+    let dir = set.dir.display();
+    for r in rows {
+        let recorded = format!("{:04}_{}", r.version, r.name);
+        let Some(m) = u32::try_from(r.version).ok().and_then(|v| set.get(v)) else {
+            return Err(RunError::History(format!(
+                "migration {recorded} is recorded as applied, but {dir}/{recorded}.toml is missing\nhelp: restore the file from version control; a migration that ran on a database must stay in the folder (to undo it, restore it and run `migrator down`)"
+            )));
+        };
+        if m.name != r.name {
+            return Err(RunError::History(format!(
+                "migration {:04} was applied as `{recorded}`, but the file with that number is now `{}`\nhelp: applied migrations must not be renumbered or renamed; restore `{recorded}.toml`, and give new migrations the next free number",
+                r.version, m.file_name
+            )));
+        }
+        if m.checksum != r.checksum {
+            return Err(RunError::History(format!(
+                "migration {recorded} was edited after it was applied (recorded checksum {}…, file {}…)\nhelp: restore {dir}/{} from version control; to change the schema further, add a new migration with `migrator generate`",
+                short(&r.checksum),
+                short(&m.checksum),
+                m.file_name
+            )));
+        }
+    }
+    let newest_applied = rows.iter().map(|r| r.version).max().unwrap_or(0);
+    if let Some(m) = set
+        .migrations
+        .iter()
+        .find(|m| i64::from(m.version) < newest_applied && !rows.iter().any(|r| r.version == i64::from(m.version)))
+    {
+        return Err(RunError::History(format!(
+            "migration {} is pending, but the newer migration {newest_applied:04} is already applied\nhelp: migrations apply in order; this usually means two branches added migrations with the same number: renumber the newer one after the applied ones",
+            m.id()
+        )));
+    }
+    Ok(())
+}
+
+fn short(s: &str) -> &str {
+    &s[..s.len().min(12)]
+}
+
+/// Appends the exact SQL of one migration to a dry-run report.
+pub(crate) fn dry_run(
+    report: &mut Report,
+    dialect: Dialect,
+    m: &Migration,
+    statements: &[Statement],
+    direction: Direction,
+    steps_done: usize,
+) {
+    let word = match direction {
+        Direction::Up => "upgrade",
+        Direction::Down => "downgrade",
+    };
+    report.sql.push(format!("-- {} ({word})", m.id()));
+    let now = "<now>";
+    if history::runs_in_transaction(dialect, m, statements) {
+        report.sql.push("BEGIN;".into());
+        report.sql.extend(statements.iter().map(|s| s.to_string()));
+        let record = match direction {
+            Direction::Up => history::insert_sql(dialect, m, now, 0, APPLIED, statements.len()),
+            Direction::Down => history::delete_sql(dialect, m.version),
+        };
+        report.sql.push(format!("{record};"));
+        report.sql.push("COMMIT;".into());
+    } else {
+        report
+            .sql
+            .push("-- runs statement by statement, recording progress after each".into());
+        if direction == Direction::Up && steps_done == 0 {
+            report.sql.push(format!(
+                "{};",
+                history::insert_sql(dialect, m, now, 0, history::PARTIAL, 0)
+            ));
+        }
+        let skip = if direction == Direction::Up { steps_done } else { 0 };
+        for (i, s) in statements.iter().enumerate().skip(skip) {
+            report.sql.push(s.to_string());
+            if direction == Direction::Up {
+                report
+                    .sql
+                    .push(format!("{};", history::progress_sql(dialect, m.version, i + 1)));
+            }
+        }
+        report.sql.push(match direction {
+            Direction::Up => format!("{};", history::finish_sql(dialect, m.version, now, 0)),
+            Direction::Down => format!("{};", history::delete_sql(dialect, m.version)),
+        });
+    }
+}
