@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::dialect::{render_ops, Dialect, RenderError, Statement};
 use crate::ops::{inverse_all, replay, Operation};
 use crate::schema::Schema;
 use crate::snapshot::{chain_of, Snapshot};
@@ -330,6 +331,105 @@ pub fn replay_states(dir: &Path, migrations: &[Migration]) -> Result<Vec<Schema>
 /// The downgrade `generate` writes for an upgrade.
 pub fn downgrade_for(upgrade: &[Operation]) -> Vec<Operation> {
     inverse_all(upgrade)
+}
+
+/// Which way a migration runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Up,
+    Down,
+}
+
+/// Why a migration could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderFailure {
+    #[error("there is no migration {0:04}")]
+    NoSuchMigration(u32),
+    #[error("migration {migration} is irreversible: step {step} has no reverse\nhelp: add a `reverse` to the raw SQL step")]
+    Irreversible { migration: String, step: usize },
+    #[error("migration {migration}: {source}")]
+    Render {
+        migration: String,
+        #[source]
+        source: RenderError,
+    },
+}
+
+/// A validated set of migrations with the schema before and after each one.
+#[derive(Debug, Clone)]
+pub struct MigrationSet {
+    /// The folder they came from, for messages.
+    pub dir: PathBuf,
+    pub migrations: Vec<Migration>,
+    /// `states[i]` is the schema before migration `i + 1`; the last entry is
+    /// the schema after every migration (equal to the snapshot).
+    pub states: Vec<Schema>,
+}
+
+impl MigrationSet {
+    /// Reads and validates `dir` (migration files and `schema.toml`).
+    pub fn load(dir: &Path) -> Result<MigrationSet, MigrationError> {
+        let migrations = read_dir(dir)?;
+        let snapshot = Snapshot::read(&dir.join(SNAPSHOT_FILE))?;
+        let states = validate(dir, &migrations, &snapshot)?;
+        Ok(MigrationSet {
+            dir: dir.to_path_buf(),
+            migrations,
+            states,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.migrations.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.migrations.is_empty()
+    }
+
+    pub fn get(&self, version: u32) -> Option<&Migration> {
+        version
+            .checked_sub(1)
+            .and_then(|i| self.migrations.get(i as usize))
+    }
+
+    /// The newest version (0 when there are none).
+    pub fn head(&self) -> u32 {
+        self.migrations.last().map_or(0, |m| m.version)
+    }
+
+    /// The statements of one migration in one direction, one list per step.
+    pub fn render(
+        &self,
+        dialect: Dialect,
+        version: u32,
+        direction: Direction,
+    ) -> Result<Vec<Vec<Statement>>, RenderFailure> {
+        let m = self
+            .get(version)
+            .ok_or(RenderFailure::NoSuchMigration(version))?;
+        let i = version as usize - 1;
+        let (ops, start) = match direction {
+            Direction::Up => (&m.file.upgrade, &self.states[i]),
+            Direction::Down => (&m.file.downgrade, &self.states[i + 1]),
+        };
+        render_ops(dialect, ops, start).map_err(|source| match source {
+            RenderError::MissingSql { .. } if direction == Direction::Down => {
+                let step = ops
+                    .iter()
+                    .position(|op| matches!(op, Operation::Sql(r) if r.for_dialect(dialect.name()).is_none()))
+                    .map_or(0, |p| p + 1);
+                RenderFailure::Irreversible {
+                    migration: m.id(),
+                    step,
+                }
+            }
+            source => RenderFailure::Render {
+                migration: m.id(),
+                source,
+            },
+        })
+    }
 }
 
 #[cfg(test)]

@@ -3,10 +3,9 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::conn::{HistoryRow, MigrationConnection};
-use super::plan::Direction;
 use super::{RunError, TOOL_VERSION};
 use crate::dialect::{Dialect, Statement};
-use crate::migration::Migration;
+use crate::migration::{Direction, Migration};
 
 pub const HISTORY_TABLE: &str = "_migrator_history";
 pub(crate) const APPLIED: &str = "applied";

@@ -22,18 +22,16 @@ mod history;
 mod plan;
 mod url;
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::dialect::{render_ops, Dialect, RenderError, Statement};
-use crate::migration::{self, Migration, MigrationError};
+use crate::dialect::{Dialect, RenderError, Statement};
+pub use crate::migration::{Direction, MigrationSet};
+use crate::migration::{MigrationError, RenderFailure};
 use crate::ops::Operation;
-use crate::schema::Schema;
-use crate::snapshot::Snapshot;
 
 pub use conn::{connect, AnyConnection, HistoryRow, MigrationConnection};
 pub use history::HISTORY_TABLE;
-pub use plan::{Direction, LineState, Status, StatusLine};
+pub use plan::{LineState, Status, StatusLine};
 pub use url::{redact_url, scrub};
 
 /// The runner's version, written into every history row.
@@ -75,88 +73,25 @@ pub enum RunError {
     Database { message: String },
 }
 
+impl From<RenderFailure> for RunError {
+    fn from(f: RenderFailure) -> RunError {
+        match f {
+            RenderFailure::NoSuchMigration(v) => {
+                RunError::History(format!("there is no migration {v:04}"))
+            }
+            RenderFailure::Irreversible { migration, step } => {
+                RunError::Irreversible { migration, step }
+            }
+            RenderFailure::Render { migration, source } => RunError::Render { migration, source },
+        }
+    }
+}
+
 impl From<diesel::result::Error> for RunError {
     fn from(e: diesel::result::Error) -> RunError {
         RunError::Database {
             message: e.to_string(),
         }
-    }
-}
-
-/// A validated set of migrations with the schema before and after each one.
-#[derive(Debug, Clone)]
-pub struct MigrationSet {
-    /// The folder they came from, for messages.
-    pub dir: PathBuf,
-    pub migrations: Vec<Migration>,
-    /// `states[i]` is the schema before migration `i + 1`; the last entry is
-    /// the schema after every migration (equal to the snapshot).
-    pub states: Vec<Schema>,
-}
-
-impl MigrationSet {
-    /// Reads and validates `dir` (migration files and `schema.toml`).
-    pub fn load(dir: &Path) -> Result<MigrationSet, MigrationError> {
-        let migrations = migration::read_dir(dir)?;
-        let snapshot = Snapshot::read(&dir.join(migration::SNAPSHOT_FILE))?;
-        let states = migration::validate(dir, &migrations, &snapshot)?;
-        Ok(MigrationSet {
-            dir: dir.to_path_buf(),
-            migrations,
-            states,
-        })
-    }
-
-    pub fn len(&self) -> usize {
-        self.migrations.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.migrations.is_empty()
-    }
-
-    pub fn get(&self, version: u32) -> Option<&Migration> {
-        version
-            .checked_sub(1)
-            .and_then(|i| self.migrations.get(i as usize))
-    }
-
-    /// The newest version (0 when there are none).
-    pub fn head(&self) -> u32 {
-        self.migrations.last().map_or(0, |m| m.version)
-    }
-
-    /// The statements of one migration in one direction, one list per step.
-    pub fn render(
-        &self,
-        dialect: Dialect,
-        version: u32,
-        direction: Direction,
-    ) -> Result<Vec<Vec<Statement>>, RunError> {
-        let m = self
-            .get(version)
-            .ok_or_else(|| RunError::History(format!("there is no migration {version:04}")))?;
-        let i = version as usize - 1;
-        let (ops, start) = match direction {
-            Direction::Up => (&m.file.upgrade, &self.states[i]),
-            Direction::Down => (&m.file.downgrade, &self.states[i + 1]),
-        };
-        render_ops(dialect, ops, start).map_err(|source| match source {
-            RenderError::MissingSql { .. } if direction == Direction::Down => {
-                let step = ops
-                    .iter()
-                    .position(|op| matches!(op, Operation::Sql(r) if r.for_dialect(dialect.name()).is_none()))
-                    .map_or(0, |p| p + 1);
-                RunError::Irreversible {
-                    migration: m.id(),
-                    step,
-                }
-            }
-            source => RunError::Render {
-                migration: m.id(),
-                source,
-            },
-        })
     }
 }
 

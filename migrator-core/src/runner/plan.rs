@@ -5,16 +5,10 @@ use std::fmt;
 
 use super::conn::HistoryRow;
 use super::history::{self, APPLIED};
-use super::{MigrationSet, Report, RunError};
+use super::{Report, RunError};
+use crate::migration::{Direction, MigrationSet};
 use crate::dialect::{Dialect, Statement};
 use crate::migration::Migration;
-
-/// Which way a migration runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    Up,
-    Down,
-}
 
 /// The state of each migration on a database.
 #[derive(Debug, Clone, PartialEq, Eq)]
