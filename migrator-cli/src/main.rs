@@ -1,1 +1,91 @@
-fn main() {}
+//! The `migrator` command. Parsing of arguments lives here; everything else is
+//! migrator-core. Exit codes: 0 success, 1 failure or drift, 2 usage error.
+
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "migrator",
+    version,
+    about = "Safe, typed, reversible schema migrations generated from Rust models",
+    after_help = "Database: --database-url or DATABASE_URL (postgres://…, sqlite://path); default sqlite://migrator.db in the project root."
+)]
+pub struct Cli {
+    /// Project root: the crate holding migrator.toml, src/ and migrations/.
+    #[arg(long, global = true, default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Database to migrate (postgres://user:pass@host/db, sqlite://path).
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create migrator.toml and an empty migrations folder.
+    Init,
+    /// Diff the models against the snapshot and write the next migration.
+    Generate {
+        /// snake_case description, e.g. add_priority_column.
+        name: String,
+        /// Dialect whose SQL to print (repeatable; default: the database's).
+        #[arg(long, value_name = "DIALECT")]
+        dialect: Vec<String>,
+    },
+    /// Exit 1 when the models differ from the snapshot or the migrations are inconsistent.
+    Check,
+    /// Print the SQL of migration N (default: all), for a dialect.
+    Sql {
+        version: Option<u32>,
+        #[arg(long, value_name = "DIALECT")]
+        dialect: Option<String>,
+        /// Print the downgrade instead of the upgrade.
+        #[arg(long)]
+        down: bool,
+    },
+    /// Apply pending migrations.
+    Up {
+        /// Stop after this migration.
+        #[arg(long, value_name = "N")]
+        to: Option<u32>,
+        /// Print the exact SQL, history writes included, and run nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Roll back applied migrations (one by default).
+    Down {
+        /// Roll back every migration newer than N (0: all).
+        #[arg(long, value_name = "N", conflicts_with = "steps")]
+        to: Option<u32>,
+        /// Roll back the newest K migrations.
+        #[arg(long, value_name = "K")]
+        steps: Option<u32>,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Roll back the newest applied migration and apply it again.
+    Redo,
+    /// Show applied, pending, edited and missing migrations.
+    Status,
+    /// Report destructive steps in the migrations.
+    Lint,
+    /// Recompute the snapshot's hash chain after an intended edit of a migration that was never applied.
+    Rehash,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -10,6 +10,8 @@ pub mod migration;
 #[cfg(feature = "model")]
 pub mod model;
 pub mod ops;
+#[cfg(feature = "model")]
+pub mod project;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub mod runner;
 pub mod schema;

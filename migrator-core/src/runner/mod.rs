@@ -215,10 +215,25 @@ impl<'a> Migrator<'a> {
         steps: u32,
     ) -> Result<Report, RunError> {
         self.locked(conn, |this, conn| {
-            let applied = this.checked_history(conn)?;
-            let newest = applied.iter().map(|r| r.version as u32).max().unwrap_or(0);
-            this.run_down(conn, newest.saturating_sub(steps), false)
+            let target = this.target_for_steps(conn, steps)?;
+            this.run_down(conn, target, false)
         })
+    }
+
+    /// The version left applied after rolling back the newest `steps`
+    /// applied migrations.
+    pub fn target_for_steps<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        steps: u32,
+    ) -> Result<u32, RunError> {
+        let mut applied: Vec<u32> = self
+            .checked_history(conn)?
+            .iter()
+            .map(|r| r.version as u32)
+            .collect();
+        applied.sort_unstable_by(|a, b| b.cmp(a));
+        Ok(applied.get(steps as usize).copied().unwrap_or(0))
     }
 
     /// The SQL `down_to` would run.

@@ -1,0 +1,323 @@
+//! One function per subcommand. They print, write files (only `init`,
+//! `generate` and `rehash` write) and turn errors into messages; the work is
+//! done by migrator-core.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use migrator_core::dialect::{render_ops, Dialect};
+use migrator_core::migration::{Direction, MigrationSet};
+use migrator_core::project::{Project, CONFIG_FILE};
+use migrator_core::runner::{connect, redact_url, AnyConnection, Event, Migrator, RunError};
+
+use crate::{Cli, Command};
+
+type CmdResult = Result<ExitCode, String>;
+
+pub fn run(cli: Cli) -> CmdResult {
+    let url = cli.database_url.clone();
+    match cli.command {
+        Command::Init => init(&cli.dir),
+        Command::Generate { name, dialect } => generate(&cli.dir, &name, &dialect, url.as_deref()),
+        Command::Check => check(&cli.dir),
+        Command::Sql {
+            version,
+            dialect,
+            down,
+        } => sql(&cli.dir, version, dialect.as_deref(), url.as_deref(), down),
+        Command::Up { to, dry_run } => with_db(&cli.dir, url.as_deref(), |m, db| {
+            db_up(m, db, to, dry_run)
+        }),
+        Command::Down { to, steps, dry_run } => {
+            with_db(&cli.dir, url.as_deref(), |m, db| db_down(m, db, to, steps, dry_run))
+        }
+        Command::Redo => with_db(&cli.dir, url.as_deref(), db_redo),
+        Command::Status => with_db(&cli.dir, url.as_deref(), db_status),
+        Command::Lint => lint(&cli.dir),
+        Command::Rehash => rehash(&cli.dir),
+    }
+}
+
+fn open(dir: &Path) -> Result<Project, String> {
+    Project::open(dir).map_err(|e| e.to_string())
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn init(dir: &Path) -> CmdResult {
+    let project = open(dir)?;
+    let config = dir.join(CONFIG_FILE);
+    if !config.exists() {
+        write(
+            &config,
+            "# migrator configuration (every key is optional)\n\
+             # folders scanned for #[derive(Model)] structs\n\
+             models = [\"src\"]\n\
+             # where migrations and the schema snapshot live\n\
+             migrations = \"migrations\"\n\
+             # dialects whose SQL `migrator generate` prints: postgres, sqlite, mysql\n\
+             # dialects = [\"postgres\"]\n",
+        )?;
+        println!("created {}", config.display());
+    }
+    let migrations = project.migrations_dir();
+    std::fs::create_dir_all(&migrations).map_err(|e| format!("{}: {e}", migrations.display()))?;
+    let snapshot = project.snapshot_path();
+    if !snapshot.exists() {
+        write(&snapshot, &migrator_core::snapshot::Snapshot::default().to_text())?;
+        println!("created {}", snapshot.display());
+    }
+    println!("next: annotate structs with #[derive(migrator::Model)], then run `migrator generate initial`");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Dialects to print: explicit flags, else migrator.toml, else the database
+/// URL's, else SQLite.
+fn pick_dialects(project: &Project, flags: &[String], url: Option<&str>) -> Result<Vec<Dialect>, String> {
+    if !flags.is_empty() {
+        return flags.iter().map(|d| d.parse()).collect();
+    }
+    let configured = project.dialects();
+    if !configured.is_empty() {
+        return Ok(configured);
+    }
+    Ok(vec![url.map_or(Dialect::Sqlite, url_dialect)])
+}
+
+fn url_dialect(url: &str) -> Dialect {
+    if url.starts_with("postgres") {
+        Dialect::Postgres
+    } else if url.starts_with("mysql") || url.starts_with("mariadb") {
+        Dialect::Mysql
+    } else {
+        Dialect::Sqlite
+    }
+}
+
+fn generate(dir: &Path, name: &str, flags: &[String], url: Option<&str>) -> CmdResult {
+    let project = open(dir)?;
+    let dialects = pick_dialects(&project, flags, url)?;
+    let Some(g) = project.generate(name).map_err(|e| e.to_string())? else {
+        println!(
+            "no changes: the models match {}; nothing written",
+            project.snapshot_path().display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    let migrations = project.migrations_dir();
+    std::fs::create_dir_all(&migrations).map_err(|e| format!("{}: {e}", migrations.display()))?;
+    let file = migrations.join(&g.file_name);
+    // The migration first, then the snapshot: an interrupted write leaves a
+    // file that `check` reports, never a snapshot ahead of its migrations.
+    write(&file, &g.migration_text)?;
+    write(&project.snapshot_path(), &g.snapshot_text)?;
+    println!("created {}", file.display());
+    println!("updated {}", project.snapshot_path().display());
+    println!("\nchanges:");
+    for op in &g.plan.upgrade {
+        println!("  {op}");
+    }
+    if !g.plan.warnings.is_empty() {
+        println!("\nwarnings (review before applying):");
+        for w in &g.plan.warnings {
+            println!("  warning: {w}");
+        }
+    }
+    let set = project.migrations().map_err(|e| e.to_string())?;
+    for d in dialects {
+        println!("\n-- SQL for {d} (upgrade)");
+        for s in set
+            .render(d, g.version, Direction::Up)
+            .map_err(|e| e.to_string())?
+            .iter()
+            .flatten()
+        {
+            println!("{s}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(dir: &Path) -> CmdResult {
+    let project = open(dir)?;
+    let (set, _models, plan) = project.pending_changes().map_err(|e| e.to_string())?;
+    if plan.is_empty() {
+        println!(
+            "ok: the models match {} ({} migration(s), head {:04})",
+            project.snapshot_path().display(),
+            set.len(),
+            set.head()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("the models differ from {}:", project.snapshot_path().display());
+    for op in &plan.upgrade {
+        println!("  {op}");
+    }
+    println!("help: run `migrator generate <name>` to write a migration for these changes");
+    Ok(ExitCode::from(1))
+}
+
+fn sql(dir: &Path, version: Option<u32>, dialect: Option<&str>, url: Option<&str>, down: bool) -> CmdResult {
+    let project = open(dir)?;
+    let dialect = match dialect {
+        Some(d) => d.parse()?,
+        None => url.map_or(Dialect::Sqlite, url_dialect),
+    };
+    let set = project.migrations().map_err(|e| e.to_string())?;
+    let versions: Vec<u32> = match version {
+        Some(v) => {
+            if set.get(v).is_none() {
+                return Err(format!(
+                    "there is no migration {v:04} (the newest is {:04})",
+                    set.head()
+                ));
+            }
+            vec![v]
+        }
+        None if down => (1..=set.head()).rev().collect(),
+        None => (1..=set.head()).collect(),
+    };
+    let direction = if down { Direction::Down } else { Direction::Up };
+    for v in versions {
+        let m = set.get(v).ok_or_else(|| format!("there is no migration {v:04}"))?;
+        println!(
+            "-- {} ({}, {dialect})",
+            m.id(),
+            if down { "downgrade" } else { "upgrade" }
+        );
+        for s in set.render(dialect, v, direction).map_err(|e| e.to_string())?.iter().flatten() {
+            println!("{s}");
+        }
+        println!();
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn lint(dir: &Path) -> CmdResult {
+    let project = open(dir)?;
+    let set = project.migrations().map_err(|e| e.to_string())?;
+    let mut findings = 0;
+    for (i, m) in set.migrations.iter().enumerate() {
+        for (step, op) in m.file.upgrade.iter().enumerate() {
+            if op.is_destructive() {
+                findings += 1;
+                println!(
+                    "{}: step {}: destructive: {op}\n  why: data in it is lost when the migration runs\n  instead: keep the old column or table until no deployed version reads it, then drop it in a later migration",
+                    set.dir.join(&m.file_name).display(),
+                    step + 1
+                );
+            }
+        }
+        // Every dialect must be able to render every step.
+        for d in Dialect::ALL {
+            if let Err(e) = render_ops(d, &m.file.upgrade, &set.states[i]) {
+                findings += 1;
+                println!("{}: cannot render for {d}: {e}", set.dir.join(&m.file_name).display());
+            }
+        }
+    }
+    println!("{findings} finding(s) in {} migration(s)", set.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rehash(dir: &Path) -> CmdResult {
+    let project = open(dir)?;
+    let text = project.rehash().map_err(|e| e.to_string())?;
+    write(&project.snapshot_path(), &text)?;
+    println!("updated the hash chain in {}", project.snapshot_path().display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Opens the project's migrations and the database, then runs `f` with the
+/// connection of whatever kind the URL names.
+fn with_db(
+    dir: &Path,
+    url: Option<&str>,
+    f: impl Fn(&Migrator<'_>, &mut Db) -> Result<ExitCode, RunError>,
+) -> CmdResult {
+    let project = open(dir)?;
+    let set: MigrationSet = project.migrations().map_err(|e| e.to_string())?;
+    let default_url = format!("sqlite://{}", dir.join("migrator.db").display());
+    let url = url.unwrap_or(&default_url);
+    let mut db = connect(url).map_err(|e| e.to_string())?;
+    let migrator = Migrator::new(&set).on_event(|e: &Event| eprintln!("{e}"));
+    f(&migrator, &mut db).map_err(|e| format!("{e}\n  database: {}", redact_url(url)))
+}
+
+type Db = AnyConnection;
+
+macro_rules! on_conn {
+    ($db:expr, $c:ident => $body:expr) => {
+        match $db {
+            AnyConnection::Sqlite($c) => $body,
+            AnyConnection::Postgres($c) => $body,
+        }
+    };
+}
+
+fn print_sql(lines: &[String]) {
+    if lines.is_empty() {
+        println!("-- nothing to do");
+    }
+    for l in lines {
+        println!("{l}");
+    }
+}
+
+fn db_up(m: &Migrator<'_>, db: &mut Db, to: Option<u32>, dry_run: bool) -> Result<ExitCode, RunError> {
+    if dry_run {
+        let r = on_conn!(db, c => m.dry_run_up(c, to))?;
+        print_sql(&r.sql);
+    } else {
+        let r = on_conn!(db, c => m.up_to(c, to))?;
+        println!("{} migration(s) applied", r.done.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn db_down(
+    m: &Migrator<'_>,
+    db: &mut Db,
+    to: Option<u32>,
+    steps: Option<u32>,
+    dry_run: bool,
+) -> Result<ExitCode, RunError> {
+    let target = match to {
+        Some(t) => t,
+        None => on_conn!(db, c => m.target_for_steps(c, steps.unwrap_or(1)))?,
+    };
+    if dry_run {
+        let r = on_conn!(db, c => m.dry_run_down(c, target))?;
+        print_sql(&r.sql);
+    } else {
+        let r = on_conn!(db, c => m.down_to(c, target))?;
+        println!("{} migration(s) rolled back", r.done.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn db_redo(m: &Migrator<'_>, db: &mut Db) -> Result<ExitCode, RunError> {
+    let r = on_conn!(db, c => m.down_steps(c, 1))?;
+    let Some(id) = r.done.first() else {
+        println!("nothing to redo: no migration is applied");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let version: u32 = id[..4].parse().unwrap_or(0);
+    let r = on_conn!(db, c => m.up_to(c, Some(version)))?;
+    println!("redone {}", r.done.join(", "));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn db_status(m: &Migrator<'_>, db: &mut Db) -> Result<ExitCode, RunError> {
+    let status = on_conn!(db, c => m.status(c))?;
+    print!("{status}");
+    println!("{} pending", status.pending());
+    Ok(if status.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,263 @@
+//! A project on disk: `migrator.toml`, the model sources, the migrations
+//! folder. The CLI's `generate` and `check` are thin wrappers over this
+//! module; it computes everything and writes nothing (only the CLI writes).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::dialect::{render_ops, Dialect, RenderError};
+use crate::diff::{diff, DiffError, Plan};
+use crate::migration::{
+    self, downgrade_for, is_snake_case, MigrationError, MigrationFile, MigrationSet,
+};
+use crate::model::{scan_dir, ModelError, Models};
+use crate::snapshot::{extend_chain, Snapshot};
+
+/// The optional `migrator.toml` at the crate root.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Folders scanned for `#[derive(Model)]` structs, relative to the root.
+    #[serde(default = "default_models")]
+    pub models: Vec<PathBuf>,
+    /// The migrations folder, relative to the root.
+    #[serde(default = "default_migrations")]
+    pub migrations: PathBuf,
+    /// Dialects whose SQL `generate` prints (default: the one of
+    /// `DATABASE_URL`, else SQLite).
+    #[serde(default)]
+    pub dialects: Vec<String>,
+}
+
+fn default_models() -> Vec<PathBuf> {
+    vec![PathBuf::from("src")]
+}
+fn default_migrations() -> PathBuf {
+    PathBuf::from("migrations")
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            models: default_models(),
+            migrations: default_migrations(),
+            dialects: Vec::new(),
+        }
+    }
+}
+
+pub const CONFIG_FILE: &str = "migrator.toml";
+
+/// Anything that stops `generate` or `check`.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error(transparent)]
+    Files(#[from] MigrationError),
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    Models(Vec<ModelError>),
+    #[error("cannot plan this change: {0}")]
+    Diff(#[from] DiffError),
+    #[error("cannot render the new migration: {0}")]
+    Render(#[from] RenderError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// A project rooted at a crate directory.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub root: PathBuf,
+    pub config: Config,
+}
+
+/// What `generate` would write.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    pub version: u32,
+    pub file_name: String,
+    pub migration: MigrationFile,
+    pub migration_text: String,
+    pub snapshot_text: String,
+    pub plan: Plan,
+}
+
+impl Project {
+    /// Opens the project at `root`, reading `migrator.toml` if present.
+    pub fn open(root: &Path) -> Result<Project, ProjectError> {
+        let path = root.join(CONFIG_FILE);
+        let config = match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| {
+                let (line, column) = e
+                    .span()
+                    .map(|s| migration::line_col(&text, s.start))
+                    .unwrap_or((0, 0));
+                MigrationError::Parse {
+                    file: path.clone(),
+                    line,
+                    column,
+                    message: format!(
+                        "{}\nhelp: valid keys are `models` (list of folders), `migrations` (folder), `dialects` (list of postgres, sqlite, mysql)",
+                        e.message()
+                    ),
+                }
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Config::default(),
+            Err(e) => {
+                return Err(MigrationError::Io {
+                    path,
+                    message: e.to_string(),
+                }
+                .into())
+            }
+        };
+        for d in &config.dialects {
+            d.parse::<Dialect>()
+                .map_err(|e| ProjectError::Usage(format!("{}: {e}", root.join(CONFIG_FILE).display())))?;
+        }
+        Ok(Project {
+            root: root.to_path_buf(),
+            config,
+        })
+    }
+
+    pub fn migrations_dir(&self) -> PathBuf {
+        self.root.join(&self.config.migrations)
+    }
+
+    pub fn snapshot_path(&self) -> PathBuf {
+        self.migrations_dir().join(migration::SNAPSHOT_FILE)
+    }
+
+    /// The configured dialects, parsed.
+    pub fn dialects(&self) -> Vec<Dialect> {
+        self.config
+            .dialects
+            .iter()
+            .filter_map(|d| d.parse().ok())
+            .collect()
+    }
+
+    /// Parses every model under the configured folders.
+    pub fn models(&self) -> Result<Models, ProjectError> {
+        let mut all: Option<Models> = None;
+        let mut errors = Vec::new();
+        for dir in &self.config.models {
+            match scan_dir(&self.root.join(dir)) {
+                Ok(m) => match &mut all {
+                    None => all = Some(m),
+                    Some(acc) => {
+                        acc.schema.tables.extend(m.schema.tables);
+                        acc.hints.tables.extend(m.hints.tables);
+                        acc.hints.columns.extend(m.hints.columns);
+                        acc.defs.extend(m.defs);
+                    }
+                },
+                Err(e) => errors.extend(e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ProjectError::Models(errors));
+        }
+        Ok(all.unwrap_or_else(|| Models {
+            schema: Default::default(),
+            hints: Default::default(),
+            defs: Vec::new(),
+        }))
+    }
+
+    /// Reads and validates the migrations and the snapshot.
+    pub fn migrations(&self) -> Result<MigrationSet, ProjectError> {
+        Ok(MigrationSet::load(&self.migrations_dir())?)
+    }
+
+    /// The plan from the snapshot to the models (empty when they agree).
+    pub fn pending_changes(&self) -> Result<(MigrationSet, Models, Plan), ProjectError> {
+        let set = self.migrations()?;
+        let models = self.models()?;
+        let current = set.states.last().cloned().unwrap_or_default();
+        let plan = diff(&current, &models.schema, &models.hints)?;
+        Ok((set, models, plan))
+    }
+
+    /// Computes the next migration named `name`, or `None` when the models
+    /// match the snapshot. Writes nothing.
+    pub fn generate(&self, name: &str) -> Result<Option<Generated>, ProjectError> {
+        if !is_snake_case(name) {
+            return Err(ProjectError::Usage(format!(
+                "`{name}` is not a valid migration name\nhelp: use snake_case letters, digits and underscores, e.g. `add_priority_column`"
+            )));
+        }
+        let (set, models, plan) = self.pending_changes()?;
+        if plan.is_empty() {
+            return Ok(None);
+        }
+        let current = set.states.last().cloned().unwrap_or_default();
+        // Render for every dialect now, so a change one of them cannot
+        // express is reported before a file is written.
+        for d in Dialect::ALL {
+            render_ops(d, &plan.upgrade, &current)?;
+        }
+        let version = set.head() + 1;
+        let file_name = format!("{version:04}_{name}.toml");
+        let migration = MigrationFile {
+            description: name.replace('_', " "),
+            transaction: true,
+            generated_by: Some(format!("migrator {}", env!("CARGO_PKG_VERSION"))),
+            downgrade: downgrade_for(&plan.upgrade),
+            upgrade: plan.upgrade.clone(),
+        };
+        let migration_text = migration.to_text(&format!(
+            "{file_name}: generated by `migrator generate {name}`.\nReview it; once applied anywhere, never edit it: write a new migration instead."
+        ));
+        let chain = extend_chain(
+            &crate::snapshot::chain_of(
+                set.migrations
+                    .iter()
+                    .map(|m| (m.version, m.checksum.as_str())),
+            ),
+            version,
+            &migration::checksum(&migration_text),
+        );
+        let mut schema = models.schema.clone();
+        schema.normalize();
+        let snapshot_text = Snapshot {
+            head: version,
+            chain,
+            schema,
+        }
+        .to_text();
+        Ok(Some(Generated {
+            version,
+            file_name,
+            migration,
+            migration_text,
+            snapshot_text,
+            plan,
+        }))
+    }
+
+    /// The snapshot text with its hash chain recomputed over the current
+    /// files, after checking that the files still replay to the snapshot's
+    /// schema. For an intended edit of a migration not applied anywhere yet.
+    pub fn rehash(&self) -> Result<String, ProjectError> {
+        let dir = self.migrations_dir();
+        let migrations = migration::read_dir(&dir)?;
+        let snapshot = Snapshot::read(&self.snapshot_path())?;
+        let states = migration::replay_states(&dir, &migrations)?;
+        if states.last().cloned().unwrap_or_default() != snapshot.schema {
+            return Err(ProjectError::Usage(format!(
+                "{}: replaying the migrations does not give the snapshot's schema, so rehashing would hide a real difference",
+                dir.display()
+            )));
+        }
+        Ok(Snapshot {
+            head: migrations.last().map_or(0, |m| m.version),
+            chain: crate::snapshot::chain_of(
+                migrations.iter().map(|m| (m.version, m.checksum.as_str())),
+            ),
+            schema: snapshot.schema,
+        }
+        .to_text())
+    }
+}
