@@ -12,7 +12,7 @@ use crate::migration::{
     self, downgrade_for, is_snake_case, MigrationError, MigrationFile, MigrationSet,
 };
 use crate::model::{scan_dir, ModelError, Models};
-use crate::snapshot::{extend_chain, Snapshot};
+use crate::snapshot::{extend_chain, file_entry, Snapshot};
 
 /// The optional `migrator.toml` at the crate root.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -221,9 +221,17 @@ impl Project {
         );
         let mut schema = models.schema.clone();
         schema.normalize();
+        let migration_checksum = migration::checksum(&migration_text);
+        let mut files: Vec<String> = set
+            .migrations
+            .iter()
+            .map(|m| file_entry(&m.checksum, &m.file_name))
+            .collect();
+        files.push(file_entry(&migration_checksum, &file_name));
         let snapshot_text = Snapshot {
             head: version,
             chain,
+            files,
             schema,
         }
         .to_text();
@@ -256,6 +264,10 @@ impl Project {
             chain: crate::snapshot::chain_of(
                 migrations.iter().map(|m| (m.version, m.checksum.as_str())),
             ),
+            files: migrations
+                .iter()
+                .map(|m| file_entry(&m.checksum, &m.file_name))
+                .collect(),
             schema: snapshot.schema,
         }
         .to_text())

@@ -32,6 +32,9 @@ pub struct Snapshot {
     pub head: u32,
     /// Hash chain over the checksums of migrations 1..=head.
     pub chain: String,
+    /// `"<sha256> <file name>"` for every migration, oldest first, so an
+    /// edited file can be named.
+    pub files: Vec<String>,
     pub schema: Schema,
 }
 
@@ -41,6 +44,8 @@ struct SnapshotFile {
     format: u32,
     head: u32,
     chain: String,
+    #[serde(default)]
+    migrations: Vec<String>,
     #[serde(default)]
     tables: Vec<Table>,
 }
@@ -56,6 +61,11 @@ pub fn extend_chain(chain: &str, version: u32, checksum: &str) -> String {
     h.update(chain.as_bytes());
     h.update(format!("\n{version:04}:{checksum}").as_bytes());
     hex(&h.finalize())
+}
+
+/// The `files` entry of one migration.
+pub fn file_entry(checksum: &str, file_name: &str) -> String {
+    format!("{checksum} {file_name}")
 }
 
 /// The chain over a whole list of (version, checksum) pairs.
@@ -112,6 +122,7 @@ impl Snapshot {
         Ok(Snapshot {
             head: raw.head,
             chain: raw.chain,
+            files: raw.migrations,
             schema,
         })
     }
@@ -137,6 +148,7 @@ impl Snapshot {
             format: FORMAT,
             head: self.head,
             chain: self.chain.clone(),
+            migrations: self.files.clone(),
             tables: schema.tables.into_values().collect(),
         };
         // Serialising plain data with string keys cannot fail.
@@ -200,6 +212,7 @@ mod tests {
         Snapshot {
             head: 2,
             chain: chain_of([(1, "aa"), (2, "bb")]),
+            files: vec![file_entry("aa", "0001_a.toml"), file_entry("bb", "0002_b.toml")],
             schema,
         }
     }

@@ -266,6 +266,35 @@ pub fn validate(
 ) -> Result<Vec<Schema>, MigrationError> {
     let states = replay_states(dir, migrations)?;
     let last = states.last().cloned().unwrap_or_default();
+    for (i, m) in migrations.iter().enumerate() {
+        let entry = crate::snapshot::file_entry(&m.checksum, &m.file_name);
+        match snapshot.files.get(i) {
+            Some(recorded) if *recorded == entry => {}
+            Some(recorded) if recorded.ends_with(&format!(" {}", m.file_name)) => {
+                return Err(MigrationError::Invalid {
+                    file: dir.join(&m.file_name),
+                    message: format!(
+                        "this migration was edited after `migrator generate` wrote it (the snapshot records checksum {}…, the file has {}…)\nhelp: restore it from version control and write a new migration for further changes; if the edit is intended and the migration was never applied anywhere, run `migrator rehash`",
+                        &recorded[..recorded.len().min(12)],
+                        &m.checksum[..12]
+                    ),
+                });
+            }
+            _ => {
+                return Err(MigrationError::Invalid {
+                    file: dir.join(&m.file_name),
+                    message: format!(
+                        "the snapshot `{SNAPSHOT_FILE}` does not list this migration{}\nhelp: migrations are written by `migrator generate`, which records them in the snapshot; remove a stray file, or after a merge of two branches renumber the newer migration and run `migrator rehash`",
+                        snapshot
+                            .files
+                            .get(i)
+                            .map(|r| format!(" (it lists `{}` as number {:04})", r.split_once(' ').map_or(r.as_str(), |x| x.1), m.version))
+                            .unwrap_or_default()
+                    ),
+                });
+            }
+        }
+    }
     let head = migrations.last().map_or(0, |m| m.version);
     if snapshot.head != head {
         return Err(MigrationError::Chain {
@@ -278,15 +307,10 @@ pub fn validate(
     }
     let chain = chain_of(migrations.iter().map(|m| (m.version, m.checksum.as_str())));
     if snapshot.chain != chain {
-        let edited = migrations
-            .iter()
-            .map(|m| m.file_name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
         return Err(MigrationError::Chain {
             dir: dir.to_path_buf(),
             message: format!(
-                "the migration files differ from the ones the snapshot `{SNAPSHOT_FILE}` was written for (one of: {edited})\nhelp: migration files must not be edited after `migrator generate`; restore them from version control, or if the edit is intended and not yet applied anywhere, run `migrator rehash`"
+                "the hash chain in `{SNAPSHOT_FILE}` does not match the migration files\nhelp: the snapshot was edited by hand; restore it from version control or run `migrator rehash`"
             ),
         });
     }

@@ -43,6 +43,7 @@ fn snapshot_for(ms: &[Migration]) -> Snapshot {
     Snapshot {
         head: ms.last().map_or(0, |m| m.version),
         chain: chain_of(ms.iter().map(|m| (m.version, m.checksum.as_str()))),
+        files: ms.iter().map(|m| crate::snapshot::file_entry(&m.checksum, &m.file_name)).collect(),
         schema: states.last().cloned().unwrap_or_default(),
     }
 }
@@ -111,11 +112,18 @@ fn validate_accepts_a_consistent_chain_and_refuses_edits() {
     fs[1].1 = fs[1].1.replace("add email", "add e-mail");
     let edited = parse_all(Path::new("m"), &fs).expect("parses");
     let e = validate(Path::new("m"), &edited, &snap).unwrap_err().to_string();
-    assert!(e.contains("differ from the ones the snapshot"), "{e}");
+    assert!(e.starts_with("m/0002_add_email.toml: this migration was edited after"), "{e}");
 
     // A migration the snapshot does not know about.
     let e = validate(Path::new("m"), &ms[..1], &snap).unwrap_err().to_string();
     assert!(e.contains("written for migration 0002 but the newest migration is 0001"), "{e}");
+
+    // A file the snapshot does not list (e.g. added by hand or from another branch).
+    let mut fs = files();
+    fs.push(("0003_stray.toml".into(), add_email().to_text("x")));
+    let more = parse_all(Path::new("m"), &fs).expect("parses");
+    let e = validate(Path::new("m"), &more, &snap).unwrap_err().to_string();
+    assert!(e.contains("0003_stray.toml"), "{e}");
 }
 
 #[test]
