@@ -1,0 +1,76 @@
+//! Integration tests of the runner on real databases: SQLite always,
+//! PostgreSQL wherever it is reachable (mandatory under CI=true).
+
+#[path = "db/models.rs"]
+mod models;
+#[path = "db/scenario.rs"]
+mod scenario;
+#[path = "db/support.rs"]
+mod support;
+
+mod sqlite {
+    use super::{scenario, support};
+
+    fn db() -> (tempfile::TempDir, diesel::sqlite::SqliteConnection) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = support::sqlite(dir.path());
+        (dir, conn)
+    }
+
+    #[test]
+    fn seed_scenario() {
+        let (_d, mut c) = db();
+        scenario::run(&mut c);
+    }
+
+    #[test]
+    fn edited_history_is_refused() {
+        let (_d, mut c) = db();
+        scenario::edited_history(&mut c);
+    }
+
+    #[test]
+    fn missing_file_is_refused() {
+        let (_d, mut c) = db();
+        scenario::missing_file(&mut c);
+    }
+
+    #[test]
+    fn failure_rolls_back() {
+        let (_d, mut c) = db();
+        scenario::failure_rolls_back(&mut c);
+    }
+}
+
+mod postgres {
+    use super::{scenario, support};
+
+    fn with_db(tag: &str, f: impl FnOnce(&mut diesel::pg::PgConnection)) {
+        let Some(base) = support::pg_base_url() else {
+            return;
+        };
+        let db = support::PgDb::create(&base, tag);
+        let mut c = db.connect();
+        f(&mut c);
+    }
+
+    #[test]
+    fn seed_scenario() {
+        with_db("seed", scenario::run);
+    }
+
+    #[test]
+    fn edited_history_is_refused() {
+        with_db("edited", scenario::edited_history);
+    }
+
+    #[test]
+    fn missing_file_is_refused() {
+        with_db("missing", scenario::missing_file);
+    }
+
+    #[test]
+    fn failure_rolls_back() {
+        with_db("failure", scenario::failure_rolls_back);
+    }
+}

@@ -1,0 +1,285 @@
+//! The seed scenario of DESIGN.md §7 played on a real database through the
+//! same calls the CLI makes: generate each migration from models on disk,
+//! then up, down and up again, checking the live schema against the
+//! snapshot's state and the data in surviving columns at every stage.
+
+use migrator_core::migration::{Direction, MigrationSet};
+use migrator_core::ops::{Operation, RawSql, SqlVariants};
+use migrator_core::runner::{MigrationConnection, Migrator, RunError};
+
+use super::models;
+use super::support::{expected, Row, Shape, TestProject};
+
+/// What the scenario needs from a database beyond the runner's trait.
+pub trait TestDb: MigrationConnection {
+    fn shape(&mut self) -> Shape;
+    fn rows(&mut self, q: &str) -> Vec<Row>;
+}
+
+impl TestDb for diesel::sqlite::SqliteConnection {
+    fn shape(&mut self) -> Shape {
+        super::support::shape_sqlite(self)
+    }
+    fn rows(&mut self, q: &str) -> Vec<Row> {
+        super::support::rows_sqlite(self, q)
+    }
+}
+
+impl TestDb for diesel::pg::PgConnection {
+    fn shape(&mut self) -> Shape {
+        super::support::shape_pg(self)
+    }
+    fn rows(&mut self, q: &str) -> Vec<Row> {
+        super::support::rows_pg(self, q)
+    }
+}
+
+/// Generates the six seed migrations into a new project.
+pub fn seed_project() -> TestProject {
+    let p = TestProject::new();
+    let names = [
+        "create_users",
+        "create_tasks",
+        "create_chat",
+        "add_priority_column",
+        "index_tasks_user_id",
+        "priority_from_flag",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        p.set_models(&models::version(i as u32 + 1));
+        let g = p.generate(name).unwrap_or_else(|| panic!("{name}: a change"));
+        assert_eq!(g.version, i as u32 + 1);
+    }
+    // 0006 as generated only drops the flag; the data migration that turns
+    // it into a priority (and back) is written by hand before the drop.
+    p.edit_and_rehash("0006_priority_from_flag.toml", |f| {
+        assert!(matches!(&f.upgrade[..], [Operation::DropColumn { .. }]), "{:?}", f.upgrade);
+        let step = Operation::Sql(RawSql {
+            sql: Some(
+                "UPDATE tasks SET priority = CASE WHEN is_high_priority THEN 'high' ELSE 'medium' END"
+                    .into(),
+            ),
+            reverse: Some(SqlVariants {
+                sql: Some("UPDATE tasks SET is_high_priority = (priority = 'high')".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        f.upgrade.insert(0, step);
+        f.downgrade = migrator_core::ops::inverse_all(&f.upgrade);
+    });
+    p
+}
+
+fn up_to<C: TestDb>(set: &MigrationSet, c: &mut C, v: u32) -> Vec<String> {
+    Migrator::new(set)
+        .up_to(c, Some(v))
+        .unwrap_or_else(|e| panic!("up to {v}: {e}"))
+        .done
+}
+
+fn assert_at<C: TestDb>(set: &MigrationSet, c: &mut C, v: u32) {
+    assert_eq!(
+        c.shape(),
+        expected(&set.states[v as usize]),
+        "live schema differs from the snapshot state after migration {v}"
+    );
+}
+
+fn one(c: &mut impl TestDb, q: &str) -> Vec<(String, String)> {
+    c.rows(q).into_iter().map(|r| (r.a, r.b)).collect()
+}
+
+pub fn run<C: TestDb>(c: &mut C) {
+    let p = seed_project();
+    let set = p.set();
+    assert_eq!(set.len(), 6);
+
+    // 0001-0002: add tables, with a foreign key.
+    assert_eq!(up_to(&set, c, 2).len(), 2);
+    assert_at(&set, c, 2);
+    c.execute(
+        "INSERT INTO users (id, name) VALUES (1, 'ann'), (2, 'bob');
+         INSERT INTO tasks (id, user_id, title, is_high_priority, done) VALUES
+           (1, 1, 'write docs', TRUE, FALSE), (2, 2, 'it''s quoted', FALSE, TRUE)",
+    )
+    .expect("seed rows");
+
+    // 0003: chat tables, messages referencing conversations and users.
+    up_to(&set, c, 3);
+    assert_at(&set, c, 3);
+    c.execute(
+        "INSERT INTO conversations (id, title) VALUES (1, 'general');
+         INSERT INTO messages (id, conversation_id, author_id, body) VALUES (1, 1, 1, 'hello')",
+    )
+    .expect("chat rows");
+
+    // 0004: a column with a default (and a check) on a table with rows.
+    up_to(&set, c, 4);
+    assert_at(&set, c, 4);
+    let q_tasks = "SELECT title AS a, priority AS b, '' AS c, '' AS d FROM tasks ORDER BY id";
+    assert_eq!(
+        one(c, q_tasks),
+        vec![
+            ("write docs".into(), "medium".into()),
+            ("it's quoted".into(), "medium".into())
+        ]
+    );
+
+    // 0005: an index.
+    up_to(&set, c, 5);
+    assert_at(&set, c, 5);
+    assert!(c.shape().indexes.contains("tasks.idx_tasks_user_id"));
+
+    // 0006: the data migration, then the drop.
+    up_to(&set, c, 6);
+    assert_at(&set, c, 6);
+    assert_eq!(
+        one(c, q_tasks),
+        vec![
+            ("write docs".into(), "high".into()),
+            ("it's quoted".into(), "medium".into())
+        ]
+    );
+    let after_up = c.shape();
+
+    // Re-running is a no-op.
+    assert!(Migrator::new(&set).up(c).expect("second up").done.is_empty());
+    // `generate` after `up` reports no change.
+    assert!(p.project().generate("nothing").expect("generate").is_none());
+
+    // Every rendered statement is idempotent on the real database: running a
+    // whole upgrade again over its own effect changes nothing.
+    for v in 2..=5 {
+        for s in set.render(c.dialect(), v, Direction::Up).expect("renders").iter().flatten() {
+            if let Some(q) = &s.skip_if {
+                if c.count_rows(q).expect("guard") > 0 {
+                    continue;
+                }
+            }
+            c.execute(&s.sql)
+                .unwrap_or_else(|e| panic!("re-running migration {v}: {e}\n{}", s.sql));
+        }
+    }
+    assert_eq!(c.shape(), after_up);
+
+    // Down one: the flag comes back, computed from the priority.
+    let r = Migrator::new(&set).down_steps(c, 1).expect("down 1");
+    assert_eq!(r.done, vec!["0006_priority_from_flag".to_string()]);
+    assert_at(&set, c, 5);
+    let flags = one(
+        c,
+        "SELECT title AS a, CASE WHEN is_high_priority THEN 'yes' ELSE 'no' END AS b, '' AS c, '' AS d FROM tasks ORDER BY id",
+    );
+    assert_eq!(
+        flags,
+        vec![("write docs".into(), "yes".into()), ("it's quoted".into(), "no".into())]
+    );
+
+    // Up again: same schema, same data.
+    up_to(&set, c, 6);
+    assert_eq!(c.shape(), after_up);
+    assert_eq!(
+        one(c, q_tasks),
+        vec![
+            ("write docs".into(), "high".into()),
+            ("it's quoted".into(), "medium".into())
+        ]
+    );
+
+    // Down step by step to nothing, checking each state; data in surviving
+    // columns is kept on the way.
+    for v in (0..6).rev() {
+        Migrator::new(&set).down_to(c, v).unwrap_or_else(|e| panic!("down to {v}: {e}"));
+        assert_at(&set, c, v);
+        if v >= 2 {
+            let titles: Vec<String> = c
+                .rows("SELECT title AS a, '' AS b, '' AS c, '' AS d FROM tasks ORDER BY id")
+                .into_iter()
+                .map(|r| r.a)
+                .collect();
+            assert_eq!(titles, vec!["write docs", "it's quoted"], "at {v}");
+        }
+    }
+    assert_eq!(c.shape(), Shape::default());
+
+    // And all the way up again.
+    assert_eq!(Migrator::new(&set).up(c).expect("up from zero").done.len(), 6);
+    assert_eq!(c.shape(), after_up);
+}
+
+/// An applied migration edited afterwards (and rehashed, so the files are
+/// self-consistent) is refused by the runner, which names it and changes
+/// nothing.
+pub fn edited_history<C: TestDb>(c: &mut C) {
+    let p = TestProject::new();
+    p.set_models(&models::version(1));
+    p.generate("create_users");
+    p.set_models(&models::version(2));
+    p.generate("create_tasks");
+    Migrator::new(&p.set()).up(c).expect("up");
+    let before = c.shape();
+    p.edit_and_rehash("0002_create_tasks.toml", |f| {
+        f.description = "create tasks, edited".into();
+    });
+    p.set_models(&models::version(3));
+    p.generate("create_chat");
+    let set = p.set();
+    let err = Migrator::new(&set).up(c).expect_err("refused");
+    let msg = err.to_string();
+    assert!(matches!(err, RunError::History(_)), "{msg}");
+    assert!(msg.contains("0002_create_tasks was edited after it was applied"), "{msg}");
+    assert!(msg.contains("help:"), "{msg}");
+    assert_eq!(c.shape(), before, "nothing changed");
+    let status = Migrator::new(&set).status(c).expect("status");
+    assert!(!status.is_clean());
+}
+
+/// A database that has a migration the files no longer have (an older
+/// checkout, or a deleted file) is refused, naming the migration.
+pub fn missing_file<C: TestDb>(c: &mut C) {
+    let p = TestProject::new();
+    p.set_models(&models::version(1));
+    p.generate("create_users");
+    let snap1 = std::fs::read_to_string(p.project().snapshot_path()).expect("snapshot");
+    p.set_models(&models::version(2));
+    p.generate("create_tasks");
+    Migrator::new(&p.set()).up(c).expect("up");
+    let before = c.shape();
+    std::fs::remove_file(p.migrations_dir().join("0002_create_tasks.toml")).expect("rm");
+    std::fs::write(p.project().snapshot_path(), snap1).expect("older snapshot");
+    let set = p.set();
+    let msg = Migrator::new(&set).up(c).expect_err("refused").to_string();
+    assert!(msg.contains("0002_create_tasks is recorded as applied"), "{msg}");
+    let msg = Migrator::new(&set).down_to(c, 0).expect_err("refused").to_string();
+    assert!(msg.contains("0002_create_tasks"), "{msg}");
+    assert_eq!(c.shape(), before, "nothing changed");
+}
+
+/// A failing migration on a database with transactional DDL leaves the
+/// database as before it, and records nothing.
+pub fn failure_rolls_back<C: TestDb>(c: &mut C) {
+    let p = TestProject::new();
+    p.set_models(&models::version(2));
+    p.generate("create_all");
+    p.edit_and_rehash("0001_create_all.toml", |f| {
+        f.upgrade.push(Operation::Sql(RawSql {
+            sql: Some("THIS IS NOT SQL".into()),
+            reverse: Some(SqlVariants {
+                sql: Some("SELECT 1".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }));
+        f.downgrade = migrator_core::ops::inverse_all(&f.upgrade);
+    });
+    let set = p.set();
+    let err = Migrator::new(&set).up(c).expect_err("fails");
+    let msg = err.to_string();
+    assert!(msg.contains("migration 0001_create_all failed at statement"), "{msg}");
+    assert!(msg.contains("THIS IS NOT SQL"), "{msg}");
+    assert!(msg.contains("rolled back"), "{msg}");
+    assert_eq!(c.shape(), Shape::default(), "no table left behind");
+    let status = Migrator::new(&set).status(c).expect("status");
+    assert_eq!(status.pending(), 1);
+}
