@@ -1,0 +1,186 @@
+//! The `migrator` binary as a user runs it, on a throwaway crate and SQLite:
+//! exit codes, what it prints, what it writes.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn migrator(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_migrator"))
+        .arg("--dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let o = migrator(dir, args);
+    assert!(o.status.success(), "migrator {args:?} failed:\n{}", text(&o));
+    text(&o)
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+const USERS: &str = r#"
+use migrator::Model;
+
+#[derive(Model)]
+pub struct User {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    #[model(max_length = 100, unique)]
+    pub name: String,
+}
+"#;
+
+const USERS_WITH_EMAIL: &str = r#"
+use migrator::Model;
+
+#[derive(Model)]
+pub struct User {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    #[model(max_length = 100, unique)]
+    pub name: String,
+    #[model(index)]
+    pub email: Option<String>,
+}
+"#;
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("src")).expect("src");
+    ok(dir.path(), &["init"]);
+    dir
+}
+
+#[test]
+fn generate_check_sql_up_down_status_round_trip() {
+    let dir = project();
+    let d = dir.path();
+    assert!(d.join("migrator.toml").exists());
+    assert!(d.join("migrations/schema.toml").exists());
+
+    // Nothing modelled yet: nothing to do, nothing written.
+    let out = ok(d, &["generate", "nothing"]);
+    assert!(out.contains("no changes"), "{out}");
+    assert!(!d.join("migrations/0001_nothing.toml").exists());
+
+    std::fs::write(d.join("src/models.rs"), USERS).expect("models");
+    // The models now differ from the snapshot: check fails with a diff.
+    let o = migrator(d, &["check"]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(text(&o).contains("+ table users"), "{}", text(&o));
+
+    let out = ok(d, &["generate", "create_users"]);
+    assert!(out.contains("created"), "{out}");
+    assert!(out.contains("CREATE TABLE"), "{out}");
+    assert!(d.join("migrations/0001_create_users.toml").exists());
+    ok(d, &["check"]);
+    assert!(ok(d, &["generate", "again"]).contains("no changes"));
+
+    std::fs::write(d.join("src/models.rs"), USERS_WITH_EMAIL).expect("models");
+    ok(d, &["generate", "add_email"]);
+
+    for dialect in ["postgres", "sqlite", "mysql"] {
+        let out = ok(d, &["sql", "2", "--dialect", dialect]);
+        assert!(out.contains("email"), "{dialect}: {out}");
+        let down = ok(d, &["sql", "2", "--dialect", dialect, "--down"]);
+        assert!(down.contains("DROP"), "{dialect}: {down}");
+    }
+
+    let dry = ok(d, &["up", "--dry-run"]);
+    assert!(dry.contains("INSERT INTO \"_migrator_history\""), "{dry}");
+    // The dry run applied nothing.
+    assert!(ok(d, &["status"]).contains("2 pending"));
+
+    let out = ok(d, &["up"]);
+    assert!(out.contains("2 migration(s) applied"), "{out}");
+    let out = ok(d, &["up"]);
+    assert!(out.contains("0 migration(s) applied"), "{out}");
+    assert!(out.contains("nothing to do"), "{out}");
+    let status = ok(d, &["status"]);
+    assert!(status.contains("0001_create_users") && status.contains("applied"), "{status}");
+    assert!(status.contains("0 pending"), "{status}");
+
+    let out = ok(d, &["down"]);
+    assert!(out.contains("1 migration(s) rolled back"), "{out}");
+    assert!(ok(d, &["status"]).contains("1 pending"));
+    ok(d, &["up"]);
+    let out = ok(d, &["redo"]);
+    assert!(out.contains("redone 0002_add_email"), "{out}");
+    let out = ok(d, &["down", "--to", "0"]);
+    assert!(out.contains("2 migration(s) rolled back"), "{out}");
+    ok(d, &["up", "--to", "1"]);
+    assert!(ok(d, &["status"]).contains("1 pending"));
+}
+
+#[test]
+fn edited_migration_is_refused_and_named() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::write(d.join("src/models.rs"), USERS).expect("models");
+    ok(d, &["generate", "create_users"]);
+    ok(d, &["up"]);
+    let f = d.join("migrations/0001_create_users.toml");
+    let text0 = std::fs::read_to_string(&f).expect("read");
+    std::fs::write(&f, text0.replace("create users", "create the users")).expect("edit");
+    let o = migrator(d, &["up"]);
+    assert_eq!(code(&o), 1);
+    let t = text(&o);
+    assert!(t.contains("0001_create_users.toml") && t.contains("edited"), "{t}");
+    // Line endings alone are not an edit.
+    std::fs::write(&f, text0.replace('\n', "\r\n")).expect("crlf");
+    ok(d, &["status"]);
+}
+
+#[test]
+fn bad_input_gets_clear_errors_and_exit_codes() {
+    let dir = project();
+    let d = dir.path();
+    // Usage errors exit 2.
+    assert_eq!(code(&migrator(d, &["generate"])), 2);
+    assert_eq!(code(&migrator(d, &["frobnicate"])), 2);
+    // A bad migration name.
+    let o = migrator(d, &["generate", "Bad-Name"]);
+    assert_eq!(code(&o), 1);
+    assert!(text(&o).contains("not a valid migration name"), "{}", text(&o));
+    // An unknown dialect.
+    let o = migrator(d, &["sql", "--dialect", "oracle"]);
+    assert_eq!(code(&o), 1);
+    assert!(text(&o).contains("unknown dialect `oracle`"), "{}", text(&o));
+    // A malformed migration file names the file and line.
+    std::fs::write(d.join("migrations/0001_broken.toml"), "description = \"x\"\n[[upgrade]]\nop = 3\n")
+        .expect("write");
+    let o = migrator(d, &["status"]);
+    assert_eq!(code(&o), 1);
+    assert!(text(&o).contains("0001_broken.toml:3:"), "{}", text(&o));
+}
+
+#[test]
+fn passwords_never_appear_in_errors() {
+    let dir = project();
+    let d = dir.path();
+    let o = Command::new(env!("CARGO_BIN_EXE_migrator"))
+        .arg("--dir")
+        .arg(d)
+        .args(["status", "--database-url", "postgres://app:hunter2secret@127.0.0.1:1/nope"])
+        .output()
+        .expect("runs");
+    assert_eq!(code(&o), 1);
+    let t = text(&o);
+    assert!(t.contains("cannot connect"), "{t}");
+    assert!(t.contains("app:***@127.0.0.1:1"), "{t}");
+    assert!(!t.contains("hunter2secret"), "{t}");
+}
