@@ -12,9 +12,12 @@
 //! - identifiers are always quoted and string literals always escaped, so a
 //!   name or default cannot inject SQL.
 
+mod common;
 pub mod mysql;
 pub mod postgres;
 pub mod sqlite;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,12 +1,468 @@
-//! mysql rendering. (Being written.)
+//! MySQL 8 / MariaDB 10.5+ rendering.
+//!
+//! Contract (on top of the module contract in `dialect`):
+//! - types: SMALLINT, INT, BIGINT, `real` FLOAT, DOUBLE, BOOLEAN, TEXT,
+//!   VARCHAR(n), `blob` LONGBLOB, DATE, `time` TIME(6), `timestamp`
+//!   DATETIME(6), `timestamptz` TIMESTAMP(6), `uuid` CHAR(36), JSON. The
+//!   fractional-second precision 6 keeps the microseconds the other databases
+//!   keep. TIMESTAMP is MySQL's only zone-aware type (stored as UTC, shown in
+//!   the session time zone), but its range ends in 2038; users who need later
+//!   instants should use `sql_type = "DATETIME(6)"` and store UTC;
+//! - `auto_increment` is `AUTO_INCREMENT` (MySQL requires the column to be a
+//!   key; the primary key normally is);
+//! - TEXT, BLOB and JSON columns cannot be in a key without a prefix length,
+//!   so an index, unique constraint, primary key or foreign key over one is
+//!   refused with a hint to add `max_length`; their literal defaults are
+//!   written as expressions, `DEFAULT ('x')`, the only form MySQL 8.0.13+
+//!   accepts for them (MariaDB 10.2+ accepts it too);
+//! - SQL-expression defaults are parenthesised (MySQL 8 requires it) except
+//!   `CURRENT_TIMESTAMP`-like ones, which must stay bare;
+//! - idempotency: MySQL DDL commits implicitly, so every statement must be
+//!   safe on its own. `CREATE TABLE IF NOT EXISTS` and `DROP TABLE IF EXISTS`
+//!   are used as such; MySQL 8 has no `IF [NOT] EXISTS` for columns, indexes
+//!   or constraints, so every other statement carries a `skip_if` on
+//!   `information_schema` scoped to `DATABASE()`;
+//! - string literals double backslashes ([`Dialect::string`]), which is right
+//!   unless the server runs with `NO_BACKSLASH_ESCAPES`.
 
-use super::{RenderError, Statement};
+use super::common::{self, TableClauses};
+use super::{Dialect, RenderError, Statement};
 use crate::ops::Operation;
-use crate::schema::Schema;
+use crate::schema::{Column, ColumnType, DefaultValue, Schema, Table};
 
-pub(crate) fn render(op: &Operation, _before: &Schema) -> Result<Vec<Statement>, RenderError> {
-    Err(RenderError::Unsupported {
-        op: op.to_string(),
-        message: "not implemented yet".into(),
+const D: Dialect = Dialect::Mysql;
+
+pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, RenderError> {
+    use Operation::*;
+    let q = |n: &str| D.ident(n);
+    let err = |m: String| common::unsupported(op, m);
+    // Key checks need column types; an unknown table is left to the database
+    // to reject (replay reports it anyway).
+    let key_check = |table: &str, cols: &[String], what: &str| match before.table(table) {
+        Some(t) => check_keyable(t, cols, what).map_err(err),
+        None => Ok(()),
+    };
+    Ok(match op {
+        CreateTable { table } => create_table(table).map_err(err)?,
+        DropTable { table } => vec![Statement::new(format!(
+            "DROP TABLE IF EXISTS {}",
+            q(&table.name)
+        ))],
+        RenameTable { from, to } => {
+            vec![
+                Statement::new(format!("RENAME TABLE {} TO {}", q(from), q(to)))
+                    .skip_if(not_exists(&table_query(from))),
+            ]
+        }
+        AddColumn { table, column } => vec![Statement::new(format!(
+            "ALTER TABLE {} ADD COLUMN {}",
+            q(table),
+            column_def(column).map_err(err)?
+        ))
+        .skip_if(column_query(table, &column.name))],
+        DropColumn { table, column } => vec![Statement::new(format!(
+            "ALTER TABLE {} DROP COLUMN {}",
+            q(table),
+            q(&column.name)
+        ))
+        .skip_if(not_exists(&column_query(table, &column.name)))],
+        RenameColumn { table, from, to } => vec![Statement::new(format!(
+            "ALTER TABLE {} RENAME COLUMN {} TO {}",
+            q(table),
+            q(from),
+            q(to)
+        ))
+        .skip_if(not_exists(&column_query(table, from)))],
+        AlterColumn { table, from, to } => {
+            if let Some(t) = before.table(table) {
+                if is_keyed(t, &to.name) && !keyable(&to.ty) {
+                    return Err(err(text_key_message(table, &to.name, "a key")));
+                }
+            }
+            alter_column(table, from, to).map_err(err)?
+        }
+        SetPrimaryKey { table, from, to } => {
+            key_check(table, to, "the primary key")?;
+            set_primary_key(table, from, to)
+        }
+        CreateIndex { table, index } => {
+            key_check(table, &index.columns, &format!("index `{}`", index.name))?;
+            vec![Statement::new(common::create_index_sql(
+                D,
+                false,
+                false,
+                &index.name,
+                table,
+                &index.columns,
+            ))
+            .skip_if(index_query(table, &index.name))]
+        }
+        DropIndex { table, index } => vec![drop_index(table, &index.name)],
+        AddUnique { table, unique } => {
+            key_check(
+                table,
+                &unique.columns,
+                &format!("unique constraint `{}`", unique.name),
+            )?;
+            vec![Statement::new(format!(
+                "ALTER TABLE {} ADD {}",
+                q(table),
+                common::unique_clause(D, unique)
+            ))
+            .skip_if(index_query(table, &unique.name))]
+        }
+        // A unique constraint is an index in MySQL.
+        DropUnique { table, unique } => vec![drop_index(table, &unique.name)],
+        AddForeignKey { table, foreign_key } => {
+            key_check(
+                table,
+                &foreign_key.columns,
+                &format!("foreign key `{}`", foreign_key.name),
+            )?;
+            vec![Statement::new(format!(
+                "ALTER TABLE {} ADD {}",
+                q(table),
+                common::foreign_key_clause(D, foreign_key)
+            ))
+            .skip_if(constraint_query(table, &foreign_key.name, "FOREIGN KEY"))]
+        }
+        DropForeignKey { table, foreign_key } => vec![
+            Statement::new(format!(
+                "ALTER TABLE {} DROP FOREIGN KEY {}",
+                q(table),
+                q(&foreign_key.name)
+            ))
+            .skip_if(not_exists(&constraint_query(
+                table,
+                &foreign_key.name,
+                "FOREIGN KEY",
+            ))),
+            // When no index covered the key's columns, InnoDB created one
+            // named after the constraint and leaves it behind on DROP FOREIGN
+            // KEY; dropping it keeps the live schema equal to the model, so a
+            // later re-add does not find a stray index.
+            drop_index(table, &foreign_key.name),
+        ],
+        AddCheck { table, check } => vec![Statement::new(format!(
+            "ALTER TABLE {} ADD {}",
+            q(table),
+            common::check_clause(D, check)
+        ))
+        .skip_if(constraint_query(table, &check.name, "CHECK"))],
+        // `DROP CONSTRAINT` drops a check on MariaDB 10.2+ and MySQL 8.0.19+
+        // alike (`DROP CHECK` is MySQL-only).
+        DropCheck { table, check } => vec![Statement::new(format!(
+            "ALTER TABLE {} DROP CONSTRAINT {}",
+            q(table),
+            q(&check.name)
+        ))
+        .skip_if(not_exists(&constraint_query(table, &check.name, "CHECK")))],
+        Sql(raw) => common::raw_sql(D, raw)?,
+        Rust { .. } => Vec::new(),
     })
+}
+
+/// The MySQL spelling of a portable type.
+pub(crate) fn column_type(ty: &ColumnType) -> String {
+    match ty {
+        ColumnType::SmallInt => "SMALLINT".into(),
+        ColumnType::Integer => "INT".into(),
+        ColumnType::BigInt => "BIGINT".into(),
+        ColumnType::Real => "FLOAT".into(),
+        ColumnType::Double => "DOUBLE".into(),
+        ColumnType::Boolean => "BOOLEAN".into(),
+        ColumnType::Text => "TEXT".into(),
+        ColumnType::Varchar(n) => format!("VARCHAR({n})"),
+        ColumnType::Blob => "LONGBLOB".into(),
+        ColumnType::Date => "DATE".into(),
+        ColumnType::Time => "TIME(6)".into(),
+        ColumnType::Timestamp => "DATETIME(6)".into(),
+        ColumnType::TimestampTz => "TIMESTAMP(6)".into(),
+        ColumnType::Uuid => "CHAR(36)".into(),
+        ColumnType::Json => "JSON".into(),
+        ColumnType::Custom(s) => s.trim().to_string(),
+    }
+}
+
+/// False for the types MySQL cannot put in a key without a prefix length:
+/// the TEXT and BLOB families and JSON (custom types included, by their
+/// leading type name).
+fn keyable(ty: &ColumnType) -> bool {
+    let spelled = column_type(ty).to_ascii_uppercase();
+    let base = spelled
+        .split(|c: char| c == '(' || c.is_whitespace())
+        .next()
+        .unwrap_or("");
+    !matches!(
+        base,
+        "TINYTEXT"
+            | "TEXT"
+            | "MEDIUMTEXT"
+            | "LONGTEXT"
+            | "TINYBLOB"
+            | "BLOB"
+            | "MEDIUMBLOB"
+            | "LONGBLOB"
+            | "JSON"
+    )
+}
+
+fn text_key_message(table: &str, column: &str, what: &str) -> String {
+    format!(
+        "column `{table}.{column}` is TEXT/BLOB/JSON on MySQL, which cannot be part of {what} without a prefix length; help: add `max_length = N` to the field so it becomes VARCHAR(N)"
+    )
+}
+
+/// Refuses `cols` of `t` in a key when one of them cannot be keyed.
+fn check_keyable(t: &Table, cols: &[String], what: &str) -> Result<(), String> {
+    for name in cols {
+        if let Some(c) = t.column(name) {
+            if !keyable(&c.ty) {
+                return Err(text_key_message(&t.name, name, what));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// True when `column` is in any key of `t`.
+fn is_keyed(t: &Table, column: &str) -> bool {
+    let has = |cols: &[String]| cols.iter().any(|c| c == column);
+    has(&t.primary_key)
+        || t.indexes.iter().any(|i| has(&i.columns))
+        || t.uniques.iter().any(|u| has(&u.columns))
+        || t.foreign_keys.iter().any(|f| has(&f.columns))
+}
+
+/// The text after `DEFAULT` for a column of type `ty`.
+///
+/// `CURRENT_TIMESTAMP`-like defaults stay bare on DATETIME and TIMESTAMP
+/// columns, the only ones that take them bare, and get the column's
+/// fractional-second precision: MySQL refuses `DATETIME(6) DEFAULT
+/// CURRENT_TIMESTAMP` (the precisions must match). On any other column they
+/// are expressions like the rest.
+fn default_sql(d: &DefaultValue, ty: &ColumnType) -> Result<String, String> {
+    const NOW_LIKE: &[&str] = &["CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP", "NOW"];
+    match d {
+        DefaultValue::Sql(e) if common::is_keyword_call(e, &["NULL"], false) => {
+            Ok(e.trim().to_string())
+        }
+        DefaultValue::Sql(e) if common::is_keyword_call(e, NOW_LIKE, true) => {
+            let spelled = column_type(ty).to_ascii_uppercase();
+            let (base, precision) = match spelled.split_once('(') {
+                Some((b, p)) => (b.trim(), Some(p.trim_end_matches(')').trim())),
+                None => (spelled.trim(), None),
+            };
+            let e = e.trim();
+            Ok(match (base, precision) {
+                ("DATETIME" | "TIMESTAMP", Some(p)) if !e.contains('(') => format!("{e}({p})"),
+                ("DATETIME" | "TIMESTAMP", _) => e.to_string(),
+                _ => format!("({e})"),
+            })
+        }
+        // `value` parenthesises expressions.
+        DefaultValue::Sql(_) => common::value(D, d),
+        lit if !keyable(ty) => Ok(format!("({})", common::value(D, lit)?)),
+        lit => common::value(D, lit),
+    }
+}
+
+/// `` `c` TYPE NOT NULL|NULL [DEFAULT x] [AUTO_INCREMENT] ``. `NULL` is
+/// spelled out because without `explicit_defaults_for_timestamp` a bare
+/// TIMESTAMP column is NOT NULL.
+fn column_def(c: &Column) -> Result<String, String> {
+    let mut s = format!("{} {}", D.ident(&c.name), column_type(&c.ty));
+    s.push_str(if c.nullable { " NULL" } else { " NOT NULL" });
+    if let Some(d) = &c.default {
+        if c.auto_increment {
+            return Err(format!(
+                "column `{}` is `auto_increment` and has a default; MySQL refuses both; help: remove `default`/`default_sql` or `auto_increment`",
+                c.name
+            ));
+        }
+        s.push_str(" DEFAULT ");
+        s.push_str(&default_sql(d, &c.ty)?);
+    }
+    if c.auto_increment {
+        s.push_str(" AUTO_INCREMENT");
+    }
+    Ok(s)
+}
+
+fn create_table(table: &Table) -> Result<Vec<Statement>, String> {
+    check_keyable(table, &table.primary_key, "the primary key")?;
+    for u in &table.uniques {
+        check_keyable(
+            table,
+            &u.columns,
+            &format!("unique constraint `{}`", u.name),
+        )?;
+    }
+    for f in &table.foreign_keys {
+        check_keyable(table, &f.columns, &format!("foreign key `{}`", f.name))?;
+    }
+    for i in &table.indexes {
+        check_keyable(table, &i.columns, &format!("index `{}`", i.name))?;
+    }
+    let defs = table
+        .columns
+        .iter()
+        .map(column_def)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = vec![Statement::new(common::create_table_sql(
+        D,
+        &table.name,
+        table,
+        defs,
+        TableClauses {
+            if_not_exists: true,
+            primary_key: true,
+            uniques: true,
+        },
+    ))];
+    out.extend(table.indexes.iter().map(|i| {
+        Statement::new(common::create_index_sql(
+            D,
+            false,
+            false,
+            &i.name,
+            &table.name,
+            &i.columns,
+        ))
+        .skip_if(index_query(&table.name, &i.name))
+    }));
+    Ok(out)
+}
+
+/// `MODIFY COLUMN` with the full new definition (MySQL has no partial
+/// `ALTER COLUMN` for type or nullability). It converts values in place and
+/// is naturally idempotent. A column made NOT NULL with a default is
+/// backfilled first: in strict mode MODIFY would fail on the NULLs, and
+/// outside it MySQL would silently write its implicit zero value instead.
+fn alter_column(table: &str, from: &Column, to: &Column) -> Result<Vec<Statement>, String> {
+    let t = D.ident(table);
+    let mut out = Vec::new();
+    if from.nullable && !to.nullable {
+        if let Some(d) = &to.default {
+            let c = D.ident(&to.name);
+            out.push(Statement::new(format!(
+                "UPDATE {t} SET {c} = {} WHERE {c} IS NULL",
+                common::value(D, d)?
+            )));
+        }
+    }
+    out.push(Statement::new(format!(
+        "ALTER TABLE {t} MODIFY COLUMN {}",
+        column_def(to)?
+    )));
+    Ok(out)
+}
+
+/// Changes the primary key in one statement where both keys exist: MySQL DDL
+/// is not transactional, and an AUTO_INCREMENT column must stay a key, so
+/// drop and add cannot be separate steps.
+fn set_primary_key(table: &str, from: &[String], to: &[String]) -> Vec<Statement> {
+    let t = D.ident(table);
+    match (from.is_empty(), to.is_empty()) {
+        (_, false) => {
+            // A table with no key yet has nothing to drop; the guard decides
+            // on the live key, the model's `from` only on the spelling.
+            let sql = if from.is_empty() {
+                format!(
+                    "ALTER TABLE {t} ADD PRIMARY KEY ({})",
+                    common::idents(D, to)
+                )
+            } else {
+                format!(
+                    "ALTER TABLE {t} DROP PRIMARY KEY, ADD PRIMARY KEY ({})",
+                    common::idents(D, to)
+                )
+            };
+            vec![Statement::new(sql).skip_if(primary_key_query(table, to))]
+        }
+        (false, true) => vec![Statement::new(format!("ALTER TABLE {t} DROP PRIMARY KEY"))
+            .skip_if(not_exists(&index_query(table, "PRIMARY")))],
+        (true, true) => Vec::new(),
+    }
+}
+
+fn drop_index(table: &str, name: &str) -> Statement {
+    Statement::new(format!(
+        "ALTER TABLE {} DROP INDEX {}",
+        D.ident(table),
+        D.ident(name)
+    ))
+    .skip_if(not_exists(&index_query(table, name)))
+}
+
+// ---- catalog guards ------------------------------------------------------
+
+fn where_table(table: &str) -> String {
+    format!(
+        "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {}",
+        D.string(table)
+    )
+}
+
+fn table_query(table: &str) -> String {
+    format!(
+        "SELECT 1 FROM information_schema.TABLES WHERE {}",
+        where_table(table)
+    )
+}
+
+fn column_query(table: &str, column: &str) -> String {
+    format!(
+        "SELECT 1 FROM information_schema.COLUMNS WHERE {} AND COLUMN_NAME = {}",
+        where_table(table),
+        D.string(column)
+    )
+}
+
+/// A row per column of index `name` (unique constraints and the primary key,
+/// `PRIMARY`, are indexes too).
+fn index_query(table: &str, name: &str) -> String {
+    format!(
+        "SELECT 1 FROM information_schema.STATISTICS WHERE {} AND INDEX_NAME = {}",
+        where_table(table),
+        D.string(name)
+    )
+}
+
+fn constraint_query(table: &str, name: &str, kind: &str) -> String {
+    format!(
+        "SELECT 1 FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = {} AND CONSTRAINT_NAME = {} AND CONSTRAINT_TYPE = {}",
+        D.string(table),
+        D.string(name),
+        D.string(kind)
+    )
+}
+
+/// A row when the primary key of `table` is exactly `columns`, in order: as
+/// many key columns as wanted, each at its position.
+fn primary_key_query(table: &str, columns: &[String]) -> String {
+    let stats = format!(
+        "information_schema.STATISTICS WHERE {} AND INDEX_NAME = 'PRIMARY'",
+        where_table(table)
+    );
+    let positions = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            format!(
+                "(SEQ_IN_INDEX = {} AND COLUMN_NAME = {})",
+                i + 1,
+                D.string(c)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let n = columns.len();
+    format!(
+        "SELECT 1 FROM DUAL WHERE (SELECT COUNT(*) FROM {stats}) = {n} AND (SELECT COUNT(*) FROM {stats} AND ({positions})) = {n}"
+    )
+}
+
+fn not_exists(query: &str) -> String {
+    format!("SELECT 1 FROM DUAL WHERE NOT EXISTS ({query})")
 }

@@ -1,12 +1,504 @@
-//! sqlite rendering. (Being written.)
+//! SQLite rendering (3.35+; the bundled library is newer).
+//!
+//! Contract (on top of the module contract in `dialect`):
+//! - types: every integer is INTEGER (only a column declared exactly
+//!   `INTEGER` can be the rowid alias), `real`/`double` REAL, BOOLEAN, TEXT,
+//!   VARCHAR(n), BLOB, DATE, TIME, TIMESTAMP, `timestamptz` TIMESTAMPTZ,
+//!   `uuid` TEXT, `json` TEXT. SQLite accepts any type name and derives a
+//!   column *affinity* from it; names are kept where the affinity they get is
+//!   harmless (the date/time names and BOOLEAN get NUMERIC, which only turns
+//!   text that is a well-formed number into a number), and replaced by TEXT
+//!   where NUMERIC affinity would rewrite values: a JSON document `1e2` would
+//!   be stored as the REAL 100.0, a UUID written as 32 digits would lose
+//!   precision. TIMESTAMPTZ keeps the distinction from TIMESTAMP visible to
+//!   introspection with the same affinity;
+//! - `auto_increment` on the single-column INTEGER primary key is
+//!   `PRIMARY KEY AUTOINCREMENT` in the column definition (and the table gets
+//!   no separate PRIMARY KEY clause); SQLite has no other auto-increment, so
+//!   elsewhere the flag has no SQLite spelling and is ignored;
+//! - unique constraints are unique indexes (`CREATE UNIQUE INDEX`), in
+//!   `CREATE TABLE` as in `AddUnique`/`DropUnique`: an inline constraint could
+//!   only be dropped by rebuilding the table;
+//! - idempotency: `IF [NOT] EXISTS` on CREATE/DROP TABLE and CREATE/DROP
+//!   INDEX; renames, ADD COLUMN and DROP COLUMN carry a `skip_if` on
+//!   `sqlite_master` / `pragma_table_info`;
+//! - what `ALTER TABLE` cannot do (alter a column, change the primary key,
+//!   add or drop a foreign key or check, drop a column something depends on,
+//!   add a NOT NULL column without a constant default) is a table rebuild,
+//!   see [`rebuild`].
 
-use super::{RenderError, Statement};
+use super::common::{self, TableClauses};
+use super::{Dialect, RenderError, Statement};
 use crate::ops::Operation;
-use crate::schema::Schema;
+use crate::schema::{Column, ColumnType, DefaultValue, Schema, Table};
 
-pub(crate) fn render(op: &Operation, _before: &Schema) -> Result<Vec<Statement>, RenderError> {
-    Err(RenderError::Unsupported {
-        op: op.to_string(),
-        message: "not implemented yet".into(),
+const D: Dialect = Dialect::Sqlite;
+
+/// Prefix of the scratch table a rebuild copies into.
+pub const REBUILD_PREFIX: &str = "_migrator_new_";
+
+pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, RenderError> {
+    use Operation::*;
+    let q = |n: &str| D.ident(n);
+    let err = |m: String| common::unsupported(op, m);
+    Ok(match op {
+        CreateTable { table } => create_table(table).map_err(err)?,
+        DropTable { table } => vec![Statement::new(format!(
+            "DROP TABLE IF EXISTS {}",
+            q(&table.name)
+        ))],
+        RenameTable { from, to } => {
+            vec![
+                Statement::new(format!("ALTER TABLE {} RENAME TO {}", q(from), q(to)))
+                    .skip_if(not_exists(&table_query(from))),
+            ]
+        }
+        AddColumn { table, column } => {
+            if add_column_needs_rebuild(column) {
+                // Statements up to the rename are skipped once the column is
+                // there; see `rebuild` for why the copy cannot simply repeat.
+                let t = common::table(op, before, table)?;
+                let after = common::table_after(op, before, table)?;
+                rebuild(t, &after, Some(&column_query(table, &column.name))).map_err(err)?
+            } else {
+                vec![Statement::new(format!(
+                    "ALTER TABLE {} ADD COLUMN {}",
+                    q(table),
+                    column_def(column, false).map_err(err)?
+                ))
+                .skip_if(column_query(table, &column.name))]
+            }
+        }
+        DropColumn { table, column } => {
+            let t = common::table(op, before, table)?;
+            if is_referenced(t, &column.name) {
+                let mut after = common::table_after(op, before, table)?;
+                drop_dependents(&mut after, &column.name);
+                rebuild(t, &after, None).map_err(err)?
+            } else {
+                vec![Statement::new(format!(
+                    "ALTER TABLE {} DROP COLUMN {}",
+                    q(table),
+                    q(&column.name)
+                ))
+                .skip_if(not_exists(&column_query(table, &column.name)))]
+            }
+        }
+        // RENAME COLUMN (3.25+) also rewrites the column's indexes, checks
+        // and foreign keys, including those in other tables that point at it.
+        RenameColumn { table, from, to } => vec![Statement::new(format!(
+            "ALTER TABLE {} RENAME COLUMN {} TO {}",
+            q(table),
+            q(from),
+            q(to)
+        ))
+        .skip_if(not_exists(&column_query(table, from)))],
+        AlterColumn { table, .. }
+        | SetPrimaryKey { table, .. }
+        | AddForeignKey { table, .. }
+        | DropForeignKey { table, .. }
+        | AddCheck { table, .. }
+        | DropCheck { table, .. } => {
+            let t = common::table(op, before, table)?;
+            let after = common::table_after(op, before, table)?;
+            rebuild(t, &after, None).map_err(err)?
+        }
+        CreateIndex { table, index } => vec![Statement::new(common::create_index_sql(
+            D,
+            false,
+            true,
+            &index.name,
+            table,
+            &index.columns,
+        ))],
+        AddUnique { table, unique } => vec![Statement::new(common::create_index_sql(
+            D,
+            true,
+            true,
+            &unique.name,
+            table,
+            &unique.columns,
+        ))],
+        DropIndex { index, .. } => vec![drop_index(&index.name)],
+        DropUnique { unique, .. } => vec![drop_index(&unique.name)],
+        Sql(raw) => common::raw_sql(D, raw)?,
+        Rust { .. } => Vec::new(),
     })
+}
+
+/// The SQLite spelling of a portable type; see the module docs.
+pub(crate) fn column_type(ty: &ColumnType) -> String {
+    match ty {
+        ColumnType::SmallInt | ColumnType::Integer | ColumnType::BigInt => "INTEGER".into(),
+        ColumnType::Real | ColumnType::Double => "REAL".into(),
+        ColumnType::Boolean => "BOOLEAN".into(),
+        ColumnType::Text | ColumnType::Uuid | ColumnType::Json => "TEXT".into(),
+        ColumnType::Varchar(n) => format!("VARCHAR({n})"),
+        ColumnType::Blob => "BLOB".into(),
+        ColumnType::Date => "DATE".into(),
+        ColumnType::Time => "TIME".into(),
+        ColumnType::Timestamp => "TIMESTAMP".into(),
+        ColumnType::TimestampTz => "TIMESTAMPTZ".into(),
+        ColumnType::Custom(s) => s.trim().to_string(),
+    }
+}
+
+/// SQLite's column affinity, derived from a declared type name by the rules
+/// of sqlite.org/datatype3.html §3.1 (order matters: `INT` wins).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Affinity {
+    Integer,
+    Text,
+    Blob,
+    Real,
+    Numeric,
+}
+
+fn affinity(declared: &str) -> Affinity {
+    let t = declared.to_ascii_uppercase();
+    if t.contains("INT") {
+        Affinity::Integer
+    } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") {
+        Affinity::Text
+    } else if t.contains("BLOB") || t.trim().is_empty() {
+        Affinity::Blob
+    } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") {
+        Affinity::Real
+    } else {
+        Affinity::Numeric
+    }
+}
+
+/// The text after `DEFAULT`. SQLite takes a literal, one of the
+/// `CURRENT_*` keywords, or any other expression in parentheses.
+fn default_sql(d: &DefaultValue) -> Result<String, String> {
+    match d {
+        DefaultValue::Sql(e)
+            if common::is_keyword_call(
+                e,
+                &[
+                    "CURRENT_TIMESTAMP",
+                    "CURRENT_DATE",
+                    "CURRENT_TIME",
+                    "NULL",
+                    "TRUE",
+                    "FALSE",
+                ],
+                false,
+            ) =>
+        {
+            Ok(e.trim().to_string())
+        }
+        // `value` parenthesises expressions.
+        other => common::value(D, other),
+    }
+}
+
+/// `"c" TYPE [PRIMARY KEY AUTOINCREMENT] [NOT NULL] [DEFAULT x]`
+fn column_def(c: &Column, autoincrement_pk: bool) -> Result<String, String> {
+    let mut s = format!("{} {}", D.ident(&c.name), column_type(&c.ty));
+    if autoincrement_pk {
+        s.push_str(" PRIMARY KEY AUTOINCREMENT");
+    }
+    if !c.nullable {
+        s.push_str(" NOT NULL");
+    }
+    if let Some(d) = &c.default {
+        s.push_str(" DEFAULT ");
+        s.push_str(&default_sql(d)?);
+    }
+    Ok(s)
+}
+
+/// The column that is declared `INTEGER PRIMARY KEY AUTOINCREMENT`, if any:
+/// the whole primary key, auto-incremented, of an integer type.
+fn autoincrement_pk(t: &Table) -> Option<&str> {
+    match t.primary_key.as_slice() {
+        [only] => t
+            .column(only)
+            .filter(|c| c.auto_increment && column_type(&c.ty) == "INTEGER")
+            .map(|c| c.name.as_str()),
+        _ => None,
+    }
+}
+
+/// `CREATE TABLE [IF NOT EXISTS] <name>` with `t`'s definition.
+fn create_table_sql(t: &Table, name: &str, if_not_exists: bool) -> Result<String, String> {
+    let pk = autoincrement_pk(t);
+    let defs = t
+        .columns
+        .iter()
+        .map(|c| column_def(c, pk == Some(c.name.as_str())))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(common::create_table_sql(
+        D,
+        name,
+        t,
+        defs,
+        TableClauses {
+            if_not_exists,
+            primary_key: pk.is_none(),
+            uniques: false,
+        },
+    ))
+}
+
+/// `CREATE [UNIQUE] INDEX IF NOT EXISTS` for every unique constraint and
+/// index of `t`.
+fn index_statements(t: &Table) -> Vec<Statement> {
+    let uniques = t.uniques.iter().map(|u| (true, &u.name, &u.columns));
+    let indexes = t.indexes.iter().map(|i| (false, &i.name, &i.columns));
+    uniques
+        .chain(indexes)
+        .map(|(unique, name, cols)| {
+            Statement::new(common::create_index_sql(
+                D, unique, true, name, &t.name, cols,
+            ))
+        })
+        .collect()
+}
+
+fn create_table(t: &Table) -> Result<Vec<Statement>, String> {
+    let mut out = vec![Statement::new(create_table_sql(t, &t.name, true)?)];
+    out.extend(index_statements(t));
+    Ok(out)
+}
+
+fn drop_index(name: &str) -> Statement {
+    Statement::new(format!("DROP INDEX IF EXISTS {}", D.ident(name)))
+}
+
+/// `ALTER TABLE ADD COLUMN` refuses a NOT NULL column without a default, and
+/// any default that is not a constant (`CURRENT_TIMESTAMP`, or any
+/// parenthesised expression).
+fn add_column_needs_rebuild(c: &Column) -> bool {
+    matches!(c.default, Some(DefaultValue::Sql(_))) || (!c.nullable && c.default.is_none())
+}
+
+/// True when `ALTER TABLE DROP COLUMN` would refuse to drop `column` of `t`:
+/// it is in the primary key, an index, a unique constraint or a foreign key,
+/// or a check mentions it.
+fn is_referenced(t: &Table, column: &str) -> bool {
+    let has = |cols: &[String]| cols.iter().any(|c| c == column);
+    has(&t.primary_key)
+        || t.indexes.iter().any(|i| has(&i.columns))
+        || t.uniques.iter().any(|u| has(&u.columns))
+        || t.foreign_keys.iter().any(|f| has(&f.columns))
+        || t.checks.iter().any(|c| mentions(&c.expr, column))
+}
+
+/// Removes what cannot survive without `column`, as PostgreSQL's DROP COLUMN
+/// does: indexes, unique constraints, foreign keys and the primary key over
+/// it, and checks that mention it.
+fn drop_dependents(t: &mut Table, column: &str) {
+    let has = |cols: &[String]| cols.iter().any(|c| c == column);
+    if has(&t.primary_key) {
+        t.primary_key.clear();
+    }
+    t.indexes.retain(|i| !has(&i.columns));
+    t.uniques.retain(|u| !has(&u.columns));
+    t.foreign_keys.retain(|f| !has(&f.columns));
+    t.checks.retain(|c| !mentions(&c.expr, column));
+}
+
+/// True when the SQL expression `expr` uses the identifier `name`, bare
+/// (case-insensitively, as SQLite compares names) or quoted with `"`, `` ` ``
+/// or `[]`. String literals are skipped. Errs towards "yes", which only
+/// costs a rebuild.
+fn mentions(expr: &str, name: &str) -> bool {
+    let chars: Vec<char> = expr.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\'' | '"' | '`' | '[' => {
+                let close = if c == '[' { ']' } else { c };
+                let mut word = String::new();
+                i += 1;
+                while i < chars.len() {
+                    if chars[i] == close {
+                        // A doubled quote is an escaped quote.
+                        if close != ']' && chars.get(i + 1) == Some(&close) {
+                            word.push(close);
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    word.push(chars[i]);
+                    i += 1;
+                }
+                i += 1;
+                if c != '\'' && word.eq_ignore_ascii_case(name) {
+                    return true;
+                }
+            }
+            c if c.is_alphanumeric() || c == '_' || c == '$' => {
+                let start = i;
+                while i < chars.len()
+                    && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$')
+                {
+                    i += 1;
+                }
+                let word: String = chars[start..i].iter().collect();
+                if word.eq_ignore_ascii_case(name) {
+                    return true;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    false
+}
+
+/// The table rebuild of sqlite.org/lang_altertable.html, "Making Other Kinds
+/// Of Table Schema Changes": create the final definition under a scratch
+/// name, copy the rows, drop the old table, rename the new one into place,
+/// recreate the indexes (dropped with the old table).
+///
+/// - The copy takes every column of `after` that `before` has, converting
+///   where needed ([`copy_expr`]); new columns get their defaults.
+/// - Steps 1, 2 and 12 of the recipe (foreign_keys off, a transaction,
+///   foreign_key_check before commit, foreign_keys back on) are the runner's:
+///   it does that around every SQLite migration, so other tables' foreign
+///   keys that point at this one keep pointing at it, by name, through the
+///   drop and the rename.
+/// - Running the statements twice gives the same table: the scratch table is
+///   dropped first (a crashed run may have left it), and the copy only names
+///   columns present both before and after, which the rebuilt table has
+///   again. The one exception is adding a column, whose values the copy
+///   would reset on a second run; `skip_if` (given for that case) then skips
+///   everything up to and including the rename.
+/// - An AUTOINCREMENT table keeps its sqlite_sequence high-water mark, so ids
+///   of deleted rows are not handed out again.
+fn rebuild(before: &Table, after: &Table, skip_if: Option<&str>) -> Result<Vec<Statement>, String> {
+    let name = &after.name;
+    let t = D.ident(name);
+    let scratch_name = format!("{REBUILD_PREFIX}{name}");
+    let scratch = D.ident(&scratch_name);
+
+    let mut cols = Vec::new();
+    let mut exprs = Vec::new();
+    for c in &after.columns {
+        if let Some(old) = before.column(&c.name) {
+            cols.push(D.ident(&c.name));
+            exprs.push(copy_expr(old, c)?);
+        }
+    }
+
+    let mut steps = vec![
+        Statement::new(format!("DROP TABLE IF EXISTS {scratch}")),
+        Statement::new(create_table_sql(after, &scratch_name, false)?),
+    ];
+    if !cols.is_empty() {
+        steps.push(Statement::new(format!(
+            "INSERT INTO {scratch} ({}) SELECT {} FROM {t}",
+            cols.join(", "),
+            exprs.join(", ")
+        )));
+    }
+    if autoincrement_pk(before).is_some() && autoincrement_pk(after).is_some() {
+        // The copy set the scratch table's counter to the largest id copied;
+        // the old counter may be higher (deleted rows), and wins.
+        steps.push(Statement::new(format!(
+            "DELETE FROM sqlite_sequence WHERE name = {}",
+            D.string(&scratch_name)
+        )));
+        steps.push(Statement::new(format!(
+            "INSERT INTO sqlite_sequence (name, seq) SELECT {}, seq FROM sqlite_sequence WHERE name = {}",
+            D.string(&scratch_name),
+            D.string(name)
+        )));
+    }
+    steps.push(Statement::new(format!("DROP TABLE IF EXISTS {t}")));
+    steps.push(Statement::new(format!(
+        "ALTER TABLE {scratch} RENAME TO {t}"
+    )));
+    let mut out: Vec<Statement> = match skip_if {
+        Some(q) => steps.into_iter().map(|s| s.skip_if(q)).collect(),
+        None => steps,
+    };
+    // Not guarded: they are IF NOT EXISTS, and the guard above stops
+    // holding false once the rename has happened.
+    out.extend(index_statements(after));
+    Ok(out)
+}
+
+/// The value a surviving column is copied with.
+///
+/// - A type change casts, but only to INTEGER, REAL and TEXT affinity. For
+///   NUMERIC and BLOB targets the new column's affinity converts on insert
+///   anyway, losslessly, whereas `CAST(x AS NUMERIC)` would read the numeric
+///   prefix of any text (`CAST('2024-01-01' AS DATE)` is 2024).
+/// - A column that becomes NOT NULL and has a default gets the default where
+///   it was NULL, as the other dialects backfill before `SET NOT NULL`.
+fn copy_expr(old: &Column, new: &Column) -> Result<String, String> {
+    let mut e = D.ident(&new.name);
+    let (old_ty, new_ty) = (column_type(&old.ty), column_type(&new.ty));
+    if old_ty != new_ty {
+        let target = match affinity(&new_ty) {
+            Affinity::Integer => Some("INTEGER"),
+            Affinity::Real => Some("REAL"),
+            Affinity::Text => Some("TEXT"),
+            Affinity::Numeric | Affinity::Blob => None,
+        };
+        if let Some(target) = target {
+            e = format!("CAST({e} AS {target})");
+        }
+    }
+    if old.nullable && !new.nullable {
+        if let Some(d) = &new.default {
+            e = format!("COALESCE({e}, {})", common::value(D, d)?);
+        }
+    }
+    Ok(e)
+}
+
+// ---- catalog guards ------------------------------------------------------
+
+fn table_query(table: &str) -> String {
+    format!(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = {}",
+        D.string(table)
+    )
+}
+
+fn column_query(table: &str, column: &str) -> String {
+    format!(
+        "SELECT 1 FROM pragma_table_info({}) WHERE name = {}",
+        D.string(table),
+        D.string(column)
+    )
+}
+
+fn not_exists(query: &str) -> String {
+    format!("SELECT 1 WHERE NOT EXISTS ({query})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn affinity_follows_sqlite_rules() {
+        assert_eq!(affinity("INTEGER"), Affinity::Integer);
+        assert_eq!(affinity("VARCHAR(20)"), Affinity::Text);
+        assert_eq!(affinity("BLOB"), Affinity::Blob);
+        assert_eq!(affinity("REAL"), Affinity::Real);
+        assert_eq!(affinity("DATE"), Affinity::Numeric);
+        assert_eq!(affinity("TIMESTAMPTZ"), Affinity::Numeric);
+        assert_eq!(affinity("NUMERIC(12, 2)"), Affinity::Numeric);
+        // `FLOATING POINT` contains INT, so SQLite makes it INTEGER.
+        assert_eq!(affinity("FLOATING POINT"), Affinity::Integer);
+    }
+
+    #[test]
+    fn mentions_finds_identifiers_not_substrings() {
+        assert!(mentions("priority IN ('low', 'high')", "priority"));
+        assert!(mentions("\"Priority\" <> ''", "priority"));
+        assert!(mentions("length([a b]) > 0", "a b"));
+        assert!(mentions("\"we\"\"ird\" > 0", "we\"ird"));
+        assert!(!mentions("priority_level > 0", "priority"));
+        assert!(!mentions("x = 'priority'", "priority"));
+    }
 }

@@ -1,0 +1,275 @@
+//! Rendering pieces the three dialects share.
+//!
+//! Contract: only spelling that is identical in PostgreSQL, SQLite and
+//! MySQL/MariaDB (or differs in one small, documented way, passed in as the
+//! [`Dialect`]) lives here: identifier lists, literal values, the constraint
+//! clauses, the `CREATE TABLE` skeleton, index statements and raw SQL steps.
+//! Anything a reader would look for under one database (its type names, its
+//! `ALTER TABLE` forms, its catalog guards) stays in that database's module.
+//!
+//! Every helper quotes identifiers with [`Dialect::ident`] and string literals
+//! with [`Dialect::string`]; nothing here pastes a user-supplied name into SQL
+//! unquoted. SQL *expressions* the user wrote on purpose (`default_sql`,
+//! `check`, raw SQL steps, `sql_type`) are copied verbatim: they are code, not
+//! data.
+
+use super::{Dialect, RenderError, Statement};
+use crate::ops::{Operation, RawSql, ReplayError};
+use crate::schema::{Check, DefaultValue, ForeignKey, Schema, Table, Unique};
+
+/// A [`RenderError::Unsupported`] naming `op`.
+pub(super) fn unsupported(op: &Operation, message: impl Into<String>) -> RenderError {
+    RenderError::Unsupported {
+        op: op.to_string(),
+        message: message.into(),
+    }
+}
+
+fn replay_error(op: &Operation, source: ReplayError) -> RenderError {
+    RenderError::Replay {
+        op: op.to_string(),
+        source,
+    }
+}
+
+/// The table `name` of the schema before `op`, or the same error replay
+/// would give.
+pub(super) fn table<'a>(
+    op: &Operation,
+    before: &'a Schema,
+    name: &str,
+) -> Result<&'a Table, RenderError> {
+    before
+        .table(name)
+        .ok_or_else(|| replay_error(op, ReplayError(format!("table `{name}` does not exist"))))
+}
+
+/// The table `name` as it is after `op` runs on `before` (replaying `op`, so
+/// an operation that does not fit the schema is refused here too).
+pub(super) fn table_after(
+    op: &Operation,
+    before: &Schema,
+    name: &str,
+) -> Result<Table, RenderError> {
+    let mut after = before.clone();
+    op.apply(&mut after).map_err(|e| replay_error(op, e))?;
+    after
+        .tables
+        .remove(name)
+        .ok_or_else(|| replay_error(op, ReplayError(format!("table `{name}` does not exist"))))
+}
+
+/// `"a", "b"`: a quoted, comma-separated column list.
+pub(super) fn idents(d: Dialect, names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| d.ident(n))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A default as a value usable wherever an expression is (`UPDATE .. SET c =
+/// <value>`, `COALESCE(c, <value>)`). Literals are spelled per dialect; an SQL
+/// expression is parenthesised so it binds as one operand whatever it holds.
+///
+/// Booleans are `TRUE`/`FALSE` except on SQLite, which stores them as 1/0 and
+/// only learnt the keywords in 3.23. Floats use Rust's shortest round-trip
+/// form (`0.5`, `1e300`), which all three parse; NaN and infinities have no
+/// SQL literal and are refused.
+pub(super) fn value(d: Dialect, v: &DefaultValue) -> Result<String, String> {
+    Ok(match v {
+        DefaultValue::Int(i) => i.to_string(),
+        DefaultValue::Float(f) if f.is_finite() => format!("{f:?}"),
+        DefaultValue::Float(f) => {
+            return Err(format!(
+                "the default `{f}` has no SQL literal; help: use a finite number or `default_sql`"
+            ))
+        }
+        DefaultValue::Bool(b) => match (d, b) {
+            (Dialect::Sqlite, true) => "1".into(),
+            (Dialect::Sqlite, false) => "0".into(),
+            (_, true) => "TRUE".into(),
+            (_, false) => "FALSE".into(),
+        },
+        DefaultValue::Str(s) => d.string(s),
+        DefaultValue::Sql(e) => format!("({})", e.trim()),
+    })
+}
+
+/// True when `expr` is, ignoring case and surrounding blanks, one of
+/// `keywords`, optionally followed by `()` or a precision such as `(6)` when
+/// `allow_parens` is set. Used to tell `CURRENT_TIMESTAMP`-like defaults,
+/// which some dialects only accept bare, from general expressions.
+pub(super) fn is_keyword_call(expr: &str, keywords: &[&str], allow_parens: bool) -> bool {
+    let e = expr.trim().to_ascii_uppercase();
+    let (name, rest) = match e.find('(') {
+        Some(i) => (e[..i].trim_end(), &e[i..]),
+        None => (e.as_str(), ""),
+    };
+    if !keywords.contains(&name) {
+        return false;
+    }
+    if rest.is_empty() {
+        return true;
+    }
+    allow_parens
+        && rest
+            .strip_prefix('(')
+            .and_then(|r| r.strip_suffix(')'))
+            .is_some_and(|inner| inner.trim().chars().all(|c| c.is_ascii_digit()))
+}
+
+/// `CONSTRAINT "uq" UNIQUE ("a", "b")`
+pub(super) fn unique_clause(d: Dialect, u: &Unique) -> String {
+    format!(
+        "CONSTRAINT {} UNIQUE ({})",
+        d.ident(&u.name),
+        idents(d, &u.columns)
+    )
+}
+
+/// `CONSTRAINT "fk" FOREIGN KEY ("a") REFERENCES "t" ("id") [ON DELETE ..]
+/// [ON UPDATE ..]`; `NO ACTION`, the default everywhere, is left out.
+pub(super) fn foreign_key_clause(d: Dialect, fk: &ForeignKey) -> String {
+    let mut s = format!(
+        "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
+        d.ident(&fk.name),
+        idents(d, &fk.columns),
+        d.ident(&fk.ref_table),
+        idents(d, &fk.ref_columns)
+    );
+    if !fk.on_delete.is_default() {
+        s.push_str(" ON DELETE ");
+        s.push_str(fk.on_delete.sql());
+    }
+    if !fk.on_update.is_default() {
+        s.push_str(" ON UPDATE ");
+        s.push_str(fk.on_update.sql());
+    }
+    s
+}
+
+/// `CONSTRAINT "ck" CHECK (expr)`
+pub(super) fn check_clause(d: Dialect, c: &Check) -> String {
+    format!("CONSTRAINT {} CHECK ({})", d.ident(&c.name), c.expr.trim())
+}
+
+/// What goes into a `CREATE TABLE` besides the column definitions.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct TableClauses {
+    /// `IF NOT EXISTS` (everywhere except the SQLite rebuild's scratch table,
+    /// which is dropped just before).
+    pub if_not_exists: bool,
+    /// The table-level `PRIMARY KEY (..)`; false when a column definition
+    /// already declares it (SQLite's `INTEGER PRIMARY KEY AUTOINCREMENT`).
+    pub primary_key: bool,
+    /// Inline `CONSTRAINT .. UNIQUE`; false on SQLite, which renders unique
+    /// constraints as unique indexes.
+    pub uniques: bool,
+}
+
+/// `CREATE TABLE [IF NOT EXISTS] <name> (<columns>, <PK>, <uniques>, <FKs>,
+/// <checks>)`, one item a line. `name` is separate from `table.name` so the
+/// SQLite rebuild can create its scratch table from the final definition.
+pub(super) fn create_table_sql(
+    d: Dialect,
+    name: &str,
+    table: &Table,
+    column_defs: Vec<String>,
+    clauses: TableClauses,
+) -> String {
+    let mut items = column_defs;
+    if clauses.primary_key && !table.primary_key.is_empty() {
+        items.push(format!("PRIMARY KEY ({})", idents(d, &table.primary_key)));
+    }
+    if clauses.uniques {
+        items.extend(table.uniques.iter().map(|u| unique_clause(d, u)));
+    }
+    items.extend(table.foreign_keys.iter().map(|f| foreign_key_clause(d, f)));
+    items.extend(table.checks.iter().map(|c| check_clause(d, c)));
+    format!(
+        "CREATE TABLE {}{} (\n  {}\n)",
+        if clauses.if_not_exists {
+            "IF NOT EXISTS "
+        } else {
+            ""
+        },
+        d.ident(name),
+        items.join(",\n  ")
+    )
+}
+
+/// `CREATE [UNIQUE] INDEX [IF NOT EXISTS] "name" ON "table" ("a", "b")`
+pub(super) fn create_index_sql(
+    d: Dialect,
+    unique: bool,
+    if_not_exists: bool,
+    name: &str,
+    table: &str,
+    columns: &[String],
+) -> String {
+    format!(
+        "CREATE {}INDEX {}{} ON {} ({})",
+        if unique { "UNIQUE " } else { "" },
+        if if_not_exists { "IF NOT EXISTS " } else { "" },
+        d.ident(name),
+        d.ident(table),
+        idents(d, columns)
+    )
+}
+
+/// A raw SQL step: the dialect's variant (or the common `sql`), as one
+/// statement, without guards: a hand-written step is the author's to make
+/// idempotent. A step with no SQL for this dialect (including the inverse of
+/// a step that has no `reverse`) is refused. An empty text renders to no
+/// statement, so `reverse = { sql = "" }` declares "nothing to undo".
+pub(super) fn raw_sql(d: Dialect, raw: &RawSql) -> Result<Vec<Statement>, RenderError> {
+    let text = raw
+        .for_dialect(d.name())
+        .ok_or(RenderError::MissingSql { dialect: d })?;
+    // Statement's Display adds the terminating `;`, and the runner sends the
+    // text as is, so a trailing one is dropped here.
+    let text = text.trim().trim_end_matches(';').trim_end();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    let s = Statement::new(text);
+    Ok(vec![if raw.transactional {
+        s
+    } else {
+        s.non_transactional()
+    }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyword_calls_are_recognised() {
+        let kw = ["CURRENT_TIMESTAMP", "NOW"];
+        assert!(is_keyword_call("current_timestamp", &kw, true));
+        assert!(is_keyword_call(" CURRENT_TIMESTAMP(6) ", &kw, true));
+        assert!(is_keyword_call("now()", &kw, true));
+        assert!(!is_keyword_call("now()", &kw, false));
+        assert!(!is_keyword_call("now() + 1", &kw, true));
+        assert!(!is_keyword_call("lower('x')", &kw, true));
+        assert!(!is_keyword_call("CURRENT_TIMESTAMP(x)", &kw, true));
+    }
+
+    #[test]
+    fn values_are_quoted_per_dialect() {
+        let s = DefaultValue::Str("it's \\ ok".into());
+        assert_eq!(value(Dialect::Postgres, &s).as_deref(), Ok("'it''s \\ ok'"));
+        assert_eq!(value(Dialect::Mysql, &s).as_deref(), Ok("'it''s \\\\ ok'"));
+        assert_eq!(
+            value(Dialect::Sqlite, &DefaultValue::Bool(true)).as_deref(),
+            Ok("1")
+        );
+        assert_eq!(
+            value(Dialect::Mysql, &DefaultValue::Float(0.5)).as_deref(),
+            Ok("0.5")
+        );
+        assert!(value(Dialect::Postgres, &DefaultValue::Float(f64::NAN)).is_err());
+    }
+}
