@@ -1,9 +1,62 @@
-//! The diff engine: from the snapshot schema and the models' schema to an
-//! ordered, reversible plan. (Being written.)
+//! The diff engine: from the snapshot schema (`old`) and the models' schema
+//! (`new`) to an ordered, reversible plan.
+//!
+//! Contract:
+//! - [`diff`] returns a [`Plan`] whose `upgrade` replays on `old` to `new` and
+//!   whose `downgrade` (always `ops::inverse_all(&upgrade)`) replays on `new`
+//!   back to `old`. Both are checked by replaying them before the plan is
+//!   returned, so a bug here surfaces as [`DiffError::Internal`] rather than as
+//!   a wrong migration. "Equal" means equal up to the order of columns: a
+//!   migration can only append columns, so a column declared in the middle of a
+//!   struct lands at the end of the table, and a column dropped and re-added by
+//!   a downgrade comes back at the end too.
+//! - Renames are renames, never drop + add, and only happen when a hint
+//!   (`renamed_from`) asks for one. A hint whose new name already exists in
+//!   `old` was applied by an earlier migration and is ignored; a hint that
+//!   names an old table or column `old` does not have is an error.
+//! - The order is dependency-aware, so that the plan also runs on a real
+//!   database, which checks what `ops::replay` does not (foreign keys need
+//!   their referenced key, MySQL refuses to drop an index a foreign key uses,
+//!   a primary key column cannot be nullable, ...). The phases, in order:
+//!   1. drop foreign keys that go away, change, or would be in the way
+//!      (their own or referenced columns change type, a key backing them is
+//!      dropped or changed, or they close a cycle among dropped tables);
+//!   2. drop indexes, unique constraints and checks that go away or change;
+//!   3. rename tables, then 4. rename columns;
+//!   5. create tables, referenced tables first; foreign keys that close a
+//!      cycle between new tables (or wait for a key this plan adds) are left
+//!      out and added in phase 9; a self-reference stays inline;
+//!   6. add columns and alter columns;
+//!   7. set primary keys (then relax NOT NULL on columns that left the key);
+//!   8. add indexes, unique constraints and checks;
+//!   9. add foreign keys;
+//!   10. drop columns; 11. drop tables, referencing tables first.
+//!
+//!   Since the downgrade is the exact inverse, it runs these phases mirrored,
+//!   which satisfies the same dependencies.
+//! - Data is preserved or the loss is announced: adding a NOT NULL column
+//!   without a default to an existing table is refused
+//!   ([`DiffError::Refused`]), and every destructive operation
+//!   (`Operation::is_destructive`) gets a warning naming what is lost.
+//! - Deterministic: the same inputs give the same plan, byte for byte (maps
+//!   are `BTreeMap`s, every list is sorted or follows declaration order).
+
+mod analysis;
+mod hints;
+mod order;
+mod phases;
+mod warnings;
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod strict;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 
-use crate::ops::Operation;
+use crate::ops::{inverse_all, replay, Operation};
 use crate::schema::Schema;
 
 /// Rename hints from `renamed_from` attributes: they are not part of the
@@ -12,7 +65,8 @@ use crate::schema::Schema;
 pub struct Hints {
     /// New table name -> old table name.
     pub tables: BTreeMap<String, String>,
-    /// (new table name, new column name) -> old column name.
+    /// (new table name, new column name) -> old column name. For a column of
+    /// a renamed table, the key uses the table's new name.
     pub columns: BTreeMap<(String, String), String>,
 }
 
@@ -22,6 +76,9 @@ pub struct Hints {
 pub struct Plan {
     pub upgrade: Vec<Operation>,
     pub downgrade: Vec<Operation>,
+    /// One line per finding, lowercase, code in backticks: every destructive
+    /// step of the upgrade, risky nullability changes, and hints that were
+    /// taken as already applied.
     pub warnings: Vec<String>,
 }
 
@@ -31,14 +88,86 @@ impl Plan {
     }
 }
 
-/// A change the diff engine refuses to plan, with the choices the user has.
+/// Why the diff engine produced no plan.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DiffError {
+    /// A change the engine refuses to plan, with the choices the user has.
     #[error("{0}")]
     Refused(String),
+    /// A `renamed_from` hint that does not fit the schemas (the old name does
+    /// not exist, two new names claim the same old one, ...).
+    #[error("{0}")]
+    Hint(String),
+    /// The plan did not replay to the target schema: a bug in the engine,
+    /// caught before it could write a wrong migration.
+    #[error("internal error in the diff engine (please report it): {0}")]
+    Internal(String),
 }
 
-/// Computes the plan from `old` to `new`.
-pub fn diff(_old: &Schema, _new: &Schema, _hints: &Hints) -> Result<Plan, DiffError> {
-    Err(DiffError::Refused("diff: not implemented yet".into()))
+/// Computes the plan from `old` to `new`; see the module docs for the
+/// guarantees.
+pub fn diff(old: &Schema, new: &Schema, hints: &Hints) -> Result<Plan, DiffError> {
+    let mut old = old.clone();
+    old.normalize();
+    let mut new = new.clone();
+    new.normalize();
+
+    let renames = hints::resolve(&old, &new, hints)?;
+    // The old schema as it is right after the renames: from there on, tables
+    // and columns are matched by name.
+    let renamed = replay(&old, &renames.ops())
+        .map_err(|e| DiffError::Internal(format!("replaying the renames failed: {}", e.0)))?;
+    let ctx = analysis::Analysis::new(&old, &renamed, &new, &renames);
+    ctx.refuse_unsafe_additions()?;
+
+    let upgrade = phases::build(&ctx)?;
+    let downgrade = inverse_all(&upgrade);
+    verify(&old, &new, &upgrade, &downgrade)?;
+
+    let mut warnings = warnings::for_ops(&upgrade);
+    warnings.extend(renames.notes.iter().cloned());
+    Ok(Plan {
+        upgrade,
+        downgrade,
+        warnings,
+    })
+}
+
+/// Replays both directions and compares with the targets, so that a plan this
+/// module gets wrong is never written to a migration file.
+fn verify(
+    old: &Schema,
+    new: &Schema,
+    upgrade: &[Operation],
+    downgrade: &[Operation],
+) -> Result<(), DiffError> {
+    let up = replay(old, upgrade)
+        .map_err(|e| DiffError::Internal(format!("the upgrade does not replay: {}", e.0)))?;
+    if !same_up_to_column_order(&up, new) {
+        return Err(DiffError::Internal(
+            "the upgrade does not produce the new schema".into(),
+        ));
+    }
+    let down = replay(&up, downgrade)
+        .map_err(|e| DiffError::Internal(format!("the downgrade does not replay: {}", e.0)))?;
+    if !same_up_to_column_order(&down, old) {
+        return Err(DiffError::Internal(
+            "the downgrade does not restore the old schema".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Schema equality that ignores the order of columns within a table (see the
+/// module docs for why migrations cannot honour it).
+pub fn same_up_to_column_order(a: &Schema, b: &Schema) -> bool {
+    fn canonical(s: &Schema) -> Schema {
+        let mut s = s.clone();
+        s.normalize();
+        for t in s.tables.values_mut() {
+            t.columns.sort_by(|x, y| x.name.cmp(&y.name));
+        }
+        s
+    }
+    canonical(a) == canonical(b)
 }

@@ -1,0 +1,266 @@
+//! What changes between the renamed old schema and the new one, and which
+//! foreign keys a change disturbs.
+//!
+//! Everything here compares `renamed` (the old schema after this plan's
+//! renames, so names line up with `new`) against `new`. A table in both is
+//! "surviving", one only in `renamed` is "dropped", one only in `new` is
+//! "created".
+//!
+//! A foreign key that keeps its definition is still dropped before, and
+//! re-added after, the plan's other steps when something it depends on moves:
+//! - a column on either side changes type (MySQL refuses to alter a column
+//!   a foreign key uses);
+//! - on the referenced table, a primary key or unique constraint over the same
+//!   set of columns is dropped or changed: PostgreSQL ties the foreign key to
+//!   one such key (which one is not known here, so any of them counts) and
+//!   refuses to drop it. A key that only the new schema has is never the one
+//!   an existing foreign key is tied to, so the downgrade can drop it freely.
+//!
+//! Indexes on the referencing side are not a reason: only MySQL needs one
+//! there, and it makes its own when none exists. Dropping the last index that
+//! MySQL uses for a foreign key is the MySQL renderer's concern (it must keep
+//! an index over the foreign key's columns, as MySQL itself would).
+
+use std::collections::BTreeMap;
+
+use super::hints::Renames;
+use super::order::{fk_order, FkOrder};
+use super::DiffError;
+use crate::schema::{Check, Column, ForeignKey, Index, Schema, Table, Unique};
+
+pub(super) struct Analysis<'a> {
+    pub old: &'a Schema,
+    pub renamed: &'a Schema,
+    pub new: &'a Schema,
+    pub renames: &'a Renames,
+    /// Order over the dropped tables: dropping runs it backwards.
+    pub dropped: FkOrder,
+    /// Order over the created tables.
+    pub created: FkOrder,
+}
+
+impl<'a> Analysis<'a> {
+    pub fn new(
+        old: &'a Schema,
+        renamed: &'a Schema,
+        new: &'a Schema,
+        renames: &'a Renames,
+    ) -> Analysis<'a> {
+        let dropped: BTreeMap<&str, &Table> = renamed
+            .tables
+            .iter()
+            .filter(|(name, _)| !new.tables.contains_key(*name))
+            .map(|(name, t)| (name.as_str(), t))
+            .collect();
+        let created: BTreeMap<&str, &Table> = new
+            .tables
+            .iter()
+            .filter(|(name, _)| !renamed.tables.contains_key(*name))
+            .map(|(name, t)| (name.as_str(), t))
+            .collect();
+        Analysis {
+            old,
+            renamed,
+            new,
+            renames,
+            dropped: fk_order(&dropped),
+            created: fk_order(&created),
+        }
+    }
+
+    /// Tables in both schemas, as (before, after) pairs sorted by name.
+    pub fn surviving(&self) -> impl Iterator<Item = (&'a Table, &'a Table)> + '_ {
+        self.renamed
+            .tables
+            .iter()
+            .filter_map(|(name, r)| self.new.tables.get(name).map(|n| (r, n)))
+    }
+
+    pub fn is_dropped(&self, table: &str) -> bool {
+        self.renamed.tables.contains_key(table) && !self.new.tables.contains_key(table)
+    }
+
+    pub fn is_created(&self, table: &str) -> bool {
+        self.new.tables.contains_key(table) && !self.renamed.tables.contains_key(table)
+    }
+
+    fn pair(&self, table: &str) -> Option<(&'a Table, &'a Table)> {
+        Some((self.renamed.tables.get(table)?, self.new.tables.get(table)?))
+    }
+
+    pub fn index_kept(&self, table: &str, index: &Index) -> bool {
+        self.new
+            .table(table)
+            .is_some_and(|t| t.indexes.contains(index))
+    }
+
+    pub fn unique_kept(&self, table: &str, unique: &Unique) -> bool {
+        self.new
+            .table(table)
+            .is_some_and(|t| t.uniques.contains(unique))
+    }
+
+    pub fn check_kept(&self, table: &str, check: &Check) -> bool {
+        self.new
+            .table(table)
+            .is_some_and(|t| t.checks.contains(check))
+    }
+
+    pub fn pk_changed(&self, table: &str) -> bool {
+        self.pair(table)
+            .is_some_and(|(r, n)| r.primary_key != n.primary_key)
+    }
+
+    /// True for an index or unique constraint of a dropped table whose name a
+    /// new index or unique constraint takes. PostgreSQL index names are
+    /// schema-wide, so such an index is dropped early instead of with its
+    /// table at the end.
+    pub fn name_reused(&self, dropped_table: &str, name: &str) -> bool {
+        self.is_dropped(dropped_table)
+            && self.new.tables.values().any(|t| {
+                t.indexes.iter().any(|i| i.name == name) || t.uniques.iter().any(|u| u.name == name)
+            })
+    }
+
+    /// True when a primary key or unique constraint of `table` over the same
+    /// set of columns as `cols`, which a foreign key may be tied to, is
+    /// dropped or changed before the end of the plan.
+    fn key_disturbed(&self, table: &str, cols: &[String]) -> bool {
+        let Some(r) = self.renamed.table(table) else {
+            return false;
+        };
+        if self.is_dropped(table) {
+            return r
+                .uniques
+                .iter()
+                .any(|u| same_set(&u.columns, cols) && self.name_reused(table, &u.name));
+        }
+        (self.pk_changed(table) && same_set(&r.primary_key, cols))
+            || r.uniques
+                .iter()
+                .any(|u| same_set(&u.columns, cols) && !self.unique_kept(table, u))
+    }
+
+    /// True when a surviving column changes type (or goes away).
+    fn retyped(&self, table: &str, col: &str) -> bool {
+        let Some((r, n)) = self.pair(table) else {
+            return false;
+        };
+        match (r.column(col), n.column(col)) {
+            (Some(a), Some(b)) => a.ty != b.ty,
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+
+    /// True when nothing this plan does disturbs the referenced side of an
+    /// existing foreign key.
+    fn ref_undisturbed(&self, ref_table: &str, ref_cols: &[String]) -> bool {
+        if !self.renamed.tables.contains_key(ref_table) {
+            // Not modelled (or not there yet): nothing this plan does touches it.
+            return true;
+        }
+        !ref_cols.iter().any(|c| self.retyped(ref_table, c))
+            && !self.key_disturbed(ref_table, ref_cols)
+    }
+
+    /// True when an existing foreign key of a surviving table stays in place
+    /// through the whole plan.
+    pub fn fk_kept(&self, table: &str, fk: &ForeignKey) -> bool {
+        self.new
+            .table(table)
+            .is_some_and(|t| t.foreign_keys.contains(fk))
+            && !fk.columns.iter().any(|c| self.retyped(table, c))
+            && self.ref_undisturbed(&fk.ref_table, &fk.ref_columns)
+    }
+
+    /// True when a foreign key of a dropped table can stay until its table is
+    /// dropped (the drop order takes care of references between dropped
+    /// tables, except those that close a cycle).
+    pub fn fk_stays_until_drop(&self, table: &str, fk: &ForeignKey) -> bool {
+        let cyclic = self
+            .dropped
+            .cyclic
+            .contains(&(table.to_string(), fk.name.clone()));
+        !cyclic && self.ref_undisturbed(&fk.ref_table, &fk.ref_columns)
+    }
+
+    /// True when a foreign key of a created table can be created inline with
+    /// its table; otherwise it is added in the foreign-key phase.
+    pub fn fk_inline(&self, table: &str, fk: &ForeignKey) -> bool {
+        let r = fk.ref_table.as_str();
+        if r == table {
+            return true;
+        }
+        if self.is_created(r) {
+            return !self
+                .created
+                .cyclic
+                .contains(&(table.to_string(), fk.name.clone()));
+        }
+        match (self.renamed.table(r), self.new.table(r)) {
+            (None, None) => true,
+            (Some(rt), Some(_)) => {
+                // The referenced key must exist before the plan and survive
+                // it, with columns of the final types.
+                self.ref_undisturbed(r, &fk.ref_columns)
+                    && fk.ref_columns.iter().all(|c| rt.column(c).is_some())
+                    && (same_set(&rt.primary_key, &fk.ref_columns)
+                        || rt
+                            .uniques
+                            .iter()
+                            .any(|u| same_set(&u.columns, &fk.ref_columns)))
+            }
+            _ => false,
+        }
+    }
+
+    /// True for an alter that makes a column nullable while it is still in the
+    /// old primary key: it must wait until the primary key has changed.
+    pub fn alter_after_pk(&self, table: &Table, from: &Column, to: &Column) -> bool {
+        to.nullable && !from.nullable && table.primary_key.contains(&from.name)
+    }
+
+    /// Refuses NOT NULL columns without a default added to existing tables:
+    /// the rows already there would have no value for them.
+    pub fn refuse_unsafe_additions(&self) -> Result<(), DiffError> {
+        let mut bad = Vec::new();
+        for (r, n) in self.surviving() {
+            for c in &n.columns {
+                if r.column(&c.name).is_none()
+                    && !c.nullable
+                    && c.default.is_none()
+                    && !c.auto_increment
+                {
+                    bad.push(format!("`{}.{}`", n.name, c.name));
+                }
+            }
+        }
+        if bad.is_empty() {
+            return Ok(());
+        }
+        let (what, them) = if bad.len() == 1 {
+            (format!("column {}", bad[0]), "it")
+        } else {
+            (format!("columns {}", bad.join(", ")), "them")
+        };
+        Err(DiffError::Refused(format!(
+            "cannot add {what} as NOT NULL without a default: the rows already in the table would have no value for {them}\n\
+             help: choose one of:\n  \
+             - give it a default: `#[model(default = ...)]` or `#[model(default_sql = \"...\")]`\n  \
+             - make it nullable: `Option<T>`\n  \
+             - add it as `Option<T>`, backfill it with a raw SQL migration, then make it NOT NULL in a later migration"
+        )))
+    }
+}
+
+fn same_set(a: &[String], b: &[String]) -> bool {
+    if a.is_empty() || a.len() != b.len() {
+        return false;
+    }
+    let mut a: Vec<&String> = a.iter().collect();
+    let mut b: Vec<&String> = b.iter().collect();
+    a.sort();
+    b.sort();
+    a == b
+}
