@@ -143,32 +143,6 @@ pub(crate) fn column_type(ty: &ColumnType) -> String {
     }
 }
 
-/// SQLite's column affinity, derived from a declared type name by the rules
-/// of sqlite.org/datatype3.html §3.1 (order matters: `INT` wins).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Affinity {
-    Integer,
-    Text,
-    Blob,
-    Real,
-    Numeric,
-}
-
-fn affinity(declared: &str) -> Affinity {
-    let t = declared.to_ascii_uppercase();
-    if t.contains("INT") {
-        Affinity::Integer
-    } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") {
-        Affinity::Text
-    } else if t.contains("BLOB") || t.trim().is_empty() {
-        Affinity::Blob
-    } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") {
-        Affinity::Real
-    } else {
-        Affinity::Numeric
-    }
-}
-
 /// The text after `DEFAULT`. SQLite takes a literal, one of the
 /// `CURRENT_*` keywords, or any other expression in parentheses.
 fn default_sql(d: &DefaultValue) -> Result<String, String> {
@@ -356,8 +330,8 @@ fn mentions(expr: &str, name: &str) -> bool {
 /// name, copy the rows, drop the old table, rename the new one into place,
 /// recreate the indexes (dropped with the old table).
 ///
-/// - The copy takes every column of `after` that `before` has, converting
-///   where needed ([`copy_expr`]); new columns get their defaults.
+/// - The copy takes every column of `after` that `before` has (see
+///   [`copy_expr`]); new columns get their defaults.
 /// - Steps 1, 2 and 12 of the recipe (foreign_keys off, a transaction,
 ///   foreign_key_check before commit, foreign_keys back on) are the runner's:
 ///   it does that around every SQLite migration, so other tables' foreign
@@ -426,29 +400,20 @@ fn rebuild(before: &Table, after: &Table, skip_if: Option<&str>) -> Result<Vec<S
 
 /// The value a surviving column is copied with.
 ///
-/// - A type change casts, but only to INTEGER, REAL and TEXT affinity. For
-///   NUMERIC and BLOB targets the new column's affinity converts on insert
-///   anyway, losslessly, whereas `CAST(x AS NUMERIC)` would read the numeric
-///   prefix of any text (`CAST('2024-01-01' AS DATE)` is 2024).
+/// - A type change needs no conversion here: the new column's affinity
+///   converts each value on insert when that is lossless (text `'12'` into an
+///   INTEGER column becomes 12, 12 into a TEXT column becomes `'12'`) and
+///   keeps it as it is otherwise. A `CAST` would differ only where it loses
+///   data (`CAST('abc' AS INTEGER)` is 0, `CAST(3.7 AS INTEGER)` is 3,
+///   `CAST('2024-01-01' AS DATE)` is 2024), and the downgrade could not bring
+///   the value back; without it the round trip restores every value.
 /// - A column that becomes NOT NULL and has a default gets the default where
 ///   it was NULL, as the other dialects backfill before `SET NOT NULL`.
 fn copy_expr(old: &Column, new: &Column) -> Result<String, String> {
-    let mut e = D.ident(&new.name);
-    let (old_ty, new_ty) = (column_type(&old.ty), column_type(&new.ty));
-    if old_ty != new_ty {
-        let target = match affinity(&new_ty) {
-            Affinity::Integer => Some("INTEGER"),
-            Affinity::Real => Some("REAL"),
-            Affinity::Text => Some("TEXT"),
-            Affinity::Numeric | Affinity::Blob => None,
-        };
-        if let Some(target) = target {
-            e = format!("CAST({e} AS {target})");
-        }
-    }
+    let e = D.ident(&new.name);
     if old.nullable && !new.nullable {
         if let Some(d) = &new.default {
-            e = format!("COALESCE({e}, {})", common::value(D, d)?);
+            return Ok(format!("COALESCE({e}, {})", common::value(D, d)?));
         }
     }
     Ok(e)
@@ -478,19 +443,6 @@ fn not_exists(query: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn affinity_follows_sqlite_rules() {
-        assert_eq!(affinity("INTEGER"), Affinity::Integer);
-        assert_eq!(affinity("VARCHAR(20)"), Affinity::Text);
-        assert_eq!(affinity("BLOB"), Affinity::Blob);
-        assert_eq!(affinity("REAL"), Affinity::Real);
-        assert_eq!(affinity("DATE"), Affinity::Numeric);
-        assert_eq!(affinity("TIMESTAMPTZ"), Affinity::Numeric);
-        assert_eq!(affinity("NUMERIC(12, 2)"), Affinity::Numeric);
-        // `FLOATING POINT` contains INT, so SQLite makes it INTEGER.
-        assert_eq!(affinity("FLOATING POINT"), Affinity::Integer);
-    }
 
     #[test]
     fn mentions_finds_identifiers_not_substrings() {
