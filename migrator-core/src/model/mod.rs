@@ -1,1 +1,146 @@
-//! The model parser: `#[derive(Model)]` structs to tables. (Being written.)
+//! The model parser: `#[derive(Model)]` structs to schema tables.
+//!
+//! Contract: this is the only reader of the `#[model(...)]` vocabulary of
+//! DESIGN.md §2. The derive macro ([`expand_derive`]) and `migrator generate`
+//! ([`scan_dir`]) both go through [`parse_derive_input`], so the table the
+//! compiled program reports and the table the CLI diffs are the same value.
+//!
+//! One pipeline, one file per stage (STYLE.md rule 2):
+//!
+//! 1. `attr.rs`: raw `#[model(...)]` entries to typed attribute sets; unknown
+//!    and duplicate keys and wrongly kinded values are reported here.
+//! 2. `ast.rs`: the struct as a typed model borrowing syn (for spans), with
+//!    each field's Rust type classified.
+//! 3. `check.rs`: field-local meaning (types, defaults, key combinations).
+//! 4. `lower.rs`: the [`Table`] itself, resolving column lists and default
+//!    object names (`schema::naming`), and reporting name conflicts.
+//! 5. `expand.rs`: the `impl ::migrator::Model` that rebuilds that table.
+//!
+//! `scan.rs` reads source files for the CLI and checks what needs every model
+//! at once: duplicate tables, foreign keys to other models, object names.
+//!
+//! Every stage records errors in one context (`ctxt.rs`) and keeps going, so a
+//! user sees every bad attribute in one build. Messages are lowercase, have
+//! no trailing period, put code in backticks and end with a `help:` line.
+//!
+//! Decisions the vocabulary leaves open:
+//!
+//! - Column lists of struct-level `index = "..."` / `unique = "..."` name
+//!   database columns (after `column = "..."`). A Rust field name is accepted
+//!   too when no column has that name, and is mapped to its column.
+//! - The default table name follows diesel exactly (`TaskItem` ->
+//!   `task_items`, `HTTPLog` -> `h_t_t_p_logs`), so a model shared with
+//!   diesel's derives infers the same table; set `table = "..."` otherwise.
+//! - `DateTime<Utc>`, `DateTime<Local>` and `DateTime<FixedOffset>` all map to
+//!   `timestamptz`; `Value` maps to `json` only as `Value` or
+//!   `serde_json::Value`, since other crates have a `Value` too.
+//! - An integer `default` on a float column is stored as a float. A string
+//!   `default` is accepted, unvalidated, for text, date and time, UUID, JSON
+//!   and `sql_type` columns, whose SQL literals are strings.
+//! - Table and column names are at most 63 bytes (PostgreSQL would truncate
+//!   them) without whitespace, quotes, dots, commas or semicolons.
+//! - `auto_increment` needs a single-column integer primary key and no
+//!   default; `on_delete = "set null"` needs an `Option` field, `"set
+//!   default"` a default.
+
+mod ast;
+mod attr;
+mod check;
+mod ctxt;
+mod expand;
+mod lower;
+mod scan;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::diff::Hints;
+use crate::schema::{Schema, Table};
+
+pub use expand::expand_derive;
+pub use scan::{parse_source, scan_dir, scan_dirs};
+
+/// One `#[derive(Model)]` struct, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelDef {
+    /// The Rust name of the struct.
+    pub struct_name: String,
+    /// The table it maps to, normalized.
+    pub table: Table,
+    /// `#[model(renamed_from = "...")]` on the struct: the table's old name.
+    pub renamed_from: Option<String>,
+    /// `(new column, old column)` for every field with `renamed_from`, in
+    /// field order.
+    pub column_renames: Vec<(String, String)>,
+    /// The source file, when parsed from one (`None` from the derive).
+    pub file: Option<PathBuf>,
+    /// The 1-based line of the struct's name.
+    pub line: usize,
+}
+
+/// Every model of a crate, as the diff engine wants them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Models {
+    /// One table per model, normalized.
+    pub schema: Schema,
+    /// The `renamed_from` hints of every model.
+    pub hints: Hints,
+    /// The models, in file order then declaration order.
+    pub defs: Vec<ModelDef>,
+}
+
+/// An error in a model source file, located for an editor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelError {
+    pub file: PathBuf,
+    /// 1-based; 0 when the error is about the file as a whole (say, it could
+    /// not be read).
+    pub line: usize,
+    /// 1-based, in characters, like rustc's.
+    pub column: usize,
+    /// The message, possibly followed by a `help:` line.
+    pub message: String,
+}
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: error: {}", self.file.display(), self.message)
+        } else {
+            write!(
+                f,
+                "{}:{}:{}: error: {}",
+                self.file.display(),
+                self.line,
+                self.column,
+                self.message
+            )
+        }
+    }
+}
+
+impl std::error::Error for ModelError {}
+
+/// Parses one derive input into its model. All errors are combined into one
+/// [`syn::Error`] (iterate it for each), each spanned on the offending token.
+pub fn parse_derive_input(input: &syn::DeriveInput) -> Result<ModelDef, syn::Error> {
+    parse_spanned(input).map(|lowered| lowered.def)
+}
+
+/// The pipeline of the module docs, keeping the spans `scan.rs` needs for
+/// errors that involve several models.
+fn parse_spanned(input: &syn::DeriveInput) -> Result<lower::Lowered, syn::Error> {
+    let cx = ctxt::Ctxt::new();
+    let lowered = ast::Model::from_input(&cx, input).map(|model| {
+        check::check(&cx, &model);
+        lower::lower(&cx, &model)
+    });
+    cx.check()?;
+    // `from_input` gives `None` only after recording an error, so with an
+    // empty context the model was lowered.
+    lowered
+        .ok_or_else(|| syn::Error::new_spanned(&input.ident, "internal error: model not lowered"))
+}

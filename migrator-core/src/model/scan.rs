@@ -1,0 +1,413 @@
+//! Reading models from source files, for the CLI.
+//!
+//! Contract: [`parse_source`] finds every struct deriving `Model` (any path
+//! whose last segment is `Model`, so `migrator::Model` too), at the top level
+//! or in inline `mod` blocks, and parses it exactly as the derive does. Items
+//! and modules under `#[cfg(test)]` are left out: a test's models are not
+//! the application's schema. [`scan_dirs`] reads every `.rs` file under its
+//! roots in sorted path order (skipping hidden folders and `target`), so the
+//! result is the same on every machine, then checks what needs all models:
+//! one model per table, foreign keys that reference a modelled primary key
+//! or unique column of the same type, and object names (indexes,
+//! constraints) unique across the schema, as PostgreSQL and MySQL require.
+//! Those checks run only when every model parsed, so a broken model does not
+//! also show up as a missing foreign key target.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use proc_macro2::Span;
+use syn::punctuated::Punctuated;
+use syn::{Attribute, DeriveInput, Item, Meta, Token};
+
+use super::ctxt::{backticked, did_you_mean, with_help};
+use super::lower::Lowered;
+use super::{parse_spanned, ModelDef, ModelError, Models};
+use crate::schema::{ColumnType, Table};
+
+/// Every model in one source file, or every error in it (each with its line
+/// and column). `path` is used for messages only.
+pub fn parse_source(path: &Path, src: &str) -> Result<Vec<ModelDef>, Vec<ModelError>> {
+    parse_source_spanned(path, src).map(|all| all.into_iter().map(|l| l.def).collect())
+}
+
+/// [`scan_dirs`] with one root.
+pub fn scan_dir(root: &Path) -> Result<Models, Vec<ModelError>> {
+    scan_dirs(&[root])
+}
+
+/// Every model under `roots` (folders, or single `.rs` files), checked
+/// together. Use this rather than merging several [`scan_dir`] results, so
+/// that a foreign key may reference a model under another root.
+pub fn scan_dirs<P: AsRef<Path>>(roots: &[P]) -> Result<Models, Vec<ModelError>> {
+    let mut errors = Vec::new();
+    let mut files = Vec::new();
+    for root in roots {
+        let root = root.as_ref();
+        if root.is_file() {
+            files.push(root.to_path_buf());
+        } else {
+            rust_files(root, &mut files, &mut errors);
+        }
+    }
+    files.sort();
+    files.dedup();
+
+    let mut parsed = Vec::new();
+    for file in &files {
+        let src = match fs::read_to_string(file) {
+            Ok(src) => src,
+            Err(e) => {
+                errors.push(whole_file(file, format!("cannot read file: {e}")));
+                continue;
+            }
+        };
+        // A file without the word cannot derive `Model`; skipping it keeps
+        // unrelated files (and any syntax syn does not know yet) out of it.
+        if !src.contains("Model") {
+            continue;
+        }
+        match parse_source_spanned(file, &src) {
+            Ok(models) => parsed.extend(models),
+            Err(e) => errors.extend(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let models = build(parsed, &mut errors);
+    // The checks run check by check; an editor wants them in source order.
+    errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    if errors.is_empty() {
+        Ok(models)
+    } else {
+        Err(errors)
+    }
+}
+
+fn parse_source_spanned(path: &Path, src: &str) -> Result<Vec<Lowered>, Vec<ModelError>> {
+    let file = syn::parse_file(src).map_err(|e| located(path, lex_error_explained(e)))?;
+    let mut inputs = Vec::new();
+    collect(&file.items, &mut inputs);
+    let mut models = Vec::new();
+    let mut errors = Vec::new();
+    for input in &inputs {
+        match parse_spanned(input) {
+            Ok(mut lowered) => {
+                lowered.def.file = Some(path.to_path_buf());
+                models.push(lowered);
+            }
+            Err(e) => errors.extend(located(path, e)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(models)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The derive inputs among `items`, in source order, descending into inline
+/// modules. Enums and unions are collected too, so that they get the
+/// derive's error rather than being silently ignored.
+fn collect(items: &[Item], out: &mut Vec<DeriveInput>) {
+    for item in items {
+        match item {
+            Item::Struct(s) if derives_model(&s.attrs) && !is_cfg_test(&s.attrs) => {
+                out.push(s.clone().into())
+            }
+            Item::Enum(e) if derives_model(&e.attrs) && !is_cfg_test(&e.attrs) => {
+                out.push(e.clone().into())
+            }
+            Item::Union(u) if derives_model(&u.attrs) && !is_cfg_test(&u.attrs) => {
+                out.push(u.clone().into())
+            }
+            Item::Mod(m) if !is_cfg_test(&m.attrs) => {
+                if let Some((_, items)) = &m.content {
+                    collect(items, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn derives_model(attrs: &[Attribute]) -> bool {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("derive"))
+        .filter_map(|a| {
+            a.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
+                .ok()
+        })
+        .flatten()
+        .any(|p| p.segments.last().is_some_and(|s| s.ident == "Model"))
+}
+
+fn is_cfg_test(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|a| match &a.meta {
+        Meta::List(list) => list.path.is_ident("cfg") && list.tokens.to_string() == "test",
+        _ => false,
+    })
+}
+
+/// Every `.rs` file under `dir`. Symlinked folders are not followed, so a
+/// link cycle cannot make the scan loop.
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<ModelError>) {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            errors.push(whole_file(dir, format!("cannot read folder: {e}")));
+            return;
+        }
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                errors.push(whole_file(dir, format!("cannot read folder: {e}")));
+                continue;
+            }
+        };
+        let path = entry.path();
+        let Ok(file_type) = entry.file_type() else {
+            continue;
+        };
+        if file_type.is_dir() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if !name.starts_with('.') && name != "target" {
+                rust_files(&path, out, errors);
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// proc-macro2's tokenizer reports any failure (say an unclosed `(`) as
+/// "cannot parse string into token stream"; say what that usually means.
+fn lex_error_explained(err: syn::Error) -> syn::Error {
+    if err.to_string() != "cannot parse string into token stream" {
+        return err;
+    }
+    syn::Error::new(
+        err.span(),
+        with_help(
+            "this file is not valid Rust: an unclosed delimiter or a malformed literal starts here",
+            "run `cargo check` for the compiler's diagnosis",
+        ),
+    )
+}
+
+/// One error per message of `err`, located by its span. Outside a
+/// procedural macro, proc-macro2 keeps real line/column information
+/// (feature `span-locations`).
+fn located(file: &Path, err: syn::Error) -> Vec<ModelError> {
+    err.into_iter()
+        .map(|e| at(file, e.span(), e.to_string()))
+        .collect()
+}
+
+fn at(file: &Path, span: Span, message: String) -> ModelError {
+    let start = span.start();
+    ModelError {
+        file: file.to_path_buf(),
+        line: start.line,
+        column: start.column + 1,
+        message,
+    }
+}
+
+fn whole_file(file: &Path, message: String) -> ModelError {
+    ModelError {
+        file: file.to_path_buf(),
+        line: 0,
+        column: 0,
+        message,
+    }
+}
+
+fn file_of(model: &Lowered) -> PathBuf {
+    model.def.file.clone().unwrap_or_default()
+}
+
+/// The checks that need every model, and the result.
+fn build(parsed: Vec<Lowered>, errors: &mut Vec<ModelError>) -> Models {
+    // Table name -> index of the first model mapping to it.
+    let mut owners: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, model) in parsed.iter().enumerate() {
+        let name = model.def.table.name.as_str();
+        if let Some(&first) = owners.get(name) {
+            let first = &parsed[first];
+            errors.push(at(
+                &file_of(model),
+                model.spans.table,
+                with_help(
+                    format!(
+                        "`{}` maps to the table `{name}`, which is already the table of `{}` ({}:{})",
+                        model.def.struct_name,
+                        first.def.struct_name,
+                        file_of(first).display(),
+                        first.def.line
+                    ),
+                    "give one of them another name with `#[model(table = \"...\")]`",
+                ),
+            ));
+        } else {
+            owners.insert(name, i);
+        }
+    }
+    let tables: BTreeMap<&str, &Table> = owners
+        .iter()
+        .map(|(name, i)| (*name, &parsed[*i].def.table))
+        .collect();
+
+    for model in &parsed {
+        check_foreign_keys(model, &tables, errors);
+    }
+    check_object_names(&parsed, &tables, errors);
+
+    let mut models = Models::default();
+    for model in parsed {
+        let table = model.def.table.name.clone();
+        if let Some(old) = &model.def.renamed_from {
+            models.hints.tables.insert(table.clone(), old.clone());
+        }
+        for (new, old) in &model.def.column_renames {
+            models
+                .hints
+                .columns
+                .insert((table.clone(), new.clone()), old.clone());
+        }
+        if !models.schema.tables.contains_key(&table) {
+            models.schema.insert(model.def.table.clone());
+        }
+        models.defs.push(model.def);
+    }
+    models.schema.normalize();
+    models
+}
+
+fn check_foreign_keys(
+    model: &Lowered,
+    tables: &BTreeMap<&str, &Table>,
+    errors: &mut Vec<ModelError>,
+) {
+    let file = file_of(model);
+    let table = &model.def.table;
+    for fk in &table.foreign_keys {
+        let span = model
+            .spans
+            .foreign_keys
+            .get(&fk.name)
+            .copied()
+            .unwrap_or(model.spans.ident);
+        let mut error = |message: String| errors.push(at(&file, span, message));
+        let Some(target) = tables.get(fk.ref_table.as_str()) else {
+            let guess = did_you_mean(&fk.ref_table, tables.keys().copied())
+                .map(|g| format!("did you mean `{g}`? "))
+                .unwrap_or_default();
+            error(with_help(
+                format!("foreign key to unknown table `{}`", fk.ref_table),
+                format!(
+                    "{guess}the tables of the models are {}",
+                    backticked(tables.keys())
+                ),
+            ));
+            continue;
+        };
+        for (col, ref_col) in fk.columns.iter().zip(&fk.ref_columns) {
+            let Some(referenced) = target.column(ref_col) else {
+                let names = target.columns.iter().map(|c| c.name.as_str());
+                let guess = did_you_mean(ref_col, names.clone())
+                    .map(|g| format!("did you mean `{g}`? "))
+                    .unwrap_or_default();
+                error(with_help(
+                    format!(
+                        "foreign key to unknown column `{ref_col}` of table `{}`",
+                        target.name
+                    ),
+                    format!(
+                        "{guess}the columns of `{}` are {}",
+                        target.name,
+                        backticked(names)
+                    ),
+                ));
+                continue;
+            };
+            let Some(own) = table.column(col) else {
+                continue;
+            };
+            if !compatible(&own.ty, &referenced.ty) {
+                error(with_help(
+                    format!(
+                        "foreign key column `{}.{col}` is `{}` but `{}.{ref_col}` is `{}`",
+                        table.name, own.ty, target.name, referenced.ty
+                    ),
+                    "give both columns the same type",
+                ));
+            }
+        }
+        let keyed = target.primary_key == fk.ref_columns
+            || target.uniques.iter().any(|u| u.columns == fk.ref_columns);
+        if !keyed && fk.ref_columns.iter().all(|c| target.column(c).is_some()) {
+            error(with_help(
+                format!(
+                    "foreign key to `{}.{}`, which is neither the primary key of `{}` nor unique",
+                    target.name,
+                    fk.ref_columns.join(", "),
+                    target.name
+                ),
+                "reference the primary key, or add `#[model(unique)]` to the referenced field",
+            ));
+        }
+    }
+}
+
+/// Types a foreign key may join: equal, both textual (PostgreSQL compares
+/// `varchar` and `text` directly), or an `sql_type` we cannot judge.
+fn compatible(a: &ColumnType, b: &ColumnType) -> bool {
+    use ColumnType as T;
+    a == b
+        || matches!((a, b), (T::Text | T::Varchar(_), T::Text | T::Varchar(_)))
+        || matches!(a, T::Custom(_))
+        || matches!(b, T::Custom(_))
+}
+
+/// Index and constraint names must be unique across the database (indexes
+/// share PostgreSQL's relation namespace with tables; MySQL wants foreign
+/// key and check names unique per schema). Duplicates within one table were
+/// reported by `lower`.
+fn check_object_names(
+    parsed: &[Lowered],
+    tables: &BTreeMap<&str, &Table>,
+    errors: &mut Vec<ModelError>,
+) {
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for model in parsed {
+        let table = model.def.table.name.as_str();
+        for (name, span) in &model.spans.objects {
+            let clash = if tables.contains_key(name.as_str()) {
+                Some(format!("the table `{name}`"))
+            } else {
+                seen.get(name.as_str())
+                    .filter(|owner| **owner != table)
+                    .map(|owner| format!("an object of table `{owner}`"))
+            };
+            if let Some(clash) = clash {
+                errors.push(at(
+                    &file_of(model),
+                    *span,
+                    with_help(
+                        format!("the name `{name}` of this object of table `{table}` is already used by {clash}"),
+                        "default names are `idx_<table>_<columns>`, `uq_<table>_<columns>`, `fk_<table>_<column>` and `ck_<table>_<n>`: rename a table or column so that they differ",
+                    ),
+                ));
+            } else {
+                seen.insert(name, table);
+            }
+        }
+    }
+}

@@ -1,0 +1,1590 @@
+//! Unit tests of the model parser: every attribute, every error, with its
+//! message and position. Sources start with a newline, so the struct's
+//! `#[derive(Model)]` is on line 2.
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+use crate::schema::{
+    Check, Column, ColumnType, DefaultValue, ForeignKey, Index, RefAction, Table, Unique,
+};
+
+const FILE: &str = "src/models.rs";
+
+/// The models of `src`, or a panic showing every error.
+fn models(src: &str) -> Vec<ModelDef> {
+    parse_source(Path::new(FILE), src).unwrap_or_else(|errors| {
+        let all: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        panic!("unexpected errors:\n{}", all.join("\n"))
+    })
+}
+
+/// The table of the only model in `src`.
+fn table(src: &str) -> Table {
+    let mut all = models(src);
+    assert_eq!(all.len(), 1, "expected one model");
+    all.remove(0).table
+}
+
+/// Every error of `src` as `(line, column, message, help)`.
+fn errors(src: &str) -> Vec<(usize, usize, String, String)> {
+    let errors = match parse_source(Path::new(FILE), src) {
+        Ok(models) => panic!("expected errors, got {models:#?}"),
+        Err(errors) => errors,
+    };
+    errors
+        .into_iter()
+        .map(|e| {
+            assert_eq!(e.file, PathBuf::from(FILE));
+            let (msg, help) = e
+                .message
+                .split_once("\nhelp: ")
+                .map(|(m, h)| (m.to_string(), h.to_string()))
+                .unwrap_or_else(|| (e.message.clone(), String::new()));
+            (e.line, e.column, msg, help)
+        })
+        .collect()
+}
+
+/// The single error of `src`, asserting its position and message; returns
+/// the help line for further checks.
+#[track_caller]
+fn error(src: &str, line: usize, column: usize, message: &str) -> String {
+    let all = errors(src);
+    assert_eq!(all.len(), 1, "expected one error, got {all:#?}");
+    let (l, c, m, help) = all.into_iter().next().expect("one error");
+    assert_eq!(m, message);
+    assert_eq!((l, c), (line, column), "position of `{m}`");
+    assert!(!help.is_empty(), "`{m}` has no help line");
+    help
+}
+
+/// A model with one `id` column and the given extra field lines.
+fn with_field(field: &str) -> String {
+    format!("\n#[derive(Model)]\nstruct T {{\n    id: i64,\n{field}\n}}\n")
+}
+
+fn col(name: &str, ty: ColumnType) -> Column {
+    Column::new(name, ty)
+}
+
+// ---------------------------------------------------------------- success
+
+#[test]
+fn design_example_is_read_exactly() {
+    let src = r#"
+use migrator::Model;
+
+#[derive(Model)]
+#[model(table = "tasks")]
+pub struct Task {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    #[model(index, foreign_key = "users.id", on_delete = "cascade")]
+    pub user_id: i64,
+    #[model(max_length = 200)]
+    pub title: String,
+    #[model(max_length = 20, default = "medium")]
+    pub priority: String,
+    pub done: bool,
+    pub due: Option<chrono::NaiveDate>,
+    #[model(default_sql = "CURRENT_TIMESTAMP")]
+    pub created_at: chrono::NaiveDateTime,
+}
+"#;
+    let defs = models(src);
+    assert_eq!(defs.len(), 1);
+    let def = &defs[0];
+    assert_eq!(def.struct_name, "Task");
+    assert_eq!(def.file.as_deref(), Some(Path::new(FILE)));
+    assert_eq!(def.line, 6);
+    assert_eq!(def.renamed_from, None);
+    assert!(def.column_renames.is_empty());
+
+    let mut expected = Table::new("tasks");
+    expected.columns = vec![
+        Column {
+            auto_increment: true,
+            ..col("id", ColumnType::BigInt)
+        },
+        col("user_id", ColumnType::BigInt),
+        col("title", ColumnType::Varchar(200)),
+        Column {
+            default: Some(DefaultValue::Str("medium".into())),
+            ..col("priority", ColumnType::Varchar(20))
+        },
+        col("done", ColumnType::Boolean),
+        Column {
+            nullable: true,
+            ..col("due", ColumnType::Date)
+        },
+        Column {
+            default: Some(DefaultValue::Sql("CURRENT_TIMESTAMP".into())),
+            ..col("created_at", ColumnType::Timestamp)
+        },
+    ];
+    expected.primary_key = vec!["id".into()];
+    expected.indexes = vec![Index {
+        name: "idx_tasks_user_id".into(),
+        columns: vec!["user_id".into()],
+    }];
+    expected.foreign_keys = vec![ForeignKey {
+        name: "fk_tasks_user_id".into(),
+        columns: vec!["user_id".into()],
+        ref_table: "users".into(),
+        ref_columns: vec!["id".into()],
+        on_delete: RefAction::Cascade,
+        on_update: RefAction::NoAction,
+    }];
+    assert_eq!(def.table, expected);
+}
+
+#[test]
+fn default_table_name_follows_diesel() {
+    let names: Vec<String> = models(
+        r#"
+#[derive(Model)] struct Task { id: i64 }
+#[derive(Model)] struct TaskItem { id: i64 }
+#[derive(Model)] struct HTTPLog { id: i64 }
+#[derive(Model)] struct r#Box { id: i64 }
+#[derive(Model)] #[model(table = "people")] struct Person { id: i64 }
+"#,
+    )
+    .into_iter()
+    .map(|d| d.table.name)
+    .collect();
+    assert_eq!(
+        names,
+        ["tasks", "task_items", "h_t_t_p_logs", "boxs", "people"]
+    );
+}
+
+#[test]
+fn every_supported_type_maps_to_its_column_type() {
+    let t = table(
+        r#"
+#[derive(Model)]
+struct AllTypes {
+    a: i16,
+    b: i32,
+    c: i64,
+    d: f32,
+    e: f64,
+    f: bool,
+    g: String,
+    h: Vec<u8>,
+    i: chrono::NaiveDate,
+    j: NaiveTime,
+    k: ::chrono::NaiveDateTime,
+    l: chrono::DateTime<chrono::Utc>,
+    m: DateTime<FixedOffset>,
+    n: uuid::Uuid,
+    o: serde_json::Value,
+    p: Value,
+    q: Option<i32>,
+    r: std::option::Option<String>,
+    s: Option<Vec<u8>>,
+    r#type: std::string::String,
+}
+"#,
+    );
+    let got: Vec<(&str, String, bool)> = t
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.ty.to_string(), c.nullable))
+        .collect();
+    let want = [
+        ("a", "smallint", false),
+        ("b", "integer", false),
+        ("c", "bigint", false),
+        ("d", "real", false),
+        ("e", "double", false),
+        ("f", "boolean", false),
+        ("g", "text", false),
+        ("h", "blob", false),
+        ("i", "date", false),
+        ("j", "time", false),
+        ("k", "timestamp", false),
+        ("l", "timestamptz", false),
+        ("m", "timestamptz", false),
+        ("n", "uuid", false),
+        ("o", "json", false),
+        ("p", "json", false),
+        ("q", "integer", true),
+        ("r", "text", true),
+        ("s", "blob", true),
+        ("type", "text", false),
+    ];
+    let want: Vec<(&str, String, bool)> = want
+        .iter()
+        .map(|(n, t, null)| (*n, t.to_string(), *null))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn max_length_and_sql_type() {
+    let t = table(&with_field(
+        r#"    #[model(max_length = 80)]
+    name: Option<String>,
+    #[model(sql_type = "NUMERIC(12, 2)")]
+    price: rust_decimal::Decimal,
+    #[model(sql_type = " CITEXT ")]
+    email: Option<String>,"#,
+    ));
+    assert_eq!(t.columns[1].ty, ColumnType::Varchar(80));
+    assert!(t.columns[1].nullable);
+    assert_eq!(t.columns[2].ty, ColumnType::Custom("NUMERIC(12, 2)".into()));
+    assert!(!t.columns[2].nullable);
+    // `sql_type` overrides even a supported type, trimmed.
+    assert_eq!(t.columns[3].ty, ColumnType::Custom("CITEXT".into()));
+    assert!(t.columns[3].nullable);
+}
+
+#[test]
+fn defaults_of_every_literal_kind() {
+    let t = table(&with_field(
+        r#"    #[model(default = "it's")] s: String,
+    #[model(default = 42)] i: i32,
+    #[model(default = -7)] neg: i16,
+    #[model(default = -9223372036854775808)] min: i64,
+    #[model(default = 1.5)] f: f64,
+    #[model(default = -0.25)] nf: f32,
+    #[model(default = 3)] int_for_float: f64,
+    #[model(default = true)] b: bool,
+    #[model(default = "2024-01-01")] d: chrono::NaiveDate,
+    #[model(default = 5, sql_type = "NUMERIC(4)")] custom: i64,
+    #[model(default_sql = " now() ")] at: chrono::NaiveDateTime,"#,
+    ));
+    let defaults: Vec<Option<DefaultValue>> = t
+        .columns
+        .iter()
+        .skip(1)
+        .map(|c| c.default.clone())
+        .collect();
+    assert_eq!(
+        defaults,
+        [
+            Some(DefaultValue::Str("it's".into())),
+            Some(DefaultValue::Int(42)),
+            Some(DefaultValue::Int(-7)),
+            Some(DefaultValue::Int(i64::MIN)),
+            Some(DefaultValue::Float(1.5)),
+            Some(DefaultValue::Float(-0.25)),
+            Some(DefaultValue::Float(3.0)),
+            Some(DefaultValue::Bool(true)),
+            Some(DefaultValue::Str("2024-01-01".into())),
+            Some(DefaultValue::Int(5)),
+            Some(DefaultValue::Sql("now()".into())),
+        ]
+    );
+}
+
+#[test]
+fn column_and_renames() {
+    let defs = models(
+        r#"
+#[derive(Model)]
+#[model(renamed_from = "todo_items")]
+struct TaskItem {
+    id: i64,
+    #[model(column = "label", renamed_from = "title")]
+    name: String,
+    #[model(renamed_from = "finished")]
+    done: bool,
+}
+"#,
+    );
+    let def = &defs[0];
+    assert_eq!(def.table.name, "task_items");
+    assert_eq!(def.renamed_from.as_deref(), Some("todo_items"));
+    let names: Vec<&str> = def.table.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["id", "label", "done"]);
+    assert_eq!(
+        def.column_renames,
+        [
+            ("label".to_string(), "title".to_string()),
+            ("done".to_string(), "finished".to_string())
+        ]
+    );
+}
+
+#[test]
+fn indexes_uniques_and_checks_get_default_names() {
+    let t = table(
+        r#"
+#[derive(Model)]
+#[model(table = "tasks", index = "user_id, created_at", unique = "user_id, title")]
+#[model(check = "priority IN ('low', 'medium', 'high')", check = "length(title) > 0")]
+#[model(index = "owner")]
+struct Task {
+    #[model(primary_key)]
+    id: i64,
+    #[model(index)]
+    user_id: i64,
+    #[model(unique)]
+    slug: String,
+    title: String,
+    priority: String,
+    #[model(column = "owner_id")]
+    owner: i64,
+    created_at: chrono::NaiveDateTime,
+}
+"#,
+    );
+    // Sorted by name (normalized), whatever the declaration order.
+    assert_eq!(
+        t.indexes,
+        [
+            Index {
+                name: "idx_tasks_owner_id".into(),
+                // The field name `owner` was mapped to its column.
+                columns: vec!["owner_id".into()],
+            },
+            Index {
+                name: "idx_tasks_user_id".into(),
+                columns: vec!["user_id".into()],
+            },
+            Index {
+                name: "idx_tasks_user_id_created_at".into(),
+                columns: vec!["user_id".into(), "created_at".into()],
+            },
+        ]
+    );
+    assert_eq!(
+        t.uniques,
+        [
+            Unique {
+                name: "uq_tasks_slug".into(),
+                columns: vec!["slug".into()],
+            },
+            Unique {
+                name: "uq_tasks_user_id_title".into(),
+                columns: vec!["user_id".into(), "title".into()],
+            },
+        ]
+    );
+    assert_eq!(
+        t.checks,
+        [
+            Check {
+                name: "ck_tasks_1".into(),
+                expr: "priority IN ('low', 'medium', 'high')".into(),
+            },
+            Check {
+                name: "ck_tasks_2".into(),
+                expr: "length(title) > 0".into(),
+            },
+        ]
+    );
+}
+
+#[test]
+fn struct_lists_prefer_column_names_over_field_names() {
+    // `a` is both a field (whose column is `b`) and a column (of field `c`);
+    // the column wins.
+    let t = table(
+        r#"
+#[derive(Model)]
+#[model(index = "a")]
+struct T {
+    #[model(column = "b")]
+    a: i64,
+    #[model(column = "a")]
+    c: i64,
+}
+"#,
+    );
+    assert_eq!(t.indexes[0].columns, ["a"]);
+}
+
+#[test]
+fn composite_primary_key_in_field_order() {
+    let t = table(
+        r#"
+#[derive(Model)]
+struct Membership {
+    #[model(primary_key, foreign_key = "users.id", on_delete = "CASCADE", on_update = "no_action")]
+    user_id: i64,
+    note: Option<String>,
+    #[model(primary_key, foreign_key = "groups.id", on_delete = "restrict", on_update = "cascade")]
+    group_id: i64,
+}
+"#,
+    );
+    assert_eq!(t.primary_key, ["user_id", "group_id"]);
+    assert_eq!(t.foreign_keys.len(), 2);
+    assert_eq!(t.foreign_keys[0].name, "fk_memberships_group_id");
+    assert_eq!(t.foreign_keys[0].on_delete, RefAction::Restrict);
+    assert_eq!(t.foreign_keys[0].on_update, RefAction::Cascade);
+    assert_eq!(t.foreign_keys[1].name, "fk_memberships_user_id");
+    assert_eq!(t.foreign_keys[1].on_delete, RefAction::Cascade);
+    assert_eq!(t.foreign_keys[1].on_update, RefAction::NoAction);
+}
+
+#[test]
+fn nullable_primary_key_is_refused() {
+    let help = error(
+        &with_field("    #[model(primary_key)]\n    code: Option<String>,"),
+        6,
+        11,
+        "primary key `code` cannot be `Option`: primary key columns are NOT NULL",
+    );
+    assert_eq!(help, "use `String` instead, or remove `primary_key`");
+}
+
+#[test]
+fn skipped_fields_are_not_columns_and_may_have_any_type() {
+    let t = table(&with_field(
+        "    #[model(skip)]\n    cache: std::collections::HashMap<u32, Vec<u8>>,\n    name: String,",
+    ));
+    let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["id", "name"]);
+}
+
+#[test]
+fn attributes_may_be_spread_over_several_model_attributes() {
+    let t = table(
+        r#"
+#[derive(Model)]
+#[model(table = "a")]
+#[serde(rename_all = "camelCase")]
+#[model(index = "x")]
+struct A {
+    #[model(primary_key)]
+    #[doc = "the key"]
+    #[model(auto_increment)]
+    id: i32,
+    x: i32,
+}
+"#,
+    );
+    assert_eq!(t.name, "a");
+    assert_eq!(t.primary_key, ["id"]);
+    assert!(t.columns[0].auto_increment);
+    assert_eq!(t.indexes[0].name, "idx_a_x");
+}
+
+#[test]
+fn parse_source_finds_every_model_derive() {
+    let defs = models(
+        r#"
+#[derive(Debug, Clone)]
+struct NotAModel { x: Vec<Box<dyn Fn()>> }
+
+#[derive(Debug, migrator::Model)]
+struct A { id: i64 }
+
+mod inner {
+    use migrator::Model as _;
+    pub mod deeper {
+        #[derive(::migrator::Model, PartialEq)]
+        pub struct B { id: i64 }
+    }
+    mod external;
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(Model)]
+    struct OnlyForTests { id: i64 }
+}
+
+#[cfg(test)]
+#[derive(Model)]
+struct AlsoOnlyForTests { id: i64 }
+
+fn f() {
+    // Items inside functions are not scanned.
+    #[derive(Model)]
+    struct Local { id: i64 }
+}
+"#,
+    );
+    let found: Vec<(&str, usize)> = defs
+        .iter()
+        .map(|d| (d.struct_name.as_str(), d.line))
+        .collect();
+    assert_eq!(found, [("A", 6), ("B", 12)]);
+}
+
+#[test]
+fn parse_derive_input_works_on_syn_input() {
+    let input: syn::DeriveInput = syn::parse_quote! {
+        #[model(table = "users")]
+        struct User {
+            #[model(primary_key, auto_increment)]
+            id: i64,
+            #[model(unique, max_length = 100)]
+            email: String,
+        }
+    };
+    let def = parse_derive_input(&input).expect("valid model");
+    assert_eq!(def.table.name, "users");
+    assert_eq!(def.table.uniques[0].name, "uq_users_email");
+    assert_eq!(def.file, None);
+
+    let bad: syn::DeriveInput = syn::parse_quote! {
+        struct User {
+            #[model(primary_key, nope)]
+            id: u64,
+        }
+    };
+    let err = parse_derive_input(&bad).expect_err("two errors");
+    let messages: Vec<String> = err.into_iter().map(|e| e.to_string()).collect();
+    assert_eq!(messages.len(), 2, "{messages:#?}");
+    assert!(messages[0].starts_with("unknown field attribute `nope`\nhelp: "));
+    assert!(messages[1].starts_with("`u64` has no portable SQL column type\nhelp: "));
+}
+
+// ---------------------------------------------------------------- expansion
+
+#[test]
+fn expansion_is_a_hygienic_impl_of_the_facade_trait() {
+    let input: syn::DeriveInput = syn::parse_quote! {
+        struct Task {
+            #[model(primary_key, default = -5)]
+            id: i64,
+            #[model(default = -1.5)]
+            f: f64,
+            #[model(sql_type = "NUMERIC(12, 2)", foreign_key = "a.b", on_delete = "cascade")]
+            n: Option<Decimal>,
+        }
+    };
+    let out = expand_derive(&input);
+    let file: syn::File = syn::parse2(out.clone()).expect("the expansion is valid Rust");
+    assert_eq!(file.items.len(), 1);
+    let text = out.to_string();
+    assert!(text.starts_with("# [doc (hidden)]"), "{text}");
+    assert!(text.contains("const _ : () ="), "{text}");
+    assert!(text.contains("# [automatically_derived]"), "{text}");
+    assert!(
+        text.contains("impl :: migrator :: Model for Task"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fn table () -> :: migrator :: __private :: Table"),
+        "{text}"
+    );
+    assert!(text.contains("Int (- 5)"), "{text}");
+    assert!(text.contains("Float (- 1.5)"), "{text}");
+    assert!(
+        text.contains("ColumnType :: Custom (:: migrator :: __private :: String :: from (\"NUMERIC(12, 2)\"))"),
+        "{text}"
+    );
+    assert!(text.contains("RefAction :: Cascade"), "{text}");
+    assert!(!text.contains("compile_error"), "{text}");
+}
+
+#[test]
+fn expansion_of_a_bad_model_is_the_errors_plus_a_fallback_impl() {
+    let input: syn::DeriveInput = syn::parse_quote! {
+        struct Wrapper<T> {
+            #[model(prmary_key)]
+            inner: T,
+        }
+    };
+    let text = expand_derive(&input).to_string();
+    // Generics, the unknown key and the type of `inner`.
+    assert_eq!(text.matches("compile_error").count(), 3, "{text}");
+    assert!(
+        text.contains("impl < T > :: migrator :: Model for Wrapper < T >"),
+        "{text}"
+    );
+    assert!(text.contains("unimplemented"), "{text}");
+}
+
+// ---------------------------------------------------------------- errors: keys
+
+#[test]
+fn unknown_field_key_guesses_and_lists_valid_keys() {
+    let help = error(
+        &with_field("    #[model(primay_key)]\n    x: i64,"),
+        5,
+        13,
+        "unknown field attribute `primay_key`",
+    );
+    assert_eq!(
+        help,
+        "did you mean `primary_key`? valid field keys are `primary_key`, `auto_increment`, \
+         `index`, `unique`, `foreign_key`, `on_delete`, `on_update`, `max_length`, `default`, \
+         `default_sql`, `sql_type`, `column`, `renamed_from`, `skip`"
+    );
+}
+
+#[test]
+fn unknown_struct_key() {
+    let help = error(
+        "\n#[derive(Model)]\n#[model(tabel = \"x\")]\nstruct T { id: i64 }\n",
+        3,
+        9,
+        "unknown struct attribute `tabel`",
+    );
+    assert_eq!(
+        help,
+        "did you mean `table`? valid struct keys are `table`, `renamed_from`, `index`, `unique`, `check`"
+    );
+    // No guess when nothing is close.
+    let help = error(
+        "\n#[derive(Model)]\n#[model(serde::rename = \"x\")]\nstruct T { id: i64 }\n",
+        3,
+        9,
+        "unknown struct attribute `serde::rename`",
+    );
+    assert!(help.starts_with("valid struct keys are"), "{help}");
+}
+
+#[test]
+fn key_at_the_wrong_level_says_where_it_belongs() {
+    let help = error(
+        "\n#[derive(Model)]\n#[model(primary_key)]\nstruct T { id: i64 }\n",
+        3,
+        9,
+        "`primary_key` is a field attribute, not a struct attribute",
+    );
+    assert!(
+        help.starts_with("move it to the field; valid struct keys are"),
+        "{help}"
+    );
+    let help = error(
+        &with_field("    #[model(check = \"x > 0\")]\n    x: i64,"),
+        5,
+        13,
+        "`check` is a struct attribute, not a field attribute",
+    );
+    assert!(
+        help.starts_with("move it to the struct; valid field keys are"),
+        "{help}"
+    );
+}
+
+#[test]
+fn duplicate_keys() {
+    let help = error(
+        &with_field("    #[model(max_length = 10)]\n    #[model(max_length = 20)]\n    x: String,"),
+        6,
+        13,
+        "duplicate `max_length` attribute",
+    );
+    assert_eq!(help, "remove one of them");
+    let help = error(
+        "\n#[derive(Model)]\n#[model(table = \"a\", table = \"b\")]\nstruct T { id: i64 }\n",
+        3,
+        22,
+        "duplicate `table` attribute",
+    );
+    assert_eq!(
+        help,
+        "remove one of them; on a struct only `index`, `unique` and `check` may repeat"
+    );
+    error(
+        &with_field("    #[model(index, index)]\n    x: i64,"),
+        5,
+        20,
+        "duplicate `index` attribute",
+    );
+}
+
+#[test]
+fn values_of_the_wrong_kind() {
+    let cases: &[(&str, usize, &str, &str)] = &[
+        (
+            "#[model(max_length = \"200\")] x: String,",
+            26,
+            "`max_length` expects a positive integer literal (at most 4294967295)",
+            "write `max_length = 200`",
+        ),
+        (
+            "#[model(max_length = 0)] x: String,",
+            26,
+            "`max_length` expects a positive integer literal (at most 4294967295)",
+            "write `max_length = 200`",
+        ),
+        (
+            "#[model(column = 5)] x: String,",
+            22,
+            "`column` expects a string literal",
+            "write `column = \"db_name\"`",
+        ),
+        (
+            "#[model(primary_key = true)] x: i64,",
+            27,
+            "`primary_key` takes no value",
+            "write `#[model(primary_key)]`",
+        ),
+        (
+            "#[model(skip(x))] x: i64,",
+            13,
+            "`skip` takes no arguments",
+            "write `#[model(skip)]`",
+        ),
+        (
+            "#[model(foreign_key)] x: i64,",
+            13,
+            "`foreign_key` needs a value",
+            "write `foreign_key = \"users.id\"`",
+        ),
+        (
+            "#[model(sql_type(\"INT\"))] x: i64,",
+            13,
+            "`sql_type` takes `= value`, not parentheses",
+            "write `sql_type = \"NUMERIC(12, 2)\"`",
+        ),
+        (
+            "#[model(default_sql = \"  \")] x: i64,",
+            27,
+            "`default_sql` cannot be empty",
+            "write `default_sql = \"CURRENT_TIMESTAMP\"`",
+        ),
+        (
+            "#[model(default = Priority::Medium)] x: String,",
+            23,
+            "`default` expects a string, integer, float or bool literal",
+            "write a Rust literal, e.g. `default = \"medium\"`, `default = 0`, `default = -1.5` \
+             or `default = false`; for an SQL expression write `default_sql = \"CURRENT_TIMESTAMP\"`",
+        ),
+        (
+            "#[model(default = 'x')] x: String,",
+            23,
+            "`default` expects a string, integer, float or bool literal",
+            "write a Rust literal, e.g. `default = \"medium\"`, `default = 0`, `default = -1.5` \
+             or `default = false`; for an SQL expression write `default_sql = \"CURRENT_TIMESTAMP\"`",
+        ),
+    ];
+    for (field, column, message, help) in cases {
+        let got = error(&with_field(&format!("    {field}")), 5, *column, message);
+        assert_eq!(&got, help, "{field}");
+    }
+}
+
+#[test]
+fn malformed_model_attributes() {
+    error(
+        &with_field("    #[model]\n    x: i64,"),
+        5,
+        5,
+        "expected `#[model(...)]`",
+    );
+    error(
+        "\n#[derive(Model)]\n#[model = \"tasks\"]\nstruct T { id: i64 }\n",
+        3,
+        1,
+        "expected `#[model(...)]`",
+    );
+    // A syntax error inside the parentheses is syn's own, and precise.
+    let all = errors(&with_field("    #[model(column = )]\n    x: i64,"));
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_eq!((all[0].0, all[0].1), (5, 22));
+}
+
+#[test]
+fn invalid_names() {
+    let help = error(
+        "\n#[derive(Model)]\n#[model(table = \"my tasks\")]\nstruct T { id: i64 }\n",
+        3,
+        17,
+        "invalid name `my tasks` in `table`: it contains ' '",
+    );
+    assert_eq!(help, "write `table = \"tasks\"`");
+    let long = "x".repeat(64);
+    error(
+        &with_field(&format!("    #[model(column = \"{long}\")]\n    x: i64,")),
+        5,
+        22,
+        &format!(
+            "invalid name `{long}` in `column`: it is longer than 63 bytes, which PostgreSQL would truncate"
+        ),
+    );
+}
+
+// ---------------------------------------------------------------- errors: types
+
+#[test]
+fn unsupported_types_need_sql_type() {
+    let help = error(
+        &with_field("    price: rust_decimal::Decimal,"),
+        5,
+        12,
+        "unsupported column type `rust_decimal::Decimal`",
+    );
+    assert!(
+        help.starts_with(
+            "set the SQL type with `#[model(sql_type = \"...\")]` (e.g. `sql_type = \"NUMERIC(12, 2)\"`), \
+             or add `#[model(skip)]` if it is not a column; supported types are `i16`"
+        ),
+        "{help}"
+    );
+    // The error is on the type inside `Option`.
+    error(
+        &with_field("    tags: Option<Vec<String>>,"),
+        5,
+        18,
+        "unsupported column type `Vec<String>`",
+    );
+    let help = error(
+        &with_field("    n: u32,"),
+        5,
+        8,
+        "`u32` has no portable SQL column type",
+    );
+    assert!(
+        help.starts_with("use `i16`, `i32` or `i64`, or set the SQL type"),
+        "{help}"
+    );
+    error(
+        &with_field("    n: Option<Option<i32>>,"),
+        5,
+        15,
+        "nested `Option` is not supported: `Option<Option<i32>>`",
+    );
+    // `Value` of another crate is not JSON.
+    error(
+        &with_field("    v: toml::Value,"),
+        5,
+        8,
+        "unsupported column type `toml::Value`",
+    );
+    error(
+        &with_field("    v: DateTime<Tz>,"),
+        5,
+        8,
+        "unsupported column type `DateTime<Tz>`",
+    );
+}
+
+#[test]
+fn max_length_on_a_non_string() {
+    let help = error(
+        &with_field("    #[model(max_length = 10)]\n    n: Option<i32>,"),
+        5,
+        13,
+        "`max_length` applies to `String` fields only, but `n` is `Option<i32>`",
+    );
+    assert_eq!(help, "remove `max_length`, or make the field a `String`");
+    let help = error(
+        &with_field("    #[model(max_length = 10, sql_type = \"CHAR(10)\")]\n    n: String,"),
+        5,
+        13,
+        "`max_length` cannot be combined with `sql_type`",
+    );
+    assert_eq!(
+        help,
+        "put the length into the SQL type, e.g. `sql_type = \"VARCHAR(10)\"`"
+    );
+}
+
+#[test]
+fn defaults_that_do_not_fit_the_type() {
+    let cases: &[(&str, usize, &str, &str)] = &[
+        (
+            "#[model(default = \"1\")] n: i64,",
+            23,
+            "`default` is a string literal but `n` is a `i64` column (bigint)",
+            "write an integer literal, e.g. `default = 0`, or `default_sql = \"...\"` for an SQL expression",
+        ),
+        (
+            "#[model(default = 1.5)] n: Option<i32>,",
+            23,
+            "`default` is a float literal but `n` is a `i32` column (integer)",
+            "write an integer literal, e.g. `default = 0`, or `default_sql = \"...\"` for an SQL expression",
+        ),
+        (
+            "#[model(default = 1)] n: bool,",
+            23,
+            "`default` is an integer literal but `n` is a `bool` column (boolean)",
+            "write `default = true` or `default = false`, or `default_sql = \"...\"` for an SQL expression",
+        ),
+        (
+            "#[model(default = false)] n: String,",
+            23,
+            "`default` is a bool literal but `n` is a `String` column (text)",
+            "write a string literal, e.g. `default = \"...\"`, or `default_sql = \"...\"` for an SQL expression",
+        ),
+        (
+            "#[model(default = \"x\")] n: f64,",
+            23,
+            "`default` is a string literal but `n` is a `f64` column (double)",
+            "write a number, e.g. `default = 0.0`, or `default_sql = \"...\"` for an SQL expression",
+        ),
+        (
+            "#[model(default = 40000)] n: i16,",
+            23,
+            "`default = 40000` does not fit in `i16` (smallint)",
+            "use a value from -32768 to 32767, or a wider type",
+        ),
+        (
+            "#[model(default = -9223372036854775809)] n: i64,",
+            23,
+            "`default = -9223372036854775809` does not fit in `i64` (bigint)",
+            "use a value from -9223372036854775808 to 9223372036854775807, or a wider type",
+        ),
+        (
+            "#[model(max_length = 3, default = \"high\")] n: String,",
+            39,
+            "`default` is 4 characters long but `max_length` is 3",
+            "shorten the default, or raise `max_length`",
+        ),
+        (
+            "#[model(default = \"x\")] n: Vec<u8>,",
+            23,
+            "`default` cannot be a literal for the `Vec<u8>` column `n`",
+            "use `default_sql = \"...\"` with the dialect's byte-string syntax",
+        ),
+    ];
+    for (field, column, message, help) in cases {
+        let got = error(&with_field(&format!("    {field}")), 5, *column, message);
+        assert_eq!(&got, help, "{field}");
+    }
+}
+
+#[test]
+fn default_and_default_sql_together() {
+    let help = error(
+        &with_field("    #[model(default = 1, default_sql = \"2\")]\n    n: i64,"),
+        5,
+        26,
+        "`default` and `default_sql` cannot both be set",
+    );
+    assert_eq!(
+        help,
+        "keep `default = <literal>` for a value, or `default_sql = \"...\"` for an SQL expression"
+    );
+}
+
+// ---------------------------------------------------------------- errors: keys together
+
+#[test]
+fn auto_increment_rules() {
+    let src = r#"
+#[derive(Model)]
+struct T {
+    #[model(primary_key, auto_increment)]
+    id: String,
+    #[model(auto_increment)]
+    n: i64,
+    #[model(auto_increment, sql_type = "SERIAL")]
+    m: i32,
+}
+"#;
+    let all = errors(src);
+    let got: Vec<(usize, usize, &str)> = all
+        .iter()
+        .map(|(l, c, m, _)| (*l, *c, m.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                4,
+                26,
+                "`auto_increment` needs an integer field, but `id` is `String`"
+            ),
+            (
+                6,
+                13,
+                "`auto_increment` needs `primary_key` on the same field `n`"
+            ),
+            (
+                8,
+                13,
+                "`auto_increment` needs an integer field, but `m` is a field with `sql_type`"
+            ),
+            (
+                8,
+                13,
+                "`auto_increment` needs `primary_key` on the same field `m`"
+            ),
+        ]
+    );
+    assert_eq!(all[1].3, "write `#[model(primary_key, auto_increment)]`");
+
+    let help = error(
+        r#"
+#[derive(Model)]
+struct T {
+    #[model(primary_key, auto_increment)]
+    a: i64,
+    #[model(primary_key)]
+    b: i64,
+}
+"#,
+        4,
+        26,
+        "`auto_increment` needs a single-column primary key, but this primary key is composite",
+    );
+    assert!(help.starts_with("remove `auto_increment`"), "{help}");
+    error(
+        "\n#[derive(Model)]\nstruct T {\n    #[model(primary_key, auto_increment, default = 1)]\n    id: i64,\n}\n",
+        4,
+        42,
+        "an `auto_increment` column cannot also have a default",
+    );
+}
+
+#[test]
+fn referential_actions_need_a_foreign_key_and_a_fitting_column() {
+    let help = error(
+        &with_field("    #[model(on_delete = \"cascade\")]\n    x: i64,"),
+        5,
+        13,
+        "`on_delete` needs `foreign_key` on the same field",
+    );
+    assert_eq!(
+        help,
+        "write `#[model(foreign_key = \"table.column\", on_delete = \"...\")]`, or remove `on_delete`"
+    );
+    error(
+        &with_field("    #[model(on_update = \"cascade\")]\n    x: i64,"),
+        5,
+        13,
+        "`on_update` needs `foreign_key` on the same field",
+    );
+    let help = error(
+        &with_field("    #[model(foreign_key = \"a.id\", on_delete = \"cascde\")]\n    x: i64,"),
+        5,
+        47,
+        "unknown action `cascde` for `on_delete`",
+    );
+    assert_eq!(
+        help,
+        "expected one of `cascade`, `set null`, `set default`, `restrict`, `no action`"
+    );
+    let help = error(
+        &with_field("    #[model(foreign_key = \"a.id\", on_delete = \"set null\")]\n    x: i64,"),
+        5,
+        47,
+        "`on_delete = \"set null\"` needs a nullable column, but `x` is not an `Option`",
+    );
+    assert_eq!(
+        help,
+        "make the field `Option<i64>`, or choose another action"
+    );
+    error(
+        &with_field(
+            "    #[model(foreign_key = \"a.id\", on_update = \"set default\")]\n    x: i64,",
+        ),
+        5,
+        47,
+        "`on_update = \"set default\"` needs a default on `x`",
+    );
+}
+
+#[test]
+fn malformed_foreign_keys() {
+    for bad in ["users", "users.id.x", ".id", "users.", "users .id x"] {
+        let help = error(
+            &with_field(&format!(
+                "    #[model(foreign_key = \"{bad}\")]\n    x: i64,"
+            )),
+            5,
+            27,
+            &format!("malformed `foreign_key = \"{bad}\"`"),
+        );
+        assert_eq!(
+            help,
+            "name the referenced table and column as `table.column`, e.g. `foreign_key = \"users.id\"`"
+        );
+    }
+}
+
+#[test]
+fn skip_with_other_keys() {
+    let all = errors(&with_field(
+        "    #[model(skip, index, column = \"y\")]\n    x: Whatever,",
+    ));
+    let got: Vec<(usize, usize, &str, &str)> = all
+        .iter()
+        .map(|(l, c, m, h)| (*l, *c, m.as_str(), h.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                5,
+                19,
+                "`skip` cannot be combined with `index`",
+                "a skipped field has no column: remove `index`, or remove `skip` to make `x` a column"
+            ),
+            (
+                5,
+                26,
+                "`skip` cannot be combined with `column`",
+                "a skipped field has no column: remove `column`, or remove `skip` to make `x` a column"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn renamed_from_the_current_name() {
+    error(
+        &with_field("    #[model(renamed_from = \"x\")]\n    x: i64,"),
+        5,
+        28,
+        "`renamed_from = \"x\"` is the column's current name",
+    );
+    error(
+        "\n#[derive(Model)]\n#[model(renamed_from = \"ts\")]\nstruct T { id: i64 }\n",
+        3,
+        24,
+        "`renamed_from = \"ts\"` is the table's current name",
+    );
+}
+
+#[test]
+fn two_fields_on_one_column() {
+    let help = error(
+        &with_field("    #[model(column = \"id\")]\n    other: i64,"),
+        5,
+        22,
+        "fields `id` and `other` both map to the column `id`",
+    );
+    assert_eq!(
+        help,
+        "give one of them another name with `#[model(column = \"...\")]`"
+    );
+}
+
+// ---------------------------------------------------------------- errors: shapes
+
+#[test]
+fn only_structs_with_named_fields() {
+    let cases = [
+        (
+            "#[derive(Model)]\nstruct P(i64);",
+            2,
+            8,
+            "`#[derive(Model)]` needs named fields; `P` is a tuple struct",
+        ),
+        (
+            "#[derive(Model)]\nstruct U;",
+            2,
+            8,
+            "`#[derive(Model)]` needs named fields; `U` is a unit struct",
+        ),
+        (
+            "#[derive(Model)]\nenum E { A, B }",
+            2,
+            1,
+            "`#[derive(Model)]` works on structs only, not on enums",
+        ),
+        (
+            "#[derive(Model)]\nunion X { a: i64 }",
+            2,
+            1,
+            "`#[derive(Model)]` works on structs only, not on unions",
+        ),
+    ];
+    for (src, line, column, message) in cases {
+        error(&format!("\n{src}\n"), line + 1, column, message);
+    }
+}
+
+#[test]
+fn generics_are_refused_and_fields_still_checked() {
+    let all = errors("\n#[derive(Model)]\nstruct G<'a, T: Clone> {\n    id: &'a T,\n}\n");
+    let got: Vec<(usize, usize, &str)> = all
+        .iter()
+        .map(|(l, c, m, _)| (*l, *c, m.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                3,
+                9,
+                "`#[derive(Model)]` does not support generic structs like `G`"
+            ),
+            (4, 9, "unsupported column type `&'a T`"),
+        ]
+    );
+}
+
+#[test]
+fn struct_without_columns() {
+    let help = error(
+        "\n#[derive(Model)]\nstruct E {}\n",
+        3,
+        8,
+        "`E` has no fields, so its table would have no columns",
+    );
+    assert!(help.starts_with("add at least one field that is not `#[model(skip)]`"));
+    error(
+        "\n#[derive(Model)]\nstruct S {\n    #[model(skip)]\n    x: i64,\n}\n",
+        3,
+        8,
+        "every field of `S` is skipped, so its table would have no columns",
+    );
+}
+
+// ---------------------------------------------------------------- errors: column lists
+
+#[test]
+fn struct_lists_with_unknown_or_skipped_columns() {
+    let src = r#"
+#[derive(Model)]
+#[model(index = "usr_id, id", unique = "cache")]
+#[model(index = "a,,b", unique = "id, id", index = "id, ident")]
+struct T {
+    #[model(column = "ident")]
+    id: i64,
+    user_id: i64,
+    #[model(skip)]
+    cache: Vec<u32>,
+}
+"#;
+    let got: Vec<(usize, usize, String, String)> = errors(src);
+    let want = [
+        (
+            4,
+            17,
+            "empty column name in `index = \"a,,b\"`",
+            "list the columns separated by commas: `index = \"user_id, created_at\"`",
+        ),
+        (
+            4,
+            34,
+            "column `id` is listed twice in `unique`",
+            "list each column once",
+        ),
+        (
+            3,
+            17,
+            "unknown column `usr_id` in `index`",
+            "did you mean `user_id`? the columns of `ts` are `ident`, `user_id`",
+        ),
+        (
+            4,
+            52,
+            "`ident` names the column `ident`, which is already in this `index`",
+            "list each column once",
+        ),
+        (
+            3,
+            40,
+            "`cache` in `unique` is a skipped field, not a column",
+            "remove `cache` from the list, or remove `skip` from the field",
+        ),
+    ];
+    let want: Vec<(usize, usize, String, String)> = want
+        .iter()
+        .map(|(l, c, m, h)| (*l, *c, m.to_string(), h.to_string()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn the_same_index_declared_twice() {
+    let help = error(
+        "\n#[derive(Model)]\n#[model(index = \"x\")]\nstruct T {\n    #[model(index)]\n    x: i64,\n}\n",
+        3,
+        17,
+        "duplicate index `idx_ts_x`: the same columns are declared twice",
+    );
+    assert_eq!(help, "remove one of the two declarations");
+}
+
+// ---------------------------------------------------------------- all at once
+
+#[test]
+fn every_error_is_reported_in_one_pass() {
+    let src = r#"
+#[derive(Model)]
+#[model(tabel = "x")]
+struct A {
+    #[model(primary_key)]
+    id: Option<i64>,
+    #[model(max_length = 5)]
+    n: i32,
+}
+
+#[derive(Model)]
+struct B {
+    x: u8,
+}
+
+#[derive(Model)]
+struct Fine {
+    id: i64,
+}
+"#;
+    let all = parse_source(Path::new(FILE), src).expect_err("errors");
+    let shown: Vec<String> = all
+        .iter()
+        .map(|e| e.to_string().lines().next().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "src/models.rs:3:9: error: unknown struct attribute `tabel`",
+            "src/models.rs:6:9: error: primary key `id` cannot be `Option`: primary key columns are NOT NULL",
+            "src/models.rs:7:13: error: `max_length` applies to `String` fields only, but `n` is `i32`",
+            "src/models.rs:13:8: error: `u8` has no portable SQL column type",
+        ]
+    );
+    assert!(all[0].to_string().contains("\nhelp: did you mean `table`?"));
+}
+
+#[test]
+fn syntax_errors_in_the_file_are_located() {
+    let all = parse_source(
+        Path::new(FILE),
+        "\nstruct A {\n    x: i64\n    y: i64,\n}\n",
+    )
+    .expect_err("syntax error");
+    assert_eq!(all.len(), 1);
+    assert_eq!((all[0].line, all[0].column), (4, 5));
+    assert_eq!(all[0].message, "expected `,`");
+}
+
+#[test]
+fn model_error_display() {
+    let e = ModelError {
+        file: "src/a.rs".into(),
+        line: 3,
+        column: 9,
+        message: "bad\nhelp: good".into(),
+    };
+    assert_eq!(e.to_string(), "src/a.rs:3:9: error: bad\nhelp: good");
+    let whole = ModelError {
+        file: "src".into(),
+        line: 0,
+        column: 0,
+        message: "cannot read folder: gone".into(),
+    };
+    assert_eq!(whole.to_string(), "src: error: cannot read folder: gone");
+}
+
+// ---------------------------------------------------------------- scanning folders
+
+/// A scratch folder, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir =
+            std::env::temp_dir().join(format!("migrator-model-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create scratch folder");
+        Scratch(dir)
+    }
+
+    fn write(&self, rel: &str, src: &str) -> &Self {
+        let path = self.0.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create folder");
+        }
+        std::fs::write(path, src).expect("write file");
+        self
+    }
+
+    /// `scan_dir` errors as `file-relative:line:column: message first line`.
+    fn errors(&self) -> Vec<String> {
+        let errors = scan_dir(&self.0).expect_err("errors");
+        errors
+            .iter()
+            .map(|e| {
+                let rel = e.file.strip_prefix(&self.0).unwrap_or(&e.file);
+                let first = e.message.lines().next().unwrap_or_default();
+                format!("{}:{}:{}: {first}", rel.display(), e.line, e.column)
+            })
+            .collect()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const USERS: &str = r#"use migrator::Model;
+
+#[derive(Model)]
+#[model(renamed_from = "accounts")]
+pub struct User {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    #[model(unique, max_length = 100, renamed_from = "mail")]
+    pub email: String,
+    pub name: String,
+}
+"#;
+
+const TASKS: &str = r#"use migrator::Model;
+
+#[derive(Model)]
+pub struct Task {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    #[model(foreign_key = "users.id", on_delete = "cascade")]
+    pub user_id: i64,
+    #[model(foreign_key = "users.email")]
+    pub owner_email: Option<String>,
+}
+"#;
+
+#[test]
+fn scan_dir_reads_every_file_in_order_and_builds_schema_and_hints() {
+    let dir = Scratch::new("ok");
+    dir.write("main.rs", "fn main() {}\n")
+        .write("models/users.rs", USERS)
+        .write("models/tasks.rs", TASKS)
+        .write(
+            "models/notes.txt",
+            "#[derive(Model)] struct Nope { id: i64 }",
+        )
+        .write(".hidden/x.rs", "#[derive(Model)] struct Hidden { id: i64 }")
+        .write("target/x.rs", "#[derive(Model)] struct Built { id: i64 }")
+        // Not Rust at all, but without the word it is never parsed.
+        .write("generated.rs", "this is not rust {");
+    let models = scan_dir(&dir.0).expect("valid models");
+    let names: Vec<&str> = models.defs.iter().map(|d| d.struct_name.as_str()).collect();
+    // models/tasks.rs sorts before models/users.rs.
+    assert_eq!(names, ["Task", "User"]);
+    assert_eq!(
+        models.defs[0].file.as_deref(),
+        Some(dir.0.join("models/tasks.rs").as_path())
+    );
+    assert_eq!(models.defs[1].line, 5);
+    let tables: Vec<&String> = models.schema.tables.keys().collect();
+    assert_eq!(tables, ["tasks", "users"]);
+    assert_eq!(models.schema.tables["users"], models.defs[1].table);
+    assert_eq!(
+        models.hints.tables.get("users").map(String::as_str),
+        Some("accounts")
+    );
+    assert_eq!(
+        models
+            .hints
+            .columns
+            .get(&("users".to_string(), "email".to_string()))
+            .map(String::as_str),
+        Some("mail")
+    );
+    assert_eq!(models.hints.columns.len(), 1);
+
+    // The same result on a second scan: nothing depends on directory order.
+    assert_eq!(scan_dir(&dir.0).expect("valid models"), models);
+}
+
+#[test]
+fn scan_dirs_checks_foreign_keys_across_roots() {
+    let a = Scratch::new("root-a");
+    let b = Scratch::new("root-b");
+    a.write("users.rs", USERS);
+    b.write("tasks.rs", TASKS);
+    assert_eq!(
+        b.errors(),
+        [
+            "tasks.rs:7:27: foreign key to unknown table `users`",
+            "tasks.rs:9:27: foreign key to unknown table `users`",
+        ]
+    );
+    let both = scan_dirs(&[&a.0, &b.0]).expect("valid across roots");
+    assert_eq!(both.defs.len(), 2);
+}
+
+#[test]
+fn scan_dir_foreign_key_errors() {
+    let dir = Scratch::new("fk");
+    dir.write("users.rs", USERS).write(
+        "tasks.rs",
+        r#"
+#[derive(Model)]
+pub struct Task {
+    #[model(primary_key)]
+    pub id: i64,
+    #[model(foreign_key = "usres.id")]
+    pub a: i64,
+    #[model(foreign_key = "users.ident")]
+    pub b: i64,
+    #[model(foreign_key = "users.id")]
+    pub c: i32,
+    #[model(foreign_key = "users.name")]
+    pub d: String,
+    #[model(foreign_key = "users.email")]
+    pub e: String,
+    #[model(foreign_key = "tasks.id")]
+    pub parent: Option<i64>,
+}
+"#,
+    );
+    let all = scan_dir(&dir.0).expect_err("errors");
+    let got: Vec<String> = all
+        .iter()
+        .map(|e| format!("{}:{} {}", e.line, e.column, e.message))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "6:27 foreign key to unknown table `usres`\nhelp: did you mean `users`? the tables of the models are `tasks`, `users`",
+            "8:27 foreign key to unknown column `ident` of table `users`\nhelp: the columns of `users` are `id`, `email`, `name`",
+            "10:27 foreign key column `tasks.c` is `integer` but `users.id` is `bigint`\nhelp: give both columns the same type",
+            "12:27 foreign key to `users.name`, which is neither the primary key of `users` nor unique\nhelp: reference the primary key, or add `#[model(unique)]` to the referenced field",
+        ]
+    );
+}
+
+#[test]
+fn scan_dir_duplicate_tables_and_object_names() {
+    let dir = Scratch::new("dup");
+    dir.write(
+        "a.rs",
+        r#"
+#[derive(Model)]
+pub struct Task { id: i64 }
+
+#[derive(Model)]
+#[model(table = "a", index = "b_c")]
+pub struct A { b_c: i64 }
+"#,
+    )
+    .write(
+        "b.rs",
+        r#"
+#[derive(Model)]
+#[model(table = "tasks")]
+pub struct Todo { id: i64 }
+
+#[derive(Model)]
+#[model(table = "a_b")]
+pub struct AB { #[model(index)] c: i64 }
+"#,
+    );
+    let first = dir.0.join("a.rs");
+    assert_eq!(
+        dir.errors(),
+        [
+            &*format!(
+                "b.rs:3:17: `Todo` maps to the table `tasks`, which is already the table of `Task` ({}:3)",
+                first.display()
+            ),
+            "b.rs:8:25: the name `idx_a_b_c` of this object of table `a_b` is already used by an object of table `a`",
+        ]
+    );
+}
+
+#[test]
+fn scan_dir_reports_every_file_and_io_error() {
+    let dir = Scratch::new("errs");
+    dir.write("a.rs", "#[derive(Model)]\nstruct A { x: u16 }\n")
+        .write(
+            "b.rs",
+            "#[derive(Model)]\nstruct B { #[model(nope)] id: i64 }\n",
+        )
+        .write("c.rs", "// Model\nfn broken( {}\n");
+    assert_eq!(
+        dir.errors(),
+        [
+            "a.rs:2:15: `u16` has no portable SQL column type",
+            "b.rs:2:20: unknown field attribute `nope`",
+            "c.rs:2:10: this file is not valid Rust: an unclosed delimiter or a malformed literal starts here",
+        ]
+    );
+    let missing = dir.0.join("missing");
+    let errors = scan_dir(&missing).expect_err("no folder");
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].line, 0);
+    assert!(errors[0].message.starts_with("cannot read folder: "));
+}
