@@ -1,2 +1,96 @@
-//! migrator (being written).
+//! migrator: safe, typed, reversible database schema migrations for Rust.
+//!
+//! Annotate plain structs with `#[derive(Model)]`; `migrator generate NAME`
+//! diffs them against the checked-in snapshot and writes the next migration.
+//!
+//! ```
+//! use migrator::Model;
+//!
+//! #[derive(Model)]
+//! #[model(table = "tasks", index = "user_id, done")]
+//! pub struct Task {
+//!     #[model(primary_key, auto_increment)]
+//!     pub id: i64,
+//!     #[model(foreign_key = "users.id", on_delete = "cascade")]
+//!     pub user_id: i64,
+//!     #[model(max_length = 200)]
+//!     pub title: String,
+//!     #[model(max_length = 20, default = "medium")]
+//!     pub priority: String,
+//!     pub done: bool,
+//! }
+//!
+//! let table = Task::table();
+//! assert_eq!(table.name, "tasks");
+//! assert_eq!(table.primary_key, ["id"]);
+//! assert_eq!(table.indexes[0].name, "idx_tasks_user_id_done");
+//! ```
+//!
+//! # The `#[model(...)]` vocabulary
+//!
+//! On the struct:
+//!
+//! | key | meaning |
+//! |---|---|
+//! | `table = "tasks"` | table name; default diesel's: `TaskItem` -> `task_items` |
+//! | `renamed_from = "old"` | the table's previous name, so the diff renames it |
+//! | `index = "a, b"` | an index `idx_<table>_a_b` (repeatable) |
+//! | `unique = "a, b"` | a unique constraint `uq_<table>_a_b` (repeatable) |
+//! | `check = "SQL"` | a check constraint `ck_<table>_<n>`, n from 1 (repeatable) |
+//!
+//! Column lists name database columns (after `column = "..."`); a field name
+//! is accepted too when no column has that name.
+//!
+//! On a field:
+//!
+//! | key | meaning |
+//! |---|---|
+//! | `primary_key` | part of the primary key (several fields: composite, in field order) |
+//! | `auto_increment` | database-generated integer; needs a single-column `primary_key` |
+//! | `index`, `unique` | a one-column index `idx_<table>_<col>` / constraint `uq_<table>_<col>` |
+//! | `foreign_key = "table.column"` | a foreign key `fk_<table>_<col>` to a modelled table |
+//! | `on_delete`, `on_update` | `"cascade"`, `"set null"`, `"set default"`, `"restrict"`, `"no action"` |
+//! | `max_length = N` | `String` becomes `varchar(N)` instead of `text` |
+//! | `default = <literal>` | a Rust literal: string, integer (also negative), float, bool |
+//! | `default_sql = "SQL"` | an SQL default expression, e.g. `"CURRENT_TIMESTAMP"` |
+//! | `sql_type = "NUMERIC(12, 2)"` | the SQL type, verbatim, for any Rust type |
+//! | `column = "name"` | the column name; default the field name |
+//! | `renamed_from = "old"` | the column's previous name, so the diff renames it |
+//! | `skip` | not a column |
+//!
+//! Types: `i16`, `i32`, `i64`, `f32`, `f64`, `bool`, `String`, `Vec<u8>`,
+//! chrono's `NaiveDate`, `NaiveTime`, `NaiveDateTime`, `DateTime<Utc>`,
+//! `uuid::Uuid`, `serde_json::Value`; `Option<T>` is nullable. Any other type
+//! needs `sql_type`.
+
 pub use migrator_core as core;
+pub use migrator_core::schema::{
+    Check, Column, ColumnType, DefaultValue, ForeignKey, Index, RefAction, Schema, Table, Unique,
+};
+pub use migrator_core::{Dialect, Operation, Statement};
+
+/// Derives [`Model`](trait@Model) from `#[model(...)]` attributes; see the
+/// crate docs for the vocabulary.
+pub use migrator_macros::Model;
+
+/// A struct that maps to a table. Implement it with `#[derive(Model)]`.
+pub trait Model {
+    /// The table this struct maps to, exactly as `migrator generate` reads it
+    /// from the source.
+    fn table() -> Table;
+}
+
+/// `use migrator::prelude::*;` brings the trait and its derive.
+pub mod prelude {
+    pub use crate::Model;
+}
+
+/// What the derive's generated code names. Not public API: it may change in
+/// any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use migrator_core::schema::*;
+    pub use std::option::Option;
+    pub use std::string::String;
+    pub use std::vec;
+}

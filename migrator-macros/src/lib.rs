@@ -1,1 +1,16 @@
-//! Procedural macros of migrator (being written).
+//! Procedural macros of migrator: a thin shim over `migrator-core`.
+//!
+//! Each entry point parses its input and hands it to ordinary library code in
+//! `migrator_core`, where it is unit tested; nothing here has logic of its own
+//! (STYLE.md rule 1). Use the macros through the `migrator` crate, whose
+//! `__private` module the generated code names.
+
+use proc_macro::TokenStream;
+
+/// `#[derive(Model)]`: implements `migrator::Model` for a struct, from its
+/// `#[model(...)]` attributes. See the `migrator` crate for the vocabulary.
+#[proc_macro_derive(Model, attributes(model))]
+pub fn derive_model(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    migrator_core::model::expand_derive(&input).into()
+}
