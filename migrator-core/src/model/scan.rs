@@ -3,9 +3,10 @@
 //! Contract: [`parse_source`] finds every struct deriving `Model` (any path
 //! whose last segment is `Model`, so `migrator::Model` too), at the top level
 //! or in inline `mod` blocks, and parses it exactly as the derive does. Items
-//! and modules under `#[cfg(test)]` are left out: a test's models are not
-//! the application's schema. [`scan_dirs`] reads every `.rs` file under its
-//! roots in sorted path order (skipping hidden folders and `target`), so the
+//! and modules under `#[cfg(test)]` are left out, since a test's models are
+//! not the application's schema; [`scan_dirs`] also leaves out the files of
+//! out-of-line modules declared that way (`#[cfg(test)] mod tests;`). It
+//! reads every `.rs` file under its roots in sorted path order (skipping hidden folders and `target`), so the
 //! result is the same on every machine, then checks what needs all models:
 //! one model per table, foreign keys that reference a modelled primary key
 //! or unique column of the same type, and object names (indexes,
@@ -18,6 +19,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use proc_macro2::Span;
+use syn::ext::IdentExt as _;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, DeriveInput, Item, Meta, Token};
 
@@ -54,7 +56,10 @@ pub fn scan_dirs<P: AsRef<Path>>(roots: &[P]) -> Result<Models, Vec<ModelError>>
     files.sort();
     files.dedup();
 
-    let mut parsed = Vec::new();
+    // Pass 1: parse the files that may hold models, and learn from every
+    // file which files are test-only modules (`#[cfg(test)] mod tests;`).
+    let mut sources = Vec::new();
+    let mut test_only = Vec::new();
     for file in &files {
         let src = match fs::read_to_string(file) {
             Ok(src) => src,
@@ -63,31 +68,54 @@ pub fn scan_dirs<P: AsRef<Path>>(roots: &[P]) -> Result<Models, Vec<ModelError>>
                 continue;
             }
         };
-        // A file without the word cannot derive `Model`; skipping it keeps
+        // A file without the word cannot derive `Model`, and one without
+        // `cfg(test)` declares no test module; skipping the rest keeps
         // unrelated files (and any syntax syn does not know yet) out of it.
-        if !src.contains("Model") {
+        let has_models = src.contains("Model");
+        if !has_models && !src.contains("cfg(test)") {
             continue;
         }
-        match parse_source_spanned(file, &src) {
+        match syn::parse_file(&src) {
+            Ok(ast) => {
+                test_modules(file, &ast, &mut test_only);
+                if has_models {
+                    sources.push((file, ast));
+                }
+            }
+            Err(e) if has_models => errors.extend(located(file, lex_error_explained(e))),
+            // Read only for its test modules: its syntax is cargo's business.
+            Err(_) => {}
+        }
+    }
+    // Pass 2: the models of every file that is not test-only.
+    let mut parsed = Vec::new();
+    for (file, ast) in &sources {
+        if test_only.iter().any(|t| file.starts_with(t)) {
+            continue;
+        }
+        match models_of(file, ast) {
             Ok(models) => parsed.extend(models),
             Err(e) => errors.extend(e),
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let models = build(parsed, &mut errors);
-    // The checks run check by check; an editor wants them in source order.
-    errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-    if errors.is_empty() {
-        Ok(models)
-    } else {
-        Err(errors)
+    let models = errors.is_empty().then(|| build(parsed, &mut errors));
+    match models {
+        Some(models) if errors.is_empty() => Ok(models),
+        _ => {
+            // Errors come pass by pass and check by check; an editor wants
+            // them in file order, then source order (the sort is stable).
+            errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+            Err(errors)
+        }
     }
 }
 
 fn parse_source_spanned(path: &Path, src: &str) -> Result<Vec<Lowered>, Vec<ModelError>> {
     let file = syn::parse_file(src).map_err(|e| located(path, lex_error_explained(e)))?;
+    models_of(path, &file)
+}
+
+fn models_of(path: &Path, file: &syn::File) -> Result<Vec<Lowered>, Vec<ModelError>> {
     let mut inputs = Vec::new();
     collect(&file.items, &mut inputs);
     let mut models = Vec::new();
@@ -131,6 +159,84 @@ fn collect(items: &[Item], out: &mut Vec<DeriveInput>) {
             _ => {}
         }
     }
+}
+
+/// The files and folders of the out-of-line modules that `file` declares
+/// under `#[cfg(test)]`, found as rustc finds them: `name.rs` and `name/`
+/// next to a `mod.rs`, `lib.rs` or `main.rs`, under `<stem>/` for other
+/// files, inline modules adding folders, and `#[path = "..."]` honoured.
+fn test_modules(file: &Path, ast: &syn::File, out: &mut Vec<PathBuf>) {
+    let file_dir = file.parent().unwrap_or(Path::new(""));
+    let mod_rs = matches!(
+        file.file_name().and_then(|n| n.to_str()),
+        Some("mod.rs" | "lib.rs" | "main.rs")
+    );
+    let dir = if mod_rs {
+        file_dir.to_path_buf()
+    } else {
+        file_dir.join(file.file_stem().unwrap_or_default())
+    };
+    test_modules_in(&ast.items, file_dir, &dir, false, out);
+}
+
+fn test_modules_in(
+    items: &[Item],
+    file_dir: &Path,
+    dir: &Path,
+    inline: bool,
+    out: &mut Vec<PathBuf>,
+) {
+    for item in items {
+        let Item::Mod(m) = item else { continue };
+        let name = m.ident.unraw().to_string();
+        let test = is_cfg_test(&m.attrs);
+        match &m.content {
+            Some((_, items)) => {
+                // The out-of-line children of an inline test module are
+                // test-only too; they live in its folder.
+                if test {
+                    out.push(dir.join(&name));
+                }
+                test_modules_in(items, file_dir, &dir.join(&name), true, out);
+            }
+            None if test => match path_attr(&m.attrs) {
+                Some(path) => {
+                    // Relative to the file's folder at the top level, to
+                    // the inline modules' folder inside them.
+                    let target = if inline {
+                        dir.join(path)
+                    } else {
+                        file_dir.join(path)
+                    };
+                    let children = if target.file_name().is_some_and(|n| n == "mod.rs") {
+                        target.parent().map(Path::to_path_buf)
+                    } else {
+                        Some(target.with_extension(""))
+                    };
+                    out.push(target);
+                    out.extend(children);
+                }
+                None => {
+                    out.push(dir.join(format!("{name}.rs")));
+                    out.push(dir.join(&name));
+                }
+            },
+            None => {}
+        }
+    }
+}
+
+fn path_attr(attrs: &[Attribute]) -> Option<String> {
+    attrs.iter().find_map(|a| match &a.meta {
+        Meta::NameValue(nv) if nv.path.is_ident("path") => match &nv.value {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some(s.value()),
+            _ => None,
+        },
+        _ => None,
+    })
 }
 
 fn derives_model(attrs: &[Attribute]) -> bool {

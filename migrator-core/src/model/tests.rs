@@ -1469,6 +1469,34 @@ fn scan_dir_reads_every_file_in_order_and_builds_schema_and_hints() {
 }
 
 #[test]
+fn scan_dir_leaves_out_test_only_module_files() {
+    let dir = Scratch::new("cfg-test");
+    let model = |name: &str| format!("#[derive(Model)]\nstruct {name} {{ id: i64 }}\n");
+    dir.write(
+        "lib.rs",
+        "mod models;\n#[cfg(test)]\nmod fixtures;\n#[cfg(test)]\n#[path = \"testing/helpers.rs\"]\nmod helpers;\n",
+    )
+    .write("fixtures.rs", &model("Fixture"))
+    .write("fixtures/more.rs", &model("MoreFixture"))
+    .write("testing/helpers.rs", &model("Helper"))
+    .write(
+        "models.rs",
+        &format!(
+            "{}mod nested {{\n    #[cfg(test)]\n    mod deep;\n}}\n#[cfg(test)]\nmod tests;\n",
+            model("Real")
+        ),
+    )
+    .write("models/tests.rs", &model("TestOnly"))
+    .write("models/tests/sub.rs", &model("TestSub"))
+    .write("models/nested/deep.rs", &model("Deep"))
+    .write("models/kept.rs", &model("Kept"));
+    let models = scan_dir(&dir.0).expect("valid models");
+    let names: Vec<&str> = models.defs.iter().map(|d| d.struct_name.as_str()).collect();
+    // Sorted by path component: `models/kept.rs` before `models.rs`.
+    assert_eq!(names, ["Kept", "Real"]);
+}
+
+#[test]
 fn scan_dirs_checks_foreign_keys_across_roots() {
     let a = Scratch::new("root-a");
     let b = Scratch::new("root-b");
