@@ -69,6 +69,16 @@ pub use migrator_core::schema::{
 };
 pub use migrator_core::{Dialect, Operation, Statement};
 
+/// Migration files, the snapshot and the validated [`MigrationSet`].
+pub use migrator_core::migration;
+pub use migrator_core::migration::MigrationSet;
+
+/// The runner: apply, roll back and report migrations on a diesel connection.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub use migrator_core::runner;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub use migrator_core::runner::{Migrator, RunError};
+
 /// Derives [`Model`](trait@Model) from `#[model(...)]` attributes; see the
 /// crate docs for the vocabulary.
 pub use migrator_macros::Model;

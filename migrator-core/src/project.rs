@@ -12,6 +12,7 @@ use crate::migration::{
     self, downgrade_for, is_snake_case, MigrationError, MigrationFile, MigrationSet,
 };
 use crate::model::{scan_dir, ModelError, Models};
+use crate::ops::replay;
 use crate::snapshot::{extend_chain, file_entry, Snapshot};
 
 /// The optional `migrator.toml` at the crate root.
@@ -112,8 +113,9 @@ impl Project {
             }
         };
         for d in &config.dialects {
-            d.parse::<Dialect>()
-                .map_err(|e| ProjectError::Usage(format!("{}: {e}", root.join(CONFIG_FILE).display())))?;
+            d.parse::<Dialect>().map_err(|e| {
+                ProjectError::Usage(format!("{}: {e}", root.join(CONFIG_FILE).display()))
+            })?;
         }
         Ok(Project {
             root: root.to_path_buf(),
@@ -198,13 +200,33 @@ impl Project {
         for d in Dialect::ALL {
             render_ops(d, &plan.upgrade, &current)?;
         }
+        // The plan must reach the models and its inverse must come back,
+        // checked here so that a wrong plan never reaches the disk.
+        let downgrade = downgrade_for(&plan.upgrade);
+        let reached = replay(&current, &plan.upgrade).map_err(|e| {
+            ProjectError::Usage(format!(
+                "internal error: the planned upgrade does not replay: {e}"
+            ))
+        })?;
+        let mut target = models.schema.clone();
+        target.normalize();
+        let back = replay(&reached, &downgrade).map_err(|e| {
+            ProjectError::Usage(format!(
+                "internal error: the planned downgrade does not replay: {e}"
+            ))
+        })?;
+        if reached != target || back != current {
+            return Err(ProjectError::Usage(
+                "internal error: the planned migration does not reach the models or its downgrade does not restore the snapshot; please report this with your models and schema.toml".into(),
+            ));
+        }
         let version = set.head() + 1;
         let file_name = format!("{version:04}_{name}.toml");
         let migration = MigrationFile {
             description: name.replace('_', " "),
             transaction: true,
             generated_by: Some(format!("migrator {}", env!("CARGO_PKG_VERSION"))),
-            downgrade: downgrade_for(&plan.upgrade),
+            downgrade,
             upgrade: plan.upgrade.clone(),
         };
         let migration_text = migration.to_text(&format!(

@@ -8,6 +8,9 @@
 //! SQLite by default (a fresh `todo.db` next to this crate's manifest); set
 //! `DATABASE_URL=postgres://…` to run it on PostgreSQL.
 
+// The models describe the schema; this demo reads rows with SQL, so their
+// fields are not read in Rust.
+#[allow(dead_code)]
 mod models;
 
 use std::error::Error;
@@ -117,7 +120,11 @@ fn demo<C: Rows>(set: &MigrationSet, c: &mut C) -> Result<(), Box<dyn Error>> {
          INSERT INTO messages (conversation_id, author_id, body) VALUES (1, 2, 'did you ship it?')",
     )?;
     show(c, "before the data migration: the old flag", FLAGS)?;
-    show(c, "before the data migration: priority has its default", PRIORITIES)?;
+    show(
+        c,
+        "before the data migration: priority has its default",
+        PRIORITIES,
+    )?;
 
     println!("\n== apply 0006: priority computed from the flag, then the flag dropped");
     m.up(c)?;
@@ -137,7 +144,10 @@ fn demo<C: Rows>(set: &MigrationSet, c: &mut C) -> Result<(), Box<dyn Error>> {
     println!("\n== up once more: nothing to do");
     let again = m.up(c)?;
     assert!(again.done.is_empty());
-    println!("\ndone: {} migrations applied, data kept across down and up", set.len());
+    println!(
+        "\ndone: {} migrations applied, data kept across down and up",
+        set.len()
+    );
     Ok(())
 }
 

@@ -110,7 +110,10 @@ impl fmt::Display for Operation {
                 unique.columns.join(", ")
             ),
             DropUnique { table, unique } => write!(f, "- unique {} on {table}", unique.name),
-            AddForeignKey { table, foreign_key: k } => write!(
+            AddForeignKey {
+                table,
+                foreign_key: k,
+            } => write!(
                 f,
                 "+ foreign key {} on {table} ({}) -> {} ({})",
                 k.name,

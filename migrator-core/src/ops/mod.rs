@@ -23,32 +23,83 @@ use crate::schema::{Check, Column, ForeignKey, Index, Schema, Table, Unique};
 pub enum Operation {
     /// Creates a table with its columns, primary key, indexes, unique
     /// constraints, foreign keys and checks.
-    CreateTable { table: Table },
+    CreateTable {
+        table: Table,
+    },
     /// Drops a table; carries its last definition for the inverse.
-    DropTable { table: Table },
-    RenameTable { from: String, to: String },
-    AddColumn { table: String, column: Column },
+    DropTable {
+        table: Table,
+    },
+    RenameTable {
+        from: String,
+        to: String,
+    },
+    AddColumn {
+        table: String,
+        column: Column,
+    },
     /// Drops a column; carries its definition for the inverse.
-    DropColumn { table: String, column: Column },
-    RenameColumn { table: String, from: String, to: String },
+    DropColumn {
+        table: String,
+        column: Column,
+    },
+    RenameColumn {
+        table: String,
+        from: String,
+        to: String,
+    },
     /// Changes type, nullability, default or auto-increment of one column
     /// (the name stays; renames are `RenameColumn`).
-    AlterColumn { table: String, from: Column, to: Column },
-    SetPrimaryKey { table: String, from: Vec<String>, to: Vec<String> },
-    CreateIndex { table: String, index: Index },
-    DropIndex { table: String, index: Index },
-    AddUnique { table: String, unique: Unique },
-    DropUnique { table: String, unique: Unique },
-    AddForeignKey { table: String, foreign_key: ForeignKey },
-    DropForeignKey { table: String, foreign_key: ForeignKey },
-    AddCheck { table: String, check: Check },
-    DropCheck { table: String, check: Check },
+    AlterColumn {
+        table: String,
+        from: Column,
+        to: Column,
+    },
+    SetPrimaryKey {
+        table: String,
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+    CreateIndex {
+        table: String,
+        index: Index,
+    },
+    DropIndex {
+        table: String,
+        index: Index,
+    },
+    AddUnique {
+        table: String,
+        unique: Unique,
+    },
+    DropUnique {
+        table: String,
+        unique: Unique,
+    },
+    AddForeignKey {
+        table: String,
+        foreign_key: ForeignKey,
+    },
+    DropForeignKey {
+        table: String,
+        foreign_key: ForeignKey,
+    },
+    AddCheck {
+        table: String,
+        check: Check,
+    },
+    DropCheck {
+        table: String,
+        check: Check,
+    },
     /// Hand-written SQL, for data migrations and anything the typed
     /// operations do not cover.
     Sql(RawSql),
     /// A Rust data migration registered with `#[migration]` in the
     /// application; only an application that links it can run it.
-    Rust { name: String },
+    Rust {
+        name: String,
+    },
 }
 
 /// A raw SQL step. `sql` runs on every dialect unless a per-dialect variant is
@@ -280,9 +331,9 @@ impl Operation {
                 if t.column(to).is_some() {
                     return err(format!("cannot rename `{table}.{from}`: `{to}` exists"));
                 }
-                let c = t
-                    .column_mut(from)
-                    .ok_or_else(|| ReplayError(format!("column `{table}.{from}` does not exist")))?;
+                let c = t.column_mut(from).ok_or_else(|| {
+                    ReplayError(format!("column `{table}.{from}` does not exist"))
+                })?;
                 c.name = to.clone();
                 rename_in(&mut t.primary_key, from, to);
                 for i in &mut t.indexes {
@@ -343,7 +394,12 @@ impl Operation {
             }
             DropUnique { table, unique } => {
                 let t = table_mut(schema, table)?;
-                remove_named(&mut t.uniques, &unique.name, |u| &u.name, "unique constraint")?;
+                remove_named(
+                    &mut t.uniques,
+                    &unique.name,
+                    |u| &u.name,
+                    "unique constraint",
+                )?;
             }
             AddForeignKey { table, foreign_key } => {
                 let t = table_mut(schema, table)?;

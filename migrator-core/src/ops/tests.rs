@@ -6,7 +6,8 @@ fn users() -> Table {
     let mut id = Column::new("id", ColumnType::BigInt);
     id.auto_increment = true;
     t.columns.push(id);
-    t.columns.push(Column::new("email", ColumnType::Varchar(200)));
+    t.columns
+        .push(Column::new("email", ColumnType::Varchar(200)));
     t.primary_key = vec!["id".into()];
     t
 }
@@ -70,4 +71,29 @@ fn destructive_operations_are_flagged() {
     };
     assert!(narrow.is_destructive());
     assert!(!narrow.inverse().is_destructive());
+}
+
+#[test]
+fn a_dropped_and_re_added_column_is_the_same_table_in_another_order() {
+    let mut base = Schema::new();
+    let mut t = users();
+    t.columns.push(Column::new("name", ColumnType::Text));
+    base.insert(t);
+    let drop = vec![Operation::DropColumn {
+        table: "users".into(),
+        column: Column::new("email", ColumnType::Varchar(200)),
+    }];
+    let after = replay(&base, &drop).expect("drops");
+    let back = replay(&after, &inverse_all(&drop)).expect("re-adds");
+    let names: Vec<&str> = back.tables["users"]
+        .columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(names, ["id", "name", "email"]);
+    assert_eq!(back, base);
+    // A real difference still counts.
+    let mut other = back.clone();
+    other.tables.get_mut("users").unwrap().columns[2].nullable = true;
+    assert_ne!(other, base);
 }

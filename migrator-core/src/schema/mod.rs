@@ -25,7 +25,11 @@ pub struct Schema {
 }
 
 /// One table and everything attached to it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Equality ignores the order of columns: a column dropped and added back (a
+/// downgrade) lands at the end of the table in every database, and that is
+/// the same table. Everything else compares in canonical order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Table {
     pub name: String,
@@ -127,8 +131,13 @@ pub enum RefAction {
 
 impl RefAction {
     /// The spellings accepted in `on_delete = "..."`, for help messages.
-    pub const SPELLINGS: &'static [&'static str] =
-        &["cascade", "set null", "set default", "restrict", "no action"];
+    pub const SPELLINGS: &'static [&'static str] = &[
+        "cascade",
+        "set null",
+        "set default",
+        "restrict",
+        "no action",
+    ];
 
     pub fn parse(s: &str) -> Option<RefAction> {
         let norm = s
@@ -225,6 +234,23 @@ impl Table {
             .chain(self.uniques.iter().map(|u| u.name.as_str()))
             .chain(self.foreign_keys.iter().map(|f| f.name.as_str()))
             .chain(self.checks.iter().map(|c| c.name.as_str()))
+    }
+}
+
+impl PartialEq for Table {
+    fn eq(&self, other: &Table) -> bool {
+        fn by_name(t: &Table) -> Vec<&Column> {
+            let mut cols: Vec<&Column> = t.columns.iter().collect();
+            cols.sort_by(|a, b| a.name.cmp(&b.name));
+            cols
+        }
+        self.name == other.name
+            && by_name(self) == by_name(other)
+            && self.primary_key == other.primary_key
+            && self.indexes == other.indexes
+            && self.uniques == other.uniques
+            && self.foreign_keys == other.foreign_keys
+            && self.checks == other.checks
     }
 }
 
