@@ -25,12 +25,12 @@ pub fn run(cli: Cli) -> CmdResult {
             dialect,
             down,
         } => sql(&cli.dir, version, dialect.as_deref(), url.as_deref(), down),
-        Command::Up { to, dry_run } => with_db(&cli.dir, url.as_deref(), |m, db| {
-            db_up(m, db, to, dry_run)
-        }),
-        Command::Down { to, steps, dry_run } => {
-            with_db(&cli.dir, url.as_deref(), |m, db| db_down(m, db, to, steps, dry_run))
+        Command::Up { to, dry_run } => {
+            with_db(&cli.dir, url.as_deref(), |m, db| db_up(m, db, to, dry_run))
         }
+        Command::Down { to, steps, dry_run } => with_db(&cli.dir, url.as_deref(), |m, db| {
+            db_down(m, db, to, steps, dry_run)
+        }),
         Command::Redo => with_db(&cli.dir, url.as_deref(), db_redo),
         Command::Status => with_db(&cli.dir, url.as_deref(), db_status),
         Command::Lint => lint(&cli.dir),
@@ -66,7 +66,10 @@ fn init(dir: &Path) -> CmdResult {
     std::fs::create_dir_all(&migrations).map_err(|e| format!("{}: {e}", migrations.display()))?;
     let snapshot = project.snapshot_path();
     if !snapshot.exists() {
-        write(&snapshot, &migrator_core::snapshot::Snapshot::default().to_text())?;
+        write(
+            &snapshot,
+            &migrator_core::snapshot::Snapshot::default().to_text(),
+        )?;
         println!("created {}", snapshot.display());
     }
     println!("next: annotate structs with #[derive(migrator::Model)], then run `migrator generate initial`");
@@ -75,7 +78,11 @@ fn init(dir: &Path) -> CmdResult {
 
 /// Dialects to print: explicit flags, else migrator.toml, else the database
 /// URL's, else SQLite.
-fn pick_dialects(project: &Project, flags: &[String], url: Option<&str>) -> Result<Vec<Dialect>, String> {
+fn pick_dialects(
+    project: &Project,
+    flags: &[String],
+    url: Option<&str>,
+) -> Result<Vec<Dialect>, String> {
     if !flags.is_empty() {
         return flags.iter().map(|d| d.parse()).collect();
     }
@@ -152,7 +159,10 @@ fn check(dir: &Path) -> CmdResult {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!("the models differ from {}:", project.snapshot_path().display());
+    println!(
+        "the models differ from {}:",
+        project.snapshot_path().display()
+    );
     for op in &plan.upgrade {
         println!("  {op}");
     }
@@ -160,7 +170,13 @@ fn check(dir: &Path) -> CmdResult {
     Ok(ExitCode::from(1))
 }
 
-fn sql(dir: &Path, version: Option<u32>, dialect: Option<&str>, url: Option<&str>, down: bool) -> CmdResult {
+fn sql(
+    dir: &Path,
+    version: Option<u32>,
+    dialect: Option<&str>,
+    url: Option<&str>,
+    down: bool,
+) -> CmdResult {
     let project = open(dir)?;
     let dialect = match dialect {
         Some(d) => d.parse()?,
@@ -182,13 +198,20 @@ fn sql(dir: &Path, version: Option<u32>, dialect: Option<&str>, url: Option<&str
     };
     let direction = if down { Direction::Down } else { Direction::Up };
     for v in versions {
-        let m = set.get(v).ok_or_else(|| format!("there is no migration {v:04}"))?;
+        let m = set
+            .get(v)
+            .ok_or_else(|| format!("there is no migration {v:04}"))?;
         println!(
             "-- {} ({}, {dialect})",
             m.id(),
             if down { "downgrade" } else { "upgrade" }
         );
-        for s in set.render(dialect, v, direction).map_err(|e| e.to_string())?.iter().flatten() {
+        for s in set
+            .render(dialect, v, direction)
+            .map_err(|e| e.to_string())?
+            .iter()
+            .flatten()
+        {
             println!("{s}");
         }
         println!();
@@ -215,7 +238,10 @@ fn lint(dir: &Path) -> CmdResult {
         for d in Dialect::ALL {
             if let Err(e) = render_ops(d, &m.file.upgrade, &set.states[i]) {
                 findings += 1;
-                println!("{}: cannot render for {d}: {e}", set.dir.join(&m.file_name).display());
+                println!(
+                    "{}: cannot render for {d}: {e}",
+                    set.dir.join(&m.file_name).display()
+                );
             }
         }
     }
@@ -227,7 +253,10 @@ fn rehash(dir: &Path) -> CmdResult {
     let project = open(dir)?;
     let text = project.rehash().map_err(|e| e.to_string())?;
     write(&project.snapshot_path(), &text)?;
-    println!("updated the hash chain in {}", project.snapshot_path().display());
+    println!(
+        "updated the hash chain in {}",
+        project.snapshot_path().display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -267,7 +296,12 @@ fn print_sql(lines: &[String]) {
     }
 }
 
-fn db_up(m: &Migrator<'_>, db: &mut Db, to: Option<u32>, dry_run: bool) -> Result<ExitCode, RunError> {
+fn db_up(
+    m: &Migrator<'_>,
+    db: &mut Db,
+    to: Option<u32>,
+    dry_run: bool,
+) -> Result<ExitCode, RunError> {
     if dry_run {
         let r = on_conn!(db, c => m.dry_run_up(c, to))?;
         print_sql(&r.sql);

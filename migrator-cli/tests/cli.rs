@@ -24,7 +24,11 @@ fn text(o: &Output) -> String {
 
 fn ok(dir: &Path, args: &[&str]) -> String {
     let o = migrator(dir, args);
-    assert!(o.status.success(), "migrator {args:?} failed:\n{}", text(&o));
+    assert!(
+        o.status.success(),
+        "migrator {args:?} failed:\n{}",
+        text(&o)
+    );
     text(&o)
 }
 
@@ -111,7 +115,10 @@ fn generate_check_sql_up_down_status_round_trip() {
     assert!(out.contains("0 migration(s) applied"), "{out}");
     assert!(out.contains("nothing to do"), "{out}");
     let status = ok(d, &["status"]);
-    assert!(status.contains("0001_create_users") && status.contains("applied"), "{status}");
+    assert!(
+        status.contains("0001_create_users") && status.contains("applied"),
+        "{status}"
+    );
     assert!(status.contains("0 pending"), "{status}");
 
     let out = ok(d, &["down"]);
@@ -139,7 +146,10 @@ fn edited_migration_is_refused_and_named() {
     let o = migrator(d, &["up"]);
     assert_eq!(code(&o), 1);
     let t = text(&o);
-    assert!(t.contains("0001_create_users.toml") && t.contains("edited"), "{t}");
+    assert!(
+        t.contains("0001_create_users.toml") && t.contains("edited"),
+        "{t}"
+    );
     // Line endings alone are not an edit.
     std::fs::write(&f, text0.replace('\n', "\r\n")).expect("crlf");
     ok(d, &["status"]);
@@ -155,14 +165,25 @@ fn bad_input_gets_clear_errors_and_exit_codes() {
     // A bad migration name.
     let o = migrator(d, &["generate", "Bad-Name"]);
     assert_eq!(code(&o), 1);
-    assert!(text(&o).contains("not a valid migration name"), "{}", text(&o));
+    assert!(
+        text(&o).contains("not a valid migration name"),
+        "{}",
+        text(&o)
+    );
     // An unknown dialect.
     let o = migrator(d, &["sql", "--dialect", "oracle"]);
     assert_eq!(code(&o), 1);
-    assert!(text(&o).contains("unknown dialect `oracle`"), "{}", text(&o));
+    assert!(
+        text(&o).contains("unknown dialect `oracle`"),
+        "{}",
+        text(&o)
+    );
     // A malformed migration file names the file and line.
-    std::fs::write(d.join("migrations/0001_broken.toml"), "description = \"x\"\n[[upgrade]]\nop = 3\n")
-        .expect("write");
+    std::fs::write(
+        d.join("migrations/0001_broken.toml"),
+        "description = \"x\"\n[[upgrade]]\nop = 3\n",
+    )
+    .expect("write");
     let o = migrator(d, &["status"]);
     assert_eq!(code(&o), 1);
     assert!(text(&o).contains("0001_broken.toml:3:"), "{}", text(&o));
@@ -175,7 +196,11 @@ fn passwords_never_appear_in_errors() {
     let o = Command::new(env!("CARGO_BIN_EXE_migrator"))
         .arg("--dir")
         .arg(d)
-        .args(["status", "--database-url", "postgres://app:hunter2secret@127.0.0.1:1/nope"])
+        .args([
+            "status",
+            "--database-url",
+            "postgres://app:hunter2secret@127.0.0.1:1/nope",
+        ])
         .output()
         .expect("runs");
     assert_eq!(code(&o), 1);

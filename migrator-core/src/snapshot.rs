@@ -22,7 +22,8 @@ use crate::schema::{Schema, Table};
 /// The current snapshot format version.
 pub const FORMAT: u32 = 1;
 
-const HEADER: &str = "# migrator schema snapshot: the modelled schema after the newest migration.\n\
+const HEADER: &str =
+    "# migrator schema snapshot: the modelled schema after the newest migration.\n\
 # Written by `migrator generate`; review it in pull requests, do not edit it by hand.\n";
 
 /// The parsed snapshot.
@@ -88,10 +89,7 @@ impl Snapshot {
     pub fn parse(file: &Path, text: &str) -> Result<Snapshot, MigrationError> {
         let text = crate::migration::normalize_text(text);
         let raw: SnapshotFile = toml::from_str(&text).map_err(|e| {
-            let (line, column) = e
-                .span()
-                .map(|s| line_col(&text, s.start))
-                .unwrap_or((0, 0));
+            let (line, column) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((0, 0));
             MigrationError::Parse {
                 file: file.to_path_buf(),
                 line,
@@ -212,7 +210,10 @@ mod tests {
         Snapshot {
             head: 2,
             chain: chain_of([(1, "aa"), (2, "bb")]),
-            files: vec![file_entry("aa", "0001_a.toml"), file_entry("bb", "0002_b.toml")],
+            files: vec![
+                file_entry("aa", "0001_a.toml"),
+                file_entry("bb", "0002_b.toml"),
+            ],
             schema,
         }
     }
@@ -231,8 +232,11 @@ mod tests {
         let text = sample().to_text().replace("format = 1", "format = 9");
         let e = Snapshot::parse(Path::new("m/schema.toml"), &text).unwrap_err();
         assert!(e.to_string().contains("snapshot format 9"), "{e}");
-        let e = Snapshot::parse(Path::new("m/schema.toml"), "format = 1\nhead = 0\nchain = \"\"\n[[tables]]\nname = 3\n")
-            .unwrap_err();
+        let e = Snapshot::parse(
+            Path::new("m/schema.toml"),
+            "format = 1\nhead = 0\nchain = \"\"\n[[tables]]\nname = 3\n",
+        )
+        .unwrap_err();
         assert!(e.to_string().starts_with("m/schema.toml:5:"), "{e}");
     }
 

@@ -47,7 +47,9 @@ pub fn seed_project() -> TestProject {
     ];
     for (i, name) in names.iter().enumerate() {
         p.set_models(&models::version(i as u32 + 1));
-        let g = p.generate(name).unwrap_or_else(|| panic!("{name}: a change"));
+        let g = p
+            .generate(name)
+            .unwrap_or_else(|| panic!("{name}: a change"));
         assert_eq!(g.version, i as u32 + 1);
     }
     // 0006 as generated only drops the flag; the data migration that turns
@@ -144,14 +146,23 @@ pub fn run<C: TestDb>(c: &mut C) {
     let after_up = c.shape();
 
     // Re-running is a no-op.
-    assert!(Migrator::new(&set).up(c).expect("second up").done.is_empty());
+    assert!(Migrator::new(&set)
+        .up(c)
+        .expect("second up")
+        .done
+        .is_empty());
     // `generate` after `up` reports no change.
     assert!(p.project().generate("nothing").expect("generate").is_none());
 
     // Every rendered statement is idempotent on the real database: running a
     // whole upgrade again over its own effect changes nothing.
     for v in 2..=5 {
-        for s in set.render(c.dialect(), v, Direction::Up).expect("renders").iter().flatten() {
+        for s in set
+            .render(c.dialect(), v, Direction::Up)
+            .expect("renders")
+            .iter()
+            .flatten()
+        {
             if let Some(q) = &s.skip_if {
                 if c.count_rows(q).expect("guard") > 0 {
                     continue;
@@ -173,7 +184,10 @@ pub fn run<C: TestDb>(c: &mut C) {
     );
     assert_eq!(
         flags,
-        vec![("write docs".into(), "yes".into()), ("it's quoted".into(), "no".into())]
+        vec![
+            ("write docs".into(), "yes".into()),
+            ("it's quoted".into(), "no".into())
+        ]
     );
 
     // Up again: same schema, same data.
@@ -190,7 +204,9 @@ pub fn run<C: TestDb>(c: &mut C) {
     // Down step by step to nothing, checking each state; data in surviving
     // columns is kept on the way.
     for v in (0..6).rev() {
-        Migrator::new(&set).down_to(c, v).unwrap_or_else(|e| panic!("down to {v}: {e}"));
+        Migrator::new(&set)
+            .down_to(c, v)
+            .unwrap_or_else(|e| panic!("down to {v}: {e}"));
         assert_at(&set, c, v);
         if v >= 2 {
             let titles: Vec<String> = c
@@ -204,7 +220,10 @@ pub fn run<C: TestDb>(c: &mut C) {
     assert_eq!(c.shape(), Shape::default());
 
     // And all the way up again.
-    assert_eq!(Migrator::new(&set).up(c).expect("up from zero").done.len(), 6);
+    assert_eq!(
+        Migrator::new(&set).up(c).expect("up from zero").done.len(),
+        6
+    );
     assert_eq!(c.shape(), after_up);
 }
 
@@ -228,7 +247,10 @@ pub fn edited_history<C: TestDb>(c: &mut C) {
     let err = Migrator::new(&set).up(c).expect_err("refused");
     let msg = err.to_string();
     assert!(matches!(err, RunError::History(_)), "{msg}");
-    assert!(msg.contains("0002_create_tasks was edited after it was applied"), "{msg}");
+    assert!(
+        msg.contains("0002_create_tasks was edited after it was applied"),
+        "{msg}"
+    );
     assert!(msg.contains("help:"), "{msg}");
     assert_eq!(c.shape(), before, "nothing changed");
     let status = Migrator::new(&set).status(c).expect("status");
@@ -250,8 +272,14 @@ pub fn missing_file<C: TestDb>(c: &mut C) {
     std::fs::write(p.project().snapshot_path(), snap1).expect("older snapshot");
     let set = p.set();
     let msg = Migrator::new(&set).up(c).expect_err("refused").to_string();
-    assert!(msg.contains("0002_create_tasks is recorded as applied"), "{msg}");
-    let msg = Migrator::new(&set).down_to(c, 0).expect_err("refused").to_string();
+    assert!(
+        msg.contains("0002_create_tasks is recorded as applied"),
+        "{msg}"
+    );
+    let msg = Migrator::new(&set)
+        .down_to(c, 0)
+        .expect_err("refused")
+        .to_string();
     assert!(msg.contains("0002_create_tasks"), "{msg}");
     assert_eq!(c.shape(), before, "nothing changed");
 }
@@ -276,7 +304,10 @@ pub fn failure_rolls_back<C: TestDb>(c: &mut C) {
     let set = p.set();
     let err = Migrator::new(&set).up(c).expect_err("fails");
     let msg = err.to_string();
-    assert!(msg.contains("migration 0001_create_all failed at statement"), "{msg}");
+    assert!(
+        msg.contains("migration 0001_create_all failed at statement"),
+        "{msg}"
+    );
     assert!(msg.contains("THIS IS NOT SQL"), "{msg}");
     assert!(msg.contains("rolled back"), "{msg}");
     assert_eq!(c.shape(), Shape::default(), "no table left behind");

@@ -88,7 +88,13 @@ pub fn expected(schema: &Schema) -> Shape {
             t.name.clone(),
             t.columns
                 .iter()
-                .map(|c| format!("{} {}", c.name, if c.nullable { "null" } else { "not null" }))
+                .map(|c| {
+                    format!(
+                        "{} {}",
+                        c.name,
+                        if c.nullable { "null" } else { "not null" }
+                    )
+                })
                 .collect(),
         );
         for i in &t.indexes {
@@ -120,11 +126,15 @@ pub struct Row {
 }
 
 pub fn rows_sqlite(conn: &mut SqliteConnection, q: &str) -> Vec<Row> {
-    diesel::sql_query(q).load(conn).unwrap_or_else(|e| panic!("{q}: {e}"))
+    diesel::sql_query(q)
+        .load(conn)
+        .unwrap_or_else(|e| panic!("{q}: {e}"))
 }
 
 pub fn rows_pg(conn: &mut PgConnection, q: &str) -> Vec<Row> {
-    diesel::sql_query(q).load(conn).unwrap_or_else(|e| panic!("{q}: {e}"))
+    diesel::sql_query(q)
+        .load(conn)
+        .unwrap_or_else(|e| panic!("{q}: {e}"))
 }
 
 const HISTORY: &str = "_migrator_history";
@@ -145,7 +155,17 @@ pub fn shape_sqlite(conn: &mut SqliteConnection) -> Shape {
         s.columns.insert(
             t.clone(),
             cols.iter()
-                .map(|c| format!("{} {}", c.a, if c.b == "1" || c.c != "0" { "not null" } else { "null" }))
+                .map(|c| {
+                    format!(
+                        "{} {}",
+                        c.a,
+                        if c.b == "1" || c.c != "0" {
+                            "not null"
+                        } else {
+                            "null"
+                        }
+                    )
+                })
                 .collect(),
         );
         for i in rows_sqlite(
@@ -199,10 +219,12 @@ pub fn shape_pg(conn: &mut PgConnection) -> Shape {
 pub fn sqlite(dir: &Path) -> SqliteConnection {
     let path = dir.join("test.db");
     let _ = std::fs::remove_file(&path);
-    let mut conn = SqliteConnection::establish(path.to_str().expect("utf-8 path")).expect("sqlite opens");
+    let mut conn =
+        SqliteConnection::establish(path.to_str().expect("utf-8 path")).expect("sqlite opens");
     // Enforce foreign keys, as a careful application does; the runner must
     // cope (it switches them off around table rebuilds).
-    conn.batch_execute("PRAGMA foreign_keys = ON").expect("pragma");
+    conn.batch_execute("PRAGMA foreign_keys = ON")
+        .expect("pragma");
     conn
 }
 
@@ -242,7 +264,9 @@ impl PgDb {
         );
         let mut admin = PgConnection::establish(&format!("{base}/postgres")).expect("pg admin");
         admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\"; CREATE DATABASE \"{name}\""))
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{name}\"; CREATE DATABASE \"{name}\""
+            ))
             .expect("create database");
         PgDb {
             base: base.to_string(),
@@ -259,7 +283,10 @@ impl PgDb {
 impl Drop for PgDb {
     fn drop(&mut self) {
         if let Ok(mut admin) = PgConnection::establish(&format!("{}/postgres", self.base)) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ));
         }
     }
 }

@@ -98,7 +98,10 @@ pub fn checksum(text: &str) -> String {
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.len(), |i| before.len() - i - 1)
+        + 1;
     (line, col)
 }
 
@@ -143,7 +146,11 @@ pub fn is_snake_case(s: &str) -> bool {
 
 /// Parses one migration from its file name and text. `dir` is only used to
 /// name the file in errors.
-pub fn parse_migration(dir: &Path, file_name: &str, text: &str) -> Result<Migration, MigrationError> {
+pub fn parse_migration(
+    dir: &Path,
+    file_name: &str,
+    text: &str,
+) -> Result<Migration, MigrationError> {
     let path = dir.join(file_name);
     let (version, name) = match parse_file_name(file_name) {
         Ok(Some(v)) => v,
@@ -153,7 +160,12 @@ pub fn parse_migration(dir: &Path, file_name: &str, text: &str) -> Result<Migrat
                 message: "not a migration file".into(),
             })
         }
-        Err(message) => return Err(MigrationError::Invalid { file: path, message }),
+        Err(message) => {
+            return Err(MigrationError::Invalid {
+                file: path,
+                message,
+            })
+        }
     };
     let normalized = normalize_text(text);
     let file = MigrationFile::parse(&normalized).map_err(|(offset, message)| {

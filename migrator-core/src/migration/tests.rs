@@ -33,7 +33,10 @@ fn add_email() -> MigrationFile {
 
 fn files() -> Vec<(String, String)> {
     vec![
-        ("0001_create_users.toml".into(), create_users().to_text("test")),
+        (
+            "0001_create_users.toml".into(),
+            create_users().to_text("test"),
+        ),
         ("0002_add_email.toml".into(), add_email().to_text("test")),
     ]
 }
@@ -43,7 +46,10 @@ fn snapshot_for(ms: &[Migration]) -> Snapshot {
     Snapshot {
         head: ms.last().map_or(0, |m| m.version),
         chain: chain_of(ms.iter().map(|m| (m.version, m.checksum.as_str()))),
-        files: ms.iter().map(|m| crate::snapshot::file_entry(&m.checksum, &m.file_name)).collect(),
+        files: ms
+            .iter()
+            .map(|m| crate::snapshot::file_entry(&m.checksum, &m.file_name))
+            .collect(),
         schema: states.last().cloned().unwrap_or_default(),
     }
 }
@@ -64,7 +70,10 @@ fn checksum_ignores_line_endings_and_bom_but_not_content() {
     let text = create_users().to_text("x");
     let crlf = format!("\u{feff}{}", text.replace('\n', "\r\n"));
     assert_eq!(checksum(&text), checksum(&crlf));
-    assert_ne!(checksum(&text), checksum(&text.replace("create users", "create users!")));
+    assert_ne!(
+        checksum(&text),
+        checksum(&text.replace("create users", "create users!"))
+    );
 }
 
 #[test]
@@ -72,7 +81,14 @@ fn file_names_are_checked() {
     assert_eq!(parse_file_name("0001_a.toml"), Ok(Some((1, "a".into()))));
     assert_eq!(parse_file_name("schema.toml"), Ok(None));
     assert_eq!(parse_file_name("README.md"), Ok(None));
-    for bad in ["1_a.toml", "0001.toml", "0001_A.toml", "0000_a.toml", "0001_a-b.toml", "00001_a.toml"] {
+    for bad in [
+        "1_a.toml",
+        "0001.toml",
+        "0001_A.toml",
+        "0000_a.toml",
+        "0001_a-b.toml",
+        "00001_a.toml",
+    ] {
         assert!(parse_file_name(bad).is_err(), "{bad}");
     }
 }
@@ -111,18 +127,30 @@ fn validate_accepts_a_consistent_chain_and_refuses_edits() {
     let mut fs = files();
     fs[1].1 = fs[1].1.replace("add email", "add e-mail");
     let edited = parse_all(Path::new("m"), &fs).expect("parses");
-    let e = validate(Path::new("m"), &edited, &snap).unwrap_err().to_string();
-    assert!(e.starts_with("m/0002_add_email.toml: this migration was edited after"), "{e}");
+    let e = validate(Path::new("m"), &edited, &snap)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("m/0002_add_email.toml: this migration was edited after"),
+        "{e}"
+    );
 
     // A migration the snapshot does not know about.
-    let e = validate(Path::new("m"), &ms[..1], &snap).unwrap_err().to_string();
-    assert!(e.contains("written for migration 0002 but the newest migration is 0001"), "{e}");
+    let e = validate(Path::new("m"), &ms[..1], &snap)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("written for migration 0002 but the newest migration is 0001"),
+        "{e}"
+    );
 
     // A file the snapshot does not list (e.g. added by hand or from another branch).
     let mut fs = files();
     fs.push(("0003_stray.toml".into(), add_email().to_text("x")));
     let more = parse_all(Path::new("m"), &fs).expect("parses");
-    let e = validate(Path::new("m"), &more, &snap).unwrap_err().to_string();
+    let e = validate(Path::new("m"), &more, &snap)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("0003_stray.toml"), "{e}");
 }
 
@@ -131,10 +159,16 @@ fn a_downgrade_that_does_not_restore_is_refused() {
     let mut f = add_email();
     f.downgrade.clear();
     let fs = vec![
-        ("0001_create_users.toml".to_string(), create_users().to_text("t")),
+        (
+            "0001_create_users.toml".to_string(),
+            create_users().to_text("t"),
+        ),
         ("0002_add_email.toml".to_string(), f.to_text("t")),
     ];
     let ms = parse_all(Path::new("m"), &fs).expect("parses");
     let e = replay_states(Path::new("m"), &ms).unwrap_err().to_string();
-    assert!(e.contains("0002_add_email.toml: downgrade does not restore"), "{e}");
+    assert!(
+        e.contains("0002_add_email.toml: downgrade does not restore"),
+        "{e}"
+    );
 }

@@ -136,7 +136,9 @@ pub fn connect(url: &str) -> Result<AnyConnection, RunError> {
                 .map_err(|e| fail(e.to_string()));
         }
         #[cfg(not(feature = "postgres"))]
-        return Err(fail("this build has no PostgreSQL support (feature `postgres`)".into()));
+        return Err(fail(
+            "this build has no PostgreSQL support (feature `postgres`)".into(),
+        ));
     }
     if url.starts_with("mysql://") || url.starts_with("mariadb://") {
         return Err(fail(
@@ -154,8 +156,8 @@ pub fn connect(url: &str) -> Result<AnyConnection, RunError> {
     }
     #[cfg(feature = "sqlite")]
     {
-        let mut conn = diesel::sqlite::SqliteConnection::establish(path)
-            .map_err(|e| fail(e.to_string()))?;
+        let mut conn =
+            diesel::sqlite::SqliteConnection::establish(path).map_err(|e| fail(e.to_string()))?;
         // Another runner holding the write lock makes us wait instead of
         // failing with SQLITE_BUSY at once.
         conn.batch_execute("PRAGMA busy_timeout = 60000")
@@ -163,5 +165,7 @@ pub fn connect(url: &str) -> Result<AnyConnection, RunError> {
         Ok(AnyConnection::Sqlite(conn))
     }
     #[cfg(not(feature = "sqlite"))]
-    Err(fail("this build has no SQLite support (feature `sqlite`)".into()))
+    Err(fail(
+        "this build has no SQLite support (feature `sqlite`)".into(),
+    ))
 }

@@ -31,7 +31,8 @@ steps_done BIGINT NOT NULL)"
 
 pub(crate) fn ensure_table<C: MigrationConnection>(conn: &mut C) -> Result<(), RunError> {
     let sql = create_sql(conn.dialect());
-    conn.execute(&sql).map_err(|e| db(conn.dialect(), "creating the history table", e))
+    conn.execute(&sql)
+        .map_err(|e| db(conn.dialect(), "creating the history table", e))
 }
 
 pub(crate) fn exists<C: MigrationConnection>(conn: &mut C) -> Result<bool, RunError> {
@@ -200,8 +201,14 @@ pub(crate) fn delete_sql(dialect: Dialect, version: u32) -> String {
 }
 
 /// Whether `m` runs in one transaction on this dialect.
-pub(crate) fn runs_in_transaction(dialect: Dialect, m: &Migration, statements: &[Statement]) -> bool {
-    m.is_transactional() && dialect.transactional_ddl() && statements.iter().all(|s| s.transactional)
+pub(crate) fn runs_in_transaction(
+    dialect: Dialect,
+    m: &Migration,
+    statements: &[Statement],
+) -> bool {
+    m.is_transactional()
+        && dialect.transactional_ddl()
+        && statements.iter().all(|s| s.transactional)
 }
 
 /// Runs one migration in `direction` and records it.
@@ -297,8 +304,7 @@ fn apply_in_transaction<C: MigrationConnection>(
     })
 }
 
-const ROLLED_BACK: &str =
-    "\n  the migration was rolled back: the database is as it was before it";
+const ROLLED_BACK: &str = "\n  the migration was rolled back: the database is as it was before it";
 
 fn apply_step_by_step<C: MigrationConnection>(
     conn: &mut C,
@@ -316,7 +322,11 @@ fn apply_step_by_step<C: MigrationConnection>(
     if direction == Direction::Up && steps_done == 0 {
         record(conn, insert_sql(dialect, m, &utc_now(), 0, PARTIAL, 0))?;
     }
-    let skip = if direction == Direction::Up { steps_done } else { 0 };
+    let skip = if direction == Direction::Up {
+        steps_done
+    } else {
+        0
+    };
     for (i, s) in statements.iter().enumerate().skip(skip) {
         run_statement(conn, m, i, s, false)?;
         if direction == Direction::Up {
@@ -326,7 +336,12 @@ fn apply_step_by_step<C: MigrationConnection>(
     match direction {
         Direction::Up => record(
             conn,
-            finish_sql(dialect, m.version, &utc_now(), started.elapsed().as_millis() as i64),
+            finish_sql(
+                dialect,
+                m.version,
+                &utc_now(),
+                started.elapsed().as_millis() as i64,
+            ),
         ),
         Direction::Down => record(conn, delete_sql(dialect, m.version)),
     }

@@ -110,9 +110,13 @@ pub enum Event {
 impl std::fmt::Display for Event {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Event::WaitingForLock => f.write_str("waiting for the migration lock held by another runner"),
+            Event::WaitingForLock => {
+                f.write_str("waiting for the migration lock held by another runner")
+            }
             Event::Applying { id } => write!(f, "applying {id}"),
-            Event::Applied { id, elapsed } => write!(f, "applied {id} in {} ms", elapsed.as_millis()),
+            Event::Applied { id, elapsed } => {
+                write!(f, "applied {id} in {} ms", elapsed.as_millis())
+            }
             Event::Resuming { id, steps_done } => {
                 write!(f, "resuming {id} after {steps_done} finished statement(s)")
             }
@@ -317,7 +321,14 @@ impl<'a> Migrator<'a> {
             let steps = self.set.render(dialect, m.version, Direction::Up)?;
             let statements: Vec<Statement> = steps.into_iter().flatten().collect();
             if dry_run {
-                plan::dry_run(&mut report, dialect, m, &statements, Direction::Up, steps_done);
+                plan::dry_run(
+                    &mut report,
+                    dialect,
+                    m,
+                    &statements,
+                    Direction::Up,
+                    steps_done,
+                );
                 continue;
             }
             if steps_done > 0 {
@@ -350,16 +361,13 @@ impl<'a> Migrator<'a> {
         let dialect = conn.dialect();
         let rows = self.checked_history(conn)?;
         let mut report = Report::default();
-        let mut applied: Vec<&HistoryRow> = rows
-            .iter()
-            .filter(|r| r.version as u32 > target)
-            .collect();
+        let mut applied: Vec<&HistoryRow> =
+            rows.iter().filter(|r| r.version as u32 > target).collect();
         applied.sort_by_key(|r| std::cmp::Reverse(r.version));
         for row in applied {
-            let m = self
-                .set
-                .get(row.version as u32)
-                .ok_or_else(|| RunError::History(format!("migration {:04} is missing", row.version)))?;
+            let m = self.set.get(row.version as u32).ok_or_else(|| {
+                RunError::History(format!("migration {:04} is missing", row.version))
+            })?;
             if row.state != history::APPLIED {
                 return Err(RunError::History(format!(
                     "migration {} is partially applied ({} statement(s) done); run `migrator up` to finish it before rolling back",

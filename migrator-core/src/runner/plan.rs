@@ -6,9 +6,9 @@ use std::fmt;
 use super::conn::HistoryRow;
 use super::history::{self, APPLIED};
 use super::{Report, RunError};
-use crate::migration::{Direction, MigrationSet};
 use crate::dialect::{Dialect, Statement};
 use crate::migration::Migration;
+use crate::migration::{Direction, MigrationSet};
 
 /// The state of each migration on a database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,24 +25,30 @@ pub struct StatusLine {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineState {
-    Applied { at: String },
+    Applied {
+        at: String,
+    },
     Pending,
     /// A non-transactional migration that stopped part way.
-    Partial { steps_done: i64 },
+    Partial {
+        steps_done: i64,
+    },
     /// The file changed after it was applied.
     Edited,
     /// Recorded as applied but no file has this number.
     MissingFile,
     /// Recorded under another name than the file with the same number.
-    Renamed { file: String },
+    Renamed {
+        file: String,
+    },
 }
 
 impl Status {
     /// True when nothing is wrong (pending migrations are not wrong).
     pub fn is_clean(&self) -> bool {
-        self.lines.iter().all(|l| {
-            matches!(l.state, LineState::Applied { .. } | LineState::Pending)
-        })
+        self.lines
+            .iter()
+            .all(|l| matches!(l.state, LineState::Applied { .. } | LineState::Pending))
     }
 
     pub fn pending(&self) -> usize {
@@ -67,7 +73,9 @@ impl fmt::Display for Status {
                 }
                 LineState::Edited => "EDITED   the file changed after it was applied".to_string(),
                 LineState::MissingFile => "MISSING  applied, but its file is gone".to_string(),
-                LineState::Renamed { file } => format!("RENAMED  applied under this name; the file is now `{file}`"),
+                LineState::Renamed { file } => {
+                    format!("RENAMED  applied under this name; the file is now `{file}`")
+                }
             };
             writeln!(f, "{:<40} {what}", l.id)?;
         }
@@ -142,11 +150,10 @@ pub(crate) fn check_history(set: &MigrationSet, rows: &[HistoryRow]) -> Result<(
         }
     }
     let newest_applied = rows.iter().map(|r| r.version).max().unwrap_or(0);
-    if let Some(m) = set
-        .migrations
-        .iter()
-        .find(|m| i64::from(m.version) < newest_applied && !rows.iter().any(|r| r.version == i64::from(m.version)))
-    {
+    if let Some(m) = set.migrations.iter().find(|m| {
+        i64::from(m.version) < newest_applied
+            && !rows.iter().any(|r| r.version == i64::from(m.version))
+    }) {
         return Err(RunError::History(format!(
             "migration {} is pending, but the newer migration {newest_applied:04} is already applied\nhelp: migrations apply in order; this usually means two branches added migrations with the same number: renumber the newer one after the applied ones",
             m.id()
@@ -193,13 +200,18 @@ pub(crate) fn dry_run(
                 history::insert_sql(dialect, m, now, 0, history::PARTIAL, 0)
             ));
         }
-        let skip = if direction == Direction::Up { steps_done } else { 0 };
+        let skip = if direction == Direction::Up {
+            steps_done
+        } else {
+            0
+        };
         for (i, s) in statements.iter().enumerate().skip(skip) {
             report.sql.push(s.to_string());
             if direction == Direction::Up {
-                report
-                    .sql
-                    .push(format!("{};", history::progress_sql(dialect, m.version, i + 1)));
+                report.sql.push(format!(
+                    "{};",
+                    history::progress_sql(dialect, m.version, i + 1)
+                ));
             }
         }
         report.sql.push(match direction {

@@ -44,7 +44,10 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(b);
                 i += 3;
                 continue;
@@ -69,7 +72,10 @@ mod tests {
         assert_eq!(redact_url("postgres://app@db/x"), "postgres://app@db/x");
         assert_eq!(redact_url("sqlite://dev.db"), "sqlite://dev.db");
         assert_eq!(
-            scrub("postgres://a:p%40ss@h/d", "bad password p@ss for a (p%40ss)"),
+            scrub(
+                "postgres://a:p%40ss@h/d",
+                "bad password p@ss for a (p%40ss)"
+            ),
             "bad password *** for a (***)"
         );
     }
