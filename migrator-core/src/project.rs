@@ -11,7 +11,7 @@ use crate::diff::{diff, DiffError, Plan};
 use crate::migration::{
     self, downgrade_for, is_snake_case, MigrationError, MigrationFile, MigrationSet,
 };
-use crate::model::{scan_dir, ModelError, Models};
+use crate::model::{scan_dirs, ModelError, Models};
 use crate::ops::replay;
 use crate::snapshot::{extend_chain, file_entry, Snapshot};
 
@@ -140,32 +140,11 @@ impl Project {
             .collect()
     }
 
-    /// Parses every model under the configured folders.
+    /// Parses every model under the configured folders, as one set (so a
+    /// foreign key may point at a model in another folder).
     pub fn models(&self) -> Result<Models, ProjectError> {
-        let mut all: Option<Models> = None;
-        let mut errors = Vec::new();
-        for dir in &self.config.models {
-            match scan_dir(&self.root.join(dir)) {
-                Ok(m) => match &mut all {
-                    None => all = Some(m),
-                    Some(acc) => {
-                        acc.schema.tables.extend(m.schema.tables);
-                        acc.hints.tables.extend(m.hints.tables);
-                        acc.hints.columns.extend(m.hints.columns);
-                        acc.defs.extend(m.defs);
-                    }
-                },
-                Err(e) => errors.extend(e),
-            }
-        }
-        if !errors.is_empty() {
-            return Err(ProjectError::Models(errors));
-        }
-        Ok(all.unwrap_or_else(|| Models {
-            schema: Default::default(),
-            hints: Default::default(),
-            defs: Vec::new(),
-        }))
+        let roots: Vec<PathBuf> = self.config.models.iter().map(|d| self.root.join(d)).collect();
+        scan_dirs(&roots).map_err(ProjectError::Models)
     }
 
     /// Reads and validates the migrations and the snapshot.

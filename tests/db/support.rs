@@ -72,12 +72,22 @@ impl TestProject {
 /// What the live database has, in a form both databases can produce.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Shape {
-    /// table -> columns as `name nullable|not null`, in order.
+    /// table -> columns as `name nullable|not null`, sorted (a column added
+    /// back by a downgrade lands at the end; order is not part of the schema).
     pub columns: BTreeMap<String, Vec<String>>,
     /// `table.index_name`, primary keys excluded.
     pub indexes: BTreeSet<String>,
     /// `table(col) -> ref_table(ref_col)`.
     pub foreign_keys: BTreeSet<String>,
+}
+
+impl Shape {
+    fn sorted(mut self) -> Shape {
+        for cols in self.columns.values_mut() {
+            cols.sort();
+        }
+        self
+    }
 }
 
 /// The shape a modelled schema should have on a live database.
@@ -110,7 +120,7 @@ pub fn expected(schema: &Schema) -> Shape {
             }
         }
     }
-    s
+    s.sorted()
 }
 
 #[derive(QueryableByName, Debug)]
@@ -181,7 +191,7 @@ pub fn shape_sqlite(conn: &mut SqliteConnection) -> Shape {
             s.foreign_keys.insert(format!("{t}({}) -> {}({})", f.b, f.a, f.c));
         }
     }
-    s
+    s.sorted()
 }
 
 pub fn shape_pg(conn: &mut PgConnection) -> Shape {
@@ -212,7 +222,7 @@ pub fn shape_pg(conn: &mut PgConnection) -> Shape {
     ) {
         s.foreign_keys.insert(format!("{}({}) -> {}({})", f.a, f.b, f.c, f.d));
     }
-    s
+    s.sorted()
 }
 
 /// A fresh SQLite database file in `dir`.
@@ -263,10 +273,13 @@ impl PgDb {
                 .map_or(0, |d| d.subsec_nanos())
         );
         let mut admin = PgConnection::establish(&format!("{base}/postgres")).expect("pg admin");
+        // Two calls: PostgreSQL runs a multi-statement batch in one
+        // transaction, which CREATE DATABASE refuses.
         admin
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS \"{name}\"; CREATE DATABASE \"{name}\""
-            ))
+            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+            .expect("drop database");
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
             .expect("create database");
         PgDb {
             base: base.to_string(),

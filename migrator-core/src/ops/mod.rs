@@ -106,7 +106,7 @@ pub enum Operation {
 /// given; `reverse` (with its own per-dialect variants) is what the inverse
 /// runs; `effect` declares what the step does to the modelled schema, so that
 /// replay stays exact.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSql {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -125,6 +125,21 @@ pub struct RawSql {
     pub transactional: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub effect: Vec<Operation>,
+}
+
+impl Default for RawSql {
+    /// No SQL yet, transactional (as in a file that omits the key).
+    fn default() -> RawSql {
+        RawSql {
+            sql: None,
+            postgres: None,
+            sqlite: None,
+            mysql: None,
+            reverse: None,
+            transactional: true,
+            effect: Vec::new(),
+        }
+    }
 }
 
 /// SQL text with optional per-dialect variants.
