@@ -95,14 +95,22 @@ fn generate_check_sql_up_down_status_round_trip() {
     assert!(ok(d, &["generate", "again"]).contains("no changes"));
 
     std::fs::write(d.join("src/models.rs"), USERS_WITH_EMAIL).expect("models");
-    ok(d, &["generate", "add_email"]);
+    // A TEXT column cannot be indexed on MySQL: a warning, since this
+    // project does not declare MySQL in migrator.toml.
+    let out = ok(d, &["generate", "add_email"]);
+    assert!(out.contains("cannot run on mysql"), "{out}");
 
-    for dialect in ["postgres", "sqlite", "mysql"] {
+    for dialect in ["postgres", "sqlite"] {
         let out = ok(d, &["sql", "2", "--dialect", dialect]);
         assert!(out.contains("email"), "{dialect}: {out}");
         let down = ok(d, &["sql", "2", "--dialect", dialect, "--down"]);
         assert!(down.contains("DROP"), "{dialect}: {down}");
     }
+    let o = migrator(d, &["sql", "2", "--dialect", "mysql"]);
+    assert_eq!(code(&o), 1);
+    assert!(text(&o).contains("max_length"), "{}", text(&o));
+    let out = ok(d, &["sql", "1", "--dialect", "mysql"]);
+    assert!(out.contains("CREATE TABLE IF NOT EXISTS `users`"), "{out}");
 
     let dry = ok(d, &["up", "--dry-run"]);
     assert!(dry.contains("INSERT INTO \"_migrator_history\""), "{dry}");
@@ -208,4 +216,16 @@ fn passwords_never_appear_in_errors() {
     assert!(t.contains("cannot connect"), "{t}");
     assert!(t.contains("app:***@127.0.0.1:1"), "{t}");
     assert!(!t.contains("hunter2secret"), "{t}");
+}
+
+#[test]
+fn a_declared_dialect_that_cannot_render_stops_generate() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::write(d.join("migrator.toml"), "dialects = [\"mysql\"]\n").expect("config");
+    std::fs::write(d.join("src/models.rs"), USERS_WITH_EMAIL).expect("models");
+    let o = migrator(d, &["generate", "create_users"]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(text(&o).contains("max_length"), "{}", text(&o));
+    assert!(!d.join("migrations/0001_create_users.toml").exists(), "nothing written");
 }

@@ -175,9 +175,20 @@ impl Project {
         }
         let current = set.states.last().cloned().unwrap_or_default();
         // Render for every dialect now, so a change one of them cannot
-        // express is reported before a file is written.
+        // express is reported before a file is written: an error for the
+        // dialects the project declares in migrator.toml, a warning for the
+        // others (a SQLite-only project is not held back by MySQL's limits).
+        let mut plan = plan;
+        let declared = self.dialects();
         for d in Dialect::ALL {
-            render_ops(d, &plan.upgrade, &current)?;
+            if let Err(e) = render_ops(d, &plan.upgrade, &current) {
+                if declared.contains(&d) {
+                    return Err(e.into());
+                }
+                plan.warnings.push(format!(
+                    "this migration cannot run on {d}: {e} (declare `dialects` in migrator.toml to make this an error)"
+                ));
+            }
         }
         // The plan must reach the models and its inverse must come back,
         // checked here so that a wrong plan never reaches the disk.
