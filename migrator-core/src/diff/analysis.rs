@@ -14,7 +14,10 @@
 //!   set of columns is dropped or changed: PostgreSQL ties the foreign key to
 //!   one such key (which one is not known here, so any of them counts) and
 //!   refuses to drop it. A key that only the new schema has is never the one
-//!   an existing foreign key is tied to, so the downgrade can drop it freely.
+//!   an existing foreign key is tied to, so the downgrade can drop it freely;
+//!   except for the foreign keys of dropped tables, which the downgrade
+//!   re-creates while the new schema's keys still exist, so for them a key
+//!   added by the plan counts too.
 //!
 //! Indexes on the referencing side are not a reason: only MySQL needs one
 //! there, and it makes its own when none exists. Dropping the last index that
@@ -106,11 +109,6 @@ impl<'a> Analysis<'a> {
             .is_some_and(|t| t.checks.contains(check))
     }
 
-    pub fn pk_changed(&self, table: &str) -> bool {
-        self.pair(table)
-            .is_some_and(|(r, n)| r.primary_key != n.primary_key)
-    }
-
     /// True for an index or unique constraint of a dropped table whose name a
     /// new index or unique constraint takes. PostgreSQL index names are
     /// schema-wide, so such an index is dropped early instead of with its
@@ -124,21 +122,29 @@ impl<'a> Analysis<'a> {
 
     /// True when a primary key or unique constraint of `table` over the same
     /// set of columns as `cols`, which a foreign key may be tied to, is
-    /// dropped or changed before the end of the plan.
-    fn key_disturbed(&self, table: &str, cols: &[String]) -> bool {
+    /// dropped or changed before the end of the plan. With `both_ways`, a key
+    /// only the new schema has counts too: the downgrade drops it, which
+    /// matters for a foreign key the downgrade creates while it exists.
+    fn key_disturbed(&self, table: &str, cols: &[String], both_ways: bool) -> bool {
         let Some(r) = self.renamed.table(table) else {
             return false;
         };
-        if self.is_dropped(table) {
+        let Some(n) = self.new.table(table) else {
             return r
                 .uniques
                 .iter()
                 .any(|u| same_set(&u.columns, cols) && self.name_reused(table, &u.name));
-        }
-        (self.pk_changed(table) && same_set(&r.primary_key, cols))
+        };
+        let pk_changed = r.primary_key != n.primary_key;
+        let old_side = (pk_changed && same_set(&r.primary_key, cols))
             || r.uniques
                 .iter()
-                .any(|u| same_set(&u.columns, cols) && !self.unique_kept(table, u))
+                .any(|u| same_set(&u.columns, cols) && !n.uniques.contains(u));
+        let new_side = (pk_changed && same_set(&n.primary_key, cols))
+            || n.uniques
+                .iter()
+                .any(|u| same_set(&u.columns, cols) && !r.uniques.contains(u));
+        old_side || (both_ways && new_side)
     }
 
     /// True when a surviving column changes type (or goes away).
@@ -154,14 +160,14 @@ impl<'a> Analysis<'a> {
     }
 
     /// True when nothing this plan does disturbs the referenced side of an
-    /// existing foreign key.
-    fn ref_undisturbed(&self, ref_table: &str, ref_cols: &[String]) -> bool {
+    /// existing foreign key (`both_ways` as for `key_disturbed`).
+    fn ref_undisturbed(&self, ref_table: &str, ref_cols: &[String], both_ways: bool) -> bool {
         if !self.renamed.tables.contains_key(ref_table) {
             // Not modelled (or not there yet): nothing this plan does touches it.
             return true;
         }
         !ref_cols.iter().any(|c| self.retyped(ref_table, c))
-            && !self.key_disturbed(ref_table, ref_cols)
+            && !self.key_disturbed(ref_table, ref_cols, both_ways)
     }
 
     /// True when an existing foreign key of a surviving table stays in place
@@ -171,18 +177,20 @@ impl<'a> Analysis<'a> {
             .table(table)
             .is_some_and(|t| t.foreign_keys.contains(fk))
             && !fk.columns.iter().any(|c| self.retyped(table, c))
-            && self.ref_undisturbed(&fk.ref_table, &fk.ref_columns)
+            && self.ref_undisturbed(&fk.ref_table, &fk.ref_columns, false)
     }
 
     /// True when a foreign key of a dropped table can stay until its table is
     /// dropped (the drop order takes care of references between dropped
-    /// tables, except those that close a cycle).
+    /// tables, except those that close a cycle). The downgrade re-creates the
+    /// table first thing, while the new schema's keys still exist, so keys
+    /// the plan adds count as well as keys it drops.
     pub fn fk_stays_until_drop(&self, table: &str, fk: &ForeignKey) -> bool {
         let cyclic = self
             .dropped
             .cyclic
             .contains(&(table.to_string(), fk.name.clone()));
-        !cyclic && self.ref_undisturbed(&fk.ref_table, &fk.ref_columns)
+        !cyclic && self.ref_undisturbed(&fk.ref_table, &fk.ref_columns, true)
     }
 
     /// True when a foreign key of a created table can be created inline with
@@ -203,7 +211,7 @@ impl<'a> Analysis<'a> {
             (Some(rt), Some(_)) => {
                 // The referenced key must exist before the plan and survive
                 // it, with columns of the final types.
-                self.ref_undisturbed(r, &fk.ref_columns)
+                self.ref_undisturbed(r, &fk.ref_columns, false)
                     && fk.ref_columns.iter().all(|c| rt.column(c).is_some())
                     && (same_set(&rt.primary_key, &fk.ref_columns)
                         || rt

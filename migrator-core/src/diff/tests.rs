@@ -249,7 +249,7 @@ fn rename_hint_for_a_missing_old_table_is_an_error() {
     let mut people = users();
     people.name = "people".into();
     let b = schema(vec![users(), people]);
-    let err = diff(&a, &b, &table_hint("people", "persons")).unwrap_err();
+    let err = diff(&a, &b, &table_hint("people", "persons")).expect_err("refused");
     assert_eq!(
         err,
         DiffError::Hint(
@@ -295,7 +295,7 @@ fn two_tables_claiming_one_old_name_is_an_error() {
     let b = schema(vec![p, q]);
     let mut h = table_hint("people", "users");
     h.tables.insert("persons".into(), "users".into());
-    let err = diff(&a, &b, &h).unwrap_err();
+    let err = diff(&a, &b, &h).expect_err("refused");
     assert!(
         err.to_string().starts_with(
             "tables `people` and `persons` are both marked `renamed_from = \"users\"`"
@@ -307,7 +307,7 @@ fn two_tables_claiming_one_old_name_is_an_error() {
 #[test]
 fn hint_on_a_table_missing_from_the_models_is_an_error() {
     let a = schema(vec![users()]);
-    let err = diff(&a, &a, &table_hint("people", "users")).unwrap_err();
+    let err = diff(&a, &a, &table_hint("people", "users")).expect_err("refused");
     assert!(
         matches!(err, DiffError::Hint(m) if m.contains("`people`, which is not in the models"))
     );
@@ -338,7 +338,7 @@ fn rename_column_hint_for_a_missing_old_column_is_an_error() {
     u.columns[1].name = "mail".into();
     let mut h = no_hints();
     column_hint(&mut h, "users", "mail", "e_mail");
-    let err = diff(&a, &schema(vec![u]), &h).unwrap_err();
+    let err = diff(&a, &schema(vec![u]), &h).expect_err("refused");
     assert_eq!(
         err.to_string(),
         "column `users.mail` is marked `renamed_from = \"e_mail\"`, but table `users` in the snapshot has no column `e_mail`\n\
@@ -430,7 +430,7 @@ fn adding_not_null_without_default_to_an_existing_table_is_refused() {
     let a = schema(vec![users()]);
     let mut u = users();
     u.columns.push(col("age", ColumnType::Integer));
-    let err = diff(&a, &schema(vec![u.clone()]), &no_hints()).unwrap_err();
+    let err = diff(&a, &schema(vec![u.clone()]), &no_hints()).expect_err("refused");
     assert_eq!(
         err,
         DiffError::Refused(
@@ -444,7 +444,7 @@ fn adding_not_null_without_default_to_an_existing_table_is_refused() {
     );
     // Several are reported together.
     u.columns.push(col("height", ColumnType::Integer));
-    let err = diff(&a, &schema(vec![u]), &no_hints()).unwrap_err();
+    let err = diff(&a, &schema(vec![u]), &no_hints()).expect_err("refused");
     assert!(err
         .to_string()
         .starts_with("cannot add columns `users.age`, `users.height` as NOT NULL"));
