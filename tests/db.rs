@@ -40,6 +40,29 @@ mod sqlite {
         let (_d, mut c) = db();
         scenario::failure_rolls_back(&mut c);
     }
+
+    #[test]
+    fn interrupted_migration_resumes() {
+        let (_d, mut c) = db();
+        scenario::interrupted_migration_resumes(&mut c);
+    }
+
+    #[test]
+    fn concurrent_runners() {
+        use diesel::connection::SimpleConnection;
+        use diesel::Connection;
+        let (d, mut c) = db();
+        let path = d.path().join("test.db").display().to_string();
+        scenario::concurrent_runners(
+            move || {
+                let mut c = diesel::sqlite::SqliteConnection::establish(&path).expect("opens");
+                c.batch_execute("PRAGMA busy_timeout = 60000")
+                    .expect("busy timeout");
+                c
+            },
+            &mut c,
+        );
+    }
 }
 
 mod postgres {
@@ -72,5 +95,25 @@ mod postgres {
     #[test]
     fn failure_rolls_back() {
         with_db("failure", scenario::failure_rolls_back);
+    }
+
+    #[test]
+    fn interrupted_migration_resumes() {
+        with_db("resume", scenario::interrupted_migration_resumes);
+    }
+
+    #[test]
+    fn concurrent_runners() {
+        use diesel::Connection;
+        let Some(base) = support::pg_base_url() else {
+            return;
+        };
+        let db = support::PgDb::create(&base, "concurrent");
+        let url = db.url.clone();
+        let mut check = db.connect();
+        scenario::concurrent_runners(
+            move || diesel::pg::PgConnection::establish(&url).expect("connects"),
+            &mut check,
+        );
     }
 }

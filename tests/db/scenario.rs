@@ -99,7 +99,11 @@ fn up_to<C: TestDb>(set: &MigrationSet, c: &mut C, v: u32) -> Vec<String> {
                 .unwrap_or_else(|e| panic!("re-running migration {v}: {e}\n{}", s.sql));
         }
     }
-    assert_eq!(c.shape(), before, "re-running migration {v} changed the schema");
+    assert_eq!(
+        c.shape(),
+        before,
+        "re-running migration {v} changed the schema"
+    );
     done
 }
 
@@ -318,4 +322,111 @@ pub fn failure_rolls_back<C: TestDb>(c: &mut C) {
     assert_eq!(c.shape(), Shape::default(), "no table left behind");
     let status = Migrator::new(&set).status(c).expect("status");
     assert_eq!(status.pending(), 1);
+}
+
+fn raw(sql: &str, reverse: &str) -> Operation {
+    Operation::Sql(RawSql {
+        sql: Some(sql.into()),
+        reverse: Some(SqlVariants {
+            sql: Some(reverse.into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+}
+
+/// A migration that runs outside a transaction and stops part way is
+/// recorded as partial; the next `up` resumes at the failed statement
+/// without repeating the finished ones.
+pub fn interrupted_migration_resumes<C: TestDb>(c: &mut C) {
+    let p = TestProject::new();
+    p.set_models(&models::version(1));
+    p.generate("create_users");
+    p.set_models(&models::version(2));
+    p.generate("create_tasks");
+    p.edit_and_rehash("0002_create_tasks.toml", |f| {
+        f.transaction = false;
+        // Statement 2 inserts a row (a repeat would duplicate it); statement
+        // 3 fails until the table it needs exists.
+        f.upgrade.push(raw(
+            "INSERT INTO users (name) VALUES ('once')",
+            "DELETE FROM users WHERE name = 'once'",
+        ));
+        f.upgrade.push(raw(
+            "INSERT INTO audit (note) VALUES ('tasks created')",
+            "DELETE FROM audit",
+        ));
+        f.downgrade = migrator_core::ops::inverse_all(&f.upgrade);
+    });
+    let set = p.set();
+    let err = Migrator::new(&set)
+        .up(c)
+        .expect_err("stops at the audit insert");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("0002_create_tasks failed at statement"),
+        "{msg}"
+    );
+    assert!(msg.contains("resume"), "{msg}");
+    let status = Migrator::new(&set).status(c).expect("status");
+    assert!(status.to_string().contains("PARTIAL"), "{status}");
+    assert!(!status.is_clean());
+    // Rolling back a half-applied migration is refused with a way forward.
+    let msg = Migrator::new(&set)
+        .down_to(c, 0)
+        .expect_err("refused")
+        .to_string();
+    assert!(msg.contains("partially applied"), "{msg}");
+
+    c.execute("CREATE TABLE audit (note VARCHAR(100))")
+        .expect("the missing table");
+    let done = Migrator::new(&set).up(c).expect("resumes").done;
+    assert_eq!(done, vec!["0002_create_tasks".to_string()]);
+    let once: Vec<String> = c
+        .rows("SELECT name AS a, '' AS b, '' AS c, '' AS d FROM users")
+        .into_iter()
+        .map(|r| r.a)
+        .collect();
+    assert_eq!(
+        once,
+        vec!["once"],
+        "the finished statement did not run twice"
+    );
+    assert!(Migrator::new(&set).status(c).expect("status").is_clean());
+}
+
+/// Several runners started together (application replicas booting) apply
+/// each migration exactly once.
+pub fn concurrent_runners<C: TestDb + Send + 'static>(
+    connect: impl Fn() -> C + Send + Sync + 'static,
+    check: &mut C,
+) {
+    let p = seed_project();
+    let set = std::sync::Arc::new(p.set());
+    let connect = std::sync::Arc::new(connect);
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let set = set.clone();
+            let connect = connect.clone();
+            std::thread::spawn(move || {
+                let mut c = connect();
+                Migrator::new(&set).up(&mut c).map(|r| r.done.len())
+            })
+        })
+        .collect();
+    let applied: Vec<usize> = handles
+        .into_iter()
+        .map(|h| h.join().expect("thread").expect("up succeeds"))
+        .collect();
+    assert_eq!(
+        applied.iter().sum::<usize>(),
+        6,
+        "each migration applied once: {applied:?}"
+    );
+    assert_eq!(check.shape(), expected(&set.states[6]));
+    let rows = check.rows(&format!(
+        "SELECT CAST(COUNT(*) AS TEXT) AS a, '' AS b, '' AS c, '' AS d FROM {}",
+        migrator_core::runner::HISTORY_TABLE
+    ));
+    assert_eq!(rows[0].a, "6");
 }

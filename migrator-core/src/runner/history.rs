@@ -211,7 +211,8 @@ pub(crate) fn runs_in_transaction(
         && statements.iter().all(|s| s.transactional)
 }
 
-/// Runs one migration in `direction` and records it.
+/// Runs one migration in `direction` and records it. Returns false when
+/// another runner had already done it (seen under the SQLite write lock).
 pub(crate) fn apply<C: MigrationConnection>(
     conn: &mut C,
     m: &Migration,
@@ -219,7 +220,7 @@ pub(crate) fn apply<C: MigrationConnection>(
     direction: Direction,
     steps_done: usize,
     started: Instant,
-) -> Result<(), RunError> {
+) -> Result<bool, RunError> {
     let dialect = conn.dialect();
     // SQLite's table rebuild must run with foreign key enforcement off, and
     // the pragma is a no-op inside a transaction, so it is switched here and
@@ -236,15 +237,15 @@ pub(crate) fn apply<C: MigrationConnection>(
     let result = if runs_in_transaction(dialect, m, statements) {
         apply_in_transaction(conn, m, statements, direction, started, sqlite_fks)
     } else {
-        apply_step_by_step(conn, m, statements, direction, steps_done, started)
+        apply_step_by_step(conn, m, statements, direction, steps_done, started).map(|()| true)
     };
     if sqlite_fks {
         let restored = conn
             .execute("PRAGMA foreign_keys = ON")
             .map_err(|e| db(dialect, "re-enabling foreign keys", e));
-        result?;
+        let done = result?;
         restored?;
-        return Ok(());
+        return Ok(done);
     }
     result
 }
@@ -256,7 +257,7 @@ fn apply_in_transaction<C: MigrationConnection>(
     direction: Direction,
     started: Instant,
     check_fks: bool,
-) -> Result<(), RunError> {
+) -> Result<bool, RunError> {
     let dialect = conn.dialect();
     conn.in_transaction(|c| {
         if dialect == Dialect::Sqlite {
@@ -267,7 +268,7 @@ fn apply_in_transaction<C: MigrationConnection>(
                 .map_err(|e| db(dialect, "re-reading the history table", e))?;
             let present = rows.iter().any(|r| r.state == APPLIED);
             if present == (direction == Direction::Up) {
-                return Ok(());
+                return Ok(false);
             }
         }
         for (i, s) in statements.iter().enumerate() {
@@ -300,7 +301,8 @@ fn apply_in_transaction<C: MigrationConnection>(
             Direction::Down => delete_sql(dialect, m.version),
         };
         c.execute(&record)
-            .map_err(|e| db(dialect, "writing the history row", e))
+            .map_err(|e| db(dialect, "writing the history row", e))?;
+        Ok(true)
     })
 }
 

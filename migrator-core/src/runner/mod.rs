@@ -260,9 +260,10 @@ impl<'a> Migrator<'a> {
         conn: &mut C,
         f: impl FnOnce(&Self, &mut C) -> Result<T, RunError>,
     ) -> Result<T, RunError> {
-        history::ensure_table(conn)?;
+        // The lock comes first: two runners creating the history table at
+        // once collide in PostgreSQL's catalog even with IF NOT EXISTS.
         history::lock(conn, self.lock_timeout, || self.emit(Event::WaitingForLock))?;
-        let out = f(self, conn);
+        let out = history::ensure_table(conn).and_then(|()| f(self, conn));
         // Released on every path; a failure to release is only reported when
         // the work itself succeeded (the session's end releases it anyway).
         let released = history::unlock(conn);
@@ -339,12 +340,13 @@ impl<'a> Migrator<'a> {
             }
             self.emit(Event::Applying { id: m.id() });
             let started = Instant::now();
-            history::apply(conn, m, &statements, Direction::Up, steps_done, started)?;
-            self.emit(Event::Applied {
-                id: m.id(),
-                elapsed: started.elapsed(),
-            });
-            report.done.push(m.id());
+            if history::apply(conn, m, &statements, Direction::Up, steps_done, started)? {
+                self.emit(Event::Applied {
+                    id: m.id(),
+                    elapsed: started.elapsed(),
+                });
+                report.done.push(m.id());
+            }
         }
         if report.done.is_empty() && !dry_run {
             self.emit(Event::NothingToDo);
@@ -392,12 +394,13 @@ impl<'a> Migrator<'a> {
             }
             self.emit(Event::RollingBack { id: m.id() });
             let started = Instant::now();
-            history::apply(conn, m, &statements, Direction::Down, 0, started)?;
-            self.emit(Event::RolledBack {
-                id: m.id(),
-                elapsed: started.elapsed(),
-            });
-            report.done.push(m.id());
+            if history::apply(conn, m, &statements, Direction::Down, 0, started)? {
+                self.emit(Event::RolledBack {
+                    id: m.id(),
+                    elapsed: started.elapsed(),
+                });
+                report.done.push(m.id());
+            }
         }
         if report.done.is_empty() && !dry_run {
             self.emit(Event::NothingToDo);
