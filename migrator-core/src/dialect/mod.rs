@@ -176,10 +176,11 @@ pub fn render_ops(
     let mut out = Vec::with_capacity(ops.len());
     for op in ops {
         out.push(render_op(dialect, op, &schema)?);
-        op.apply(&mut schema).map_err(|source| RenderError::Replay {
-            op: op.to_string(),
-            source,
-        })?;
+        op.apply(&mut schema)
+            .map_err(|source| RenderError::Replay {
+                op: op.to_string(),
+                source,
+            })?;
     }
     Ok(out)
 }

@@ -55,11 +55,13 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
         }
         AddColumn { table, column } => {
             if add_column_needs_rebuild(column) {
-                // Statements up to the rename are skipped once the column is
-                // there; see `rebuild` for why the copy cannot simply repeat.
                 let t = common::table(op, before, table)?;
                 let after = common::table_after(op, before, table)?;
-                rebuild(t, &after, Some(&column_query(table, &column.name))).map_err(err)?
+                let done = table_where(
+                    table,
+                    &format!("EXISTS ({})", column_query(table, &column.name)),
+                );
+                rebuild(t, &after, &done).map_err(err)?
             } else {
                 vec![Statement::new(format!(
                     "ALTER TABLE {} ADD COLUMN {}",
@@ -74,7 +76,11 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
             if is_referenced(t, &column.name) {
                 let mut after = common::table_after(op, before, table)?;
                 drop_dependents(&mut after, &column.name);
-                rebuild(t, &after, None).map_err(err)?
+                let done = table_where(
+                    table,
+                    &format!("NOT EXISTS ({})", column_query(table, &column.name)),
+                );
+                rebuild(t, &after, &done).map_err(err)?
             } else {
                 vec![Statement::new(format!(
                     "ALTER TABLE {} DROP COLUMN {}",
@@ -101,7 +107,8 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
         | DropCheck { table, .. } => {
             let t = common::table(op, before, table)?;
             let after = common::table_after(op, before, table)?;
-            rebuild(t, &after, None).map_err(err)?
+            let done = effect_present(op, &after).map_err(err)?;
+            rebuild(t, &after, &done).map_err(err)?
         }
         CreateIndex { table, index } => vec![Statement::new(common::create_index_sql(
             D,
@@ -337,15 +344,21 @@ fn mentions(expr: &str, name: &str) -> bool {
 ///   it does that around every SQLite migration, so other tables' foreign
 ///   keys that point at this one keep pointing at it, by name, through the
 ///   drop and the rename.
-/// - Running the statements twice gives the same table: the scratch table is
-///   dropped first (a crashed run may have left it), and the copy only names
-///   columns present both before and after, which the rebuilt table has
-///   again. The one exception is adding a column, whose values the copy
-///   would reset on a second run; `skip_if` (given for that case) then skips
-///   everything up to and including the rename.
+/// - Idempotency: every step up to and including the rename carries
+///   `skip_if`, a catalog query for the operation's effect (the column with
+///   its new definition, the constraint by name in the table's SQL, the key
+///   columns in order), so a migration whose effect is already present, even
+///   re-run after later ones, does not rebuild the table again from an old
+///   definition. The guards only hold while the table exists, so they stay
+///   false between the drop and the rename. The scratch table is dropped
+///   first in case a crashed run left it; index recreation is IF NOT EXISTS.
+/// - The copy names columns qualified (`"t"."c"`): SQLite reads an unknown
+///   double-quoted name as a string literal, so a column missing from the
+///   live table would otherwise be filled with its own name instead of
+///   failing.
 /// - An AUTOINCREMENT table keeps its sqlite_sequence high-water mark, so ids
 ///   of deleted rows are not handed out again.
-fn rebuild(before: &Table, after: &Table, skip_if: Option<&str>) -> Result<Vec<Statement>, String> {
+fn rebuild(before: &Table, after: &Table, skip_if: &str) -> Result<Vec<Statement>, String> {
     let name = &after.name;
     let t = D.ident(name);
     let scratch_name = format!("{REBUILD_PREFIX}{name}");
@@ -356,7 +369,7 @@ fn rebuild(before: &Table, after: &Table, skip_if: Option<&str>) -> Result<Vec<S
     for c in &after.columns {
         if let Some(old) = before.column(&c.name) {
             cols.push(D.ident(&c.name));
-            exprs.push(copy_expr(old, c)?);
+            exprs.push(copy_expr(&t, old, c)?);
         }
     }
 
@@ -388,12 +401,9 @@ fn rebuild(before: &Table, after: &Table, skip_if: Option<&str>) -> Result<Vec<S
     steps.push(Statement::new(format!(
         "ALTER TABLE {scratch} RENAME TO {t}"
     )));
-    let mut out: Vec<Statement> = match skip_if {
-        Some(q) => steps.into_iter().map(|s| s.skip_if(q)).collect(),
-        None => steps,
-    };
-    // Not guarded: they are IF NOT EXISTS, and the guard above stops
-    // holding false once the rename has happened.
+    let mut out: Vec<Statement> = steps.into_iter().map(|s| s.skip_if(skip_if)).collect();
+    // Not guarded: they are IF NOT EXISTS, and they must run after a rename
+    // that made the guard true.
     out.extend(index_statements(after));
     Ok(out)
 }
@@ -409,8 +419,8 @@ fn rebuild(before: &Table, after: &Table, skip_if: Option<&str>) -> Result<Vec<S
 ///   the value back; without it the round trip restores every value.
 /// - A column that becomes NOT NULL and has a default gets the default where
 ///   it was NULL, as the other dialects backfill before `SET NOT NULL`.
-fn copy_expr(old: &Column, new: &Column) -> Result<String, String> {
-    let e = D.ident(&new.name);
+fn copy_expr(table: &str, old: &Column, new: &Column) -> Result<String, String> {
+    let e = format!("{table}.{}", D.ident(&new.name));
     if old.nullable && !new.nullable {
         if let Some(d) = &new.default {
             return Ok(format!("COALESCE({e}, {})", common::value(D, d)?));
@@ -438,6 +448,95 @@ fn column_query(table: &str, column: &str) -> String {
 
 fn not_exists(query: &str) -> String {
     format!("SELECT 1 WHERE NOT EXISTS ({query})")
+}
+
+/// A row when `table` exists and `cond` holds (`sql` is its CREATE TABLE).
+fn table_where(table: &str, cond: &str) -> String {
+    format!("{} AND {cond}", table_query(table))
+}
+
+/// A row when the live table already has what `op` does to it, read from
+/// the catalog in the spelling this module renders (`after` is the table
+/// after `op`). Used to guard the rebuilds.
+fn effect_present(op: &Operation, after: &Table) -> Result<String, String> {
+    use Operation::*;
+    let t = &after.name;
+    let constraint = |name: &str, kind: &str| {
+        format!(
+            "instr(sql, {}) > 0",
+            D.string(&format!("CONSTRAINT {} {kind}", D.ident(name)))
+        )
+    };
+    Ok(match op {
+        AlterColumn { to, .. } => table_where(t, &column_is(after, to)?),
+        SetPrimaryKey { to, .. } => table_where(t, &primary_key_is(t, to)),
+        AddForeignKey { foreign_key, .. } => {
+            table_where(t, &constraint(&foreign_key.name, "FOREIGN KEY"))
+        }
+        DropForeignKey { foreign_key, .. } => table_where(
+            t,
+            &format!("NOT {}", constraint(&foreign_key.name, "FOREIGN KEY")),
+        ),
+        AddCheck { check, .. } => table_where(t, &constraint(&check.name, "CHECK")),
+        DropCheck { check, .. } => {
+            table_where(t, &format!("NOT {}", constraint(&check.name, "CHECK")))
+        }
+        other => return Err(format!("no rebuild guard for {}", other.kind())),
+    })
+}
+
+/// True (as SQL) when column `c` of `t` is declared exactly as rendered:
+/// type, NOT NULL, default text (SQLite keeps it as written, without the
+/// parentheses around an expression) and, since it is part of the column
+/// definition here, AUTOINCREMENT.
+fn column_is(t: &Table, c: &Column) -> Result<String, String> {
+    let default = match &c.default {
+        None => "NULL".to_string(),
+        Some(d) => {
+            let rendered = default_sql(d)?;
+            let reported = match d {
+                DefaultValue::Sql(e) if rendered != e.trim() => e.trim().to_string(),
+                _ => rendered,
+            };
+            D.string(&reported)
+        }
+    };
+    let autoincrement = match autoincrement_pk(t) {
+        Some(pk) => format!(
+            "instr(sql, {}) > 0",
+            D.string(&format!(
+                "{} INTEGER PRIMARY KEY AUTOINCREMENT",
+                D.ident(pk)
+            ))
+        ),
+        None => "instr(sql, 'PRIMARY KEY AUTOINCREMENT') = 0".to_string(),
+    };
+    Ok(format!(
+        "EXISTS (SELECT 1 FROM pragma_table_info({}) WHERE name = {} AND type = {} AND \"notnull\" = {} AND dflt_value IS {default}) AND {autoincrement}",
+        D.string(&t.name),
+        D.string(&c.name),
+        D.string(&column_type(&c.ty)),
+        u8::from(!c.nullable),
+    ))
+}
+
+/// True (as SQL) when the primary key of `table` is exactly `columns`, in
+/// order (pragma_table_info's `pk` is the 1-based position in the key).
+fn primary_key_is(table: &str, columns: &[String]) -> String {
+    let info = format!("pragma_table_info({})", D.string(table));
+    if columns.is_empty() {
+        return format!("NOT EXISTS (SELECT 1 FROM {info} WHERE pk > 0)");
+    }
+    let positions = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("(pk = {} AND name = {})", i + 1, D.string(c)))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let n = columns.len();
+    format!(
+        "(SELECT COUNT(*) FROM {info} WHERE pk > 0) = {n} AND (SELECT COUNT(*) FROM {info} WHERE {positions}) = {n}"
+    )
 }
 
 #[cfg(test)]
