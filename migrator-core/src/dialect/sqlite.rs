@@ -20,8 +20,11 @@
 //!   `CREATE TABLE` as in `AddUnique`/`DropUnique`: an inline constraint could
 //!   only be dropped by rebuilding the table;
 //! - idempotency: `IF [NOT] EXISTS` on CREATE/DROP TABLE and CREATE/DROP
-//!   INDEX; renames, ADD COLUMN and DROP COLUMN carry a `skip_if` on
-//!   `sqlite_master` / `pragma_table_info`;
+//!   INDEX; renames, ADD COLUMN, DROP COLUMN and every step of a rebuild
+//!   carry a `skip_if` on `sqlite_master` / `pragma_table_info` that
+//!   recognises the effect in the spelling rendered here (so it holds for
+//!   tables migrator created, not for hand-written DDL that spells the same
+//!   thing differently);
 //! - what `ALTER TABLE` cannot do (alter a column, change the primary key,
 //!   add or drop a foreign key or check, drop a column something depends on,
 //!   add a NOT NULL column without a constant default) is a table rebuild,
