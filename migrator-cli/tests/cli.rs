@@ -227,5 +227,8 @@ fn a_declared_dialect_that_cannot_render_stops_generate() {
     let o = migrator(d, &["generate", "create_users"]);
     assert_eq!(code(&o), 1, "{}", text(&o));
     assert!(text(&o).contains("max_length"), "{}", text(&o));
-    assert!(!d.join("migrations/0001_create_users.toml").exists(), "nothing written");
+    assert!(
+        !d.join("migrations/0001_create_users.toml").exists(),
+        "nothing written"
+    );
 }
