@@ -223,10 +223,22 @@ impl<'a> Analysis<'a> {
         }
     }
 
-    /// True for an alter that makes a column nullable while it is still in the
-    /// old primary key: it must wait until the primary key has changed.
-    pub fn alter_after_pk(&self, table: &Table, from: &Column, to: &Column) -> bool {
-        to.nullable && !from.nullable && table.primary_key.contains(&from.name)
+    /// True for an alter that must wait until the primary key has changed:
+    /// one that makes a column nullable while it is still in the old key, or
+    /// one that makes a column joining the key auto-increment (MySQL wants an
+    /// auto-increment column to be a key). Every other alter runs before the
+    /// key changes, so that new key columns are NOT NULL by then; that wins
+    /// when a column needs both.
+    pub fn alter_after_pk(&self, old: &Table, new: &Table, from: &Column, to: &Column) -> bool {
+        let was_key = old.primary_key.contains(&from.name);
+        let is_key = new.primary_key.contains(&to.name);
+        let relaxes_key_column = to.nullable && !from.nullable && was_key;
+        let joins_key_as_auto = to.auto_increment
+            && !from.auto_increment
+            && !was_key
+            && is_key
+            && !(from.nullable && !to.nullable);
+        relaxes_key_column || joins_key_as_auto
     }
 
     /// Refuses NOT NULL columns without a default added to existing tables:

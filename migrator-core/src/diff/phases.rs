@@ -153,7 +153,7 @@ pub(super) fn build(ctx: &Analysis<'_>) -> Result<Vec<Operation>, DiffError> {
                     table: nt.name.clone(),
                     column: c.clone(),
                 })?,
-                Some(rc) if rc != c && !ctx.alter_after_pk(rt, rc, c) => {
+                Some(rc) if rc != c && !ctx.alter_after_pk(rt, nt, rc, c) => {
                     let from = b.column(&nt.name, &c.name)?;
                     b.push(Operation::AlterColumn {
                         table: nt.name.clone(),
@@ -167,7 +167,8 @@ pub(super) fn build(ctx: &Analysis<'_>) -> Result<Vec<Operation>, DiffError> {
     }
 
     // 7. Primary keys: every new key column exists and is NOT NULL by now.
-    // Columns that leave the key and become nullable are altered right after.
+    // The alters that must follow the key change (see `alter_after_pk`) run
+    // right after it.
     for (rt, nt) in ctx.surviving() {
         if rt.primary_key != nt.primary_key {
             let from = b.table(&nt.name)?.primary_key.clone();
@@ -179,7 +180,7 @@ pub(super) fn build(ctx: &Analysis<'_>) -> Result<Vec<Operation>, DiffError> {
         }
         for c in &nt.columns {
             if let Some(rc) = rt.column(&c.name) {
-                if rc != c && ctx.alter_after_pk(rt, rc, c) {
+                if rc != c && ctx.alter_after_pk(rt, nt, rc, c) {
                     let from = b.column(&nt.name, &c.name)?;
                     b.push(Operation::AlterColumn {
                         table: nt.name.clone(),

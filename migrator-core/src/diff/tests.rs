@@ -595,6 +595,26 @@ fn column_leaving_the_primary_key_becomes_nullable_after_the_key_changes() {
 }
 
 #[test]
+fn column_joining_the_key_as_auto_increment_is_altered_after_the_key_changes() {
+    let mut old_users = users();
+    old_users.columns.push(col("seq", ColumnType::BigInt));
+    let a = schema(vec![old_users]);
+    let mut u = users();
+    u.columns[0].auto_increment = false;
+    u.columns.push(serial("seq"));
+    u.primary_key = strings(&["seq"]);
+    let plan = check(&a, &schema(vec![u]), &no_hints());
+    assert_eq!(
+        lines(&plan.upgrade),
+        [
+            "~ column users.id: id bigint not null auto_increment -> id bigint not null",
+            "~ primary key of users: (id) -> (seq)",
+            "~ column users.seq: seq bigint not null -> seq bigint not null auto_increment",
+        ]
+    );
+}
+
+#[test]
 fn indexes_single_composite_and_changed() {
     let a = schema(vec![users(), tasks()]);
     let mut t = tasks();
