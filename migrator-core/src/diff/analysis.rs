@@ -232,13 +232,10 @@ impl<'a> Analysis<'a> {
     pub fn alter_after_pk(&self, old: &Table, new: &Table, from: &Column, to: &Column) -> bool {
         let was_key = old.primary_key.contains(&from.name);
         let is_key = new.primary_key.contains(&to.name);
-        let relaxes_key_column = to.nullable && !from.nullable && was_key;
-        let joins_key_as_auto = to.auto_increment
-            && !from.auto_increment
-            && !was_key
-            && is_key
-            && !(from.nullable && !to.nullable);
-        relaxes_key_column || joins_key_as_auto
+        let becomes_nullable = to.nullable && !from.nullable;
+        let becomes_not_null = from.nullable && !to.nullable;
+        let becomes_auto = to.auto_increment && !from.auto_increment;
+        (was_key && becomes_nullable) || (becomes_auto && is_key && !was_key && !becomes_not_null)
     }
 
     /// Refuses NOT NULL columns without a default added to existing tables:
