@@ -50,6 +50,48 @@ impl Default for Config {
 
 pub const CONFIG_FILE: &str = "migrator.toml";
 
+impl Config {
+    /// Reads `migrator.toml` in `root`; a missing file is the default
+    /// configuration. The dialect names are not checked here (see
+    /// [`Project::open`]): `#[derive(Model)]` reads the configuration only
+    /// to find the snapshot.
+    pub fn read(root: &Path) -> Result<Config, MigrationError> {
+        let path = root.join(CONFIG_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Config::parse(&path, &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) => Err(MigrationError::Io {
+                path,
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    /// Parses the text of `migrator.toml`; `path` is only used in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, MigrationError> {
+        toml::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map(|s| migration::line_col(text, s.start))
+                .unwrap_or((0, 0));
+            MigrationError::Parse {
+                file: path.to_path_buf(),
+                line,
+                column,
+                message: format!(
+                    "{}\nhelp: valid keys are `models` (list of folders), `migrations` (folder), `dialects` (list of postgres, sqlite, mysql)",
+                    e.message()
+                ),
+            }
+        })
+    }
+
+    /// The snapshot file, relative to the crate root.
+    pub fn snapshot_file(&self) -> PathBuf {
+        self.migrations.join(migration::SNAPSHOT_FILE)
+    }
+}
+
 /// Anything that stops `generate` or `check`.
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
@@ -86,32 +128,7 @@ pub struct Generated {
 impl Project {
     /// Opens the project at `root`, reading `migrator.toml` if present.
     pub fn open(root: &Path) -> Result<Project, ProjectError> {
-        let path = root.join(CONFIG_FILE);
-        let config = match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| {
-                let (line, column) = e
-                    .span()
-                    .map(|s| migration::line_col(&text, s.start))
-                    .unwrap_or((0, 0));
-                MigrationError::Parse {
-                    file: path.clone(),
-                    line,
-                    column,
-                    message: format!(
-                        "{}\nhelp: valid keys are `models` (list of folders), `migrations` (folder), `dialects` (list of postgres, sqlite, mysql)",
-                        e.message()
-                    ),
-                }
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Config::default(),
-            Err(e) => {
-                return Err(MigrationError::Io {
-                    path,
-                    message: e.to_string(),
-                }
-                .into())
-            }
-        };
+        let config = Config::read(root)?;
         for d in &config.dialects {
             d.parse::<Dialect>().map_err(|e| {
                 ProjectError::Usage(format!("{}: {e}", root.join(CONFIG_FILE).display()))
@@ -143,7 +160,12 @@ impl Project {
     /// Parses every model under the configured folders, as one set (so a
     /// foreign key may point at a model in another folder).
     pub fn models(&self) -> Result<Models, ProjectError> {
-        let roots: Vec<PathBuf> = self.config.models.iter().map(|d| self.root.join(d)).collect();
+        let roots: Vec<PathBuf> = self
+            .config
+            .models
+            .iter()
+            .map(|d| self.root.join(d))
+            .collect();
         scan_dirs(&roots).map_err(ProjectError::Models)
     }
 

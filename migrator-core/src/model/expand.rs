@@ -1,6 +1,6 @@
 //! Stage 5: the code `#[derive(Model)]` emits.
 //!
-//! Contract: [`expand_derive`] parses with [`super::parse_derive_input`] and
+//! Contract: [`expand_derive`] parses with the pipeline of [`super`] and
 //! emits, for a struct `Task`,
 //!
 //! ```text
@@ -9,8 +9,18 @@
 //!     impl ::migrator::Model for Task {
 //!         fn table() -> ::migrator::__private::Table { /* the table, as a literal */ }
 //!     }
+//!     const _: &[u8] = ::core::include_bytes!("/abs/crate/migrations/schema.toml");
 //! };
 //! ```
+//!
+//! preceded by one spanned error per difference between the table and the
+//! crate's snapshot ([`super::drift`]), each with the fix: run `migrator
+//! generate`. The `include_bytes!` lines (the snapshot and `migrator.toml`,
+//! when they exist) make Cargo rebuild the crate when they change; the
+//! macro reads them and never writes. A crate without a snapshot file is not
+//! checked, and nothing can track a file that does not exist: creating the
+//! snapshot does not by itself rebuild a crate built before (the next source
+//! edit does).
 //!
 //! The table is rebuilt field by field from the parsed value, so at run time
 //! `Task::table()` equals what the CLI parses from the same source. Paths are
@@ -19,18 +29,39 @@
 //! reached, so code calling `Task::table()` does not add errors of its own
 //! (STYLE.md rule 7).
 
+use std::path::{Path, PathBuf};
+
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use super::parse_derive_input;
+use super::ctxt::with_help;
+use super::drift::{self, Reference, Subject};
+use super::lower::Lowered;
+use super::parse_spanned;
 use crate::schema::{
     Check, Column, ColumnType, DefaultValue, ForeignKey, Index, RefAction, Table, Unique,
 };
 
-/// The expansion of `#[derive(Model)]` on `input`, errors included.
+/// The expansion of `#[derive(Model)]` on `input`, errors included, checked
+/// against the snapshot of the crate being compiled (its root is
+/// `CARGO_MANIFEST_DIR`; without that variable, as outside Cargo, nothing is
+/// checked). Reads `migrator.toml` and the snapshot; writes nothing.
 pub fn expand_derive(input: &syn::DeriveInput) -> TokenStream {
-    match parse_derive_input(input) {
-        Ok(def) => impl_model(input, table(&def.table)),
+    let reference = match std::env::var_os("CARGO_MANIFEST_DIR") {
+        Some(root) => drift::load(Path::new(&root)),
+        None => Ok(Reference::default()),
+    };
+    expand_derive_against(input, &reference)
+}
+
+/// [`expand_derive`] against a snapshot already read by [`drift::load`], or
+/// the message saying why it could not be read. Reads no files.
+pub fn expand_derive_against(
+    input: &syn::DeriveInput,
+    reference: &Result<Reference, String>,
+) -> TokenStream {
+    let lowered = match parse_spanned(input) {
+        Ok(lowered) => lowered,
         Err(err) => {
             let errors = err.into_compile_error();
             let fallback = impl_model(
@@ -38,17 +69,85 @@ pub fn expand_derive(input: &syn::DeriveInput) -> TokenStream {
                 quote!(::core::unimplemented!(
                     "`#[derive(Model)]` failed; see the compile errors"
                 )),
+                &[],
             );
-            quote! {
+            return quote! {
                 #errors
                 #fallback
-            }
+            };
         }
+    };
+    // Drift is reported next to an impl that works, so code calling
+    // `Task::table()` adds no errors of its own (STYLE.md rule 7).
+    let errors = drift_errors(input, &lowered, reference)
+        .into_iter()
+        .map(syn::Error::into_compile_error);
+    let tracked = reference.as_ref().map_or(&[][..], |r| &r.tracked[..]);
+    let model = impl_model(input, table(&lowered.def.table), tracked);
+    quote! {
+        #(#errors)*
+        #model
     }
 }
 
-fn impl_model(input: &syn::DeriveInput, body: TokenStream) -> TokenStream {
+/// One spanned error per difference from the snapshot: on the field of a
+/// column, on the declaration of an index or constraint, else on the
+/// struct's name.
+pub(super) fn drift_errors(
+    input: &syn::DeriveInput,
+    lowered: &Lowered,
+    reference: &Result<Reference, String>,
+) -> Vec<syn::Error> {
     let ident = &input.ident;
+    let spans = &lowered.spans;
+    let snapshot = match reference {
+        Ok(Reference {
+            snapshot: Some(snapshot),
+            ..
+        }) => snapshot,
+        Ok(_) => return Vec::new(),
+        Err(message) => {
+            let message = format!("cannot check `{ident}` against the schema snapshot: {message}");
+            let message = if message.contains("\nhelp: ") {
+                message
+            } else {
+                with_help(
+                    message,
+                    "fix the file: `#[derive(Model)]` compares every model with the snapshot that `migrator generate` writes",
+                )
+            };
+            return vec![syn::Error::new(spans.ident, message)];
+        }
+    };
+    drift::check(&lowered.def, &snapshot.schema)
+        .into_iter()
+        .map(|d| {
+            let span = match &d.subject {
+                Subject::Table => None,
+                Subject::Column(c) => spans.columns.get(c),
+                Subject::Object(o) => spans.objects.get(o),
+            }
+            .copied()
+            .unwrap_or(spans.ident);
+            let message = with_help(
+                format!("`{ident}` does not match `{}`: {d}", snapshot.shown),
+                "run `migrator generate <name>` to write a migration for this change",
+            );
+            syn::Error::new(span, message)
+        })
+        .collect()
+}
+
+fn impl_model(input: &syn::DeriveInput, body: TokenStream, tracked: &[PathBuf]) -> TokenStream {
+    let ident = &input.ident;
+    // Files read at compile time are included, so that Cargo rebuilds the
+    // crate when they change (STYLE.md rule 10); the bytes are not used.
+    let tracked = tracked.iter().map(|path| {
+        let path = path.display().to_string();
+        quote!(
+            const _: &[u8] = ::core::include_bytes!(#path);
+        )
+    });
     // Only the fallback impl can meet generics (they are an error), but it
     // must still name the type correctly to stay a single error.
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
@@ -62,6 +161,7 @@ fn impl_model(input: &syn::DeriveInput, body: TokenStream) -> TokenStream {
                     #body
                 }
             }
+            #(#tracked)*
         };
     }
 }

@@ -39,6 +39,9 @@ pub(crate) struct Spans {
     pub foreign_keys: BTreeMap<String, Span>,
     /// Object name (index, unique, foreign key, check) -> its declaration.
     pub objects: BTreeMap<String, Span>,
+    /// Column name -> the name of its field, where the derive's drift check
+    /// puts errors about that column.
+    pub columns: BTreeMap<String, Span>,
 }
 
 pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
@@ -53,10 +56,15 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
             .map_or(model.ident.span(), |t| t.span),
         foreign_keys: BTreeMap::new(),
         objects: BTreeMap::new(),
+        columns: BTreeMap::new(),
     };
 
     for field in model.columns() {
         let column = field.column_name();
+        spans
+            .columns
+            .entry(column.clone())
+            .or_insert(field.ident.span());
         let a = &field.attrs;
         // An unsupported type was reported by `check`; the placeholder keeps
         // lowering going so that list errors are reported in the same build.

@@ -14,7 +14,9 @@
 //! 3. `check.rs`: field-local meaning (types, defaults, key combinations).
 //! 4. `lower.rs`: the [`Table`] itself, resolving column lists and default
 //!    object names (`schema::naming`), and reporting name conflicts.
-//! 5. `expand.rs`: the `impl ::migrator::Model` that rebuilds that table.
+//! 5. `expand.rs`: the `impl ::migrator::Model` that rebuilds that table,
+//!    and the errors of the compile-time drift check (`drift.rs`: the table
+//!    against its table in the crate's snapshot `migrations/schema.toml`).
 //!
 //! `scan.rs` reads source files for the CLI and checks what needs every model
 //! at once: duplicate tables, foreign keys to other models, object names.
@@ -47,6 +49,7 @@ mod ast;
 mod attr;
 mod check;
 mod ctxt;
+pub mod drift;
 mod expand;
 mod lower;
 mod scan;
@@ -60,7 +63,7 @@ use std::path::PathBuf;
 use crate::diff::Hints;
 use crate::schema::{Schema, Table};
 
-pub use expand::expand_derive;
+pub use expand::{expand_derive, expand_derive_against};
 pub use scan::{parse_source, scan_dir, scan_dirs};
 
 /// One `#[derive(Model)]` struct, parsed.

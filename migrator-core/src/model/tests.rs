@@ -594,6 +594,91 @@ fn expansion_of_a_bad_model_is_the_errors_plus_a_fallback_impl() {
     assert!(text.contains("unimplemented"), "{text}");
 }
 
+/// The expansion, formatted as Rust, for snapshots a reviewer can read.
+fn pretty(tokens: proc_macro2::TokenStream) -> String {
+    let file: syn::File = syn::parse2(tokens).expect("the expansion is valid Rust");
+    prettyplease::unparse(&file)
+}
+
+/// A snapshot holding `tables`, as the derive would read it from
+/// `/app/migrations/schema.toml` with a `/app/migrator.toml` beside.
+fn reference(tables: &[Table]) -> Result<drift::Reference, String> {
+    let mut schema = crate::schema::Schema::new();
+    for t in tables {
+        schema.insert(t.clone());
+    }
+    Ok(drift::Reference {
+        tracked: vec![
+            PathBuf::from("/app/migrator.toml"),
+            PathBuf::from("/app/migrations/schema.toml"),
+        ],
+        snapshot: Some(drift::SnapshotRef {
+            shown: "migrations/schema.toml".into(),
+            schema: std::sync::Arc::new(schema),
+        }),
+    })
+}
+
+/// The model of DESIGN.md §2, with a few more keys.
+fn design_task() -> syn::DeriveInput {
+    syn::parse_quote! {
+        #[model(table = "tasks", unique = "user_id, title")]
+        #[model(check = "priority IN ('low', 'medium', 'high')")]
+        pub struct Task {
+            #[model(primary_key, auto_increment)]
+            pub id: i64,
+            #[model(index, foreign_key = "users.id", on_delete = "cascade")]
+            pub user_id: i64,
+            #[model(max_length = 200)]
+            pub title: String,
+            #[model(max_length = 20, default = "medium")]
+            pub priority: String,
+            #[model(default = false)]
+            pub done: bool,
+            pub due: Option<chrono::NaiveDate>,
+            #[model(default_sql = "CURRENT_TIMESTAMP")]
+            pub created_at: chrono::NaiveDateTime,
+            #[model(sql_type = "NUMERIC(12, 2)", column = "budget_eur", default = -1.5)]
+            pub budget: Option<Decimal>,
+            #[model(skip)]
+            pub cache: Vec<String>,
+        }
+    }
+}
+
+#[test]
+fn expansion_snapshot_matching_the_snapshot() {
+    let input = design_task();
+    let table = parse_derive_input(&input).expect("valid").table;
+    let out = expand_derive_against(&input, &reference(&[table]));
+    insta::assert_snapshot!(pretty(out));
+}
+
+#[test]
+fn expansion_snapshot_with_drift() {
+    let input = design_task();
+    let mut table = parse_derive_input(&input).expect("valid").table;
+    table.columns.retain(|c| c.name != "priority");
+    table.checks.clear();
+    let out = expand_derive_against(&input, &reference(&[table]));
+    insta::assert_snapshot!(pretty(out));
+}
+
+#[test]
+fn expansion_snapshot_of_a_bad_model() {
+    let input: syn::DeriveInput = syn::parse_quote! {
+        pub struct Task {
+            #[model(primary_key, auto_incremnt)]
+            pub id: i64,
+            pub amount: u64,
+        }
+    };
+    // The snapshot is not consulted for a model that does not parse, and
+    // nothing is tracked: the build fails anyway.
+    let out = expand_derive_against(&input, &reference(&[]));
+    insta::assert_snapshot!(pretty(out));
+}
+
 // ---------------------------------------------------------------- errors: keys
 
 #[test]

@@ -1,0 +1,490 @@
+//! The compile-time drift check of `#[derive(Model)]`: a model against its
+//! table in the snapshot `migrations/schema.toml`.
+//!
+//! Contract:
+//!
+//! - [`compare`] is pure: it lists every difference between a model's table
+//!   and the snapshot's table of the same name, each with the [`Subject`] it
+//!   is about (so the derive can put it on the field or on the declaration),
+//!   and it is empty exactly when the two tables are equal by
+//!   [`Table`]'s `PartialEq`, the notion `migrator check` and `generate`
+//!   use (column order does not count). [`check`] adds what needs the model's
+//!   `renamed_from` hints: a table or column rename the snapshot does not
+//!   have yet is reported as a pending rename, not as a missing table.
+//! - [`load`] reads `migrator.toml` (for the `migrations` key) and the
+//!   snapshot of a crate, resolved from its root (`CARGO_MANIFEST_DIR` in the
+//!   derive). A crate without a snapshot file is not checked: it does not use
+//!   migrations (yet), like the facade's own doc tests. It reads, never
+//!   writes, and parses a snapshot text once per process however many models
+//!   the crate has.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::ModelDef;
+use crate::project::{Config, CONFIG_FILE};
+use crate::schema::{
+    Check, Column, DefaultValue, ForeignKey, Index, RefAction, Schema, Table, Unique,
+};
+use crate::snapshot::Snapshot;
+
+/// What a [`Difference`] is about, to locate it in the model's source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// The table as a whole, or something the model no longer has: the
+    /// struct's name.
+    Table,
+    /// A column of the model: its field.
+    Column(String),
+    /// An index, unique constraint, foreign key or check the model declares:
+    /// its declaration.
+    Object(String),
+}
+
+/// One way a model differs from the snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    pub subject: Subject,
+    /// Lowercase, no trailing period, names in backticks, e.g. "column
+    /// `priority` is not in the snapshot".
+    pub message: String,
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn diff(subject: Subject, message: String) -> Difference {
+    Difference { subject, message }
+}
+
+/// Every difference between `model` and `snapshot` (its table of the same
+/// name, `None` when the snapshot has no such table). Empty exactly when
+/// `snapshot == Some(model)`.
+pub fn compare(model: &Table, snapshot: Option<&Table>) -> Vec<Difference> {
+    let Some(snap) = snapshot else {
+        return vec![diff(
+            Subject::Table,
+            format!("table `{}` is not in the snapshot", model.name),
+        )];
+    };
+    // Destructured so that a field added to `Table` fails to compile here
+    // instead of being silently left out of the check.
+    let Table {
+        name,
+        columns,
+        primary_key,
+        indexes,
+        uniques,
+        foreign_keys,
+        checks,
+    } = model;
+    let mut out = Vec::new();
+    if *name != snap.name {
+        out.push(diff(
+            Subject::Table,
+            format!(
+                "table name `{name}` in the model, `{}` in the snapshot",
+                snap.name
+            ),
+        ));
+    }
+    for column in columns {
+        match snap.column(&column.name) {
+            None => out.push(diff(
+                Subject::Column(column.name.clone()),
+                format!("column `{}` is not in the snapshot", column.name),
+            )),
+            Some(s) => compare_columns(column, s, &mut out),
+        }
+    }
+    for s in &snap.columns {
+        if model.column(&s.name).is_none() {
+            out.push(diff(
+                Subject::Table,
+                format!(
+                    "column `{}` is in the snapshot but not in the model",
+                    s.name
+                ),
+            ));
+        }
+    }
+    if *primary_key != snap.primary_key {
+        let subject = primary_key
+            .iter()
+            .find(|c| !snap.primary_key.contains(c))
+            .or(primary_key.first())
+            .map_or(Subject::Table, |c| Subject::Column(c.clone()));
+        out.push(diff(
+            subject,
+            format!(
+                "primary key {} in the model, {} in the snapshot",
+                column_list(primary_key),
+                column_list(&snap.primary_key)
+            ),
+        ));
+    }
+    compare_objects(
+        "index",
+        model,
+        indexes,
+        &snap.indexes,
+        index_key,
+        |m, s| columns_difference(&m.columns, &s.columns),
+        &mut out,
+    );
+    compare_objects(
+        "unique constraint",
+        model,
+        uniques,
+        &snap.uniques,
+        unique_key,
+        |m, s| columns_difference(&m.columns, &s.columns),
+        &mut out,
+    );
+    compare_objects(
+        "foreign key",
+        model,
+        foreign_keys,
+        &snap.foreign_keys,
+        foreign_key_key,
+        foreign_key_differences,
+        &mut out,
+    );
+    compare_objects(
+        "check",
+        model,
+        checks,
+        &snap.checks,
+        check_key,
+        |m, s| {
+            (m.expr != s.expr)
+                .then(|| {
+                    vec![format!(
+                        "`{}` in the model, `{}` in the snapshot",
+                        m.expr, s.expr
+                    )]
+                })
+                .unwrap_or_default()
+        },
+        &mut out,
+    );
+    // Every field is compared above; this keeps "empty means equal" true
+    // even if a comparison were ever missed.
+    if out.is_empty() && model != snap {
+        out.push(diff(
+            Subject::Table,
+            format!("table `{name}` differs from the snapshot"),
+        ));
+    }
+    out
+}
+
+/// [`compare`] for a parsed model, against the whole snapshot schema, taking
+/// its `renamed_from` hints into account.
+pub fn check(def: &ModelDef, snapshot: &Schema) -> Vec<Difference> {
+    let name = &def.table.name;
+    let Some(snap) = snapshot.table(name) else {
+        if let Some(old) = def
+            .renamed_from
+            .as_ref()
+            .filter(|old| snapshot.table(old).is_some())
+        {
+            return vec![diff(
+                Subject::Table,
+                format!(
+                    "table `{name}` is renamed from `{old}` in the model, but the snapshot still has `{old}`: the rename is pending"
+                ),
+            )];
+        }
+        return compare(&def.table, None);
+    };
+    // A column rename the snapshot does not have yet: report it as such,
+    // then compare the rest as if it were done.
+    let mut snap = snap.clone();
+    let mut out = Vec::new();
+    for (new, old) in &def.column_renames {
+        if snap.column(new).is_some() {
+            continue;
+        }
+        let Some(column) = snap.column_mut(old) else {
+            continue;
+        };
+        column.name = new.clone();
+        for c in &mut snap.primary_key {
+            if c == old {
+                c.clone_from(new);
+            }
+        }
+        out.push(diff(
+            Subject::Column(new.clone()),
+            format!(
+                "column `{new}` is renamed from `{old}` in the model, but the snapshot still has `{old}`: the rename is pending"
+            ),
+        ));
+    }
+    out.extend(compare(&def.table, Some(&snap)));
+    out
+}
+
+fn compare_columns(model: &Column, snap: &Column, out: &mut Vec<Difference>) {
+    let Column {
+        name,
+        ty,
+        nullable,
+        default,
+        auto_increment,
+    } = model;
+    let mut push = |what: String| {
+        out.push(diff(
+            Subject::Column(name.clone()),
+            format!("column `{name}`: {what}"),
+        ))
+    };
+    if *ty != snap.ty {
+        push(format!(
+            "type `{ty}` in the model, `{}` in the snapshot",
+            snap.ty
+        ));
+    }
+    if *nullable != snap.nullable {
+        let says = |n: bool| if n { "nullable" } else { "not null" };
+        push(format!(
+            "{} in the model, {} in the snapshot",
+            says(*nullable),
+            says(snap.nullable)
+        ));
+    }
+    if *default != snap.default {
+        push(format!(
+            "{} in the model, {} in the snapshot",
+            describe_default(default.as_ref()),
+            describe_default(snap.default.as_ref())
+        ));
+    }
+    if *auto_increment != snap.auto_increment {
+        let says = |a: bool| {
+            if a {
+                "auto-increment"
+            } else {
+                "not auto-increment"
+            }
+        };
+        push(format!(
+            "{} in the model, {} in the snapshot",
+            says(*auto_increment),
+            says(snap.auto_increment)
+        ));
+    }
+}
+
+/// A default as the attribute that declares it.
+fn describe_default(d: Option<&DefaultValue>) -> String {
+    match d {
+        None => "no default".into(),
+        Some(DefaultValue::Int(v)) => format!("`default = {v}`"),
+        Some(DefaultValue::Float(v)) => format!("`default = {v:?}`"),
+        Some(DefaultValue::Bool(v)) => format!("`default = {v}`"),
+        Some(DefaultValue::Str(s)) => format!("`default = {s:?}`"),
+        Some(DefaultValue::Sql(s)) => format!("`default_sql = {s:?}`"),
+    }
+}
+
+/// `(`a`, `b`)`, or `none`.
+fn column_list(columns: &[String]) -> String {
+    if columns.is_empty() {
+        return "none".into();
+    }
+    let inner: Vec<String> = columns.iter().map(|c| format!("`{c}`")).collect();
+    format!("({})", inner.join(", "))
+}
+
+fn columns_difference(model: &[String], snap: &[String]) -> Vec<String> {
+    if model == snap {
+        return Vec::new();
+    }
+    vec![format!(
+        "columns {} in the model, {} in the snapshot",
+        column_list(model),
+        column_list(snap)
+    )]
+}
+
+fn foreign_key_differences(m: &ForeignKey, s: &ForeignKey) -> Vec<String> {
+    let ForeignKey {
+        name: _,
+        columns,
+        ref_table,
+        ref_columns,
+        on_delete,
+        on_update,
+    } = m;
+    let mut out = columns_difference(columns, &s.columns);
+    if *ref_table != s.ref_table || *ref_columns != s.ref_columns {
+        out.push(format!(
+            "references `{ref_table}` {} in the model, `{}` {} in the snapshot",
+            column_list(ref_columns),
+            s.ref_table,
+            column_list(&s.ref_columns)
+        ));
+    }
+    for (key, m, s) in [
+        ("on_delete", on_delete, s.on_delete),
+        ("on_update", on_update, s.on_update),
+    ] {
+        if *m != s {
+            out.push(format!(
+                "`{key} = \"{}\"` in the model, `{key} = \"{}\"` in the snapshot",
+                action(*m),
+                action(s)
+            ));
+        }
+    }
+    out
+}
+
+/// The spelling of `on_delete = "..."`.
+fn action(a: RefAction) -> &'static str {
+    match a {
+        RefAction::NoAction => "no action",
+        RefAction::Restrict => "restrict",
+        RefAction::Cascade => "cascade",
+        RefAction::SetNull => "set null",
+        RefAction::SetDefault => "set default",
+    }
+}
+
+fn index_key(i: &Index) -> (&String, &[String]) {
+    (&i.name, &i.columns)
+}
+fn unique_key(u: &Unique) -> (&String, &[String]) {
+    (&u.name, &u.columns)
+}
+fn foreign_key_key(f: &ForeignKey) -> (&String, &[String]) {
+    (&f.name, &f.columns)
+}
+fn check_key(c: &Check) -> (&String, &[String]) {
+    (&c.name, &[])
+}
+
+/// Objects matched by name: one only the model declares is put on its
+/// declaration; one only the snapshot has, on the first of its columns the
+/// model still has (else on the struct).
+fn compare_objects<T>(
+    kind: &str,
+    model: &Table,
+    ours: &[T],
+    theirs: &[T],
+    key: fn(&T) -> (&String, &[String]),
+    details: impl Fn(&T, &T) -> Vec<String>,
+    out: &mut Vec<Difference>,
+) {
+    let by_name: BTreeMap<&String, &T> = theirs.iter().map(|t| (key(t).0, t)).collect();
+    for m in ours {
+        let name = key(m).0;
+        match by_name.get(name) {
+            None => out.push(diff(
+                Subject::Object(name.clone()),
+                format!("{kind} `{name}` is not in the snapshot"),
+            )),
+            Some(s) => {
+                for d in details(m, s) {
+                    out.push(diff(
+                        Subject::Object(name.clone()),
+                        format!("{kind} `{name}`: {d}"),
+                    ));
+                }
+            }
+        }
+    }
+    for s in theirs {
+        let (name, columns) = key(s);
+        if ours.iter().any(|m| key(m).0 == name) {
+            continue;
+        }
+        let subject = columns
+            .iter()
+            .find(|c| model.column(c).is_some())
+            .map_or(Subject::Table, |c| Subject::Column(c.clone()));
+        out.push(diff(
+            subject,
+            format!("{kind} `{name}` is in the snapshot but not in the model"),
+        ));
+    }
+}
+
+// ---------------------------------------------------------------- reading
+
+/// What the derive of one crate compares against.
+#[derive(Debug, Clone, Default)]
+pub struct Reference {
+    /// Files whose change must rebuild the crate (`migrator.toml` and the
+    /// snapshot, those that exist), absolute.
+    pub tracked: Vec<PathBuf>,
+    /// The snapshot, or `None` when the crate has no snapshot file.
+    pub snapshot: Option<SnapshotRef>,
+}
+
+/// A snapshot read by [`load`].
+#[derive(Debug, Clone)]
+pub struct SnapshotRef {
+    /// The file as messages show it, relative to the crate root, e.g.
+    /// `migrations/schema.toml`.
+    pub shown: String,
+    pub schema: Arc<Schema>,
+}
+
+/// The snapshot texts parsed so far in this process (the compiler, for the
+/// derive), so a crate with many models parses its snapshot once. Keyed by
+/// path and text, so an edited file is parsed again even in a long-lived
+/// process such as an IDE's.
+static PARSED: Mutex<Option<(PathBuf, String, Arc<Schema>)>> = Mutex::new(None);
+
+/// Reads the configuration and snapshot of the crate rooted at `root`.
+/// Errors are messages naming the file (and line), ready for the user.
+pub fn load(root: &Path) -> Result<Reference, String> {
+    let mut reference = Reference::default();
+    let config_path = root.join(CONFIG_FILE);
+    if config_path.is_file() {
+        reference.tracked.push(config_path);
+    }
+    let config = Config::read(root).map_err(|e| e.to_string())?;
+    let relative = config.snapshot_file();
+    let path = root.join(&relative);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(reference),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    let schema = parse_cached(&path, text).map_err(|e| e.to_string())?;
+    reference.tracked.push(path);
+    reference.snapshot = Some(SnapshotRef {
+        shown: relative.display().to_string(),
+        schema,
+    });
+    Ok(reference)
+}
+
+fn parse_cached(
+    path: &Path,
+    text: String,
+) -> Result<Arc<Schema>, crate::migration::MigrationError> {
+    // A poisoned lock only means another expansion panicked; the cache is
+    // still a valid value or `None`.
+    let mut cache = PARSED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((p, t, schema)) = cache.as_ref() {
+        if p == path && *t == text {
+            return Ok(Arc::clone(schema));
+        }
+    }
+    let schema = Arc::new(Snapshot::parse(path, &text)?.schema);
+    *cache = Some((path.to_path_buf(), text, Arc::clone(&schema)));
+    Ok(schema)
+}
+
+#[cfg(test)]
+mod tests;
