@@ -1,0 +1,9 @@
+use migrator::Model;
+
+#[derive(Model)]
+struct Task {
+    #[model(default = "yes")]
+    done: bool,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use migrator::Model;
+
+#[derive(Model)]
+enum Priority {
+    Low,
+    High,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use migrator::Model;
+
+#[derive(Model)]
+struct Task {
+    #[model(max_length(200))]
+    title: String,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use migrator::Model;
+
+#[derive(Model)]
+struct Task;
+
+fn main() {}

@@ -1,0 +1,8 @@
+use migrator::Model;
+
+#[derive(Model)]
+struct Task {
+    id: u64,
+}
+
+fn main() {}
