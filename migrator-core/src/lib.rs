@@ -13,6 +13,8 @@ pub mod ops;
 #[cfg(feature = "model")]
 pub mod project;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub mod introspect;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub mod runner;
 pub mod schema;
 pub mod snapshot;

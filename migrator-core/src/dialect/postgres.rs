@@ -120,7 +120,7 @@ pub(crate) fn column_type(ty: &ColumnType) -> String {
 }
 
 /// The text after `DEFAULT`: PostgreSQL takes SQL expressions as they are.
-fn default_sql(d: &DefaultValue) -> Result<String, String> {
+pub(crate) fn default_sql(d: &DefaultValue) -> Result<String, String> {
     match d {
         DefaultValue::Sql(e) => Ok(e.trim().to_string()),
         other => common::value(D, other),

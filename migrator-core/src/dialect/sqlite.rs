@@ -155,7 +155,7 @@ pub(crate) fn column_type(ty: &ColumnType) -> String {
 
 /// The text after `DEFAULT`. SQLite takes a literal, one of the
 /// `CURRENT_*` keywords, or any other expression in parentheses.
-fn default_sql(d: &DefaultValue) -> Result<String, String> {
+pub(crate) fn default_sql(d: &DefaultValue) -> Result<String, String> {
     match d {
         DefaultValue::Sql(e)
             if common::is_keyword_call(

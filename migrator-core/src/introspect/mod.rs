@@ -1,0 +1,269 @@
+//! Introspection: a live database read back into the schema model, and the
+//! comparison with the snapshot behind `migrator verify`.
+//!
+//! Contract:
+//! - [`schema`] reads the tables of the database (PostgreSQL: the current
+//!   schema; SQLite: `main`) into a [`Schema`]: columns with their portable
+//!   types, nullability, defaults and auto-increment, primary keys in key
+//!   order, non-unique indexes, unique constraints (on SQLite: unique
+//!   indexes, inline `UNIQUE` included), foreign keys with their columns,
+//!   referenced table and columns and `ON DELETE`/`ON UPDATE` actions, and
+//!   check constraints. migrator's own tables (`_migrator_history`, the
+//!   SQLite rebuild's `_migrator_new_*`) and the databases' internals are
+//!   left out;
+//! - what the model cannot describe is never dropped silently: views,
+//!   triggers, functions, sequences that no column owns, extensions, enum,
+//!   domain and range types, partial and expression indexes, exclusion
+//!   constraints, rules, policies, partitions, virtual tables and generated
+//!   columns are listed in [`Introspected::outside`]; approximations (an
+//!   index with a non-default method or order, a constraint that is
+//!   `NOT VALID`, an identity that is `ALWAYS`) are listed in
+//!   [`Introspected::notes`];
+//! - a database keeps less than the model says (SQLite has one integer
+//!   type) and re-spells what it keeps (PostgreSQL prints
+//!   `'medium'::character varying`, and rewrites `IN (..)` in a check as
+//!   `= ANY (ARRAY[..])`). [`expected`] therefore turns a modelled schema into
+//!   what introspection reports for a database that migrator built from it:
+//!   the same normalisation, applied to the other side. On PostgreSQL it asks
+//!   the database itself: the snapshot's column types, defaults and checks
+//!   are created as temporary tables inside a transaction that is rolled
+//!   back, and read back through the same queries; where that fails (a type
+//!   that does not exist, a read-only standby) a textual normalisation is
+//!   used instead (see `normalize`). Hence
+//!   `schema(db).schema == expected(db, snapshot)` is the test that a
+//!   database matches its snapshot, with `Schema`'s `PartialEq`;
+//! - [`verify`] is that test with a readable result: [`compare`] lists each
+//!   drifted table, column, index and constraint; it compares SQL
+//!   expressions (check constraints, SQL defaults) by [`expr_key`], so a
+//!   re-spelling is not drift.
+//!
+//! The readers run catalog queries only (and, on PostgreSQL, the rolled-back
+//! probe of `expected`); they never change the database.
+
+mod compare;
+pub(crate) mod normalize;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+pub use compare::{compare, Drift};
+pub use normalize::expr_key;
+
+use crate::dialect::Dialect;
+use crate::schema::{Schema, Table};
+
+/// A database read back into the schema model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Introspected {
+    pub dialect: Dialect,
+    pub schema: Schema,
+    /// Objects the model does not describe, sorted by kind and name.
+    pub outside: Vec<Outside>,
+    /// Where the schema above is an approximation of what the database has.
+    pub notes: Vec<String>,
+}
+
+/// One object outside the model.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Outside {
+    pub kind: OutsideKind,
+    pub name: String,
+    /// The table it belongs to, for indexes, triggers, columns and the like.
+    pub table: Option<String>,
+    /// Its definition as the database prints it, where it can.
+    pub definition: Option<String>,
+}
+
+/// What kind of object an [`Outside`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OutsideKind {
+    Extension,
+    EnumType,
+    DomainType,
+    RangeType,
+    CompositeType,
+    Sequence,
+    Function,
+    View,
+    MaterializedView,
+    ForeignTable,
+    VirtualTable,
+    Partition,
+    Trigger,
+    Rule,
+    Policy,
+    PartialIndex,
+    ExpressionIndex,
+    ExclusionConstraint,
+    GeneratedColumn,
+}
+
+impl OutsideKind {
+    pub fn name(self) -> &'static str {
+        use OutsideKind::*;
+        match self {
+            Extension => "extension",
+            EnumType => "enum type",
+            DomainType => "domain type",
+            RangeType => "range type",
+            CompositeType => "composite type",
+            Sequence => "sequence",
+            Function => "function",
+            View => "view",
+            MaterializedView => "materialized view",
+            ForeignTable => "foreign table",
+            VirtualTable => "virtual table",
+            Partition => "partition",
+            Trigger => "trigger",
+            Rule => "rule",
+            Policy => "policy",
+            PartialIndex => "partial index",
+            ExpressionIndex => "expression index",
+            ExclusionConstraint => "exclusion constraint",
+            GeneratedColumn => "generated column",
+        }
+    }
+}
+
+impl fmt::Display for Outside {
+    /// `partial index `idx_x` on `tasks``, one line; the definition is left
+    /// to callers that want it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} `{}`", self.kind.name(), self.name)?;
+        if let Some(t) = &self.table {
+            write!(f, " on `{t}`")?;
+        }
+        Ok(())
+    }
+}
+
+/// A catalog query failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot read the {dialect} catalog: {message}\n  query: {query}")]
+pub struct IntrospectError {
+    pub dialect: Dialect,
+    pub query: String,
+    pub message: String,
+}
+
+/// A connection that can be introspected. Implemented for diesel's
+/// `SqliteConnection` and `PgConnection` (with the matching features) and
+/// for the runner's [`AnyConnection`](crate::runner::AnyConnection).
+pub trait Introspect {
+    /// Reads the live schema; see [`schema`].
+    fn introspect(&mut self) -> Result<Introspected, IntrospectError>;
+
+    /// `snapshot` as introspection reports it on this database; see
+    /// [`expected`].
+    fn expected(&mut self, snapshot: &Schema) -> Result<Schema, IntrospectError>;
+}
+
+/// Reads the live schema of `conn` (module docs).
+pub fn schema<C: Introspect + ?Sized>(conn: &mut C) -> Result<Introspected, IntrospectError> {
+    conn.introspect()
+}
+
+/// What [`schema`] returns for a database that migrator built from
+/// `snapshot` (module docs).
+pub fn expected<C: Introspect + ?Sized>(
+    conn: &mut C,
+    snapshot: &Schema,
+) -> Result<Schema, IntrospectError> {
+    conn.expected(snapshot)
+}
+
+/// The live database compared with a snapshot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verification {
+    pub live: Introspected,
+    /// The snapshot as introspection would report it ([`expected`]).
+    pub expected: Schema,
+    /// Every difference, by table; empty when the database matches.
+    pub drift: Vec<Drift>,
+}
+
+impl Verification {
+    pub fn is_clean(&self) -> bool {
+        self.drift.is_empty()
+    }
+}
+
+/// Introspects `conn` and compares it with `snapshot`.
+pub fn verify<C: Introspect + ?Sized>(
+    conn: &mut C,
+    snapshot: &Schema,
+) -> Result<Verification, IntrospectError> {
+    let live = conn.introspect()?;
+    let expected = conn.expected(snapshot)?;
+    let drift = compare(&live.schema, &expected);
+    Ok(Verification {
+        live,
+        expected,
+        drift,
+    })
+}
+
+/// Tables that belong to migrator itself, never to the model.
+fn is_internal_table(name: &str) -> bool {
+    name == crate::runner::HISTORY_TABLE
+}
+
+/// Both dialects: a primary key column is NOT NULL whatever the model says
+/// (PostgreSQL enforces it; SQLite's rowid alias cannot be NULL, and the
+/// readers report key columns as NOT NULL).
+fn key_columns_not_null(t: &mut Table) {
+    for c in &mut t.columns {
+        if t.primary_key.contains(&c.name) {
+            c.nullable = false;
+        }
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl Introspect for diesel::sqlite::SqliteConnection {
+    fn introspect(&mut self) -> Result<Introspected, IntrospectError> {
+        sqlite::introspect(self)
+    }
+
+    fn expected(&mut self, snapshot: &Schema) -> Result<Schema, IntrospectError> {
+        Ok(sqlite::expected(snapshot))
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl Introspect for diesel::pg::PgConnection {
+    fn introspect(&mut self) -> Result<Introspected, IntrospectError> {
+        postgres::introspect(self)
+    }
+
+    fn expected(&mut self, snapshot: &Schema) -> Result<Schema, IntrospectError> {
+        postgres::expected(self, snapshot)
+    }
+}
+
+impl Introspect for crate::runner::AnyConnection {
+    fn introspect(&mut self) -> Result<Introspected, IntrospectError> {
+        use crate::runner::AnyConnection;
+        match *self {
+            #[cfg(feature = "sqlite")]
+            AnyConnection::Sqlite(ref mut c) => c.introspect(),
+            #[cfg(feature = "postgres")]
+            AnyConnection::Postgres(ref mut c) => c.introspect(),
+        }
+    }
+
+    fn expected(&mut self, snapshot: &Schema) -> Result<Schema, IntrospectError> {
+        use crate::runner::AnyConnection;
+        match *self {
+            #[cfg(feature = "sqlite")]
+            AnyConnection::Sqlite(ref mut c) => c.expected(snapshot),
+            #[cfg(feature = "postgres")]
+            AnyConnection::Postgres(ref mut c) => c.expected(snapshot),
+        }
+    }
+}

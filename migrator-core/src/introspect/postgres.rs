@@ -1,0 +1,631 @@
+//! PostgreSQL introspection: `pg_catalog`, scoped to `current_schema()`.
+//!
+//! Contract (on top of the module contract in `introspect`):
+//! - types come from `format_type` (see `normalize::pg_type`), defaults from
+//!   `pg_get_expr`, checks from `pg_get_constraintdef` (without `CHECK (..)`
+//!   and without the outer parentheses PostgreSQL adds);
+//! - identity columns (`BY DEFAULT` or `ALWAYS`, the latter noted) and
+//!   `serial` columns (a `nextval` default on a sequence the column owns)
+//!   are `auto_increment` without a default;
+//! - unique constraints are `contype = 'u'`; a unique index that backs no
+//!   constraint is reported as a unique constraint too, with a note;
+//! - the primary key is read from its constraint, in key order;
+//! - [`expected`] creates the snapshot's tables as temporary tables (column
+//!   types, defaults, checks only) inside a transaction that is always
+//!   rolled back, and reads them back through the same queries, so both
+//!   sides of a comparison carry PostgreSQL's own spelling. A table the
+//!   probe cannot create falls back to `normalize`'s textual rules.
+
+use std::collections::BTreeMap;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::sql_types::{Nullable, Text};
+use diesel::{Connection, QueryableByName, RunQueryDsl};
+
+use super::normalize::{self, Source};
+use super::{
+    is_internal_table, key_columns_not_null, IntrospectError, Introspected, Outside, OutsideKind,
+};
+use crate::dialect::{postgres as render, Dialect};
+use crate::schema::{Check, Column, ForeignKey, Index, RefAction, Schema, Table, Unique};
+
+const D: Dialect = Dialect::Postgres;
+
+/// Which tables a query reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// The user's tables: the schema unqualified names resolve to.
+    Current,
+    /// This session's temporary tables (the probe of [`expected`]).
+    Temp,
+}
+
+impl Scope {
+    fn namespace(self) -> &'static str {
+        match self {
+            Scope::Current => "n.nspname = current_schema()",
+            Scope::Temp => "n.oid = pg_my_temp_schema()",
+        }
+    }
+}
+
+/// Separator of column lists in query results (names may hold commas).
+const SEP: char = '\u{1f}';
+
+#[derive(QueryableByName)]
+struct TableRow {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    parent: String,
+}
+
+#[derive(QueryableByName)]
+struct ColumnRow {
+    #[diesel(sql_type = Text)]
+    tbl: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    ty: String,
+    #[diesel(sql_type = Text)]
+    builtin: String,
+    #[diesel(sql_type = Text)]
+    not_null: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    dflt: Option<String>,
+    #[diesel(sql_type = Text)]
+    identity: String,
+    #[diesel(sql_type = Text)]
+    generated: String,
+    #[diesel(sql_type = Text)]
+    owns_sequence: String,
+}
+
+#[derive(QueryableByName)]
+struct ConstraintRow {
+    #[diesel(sql_type = Text)]
+    tbl: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Text)]
+    def: String,
+    #[diesel(sql_type = Text)]
+    cols: String,
+    #[diesel(sql_type = Text)]
+    ref_table: String,
+    #[diesel(sql_type = Text)]
+    ref_cols: String,
+    #[diesel(sql_type = Text)]
+    on_delete: String,
+    #[diesel(sql_type = Text)]
+    on_update: String,
+    #[diesel(sql_type = Text)]
+    validated: String,
+    #[diesel(sql_type = Text)]
+    deferrable: String,
+}
+
+#[derive(QueryableByName)]
+struct IndexRow {
+    #[diesel(sql_type = Text)]
+    tbl: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    is_unique: String,
+    #[diesel(sql_type = Text)]
+    partial: String,
+    #[diesel(sql_type = Text)]
+    expressions: String,
+    #[diesel(sql_type = Text)]
+    valid: String,
+    #[diesel(sql_type = Text)]
+    plain: String,
+    #[diesel(sql_type = Text)]
+    constraint: String,
+    #[diesel(sql_type = Text)]
+    cols: String,
+    #[diesel(sql_type = Text)]
+    def: String,
+}
+
+/// An object outside the model: views, triggers, functions and the like.
+#[derive(QueryableByName)]
+struct ObjectRow {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    tbl: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    def: Option<String>,
+}
+
+fn load<R: QueryableByName<diesel::pg::Pg> + 'static>(
+    conn: &mut PgConnection,
+    query: String,
+) -> Result<Vec<R>, IntrospectError> {
+    diesel::sql_query(&query)
+        .load(conn)
+        .map_err(|e| IntrospectError {
+            dialect: D,
+            message: e.to_string(),
+            query,
+        })
+}
+
+/// `string_agg` of the names of `attnums` (an array expression) of relation
+/// `rel`, in array order, separated by [`SEP`].
+fn names_of(attnums: &str, rel: &str, filter: &str) -> String {
+    format!(
+        "COALESCE((SELECT string_agg(a.attname::text, chr(31) ORDER BY k.ord) FROM unnest({attnums}) WITH ORDINALITY AS k(attnum, ord) JOIN pg_attribute a ON a.attrelid = {rel} AND a.attnum = k.attnum {filter}), '')"
+    )
+}
+
+fn split(list: &str) -> Vec<String> {
+    if list.is_empty() {
+        Vec::new()
+    } else {
+        list.split(SEP).map(str::to_string).collect()
+    }
+}
+
+pub(super) fn introspect(conn: &mut PgConnection) -> Result<Introspected, IntrospectError> {
+    let mut out = Introspected {
+        dialect: D,
+        schema: Schema::new(),
+        outside: Vec::new(),
+        notes: Vec::new(),
+    };
+    out.schema = read_tables(conn, Scope::Current, &mut out.outside, &mut out.notes)?;
+    read_objects(conn, &mut out.outside)?;
+    out.outside.sort();
+    Ok(out)
+}
+
+/// The tables of `scope`, with everything attached to them.
+fn read_tables(
+    conn: &mut PgConnection,
+    scope: Scope,
+    outside: &mut Vec<Outside>,
+    notes: &mut Vec<String>,
+) -> Result<Schema, IntrospectError> {
+    let ns = scope.namespace();
+    let tables: Vec<TableRow> = load(
+        conn,
+        format!(
+            "SELECT c.relname::text AS name, COALESCE((SELECT p.relname::text FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE i.inhrelid = c.oid AND c.relispartition LIMIT 1), '') AS parent \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE {ns} AND c.relkind IN ('r', 'p') ORDER BY c.relname"
+        ),
+    )?;
+    let mut schema = Schema::new();
+    for t in tables {
+        if is_internal_table(&t.name) {
+            continue;
+        }
+        if !t.parent.is_empty() {
+            outside.push(Outside {
+                kind: OutsideKind::Partition,
+                name: t.name,
+                table: Some(t.parent),
+                definition: None,
+            });
+            continue;
+        }
+        schema.insert(Table::new(t.name));
+    }
+
+    let columns: Vec<ColumnRow> = load(
+        conn,
+        format!(
+            "SELECT c.relname::text AS tbl, a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS ty, \
+               (COALESCE(NULLIF(t.typelem, 0), t.oid) IN (SELECT oid FROM pg_type WHERE typnamespace = 'pg_catalog'::regnamespace))::text AS builtin, \
+               a.attnotnull::text AS not_null, pg_get_expr(d.adbin, d.adrelid) AS dflt, \
+               a.attidentity::text AS identity, a.attgenerated::text AS generated, \
+               EXISTS (SELECT 1 FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S' WHERE dep.classid = 'pg_class'::regclass AND dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.deptype = 'a')::text AS owns_sequence \
+             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             JOIN pg_type t ON t.oid = a.atttypid \
+             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+             WHERE {ns} AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped \
+             ORDER BY c.relname, a.attnum"
+        ),
+    )?;
+    for r in columns {
+        let Some(t) = schema.tables.get_mut(&r.tbl) else {
+            continue;
+        };
+        let ty = normalize::pg_type(&r.ty, r.builtin == "true");
+        let mut c = Column::new(r.name.clone(), ty);
+        c.nullable = r.not_null != "true";
+        match r.identity.as_str() {
+            "d" => c.auto_increment = true,
+            "a" => {
+                c.auto_increment = true;
+                notes.push(format!(
+                    "column `{}.{}` is GENERATED ALWAYS AS IDENTITY; migrator renders BY DEFAULT",
+                    r.tbl, r.name
+                ));
+            }
+            _ => {}
+        }
+        if !r.generated.is_empty() {
+            outside.push(Outside {
+                kind: OutsideKind::GeneratedColumn,
+                name: r.name.clone(),
+                table: Some(r.tbl.clone()),
+                definition: r.dflt.clone(),
+            });
+        } else if let Some(d) = r.dflt.as_deref() {
+            if r.owns_sequence == "true" && d.trim_start().starts_with("nextval(") {
+                // serial / bigserial: an auto-increment by another name.
+                c.auto_increment = true;
+            } else {
+                c.default = normalize::default_value(d, &c.ty, Source::Postgres);
+            }
+        }
+        t.columns.push(c);
+    }
+
+    let constraints: Vec<ConstraintRow> = load(
+        conn,
+        format!(
+            "SELECT r.relname::text AS tbl, k.conname::text AS name, k.contype::text AS kind, pg_get_constraintdef(k.oid) AS def, \
+               {} AS cols, COALESCE(f.relname::text, '') AS ref_table, {} AS ref_cols, \
+               k.confdeltype::text AS on_delete, k.confupdtype::text AS on_update, \
+               k.convalidated::text AS validated, k.condeferrable::text AS deferrable \
+             FROM pg_constraint k JOIN pg_class r ON r.oid = k.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace \
+             LEFT JOIN pg_class f ON f.oid = k.confrelid \
+             WHERE {ns} AND r.relkind IN ('r', 'p') ORDER BY r.relname, k.conname",
+            names_of("k.conkey", "k.conrelid", ""),
+            names_of("k.confkey", "k.confrelid", ""),
+        ),
+    )?;
+    for k in constraints {
+        let Some(t) = schema.tables.get_mut(&k.tbl) else {
+            continue;
+        };
+        let cols = split(&k.cols);
+        if k.validated == "false" {
+            notes.push(format!(
+                "constraint `{}` on `{}` is NOT VALID (existing rows are not checked)",
+                k.name, k.tbl
+            ));
+        }
+        if k.deferrable == "true" {
+            notes.push(format!(
+                "constraint `{}` on `{}` is DEFERRABLE; the model does not say so",
+                k.name, k.tbl
+            ));
+        }
+        match k.kind.as_str() {
+            "p" => t.primary_key = cols,
+            "u" => {
+                if k.def.contains("NULLS NOT DISTINCT") || k.def.contains("INCLUDE") {
+                    notes.push(format!(
+                        "unique constraint `{}` on `{}` has options the model does not have: {}",
+                        k.name, k.tbl, k.def
+                    ));
+                }
+                t.uniques.push(Unique {
+                    name: k.name,
+                    columns: cols,
+                });
+            }
+            "f" => t.foreign_keys.push(ForeignKey {
+                name: k.name,
+                columns: cols,
+                ref_table: k.ref_table,
+                ref_columns: split(&k.ref_cols),
+                on_delete: action(&k.on_delete),
+                on_update: action(&k.on_update),
+            }),
+            "c" => t.checks.push(Check {
+                name: k.name,
+                expr: check_expr(&k.def),
+            }),
+            "x" => outside.push(Outside {
+                kind: OutsideKind::ExclusionConstraint,
+                name: k.name,
+                table: Some(k.tbl),
+                definition: Some(k.def),
+            }),
+            // NOT NULL constraints (PostgreSQL 18) are the columns' flags;
+            // constraint triggers are listed with the triggers.
+            _ => {}
+        }
+    }
+
+    let indexes: Vec<IndexRow> = load(
+        conn,
+        format!(
+            "SELECT t.relname::text AS tbl, i.relname::text AS name, x.indisunique::text AS is_unique, \
+               (x.indpred IS NOT NULL)::text AS partial, (x.indexprs IS NOT NULL)::text AS expressions, \
+               x.indisvalid::text AS valid, \
+               (am.amname = 'btree' AND x.indnatts = x.indnkeyatts AND NOT EXISTS (SELECT 1 FROM unnest(x.indoption::int2[]) o WHERE o <> 0))::text AS plain, \
+               EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid AND k.conrelid = x.indrelid AND k.contype IN ('p', 'u', 'x'))::text AS constraint, \
+               {} AS cols, pg_get_indexdef(x.indexrelid) AS def \
+             FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid \
+             JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_am am ON am.oid = i.relam \
+             WHERE {ns} AND t.relkind IN ('r', 'p') ORDER BY t.relname, i.relname",
+            names_of("x.indkey::int2[]", "x.indrelid", "WHERE k.ord <= x.indnkeyatts"),
+        ),
+    )?;
+    for x in indexes {
+        if x.constraint == "true" {
+            continue;
+        }
+        let Some(t) = schema.tables.get_mut(&x.tbl) else {
+            continue;
+        };
+        if x.partial == "true" || x.expressions == "true" {
+            outside.push(Outside {
+                kind: if x.partial == "true" {
+                    OutsideKind::PartialIndex
+                } else {
+                    OutsideKind::ExpressionIndex
+                },
+                name: x.name,
+                table: Some(x.tbl),
+                definition: Some(x.def),
+            });
+            continue;
+        }
+        if x.valid != "true" {
+            notes.push(format!(
+                "index `{}` on `{}` is INVALID (a failed concurrent build); drop and recreate it",
+                x.name, x.tbl
+            ));
+        }
+        if x.plain != "true" {
+            notes.push(format!(
+                "index `{}` on `{}` is compared as a plain index but is: {}",
+                x.name, x.tbl, x.def
+            ));
+        }
+        let columns = split(&x.cols);
+        if x.is_unique == "true" {
+            notes.push(format!(
+                "unique index `{}` on `{}` backs no constraint; reported as a unique constraint",
+                x.name, x.tbl
+            ));
+            t.uniques.push(Unique {
+                name: x.name,
+                columns,
+            });
+        } else {
+            t.indexes.push(Index {
+                name: x.name,
+                columns,
+            });
+        }
+    }
+    for t in schema.tables.values_mut() {
+        t.normalize();
+    }
+    Ok(schema)
+}
+
+fn action(code: &str) -> RefAction {
+    match code {
+        "r" => RefAction::Restrict,
+        "c" => RefAction::Cascade,
+        "n" => RefAction::SetNull,
+        "d" => RefAction::SetDefault,
+        _ => RefAction::NoAction,
+    }
+}
+
+/// The expression of `CHECK ((expr)) [NOT VALID] [NO INHERIT]`.
+fn check_expr(def: &str) -> String {
+    let mut d = def.trim();
+    for suffix in [" NOT VALID", " NO INHERIT"] {
+        d = d.strip_suffix(suffix).unwrap_or(d).trim_end();
+    }
+    let d = d.strip_prefix("CHECK").unwrap_or(d).trim();
+    // `CHECK (` + PostgreSQL's own parentheses around the expression.
+    let d = normalize::strip_outer_parens(d);
+    normalize::strip_outer_parens(d).to_string()
+}
+
+/// Views, sequences, triggers, functions, extensions, types, rules and
+/// policies of the current schema, except what belongs to an extension.
+fn read_objects(
+    conn: &mut PgConnection,
+    outside: &mut Vec<Outside>,
+) -> Result<(), IntrospectError> {
+    let not_extension = |oid: &str| {
+        format!("NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = {oid} AND e.deptype = 'e')")
+    };
+    let queries = [
+        format!(
+            "SELECT c.relkind::text AS kind, c.relname::text AS name, '' AS tbl, \
+               CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS def \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = current_schema() AND {} AND (c.relkind IN ('v', 'm', 'f', 'c') \
+               OR (c.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i'))))",
+            not_extension("c.oid")
+        ),
+        "SELECT 'trigger' AS kind, t.tgname::text AS name, c.relname::text AS tbl, pg_get_triggerdef(t.oid) AS def \
+         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND NOT t.tgisinternal".to_string(),
+        format!(
+            "SELECT 'function' AS kind, p.proname::text || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS name, '' AS tbl, \
+               CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) END AS def \
+             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+             WHERE n.nspname = current_schema() AND {}",
+            not_extension("p.oid")
+        ),
+        // plpgsql is installed in every database; listing it would be noise.
+        "SELECT 'extension' AS kind, extname::text AS name, '' AS tbl, 'CREATE EXTENSION IF NOT EXISTS ' || quote_ident(extname) AS def \
+         FROM pg_extension WHERE extname <> 'plpgsql'".to_string(),
+        format!(
+            "SELECT 'type_' || t.typtype::text AS kind, t.typname::text AS name, '' AS tbl, \
+               CASE t.typtype WHEN 'e' THEN 'CREATE TYPE ' || quote_ident(t.typname) || ' AS ENUM (' || (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) || ')' \
+                 WHEN 'd' THEN 'CREATE DOMAIN ' || quote_ident(t.typname) || ' AS ' || format_type(t.typbasetype, t.typtypmod) END AS def \
+             FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+             WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd', 'r') AND {}",
+            not_extension("t.oid")
+        ),
+        "SELECT 'rule' AS kind, rulename::text AS name, tablename::text AS tbl, definition AS def \
+         FROM pg_rules WHERE schemaname = current_schema()".to_string(),
+        "SELECT 'policy' AS kind, policyname::text AS name, tablename::text AS tbl, NULL::text AS def \
+         FROM pg_policies WHERE schemaname = current_schema()".to_string(),
+    ];
+    for q in queries {
+        let rows: Vec<ObjectRow> = load(conn, q)?;
+        for r in rows {
+            let kind = match r.kind.as_str() {
+                "v" => OutsideKind::View,
+                "m" => OutsideKind::MaterializedView,
+                "f" => OutsideKind::ForeignTable,
+                "c" => OutsideKind::CompositeType,
+                "S" => OutsideKind::Sequence,
+                "trigger" => OutsideKind::Trigger,
+                "function" => OutsideKind::Function,
+                "extension" => OutsideKind::Extension,
+                "type_e" => OutsideKind::EnumType,
+                "type_d" => OutsideKind::DomainType,
+                "type_r" => OutsideKind::RangeType,
+                "rule" => OutsideKind::Rule,
+                "policy" => OutsideKind::Policy,
+                _ => continue,
+            };
+            outside.push(Outside {
+                kind,
+                name: r.name,
+                table: (!r.tbl.is_empty()).then_some(r.tbl),
+                definition: r.def,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `snapshot` as [`introspect`] reports it on this database (module docs).
+pub(super) fn expected(
+    conn: &mut PgConnection,
+    snapshot: &Schema,
+) -> Result<Schema, IntrospectError> {
+    let probed = probe(conn, snapshot)?;
+    let mut out = snapshot.clone();
+    for t in out.tables.values_mut() {
+        let p = probed.get(&t.name);
+        for c in &mut t.columns {
+            match p.and_then(|p| p.column(&c.name)) {
+                Some(pc) => {
+                    c.ty = pc.ty.clone();
+                    c.default = pc.default.clone();
+                    // `sql_type = "SERIAL"` reads back as an auto-increment.
+                    c.auto_increment |= pc.auto_increment;
+                }
+                None => textual_column(c),
+            }
+            if c.auto_increment {
+                c.default = None;
+            }
+        }
+        for ck in &mut t.checks {
+            ck.expr = match p.and_then(|p| p.checks.iter().find(|x| x.name == ck.name)) {
+                Some(x) => x.expr.clone(),
+                None => ck.expr.trim().to_string(),
+            };
+        }
+        key_columns_not_null(t);
+        t.normalize();
+    }
+    Ok(out)
+}
+
+/// The textual fallback for one column: type through
+/// `normalize::pg_format_guess`, default through the literal rules.
+fn textual_column(c: &mut Column) {
+    let (format, builtin) = normalize::pg_format_guess(&render::column_type(&c.ty));
+    c.ty = normalize::pg_type(&format, builtin);
+    if let Some(d) = c.default.take() {
+        c.default = match render::default_sql(&d) {
+            Ok(text) => normalize::default_value(&text, &c.ty, Source::Postgres),
+            Err(_) => Some(d),
+        };
+    }
+}
+
+/// Creates each table of `snapshot` (types, defaults, checks) as a temporary
+/// table in a transaction that is rolled back, and reads them back. Returns
+/// the tables that could be created, by their real name.
+fn probe(
+    conn: &mut PgConnection,
+    snapshot: &Schema,
+) -> Result<BTreeMap<String, Table>, IntrospectError> {
+    let mut result: Option<Result<BTreeMap<String, Table>, IntrospectError>> = None;
+    let _ = conn.transaction::<(), diesel::result::Error, _>(|c| {
+        let mut names = BTreeMap::new();
+        for (i, t) in snapshot.tables.values().enumerate() {
+            let probe_name = format!("_migrator_probe_{i}");
+            let sql = probe_sql(&probe_name, t);
+            // A savepoint each, so one table the database refuses (a type it
+            // does not have) leaves the others.
+            if c.transaction::<(), diesel::result::Error, _>(|c| c.batch_execute(&sql))
+                .is_ok()
+            {
+                names.insert(probe_name, t.name.clone());
+            }
+        }
+        let read = if names.is_empty() {
+            Ok(Schema::new())
+        } else {
+            read_tables(c, Scope::Temp, &mut Vec::new(), &mut Vec::new())
+        };
+        result = Some(read.map(|s| {
+            s.tables
+                .into_iter()
+                .filter_map(|(probe_name, mut t)| {
+                    let real = names.get(&probe_name)?.clone();
+                    t.name = real.clone();
+                    Some((real, t))
+                })
+                .collect()
+        }));
+        Err(diesel::result::Error::RollbackTransaction)
+    });
+    match result {
+        Some(r) => r,
+        // BEGIN itself failed (a broken connection): no probe, textual rules.
+        None => Ok(BTreeMap::new()),
+    }
+}
+
+/// `CREATE TEMP TABLE` with the columns' types and defaults and the checks:
+/// what PostgreSQL re-spells. Keys, identity and NOT NULL are left out.
+fn probe_sql(probe_name: &str, t: &Table) -> String {
+    let mut items: Vec<String> = t
+        .columns
+        .iter()
+        .map(|c| {
+            let mut s = format!("{} {}", D.ident(&c.name), render::column_type(&c.ty));
+            if let (false, Some(Ok(d))) = (
+                c.auto_increment,
+                c.default.as_ref().map(render::default_sql),
+            ) {
+                s.push_str(" DEFAULT ");
+                s.push_str(&d);
+            }
+            s
+        })
+        .collect();
+    items.extend(
+        t.checks
+            .iter()
+            .map(|c| format!("CONSTRAINT {} CHECK ({})", D.ident(&c.name), c.expr.trim())),
+    );
+    format!(
+        "CREATE TEMP TABLE {} (\n  {}\n)",
+        D.ident(probe_name),
+        items.join(",\n  ")
+    )
+}

@@ -1,0 +1,578 @@
+//! SQLite introspection: `sqlite_master`, the table pragmas, and the text of
+//! each `CREATE TABLE`.
+//!
+//! Contract (on top of the module contract in `introspect`):
+//! - columns, primary key, indexes and foreign keys come from
+//!   `pragma_table_xinfo`, `pragma_index_list`/`pragma_index_xinfo` and
+//!   `pragma_foreign_key_list`; types are the declared text (see
+//!   `normalize::sqlite_type`), defaults the `DEFAULT` text as stored;
+//! - what the pragmas do not give is read from the stored `CREATE TABLE`
+//!   text with a tokenizer: check constraints (table and column level, in
+//!   order; unnamed ones are called `ck_<table>_<n>` after their position,
+//!   as the model numbers them), the names of foreign keys and inline unique
+//!   constraints (`CONSTRAINT "fk_.."`; unnamed ones get the model's default
+//!   name, `fk_<table>_<cols>` and `uq_<table>_<cols>`), and `AUTOINCREMENT`;
+//! - a unique index is a unique constraint (that is how `dialect/sqlite.rs`
+//!   renders them), whatever its name;
+//! - a primary key column is reported NOT NULL (the rowid alias cannot be
+//!   NULL; other key columns are NOT NULL whenever migrator created them).
+
+use std::collections::BTreeMap;
+
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sqlite::SqliteConnection;
+use diesel::{QueryableByName, RunQueryDsl};
+
+use super::normalize::{self, matching_paren, tokenize, Source, Token};
+use super::{
+    is_internal_table, key_columns_not_null, IntrospectError, Introspected, Outside, OutsideKind,
+};
+use crate::dialect::{sqlite as render, Dialect};
+use crate::schema::{
+    naming, Check, Column, ColumnType, ForeignKey, Index, RefAction, Schema, Table, Unique,
+};
+
+const D: Dialect = Dialect::Sqlite;
+
+#[derive(QueryableByName)]
+struct MasterRow {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    tbl: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    sql: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct ColumnRow {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    ty: String,
+    #[diesel(sql_type = BigInt)]
+    not_null: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    dflt: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    pk: i64,
+    #[diesel(sql_type = BigInt)]
+    hidden: i64,
+}
+
+#[derive(QueryableByName)]
+struct IndexRow {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = BigInt)]
+    uniq: i64,
+    #[diesel(sql_type = Text)]
+    origin: String,
+    #[diesel(sql_type = BigInt)]
+    partial: i64,
+}
+
+#[derive(QueryableByName)]
+struct IndexColumnRow {
+    #[diesel(sql_type = BigInt)]
+    cid: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    name: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    descending: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    coll: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct ForeignKeyRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    tbl: String,
+    #[diesel(sql_type = Text)]
+    col_from: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    col_to: Option<String>,
+    #[diesel(sql_type = Text)]
+    on_update: String,
+    #[diesel(sql_type = Text)]
+    on_delete: String,
+}
+
+fn load<R: QueryableByName<diesel::sqlite::Sqlite> + 'static>(
+    conn: &mut SqliteConnection,
+    query: String,
+) -> Result<Vec<R>, IntrospectError> {
+    diesel::sql_query(&query)
+        .load(conn)
+        .map_err(|e| IntrospectError {
+            dialect: D,
+            message: e.to_string(),
+            query,
+        })
+}
+
+pub(super) fn introspect(conn: &mut SqliteConnection) -> Result<Introspected, IntrospectError> {
+    let master: Vec<MasterRow> = load(
+        conn,
+        "SELECT type AS kind, name, tbl_name AS tbl, sql FROM sqlite_master ORDER BY name".into(),
+    )?;
+    let index_sql: BTreeMap<&str, &str> = master
+        .iter()
+        .filter(|m| m.kind == "index")
+        .filter_map(|m| Some((m.name.as_str(), m.sql.as_deref()?)))
+        .collect();
+    let mut out = Introspected {
+        dialect: D,
+        schema: Schema::new(),
+        outside: Vec::new(),
+        notes: Vec::new(),
+    };
+    for m in &master {
+        let sql = m.sql.clone();
+        match m.kind.as_str() {
+            "view" => out.outside.push(Outside {
+                kind: OutsideKind::View,
+                name: m.name.clone(),
+                table: None,
+                definition: sql,
+            }),
+            "trigger" => out.outside.push(Outside {
+                kind: OutsideKind::Trigger,
+                name: m.name.clone(),
+                table: Some(m.tbl.clone()),
+                definition: sql,
+            }),
+            "table" if m.name.starts_with("sqlite_") || is_internal_table(&m.name) => {}
+            "table" if m.name.starts_with(render::REBUILD_PREFIX) => out.notes.push(format!(
+                "table `{}` is the scratch table of an interrupted SQLite rebuild; it was left out",
+                m.name
+            )),
+            "table" => {
+                let sql = sql.unwrap_or_default();
+                if starts_with_words(&sql, &["CREATE", "VIRTUAL"]) {
+                    out.outside.push(Outside {
+                        kind: OutsideKind::VirtualTable,
+                        name: m.name.clone(),
+                        table: None,
+                        definition: Some(sql),
+                    });
+                    continue;
+                }
+                let t = table(conn, &m.name, &sql, &index_sql, &mut out)?;
+                out.schema.insert(t);
+            }
+            _ => {}
+        }
+    }
+    out.schema.normalize();
+    out.outside.sort();
+    Ok(out)
+}
+
+fn starts_with_words(sql: &str, words: &[&str]) -> bool {
+    let toks = tokenize(sql);
+    toks.len() >= words.len() && words.iter().zip(&toks).all(|(w, t)| t.is_word(w))
+}
+
+fn table(
+    conn: &mut SqliteConnection,
+    name: &str,
+    sql: &str,
+    index_sql: &BTreeMap<&str, &str>,
+    out: &mut Introspected,
+) -> Result<Table, IntrospectError> {
+    let lit = D.string(name);
+    let ddl = parse_create_table(sql);
+    let mut t = Table::new(name);
+
+    let cols: Vec<ColumnRow> = load(
+        conn,
+        format!("SELECT name, type AS ty, \"notnull\" AS not_null, dflt_value AS dflt, pk, hidden FROM pragma_table_xinfo({lit}) ORDER BY cid"),
+    )?;
+    let mut key: Vec<(i64, String)> = Vec::new();
+    for c in cols {
+        // 1: a hidden column of a virtual table; 2 and 3: generated.
+        if c.hidden == 1 {
+            continue;
+        }
+        if c.hidden >= 2 {
+            out.outside.push(Outside {
+                kind: OutsideKind::GeneratedColumn,
+                name: c.name.clone(),
+                table: Some(name.to_string()),
+                definition: None,
+            });
+        }
+        if c.pk > 0 {
+            key.push((c.pk, c.name.clone()));
+        }
+        let ty = if c.ty.trim().is_empty() {
+            out.notes.push(format!(
+                "column `{name}.{}` has no declared type; reported as `blob`",
+                c.name
+            ));
+            ColumnType::Blob
+        } else {
+            normalize::sqlite_type(&c.ty)
+        };
+        let default = c
+            .dflt
+            .as_deref()
+            .and_then(|d| normalize::default_value(d, &ty, Source::Sqlite));
+        let mut col = Column::new(c.name.clone(), ty);
+        col.nullable = c.not_null == 0 && c.pk == 0;
+        col.default = if c.hidden >= 2 { None } else { default };
+        t.columns.push(col);
+    }
+    key.sort();
+    t.primary_key = key.into_iter().map(|(_, n)| n).collect();
+    if let [only] = t.primary_key.as_slice() {
+        if ddl.autoincrement.as_deref() == Some(only.as_str()) {
+            let only = only.clone();
+            if let Some(c) = t.column_mut(&only) {
+                c.auto_increment = true;
+            }
+        }
+    }
+
+    // Indexes and unique constraints.
+    let indexes: Vec<IndexRow> = load(
+        conn,
+        format!("SELECT name, \"unique\" AS uniq, origin, partial FROM pragma_index_list({lit}) ORDER BY seq"),
+    )?;
+    let mut inline_uniques = ddl.uniques.clone();
+    for i in indexes {
+        if i.origin == "pk" {
+            continue;
+        }
+        let cols: Vec<IndexColumnRow> = load(
+            conn,
+            format!(
+                "SELECT cid, name, \"desc\" AS descending, coll FROM pragma_index_xinfo({}) WHERE key = 1 ORDER BY seqno",
+                D.string(&i.name)
+            ),
+        )?;
+        let definition = index_sql.get(i.name.as_str()).map(|s| s.to_string());
+        if i.partial == 1 || cols.iter().any(|c| c.cid < 0) {
+            out.outside.push(Outside {
+                kind: if i.partial == 1 {
+                    OutsideKind::PartialIndex
+                } else {
+                    OutsideKind::ExpressionIndex
+                },
+                name: i.name.clone(),
+                table: Some(name.to_string()),
+                definition,
+            });
+            continue;
+        }
+        if cols.iter().any(|c| c.descending != 0)
+            || cols.iter().any(|c| {
+                c.coll
+                    .as_deref()
+                    .is_some_and(|k| !k.eq_ignore_ascii_case("BINARY"))
+            })
+        {
+            out.notes.push(format!(
+                "index `{}` on `{name}` has a descending order or a collation; compared as a plain index",
+                i.name
+            ));
+        }
+        let columns: Vec<String> = cols.into_iter().filter_map(|c| c.name).collect();
+        if i.origin == "u" {
+            // An inline UNIQUE: its name is in the table's SQL, if anywhere.
+            let named = inline_uniques
+                .iter()
+                .position(|(_, c)| *c == columns)
+                .map(|p| inline_uniques.remove(p).0);
+            t.uniques.push(Unique {
+                name: named
+                    .flatten()
+                    .unwrap_or_else(|| naming::unique(name, &columns)),
+                columns,
+            });
+        } else if i.uniq == 1 {
+            t.uniques.push(Unique {
+                name: i.name,
+                columns,
+            });
+        } else {
+            t.indexes.push(Index {
+                name: i.name,
+                columns,
+            });
+        }
+    }
+
+    // Foreign keys: the pragma gives no names; the table's SQL does.
+    let fks: Vec<ForeignKeyRow> = load(
+        conn,
+        format!("SELECT id, \"table\" AS tbl, \"from\" AS col_from, \"to\" AS col_to, on_update, on_delete FROM pragma_foreign_key_list({lit}) ORDER BY id, seq"),
+    )?;
+    let mut grouped: BTreeMap<i64, Vec<ForeignKeyRow>> = BTreeMap::new();
+    for f in fks {
+        grouped.entry(f.id).or_default().push(f);
+    }
+    let mut named_fks = ddl.foreign_keys.clone();
+    // The pragma lists a table's keys last first; the SQL's order is the
+    // declaration order, which the name matching below prefers.
+    for (_, rows) in grouped.into_iter().rev() {
+        let first = &rows[0];
+        let columns: Vec<String> = rows.iter().map(|r| r.col_from.clone()).collect();
+        let mut ref_columns: Vec<String> = rows.iter().filter_map(|r| r.col_to.clone()).collect();
+        if ref_columns.len() != columns.len() {
+            // `REFERENCES t` without columns means t's primary key.
+            ref_columns = primary_key_of(conn, &first.tbl)?;
+        }
+        let action = |s: &str, out: &mut Introspected| {
+            RefAction::parse(s).unwrap_or_else(|| {
+                out.notes.push(format!(
+                    "a foreign key of `{name}` has the action `{s}`; reported as NO ACTION"
+                ));
+                RefAction::NoAction
+            })
+        };
+        let on_delete = action(&first.on_delete, out);
+        let on_update = action(&first.on_update, out);
+        let fk_name = named_fks
+            .iter()
+            .position(|(_, c)| *c == columns)
+            .and_then(|p| named_fks.remove(p).0)
+            .unwrap_or_else(|| naming::foreign_key(name, &columns));
+        t.foreign_keys.push(ForeignKey {
+            name: fk_name,
+            columns,
+            ref_table: first.tbl.clone(),
+            ref_columns,
+            on_delete,
+            on_update,
+        });
+    }
+
+    t.checks = ddl
+        .checks
+        .iter()
+        .enumerate()
+        .map(|(n, (cname, expr))| Check {
+            name: cname.clone().unwrap_or_else(|| naming::check(name, n + 1)),
+            expr: expr.clone(),
+        })
+        .collect();
+    t.normalize();
+    Ok(t)
+}
+
+fn primary_key_of(
+    conn: &mut SqliteConnection,
+    table: &str,
+) -> Result<Vec<String>, IntrospectError> {
+    let cols: Vec<ColumnRow> = load(
+        conn,
+        format!("SELECT name, type AS ty, \"notnull\" AS not_null, dflt_value AS dflt, pk, 0 AS hidden FROM pragma_table_info({}) WHERE pk > 0 ORDER BY pk", D.string(table)),
+    )?;
+    Ok(cols.into_iter().map(|c| c.name).collect())
+}
+
+/// What only the `CREATE TABLE` text tells: names and expressions of
+/// constraints, in declaration order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Ddl {
+    /// (name, expression) of every CHECK.
+    pub checks: Vec<(Option<String>, String)>,
+    /// (name, columns) of every inline UNIQUE.
+    pub uniques: Vec<(Option<String>, Vec<String>)>,
+    /// (name, columns) of every FOREIGN KEY / REFERENCES.
+    pub foreign_keys: Vec<(Option<String>, Vec<String>)>,
+    /// The column declared `AUTOINCREMENT`.
+    pub autoincrement: Option<String>,
+}
+
+/// Reads the constraints out of a `CREATE TABLE` statement. Text it does not
+/// understand is skipped, never guessed at.
+pub(super) fn parse_create_table(sql: &str) -> Ddl {
+    let toks = tokenize(sql);
+    let mut ddl = Ddl::default();
+    let Some(open) = toks.iter().position(|t| t.is_punct("(")) else {
+        return ddl;
+    };
+    let close = matching_paren(&toks, open).unwrap_or(toks.len());
+    // Items separated by commas at depth 1.
+    let mut items: Vec<&[Token]> = Vec::new();
+    let mut depth = 0;
+    let mut start = open + 1;
+    for k in open + 1..close {
+        let t = &toks[k];
+        if t.is_punct("(") {
+            depth += 1;
+        } else if t.is_punct(")") {
+            depth -= 1;
+        } else if depth == 0 && t.is_punct(",") {
+            items.push(&toks[start..k]);
+            start = k + 1;
+        }
+    }
+    items.push(&toks[start..close.min(toks.len())]);
+
+    for item in items {
+        if item.is_empty() {
+            continue;
+        }
+        let (mut name, mut k) = (None, 0);
+        if item[0].is_word("CONSTRAINT") {
+            name = item.get(1).and_then(|t| t.name()).map(str::to_string);
+            k = 2;
+        }
+        let Some(head) = item.get(k) else { continue };
+        if head.is_word("CHECK") {
+            if let Some(expr) = paren_text(sql, item, k + 1) {
+                ddl.checks.push((name, expr));
+            }
+        } else if head.is_word("UNIQUE") {
+            ddl.uniques.push((name, paren_names(item, k + 1)));
+        } else if head.is_word("FOREIGN") {
+            ddl.foreign_keys.push((name, paren_names(item, k + 2)));
+        } else if head.is_word("PRIMARY") {
+            // The pragmas give the key.
+        } else if k == 0 {
+            column_constraints(sql, item, &mut ddl);
+        }
+    }
+    ddl
+}
+
+/// Constraints written inside one column definition.
+fn column_constraints(sql: &str, item: &[Token], ddl: &mut Ddl) {
+    let Some(column) = item[0].name().map(str::to_string) else {
+        return;
+    };
+    let mut pending: Option<String> = None;
+    let mut k = 1;
+    while k < item.len() {
+        let t = &item[k];
+        if t.is_word("CONSTRAINT") {
+            pending = item.get(k + 1).and_then(|t| t.name()).map(str::to_string);
+            k += 2;
+            continue;
+        }
+        if t.is_word("CHECK") {
+            if let Some(expr) = paren_text(sql, item, k + 1) {
+                ddl.checks.push((pending.take(), expr));
+            }
+            k = skip_parens(item, k + 1);
+            continue;
+        }
+        if t.is_word("UNIQUE") {
+            ddl.uniques.push((pending.take(), vec![column.clone()]));
+        } else if t.is_word("REFERENCES") {
+            ddl.foreign_keys
+                .push((pending.take(), vec![column.clone()]));
+        } else if t.is_word("AUTOINCREMENT") {
+            ddl.autoincrement = Some(column.clone());
+        } else if [
+            "PRIMARY",
+            "NOT",
+            "NULL",
+            "DEFAULT",
+            "COLLATE",
+            "GENERATED",
+            "AS",
+        ]
+        .iter()
+        .any(|w| t.is_word(w))
+        {
+            pending = None;
+        }
+        k = if t.is_punct("(") {
+            skip_parens(item, k)
+        } else {
+            k + 1
+        };
+    }
+}
+
+/// The index after the parenthesised group starting at `k` (or `k` itself
+/// when there is none).
+fn skip_parens(item: &[Token], k: usize) -> usize {
+    if item.get(k).is_some_and(|t| t.is_punct("(")) {
+        matching_paren(item, k).map_or(item.len(), |e| e + 1)
+    } else {
+        k
+    }
+}
+
+/// The source text inside the parentheses starting at token `k`, trimmed.
+fn paren_text(sql: &str, item: &[Token], k: usize) -> Option<String> {
+    if !item.get(k)?.is_punct("(") {
+        return None;
+    }
+    let end = matching_paren(item, k)?;
+    Some(sql[item[k].end..item[end].start].trim().to_string())
+}
+
+/// The names in `(a, b COLLATE x, "c")` starting at token `k`: the first
+/// name of each comma-separated part.
+fn paren_names(item: &[Token], k: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(end) = item
+        .get(k)
+        .filter(|t| t.is_punct("("))
+        .and_then(|_| matching_paren(item, k))
+    else {
+        return out;
+    };
+    let mut expect = true;
+    for t in &item[k + 1..end] {
+        if t.is_punct(",") {
+            expect = true;
+        } else if expect {
+            if let Some(n) = t.name() {
+                out.push(n.to_string());
+            }
+            expect = false;
+        }
+    }
+    out
+}
+
+/// `snapshot` as [`introspect`] reports it on SQLite: types through the
+/// rendered spelling, defaults as SQLite stores their rendered text,
+/// auto-increment only where it is `INTEGER PRIMARY KEY AUTOINCREMENT`.
+pub(super) fn expected(snapshot: &Schema) -> Schema {
+    let mut out = snapshot.clone();
+    for t in out.tables.values_mut() {
+        let autoincrement = match t.primary_key.as_slice() {
+            [only] => t
+                .column(only)
+                .filter(|c| c.auto_increment && render::column_type(&c.ty) == "INTEGER")
+                .map(|c| c.name.clone()),
+            _ => None,
+        };
+        for c in &mut t.columns {
+            c.ty = normalize::sqlite_type(&render::column_type(&c.ty));
+            c.auto_increment = autoincrement.as_deref() == Some(c.name.as_str());
+            c.default = match c.default.take() {
+                // SQLite stores an expression default without the
+                // parentheses the renderer puts around it.
+                Some(d) => match render::default_sql(&d) {
+                    Ok(text) => normalize::default_value(
+                        normalize::strip_outer_parens(&text),
+                        &c.ty,
+                        Source::Sqlite,
+                    ),
+                    Err(_) => Some(d),
+                },
+                None => None,
+            };
+        }
+        key_columns_not_null(t);
+        for ck in &mut t.checks {
+            ck.expr = ck.expr.trim().to_string();
+        }
+        t.normalize();
+    }
+    out
+}
