@@ -1,6 +1,8 @@
 //! Integration tests of the runner on real databases: SQLite always,
 //! PostgreSQL wherever it is reachable (mandatory under CI=true).
 
+#[path = "db/introspect.rs"]
+mod introspection;
 #[path = "db/models.rs"]
 mod models;
 #[path = "db/scenario.rs"]
@@ -9,7 +11,7 @@ mod scenario;
 mod support;
 
 mod sqlite {
-    use super::{scenario, support};
+    use super::{introspection, scenario, support};
 
     fn db() -> (tempfile::TempDir, diesel::sqlite::SqliteConnection) {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -63,10 +65,24 @@ mod sqlite {
             &mut c,
         );
     }
+
+    #[test]
+    fn operations_read_back() {
+        use diesel::Connection;
+        introspection::operations_round_trip(|_| {
+            diesel::sqlite::SqliteConnection::establish(":memory:").expect("in-memory SQLite")
+        });
+    }
+
+    #[test]
+    fn outside_objects_are_reported() {
+        let (_d, mut c) = db();
+        introspection::sqlite_outside_objects(&mut c);
+    }
 }
 
 mod postgres {
-    use super::{scenario, support};
+    use super::{introspection, scenario, support};
 
     fn with_db(tag: &str, f: impl FnOnce(&mut diesel::pg::PgConnection)) {
         let Some(base) = support::pg_base_url() else {
@@ -115,5 +131,32 @@ mod postgres {
             move || diesel::pg::PgConnection::establish(&url).expect("connects"),
             &mut check,
         );
+    }
+
+    #[test]
+    fn operations_read_back() {
+        use diesel::connection::SimpleConnection;
+        let Some(base) = support::pg_base_url() else {
+            return;
+        };
+        let db = support::PgDb::create(&base, "roundtrip");
+        introspection::operations_round_trip(|n| {
+            let mut c = db.connect();
+            c.batch_execute(&format!(
+                "CREATE SCHEMA case_{n}; SET search_path TO case_{n}"
+            ))
+            .expect("case schema");
+            c
+        });
+    }
+
+    #[test]
+    fn outside_objects_are_reported() {
+        with_db("outside", introspection::pg_outside_objects);
+    }
+
+    #[test]
+    fn verify_without_probe() {
+        with_db("readonly", introspection::pg_verify_without_probe);
     }
 }

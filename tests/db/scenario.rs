@@ -11,7 +11,7 @@ use super::models;
 use super::support::{expected, Row, Shape, TestProject};
 
 /// What the scenario needs from a database beyond the runner's trait.
-pub trait TestDb: MigrationConnection {
+pub trait TestDb: MigrationConnection + migrator_core::introspect::Introspect {
     fn shape(&mut self) -> Shape;
     fn rows(&mut self, q: &str) -> Vec<Row>;
 }
@@ -113,6 +113,23 @@ fn assert_at<C: TestDb>(set: &MigrationSet, c: &mut C, v: u32) {
         expected(&set.states[v as usize]),
         "live schema differs from the snapshot state after migration {v}"
     );
+    assert_introspected(set, c, v);
+}
+
+/// Introspection of the live database equals the snapshot state, as
+/// introspection reports it (`introspect::expected`), and `verify` agrees.
+fn assert_introspected<C: TestDb>(set: &MigrationSet, c: &mut C, v: u32) {
+    use migrator_core::introspect;
+    let state = &set.states[v as usize];
+    let live = introspect::schema(c).unwrap_or_else(|e| panic!("introspect after {v}: {e}"));
+    let want = introspect::expected(c, state).unwrap_or_else(|e| panic!("expected after {v}: {e}"));
+    assert_eq!(
+        introspect::compare(&live.schema, &want),
+        vec![],
+        "introspection differs from the snapshot state after migration {v}"
+    );
+    assert_eq!(live.schema, want, "introspection after migration {v}");
+    assert!(live.outside.is_empty(), "after {v}: {:?}", live.outside);
 }
 
 fn one(c: &mut impl TestDb, q: &str) -> Vec<(String, String)> {

@@ -163,7 +163,7 @@ fn load<R: QueryableByName<diesel::pg::Pg> + 'static>(
 /// `rel`, in array order, separated by [`SEP`].
 fn names_of(attnums: &str, rel: &str, filter: &str) -> String {
     format!(
-        "COALESCE((SELECT string_agg(a.attname::text, chr(31) ORDER BY k.ord) FROM unnest({attnums}) WITH ORDINALITY AS k(attnum, ord) JOIN pg_attribute a ON a.attrelid = {rel} AND a.attnum = k.attnum {filter}), '')"
+        "COALESCE((SELECT string_agg(att.attname::text, chr(31) ORDER BY u.ord) FROM unnest({attnums}) WITH ORDINALITY AS u(attnum, ord) JOIN pg_attribute att ON att.attrelid = {rel} AND att.attnum = u.attnum {filter}), '')"
     )
 }
 
@@ -353,7 +353,7 @@ fn read_tables(
              FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid \
              JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_am am ON am.oid = i.relam \
              WHERE {ns} AND t.relkind IN ('r', 'p') ORDER BY t.relname, i.relname",
-            names_of("x.indkey::int2[]", "x.indrelid", "WHERE k.ord <= x.indnkeyatts"),
+            names_of("x.indkey::int2[]", "x.indrelid", "WHERE u.ord <= x.indnkeyatts"),
         ),
     )?;
     for x in indexes {
