@@ -17,12 +17,17 @@
 //!   migrations (yet), like the facade's own doc tests. It reads, never
 //!   writes, and parses a snapshot text once per process however many models
 //!   the crate has.
+//! - [`read_by_generate`] tells whether `generate` reads a given model:
+//!   only those are checked (not a test's models, nor models outside the
+//!   `models` folders), so the derive never asks for a migration that
+//!   `generate` would not write.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use super::scan::{self, FileFacts};
 use super::ModelDef;
 use crate::project::{Config, CONFIG_FILE};
 use crate::schema::{
@@ -162,14 +167,14 @@ pub fn compare(model: &Table, snapshot: Option<&Table>) -> Vec<Difference> {
         &snap.checks,
         check_key,
         |m, s| {
-            (m.expr != s.expr)
-                .then(|| {
-                    vec![format!(
-                        "`{}` in the model, `{}` in the snapshot",
-                        m.expr, s.expr
-                    )]
-                })
-                .unwrap_or_default()
+            if m.expr == s.expr {
+                Vec::new()
+            } else {
+                vec![format!(
+                    "`{}` in the model, `{}` in the snapshot",
+                    m.expr, s.expr
+                )]
+            }
         },
         &mut out,
     );
@@ -427,6 +432,9 @@ pub struct Reference {
     pub tracked: Vec<PathBuf>,
     /// The snapshot, or `None` when the crate has no snapshot file.
     pub snapshot: Option<SnapshotRef>,
+    /// The model folders of `migrator.toml`, absolute: `generate` reads the
+    /// models under them, and only those are checked.
+    pub model_roots: Vec<PathBuf>,
 }
 
 /// A snapshot read by [`load`].
@@ -453,6 +461,7 @@ pub fn load(root: &Path) -> Result<Reference, String> {
         reference.tracked.push(config_path);
     }
     let config = Config::read(root).map_err(|e| e.to_string())?;
+    reference.model_roots = config.models.iter().map(|m| root.join(m)).collect();
     let relative = config.snapshot_file();
     let path = root.join(&relative);
     let text = match std::fs::read_to_string(&path) {
@@ -484,6 +493,57 @@ fn parse_cached(
     let schema = Arc::new(Snapshot::parse(path, &text)?.schema);
     *cache = Some((path.to_path_buf(), text, Arc::clone(&schema)));
     Ok(schema)
+}
+
+/// Whether `migrator generate` reads the model named `name` in `file` (a
+/// path as the compiler gives it: absolute, or relative to the current
+/// folder): the file is under one of `model_roots`, is not a test-only
+/// module, and the item is not under `#[cfg(test)]`. So a test's model, or
+/// one outside the model folders, is not held to a snapshot that `generate`
+/// would never update for it. A name that the file has both under
+/// `#[cfg(test)]` and not is not checked: which one this is cannot be told
+/// (`migrator check` still compares the one `generate` reads).
+pub fn read_by_generate(model_roots: &[PathBuf], file: &Path, name: &str) -> bool {
+    let Ok(target) = file.canonicalize() else {
+        return false;
+    };
+    let mut test_only = Vec::new();
+    let mut found = None;
+    for path in scan::rust_files_under(model_roots) {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let facts = facts_cached(&path, text);
+        test_only.extend(facts.test_only.iter().cloned());
+        if found.is_none()
+            && path.file_name() == target.file_name()
+            && path.canonicalize().is_ok_and(|p| p == target)
+        {
+            found = Some((path, facts));
+        }
+    }
+    found.is_some_and(|(path, facts)| {
+        !scan::is_test_only(&path, &test_only)
+            && facts.models.iter().any(|m| m == name)
+            && !facts.test_models.iter().any(|m| m == name)
+    })
+}
+
+/// [`scan::file_facts`] per file, kept while the file's text is the same,
+/// so that a crate with many models parses each source file once.
+static FACTS: Mutex<BTreeMap<PathBuf, (String, Arc<FileFacts>)>> = Mutex::new(BTreeMap::new());
+
+fn facts_cached(path: &Path, text: String) -> Arc<FileFacts> {
+    // See `parse_cached` about poisoning.
+    let mut cache = FACTS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((t, facts)) = cache.get(path) {
+        if *t == text {
+            return Arc::clone(facts);
+        }
+    }
+    let facts = Arc::new(scan::file_facts(path, &text));
+    cache.insert(path.to_path_buf(), (text, Arc::clone(&facts)));
+    facts
 }
 
 #[cfg(test)]

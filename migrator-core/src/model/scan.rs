@@ -90,7 +90,7 @@ pub fn scan_dirs<P: AsRef<Path>>(roots: &[P]) -> Result<Models, Vec<ModelError>>
     // Pass 2: the models of every file that is not test-only.
     let mut parsed = Vec::new();
     for (file, ast) in &sources {
-        if test_only.iter().any(|t| file.starts_with(t)) {
+        if is_test_only(file, &test_only) {
             continue;
         }
         match models_of(file, ast) {
@@ -108,6 +108,91 @@ pub fn scan_dirs<P: AsRef<Path>>(roots: &[P]) -> Result<Models, Vec<ModelError>>
             Err(errors)
         }
     }
+}
+
+/// What [`scan_dirs`] learns from one file without building its models:
+/// the names of the `#[derive(Model)]` items it reads there, of those it
+/// leaves out as test-only (`#[cfg(test)]`), and the test-only module files
+/// and folders the file declares. The derive's drift check uses it to check
+/// the models that `generate` reads and no others.
+///
+/// Names, not lines: inside a procedural macro, syn gives text it parses
+/// the macro's call site as span, so lines are not known here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct FileFacts {
+    pub models: Vec<String>,
+    pub test_models: Vec<String>,
+    pub test_only: Vec<PathBuf>,
+}
+
+/// [`FileFacts`] of `file`, whose text is `src`. A file that does not parse
+/// has no models here (the CLI reports it).
+pub(crate) fn file_facts(file: &Path, src: &str) -> FileFacts {
+    let mut facts = FileFacts::default();
+    // The same shortcut as `scan_dirs`.
+    if !src.contains("Model") && !src.contains("cfg(test)") {
+        return facts;
+    }
+    let Ok(ast) = syn::parse_file(src) else {
+        return facts;
+    };
+    test_modules(file, &ast, &mut facts.test_only);
+    let mut inputs = Vec::new();
+    collect(&ast.items, &mut inputs);
+    facts.models = inputs.iter().map(|i| i.ident.unraw().to_string()).collect();
+    // Whatever `collect` did not take is under `#[cfg(test)]`.
+    let mut all = Vec::new();
+    collect_names(&ast.items, &mut all);
+    let mut read = facts.models.clone();
+    for name in all {
+        match read.iter().position(|m| *m == name) {
+            Some(i) => {
+                read.swap_remove(i);
+            }
+            None => facts.test_models.push(name),
+        }
+    }
+    facts
+}
+
+/// The name of every item deriving `Model` among `items`, `#[cfg(test)]`
+/// or not, descending into inline modules.
+fn collect_names(items: &[Item], out: &mut Vec<String>) {
+    for item in items {
+        match item {
+            Item::Struct(s) if derives_model(&s.attrs) => out.push(s.ident.unraw().to_string()),
+            Item::Enum(e) if derives_model(&e.attrs) => out.push(e.ident.unraw().to_string()),
+            Item::Union(u) if derives_model(&u.attrs) => out.push(u.ident.unraw().to_string()),
+            Item::Mod(m) => {
+                if let Some((_, items)) = &m.content {
+                    collect_names(items, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The `.rs` files `scan_dirs` reads under `roots`, in its order; folders
+/// that cannot be read are left out.
+pub(crate) fn rust_files_under(roots: &[PathBuf]) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut ignored = Vec::new();
+    for root in roots {
+        if root.is_file() {
+            files.push(root.clone());
+        } else {
+            rust_files(root, &mut files, &mut ignored);
+        }
+    }
+    files.sort();
+    files.dedup();
+    files
+}
+
+/// Whether `file` is, or is inside, one of the test-only modules.
+pub(crate) fn is_test_only(file: &Path, test_only: &[PathBuf]) -> bool {
+    test_only.iter().any(|t| file.starts_with(t))
 }
 
 fn parse_source_spanned(path: &Path, src: &str) -> Result<Vec<Lowered>, Vec<ModelError>> {

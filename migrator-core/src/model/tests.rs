@@ -616,6 +616,7 @@ fn reference(tables: &[Table]) -> Result<drift::Reference, String> {
             shown: "migrations/schema.toml".into(),
             schema: std::sync::Arc::new(schema),
         }),
+        model_roots: vec![PathBuf::from("/app/src")],
     })
 }
 

@@ -500,6 +500,7 @@ fn reference(tables: &[Table]) -> Result<Reference, String> {
             shown: "migrations/schema.toml".into(),
             schema: Arc::new(schema),
         }),
+        model_roots: vec![PathBuf::from("/app/src")],
     })
 }
 
@@ -574,4 +575,73 @@ fn derive_reports_an_unreadable_snapshot_on_the_struct() {
         "{errors:?}"
     );
     assert_eq!(errors[0].2.matches("help:").count(), 1);
+}
+
+#[test]
+fn only_the_models_generate_reads_are_checked() {
+    let dir = TempDir::new("sites");
+    let root = &dir.0;
+    write(
+        &root.join("src/main.rs"),
+        "mod models;\n#[cfg(test)]\nmod tests;\n\n#[derive(Model)]\nstruct Task {\n    id: i64,\n}\n\n#[cfg(test)]\nmod inline {\n    #[derive(Model)]\n    struct Scratch {\n        id: i64,\n    }\n    #[derive(Model)]\n    struct Task {\n        id: i64,\n    }\n}\n",
+    );
+    write(
+        &root.join("src/models.rs"),
+        "#[derive(Debug)]\nstruct NotAModel;\n\n#[derive(migrator::Model)]\npub struct User {\n    id: i64,\n}\n#[cfg(test)]\n#[derive(Model)]\nstruct Fake {\n    id: i64,\n}\n",
+    );
+    write(
+        &root.join("src/tests.rs"),
+        "#[derive(Model)]\nstruct Fixture {\n    id: i64,\n}\n",
+    );
+    write(
+        &root.join("tests/it.rs"),
+        "#[derive(Model)]\nstruct Outside {\n    id: i64,\n}\n",
+    );
+    let roots = [root.join("src")];
+    let read = |file: &str, name: &str| read_by_generate(&roots, &root.join(file), name);
+    assert!(read("src/models.rs", "User"));
+    assert!(!read("src/models.rs", "NotAModel"));
+    assert!(!read("src/models.rs", "Fake"), "a model under #[cfg(test)]");
+    assert!(!read("src/main.rs", "Scratch"), "a model in a test module");
+    // Both a test's `Task` and the app's: cannot tell which, not checked.
+    assert!(!read("src/main.rs", "Task"), "an ambiguous name");
+    assert!(!read("src/tests.rs", "Fixture"), "a test-only module file");
+    assert!(!read("tests/it.rs", "Outside"), "outside the model folders");
+    assert!(
+        !read("src/missing.rs", "User"),
+        "a file that does not exist"
+    );
+    assert!(!read("src/main.rs", "User"), "a model of another file");
+    // A path that reaches the file another way is the same file.
+    assert!(read("tests/../src/models.rs", "User"));
+    // With the folder configured, the outside model is read too.
+    assert!(read_by_generate(
+        &[root.join("src"), root.join("tests")],
+        &root.join("tests/it.rs"),
+        "Outside"
+    ));
+    // The facts follow the file's text.
+    write(
+        &root.join("src/models.rs"),
+        "#[derive(migrator::Model)]\npub struct Account {\n    id: i64,\n}\n",
+    );
+    assert!(!read("src/models.rs", "User"));
+    assert!(read("src/models.rs", "Account"));
+}
+
+#[test]
+fn load_knows_the_model_folders() {
+    let dir = TempDir::new("roots");
+    assert_eq!(
+        load(&dir.0).expect("loads").model_roots,
+        [dir.0.join("src")]
+    );
+    write(
+        &dir.0.join("migrator.toml"),
+        "models = [\"app\", \"lib/models\"]\n",
+    );
+    assert_eq!(
+        load(&dir.0).expect("loads").model_roots,
+        [dir.0.join("app"), dir.0.join("lib/models")]
+    );
 }
