@@ -33,6 +33,7 @@ pub fn run(cli: Cli) -> CmdResult {
         }),
         Command::Redo => with_db(&cli.dir, url.as_deref(), db_redo),
         Command::Status => with_db(&cli.dir, url.as_deref(), db_status),
+        Command::Verify => verify(&cli.dir, url.as_deref()),
         Command::Lint => lint(&cli.dir),
         Command::Rehash => rehash(&cli.dir),
     }
@@ -350,6 +351,69 @@ fn db_status(m: &Migrator<'_>, db: &mut Db) -> Result<ExitCode, RunError> {
     print!("{status}");
     println!("{} pending", status.pending());
     Ok(if status.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Introspects the database and compares it with the snapshot's schema:
+/// exit 1 naming each drifted table, column, index and constraint; objects
+/// outside the model are printed as notes either way.
+fn verify(dir: &Path, url: Option<&str>) -> CmdResult {
+    use migrator_core::introspect;
+    use migrator_core::runner::{MigrationConnection, HISTORY_TABLE};
+
+    let project = open(dir)?;
+    let set = project.migrations().map_err(|e| e.to_string())?;
+    let snapshot = set.states.last().cloned().unwrap_or_default();
+    let default_url = format!("sqlite://{}", dir.join("migrator.db").display());
+    let url = url.unwrap_or(&default_url);
+    let at = |e: String| format!("{e}\n  database: {}", redact_url(url));
+    let mut db = connect(url).map_err(|e| e.to_string())?;
+    let v = introspect::verify(&mut db, &snapshot).map_err(|e| at(e.to_string()))?;
+    let snapshot_path = project.snapshot_path();
+    if v.is_clean() {
+        println!(
+            "ok: {} matches {} (head {:04}, {} table(s))",
+            redact_url(url),
+            snapshot_path.display(),
+            set.head(),
+            v.expected.tables.len()
+        );
+    } else {
+        println!(
+            "drift: {} differs from {} (head {:04}):",
+            redact_url(url),
+            snapshot_path.display(),
+            set.head()
+        );
+        for d in &v.drift {
+            println!("  {d}");
+        }
+        // A database behind the files differs for a simpler reason.
+        let applied = on_conn!(&mut db, c => c.count_rows(&format!(
+            "SELECT version FROM {} WHERE state = 'applied'",
+            HISTORY_TABLE
+        )))
+        .unwrap_or(0);
+        let pending = (set.len() as i64 - applied).max(0);
+        if pending > 0 {
+            println!("help: {pending} migration(s) are not applied to this database; run `migrator up`, then verify again");
+        } else {
+            println!("help: the database was changed outside migrations; write a migration for a change you keep (`migrator generate`), undo one you do not");
+        }
+    }
+    if !v.live.outside.is_empty() {
+        println!("note: not compared, outside the model:");
+        for o in &v.live.outside {
+            println!("  {o}");
+        }
+    }
+    for n in &v.live.notes {
+        println!("note: {n}");
+    }
+    Ok(if v.is_clean() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -73,6 +73,8 @@ pub enum Command {
     Redo,
     /// Show applied, pending, edited and missing migrations.
     Status,
+    /// Compare the live database with the snapshot; exit 1 naming each difference.
+    Verify,
     /// Report destructive steps in the migrations.
     Lint,
     /// Recompute the snapshot's hash chain after an intended edit of a migration that was never applied.
