@@ -97,6 +97,9 @@ struct ConstraintRow {
     cols: String,
     #[diesel(sql_type = Text)]
     ref_table: String,
+    /// True when the referenced table is in another schema.
+    #[diesel(sql_type = Text)]
+    ref_elsewhere: String,
     #[diesel(sql_type = Text)]
     ref_cols: String,
     #[diesel(sql_type = Text)]
@@ -276,7 +279,7 @@ fn read_tables(
         conn,
         format!(
             "SELECT r.relname::text AS tbl, k.conname::text AS name, k.contype::text AS kind, pg_get_constraintdef(k.oid) AS def, \
-               {} AS cols, COALESCE(f.relname::text, '') AS ref_table, {} AS ref_cols, \
+               {} AS cols, COALESCE(f.relname::text, '') AS ref_table, COALESCE(f.relnamespace <> r.relnamespace, false)::text AS ref_elsewhere, {} AS ref_cols, \
                k.confdeltype::text AS on_delete, k.confupdtype::text AS on_update, \
                k.convalidated::text AS validated, k.condeferrable::text AS deferrable \
              FROM pg_constraint k JOIN pg_class r ON r.oid = k.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace \
@@ -317,14 +320,22 @@ fn read_tables(
                     columns: cols,
                 });
             }
-            "f" => t.foreign_keys.push(ForeignKey {
-                name: k.name,
-                columns: cols,
-                ref_table: k.ref_table,
-                ref_columns: split(&k.ref_cols),
-                on_delete: action(&k.on_delete),
-                on_update: action(&k.on_update),
-            }),
+            "f" => {
+                if k.ref_elsewhere == "true" {
+                    notes.push(format!(
+                        "foreign key `{}` on `{}` references `{}` in another schema: {}",
+                        k.name, k.tbl, k.ref_table, k.def
+                    ));
+                }
+                t.foreign_keys.push(ForeignKey {
+                    name: k.name,
+                    columns: cols,
+                    ref_table: k.ref_table,
+                    ref_columns: split(&k.ref_cols),
+                    on_delete: action(&k.on_delete),
+                    on_update: action(&k.on_update),
+                });
+            }
             "c" => t.checks.push(Check {
                 name: k.name,
                 expr: check_expr(&k.def),

@@ -338,9 +338,13 @@ fn table(
         };
         let on_delete = action(&first.on_delete, out);
         let on_update = action(&first.on_update, out);
+        let same_target = |r: &Option<String>| {
+            r.as_ref()
+                .map_or(true, |r| r.eq_ignore_ascii_case(&first.tbl))
+        };
         let fk_name = named_fks
             .iter()
-            .position(|(_, c)| *c == columns)
+            .position(|(_, c, r)| *c == columns && same_target(r))
             .and_then(|p| named_fks.remove(p).0)
             .unwrap_or_else(|| naming::foreign_key(name, &columns));
         t.foreign_keys.push(ForeignKey {
@@ -385,8 +389,8 @@ pub(super) struct Ddl {
     pub checks: Vec<(Option<String>, String)>,
     /// (name, columns) of every inline UNIQUE.
     pub uniques: Vec<(Option<String>, Vec<String>)>,
-    /// (name, columns) of every FOREIGN KEY / REFERENCES.
-    pub foreign_keys: Vec<(Option<String>, Vec<String>)>,
+    /// (name, columns, referenced table) of every FOREIGN KEY / REFERENCES.
+    pub foreign_keys: Vec<(Option<String>, Vec<String>, Option<String>)>,
     /// The column declared `AUTOINCREMENT`.
     pub autoincrement: Option<String>,
 }
@@ -434,7 +438,8 @@ pub(super) fn parse_create_table(sql: &str) -> Ddl {
         } else if head.is_word("UNIQUE") {
             ddl.uniques.push((name, paren_names(item, k + 1)));
         } else if head.is_word("FOREIGN") {
-            ddl.foreign_keys.push((name, paren_names(item, k + 2)));
+            ddl.foreign_keys
+                .push((name, paren_names(item, k + 2), references(item, k)));
         } else if head.is_word("PRIMARY") {
             // The pragmas give the key.
         } else if k == 0 {
@@ -469,7 +474,7 @@ fn column_constraints(sql: &str, item: &[Token], ddl: &mut Ddl) {
             ddl.uniques.push((pending.take(), vec![column.clone()]));
         } else if t.is_word("REFERENCES") {
             ddl.foreign_keys
-                .push((pending.take(), vec![column.clone()]));
+                .push((pending.take(), vec![column.clone()], references(item, k)));
         } else if t.is_word("AUTOINCREMENT") {
             ddl.autoincrement = Some(column.clone());
         } else if [
@@ -492,6 +497,12 @@ fn column_constraints(sql: &str, item: &[Token], ddl: &mut Ddl) {
             k + 1
         };
     }
+}
+
+/// The table named after the first `REFERENCES` at or after token `k`.
+fn references(item: &[Token], k: usize) -> Option<String> {
+    let at = (k..item.len()).find(|&i| item[i].is_word("REFERENCES"))?;
+    item.get(at + 1)?.name().map(str::to_string)
 }
 
 /// The index after the parenthesised group starting at `k` (or `k` itself

@@ -529,6 +529,34 @@ mod sqlite_db {
     }
 
     #[test]
+    fn foreign_key_names_follow_their_target() {
+        // The pragma numbers keys last first; names are matched by columns
+        // and referenced table, so two keys on one column keep theirs.
+        let mut c = open();
+        exec(
+            &mut c,
+            "CREATE TABLE p (id INTEGER PRIMARY KEY);
+             CREATE TABLE r (id INTEGER PRIMARY KEY);
+             CREATE TABLE q (a INT,
+               CONSTRAINT \"second\" FOREIGN KEY (a) REFERENCES r (id),
+               CONSTRAINT \"first\" FOREIGN KEY (a) REFERENCES p (id));",
+        );
+        let live = schema(&mut c).expect("introspects");
+        let fks: Vec<(String, String)> = live.schema.tables["q"]
+            .foreign_keys
+            .iter()
+            .map(|f| (f.name.clone(), f.ref_table.clone()))
+            .collect();
+        assert_eq!(
+            fks,
+            vec![
+                ("first".to_string(), "p".to_string()),
+                ("second".to_string(), "r".to_string())
+            ]
+        );
+    }
+
+    #[test]
     fn objects_outside_the_model_are_reported() {
         let mut c = open();
         exec(
