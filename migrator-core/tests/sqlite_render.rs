@@ -1174,6 +1174,7 @@ fn raw_sql_and_rust_steps() {
     );
     let rust = Operation::Rust {
         name: "split_priority".into(),
+        reverse: Some("join_priority".into()),
     };
     assert!(render(&rust, &schema()).is_empty());
     assert!(render(&rust.inverse(), &schema()).is_empty());

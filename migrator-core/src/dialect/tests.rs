@@ -606,6 +606,7 @@ snap!(
     rust_step,
     Operation::Rust {
         name: "split_priority".into(),
+        reverse: None,
     }
 );
 

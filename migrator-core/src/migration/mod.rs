@@ -10,10 +10,16 @@
 //!   error, so a typo cannot silently drop a migration;
 //! - a checksum is the SHA-256 of the normalised text (BOM dropped, CRLF and CR
 //!   turned into LF), so checking out on Windows does not change it;
-//! - errors name the file and, for syntax errors, the line and column.
+//! - errors name the file and, for syntax errors, the line and column;
+//! - Rust steps (`op = "rust"`) are data migrations of the application:
+//!   [`EmbeddedMigrations`] links their functions, a set read from files does
+//!   not (see `rust_step.rs` and `embedded.rs`).
 
+mod embedded;
 mod format;
+mod rust_step;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -23,7 +29,11 @@ use crate::ops::{inverse_all, replay, Operation};
 use crate::schema::Schema;
 use crate::snapshot::{chain_of, Snapshot};
 
+pub use embedded::{EmbeddedMigration, EmbeddedMigrations};
 pub use format::MigrationFile;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub(crate) use rust_step::StepConnection;
+pub use rust_step::{check_rust_path, BoxError, RustStepContext, RustStepFn, RustStepResult};
 
 /// Name of the snapshot file inside the migrations folder.
 pub const SNAPSHOT_FILE: &str = "schema.toml";
@@ -177,6 +187,7 @@ pub fn parse_migration(
             message,
         }
     })?;
+    check_rust_steps(&path, &normalized, &file)?;
     Ok(Migration {
         version,
         name,
@@ -184,6 +195,41 @@ pub fn parse_migration(
         checksum: checksum(text),
         file,
     })
+}
+
+/// Refuses a Rust step whose `name` or `reverse` is not a path to a
+/// function, at the line of the value when it can be found.
+fn check_rust_steps(path: &Path, text: &str, file: &MigrationFile) -> Result<(), MigrationError> {
+    for (list, ops) in [("upgrade", &file.upgrade), ("downgrade", &file.downgrade)] {
+        for (i, op) in ops.iter().enumerate() {
+            let Operation::Rust { name, reverse } = op else {
+                continue;
+            };
+            for (key, value) in [("name", Some(name)), ("reverse", reverse.as_ref())] {
+                let Some(value) = value else { continue };
+                if let Err(message) = check_rust_path(value) {
+                    let (line, column) = locate_string(text, value);
+                    return Err(MigrationError::Parse {
+                        file: path.to_path_buf(),
+                        line,
+                        column,
+                        message: format!("{list} step {}: `{key}`: {message}", i + 1),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Line and column of the first TOML string literal holding `value` (either
+/// quote style), or `(0, 0)`.
+pub(crate) fn locate_string(text: &str, value: &str) -> (usize, usize) {
+    [format!("\"{value}\""), format!("'{value}'")]
+        .iter()
+        .filter_map(|needle| text.find(needle.as_str()))
+        .min()
+        .map_or((0, 0), |offset| line_col(text, offset))
 }
 
 /// Parses a list of `(file name, text)` pairs into migrations sorted by
@@ -400,6 +446,15 @@ pub struct MigrationSet {
     /// `states[i]` is the schema before migration `i + 1`; the last entry is
     /// the schema after every migration (equal to the snapshot).
     pub states: Vec<Schema>,
+    /// The Rust steps this program links, by the name the files use. Empty
+    /// for a set read from files; [`EmbeddedMigrations`] fills it.
+    rust: BTreeMap<String, RustStepFn>,
+}
+
+impl AsRef<MigrationSet> for MigrationSet {
+    fn as_ref(&self) -> &MigrationSet {
+        self
+    }
 }
 
 impl MigrationSet {
@@ -412,7 +467,21 @@ impl MigrationSet {
             dir: dir.to_path_buf(),
             migrations,
             states,
+            rust: BTreeMap::new(),
         })
+    }
+
+    /// Links the function of the Rust step the files call `name` (their
+    /// `name = "..."`), for a program that loads its migrations from files
+    /// at run time; `embed_migrations!` links every step by itself.
+    pub fn with_rust_step(mut self, name: &str, f: RustStepFn) -> MigrationSet {
+        self.rust.insert(name.to_string(), f);
+        self
+    }
+
+    /// The function linked for the Rust step `name`, if any.
+    pub fn rust_step(&self, name: &str) -> Option<RustStepFn> {
+        self.rust.get(name).copied()
     }
 
     pub fn len(&self) -> usize {

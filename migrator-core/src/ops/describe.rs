@@ -139,7 +139,8 @@ impl fmt::Display for Operation {
                 let first = text.lines().next().unwrap_or("").trim();
                 write!(f, "* sql: {first}")
             }
-            Rust { name } => write!(f, "* rust: {name}"),
+            Rust { name, .. } if name.is_empty() => f.write_str("* rust: (no function)"),
+            Rust { name, .. } => write!(f, "* rust: {name}"),
         }
     }
 }

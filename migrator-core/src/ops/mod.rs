@@ -95,10 +95,19 @@ pub enum Operation {
     /// Hand-written SQL, for data migrations and anything the typed
     /// operations do not cover.
     Sql(RawSql),
-    /// A Rust data migration registered with `#[migration]` in the
-    /// application; only an application that links it can run it.
+    /// A Rust data migration: a `#[migration]` function of the application,
+    /// named by its path from the crate root (`name = "data::backfill"`).
+    /// Only a program that links it can run it: `embed_migrations!` links
+    /// every function the files name, the CLI links none and refuses.
+    ///
+    /// A list runs the function its step names: the downgrade names its own
+    /// function. `reverse` names the function that undoes this one (as a raw
+    /// SQL step's `reverse` does), so that [`Operation::inverse`] is exact; a
+    /// step without one inverts to an irreversible step.
     Rust {
         name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reverse: Option<String>,
     },
 }
 
@@ -218,7 +227,8 @@ impl Operation {
     ///
     /// A raw SQL step without `reverse` inverts to a step with no SQL, which
     /// the renderer refuses to run (the migration is then irreversible and the
-    /// reader says so).
+    /// reader says so); a Rust step without `reverse` inverts to a Rust step
+    /// with an empty name, which the runner refuses the same way.
     pub fn inverse(&self) -> Operation {
         use Operation::*;
         match self.clone() {
@@ -267,7 +277,12 @@ impl Operation {
                     effect: inverse_all(&raw.effect),
                 })
             }
-            Rust { name } => Rust { name },
+            // An empty name is the irreversible step: the runner refuses it
+            // and the reader refuses it in a file.
+            Rust { name, reverse } => Rust {
+                name: reverse.unwrap_or_default(),
+                reverse: Some(name),
+            },
         }
     }
 

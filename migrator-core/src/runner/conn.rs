@@ -58,6 +58,10 @@ pub trait MigrationConnection: Sized {
     /// Loads history rows with `query`.
     fn load_history(&mut self, query: &str) -> diesel::QueryResult<Vec<HistoryRow>>;
 
+    /// The connection as `Any`, so a Rust step can get the concrete diesel
+    /// connection back (`RustStepContext::connection`).
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
+
     /// Runs `f` in a transaction that commits when it returns `Ok`. On SQLite
     /// the transaction is `BEGIN IMMEDIATE`, which takes the write lock at
     /// once, so two runners serialise instead of failing at commit.
@@ -89,6 +93,10 @@ macro_rules! impl_migration_connection {
 
             fn load_history(&mut self, query: &str) -> diesel::QueryResult<Vec<HistoryRow>> {
                 diesel::sql_query(query).load(self)
+            }
+
+            fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+                self
             }
 
             fn in_transaction<T>(

@@ -3,8 +3,9 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::conn::{HistoryRow, MigrationConnection};
+use super::steps::{run_step, Step, ROLLED_BACK};
 use super::{RunError, TOOL_VERSION};
-use crate::dialect::{Dialect, Statement};
+use crate::dialect::Dialect;
 use crate::migration::{Direction, Migration};
 
 pub const HISTORY_TABLE: &str = "_migrator_history";
@@ -201,14 +202,8 @@ pub(crate) fn delete_sql(dialect: Dialect, version: u32) -> String {
 }
 
 /// Whether `m` runs in one transaction on this dialect.
-pub(crate) fn runs_in_transaction(
-    dialect: Dialect,
-    m: &Migration,
-    statements: &[Statement],
-) -> bool {
-    m.is_transactional()
-        && dialect.transactional_ddl()
-        && statements.iter().all(|s| s.transactional)
+pub(crate) fn runs_in_transaction(dialect: Dialect, m: &Migration, steps: &[Step]) -> bool {
+    m.is_transactional() && dialect.transactional_ddl() && steps.iter().all(Step::transactional)
 }
 
 /// Runs one migration in `direction` and records it. Returns false when
@@ -216,7 +211,7 @@ pub(crate) fn runs_in_transaction(
 pub(crate) fn apply<C: MigrationConnection>(
     conn: &mut C,
     m: &Migration,
-    statements: &[Statement],
+    statements: &[Step],
     direction: Direction,
     steps_done: usize,
     started: Instant,
@@ -253,7 +248,7 @@ pub(crate) fn apply<C: MigrationConnection>(
 fn apply_in_transaction<C: MigrationConnection>(
     conn: &mut C,
     m: &Migration,
-    statements: &[Statement],
+    statements: &[Step],
     direction: Direction,
     started: Instant,
     check_fks: bool,
@@ -272,7 +267,7 @@ fn apply_in_transaction<C: MigrationConnection>(
             }
         }
         for (i, s) in statements.iter().enumerate() {
-            run_statement(c, m, i, s, true)?;
+            run_step(c, m, i, s, direction, true)?;
         }
         if check_fks {
             let broken = c
@@ -306,12 +301,10 @@ fn apply_in_transaction<C: MigrationConnection>(
     })
 }
 
-const ROLLED_BACK: &str = "\n  the migration was rolled back: the database is as it was before it";
-
 fn apply_step_by_step<C: MigrationConnection>(
     conn: &mut C,
     m: &Migration,
-    statements: &[Statement],
+    statements: &[Step],
     direction: Direction,
     steps_done: usize,
     started: Instant,
@@ -330,7 +323,7 @@ fn apply_step_by_step<C: MigrationConnection>(
         0
     };
     for (i, s) in statements.iter().enumerate().skip(skip) {
-        run_statement(conn, m, i, s, false)?;
+        run_step(conn, m, i, s, direction, false)?;
         if direction == Direction::Up {
             record(conn, progress_sql(dialect, m.version, i + 1))?;
         }
@@ -347,37 +340,6 @@ fn apply_step_by_step<C: MigrationConnection>(
         ),
         Direction::Down => record(conn, delete_sql(dialect, m.version)),
     }
-}
-
-fn run_statement<C: MigrationConnection>(
-    conn: &mut C,
-    m: &Migration,
-    index: usize,
-    s: &Statement,
-    in_tx: bool,
-) -> Result<(), RunError> {
-    let dialect = conn.dialect();
-    let fail = |message: String| RunError::Statement {
-        migration: m.id(),
-        dialect,
-        index: index + 1,
-        sql: s.sql.clone(),
-        message,
-        rolled_back: if in_tx {
-            ROLLED_BACK
-        } else {
-            "\n  this migration runs outside a transaction: the statements before this one are done and recorded; fix the cause and run `migrator up` again to resume from this statement"
-        },
-    };
-    if let Some(q) = &s.skip_if {
-        let present = conn
-            .count_rows(q)
-            .map_err(|e| fail(format!("evaluating its guard `{q}`: {e}")))?;
-        if present > 0 {
-            return Ok(());
-        }
-    }
-    conn.execute(&s.sql).map_err(|e| fail(e.to_string()))
 }
 
 #[cfg(test)]

@@ -15,19 +15,27 @@
 //!   on every exit path), SQLite serialises on `BEGIN IMMEDIATE` and re-reads
 //!   the history inside each transaction;
 //! - `--dry-run` returns the exact SQL, history writes included, and runs
-//!   nothing.
+//!   nothing;
+//! - Rust steps (`#[migration]` functions) run in order with the statements
+//!   of their migration, in its transaction, when the set links them (a set
+//!   from `embed_migrations!`); otherwise the migration is refused before
+//!   anything runs (`steps.rs`);
+//! - `harness.rs` implements diesel's `MigrationSource` for embedded
+//!   migrations, for applications on diesel_migrations' harness.
 
 mod conn;
+mod harness;
 mod history;
 mod plan;
+mod steps;
 mod url;
 
 use std::time::{Duration, Instant};
 
-use crate::dialect::{Dialect, RenderError, Statement};
-pub use crate::migration::{Direction, MigrationSet};
+use crate::dialect::{Dialect, RenderError};
+pub use crate::migration::{Direction, EmbeddedMigrations, MigrationSet};
+pub use crate::migration::{BoxError, RustStepContext, RustStepFn, RustStepResult};
 use crate::migration::{MigrationError, RenderFailure};
-use crate::ops::Operation;
 
 pub use conn::{connect, AnyConnection, HistoryRow, MigrationConnection};
 pub use history::HISTORY_TABLE;
@@ -63,8 +71,17 @@ pub enum RunError {
     /// proceed.
     #[error("{0}")]
     History(String),
-    #[error("migration {migration} has a Rust step `{step}` that this program cannot run\nhelp: Rust data migrations are defined with `#[migration]` in the application; apply this migration from the application (`Migrator::up`), which links the function")]
+    #[error("migration {migration} has a Rust step `{step}` that this program cannot run\nhelp: Rust data migrations are defined with `#[migration]` in the application; apply this migration from the application, which links the function: `Migrator::new(&MIGRATIONS).up(&mut conn)` with `static MIGRATIONS: EmbeddedMigrations = embed_migrations!(\"migrations\")`")]
     RustStep { migration: String, step: String },
+    #[error("migration {migration} failed at step {index} on {dialect}: Rust step `{step}`: {message}{rolled_back}")]
+    RustStepFailed {
+        migration: String,
+        dialect: Dialect,
+        index: usize,
+        step: String,
+        message: String,
+        rolled_back: &'static str,
+    },
     #[error("migration {migration} is irreversible: step {step} has no reverse\nhelp: add a `reverse` to the raw SQL step, or restore from a backup")]
     Irreversible { migration: String, step: usize },
     #[error("timed out after {0:?} waiting for the migration lock held by another runner")]
@@ -138,7 +155,8 @@ pub struct Report {
     pub sql: Vec<String>,
 }
 
-/// Applies and rolls back a [`MigrationSet`] on a connection.
+/// Applies and rolls back a [`MigrationSet`] (or [`EmbeddedMigrations`]) on
+/// a connection.
 pub struct Migrator<'a> {
     set: &'a MigrationSet,
     lock_timeout: Duration,
@@ -155,9 +173,11 @@ impl std::fmt::Debug for Migrator<'_> {
 }
 
 impl<'a> Migrator<'a> {
-    pub fn new(set: &'a MigrationSet) -> Migrator<'a> {
+    /// A runner for `&MIGRATIONS` (from `embed_migrations!`) or for a
+    /// `&MigrationSet` loaded from files.
+    pub fn new<S: AsRef<MigrationSet> + ?Sized>(set: &'a S) -> Migrator<'a> {
         Migrator {
-            set,
+            set: set.as_ref(),
             lock_timeout: Duration::from_secs(60),
             on_event: Box::new(|_| {}),
         }
@@ -301,6 +321,10 @@ impl<'a> Migrator<'a> {
         if dry_run && !history::exists(conn)? {
             report.sql.push(history::create_sql(dialect) + ";");
         }
+        // Every pending migration is rendered, and its Rust steps looked up,
+        // before the first one runs: a migration this program cannot run
+        // stops the run with nothing done.
+        let mut pending = Vec::new();
         for m in &self.set.migrations {
             if m.version > target {
                 break;
@@ -310,17 +334,10 @@ impl<'a> Migrator<'a> {
                 continue;
             }
             let steps_done = row.map_or(0, |r| r.steps_done.max(0) as usize);
-            if let Some(step) = m.file.upgrade.iter().find_map(|op| match op {
-                Operation::Rust { name } => Some(name.clone()),
-                _ => None,
-            }) {
-                return Err(RunError::RustStep {
-                    migration: m.id(),
-                    step,
-                });
-            }
-            let steps = self.set.render(dialect, m.version, Direction::Up)?;
-            let statements: Vec<Statement> = steps.into_iter().flatten().collect();
+            let steps = steps::steps(self.set, m, dialect, Direction::Up)?;
+            pending.push((m, steps_done, steps));
+        }
+        for (m, steps_done, statements) in pending {
             if dry_run {
                 plan::dry_run(
                     &mut report,
@@ -366,6 +383,8 @@ impl<'a> Migrator<'a> {
         let mut applied: Vec<&HistoryRow> =
             rows.iter().filter(|r| r.version as u32 > target).collect();
         applied.sort_by_key(|r| std::cmp::Reverse(r.version));
+        // As for `up`: everything is rendered before anything runs.
+        let mut pending = Vec::new();
         for row in applied {
             let m = self.set.get(row.version as u32).ok_or_else(|| {
                 RunError::History(format!("migration {:04} is missing", row.version))
@@ -377,17 +396,9 @@ impl<'a> Migrator<'a> {
                     row.steps_done
                 )));
             }
-            if let Some(step) = m.file.downgrade.iter().find_map(|op| match op {
-                Operation::Rust { name } => Some(name.clone()),
-                _ => None,
-            }) {
-                return Err(RunError::RustStep {
-                    migration: m.id(),
-                    step,
-                });
-            }
-            let steps = self.set.render(dialect, m.version, Direction::Down)?;
-            let statements: Vec<Statement> = steps.into_iter().flatten().collect();
+            pending.push((m, steps::steps(self.set, m, dialect, Direction::Down)?));
+        }
+        for (m, statements) in pending {
             if dry_run {
                 plan::dry_run(&mut report, dialect, m, &statements, Direction::Down, 0);
                 continue;

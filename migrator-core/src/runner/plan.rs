@@ -5,8 +5,9 @@ use std::fmt;
 
 use super::conn::HistoryRow;
 use super::history::{self, APPLIED};
+use super::steps::Step;
 use super::{Report, RunError};
-use crate::dialect::{Dialect, Statement};
+use crate::dialect::Dialect;
 use crate::migration::Migration;
 use crate::migration::{Direction, MigrationSet};
 
@@ -171,7 +172,7 @@ pub(crate) fn dry_run(
     report: &mut Report,
     dialect: Dialect,
     m: &Migration,
-    statements: &[Statement],
+    statements: &[Step],
     direction: Direction,
     steps_done: usize,
 ) {
@@ -183,7 +184,7 @@ pub(crate) fn dry_run(
     let now = "<now>";
     if history::runs_in_transaction(dialect, m, statements) {
         report.sql.push("BEGIN;".into());
-        report.sql.extend(statements.iter().map(|s| s.to_string()));
+        report.sql.extend(statements.iter().map(Step::shown));
         let record = match direction {
             Direction::Up => history::insert_sql(dialect, m, now, 0, APPLIED, statements.len()),
             Direction::Down => history::delete_sql(dialect, m.version),
@@ -206,7 +207,7 @@ pub(crate) fn dry_run(
             0
         };
         for (i, s) in statements.iter().enumerate().skip(skip) {
-            report.sql.push(s.to_string());
+            report.sql.push(s.shown());
             if direction == Direction::Up {
                 report.sql.push(format!(
                     "{};",
