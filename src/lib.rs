@@ -71,7 +71,10 @@ pub use migrator_core::{Dialect, Operation, Statement};
 
 /// Migration files, the snapshot and the validated [`MigrationSet`].
 pub use migrator_core::migration;
-pub use migrator_core::migration::MigrationSet;
+pub use migrator_core::migration::{
+    BoxError, EmbeddedMigration, EmbeddedMigrations, MigrationSet, RustStepContext, RustStepFn,
+    RustStepResult,
+};
 
 /// The runner: apply, roll back and report migrations on a diesel connection.
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
@@ -82,6 +85,41 @@ pub use migrator_core::runner::{Migrator, RunError};
 /// Derives [`Model`](trait@Model) from `#[model(...)]` attributes; see the
 /// crate docs for the vocabulary.
 pub use migrator_macros::Model;
+
+/// Embeds a migrations folder, validated at compile time, as
+/// [`EmbeddedMigrations`]:
+///
+/// ```ignore
+/// static MIGRATIONS: migrator::EmbeddedMigrations = migrator::embed_migrations!("migrations");
+///
+/// migrator::Migrator::new(&MIGRATIONS).up(&mut conn)?;
+/// ```
+///
+/// The path is relative to the crate's `Cargo.toml`. The build fails, naming
+/// the file, when a migration does not parse, numbers have gaps or
+/// duplicates, the replay of the upgrades differs from `schema.toml`, a
+/// downgrade does not restore the schema before its upgrade, or a Rust step
+/// names a function that does not exist. Cargo rebuilds the crate when a
+/// migration file or the snapshot changes.
+pub use migrator_macros::embed_migrations;
+
+/// Marks a Rust data migration and checks its signature:
+///
+/// ```
+/// #[migrator::migration]
+/// fn backfill_priority(ctx: &mut migrator::RustStepContext<'_>) -> migrator::RustStepResult {
+///     ctx.execute("UPDATE tasks SET priority = 'high' WHERE is_high_priority")?;
+///     Ok(())
+/// }
+/// ```
+///
+/// A migration file runs it with `op = "rust"` and its path from the crate
+/// root, `name = "backfill_priority"` here (a downgrade step names its own
+/// function; `reverse` names the function that undoes a step, as for raw
+/// SQL). It runs inside the migration's transaction; return an error to roll
+/// the migration back. `ctx.connection::<diesel::SqliteConnection>()` (or
+/// `PgConnection`) gives the diesel connection for typed queries.
+pub use migrator_macros::migration;
 
 /// A struct that maps to a table. Implement it with `#[derive(Model)]`.
 pub trait Model {
@@ -99,8 +137,14 @@ pub mod prelude {
 /// any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use migrator_core::migration::{
+        EmbeddedMigration, MigrationFile, MigrationSet, RustStepFn,
+    };
+    pub use migrator_core::ops::{Operation, RawSql, SqlVariants};
     pub use migrator_core::schema::*;
     pub use std::option::Option;
     pub use std::string::String;
+    pub use std::sync::OnceLock;
     pub use std::vec;
+    pub use std::vec::Vec;
 }

@@ -6,6 +6,8 @@
 
 pub mod dialect;
 pub mod diff;
+#[cfg(feature = "model")]
+pub mod embed;
 pub mod migration;
 #[cfg(feature = "model")]
 pub mod model;

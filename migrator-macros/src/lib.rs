@@ -1,4 +1,5 @@
-//! Procedural macros of migrator: a thin shim over `migrator-core`.
+//! Procedural macros of migrator: a thin shim over `migrator-core`
+//! (`#[derive(Model)]`, `embed_migrations!`, `#[migration]`).
 //!
 //! Each entry point parses its input and hands it to ordinary library code in
 //! `migrator_core`, where it is unit tested; nothing here has logic of its own
@@ -13,4 +14,19 @@ use proc_macro::TokenStream;
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     migrator_core::model::expand_derive(&input).into()
+}
+
+/// `embed_migrations!("migrations")`: the migrations folder (relative to
+/// `Cargo.toml`), validated at compile time and embedded as typed data, as
+/// an expression of type `migrator::EmbeddedMigrations`.
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    migrator_core::embed::expand_embed_migrations(input.into()).into()
+}
+
+/// `#[migration]`: a Rust data migration, named from a migration file with
+/// `op = "rust"`; checks the function's signature and leaves it unchanged.
+#[proc_macro_attribute]
+pub fn migration(args: TokenStream, item: TokenStream) -> TokenStream {
+    migrator_core::embed::expand_migration_attr(args.into(), item.into()).into()
 }
