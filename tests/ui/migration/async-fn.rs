@@ -1,0 +1,8 @@
+use migrator::{RustStepContext, RustStepResult};
+
+#[migrator::migration]
+async fn backfill(_ctx: &mut RustStepContext<'_>) -> RustStepResult {
+    Ok(())
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[migrator::migration]
+struct Backfill;
+
+fn main() {}
