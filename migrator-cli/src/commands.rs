@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use migrator_core::dialect::{render_ops, Dialect};
 use migrator_core::migration::{Direction, MigrationSet};
+use migrator_core::ops::Operation;
 use migrator_core::project::{Project, CONFIG_FILE};
 use migrator_core::runner::{connect, redact_url, AnyConnection, Event, Migrator, RunError};
 
@@ -207,13 +208,22 @@ fn sql(
             m.id(),
             if down { "downgrade" } else { "upgrade" }
         );
-        for s in set
+        let ops = if down {
+            &m.file.downgrade
+        } else {
+            &m.file.upgrade
+        };
+        let rendered = set
             .render(dialect, v, direction)
-            .map_err(|e| e.to_string())?
-            .iter()
-            .flatten()
-        {
-            println!("{s}");
+            .map_err(|e| e.to_string())?;
+        for (op, statements) in ops.iter().zip(&rendered) {
+            // A Rust step has no SQL: say where it runs instead.
+            if let Operation::Rust { name, .. } = op {
+                println!("-- Rust step `{name}`: runs only from the application that defines it with `#[migration]`");
+            }
+            for s in statements {
+                println!("{s}");
+            }
         }
         println!();
     }

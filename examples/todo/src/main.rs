@@ -1,6 +1,7 @@
 //! The todo/chat example of migrator, end to end.
 //!
-//! It applies the six migrations of `migrations/` (users, tasks, chat tables,
+//! It applies the six migrations of `migrations/`, embedded in the binary at
+//! compile time by `embed_migrations!` (users, tasks, chat tables,
 //! a priority column with a default, an index, and a data migration that
 //! turns the `is_high_priority` flag into `priority` and back), shows the
 //! data before and after, rolls the data migration back and applies it again.
@@ -19,9 +20,13 @@ use std::process::ExitCode;
 
 use diesel::sql_types::Text;
 use diesel::{QueryableByName, RunQueryDsl};
-use migrator::migration::MigrationSet;
 use migrator::runner::{connect, redact_url, AnyConnection, MigrationConnection, Migrator};
-use migrator::Model;
+use migrator::{EmbeddedMigrations, Model};
+
+/// Every migration of `migrations/`, checked against `schema.toml` when
+/// this crate compiles, and compiled in: the binary needs no files at run
+/// time. Cargo rebuilds it when a migration or the snapshot changes.
+static MIGRATIONS: EmbeddedMigrations = migrator::embed_migrations!("migrations");
 
 fn main() -> ExitCode {
     match run() {
@@ -35,7 +40,6 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), Box<dyn Error>> {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let set = MigrationSet::load(&here.join("migrations"))?;
     let url = match std::env::var("DATABASE_URL") {
         Ok(url) => url,
         Err(_) => {
@@ -59,10 +63,14 @@ fn run() -> Result<(), Box<dyn Error>> {
         .collect::<Vec<_>>()
         .join(", ")
     );
-    println!("migrations: {} in {}", set.len(), set.dir.display());
+    println!(
+        "migrations: {} in {}",
+        MIGRATIONS.len(),
+        here.join(MIGRATIONS.dir()).display()
+    );
     match connect(&url)? {
-        AnyConnection::Sqlite(mut c) => demo(&set, &mut c),
-        AnyConnection::Postgres(mut c) => demo(&set, &mut c),
+        AnyConnection::Sqlite(mut c) => demo(&mut c),
+        AnyConnection::Postgres(mut c) => demo(&mut c),
     }
 }
 
@@ -102,8 +110,8 @@ fn show<C: Rows>(c: &mut C, label: &str, query: &str) -> Result<(), Box<dyn Erro
 const FLAGS: &str = "SELECT title, CASE WHEN is_high_priority THEN 'high priority' ELSE '-' END AS value FROM tasks ORDER BY id";
 const PRIORITIES: &str = "SELECT title, priority AS value FROM tasks ORDER BY id";
 
-fn demo<C: Rows>(set: &MigrationSet, c: &mut C) -> Result<(), Box<dyn Error>> {
-    let m = Migrator::new(set).on_event(|e| println!("  {e}"));
+fn demo<C: Rows>(c: &mut C) -> Result<(), Box<dyn Error>> {
+    let m = Migrator::new(&MIGRATIONS).on_event(|e| println!("  {e}"));
 
     println!("\n== start from an empty schema (rolls back anything a previous run left)");
     m.down_to(c, 0)?;
@@ -146,7 +154,7 @@ fn demo<C: Rows>(set: &MigrationSet, c: &mut C) -> Result<(), Box<dyn Error>> {
     assert!(again.done.is_empty());
     println!(
         "\ndone: {} migrations applied, data kept across down and up",
-        set.len()
+        MIGRATIONS.len()
     );
     Ok(())
 }
