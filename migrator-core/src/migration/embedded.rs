@@ -8,7 +8,8 @@
 //! - [`EmbeddedMigrations`] is `Copy` and const-constructible, so it fits in
 //!   a `static` (or a `const`, as diesel's does); its [`MigrationSet`] is
 //!   built once, on first use, by calling those functions and replaying the
-//!   upgrades for the schema before each migration;
+//!   upgrades for the schema before each migration (the downgrades were
+//!   checked by the macro);
 //! - it links every Rust step the files name, so the runner can run them;
 //!   a set loaded from files (the CLI) links none and refuses them.
 
@@ -16,7 +17,9 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use super::{replay_states, Migration, MigrationFile, MigrationSet, RustStepFn};
+use super::{Migration, MigrationFile, MigrationSet, RustStepFn};
+use crate::ops::replay;
+use crate::schema::Schema;
 
 /// One embedded migration file.
 #[derive(Clone, Copy)]
@@ -187,12 +190,22 @@ impl EmbeddedMigrations {
             let migrations: Vec<Migration> =
                 self.migrations.iter().map(|m| m.migration()).collect();
             let dir = PathBuf::from(self.dir);
-            // The macro ran this same replay (and more) on the same data, so
-            // it cannot fail unless the macro and this library differ, which
-            // the facade's exact version pin rules out.
-            let states = replay_states(&dir, &migrations).unwrap_or_else(|e| {
-                panic!("embedded migrations do not replay (a bug in migrator): {e}")
-            });
+            // The macro validated the chain (every downgrade included) on
+            // this same data; here only the states are needed, so only the
+            // upgrades are replayed. It cannot fail unless the macro and
+            // this library differ, which the facade's exact version pin
+            // rules out.
+            let mut states = vec![Schema::new()];
+            for m in &migrations {
+                let before = states.last().cloned().unwrap_or_default();
+                let after = replay(&before, &m.file.upgrade).unwrap_or_else(|e| {
+                    panic!(
+                        "embedded migration {} does not replay (a bug in migrator): {e}",
+                        m.id()
+                    )
+                });
+                states.push(after);
+            }
             let mut set = MigrationSet {
                 dir,
                 migrations,
