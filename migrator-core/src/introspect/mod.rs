@@ -39,6 +39,17 @@
 //!
 //! The readers run catalog queries only (and, on PostgreSQL, the rolled-back
 //! probe of `expected`); they never change the database.
+//!
+//! MySQL/MariaDB is not read yet (the runner has no MySQL connection). The
+//! shape it will take: a `mysql.rs` implementing [`Introspect`] for
+//! `MysqlConnection`, reading `information_schema` (`COLUMNS.COLUMN_TYPE`,
+//! `COLUMN_DEFAULT` and `EXTRA` for auto-increment, `STATISTICS` for indexes
+//! and unique keys, `KEY_COLUMN_USAGE` with `REFERENTIAL_CONSTRAINTS` for
+//! foreign keys, `CHECK_CONSTRAINTS`) scoped to `DATABASE()`; a
+//! `normalize::Source::Mysql` for its literal spellings (MariaDB quotes
+//! string defaults, MySQL 8 does not; `tinyint(1)` is a boolean); and an
+//! `expected` probe with `CREATE TEMPORARY TABLE`, which, unlike other DDL,
+//! does not commit implicitly.
 
 mod compare;
 pub(crate) mod normalize;
