@@ -89,10 +89,16 @@ pub use migrator_macros::Model;
 /// Embeds a migrations folder, validated at compile time, as
 /// [`EmbeddedMigrations`]:
 ///
-/// ```ignore
-/// static MIGRATIONS: migrator::EmbeddedMigrations = migrator::embed_migrations!("migrations");
+/// ```
+/// # use diesel::Connection;
+/// // In an application: `embed_migrations!("migrations")`.
+/// static MIGRATIONS: migrator::EmbeddedMigrations =
+///     migrator::embed_migrations!("examples/todo/migrations");
 ///
-/// migrator::Migrator::new(&MIGRATIONS).up(&mut conn)?;
+/// let mut conn = diesel::sqlite::SqliteConnection::establish(":memory:")?;
+/// let report = migrator::Migrator::new(&MIGRATIONS).up(&mut conn)?;
+/// assert_eq!(report.done.len(), MIGRATIONS.len());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// The path is relative to the crate's `Cargo.toml`. The build fails, naming

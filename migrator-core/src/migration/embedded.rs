@@ -101,13 +101,9 @@ impl EmbeddedMigration {
 }
 
 /// The migrations of a folder, compiled in by
-/// `embed_migrations!("migrations")`:
-///
-/// ```ignore
-/// static MIGRATIONS: migrator::EmbeddedMigrations = migrator::embed_migrations!("migrations");
-///
-/// migrator::Migrator::new(&MIGRATIONS).up(&mut conn)?;
-/// ```
+/// `embed_migrations!("migrations")` into a `static`, and applied with
+/// `migrator::Migrator::new(&MIGRATIONS).up(&mut conn)`; the facade's
+/// `embed_migrations!` documentation has a running example.
 #[derive(Clone, Copy)]
 pub struct EmbeddedMigrations {
     dir: &'static str,
