@@ -232,3 +232,35 @@ fn a_declared_dialect_that_cannot_render_stops_generate() {
         "nothing written"
     );
 }
+
+#[test]
+fn a_gap_in_numbering_is_refused_before_touching_the_database() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::write(d.join("src/models.rs"), USERS).expect("models");
+    ok(d, &["generate", "create_users"]);
+    std::fs::write(d.join("src/models.rs"), USERS_WITH_EMAIL).expect("models");
+    ok(d, &["generate", "add_email"]);
+    ok(d, &["up", "--to", "1"]);
+    let db = d.join("migrator.db");
+    let before = std::fs::read(&db).expect("database file");
+    std::fs::rename(
+        d.join("migrations/0002_add_email.toml"),
+        d.join("migrations/0003_add_email.toml"),
+    )
+    .expect("renumber");
+    for cmd in [&["up"][..], &["down"][..], &["status"][..]] {
+        let o = migrator(d, cmd);
+        assert_eq!(code(&o), 1, "{cmd:?}: {}", text(&o));
+        assert!(
+            text(&o).contains("migration number 0002 is missing"),
+            "{}",
+            text(&o)
+        );
+    }
+    assert_eq!(
+        std::fs::read(&db).expect("database file"),
+        before,
+        "database untouched"
+    );
+}
