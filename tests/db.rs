@@ -9,6 +9,8 @@ mod models;
 mod scenario;
 #[path = "db/support.rs"]
 mod support;
+#[path = "db/zero_downtime.rs"]
+mod zero_downtime;
 
 mod sqlite {
     use super::{introspection, scenario, support};
@@ -82,7 +84,24 @@ mod sqlite {
 }
 
 mod postgres {
-    use super::{introspection, scenario, support};
+    use super::{introspection, scenario, support, zero_downtime};
+
+    fn with_pg(tag: &str, f: impl FnOnce(&support::PgDb)) {
+        let Some(base) = support::pg_base_url() else {
+            return;
+        };
+        f(&support::PgDb::create(&base, tag));
+    }
+
+    #[test]
+    fn lock_timeout_retries_then_fails_cleanly() {
+        with_pg("locktimeout", zero_downtime::lock_timeout_retries_then_fails_cleanly);
+    }
+
+    #[test]
+    fn lock_timeout_retries_then_succeeds() {
+        with_pg("lockretry", zero_downtime::lock_timeout_retries_then_succeeds);
+    }
 
     fn with_db(tag: &str, f: impl FnOnce(&mut diesel::pg::PgConnection)) {
         let Some(base) = support::pg_base_url() else {

@@ -238,6 +238,8 @@ impl Project {
             description: name.replace('_', " "),
             transaction: true,
             generated_by: Some(format!("migrator {}", env!("CARGO_PKG_VERSION"))),
+            lock_timeout_ms: None,
+            allow: Vec::new(),
             downgrade,
             upgrade: plan.upgrade.clone(),
         };

@@ -52,11 +52,18 @@ pub(crate) fn migration_file(f: &MigrationFile) -> TokenStream {
         description,
         transaction,
         generated_by,
+        lock_timeout_ms,
+        allow,
         upgrade,
         downgrade,
     } = f;
     let description = string(description);
     let generated_by = opt_string(generated_by);
+    let lock_timeout_ms = match lock_timeout_ms {
+        Some(ms) => quote!(::migrator::__private::Option::Some(#ms)),
+        None => quote!(::migrator::__private::Option::None),
+    };
+    let allow = strings(allow);
     let upgrade = vec(upgrade.iter().map(operation));
     let downgrade = vec(downgrade.iter().map(operation));
     quote! {
@@ -64,6 +71,8 @@ pub(crate) fn migration_file(f: &MigrationFile) -> TokenStream {
             description: #description,
             transaction: #transaction,
             generated_by: #generated_by,
+            lock_timeout_ms: #lock_timeout_ms,
+            allow: #allow,
             upgrade: #upgrade,
             downgrade: #downgrade,
         }

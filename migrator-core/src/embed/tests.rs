@@ -144,6 +144,8 @@ fn file(description: &str, upgrade: Vec<Operation>) -> MigrationFile {
         description: description.into(),
         transaction: true,
         generated_by: None,
+        lock_timeout_ms: None,
+        allow: Vec::new(),
         downgrade: downgrade_for(&upgrade),
         upgrade,
     }

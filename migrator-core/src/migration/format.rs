@@ -3,6 +3,8 @@
 //! ```toml
 //! description = "add priority column"
 //! transaction = true          # optional, default true
+//! lock_timeout_ms = 2000       # optional (PostgreSQL): overrides the runner's lock_timeout
+//! allow = ["table-rewrite"]    # optional: lint rules accepted for this migration
 //!
 //! [[upgrade]]
 //! op = "add_column"
@@ -34,6 +36,14 @@ pub struct MigrationFile {
     /// The `migrator` version that wrote the file, for support questions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generated_by: Option<String>,
+    /// On PostgreSQL, how long each statement of this migration may wait for
+    /// a lock before it is cancelled and the migration retried; overrides
+    /// `Migrator::statement_lock_timeout` (default 1 s). `0` disables it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_timeout_ms: Option<u64>,
+    /// Lint rules (`migrator lint`) accepted for this migration, by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow: Vec<String>,
     #[serde(default)]
     pub upgrade: Vec<Operation>,
     #[serde(default)]

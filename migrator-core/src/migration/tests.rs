@@ -10,6 +10,8 @@ fn create_users() -> MigrationFile {
         description: "create users".into(),
         transaction: true,
         generated_by: None,
+        lock_timeout_ms: None,
+        allow: Vec::new(),
         downgrade: downgrade_for(&upgrade),
         upgrade,
     }
@@ -26,6 +28,8 @@ fn add_email() -> MigrationFile {
         description: "add email".into(),
         transaction: true,
         generated_by: None,
+        lock_timeout_ms: None,
+        allow: Vec::new(),
         downgrade: downgrade_for(&upgrade),
         upgrade,
     }

@@ -39,6 +39,12 @@ pub struct HistoryRow {
 }
 
 #[derive(QueryableByName)]
+struct TextRow {
+    #[diesel(sql_type = Text)]
+    s: String,
+}
+
+#[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = BigInt)]
     n: i64,
@@ -57,6 +63,10 @@ pub trait MigrationConnection: Sized {
 
     /// Loads history rows with `query`.
     fn load_history(&mut self, query: &str) -> diesel::QueryResult<Vec<HistoryRow>>;
+
+    /// The text column `s` of each row `query` returns (settings, and the
+    /// sessions named in lock timeout reports).
+    fn query_texts(&mut self, query: &str) -> diesel::QueryResult<Vec<String>>;
 
     /// The connection as `Any`, so a Rust step can get the concrete diesel
     /// connection back (`RustStepContext::connection`).
@@ -93,6 +103,11 @@ macro_rules! impl_migration_connection {
 
             fn load_history(&mut self, query: &str) -> diesel::QueryResult<Vec<HistoryRow>> {
                 diesel::sql_query(query).load(self)
+            }
+
+            fn query_texts(&mut self, query: &str) -> diesel::QueryResult<Vec<String>> {
+                let rows: Vec<TextRow> = diesel::sql_query(query).load(self)?;
+                Ok(rows.into_iter().map(|r| r.s).collect())
             }
 
             fn as_any_mut(&mut self) -> &mut dyn std::any::Any {

@@ -27,6 +27,7 @@ mod conn;
 mod harness;
 mod history;
 mod plan;
+mod retry;
 mod steps;
 mod url;
 
@@ -86,6 +87,19 @@ pub enum RunError {
     Irreversible { migration: String, step: usize },
     #[error("timed out after {0:?} waiting for the migration lock held by another runner")]
     LockTimeout(Duration),
+    /// Every attempt of a migration waited longer than `lock_timeout` for a
+    /// table lock (PostgreSQL); the last attempt was rolled back (or, step
+    /// by step, stopped before the statement) like any failure.
+    #[error("migration {migration} gave up after {attempts} attempt(s): statement {index} waited longer than lock_timeout ({timeout_ms} ms) for a lock each time; {state}\n  statement: {sql}\n  blocking: {blocking}\n  help: end or wait for the transaction holding the table (a long query, an `idle in transaction` session), then run `migrator up` again; raise `lock_timeout_ms` in the migration only if writers can wait that long")]
+    LockRetriesExhausted {
+        migration: String,
+        attempts: u32,
+        timeout_ms: u128,
+        index: usize,
+        sql: String,
+        blocking: String,
+        state: &'static str,
+    },
     #[error("database error: {message}")]
     Database { message: String },
 }
@@ -116,6 +130,15 @@ impl From<diesel::result::Error> for RunError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     WaitingForLock,
+    /// A statement of `id` waited longer than `lock_timeout` for a lock;
+    /// attempt `attempt + 1` of `attempts` starts after `wait`.
+    LockRetry {
+        id: String,
+        statement: String,
+        attempt: u32,
+        attempts: u32,
+        wait: Duration,
+    },
     Applying { id: String },
     Applied { id: String, elapsed: Duration },
     Resuming { id: String, steps_done: usize },
@@ -130,6 +153,17 @@ impl std::fmt::Display for Event {
             Event::WaitingForLock => {
                 f.write_str("waiting for the migration lock held by another runner")
             }
+            Event::LockRetry {
+                id,
+                statement,
+                attempt,
+                attempts,
+                wait,
+            } => write!(
+                f,
+                "{id}: `{statement}` timed out waiting for a lock (attempt {attempt} of {attempts}); retrying in {} ms",
+                wait.as_millis()
+            ),
             Event::Applying { id } => write!(f, "applying {id}"),
             Event::Applied { id, elapsed } => {
                 write!(f, "applied {id} in {} ms", elapsed.as_millis())
@@ -160,6 +194,9 @@ pub struct Report {
 pub struct Migrator<'a> {
     set: &'a MigrationSet,
     lock_timeout: Duration,
+    statement_lock_timeout: Duration,
+    lock_attempts: u32,
+    retry_backoff: Duration,
     on_event: Box<dyn Fn(&Event) + 'a>,
 }
 
@@ -168,6 +205,8 @@ impl std::fmt::Debug for Migrator<'_> {
         f.debug_struct("Migrator")
             .field("migrations", &self.set.len())
             .field("lock_timeout", &self.lock_timeout)
+            .field("statement_lock_timeout", &self.statement_lock_timeout)
+            .field("lock_attempts", &self.lock_attempts)
             .finish()
     }
 }
@@ -179,6 +218,9 @@ impl<'a> Migrator<'a> {
         Migrator {
             set: set.as_ref(),
             lock_timeout: Duration::from_secs(60),
+            statement_lock_timeout: Duration::from_secs(1),
+            lock_attempts: 5,
+            retry_backoff: Duration::from_millis(200),
             on_event: Box::new(|_| {}),
         }
     }
@@ -186,6 +228,26 @@ impl<'a> Migrator<'a> {
     /// How long to wait for another runner's lock before giving up.
     pub fn lock_timeout(mut self, t: Duration) -> Self {
         self.lock_timeout = t;
+        self
+    }
+
+    /// PostgreSQL: how long each statement of a migration may wait for a
+    /// table lock (`lock_timeout`) before it is cancelled and the migration
+    /// retried (default 1 s; a migration's `lock_timeout_ms` overrides it;
+    /// zero disables it). Distinct from [`Migrator::lock_timeout`], the wait
+    /// for another runner.
+    pub fn statement_lock_timeout(mut self, t: Duration) -> Self {
+        self.statement_lock_timeout = t;
+        self
+    }
+
+    /// PostgreSQL: how many times a migration is tried when its statements
+    /// time out waiting for locks (default 5; at least 1), and the first
+    /// backoff between tries (default 200 ms, doubled each time, plus up to
+    /// half again as jitter).
+    pub fn lock_retries(mut self, attempts: u32, backoff: Duration) -> Self {
+        self.lock_attempts = attempts.max(1);
+        self.retry_backoff = backoff;
         self
     }
 
@@ -302,6 +364,73 @@ impl<'a> Migrator<'a> {
         Ok(rows)
     }
 
+    /// The `lock_timeout` migration `m` runs under.
+    fn lock_timeout_for(&self, m: &crate::migration::Migration) -> Duration {
+        m.file
+            .lock_timeout_ms
+            .map_or(self.statement_lock_timeout, Duration::from_millis)
+    }
+
+    /// Runs `f` (one migration, `attempt` from 1) under the statement lock
+    /// timeout, retrying it with backoff while it fails on a lock timeout
+    /// (`retry.rs`). Other databases run it once, as it is.
+    fn with_lock_retries<C: MigrationConnection, T>(
+        &self,
+        conn: &mut C,
+        m: &crate::migration::Migration,
+        statements: &[steps::Step],
+        mut f: impl FnMut(&mut C, u32) -> Result<T, RunError>,
+    ) -> Result<T, RunError> {
+        if conn.dialect() != Dialect::Postgres {
+            return f(conn, 1);
+        }
+        let timeout = self.lock_timeout_for(m);
+        let previous = retry::set_lock_timeout(conn, timeout)?;
+        let mut attempt = 1;
+        let result = loop {
+            match f(conn, attempt) {
+                Err(e) if retry::is_lock_timeout(&e) => {
+                    let (index, sql) = match &e {
+                        RunError::Statement { index, sql, .. } => (*index, sql.clone()),
+                        RunError::RustStepFailed { index, step, .. } => {
+                            (*index, format!("Rust step `{step}`"))
+                        }
+                        _ => (0, String::new()),
+                    };
+                    if attempt >= self.lock_attempts {
+                        let in_tx = history::runs_in_transaction(Dialect::Postgres, m, statements);
+                        break Err(RunError::LockRetriesExhausted {
+                            migration: m.id(),
+                            attempts: attempt,
+                            timeout_ms: timeout.as_millis(),
+                            index,
+                            sql,
+                            blocking: retry::blockers(conn),
+                            state: if in_tx {
+                                "the migration was rolled back: the database is as it was before it"
+                            } else {
+                                "the statements before this one are done and recorded; `migrator up` resumes from this statement"
+                            },
+                        });
+                    }
+                    let wait = retry::backoff(self.retry_backoff, attempt);
+                    self.emit(Event::LockRetry {
+                        id: m.id(),
+                        statement: sql,
+                        attempt,
+                        attempts: self.lock_attempts,
+                        wait,
+                    });
+                    std::thread::sleep(wait);
+                    attempt += 1;
+                }
+                other => break other,
+            }
+        };
+        retry::restore_lock_timeout(conn, &previous);
+        result
+    }
+
     fn run_up<C: MigrationConnection>(
         &self,
         conn: &mut C,
@@ -339,6 +468,11 @@ impl<'a> Migrator<'a> {
         }
         for (m, steps_done, statements) in pending {
             if dry_run {
+                if dialect == Dialect::Postgres {
+                    report
+                        .sql
+                        .push(format!("{};", retry::set_sql(self.lock_timeout_for(m))));
+                }
                 plan::dry_run(
                     &mut report,
                     dialect,
@@ -357,7 +491,19 @@ impl<'a> Migrator<'a> {
             }
             self.emit(Event::Applying { id: m.id() });
             let started = Instant::now();
-            if history::apply(conn, m, &statements, Direction::Up, steps_done, started)? {
+            let applied = self.with_lock_retries(conn, m, &statements, |conn, attempt| {
+                // A retried step-by-step run resumes from what it recorded.
+                let steps_done = if attempt == 1 {
+                    steps_done
+                } else {
+                    history::read(conn)?
+                        .iter()
+                        .find(|r| r.version == i64::from(m.version))
+                        .map_or(0, |r| r.steps_done.max(0) as usize)
+                };
+                history::apply(conn, m, &statements, Direction::Up, steps_done, started)
+            })?;
+            if applied {
                 self.emit(Event::Applied {
                     id: m.id(),
                     elapsed: started.elapsed(),
@@ -400,12 +546,20 @@ impl<'a> Migrator<'a> {
         }
         for (m, statements) in pending {
             if dry_run {
+                if dialect == Dialect::Postgres {
+                    report
+                        .sql
+                        .push(format!("{};", retry::set_sql(self.lock_timeout_for(m))));
+                }
                 plan::dry_run(&mut report, dialect, m, &statements, Direction::Down, 0);
                 continue;
             }
             self.emit(Event::RollingBack { id: m.id() });
             let started = Instant::now();
-            if history::apply(conn, m, &statements, Direction::Down, 0, started)? {
+            let done = self.with_lock_retries(conn, m, &statements, |conn, _| {
+                history::apply(conn, m, &statements, Direction::Down, 0, started)
+            })?;
+            if done {
                 self.emit(Event::RolledBack {
                     id: m.id(),
                     elapsed: started.elapsed(),

@@ -1,0 +1,143 @@
+//! Statement lock timeouts and bounded retries (PostgreSQL).
+//!
+//! Contract:
+//! - while a migration runs, the session's `lock_timeout` is the migration's
+//!   `lock_timeout_ms`, else `Migrator::statement_lock_timeout` (default
+//!   1 s); the previous value is restored afterwards on every path. It is a
+//!   session setting rather than `SET LOCAL`, so it also covers the
+//!   statements of the step-by-step mode, each of which commits on its own;
+//! - a statement that waits longer than that is cancelled by PostgreSQL
+//!   (SQLSTATE 55P03, "canceling statement due to lock timeout"): a queued
+//!   ACCESS EXCLUSIVE request never stalls the application's writes for more
+//!   than the timeout;
+//! - the migration is then retried: in one transaction it was rolled back
+//!   whole, step by step it resumes from the recorded `steps_done` (every
+//!   statement is idempotent); at most `attempts` tries, separated by
+//!   exponential backoff with jitter, each announced by
+//!   [`Event::LockRetry`](super::Event::LockRetry);
+//! - the final failure ([`RunError::LockRetriesExhausted`](super::RunError))
+//!   names the migration, the statement, and the sessions of this database
+//!   with an open transaction (the usual blockers).
+//!
+//! diesel does not expose the SQLSTATE of an error, so a lock timeout is
+//! recognised by PostgreSQL's message, which the runner's sessions receive
+//! in English unless `lc_messages` was changed for the role or database.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::conn::MigrationConnection;
+use super::RunError;
+
+/// True when `e` is a statement (or Rust step) cancelled by `lock_timeout`.
+pub(crate) fn is_lock_timeout(e: &RunError) -> bool {
+    let message = match e {
+        RunError::Statement { message, .. } | RunError::RustStepFailed { message, .. } => message,
+        _ => return false,
+    };
+    message.contains("lock timeout") || message.contains("55P03")
+}
+
+/// The wait before attempt `attempt + 1`: `base * 2^(attempt - 1)`, capped at
+/// 30 s, plus up to half of it again as jitter (so runners that collided do
+/// not retry in lockstep).
+pub(crate) fn backoff(base: Duration, attempt: u32) -> Duration {
+    let exp = base
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+        .min(Duration::from_secs(30));
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos() as u64);
+    // xorshift of the clock: enough spread for jitter, no dependency.
+    let mut x = nanos ^ 0x9E37_79B9_7F4A_7C15;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    let half = exp.as_millis() as u64 / 2;
+    exp + Duration::from_millis(if half == 0 { 0 } else { x % (half + 1) })
+}
+
+/// Sets the session's `lock_timeout`, returning the value to restore.
+pub(crate) fn set_lock_timeout<C: MigrationConnection>(
+    conn: &mut C,
+    timeout: Duration,
+) -> Result<String, RunError> {
+    let previous = conn
+        .query_texts("SELECT current_setting('lock_timeout') AS s")
+        .map_err(|e| RunError::Database {
+            message: format!("reading lock_timeout: {e}"),
+        })?
+        .pop()
+        .unwrap_or_else(|| "0".into());
+    conn.execute(&set_sql(timeout))
+        .map_err(|e| RunError::Database {
+            message: format!("setting lock_timeout: {e}"),
+        })?;
+    Ok(previous)
+}
+
+/// `SET lock_timeout = '1000ms'`, as run and as `--dry-run` prints it.
+pub(crate) fn set_sql(timeout: Duration) -> String {
+    format!("SET lock_timeout = '{}ms'", timeout.as_millis())
+}
+
+pub(crate) fn restore_lock_timeout<C: MigrationConnection>(conn: &mut C, previous: &str) {
+    // The value came from current_setting; quoting it keeps units intact.
+    let _ = conn.execute(&format!(
+        "SET lock_timeout = '{}'",
+        previous.replace('\'', "''")
+    ));
+}
+
+/// The sessions of this database that hold a transaction open, oldest
+/// first: one of them is almost always what the migration waited for.
+pub(crate) fn blockers<C: MigrationConnection>(conn: &mut C) -> String {
+    let q = "SELECT format('pid %s (%s, transaction open for %s s): %s', pid, state, \
+             round(extract(epoch FROM now() - xact_start)::numeric, 1), left(regexp_replace(query, '\\s+', ' ', 'g'), 120)) AS s \
+             FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() \
+             AND xact_start IS NOT NULL ORDER BY xact_start LIMIT 5";
+    match conn.query_texts(q) {
+        Ok(rows) if rows.is_empty() => {
+            "no other session of this database has a transaction open now (the blocker has finished)".into()
+        }
+        Ok(rows) => format!(
+            "sessions of this database with a transaction open, oldest first:\n    {}",
+            rows.join("\n    ")
+        ),
+        Err(e) => format!("(could not list sessions: {e})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_bounded() {
+        let base = Duration::from_millis(200);
+        for attempt in 1..=5 {
+            let exp = Duration::from_millis(200 << (attempt - 1));
+            let w = backoff(base, attempt);
+            assert!(w >= exp && w <= exp + exp / 2, "attempt {attempt}: {w:?}");
+        }
+        assert!(backoff(base, 40) <= Duration::from_secs(45));
+    }
+
+    #[test]
+    fn lock_timeouts_are_recognised() {
+        let e = |message: &str| RunError::Statement {
+            migration: "0001_x".into(),
+            dialect: crate::dialect::Dialect::Postgres,
+            index: 1,
+            sql: "ALTER TABLE t ADD COLUMN c INT".into(),
+            message: message.into(),
+            rolled_back: "",
+        };
+        assert!(is_lock_timeout(&e(
+            "canceling statement due to lock timeout"
+        )));
+        assert!(!is_lock_timeout(&e("relation \"t\" does not exist")));
+        assert!(!is_lock_timeout(&RunError::LockTimeout(
+            Duration::from_secs(1)
+        )));
+    }
+}
