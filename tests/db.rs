@@ -103,6 +103,11 @@ mod postgres {
         with_pg("lockretry", zero_downtime::lock_timeout_retries_then_succeeds);
     }
 
+    #[test]
+    fn invalid_index_is_rebuilt() {
+        with_pg("invalidindex", zero_downtime::invalid_index_is_rebuilt);
+    }
+
     fn with_db(tag: &str, f: impl FnOnce(&mut diesel::pg::PgConnection)) {
         let Some(base) = support::pg_base_url() else {
             return;

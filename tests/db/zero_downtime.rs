@@ -151,7 +151,6 @@ pub fn lock_timeout_retries_then_succeeds(db: &PgDb) {
     assert!(columns(&mut c, "tasks").contains(&"priority not null".to_string()));
 }
 
-#[allow(dead_code)] // registered with the concurrent index plans
 /// A failed concurrent build leaves an INVALID index; the migration drops it
 /// and builds the index again, outside any transaction.
 pub fn invalid_index_is_rebuilt(db: &PgDb) {

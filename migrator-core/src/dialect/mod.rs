@@ -89,13 +89,19 @@ impl FromStr for Dialect {
 }
 
 /// One SQL statement and how to run it.
+///
+/// `transactional: false` means "outside the migration's transaction": the
+/// database refuses it inside one (`CREATE INDEX CONCURRENTLY`), or it must
+/// not hold the locks taken by the statements before it while it works
+/// (`VALIDATE CONSTRAINT` after `ADD CONSTRAINT .. NOT VALID`). A migration
+/// with such a statement runs step by step (see `runner`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
     pub sql: String,
     /// A catalog query; when it returns at least one row the statement's
     /// effect is already present and the statement is skipped.
     pub skip_if: Option<String>,
-    /// False for statements the database refuses inside a transaction.
+    /// False for statements that run outside the migration's transaction.
     pub transactional: bool,
 }
 
@@ -152,13 +158,27 @@ pub enum RenderError {
 ///
 /// `Operation::Rust` renders to no statements: the runner calls the
 /// registered function instead.
+///
+/// Every table of `before` counts as existing before the migration (on
+/// PostgreSQL, indexes and constraints on existing tables get the online
+/// plans); [`render_ops`] knows which tables the migration itself created.
 pub fn render_op(
     dialect: Dialect,
     op: &Operation,
     before: &Schema,
 ) -> Result<Vec<Statement>, RenderError> {
+    render_op_in(dialect, op, before, before)
+}
+
+/// [`render_op`] inside a migration that started from `start`.
+fn render_op_in(
+    dialect: Dialect,
+    op: &Operation,
+    before: &Schema,
+    start: &Schema,
+) -> Result<Vec<Statement>, RenderError> {
     match dialect {
-        Dialect::Postgres => postgres::render(op, before),
+        Dialect::Postgres => postgres::render(op, before, start),
         Dialect::Sqlite => sqlite::render(op, before),
         Dialect::Mysql => mysql::render(op, before),
     }
@@ -175,7 +195,7 @@ pub fn render_ops(
     let mut schema = start.clone();
     let mut out = Vec::with_capacity(ops.len());
     for op in ops {
-        out.push(render_op(dialect, op, &schema)?);
+        out.push(render_op_in(dialect, op, &schema, start)?);
         op.apply(&mut schema)
             .map_err(|source| RenderError::Replay {
                 op: op.to_string(),

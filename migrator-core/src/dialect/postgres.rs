@@ -14,12 +14,26 @@
 //! - data: a type change is `ALTER COLUMN .. TYPE t USING c::t`, which
 //!   converts values in place; a column made NOT NULL with a default is
 //!   backfilled first;
-//! - foreign keys and checks added to an existing table are added `NOT VALID`
-//!   and then validated in a second statement: `VALIDATE CONSTRAINT` takes
-//!   only a SHARE UPDATE EXCLUSIVE lock, so when the runner commits between
-//!   the two (non-transactional migrations) writes are not blocked while
-//!   existing rows are checked; inside one transaction the pair costs nothing
-//!   more than a plain `ADD CONSTRAINT`.
+//! - online plans for tables that exist before the migration (a table the
+//!   same migration creates is empty and unseen, so it gets the plain,
+//!   transactional forms):
+//!   - indexes are built and dropped `CONCURRENTLY`, outside any
+//!     transaction; the build is preceded by a guarded
+//!     `DROP INDEX CONCURRENTLY IF EXISTS` that removes an INVALID index of
+//!     that name left by a failed or interrupted build (`IF NOT EXISTS`
+//!     would otherwise accept it);
+//!   - foreign keys and checks are added `NOT VALID` (a short lock, no scan)
+//!     and validated by a separate, non-transactional statement:
+//!     `VALIDATE CONSTRAINT` takes only a SHARE UPDATE EXCLUSIVE lock, so
+//!     writes go on while existing rows are checked;
+//!   - unique constraints are a `CREATE UNIQUE INDEX CONCURRENTLY`, then
+//!     `ADD CONSTRAINT .. UNIQUE USING INDEX` (a catalog change);
+//!   - `SET NOT NULL` goes through `CHECK (c IS NOT NULL) NOT VALID`,
+//!     `VALIDATE`, `SET NOT NULL` (which PostgreSQL 12+ proves from the
+//!     validated check without a scan) and the check's drop;
+//!
+//!   a migration with one of these runs step by step, each statement in
+//!   its own short transaction, under the runner's `lock_timeout`.
 
 use super::common::{self, TableClauses};
 use super::{Dialect, RenderError, Statement};
@@ -28,8 +42,14 @@ use crate::schema::{Column, ColumnType, DefaultValue, Schema, Table};
 
 const D: Dialect = Dialect::Postgres;
 
-pub(crate) fn render(op: &Operation, _before: &Schema) -> Result<Vec<Statement>, RenderError> {
+pub(crate) fn render(
+    op: &Operation,
+    _before: &Schema,
+    start: &Schema,
+) -> Result<Vec<Statement>, RenderError> {
     use Operation::*;
+    // Tables the migration found: the ones that may be large and in use.
+    let existing = |t: &str| start.table(t).is_some();
     let q = |n: &str| D.ident(n);
     let err = |m: String| common::unsupported(op, m);
     Ok(match op {
@@ -61,8 +81,13 @@ pub(crate) fn render(op: &Operation, _before: &Schema) -> Result<Vec<Statement>,
             q(to)
         ))
         .skip_if(not_exists(&column_query(table, from)))],
-        AlterColumn { table, from, to } => alter_column(table, from, to).map_err(err)?,
+        AlterColumn { table, from, to } => {
+            alter_column(table, from, to, existing(table)).map_err(err)?
+        }
         SetPrimaryKey { table, from, to } => set_primary_key(table, from, to),
+        CreateIndex { table, index } if existing(table) => {
+            create_index_concurrently(false, &index.name, table, &index.columns)
+        }
         CreateIndex { table, index } => vec![Statement::new(common::create_index_sql(
             D,
             false,
@@ -71,10 +96,28 @@ pub(crate) fn render(op: &Operation, _before: &Schema) -> Result<Vec<Statement>,
             table,
             &index.columns,
         ))],
+        DropIndex { table, index } if existing(table) => vec![Statement::new(format!(
+            "DROP INDEX CONCURRENTLY IF EXISTS {}",
+            q(&index.name)
+        ))
+        .non_transactional()],
         DropIndex { index, .. } => vec![Statement::new(format!(
             "DROP INDEX IF EXISTS {}",
             q(&index.name)
         ))],
+        AddUnique { table, unique } if existing(table) => {
+            let mut out = create_index_concurrently(true, &unique.name, table, &unique.columns);
+            out.push(
+                Statement::new(format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}",
+                    q(table),
+                    q(&unique.name),
+                    q(&unique.name)
+                ))
+                .skip_if(constraint_query(table, &unique.name)),
+            );
+            out
+        }
         AddUnique { table, unique } => vec![Statement::new(format!(
             "ALTER TABLE {} ADD {}",
             q(table),
@@ -85,10 +128,14 @@ pub(crate) fn render(op: &Operation, _before: &Schema) -> Result<Vec<Statement>,
             table,
             &foreign_key.name,
             &common::foreign_key_clause(D, foreign_key),
+            existing(table),
         ),
-        AddCheck { table, check } => {
-            add_not_valid(table, &check.name, &common::check_clause(D, check))
-        }
+        AddCheck { table, check } => add_not_valid(
+            table,
+            &check.name,
+            &common::check_clause(D, check),
+            existing(table),
+        ),
         DropUnique { table, unique } => drop_constraint(table, &unique.name),
         DropForeignKey { table, foreign_key } => drop_constraint(table, &foreign_key.name),
         DropCheck { table, check } => drop_constraint(table, &check.name),
@@ -186,7 +233,15 @@ fn create_table(table: &Table) -> Result<Vec<Statement>, String> {
 /// and the old default off before the type changes (an identity or a default
 /// of the old type could block the conversion), the new default on before
 /// the backfill and `SET NOT NULL`, identity on last (it needs NOT NULL).
-fn alter_column(table: &str, from: &Column, to: &Column) -> Result<Vec<Statement>, String> {
+///
+/// On an `existing` table `SET NOT NULL` is the online sequence of the
+/// module docs.
+fn alter_column(
+    table: &str,
+    from: &Column,
+    to: &Column,
+    existing: bool,
+) -> Result<Vec<Statement>, String> {
     let t = D.ident(table);
     let c = D.ident(&to.name);
     let alter =
@@ -225,7 +280,16 @@ fn alter_column(table: &str, from: &Column, to: &Column) -> Result<Vec<Statement
                 common::value(D, d)?
             )));
         }
+        if existing {
+            out.extend(not_null_check(table, &to.name));
+        }
         out.push(alter("SET NOT NULL".into()));
+        if existing {
+            out.push(Statement::new(format!(
+                "ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {}",
+                D.ident(&not_null_check_name(table, &to.name))
+            )));
+        }
     } else if !from.nullable && to.nullable {
         out.push(alter("DROP NOT NULL".into()));
     }
@@ -297,16 +361,90 @@ fn dollar_tag(body: &str) -> String {
 }
 
 /// `ADD CONSTRAINT .. NOT VALID` (skipped when the constraint exists), then
-/// `VALIDATE CONSTRAINT` (a no-op on a valid constraint). See the module docs.
-fn add_not_valid(table: &str, name: &str, clause: &str) -> Vec<Statement> {
+/// `VALIDATE CONSTRAINT` (a no-op on a valid constraint), outside the
+/// migration's transaction on an `existing` table. See the module docs.
+fn add_not_valid(table: &str, name: &str, clause: &str, existing: bool) -> Vec<Statement> {
     let t = D.ident(table);
+    let validate = Statement::new(format!(
+        "ALTER TABLE {t} VALIDATE CONSTRAINT {}",
+        D.ident(name)
+    ));
     vec![
         Statement::new(format!("ALTER TABLE {t} ADD {clause} NOT VALID"))
             .skip_if(constraint_query(table, name)),
+        if existing {
+            validate.non_transactional()
+        } else {
+            validate
+        },
+    ]
+}
+
+/// `CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS`, after the removal of
+/// an INVALID index of that name (a failed build's leftover, which `IF NOT
+/// EXISTS` would take for the index). Both run outside any transaction.
+fn create_index_concurrently(
+    unique: bool,
+    name: &str,
+    table: &str,
+    columns: &[String],
+) -> Vec<Statement> {
+    let invalid = format!(
+        "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relname = {} AND NOT i.indisvalid",
+        D.string(name)
+    );
+    vec![
+        Statement::new(format!(
+            "DROP INDEX CONCURRENTLY IF EXISTS {}",
+            D.ident(name)
+        ))
+        .skip_if(not_exists(&invalid))
+        .non_transactional(),
+        Statement::new(format!(
+            "CREATE {}INDEX CONCURRENTLY IF NOT EXISTS {} ON {} ({})",
+            if unique { "UNIQUE " } else { "" },
+            D.ident(name),
+            D.ident(table),
+            common::idents(D, columns)
+        ))
+        .non_transactional(),
+    ]
+}
+
+/// `ck_<table>_<column>_not_null`, cut to PostgreSQL's 63 bytes (the guards
+/// compare names, so the cut is made here rather than by the server).
+fn not_null_check_name(table: &str, column: &str) -> String {
+    let mut name = format!("ck_{table}_{column}_not_null");
+    while name.len() > 63 {
+        name.pop();
+    }
+    name
+}
+
+/// The check that lets `SET NOT NULL` skip its scan: added `NOT VALID`
+/// (skipped once the column is NOT NULL or the check exists), then
+/// validated outside the migration's transaction (skipped once the check is
+/// gone, that is, when the sequence finished).
+fn not_null_check(table: &str, column: &str) -> [Statement; 2] {
+    let t = D.ident(table);
+    let name = not_null_check_name(table, column);
+    let column_not_null = format!("{} AND is_nullable = 'NO'", column_query(table, column));
+    [
+        Statement::new(format!(
+            "ALTER TABLE {t} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID",
+            D.ident(&name),
+            D.ident(column)
+        ))
+        .skip_if(format!(
+            "{column_not_null} UNION ALL {}",
+            constraint_query(table, &name)
+        )),
         Statement::new(format!(
             "ALTER TABLE {t} VALIDATE CONSTRAINT {}",
-            D.ident(name)
-        )),
+            D.ident(&name)
+        ))
+        .skip_if(not_exists(&constraint_query(table, &name)))
+        .non_transactional(),
     ]
 }
 

@@ -301,6 +301,104 @@ fn apply_in_transaction<C: MigrationConnection>(
     })
 }
 
+/// Steps `start..end` of a step-by-step run, and whether they share one
+/// short transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Group {
+    pub start: usize,
+    pub end: usize,
+    pub in_transaction: bool,
+}
+
+impl Group {
+    fn clone_steps(&self) -> std::ops::Range<usize> {
+        self.start..self.end
+    }
+}
+
+/// How a step-by-step run executes `statements` from `skip` on: a statement
+/// that cannot run in a transaction (`CREATE INDEX CONCURRENTLY`, a
+/// `VALIDATE CONSTRAINT` that must not hold the locks before it) runs alone;
+/// the transactional ones between them run in short transactions, one for
+/// each run of consecutive steps when the migration itself allows a
+/// transaction (so a data step and the step that follows it stay atomic),
+/// one per step in a `transaction = false` migration (whose author asked
+/// for each to stand alone). Without transactional DDL every step is alone.
+pub(crate) fn groups(
+    dialect: Dialect,
+    m: &Migration,
+    statements: &[Step],
+    skip: usize,
+) -> Vec<Group> {
+    let mut out = Vec::new();
+    let mut i = skip;
+    while i < statements.len() {
+        if !statements[i].transactional() || !dialect.transactional_ddl() {
+            out.push(Group {
+                start: i,
+                end: i + 1,
+                in_transaction: false,
+            });
+            i += 1;
+            continue;
+        }
+        let end = if m.is_transactional() {
+            statements[i..]
+                .iter()
+                .position(|s| !s.transactional())
+                .map_or(statements.len(), |p| i + p)
+        } else {
+            i + 1
+        };
+        out.push(Group {
+            start: i,
+            end,
+            in_transaction: true,
+        });
+        i = end;
+    }
+    out
+}
+
+const GROUP_ROLLED_BACK: &str = "\n  the transactional steps from the last recorded one to this one were rolled back; the steps before them are done and recorded; fix the cause and run `migrator up` again to resume from there";
+
+/// The failure of a group after the first: earlier groups stay done.
+fn group_rolled_back(e: RunError) -> RunError {
+    match e {
+        RunError::Statement {
+            migration,
+            dialect,
+            index,
+            sql,
+            message,
+            ..
+        } => RunError::Statement {
+            migration,
+            dialect,
+            index,
+            sql,
+            message,
+            rolled_back: GROUP_ROLLED_BACK,
+        },
+        RunError::RustStepFailed {
+            migration,
+            dialect,
+            index,
+            step,
+            message,
+            ..
+        } => RunError::RustStepFailed {
+            migration,
+            dialect,
+            index,
+            step,
+            message,
+            rolled_back: GROUP_ROLLED_BACK,
+        },
+        other => other,
+    }
+}
+
 fn apply_step_by_step<C: MigrationConnection>(
     conn: &mut C,
     m: &Migration,
@@ -315,15 +413,50 @@ fn apply_step_by_step<C: MigrationConnection>(
             .map_err(|e| db(dialect, "writing the history row", e))
     };
     if direction == Direction::Up && steps_done == 0 {
-        record(conn, insert_sql(dialect, m, &utc_now(), 0, PARTIAL, 0))?;
+        // A retried or resumed run that had finished nothing finds its row.
+        let recorded = conn
+            .count_rows(&select_sql(dialect, Some(m.version)))
+            .map_err(|e| db(dialect, "reading the history table", e))?
+            > 0;
+        if !recorded {
+            record(conn, insert_sql(dialect, m, &utc_now(), 0, PARTIAL, 0))?;
+        }
     }
     let skip = if direction == Direction::Up {
         steps_done
     } else {
         0
     };
-    for (i, s) in statements.iter().enumerate().skip(skip) {
-        run_step(conn, m, i, s, direction, false)?;
+    for group in groups(dialect, m, statements, skip) {
+        let i = group.start;
+        if group.in_transaction {
+            // Transactional steps commit with their progress row, so a
+            // runner killed between the two cannot run them twice.
+            let done = conn.in_transaction(|c| {
+                for k in group.clone_steps() {
+                    run_step(c, m, k, &statements[k], direction, i == 0)?;
+                }
+                if direction == Direction::Up {
+                    record(c, progress_sql(dialect, m.version, group.end))?;
+                }
+                Ok(())
+            });
+            if let Err(e) = done {
+                if direction == Direction::Up && i == 0 {
+                    let _ = conn.execute(&delete_sql(dialect, m.version));
+                }
+                return Err(if i == 0 { e } else { group_rolled_back(e) });
+            }
+            continue;
+        }
+        if let Err(e) = run_step(conn, m, i, &statements[i], direction, false) {
+            // Nothing finished: no trace is left, so the migration is simply
+            // pending (the first statement timed out on a lock, or is wrong).
+            if direction == Direction::Up && i == 0 {
+                let _ = conn.execute(&delete_sql(dialect, m.version));
+            }
+            return Err(e);
+        }
         if direction == Direction::Up {
             record(conn, progress_sql(dialect, m.version, i + 1))?;
         }

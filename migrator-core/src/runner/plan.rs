@@ -194,7 +194,7 @@ pub(crate) fn dry_run(
     } else {
         report
             .sql
-            .push("-- runs statement by statement, recording progress after each".into());
+            .push("-- runs step by step, recording progress after each statement or transaction".into());
         if direction == Direction::Up && steps_done == 0 {
             report.sql.push(format!(
                 "{};",
@@ -206,13 +206,21 @@ pub(crate) fn dry_run(
         } else {
             0
         };
-        for (i, s) in statements.iter().enumerate().skip(skip) {
-            report.sql.push(s.shown());
+        for g in history::groups(dialect, m, statements, skip) {
+            if g.in_transaction {
+                report.sql.push("BEGIN;".into());
+            }
+            report
+                .sql
+                .extend(statements[g.start..g.end].iter().map(Step::shown));
             if direction == Direction::Up {
                 report.sql.push(format!(
                     "{};",
-                    history::progress_sql(dialect, m.version, i + 1)
+                    history::progress_sql(dialect, m.version, g.end)
                 ));
+            }
+            if g.in_transaction {
+                report.sql.push("COMMIT;".into());
             }
         }
         report.sql.push(match direction {
