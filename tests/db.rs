@@ -108,6 +108,11 @@ mod postgres {
         with_pg("invalidindex", zero_downtime::invalid_index_is_rebuilt);
     }
 
+    #[test]
+    fn constraints_on_existing_table() {
+        with_pg("constraints", zero_downtime::constraints_on_existing_table);
+    }
+
     fn with_db(tag: &str, f: impl FnOnce(&mut diesel::pg::PgConnection)) {
         let Some(base) = support::pg_base_url() else {
             return;

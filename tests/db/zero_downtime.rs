@@ -196,3 +196,108 @@ pub fn invalid_index_is_rebuilt(db: &PgDb) {
     Migrator::new(&set).down_to(&mut c, 4).expect("down");
     assert!(c.rows(invalid).is_empty());
 }
+
+const PETS_V1: &str = r#"
+use migrator::Model;
+
+#[derive(Model)]
+#[model(table = "owners")]
+pub struct Owner {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+}
+
+#[derive(Model)]
+#[model(table = "pets")]
+pub struct Pet {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    pub owner_id: i64,
+    #[model(max_length = 50)]
+    pub name: Option<String>,
+    pub legs: i32,
+}
+"#;
+
+const PETS_V2: &str = r#"
+use migrator::Model;
+
+#[derive(Model)]
+#[model(table = "owners")]
+pub struct Owner {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+}
+
+#[derive(Model)]
+#[model(table = "pets", check = "legs >= 0")]
+pub struct Pet {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    #[model(foreign_key = "owners.id")]
+    pub owner_id: i64,
+    #[model(max_length = 50, unique, default = "unnamed")]
+    pub name: String,
+    pub legs: i32,
+}
+"#;
+
+/// Foreign key, check, unique constraint and NOT NULL added to a table
+/// with rows: each through its online plan, valid at the end, no helper
+/// check left behind; down and up again.
+pub fn constraints_on_existing_table(db: &PgDb) {
+    let p = TestProject::new();
+    p.set_models(PETS_V1);
+    p.generate("pets").expect("a change");
+    p.set_models(PETS_V2);
+    p.generate("constrain_pets").expect("a change");
+    let set = p.set();
+    let mut c = db.connect();
+    Migrator::new(&set).up_to(&mut c, Some(1)).expect("0001");
+    c.batch_execute(
+        "INSERT INTO owners DEFAULT VALUES; INSERT INTO pets (owner_id, name, legs) SELECT 1, 'p' || g, 4 FROM generate_series(1, 100) g; INSERT INTO pets (owner_id, legs) VALUES (1, 2)",
+    )
+    .expect("rows");
+
+    let dry = Migrator::new(&set)
+        .dry_run_up(&mut c, None)
+        .expect("dry run")
+        .sql
+        .join("\n");
+    for expected in [
+        "NOT VALID;",
+        "-- runs outside a transaction\nALTER TABLE \"pets\" VALIDATE CONSTRAINT \"fk_pets_owner_id\";",
+        "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"uq_pets_name\"",
+        "ADD CONSTRAINT \"uq_pets_name\" UNIQUE USING INDEX \"uq_pets_name\";",
+        "CHECK (\"name\" IS NOT NULL) NOT VALID;",
+        "ALTER COLUMN \"name\" SET NOT NULL;",
+    ] {
+        assert!(dry.contains(expected), "{expected}\n---\n{dry}");
+    }
+
+    let constraints = "SELECT conname::text AS a, contype::text AS b, convalidated::text AS c, '' AS d FROM pg_constraint WHERE conrelid = 'pets'::regclass AND contype <> 'p' ORDER BY conname";
+    for round in 0..2 {
+        Migrator::new(&set).up(&mut c).expect("0002");
+        let got: Vec<(String, String, String)> = c
+            .rows(constraints)
+            .into_iter()
+            .map(|r| (r.a, r.b, r.c))
+            .collect();
+        let names: Vec<&str> = got.iter().map(|g| g.0.as_str()).collect();
+        assert_eq!(
+            names,
+            ["ck_pets_1", "fk_pets_owner_id", "uq_pets_name"],
+            "round {round}: no helper check left: {got:?}"
+        );
+        assert!(got.iter().all(|g| g.2 == "true"), "all validated: {got:?}");
+        assert!(columns(&mut c, "pets").contains(&"name not null".to_string()));
+        assert_eq!(
+            c.rows("SELECT name AS a, '' AS b, '' AS c, '' AS d FROM pets WHERE legs = 2")[0].a,
+            "unnamed",
+            "backfilled from the default"
+        );
+        assert!(Migrator::new(&set).status(&mut c).expect("status").is_clean());
+        Migrator::new(&set).down_to(&mut c, 1).expect("down");
+        assert!(c.rows(constraints).is_empty());
+    }
+}
