@@ -4,14 +4,17 @@
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use migrator_core::dialect::{render_ops, Dialect};
 use migrator_core::migration::{Direction, MigrationSet};
 use migrator_core::ops::Operation;
 use migrator_core::project::{Project, CONFIG_FILE};
-use migrator_core::runner::{connect, redact_url, AnyConnection, Event, Migrator, RunError};
+use migrator_core::runner::{
+    connect, redact_url, AnyConnection, Event, LockMode, Migrator, RunError,
+};
 
-use crate::{Cli, Command};
+use crate::{Cli, Command, LockArgs};
 
 type CmdResult = Result<ExitCode, String>;
 
@@ -26,13 +29,20 @@ pub fn run(cli: Cli) -> CmdResult {
             dialect,
             down,
         } => sql(&cli.dir, version, dialect.as_deref(), url.as_deref(), down),
-        Command::Up { to, dry_run } => {
-            with_db(&cli.dir, url.as_deref(), |m, db| db_up(m, db, to, dry_run))
+        Command::Up { to, dry_run, lock } => {
+            with_db_locked(&cli.dir, url.as_deref(), &lock, |m, db| {
+                db_up(m, db, to, dry_run)
+            })
         }
-        Command::Down { to, steps, dry_run } => with_db(&cli.dir, url.as_deref(), |m, db| {
+        Command::Down {
+            to,
+            steps,
+            dry_run,
+            lock,
+        } => with_db_locked(&cli.dir, url.as_deref(), &lock, |m, db| {
             db_down(m, db, to, steps, dry_run)
         }),
-        Command::Redo => with_db(&cli.dir, url.as_deref(), db_redo),
+        Command::Redo { lock } => with_db_locked(&cli.dir, url.as_deref(), &lock, db_redo),
         Command::Status => with_db(&cli.dir, url.as_deref(), db_status),
         Command::Verify => verify(&cli.dir, url.as_deref()),
         Command::Lint => lint(&cli.dir),
@@ -278,12 +288,44 @@ fn with_db(
     url: Option<&str>,
     f: impl Fn(&Migrator<'_>, &mut Db) -> Result<ExitCode, RunError>,
 ) -> CmdResult {
+    with_db_configured(dir, url, |m| Ok(m), f)
+}
+
+/// `with_db` for the commands that take the runner's lock.
+fn with_db_locked(
+    dir: &Path,
+    url: Option<&str>,
+    lock: &LockArgs,
+    f: impl Fn(&Migrator<'_>, &mut Db) -> Result<ExitCode, RunError>,
+) -> CmdResult {
+    let mode: LockMode = lock.lock_mode.parse()?;
+    if !(lock.lock_timeout.is_finite() && lock.lock_timeout >= 0.0) {
+        return Err(format!(
+            "`--lock-timeout {}` is not a number of seconds",
+            lock.lock_timeout
+        ));
+    }
+    let timeout = Duration::from_secs_f64(lock.lock_timeout);
+    with_db_configured(
+        dir,
+        url,
+        |m| Ok(m.lock_mode(mode).lock_timeout(timeout)),
+        f,
+    )
+}
+
+fn with_db_configured(
+    dir: &Path,
+    url: Option<&str>,
+    configure: impl for<'m> FnOnce(Migrator<'m>) -> Result<Migrator<'m>, String>,
+    f: impl Fn(&Migrator<'_>, &mut Db) -> Result<ExitCode, RunError>,
+) -> CmdResult {
     let project = open(dir)?;
     let set: MigrationSet = project.migrations().map_err(|e| e.to_string())?;
     let default_url = format!("sqlite://{}", dir.join("migrator.db").display());
     let url = url.unwrap_or(&default_url);
     let mut db = connect(url).map_err(|e| e.to_string())?;
-    let migrator = Migrator::new(&set).on_event(|e: &Event| eprintln!("{e}"));
+    let migrator = configure(Migrator::new(&set).on_event(|e: &Event| eprintln!("{e}")))?;
     f(&migrator, &mut db).map_err(|e| format!("{e}\n  database: {}", redact_url(url)))
 }
 

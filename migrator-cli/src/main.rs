@@ -26,6 +26,18 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// How `up`, `down` and `redo` wait for another runner.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LockArgs {
+    /// Give up after waiting this many seconds for another runner's lock.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub lock_timeout: f64,
+    /// `advisory` (PostgreSQL session lock, default) or `table` (a lease row
+    /// in `_migrator_lock`, for PgBouncer in transaction mode).
+    #[arg(long, value_name = "MODE", default_value = "advisory")]
+    pub lock_mode: String,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create migrator.toml and an empty migrations folder.
@@ -57,6 +69,8 @@ pub enum Command {
         /// Print the exact SQL, history writes included, and run nothing.
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        lock: LockArgs,
     },
     /// Roll back applied migrations (one by default).
     Down {
@@ -68,9 +82,14 @@ pub enum Command {
         steps: Option<u32>,
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        lock: LockArgs,
     },
     /// Roll back the newest applied migration and apply it again.
-    Redo,
+    Redo {
+        #[command(flatten)]
+        lock: LockArgs,
+    },
     /// Show applied, pending, edited and missing migrations.
     Status,
     /// Compare the live database with the snapshot; exit 1 naming each difference.

@@ -8,9 +8,9 @@
 //!   order, non-unique indexes, unique constraints (on SQLite: unique
 //!   indexes, inline `UNIQUE` included), foreign keys with their columns,
 //!   referenced table and columns and `ON DELETE`/`ON UPDATE` actions, and
-//!   check constraints. migrator's own tables (`_migrator_history`, the
-//!   SQLite rebuild's `_migrator_new_*`) and the databases' internals are
-//!   left out;
+//!   check constraints. migrator's own tables (`_migrator_history`,
+//!   `_migrator_lock`, the SQLite rebuild's `_migrator_new_*`) and the
+//!   databases' internals are left out;
 //! - what the model cannot describe is never dropped silently: views,
 //!   triggers, functions, sequences that no column owns, extensions, enum,
 //!   domain and range types, partial and expression indexes, exclusion
@@ -221,7 +221,7 @@ pub fn verify<C: Introspect + ?Sized>(
 
 /// Tables that belong to migrator itself, never to the model.
 fn is_internal_table(name: &str) -> bool {
-    name == crate::runner::HISTORY_TABLE
+    name == crate::runner::HISTORY_TABLE || name == crate::runner::LOCK_TABLE
 }
 
 /// Both dialects: a primary key column is NOT NULL whatever the model says

@@ -1,6 +1,7 @@
-//! The history table, the runner's lock, and the execution of one migration.
+//! The history table and the execution of one migration (the runner's lock
+//! is in `lock.rs`).
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::conn::{HistoryRow, MigrationConnection};
 use super::steps::{run_step, Step, ROLLED_BACK};
@@ -11,9 +12,6 @@ use crate::migration::{Direction, Migration};
 pub const HISTORY_TABLE: &str = "_migrator_history";
 pub(crate) const APPLIED: &str = "applied";
 pub(crate) const PARTIAL: &str = "partial";
-
-/// Key of the PostgreSQL advisory lock: the bytes of "migrator".
-const PG_LOCK_KEY: i64 = 0x6D69_6772_6174_6F72;
 
 pub(crate) fn create_sql(dialect: Dialect) -> String {
     let t = dialect.ident(HISTORY_TABLE);
@@ -75,50 +73,6 @@ pub(crate) fn read<C: MigrationConnection>(conn: &mut C) -> Result<Vec<HistoryRo
     let d = conn.dialect();
     conn.load_history(&select_sql(d, None))
         .map_err(|e| db(d, "reading the history table", e))
-}
-
-pub(crate) fn lock<C: MigrationConnection>(
-    conn: &mut C,
-    timeout: Duration,
-    on_wait: impl Fn(),
-) -> Result<(), RunError> {
-    let d = conn.dialect();
-    let attempt = match d {
-        Dialect::Postgres => format!("SELECT 1 WHERE pg_try_advisory_lock({PG_LOCK_KEY})"),
-        Dialect::Mysql => "SELECT 1 FROM DUAL WHERE GET_LOCK('migrator', 0) = 1".to_string(),
-        // SQLite serialises on BEGIN IMMEDIATE inside each migration.
-        Dialect::Sqlite => return Ok(()),
-    };
-    let started = Instant::now();
-    let mut told = false;
-    loop {
-        if conn
-            .count_rows(&attempt)
-            .map_err(|e| db(d, "taking the migration lock", e))?
-            > 0
-        {
-            return Ok(());
-        }
-        if !told {
-            on_wait();
-            told = true;
-        }
-        if started.elapsed() >= timeout {
-            return Err(RunError::LockTimeout(timeout));
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-pub(crate) fn unlock<C: MigrationConnection>(conn: &mut C) -> Result<(), RunError> {
-    let d = conn.dialect();
-    let sql = match d {
-        Dialect::Postgres => format!("SELECT pg_advisory_unlock({PG_LOCK_KEY})"),
-        Dialect::Mysql => "DO RELEASE_LOCK('migrator')".to_string(),
-        Dialect::Sqlite => return Ok(()),
-    };
-    conn.execute(&sql)
-        .map_err(|e| db(d, "releasing the migration lock", e))
 }
 
 fn db(dialect: Dialect, doing: &str, e: diesel::result::Error) -> RunError {

@@ -26,6 +26,7 @@
 mod conn;
 mod harness;
 mod history;
+mod lock;
 mod plan;
 mod retry;
 mod steps;
@@ -40,6 +41,7 @@ use crate::migration::{MigrationError, RenderFailure};
 
 pub use conn::{connect, AnyConnection, HistoryRow, MigrationConnection};
 pub use history::HISTORY_TABLE;
+pub use lock::{LockMode, LOCK_TABLE};
 pub use plan::{LineState, Status, StatusLine};
 pub use url::{redact_url, scrub};
 
@@ -85,7 +87,7 @@ pub enum RunError {
     },
     #[error("migration {migration} is irreversible: step {step} has no reverse\nhelp: add a `reverse` to the raw SQL step, or restore from a backup")]
     Irreversible { migration: String, step: usize },
-    #[error("timed out after {0:?} waiting for the migration lock held by another runner")]
+    #[error("timed out after {} s waiting for the migration lock held by another runner\nhelp: wait for the other runner to finish, or raise `--lock-timeout` (`Migrator::lock_timeout`)", .0.as_secs_f64())]
     LockTimeout(Duration),
     /// Every attempt of a migration waited longer than `lock_timeout` for a
     /// table lock (PostgreSQL); the last attempt was rolled back (or, step
@@ -129,7 +131,13 @@ impl From<diesel::result::Error> for RunError {
 /// Progress and notices from a run, for the CLI or an application's log.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    WaitingForLock,
+    /// Another runner holds the lock: `what` names it, `holder` says who
+    /// holds it when the database tells, `timeout` is the longest wait.
+    WaitingForLock {
+        what: String,
+        holder: Option<String>,
+        timeout: Duration,
+    },
     /// A statement of `id` waited longer than `lock_timeout` for a lock;
     /// attempt `attempt + 1` of `attempts` starts after `wait`.
     LockRetry {
@@ -150,8 +158,21 @@ pub enum Event {
 impl std::fmt::Display for Event {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Event::WaitingForLock => {
-                f.write_str("waiting for the migration lock held by another runner")
+            Event::WaitingForLock {
+                what,
+                holder,
+                timeout,
+            } => {
+                write!(f, "waiting for {what}, held by ")?;
+                match holder {
+                    Some(h) => write!(f, "another runner: {h}")?,
+                    None => f.write_str("another runner")?,
+                }
+                write!(
+                    f,
+                    "; giving up after {} s (--lock-timeout)",
+                    timeout.as_secs_f64()
+                )
             }
             Event::LockRetry {
                 id,
@@ -194,6 +215,9 @@ pub struct Report {
 pub struct Migrator<'a> {
     set: &'a MigrationSet,
     lock_timeout: Duration,
+    lock_mode: LockMode,
+    lock_lease: Duration,
+    held: std::cell::RefCell<Option<lock::Held>>,
     statement_lock_timeout: Duration,
     lock_attempts: u32,
     retry_backoff: Duration,
@@ -218,6 +242,9 @@ impl<'a> Migrator<'a> {
         Migrator {
             set: set.as_ref(),
             lock_timeout: Duration::from_secs(60),
+            lock_mode: LockMode::Advisory,
+            lock_lease: Duration::from_secs(120),
+            held: std::cell::RefCell::new(None),
             statement_lock_timeout: Duration::from_secs(1),
             lock_attempts: 5,
             retry_backoff: Duration::from_millis(200),
@@ -228,6 +255,23 @@ impl<'a> Migrator<'a> {
     /// How long to wait for another runner's lock before giving up.
     pub fn lock_timeout(mut self, t: Duration) -> Self {
         self.lock_timeout = t;
+        self
+    }
+
+    /// How runners exclude each other: [`LockMode::Advisory`] (default) or
+    /// [`LockMode::Table`] for connections through a transaction-pooling
+    /// proxy such as PgBouncer in transaction mode (`runner/lock.rs`).
+    pub fn lock_mode(mut self, mode: LockMode) -> Self {
+        self.lock_mode = mode;
+        self
+    }
+
+    /// The lease of the lock row ([`LockMode::Table`], and SQLite): renewed
+    /// before each migration; a runner that dies without releasing it
+    /// blocks others at most this long (default 120 s). Keep it above the
+    /// longest single migration.
+    pub fn lock_lease(mut self, lease: Duration) -> Self {
+        self.lock_lease = lease;
         self
     }
 
@@ -344,14 +388,37 @@ impl<'a> Migrator<'a> {
     ) -> Result<T, RunError> {
         // The lock comes first: two runners creating the history table at
         // once collide in PostgreSQL's catalog even with IF NOT EXISTS.
-        history::lock(conn, self.lock_timeout, || self.emit(Event::WaitingForLock))?;
+        let held = lock::acquire(
+            conn,
+            self.lock_mode,
+            self.lock_timeout,
+            self.lock_lease,
+            |what, holder| {
+                self.emit(Event::WaitingForLock {
+                    what,
+                    holder,
+                    timeout: self.lock_timeout,
+                })
+            },
+        )?;
+        *self.held.borrow_mut() = Some(held);
         let out = history::ensure_table(conn).and_then(|()| f(self, conn));
         // Released on every path; a failure to release is only reported when
-        // the work itself succeeded (the session's end releases it anyway).
-        let released = history::unlock(conn);
+        // the work itself succeeded (the session's end releases an advisory
+        // lock anyway; a lock row runs out with its lease).
+        let held = self.held.borrow_mut().take();
+        let released = held.map_or(Ok(()), |h| lock::release(conn, &h));
         let out = out?;
         released?;
         Ok(out)
+    }
+
+    /// Extends the lock row's lease before a migration (no-op otherwise).
+    fn renew_lock<C: MigrationConnection>(&self, conn: &mut C) -> Result<(), RunError> {
+        match &*self.held.borrow() {
+            Some(h) => lock::renew(conn, h),
+            None => Ok(()),
+        }
     }
 
     /// Reads the history and refuses it when it disagrees with the files.
@@ -489,6 +556,7 @@ impl<'a> Migrator<'a> {
                     steps_done,
                 });
             }
+            self.renew_lock(conn)?;
             self.emit(Event::Applying { id: m.id() });
             let started = Instant::now();
             let applied = self.with_lock_retries(conn, m, &statements, |conn, attempt| {
@@ -554,6 +622,7 @@ impl<'a> Migrator<'a> {
                 plan::dry_run(&mut report, dialect, m, &statements, Direction::Down, 0);
                 continue;
             }
+            self.renew_lock(conn)?;
             self.emit(Event::RollingBack { id: m.id() });
             let started = Instant::now();
             let done = self.with_lock_retries(conn, m, &statements, |conn, _| {

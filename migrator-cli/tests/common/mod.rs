@@ -1,0 +1,192 @@
+//! Shared by the CLI's process-level tests (concurrency, crashes): a project
+//! with three migrations whose steps leave marks (a repeated step would
+//! duplicate its mark) and take time (so kills land mid-migration), and
+//! helpers to run the binary and read a database back.
+
+#![allow(dead_code)]
+
+#[path = "../../../tests/db/support.rs"]
+pub mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use migrator_core::ops::{inverse_all, Operation, RawSql, SqlVariants};
+pub use support::{pg_base_url, PgDb, TestProject};
+
+const V1: &str = r#"
+use migrator::Model;
+
+#[derive(Model)]
+pub struct User {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    #[model(max_length = 100)]
+    pub name: String,
+}
+
+#[derive(Model)]
+pub struct Mark {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    #[model(max_length = 40)]
+    pub tag: String,
+}
+"#;
+
+const EMAIL: &str = r#"
+#[derive(Model)]
+pub struct Profile {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    pub email: Option<String>,
+}
+"#;
+
+const POSTS: &str = r#"
+#[derive(Model)]
+pub struct Post {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    #[model(index)]
+    pub user_id: i64,
+    #[model(max_length = 200)]
+    pub title: String,
+}
+"#;
+
+/// The marks each migration leaves, in step order.
+pub const MARKS: [&[&str]; 3] = [&["m1a", "m1b"], &["m2a", "m2b", "m2c"], &["m3a", "m3b"]];
+
+fn mark(tag: &str) -> Operation {
+    Operation::Sql(RawSql {
+        sql: Some(format!("INSERT INTO marks (tag) VALUES ('{tag}')")),
+        reverse: Some(SqlVariants {
+            sql: Some(format!("DELETE FROM marks WHERE tag = '{tag}'")),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+}
+
+/// About 50 ms of work on either database.
+fn slow() -> Operation {
+    Operation::Sql(RawSql {
+        postgres: Some("SELECT pg_sleep(0.05)".into()),
+        sqlite: Some(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 150000) SELECT count(*) FROM c"
+                .into(),
+        ),
+        reverse: Some(SqlVariants {
+            sql: Some("SELECT 1".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+}
+
+/// 0001 creates `users` and `marks`, then marks twice (one transaction);
+/// 0002 creates `profiles` and runs `transaction = false`, step by step,
+/// marking three times between slow steps; 0003 creates `posts` with an
+/// index and marks twice between slow steps.
+pub fn project() -> TestProject {
+    let p = TestProject::new();
+    p.set_models(V1);
+    p.generate("create_users").expect("0001");
+    p.edit_and_rehash("0001_create_users.toml", |f| {
+        f.upgrade.extend([mark("m1a"), slow(), mark("m1b")]);
+        f.downgrade = inverse_all(&f.upgrade);
+    });
+    p.set_models(&format!("{V1}{EMAIL}"));
+    p.generate("create_profiles").expect("0002");
+    p.edit_and_rehash("0002_create_profiles.toml", |f| {
+        f.transaction = false;
+        f.upgrade
+            .extend([mark("m2a"), slow(), mark("m2b"), slow(), mark("m2c")]);
+        f.downgrade = inverse_all(&f.upgrade);
+    });
+    p.set_models(&format!("{V1}{EMAIL}{POSTS}"));
+    p.generate("create_posts").expect("0003");
+    p.edit_and_rehash("0003_create_posts.toml", |f| {
+        f.upgrade.extend([slow(), mark("m3a"), slow(), mark("m3b")]);
+        f.downgrade = inverse_all(&f.upgrade);
+    });
+    p
+}
+
+/// `migrator --dir <root> --database-url <url> <args>` as a command.
+pub fn command(root: &Path, url: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_migrator"));
+    c.arg("--dir").arg(root).args(args).env("DATABASE_URL", url);
+    c
+}
+
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A database to run against, and how to read it back.
+pub enum Db {
+    Sqlite(tempfile::TempDir),
+    Pg(PgDb),
+}
+
+impl Db {
+    pub fn sqlite() -> Db {
+        Db::Sqlite(tempfile::tempdir().expect("tempdir"))
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            Db::Sqlite(d) => format!("sqlite://{}", d.path().join("app.db").display()),
+            Db::Pg(p) => p.url.clone(),
+        }
+    }
+
+    pub fn connect(&self) -> migrator_core::runner::AnyConnection {
+        migrator_core::runner::connect(&self.url()).expect("connects")
+    }
+
+    /// Rows of a query selecting text columns `a`, `b`, `c`, `d`.
+    pub fn rows(&self, q: &str) -> Vec<support::Row> {
+        use migrator_core::runner::AnyConnection;
+        match self.connect() {
+            AnyConnection::Sqlite(mut c) => support::rows_sqlite(&mut c, q),
+            AnyConnection::Postgres(mut c) => support::rows_pg(&mut c, q),
+        }
+    }
+
+    /// `(tag, count)` of every mark, by tag; empty before `marks` exists.
+    pub fn marks(&self) -> Vec<(String, u32)> {
+        if !self.has_table("marks") {
+            return Vec::new();
+        }
+        self.rows("SELECT tag AS a, CAST(COUNT(*) AS TEXT) AS b, '' AS c, '' AS d FROM marks GROUP BY tag ORDER BY tag")
+            .into_iter()
+            .map(|r| (r.a, r.b.parse().expect("count")))
+            .collect()
+    }
+
+    /// `(version, state, steps_done)` of the history, oldest first.
+    pub fn history(&self) -> Vec<(u32, String, usize)> {
+        if !self.has_table("_migrator_history") {
+            return Vec::new();
+        }
+        self.rows("SELECT CAST(version AS TEXT) AS a, state AS b, CAST(steps_done AS TEXT) AS c, '' AS d FROM _migrator_history ORDER BY version")
+            .into_iter()
+            .map(|r| (r.a.parse().expect("version"), r.b, r.c.parse().expect("steps")))
+            .collect()
+    }
+
+    pub fn has_table(&self, name: &str) -> bool {
+        let q = match self {
+            Db::Sqlite(_) => format!("SELECT name AS a, '' AS b, '' AS c, '' AS d FROM sqlite_master WHERE type = 'table' AND name = '{name}'"),
+            Db::Pg(_) => format!("SELECT table_name::text AS a, '' AS b, '' AS c, '' AS d FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '{name}'"),
+        };
+        !self.rows(&q).is_empty()
+    }
+}

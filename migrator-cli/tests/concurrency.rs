@@ -1,0 +1,222 @@
+//! One runner at a time, with real processes: 16 `migrator up` started
+//! together (application replicas booting at once) on SQLite and on
+//! PostgreSQL, with the advisory lock and with the lock table; a runner
+//! waiting for a held lock says what it waits for and gives up after
+//! `--lock-timeout`.
+
+mod common;
+
+use std::process::Child;
+
+use common::{command, pg_base_url, project, text, Db, PgDb, MARKS};
+
+const RUNNERS: usize = 16;
+
+/// Starts 16 `up` at once, waits for all, and checks that each migration
+/// ran exactly once: every process exits 0, the "applied" counts add up to
+/// 3, history has 3 applied rows, and every mark is there once.
+fn sixteen_runners(db: &Db, extra: &[&str]) {
+    let p = project();
+    let url = db.url();
+    let mut args = vec!["up"];
+    args.extend_from_slice(extra);
+    let children: Vec<Child> = (0..RUNNERS)
+        .map(|_| {
+            command(p.root(), &url, &args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawns")
+        })
+        .collect();
+    let mut applied = 0;
+    let mut waited = 0;
+    for child in children {
+        let o = child.wait_with_output().expect("waits");
+        let t = text(&o);
+        assert!(o.status.success(), "a runner failed:\n{t}");
+        let n: usize = t
+            .lines()
+            .find_map(|l| l.strip_suffix(" migration(s) applied"))
+            .expect("a summary line")
+            .parse()
+            .expect("a count");
+        applied += n;
+        waited += usize::from(t.contains("waiting for the migration lock"));
+    }
+    assert_eq!(applied, 3, "each migration applied by exactly one runner");
+    eprintln!("{RUNNERS} runners {extra:?}: {waited} reported waiting");
+    let history: Vec<(u32, String)> = db.history().into_iter().map(|(v, s, _)| (v, s)).collect();
+    assert_eq!(
+        history,
+        (1..=3)
+            .map(|v| (v, "applied".to_string()))
+            .collect::<Vec<_>>()
+    );
+    let expected: Vec<(String, u32)> = {
+        let mut all: Vec<(String, u32)> = MARKS
+            .iter()
+            .flat_map(|m| m.iter())
+            .map(|t| (t.to_string(), 1))
+            .collect();
+        all.sort();
+        all
+    };
+    assert_eq!(db.marks(), expected, "every step ran exactly once");
+    // The lock is released: a later run takes it at once.
+    let o = command(p.root(), &url, &["up", "--lock-timeout", "0"])
+        .args(extra)
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("nothing to do"), "{}", text(&o));
+}
+
+#[test]
+fn sixteen_processes_on_sqlite() {
+    sixteen_runners(&Db::sqlite(), &[]);
+}
+
+#[test]
+fn sixteen_processes_on_postgres_advisory_lock() {
+    let Some(base) = pg_base_url() else { return };
+    sixteen_runners(&Db::Pg(PgDb::create(&base, "conc_adv")), &[]);
+}
+
+#[test]
+fn sixteen_processes_on_postgres_lock_table() {
+    let Some(base) = pg_base_url() else { return };
+    let db = Db::Pg(PgDb::create(&base, "conc_tab"));
+    sixteen_runners(&db, &["--lock-mode", "table"]);
+    assert!(db.has_table("_migrator_lock"));
+    assert!(
+        db.rows("SELECT owner AS a, '' AS b, '' AS c, '' AS d FROM _migrator_lock")
+            .is_empty(),
+        "the lock row is released"
+    );
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "unknown-host".into())
+}
+
+/// A lock row held by a live process (this test) makes `up` wait, say so
+/// and time out with nothing done; a row left by a dead process on this
+/// host is taken over at once.
+fn held_lock_row(db: &Db, extra: &[&str]) {
+    let p = project();
+    let url = db.url();
+    // Create the lock table the way the runner does, by running nothing.
+    let o = command(p.root(), &url, &["up", "--to", "0"])
+        .args(extra)
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", text(&o));
+    let exec = |sql: &str| {
+        use diesel::connection::SimpleConnection;
+        match db.connect() {
+            migrator_core::runner::AnyConnection::Sqlite(mut c) => c.batch_execute(sql),
+            migrator_core::runner::AnyConnection::Postgres(mut c) => c.batch_execute(sql),
+        }
+        .expect("executes")
+    };
+    exec(&format!(
+        "INSERT INTO _migrator_lock (id, owner, expires_at) VALUES (1, '{} pid {} test', 9999999999)",
+        hostname(),
+        std::process::id()
+    ));
+    let started = std::time::Instant::now();
+    let o = command(p.root(), &url, &["up", "--lock-timeout", "1"])
+        .args(extra)
+        .output()
+        .expect("runs");
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains(
+            "waiting for the migration lock row in `_migrator_lock`, held by another runner: "
+        ) && t.contains(&format!("pid {} test", std::process::id()))
+            && t.contains("giving up after 1 s"),
+        "{t}"
+    );
+    assert!(t.contains("timed out after 1 s"), "{t}");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    assert!(db.marks().is_empty(), "nothing ran");
+    // A dead owner on this host: taken over.
+    exec("DELETE FROM _migrator_lock");
+    exec(&format!(
+        "INSERT INTO _migrator_lock (id, owner, expires_at) VALUES (1, '{} pid 4000000000 dead', 9999999999)",
+        hostname()
+    ));
+    let o = command(p.root(), &url, &["up", "--lock-timeout", "1"])
+        .args(extra)
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("3 migration(s) applied"), "{}", text(&o));
+}
+
+#[test]
+fn sqlite_waits_for_a_held_lock_row_and_times_out() {
+    held_lock_row(&Db::sqlite(), &[]);
+}
+
+#[test]
+fn postgres_lock_table_waits_for_a_held_row_and_times_out() {
+    let Some(base) = pg_base_url() else { return };
+    held_lock_row(
+        &Db::Pg(PgDb::create(&base, "held_row")),
+        &["--lock-mode", "table"],
+    );
+}
+
+#[test]
+fn postgres_waits_for_the_advisory_lock_and_times_out() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let Some(base) = pg_base_url() else { return };
+    let pg = PgDb::create(&base, "held_adv");
+    let url = pg.url.clone();
+    let p = project();
+    let mut holder = diesel::pg::PgConnection::establish(&url).expect("connects");
+    holder
+        .batch_execute(
+            "SET application_name = 'holder_test'; SELECT pg_advisory_lock(7883946363647717234)",
+        )
+        .expect("locks");
+    let o = command(p.root(), &url, &["up", "--lock-timeout", "0.5"])
+        .output()
+        .expect("runs");
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("waiting for the migration lock (PostgreSQL advisory lock 7883946363647717234), held by another runner: session pid ")
+            && t.contains("(holder_test)")
+            && t.contains("giving up after 0.5 s"),
+        "{t}"
+    );
+    let db = Db::Pg(pg);
+    assert!(!db.has_table("_migrator_history"), "nothing ran");
+    holder
+        .batch_execute("SELECT pg_advisory_unlock_all()")
+        .expect("unlocks");
+    let o = command(p.root(), &url, &["up"]).output().expect("runs");
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn bad_lock_flags_are_refused() {
+    let db = Db::sqlite();
+    let p = project();
+    let o = command(p.root(), &db.url(), &["up", "--lock-mode", "row"])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("unknown lock mode `row`"), "{}", text(&o));
+    let o = command(p.root(), &db.url(), &["down", "--lock-timeout", "soon"])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}

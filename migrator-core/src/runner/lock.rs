@@ -1,0 +1,317 @@
+//! The runner's lock: one runner at a time per database.
+//!
+//! Contract:
+//! - [`LockMode::Advisory`] (the default): PostgreSQL takes a session
+//!   advisory lock (`pg_try_advisory_lock`, polled), which the server
+//!   releases when the session ends, however the runner ends; MySQL takes
+//!   `GET_LOCK('migrator')`. SQLite has neither and always uses the lock row
+//!   below: `BEGIN IMMEDIATE` per migration alone does not serialise a
+//!   `transaction = false` migration, which runs step by step, so two
+//!   runners could both start it.
+//! - [`LockMode::Table`]: a row in `_migrator_lock` (`id = 1`, `owner`,
+//!   `expires_at` in database time, seconds since the epoch), claimed with
+//!   one atomic upsert that only succeeds when the row is absent, expired
+//!   or already ours. Every statement is its own transaction, so it works
+//!   through a transaction-pooling proxy (PgBouncer `pool_mode =
+//!   transaction`), which breaks session advisory locks. The lease is
+//!   renewed before each migration; a runner that dies leaves its row until
+//!   the lease expires, or until a runner on the same host sees that the
+//!   owner's process is gone (Linux: `/proc/<pid>`) and takes it over.
+//! - The waiting runner polls every 200 ms, reports once what it waits for
+//!   and for how long at most ([`super::Event::WaitingForLock`]), and gives
+//!   up after the timeout with [`RunError::LockTimeout`].
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::conn::MigrationConnection;
+use super::RunError;
+use crate::dialect::Dialect;
+
+/// Table holding the lock row of [`LockMode::Table`] (and of SQLite).
+pub const LOCK_TABLE: &str = "_migrator_lock";
+
+/// Key of the PostgreSQL advisory lock: the bytes of "migrator".
+pub(crate) const PG_LOCK_KEY: i64 = 0x6D69_6772_6174_6F72;
+
+/// How runners exclude each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LockMode {
+    /// PostgreSQL session advisory lock (MySQL `GET_LOCK`); SQLite uses the
+    /// lock row.
+    #[default]
+    Advisory,
+    /// A lease row in `_migrator_lock`, for connections through a
+    /// transaction-pooling proxy.
+    Table,
+}
+
+impl std::str::FromStr for LockMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<LockMode, String> {
+        match s {
+            "advisory" => Ok(LockMode::Advisory),
+            "table" => Ok(LockMode::Table),
+            other => Err(format!(
+                "unknown lock mode `{other}`\nhelp: use `advisory` (default) or `table` (behind PgBouncer in transaction mode)"
+            )),
+        }
+    }
+}
+
+/// A lock this runner holds.
+#[derive(Debug)]
+pub(crate) enum Held {
+    Advisory,
+    Row { owner: String, lease: Duration },
+}
+
+fn db(dialect: Dialect, doing: &str, e: diesel::result::Error) -> RunError {
+    RunError::Database {
+        message: format!("{doing} on {dialect}: {e}"),
+    }
+}
+
+fn uses_row(dialect: Dialect, mode: LockMode) -> bool {
+    mode == LockMode::Table || dialect == Dialect::Sqlite
+}
+
+/// Database time in whole seconds since the epoch.
+fn now_sql(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS BIGINT)",
+        Dialect::Sqlite => "CAST(strftime('%s', 'now') AS INTEGER)",
+        Dialect::Mysql => "UNIX_TIMESTAMP()",
+    }
+}
+
+/// What a waiting runner waits for, in words.
+fn describe(dialect: Dialect, mode: LockMode) -> String {
+    if uses_row(dialect, mode) {
+        format!("the migration lock row in `{LOCK_TABLE}`")
+    } else if dialect == Dialect::Postgres {
+        format!("the migration lock (PostgreSQL advisory lock {PG_LOCK_KEY})")
+    } else {
+        "the migration lock (GET_LOCK('migrator'))".to_string()
+    }
+}
+
+/// Who holds the lock now, as far as the database tells (best effort).
+fn holder<C: MigrationConnection>(conn: &mut C, mode: LockMode) -> Option<String> {
+    let d = conn.dialect();
+    let q = if uses_row(d, mode) {
+        format!(
+            "SELECT owner || ' (lease ends in ' || CAST(expires_at - {} AS TEXT) || ' s)' AS s FROM {} WHERE id = 1",
+            now_sql(d),
+            d.ident(LOCK_TABLE)
+        )
+    } else if d == Dialect::Postgres {
+        format!(
+            "SELECT 'session pid ' || a.pid::text || COALESCE(' (' || NULLIF(a.application_name, '') || ')', '') || COALESCE(' from ' || host(a.client_addr), '') AS s \
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = {PG_LOCK_KEY}"
+        )
+    } else {
+        return None;
+    };
+    conn.query_texts(&q).ok()?.into_iter().next()
+}
+
+/// `host pid N nonce`: who claims the lock row.
+fn owner_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty() && !h.contains(['\'', ' ']))
+        .unwrap_or_else(|| "unknown-host".to_string());
+    let nonce = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{host} pid {} {nonce:08x}", std::process::id())
+}
+
+/// True when `owner` names a process on this host that no longer exists.
+fn owner_is_dead(owner: &str) -> bool {
+    let mine = owner_name();
+    let mut theirs = owner.split(' ');
+    let (Some(host), Some("pid"), Some(pid)) = (theirs.next(), theirs.next(), theirs.next()) else {
+        return false;
+    };
+    if Some(host) != mine.split(' ').next() || !cfg!(target_os = "linux") {
+        return false;
+    }
+    pid.parse::<u32>().is_ok_and(|p| {
+        p != std::process::id() && !std::path::Path::new(&format!("/proc/{p}")).exists()
+    })
+}
+
+fn ensure_lock_table<C: MigrationConnection>(conn: &mut C) -> Result<(), RunError> {
+    let d = conn.dialect();
+    let create = format!(
+        "CREATE TABLE IF NOT EXISTS {} (id INTEGER PRIMARY KEY, owner VARCHAR(255) NOT NULL, expires_at BIGINT NOT NULL)",
+        d.ident(LOCK_TABLE)
+    );
+    // Runners starting together all create it; PostgreSQL can fail one of
+    // two concurrent `IF NOT EXISTS` creations on its catalog, so retry.
+    let mut tries = 0;
+    loop {
+        match conn.execute(&create) {
+            Ok(()) => return Ok(()),
+            Err(_) if tries < 10 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20 * tries));
+            }
+            Err(e) => return Err(db(d, "creating the lock table", e)),
+        }
+    }
+}
+
+/// One attempt to claim the lock row; true when it is ours.
+fn claim_row<C: MigrationConnection>(
+    conn: &mut C,
+    owner: &str,
+    lease: Duration,
+) -> Result<bool, RunError> {
+    let d = conn.dialect();
+    let t = d.ident(LOCK_TABLE);
+    let o = d.string(owner);
+    let now = now_sql(d);
+    let secs = lease.as_secs().max(1);
+    let claim = format!(
+        "INSERT INTO {t} (id, owner, expires_at) VALUES (1, {o}, {now} + {secs}) \
+         ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
+         WHERE {t}.expires_at < {now} OR {t}.owner = excluded.owner"
+    );
+    conn.execute(&claim)
+        .map_err(|e| db(d, "claiming the migration lock row", e))?;
+    let mine = format!("SELECT 1 FROM {t} WHERE id = 1 AND owner = {o}");
+    if conn
+        .count_rows(&mine)
+        .map_err(|e| db(d, "reading the migration lock row", e))?
+        > 0
+    {
+        return Ok(true);
+    }
+    // A runner on this host that was killed leaves its row behind: take it
+    // over at once instead of waiting for the lease.
+    let current = conn
+        .query_texts(&format!("SELECT owner AS s FROM {t} WHERE id = 1"))
+        .map_err(|e| db(d, "reading the migration lock row", e))?;
+    if let Some(dead) = current.into_iter().find(|c| owner_is_dead(c)) {
+        conn.execute(&format!(
+            "DELETE FROM {t} WHERE id = 1 AND owner = {}",
+            d.string(&dead)
+        ))
+        .map_err(|e| db(d, "removing a dead runner's lock row", e))?;
+    }
+    Ok(false)
+}
+
+/// Takes the lock, waiting up to `timeout`; `on_wait(what, holder)` is
+/// called once when another runner holds it.
+pub(crate) fn acquire<C: MigrationConnection>(
+    conn: &mut C,
+    mode: LockMode,
+    timeout: Duration,
+    lease: Duration,
+    on_wait: impl Fn(String, Option<String>),
+) -> Result<Held, RunError> {
+    let d = conn.dialect();
+    let row = uses_row(d, mode);
+    let owner = owner_name();
+    if row {
+        ensure_lock_table(conn)?;
+    }
+    let attempt = match d {
+        Dialect::Postgres => format!("SELECT 1 WHERE pg_try_advisory_lock({PG_LOCK_KEY})"),
+        _ => "SELECT 1 FROM DUAL WHERE GET_LOCK('migrator', 0) = 1".to_string(),
+    };
+    let started = Instant::now();
+    let mut told = false;
+    loop {
+        let got = if row {
+            claim_row(conn, &owner, lease)?
+        } else {
+            conn.count_rows(&attempt)
+                .map_err(|e| db(d, "taking the migration lock", e))?
+                > 0
+        };
+        if got {
+            return Ok(if row {
+                Held::Row { owner, lease }
+            } else {
+                Held::Advisory
+            });
+        }
+        if !told {
+            on_wait(describe(d, mode), holder(conn, mode));
+            told = true;
+        }
+        if started.elapsed() >= timeout {
+            return Err(RunError::LockTimeout(timeout));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Extends the lease of a lock row before the next migration; fails when
+/// another runner took the row over (the lease ran out).
+pub(crate) fn renew<C: MigrationConnection>(conn: &mut C, held: &Held) -> Result<(), RunError> {
+    let Held::Row { owner, lease } = held else {
+        return Ok(());
+    };
+    let d = conn.dialect();
+    let t = d.ident(LOCK_TABLE);
+    let o = d.string(owner);
+    conn.execute(&format!(
+        "UPDATE {t} SET expires_at = {} + {} WHERE id = 1 AND owner = {o}",
+        now_sql(d),
+        lease.as_secs().max(1)
+    ))
+    .map_err(|e| db(d, "renewing the migration lock row", e))?;
+    let mine = conn
+        .count_rows(&format!("SELECT 1 FROM {t} WHERE id = 1 AND owner = {o}"))
+        .map_err(|e| db(d, "reading the migration lock row", e))?;
+    if mine == 0 {
+        return Err(RunError::Database {
+            message: format!("the migration lock row in `{LOCK_TABLE}` was taken over by another runner after its lease of {} s ran out; stopped before the next migration\nhelp: raise the lease (`Migrator::lock_lease`) above the longest migration", lease.as_secs()),
+        });
+    }
+    Ok(())
+}
+
+/// Releases the lock.
+pub(crate) fn release<C: MigrationConnection>(conn: &mut C, held: &Held) -> Result<(), RunError> {
+    let d = conn.dialect();
+    let sql = match held {
+        Held::Row { owner, .. } => format!(
+            "DELETE FROM {} WHERE id = 1 AND owner = {}",
+            d.ident(LOCK_TABLE),
+            d.string(owner)
+        ),
+        Held::Advisory if d == Dialect::Postgres => {
+            format!("SELECT pg_advisory_unlock({PG_LOCK_KEY})")
+        }
+        Held::Advisory => "DO RELEASE_LOCK('migrator')".to_string(),
+    };
+    conn.execute(&sql)
+        .map_err(|e| db(d, "releasing the migration lock", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_modes_parse_and_dead_owners_are_only_local() {
+        assert_eq!("table".parse::<LockMode>(), Ok(LockMode::Table));
+        assert!("row".parse::<LockMode>().is_err());
+        assert!(!owner_is_dead("some-other-host pid 1 0"));
+        assert!(!owner_is_dead(&owner_name()));
+        assert!(!owner_is_dead("garbage"));
+        if cfg!(target_os = "linux") {
+            let host = owner_name().split(' ').next().unwrap_or("").to_string();
+            assert!(owner_is_dead(&format!("{host} pid 4000000000 0")));
+        }
+    }
+}
