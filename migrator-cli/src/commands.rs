@@ -29,8 +29,19 @@ pub fn run(cli: Cli) -> CmdResult {
             dialect,
             down,
         } => sql(&cli.dir, version, dialect.as_deref(), url.as_deref(), down),
-        Command::Up { to, dry_run, lock } => {
+        Command::Up {
+            to,
+            dry_run,
+            backup,
+            lock,
+        } => {
+            let resolved = url.clone().unwrap_or_else(|| default_url(&cli.dir));
             with_db_locked(&cli.dir, url.as_deref(), &lock, |m, db| {
+                if let Some(path) = &backup {
+                    if !take_backup(m, db, &resolved, path, to)? {
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                }
                 db_up(m, db, to, dry_run)
             })
         }
@@ -347,6 +358,44 @@ fn print_sql(lines: &[String]) {
     for l in lines {
         println!("{l}");
     }
+}
+
+/// The database when neither `--database-url` nor `DATABASE_URL` is given.
+fn default_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("migrator.db").display())
+}
+
+/// `up --backup PATH`: backs up before anything runs, and prints how to
+/// restore. Returns false (nothing to back up for) when nothing is pending.
+fn take_backup(
+    m: &Migrator<'_>,
+    db: &mut Db,
+    url: &str,
+    path: &Path,
+    to: Option<u32>,
+) -> Result<bool, RunError> {
+    let status = on_conn!(&mut *db, c => m.status(c))?;
+    let pending = status
+        .lines
+        .iter()
+        .filter(|l| {
+            matches!(
+                l.state,
+                migrator_core::runner::LineState::Pending
+                    | migrator_core::runner::LineState::Partial { .. }
+            )
+        })
+        .filter(|l| to.map_or(true, |t| l.version <= t))
+        .count();
+    if pending == 0 {
+        println!("nothing to do: the database is up to date; no backup taken");
+        return Ok(false);
+    }
+    // A backup error is reported as it is (`History` prints its message
+    // unchanged); nothing has been migrated.
+    let restore = crate::backup::take(db, url, path).map_err(RunError::History)?;
+    println!("{restore}");
+    Ok(true)
 }
 
 fn db_up(

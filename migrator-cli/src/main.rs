@@ -1,6 +1,7 @@
 //! The `migrator` command. Parsing of arguments lives here; everything else is
 //! migrator-core. Exit codes: 0 success, 1 failure or drift, 2 usage error.
 
+mod backup;
 mod commands;
 
 use std::path::PathBuf;
@@ -69,6 +70,10 @@ pub enum Command {
         /// Print the exact SQL, history writes included, and run nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Back the database up to PATH first (SQLite `VACUUM INTO`,
+        /// PostgreSQL `pg_dump`); a failed backup stops the run.
+        #[arg(long, value_name = "PATH", conflicts_with = "dry_run")]
+        backup: Option<PathBuf>,
         #[command(flatten)]
         lock: LockArgs,
     },
