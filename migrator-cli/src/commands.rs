@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use migrator_core::dialect::{render_ops, Dialect};
+use migrator_core::dialect::Dialect;
 use migrator_core::migration::{Direction, MigrationSet};
 use migrator_core::ops::Operation;
 use migrator_core::project::{Project, CONFIG_FILE};
@@ -56,7 +56,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Redo { lock } => with_db_locked(&cli.dir, url.as_deref(), &lock, db_redo),
         Command::Status => with_db(&cli.dir, url.as_deref(), db_status),
         Command::Verify => verify(&cli.dir, url.as_deref()),
-        Command::Lint => lint(&cli.dir),
+        Command::Lint { allow } => lint(&cli.dir, &allow),
         Command::Rehash => rehash(&cli.dir),
     }
 }
@@ -251,34 +251,45 @@ fn sql(
     Ok(ExitCode::SUCCESS)
 }
 
-fn lint(dir: &Path) -> CmdResult {
+fn lint(dir: &Path, allow: &[String]) -> CmdResult {
+    use migrator_core::lint;
+    if let Some(unknown) = allow.iter().find(|a| lint::rule(a).is_none()) {
+        let names: Vec<&str> = lint::RULES.iter().map(|r| r.name).collect();
+        eprintln!(
+            "error: unknown lint rule `{unknown}` in `--allow`\nhelp: the rules are {}",
+            names.join(", ")
+        );
+        return Ok(ExitCode::from(2));
+    }
     let project = open(dir)?;
     let set = project.migrations().map_err(|e| e.to_string())?;
-    let mut findings = 0;
-    for (i, m) in set.migrations.iter().enumerate() {
-        for (step, op) in m.file.upgrade.iter().enumerate() {
-            if op.is_destructive() {
-                findings += 1;
-                println!(
-                    "{}: step {}: destructive: {op}\n  why: data in it is lost when the migration runs\n  instead: keep the old column or table until no deployed version reads it, then drop it in a later migration",
-                    set.dir.join(&m.file_name).display(),
-                    step + 1
-                );
-            }
-        }
-        // Every dialect must be able to render every step.
-        for d in Dialect::ALL {
-            if let Err(e) = render_ops(d, &m.file.upgrade, &set.states[i]) {
-                findings += 1;
-                println!(
-                    "{}: cannot render for {d}: {e}",
-                    set.dir.join(&m.file_name).display()
-                );
-            }
-        }
+    // Rendering is checked for the dialects the project declares, else all.
+    let mut dialects = project.dialects();
+    if dialects.is_empty() {
+        dialects = Dialect::ALL.to_vec();
     }
-    println!("{findings} finding(s) in {} migration(s)", set.len());
-    Ok(ExitCode::SUCCESS)
+    let findings = lint::lint_set(&set, &dialects, allow);
+    let folder = set.dir.display().to_string();
+    for f in &findings {
+        let mut f = f.clone();
+        f.file = format!("{folder}/{}", f.file);
+        println!("{f}\n");
+    }
+    let errors = findings
+        .iter()
+        .filter(|f| f.rule.severity == lint::Severity::Error)
+        .count();
+    println!(
+        "{} error(s), {} warning(s) in {} migration(s)",
+        errors,
+        findings.len() - errors,
+        set.len()
+    );
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn rehash(dir: &Path) -> CmdResult {

@@ -99,8 +99,13 @@ pub enum Command {
     Status,
     /// Compare the live database with the snapshot; exit 1 naming each difference.
     Verify,
-    /// Report destructive steps in the migrations.
-    Lint,
+    /// Check the migrations against the safety rules (docs/LINT.md); exit 1 on an error finding.
+    Lint {
+        /// A rule to accept everywhere, by name (repeatable); a migration's
+        /// own `allow = ["rule"]` accepts it for that migration.
+        #[arg(long = "allow", value_name = "RULE")]
+        allow: Vec<String>,
+    },
     /// Recompute the snapshot's hash chain after an intended edit of a migration that was never applied.
     Rehash,
 }

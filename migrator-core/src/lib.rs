@@ -8,6 +8,7 @@ pub mod dialect;
 pub mod diff;
 #[cfg(feature = "model")]
 pub mod embed;
+pub mod lint;
 pub mod migration;
 #[cfg(feature = "model")]
 pub mod model;

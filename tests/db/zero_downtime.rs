@@ -296,7 +296,10 @@ pub fn constraints_on_existing_table(db: &PgDb) {
             "unnamed",
             "backfilled from the default"
         );
-        assert!(Migrator::new(&set).status(&mut c).expect("status").is_clean());
+        assert!(Migrator::new(&set)
+            .status(&mut c)
+            .expect("status")
+            .is_clean());
         Migrator::new(&set).down_to(&mut c, 1).expect("down");
         assert!(c.rows(constraints).is_empty());
     }

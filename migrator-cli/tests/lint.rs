@@ -1,0 +1,68 @@
+//! `migrator lint` as a user runs it: named findings, exit 1 on an error
+//! finding, `--allow` and a migration's own `allow` list, exit 2 on an
+//! unknown rule.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn migrator(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_migrator"))
+        .arg("--dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("migrator runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The example app's migrations in a scratch project.
+fn example_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/todo/migrations");
+    let dst = dir.path().join("migrations");
+    std::fs::create_dir_all(&dst).expect("mkdir");
+    for entry in std::fs::read_dir(&src).expect("example migrations") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), dst.join(entry.file_name())).expect("copy");
+    }
+    dir
+}
+
+#[test]
+fn findings_allow_lists_and_exit_codes() {
+    let dir = example_copy();
+    let o = migrator(dir.path(), &["lint"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("0 error(s)"), "{}", text(&o));
+
+    // Without the migration's own allow list the drop is an error.
+    let file = dir.path().join("migrations/0006_priority_from_flag.toml");
+    let src = std::fs::read_to_string(&file).expect("read");
+    std::fs::write(&file, src.replace("allow = [\"destructive-drop\"]\n", "")).expect("write");
+    let o = migrator(dir.path(), &["rehash"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = migrator(dir.path(), &["lint"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("error[destructive-drop]: ")
+            && out.contains("0006_priority_from_flag.toml: upgrade step 2:"),
+        "{out}"
+    );
+    assert!(out.contains("  why: ") && out.contains("  instead: "), "{out}");
+
+    let o = migrator(dir.path(), &["lint", "--allow", "destructive-drop"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let o = migrator(dir.path(), &["lint", "--allow", "no-such-rule"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("unknown lint rule `no-such-rule`"), "{}", text(&o));
+}

@@ -1,0 +1,358 @@
+//! The safety lint: named rules over the upgrades of a migration set.
+//!
+//! Contract:
+//! - every finding has a rule name (kebab-case, stable: users write them in
+//!   `--allow` and in a migration's `allow = [..]`), a severity, the
+//!   migration file and the 1-based upgrade step, why the step is dangerous
+//!   while the previous version of the application is serving traffic, and
+//!   the safe alternative;
+//! - typed operations are judged by what they do to a table that exists
+//!   before the migration (a table created by the same migration is empty
+//!   and unseen); raw SQL steps are scanned as PostgreSQL text (their
+//!   `postgres` variant, else `sql`), token by token, comments and string
+//!   literals ignored;
+//! - `Error` findings make `migrator lint` exit 1, `Warning`s do not; an
+//!   allowed rule produces nothing;
+//! - what the runner already makes safe is not reported: generated indexes,
+//!   constraints and `SET NOT NULL` on existing tables use the online plans
+//!   of `dialect/postgres.rs`, and every statement runs under `lock_timeout`
+//!   (`runner/retry.rs`) unless the migration sets `lock_timeout_ms = 0`.
+//!
+//! docs/LINT.md lists the rules next to squawk's and strong_migrations'.
+
+use std::fmt;
+
+use crate::dialect::Dialect;
+use crate::migration::{Migration, MigrationSet};
+use crate::ops::Operation;
+use crate::schema::{ColumnType, Schema};
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// One rule: its name, severity, why and the safe alternative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub name: &'static str,
+    pub severity: Severity,
+    pub why: &'static str,
+    pub instead: &'static str,
+}
+
+macro_rules! rules {
+    ($($id:ident = $name:literal, $sev:ident, $why:literal, $instead:literal;)*) => {
+        $(pub const $id: Rule = Rule { name: $name, severity: Severity::$sev, why: $why, instead: $instead };)*
+        /// Every rule, in documentation order.
+        pub const RULES: &[Rule] = &[$($id),*];
+    };
+}
+
+rules! {
+    DESTRUCTIVE_DROP = "destructive-drop", Error,
+        "the data in it is lost, and the running (previous) version of the application still reads and writes it",
+        "stop using it in the application and deploy that first (mark the field `skip`), then drop it in a later migration; allow the rule there";
+    RENAME = "rename", Warning,
+        "the running (previous) version of the application still uses the old name and fails as soon as the migration commits",
+        "add the new column or table, write to both, backfill, switch reads, then drop the old one in a later migration";
+    NARROWING_TYPE = "narrowing-type", Error,
+        "values that do not fit the new type make the migration fail or are cut, and the table is rewritten under an ACCESS EXCLUSIVE lock",
+        "add a new column of the new type, backfill it in batches, switch the application to it, then drop the old column";
+    TABLE_REWRITE = "table-rewrite", Warning,
+        "changing the type rewrites the whole table (and its indexes) under an ACCESS EXCLUSIVE lock: reads and writes wait until it ends",
+        "add a new column of the new type, backfill it in batches, switch the application, drop the old one; widening VARCHAR(n) or VARCHAR to TEXT needs no rewrite";
+    NOT_NULL_WITHOUT_DEFAULT = "not-null-without-default", Error,
+        "existing rows have no value, so the statement fails on a table with rows, and the running application does not send the column on insert",
+        "give the column a default, or add it nullable, backfill, then make it NOT NULL (migrator validates a NOT VALID check first)";
+    CREATE_INDEX_WITHOUT_CONCURRENTLY = "create-index-without-concurrently", Error,
+        "CREATE INDEX holds a SHARE lock that blocks every write to the table for the whole build",
+        "use CREATE INDEX CONCURRENTLY in a step with `transactional = false` (generated indexes do this already)";
+    ADD_CONSTRAINT_WITHOUT_NOT_VALID = "add-constraint-without-not-valid", Error,
+        "adding a foreign key or check scans the whole table while holding a lock that blocks writes",
+        "ADD CONSTRAINT .. NOT VALID, then VALIDATE CONSTRAINT in a separate step with `transactional = false` (generated constraints do this already)";
+    ADD_UNIQUE_WITHOUT_INDEX = "add-unique-without-index", Error,
+        "ADD CONSTRAINT .. UNIQUE / PRIMARY KEY builds its index under an ACCESS EXCLUSIVE lock",
+        "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT .. UNIQUE USING INDEX (generated unique constraints do this already)";
+    SET_NOT_NULL = "set-not-null", Warning,
+        "SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock unless a validated CHECK (col IS NOT NULL) proves it",
+        "ADD CONSTRAINT .. CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT (separate step), SET NOT NULL, DROP CONSTRAINT (generated alterations do this already)";
+    ALTER_COLUMN_TYPE = "alter-column-type", Error,
+        "ALTER COLUMN .. TYPE rewrites the table and its indexes under an ACCESS EXCLUSIVE lock (except a few binary-compatible widenings)",
+        "add a new column, backfill in batches, switch the application, drop the old column";
+    MISSING_LOCK_TIMEOUT = "missing-lock-timeout", Error,
+        "without lock_timeout a statement queued behind a long transaction makes every later query on the table wait too: the application stalls",
+        "keep the runner's lock_timeout (remove `lock_timeout_ms = 0` and any `SET lock_timeout = 0`), or set a short one yourself";
+    UNRENDERABLE = "unrenderable", Error,
+        "the step cannot be rendered for this database, so `migrator up` would refuse the migration there",
+        "change the model (for example add `max_length` to a key column) or give the raw SQL step a variant for that database";
+}
+
+/// Looks a rule up by name.
+pub fn rule(name: &str) -> Option<Rule> {
+    RULES.iter().copied().find(|r| r.name == name)
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: Rule,
+    /// The migration's file name (`0004_add_priority.toml`).
+    pub file: String,
+    /// 1-based upgrade step.
+    pub step: usize,
+    /// What the step does (`drop column tasks.done`, or the SQL).
+    pub what: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.rule.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(
+            f,
+            "{sev}[{}]: {}: upgrade step {}: {}\n  why: {}\n  instead: {}\n  allow: `--allow {}` or `allow = [\"{}\"]` in the migration",
+            self.rule.name,
+            self.file,
+            self.step,
+            self.what,
+            self.rule.why,
+            self.rule.instead,
+            self.rule.name,
+            self.rule.name
+        )
+    }
+}
+
+/// Lints every migration of `set` for `dialects` (whose rendering is
+/// checked), leaving out the rules in `allow` and in each migration's own
+/// `allow` list.
+pub fn lint_set(set: &MigrationSet, dialects: &[Dialect], allow: &[String]) -> Vec<Finding> {
+    lint_all(&set.migrations, &set.states, dialects, allow)
+}
+
+/// [`lint_set`] over migrations and the schema before each (`states[i]`).
+fn lint_all(
+    migrations: &[Migration],
+    states: &[Schema],
+    dialects: &[Dialect],
+    allow: &[String],
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (m, start) in migrations.iter().zip(states) {
+        out.extend(lint_migration(m, start, dialects).into_iter().filter(|f| {
+            !allow.iter().any(|a| a == f.rule.name)
+                && !m.file.allow.iter().any(|a| a == f.rule.name)
+        }));
+    }
+    out
+}
+
+/// The findings of one migration whose upgrade starts from `start`.
+pub fn lint_migration(m: &Migration, start: &Schema, dialects: &[Dialect]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let existing = |t: &str| start.table(t).is_some();
+    let mut schema = start.clone();
+    for (i, op) in m.file.upgrade.iter().enumerate() {
+        let mut add = |rule: Rule, what: String| {
+            out.push(Finding {
+                rule,
+                file: m.file_name.clone(),
+                step: i + 1,
+                what,
+            })
+        };
+        match op {
+            Operation::DropTable { .. } | Operation::DropColumn { .. } => {
+                add(DESTRUCTIVE_DROP, op.to_string())
+            }
+            Operation::RenameTable { .. } | Operation::RenameColumn { .. } => {
+                add(RENAME, op.to_string())
+            }
+            Operation::AddColumn { table, column }
+                if existing(table)
+                    && !column.nullable
+                    && column.default.is_none()
+                    && !column.auto_increment =>
+            {
+                add(NOT_NULL_WITHOUT_DEFAULT, op.to_string())
+            }
+            Operation::AlterColumn { table, from, to } if existing(table) => {
+                if from.ty != to.ty {
+                    if from.ty.is_narrowing_to(&to.ty) {
+                        add(NARROWING_TYPE, op.to_string());
+                    } else if !binary_compatible(&from.ty, &to.ty) {
+                        add(TABLE_REWRITE, op.to_string());
+                    }
+                }
+                if from.nullable && !to.nullable && to.default.is_none() {
+                    add(NOT_NULL_WITHOUT_DEFAULT, op.to_string());
+                }
+            }
+            Operation::Sql(raw) => {
+                if let Some(sql) = raw.for_dialect("postgres") {
+                    for (rule, what) in lint_sql(sql) {
+                        add(rule, what);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if m.file.lock_timeout_ms == Some(0) && takes_locks(op) {
+            add(
+                MISSING_LOCK_TIMEOUT,
+                format!("{op} runs with `lock_timeout_ms = 0`"),
+            );
+        }
+        for &d in dialects {
+            if let Err(e) = crate::dialect::render_op(d, op, &schema) {
+                add(UNRENDERABLE, format!("{d}: {e}"));
+            }
+        }
+        // A step that does not replay was refused when the set loaded.
+        let _ = op.apply(&mut schema);
+    }
+    out
+}
+
+/// Changes PostgreSQL makes without rewriting the table.
+fn binary_compatible(from: &ColumnType, to: &ColumnType) -> bool {
+    match (from, to) {
+        (ColumnType::Varchar(a), ColumnType::Varchar(b)) => b >= a,
+        (ColumnType::Varchar(_), ColumnType::Text) => true,
+        _ => false,
+    }
+}
+
+fn takes_locks(op: &Operation) -> bool {
+    !matches!(op, Operation::Rust { .. })
+}
+
+/// The rules a raw PostgreSQL text breaks, with the statement each concerns.
+pub fn lint_sql(sql: &str) -> Vec<(Rule, String)> {
+    let mut out = Vec::new();
+    for statement in statements(sql) {
+        let words: Vec<String> = statement
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .map(|w| w.to_ascii_uppercase())
+            .collect();
+        let has = |seq: &[&str]| words.windows(seq.len()).any(|w| w == seq);
+        let shown = shorten(&statement);
+        let create_index = words.first().is_some_and(|w| w == "CREATE")
+            && (has(&["CREATE", "INDEX"]) || has(&["CREATE", "UNIQUE", "INDEX"]));
+        if create_index && !has(&["CONCURRENTLY"]) {
+            out.push((CREATE_INDEX_WITHOUT_CONCURRENTLY, shown.clone()));
+        }
+        let alter_table = has(&["ALTER", "TABLE"]);
+        if alter_table
+            && has(&["ADD"])
+            && (has(&["FOREIGN", "KEY"]) || has(&["REFERENCES"]) || has(&["CHECK"]))
+            && !has(&["NOT", "VALID"])
+        {
+            out.push((ADD_CONSTRAINT_WITHOUT_NOT_VALID, shown.clone()));
+        }
+        if alter_table
+            && has(&["ADD"])
+            && (has(&["UNIQUE"]) || has(&["PRIMARY", "KEY"]))
+            && !has(&["USING", "INDEX"])
+        {
+            out.push((ADD_UNIQUE_WITHOUT_INDEX, shown.clone()));
+        }
+        if alter_table && has(&["SET", "NOT", "NULL"]) {
+            out.push((SET_NOT_NULL, shown.clone()));
+        }
+        if alter_table
+            && has(&["ALTER"])
+            && (has(&["SET", "DATA", "TYPE"])
+                || words
+                    .windows(4)
+                    .any(|w| w[0] == "ALTER" && w[1] == "COLUMN" && w[3] == "TYPE")
+                || words.windows(3).any(|w| {
+                    w[0] == "ALTER" && w[1] != "TABLE" && w[1] != "COLUMN" && w[2] == "TYPE"
+                }))
+        {
+            out.push((ALTER_COLUMN_TYPE, shown.clone()));
+        }
+        let upper = statement.to_ascii_uppercase();
+        if (has(&["SET", "LOCK_TIMEOUT"]) || has(&["SET", "LOCAL", "LOCK_TIMEOUT"]))
+            && (upper.contains("= 0") || upper.contains("TO 0") || upper.contains("'0'"))
+        {
+            out.push((MISSING_LOCK_TIMEOUT, shown.clone()));
+        }
+    }
+    out
+}
+
+/// Statements of `sql` with comments and string literals blanked out, so
+/// words inside them do not count.
+fn statements(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '-' if chars.peek() == Some(&'-') => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+                cur.push(' ');
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut prev = ' ';
+                for c in chars.by_ref() {
+                    if prev == '*' && c == '/' {
+                        break;
+                    }
+                    prev = c;
+                }
+                cur.push(' ');
+            }
+            '\'' => {
+                // A literal becomes '' ('0' stays, for the lock_timeout rule).
+                let mut lit = String::new();
+                for c in chars.by_ref() {
+                    if c == '\'' {
+                        break;
+                    }
+                    lit.push(c);
+                }
+                cur.push('\'');
+                if lit.trim() == "0" {
+                    cur.push('0');
+                }
+                cur.push('\'');
+            }
+            ';' => {
+                if !cur.trim().is_empty() {
+                    out.push(cur.trim().to_string());
+                }
+                cur.clear();
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur.trim().to_string());
+    }
+    out
+}
+
+fn shorten(s: &str) -> String {
+    let one_line = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() > 100 {
+        format!("`{}…`", one_line.chars().take(100).collect::<String>())
+    } else {
+        format!("`{one_line}`")
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,167 @@
+use super::*;
+use crate::migration::MigrationFile;
+use crate::ops::RawSql;
+use crate::schema::{Column, Table};
+
+fn migration(upgrade: Vec<Operation>) -> Migration {
+    Migration {
+        version: 2,
+        name: "change".into(),
+        file_name: "0002_change.toml".into(),
+        checksum: String::new(),
+        file: MigrationFile {
+            description: "change".into(),
+            transaction: true,
+            generated_by: None,
+            lock_timeout_ms: None,
+            allow: Vec::new(),
+            upgrade,
+            downgrade: Vec::new(),
+        },
+    }
+}
+
+fn tasks() -> Schema {
+    let mut t = Table::new("tasks");
+    t.columns.push(Column::new("id", ColumnType::BigInt));
+    t.columns
+        .push(Column::new("title", ColumnType::Varchar(100)));
+    t.primary_key = vec!["id".into()];
+    let mut s = Schema::new();
+    s.insert(t);
+    s
+}
+
+fn raw(sql: &str) -> Operation {
+    Operation::Sql(RawSql {
+        sql: Some(sql.into()),
+        ..Default::default()
+    })
+}
+
+fn names(m: &Migration, start: &Schema) -> Vec<&'static str> {
+    lint_migration(m, start, &[Dialect::Postgres])
+        .iter()
+        .map(|f| f.rule.name)
+        .collect()
+}
+
+#[test]
+fn typed_operations() {
+    let title = Column::new("title", ColumnType::Varchar(100));
+    let m = migration(vec![
+        Operation::DropColumn {
+            table: "tasks".into(),
+            column: title.clone(),
+        },
+        Operation::AddColumn {
+            table: "tasks".into(),
+            column: Column::new("done", ColumnType::Boolean),
+        },
+    ]);
+    assert_eq!(
+        names(&m, &tasks()),
+        ["destructive-drop", "not-null-without-default"]
+    );
+    let alter = |to: ColumnType| {
+        migration(vec![Operation::AlterColumn {
+            table: "tasks".into(),
+            from: title.clone(),
+            to: Column::new("title", to),
+        }])
+    };
+    assert_eq!(
+        names(&alter(ColumnType::Varchar(10)), &tasks()),
+        ["narrowing-type"]
+    );
+    assert!(
+        names(&alter(ColumnType::Text), &tasks()).is_empty(),
+        "binary compatible"
+    );
+    assert!(names(&alter(ColumnType::Varchar(200)), &tasks()).is_empty());
+    // On a table the migration creates, nothing is at risk.
+    assert!(names(&m, &Schema::new())
+        .iter()
+        .all(|n| *n != "not-null-without-default"));
+}
+
+#[test]
+fn raw_sql_rules() {
+    let cases = [
+        (
+            "CREATE INDEX i ON tasks (title)",
+            vec!["create-index-without-concurrently"],
+        ),
+        (
+            "create unique index concurrently i on tasks (title)",
+            vec![],
+        ),
+        (
+            "ALTER TABLE tasks ADD CONSTRAINT fk FOREIGN KEY (u) REFERENCES users (id)",
+            vec!["add-constraint-without-not-valid"],
+        ),
+        (
+            "ALTER TABLE tasks ADD CONSTRAINT ck CHECK (x > 0) NOT VALID",
+            vec![],
+        ),
+        (
+            "ALTER TABLE tasks ADD CONSTRAINT uq UNIQUE (title)",
+            vec!["add-unique-without-index"],
+        ),
+        (
+            "ALTER TABLE tasks ADD CONSTRAINT uq UNIQUE USING INDEX uq",
+            vec![],
+        ),
+        (
+            "ALTER TABLE tasks ALTER COLUMN title SET NOT NULL",
+            vec!["set-not-null"],
+        ),
+        (
+            "ALTER TABLE tasks ALTER COLUMN title TYPE text",
+            vec!["alter-column-type"],
+        ),
+        (
+            "ALTER TABLE tasks ALTER title SET DATA TYPE text",
+            vec!["alter-column-type"],
+        ),
+        (
+            "SET lock_timeout = 0; UPDATE t SET a = 1",
+            vec!["missing-lock-timeout"],
+        ),
+        ("SET lock_timeout = '2s'", vec![]),
+        (
+            "-- CREATE INDEX i ON t (a)\nSELECT 'CREATE INDEX x ON y (z)'",
+            vec![],
+        ),
+    ];
+    for (sql, want) in cases {
+        let got: Vec<&str> = lint_sql(sql).iter().map(|(r, _)| r.name).collect();
+        assert_eq!(got, want, "{sql}");
+    }
+}
+
+#[test]
+fn allow_lists_and_lock_timeout_zero() {
+    let mut m = migration(vec![raw("CREATE INDEX i ON tasks (title)")]);
+    m.file.lock_timeout_ms = Some(0);
+    assert_eq!(
+        names(&m, &tasks()),
+        ["create-index-without-concurrently", "missing-lock-timeout"]
+    );
+    let f = &lint_migration(&m, &tasks(), &[])[0];
+    let text = f.to_string();
+    assert!(text.starts_with("error[create-index-without-concurrently]: 0002_change.toml: upgrade step 1: `CREATE INDEX i ON tasks (title)`"), "{text}");
+    assert!(
+        text.contains("why: ") && text.contains("instead: use CREATE INDEX CONCURRENTLY"),
+        "{text}"
+    );
+    m.file.allow = vec!["missing-lock-timeout".into()];
+    let left = lint_all(
+        &[m],
+        &[tasks()],
+        &[],
+        &["create-index-without-concurrently".into()],
+    );
+    assert!(left.is_empty(), "{left:?}");
+    assert!(RULES.iter().all(|r| rule(r.name) == Some(*r)));
+}
