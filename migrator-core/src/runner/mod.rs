@@ -316,7 +316,34 @@ impl<'a> Migrator<'a> {
         conn: &mut C,
         target: Option<u32>,
     ) -> Result<Report, RunError> {
+        if self.up_to_date(conn, target) {
+            self.emit(Event::NothingToDo);
+            return Ok(Report::default());
+        }
         self.locked(conn, |this, conn| this.run_up(conn, target, false))
+    }
+
+    /// The start-up fast path, two round trips: when the history (read
+    /// without the lock) is consistent with the files and already has every
+    /// migration up to `target` applied, there is nothing to lock for.
+    /// Safe because an applied migration stays applied for `up`: a runner
+    /// racing with us can only apply more. Anything else (no history table
+    /// yet, a pending, partial, edited or missing migration) takes the slow
+    /// path, under the lock, which re-reads and reports.
+    fn up_to_date<C: MigrationConnection>(&self, conn: &mut C, target: Option<u32>) -> bool {
+        let target = target.unwrap_or(self.set.head());
+        // Two round trips (the table's existence, then its rows): a query
+        // on a missing table would abort a caller's open PostgreSQL
+        // transaction.
+        let Ok(rows) = history::read(conn) else {
+            return false;
+        };
+        plan::check_history(self.set, &rows).is_ok()
+            && target <= self.set.head()
+            && (1..=target).all(|v| {
+                rows.iter()
+                    .any(|r| r.version == i64::from(v) && r.state == history::APPLIED)
+            })
     }
 
     /// The SQL `up_to` would run, without running it (the history table is
