@@ -274,11 +274,19 @@ fn alter_column(
     if from.nullable && !to.nullable {
         if let Some(d) = &to.default {
             // Existing NULLs would make SET NOT NULL fail; the default is
-            // what the column promises for "no value", so it fills them.
-            out.push(Statement::new(format!(
+            // what the column promises for "no value", so it fills them. On
+            // an existing table it runs alone: in the transaction of the
+            // `SET DEFAULT` before it, the scan would keep that statement's
+            // ACCESS EXCLUSIVE lock, and every write with it.
+            let backfill = Statement::new(format!(
                 "UPDATE {t} SET {c} = {} WHERE {c} IS NULL",
                 common::value(D, d)?
-            )));
+            ));
+            out.push(if existing {
+                backfill.non_transactional()
+            } else {
+                backfill
+            });
         }
         if existing {
             out.extend(not_null_check(table, &to.name));
