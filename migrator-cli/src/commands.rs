@@ -156,6 +156,18 @@ fn generate(dir: &Path, name: &str, flags: &[String], url: Option<&str>) -> CmdR
         }
     }
     let set = project.migrations().map_err(|e| e.to_string())?;
+    // The safety rules of `migrator lint`, for the new migration only.
+    if let Some(m) = set.get(g.version) {
+        let start = &set.states[g.version as usize - 1];
+        let findings = migrator_core::lint::lint_migration(m, start, &dialects);
+        if !findings.is_empty() {
+            println!("\nlint findings (`migrator lint` exits 1 on an error until it is allowed):");
+            for mut f in findings {
+                f.file = migrations.join(&f.file).display().to_string();
+                println!("{f}");
+            }
+        }
+    }
     for d in dialects {
         println!("\n-- SQL for {d} (upgrade)");
         for s in set

@@ -57,12 +57,50 @@ fn findings_allow_lists_and_exit_codes() {
             && out.contains("0006_priority_from_flag.toml: upgrade step 2:"),
         "{out}"
     );
-    assert!(out.contains("  why: ") && out.contains("  instead: "), "{out}");
+    assert!(
+        out.contains("  why: ") && out.contains("  instead: "),
+        "{out}"
+    );
 
     let o = migrator(dir.path(), &["lint", "--allow", "destructive-drop"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 
     let o = migrator(dir.path(), &["lint", "--allow", "no-such-rule"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("unknown lint rule `no-such-rule`"), "{}", text(&o));
+    assert!(
+        text(&o).contains("unknown lint rule `no-such-rule`"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn generate_prints_the_findings_of_the_new_migration() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("src")).expect("src");
+    let model = |extra: &str| {
+        format!(
+            "use migrator::Model;\n#[derive(Model)]\npub struct Note {{\n    #[model(primary_key, auto_increment)]\n    pub id: i64,\n{extra}}}\n"
+        )
+    };
+    std::fs::write(
+        dir.path().join("src/models.rs"),
+        model("    pub body: String,\n"),
+    )
+    .expect("write");
+    let o = migrator(dir.path(), &["generate", "create_notes"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(!text(&o).contains("lint findings"), "{}", text(&o));
+    std::fs::write(dir.path().join("src/models.rs"), model("")).expect("write");
+    let o = migrator(dir.path(), &["generate", "drop_body"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("lint findings"), "{out}");
+    assert!(
+        out.contains("error[destructive-drop]: ")
+            && out.contains("0002_drop_body.toml: upgrade step 1"),
+        "{out}"
+    );
+    let o = migrator(dir.path(), &["lint"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 }
