@@ -343,7 +343,12 @@ fn with_db_locked(
     with_db_configured(
         dir,
         url,
-        |m| Ok(m.lock_mode(mode).lock_timeout(timeout)),
+        |m| {
+            Ok(m.lock_mode(mode)
+                .lock_timeout(timeout)
+                .statement_lock_timeout(Duration::from_millis(lock.statement_lock_timeout_ms))
+                .lock_retries(lock.lock_retries, Duration::from_millis(200)))
+        },
         f,
     )
 }

@@ -37,6 +37,16 @@ pub struct LockArgs {
     /// in `_migrator_lock`, for PgBouncer in transaction mode).
     #[arg(long, value_name = "MODE", default_value = "advisory")]
     pub lock_mode: String,
+    /// PostgreSQL: how long each statement may wait for a table lock before
+    /// it is cancelled and the migration retried (a migration's
+    /// `lock_timeout_ms` overrides it; 0 turns it off).
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub statement_lock_timeout_ms: u64,
+    /// PostgreSQL: how many times a migration is tried when its statements
+    /// time out waiting for table locks (backoff from 200 ms, doubled each
+    /// time, with jitter).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub lock_retries: u32,
 }
 
 #[derive(Debug, Subcommand)]

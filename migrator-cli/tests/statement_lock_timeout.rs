@@ -1,0 +1,133 @@
+//! `--statement-lock-timeout-ms` and `--lock-retries` on PostgreSQL: the
+//! dry run shows the timeout the migrations would run under; a migration
+//! blocked by a held read lock fails after the given attempts, naming the
+//! blocker, and changes nothing.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use migrator_core::runner::{connect, AnyConnection, MigrationConnection};
+
+fn migrator(dir: &Path, url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_migrator"))
+        .arg("--dir")
+        .arg(dir)
+        .arg("--database-url")
+        .arg(url)
+        .args(args)
+        .output()
+        .expect("migrator runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn pg(url: &str) -> diesel::pg::PgConnection {
+    match connect(url) {
+        Ok(AnyConnection::Postgres(c)) => c,
+        Ok(_) => panic!("{url}: not PostgreSQL"),
+        Err(e) => panic!("{url}: {e}"),
+    }
+}
+
+/// The PostgreSQL server, or `None` with a loud message outside CI.
+fn pg_base_url() -> Option<String> {
+    let url = std::env::var("MIGRATOR_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string());
+    match connect(&format!("{url}/postgres")) {
+        Ok(_) => Some(url),
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                panic!("PostgreSQL is required under CI but {url} is unreachable: {e}");
+            }
+            eprintln!("\n!!!!!!!! SKIPPING PostgreSQL test: {url} is unreachable ({e}); set MIGRATOR_TEST_PG or start PostgreSQL !!!!!!!!\n");
+            None
+        }
+    }
+}
+
+struct DropDb {
+    admin: String,
+    name: String,
+}
+
+impl Drop for DropDb {
+    fn drop(&mut self) {
+        if let Ok(AnyConnection::Postgres(mut c)) = connect(&self.admin) {
+            let _ = c.execute(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+#[test]
+fn flags_reach_the_runner() {
+    let Some(base) = pg_base_url() else {
+        return;
+    };
+    let name = format!("migrator_t_stmt_lock_{}", std::process::id());
+    let admin = format!("{base}/postgres");
+    let mut a = pg(&admin);
+    a.execute(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+        .expect("drop");
+    a.execute(&format!("CREATE DATABASE \"{name}\""))
+        .expect("create");
+    let _guard = DropDb {
+        admin,
+        name: name.clone(),
+    };
+    let url = format!("{base}/{name}");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/todo");
+
+    let o = migrator(&dir, &url, &["up", "--to", "4"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = migrator(
+        &dir,
+        &url,
+        &["up", "--dry-run", "--statement-lock-timeout-ms", "250"],
+    );
+    assert!(
+        text(&o).contains("SET lock_timeout = '250ms';"),
+        "{}",
+        text(&o)
+    );
+
+    // 0005 builds an index on tasks concurrently, which waits for every
+    // transaction that was open when it started: this one never ends.
+    let mut holder = pg(&url);
+    holder
+        .execute("BEGIN; SELECT count(*) FROM tasks;")
+        .expect("read lock");
+    let o = migrator(
+        &dir,
+        &url,
+        &[
+            "up",
+            "--statement-lock-timeout-ms",
+            "200",
+            "--lock-retries",
+            "2",
+        ],
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("gave up after 2 attempt(s)"), "{out}");
+    assert!(
+        out.contains("attempt 1 of 2"),
+        "the retry is announced: {out}"
+    );
+    assert!(
+        out.contains("idle in transaction"),
+        "names the blocker: {out}"
+    );
+    holder.execute("COMMIT").expect("release");
+    let o = migrator(&dir, &url, &["up"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
