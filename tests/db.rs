@@ -113,6 +113,11 @@ mod postgres {
         with_pg("constraints", zero_downtime::constraints_on_existing_table);
     }
 
+    #[test]
+    fn statement_timeout_cancels_without_retry() {
+        with_pg("stmttimeout", zero_downtime::statement_timeout_cancels_without_retry);
+    }
+
     fn with_db(tag: &str, f: impl FnOnce(&mut diesel::pg::PgConnection)) {
         let Some(base) = support::pg_base_url() else {
             return;

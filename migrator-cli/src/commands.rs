@@ -344,10 +344,15 @@ fn with_db_locked(
         dir,
         url,
         |m| {
-            Ok(m.lock_mode(mode)
+            let m = m
+                .lock_mode(mode)
                 .lock_timeout(timeout)
                 .statement_lock_timeout(Duration::from_millis(lock.statement_lock_timeout_ms))
-                .lock_retries(lock.lock_retries, Duration::from_millis(200)))
+                .lock_retries(lock.lock_retries, Duration::from_millis(200));
+            Ok(match lock.statement_timeout_ms {
+                Some(ms) => m.statement_timeout(Duration::from_millis(ms)),
+                None => m,
+            })
         },
         f,
     )

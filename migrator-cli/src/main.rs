@@ -47,6 +47,10 @@ pub struct LockArgs {
     /// time, with jitter).
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub lock_retries: u32,
+    /// PostgreSQL: cancel any statement of the migrations that runs longer
+    /// (default: the session's own setting); such a failure is not retried.
+    #[arg(long, value_name = "MS")]
+    pub statement_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -304,3 +304,53 @@ pub fn constraints_on_existing_table(db: &PgDb) {
         assert!(c.rows(constraints).is_empty());
     }
 }
+
+/// `statement_timeout`, when given, cancels a statement that runs too long;
+/// the migration fails without a retry, is rolled back, and the session's
+/// settings are restored.
+pub fn statement_timeout_cancels_without_retry(db: &PgDb) {
+    let p = project(2);
+    p.edit_and_rehash("0002_create_tasks.toml", |f| {
+        f.upgrade.push(migrator_core::ops::Operation::Sql(
+            migrator_core::ops::RawSql {
+                sql: Some("SELECT pg_sleep(2)".into()),
+                reverse: Some(migrator_core::ops::SqlVariants {
+                    sql: Some(String::new()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        ));
+        f.downgrade = migrator_core::ops::inverse_all(&f.upgrade);
+    });
+    let set = p.set();
+    let mut c = db.connect();
+    Migrator::new(&set).up_to(&mut c, Some(1)).expect("0001");
+    let dry = Migrator::new(&set)
+        .statement_timeout(Duration::from_millis(300))
+        .dry_run_up(&mut c, None)
+        .expect("dry run")
+        .sql
+        .join("\n");
+    assert!(dry.contains("SET statement_timeout = '300ms';"), "{dry}");
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let started = Instant::now();
+    let err = Migrator::new(&set)
+        .statement_timeout(Duration::from_millis(300))
+        .on_event(move |e| seen.lock().expect("events").push(e.clone()))
+        .up(&mut c)
+        .expect_err("pg_sleep(2) outlives the timeout");
+    assert!(started.elapsed() < Duration::from_millis(1500), "no retry");
+    let msg = err.to_string();
+    assert!(msg.contains("statement timeout"), "{msg}");
+    assert!(msg.contains("rolled back"), "{msg}");
+    assert!(!events
+        .lock()
+        .expect("events")
+        .iter()
+        .any(|e| matches!(e, Event::LockRetry { .. })));
+    assert!(columns(&mut c, "tasks").is_empty(), "rolled back");
+    let settings = c.rows("SELECT current_setting('statement_timeout') AS a, current_setting('lock_timeout') AS b, '' AS c, '' AS d");
+    assert_eq!((settings[0].a.as_str(), settings[0].b.as_str()), ("0", "0"));
+}

@@ -219,6 +219,7 @@ pub struct Migrator<'a> {
     lock_lease: Duration,
     held: std::cell::RefCell<Option<lock::Held>>,
     statement_lock_timeout: Duration,
+    statement_timeout: Option<Duration>,
     lock_attempts: u32,
     retry_backoff: Duration,
     on_event: Box<dyn Fn(&Event) + 'a>,
@@ -246,6 +247,7 @@ impl<'a> Migrator<'a> {
             lock_lease: Duration::from_secs(120),
             held: std::cell::RefCell::new(None),
             statement_lock_timeout: Duration::from_secs(1),
+            statement_timeout: None,
             lock_attempts: 5,
             retry_backoff: Duration::from_millis(200),
             on_event: Box::new(|_| {}),
@@ -282,6 +284,15 @@ impl<'a> Migrator<'a> {
     /// for another runner.
     pub fn statement_lock_timeout(mut self, t: Duration) -> Self {
         self.statement_lock_timeout = t;
+        self
+    }
+
+    /// PostgreSQL: a `statement_timeout` for every statement of the
+    /// migrations (default: the session's own, usually none). A statement
+    /// that runs longer is cancelled and its migration fails without a
+    /// retry; mind long `CREATE INDEX CONCURRENTLY` and `VALIDATE` steps.
+    pub fn statement_timeout(mut self, t: Duration) -> Self {
+        self.statement_timeout = Some(t);
         self
     }
 
@@ -338,12 +349,15 @@ impl<'a> Migrator<'a> {
         let Ok(rows) = history::read(conn) else {
             return false;
         };
+        // Versions are the table's key: `target` applied rows at or below
+        // it are exactly 1..=target.
         plan::check_history(self.set, &rows).is_ok()
             && target <= self.set.head()
-            && (1..=target).all(|v| {
-                rows.iter()
-                    .any(|r| r.version == i64::from(v) && r.state == history::APPLIED)
-            })
+            && rows
+                .iter()
+                .filter(|r| r.version <= i64::from(target) && r.state == history::APPLIED)
+                .count()
+                == target as usize
     }
 
     /// The SQL `up_to` would run, without running it (the history table is
@@ -480,6 +494,16 @@ impl<'a> Migrator<'a> {
         }
         let timeout = self.lock_timeout_for(m);
         let previous = retry::set_lock_timeout(conn, timeout)?;
+        let previous_statement = match self.statement_timeout {
+            Some(t) => match retry::set_timeout(conn, "statement_timeout", t) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    retry::restore_lock_timeout(conn, &previous);
+                    return Err(e);
+                }
+            },
+            None => None,
+        };
         let mut attempt = 1;
         let result = loop {
             match f(conn, attempt) {
@@ -522,7 +546,22 @@ impl<'a> Migrator<'a> {
             }
         };
         retry::restore_lock_timeout(conn, &previous);
+        if let Some(p) = previous_statement {
+            retry::restore_timeout(conn, "statement_timeout", &p);
+        }
         result
+    }
+
+    /// The `SET` lines a dry run shows before migration `m` (PostgreSQL).
+    fn dry_run_settings(&self, m: &crate::migration::Migration) -> Vec<String> {
+        let mut out = vec![format!("{};", retry::set_sql(self.lock_timeout_for(m)))];
+        if let Some(t) = self.statement_timeout {
+            out.push(format!(
+                "{};",
+                retry::set_timeout_sql("statement_timeout", t)
+            ));
+        }
+        out
     }
 
     fn run_up<C: MigrationConnection>(
@@ -563,9 +602,7 @@ impl<'a> Migrator<'a> {
         for (m, steps_done, statements) in pending {
             if dry_run {
                 if dialect == Dialect::Postgres {
-                    report
-                        .sql
-                        .push(format!("{};", retry::set_sql(self.lock_timeout_for(m))));
+                    report.sql.extend(self.dry_run_settings(m));
                 }
                 plan::dry_run(
                     &mut report,
@@ -642,9 +679,7 @@ impl<'a> Migrator<'a> {
         for (m, statements) in pending {
             if dry_run {
                 if dialect == Dialect::Postgres {
-                    report
-                        .sql
-                        .push(format!("{};", retry::set_sql(self.lock_timeout_for(m))));
+                    report.sql.extend(self.dry_run_settings(m));
                 }
                 plan::dry_run(&mut report, dialect, m, &statements, Direction::Down, 0);
                 continue;

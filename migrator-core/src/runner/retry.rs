@@ -15,6 +15,9 @@
 //!   statement is idempotent); at most `attempts` tries, separated by
 //!   exponential backoff with jitter, each announced by
 //!   [`Event::LockRetry`](super::Event::LockRetry);
+//! - `Migrator::statement_timeout`, when given, sets `statement_timeout` the
+//!   same way; a statement it cancels fails the migration (no retry: the
+//!   work itself is too long, waiting again would not help);
 //! - the final failure ([`RunError::LockRetriesExhausted`](super::RunError))
 //!   names the migration, the statement, and the sessions of this database
 //!   with an open transaction (the usual blockers).
@@ -61,29 +64,48 @@ pub(crate) fn set_lock_timeout<C: MigrationConnection>(
     conn: &mut C,
     timeout: Duration,
 ) -> Result<String, RunError> {
+    set_timeout(conn, "lock_timeout", timeout)
+}
+
+/// Sets the session's timeout setting `name` (`lock_timeout`,
+/// `statement_timeout`), returning the value to restore.
+pub(crate) fn set_timeout<C: MigrationConnection>(
+    conn: &mut C,
+    name: &'static str,
+    timeout: Duration,
+) -> Result<String, RunError> {
     let previous = conn
-        .query_texts("SELECT current_setting('lock_timeout') AS s")
+        .query_texts(&format!("SELECT current_setting('{name}') AS s"))
         .map_err(|e| RunError::Database {
-            message: format!("reading lock_timeout: {e}"),
+            message: format!("reading {name}: {e}"),
         })?
         .pop()
         .unwrap_or_else(|| "0".into());
-    conn.execute(&set_sql(timeout))
+    conn.execute(&set_timeout_sql(name, timeout))
         .map_err(|e| RunError::Database {
-            message: format!("setting lock_timeout: {e}"),
+            message: format!("setting {name}: {e}"),
         })?;
     Ok(previous)
 }
 
 /// `SET lock_timeout = '1000ms'`, as run and as `--dry-run` prints it.
 pub(crate) fn set_sql(timeout: Duration) -> String {
-    format!("SET lock_timeout = '{}ms'", timeout.as_millis())
+    set_timeout_sql("lock_timeout", timeout)
+}
+
+/// `SET <name> = '<n>ms'`.
+pub(crate) fn set_timeout_sql(name: &str, timeout: Duration) -> String {
+    format!("SET {name} = '{}ms'", timeout.as_millis())
 }
 
 pub(crate) fn restore_lock_timeout<C: MigrationConnection>(conn: &mut C, previous: &str) {
+    restore_timeout(conn, "lock_timeout", previous);
+}
+
+pub(crate) fn restore_timeout<C: MigrationConnection>(conn: &mut C, name: &str, previous: &str) {
     // The value came from current_setting; quoting it keeps units intact.
     let _ = conn.execute(&format!(
-        "SET lock_timeout = '{}'",
+        "SET {name} = '{}'",
         previous.replace('\'', "''")
     ));
 }
