@@ -440,6 +440,10 @@ fn db_up(
     if dry_run {
         let r = on_conn!(db, c => m.dry_run_up(c, to))?;
         print_sql(&r.sql);
+        // On stderr, so the SQL on stdout stays runnable.
+        for f in &r.findings {
+            eprintln!("lint: {f}");
+        }
     } else {
         let r = on_conn!(db, c => m.up_to(c, to))?;
         println!("{} migration(s) applied", r.done.len());

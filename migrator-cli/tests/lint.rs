@@ -62,6 +62,17 @@ fn findings_allow_lists_and_exit_codes() {
         "{out}"
     );
 
+    // `up --dry-run` reports them for the migrations it would run, on
+    // stderr, after the SQL on stdout.
+    let o = migrator(dir.path(), &["up", "--dry-run"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("lint: error[destructive-drop]: 0006_priority_from_flag.toml"),
+        "{stderr}"
+    );
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("lint:"));
+
     let o = migrator(dir.path(), &["lint", "--allow", "destructive-drop"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 

@@ -208,6 +208,10 @@ pub struct Report {
     pub done: Vec<String>,
     /// For `--dry-run`: the SQL that would run, history writes included.
     pub sql: Vec<String>,
+    /// For `--dry-run` of `up`: the safety lint's findings for the
+    /// migrations that would run (`lint::lint_migration`), rules allowed
+    /// by a migration's own `allow` list left out.
+    pub findings: Vec<crate::lint::Finding>,
 }
 
 /// Applies and rolls back a [`MigrationSet`] (or [`EmbeddedMigrations`]) on
@@ -604,6 +608,12 @@ impl<'a> Migrator<'a> {
                 if dialect == Dialect::Postgres {
                     report.sql.extend(self.dry_run_settings(m));
                 }
+                let start = &self.set.states[m.version as usize - 1];
+                report.findings.extend(
+                    crate::lint::lint_migration(m, start, &[dialect])
+                        .into_iter()
+                        .filter(|f| !m.file.allow.iter().any(|a| a == f.rule.name)),
+                );
                 plan::dry_run(
                     &mut report,
                     dialect,
