@@ -100,10 +100,10 @@ fn flags_reach_the_runner() {
     );
 
     // 0005 builds an index on tasks concurrently, which waits for every
-    // transaction that was open when it started: this one never ends.
+    // snapshot older than the index: this transaction keeps its own.
     let mut holder = pg(&url);
     holder
-        .execute("BEGIN; SELECT count(*) FROM tasks;")
+        .execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM tasks;")
         .expect("read lock");
     let o = migrator(
         &dir,
@@ -127,7 +127,17 @@ fn flags_reach_the_runner() {
         out.contains("idle in transaction"),
         "names the blocker: {out}"
     );
+    // The cancelled build left an INVALID index behind.
+    let index = |valid: bool| {
+        format!("SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'idx_tasks_user_id' AND i.indisvalid = {valid}")
+    };
+    let mut check = pg(&url);
+    assert_eq!(check.count_rows(&index(false)).expect("catalog"), 1);
     holder.execute("COMMIT").expect("release");
+    // The next run drops it before building again (the drop is part of
+    // the build's step, so a run resumed at the build does it too).
     let o = migrator(&dir, &url, &["up"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(check.count_rows(&index(false)).expect("catalog"), 0);
+    assert_eq!(check.count_rows(&index(true)).expect("catalog"), 1);
 }

@@ -103,6 +103,19 @@ pub struct Statement {
     pub skip_if: Option<String>,
     /// False for statements that run outside the migration's transaction.
     pub transactional: bool,
+    /// Run first, every time the statement runs (a resumed or retried run
+    /// included), when its guard returns a row: the removal of what a
+    /// failed earlier attempt of this statement left behind (an INVALID
+    /// index after a cancelled `CREATE INDEX CONCURRENTLY`).
+    pub cleanup: Option<Cleanup>,
+}
+
+/// See [`Statement::cleanup`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cleanup {
+    /// Returns a row when there is something to clean up.
+    pub when: String,
+    pub sql: String,
 }
 
 impl Statement {
@@ -111,11 +124,21 @@ impl Statement {
             sql: sql.into(),
             skip_if: None,
             transactional: true,
+            cleanup: None,
         }
     }
 
     pub fn skip_if(mut self, query: impl Into<String>) -> Statement {
         self.skip_if = Some(query.into());
+        self
+    }
+
+    /// Adds a [`Cleanup`] run before the statement when `when` returns a row.
+    pub fn cleanup_first(mut self, when: impl Into<String>, sql: impl Into<String>) -> Statement {
+        self.cleanup = Some(Cleanup {
+            when: when.into(),
+            sql: sql.into(),
+        });
         self
     }
 
@@ -131,6 +154,10 @@ impl fmt::Display for Statement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if !self.transactional {
             writeln!(f, "-- runs outside a transaction")?;
+        }
+        if let Some(c) = &self.cleanup {
+            writeln!(f, "-- first, when this returns a row: {}", c.when)?;
+            writeln!(f, "{};", c.sql.trim_end().trim_end_matches(';'))?;
         }
         if let Some(q) = &self.skip_if {
             writeln!(f, "-- skipped when this returns a row: {q}")?;

@@ -388,9 +388,11 @@ fn add_not_valid(table: &str, name: &str, clause: &str, existing: bool) -> Vec<S
     ]
 }
 
-/// `CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS`, after the removal of
-/// an INVALID index of that name (a failed build's leftover, which `IF NOT
-/// EXISTS` would take for the index). Both run outside any transaction.
+/// `CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS`, outside any
+/// transaction, with the removal of an INVALID index of that name (a failed
+/// build's leftover, which `IF NOT EXISTS` would take for the index) as its
+/// cleanup: part of the same step, so a run resumed at the build, after a
+/// build cancelled by `lock_timeout`, still removes it first.
 fn create_index_concurrently(
     unique: bool,
     name: &str,
@@ -401,22 +403,18 @@ fn create_index_concurrently(
         "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relname = {} AND NOT i.indisvalid",
         D.string(name)
     );
-    vec![
-        Statement::new(format!(
-            "DROP INDEX CONCURRENTLY IF EXISTS {}",
-            D.ident(name)
-        ))
-        .skip_if(not_exists(&invalid))
-        .non_transactional(),
-        Statement::new(format!(
-            "CREATE {}INDEX CONCURRENTLY IF NOT EXISTS {} ON {} ({})",
-            if unique { "UNIQUE " } else { "" },
-            D.ident(name),
-            D.ident(table),
-            common::idents(D, columns)
-        ))
-        .non_transactional(),
-    ]
+    vec![Statement::new(format!(
+        "CREATE {}INDEX CONCURRENTLY IF NOT EXISTS {} ON {} ({})",
+        if unique { "UNIQUE " } else { "" },
+        D.ident(name),
+        D.ident(table),
+        common::idents(D, columns)
+    ))
+    .cleanup_first(
+        invalid,
+        format!("DROP INDEX CONCURRENTLY IF EXISTS {}", D.ident(name)),
+    )
+    .non_transactional()]
 }
 
 /// `ck_<table>_<column>_not_null`, cut to PostgreSQL's 63 bytes (the guards

@@ -520,7 +520,12 @@ impl<'a> Migrator<'a> {
                         _ => (0, String::new()),
                     };
                     if attempt >= self.lock_attempts {
-                        let in_tx = history::runs_in_transaction(Dialect::Postgres, m, statements);
+                        // Step by step, a run that finished nothing leaves
+                        // no history row (history.rs): then nothing changed.
+                        let in_tx = history::runs_in_transaction(Dialect::Postgres, m, statements)
+                            || history::read(conn).is_ok_and(|rows| {
+                                !rows.iter().any(|r| r.version == i64::from(m.version))
+                            });
                         break Err(RunError::LockRetriesExhausted {
                             migration: m.id(),
                             attempts: attempt,
@@ -529,7 +534,7 @@ impl<'a> Migrator<'a> {
                             sql,
                             blocking: retry::blockers(conn),
                             state: if in_tx {
-                                "the migration was rolled back: the database is as it was before it"
+                                "nothing of the migration is left: the database is as it was before it"
                             } else {
                                 "the statements before this one are done and recorded; `migrator up` resumes from this statement"
                             },

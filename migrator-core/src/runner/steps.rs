@@ -134,6 +134,15 @@ pub(crate) fn run_step<C: MigrationConnection>(
                 message,
                 rolled_back,
             };
+            if let Some(c) = &s.cleanup {
+                let needed = conn
+                    .count_rows(&c.when)
+                    .map_err(|e| fail(format!("evaluating its cleanup guard `{}`: {e}", c.when)))?;
+                if needed > 0 {
+                    conn.execute(&c.sql)
+                        .map_err(|e| fail(format!("cleaning up first with `{}`: {e}", c.sql)))?;
+                }
+            }
             if let Some(q) = &s.skip_if {
                 let present = conn
                     .count_rows(q)
