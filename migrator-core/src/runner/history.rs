@@ -442,4 +442,47 @@ mod tests {
         assert_eq!(format_utc(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(format_utc(1_795_000_000), "2026-11-18T11:06:40Z");
     }
+
+    #[test]
+    fn step_by_step_groups_consecutive_transactional_steps() {
+        use super::{groups, Group, Step};
+        use crate::dialect::{Dialect, Statement};
+        use crate::migration::{Migration, MigrationFile};
+        let tx = || Step::Sql(Statement::new("SELECT 1"));
+        let alone = || Step::Sql(Statement::new("SELECT 2").non_transactional());
+        let steps = [tx(), tx(), alone(), alone(), tx()];
+        let mut m = Migration {
+            version: 1,
+            name: "x".into(),
+            file_name: "0001_x.toml".into(),
+            checksum: String::new(),
+            file: MigrationFile {
+                description: "x".into(),
+                transaction: true,
+                generated_by: None,
+                lock_timeout_ms: None,
+                allow: Vec::new(),
+                upgrade: Vec::new(),
+                downgrade: Vec::new(),
+            },
+        };
+        let g = |start, end, in_transaction| Group {
+            start,
+            end,
+            in_transaction,
+        };
+        assert_eq!(
+            groups(Dialect::Postgres, &m, &steps, 0),
+            [g(0, 2, true), g(2, 3, false), g(3, 4, false), g(4, 5, true)]
+        );
+        // Resumed after the first step: the rest of its stretch is a group.
+        assert_eq!(groups(Dialect::Postgres, &m, &steps, 1)[0], g(1, 2, true));
+        // `transaction = false`: one transaction per step.
+        m.file.transaction = false;
+        assert_eq!(groups(Dialect::Postgres, &m, &steps, 0)[0], g(0, 1, true));
+        // No transactional DDL: every step alone.
+        assert!(groups(Dialect::Mysql, &m, &steps, 0)
+            .iter()
+            .all(|g| !g.in_transaction && g.end == g.start + 1));
+    }
 }
