@@ -95,12 +95,18 @@ mod postgres {
 
     #[test]
     fn lock_timeout_retries_then_fails_cleanly() {
-        with_pg("locktimeout", zero_downtime::lock_timeout_retries_then_fails_cleanly);
+        with_pg(
+            "locktimeout",
+            zero_downtime::lock_timeout_retries_then_fails_cleanly,
+        );
     }
 
     #[test]
     fn lock_timeout_retries_then_succeeds() {
-        with_pg("lockretry", zero_downtime::lock_timeout_retries_then_succeeds);
+        with_pg(
+            "lockretry",
+            zero_downtime::lock_timeout_retries_then_succeeds,
+        );
     }
 
     #[test]
@@ -115,7 +121,10 @@ mod postgres {
 
     #[test]
     fn statement_timeout_cancels_without_retry() {
-        with_pg("stmttimeout", zero_downtime::statement_timeout_cancels_without_retry);
+        with_pg(
+            "stmttimeout",
+            zero_downtime::statement_timeout_cancels_without_retry,
+        );
     }
 
     fn with_db(tag: &str, f: impl FnOnce(&mut diesel::pg::PgConnection)) {

@@ -8,6 +8,8 @@ pub mod dialect;
 pub mod diff;
 #[cfg(feature = "model")]
 pub mod embed;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub mod introspect;
 pub mod lint;
 pub mod migration;
 #[cfg(feature = "model")]
@@ -15,8 +17,6 @@ pub mod model;
 pub mod ops;
 #[cfg(feature = "model")]
 pub mod project;
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
-pub mod introspect;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub mod runner;
 pub mod schema;

@@ -38,8 +38,11 @@ fn tomlish() -> impl Strategy<Value = String> {
         "\r\n",
         "\"\"\"",
     ]);
-    prop::collection::vec(prop_oneof![fragments.prop_map(String::from), ".{0,12}"], 0..12)
-        .prop_map(|parts| parts.concat())
+    prop::collection::vec(
+        prop_oneof![fragments.prop_map(String::from), ".{0,12}"],
+        0..12,
+    )
+    .prop_map(|parts| parts.concat())
 }
 
 fn rustish() -> impl Strategy<Value = String> {
@@ -63,8 +66,11 @@ fn rustish() -> impl Strategy<Value = String> {
         "r#\"",
         "/*",
     ]);
-    prop::collection::vec(prop_oneof![fragments.prop_map(String::from), ".{0,12}"], 0..14)
-        .prop_map(|parts| parts.concat())
+    prop::collection::vec(
+        prop_oneof![fragments.prop_map(String::from), ".{0,12}"],
+        0..14,
+    )
+    .prop_map(|parts| parts.concat())
 }
 
 proptest! {

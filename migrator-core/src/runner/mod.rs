@@ -35,8 +35,8 @@ mod url;
 use std::time::{Duration, Instant};
 
 use crate::dialect::{Dialect, RenderError};
-pub use crate::migration::{Direction, EmbeddedMigrations, MigrationSet};
 pub use crate::migration::{BoxError, RustStepContext, RustStepFn, RustStepResult};
+pub use crate::migration::{Direction, EmbeddedMigrations, MigrationSet};
 use crate::migration::{MigrationError, RenderFailure};
 
 pub use conn::{connect, AnyConnection, HistoryRow, MigrationConnection};
@@ -147,11 +147,24 @@ pub enum Event {
         attempts: u32,
         wait: Duration,
     },
-    Applying { id: String },
-    Applied { id: String, elapsed: Duration },
-    Resuming { id: String, steps_done: usize },
-    RollingBack { id: String },
-    RolledBack { id: String, elapsed: Duration },
+    Applying {
+        id: String,
+    },
+    Applied {
+        id: String,
+        elapsed: Duration,
+    },
+    Resuming {
+        id: String,
+        steps_done: usize,
+    },
+    RollingBack {
+        id: String,
+    },
+    RolledBack {
+        id: String,
+        elapsed: Duration,
+    },
     NothingToDo,
 }
 

@@ -202,9 +202,9 @@ pub(crate) fn dry_run(
         report.sql.push(format!("{record};"));
         report.sql.push("COMMIT;".into());
     } else {
-        report
-            .sql
-            .push("-- runs step by step, recording progress after each statement or transaction".into());
+        report.sql.push(
+            "-- runs step by step, recording progress after each statement or transaction".into(),
+        );
         if direction == Direction::Up && steps_done == 0 {
             report.sql.push(format!(
                 "{};",

@@ -104,10 +104,7 @@ pub(crate) fn restore_lock_timeout<C: MigrationConnection>(conn: &mut C, previou
 
 pub(crate) fn restore_timeout<C: MigrationConnection>(conn: &mut C, name: &str, previous: &str) {
     // The value came from current_setting; quoting it keeps units intact.
-    let _ = conn.execute(&format!(
-        "SET {name} = '{}'",
-        previous.replace('\'', "''")
-    ));
+    let _ = conn.execute(&format!("SET {name} = '{}'", previous.replace('\'', "''")));
 }
 
 /// The sessions of this database that hold a transaction open, oldest
