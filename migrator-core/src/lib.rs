@@ -4,6 +4,8 @@
 //! Data flows model -> [`schema`] -> [`diff`] -> [`ops`] -> [`migration`] files
 //! -> [`dialect`] SQL -> [`runner`] on a database. See docs/ARCHITECTURE.md.
 
+#[cfg(feature = "model")]
+mod codegen;
 pub mod dialect;
 pub mod diff;
 #[cfg(feature = "model")]

@@ -28,7 +28,7 @@
 //! [`expand_migration_attr`] (`migration_attr.rs`) checks a `#[migration]`
 //! function's signature and leaves the function as it is.
 
-mod codegen;
+use crate::codegen;
 mod migration_attr;
 #[cfg(test)]
 mod tests;

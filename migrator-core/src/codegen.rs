@@ -1,5 +1,7 @@
 //! Rust expressions that rebuild migration data: a [`MigrationFile`], its
-//! [`Operation`]s and the schema values they carry.
+//! [`Operation`]s and the schema values they carry. The one code generator
+//! for schema values, used by `#[derive(Model)]` (a table) and by
+//! `embed_migrations!` (whole migration files).
 //!
 //! Contract: for every value `v`, evaluating the tokens of `v` in a crate
 //! that depends on `migrator` gives a value equal to `v` (the "embedded
