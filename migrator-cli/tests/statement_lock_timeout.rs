@@ -3,9 +3,12 @@
 //! blocked by a held read lock fails after the given attempts, naming the
 //! blocker, and changes nothing.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
+use common::{pg_base_url, text, PgDb};
 use migrator_core::runner::{connect, AnyConnection, MigrationConnection};
 
 fn migrator(dir: &Path, url: &str, args: &[&str]) -> Output {
@@ -19,14 +22,6 @@ fn migrator(dir: &Path, url: &str, args: &[&str]) -> Output {
         .expect("migrator runs")
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 fn pg(url: &str) -> diesel::pg::PgConnection {
     match connect(url) {
         Ok(AnyConnection::Postgres(c)) => c,
@@ -35,55 +30,13 @@ fn pg(url: &str) -> diesel::pg::PgConnection {
     }
 }
 
-/// The PostgreSQL server, or `None` with a loud message outside CI.
-fn pg_base_url() -> Option<String> {
-    let url = std::env::var("MIGRATOR_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string());
-    match connect(&format!("{url}/postgres")) {
-        Ok(_) => Some(url),
-        Err(e) => {
-            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-                panic!("PostgreSQL is required under CI but {url} is unreachable: {e}");
-            }
-            eprintln!("\n!!!!!!!! SKIPPING PostgreSQL test: {url} is unreachable ({e}); set MIGRATOR_TEST_PG or start PostgreSQL !!!!!!!!\n");
-            None
-        }
-    }
-}
-
-struct DropDb {
-    admin: String,
-    name: String,
-}
-
-impl Drop for DropDb {
-    fn drop(&mut self) {
-        if let Ok(AnyConnection::Postgres(mut c)) = connect(&self.admin) {
-            let _ = c.execute(&format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
-}
-
 #[test]
 fn flags_reach_the_runner() {
     let Some(base) = pg_base_url() else {
         return;
     };
-    let name = format!("migrator_t_stmt_lock_{}", std::process::id());
-    let admin = format!("{base}/postgres");
-    let mut a = pg(&admin);
-    a.execute(&format!("DROP DATABASE IF EXISTS \"{name}\""))
-        .expect("drop");
-    a.execute(&format!("CREATE DATABASE \"{name}\""))
-        .expect("create");
-    let _guard = DropDb {
-        admin,
-        name: name.clone(),
-    };
-    let url = format!("{base}/{name}");
+    let db = PgDb::create(&base, "stmt_lock");
+    let url = db.url.clone();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/todo");
 
     let o = migrator(&dir, &url, &["up", "--to", "4"]);

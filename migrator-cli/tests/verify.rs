@@ -4,9 +4,12 @@
 //! change; objects outside the model are printed as notes. On SQLite always,
 //! on PostgreSQL where it is reachable (mandatory under CI=true).
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
+use common::{pg_base_url, text, PgDb};
 use migrator_core::runner::{connect, AnyConnection, MigrationConnection};
 
 fn migrator(dir: &Path, url: &str, args: &[&str]) -> Output {
@@ -19,14 +22,6 @@ fn migrator(dir: &Path, url: &str, args: &[&str]) -> Output {
         .env_remove("DATABASE_URL")
         .output()
         .expect("runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn ok(dir: &Path, url: &str, args: &[&str]) -> String {
@@ -172,53 +167,13 @@ fn verify_without_migrations_applied_says_so() {
     );
 }
 
-/// The PostgreSQL server, or `None` with a loud message outside CI.
-fn pg_base_url() -> Option<String> {
-    let url = std::env::var("MIGRATOR_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string());
-    match connect(&format!("{url}/postgres")) {
-        Ok(_) => Some(url),
-        Err(e) => {
-            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-                panic!("PostgreSQL is required under CI but {url} is unreachable: {e}");
-            }
-            eprintln!("\n!!!!!!!! SKIPPING PostgreSQL test: {url} is unreachable ({e}); set MIGRATOR_TEST_PG or start PostgreSQL !!!!!!!!\n");
-            None
-        }
-    }
-}
-
-/// Drops the test database when the test ends, passed or not.
-struct DropDb {
-    admin: String,
-    name: String,
-}
-
-impl Drop for DropDb {
-    fn drop(&mut self) {
-        if let Ok(AnyConnection::Postgres(mut c)) = connect(&self.admin) {
-            let _ = c.execute(&format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
-}
-
 #[test]
 fn postgres_verify_detects_hand_changes() {
     let Some(base) = pg_base_url() else {
         return;
     };
-    let name = format!("migrator_t_verify_{}", std::process::id());
-    let admin = format!("{base}/postgres");
-    execute(&admin, &format!("DROP DATABASE IF EXISTS \"{name}\""));
-    execute(&admin, &format!("CREATE DATABASE \"{name}\""));
-    let _guard = DropDb {
-        admin,
-        name: name.clone(),
-    };
-    let url = format!("{base}/{name}");
+    let db = PgDb::create(&base, "verify");
+    let url = db.url.clone();
     verify_detects_hand_changes(
         &url,
         "ALTER TABLE tasks ADD COLUMN notes TEXT;
