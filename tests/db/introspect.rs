@@ -16,6 +16,11 @@ use migrator_core::schema::{
     Check, Column, ColumnType, DefaultValue, ForeignKey, Index, RefAction, Schema, Table, Unique,
 };
 
+#[path = "../../migrator-core/tests/support/schema_fixtures.rs"]
+mod schema_fixtures;
+use migrator_core::schema;
+use schema_fixtures::*;
+
 /// A connection the round trip can drive.
 pub trait Db: MigrationConnection + Introspect {}
 impl<T: MigrationConnection + Introspect> Db for T {}
@@ -77,79 +82,6 @@ fn create_all<C: Db>(c: &mut C, schema: &Schema) {
 
 // ---- fixtures ------------------------------------------------------------------
 
-fn col(name: &str, ty: ColumnType) -> Column {
-    Column::new(name, ty)
-}
-
-fn nullable(mut c: Column) -> Column {
-    c.nullable = true;
-    c
-}
-
-fn with_default(mut c: Column, d: DefaultValue) -> Column {
-    c.default = Some(d);
-    c
-}
-
-fn auto(mut c: Column) -> Column {
-    c.auto_increment = true;
-    c
-}
-
-fn users() -> Table {
-    let mut t = Table::new("users");
-    t.columns = vec![
-        auto(col("id", ColumnType::BigInt)),
-        col("email", ColumnType::Varchar(200)),
-        nullable(col("name", ColumnType::Text)),
-    ];
-    t.primary_key = vec!["id".into()];
-    t.uniques = vec![Unique {
-        name: "uq_users_email".into(),
-        columns: vec!["email".into()],
-    }];
-    t
-}
-
-fn tasks() -> Table {
-    let mut t = Table::new("tasks");
-    t.columns = vec![
-        auto(col("id", ColumnType::BigInt)),
-        col("user_id", ColumnType::BigInt),
-        col("title", ColumnType::Varchar(200)),
-        with_default(
-            col("priority", ColumnType::Varchar(20)),
-            DefaultValue::Str("medium".into()),
-        ),
-        with_default(col("done", ColumnType::Boolean), DefaultValue::Bool(false)),
-        nullable(col("due", ColumnType::Date)),
-        with_default(
-            col("created_at", ColumnType::Timestamp),
-            DefaultValue::Sql("CURRENT_TIMESTAMP".into()),
-        ),
-    ];
-    t.primary_key = vec!["id".into()];
-    t.indexes = vec![Index {
-        name: "idx_tasks_user_id".into(),
-        columns: vec!["user_id".into()],
-    }];
-    t.uniques = vec![Unique {
-        name: "uq_tasks_user_id_title".into(),
-        columns: vec!["user_id".into(), "title".into()],
-    }];
-    t.foreign_keys = vec![fk(
-        "fk_tasks_user_id",
-        "user_id",
-        "users",
-        RefAction::Cascade,
-    )];
-    t.checks = vec![Check {
-        name: "ck_tasks_1".into(),
-        expr: "priority IN ('low', 'medium', 'high')".into(),
-    }];
-    t
-}
-
 fn comments() -> Table {
     let mut t = Table::new("comments");
     t.columns = vec![
@@ -177,17 +109,6 @@ fn tags() -> Table {
     ];
     t.primary_key = vec!["name".into()];
     t
-}
-
-fn fk(name: &str, column: &str, table: &str, on_delete: RefAction) -> ForeignKey {
-    ForeignKey {
-        name: name.into(),
-        columns: vec![column.into()],
-        ref_table: table.into(),
-        ref_columns: vec!["id".into()],
-        on_delete,
-        on_update: RefAction::NoAction,
-    }
 }
 
 /// Every portable type, and every kind of default, in one table.

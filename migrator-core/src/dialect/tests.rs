@@ -11,89 +11,10 @@ use crate::schema::{
     Check, Column, ColumnType, DefaultValue, ForeignKey, Index, RefAction, Schema, Table, Unique,
 };
 
-fn col(name: &str, ty: ColumnType) -> Column {
-    Column::new(name, ty)
-}
-
-fn nullable(mut c: Column) -> Column {
-    c.nullable = true;
-    c
-}
-
-fn with_default(mut c: Column, d: DefaultValue) -> Column {
-    c.default = Some(d);
-    c
-}
-
-fn auto(mut c: Column) -> Column {
-    c.auto_increment = true;
-    c
-}
-
-fn users() -> Table {
-    let mut t = Table::new("users");
-    t.columns = vec![
-        auto(col("id", ColumnType::BigInt)),
-        col("email", ColumnType::Varchar(200)),
-        nullable(col("name", ColumnType::Text)),
-    ];
-    t.primary_key = vec!["id".into()];
-    t.uniques = vec![Unique {
-        name: "uq_users_email".into(),
-        columns: vec!["email".into()],
-    }];
-    t
-}
-
-/// The DESIGN.md §2 example table: every kind of attached object.
-fn tasks() -> Table {
-    let mut t = Table::new("tasks");
-    t.columns = vec![
-        auto(col("id", ColumnType::BigInt)),
-        col("user_id", ColumnType::BigInt),
-        col("title", ColumnType::Varchar(200)),
-        with_default(
-            col("priority", ColumnType::Varchar(20)),
-            DefaultValue::Str("medium".into()),
-        ),
-        with_default(col("done", ColumnType::Boolean), DefaultValue::Bool(false)),
-        nullable(col("due", ColumnType::Date)),
-        with_default(
-            col("created_at", ColumnType::Timestamp),
-            DefaultValue::Sql("CURRENT_TIMESTAMP".into()),
-        ),
-    ];
-    t.primary_key = vec!["id".into()];
-    t.indexes = vec![Index {
-        name: "idx_tasks_user_id".into(),
-        columns: vec!["user_id".into()],
-    }];
-    t.uniques = vec![Unique {
-        name: "uq_tasks_user_id_title".into(),
-        columns: vec!["user_id".into(), "title".into()],
-    }];
-    t.foreign_keys = vec![fk_user()];
-    t.checks = vec![check_priority()];
-    t
-}
-
-fn fk_user() -> ForeignKey {
-    ForeignKey {
-        name: "fk_tasks_user_id".into(),
-        columns: vec!["user_id".into()],
-        ref_table: "users".into(),
-        ref_columns: vec!["id".into()],
-        on_delete: RefAction::Cascade,
-        on_update: RefAction::NoAction,
-    }
-}
-
-fn check_priority() -> Check {
-    Check {
-        name: "ck_tasks_1".into(),
-        expr: "priority IN ('low', 'medium', 'high')".into(),
-    }
-}
+#[path = "../../tests/support/schema_fixtures.rs"]
+mod schema_fixtures;
+use crate::schema;
+use schema_fixtures::*;
 
 /// A table whose names need every kind of quoting: a double quote, a
 /// backtick and a space.
