@@ -168,6 +168,33 @@ pub(super) struct TableClauses {
     pub uniques: bool,
 }
 
+/// `CREATE TABLE IF NOT EXISTS` with inline primary key and unique
+/// constraints, as PostgreSQL and MySQL create a new table; `column_def` is
+/// the dialect's column spelling. Indexes follow as separate statements,
+/// which differ per dialect.
+pub(super) fn create_table_statement(
+    d: Dialect,
+    table: &Table,
+    column_def: impl Fn(&crate::schema::Column) -> Result<String, String>,
+) -> Result<Statement, String> {
+    let defs = table
+        .columns
+        .iter()
+        .map(column_def)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Statement::new(create_table_sql(
+        d,
+        &table.name,
+        table,
+        defs,
+        TableClauses {
+            if_not_exists: true,
+            primary_key: true,
+            uniques: true,
+        },
+    )))
+}
+
 /// `CREATE TABLE [IF NOT EXISTS] <name> (<columns>, <PK>, <uniques>, <FKs>,
 /// <checks>)`, one item a line. `name` is separate from `table.name` so the
 /// SQLite rebuild can create its scratch table from the final definition.

@@ -25,7 +25,7 @@
 //! - string literals double backslashes ([`Dialect::string`]), which is right
 //!   unless the server runs with `NO_BACKSLASH_ESCAPES`.
 
-use super::common::{self, TableClauses};
+use super::common;
 use super::{Dialect, RenderError, Statement};
 use crate::ops::Operation;
 use crate::schema::{Column, ColumnType, DefaultValue, Schema, Table};
@@ -304,22 +304,7 @@ fn create_table(table: &Table) -> Result<Vec<Statement>, String> {
     for i in &table.indexes {
         check_keyable(table, &i.columns, &format!("index `{}`", i.name))?;
     }
-    let defs = table
-        .columns
-        .iter()
-        .map(column_def)
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut out = vec![Statement::new(common::create_table_sql(
-        D,
-        &table.name,
-        table,
-        defs,
-        TableClauses {
-            if_not_exists: true,
-            primary_key: true,
-            uniques: true,
-        },
-    ))];
+    let mut out = vec![common::create_table_statement(D, table, column_def)?];
     out.extend(table.indexes.iter().map(|i| {
         Statement::new(common::create_index_sql(
             D,

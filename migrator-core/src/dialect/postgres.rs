@@ -35,7 +35,7 @@
 //!   a migration with one of these runs step by step, each statement in
 //!   its own short transaction, under the runner's `lock_timeout`.
 
-use super::common::{self, TableClauses};
+use super::common;
 use super::{Dialect, RenderError, Statement};
 use crate::ops::Operation;
 use crate::schema::{Column, ColumnType, DefaultValue, Schema, Table};
@@ -200,22 +200,7 @@ fn identity_with_default(column: &str) -> String {
 }
 
 fn create_table(table: &Table) -> Result<Vec<Statement>, String> {
-    let defs = table
-        .columns
-        .iter()
-        .map(column_def)
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut out = vec![Statement::new(common::create_table_sql(
-        D,
-        &table.name,
-        table,
-        defs,
-        TableClauses {
-            if_not_exists: true,
-            primary_key: true,
-            uniques: true,
-        },
-    ))];
+    let mut out = vec![common::create_table_statement(D, table, column_def)?];
     out.extend(table.indexes.iter().map(|i| {
         Statement::new(common::create_index_sql(
             D,
