@@ -264,3 +264,34 @@ fn a_gap_in_numbering_is_refused_before_touching_the_database() {
         "database untouched"
     );
 }
+
+#[test]
+fn model_errors_are_all_reported_with_their_location_and_nothing_is_written() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::write(
+        d.join("src/models.rs"),
+        "#[derive(Model)]\npub struct Thing {\n    #[model(primary_key)]\n    pub id: i64,\n    pub when: std::time::SystemTime,\n    #[model(max_len = 3)]\n    pub name: String,\n}\n",
+    )
+    .expect("models");
+    let o = migrator(d, &["generate", "first"]);
+    assert_eq!(code(&o), 1);
+    let t = text(&o);
+    assert!(t.starts_with("error: 2 problem(s) in the models:\n"), "{t}");
+    assert!(
+        t.contains("src/models.rs:5:15: error: unsupported column type"),
+        "{t}"
+    );
+    assert!(
+        t.contains("src/models.rs:6:13: error: unknown field attribute `max_len`"),
+        "{t}"
+    );
+    assert!(
+        !t.contains("error: error:") && !t.contains("error: ./"),
+        "{t}"
+    );
+    assert!(
+        !d.join("migrations/0001_first.toml").exists(),
+        "nothing written"
+    );
+}

@@ -97,7 +97,9 @@ impl Config {
 pub enum ProjectError {
     #[error(transparent)]
     Files(#[from] MigrationError),
-    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    /// Every model error at once, each as `file:line:column: error: ...`
+    /// under a count (the CLI prefixes the first line with `error: `).
+    #[error("{} problem(s) in the models:\n{}", .0.len(), .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Models(Vec<ModelError>),
     #[error("cannot plan this change: {0}")]
     Diff(#[from] DiffError),
