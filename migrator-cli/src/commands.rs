@@ -155,23 +155,22 @@ fn generate(dir: &Path, name: &str, flags: &[String], url: Option<&str>) -> CmdR
             println!("  warning: {w}");
         }
     }
-    let set = project.migrations().map_err(|e| e.to_string())?;
+    // Lint and render the new migration from what `generate` computed: the
+    // folder is not read and replayed a second time.
+    let m = migrator_core::migration::parse_migration(&migrations, &g.file_name, &g.migration_text)
+        .map_err(|e| e.to_string())?;
     // The safety rules of `migrator lint`, for the new migration only.
-    if let Some(m) = set.get(g.version) {
-        let start = &set.states[g.version as usize - 1];
-        let findings = migrator_core::lint::lint_migration(m, start, &dialects);
-        if !findings.is_empty() {
-            println!("\nlint findings (`migrator lint` exits 1 on an error until it is allowed):");
-            for mut f in findings {
-                f.file = migrations.join(&f.file).display().to_string();
-                println!("{f}");
-            }
+    let findings = migrator_core::lint::lint_migration(&m, &g.before, &dialects);
+    if !findings.is_empty() {
+        println!("\nlint findings (`migrator lint` exits 1 on an error until it is allowed):");
+        for mut f in findings {
+            f.file = migrations.join(&f.file).display().to_string();
+            println!("{f}");
         }
     }
     for d in dialects {
         println!("\n-- SQL for {d} (upgrade)");
-        for s in set
-            .render(d, g.version, Direction::Up)
+        for s in migrator_core::dialect::render_ops(d, &m.file.upgrade, &g.before)
             .map_err(|e| e.to_string())?
             .iter()
             .flatten()

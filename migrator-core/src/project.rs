@@ -13,6 +13,7 @@ use crate::migration::{
 };
 use crate::model::{scan_dirs, ModelError, Models};
 use crate::ops::replay;
+use crate::schema::Schema;
 use crate::snapshot::{extend_chain, file_entry, Snapshot};
 
 /// The optional `migrator.toml` at the crate root.
@@ -125,6 +126,9 @@ pub struct Generated {
     pub migration_text: String,
     pub snapshot_text: String,
     pub plan: Plan,
+    /// The schema the migration starts from (the previous snapshot), so
+    /// callers can render and lint it without reloading the folder.
+    pub before: Schema,
 }
 
 impl Project {
@@ -280,6 +284,7 @@ impl Project {
             migration_text,
             snapshot_text,
             plan,
+            before: current,
         }))
     }
 
