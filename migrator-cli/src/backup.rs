@@ -30,6 +30,10 @@ pub fn take(db: &mut AnyConnection, url: &str, path: &Path) -> Result<String, St
     match db {
         AnyConnection::Sqlite(c) => sqlite(c, url, path),
         AnyConnection::Postgres(_) => postgres(url, path),
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(_) => mysql(url, path),
+        #[allow(unreachable_patterns)]
+        _ => Err("backup: this build of migrator does not support the database".into()),
     }
 }
 
@@ -49,12 +53,22 @@ fn sqlite(conn: &mut impl MigrationConnection, url: &str, path: &Path) -> Result
     ))
 }
 
-/// libpq environment variables for a `postgres://` URL.
-fn pg_env(url: &str) -> Result<Vec<(&'static str, String)>, String> {
+/// The pieces of a `scheme://user:password@host:port/db?k=v` URL, decoded.
+#[derive(Debug, Default, PartialEq)]
+struct UrlParts {
+    user: Option<String>,
+    password: Option<String>,
+    host: Option<String>,
+    port: Option<String>,
+    database: Option<String>,
+    query: Vec<(String, String)>,
+}
+
+fn url_parts(url: &str, schemes: &[&str]) -> Result<UrlParts, String> {
     let bad = || format!("backup: cannot read the database URL {}", redact_url(url));
-    let rest = url
-        .strip_prefix("postgres://")
-        .or_else(|| url.strip_prefix("postgresql://"))
+    let rest = schemes
+        .iter()
+        .find_map(|s| url.strip_prefix(s))
         .ok_or_else(bad)?;
     let (main, query) = rest.split_once('?').unwrap_or((rest, ""));
     let (authority, db) = main.split_once('/').unwrap_or((main, ""));
@@ -62,18 +76,14 @@ fn pg_env(url: &str) -> Result<Vec<(&'static str, String)>, String> {
         Some((u, h)) => (Some(u), h),
         None => (None, authority),
     };
-    let mut env = Vec::new();
+    let mut parts = UrlParts::default();
     if let Some(u) = userinfo {
         let (user, password) = match u.split_once(':') {
             Some((u, p)) => (u, Some(p)),
             None => (u, None),
         };
-        if !user.is_empty() {
-            env.push(("PGUSER", decode(user)));
-        }
-        if let Some(p) = password {
-            env.push(("PGPASSWORD", decode(p)));
-        }
+        parts.user = Some(decode(user)).filter(|u| !u.is_empty());
+        parts.password = password.map(decode);
     }
     // `[::1]:5432`, `host:5432` or `host`.
     let (host, port) = if let Some(h) = hostport.strip_prefix('[') {
@@ -85,18 +95,33 @@ fn pg_env(url: &str) -> Result<Vec<(&'static str, String)>, String> {
             None => (hostport.to_string(), None),
         }
     };
-    if !host.is_empty() {
-        env.push(("PGHOST", decode(&host)));
-    }
-    if let Some(p) = port.filter(|p| !p.is_empty()) {
-        env.push(("PGPORT", p));
-    }
-    if !db.is_empty() {
-        env.push(("PGDATABASE", decode(db)));
-    }
+    parts.host = Some(decode(&host)).filter(|h| !h.is_empty());
+    parts.port = port.filter(|p| !p.is_empty());
+    parts.database = Some(decode(db)).filter(|d| !d.is_empty());
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let var = match k {
+        parts.query.push((k.to_string(), decode(v)));
+    }
+    Ok(parts)
+}
+
+/// libpq environment variables for a `postgres://` URL.
+fn pg_env(url: &str) -> Result<Vec<(&'static str, String)>, String> {
+    let parts = url_parts(url, &["postgres://", "postgresql://"])?;
+    let mut env = Vec::new();
+    for (var, value) in [
+        ("PGUSER", parts.user),
+        ("PGPASSWORD", parts.password),
+        ("PGHOST", parts.host),
+        ("PGPORT", parts.port),
+        ("PGDATABASE", parts.database),
+    ] {
+        if let Some(v) = value {
+            env.push((var, v));
+        }
+    }
+    for (k, v) in parts.query {
+        let var = match k.as_str() {
             "sslmode" => "PGSSLMODE",
             "sslrootcert" => "PGSSLROOTCERT",
             "sslcert" => "PGSSLCERT",
@@ -112,7 +137,7 @@ fn pg_env(url: &str) -> Result<Vec<(&'static str, String)>, String> {
             _ => continue,
         };
         env.retain(|(name, _)| *name != var);
-        env.push((var, decode(v)));
+        env.push((var, v));
     }
     Ok(env)
 }
@@ -180,9 +205,98 @@ fn postgres(url: &str, path: &Path) -> Result<String, String> {
     ))
 }
 
+/// `mysqldump` (or MariaDB's `mariadb-dump`) of a `mysql://` database, the
+/// password passed in the environment (`MYSQL_PWD`), never on the command
+/// line where `ps` would show it.
+#[cfg(feature = "mysql")]
+fn mysql(url: &str, path: &Path) -> Result<String, String> {
+    let parts = url_parts(url, &["mysql://", "mariadb://"])?;
+    let database = parts.database.clone().ok_or_else(|| {
+        format!(
+            "backup: the database URL {} names no database",
+            redact_url(url)
+        )
+    })?;
+    let mut last_err = None;
+    for tool in ["mysqldump", "mariadb-dump"] {
+        let mut cmd = Command::new(tool);
+        // A consistent InnoDB snapshot without locking the tables, with the
+        // routines, triggers and events the schema may hold.
+        cmd.arg("--single-transaction")
+            .arg("--routines")
+            .arg("--triggers")
+            .arg("--events")
+            .arg("--protocol=TCP")
+            .arg(format!("--result-file={}", path.display()));
+        if let Some(h) = &parts.host {
+            cmd.arg(format!("--host={h}"));
+        }
+        if let Some(p) = &parts.port {
+            cmd.arg(format!("--port={p}"));
+        }
+        if let Some(u) = &parts.user {
+            cmd.arg(format!("--user={u}"));
+        }
+        cmd.env_remove("MYSQL_PWD");
+        if let Some(p) = &parts.password {
+            cmd.env("MYSQL_PWD", p);
+        }
+        cmd.arg("--databases").arg(&database);
+        match cmd.output() {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                last_err = Some(format!("`{tool}` was not found on PATH"));
+                continue;
+            }
+            Err(e) => {
+                return Err(format!(
+                    "backup: cannot run `{tool}`: {e}; nothing was migrated"
+                ))
+            }
+            Ok(out) if !out.status.success() => {
+                let _ = std::fs::remove_file(path);
+                return Err(format!(
+                    "backup: `{tool}` failed ({}): {}\nnothing was migrated",
+                    out.status,
+                    scrub(url, String::from_utf8_lossy(&out.stderr).trim())
+                ));
+            }
+            Ok(_) => {
+                return Ok(format!(
+                    "backup written to {} ({tool}, SQL)\nto restore it (the dump recreates the database `{database}`):\n  mysql --host=HOST --user=USER -p < {}",
+                    path.display(),
+                    path.display()
+                ))
+            }
+        }
+    }
+    Err(format!(
+        "backup: {}; nothing was migrated\nhelp: install the MySQL or MariaDB client tools (Debian: mariadb-client), or run without --backup",
+        last_err.unwrap_or_default()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::pg_env;
+    use super::{pg_env, url_parts, UrlParts};
+
+    #[test]
+    fn mysql_urls_split_into_parts() {
+        let parts = url_parts("mysql://root:s%3Acret@127.0.0.1:3306/app", &["mysql://"])
+            .expect("parses");
+        assert_eq!(
+            parts,
+            UrlParts {
+                user: Some("root".into()),
+                password: Some("s:cret".into()),
+                host: Some("127.0.0.1".into()),
+                port: Some("3306".into()),
+                database: Some("app".into()),
+                query: vec![],
+            }
+        );
+        let err = url_parts("mysql://u:hunter2@h/app", &["postgres://"]).expect_err("wrong scheme");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
 
     #[test]
     fn urls_become_libpq_variables() {

@@ -48,7 +48,7 @@ fn sqlite_backup_holds_the_schema_before_the_run() {
     let copy_url = format!("sqlite://{}", backup.display());
     let mut conn = migrator_core::runner::connect(&copy_url).expect("opens");
     let live = introspect::schema(&mut conn).expect("introspects");
-    let want = introspect::expected(&mut conn, &set.states[1]).expect("expected");
+    let want = introspect::expected(&mut conn, &set.state(1)).expect("expected");
     assert_eq!(live.schema, want);
     drop(conn);
     let o = command(p.root(), &copy_url, &["status"])

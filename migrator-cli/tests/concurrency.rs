@@ -116,12 +116,7 @@ fn held_lock_row(db: &Db, extra: &[&str]) {
         .expect("runs");
     assert!(o.status.success(), "{}", text(&o));
     let exec = |sql: &str| {
-        use diesel::connection::SimpleConnection;
-        match db.connect() {
-            migrator_core::runner::AnyConnection::Sqlite(mut c) => c.batch_execute(sql),
-            migrator_core::runner::AnyConnection::Postgres(mut c) => c.batch_execute(sql),
-        }
-        .expect("executes")
+        db.connect().execute(sql).expect("executes")
     };
     exec(&format!(
         "INSERT INTO _migrator_lock (id, owner, expires_at) VALUES (1, '{} pid {} test', 9999999999)",

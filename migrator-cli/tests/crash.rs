@@ -7,7 +7,7 @@
 //! - the history is a prefix of applied migrations, plus at most one
 //!   `partial` row, only for the non-transactional 0002, right after them;
 //! - the live schema (introspected) equals the recorded version's schema
-//!   (`introspect::expected` of `set.states[v]`), for a partial 0002 the
+//!   (`introspect::expected` of `set.state(v)`), for a partial 0002 the
 //!   version its `steps_done` implies;
 //! - every step's mark is there exactly as often as the history says it ran
 //!   (once or not at all): no step lost, none doubled.
@@ -143,7 +143,7 @@ fn check(db: &Db, set: &MigrationSet, dialect: Dialect, trial: &str) -> u32 {
     }
     let mut conn = db.connect();
     let live = introspect::schema(&mut conn).expect("introspects");
-    let want = introspect::expected(&mut conn, &set.states[version as usize]).expect("expected");
+    let want = introspect::expected(&mut conn, &set.state(version as usize)).expect("expected");
     assert_eq!(
         live.schema, want,
         "{trial}: the schema is that of version {version} (history {history:?})"

@@ -81,17 +81,14 @@ fn schema_is(db: &Db, p: &TestProject, version: usize) {
     let set = p.set();
     let mut conn = db.connect();
     let live = introspect::schema(&mut conn).expect("introspects");
-    let want = introspect::expected(&mut conn, &set.states[version]).expect("expected");
+    let want = introspect::expected(&mut conn, &set.state(version)).expect("expected");
     assert_eq!(live.schema, want, "schema at version {version}");
 }
 
 fn exec(db: &Db, sql: &str) {
-    use diesel::connection::SimpleConnection;
-    match db.connect() {
-        migrator_core::runner::AnyConnection::Sqlite(mut c) => c.batch_execute(sql),
-        migrator_core::runner::AnyConnection::Postgres(mut c) => c.batch_execute(sql),
-    }
-    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    db.connect()
+        .execute(sql)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
 /// `("select", "MixedCase", "a--b/*c*/")` of each row of "order", by id.

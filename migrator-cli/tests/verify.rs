@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use common::{pg_base_url, text, PgDb};
-use migrator_core::runner::{connect, AnyConnection, MigrationConnection};
+use migrator_core::runner::connect;
 
 fn migrator(dir: &Path, url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_migrator"))
@@ -73,11 +73,7 @@ fn migrated(url: &str) -> tempfile::TempDir {
 
 fn execute(url: &str, sql: &str) {
     let mut db = connect(url).unwrap_or_else(|e| panic!("{e}"));
-    let r = match &mut db {
-        AnyConnection::Sqlite(c) => c.execute(sql),
-        AnyConnection::Postgres(c) => c.execute(sql),
-    };
-    r.unwrap_or_else(|e| panic!("{sql}\n  {e}"));
+    db.execute(sql).unwrap_or_else(|e| panic!("{sql}\n  {e}"));
 }
 
 /// verify: clean, then after `alter` (which adds `tasks.notes`, drops

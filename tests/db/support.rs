@@ -147,6 +147,15 @@ pub fn rows_pg(conn: &mut PgConnection, q: &str) -> Vec<Row> {
         .unwrap_or_else(|e| panic!("{q}: {e}"))
 }
 
+/// Rows of `q` on MySQL/MariaDB. Alias every column `a`..`d` and cast it to
+/// text (`CAST(x AS CHAR)`): diesel's MySQL backend checks result types.
+#[cfg(feature = "mysql")]
+pub fn rows_mysql(conn: &mut diesel::mysql::MysqlConnection, q: &str) -> Vec<Row> {
+    diesel::sql_query(q)
+        .load(conn)
+        .unwrap_or_else(|e| panic!("{q}: {e}"))
+}
+
 const HISTORY: &str = "_migrator_history";
 const LOCK: &str = "_migrator_lock";
 
@@ -301,6 +310,72 @@ impl Drop for PgDb {
                 "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
                 self.name
             ));
+        }
+    }
+}
+
+/// The MySQL/MariaDB server to test against (`MIGRATOR_TEST_MYSQL_URL`,
+/// default `mysql://root@127.0.0.1:3306`, no database), or `None` (with a
+/// loud message) when it cannot be reached outside CI. Under `CI=true` an
+/// unreachable server fails the test.
+#[cfg(feature = "mysql")]
+pub fn mysql_base_url() -> Option<String> {
+    let url = std::env::var("MIGRATOR_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_string());
+    let url = url.trim_end_matches('/').to_string();
+    match diesel::mysql::MysqlConnection::establish(&url) {
+        Ok(_) => Some(url),
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                panic!("MySQL/MariaDB is required under CI but {url} is unreachable: {e}");
+            }
+            eprintln!("\n!!!!!!!! SKIPPING MySQL/MariaDB test: {url} is unreachable ({e}); set MIGRATOR_TEST_MYSQL_URL or start MariaDB !!!!!!!!\n");
+            None
+        }
+    }
+}
+
+/// A fresh MySQL/MariaDB database, dropped when the guard goes.
+#[cfg(feature = "mysql")]
+pub struct MyDb {
+    base: String,
+    pub name: String,
+    pub url: String,
+}
+
+#[cfg(feature = "mysql")]
+impl MyDb {
+    pub fn create(base: &str, tag: &str) -> MyDb {
+        let name = format!(
+            "migrator_t_{tag}_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos())
+        );
+        let mut admin = diesel::mysql::MysqlConnection::establish(base).expect("mysql admin");
+        admin
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS `{name}`; CREATE DATABASE `{name}` CHARACTER SET utf8mb4"
+            ))
+            .expect("create database");
+        MyDb {
+            base: base.to_string(),
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+
+    pub fn connect(&self) -> diesel::mysql::MysqlConnection {
+        diesel::mysql::MysqlConnection::establish(&self.url).expect("mysql connects")
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl Drop for MyDb {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = diesel::mysql::MysqlConnection::establish(&self.base) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS `{}`", self.name));
         }
     }
 }

@@ -53,6 +53,8 @@
 
 mod compare;
 pub(crate) mod normalize;
+#[cfg(feature = "mysql")]
+mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
@@ -265,6 +267,8 @@ impl Introspect for crate::runner::AnyConnection {
             AnyConnection::Sqlite(ref mut c) => c.introspect(),
             #[cfg(feature = "postgres")]
             AnyConnection::Postgres(ref mut c) => c.introspect(),
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql(ref mut c) => c.introspect(),
         }
     }
 
@@ -275,6 +279,8 @@ impl Introspect for crate::runner::AnyConnection {
             AnyConnection::Sqlite(ref mut c) => c.expected(snapshot),
             #[cfg(feature = "postgres")]
             AnyConnection::Postgres(ref mut c) => c.expected(snapshot),
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql(ref mut c) => c.expected(snapshot),
         }
     }
 }

@@ -51,7 +51,8 @@ struct Count {
 }
 
 /// A connection the runner can drive. Implemented for diesel's
-/// `SqliteConnection` and `PgConnection` (with the matching features).
+/// `SqliteConnection`, `PgConnection` and `MysqlConnection` (with the
+/// matching features).
 pub trait MigrationConnection: Sized {
     fn dialect(&self) -> Dialect;
 
@@ -134,16 +135,54 @@ impl_migration_connection!(
 #[cfg(feature = "postgres")]
 impl_migration_connection!(diesel::pg::PgConnection, Dialect::Postgres, transaction);
 
+// MySQL commits DDL implicitly, so a migration with DDL runs statement by
+// statement with its progress recorded (`history.rs`); the transaction here
+// still makes the history writes and pure data steps atomic.
+#[cfg(feature = "mysql")]
+impl_migration_connection!(diesel::mysql::MysqlConnection, Dialect::Mysql, transaction);
+
 /// Connections the runner can open from a URL; used by the CLI and tests.
+/// Which variants exist depends on the build's features, so a `match` in
+/// another crate ends with a catch-all arm.
 #[allow(missing_debug_implementations)]
+#[non_exhaustive]
 pub enum AnyConnection {
     #[cfg(feature = "sqlite")]
     Sqlite(diesel::sqlite::SqliteConnection),
     #[cfg(feature = "postgres")]
     Postgres(diesel::pg::PgConnection),
+    #[cfg(feature = "mysql")]
+    Mysql(diesel::mysql::MysqlConnection),
 }
 
-/// Opens a connection from `postgres://…`, `postgresql://…`, `sqlite://path`,
+impl AnyConnection {
+    /// The database this connection talks to.
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            #[cfg(feature = "sqlite")]
+            AnyConnection::Sqlite(c) => c.dialect(),
+            #[cfg(feature = "postgres")]
+            AnyConnection::Postgres(c) => c.dialect(),
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql(c) => c.dialect(),
+        }
+    }
+
+    /// Runs one or more statements, discarding results.
+    pub fn execute(&mut self, sql: &str) -> diesel::QueryResult<()> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            AnyConnection::Sqlite(c) => c.batch_execute(sql),
+            #[cfg(feature = "postgres")]
+            AnyConnection::Postgres(c) => c.batch_execute(sql),
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql(c) => c.batch_execute(sql),
+        }
+    }
+}
+
+/// Opens a connection from `postgres://…`, `postgresql://…`, `mysql://…`
+/// (or `mariadb://…`), `sqlite://path`,
 /// `sqlite:path` or a bare file path (SQLite). Errors never contain the
 /// password.
 pub fn connect(url: &str) -> Result<AnyConnection, RunError> {
@@ -163,10 +202,27 @@ pub fn connect(url: &str) -> Result<AnyConnection, RunError> {
             "this build has no PostgreSQL support (feature `postgres`)".into(),
         ));
     }
-    if url.starts_with("mysql://") || url.starts_with("mariadb://") {
-        return Err(fail(
-            "MySQL/MariaDB is not supported by the runner yet; `migrator sql --dialect mysql` renders its SQL".into(),
-        ));
+    if let Some(rest) = url
+        .strip_prefix("mysql://")
+        .or_else(|| url.strip_prefix("mariadb://"))
+    {
+        #[cfg(feature = "mysql")]
+        {
+            let url = format!("mysql://{rest}");
+            let mut conn = diesel::mysql::MysqlConnection::establish(&url)
+                .map_err(|e| fail(e.to_string()))?;
+            // The session runs in UTC, like the history's applied_at.
+            conn.batch_execute("SET time_zone = '+00:00'")
+                .map_err(|e| fail(e.to_string()))?;
+            return Ok(AnyConnection::Mysql(conn));
+        }
+        #[cfg(not(feature = "mysql"))]
+        {
+            let _ = rest;
+            return Err(fail(
+                "this build has no MySQL/MariaDB support (feature `mysql`, which needs libmysqlclient or libmariadb at build time)".into(),
+            ));
+        }
     }
     let path = url
         .strip_prefix("sqlite://")
@@ -174,7 +230,7 @@ pub fn connect(url: &str) -> Result<AnyConnection, RunError> {
         .unwrap_or(url);
     if path.contains("://") {
         return Err(fail(
-            "unknown database URL scheme; expected postgres://, sqlite:// or a file path".into(),
+            "unknown database URL scheme; expected postgres://, mysql://, sqlite:// or a file path".into(),
         ));
     }
     #[cfg(feature = "sqlite")]

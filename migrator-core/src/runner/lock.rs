@@ -4,7 +4,7 @@
 //! - [`LockMode::Advisory`] (the default): PostgreSQL takes a session
 //!   advisory lock (`pg_try_advisory_lock`, polled), which the server
 //!   releases when the session ends, however the runner ends; MySQL takes
-//!   `GET_LOCK('migrator')`. SQLite has neither and always uses the lock row
+//!   `GET_LOCK('migrator.<database>')`, also a session lock. SQLite has neither and always uses the lock row
 //!   below: `BEGIN IMMEDIATE` per migration alone does not serialise a
 //!   `transaction = false` migration, which runs step by step, so two
 //!   runners could both start it.
@@ -32,6 +32,11 @@ pub const LOCK_TABLE: &str = "_migrator_lock";
 
 /// Key of the PostgreSQL advisory lock: the bytes of "migrator".
 pub(crate) const PG_LOCK_KEY: i64 = 0x6D69_6772_6174_6F72;
+
+/// Name of the MySQL `GET_LOCK` lock. Lock names are server-wide, so the
+/// database's name is part of it: runners on two databases of one server do
+/// not wait for each other.
+pub(crate) const MYSQL_LOCK_NAME: &str = "CONCAT('migrator.', DATABASE())";
 
 /// How runners exclude each other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -91,18 +96,29 @@ fn describe(dialect: Dialect, mode: LockMode) -> String {
     } else if dialect == Dialect::Postgres {
         format!("the migration lock (PostgreSQL advisory lock {PG_LOCK_KEY})")
     } else {
-        "the migration lock (GET_LOCK('migrator'))".to_string()
+        "the migration lock (GET_LOCK('migrator.<database>'))".to_string()
     }
 }
 
 /// Who holds the lock now, as far as the database tells (best effort).
 fn holder<C: MigrationConnection>(conn: &mut C, mode: LockMode) -> Option<String> {
     let d = conn.dialect();
-    let q = if uses_row(d, mode) {
+    let q = if uses_row(d, mode) && d == Dialect::Mysql {
+        format!(
+            "SELECT CONCAT(owner, ' (lease ends in ', CAST(expires_at - {} AS CHAR), ' s)') AS s FROM {} WHERE id = 1",
+            now_sql(d),
+            d.ident(LOCK_TABLE)
+        )
+    } else if uses_row(d, mode) {
         format!(
             "SELECT owner || ' (lease ends in ' || CAST(expires_at - {} AS TEXT) || ' s)' AS s FROM {} WHERE id = 1",
             now_sql(d),
             d.ident(LOCK_TABLE)
+        )
+    } else if d == Dialect::Mysql {
+        format!(
+            "SELECT CONCAT('connection ', p.ID, ' (', p.USER, '@', p.HOST, ')') AS s \
+             FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK({MYSQL_LOCK_NAME})"
         )
     } else if d == Dialect::Postgres {
         format!(
@@ -177,11 +193,23 @@ fn claim_row<C: MigrationConnection>(
     let o = d.string(owner);
     let now = now_sql(d);
     let secs = lease.as_secs().max(1);
-    let claim = format!(
-        "INSERT INTO {t} (id, owner, expires_at) VALUES (1, {o}, {now} + {secs}) \
-         ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
-         WHERE {t}.expires_at < {now} OR {t}.owner = excluded.owner"
-    );
+    let claim = if d == Dialect::Mysql {
+        // No conditional upsert: each assignment keeps the old value unless
+        // the row is free or ours. `owner` goes first, because MySQL
+        // evaluates the assignments left to right, each seeing the last.
+        format!(
+            "INSERT INTO {t} (id, owner, expires_at) VALUES (1, {o}, {now} + {secs}) \
+             ON DUPLICATE KEY UPDATE \
+             owner = IF(expires_at < {now} OR owner = VALUES(owner), VALUES(owner), owner), \
+             expires_at = IF(owner = VALUES(owner), VALUES(expires_at), expires_at)"
+        )
+    } else {
+        format!(
+            "INSERT INTO {t} (id, owner, expires_at) VALUES (1, {o}, {now} + {secs}) \
+             ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
+             WHERE {t}.expires_at < {now} OR {t}.owner = excluded.owner"
+        )
+    };
     conn.execute(&claim)
         .map_err(|e| db(d, "claiming the migration lock row", e))?;
     let mine = format!("SELECT 1 FROM {t} WHERE id = 1 AND owner = {o}");
@@ -224,7 +252,7 @@ pub(crate) fn acquire<C: MigrationConnection>(
     }
     let attempt = match d {
         Dialect::Postgres => format!("SELECT 1 WHERE pg_try_advisory_lock({PG_LOCK_KEY})"),
-        _ => "SELECT 1 FROM DUAL WHERE GET_LOCK('migrator', 0) = 1".to_string(),
+        _ => format!("SELECT 1 FROM DUAL WHERE GET_LOCK({MYSQL_LOCK_NAME}, 0) = 1"),
     };
     let started = Instant::now();
     let mut told = false;
@@ -292,7 +320,7 @@ pub(crate) fn release<C: MigrationConnection>(conn: &mut C, held: &Held) -> Resu
         Held::Advisory if d == Dialect::Postgres => {
             format!("SELECT pg_advisory_unlock({PG_LOCK_KEY})")
         }
-        Held::Advisory => "DO RELEASE_LOCK('migrator')".to_string(),
+        Held::Advisory => format!("DO RELEASE_LOCK({MYSQL_LOCK_NAME})"),
     };
     conn.execute(&sql)
         .map_err(|e| db(d, "releasing the migration lock", e))
