@@ -32,6 +32,79 @@ use crate::schema::{Column, ColumnType, DefaultValue, Schema, Table};
 
 const D: Dialect = Dialect::Mysql;
 
+/// Online DDL: the change is made in place while reads and writes go on;
+/// where the server cannot, it refuses at once (error 1845/1846) instead
+/// of silently copying the table under a write lock.
+const ONLINE: &str = ", ALGORITHM=INPLACE, LOCK=NONE";
+/// A change of metadata only, no rows touched.
+const INSTANT: &str = ", ALGORITHM=INSTANT";
+
+/// Why MySQL/MariaDB can make `op` only by copying the table
+/// (`ALGORITHM=COPY`: every row rewritten while writes wait), or `None`
+/// when it is made online. The renderer leaves the ALGORITHM clause out of
+/// exactly these, and the lint reports them (`mysql-table-copy`).
+pub(crate) fn copy_reason(op: &Operation, before: &Schema) -> Option<String> {
+    use Operation::*;
+    match op {
+        AddColumn { column, .. } => {
+            if column.auto_increment {
+                Some("adding an AUTO_INCREMENT column fills every row".into())
+            } else if matches!(&column.default, Some(DefaultValue::Sql(e))
+                if !common::is_keyword_call(e, &["CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP", "NOW"], true)
+                    && !common::is_keyword_call(e, &["NULL"], false))
+            {
+                Some("a column whose default is an expression is computed for every row".into())
+            } else {
+                None
+            }
+        }
+        AlterColumn { from, to, .. } => {
+            if from.auto_increment != to.auto_increment {
+                Some("adding or removing AUTO_INCREMENT rebuilds the column".into())
+            } else if from.ty == to.ty {
+                None
+            } else {
+                match (&from.ty, &to.ty) {
+                    // utf8mb4: up to 63 characters fit a one-byte length
+                    // prefix; crossing to two bytes copies on MySQL.
+                    (ColumnType::Varchar(a), ColumnType::Varchar(b))
+                        if b >= a && (*a <= 63) == (*b <= 63) =>
+                    {
+                        None
+                    }
+                    _ => Some(format!(
+                        "changing the type from {} to {} converts every row",
+                        column_type(&from.ty),
+                        column_type(&to.ty)
+                    )),
+                }
+            }
+        }
+        SetPrimaryKey { from, to, .. } if to.is_empty() && !from.is_empty() => {
+            Some("dropping the primary key without a new one".into())
+        }
+        AddForeignKey { table, .. } if before.table(table).is_some() => Some(
+            "a new foreign key is checked against every row by copying the table (unless foreign_key_checks is off)".into(),
+        ),
+        AddCheck { table, .. } if before.table(table).is_some() => {
+            Some("a new CHECK constraint is checked against every row by copying the table".into())
+        }
+        _ => None,
+    }
+}
+
+/// The ALGORITHM clause of an `ALTER TABLE` for `op`: none where only a
+/// copy can do it ([`copy_reason`]).
+fn algorithm(op: &Operation, before: &Schema) -> &'static str {
+    if copy_reason(op, before).is_some() {
+        ""
+    } else if matches!(op, Operation::AddColumn { .. }) {
+        INSTANT
+    } else {
+        ONLINE
+    }
+}
+
 pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, RenderError> {
     use Operation::*;
     let q = |n: &str| D.ident(n);
@@ -55,19 +128,20 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
             ]
         }
         AddColumn { table, column } => vec![Statement::new(format!(
-            "ALTER TABLE {} ADD COLUMN {}",
+            "ALTER TABLE {} ADD COLUMN {}{}",
             q(table),
-            column_def(column).map_err(err)?
+            column_def(column).map_err(err)?,
+            algorithm(op, before)
         ))
         .skip_if(column_query(table, &column.name))],
         DropColumn { table, column } => vec![Statement::new(format!(
-            "ALTER TABLE {} DROP COLUMN {}",
+            "ALTER TABLE {} DROP COLUMN {}{ONLINE}",
             q(table),
             q(&column.name)
         ))
         .skip_if(not_exists(&column_query(table, &column.name)))],
         RenameColumn { table, from, to } => vec![Statement::new(format!(
-            "ALTER TABLE {} RENAME COLUMN {} TO {}",
+            "ALTER TABLE {} RENAME COLUMN {} TO {}{ONLINE}",
             q(table),
             q(from),
             q(to)
@@ -79,40 +153,40 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
                     return Err(err(text_key_message(table, &to.name, "a key")));
                 }
             }
-            alter_column(table, from, to).map_err(err)?
+            alter_column(table, from, to, algorithm(op, before)).map_err(err)?
         }
         SetPrimaryKey { table, from, to } => {
             key_check(table, to, "the primary key")?;
-            set_primary_key(table, from, to)
+            set_primary_key(table, from, to, algorithm(op, before))
         }
         CreateIndex { table, index } => {
             key_check(table, &index.columns, &format!("index `{}`", index.name))?;
-            vec![Statement::new(common::create_index_sql(
-                D,
-                false,
-                false,
-                &index.name,
-                table,
-                &index.columns,
+            let mut out = vec![Statement::new(format!(
+                "{} ALGORITHM=INPLACE LOCK=NONE",
+                common::create_index_sql(D, false, false, &index.name, table, &index.columns)
             ))
-            .skip_if(index_query(table, &index.name))]
+            .skip_if(index_query(table, &index.name))];
+            out.extend(drop_served_fk_indexes(before, table, &index.columns));
+            out
         }
-        DropIndex { table, index } => vec![drop_index(table, &index.name)],
+        DropIndex { table, index } => drop_key_index(before, table, &index.name),
         AddUnique { table, unique } => {
             key_check(
                 table,
                 &unique.columns,
                 &format!("unique constraint `{}`", unique.name),
             )?;
-            vec![Statement::new(format!(
-                "ALTER TABLE {} ADD {}",
+            let mut out = vec![Statement::new(format!(
+                "ALTER TABLE {} ADD {}{ONLINE}",
                 q(table),
                 common::unique_clause(D, unique)
             ))
-            .skip_if(index_query(table, &unique.name))]
+            .skip_if(index_query(table, &unique.name))];
+            out.extend(drop_served_fk_indexes(before, table, &unique.columns));
+            out
         }
         // A unique constraint is an index in MySQL.
-        DropUnique { table, unique } => vec![drop_index(table, &unique.name)],
+        DropUnique { table, unique } => drop_key_index(before, table, &unique.name),
         AddForeignKey { table, foreign_key } => {
             key_check(
                 table,
@@ -128,7 +202,7 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
         }
         DropForeignKey { table, foreign_key } => vec![
             Statement::new(format!(
-                "ALTER TABLE {} DROP FOREIGN KEY {}",
+                "ALTER TABLE {} DROP FOREIGN KEY {}{ONLINE}",
                 q(table),
                 q(&foreign_key.name)
             ))
@@ -152,13 +226,14 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
         // `DROP CONSTRAINT` drops a check on MariaDB 10.2+ and MySQL 8.0.19+
         // alike (`DROP CHECK` is MySQL-only).
         DropCheck { table, check } => vec![Statement::new(format!(
-            "ALTER TABLE {} DROP CONSTRAINT {}",
+            "ALTER TABLE {} DROP CONSTRAINT {}{ONLINE}",
             q(table),
             q(&check.name)
         ))
         .skip_if(not_exists(&constraint_query(table, &check.name, "CHECK")))],
         Sql(raw) => common::raw_sql(D, raw)?,
         Rust { .. } => Vec::new(),
+        Backfill(b) => super::backfill::render(D, op, b, before)?,
     })
 }
 
@@ -324,7 +399,12 @@ fn create_table(table: &Table) -> Result<Vec<Statement>, String> {
 /// is naturally idempotent. A column made NOT NULL with a default is
 /// backfilled first: in strict mode MODIFY would fail on the NULLs, and
 /// outside it MySQL would silently write its implicit zero value instead.
-fn alter_column(table: &str, from: &Column, to: &Column) -> Result<Vec<Statement>, String> {
+fn alter_column(
+    table: &str,
+    from: &Column,
+    to: &Column,
+    algorithm: &str,
+) -> Result<Vec<Statement>, String> {
     let t = D.ident(table);
     let mut out = Vec::new();
     if from.nullable && !to.nullable {
@@ -337,7 +417,7 @@ fn alter_column(table: &str, from: &Column, to: &Column) -> Result<Vec<Statement
         }
     }
     out.push(Statement::new(format!(
-        "ALTER TABLE {t} MODIFY COLUMN {}",
+        "ALTER TABLE {t} MODIFY COLUMN {}{algorithm}",
         column_def(to)?
     )));
     Ok(out)
@@ -346,7 +426,7 @@ fn alter_column(table: &str, from: &Column, to: &Column) -> Result<Vec<Statement
 /// Changes the primary key in one statement where both keys exist: MySQL DDL
 /// is not transactional, and an AUTO_INCREMENT column must stay a key, so
 /// drop and add cannot be separate steps.
-fn set_primary_key(table: &str, from: &[String], to: &[String]) -> Vec<Statement> {
+fn set_primary_key(table: &str, from: &[String], to: &[String], algorithm: &str) -> Vec<Statement> {
     let t = D.ident(table);
     match (from.is_empty(), to.is_empty()) {
         (_, false) => {
@@ -354,12 +434,12 @@ fn set_primary_key(table: &str, from: &[String], to: &[String]) -> Vec<Statement
             // on the live key, the model's `from` only on the spelling.
             let sql = if from.is_empty() {
                 format!(
-                    "ALTER TABLE {t} ADD PRIMARY KEY ({})",
+                    "ALTER TABLE {t} ADD PRIMARY KEY ({}){algorithm}",
                     common::idents(D, to)
                 )
             } else {
                 format!(
-                    "ALTER TABLE {t} DROP PRIMARY KEY, ADD PRIMARY KEY ({})",
+                    "ALTER TABLE {t} DROP PRIMARY KEY, ADD PRIMARY KEY ({}){algorithm}",
                     common::idents(D, to)
                 )
             };
@@ -371,9 +451,97 @@ fn set_primary_key(table: &str, from: &[String], to: &[String]) -> Vec<Statement
     }
 }
 
+/// Drops index (or unique constraint) `name` of `table`. InnoDB needs an
+/// index whose leading columns are a foreign key's: it creates one named
+/// after the constraint with the key, drops that one silently when another
+/// index can serve, and then refuses to drop the other (error 1553). So when
+/// `name` is the only index serving a foreign key of the table, the index
+/// InnoDB would have made is put back in the same statement, leaving the
+/// table as `CREATE TABLE` with that key makes it.
+fn drop_key_index(before: &Schema, table: &str, name: &str) -> Vec<Statement> {
+    let plain = drop_index(table, name);
+    let Some(t) = before.table(table) else {
+        return vec![plain];
+    };
+    let serves = |cols: &[String], fk: &[String]| cols.len() >= fk.len() && &cols[..fk.len()] == fk;
+    let others: Vec<&[String]> = std::iter::once(t.primary_key.as_slice())
+        .chain(
+            t.indexes
+                .iter()
+                .filter(|i| i.name != name)
+                .map(|i| i.columns.as_slice()),
+        )
+        .chain(
+            t.uniques
+                .iter()
+                .filter(|u| u.name != name)
+                .map(|u| u.columns.as_slice()),
+        )
+        .collect();
+    let dropped: Option<&[String]> = t
+        .indexes
+        .iter()
+        .find(|i| i.name == name)
+        .map(|i| i.columns.as_slice())
+        .or_else(|| {
+            t.uniques
+                .iter()
+                .find(|u| u.name == name)
+                .map(|u| u.columns.as_slice())
+        });
+    let Some(dropped) = dropped else {
+        return vec![plain];
+    };
+    let mut out = Vec::new();
+    for fk in &t.foreign_keys {
+        if !serves(dropped, &fk.columns) || others.iter().any(|o| serves(o, &fk.columns)) {
+            continue;
+        }
+        // Guarded twice: done when `name` is gone, and not needed when the
+        // constraint's own index is there already.
+        out.push(
+            Statement::new(format!(
+                "ALTER TABLE {} ADD INDEX {} ({}), DROP INDEX {}{ONLINE}",
+                D.ident(table),
+                D.ident(&fk.name),
+                common::idents(D, &fk.columns),
+                D.ident(name)
+            ))
+            .skip_if(format!(
+                "SELECT 1 FROM DUAL WHERE NOT EXISTS ({}) OR EXISTS ({})",
+                index_query(table, name),
+                index_query(table, &fk.name)
+            )),
+        );
+        break;
+    }
+    out.push(plain);
+    out
+}
+
+/// After an index over `columns` is created: the indexes named after a
+/// foreign key that the new index now serves. InnoDB drops the one it made
+/// itself; one that [`drop_key_index`] put back explicitly stays, so it is
+/// dropped here, which leaves the table as the model describes it.
+fn drop_served_fk_indexes(before: &Schema, table: &str, columns: &[String]) -> Vec<Statement> {
+    let Some(t) = before.table(table) else {
+        return Vec::new();
+    };
+    t.foreign_keys
+        .iter()
+        .filter(|fk| {
+            columns.len() >= fk.columns.len()
+                && columns[..fk.columns.len()] == fk.columns[..]
+                && !t.indexes.iter().any(|i| i.name == fk.name)
+                && !t.uniques.iter().any(|u| u.name == fk.name)
+        })
+        .map(|fk| drop_index(table, &fk.name))
+        .collect()
+}
+
 fn drop_index(table: &str, name: &str) -> Statement {
     Statement::new(format!(
-        "ALTER TABLE {} DROP INDEX {}",
+        "ALTER TABLE {} DROP INDEX {}{ONLINE}",
         D.ident(table),
         D.ident(name)
     ))

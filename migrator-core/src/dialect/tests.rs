@@ -578,7 +578,12 @@ fn statements_are_unterminated_and_guarded() {
                     || st.sql.starts_with("CREATE TABLE \"_migrator_new_")
                     || st.sql.starts_with("INSERT INTO \"_migrator_new_")
                     || st.sql.contains("sqlite_sequence")
-                    || st.sql.starts_with("ALTER TABLE \"_migrator_new_");
+                    || st.sql.starts_with("ALTER TABLE \"_migrator_new_")
+                    // The rebuild's trigger replay and view check run every
+                    // time; the replay only finds rows the guarded save left.
+                    || st.each_row
+                    || st.sql.starts_with("DELETE FROM temp.\"_migrator_saved_triggers\"")
+                    || st.sql.starts_with("PRAGMA legacy_alter_table");
                 assert!(guarded, "{d}: unguarded {}", st.sql);
             }
         }

@@ -85,6 +85,9 @@ rules! {
     MISSING_LOCK_TIMEOUT = "missing-lock-timeout", Error,
         "without lock_timeout a statement queued behind a long transaction makes every later query on the table wait too: the application stalls",
         "keep the runner's lock_timeout (remove `lock_timeout_ms = 0` and any `SET lock_timeout = 0`), or set a short one yourself";
+    MYSQL_TABLE_COPY = "mysql-table-copy", Warning,
+        "MySQL/MariaDB can make this change only with ALGORITHM=COPY: every row is copied into a new table while writes to it wait, for as long as the copy takes",
+        "on a large table: add a new column, backfill it in batches (a `backfill` step), switch the application, drop the old one; or run an online schema change tool (gh-ost, pt-online-schema-change) for this step";
     UNRENDERABLE = "unrenderable", Error,
         "the step cannot be rendered for this database, so `migrator up` would refuse the migration there",
         "change the model (for example add `max_length` to a key column) or give the raw SQL step a variant for that database";
@@ -132,22 +135,26 @@ impl fmt::Display for Finding {
 /// checked), leaving out the rules in `allow` and in each migration's own
 /// `allow` list.
 pub fn lint_set(set: &MigrationSet, dialects: &[Dialect], allow: &[String]) -> Vec<Finding> {
-    lint_all(&set.migrations, &set.states, dialects, allow)
+    lint_all(&set.migrations, set.states(), dialects, allow)
 }
 
 /// [`lint_set`] over migrations and the schema before each (`states[i]`).
 fn lint_all(
     migrations: &[Migration],
-    states: &[Schema],
+    states: impl IntoIterator<Item = impl std::borrow::Borrow<Schema>>,
     dialects: &[Dialect],
     allow: &[String],
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     for (m, start) in migrations.iter().zip(states) {
-        out.extend(lint_migration(m, start, dialects).into_iter().filter(|f| {
-            !allow.iter().any(|a| a == f.rule.name)
-                && !m.file.allow.iter().any(|a| a == f.rule.name)
-        }));
+        out.extend(
+            lint_migration(m, start.borrow(), dialects)
+                .into_iter()
+                .filter(|f| {
+                    !allow.iter().any(|a| a == f.rule.name)
+                        && !m.file.allow.iter().any(|a| a == f.rule.name)
+                }),
+        );
     }
     out
 }
@@ -201,6 +208,11 @@ pub fn lint_migration(m: &Migration, start: &Schema, dialects: &[Dialect]) -> Ve
                 }
             }
             _ => {}
+        }
+        if dialects.contains(&Dialect::Mysql) && op.table_name().is_some_and(existing) {
+            if let Some(reason) = crate::dialect::mysql::copy_reason(op, &schema) {
+                add(MYSQL_TABLE_COPY, format!("{op}: {reason}"));
+            }
         }
         if m.file.lock_timeout_ms == Some(0) && takes_locks(op) {
             add(

@@ -1,4 +1,4 @@
-//! Statement lock timeouts and bounded retries (PostgreSQL).
+//! Statement lock timeouts and bounded retries (PostgreSQL and MySQL).
 //!
 //! Contract:
 //! - while a migration runs, the session's `lock_timeout` is the migration's
@@ -22,8 +22,18 @@
 //!   names the migration, the statement, and the sessions of this database
 //!   with an open transaction (the usual blockers).
 //!
+//! - MySQL/MariaDB: the same with `lock_wait_timeout` (metadata locks, which
+//!   every ALTER TABLE takes and queues writers behind) and
+//!   `innodb_lock_wait_timeout` (row locks of data steps), both in whole
+//!   seconds, so the timeout is rounded up to at least 1 s; the error is
+//!   1205, "Lock wait timeout exceeded". There is no portable statement
+//!   timeout on MySQL (`max_execution_time` covers SELECT only), so
+//!   `statement_timeout` applies to PostgreSQL only. Since MySQL DDL commits
+//!   implicitly, a MySQL migration always runs step by step and a retry
+//!   resumes from the failed statement.
+//!
 //! diesel does not expose the SQLSTATE of an error, so a lock timeout is
-//! recognised by PostgreSQL's message, which the runner's sessions receive
+//! recognised by the server's message, which the runner's sessions receive
 //! in English unless `lc_messages` was changed for the role or database.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -37,7 +47,66 @@ pub(crate) fn is_lock_timeout(e: &RunError) -> bool {
         RunError::Statement { message, .. } | RunError::RustStepFailed { message, .. } => message,
         _ => return false,
     };
-    message.contains("lock timeout") || message.contains("55P03")
+    message.contains("lock timeout")
+        || message.contains("55P03")
+        || message.contains("Lock wait timeout exceeded")
+}
+
+/// MySQL's lock wait settings: whole seconds, at least 1.
+fn mysql_seconds(timeout: Duration) -> u64 {
+    let ms = timeout.as_millis() as u64;
+    ms.div_ceil(1000).max(1)
+}
+
+/// The statements that set the lock timeouts of a MySQL session.
+pub(crate) fn mysql_set_sql(timeout: Duration) -> String {
+    let s = mysql_seconds(timeout);
+    format!("SET SESSION lock_wait_timeout = {s}, SESSION innodb_lock_wait_timeout = {s}")
+}
+
+/// Sets a MySQL session's lock timeouts, returning the statement that
+/// restores the previous ones.
+pub(crate) fn mysql_set_lock_timeout<C: MigrationConnection>(
+    conn: &mut C,
+    timeout: Duration,
+) -> Result<String, RunError> {
+    let previous = conn
+        .query_texts(
+            "SELECT CONCAT('SET SESSION lock_wait_timeout = ', @@SESSION.lock_wait_timeout, \
+             ', SESSION innodb_lock_wait_timeout = ', @@SESSION.innodb_lock_wait_timeout) AS s",
+        )
+        .map_err(|e| RunError::Database {
+            message: format!("reading lock_wait_timeout: {e}"),
+        })?
+        .pop()
+        .unwrap_or_default();
+    conn.execute(&mysql_set_sql(timeout))
+        .map_err(|e| RunError::Database {
+            message: format!("setting lock_wait_timeout: {e}"),
+        })?;
+    Ok(previous)
+}
+
+/// The connections of this MySQL database other than ours, longest-running
+/// first: the one holding the table is almost always among them.
+pub(crate) fn mysql_blockers<C: MigrationConnection>(conn: &mut C) -> String {
+    let q = "SELECT CONCAT('connection ', p.ID, ' (', p.USER, ', ', p.COMMAND, ' for ', p.TIME, ' s', \
+             IF(t.trx_started IS NULL, '', CONCAT(', transaction open since ', t.trx_started)), '): ', \
+             LEFT(COALESCE(p.INFO, ''), 120)) AS s \
+             FROM information_schema.PROCESSLIST p \
+             LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID \
+             WHERE p.DB = DATABASE() AND p.ID <> CONNECTION_ID() \
+             ORDER BY t.trx_started IS NULL, t.trx_started, p.TIME DESC LIMIT 5";
+    match conn.query_texts(q) {
+        Ok(rows) if rows.is_empty() => {
+            "no other connection to this database now (the blocker has finished)".into()
+        }
+        Ok(rows) => format!(
+            "connections to this database, open transactions first:\n    {}",
+            rows.join("\n    ")
+        ),
+        Err(e) => format!("(could not list connections: {e})"),
+    }
 }
 
 /// The wait before attempt `attempt + 1`: `base * 2^(attempt - 1)`, capped at
