@@ -184,7 +184,7 @@ impl Project {
     pub fn pending_changes(&self) -> Result<(MigrationSet, Models, Plan), ProjectError> {
         let set = self.migrations()?;
         let models = self.models()?;
-        let current = set.states.last().cloned().unwrap_or_default();
+        let current = set.last_state().clone();
         let plan = diff(&current, &models.schema, &models.hints)?;
         Ok((set, models, plan))
     }
@@ -201,7 +201,7 @@ impl Project {
         if plan.is_empty() {
             return Ok(None);
         }
-        let current = set.states.last().cloned().unwrap_or_default();
+        let current = set.last_state().clone();
         // Render for every dialect now, so a change one of them cannot
         // express is reported before a file is written: an error for the
         // dialects the project declares in migrator.toml, a warning for the

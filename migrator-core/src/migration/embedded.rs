@@ -7,9 +7,9 @@
 //!   builds its typed operations (no file is parsed at run time);
 //! - [`EmbeddedMigrations`] is `Copy` and const-constructible, so it fits in
 //!   a `static` (or a `const`, as diesel's does); its [`MigrationSet`] is
-//!   built once, on first use, by calling those functions and replaying the
-//!   upgrades for the schema before each migration (the downgrades were
-//!   checked by the macro);
+//!   built once, on first use, by calling those functions; the schema
+//!   before each migration is replayed from the upgrades only when needed
+//!   (the downgrades were checked by the macro);
 //! - it links every Rust step the files name, so the runner can run them;
 //!   a set loaded from files (the CLI) links none and refuses them.
 
@@ -18,8 +18,6 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use super::{Migration, MigrationFile, MigrationSet, RustStepFn};
-use crate::ops::replay;
-use crate::schema::Schema;
 
 /// One embedded migration file.
 #[derive(Clone, Copy)]
@@ -185,29 +183,10 @@ impl EmbeddedMigrations {
         self.set.get_or_init(|| {
             let migrations: Vec<Migration> =
                 self.migrations.iter().map(|m| m.migration()).collect();
-            let dir = PathBuf::from(self.dir);
             // The macro validated the chain (every downgrade included) on
-            // this same data; here only the states are needed, so only the
-            // upgrades are replayed. It cannot fail unless the macro and
-            // this library differ, which the facade's exact version pin
-            // rules out.
-            let mut states = vec![Schema::new()];
-            for m in &migrations {
-                let before = states.last().cloned().unwrap_or_default();
-                let after = replay(&before, &m.file.upgrade).unwrap_or_else(|e| {
-                    panic!(
-                        "embedded migration {} does not replay (a bug in migrator): {e}",
-                        m.id()
-                    )
-                });
-                states.push(after);
-            }
-            let mut set = MigrationSet {
-                dir,
-                migrations,
-                states,
-                rust: Default::default(),
-            };
+            // this same data; the schema before each migration is computed
+            // only if something needs it (rendering a pending migration).
+            let mut set = MigrationSet::prevalidated(PathBuf::from(self.dir), migrations);
             for (name, f) in self.rust_steps {
                 set = set.with_rust_step(name, *f);
             }

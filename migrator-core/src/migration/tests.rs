@@ -176,3 +176,57 @@ fn a_downgrade_that_does_not_restore_is_refused() {
         "{e}"
     );
 }
+
+/// A chain of `n` migrations, each creating table `t_<i>`, as parsed files.
+fn long_chain(n: usize) -> Vec<Migration> {
+    let files: Vec<(String, String)> = (1..=n)
+        .map(|i| {
+            let mut t = Table::new(&format!("t_{i}"));
+            t.columns.push(Column::new("id", ColumnType::BigInt));
+            let upgrade = vec![Operation::CreateTable { table: t }];
+            let file = MigrationFile {
+                description: format!("t {i}"),
+                transaction: true,
+                generated_by: None,
+                lock_timeout_ms: None,
+                allow: Vec::new(),
+                downgrade: downgrade_for(&upgrade),
+                upgrade,
+            };
+            (format!("{i:04}_t_{i}.toml"), file.to_text("test"))
+        })
+        .collect();
+    parse_all(Path::new("m"), &files).expect("parses")
+}
+
+#[test]
+fn lazy_states_equal_the_full_replay_in_any_order() {
+    // More than two checkpoints, and a length that is not a multiple of
+    // their spacing, so every branch of `state` and `with_state` is taken.
+    let n = CHECKPOINT_EVERY * 2 + 7;
+    let ms = long_chain(n);
+    let full = replay_states(Path::new("m"), &ms).expect("replays");
+    let loaded = {
+        let (mut c, mut keep) = Checkpoints::collector(n);
+        let snap = snapshot_for(&ms);
+        check_chain(Path::new("m"), &ms, &snap, |i, s| keep(&mut c, i, s)).expect("valid");
+        MigrationSet {
+            states: OnceLock::from(c),
+            ..MigrationSet::prevalidated("m".into(), ms.clone())
+        }
+    };
+    let lazy = MigrationSet::prevalidated("m".into(), ms);
+    for set in [&loaded, &lazy] {
+        assert!(set.states().eq(full.iter().cloned()));
+        assert_eq!(set.last_state(), &full[n]);
+        // Forwards, backwards, and jumps longer than a checkpoint spacing.
+        let order: Vec<usize> = (0..=n)
+            .chain((0..=n).rev())
+            .chain([3, n, 0, CHECKPOINT_EVERY + 1, 1, n - 1, CHECKPOINT_EVERY])
+            .collect();
+        for i in order {
+            assert_eq!(set.state(i), full[i], "state {i}");
+            assert!(set.with_state(i, |s| *s == full[i]), "with_state {i}");
+        }
+    }
+}

@@ -1,13 +1,14 @@
 //! The history table and the execution of one migration (the runner's lock
 //! is in `lock.rs`).
 
+use std::sync::OnceLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::conn::{HistoryRow, MigrationConnection};
 use super::steps::{run_step, Step, ROLLED_BACK};
 use super::{RunError, TOOL_VERSION};
 use crate::dialect::Dialect;
-use crate::migration::{Direction, Migration};
+use crate::migration::{Direction, Migration, MigrationSet};
 
 pub const HISTORY_TABLE: &str = "_migrator_history";
 pub(crate) const APPLIED: &str = "applied";
@@ -76,6 +77,91 @@ pub(crate) fn read<C: MigrationConnection>(conn: &mut C) -> Result<Vec<HistoryRo
     let d = conn.dialect();
     conn.load_history(&select_sql(d, None))
         .map_err(|e| db(d, "reading the history table", e))
+}
+
+/// The start-up check's query: one row, one text column `s`, holding the
+/// number of history rows, `:`, and the rows as `AppliedPrefixes` spells
+/// them (SQLite: the text itself, read in process; PostgreSQL: its SHA-256
+/// in hex, so 32 bytes cross the network instead of every row).
+///
+/// On SQLite a missing table is an error that changes nothing, so the
+/// query is sent as is: one round trip. On PostgreSQL an error would abort
+/// a caller's open transaction, so the rows are read through
+/// `query_to_xml`, which runs only when `to_regclass` finds the table (a
+/// NULL otherwise): one round trip too. MySQL: `None` (two queries).
+fn prefix_sql(dialect: Dialect) -> Option<String> {
+    let t = dialect.ident(HISTORY_TABLE);
+    let row = "version || ':' || name || ':' || checksum || ':' || state";
+    match dialect {
+        Dialect::Sqlite => Some(format!(
+            "SELECT count(*) || ':' || coalesce(group_concat({row}, ',' ORDER BY version), '') AS s FROM {t}"
+        )),
+        Dialect::Postgres => {
+            let inner = format!(
+                "SELECT count(*) || ':' || coalesce(encode(sha256(convert_to(string_agg({row}, ',' ORDER BY version), 'UTF8')), 'hex'), '') AS s FROM {t}"
+            )
+            .replace('\'', "''");
+            Some(format!(
+                "SELECT CASE WHEN to_regclass('{t}') IS NOT NULL THEN query_to_xml('{inner}', false, true, '')::text END AS s"
+            ))
+        }
+        Dialect::Mysql => None,
+    }
+}
+
+/// `Some(k)` when the history table holds exactly the first `k` migrations
+/// of `set`, all applied, with their names and checksums: the start-up
+/// check, in one round trip on SQLite and PostgreSQL. `None` for anything
+/// else (no table, another row, an error, MySQL), which the caller must
+/// treat as "look closer" (read the rows and check them one by one).
+pub(crate) fn applied_prefix<C: MigrationConnection>(
+    conn: &mut C,
+    set: &MigrationSet,
+) -> Option<usize> {
+    // Built once per set: the query text and the expected rows.
+    let dialect = conn.dialect();
+    let sql = match dialect {
+        Dialect::Sqlite => SQLITE_PREFIX_SQL.get_or_init(|| prefix_sql(dialect)),
+        Dialect::Postgres => POSTGRES_PREFIX_SQL.get_or_init(|| prefix_sql(dialect)),
+        Dialect::Mysql => return None,
+    };
+    let rows = conn.query_texts(sql.as_deref()?).ok()?;
+    let s = rows.first()?.as_str();
+    let s = match dialect {
+        // `<row xmlns:..>\n  <s>VALUE</s>\n</row>`; the value is digits,
+        // a colon and hex, which XML does not escape.
+        Dialect::Postgres => s.split_once("<s>")?.1.split_once("</s>")?.0,
+        _ => s,
+    };
+    let (count, rest) = s.split_once(':')?;
+    let k: usize = count.parse().ok()?;
+    let expected = set.applied_prefixes(APPLIED);
+    let end = *expected.ends.get(k)?;
+    let same = match dialect {
+        Dialect::Postgres => {
+            let want = &expected.digests[k];
+            rest.len() == 64
+                && rest
+                    .as_bytes()
+                    .chunks(2)
+                    .zip(want)
+                    .all(|(hex, byte)| hex_byte(hex) == Some(*byte))
+        }
+        _ => rest.as_bytes() == &expected.text.as_bytes()[..end],
+    };
+    same.then_some(k)
+}
+
+static SQLITE_PREFIX_SQL: OnceLock<Option<String>> = OnceLock::new();
+static POSTGRES_PREFIX_SQL: OnceLock<Option<String>> = OnceLock::new();
+
+fn hex_byte(pair: &[u8]) -> Option<u8> {
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    Some(digit(pair[0])? << 4 | digit(*pair.get(1)?)?)
 }
 
 fn db(dialect: Dialect, doing: &str, e: diesel::result::Error) -> RunError {
@@ -435,6 +521,83 @@ fn apply_step_by_step<C: MigrationConnection>(
 #[cfg(test)]
 mod tests {
     use super::format_utc;
+
+    /// The start-up check accepts exactly a history holding the first `k`
+    /// migrations, applied, with their names and checksums, and sends
+    /// anything else (no table, a partial, edited, renamed, missing or
+    /// extra row) to the slow path, which reports it.
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn applied_prefix_accepts_only_an_exact_applied_prefix() {
+        use super::{applied_prefix, create_sql, MigrationConnection};
+        use crate::migration::{Migration, MigrationFile, MigrationSet};
+        use diesel::Connection;
+        let migration = |v: u32| Migration {
+            version: v,
+            name: format!("m_{v}"),
+            file_name: format!("{v:04}_m_{v}.toml"),
+            checksum: format!("{v:064x}"),
+            file: MigrationFile {
+                description: "x".into(),
+                transaction: true,
+                generated_by: None,
+                lock_timeout_ms: None,
+                allow: Vec::new(),
+                upgrade: Vec::new(),
+                downgrade: Vec::new(),
+            },
+        };
+        let set = MigrationSet::prevalidated("m".into(), (1..=3).map(migration).collect());
+        let mut conn = diesel::sqlite::SqliteConnection::establish(":memory:").expect("opens");
+        assert_eq!(applied_prefix(&mut conn, &set), None, "no history table");
+        conn.execute(&create_sql(crate::Dialect::Sqlite))
+            .expect("creates");
+        assert_eq!(applied_prefix(&mut conn, &set), Some(0));
+        let insert = |conn: &mut diesel::sqlite::SqliteConnection,
+                      v: u32,
+                      name: &str,
+                      sum: &str,
+                      state: &str| {
+            conn.execute(&format!(
+                "INSERT INTO _migrator_history VALUES ({v}, '{name}', '{sum}', 'now', 0, 'x', '{state}', 0)"
+            ))
+            .expect("inserts");
+        };
+        let ok = |v: u32| (format!("m_{v}"), format!("{v:064x}"));
+        let (n1, c1) = ok(1);
+        insert(&mut conn, 1, &n1, &c1, "applied");
+        assert_eq!(applied_prefix(&mut conn, &set), Some(1));
+        let (n2, c2) = ok(2);
+        insert(&mut conn, 2, &n2, &c2, "partial");
+        assert_eq!(applied_prefix(&mut conn, &set), None, "partial");
+        conn.execute("UPDATE _migrator_history SET state = 'applied' WHERE version = 2")
+            .expect("updates");
+        assert_eq!(applied_prefix(&mut conn, &set), Some(2));
+        for (column, value) in [("checksum", "'edited'"), ("name", "'renamed'")] {
+            conn.execute(&format!(
+                "UPDATE _migrator_history SET {column} = {value} WHERE version = 1"
+            ))
+            .expect("updates");
+            assert_eq!(applied_prefix(&mut conn, &set), None, "{column}");
+            conn.execute(&format!(
+                "UPDATE _migrator_history SET name = '{n1}', checksum = '{c1}' WHERE version = 1"
+            ))
+            .expect("restores");
+        }
+        conn.execute("DELETE FROM _migrator_history WHERE version = 1")
+            .expect("deletes");
+        assert_eq!(applied_prefix(&mut conn, &set), None, "a gap");
+        insert(&mut conn, 1, &n1, &c1, "applied");
+        let (n3, c3) = ok(3);
+        insert(&mut conn, 3, &n3, &c3, "applied");
+        assert_eq!(applied_prefix(&mut conn, &set), Some(3));
+        insert(&mut conn, 4, "m_4", &format!("{:064x}", 4), "applied");
+        assert_eq!(
+            applied_prefix(&mut conn, &set),
+            None,
+            "a row without a file"
+        );
+    }
 
     #[test]
     fn utc_formatting_matches_known_instants() {

@@ -23,6 +23,7 @@
 //! - `harness.rs` implements diesel's `MigrationSource` for embedded
 //!   migrations, for applications on diesel_migrations' harness.
 
+mod baseline;
 mod conn;
 mod harness;
 mod history;
@@ -294,9 +295,9 @@ impl<'a> Migrator<'a> {
         self
     }
 
-    /// PostgreSQL: how long each statement of a migration may wait for a
-    /// table lock (`lock_timeout`) before it is cancelled and the migration
-    /// retried (default 1 s; a migration's `lock_timeout_ms` overrides it;
+    /// PostgreSQL and MySQL: how long each statement of a migration may wait
+    /// for a table lock (`lock_timeout`; MySQL `lock_wait_timeout`, whole
+    /// seconds) before it is cancelled and the migration retried (default 1 s; a migration's `lock_timeout_ms` overrides it;
     /// zero disables it). Distinct from [`Migrator::lock_timeout`], the wait
     /// for another runner.
     pub fn statement_lock_timeout(mut self, t: Duration) -> Self {
@@ -313,7 +314,7 @@ impl<'a> Migrator<'a> {
         self
     }
 
-    /// PostgreSQL: how many times a migration is tried when its statements
+    /// PostgreSQL and MySQL: how many times a migration is tried when its statements
     /// time out waiting for locks (default 5; at least 1), and the first
     /// backoff between tries (default 200 ms, doubled each time, plus up to
     /// half again as jitter).
@@ -351,15 +352,27 @@ impl<'a> Migrator<'a> {
         self.locked(conn, |this, conn| this.run_up(conn, target, false))
     }
 
-    /// The start-up fast path, two round trips: when the history (read
-    /// without the lock) is consistent with the files and already has every
-    /// migration up to `target` applied, there is nothing to lock for.
-    /// Safe because an applied migration stays applied for `up`: a runner
-    /// racing with us can only apply more. Anything else (no history table
-    /// yet, a pending, partial, edited or missing migration) takes the slow
-    /// path, under the lock, which re-reads and reports.
+    /// The start-up fast path: when the history (read without the lock)
+    /// is consistent with the files and already has every migration up to
+    /// `target` applied, there is nothing to lock for. Safe because an
+    /// applied migration stays applied for `up`: a runner racing with us
+    /// can only apply more. Anything else (no history table yet, a pending,
+    /// partial, edited or missing migration) takes the slow path, under the
+    /// lock, which re-reads and reports.
+    ///
+    /// One round trip on SQLite and PostgreSQL: the database folds its rows
+    /// into one text (PostgreSQL: its digest), compared with what the set
+    /// expects when its first `k` migrations are applied
+    /// (`history::applied_prefix`); nothing is decoded per row, hashed or
+    /// normalised. Two on MySQL (existence, then the rows).
     fn up_to_date<C: MigrationConnection>(&self, conn: &mut C, target: Option<u32>) -> bool {
         let target = target.unwrap_or(self.set.head());
+        if target > self.set.head() {
+            return false;
+        }
+        if conn.dialect() != Dialect::Mysql {
+            return history::applied_prefix(conn, self.set).is_some_and(|k| k >= target as usize);
+        }
         // Two round trips (the table's existence, then its rows): a query
         // on a missing table would abort a caller's open PostgreSQL
         // transaction.
@@ -506,20 +519,33 @@ impl<'a> Migrator<'a> {
         statements: &[steps::Step],
         mut f: impl FnMut(&mut C, u32) -> Result<T, RunError>,
     ) -> Result<T, RunError> {
-        if conn.dialect() != Dialect::Postgres {
+        let dialect = conn.dialect();
+        if dialect == Dialect::Sqlite {
             return f(conn, 1);
         }
         let timeout = self.lock_timeout_for(m);
-        let previous = retry::set_lock_timeout(conn, timeout)?;
+        let mysql = dialect == Dialect::Mysql;
+        let previous = if mysql {
+            retry::mysql_set_lock_timeout(conn, timeout)?
+        } else {
+            retry::set_lock_timeout(conn, timeout)?
+        };
+        let restore = |conn: &mut C| {
+            if mysql {
+                let _ = conn.execute(&previous);
+            } else {
+                retry::restore_lock_timeout(conn, &previous);
+            }
+        };
         let previous_statement = match self.statement_timeout {
-            Some(t) => match retry::set_timeout(conn, "statement_timeout", t) {
+            Some(t) if !mysql => match retry::set_timeout(conn, "statement_timeout", t) {
                 Ok(p) => Some(p),
                 Err(e) => {
-                    retry::restore_lock_timeout(conn, &previous);
+                    restore(conn);
                     return Err(e);
                 }
             },
-            None => None,
+            _ => None,
         };
         let mut attempt = 1;
         let result = loop {
@@ -535,7 +561,7 @@ impl<'a> Migrator<'a> {
                     if attempt >= self.lock_attempts {
                         // Step by step, a run that finished nothing leaves
                         // no history row (history.rs): then nothing changed.
-                        let in_tx = history::runs_in_transaction(Dialect::Postgres, m, statements)
+                        let in_tx = history::runs_in_transaction(dialect, m, statements)
                             || history::read(conn).is_ok_and(|rows| {
                                 !rows.iter().any(|r| r.version == i64::from(m.version))
                             });
@@ -545,7 +571,11 @@ impl<'a> Migrator<'a> {
                             timeout_ms: timeout.as_millis(),
                             index,
                             sql,
-                            blocking: retry::blockers(conn),
+                            blocking: if mysql {
+                                retry::mysql_blockers(conn)
+                            } else {
+                                retry::blockers(conn)
+                            },
                             state: if in_tx {
                                 "nothing of the migration is left: the database is as it was before it"
                             } else {
@@ -567,15 +597,26 @@ impl<'a> Migrator<'a> {
                 other => break other,
             }
         };
-        retry::restore_lock_timeout(conn, &previous);
+        restore(conn);
         if let Some(p) = previous_statement {
             retry::restore_timeout(conn, "statement_timeout", &p);
         }
         result
     }
 
-    /// The `SET` lines a dry run shows before migration `m` (PostgreSQL).
-    fn dry_run_settings(&self, m: &crate::migration::Migration) -> Vec<String> {
+    /// The `SET` lines a dry run shows before migration `m` (PostgreSQL,
+    /// MySQL).
+    fn dry_run_settings(
+        &self,
+        dialect: Dialect,
+        m: &crate::migration::Migration,
+    ) -> Vec<String> {
+        if dialect == Dialect::Mysql {
+            return vec![format!(
+                "{};",
+                retry::mysql_set_sql(self.lock_timeout_for(m))
+            )];
+        }
         let mut out = vec![format!("{};", retry::set_sql(self.lock_timeout_for(m)))];
         if let Some(t) = self.statement_timeout {
             out.push(format!(
@@ -623,12 +664,14 @@ impl<'a> Migrator<'a> {
         }
         for (m, steps_done, statements) in pending {
             if dry_run {
-                if dialect == Dialect::Postgres {
-                    report.sql.extend(self.dry_run_settings(m));
+                if dialect != Dialect::Sqlite {
+                    report.sql.extend(self.dry_run_settings(dialect, m));
                 }
-                let start = &self.set.states[m.version as usize - 1];
-                report.findings.extend(
+                let findings = self.set.with_state(m.version as usize - 1, |start| {
                     crate::lint::lint_migration(m, start, &[dialect])
+                });
+                report.findings.extend(
+                    findings
                         .into_iter()
                         .filter(|f| !m.file.allow.iter().any(|a| a == f.rule.name)),
                 );
@@ -706,8 +749,8 @@ impl<'a> Migrator<'a> {
         }
         for (m, statements) in pending {
             if dry_run {
-                if dialect == Dialect::Postgres {
-                    report.sql.extend(self.dry_run_settings(m));
+                if dialect != Dialect::Sqlite {
+                    report.sql.extend(self.dry_run_settings(dialect, m));
                 }
                 plan::dry_run(&mut report, dialect, m, &statements, Direction::Down, 0);
                 continue;
