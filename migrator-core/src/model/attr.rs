@@ -7,6 +7,8 @@
 //! unknown `on_delete` action, a `foreign_key` without a dot). Every key may
 //! be spread over several `#[model(...)]` attributes.
 
+use std::collections::BTreeMap;
+
 use proc_macro2::Span;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned as _;
@@ -16,7 +18,14 @@ use super::ctxt::{backticked, did_you_mean, with_help, Ctxt};
 use crate::schema::RefAction;
 
 /// Keys of `#[model(...)]` on the struct.
-pub(crate) const STRUCT_KEYS: &[&str] = &["table", "renamed_from", "index", "unique", "check"];
+pub(crate) const STRUCT_KEYS: &[&str] = &[
+    "table",
+    "renamed_from",
+    "index",
+    "unique",
+    "check",
+    "foreign_key",
+];
 
 /// Keys of `#[model(...)]` on a field.
 pub(crate) const FIELD_KEYS: &[&str] = &[
@@ -55,6 +64,27 @@ pub(crate) struct Spanned<T> {
 pub(crate) struct ColumnList {
     pub names: Vec<String>,
     pub span: Span,
+    /// The object's name from the list form (`index(name = "..", columns =
+    /// "..")`); `None` takes the default name.
+    pub name: Option<String>,
+}
+
+/// `check = "expr"`, or `check(name = "..", expr = "..")`.
+#[derive(Debug, Clone)]
+pub(crate) struct CheckAttr {
+    pub name: Option<String>,
+    pub expr: Spanned<String>,
+}
+
+/// `foreign_key(columns = "a, b", references = "table(x, y)", ..)` on the
+/// struct: a foreign key over several columns, or one with its own name.
+#[derive(Debug, Clone)]
+pub(crate) struct StructForeignKey {
+    pub columns: ColumnList,
+    pub ref_table: String,
+    pub ref_columns: Vec<String>,
+    pub on_delete: RefAction,
+    pub on_update: RefAction,
 }
 
 /// `default = <literal>`, before it is matched to the column type.
@@ -86,7 +116,8 @@ pub(crate) struct StructAttrs {
     pub renamed_from: Option<Spanned<String>>,
     pub indexes: Vec<ColumnList>,
     pub uniques: Vec<ColumnList>,
-    pub checks: Vec<Spanned<String>>,
+    pub checks: Vec<CheckAttr>,
+    pub foreign_keys: Vec<StructForeignKey>,
 }
 
 /// A field's attributes. Flags hold the span of their key.
@@ -165,6 +196,15 @@ impl StructAttrs {
                         r.set_once(&mut out.renamed_from, v);
                     }
                 }
+                "index" | "unique" if matches!(meta, Meta::List(_)) => {
+                    if let Some(v) = r.named_list() {
+                        if key == "index" {
+                            out.indexes.push(v);
+                        } else {
+                            out.uniques.push(v);
+                        }
+                    }
+                }
                 "index" => {
                     if let Some(v) = r.column_list("index = \"user_id, created_at\"") {
                         out.indexes.push(v);
@@ -175,9 +215,22 @@ impl StructAttrs {
                         out.uniques.push(v);
                     }
                 }
+                "check" if matches!(meta, Meta::List(_)) => {
+                    if let Some(v) = r.named_check() {
+                        out.checks.push(v);
+                    }
+                }
                 "check" => {
                     if let Some(v) = r.non_empty("check = \"priority IN ('low', 'high')\"") {
-                        out.checks.push(v);
+                        out.checks.push(CheckAttr {
+                            name: None,
+                            expr: v,
+                        });
+                    }
+                }
+                "foreign_key" => {
+                    if let Some(v) = r.struct_foreign_key() {
+                        out.foreign_keys.push(v);
                     }
                 }
                 _ => unreachable!("every key of STRUCT_KEYS is handled"),
@@ -479,6 +532,11 @@ impl Reader<'_> {
 
     fn column_list(&self, example: &str) -> Option<ColumnList> {
         let s = self.string(example)?;
+        self.split_columns(s, example)
+    }
+
+    /// `a, b` split and trimmed, refusing empty and repeated names.
+    fn split_columns(&self, s: Spanned<String>, example: &str) -> Option<ColumnList> {
         let names: Vec<String> = s.value.split(',').map(|n| n.trim().to_string()).collect();
         let mut ok = true;
         if names.iter().any(|n| n.is_empty()) {
@@ -506,6 +564,227 @@ impl Reader<'_> {
         ok.then_some(ColumnList {
             names,
             span: s.span,
+            name: None,
+        })
+    }
+
+    /// The `key = "string"` entries of the list form `self.key(...)`, each
+    /// one of `keys`, every one of `required` present.
+    fn nested(
+        &self,
+        keys: &[&'static str],
+        required: &[&'static str],
+        example: &str,
+    ) -> Option<BTreeMap<&'static str, Spanned<String>>> {
+        let Meta::List(list) = self.meta else {
+            return None;
+        };
+        let metas = match list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated) {
+            Ok(metas) => metas,
+            Err(e) => {
+                self.cx.syn_error(e);
+                return None;
+            }
+        };
+        let mut out = BTreeMap::new();
+        let mut ok = true;
+        for meta in &metas {
+            let given = path_to_string(meta.path());
+            let Some(key) = keys.iter().copied().find(|k| *k == given) else {
+                ok = false;
+                self.cx.error_spanned_by(
+                    meta.path(),
+                    with_help(
+                        format!("unknown key `{given}` in `{}(...)`", self.key),
+                        format!("valid keys are {}: `{example}`", backticked(keys)),
+                    ),
+                );
+                continue;
+            };
+            let value = match meta {
+                Meta::NameValue(nv) => match literal(&nv.value) {
+                    Some(Lit::Str(s)) => Some(self.spanned(s.value(), s.span())),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let Some(value) = value else {
+                ok = false;
+                self.cx.error_spanned_by(
+                    meta,
+                    with_help(
+                        format!("`{key}` in `{}(...)` expects a string literal", self.key),
+                        format!("write `{example}`"),
+                    ),
+                );
+                continue;
+            };
+            if out.insert(key, value).is_some() {
+                ok = false;
+                self.cx.error_spanned_by(
+                    meta.path(),
+                    with_help(
+                        format!("duplicate `{key}` in `{}(...)`", self.key),
+                        "remove one of them",
+                    ),
+                );
+            }
+        }
+        for key in required {
+            if !out.contains_key(key) {
+                ok = false;
+                self.cx.error_spanned_by(
+                    list,
+                    with_help(
+                        format!("`{}(...)` needs `{key}`", self.key),
+                        format!("write `{example}`"),
+                    ),
+                );
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// An object name given in a list form.
+    fn object_name(&self, name: Option<&Spanned<String>>) -> Result<Option<String>, ()> {
+        let Some(n) = name else { return Ok(None) };
+        match name_problem(&n.value) {
+            None => Ok(Some(n.value.clone())),
+            Some(problem) => {
+                self.cx.error_at(
+                    n.span,
+                    with_help(
+                        format!(
+                            "invalid name `{}` in `{}(...)`: {problem}",
+                            n.value, self.key
+                        ),
+                        "name the object as the database does",
+                    ),
+                );
+                Err(())
+            }
+        }
+    }
+
+    /// `index(name = "..", columns = "a, b")` / `unique(...)`.
+    fn named_list(&self) -> Option<ColumnList> {
+        let example = format!(
+            "{}(name = \"idx_tasks_due\", columns = \"user_id, due\")",
+            self.key
+        );
+        let mut entries = self.nested(&["name", "columns"], &["columns"], &example)?;
+        let name = self.object_name(entries.get("name")).ok()?;
+        let columns = entries.remove("columns")?;
+        let mut list = self.split_columns(columns, &example)?;
+        list.name = name;
+        Some(list)
+    }
+
+    /// `check(name = "..", expr = "..")`.
+    fn named_check(&self) -> Option<CheckAttr> {
+        let example = "check(name = \"ck_tasks_priority\", expr = \"priority IN ('low', 'high')\")";
+        let mut entries = self.nested(&["name", "expr"], &["expr"], example)?;
+        let name = self.object_name(entries.get("name")).ok()?;
+        let expr = entries.remove("expr")?;
+        if expr.value.trim().is_empty() {
+            self.cx.error_at(
+                expr.span,
+                with_help("`expr` cannot be empty", format!("write `{example}`")),
+            );
+            return None;
+        }
+        Some(CheckAttr { name, expr })
+    }
+
+    /// `foreign_key(name = "..", columns = "a, b", references = "t(x, y)",
+    /// on_delete = "..", on_update = "..")` on the struct.
+    fn struct_foreign_key(&self) -> Option<StructForeignKey> {
+        let example =
+            "foreign_key(columns = \"org_id, user_id\", references = \"members(org_id, user_id)\", on_delete = \"cascade\")";
+        if !matches!(self.meta, Meta::List(_)) {
+            self.cx.error_spanned_by(
+                self.meta,
+                with_help(
+                    "on a struct, `foreign_key` takes a list of columns and the referenced table",
+                    format!(
+                        "write `{example}`, or put `foreign_key = \"table.column\"` on the field"
+                    ),
+                ),
+            );
+            return None;
+        }
+        let mut entries = self.nested(
+            &["name", "columns", "references", "on_delete", "on_update"],
+            &["columns", "references"],
+            example,
+        )?;
+        let name = self.object_name(entries.get("name")).ok()?;
+        let action = |key: &str| -> Result<RefAction, ()> {
+            let Some(s) = entries.get(key) else {
+                return Ok(RefAction::default());
+            };
+            RefAction::parse(&s.value).ok_or_else(|| {
+                self.cx.error_at(
+                    s.span,
+                    with_help(
+                        format!("unknown action `{}` for `{key}`", s.value),
+                        format!("expected one of {}", backticked(RefAction::SPELLINGS)),
+                    ),
+                )
+            })
+        };
+        let on_delete = action("on_delete");
+        let on_update = action("on_update");
+        let references = entries.remove("references")?;
+        let parsed = references
+            .value
+            .trim()
+            .strip_suffix(')')
+            .and_then(|r| r.split_once('('))
+            .map(|(t, cols)| {
+                (
+                    t.trim().to_string(),
+                    cols.split(',')
+                        .map(|c| c.trim().to_string())
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .filter(|(t, cols)| {
+                name_problem(t).is_none() && cols.iter().all(|c| name_problem(c).is_none())
+            });
+        let Some((ref_table, ref_columns)) = parsed else {
+            self.cx.error_at(
+                references.span,
+                with_help(
+                    format!("malformed `references = \"{}\"`", references.value),
+                    format!("name the referenced table and its columns as `table(column, ..)`: `{example}`"),
+                ),
+            );
+            return None;
+        };
+        let columns = entries.remove("columns")?;
+        let mut columns = self.split_columns(columns, example)?;
+        if columns.names.len() != ref_columns.len() {
+            self.cx.error_at(
+                references.span,
+                with_help(
+                    format!(
+                        "{} column(s) reference {} column(s)",
+                        columns.names.len(),
+                        ref_columns.len()
+                    ),
+                    "list as many referenced columns as columns, in the same order",
+                ),
+            );
+            return None;
+        }
+        columns.name = name;
+        Some(StructForeignKey {
+            columns,
+            ref_table,
+            ref_columns,
+            on_delete: on_delete.ok()?,
+            on_update: on_update.ok()?,
         })
     }
 

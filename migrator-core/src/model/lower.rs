@@ -122,7 +122,10 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
     for list in &model.attrs.indexes {
         if let Some(cols) = resolve_list(cx, model, &name, list, "index") {
             let idx = Index {
-                name: naming::index(&name, &cols),
+                name: list
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| naming::index(&name, &cols)),
                 columns: cols,
             };
             declare(cx, &mut spans, &idx.name, "index", list.span);
@@ -132,19 +135,51 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
     for list in &model.attrs.uniques {
         if let Some(cols) = resolve_list(cx, model, &name, list, "unique") {
             let uq = Unique {
-                name: naming::unique(&name, &cols),
+                name: list
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| naming::unique(&name, &cols)),
                 columns: cols,
             };
             declare(cx, &mut spans, &uq.name, "unique constraint", list.span);
             table.uniques.push(uq);
         }
     }
-    for (i, check) in model.attrs.checks.iter().enumerate() {
-        let ck = Check {
-            name: naming::check(&name, i + 1),
-            expr: check.value.trim().to_string(),
+    for fk in &model.attrs.foreign_keys {
+        if let Some(cols) = resolve_list(cx, model, &name, &fk.columns, "foreign_key") {
+            let fk_name = fk
+                .columns
+                .name
+                .clone()
+                .unwrap_or_else(|| naming::foreign_key(&name, &cols));
+            declare(cx, &mut spans, &fk_name, "foreign key", fk.columns.span);
+            spans.foreign_keys.insert(fk_name.clone(), fk.columns.span);
+            table.foreign_keys.push(ForeignKey {
+                name: fk_name,
+                columns: cols,
+                ref_table: fk.ref_table.clone(),
+                ref_columns: fk.ref_columns.clone(),
+                on_delete: fk.on_delete,
+                on_update: fk.on_update,
+            });
+        }
+    }
+    // Unnamed checks are numbered among themselves, so naming one check does
+    // not rename the others.
+    let mut unnamed = 0;
+    for check in &model.attrs.checks {
+        let ck_name = match &check.name {
+            Some(n) => n.clone(),
+            None => {
+                unnamed += 1;
+                naming::check(&name, unnamed)
+            }
         };
-        declare(cx, &mut spans, &ck.name, "check", check.span);
+        let ck = Check {
+            name: ck_name,
+            expr: check.expr.value.trim().to_string(),
+        };
+        declare(cx, &mut spans, &ck.name, "check", check.expr.span);
         table.checks.push(ck);
     }
     table.normalize();

@@ -708,7 +708,7 @@ fn unknown_struct_key() {
     );
     assert_eq!(
         help,
-        "did you mean `table`? valid struct keys are `table`, `renamed_from`, `index`, `unique`, `check`"
+        "did you mean `table`? valid struct keys are `table`, `renamed_from`, `index`, `unique`, `check`, `foreign_key`"
     );
     // No guess when nothing is close.
     let help = error(
