@@ -21,7 +21,8 @@ type CmdResult = Result<ExitCode, String>;
 pub fn run(cli: Cli) -> CmdResult {
     let url = cli.database_url.clone();
     match cli.command {
-        Command::Init => init(&cli.dir),
+        Command::Init { from_database: true } => crate::adopt::init_from_database(&cli.dir, url.as_deref()),
+        Command::Init { from_database: false } => init(&cli.dir),
         Command::Generate { name, dialect } => generate(&cli.dir, &name, &dialect, url.as_deref()),
         Command::Check => check(&cli.dir),
         Command::Sql {
@@ -379,6 +380,13 @@ macro_rules! on_conn {
         match $db {
             AnyConnection::Sqlite($c) => $body,
             AnyConnection::Postgres($c) => $body,
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql($c) => $body,
+            // Only when migrator-core has a backend this binary was built
+            // without (a workspace build enabling `migrator-core/mysql`
+            // alone); `connect` never returns it otherwise.
+            #[allow(unreachable_patterns)]
+            _ => unreachable!("build migrator-cli with the same database features as migrator-core"),
         }
     };
 }
@@ -503,7 +511,7 @@ fn verify(dir: &Path, url: Option<&str>) -> CmdResult {
 
     let project = open(dir)?;
     let set = project.migrations().map_err(|e| e.to_string())?;
-    let snapshot = set.states.last().cloned().unwrap_or_default();
+    let snapshot = set.last_state().clone();
     let default_url = format!("sqlite://{}", dir.join("migrator.db").display());
     let url = url.unwrap_or(&default_url);
     let at = |e: String| format!("{e}\n  database: {}", redact_url(url));

@@ -1,6 +1,7 @@
 //! The `migrator` command. Parsing of arguments lives here; everything else is
 //! migrator-core. Exit codes: 0 success, 1 failure or drift, 2 usage error.
 
+mod adopt;
 mod backup;
 mod commands;
 
@@ -55,8 +56,15 @@ pub struct LockArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create migrator.toml and an empty migrations folder.
-    Init,
+    /// Create migrator.toml and an empty migrations folder; with
+    /// `--from-database`, adopt the database's schema instead.
+    Init {
+        /// Adopt an existing database: write models for its tables, a
+        /// baseline migration and the snapshot, and record the baseline as
+        /// applied there (without running it).
+        #[arg(long)]
+        from_database: bool,
+    },
     /// Diff the models against the snapshot and write the next migration.
     Generate {
         /// snake_case description, e.g. add_priority_column.

@@ -4,6 +4,11 @@
 //! Data flows model -> [`schema`] -> [`diff`] -> [`ops`] -> [`migration`] files
 //! -> [`dialect`] SQL -> [`runner`] on a database. See docs/ARCHITECTURE.md.
 
+#[cfg(all(
+    feature = "model",
+    any(feature = "sqlite", feature = "postgres", feature = "mysql")
+))]
+pub mod adopt;
 #[cfg(feature = "model")]
 mod codegen;
 pub mod dialect;

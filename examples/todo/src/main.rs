@@ -71,6 +71,11 @@ fn run() -> Result<(), Box<dyn Error>> {
     match connect(&url)? {
         AnyConnection::Sqlite(mut c) => demo(&mut c),
         AnyConnection::Postgres(mut c) => demo(&mut c),
+        other => Err(format!(
+            "the todo example runs on SQLite and PostgreSQL; {} is not wired into it",
+            other.dialect()
+        )
+        .into()),
     }
 }
 

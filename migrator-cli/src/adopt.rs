@@ -1,0 +1,230 @@
+//! `migrator init --from-database`: adopt an existing database.
+//!
+//! Refuses (writing nothing) when the migrations folder already has a
+//! snapshot or migrations, when the database has no tables, or when it
+//! already has history rows. Otherwise writes the models, the baseline
+//! migration and the snapshot (migrator-core's `adopt` computes them), then
+//! records the baseline as applied on the database without running it
+//! (`Migrator::baseline`). If recording fails, the files it wrote are
+//! removed again, so a retry starts from the same state.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use migrator_core::adopt::{adopt, BASELINE_FILE};
+use migrator_core::dialect::Dialect;
+use migrator_core::introspect;
+use migrator_core::project::{Project, CONFIG_FILE};
+use migrator_core::runner::{
+    connect, redact_url, AnyConnection, MigrationConnection, Migrator, HISTORY_TABLE,
+};
+
+type CmdResult = Result<ExitCode, String>;
+
+const CONFIG_TEXT: &str = "# migrator configuration (every key is optional)\n\
+# folders scanned for #[derive(Model)] structs\n\
+models = [\"src\"]\n\
+# where migrations and the schema snapshot live\n\
+migrations = \"migrations\"\n\
+# dialects whose SQL `migrator generate` prints: postgres, sqlite, mysql\n\
+# dialects = [\"postgres\"]\n";
+
+/// Rows in the history table, 0 when there is none.
+fn history_rows<C: MigrationConnection>(c: &mut C) -> Result<i64, String> {
+    let d = c.dialect();
+    let exists = match d {
+        Dialect::Sqlite => format!(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{HISTORY_TABLE}'"
+        ),
+        Dialect::Postgres => {
+            format!("SELECT 1 WHERE to_regclass('\"{HISTORY_TABLE}\"') IS NOT NULL")
+        }
+        Dialect::Mysql => format!(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = '{HISTORY_TABLE}'"
+        ),
+    };
+    if c.count_rows(&exists)
+        .map_err(|e| format!("looking for `{HISTORY_TABLE}`: {e}"))?
+        == 0
+    {
+        return Ok(0);
+    }
+    c.count_rows(&format!("SELECT 1 FROM {}", d.ident(HISTORY_TABLE)))
+        .map_err(|e| format!("reading `{HISTORY_TABLE}`: {e}"))
+}
+
+macro_rules! on_conn {
+    ($db:expr, $c:ident => $body:expr) => {
+        match $db {
+            AnyConnection::Sqlite($c) => $body,
+            AnyConnection::Postgres($c) => $body,
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql($c) => $body,
+            #[allow(unreachable_patterns)]
+            _ => {
+                unreachable!("build migrator-cli with the same database features as migrator-core")
+            }
+        }
+    };
+}
+
+/// Is `name` a migration file name (`NNNN_name.toml`)?
+fn is_migration_file(name: &str) -> bool {
+    name.ends_with(".toml")
+        && name.len() > 5
+        && name.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+        && name.as_bytes()[4] == b'_'
+}
+
+/// Where the model files go: the first models folder of migrator.toml, or
+/// its `models/` subfolder when that folder is the crate's `src` (a
+/// `mod.rs` there would not be a module of anything).
+fn models_dir(dir: &Path, project: &Project) -> PathBuf {
+    let configured = project
+        .config
+        .models
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("src"));
+    let base = dir.join(&configured);
+    if configured.file_name().is_some_and(|n| n == "src") {
+        base.join("models")
+    } else {
+        base
+    }
+}
+
+pub fn init_from_database(dir: &Path, url: Option<&str>) -> CmdResult {
+    let project = Project::open(dir).map_err(|e| e.to_string())?;
+    let migrations = project.migrations_dir();
+    let snapshot = project.snapshot_path();
+    if snapshot.exists() {
+        return Err(format!(
+            "{} already exists: this project has migrations already; nothing written\nhelp: `init --from-database` starts a project from an existing database; to compare a database with the snapshot, run `migrator verify`",
+            snapshot.display()
+        ));
+    }
+    if let Ok(entries) = std::fs::read_dir(&migrations) {
+        let mut found: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| is_migration_file(n))
+            .collect();
+        if !found.is_empty() {
+            found.sort();
+            return Err(format!(
+                "{} already has migrations ({}); nothing written\nhelp: `init --from-database` starts a project from an existing database",
+                migrations.display(),
+                found.join(", ")
+            ));
+        }
+    }
+
+    let default_url = format!("sqlite://{}", dir.join("migrator.db").display());
+    let url = url.unwrap_or(&default_url);
+    let shown = redact_url(url);
+    let mut db = connect(url).map_err(|e| e.to_string())?;
+    let rows =
+        on_conn!(&mut db, c => history_rows(c)).map_err(|e| format!("{e}\n  database: {shown}"))?;
+    if rows > 0 {
+        return Err(format!(
+            "the database already has {rows} row(s) in `{HISTORY_TABLE}`: it is managed by migrator already; nothing written\n  database: {shown}\nhelp: run `migrator status` in the project that manages it"
+        ));
+    }
+    let live = introspect::schema(&mut db).map_err(|e| format!("{e}\n  database: {shown}"))?;
+    let adoption =
+        adopt(&live).map_err(|e| format!("{e}; nothing written\n  database: {shown}"))?;
+
+    let models = models_dir(dir, &project);
+    let model_paths: Vec<PathBuf> = adoption
+        .models
+        .iter()
+        .map(|f| models.join(&f.path))
+        .collect();
+    if let Some(p) = model_paths.iter().find(|p| p.exists()) {
+        return Err(format!(
+            "{} already exists; nothing written\nhelp: move it away, or point `models` in {CONFIG_FILE} at an empty folder",
+            p.display()
+        ));
+    }
+
+    // Write, remembering what was created so a failure can take it back.
+    let mut created: Vec<PathBuf> = Vec::new();
+    let mut created_dirs: Vec<PathBuf> = Vec::new();
+    let result = (|| -> Result<(), String> {
+        let config = dir.join(CONFIG_FILE);
+        if !config.exists() {
+            write(&config, CONFIG_TEXT, &mut created)?;
+        }
+        for d in [&migrations, &models] {
+            if !d.exists() {
+                std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+                created_dirs.push(d.clone());
+            }
+        }
+        for (f, path) in adoption.models.iter().zip(&model_paths) {
+            write(path, &f.text, &mut created)?;
+        }
+        write(
+            &migrations.join(BASELINE_FILE),
+            &adoption.migration_text,
+            &mut created,
+        )?;
+        write(&snapshot, &adoption.snapshot_text, &mut created)?;
+        // Read back through the same reader as every other command, so the
+        // checksum recorded is the one `status` and `up` will compare.
+        let project = Project::open(dir).map_err(|e| e.to_string())?;
+        let set = project.migrations().map_err(|e| e.to_string())?;
+        let migrator = Migrator::new(&set);
+        on_conn!(&mut db, c => migrator.baseline(c, 1))
+            .map_err(|e| format!("{e}\n  database: {shown}"))
+    })();
+    if let Err(e) = result {
+        for f in created.iter().rev() {
+            let _ = std::fs::remove_file(f);
+        }
+        for d in created_dirs.iter().rev() {
+            let _ = std::fs::remove_dir(d);
+        }
+        return Err(format!(
+            "{e}\nnothing written (files created by this run were removed)"
+        ));
+    }
+
+    println!("adopted {shown} ({})", live.dialect);
+    println!("tables adopted: {}", adoption.tables.len());
+    for t in &adoption.tables {
+        println!("  {t}");
+    }
+    println!(
+        "objects dumped as raw SQL into {BASELINE_FILE}: {}",
+        adoption.dumped.len()
+    );
+    for o in &adoption.dumped {
+        println!("  {o}");
+    }
+    for o in &adoption.not_adopted {
+        println!("not adopted: {o}");
+    }
+    for n in &adoption.notes {
+        println!("note: {n}");
+    }
+    println!(
+        "wrote {} model file(s) in {}",
+        adoption.models.len(),
+        models.display()
+    );
+    println!("wrote {}", migrations.join(BASELINE_FILE).display());
+    println!("wrote {}", snapshot.display());
+    println!("recorded 0001_baseline as applied in `{HISTORY_TABLE}` (not run: the database has it already)");
+    if models.ends_with("src/models") {
+        println!("next: add `mod models;` to src/lib.rs or src/main.rs; the models use chrono, uuid and serde_json where the columns need them");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write(path: &Path, text: &str, created: &mut Vec<PathBuf>) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    created.push(path.to_path_buf());
+    Ok(())
+}
