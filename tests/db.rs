@@ -5,6 +5,8 @@
 mod introspection;
 #[path = "db/models.rs"]
 mod models;
+#[path = "db/rebuild.rs"]
+mod rebuild;
 #[path = "db/scenario.rs"]
 mod scenario;
 #[path = "db/support.rs"]
@@ -13,12 +15,30 @@ mod support;
 mod zero_downtime;
 
 mod sqlite {
-    use super::{introspection, scenario, support};
+    use super::{introspection, rebuild, scenario, support};
 
     fn db() -> (tempfile::TempDir, diesel::sqlite::SqliteConnection) {
         let dir = tempfile::tempdir().expect("tempdir");
         let conn = support::sqlite(dir.path());
         (dir, conn)
+    }
+
+    #[test]
+    fn rebuild_keeps_triggers_and_views() {
+        let (_d, mut c) = db();
+        rebuild::triggers_and_views_survive(&mut c);
+    }
+
+    #[test]
+    fn failed_rebuild_keeps_triggers() {
+        let (_d, mut c) = db();
+        rebuild::failed_rebuild_keeps_triggers(&mut c);
+    }
+
+    #[test]
+    fn rebuild_refuses_to_break_a_view() {
+        let (_d, mut c) = db();
+        rebuild::view_on_removed_column_fails_the_rebuild(&mut c);
     }
 
     #[test]

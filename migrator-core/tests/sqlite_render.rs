@@ -81,7 +81,14 @@ fn try_run(c: &mut SqliteConnection, stmts: &[Statement]) -> Result<(), String> 
                 continue;
             }
         }
-        if let Err(e) = c.batch_execute(&s.sql) {
+        // As the runner does: the rows of an `each_row` query are the
+        // statements to run.
+        let todo = if s.each_row {
+            rows(c, &format!("SELECT s AS v FROM ({}) AS q", s.sql))
+        } else {
+            vec![s.sql.clone()]
+        };
+        if let Some(e) = todo.iter().find_map(|sql| c.batch_execute(sql).err()) {
             result = Err(format!("{s}\n  failed: {e}"));
             break;
         }

@@ -110,7 +110,7 @@ fn up_to<C: TestDb>(set: &MigrationSet, c: &mut C, v: u32) -> Vec<String> {
 fn assert_at<C: TestDb>(set: &MigrationSet, c: &mut C, v: u32) {
     assert_eq!(
         c.shape(),
-        expected(&set.states[v as usize]),
+        expected(&set.state(v as usize)),
         "live schema differs from the snapshot state after migration {v}"
     );
     assert_introspected(set, c, v);
@@ -120,7 +120,7 @@ fn assert_at<C: TestDb>(set: &MigrationSet, c: &mut C, v: u32) {
 /// introspection reports it (`introspect::expected`), and `verify` agrees.
 fn assert_introspected<C: TestDb>(set: &MigrationSet, c: &mut C, v: u32) {
     use migrator_core::introspect;
-    let state = &set.states[v as usize];
+    let state = &set.state(v as usize);
     let live = introspect::schema(c).unwrap_or_else(|e| panic!("introspect after {v}: {e}"));
     let want = introspect::expected(c, state).unwrap_or_else(|e| panic!("expected after {v}: {e}"));
     assert_eq!(
@@ -440,7 +440,7 @@ pub fn concurrent_runners<C: TestDb + Send + 'static>(
         6,
         "each migration applied once: {applied:?}"
     );
-    assert_eq!(check.shape(), expected(&set.states[6]));
+    assert_eq!(check.shape(), expected(&set.state(6)));
     let rows = check.rows(&format!(
         "SELECT CAST(COUNT(*) AS TEXT) AS a, '' AS b, '' AS c, '' AS d FROM {}",
         migrator_core::runner::HISTORY_TABLE

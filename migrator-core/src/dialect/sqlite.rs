@@ -40,6 +40,11 @@ const D: Dialect = Dialect::Sqlite;
 /// Prefix of the scratch table a rebuild copies into.
 pub const REBUILD_PREFIX: &str = "_migrator_new_";
 
+/// The temporary table (per connection, gone with it) where a rebuild keeps
+/// the definitions of the table's triggers from the drop of the old table
+/// to their recreation on the new one.
+pub const SAVED_TRIGGERS: &str = "_migrator_saved_triggers";
+
 pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, RenderError> {
     use Operation::*;
     let q = |n: &str| D.ident(n);
@@ -133,6 +138,7 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
         DropUnique { unique, .. } => vec![drop_index(&unique.name)],
         Sql(raw) => common::raw_sql(D, raw)?,
         Rust { .. } => Vec::new(),
+        Backfill(b) => super::backfill::render(D, op, b, before)?,
     })
 }
 
@@ -361,6 +367,17 @@ fn mentions(expr: &str, name: &str) -> bool {
 ///   failing.
 /// - An AUTOINCREMENT table keeps its sqlite_sequence high-water mark, so ids
 ///   of deleted rows are not handed out again.
+/// - Triggers (not part of the model, dropped with the old table) are saved
+///   from `sqlite_master` into the temporary [`SAVED_TRIGGERS`] table before
+///   the drop and recreated from their stored `CREATE TRIGGER` text after the
+///   rename, by a [`Statement::each_row`] step the runner evaluates. Views
+///   are left in place: the rename runs with `legacy_alter_table` on, which
+///   does not re-parse them, and every view that may name the table is then
+///   prepared, so one that used a removed column fails the migration. In a
+///   `transaction = false` migration (one transaction per step) a connection
+///   lost between the save and the recreation loses the temporary table: the
+///   resumed run then fails at the recreation with "no such table" rather
+///   than continuing without the triggers.
 fn rebuild(before: &Table, after: &Table, skip_if: &str) -> Result<Vec<Statement>, String> {
     let name = &after.name;
     let t = D.ident(name);
@@ -376,6 +393,8 @@ fn rebuild(before: &Table, after: &Table, skip_if: &str) -> Result<Vec<Statement
         }
     }
 
+    let saved = format!("temp.{}", D.ident(SAVED_TRIGGERS));
+    let this_table = format!("tbl = {}", D.string(name));
     let mut steps = vec![
         Statement::new(format!("DROP TABLE IF EXISTS {scratch}")),
         Statement::new(create_table_sql(after, &scratch_name, false)?),
@@ -400,14 +419,53 @@ fn rebuild(before: &Table, after: &Table, skip_if: &str) -> Result<Vec<Statement
             D.string(name)
         )));
     }
+    // The triggers go with the old table: save their definitions, in
+    // creation order, to recreate them once the new table has the name.
+    steps.push(Statement::new(format!(
+        "DELETE FROM {saved} WHERE {this_table}"
+    )));
+    steps.push(Statement::new(format!(
+        "INSERT INTO {saved} (tbl, seq, sql) SELECT {}, rowid, sql FROM main.sqlite_master WHERE type = 'trigger' AND tbl_name = {} COLLATE NOCASE AND sql IS NOT NULL",
+        D.string(name),
+        D.string(name)
+    )));
     steps.push(Statement::new(format!("DROP TABLE IF EXISTS {t}")));
+    // Since 3.26 a rename re-parses every view and trigger of the schema,
+    // and fails on those that name the table just dropped ("error in view
+    // v: no such table: main.t"); the legacy rename leaves them as they
+    // are, so they refer to the new table by its name once it is in place.
+    steps.push(Statement::new("PRAGMA legacy_alter_table = ON"));
     steps.push(Statement::new(format!(
         "ALTER TABLE {scratch} RENAME TO {t}"
     )));
-    let mut out: Vec<Statement> = steps.into_iter().map(|s| s.skip_if(skip_if)).collect();
-    // Not guarded: they are IF NOT EXISTS, and they must run after a rename
-    // that made the guard true.
+    // The temporary table for the triggers is created on every run (not
+    // guarded), so the replay below can always read it.
+    let mut out = vec![Statement::new(format!(
+        "CREATE TEMP TABLE IF NOT EXISTS {} (tbl TEXT NOT NULL, seq INTEGER NOT NULL, sql TEXT NOT NULL)",
+        D.ident(SAVED_TRIGGERS)
+    ))];
+    out.extend(steps.into_iter().map(|s| s.skip_if(skip_if)));
+    // Not guarded: they must run after a rename that made the guard true.
+    // The pragma is switched back whether or not the rename ran; indexes are
+    // IF NOT EXISTS; the saved triggers are there only when this run
+    // dropped the old table (the save is guarded like the drop).
+    out.push(Statement::new("PRAGMA legacy_alter_table = OFF"));
     out.extend(index_statements(after));
+    out.push(Statement::each_row(format!(
+        "SELECT sql AS s FROM {saved} WHERE {this_table} ORDER BY seq"
+    )));
+    out.push(Statement::new(format!(
+        "DELETE FROM {saved} WHERE {this_table}"
+    )));
+    // A view that used a column the rebuild removed would only fail when
+    // queried: prepare each view that may name the table, so the migration
+    // fails (and rolls back) instead.
+    out.push(Statement::each_row(format!(
+        "SELECT 'SELECT 1 FROM ' || {} || replace(name, '\"', '\"\"') || {} || ' LIMIT 0' AS s FROM main.sqlite_master WHERE type = 'view' AND instr(lower(sql), lower({})) > 0 ORDER BY rowid",
+        D.string("\""),
+        D.string("\""),
+        D.string(name)
+    )));
     Ok(out)
 }
 

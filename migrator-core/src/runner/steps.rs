@@ -151,6 +151,16 @@ pub(crate) fn run_step<C: MigrationConnection>(
                     return Ok(());
                 }
             }
+            if s.each_row {
+                let generated = conn
+                    .query_texts(&s.sql)
+                    .map_err(|e| fail(format!("reading the statements to run: {e}")))?;
+                for sql in generated {
+                    conn.execute(&sql)
+                        .map_err(|e| fail(format!("running `{sql}`, which it returned: {e}")))?;
+                }
+                return Ok(());
+            }
             conn.execute(&s.sql).map_err(|e| fail(e.to_string()))
         }
         Step::Rust { name, f } => {
