@@ -146,7 +146,7 @@ pub mod __private {
     pub use migrator_core::migration::{
         EmbeddedMigration, MigrationFile, MigrationSet, RustStepFn,
     };
-    pub use migrator_core::ops::{Operation, RawSql, SqlVariants};
+    pub use migrator_core::ops::{Backfill, BackfillReverse, Operation, RawSql, SqlVariants};
     pub use migrator_core::schema::*;
     pub use std::option::Option;
     pub use std::string::String;

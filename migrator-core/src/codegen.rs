@@ -14,7 +14,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use crate::migration::MigrationFile;
-use crate::ops::{Operation, RawSql, SqlVariants};
+use crate::ops::{Backfill, BackfillReverse, Operation, RawSql, SqlVariants};
 use crate::schema::{
     Check, Column, ColumnType, DefaultValue, ForeignKey, Index, RefAction, Table, Unique,
 };
@@ -162,8 +162,43 @@ pub(crate) fn operation(op: &Operation) -> TokenStream {
             let (name, reverse) = (string(name), opt_string(reverse));
             quote!(Rust { name: #name, reverse: #reverse })
         }
+        Operation::Backfill(b) => {
+            let b = backfill(b);
+            quote!(Backfill(#b))
+        }
     };
     quote!(::migrator::__private::Operation::#body)
+}
+
+fn backfill(b: &Backfill) -> TokenStream {
+    let Backfill {
+        table,
+        set,
+        predicate,
+        batch_size,
+        pause_ms,
+        reverse,
+    } = b;
+    let (table, set, predicate) = (string(table), string(set), string(predicate));
+    let reverse = match reverse {
+        Some(BackfillReverse { set, predicate }) => {
+            let (set, predicate) = (string(set), string(predicate));
+            quote!(::migrator::__private::Option::Some(
+                ::migrator::__private::BackfillReverse { set: #set, predicate: #predicate }
+            ))
+        }
+        None => quote!(::migrator::__private::Option::None),
+    };
+    quote! {
+        ::migrator::__private::Backfill {
+            table: #table,
+            set: #set,
+            predicate: #predicate,
+            batch_size: #batch_size,
+            pause_ms: #pause_ms,
+            reverse: #reverse,
+        }
+    }
 }
 
 fn raw_sql(r: &RawSql) -> TokenStream {

@@ -12,6 +12,7 @@
 //! - identifiers are always quoted and string literals always escaped, so a
 //!   name or default cannot inject SQL.
 
+pub mod backfill;
 mod common;
 pub mod mysql;
 pub mod postgres;
@@ -108,6 +109,16 @@ pub struct Statement {
     /// failed earlier attempt of this statement left behind (an INVALID
     /// index after a cancelled `CREATE INDEX CONCURRENTLY`).
     pub cleanup: Option<Cleanup>,
+    /// True when `sql` is a query whose rows (one text column named `s`)
+    /// are statements, executed in order by the runner. SQLite cannot run
+    /// dynamic SQL, so this is how a rendered migration replays what only
+    /// the live database knows: the triggers a table rebuild must
+    /// recreate, saved from `sqlite_master` before the old table is
+    /// dropped.
+    pub each_row: bool,
+    /// A batched backfill: the runner runs its batches (see
+    /// [`backfill`]) instead of `sql`, which only shows the first one.
+    pub backfill: Option<Box<backfill::BackfillPlan>>,
 }
 
 /// See [`Statement::cleanup`].
@@ -125,6 +136,17 @@ impl Statement {
             skip_if: None,
             transactional: true,
             cleanup: None,
+            each_row: false,
+            backfill: None,
+        }
+    }
+
+    /// A statement whose `sql` is a query returning statements (column
+    /// `s`) that the runner executes, one per row, in order.
+    pub fn each_row(query: impl Into<String>) -> Statement {
+        Statement {
+            each_row: true,
+            ..Statement::new(query)
         }
     }
 
@@ -152,6 +174,9 @@ impl fmt::Display for Statement {
     /// The statement as `migrator sql` prints it: guard as a comment, then the
     /// SQL terminated by `;`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(plan) = &self.backfill {
+            return write!(f, "{plan}");
+        }
         if !self.transactional {
             writeln!(f, "-- runs outside a transaction")?;
         }
@@ -161,6 +186,10 @@ impl fmt::Display for Statement {
         }
         if let Some(q) = &self.skip_if {
             writeln!(f, "-- skipped when this returns a row: {q}")?;
+        }
+        if self.each_row {
+            writeln!(f, "-- runs each statement this query returns, in order:")?;
+            return write!(f, "-- {}", self.sql.trim_end().trim_end_matches(';'));
         }
         write!(f, "{};", self.sql.trim_end().trim_end_matches(';'))
     }

@@ -44,7 +44,7 @@ const D: Dialect = Dialect::Postgres;
 
 pub(crate) fn render(
     op: &Operation,
-    _before: &Schema,
+    before: &Schema,
     start: &Schema,
 ) -> Result<Vec<Statement>, RenderError> {
     use Operation::*;
@@ -141,6 +141,7 @@ pub(crate) fn render(
         DropCheck { table, check } => drop_constraint(table, &check.name),
         Sql(raw) => common::raw_sql(D, raw)?,
         Rust { .. } => Vec::new(),
+        Backfill(b) => super::backfill::render(D, op, b, before)?,
     })
 }
 

@@ -29,6 +29,7 @@ impl Operation {
             DropCheck { .. } => "drop_check",
             Sql(_) => "sql",
             Rust { .. } => "rust",
+            Backfill(_) => "backfill",
         }
     }
 }
@@ -141,6 +142,11 @@ impl fmt::Display for Operation {
             }
             Rust { name, .. } if name.is_empty() => f.write_str("* rust: (no function)"),
             Rust { name, .. } => write!(f, "* rust: {name}"),
+            Backfill(b) => write!(
+                f,
+                "* backfill {}: set {} where {} (batches of {})",
+                b.table, b.set, b.predicate, b.batch_size
+            ),
         }
     }
 }

@@ -109,6 +109,86 @@ pub enum Operation {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reverse: Option<String>,
     },
+    /// A batched, resumable `UPDATE` of the rows of a table that `where`
+    /// selects: keyset pagination on the primary key, one short transaction
+    /// per batch, outside the migration's transaction, with the position
+    /// recorded after each batch so an interrupted run resumes (see
+    /// docs/BACKFILL.md). No schema effect.
+    Backfill(Backfill),
+}
+
+/// See [`Operation::Backfill`]. In a file:
+///
+/// ```toml
+/// [[upgrade]]
+/// op = "backfill"
+/// table = "tasks"
+/// set = "priority = CASE WHEN urgent THEN 'high' ELSE 'low' END"
+/// where = "priority IS NULL"      # the rows still to do: must turn false once done
+/// batch_size = 1000               # optional, default 1000
+/// pause_ms = 0                    # optional: sleep between batches
+/// reverse = { set = "urgent = (priority = 'high')", where = "urgent IS NULL" }  # optional
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backfill {
+    pub table: String,
+    /// The assignments of the `UPDATE`, SQL (`a = expr, b = expr`).
+    pub set: String,
+    /// The rows still to do, SQL. Rows that `set` has done must no longer
+    /// match, so a repeated or resumed run skips them (idempotence).
+    #[serde(rename = "where")]
+    pub predicate: String,
+    #[serde(
+        default = "default_batch_size",
+        deserialize_with = "batch_size",
+        skip_serializing_if = "is_default_batch_size"
+    )]
+    pub batch_size: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pause_ms: u64,
+    /// What the inverse runs, with the same table and batching. Without
+    /// it the step is irreversible, as a raw SQL step without `reverse`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverse: Option<BackfillReverse>,
+}
+
+/// The `set` and `where` of a backfill's inverse.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackfillReverse {
+    pub set: String,
+    #[serde(rename = "where")]
+    pub predicate: String,
+}
+
+/// Rows per batch when the file does not say.
+pub const DEFAULT_BATCH_SIZE: u32 = 1000;
+
+fn default_batch_size() -> u32 {
+    DEFAULT_BATCH_SIZE
+}
+fn is_default_batch_size(n: &u32) -> bool {
+    *n == DEFAULT_BATCH_SIZE
+}
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+fn batch_size<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = u32::deserialize(d)?;
+    if n == 0 {
+        return Err(serde::de::Error::custom(
+            "`batch_size` must be at least 1\nhelp: `batch_size = 1000` (the default)",
+        ));
+    }
+    Ok(n)
+}
+
+impl Backfill {
+    /// True when the step has a reverse (so the migration can be downgraded).
+    pub fn is_reversible(&self) -> bool {
+        self.reverse.is_some()
+    }
 }
 
 /// A raw SQL step. `sql` runs on every dialect unless a per-dialect variant is
@@ -219,6 +299,7 @@ impl Operation {
             | DropForeignKey { table, .. }
             | AddCheck { table, .. }
             | DropCheck { table, .. } => Some(table),
+            Backfill(b) => Some(&b.table),
             Sql(_) | Rust { .. } => None,
         }
     }
@@ -282,6 +363,23 @@ impl Operation {
             Rust { name, reverse } => Rust {
                 name: reverse.unwrap_or_default(),
                 reverse: Some(name),
+            },
+            // Without a reverse, the inverse is a raw SQL step without SQL:
+            // irreversible, refused by the renderer like a raw step's.
+            Backfill(b) => match b.reverse {
+                Some(r) => Backfill(self::Backfill {
+                    set: r.set,
+                    predicate: r.predicate,
+                    reverse: Some(BackfillReverse {
+                        set: b.set,
+                        predicate: b.predicate,
+                    }),
+                    ..b
+                }),
+                None => Sql(RawSql {
+                    reverse: Some(SqlVariants::default()),
+                    ..RawSql::default()
+                }),
             },
         }
     }
@@ -462,6 +560,10 @@ impl Operation {
                 }
             }
             Rust { .. } => {}
+            // No schema effect; the table must be there.
+            Backfill(b) => {
+                table_mut(schema, &b.table)?;
+            }
         }
         Ok(())
     }
