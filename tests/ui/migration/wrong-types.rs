@@ -7,7 +7,7 @@ fn backfill(_conn: &mut diesel::SqliteConnection) -> RustStepResult {
 }
 
 #[migrator::migration]
-fn unbackfill(_ctx: &mut migrator::RustStepContext<'_>) -> Result<(), String> {
+fn unbackfill(_ctx: &mut migrator::RustStepContext<'_>) -> Result<(), u8> {
     Ok(())
 }
 
