@@ -117,6 +117,17 @@ impl BackfillPlan {
         )
     }
 
+    /// The rows still to do after `cursor`, one row each (the runner counts
+    /// them once, at the start, for the progress total).
+    pub fn remaining(&self, cursor: Option<&str>) -> String {
+        format!(
+            "SELECT 1 AS one FROM {} WHERE {}({})",
+            self.ident(&self.table),
+            self.after(cursor),
+            self.predicate.trim()
+        )
+    }
+
     /// The `UPDATE` of the batch that ends at key `last`.
     pub fn update_batch(&self, cursor: Option<&str>, last: &str) -> String {
         format!(

@@ -148,7 +148,15 @@ where
             }));
         }
         for (i, step) in steps.iter().enumerate() {
-            run_step(conn, m, i, step, direction, self.metadata.transactional)?;
+            run_step(
+                conn,
+                m,
+                i,
+                step,
+                direction,
+                self.metadata.transactional,
+                &|_| {},
+            )?;
         }
         Ok(())
     }

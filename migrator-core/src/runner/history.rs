@@ -6,7 +6,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::conn::{HistoryRow, MigrationConnection};
 use super::steps::{run_step, Step, ROLLED_BACK};
-use super::{RunError, TOOL_VERSION};
+use super::{Event, RunError, TOOL_VERSION};
 use crate::dialect::Dialect;
 use crate::migration::{Direction, Migration, MigrationSet};
 
@@ -258,6 +258,7 @@ pub(crate) fn apply<C: MigrationConnection>(
     direction: Direction,
     steps_done: usize,
     started: Instant,
+    on_event: &dyn Fn(&Event),
 ) -> Result<bool, RunError> {
     let dialect = conn.dialect();
     // SQLite's table rebuild must run with foreign key enforcement off, and
@@ -273,9 +274,14 @@ pub(crate) fn apply<C: MigrationConnection>(
             .map_err(|e| db(dialect, "disabling foreign keys for the migration", e))?;
     }
     let result = if runs_in_transaction(dialect, m, statements) {
-        apply_in_transaction(conn, m, statements, direction, started, sqlite_fks)
+        apply_in_transaction(
+            conn, m, statements, direction, started, sqlite_fks, on_event,
+        )
     } else {
-        apply_step_by_step(conn, m, statements, direction, steps_done, started).map(|()| true)
+        apply_step_by_step(
+            conn, m, statements, direction, steps_done, started, on_event,
+        )
+        .map(|()| true)
     };
     if sqlite_fks {
         let restored = conn
@@ -295,6 +301,7 @@ fn apply_in_transaction<C: MigrationConnection>(
     direction: Direction,
     started: Instant,
     check_fks: bool,
+    on_event: &dyn Fn(&Event),
 ) -> Result<bool, RunError> {
     let dialect = conn.dialect();
     conn.in_transaction(|c| {
@@ -310,7 +317,7 @@ fn apply_in_transaction<C: MigrationConnection>(
             }
         }
         for (i, s) in statements.iter().enumerate() {
-            run_step(c, m, i, s, direction, true)?;
+            run_step(c, m, i, s, direction, true, on_event)?;
         }
         if check_fks {
             let broken = c
@@ -449,6 +456,7 @@ fn apply_step_by_step<C: MigrationConnection>(
     direction: Direction,
     steps_done: usize,
     started: Instant,
+    on_event: &dyn Fn(&Event),
 ) -> Result<(), RunError> {
     let dialect = conn.dialect();
     let record = |c: &mut C, sql: String| {
@@ -477,7 +485,7 @@ fn apply_step_by_step<C: MigrationConnection>(
             // runner killed between the two cannot run them twice.
             let done = conn.in_transaction(|c| {
                 for k in group.clone_steps() {
-                    run_step(c, m, k, &statements[k], direction, i == 0)?;
+                    run_step(c, m, k, &statements[k], direction, i == 0, on_event)?;
                 }
                 if direction == Direction::Up {
                     record(c, progress_sql(dialect, m.version, group.end))?;
@@ -492,7 +500,7 @@ fn apply_step_by_step<C: MigrationConnection>(
             }
             continue;
         }
-        if let Err(e) = run_step(conn, m, i, &statements[i], direction, false) {
+        if let Err(e) = run_step(conn, m, i, &statements[i], direction, false, on_event) {
             // Nothing finished: no trace is left, so the migration is simply
             // pending (the first statement timed out on a lock, or is wrong).
             if direction == Direction::Up && i == 0 {

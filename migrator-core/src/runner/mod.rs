@@ -23,6 +23,7 @@
 //! - `harness.rs` implements diesel's `MigrationSource` for embedded
 //!   migrations, for applications on diesel_migrations' harness.
 
+mod backfill;
 mod baseline;
 mod conn;
 mod harness;
@@ -166,6 +167,22 @@ pub enum Event {
         id: String,
         elapsed: Duration,
     },
+    /// A batched backfill of `table` in migration `id` finished a batch
+    /// (`finished`: the whole backfill is done). `rows_done` counts every
+    /// row done since it started, `resumed_from` of them by an earlier,
+    /// interrupted run; `rows_per_sec` is this run's rate; `total` is
+    /// `rows_done` plus the rows still to do, counted when this run
+    /// started (rows the application adds meanwhile can make it grow).
+    BackfillProgress {
+        id: String,
+        table: String,
+        rows_done: u64,
+        batches: u64,
+        total: Option<u64>,
+        rows_per_sec: f64,
+        resumed_from: u64,
+        finished: bool,
+    },
     NothingToDo,
 }
 
@@ -209,6 +226,34 @@ impl std::fmt::Display for Event {
             Event::RollingBack { id } => write!(f, "rolling back {id}"),
             Event::RolledBack { id, elapsed } => {
                 write!(f, "rolled back {id} in {} ms", elapsed.as_millis())
+            }
+            Event::BackfillProgress {
+                id,
+                table,
+                rows_done,
+                batches,
+                total,
+                rows_per_sec,
+                resumed_from,
+                finished,
+            } => {
+                write!(f, "{id}: backfill {table}: {rows_done}")?;
+                if let Some(t) = total {
+                    write!(f, "/{t} rows")?;
+                    if *t > 0 {
+                        write!(f, " ({}%)", rows_done * 100 / t)?;
+                    }
+                } else {
+                    f.write_str(" rows")?;
+                }
+                write!(f, ", {batches} batch(es), {rows_per_sec:.0} rows/s")?;
+                if *resumed_from > 0 {
+                    write!(f, ", resumed after {resumed_from} rows")?;
+                }
+                if *finished {
+                    f.write_str(", done")?;
+                }
+                Ok(())
             }
             Event::NothingToDo => f.write_str("nothing to do: the database is up to date"),
         }
@@ -704,7 +749,15 @@ impl<'a> Migrator<'a> {
                         .find(|r| r.version == i64::from(m.version))
                         .map_or(0, |r| r.steps_done.max(0) as usize)
                 };
-                history::apply(conn, m, &statements, Direction::Up, steps_done, started)
+                history::apply(
+                    conn,
+                    m,
+                    &statements,
+                    Direction::Up,
+                    steps_done,
+                    started,
+                    &*self.on_event,
+                )
             })?;
             if applied {
                 self.emit(Event::Applied {
@@ -759,7 +812,15 @@ impl<'a> Migrator<'a> {
             self.emit(Event::RollingBack { id: m.id() });
             let started = Instant::now();
             let done = self.with_lock_retries(conn, m, &statements, |conn, _| {
-                history::apply(conn, m, &statements, Direction::Down, 0, started)
+                history::apply(
+                    conn,
+                    m,
+                    &statements,
+                    Direction::Down,
+                    0,
+                    started,
+                    &*self.on_event,
+                )
             })?;
             if done {
                 self.emit(Event::RolledBack {

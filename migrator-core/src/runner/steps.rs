@@ -16,7 +16,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::conn::MigrationConnection;
-use super::RunError;
+use super::{Event, RunError};
 use crate::dialect::{Dialect, Statement};
 use crate::migration::{
     Direction, Migration, MigrationSet, RustStepContext, RustStepFn, RustStepResult, StepConnection,
@@ -113,7 +113,8 @@ pub(crate) const ROLLED_BACK: &str =
 
 const NOT_ROLLED_BACK: &str = "\n  this migration runs outside a transaction: the statements before this one are done and recorded; fix the cause and run `migrator up` again to resume from this statement";
 
-/// Runs step `index` (0-based) of `m`. `in_tx` only chooses the message.
+/// Runs step `index` (0-based) of `m`. `in_tx` only chooses the message;
+/// `on_event` receives a backfill's progress.
 pub(crate) fn run_step<C: MigrationConnection>(
     conn: &mut C,
     m: &Migration,
@@ -121,10 +122,16 @@ pub(crate) fn run_step<C: MigrationConnection>(
     step: &Step,
     direction: Direction,
     in_tx: bool,
+    on_event: &dyn Fn(&Event),
 ) -> Result<(), RunError> {
     let dialect = conn.dialect();
     let rolled_back = if in_tx { ROLLED_BACK } else { NOT_ROLLED_BACK };
     match step {
+        // Its batches, each in its own transaction (`backfill.rs`).
+        Step::Sql(Statement {
+            backfill: Some(plan),
+            ..
+        }) => super::backfill::run(conn, m, index, plan, direction, on_event),
         Step::Sql(s) => {
             let fail = |message: String| RunError::Statement {
                 migration: m.id(),

@@ -1,0 +1,281 @@
+//! Batched backfills (`op = "backfill"`) on real databases: every row done
+//! once, in the expected number of batches, single and composite keys, the
+//! inverse on downgrade, and a run interrupted part way that resumes from
+//! its saved cursor without touching a finished row again.
+
+use std::cell::RefCell;
+
+use migrator_core::dialect::Dialect;
+use migrator_core::migration::MigrationFile;
+use migrator_core::ops::{inverse_all, Backfill, BackfillReverse, Operation};
+use migrator_core::runner::{Event, MigrationConnection, Migrator};
+
+use super::support::TestProject;
+
+const SINGLE: &str = r#"
+use migrator::Model;
+
+#[derive(Model)]
+#[model(table = "items")]
+pub struct Item {
+    #[model(primary_key)]
+    pub id: i64,
+    #[model(max_length = 20)]
+    pub label: Option<String>,
+    pub hits: i64,
+}
+"#;
+
+const COMPOSITE: &str = r#"
+use migrator::Model;
+
+#[derive(Model)]
+#[model(table = "items")]
+pub struct Item {
+    #[model(primary_key, max_length = 20)]
+    pub tenant: String,
+    #[model(primary_key)]
+    pub id: i64,
+    #[model(max_length = 20)]
+    pub label: Option<String>,
+    pub hits: i64,
+}
+"#;
+
+/// A project whose 0001 creates `items` from `models` and whose 0002 is
+/// the backfill `b` (its downgrade the inverse).
+fn project(models: &str, b: Backfill) -> TestProject {
+    let p = TestProject::new();
+    p.set_models(models);
+    p.generate("create_items").expect("0001 generated");
+    let upgrade = vec![Operation::Backfill(b)];
+    let file = MigrationFile {
+        description: "backfill items".into(),
+        transaction: true,
+        generated_by: None,
+        lock_timeout_ms: None,
+        allow: Vec::new(),
+        downgrade: inverse_all(&upgrade),
+        upgrade,
+    };
+    std::fs::write(
+        p.migrations_dir().join("0002_backfill_items.toml"),
+        file.to_text("written by hand"),
+    )
+    .expect("write 0002");
+    let snap = p.project().rehash().expect("rehash");
+    std::fs::write(p.project().snapshot_path(), snap).expect("write snapshot");
+    p
+}
+
+fn backfill(set: &str, predicate: &str, batch_size: u32) -> Backfill {
+    Backfill {
+        table: "items".into(),
+        set: set.into(),
+        predicate: predicate.into(),
+        batch_size,
+        pause_ms: 0,
+        reverse: None,
+    }
+}
+
+/// Inserts `rows` (SQL value lists) into `items` in chunks.
+fn insert<C: MigrationConnection>(c: &mut C, columns: &str, rows: &[String]) {
+    for chunk in rows.chunks(200) {
+        c.execute(&format!(
+            "INSERT INTO items ({columns}) VALUES {}",
+            chunk.join(", ")
+        ))
+        .expect("insert rows");
+    }
+}
+
+fn count<C: MigrationConnection>(c: &mut C, predicate: &str) -> i64 {
+    c.count_rows(&format!("SELECT 1 AS one FROM items WHERE {predicate}"))
+        .expect("count")
+}
+
+/// The backfill progress events of a run.
+fn progress(events: &[Event]) -> Vec<(u64, u64, Option<u64>, u64, bool)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::BackfillProgress {
+                rows_done,
+                batches,
+                total,
+                resumed_from,
+                finished,
+                ..
+            } => Some((*rows_done, *batches, *total, *resumed_from, *finished)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn cursor_table_exists<C: MigrationConnection>(c: &mut C) -> bool {
+    let q = match c.dialect() {
+        Dialect::Sqlite => {
+            "SELECT 1 AS one FROM sqlite_master WHERE name = '_migrator_backfill'".to_string()
+        }
+        Dialect::Postgres => {
+            "SELECT 1 AS one WHERE to_regclass('_migrator_backfill') IS NOT NULL".to_string()
+        }
+        Dialect::Mysql => "SELECT 1 AS one FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = '_migrator_backfill'".to_string(),
+    };
+    c.count_rows(&q).expect("catalog") > 0
+}
+
+/// 2 500 rows, every tenth already done by hand; batches of 100 do the
+/// other 2 250 in 23 batches, each row once; the downgrade runs the
+/// reverse in batches too; nothing is left in the cursor table.
+pub fn every_row_once<C: MigrationConnection>(c: &mut C) {
+    let mut b = backfill("label = 'done', hits = hits + 1", "label IS NULL", 100);
+    b.reverse = Some(BackfillReverse {
+        set: "label = NULL, hits = hits + 10".into(),
+        predicate: "label = 'done'".into(),
+    });
+    let p = project(SINGLE, b);
+    let set = p.set();
+    Migrator::new(&set).up_to(c, Some(1)).expect("0001");
+    let rows: Vec<String> = (1..=2500)
+        .map(|i| {
+            let label = if i % 10 == 0 { "'pre'" } else { "NULL" };
+            format!("({i}, {label}, 0)")
+        })
+        .collect();
+    insert(c, "id, label, hits", &rows);
+
+    let events = RefCell::new(Vec::new());
+    let done = Migrator::new(&set)
+        .on_event(|e| events.borrow_mut().push(e.clone()))
+        .up(c)
+        .expect("backfill runs")
+        .done;
+    assert_eq!(done, vec!["0002_backfill_items".to_string()]);
+    assert_eq!(count(c, "label = 'done' AND hits = 1"), 2250);
+    assert_eq!(count(c, "label = 'pre' AND hits = 0"), 250);
+    assert_eq!(count(c, "label IS NULL"), 0);
+    let p = progress(&events.borrow());
+    assert_eq!(p.len(), 23, "one event per batch: {p:?}");
+    assert_eq!(p[0], (100, 1, Some(2250), 0, false));
+    assert_eq!(p[22], (2250, 23, Some(2250), 0, true));
+    assert!(!cursor_table_exists(c), "the finished cursor is removed");
+    assert!(Migrator::new(&set).status(c).expect("status").is_clean());
+
+    let events = RefCell::new(Vec::new());
+    Migrator::new(&set)
+        .on_event(|e| events.borrow_mut().push(e.clone()))
+        .down_to(c, 1)
+        .expect("the reverse backfill runs");
+    assert_eq!(count(c, "label IS NULL AND hits = 11"), 2250);
+    assert_eq!(count(c, "label = 'pre' AND hits = 0"), 250);
+    let p = progress(&events.borrow());
+    assert_eq!(p.last(), Some(&(2250, 23, Some(2250), 0, true)), "{p:?}");
+    assert!(!cursor_table_exists(c));
+
+    // Up again: the predicate selects the rows again, each done once more.
+    Migrator::new(&set).up(c).expect("up again");
+    assert_eq!(count(c, "label = 'done' AND hits = 12"), 2250);
+}
+
+/// A composite key (text and integer, with a quote in the text) is walked
+/// in key order: all 1 200 rows, 18 batches of 70 (the last short).
+pub fn composite_key<C: MigrationConnection>(c: &mut C) {
+    let p = project(
+        COMPOSITE,
+        backfill("label = 'done', hits = hits + 1", "label IS NULL", 70),
+    );
+    let set = p.set();
+    Migrator::new(&set).up_to(c, Some(1)).expect("0001");
+    let rows: Vec<String> = ["a", "o''hara", "z z"]
+        .iter()
+        .flat_map(|t| (1..=400).map(move |i| format!("('{t}', {i}, NULL, 0)")))
+        .collect();
+    insert(c, "tenant, id, label, hits", &rows);
+    let events = RefCell::new(Vec::new());
+    Migrator::new(&set)
+        .on_event(|e| events.borrow_mut().push(e.clone()))
+        .up(c)
+        .expect("backfill runs");
+    assert_eq!(count(c, "label = 'done' AND hits = 1"), 1200);
+    assert_eq!(count(c, "hits <> 1"), 0);
+    let p = progress(&events.borrow());
+    assert_eq!(p.last(), Some(&(1200, 18, Some(1200), 0, true)), "{p:?}");
+}
+
+/// The trigger that makes the update of row 1234 fail while it exists:
+/// the interruption of a run part way (a killed process leaves the same
+/// committed state: the finished batches and their cursor).
+fn stop_at_1234(dialect: Dialect) -> (&'static str, &'static str) {
+    match dialect {
+        Dialect::Sqlite => (
+            "CREATE TRIGGER stop BEFORE UPDATE ON items WHEN NEW.id = 1234 BEGIN SELECT RAISE(ABORT, 'interrupted at 1234'); END",
+            "DROP TRIGGER stop",
+        ),
+        Dialect::Postgres => (
+            "CREATE FUNCTION stop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.id = 1234 THEN RAISE EXCEPTION 'interrupted at 1234'; END IF; RETURN NEW; END $$; \
+             CREATE TRIGGER stop BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION stop()",
+            "DROP TRIGGER stop ON items; DROP FUNCTION stop()",
+        ),
+        Dialect::Mysql => (
+            "CREATE TRIGGER stop BEFORE UPDATE ON items FOR EACH ROW BEGIN IF NEW.id = 1234 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'interrupted at 1234'; END IF; END",
+            "DROP TRIGGER stop",
+        ),
+    }
+}
+
+/// A backfill whose predicate stays true (`hits = hits + 1` on every row,
+/// so only the cursor keeps a row from being done twice) stops at the
+/// batch holding row 1234; the batches before it stay done with their
+/// cursor; the next `up` resumes after them and every row ends with
+/// exactly one increment.
+pub fn interrupted_backfill_resumes<C: MigrationConnection>(c: &mut C) {
+    let p = project(SINGLE, backfill("hits = hits + 1", "1 = 1", 100));
+    let set = p.set();
+    Migrator::new(&set).up_to(c, Some(1)).expect("0001");
+    let rows: Vec<String> = (1..=2500).map(|i| format!("({i}, NULL, 0)")).collect();
+    insert(c, "id, label, hits", &rows);
+    let (stop, unstop) = stop_at_1234(c.dialect());
+    c.execute(stop).expect("the stopping trigger");
+
+    let events = RefCell::new(Vec::new());
+    let err = Migrator::new(&set)
+        .on_event(|e| events.borrow_mut().push(e.clone()))
+        .up(c)
+        .expect_err("stops at row 1234");
+    let msg = err.to_string();
+    assert!(msg.contains("interrupted at 1234"), "{msg}");
+    assert!(
+        msg.contains("resume after the last finished batch"),
+        "{msg}"
+    );
+    assert_eq!(count(c, "id <= 1200 AND hits = 1"), 1200);
+    assert_eq!(count(c, "id > 1200 AND hits = 0"), 1300);
+    assert_eq!(progress(&events.borrow()).len(), 12);
+    assert!(cursor_table_exists(c), "the cursor is kept");
+    assert_eq!(
+        c.query_texts("SELECT last_key AS s FROM _migrator_backfill")
+            .expect("cursor")
+            .len(),
+        1
+    );
+
+    c.execute(unstop).expect("drop the trigger");
+    let events = RefCell::new(Vec::new());
+    let done = Migrator::new(&set)
+        .on_event(|e| events.borrow_mut().push(e.clone()))
+        .up(c)
+        .expect("resumes")
+        .done;
+    assert_eq!(done, vec!["0002_backfill_items".to_string()]);
+    assert_eq!(count(c, "hits = 1"), 2500, "every row exactly once");
+    let p = progress(&events.borrow());
+    // Batches count from the resumed run's start; 2 500 is a multiple of
+    // 100, so the last full batch is followed by the final event.
+    assert_eq!(p[0], (1300, 1, Some(2500), 1200, false), "{p:?}");
+    assert_eq!(p.len(), 14, "{p:?}");
+    assert_eq!(p[13], (2500, 13, Some(2500), 1200, true), "{p:?}");
+    assert!(!cursor_table_exists(c));
+    assert!(Migrator::new(&set).status(c).expect("status").is_clean());
+}
