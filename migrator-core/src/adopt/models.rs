@@ -167,20 +167,87 @@ pub(crate) fn default_attr(c: &Column) -> Option<String> {
     })
 }
 
-/// `#[model(a, b)]` on one line when it fits, else one attribute per key.
+/// `#[model(a, b)]` on one line when it fits in rustfmt's 100 columns,
+/// else broken as rustfmt breaks it: one key per line, or, for a single
+/// `name(..)` key, its inner items one per line (`#[model(index(` ..
+/// `))]`). A string literal too long for any line stays whole, as rustfmt
+/// leaves it.
 fn attrs(indent: &str, keys: &[String], out: &mut String) {
     if keys.is_empty() {
         return;
     }
     let one = format!("{indent}#[model({})]", keys.join(", "));
-    if one.len() <= 100 {
+    if one.chars().count() <= 100 {
         out.push_str(&one);
         out.push('\n');
-    } else {
-        for k in keys {
-            out.push_str(&format!("{indent}#[model({k})]\n"));
+        return;
+    }
+    let inner = format!("{indent}    ");
+    if let [key] = keys {
+        if let Some((name, items)) = nested(key) {
+            out.push_str(&format!("{indent}#[model({name}(\n"));
+            let items = split_items(items);
+            for (i, item) in items.iter().enumerate() {
+                let comma = if i + 1 < items.len() { "," } else { "" };
+                out.push_str(&format!("{inner}{item}{comma}\n"));
+            }
+            out.push_str(&format!("{indent}))]\n"));
+            return;
         }
     }
+    out.push_str(&format!("{indent}#[model(\n"));
+    for (i, k) in keys.iter().enumerate() {
+        let comma = if i + 1 < keys.len() { "," } else { "" };
+        out.push_str(&format!("{inner}{k}{comma}\n"));
+    }
+    out.push_str(&format!("{indent})]\n"));
+}
+
+/// `name(items)` -> `(name, items)`; `None` for `key = value` and bare keys.
+fn nested(key: &str) -> Option<(&str, &str)> {
+    let open = key.find('(')?;
+    let name = &key[..open];
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    key[open + 1..].strip_suffix(')').map(|items| (name, items))
+}
+
+/// `a = "x, y", b` -> `["a = \"x, y\"", "b"]`: split at the commas outside
+/// string literals and parentheses.
+fn split_items(items: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let (mut in_str, mut escaped, mut depth) = (false, false, 0usize);
+    for c in items.chars() {
+        if in_str {
+            cur.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_str = false;
+            }
+            continue;
+        }
+        match c {
+            '"' => in_str = true,
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                out.push(cur.trim().to_string());
+                cur.clear();
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur.trim().to_string());
+    }
+    out
 }
 
 /// Why a table cannot be written as a model, if it cannot.

@@ -1,5 +1,5 @@
 //! The model writer and the baseline, on schemas built by hand; the
-//! databases themselves are in migrator-cli/tests/init_from_database.rs.
+//! databases themselves are in migrator-cli/tests/adopt.rs.
 
 use std::path::Path;
 
@@ -234,7 +234,9 @@ fn constraints_with_database_names_and_composite_keys_round_trip() {
     );
     let t = text("tasks.rs");
     assert!(
-        t.contains("foreign_key(name = \"tasks_owner_fkey\", columns = \"owner_id, org_id\""),
+        t.contains(
+            "#[model(foreign_key(\n    name = \"tasks_owner_fkey\",\n    columns = \"owner_id, org_id\",\n"
+        ),
         "{t}"
     );
     assert!(
@@ -371,5 +373,51 @@ fn write_models_lists_every_table() {
             || files[2].text.contains("pub use type_table::TypeTable;"),
         "{}",
         files[2].text
+    );
+}
+
+#[test]
+fn long_attributes_are_broken_as_rustfmt_breaks_them() {
+    let mut t = Table::new("tasks");
+    let mut note = col("note", T::Text);
+    note.default = Some(D::Str(
+        "a default long enough to push the attribute past one hundred columns".into(),
+    ));
+    note.ty = T::Varchar(200);
+    t.columns = vec![
+        col("id", T::BigInt),
+        col("user_id_of_the_owner_of_this_task", T::BigInt),
+        col("team_id", T::Integer),
+        note,
+    ];
+    t.primary_key = vec!["id".into()];
+    t.foreign_keys = vec![ForeignKey {
+        name: "tasks_member_fk".into(),
+        columns: vec!["user_id_of_the_owner_of_this_task".into(), "team_id".into()],
+        ref_table: "memberships".into(),
+        ref_columns: vec!["user_id".into(), "team_id".into()],
+        on_delete: RefAction::Cascade,
+        on_update: RefAction::NoAction,
+    }];
+    t.checks = vec![Check {
+        name: "tasks_check".into(),
+        expr: "user_id_of_the_owner_of_this_task <> 'a string, with a comma and a \"quote\"'"
+            .into(),
+    }];
+    t.normalize();
+    let (src, back) = round_trip(&t);
+    assert_eq!(back, t, "{src}");
+    assert!(src.lines().all(|l| l.chars().count() <= 100), "{src}");
+    assert!(
+        src.contains(
+            "#[model(foreign_key(\n    name = \"tasks_member_fk\",\n    columns = \"user_id_of_the_owner_of_this_task, team_id\",\n"
+        ),
+        "{src}"
+    );
+    assert!(
+        src.contains(
+            "    #[model(\n        max_length = 200,\n        default = \"a default long enough"
+        ),
+        "{src}"
     );
 }
