@@ -10,9 +10,7 @@ use migrator_core::dialect::Dialect;
 use migrator_core::migration::{Direction, MigrationSet};
 use migrator_core::ops::Operation;
 use migrator_core::project::{Project, CONFIG_FILE};
-use migrator_core::runner::{
-    connect, redact_url, AnyConnection, Event, LockMode, Migrator, RunError,
-};
+use migrator_core::runner::{connect, redact_url, AnyConnection, LockMode, Migrator, RunError};
 
 use crate::{Cli, Command, LockArgs};
 
@@ -369,7 +367,7 @@ fn with_db_configured(
     let default_url = format!("sqlite://{}", dir.join("migrator.db").display());
     let url = url.unwrap_or(&default_url);
     let mut db = connect(url).map_err(|e| e.to_string())?;
-    let migrator = configure(Migrator::new(&set).on_event(|e: &Event| eprintln!("{e}")))?;
+    let migrator = configure(Migrator::new(&set).on_event(crate::progress::printer()))?;
     f(&migrator, &mut db).map_err(|e| format!("{e}\n  database: {}", redact_url(url)))
 }
 

@@ -4,6 +4,7 @@
 mod adopt;
 mod backup;
 mod commands;
+mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
