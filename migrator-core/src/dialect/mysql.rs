@@ -316,7 +316,7 @@ fn is_keyed(t: &Table, column: &str) -> bool {
 /// fractional-second precision: MySQL refuses `DATETIME(6) DEFAULT
 /// CURRENT_TIMESTAMP` (the precisions must match). On any other column they
 /// are expressions like the rest.
-fn default_sql(d: &DefaultValue, ty: &ColumnType) -> Result<String, String> {
+pub(crate) fn default_sql(d: &DefaultValue, ty: &ColumnType) -> Result<String, String> {
     const NOW_LIKE: &[&str] = &["CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP", "NOW"];
     match d {
         DefaultValue::Sql(e) if common::is_keyword_call(e, &["NULL"], false) => {

@@ -52,9 +52,9 @@
 //! does not commit implicitly.
 
 mod compare;
-pub(crate) mod normalize;
 #[cfg(feature = "mysql")]
 mod mysql;
+pub(crate) mod normalize;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
@@ -114,6 +114,12 @@ pub enum OutsideKind {
     ExpressionIndex,
     ExclusionConstraint,
     GeneratedColumn,
+    /// MySQL/MariaDB: a scheduled event.
+    Event,
+    /// MySQL/MariaDB: a FULLTEXT index.
+    FulltextIndex,
+    /// MySQL/MariaDB: a SPATIAL index.
+    SpatialIndex,
 }
 
 impl OutsideKind {
@@ -139,6 +145,9 @@ impl OutsideKind {
             ExpressionIndex => "expression index",
             ExclusionConstraint => "exclusion constraint",
             GeneratedColumn => "generated column",
+            Event => "event",
+            FulltextIndex => "fulltext index",
+            SpatialIndex => "spatial index",
         }
     }
 }

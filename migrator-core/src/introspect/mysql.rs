@@ -1,24 +1,803 @@
-//! MySQL/MariaDB introspection (in progress: see the module docs of
-//! `introspect`).
+//! MySQL/MariaDB introspection: `information_schema`, scoped to `DATABASE()`.
+//!
+//! Contract (on top of the module contract in `introspect`):
+//! - types come from `COLUMNS.COLUMN_TYPE` through
+//!   `normalize::mysql_type` (`tinyint(1)` is a boolean, integer display
+//!   widths are ignored); MariaDB's JSON, a `longtext` column with a
+//!   `json_valid(col)` check named after the column, is read as `json` and
+//!   the check is not reported;
+//! - defaults come from `COLUMN_DEFAULT`: MariaDB prints SQL (string
+//!   defaults quoted, `current_timestamp(6)`), MySQL 8 prints a literal's
+//!   bare text and an expression (`EXTRA` = `DEFAULT_GENERATED`) with
+//!   charset introducers; both become a typed default
+//!   (`normalize::default_value`, `Source::Mysql`). SQL expressions (checks
+//!   and SQL defaults) are kept in one spelling, `normalize::mysql_expr`;
+//! - `AUTO_INCREMENT` is read from `EXTRA`; generated columns are outside
+//!   the model;
+//! - the primary key is the `PRIMARY` index, in key order; a unique index
+//!   is a unique constraint (MySQL has no other kind); FULLTEXT and SPATIAL
+//!   indexes, prefix indexes (reported as partial) and functional indexes
+//!   (expression) are outside the model;
+//! - the index InnoDB creates for a foreign key that no other index serves
+//!   is named after the constraint and is not reported: a non-unique index
+//!   with the name and the columns of a foreign key of its table is left out
+//!   here and in [`expected`] alike (`dialect/mysql.rs` keeps the table in
+//!   that shape, see `drop_key_index`);
+//! - MariaDB reports a foreign key without an action as `RESTRICT`, MySQL 8
+//!   as `NO ACTION`; [`expected`] says the same per server;
+//! - [`expected`] is a textual normalisation (types, defaults, the actions
+//!   above) except for checks: the snapshot's checks are created on
+//!   temporary tables (`CREATE TEMPORARY TABLE`, which does not commit
+//!   implicitly, dropped at once) and read back with `SHOW CREATE TABLE`,
+//!   so both sides carry the server's own printing (MariaDB writes
+//!   `LENGTH(x)` as `octet_length(x)`); where that fails the snapshot's
+//!   text is used.
 
-use super::{Introspect, IntrospectError, Introspected};
-use crate::dialect::Dialect;
-use crate::schema::Schema;
+use std::collections::BTreeMap;
 
-impl Introspect for diesel::mysql::MysqlConnection {
+use diesel::mysql::MysqlConnection;
+use diesel::sql_types::{Nullable, Text};
+use diesel::{QueryableByName, RunQueryDsl};
+
+use super::normalize::{self, Source};
+use super::{
+    is_internal_table, key_columns_not_null, Introspect, IntrospectError, Introspected, Outside,
+    OutsideKind,
+};
+use crate::dialect::{mysql as render, Dialect};
+use crate::schema::{
+    Check, Column, ColumnType, DefaultValue, ForeignKey, Index, RefAction, Schema, Table, Unique,
+};
+
+const D: Dialect = Dialect::Mysql;
+
+impl Introspect for MysqlConnection {
     fn introspect(&mut self) -> Result<Introspected, IntrospectError> {
-        Err(not_yet())
+        introspect(self)
     }
 
-    fn expected(&mut self, _snapshot: &Schema) -> Result<Schema, IntrospectError> {
-        Err(not_yet())
+    fn expected(&mut self, snapshot: &Schema) -> Result<Schema, IntrospectError> {
+        expected(self, snapshot)
     }
 }
 
-fn not_yet() -> IntrospectError {
-    IntrospectError {
-        dialect: Dialect::Mysql,
-        query: String::new(),
-        message: "reading a MySQL/MariaDB catalog is not supported yet".into(),
+#[derive(QueryableByName)]
+struct Texts {
+    #[diesel(sql_type = Text)]
+    a: String,
+    #[diesel(sql_type = Text)]
+    b: String,
+    #[diesel(sql_type = Text)]
+    c: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    d: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct ColumnRow {
+    #[diesel(sql_type = Text)]
+    tbl: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    ty: String,
+    #[diesel(sql_type = Text)]
+    nullable: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    dflt: Option<String>,
+    #[diesel(sql_type = Text)]
+    extra: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    generation: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct IndexRow {
+    #[diesel(sql_type = Text)]
+    tbl: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    non_unique: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    col: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    sub_part: Option<String>,
+    #[diesel(sql_type = Text)]
+    index_type: String,
+}
+
+#[derive(QueryableByName)]
+struct ForeignKeyRow {
+    #[diesel(sql_type = Text)]
+    tbl: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    col: String,
+    #[diesel(sql_type = Text)]
+    ref_schema: String,
+    #[diesel(sql_type = Text)]
+    ref_table: String,
+    #[diesel(sql_type = Text)]
+    ref_col: String,
+    #[diesel(sql_type = Text)]
+    on_delete: String,
+    #[diesel(sql_type = Text)]
+    on_update: String,
+}
+
+#[derive(QueryableByName)]
+struct CreateTableRow {
+    #[diesel(sql_type = Text)]
+    #[diesel(column_name = "Create Table")]
+    sql: String,
+}
+
+fn load<R: QueryableByName<diesel::mysql::Mysql> + 'static>(
+    conn: &mut MysqlConnection,
+    query: String,
+) -> Result<Vec<R>, IntrospectError> {
+    diesel::sql_query(&query)
+        .load(conn)
+        .map_err(|e| IntrospectError {
+            dialect: D,
+            message: e.to_string(),
+            query,
+        })
+}
+
+/// True on MariaDB, false on MySQL.
+fn is_mariadb(conn: &mut MysqlConnection) -> Result<bool, IntrospectError> {
+    let rows: Vec<Texts> = load(
+        conn,
+        "SELECT CAST(VERSION() AS CHAR) AS a, '' AS b, '' AS c, NULL AS d".into(),
+    )?;
+    Ok(rows
+        .first()
+        .is_some_and(|r| r.a.to_ascii_lowercase().contains("mariadb")))
+}
+
+/// migrator's own tables: history, lock, and any scratch table.
+fn is_migrator_table(name: &str) -> bool {
+    is_internal_table(name) || name.starts_with("_migrator_")
+}
+
+pub(super) fn introspect(conn: &mut MysqlConnection) -> Result<Introspected, IntrospectError> {
+    let maria = is_mariadb(conn)?;
+    let mut out = Introspected {
+        dialect: D,
+        schema: Schema::new(),
+        outside: Vec::new(),
+        notes: Vec::new(),
+    };
+    out.schema = read_tables(conn, maria, &mut out.outside, &mut out.notes)?;
+    read_objects(conn, &mut out.outside)?;
+    out.outside.sort();
+    Ok(out)
+}
+
+fn read_tables(
+    conn: &mut MysqlConnection,
+    maria: bool,
+    outside: &mut Vec<Outside>,
+    notes: &mut Vec<String>,
+) -> Result<Schema, IntrospectError> {
+    let tables: Vec<Texts> = load(
+        conn,
+        "SELECT CAST(TABLE_NAME AS CHAR) AS a, CAST(TABLE_TYPE AS CHAR) AS b, '' AS c, NULL AS d \
+         FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME"
+            .into(),
+    )?;
+    let mut schema = Schema::new();
+    for t in tables {
+        if is_migrator_table(&t.a) {
+            continue;
+        }
+        match t.b.as_str() {
+            "BASE TABLE" => {
+                schema.insert(Table::new(t.a));
+            }
+            "SYSTEM VERSIONED" => {
+                notes.push(format!(
+                    "table `{}` is SYSTEM VERSIONED; the model does not say so",
+                    t.a
+                ));
+                schema.insert(Table::new(t.a));
+            }
+            "SEQUENCE" => outside.push(Outside {
+                kind: OutsideKind::Sequence,
+                name: t.a,
+                table: None,
+                definition: None,
+            }),
+            // Views are read with their definition in `read_objects`.
+            _ => {}
+        }
+    }
+
+    let columns: Vec<ColumnRow> = load(
+        conn,
+        "SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(COLUMN_NAME AS CHAR) AS name, \
+           CAST(COLUMN_TYPE AS CHAR) AS ty, CAST(IS_NULLABLE AS CHAR) AS nullable, \
+           CAST(COLUMN_DEFAULT AS CHAR) AS dflt, CAST(EXTRA AS CHAR) AS extra, \
+           CAST(GENERATION_EXPRESSION AS CHAR) AS generation \
+         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
+         ORDER BY TABLE_NAME, ORDINAL_POSITION"
+            .into(),
+    )?;
+    for r in columns {
+        let Some(t) = schema.tables.get_mut(&r.tbl) else {
+            continue;
+        };
+        let extra = r.extra.to_ascii_lowercase();
+        let generated = r
+            .generation
+            .as_deref()
+            .is_some_and(|g| !g.trim().is_empty())
+            || (extra.contains("generated") && !extra.contains("default_generated"))
+            || extra.contains("persistent");
+        if generated {
+            outside.push(Outside {
+                kind: OutsideKind::GeneratedColumn,
+                name: r.name,
+                table: Some(r.tbl),
+                definition: r.generation,
+            });
+            continue;
+        }
+        let mut c = Column::new(r.name.clone(), normalize::mysql_type(&r.ty));
+        c.nullable = r.nullable == "YES";
+        c.auto_increment = extra.contains("auto_increment");
+        if extra.contains("on update") {
+            notes.push(format!(
+                "column `{}.{}` has `{}`; the model does not say so",
+                r.tbl, r.name, r.extra
+            ));
+        }
+        if !c.auto_increment {
+            c.default = r
+                .dflt
+                .as_deref()
+                .and_then(|d| live_default(d, &extra, &c.ty, maria));
+        }
+        t.columns.push(c);
+    }
+
+    // Checks: MariaDB has TABLE_NAME in CHECK_CONSTRAINTS (and names are
+    // per table); MySQL 8 has it only in TABLE_CONSTRAINTS.
+    let checks: Vec<Texts> = load(
+        conn,
+        if maria {
+            "SELECT CAST(TABLE_NAME AS CHAR) AS a, CAST(CONSTRAINT_NAME AS CHAR) AS b, \
+               CAST(CHECK_CLAUSE AS CHAR) AS c, NULL AS d \
+             FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() \
+             ORDER BY TABLE_NAME, CONSTRAINT_NAME"
+                .into()
+        } else {
+            "SELECT CAST(tc.TABLE_NAME AS CHAR) AS a, CAST(cc.CONSTRAINT_NAME AS CHAR) AS b, \
+               CAST(cc.CHECK_CLAUSE AS CHAR) AS c, NULL AS d \
+             FROM information_schema.TABLE_CONSTRAINTS tc \
+             JOIN information_schema.CHECK_CONSTRAINTS cc \
+               ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME \
+             WHERE tc.CONSTRAINT_SCHEMA = DATABASE() AND tc.CONSTRAINT_TYPE = 'CHECK' \
+             ORDER BY tc.TABLE_NAME, cc.CONSTRAINT_NAME"
+                .into()
+        },
+    )?;
+    for k in checks {
+        let Some(t) = schema.tables.get_mut(&k.a) else {
+            continue;
+        };
+        let expr = normalize::mysql_expr(&k.c);
+        // MariaDB's JSON: LONGTEXT plus CHECK (json_valid(`col`)) named
+        // after the column.
+        if let Some(col) = t.columns.iter_mut().find(|c| c.name == k.b) {
+            if col.ty == ColumnType::Custom("LONGTEXT".into())
+                && expr == format!("json_valid({})", col.name.to_lowercase())
+            {
+                col.ty = ColumnType::Json;
+                continue;
+            }
+        }
+        t.checks.push(Check { name: k.b, expr });
+    }
+
+    let index_rows: Vec<IndexRow> = load(
+        conn,
+        "SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(INDEX_NAME AS CHAR) AS name, \
+           CAST(NON_UNIQUE AS CHAR) AS non_unique, CAST(COLUMN_NAME AS CHAR) AS col, \
+           CAST(SUB_PART AS CHAR) AS sub_part, CAST(INDEX_TYPE AS CHAR) AS index_type \
+         FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
+         ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"
+            .into(),
+    )?;
+    // (table, index) -> rows in key order.
+    let mut indexes: BTreeMap<(String, String), Vec<IndexRow>> = BTreeMap::new();
+    for r in index_rows {
+        indexes
+            .entry((r.tbl.clone(), r.name.clone()))
+            .or_default()
+            .push(r);
+    }
+
+    let fks: Vec<ForeignKeyRow> = load(
+        conn,
+        "SELECT CAST(k.TABLE_NAME AS CHAR) AS tbl, CAST(k.CONSTRAINT_NAME AS CHAR) AS name, \
+           CAST(k.COLUMN_NAME AS CHAR) AS col, CAST(k.REFERENCED_TABLE_SCHEMA AS CHAR) AS ref_schema, \
+           CAST(k.REFERENCED_TABLE_NAME AS CHAR) AS ref_table, CAST(k.REFERENCED_COLUMN_NAME AS CHAR) AS ref_col, \
+           CAST(r.DELETE_RULE AS CHAR) AS on_delete, CAST(r.UPDATE_RULE AS CHAR) AS on_update \
+         FROM information_schema.KEY_COLUMN_USAGE k \
+         JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
+           ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME \
+         WHERE k.CONSTRAINT_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL \
+         ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION"
+            .into(),
+    )?;
+    let db: Vec<Texts> = load(
+        conn,
+        "SELECT CAST(COALESCE(DATABASE(), '') AS CHAR) AS a, '' AS b, '' AS c, NULL AS d".into(),
+    )?;
+    let db = db.first().map(|r| r.a.clone()).unwrap_or_default();
+    for r in fks {
+        let Some(t) = schema.tables.get_mut(&r.tbl) else {
+            continue;
+        };
+        if r.ref_schema != db {
+            notes.push(format!(
+                "foreign key `{}` on `{}` references `{}`.`{}` in another database",
+                r.name, r.tbl, r.ref_schema, r.ref_table
+            ));
+        }
+        match t.foreign_keys.iter_mut().find(|f| f.name == r.name) {
+            Some(f) => {
+                f.columns.push(r.col);
+                f.ref_columns.push(r.ref_col);
+            }
+            None => t.foreign_keys.push(ForeignKey {
+                name: r.name,
+                columns: vec![r.col],
+                ref_table: r.ref_table,
+                ref_columns: vec![r.ref_col],
+                on_delete: action(&r.on_delete),
+                on_update: action(&r.on_update),
+            }),
+        }
+    }
+
+    for ((tbl, name), rows) in indexes {
+        let Some(t) = schema.tables.get_mut(&tbl) else {
+            continue;
+        };
+        let index_type = rows[0].index_type.to_ascii_uppercase();
+        let cols: Vec<Option<String>> = rows.iter().map(|r| r.col.clone()).collect();
+        let described = || {
+            rows.iter()
+                .map(|r| match (&r.col, &r.sub_part) {
+                    (Some(c), Some(n)) => format!("{}({n})", D.ident(c)),
+                    (Some(c), None) => D.ident(c),
+                    (None, _) => "(expression)".to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let special = match index_type.as_str() {
+            "FULLTEXT" => Some(OutsideKind::FulltextIndex),
+            "SPATIAL" => Some(OutsideKind::SpatialIndex),
+            _ if cols.iter().any(Option::is_none) => Some(OutsideKind::ExpressionIndex),
+            _ if rows.iter().any(|r| r.sub_part.is_some()) => Some(OutsideKind::PartialIndex),
+            _ => None,
+        };
+        if let Some(kind) = special {
+            let prefix = match kind {
+                OutsideKind::FulltextIndex => "FULLTEXT ",
+                OutsideKind::SpatialIndex => "SPATIAL ",
+                _ if rows[0].non_unique == "0" => "UNIQUE ",
+                _ => "",
+            };
+            outside.push(Outside {
+                kind,
+                definition: Some(format!(
+                    "CREATE {prefix}INDEX {} ON {} ({})",
+                    D.ident(&name),
+                    D.ident(&tbl),
+                    described()
+                )),
+                name,
+                table: Some(tbl),
+            });
+            continue;
+        }
+        let columns: Vec<String> = cols.into_iter().flatten().collect();
+        if index_type != "BTREE" {
+            notes.push(format!(
+                "index `{name}` on `{tbl}` is compared as a plain index but is {index_type}"
+            ));
+        }
+        if name == "PRIMARY" {
+            t.primary_key = columns;
+        } else if rows[0].non_unique == "0" {
+            t.uniques.push(Unique { name, columns });
+        } else {
+            t.indexes.push(Index { name, columns });
+        }
+    }
+    for t in schema.tables.values_mut() {
+        drop_implicit_fk_indexes(t);
+        t.normalize();
+    }
+    Ok(schema)
+}
+
+/// Leaves out the index InnoDB keeps for a foreign key (module docs): a
+/// non-unique index named after a foreign key of the table, over its
+/// columns.
+fn drop_implicit_fk_indexes(t: &mut Table) {
+    let fks = t.foreign_keys.clone();
+    t.indexes.retain(|i| {
+        !fks.iter()
+            .any(|f| f.name == i.name && f.columns == i.columns)
+    });
+}
+
+/// A typed default from `COLUMN_DEFAULT` (module docs).
+fn live_default(text: &str, extra: &str, ty: &ColumnType, maria: bool) -> Option<DefaultValue> {
+    let d = if maria || extra.contains("default_generated") {
+        // SQL text; MySQL 8 escapes quotes in expressions with a backslash.
+        let sql = if maria {
+            text.to_string()
+        } else {
+            text.replace("\\'", "'")
+        };
+        return sql_default(&sql, ty);
+    } else if is_numeric(ty) {
+        // MySQL 8 prints a literal's bare text.
+        normalize::default_value(text, ty, Source::Mysql)
+    } else {
+        Some(DefaultValue::Str(text.to_string()))
+    };
+    canonical_default(d)
+}
+
+/// A typed default from MySQL SQL text (`'it\'s'`, `_utf8mb4'x'`,
+/// `current_timestamp(6)`, `(1 + 2)`).
+fn sql_default(sql: &str, ty: &ColumnType) -> Option<DefaultValue> {
+    let sql = normalize::mysql_unescape(&without_introducers(sql));
+    canonical_default(normalize::default_value(
+        normalize::strip_outer_parens(&sql),
+        ty,
+        Source::Mysql,
+    ))
+}
+
+/// `sql` without charset introducers (`_utf8mb4'x'` is `'x'`).
+fn without_introducers(sql: &str) -> String {
+    let toks = normalize::tokenize(sql);
+    let mut out = String::new();
+    let mut at = 0;
+    for (k, t) in toks.iter().enumerate() {
+        let introducer = matches!(&t.tok, normalize::Tok::Word(w) if w.starts_with('_'))
+            && toks
+                .get(k + 1)
+                .is_some_and(|n| matches!(n.tok, normalize::Tok::Str(_)) && n.start == t.end);
+        if introducer {
+            out.push_str(&sql[at..t.start]);
+            at = t.end;
+        }
+    }
+    out.push_str(&sql[at..]);
+    out
+}
+
+fn canonical_default(d: Option<DefaultValue>) -> Option<DefaultValue> {
+    match d {
+        Some(DefaultValue::Sql(e)) => Some(DefaultValue::Sql(normalize::mysql_expr(&e))),
+        other => other,
+    }
+}
+
+fn is_numeric(ty: &ColumnType) -> bool {
+    match ty {
+        ColumnType::SmallInt
+        | ColumnType::Integer
+        | ColumnType::BigInt
+        | ColumnType::Real
+        | ColumnType::Double
+        | ColumnType::Boolean => true,
+        ColumnType::Custom(s) => {
+            let up = s.to_ascii_uppercase();
+            [
+                "TINYINT",
+                "SMALLINT",
+                "MEDIUMINT",
+                "INT",
+                "BIGINT",
+                "DECIMAL",
+                "FLOAT",
+                "DOUBLE",
+                "BIT",
+            ]
+            .iter()
+            .any(|p| up.starts_with(p))
+        }
+        _ => false,
+    }
+}
+
+fn action(rule: &str) -> RefAction {
+    match rule.to_ascii_uppercase().as_str() {
+        "RESTRICT" => RefAction::Restrict,
+        "CASCADE" => RefAction::Cascade,
+        "SET NULL" => RefAction::SetNull,
+        "SET DEFAULT" => RefAction::SetDefault,
+        _ => RefAction::NoAction,
+    }
+}
+
+/// Views, triggers, routines and events of the current database.
+fn read_objects(
+    conn: &mut MysqlConnection,
+    outside: &mut Vec<Outside>,
+) -> Result<(), IntrospectError> {
+    let queries = [
+        "SELECT 'view' AS a, CAST(TABLE_NAME AS CHAR) AS b, '' AS c, CAST(VIEW_DEFINITION AS CHAR) AS d \
+         FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()",
+        "SELECT 'trigger' AS a, CAST(TRIGGER_NAME AS CHAR) AS b, CAST(EVENT_OBJECT_TABLE AS CHAR) AS c, \
+           CAST(CONCAT('CREATE TRIGGER `', TRIGGER_NAME, '` ', ACTION_TIMING, ' ', EVENT_MANIPULATION, ' ON `', EVENT_OBJECT_TABLE, '` FOR EACH ROW ', ACTION_STATEMENT) AS CHAR) AS d \
+         FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()",
+        "SELECT 'routine' AS a, CAST(CONCAT(ROUTINE_NAME, '()') AS CHAR) AS b, '' AS c, \
+           CAST(CONCAT(ROUTINE_TYPE, ' ', ROUTINE_NAME, ': ', COALESCE(ROUTINE_DEFINITION, '')) AS CHAR) AS d \
+         FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()",
+        "SELECT 'event' AS a, CAST(EVENT_NAME AS CHAR) AS b, '' AS c, CAST(EVENT_DEFINITION AS CHAR) AS d \
+         FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()",
+    ];
+    for q in queries {
+        let rows: Vec<Texts> = load(conn, q.to_string())?;
+        for r in rows {
+            let kind = match r.a.as_str() {
+                "view" => OutsideKind::View,
+                "trigger" => OutsideKind::Trigger,
+                "routine" => OutsideKind::Function,
+                "event" => OutsideKind::Event,
+                _ => continue,
+            };
+            outside.push(Outside {
+                kind,
+                name: r.b,
+                table: (!r.c.is_empty()).then_some(r.c),
+                definition: r.d,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `snapshot` as [`introspect`] reports it on this server (module docs).
+pub(super) fn expected(
+    conn: &mut MysqlConnection,
+    snapshot: &Schema,
+) -> Result<Schema, IntrospectError> {
+    let maria = is_mariadb(conn)?;
+    let probed = probe(conn, snapshot);
+    let mut out = snapshot.clone();
+    for t in out.tables.values_mut() {
+        for c in &mut t.columns {
+            let modelled = c.ty.clone();
+            c.ty = normalize::mysql_type(&render::column_type(&c.ty));
+            c.default = if c.auto_increment {
+                None
+            } else {
+                let printed = probed.get(&t.name).and_then(|p| p.defaults.get(&c.name));
+                match (c.default.take(), printed) {
+                    (Some(DefaultValue::Sql(_)), Some(text)) => sql_default(text, &c.ty),
+                    (Some(d), _) => match render::default_sql(&d, &modelled) {
+                        Ok(text) => sql_default(&text, &c.ty),
+                        Err(_) => Some(d),
+                    },
+                    (None, _) => None,
+                }
+            };
+        }
+        key_columns_not_null(t);
+        for ck in &mut t.checks {
+            let printed = probed
+                .get(&t.name)
+                .and_then(|p| p.checks.get(&ck.name))
+                .cloned()
+                .unwrap_or_else(|| ck.expr.clone());
+            ck.expr = normalize::mysql_expr(&printed);
+        }
+        if maria {
+            for f in &mut t.foreign_keys {
+                for a in [&mut f.on_delete, &mut f.on_update] {
+                    if *a == RefAction::NoAction {
+                        *a = RefAction::Restrict;
+                    }
+                }
+            }
+        }
+        drop_implicit_fk_indexes(t);
+        t.normalize();
+    }
+    Ok(out)
+}
+
+/// What `SHOW CREATE TABLE` prints for a probe table.
+#[derive(Debug, Default, PartialEq)]
+struct Printed {
+    /// Check name -> expression.
+    checks: BTreeMap<String, String>,
+    /// Column name -> the text after `DEFAULT`.
+    defaults: BTreeMap<String, String>,
+}
+
+/// The snapshot's checks and SQL-expression defaults as the server prints
+/// them: each table with either is created as a temporary table (column
+/// types, those defaults and the checks), read with `SHOW CREATE TABLE` and
+/// dropped. Tables the server refuses are left out.
+fn probe(conn: &mut MysqlConnection, snapshot: &Schema) -> BTreeMap<String, Printed> {
+    use diesel::connection::SimpleConnection;
+    let sql_default = |c: &Column| match &c.default {
+        Some(d @ DefaultValue::Sql(_)) if !c.auto_increment => render::default_sql(d, &c.ty).ok(),
+        _ => None,
+    };
+    let mut out = BTreeMap::new();
+    for (i, t) in snapshot.tables.values().enumerate() {
+        if t.checks.is_empty() && t.columns.iter().all(|c| sql_default(c).is_none()) {
+            continue;
+        }
+        let name = format!("_migrator_probe_{i}");
+        let mut items: Vec<String> = t
+            .columns
+            .iter()
+            .map(|c| {
+                let mut s = format!("{} {} NULL", D.ident(&c.name), render::column_type(&c.ty));
+                if let Some(d) = sql_default(c) {
+                    s.push_str(" DEFAULT ");
+                    s.push_str(&d);
+                }
+                s
+            })
+            .collect();
+        items.extend(
+            t.checks
+                .iter()
+                .map(|c| format!("CONSTRAINT {} CHECK ({})", D.ident(&c.name), c.expr.trim())),
+        );
+        let create = format!(
+            "CREATE TEMPORARY TABLE {} ({})",
+            D.ident(&name),
+            items.join(", ")
+        );
+        if conn.batch_execute(&create).is_err() {
+            continue;
+        }
+        let shown: Result<Vec<CreateTableRow>, _> =
+            diesel::sql_query(format!("SHOW CREATE TABLE {}", D.ident(&name))).load(conn);
+        let _ = conn.batch_execute(&format!(
+            "DROP TEMPORARY TABLE IF EXISTS {}",
+            D.ident(&name)
+        ));
+        if let Ok(rows) = shown {
+            if let Some(r) = rows.first() {
+                out.insert(t.name.clone(), printed(&r.sql));
+            }
+        }
+    }
+    out
+}
+
+/// The checks (`CONSTRAINT `name` CHECK (expr)`) and column defaults
+/// (`` `c` type ... DEFAULT expr``, the default last on the line, as the
+/// probe creates it) of a `SHOW CREATE TABLE`.
+fn printed(create: &str) -> Printed {
+    let mut out = Printed::default();
+    for line in create.lines() {
+        let l = line.trim().trim_end_matches(',');
+        if let Some(rest) = l.strip_prefix("CONSTRAINT `") {
+            if let Some((name, expr)) = rest.split_once("` CHECK ") {
+                out.checks.insert(
+                    name.replace("``", "`"),
+                    normalize::strip_outer_parens(expr).to_string(),
+                );
+            }
+            continue;
+        }
+        let Some(rest) = l.strip_prefix('`') else {
+            continue;
+        };
+        let Some((name, def)) = rest.split_once('`') else {
+            continue;
+        };
+        let toks = normalize::tokenize(def);
+        let mut depth = 0i32;
+        for t in &toks {
+            if t.is_punct("(") {
+                depth += 1;
+            } else if t.is_punct(")") {
+                depth -= 1;
+            } else if depth == 0 && t.is_word("DEFAULT") {
+                let d = def[t.end..].trim();
+                if !d.eq_ignore_ascii_case("NULL") {
+                    out.defaults.insert(name.to_string(), d.to_string());
+                }
+                break;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn show_create_is_read() {
+        let sql = "CREATE TEMPORARY TABLE `t` (\n  `a` int(11) DEFAULT NULL,\n  `b` text DEFAULT lcase('X'),\n  `c` int(11) DEFAULT (1 + 2),\n  CONSTRAINT `ck1` CHECK (octet_length(`x`) > 0 and `a` <> 2),\n  CONSTRAINT `ck2` CHECK (`a` in ('x','y'))\n) ENGINE=InnoDB";
+        let p = printed(sql);
+        assert_eq!(p.checks["ck1"], "octet_length(`x`) > 0 and `a` <> 2");
+        assert_eq!(p.checks["ck2"], "`a` in ('x','y')");
+        assert_eq!(p.defaults.get("a"), None);
+        assert_eq!(p.defaults["b"], "lcase('X')");
+        assert_eq!(p.defaults["c"], "(1 + 2)");
+    }
+
+    #[test]
+    fn implicit_fk_index_is_left_out() {
+        let mut t = Table::new("tasks");
+        t.foreign_keys.push(ForeignKey {
+            name: "fk_tasks_user_id".into(),
+            columns: vec!["user_id".into()],
+            ref_table: "users".into(),
+            ref_columns: vec!["id".into()],
+            on_delete: RefAction::Cascade,
+            on_update: RefAction::NoAction,
+        });
+        t.indexes.push(Index {
+            name: "fk_tasks_user_id".into(),
+            columns: vec!["user_id".into()],
+        });
+        t.indexes.push(Index {
+            name: "idx_tasks_user_id".into(),
+            columns: vec!["user_id".into()],
+        });
+        drop_implicit_fk_indexes(&mut t);
+        assert_eq!(t.indexes.len(), 1);
+        assert_eq!(t.indexes[0].name, "idx_tasks_user_id");
+    }
+
+    #[test]
+    fn mysql8_literal_defaults_are_bare() {
+        assert_eq!(
+            live_default("medium", "", &ColumnType::Varchar(20), false),
+            Some(DefaultValue::Str("medium".into()))
+        );
+        assert_eq!(
+            live_default("'medium'", "", &ColumnType::Varchar(20), true),
+            Some(DefaultValue::Str("medium".into()))
+        );
+        assert_eq!(
+            live_default("0", "", &ColumnType::Boolean, false),
+            Some(DefaultValue::Bool(false))
+        );
+        assert_eq!(
+            live_default(
+                "CURRENT_TIMESTAMP(6)",
+                "default_generated",
+                &ColumnType::Timestamp,
+                false
+            ),
+            Some(DefaultValue::Sql("current_timestamp(6)".into()))
+        );
+        assert_eq!(
+            live_default(
+                "_utf8mb4\\'x\\'",
+                "default_generated",
+                &ColumnType::Text,
+                false
+            ),
+            Some(DefaultValue::Str("x".into()))
+        );
     }
 }
