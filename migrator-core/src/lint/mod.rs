@@ -60,13 +60,13 @@ rules! {
         "add the new column or table, write to both, backfill, switch reads, then drop the old one in a later migration";
     NARROWING_TYPE = "narrowing-type", Error,
         "values that do not fit the new type make the migration fail or are cut, and the table is rewritten under an ACCESS EXCLUSIVE lock",
-        "add a new column of the new type, backfill it in batches, switch the application to it, then drop the old column";
+        "add a new column of the new type, fill it with a `backfill` step (batched, resumable), switch the application to it, then drop the old column";
     TABLE_REWRITE = "table-rewrite", Warning,
         "changing the type rewrites the whole table (and its indexes) under an ACCESS EXCLUSIVE lock: reads and writes wait until it ends",
-        "add a new column of the new type, backfill it in batches, switch the application, drop the old one; widening VARCHAR(n) or VARCHAR to TEXT needs no rewrite";
+        "add a new column of the new type, fill it with a `backfill` step (batched, resumable), switch the application, drop the old one; widening VARCHAR(n) or VARCHAR to TEXT needs no rewrite";
     NOT_NULL_WITHOUT_DEFAULT = "not-null-without-default", Error,
         "existing rows have no value, so the statement fails on a table with rows, and the running application does not send the column on insert",
-        "give the column a default, or add it nullable, backfill, then make it NOT NULL (migrator validates a NOT VALID check first)";
+        "give the column a default, or add it nullable, fill it with a `backfill` step (batched, resumable; docs/BACKFILL.md), then make it NOT NULL in a later migration (migrator validates a NOT VALID check first)";
     CREATE_INDEX_WITHOUT_CONCURRENTLY = "create-index-without-concurrently", Error,
         "CREATE INDEX holds a SHARE lock that blocks every write to the table for the whole build",
         "use CREATE INDEX CONCURRENTLY in a step with `transactional = false` (generated indexes do this already)";
@@ -81,7 +81,7 @@ rules! {
         "ADD CONSTRAINT .. CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT (separate step), SET NOT NULL, DROP CONSTRAINT (generated alterations do this already)";
     ALTER_COLUMN_TYPE = "alter-column-type", Error,
         "ALTER COLUMN .. TYPE rewrites the table and its indexes under an ACCESS EXCLUSIVE lock (except a few binary-compatible widenings)",
-        "add a new column, backfill in batches, switch the application, drop the old column";
+        "add a new column, fill it with a `backfill` step (batched, resumable), switch the application, drop the old column";
     MISSING_LOCK_TIMEOUT = "missing-lock-timeout", Error,
         "without lock_timeout a statement queued behind a long transaction makes every later query on the table wait too: the application stalls",
         "keep the runner's lock_timeout (remove `lock_timeout_ms = 0` and any `SET lock_timeout = 0`), or set a short one yourself";

@@ -165,3 +165,39 @@ fn allow_lists_and_lock_timeout_zero() {
     assert!(left.is_empty(), "{left:?}");
     assert!(RULES.iter().all(|r| rule(r.name) == Some(*r)));
 }
+
+/// A backfill is the safe form of a data migration: no finding on a table
+/// with a primary key; on a table without one it cannot run, which is
+/// reported for every dialect; `lock_timeout_ms = 0` is reported as for
+/// any step that takes locks (its batches take row locks).
+#[test]
+fn backfill_has_no_bogus_findings() {
+    let backfill = |table: &str| {
+        Operation::Backfill(crate::ops::Backfill {
+            table: table.into(),
+            set: "title = trim(title)".into(),
+            predicate: "title <> trim(title)".into(),
+            batch_size: 500,
+            pause_ms: 10,
+            reverse: None,
+        })
+    };
+    let all = [Dialect::Postgres, Dialect::Sqlite, Dialect::Mysql];
+    let m = migration(vec![backfill("tasks")]);
+    assert_eq!(lint_migration(&m, &tasks(), &all), vec![]);
+
+    let mut start = tasks();
+    let mut logs = Table::new("logs");
+    logs.columns.push(Column::new("line", ColumnType::Text));
+    start.insert(logs);
+    let m = migration(vec![backfill("logs")]);
+    let found = lint_migration(&m, &start, &all);
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(found
+        .iter()
+        .all(|f| f.rule == UNRENDERABLE && f.what.contains("no primary key")));
+
+    let mut m = migration(vec![backfill("tasks")]);
+    m.file.lock_timeout_ms = Some(0);
+    assert_eq!(names(&m, &tasks()), vec!["missing-lock-timeout"]);
+}
