@@ -1,0 +1,609 @@
+//! `migrator init --from-database` as a user runs it, through the binary
+//! only: a database built by hand with raw SQL (composite primary key,
+//! unique and composite indexes, foreign keys with ON DELETE actions,
+//! checks, quoted defaults, types without a Rust mapping, a view, a
+//! trigger, on PostgreSQL an enum type, a function and an extension) is
+//! adopted; the written project is then consistent (`status`, `verify`,
+//! `check`, `generate` have nothing to do), and its baseline applied with
+//! `migrator up` on an empty database rebuilds the same tables, columns,
+//! indexes, foreign keys, views and triggers, read back by catalog queries
+//! of this file (not migrator's introspection). Refusals write nothing.
+//! On SQLite always, on PostgreSQL where it is reachable (mandatory under
+//! CI=true).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::support::{rows_pg, rows_sqlite, Row};
+use common::{pg_base_url, text, PgDb};
+use diesel::{Connection, PgConnection, SqliteConnection};
+
+fn migrator(dir: &Path, url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_migrator"))
+        .arg("--dir")
+        .arg(dir)
+        .arg("--database-url")
+        .arg(url)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("runs")
+}
+
+fn ok(dir: &Path, url: &str, args: &[&str]) -> String {
+    let o = migrator(dir, url, args);
+    assert!(
+        o.status.success(),
+        "migrator {args:?} failed:\n{}",
+        text(&o)
+    );
+    text(&o)
+}
+
+/// Runs a refused `init --from-database`: exit 1, nothing written in
+/// `dir`; returns the output.
+fn refused(dir: &Path, url: &str) -> String {
+    let before = tree(dir);
+    let o = migrator(dir, url, &["init", "--from-database"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "expected a refusal:\n{out}");
+    assert!(out.contains("nothing written"), "{out}");
+    assert_eq!(tree(dir), before, "a refusal wrote files:\n{out}");
+    out
+}
+
+/// Every file under `dir` with its contents, by relative path.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, d: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        let Ok(entries) = std::fs::read_dir(d) else {
+            return;
+        };
+        for e in entries {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                out.insert(
+                    format!("{}/", p.strip_prefix(root).unwrap().display()),
+                    Vec::new(),
+                );
+                walk(root, &p, out);
+            } else {
+                let bytes = std::fs::read(&p).expect("reads");
+                out.insert(p.strip_prefix(root).unwrap().display().to_string(), bytes);
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// The project files the adoption of the four tables writes.
+const WRITTEN: &[&str] = &[
+    "migrations/",
+    "migrations/0001_baseline.toml",
+    "migrations/schema.toml",
+    "migrator.toml",
+    "src/",
+    "src/models/",
+    "src/models/memberships.rs",
+    "src/models/mod.rs",
+    "src/models/tasks.rs",
+    "src/models/teams.rs",
+    "src/models/users.rs",
+];
+
+/// Adopts `url` into `dir` and checks the project is consistent with the
+/// database and with itself. Returns the report `init` printed.
+fn adopt_and_check(dir: &Path, url: &str) -> String {
+    let report = ok(dir, url, &["init", "--from-database"]);
+    let files: Vec<String> = tree(dir)
+        .into_keys()
+        .filter(|f| !f.ends_with(".db"))
+        .collect();
+    assert_eq!(files, WRITTEN, "{report}");
+    for t in ["memberships", "tasks", "teams", "users"] {
+        assert!(report.contains(&format!("  {t}\n")), "{report}");
+    }
+    assert!(report.contains("0001_baseline"), "{report}");
+
+    // Model sources as a person would write them: formatted, one struct
+    // per table, `sql_type` where a column has no Rust type.
+    let tasks = std::fs::read_to_string(dir.join("src/models/tasks.rs")).expect("tasks.rs");
+    assert!(tasks.contains("#[derive(Debug, Clone, Model)]"), "{tasks}");
+    assert!(tasks.contains("#[model(table = \"tasks\")]"), "{tasks}");
+    assert!(tasks.contains("pub struct Tasks {"), "{tasks}");
+    let teams = std::fs::read_to_string(dir.join("src/models/teams.rs")).expect("teams.rs");
+    assert!(teams.contains("sql_type = "), "{teams}");
+    rustfmt_clean(&dir.join("src/models"));
+
+    // The baseline is recorded as applied, nothing is pending, and the
+    // database matches the snapshot.
+    let status = ok(dir, url, &["status"]);
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("0001_baseline") && l.contains("applied")),
+        "{status}"
+    );
+    assert!(status.contains("0 pending"), "{status}");
+    let verify = ok(dir, url, &["verify"]);
+    assert!(verify.starts_with("ok: "), "{verify}");
+    // The models read from src/ are the snapshot: nothing to generate.
+    let check = ok(dir, url, &["check"]);
+    assert!(check.starts_with("ok: the models match"), "{check}");
+    let before = tree(dir);
+    let generate = ok(dir, url, &["generate", "after_adoption"]);
+    assert!(generate.contains("no changes"), "{generate}");
+    assert_eq!(tree(dir), before, "generate wrote something:\n{generate}");
+    // Another `up` has nothing to do on the source database.
+    let up = ok(dir, url, &["up"]);
+    assert!(!up.contains("applying"), "{up}");
+    report
+}
+
+/// `rustfmt --check` on the model files, when rustfmt is installed.
+fn rustfmt_clean(models: &Path) {
+    let files: Vec<_> = std::fs::read_dir(models)
+        .expect("models")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    match Command::new("rustfmt")
+        .args(["--edition", "2021", "--check"])
+        .args(&files)
+        .output()
+    {
+        Ok(o) => assert!(
+            o.status.success(),
+            "the written models are not formatted:\n{}",
+            text(&o)
+        ),
+        Err(e) => eprintln!("rustfmt not found ({e}); formatting of the models not checked"),
+    }
+}
+
+fn lines(rows: Vec<Row>) -> Vec<String> {
+    let mut out: Vec<String> = rows
+        .into_iter()
+        .map(|r| format!("{} | {} | {} | {}", r.a, r.b, r.c, r.d))
+        .collect();
+    out.sort();
+    out
+}
+
+// ---------------------------------------------------------------- SQLite
+
+const SQLITE_SCHEMA: &str = r#"
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  email VARCHAR(200) NOT NULL,
+  name TEXT NOT NULL DEFAULT 'it''s me',
+  active BOOLEAN NOT NULL DEFAULT 1,
+  score REAL,
+  created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  CONSTRAINT users_email_key UNIQUE (email)
+);
+CREATE TABLE teams (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name VARCHAR(100) NOT NULL,
+  budget NUMERIC(10,2) NOT NULL DEFAULT 0,
+  CHECK (budget >= 0)
+);
+CREATE TABLE memberships (
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  team_id INTEGER NOT NULL REFERENCES teams(id) ON DELETE RESTRICT,
+  role VARCHAR(20) NOT NULL DEFAULT 'member, "senior"',
+  PRIMARY KEY (user_id, team_id)
+);
+CREATE TABLE tasks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  team_id INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+  title VARCHAR(200) NOT NULL,
+  priority VARCHAR(10) NOT NULL DEFAULT 'medium' CHECK (priority IN ('low', 'medium', 'high')),
+  payload BLOB,
+  done BOOLEAN NOT NULL DEFAULT 0
+);
+CREATE INDEX idx_tasks_team_priority ON tasks (team_id, priority);
+CREATE INDEX idx_tasks_user_id ON tasks (user_id);
+CREATE UNIQUE INDEX uq_tasks_team_title ON tasks (team_id, title);
+CREATE VIEW open_tasks AS SELECT id, title FROM tasks WHERE done = 0;
+CREATE TRIGGER tasks_title_trim AFTER INSERT ON tasks
+BEGIN UPDATE tasks SET title = trim(NEW.title) WHERE id = NEW.id; END;
+INSERT INTO users (email) VALUES ('a@example.com');
+INSERT INTO teams (name, budget) VALUES ('core', 10.5);
+INSERT INTO memberships (user_id, team_id) VALUES (1, 1);
+INSERT INTO tasks (user_id, team_id, title) VALUES (1, 1, '  first  ');
+"#;
+
+fn sqlite_at(path: &Path) -> SqliteConnection {
+    SqliteConnection::establish(path.to_str().expect("utf-8")).expect("sqlite opens")
+}
+
+/// The shape of a SQLite database from its own catalog: columns (type,
+/// NOT NULL, default, key position; NOT NULL is not compared on an
+/// INTEGER PRIMARY KEY, which is never null either way), indexes by
+/// table, uniqueness and columns (a UNIQUE table constraint and a unique
+/// index are the same index), foreign keys and the named objects.
+fn sqlite_shape(path: &Path) -> Vec<String> {
+    let mut c = sqlite_at(path);
+    let user = "m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '\\_migrator%' ESCAPE '\\'";
+    let mut out = Vec::new();
+    out.extend(lines(rows_sqlite(
+        &mut c,
+        &format!(
+            "SELECT 'column ' || m.name || '.' || p.name AS a, p.type AS b, \
+             (CASE WHEN p.pk > 0 THEN 'pk ' || p.pk ELSE 'notnull ' || p.\"notnull\" END) AS c, \
+             COALESCE(p.dflt_value, '(none)') AS d \
+             FROM sqlite_master m, pragma_table_info(m.name) p WHERE {user}"
+        ),
+    )));
+    out.extend(lines(rows_sqlite(
+        &mut c,
+        &format!(
+            "SELECT 'index on ' || m.name AS a, CAST(il.\"unique\" AS TEXT) AS b, \
+             (SELECT group_concat(name, ',') FROM (SELECT ii.name FROM pragma_index_info(il.name) ii ORDER BY ii.seqno)) AS c, \
+             '' AS d FROM sqlite_master m, pragma_index_list(m.name) il WHERE {user} AND il.origin <> 'pk'"
+        ),
+    )));
+    out.extend(lines(rows_sqlite(
+        &mut c,
+        &format!(
+            "SELECT 'foreign key ' || m.name || '(' || f.\"from\" || ')' AS a, \
+             f.\"table\" || '(' || f.\"to\" || ')' AS b, 'on delete ' || f.on_delete AS c, \
+             'on update ' || f.on_update AS d FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE {user}"
+        ),
+    )));
+    out.extend(lines(rows_sqlite(
+        &mut c,
+        "SELECT type AS a, name AS b, tbl_name AS c, '' AS d FROM sqlite_master \
+         WHERE (type IN ('view', 'trigger') OR (type = 'index' AND sql IS NOT NULL AND name <> 'users_email_key')) \
+         AND name NOT LIKE '\\_migrator%' ESCAPE '\\'",
+    )));
+    out
+}
+
+#[test]
+fn sqlite_database_is_adopted_and_its_baseline_rebuilds_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let source = tmp.path().join("source.db");
+    diesel::connection::SimpleConnection::batch_execute(&mut sqlite_at(&source), SQLITE_SCHEMA)
+        .expect("schema");
+    let url = format!("sqlite://{}", source.display());
+    let dir = tmp.path().join("project");
+    std::fs::create_dir(&dir).expect("project dir");
+
+    // Refused before anything exists: an empty database.
+    let empty = tmp.path().join("empty.db");
+    drop(sqlite_at(&empty));
+    let out = refused(&dir, &format!("sqlite://{}", empty.display()));
+    assert!(out.contains("no tables"), "{out}");
+
+    let report = adopt_and_check(&dir, &url);
+    assert!(report.contains("view `open_tasks`"), "{report}");
+    assert!(
+        report.contains("trigger `tasks_title_trim` on `tasks`"),
+        "{report}"
+    );
+    // A type without a Rust type keeps its SQL spelling.
+    let teams = std::fs::read_to_string(dir.join("src/models/teams.rs")).expect("teams.rs");
+    assert!(teams.contains("sql_type = \"NUMERIC(10,2)\""), "{teams}");
+    // The data is untouched.
+    let titles = rows_sqlite(
+        &mut sqlite_at(&source),
+        "SELECT title AS a, '' AS b, '' AS c, '' AS d FROM tasks",
+    );
+    assert_eq!(titles.len(), 1);
+
+    // The baseline on an empty database builds the same schema.
+    let fresh = tmp.path().join("fresh.db");
+    let fresh_url = format!("sqlite://{}", fresh.display());
+    let up = ok(&dir, &fresh_url, &["up"]);
+    assert!(up.contains("0001_baseline"), "{up}");
+    let shape = sqlite_shape(&source);
+    for l in [
+        "column memberships.role | VARCHAR(20) | notnull 1 | 'member, \"senior\"'",
+        "column users.name | TEXT | notnull 1 | 'it''s me'",
+        "foreign key memberships(team_id) | teams(id) | on delete RESTRICT | on update NO ACTION",
+        "foreign key tasks(user_id) | users(id) | on delete SET NULL | on update NO ACTION",
+        "index on tasks | 0 | team_id,priority | ",
+        "index on tasks | 1 | team_id,title | ",
+        "index on users | 1 | email | ",
+        "trigger | tasks_title_trim | tasks | ",
+        "view | open_tasks | open_tasks | ",
+    ] {
+        assert!(shape.iter().any(|s| s == l), "{l} not in {shape:#?}");
+    }
+    assert_eq!(sqlite_shape(&fresh), shape);
+    ok(&dir, &fresh_url, &["verify"]);
+    // The dumped trigger works there.
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut sqlite_at(&fresh),
+        "INSERT INTO users (email) VALUES ('b@example.com'); INSERT INTO teams (name) VALUES ('t'); \
+         INSERT INTO tasks (team_id, title) VALUES (1, '  padded  ')",
+    )
+    .expect("insert");
+    let titles = rows_sqlite(
+        &mut sqlite_at(&fresh),
+        "SELECT title AS a, '' AS b, '' AS c, '' AS d FROM open_tasks",
+    );
+    assert_eq!(titles[0].a, "padded");
+    // And its downgrade takes everything away again.
+    ok(&dir, &fresh_url, &["down"]);
+    let left = rows_sqlite(
+        &mut sqlite_at(&fresh),
+        "SELECT name AS a, type AS b, '' AS c, '' AS d FROM sqlite_master \
+         WHERE name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_migrator%' ESCAPE '\\'",
+    );
+    assert!(left.is_empty(), "{left:?}");
+
+    // Refusals: the folder has a snapshot already; another folder on the
+    // adopted database (it has history); a folder with a migration file.
+    let out = refused(&dir, &url);
+    assert!(out.contains("schema.toml already exists"), "{out}");
+    let other = tmp.path().join("other");
+    std::fs::create_dir(&other).expect("other");
+    let out = refused(&other, &url);
+    assert!(out.contains("managed by migrator already"), "{out}");
+    let third = tmp.path().join("third");
+    std::fs::create_dir_all(third.join("migrations")).expect("third");
+    std::fs::copy(
+        dir.join("migrations/0001_baseline.toml"),
+        third.join("migrations/0001_init.toml"),
+    )
+    .expect("copy");
+    let untouched = tmp.path().join("untouched.db");
+    std::fs::copy(tmp.path().join("fresh.db"), &untouched).expect("copy db");
+    let out = refused(&third, &format!("sqlite://{}", untouched.display()));
+    assert!(
+        out.contains("already has migrations (0001_init.toml)"),
+        "{out}"
+    );
+}
+
+// ------------------------------------------------------------ PostgreSQL
+
+const PG_SCHEMA: &str = r#"
+CREATE TYPE mood AS ENUM ('happy', 'sad', 'it''s complicated');
+CREATE TABLE users (
+  id BIGSERIAL PRIMARY KEY,
+  email VARCHAR(200) NOT NULL,
+  name TEXT NOT NULL DEFAULT 'it''s me',
+  active BOOLEAN NOT NULL DEFAULT true,
+  last_ip INET,
+  settings JSONB NOT NULL DEFAULT '{}',
+  current_mood mood,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  CONSTRAINT users_email_key UNIQUE (email)
+);
+CREATE TABLE teams (
+  id SERIAL PRIMARY KEY,
+  name VARCHAR(100) NOT NULL,
+  budget NUMERIC(10,2) NOT NULL DEFAULT 0,
+  CONSTRAINT teams_budget_check CHECK (budget >= 0)
+);
+CREATE TABLE memberships (
+  user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  team_id INTEGER NOT NULL REFERENCES teams(id) ON DELETE RESTRICT,
+  role VARCHAR(20) NOT NULL DEFAULT 'member, "senior"',
+  PRIMARY KEY (user_id, team_id)
+);
+CREATE TABLE tasks (
+  id BIGSERIAL PRIMARY KEY,
+  user_id BIGINT REFERENCES users(id) ON DELETE SET NULL,
+  team_id INTEGER NOT NULL,
+  title VARCHAR(200) NOT NULL,
+  priority VARCHAR(10) NOT NULL DEFAULT 'medium',
+  due DATE,
+  done BOOLEAN NOT NULL DEFAULT false,
+  CONSTRAINT tasks_priority_check CHECK (priority IN ('low', 'medium', 'high')),
+  CONSTRAINT tasks_member_fk FOREIGN KEY (user_id, team_id)
+    REFERENCES memberships (user_id, team_id) ON DELETE CASCADE
+);
+CREATE INDEX idx_tasks_team_priority ON tasks (team_id, priority);
+CREATE INDEX idx_tasks_user_id ON tasks (user_id);
+CREATE UNIQUE INDEX uq_tasks_team_title ON tasks (team_id, title);
+CREATE VIEW open_tasks AS SELECT id, title FROM tasks WHERE NOT done;
+CREATE FUNCTION trim_title() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.title := trim(NEW.title); RETURN NEW; END $$;
+CREATE TRIGGER tasks_title_trim BEFORE INSERT OR UPDATE ON tasks
+  FOR EACH ROW EXECUTE FUNCTION trim_title();
+INSERT INTO users (email) VALUES ('a@example.com');
+INSERT INTO teams (name, budget) VALUES ('core', 10.5);
+INSERT INTO memberships (user_id, team_id) VALUES (1, 1);
+INSERT INTO tasks (user_id, team_id, title) VALUES (1, 1, '  first  ');
+"#;
+
+fn pg_batch(db: &PgDb, sql: &str) {
+    diesel::connection::SimpleConnection::batch_execute(&mut db.connect(), sql)
+        .unwrap_or_else(|e| panic!("{sql}\n  {e}"));
+}
+
+/// The shape of a PostgreSQL database from its own catalog. Normalised
+/// where migrator's spelling differs and means the same: a serial column
+/// and an identity column are both "auto"; a unique index that backs no
+/// constraint and a unique constraint are the same index (compared through
+/// `pg_get_indexdef`, so unique constraints are not listed again); check
+/// expressions without parentheses and `::text` casts (PostgreSQL deparses
+/// `x IN (..)` with the casts in other places than the expression written
+/// by hand).
+fn pg_shape(db: &PgDb) -> Vec<String> {
+    let mut c: PgConnection = db.connect();
+    let mut out = Vec::new();
+    out.extend(lines(rows_pg(
+        &mut c,
+        "SELECT 'column ' || table_name || '.' || column_name AS a, \
+         udt_name || '(' || COALESCE(character_maximum_length::text, '') || ',' \
+           || COALESCE(numeric_precision::text, '') || ',' || COALESCE(numeric_scale::text, '') || ')' AS b, \
+         'nullable ' || is_nullable AS c, \
+         CASE WHEN is_identity = 'YES' OR column_default LIKE 'nextval(%' THEN 'auto' \
+           ELSE COALESCE(column_default, '(none)') END AS d \
+         FROM information_schema.columns WHERE table_schema = current_schema() \
+         AND table_name IN (SELECT table_name FROM information_schema.tables \
+           WHERE table_schema = current_schema() AND table_type = 'BASE TABLE') \
+         AND table_name NOT LIKE '\\_migrator%'",
+    )));
+    out.extend(lines(rows_pg(
+        &mut c,
+        "SELECT 'index ' || i.relname AS a, t.relname::text AS b, pg_get_indexdef(x.indexrelid) AS c, \
+         CASE WHEN x.indisprimary THEN 'primary' WHEN x.indisunique THEN 'unique' ELSE '' END AS d \
+         FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid \
+         WHERE t.relnamespace = current_schema()::regnamespace AND t.relname NOT LIKE '\\_migrator%'",
+    )));
+    out.extend(lines(rows_pg(
+        &mut c,
+        "SELECT 'constraint ' || conname AS a, conrelid::regclass::text AS b, contype::text AS c, \
+         replace(replace(replace(replace(pg_get_constraintdef(oid), '::text[]', ''), '::text', ''), '(', ''), ')', '') AS d \
+         FROM pg_constraint WHERE connamespace = current_schema()::regnamespace \
+         AND contype IN ('c', 'f', 'p') AND conrelid::regclass::text NOT LIKE '\\_migrator%'",
+    )));
+    out.extend(lines(rows_pg(
+        &mut c,
+        "SELECT 'view' AS a, viewname::text AS b, definition AS c, '' AS d FROM pg_views \
+           WHERE schemaname = current_schema() \
+         UNION ALL SELECT 'trigger', tgname::text, pg_get_triggerdef(oid), '' FROM pg_trigger \
+           WHERE NOT tgisinternal \
+         UNION ALL SELECT 'extension', extname::text, '', '' FROM pg_extension \
+         UNION ALL SELECT 'enum', t.typname::text, \
+           string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder), '' \
+           FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \
+           WHERE t.typnamespace = current_schema()::regnamespace GROUP BY t.typname \
+         UNION ALL SELECT 'function', p.proname::text, pg_get_functiondef(p.oid), '' FROM pg_proc p \
+           WHERE p.pronamespace = current_schema()::regnamespace \
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')",
+    )));
+    out
+}
+
+/// Whether the server can create `pg_trgm` (a contrib extension).
+fn has_pg_trgm(db: &PgDb) -> bool {
+    !rows_pg(
+        &mut db.connect(),
+        "SELECT name::text AS a, '' AS b, '' AS c, '' AS d FROM pg_available_extensions WHERE name = 'pg_trgm'",
+    )
+    .is_empty()
+}
+
+#[test]
+fn postgres_database_is_adopted_and_its_baseline_rebuilds_it() {
+    let Some(base) = pg_base_url() else { return };
+    let source = PgDb::create(&base, "adopt_src");
+    let trgm = has_pg_trgm(&source);
+    if trgm {
+        pg_batch(&source, "CREATE EXTENSION IF NOT EXISTS pg_trgm");
+    } else {
+        eprintln!("pg_trgm is not available: the extension case is not tested");
+    }
+    pg_batch(&source, PG_SCHEMA);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+
+    // Refused: an empty database.
+    let empty = PgDb::create(&base, "adopt_empty");
+    let out = refused(dir, &empty.url);
+    assert!(out.contains("no tables"), "{out}");
+
+    let report = adopt_and_check(dir, &source.url);
+    for o in [
+        "enum type `mood`",
+        "function `trim_title()`",
+        "view `open_tasks`",
+        "trigger `tasks_title_trim` on `tasks`",
+    ] {
+        assert!(report.contains(o), "{o} not reported:\n{report}");
+    }
+    if trgm {
+        assert!(report.contains("extension `pg_trgm`"), "{report}");
+    }
+    let users = std::fs::read_to_string(dir.join("src/models/users.rs")).expect("users.rs");
+    for s in [
+        "#[model(sql_type = \"INET\")]",
+        "#[model(sql_type = \"mood\")]",
+        "#[model(default = \"it's me\")]",
+        "pub settings: serde_json::Value,",
+    ] {
+        assert!(users.contains(s), "{s}:\n{users}");
+    }
+    let memberships =
+        std::fs::read_to_string(dir.join("src/models/memberships.rs")).expect("memberships.rs");
+    assert!(
+        memberships.contains("default = \"member, \\\"senior\\\"\""),
+        "{memberships}"
+    );
+
+    // The baseline on an empty database builds the same schema, and the
+    // dumped function and trigger work there.
+    let fresh = PgDb::create(&base, "adopt_fresh");
+    let up = ok(dir, &fresh.url, &["up"]);
+    assert!(up.contains("0001_baseline"), "{up}");
+    let shape = pg_shape(&source);
+    for l in [
+        "column tasks.id | int8(,64,0) | nullable NO | auto",
+        "column teams.budget | numeric(,10,2) | nullable NO | 0",
+        "column users.last_ip | inet(,,) | nullable YES | (none)",
+        "column users.name | text(,,) | nullable NO | 'it''s me'::text",
+        "constraint memberships_pkey | memberships | p | PRIMARY KEY user_id, team_id",
+        "constraint tasks_member_fk | tasks | f | FOREIGN KEY user_id, team_id REFERENCES membershipsuser_id, team_id ON DELETE CASCADE",
+        "enum | mood | happy,sad,it's complicated | ",
+        "index uq_tasks_team_title | tasks | CREATE UNIQUE INDEX uq_tasks_team_title ON public.tasks USING btree (team_id, title) | unique",
+    ] {
+        assert!(shape.iter().any(|s| s == l), "{l} not in {shape:#?}");
+    }
+    assert!(
+        shape
+            .iter()
+            .any(|s| s.starts_with("trigger | tasks_title_trim | CREATE TRIGGER")),
+        "{shape:#?}"
+    );
+    assert!(
+        shape.iter().any(|s| s.starts_with("view | open_tasks | ")),
+        "{shape:#?}"
+    );
+    assert!(
+        shape
+            .iter()
+            .any(|s| s.starts_with("function | trim_title | ")),
+        "{shape:#?}"
+    );
+    assert_eq!(pg_shape(&fresh), shape);
+    ok(dir, &fresh.url, &["verify"]);
+    pg_batch(
+        &fresh,
+        "INSERT INTO users (email, current_mood) VALUES ('b@example.com', 'it''s complicated'); \
+         INSERT INTO teams (name) VALUES ('t'); INSERT INTO memberships VALUES (1, 1); \
+         INSERT INTO tasks (user_id, team_id, title) VALUES (1, 1, '  padded  ')",
+    );
+    let titles = rows_pg(
+        &mut fresh.connect(),
+        "SELECT title::text AS a, '' AS b, '' AS c, '' AS d FROM open_tasks",
+    );
+    assert_eq!(titles[0].a, "padded");
+    // Its downgrade takes everything away again, types and function too.
+    ok(dir, &fresh.url, &["down"]);
+    let left = rows_pg(
+        &mut fresh.connect(),
+        "SELECT c.relname::text AS a, c.relkind::text AS b, '' AS c, '' AS d FROM pg_class c \
+         WHERE c.relnamespace = current_schema()::regnamespace AND c.relname NOT LIKE '\\_migrator%' \
+         UNION ALL SELECT typname::text, 'type', '', '' FROM pg_type \
+           WHERE typnamespace = current_schema()::regnamespace AND typtype = 'e' \
+         UNION ALL SELECT proname::text, 'function', '', '' FROM pg_proc \
+           WHERE pronamespace = current_schema()::regnamespace",
+    );
+    assert!(left.is_empty(), "{left:?}");
+
+    // Refusals: the folder has a snapshot already; another folder on the
+    // adopted database (it has history).
+    let out = refused(dir, &source.url);
+    assert!(out.contains("schema.toml already exists"), "{out}");
+    let other = tempfile::tempdir().expect("tempdir");
+    let out = refused(other.path(), &source.url);
+    assert!(out.contains("managed by migrator already"), "{out}");
+    // The source's history still has the one baseline row.
+    let history = rows_pg(
+        &mut source.connect(),
+        "SELECT version::text AS a, state::text AS b, '' AS c, '' AS d FROM _migrator_history",
+    );
+    assert_eq!(history.len(), 1, "{history:?}");
+}
