@@ -258,3 +258,33 @@ mod postgres {
         with_db("readonly", introspection::pg_verify_without_probe);
     }
 }
+
+/// Backfills on MySQL/MariaDB (`--features mysql`).
+#[cfg(feature = "mysql")]
+mod mysql_backfill {
+    use super::{backfill, support};
+
+    fn with_db(tag: &str, f: impl FnOnce(&mut diesel::mysql::MysqlConnection)) {
+        let Some(base) = support::mysql_base_url() else {
+            return;
+        };
+        let db = support::MyDb::create(&base, tag);
+        let mut c = db.connect();
+        f(&mut c);
+    }
+
+    #[test]
+    fn backfill_every_row_once() {
+        with_db("backfill", backfill::every_row_once);
+    }
+
+    #[test]
+    fn backfill_composite_key() {
+        with_db("backfillpk", backfill::composite_key);
+    }
+
+    #[test]
+    fn backfill_interrupted_resumes() {
+        with_db("backfillresume", backfill::interrupted_backfill_resumes);
+    }
+}
