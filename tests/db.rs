@@ -141,6 +141,11 @@ mod postgres {
         with_db("backfillresume", backfill::interrupted_backfill_resumes);
     }
 
+    #[test]
+    fn backfill_lock_timeout_retry_resumes() {
+        with_pg("backfillretry", backfill::lock_timeout_retry_resumes);
+    }
+
     fn with_pg(tag: &str, f: impl FnOnce(&support::PgDb)) {
         let Some(base) = support::pg_base_url() else {
             return;

@@ -279,3 +279,55 @@ pub fn interrupted_backfill_resumes<C: MigrationConnection>(c: &mut C) {
     assert!(!cursor_table_exists(c));
     assert!(Migrator::new(&set).status(c).expect("status").is_clean());
 }
+
+/// PostgreSQL: a batch waits for a row the application holds, is cancelled
+/// by the migration's `lock_timeout`, and the runner's retry resumes the
+/// backfill from its cursor once the holder is gone (released here on the
+/// first retry event): every row done once, the finished batches not
+/// repeated.
+pub fn lock_timeout_retry_resumes(db: &super::support::PgDb) {
+    use diesel::connection::SimpleConnection;
+    use std::time::Duration;
+
+    let mut c = db.connect();
+    let p = project(SINGLE, backfill("hits = hits + 1", "1 = 1", 100));
+    let set = p.set();
+    Migrator::new(&set).up_to(&mut c, Some(1)).expect("0001");
+    let rows: Vec<String> = (1..=2500).map(|i| format!("({i}, NULL, 0)")).collect();
+    insert(&mut c, "id, label, hits", &rows);
+
+    let holder = RefCell::new(Some(db.connect()));
+    holder
+        .borrow_mut()
+        .as_mut()
+        .expect("holder")
+        .batch_execute("BEGIN; SELECT id FROM items WHERE id = 1500 FOR UPDATE")
+        .expect("row lock held");
+    let events = RefCell::new(Vec::new());
+    Migrator::new(&set)
+        .statement_lock_timeout(Duration::from_millis(100))
+        .lock_retries(3, Duration::from_millis(10))
+        .on_event(|e| {
+            if matches!(e, Event::LockRetry { .. }) {
+                if let Some(mut h) = holder.borrow_mut().take() {
+                    h.batch_execute("ROLLBACK").expect("released");
+                }
+            }
+            events.borrow_mut().push(e.clone());
+        })
+        .up(&mut c)
+        .expect("succeeds on the retry");
+    let events = events.borrow();
+    let retries = events
+        .iter()
+        .filter(|e| matches!(e, Event::LockRetry { .. }))
+        .count();
+    assert_eq!(retries, 1, "{events:?}");
+    assert_eq!(count(&mut c, "hits = 1"), 2500, "every row exactly once");
+    let p = progress(&events);
+    // 14 batches before the held row; the retry starts after them.
+    assert_eq!(p[13], (1400, 14, Some(2500), 0, false), "{p:?}");
+    assert_eq!(p[14], (1500, 1, Some(2500), 1400, false), "{p:?}");
+    assert_eq!(p.last(), Some(&(2500, 11, Some(2500), 1400, true)));
+    assert!(!cursor_table_exists(&mut c));
+}
