@@ -34,6 +34,52 @@ impl TestDb for diesel::pg::PgConnection {
     }
 }
 
+/// MySQL/MariaDB: the shape from `information_schema`, without the primary
+/// keys and the indexes InnoDB keeps for foreign keys (named after the
+/// constraint), which the model does not have.
+#[cfg(feature = "mysql")]
+impl TestDb for diesel::mysql::MysqlConnection {
+    fn shape(&mut self) -> Shape {
+        use super::support::rows_mysql;
+        let internal = format!(
+            "('{}', '{}')",
+            migrator_core::runner::HISTORY_TABLE,
+            migrator_core::runner::LOCK_TABLE
+        );
+        let mut s = Shape::default();
+        for c in rows_mysql(
+            self,
+            &format!("SELECT CAST(TABLE_NAME AS CHAR) AS a, CAST(COLUMN_NAME AS CHAR) AS b, CAST(IS_NULLABLE AS CHAR) AS c, '' AS d FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT IN {internal} ORDER BY TABLE_NAME, ORDINAL_POSITION"),
+        ) {
+            s.columns.entry(c.a).or_default().push(format!(
+                "{} {}",
+                c.b,
+                if c.c == "YES" { "null" } else { "not null" }
+            ));
+        }
+        for i in rows_mysql(
+            self,
+            &format!("SELECT DISTINCT CAST(s.TABLE_NAME AS CHAR) AS a, CAST(s.INDEX_NAME AS CHAR) AS b, '' AS c, '' AS d FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME NOT IN {internal} AND s.INDEX_NAME <> 'PRIMARY' AND NOT EXISTS (SELECT 1 FROM information_schema.TABLE_CONSTRAINTS k WHERE k.CONSTRAINT_SCHEMA = s.TABLE_SCHEMA AND k.TABLE_NAME = s.TABLE_NAME AND k.CONSTRAINT_NAME = s.INDEX_NAME AND k.CONSTRAINT_TYPE = 'FOREIGN KEY')"),
+        ) {
+            s.indexes.insert(format!("{}.{}", i.a, i.b));
+        }
+        for f in rows_mysql(
+            self,
+            "SELECT CAST(TABLE_NAME AS CHAR) AS a, CAST(COLUMN_NAME AS CHAR) AS b, CAST(REFERENCED_TABLE_NAME AS CHAR) AS c, CAST(REFERENCED_COLUMN_NAME AS CHAR) AS d FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL",
+        ) {
+            s.foreign_keys
+                .insert(format!("{}({}) -> {}({})", f.a, f.b, f.c, f.d));
+        }
+        for cols in s.columns.values_mut() {
+            cols.sort();
+        }
+        s
+    }
+    fn rows(&mut self, q: &str) -> Vec<Row> {
+        super::support::rows_mysql(self, q)
+    }
+}
+
 /// Generates the six seed migrations into a new project.
 pub fn seed_project() -> TestProject {
     let p = TestProject::new();
@@ -335,10 +381,54 @@ pub fn failure_rolls_back<C: TestDb>(c: &mut C) {
         "{msg}"
     );
     assert!(msg.contains("THIS IS NOT SQL"), "{msg}");
+    if c.dialect() == migrator_core::dialect::Dialect::Mysql {
+        return ddl_commits_implicitly(&set, c, &msg);
+    }
     assert!(msg.contains("rolled back"), "{msg}");
     assert_eq!(c.shape(), Shape::default(), "no table left behind");
     let status = Migrator::new(&set).status(c).expect("status");
     assert_eq!(status.pending(), 1);
+}
+
+/// MySQL/MariaDB commit DDL implicitly: the failed migration of
+/// [`failure_rolls_back`] is left partial, its tables created and
+/// recorded, and the error says so; a re-run resumes at the failed
+/// statement (and fails there again) instead of starting over.
+fn ddl_commits_implicitly<C: TestDb>(set: &MigrationSet, c: &mut C, msg: &str) {
+    assert!(
+        msg.contains("the statements before this one are done and recorded")
+            && msg.contains("run `migrator up` again to resume from this statement"),
+        "{msg}"
+    );
+    assert!(!msg.contains("rolled back"), "{msg}");
+    assert_eq!(
+        c.shape(),
+        expected(&set.state(1)),
+        "the tables created before the failure stay"
+    );
+    let status = Migrator::new(set).status(c).expect("status");
+    assert!(status.to_string().contains("PARTIAL"), "{status}");
+    let statement = |m: &str| {
+        m.split("failed at statement")
+            .nth(1)
+            .map(|r| r.split_whitespace().next().unwrap_or("").to_string())
+    };
+    let again = Migrator::new(set)
+        .up(c)
+        .expect_err("fails again")
+        .to_string();
+    assert_eq!(
+        statement(&again),
+        statement(msg),
+        "resumed at the failed statement: {again}"
+    );
+    assert!(again.contains("THIS IS NOT SQL"), "{again}");
+    assert_eq!(c.shape(), expected(&set.state(1)));
+    let msg = Migrator::new(set)
+        .down_to(c, 0)
+        .expect_err("refused")
+        .to_string();
+    assert!(msg.contains("partially applied"), "{msg}");
 }
 
 fn raw(sql: &str, reverse: &str) -> Operation {
@@ -442,7 +532,12 @@ pub fn concurrent_runners<C: TestDb + Send + 'static>(
     );
     assert_eq!(check.shape(), expected(&set.state(6)));
     let rows = check.rows(&format!(
-        "SELECT CAST(COUNT(*) AS TEXT) AS a, '' AS b, '' AS c, '' AS d FROM {}",
+        "SELECT CAST(COUNT(*) AS {}) AS a, '' AS b, '' AS c, '' AS d FROM {}",
+        if check.dialect() == migrator_core::dialect::Dialect::Mysql {
+            "CHAR"
+        } else {
+            "TEXT"
+        },
         migrator_core::runner::HISTORY_TABLE
     ));
     assert_eq!(rows[0].a, "6");
