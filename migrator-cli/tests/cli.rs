@@ -163,6 +163,41 @@ fn edited_migration_is_refused_and_named() {
     ok(d, &["status"]);
 }
 
+/// `generate` trusts the snapshot only while every migration file is the
+/// one it lists: an edited or added file sends it through the full
+/// validation, which names the file and writes nothing; `check` validates
+/// the whole chain always, so a hand-edited snapshot schema is caught.
+#[test]
+fn generate_validates_the_folder_unless_it_is_exactly_what_the_snapshot_lists() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::write(d.join("src/models.rs"), USERS).expect("models");
+    ok(d, &["generate", "create_users"]);
+    std::fs::write(d.join("src/models.rs"), USERS_WITH_EMAIL).expect("models");
+    let f = d.join("migrations/0001_create_users.toml");
+    let text0 = std::fs::read_to_string(&f).expect("read");
+    std::fs::write(&f, text0.replace("create users", "create the users")).expect("edit");
+    let snapshot = d.join("migrations/schema.toml");
+    let snapshot0 = std::fs::read_to_string(&snapshot).expect("read");
+    let o = migrator(d, &["generate", "add_email"]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(text(&o).contains("0001_create_users.toml"), "{}", text(&o));
+    assert!(!d.join("migrations/0002_add_email.toml").exists());
+    assert_eq!(std::fs::read_to_string(&snapshot).expect("read"), snapshot0);
+    // Restored, generate works again from the snapshot.
+    std::fs::write(&f, &text0).expect("restore");
+    ok(d, &["generate", "add_email"]);
+    ok(d, &["check"]);
+    // A snapshot whose schema was edited by hand: `check` replays the chain.
+    let edited = std::fs::read_to_string(&snapshot)
+        .expect("read")
+        .replace("varchar(100)", "varchar(120)");
+    assert_ne!(edited, std::fs::read_to_string(&snapshot).expect("read"));
+    std::fs::write(&snapshot, edited).expect("edit");
+    let o = migrator(d, &["check"]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+}
+
 #[test]
 fn bad_input_gets_clear_errors_and_exit_codes() {
     let dir = project();

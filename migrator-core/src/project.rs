@@ -117,6 +117,32 @@ pub struct Project {
     pub config: Config,
 }
 
+/// The head of the migrations folder, for `generate`: see
+/// `Project::head_and_models`.
+struct Head {
+    head: u32,
+    /// `(version, checksum, file name)` of every migration, in order.
+    entries: Vec<(u32, String, String)>,
+    /// The schema after the last migration.
+    schema: Schema,
+}
+
+impl Head {
+    /// Loads and validates the whole folder.
+    fn load(project: &Project) -> Result<Head, ProjectError> {
+        let set = project.migrations()?;
+        Ok(Head {
+            head: set.head(),
+            entries: set
+                .migrations
+                .iter()
+                .map(|m| (m.version, m.checksum.clone(), m.file_name.clone()))
+                .collect(),
+            schema: set.last_state().clone(),
+        })
+    }
+}
+
 /// What `generate` would write.
 #[derive(Debug, Clone)]
 pub struct Generated {
@@ -180,6 +206,62 @@ impl Project {
         Ok(MigrationSet::load(&self.migrations_dir())?)
     }
 
+    /// What `generate` starts from: the snapshot, when every migration
+    /// file in the folder is exactly the one the snapshot lists (same names,
+    /// same checksums, in order). The snapshot was written, with its
+    /// schema, by the `generate` or `rehash` that validated those very
+    /// files, so the chain is not parsed and replayed again: `check`,
+    /// `cargo build` (the derive and `embed_migrations!`) and the runner
+    /// validate the whole chain. Anything else (an edited, added, missing
+    /// or renamed file, no snapshot) is loaded and validated in full, which
+    /// reports the problem. The models are parsed on another thread
+    /// meanwhile.
+    fn head_and_models(&self) -> Result<(Head, Models), ProjectError> {
+        std::thread::scope(|scope| {
+            let models = scope.spawn(|| self.models());
+            let head = self.head();
+            let models = models
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            Ok((head?, models?))
+        })
+    }
+
+    fn head(&self) -> Result<Head, ProjectError> {
+        let dir = self.migrations_dir();
+        let snapshot = Snapshot::read(&self.snapshot_path())?;
+        let mut files: Vec<(u32, String, String)> = Vec::new();
+        for (name, text) in migration::read_files(&dir)? {
+            match migration::parse_file_name(&name) {
+                Ok(Some((version, _))) => files.push((version, name, text)),
+                Ok(None) => {}
+                // A bad name: the full load names it.
+                Err(_) => return Head::load(self),
+            }
+        }
+        files.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        let entries: Vec<(u32, String, String)> = files
+            .iter()
+            .map(|(v, name, text)| (*v, migration::checksum(text), name.clone()))
+            .collect();
+        let listed = entries.len() == snapshot.files.len()
+            && entries
+                .iter()
+                .zip(&snapshot.files)
+                .all(|((_, sum, name), e)| *e == file_entry(sum, name))
+            && snapshot.head == entries.last().map_or(0, |e| e.0)
+            && snapshot.chain
+                == crate::snapshot::chain_of(entries.iter().map(|(v, c, _)| (*v, c.as_str())));
+        if !listed || snapshot.head == 0 {
+            return Head::load(self);
+        }
+        Ok(Head {
+            head: snapshot.head,
+            entries,
+            schema: snapshot.schema,
+        })
+    }
+
     /// The plan from the snapshot to the models (empty when they agree).
     pub fn pending_changes(&self) -> Result<(MigrationSet, Models, Plan), ProjectError> {
         let set = self.migrations()?;
@@ -197,11 +279,12 @@ impl Project {
                 "`{name}` is not a valid migration name\nhelp: use snake_case letters, digits and underscores, e.g. `add_priority_column`"
             )));
         }
-        let (set, models, plan) = self.pending_changes()?;
+        let (head, models) = self.head_and_models()?;
+        let plan = diff(&head.schema, &models.schema, &models.hints)?;
         if plan.is_empty() {
             return Ok(None);
         }
-        let current = set.last_state().clone();
+        let current = head.schema;
         // Render for every dialect now, so a change one of them cannot
         // express is reported before a file is written: an error for the
         // dialects the project declares in migrator.toml, a warning for the
@@ -238,7 +321,7 @@ impl Project {
                 "internal error: the planned migration does not reach the models or its downgrade does not restore the snapshot; please report this with your models and schema.toml".into(),
             ));
         }
-        let version = set.head() + 1;
+        let version = head.head + 1;
         let file_name = format!("{version:04}_{name}.toml");
         let migration = MigrationFile {
             description: name.replace('_', " "),
@@ -253,21 +336,17 @@ impl Project {
             "{file_name}: generated by `migrator generate {name}`.\nReview it; once applied anywhere, never edit it: write a new migration instead."
         ));
         let chain = extend_chain(
-            &crate::snapshot::chain_of(
-                set.migrations
-                    .iter()
-                    .map(|m| (m.version, m.checksum.as_str())),
-            ),
+            &crate::snapshot::chain_of(head.entries.iter().map(|(v, c, _)| (*v, c.as_str()))),
             version,
             &migration::checksum(&migration_text),
         );
         let mut schema = models.schema.clone();
         schema.normalize();
         let migration_checksum = migration::checksum(&migration_text);
-        let mut files: Vec<String> = set
-            .migrations
+        let mut files: Vec<String> = head
+            .entries
             .iter()
-            .map(|m| file_entry(&m.checksum, &m.file_name))
+            .map(|(_, sum, name)| file_entry(sum, name))
             .collect();
         files.push(file_entry(&migration_checksum, &file_name));
         let snapshot_text = Snapshot {

@@ -113,6 +113,10 @@ pub fn diff(old: &Schema, new: &Schema, hints: &Hints) -> Result<Plan, DiffError
     new.normalize();
 
     let renames = hints::resolve(&old, &new, hints)?;
+    // The common case of `generate` and `check`: nothing changed.
+    if old == new && renames.ops().is_empty() {
+        return Ok(Plan::default());
+    }
     // The old schema as it is right after the renames: from there on, tables
     // and columns are matched by name.
     let renamed = replay(&old, &renames.ops())
