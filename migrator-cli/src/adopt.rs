@@ -131,7 +131,10 @@ pub fn init_from_database(dir: &Path, url: Option<&str>) -> CmdResult {
             "the database already has {rows} row(s) in `{HISTORY_TABLE}`: it is managed by migrator already; nothing written\n  database: {shown}\nhelp: run `migrator status` in the project that manages it"
         ));
     }
-    let live = introspect::schema(&mut db).map_err(|e| format!("{e}\n  database: {shown}"))?;
+    let mut live = introspect::schema(&mut db).map_err(|e| format!("{e}\n  database: {shown}"))?;
+    if live.dialect == Dialect::Mysql {
+        unqualify_views(&mut db, &mut live).map_err(|e| format!("{e}\n  database: {shown}"))?;
+    }
     let adoption =
         adopt(&live).map_err(|e| format!("{e}; nothing written\n  database: {shown}"))?;
 
@@ -221,6 +224,29 @@ pub fn init_from_database(dir: &Path, url: Option<&str>) -> CmdResult {
         println!("next: add `mod models;` to src/lib.rs or src/main.rs; the models use chrono, uuid and serde_json where the columns need them");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// MySQL prints a view's definition with every table and column qualified
+/// by the database's name (`` `app`.`tasks`.`id` ``); replayed elsewhere it
+/// would read the source database's tables. The qualifier is removed.
+fn unqualify_views(
+    db: &mut AnyConnection,
+    live: &mut introspect::Introspected,
+) -> Result<(), String> {
+    let names = on_conn!(db, c => c.query_texts("SELECT CAST(DATABASE() AS CHAR) AS s"))
+        .map_err(|e| format!("reading the database's name: {e}"))?;
+    let Some(name) = names.into_iter().next().filter(|n| !n.is_empty()) else {
+        return Ok(());
+    };
+    let qualifier = format!("{}.", Dialect::Mysql.ident(&name));
+    for o in &mut live.outside {
+        if o.kind == introspect::OutsideKind::View {
+            if let Some(def) = &mut o.definition {
+                *def = def.replace(&qualifier, "");
+            }
+        }
+    }
+    Ok(())
 }
 
 fn write(path: &Path, text: &str, created: &mut Vec<PathBuf>) -> Result<(), String> {

@@ -607,3 +607,177 @@ fn postgres_database_is_adopted_and_its_baseline_rebuilds_it() {
     );
     assert_eq!(history.len(), 1, "{history:?}");
 }
+
+// ------------------------------------------------------- MySQL / MariaDB
+
+#[cfg(feature = "mysql")]
+mod mysql {
+    use super::*;
+    use common::support::rows_mysql;
+    use common::{mysql_base_url, MyDb};
+
+    const MYSQL_SCHEMA: &str = r#"
+CREATE TABLE users (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  email VARCHAR(200) NOT NULL,
+  name VARCHAR(100) NOT NULL DEFAULT 'it''s me',
+  active TINYINT(1) NOT NULL DEFAULT 1,
+  score DOUBLE NULL,
+  created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  CONSTRAINT users_email_key UNIQUE (email)
+) ENGINE=InnoDB;
+CREATE TABLE teams (
+  id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  name VARCHAR(100) NOT NULL,
+  budget DECIMAL(10,2) NOT NULL DEFAULT 0,
+  CONSTRAINT teams_budget_check CHECK (budget >= 0)
+) ENGINE=InnoDB;
+CREATE TABLE memberships (
+  user_id BIGINT NOT NULL,
+  team_id INT NOT NULL,
+  role VARCHAR(20) NOT NULL DEFAULT 'member, "senior"',
+  PRIMARY KEY (user_id, team_id),
+  CONSTRAINT memberships_user_fk FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE,
+  CONSTRAINT memberships_team_fk FOREIGN KEY (team_id) REFERENCES teams(id) ON DELETE RESTRICT
+) ENGINE=InnoDB;
+CREATE TABLE tasks (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  user_id BIGINT NULL,
+  team_id INT NOT NULL,
+  title VARCHAR(200) NOT NULL,
+  priority ENUM('low','medium','high') NOT NULL DEFAULT 'medium',
+  payload JSON NULL,
+  done TINYINT(1) NOT NULL DEFAULT 0,
+  CONSTRAINT tasks_user_fk FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE SET NULL,
+  CONSTRAINT tasks_member_fk FOREIGN KEY (user_id, team_id)
+    REFERENCES memberships(user_id, team_id) ON DELETE CASCADE
+) ENGINE=InnoDB;
+CREATE INDEX idx_tasks_team_priority ON tasks (team_id, priority);
+CREATE UNIQUE INDEX uq_tasks_team_title ON tasks (team_id, title);
+CREATE VIEW open_tasks AS SELECT id, title FROM tasks WHERE done = 0;
+CREATE TRIGGER tasks_title_trim BEFORE INSERT ON tasks FOR EACH ROW SET NEW.title = TRIM(NEW.title);
+INSERT INTO users (email) VALUES ('a@example.com');
+INSERT INTO teams (name, budget) VALUES ('core', 10.5);
+INSERT INTO memberships (user_id, team_id) VALUES (1, 1);
+INSERT INTO tasks (user_id, team_id, title) VALUES (1, 1, '  first  ');
+"#;
+
+    fn batch(db: &MyDb, sql: &str) {
+        diesel::connection::SimpleConnection::batch_execute(&mut db.connect(), sql)
+            .unwrap_or_else(|e| panic!("{sql}\n  {e}"));
+    }
+
+    /// The shape of a MySQL database from information_schema, the
+    /// database's own name replaced by `DB` (a view naming the source
+    /// database from the copy would show).
+    fn my_shape(db: &MyDb) -> Vec<String> {
+        let mut c = db.connect();
+        let skip = "NOT LIKE '\\\\_migrator%'";
+        let mut out = Vec::new();
+        for q in [
+            format!(
+                "SELECT CAST(CONCAT('column ', table_name, '.', column_name) AS CHAR) AS a, \
+                 CAST(column_type AS CHAR) AS b, CAST(CONCAT(is_nullable, ' ', extra) AS CHAR) AS c, \
+                 CAST(COALESCE(column_default, '(none)') AS CHAR) AS d \
+                 FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name {skip} \
+                 AND table_name IN (SELECT table_name FROM information_schema.tables \
+                   WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE')"
+            ),
+            format!(
+                "SELECT CAST(CONCAT('index ', table_name, '.', index_name) AS CHAR) AS a, \
+                 CAST(non_unique AS CHAR) AS b, \
+                 CAST(GROUP_CONCAT(column_name ORDER BY seq_in_index) AS CHAR) AS c, '' AS d \
+                 FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name {skip} \
+                 GROUP BY table_name, index_name, non_unique"
+            ),
+            "SELECT CAST(CONCAT('foreign key ', r.table_name, '.', r.constraint_name) AS CHAR) AS a, \
+             CAST(r.referenced_table_name AS CHAR) AS b, \
+             CAST(CONCAT(r.delete_rule, ' ', r.update_rule) AS CHAR) AS c, \
+             CAST((SELECT GROUP_CONCAT(CONCAT(k.column_name, '->', k.referenced_column_name) ORDER BY k.ordinal_position) \
+               FROM information_schema.key_column_usage k WHERE k.constraint_schema = r.constraint_schema \
+               AND k.table_name = r.table_name AND k.constraint_name = r.constraint_name) AS CHAR) AS d \
+             FROM information_schema.referential_constraints r WHERE r.constraint_schema = DATABASE()"
+                .to_string(),
+            "SELECT CAST(CONCAT('check ', table_name, '.', constraint_name) AS CHAR) AS a, \
+             CAST(check_clause AS CHAR) AS b, '' AS c, '' AS d \
+             FROM information_schema.check_constraints WHERE constraint_schema = DATABASE()"
+                .to_string(),
+            "SELECT CAST(CONCAT('view ', table_name) AS CHAR) AS a, \
+             CAST(REPLACE(view_definition, CONCAT('`', DATABASE(), '`'), 'DB') AS CHAR) AS b, '' AS c, '' AS d \
+             FROM information_schema.views WHERE table_schema = DATABASE()"
+                .to_string(),
+            "SELECT CAST(CONCAT('trigger ', trigger_name) AS CHAR) AS a, \
+             CAST(CONCAT(action_timing, ' ', event_manipulation, ' ON ', event_object_table) AS CHAR) AS b, \
+             CAST(action_statement AS CHAR) AS c, '' AS d \
+             FROM information_schema.triggers WHERE trigger_schema = DATABASE()"
+                .to_string(),
+        ] {
+            out.extend(lines(rows_mysql(&mut c, &q)));
+        }
+        out
+    }
+
+    #[test]
+    fn mysql_database_is_adopted_and_its_baseline_rebuilds_it() {
+        let Some(base) = mysql_base_url() else { return };
+        let source = MyDb::create(&base, "adopt_src");
+        batch(&source, MYSQL_SCHEMA);
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path();
+
+        let empty = MyDb::create(&base, "adopt_empty");
+        let out = refused(dir, &empty.url);
+        assert!(out.contains("no tables"), "{out}");
+
+        let report = adopt_and_check(dir, &source.url);
+        for o in ["view `open_tasks`", "trigger `tasks_title_trim` on `tasks`"] {
+            assert!(report.contains(o), "{o} not reported:\n{report}");
+        }
+        let tasks = std::fs::read_to_string(dir.join("src/models/tasks.rs")).expect("tasks.rs");
+        assert!(
+            tasks.contains("sql_type = \"ENUM('low','medium','high')\""),
+            "{tasks}"
+        );
+
+        let fresh = MyDb::create(&base, "adopt_fresh");
+        let up = ok(dir, &fresh.url, &["up"]);
+        assert!(up.contains("0001_baseline"), "{up}");
+        let shape = my_shape(&source);
+        for l in [
+            "check teams.teams_budget_check | `budget` >= 0 |  | ",
+            "foreign key tasks.tasks_member_fk | memberships | CASCADE RESTRICT | user_id->user_id,team_id->team_id",
+            "index tasks.uq_tasks_team_title | 0 | team_id,title | ",
+            "index memberships.PRIMARY | 0 | user_id,team_id | ",
+            "view open_tasks | select DB.`tasks`.`id` AS `id`,DB.`tasks`.`title` AS `title` from DB.`tasks` where DB.`tasks`.`done` = 0 |  | ",
+        ] {
+            assert!(shape.iter().any(|s| s == l), "{l} not in {shape:#?}");
+        }
+        assert_eq!(my_shape(&fresh), shape);
+        ok(dir, &fresh.url, &["verify"]);
+        batch(
+            &fresh,
+            "INSERT INTO users (email) VALUES ('b@example.com'); INSERT INTO teams (name) VALUES ('t'); \
+             INSERT INTO memberships (user_id, team_id) VALUES (1, 1); \
+             INSERT INTO tasks (user_id, team_id, title) VALUES (1, 1, '  padded  ')",
+        );
+        let titles = rows_mysql(
+            &mut fresh.connect(),
+            "SELECT CAST(title AS CHAR) AS a, '' AS b, '' AS c, '' AS d FROM open_tasks",
+        );
+        assert_eq!(titles.len(), 1, "the view reads the fresh database's rows");
+        assert_eq!(titles[0].a, "padded");
+        ok(dir, &fresh.url, &["down"]);
+        let left = rows_mysql(
+            &mut fresh.connect(),
+            "SELECT CAST(table_name AS CHAR) AS a, '' AS b, '' AS c, '' AS d FROM information_schema.tables \
+             WHERE table_schema = DATABASE() AND table_name NOT LIKE '\\\\_migrator%'",
+        );
+        assert!(left.is_empty(), "{left:?}");
+
+        let out = refused(dir, &source.url);
+        assert!(out.contains("schema.toml already exists"), "{out}");
+        let other = tempfile::tempdir().expect("tempdir");
+        let out = refused(other.path(), &source.url);
+        assert!(out.contains("managed by migrator already"), "{out}");
+    }
+}

@@ -210,14 +210,27 @@ fn dump(dialect: Dialect, o: &Outside) -> Result<(Phase, String, String), String
             } else {
                 "FUNCTION"
             };
+            let def = need()?;
+            // information_schema gives a routine's body, not its CREATE
+            // statement (parameters, return type and characteristics are
+            // elsewhere): only a complete statement is replayed.
+            if !def
+                .get(..6)
+                .is_some_and(|p| p.eq_ignore_ascii_case("CREATE"))
+            {
+                return Err(
+                    "the database did not print a complete CREATE statement for it; dump it with `mysqldump --routines --no-data` and add it to a migration by hand".into(),
+                );
+            }
+            let name = o.name.strip_suffix("()").unwrap_or(&o.name);
             (
                 if o.kind == K::Trigger {
                     Phase::After(1)
                 } else {
                     Phase::Before(2)
                 },
-                need()?.to_string(),
-                format!("DROP {what} IF EXISTS {}", q(&o.name)),
+                def.to_string(),
+                format!("DROP {what} IF EXISTS {}", q(name)),
             )
         }
         _ => return Err("migrator cannot recreate this kind of object".into()),
