@@ -3,7 +3,7 @@
 //!
 //! Contract:
 //! - [`schema`] reads the tables of the database (PostgreSQL: the current
-//!   schema; SQLite: `main`) into a [`Schema`]: columns with their portable
+//!   schema; SQLite: `main`; MySQL/MariaDB: `DATABASE()`) into a [`Schema`]: columns with their portable
 //!   types, nullability, defaults and auto-increment, primary keys in key
 //!   order, non-unique indexes, unique constraints (on SQLite: unique
 //!   indexes, inline `UNIQUE` included), foreign keys with their columns,
@@ -14,8 +14,9 @@
 //! - what the model cannot describe is never dropped silently: views,
 //!   triggers, functions, sequences that no column owns, extensions, enum,
 //!   domain and range types, partial and expression indexes, exclusion
-//!   constraints, rules, policies, partitions, virtual tables and generated
-//!   columns are listed in [`Introspected::outside`]; approximations (an
+//!   constraints, rules, policies, partitions, virtual tables, generated
+//!   columns, and on MySQL/MariaDB routines, events, prefix, functional,
+//!   FULLTEXT and SPATIAL indexes are listed in [`Introspected::outside`]; approximations (an
 //!   index with a non-default method or order, a constraint that is
 //!   `NOT VALID`, an identity that is `ALWAYS`) are listed in
 //!   [`Introspected::notes`];
@@ -38,18 +39,19 @@
 //!   re-spelling is not drift.
 //!
 //! The readers run catalog queries only (and, on PostgreSQL, the rolled-back
-//! probe of `expected`); they never change the database.
+//! probe of `expected`; on MySQL/MariaDB, temporary tables of this session,
+//! dropped at once); they never change the database.
 //!
-//! MySQL/MariaDB is not read yet (the runner has no MySQL connection). The
-//! shape it will take: a `mysql.rs` implementing [`Introspect`] for
-//! `MysqlConnection`, reading `information_schema` (`COLUMNS.COLUMN_TYPE`,
-//! `COLUMN_DEFAULT` and `EXTRA` for auto-increment, `STATISTICS` for indexes
-//! and unique keys, `KEY_COLUMN_USAGE` with `REFERENTIAL_CONSTRAINTS` for
-//! foreign keys, `CHECK_CONSTRAINTS`) scoped to `DATABASE()`; a
-//! `normalize::Source::Mysql` for its literal spellings (MariaDB quotes
-//! string defaults, MySQL 8 does not; `tinyint(1)` is a boolean); and an
-//! `expected` probe with `CREATE TEMPORARY TABLE`, which, unlike other DDL,
-//! does not commit implicitly.
+//! MySQL/MariaDB (`mysql.rs`) reads `information_schema` scoped to
+//! `DATABASE()` (`COLUMNS.COLUMN_TYPE`, `COLUMN_DEFAULT` and `EXTRA`,
+//! `STATISTICS`, `KEY_COLUMN_USAGE` with `REFERENTIAL_CONSTRAINTS`,
+//! `CHECK_CONSTRAINTS`), with `normalize::Source::Mysql` for its literal
+//! spellings (MariaDB quotes string defaults, MySQL 8 does not; `tinyint(1)`
+//! is a boolean; MariaDB's JSON is `longtext` with a `json_valid` check).
+//! The index InnoDB keeps for a foreign key is left out on both sides. Its
+//! `expected` is textual except for checks and SQL-expression defaults,
+//! which are probed with `CREATE TEMPORARY TABLE` (which, unlike other DDL,
+//! does not commit implicitly) and read back with `SHOW CREATE TABLE`.
 
 mod compare;
 #[cfg(feature = "mysql")]
@@ -174,7 +176,8 @@ pub struct IntrospectError {
 }
 
 /// A connection that can be introspected. Implemented for diesel's
-/// `SqliteConnection` and `PgConnection` (with the matching features) and
+/// `SqliteConnection`, `PgConnection` and `MysqlConnection` (with the
+/// matching features) and
 /// for the runner's [`AnyConnection`](crate::runner::AnyConnection).
 pub trait Introspect {
     /// Reads the live schema; see [`schema`].

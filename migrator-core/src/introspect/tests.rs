@@ -177,6 +177,109 @@ fn sqlite_types_map_back() {
 }
 
 #[test]
+fn mysql_types_map_back() {
+    use super::normalize::{mysql_canonical_type, mysql_type};
+    let cases: &[(&str, ColumnType)] = &[
+        ("tinyint(1)", ColumnType::Boolean),
+        ("smallint(6)", ColumnType::SmallInt),
+        ("int(11)", ColumnType::Integer),
+        ("int", ColumnType::Integer),
+        ("bigint(20)", ColumnType::BigInt),
+        ("float", ColumnType::Real),
+        ("double", ColumnType::Double),
+        ("text", ColumnType::Text),
+        ("varchar(20)", ColumnType::Varchar(20)),
+        ("longblob", ColumnType::Blob),
+        ("date", ColumnType::Date),
+        ("time(6)", ColumnType::Time),
+        ("datetime(6)", ColumnType::Timestamp),
+        ("timestamp(6)", ColumnType::TimestampTz),
+        ("char(36)", ColumnType::Uuid),
+        ("json", ColumnType::Json),
+        ("decimal(12,2)", ColumnType::Custom("DECIMAL(12,2)".into())),
+        (
+            "int(10) unsigned",
+            ColumnType::Custom("INT UNSIGNED".into()),
+        ),
+        ("longtext", ColumnType::Custom("LONGTEXT".into())),
+        (
+            "enum('a','B c')",
+            ColumnType::Custom("ENUM('a','B c')".into()),
+        ),
+    ];
+    for (printed, ty) in cases {
+        assert_eq!(&mysql_type(printed), ty, "{printed}");
+    }
+    // The snapshot side: what dialect/mysql.rs renders and sql_type
+    // spellings read as COLUMN_TYPE would print them.
+    for (sql, printed) in [
+        ("BOOLEAN", "tinyint(1)"),
+        ("INT", "int"),
+        ("INTEGER", "int"),
+        ("NUMERIC(12, 2)", "decimal(12,2)"),
+        ("DECIMAL", "decimal(10,0)"),
+        ("CHAR", "char(1)"),
+        ("REAL", "double"),
+        ("DOUBLE PRECISION", "double"),
+        ("TIMESTAMP(6)", "timestamp(6)"),
+        ("ENUM('a', 'B c')", "enum('a','B c')"),
+        ("int(10)  UNSIGNED", "int unsigned"),
+    ] {
+        assert_eq!(mysql_canonical_type(sql), printed, "{sql}");
+    }
+    assert_eq!(
+        mysql_type("NUMERIC(12, 2)"),
+        mysql_type("decimal(12,2)"),
+        "both sides agree"
+    );
+}
+
+#[test]
+fn mysql_expressions_have_one_spelling() {
+    use super::normalize::{mysql_expr, mysql_unescape};
+    // MariaDB's CHECK_CONSTRAINTS / SHOW CREATE, MySQL 8's CHECK_CLAUSE and
+    // the snapshot's text of the same check.
+    let maria = mysql_expr("`priority` in ('low','medium','high')");
+    assert_eq!(maria, "priority in ('low', 'medium', 'high')");
+    assert_eq!(
+        mysql_expr("(`priority` in (_utf8mb4'low',_utf8mb4'medium',_utf8mb4'high'))"),
+        maria
+    );
+    assert_eq!(mysql_expr("priority IN ('low', 'medium', 'high')"), maria);
+    assert_eq!(mysql_expr("current_timestamp(6)"), "current_timestamp(6)");
+    assert_eq!(mysql_expr("CURRENT_TIMESTAMP(6)"), "current_timestamp(6)");
+    assert_eq!(mysql_expr("a != 1"), "a <> 1");
+    assert_eq!(mysql_unescape("'it\\'s'"), "'it''s'");
+    assert_eq!(mysql_unescape("'a\\\\b' + x\\y"), "'a\\b' + x\\y");
+    assert_eq!(mysql_unescape("'it''s'"), "'it''s'");
+}
+
+#[test]
+fn mysql_defaults_are_typed_by_column() {
+    let m = |e: &str, ty: ColumnType| default_value(e, &ty, Source::Mysql);
+    assert_eq!(m("1", ColumnType::Boolean), Some(DefaultValue::Bool(true)));
+    assert_eq!(
+        m("FALSE", ColumnType::Boolean),
+        Some(DefaultValue::Bool(false))
+    );
+    assert_eq!(m("2", ColumnType::Double), Some(DefaultValue::Float(2.0)));
+    assert_eq!(
+        m("0", ColumnType::Custom("NUMERIC(12, 2)".into())),
+        Some(DefaultValue::Float(0.0))
+    );
+    assert_eq!(
+        m("0.00", ColumnType::Custom("DECIMAL(12,2)".into())),
+        Some(DefaultValue::Float(0.0))
+    );
+    assert_eq!(m("5", ColumnType::Integer), Some(DefaultValue::Int(5)));
+    assert_eq!(
+        m("'x'", ColumnType::Text),
+        Some(DefaultValue::Str("x".into()))
+    );
+    assert_eq!(m("NULL", ColumnType::Text), None);
+}
+
+#[test]
 fn expression_keys_forgive_postgres_respelling() {
     let model = "priority IN ('low', 'medium', 'high')";
     let pg = "((priority)::text = ANY ((ARRAY['low'::character varying, 'medium'::character varying, 'high'::character varying])::text[]))";
