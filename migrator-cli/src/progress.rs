@@ -77,6 +77,16 @@ impl State {
     }
 }
 
+impl Drop for State {
+    /// A run that failed mid-backfill leaves its bar drawn: end the line
+    /// before the error is printed.
+    fn drop(&mut self) {
+        if self.drawn {
+            let _ = writeln!(std::io::stderr());
+        }
+    }
+}
+
 /// `[#########...............]`, or an empty bar without a total.
 fn bar(done: u64, total: Option<u64>) -> String {
     let filled = match total {
