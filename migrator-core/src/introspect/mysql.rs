@@ -249,6 +249,12 @@ fn read_tables(
         let mut c = Column::new(r.name.clone(), normalize::mysql_type(&r.ty));
         c.nullable = r.nullable == "YES";
         c.auto_increment = extra.contains("auto_increment");
+        if extra.contains("invisible") {
+            notes.push(format!(
+                "column `{}.{}` is INVISIBLE; the model does not say so",
+                r.tbl, r.name
+            ));
+        }
         if extra.contains("on update") {
             notes.push(format!(
                 "column `{}.{}` has `{}`; the model does not say so",
