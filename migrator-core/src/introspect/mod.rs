@@ -235,7 +235,9 @@ pub fn verify<C: Introspect + ?Sized>(
 
 /// Tables that belong to migrator itself, never to the model.
 fn is_internal_table(name: &str) -> bool {
-    name == crate::runner::HISTORY_TABLE || name == crate::runner::LOCK_TABLE
+    name == crate::runner::HISTORY_TABLE
+        || name == crate::runner::LOCK_TABLE
+        || name == crate::dialect::backfill::BACKFILL_TABLE
 }
 
 /// Both dialects: a primary key column is NOT NULL whatever the model says

@@ -131,7 +131,9 @@ impl From<diesel::result::Error> for RunError {
 }
 
 /// Progress and notices from a run, for the CLI or an application's log.
+/// New kinds of events may be added: match with a wildcard arm.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Event {
     /// Another runner holds the lock: `what` names it, `holder` says who
     /// holds it when the database tells, `timeout` is the longest wait.
