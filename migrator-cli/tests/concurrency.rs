@@ -115,9 +115,7 @@ fn held_lock_row(db: &Db, extra: &[&str]) {
         .output()
         .expect("runs");
     assert!(o.status.success(), "{}", text(&o));
-    let exec = |sql: &str| {
-        db.connect().execute(sql).expect("executes")
-    };
+    let exec = |sql: &str| db.connect().execute(sql).expect("executes");
     exec(&format!(
         "INSERT INTO _migrator_lock (id, owner, expires_at) VALUES (1, '{} pid {} test', 9999999999)",
         hostname(),
@@ -214,4 +212,78 @@ fn bad_lock_flags_are_refused() {
         .output()
         .expect("runs");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+#[cfg(feature = "mysql")]
+mod mysql {
+    use super::*;
+    use common::{mysql_base_url, MyDb};
+
+    #[test]
+    fn sixteen_processes_on_mysql_get_lock() {
+        let Some(base) = mysql_base_url() else { return };
+        sixteen_runners(&Db::My(MyDb::create(&base, "conc_adv")), &[]);
+    }
+
+    #[test]
+    fn sixteen_processes_on_mysql_lock_table() {
+        let Some(base) = mysql_base_url() else { return };
+        let db = Db::My(MyDb::create(&base, "conc_tab"));
+        sixteen_runners(&db, &["--lock-mode", "table"]);
+        assert!(db.has_table("_migrator_lock"));
+        assert!(
+            db.rows(
+                "SELECT CAST(owner AS CHAR) AS a, '' AS b, '' AS c, '' AS d FROM _migrator_lock"
+            )
+            .is_empty(),
+            "the lock row is released"
+        );
+    }
+
+    #[test]
+    fn mysql_lock_table_waits_for_a_held_row_and_times_out() {
+        let Some(base) = mysql_base_url() else { return };
+        held_lock_row(
+            &Db::My(MyDb::create(&base, "held_row")),
+            &["--lock-mode", "table"],
+        );
+    }
+
+    #[test]
+    fn mysql_waits_for_get_lock_and_times_out() {
+        use diesel::connection::SimpleConnection;
+        use diesel::Connection;
+        let Some(base) = mysql_base_url() else { return };
+        let my = MyDb::create(&base, "held_adv");
+        let url = my.url.clone();
+        let p = project();
+        let mut holder = diesel::mysql::MysqlConnection::establish(&url).expect("connects");
+        holder
+            .batch_execute("DO GET_LOCK(CONCAT('migrator.', DATABASE()), 0)")
+            .expect("locks");
+        let o = command(p.root(), &url, &["up", "--lock-timeout", "0.5"])
+            .output()
+            .expect("runs");
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{t}");
+        assert!(
+            t.contains("waiting for the migration lock (GET_LOCK('migrator.<database>')), held by another runner: connection ")
+                && t.contains("giving up after 0.5 s"),
+            "{t}"
+        );
+        let db = Db::My(my);
+        assert!(!db.has_table("_migrator_history"), "nothing ran");
+        // A runner on another database of the same server does not wait.
+        let other = Db::My(MyDb::create(&base, "held_adv_other"));
+        let o = command(p.root(), &other.url(), &["up", "--lock-timeout", "0.5"])
+            .output()
+            .expect("runs");
+        assert!(o.status.success(), "{}", text(&o));
+        holder
+            .batch_execute("DO RELEASE_ALL_LOCKS()")
+            .expect("unlocks");
+        let o = command(p.root(), &url, &["up"]).output().expect("runs");
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(text(&o).contains("3 migration(s) applied"), "{}", text(&o));
+    }
 }

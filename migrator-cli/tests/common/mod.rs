@@ -12,6 +12,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use migrator_core::ops::{inverse_all, Operation, RawSql, SqlVariants};
+#[cfg(feature = "mysql")]
+pub use support::{mysql_base_url, MyDb};
 pub use support::{pg_base_url, PgDb, TestProject};
 
 const V1: &str = r#"
@@ -69,10 +71,11 @@ fn mark(tag: &str) -> Operation {
     })
 }
 
-/// About 50 ms of work on either database.
+/// About 50 ms of work on any database.
 fn slow() -> Operation {
     Operation::Sql(RawSql {
         postgres: Some("SELECT pg_sleep(0.05)".into()),
+        mysql: Some("SELECT SLEEP(0.05)".into()),
         sqlite: Some(
             "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 150000) SELECT count(*) FROM c"
                 .into(),
@@ -133,6 +136,8 @@ pub fn text(o: &Output) -> String {
 pub enum Db {
     Sqlite(tempfile::TempDir),
     Pg(PgDb),
+    #[cfg(feature = "mysql")]
+    My(MyDb),
 }
 
 impl Db {
@@ -144,6 +149,8 @@ impl Db {
         match self {
             Db::Sqlite(d) => format!("sqlite://{}", d.path().join("app.db").display()),
             Db::Pg(p) => p.url.clone(),
+            #[cfg(feature = "mysql")]
+            Db::My(m) => m.url.clone(),
         }
     }
 
@@ -157,8 +164,28 @@ impl Db {
         match self.connect() {
             AnyConnection::Sqlite(mut c) => support::rows_sqlite(&mut c, q),
             AnyConnection::Postgres(mut c) => support::rows_pg(&mut c, q),
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql(mut c) => support::rows_mysql(&mut c, q),
             #[allow(unreachable_patterns)]
             _ => panic!("no row reader for this database in the CLI tests"),
+        }
+    }
+
+    /// `name` quoted as an identifier: `"name"`, on MySQL `` `name` ``.
+    pub fn q(&self, name: &str) -> String {
+        match self {
+            #[cfg(feature = "mysql")]
+            Db::My(_) => format!("`{}`", name.replace('`', "``")),
+            _ => format!("\"{}\"", name.replace('"', "\"\"")),
+        }
+    }
+
+    /// `CAST(expr AS TEXT)`, spelt `CHAR` on MySQL.
+    pub fn cast_text(&self, expr: &str) -> String {
+        match self {
+            #[cfg(feature = "mysql")]
+            Db::My(_) => format!("CAST({expr} AS CHAR)"),
+            _ => format!("CAST({expr} AS TEXT)"),
         }
     }
 
@@ -167,10 +194,14 @@ impl Db {
         if !self.has_table("marks") {
             return Vec::new();
         }
-        self.rows("SELECT tag AS a, CAST(COUNT(*) AS TEXT) AS b, '' AS c, '' AS d FROM marks GROUP BY tag ORDER BY tag")
-            .into_iter()
-            .map(|r| (r.a, r.b.parse().expect("count")))
-            .collect()
+        self.rows(&format!(
+            "SELECT {} AS a, {} AS b, '' AS c, '' AS d FROM marks GROUP BY tag ORDER BY tag",
+            self.cast_text("tag"),
+            self.cast_text("COUNT(*)")
+        ))
+        .into_iter()
+        .map(|r| (r.a, r.b.parse().expect("count")))
+        .collect()
     }
 
     /// `(version, state, steps_done)` of the history, oldest first.
@@ -178,17 +209,76 @@ impl Db {
         if !self.has_table("_migrator_history") {
             return Vec::new();
         }
-        self.rows("SELECT CAST(version AS TEXT) AS a, state AS b, CAST(steps_done AS TEXT) AS c, '' AS d FROM _migrator_history ORDER BY version")
-            .into_iter()
-            .map(|r| (r.a.parse().expect("version"), r.b, r.c.parse().expect("steps")))
-            .collect()
+        self.rows(&format!(
+            "SELECT {} AS a, {} AS b, {} AS c, '' AS d FROM _migrator_history ORDER BY version",
+            self.cast_text("version"),
+            self.cast_text("state"),
+            self.cast_text("steps_done")
+        ))
+        .into_iter()
+        .map(|r| {
+            (
+                r.a.parse().expect("version"),
+                r.b,
+                r.c.parse().expect("steps"),
+            )
+        })
+        .collect()
     }
 
     pub fn has_table(&self, name: &str) -> bool {
         let q = match self {
             Db::Sqlite(_) => format!("SELECT name AS a, '' AS b, '' AS c, '' AS d FROM sqlite_master WHERE type = 'table' AND name = '{name}'"),
             Db::Pg(_) => format!("SELECT table_name::text AS a, '' AS b, '' AS c, '' AS d FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '{name}'"),
+            #[cfg(feature = "mysql")]
+            Db::My(_) => format!("SELECT CAST(table_name AS CHAR) AS a, '' AS b, '' AS c, '' AS d FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = '{name}'"),
         };
         !self.rows(&q).is_empty()
+    }
+}
+
+/// A MySQL/MariaDB user with a password and every right on one database,
+/// dropped when the guard goes: the test server's root has no password, and
+/// a password in a URL must really be checked to exercise the success paths.
+#[cfg(feature = "mysql")]
+pub struct MyUser {
+    admin: diesel::mysql::MysqlConnection,
+    pub name: String,
+    /// `mysql://name:password@host:port/database`, the password
+    /// percent-encoded.
+    pub url: String,
+}
+
+#[cfg(feature = "mysql")]
+impl MyUser {
+    /// `password` as typed; `encoded` as it appears in the URL.
+    pub fn create(base: &str, db: &MyDb, password: &str, encoded: &str) -> MyUser {
+        use diesel::connection::SimpleConnection;
+        use diesel::Connection;
+        let name = format!("migrator_pw_{}_{}", std::process::id(), db.name.len());
+        let mut admin = diesel::mysql::MysqlConnection::establish(base).expect("mysql admin");
+        admin
+            .batch_execute(&format!(
+                "DROP USER IF EXISTS '{name}'@'%'; CREATE USER '{name}'@'%' IDENTIFIED BY '{password}'; \
+                 GRANT ALL ON `{}`.* TO '{name}'@'%'",
+                db.name
+            ))
+            .expect("creates the user");
+        let host = base.rsplit('@').next().expect("host");
+        MyUser {
+            admin,
+            url: format!("mysql://{name}:{encoded}@{host}/{}", db.name),
+            name,
+        }
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl Drop for MyUser {
+    fn drop(&mut self) {
+        use diesel::connection::SimpleConnection;
+        let _ = self
+            .admin
+            .batch_execute(&format!("DROP USER IF EXISTS '{}'@'%'", self.name));
     }
 }
