@@ -30,7 +30,7 @@ pub struct Order {
     pub mixed: i64,
     #[model(column = "a--b/*c*/", default = 0)]
     pub weird: i64,
-    #[model(column = "group", unique)]
+    #[model(column = "group", unique, max_length = 40)] // MySQL: no unique TEXT
     pub group: Option<String>,
 }
 
@@ -93,10 +93,17 @@ fn exec(db: &Db, sql: &str) {
 
 /// `("select", "MixedCase", "a--b/*c*/")` of each row of "order", by id.
 fn orders(db: &Db) -> Vec<(String, String, String)> {
-    db.rows(r#"SELECT "select" AS a, CAST("MixedCase" AS TEXT) AS b, CAST("a--b/*c*/" AS TEXT) AS c, '' AS d FROM "order" ORDER BY id"#)
-        .into_iter()
-        .map(|r| (r.a, r.b, r.c))
-        .collect()
+    let q = |n: &str| db.q(n);
+    db.rows(&format!(
+        "SELECT {} AS a, {} AS b, {} AS c, '' AS d FROM {} ORDER BY id",
+        db.cast_text(&q("select")),
+        db.cast_text(&q("MixedCase")),
+        db.cast_text(&q("a--b/*c*/")),
+        q("order")
+    ))
+    .into_iter()
+    .map(|r| (r.a, r.b, r.c))
+    .collect()
 }
 
 fn hostile_round_trip(db: &Db) {
@@ -108,9 +115,18 @@ fn hostile_round_trip(db: &Db) {
     );
     run(&p, db, &["up", "--to", "1"]);
     schema_is(db, &p, 1);
+    let q = |n: &str| db.q(n);
     exec(
         db,
-        r#"INSERT INTO "order" ("MixedCase") VALUES (7); INSERT INTO "Select$Table" ("Order") VALUES (1)"#,
+        &format!("INSERT INTO {} ({}) VALUES (7)", q("order"), q("MixedCase")),
+    );
+    exec(
+        db,
+        &format!(
+            "INSERT INTO {} ({}) VALUES (1)",
+            q("Select$Table"),
+            q("Order")
+        ),
     );
     assert_eq!(
         orders(db),
@@ -120,10 +136,18 @@ fn hostile_round_trip(db: &Db) {
     assert!(db.has_table("order"), "nothing was injected");
     run(&p, db, &["up"]);
     schema_is(db, &p, 2);
-    let from = db.rows(r#"SELECT "from" AS a, '' AS b, '' AS c, '' AS d FROM "order""#);
+    let from = db.rows(&format!(
+        "SELECT {} AS a, '' AS b, '' AS c, '' AS d FROM {}",
+        db.cast_text(&q("from")),
+        q("order")
+    ));
     assert_eq!(from[0].a, NASTY2, "the new column's default fills old rows");
-    exec(db, r#"INSERT INTO "user" DEFAULT VALUES"#);
-    let from = db.rows(r#"SELECT "from" AS a, '' AS b, '' AS c, '' AS d FROM "user""#);
+    exec(db, &format!("INSERT INTO {} (id) VALUES (1)", q("user")));
+    let from = db.rows(&format!(
+        "SELECT {} AS a, '' AS b, '' AS c, '' AS d FROM {}",
+        db.cast_text(&q("from")),
+        q("user")
+    ));
     assert_eq!(from[0].a, NASTY2);
     let verify = run(&p, db, &["verify"]);
     assert!(verify.starts_with("ok:"), "{verify}");
@@ -218,4 +242,79 @@ fn passwords_appear_in_no_output() {
         .expect("runs");
     assert!(!text(&o).contains(secret), "{}", text(&o));
     assert!(text(&o).contains("postgres:***@"), "{}", text(&o));
+}
+
+#[cfg(feature = "mysql")]
+mod mysql {
+    use super::*;
+    use common::{mysql_base_url, MyDb, MyUser};
+
+    #[test]
+    fn hostile_names_and_defaults_on_mysql() {
+        let Some(base) = mysql_base_url() else { return };
+        hostile_round_trip(&Db::My(MyDb::create(&base, "hostile")));
+    }
+
+    /// Every database command, on a mysql:// URL with a password (a user
+    /// created for the test, so the password is checked), connecting or
+    /// not.
+    #[test]
+    fn mysql_passwords_appear_in_no_output() {
+        let Some(base) = mysql_base_url() else { return };
+        let my = MyDb::create(&base, "secret");
+        let decoded = "Sup3r-s3cret!pw";
+        let secret = "Sup3r-s3cret%21pw";
+        let account = MyUser::create(&base, &my, decoded, secret);
+        let user = account.name.clone();
+        let host = base.rsplit('@').next().expect("host");
+        let good = account.url.clone();
+        let wrong = format!("mysql://{user}:{secret}x@{host}/{}", my.name);
+        let bad = format!("mysql://{user}:{secret}@127.0.0.1:1/nope");
+        let p = common::project();
+        let commands: [&[&str]; 8] = [
+            &["status"],
+            &["up", "--to", "1"],
+            &["up", "--dry-run"],
+            &["up"],
+            &["verify"],
+            &["down"],
+            &["redo"],
+            &["down", "--to", "0"],
+        ];
+        let mut succeeded = 0;
+        for url in [&good, &wrong, &bad] {
+            for args in commands {
+                let by_env = command(p.root(), url, args).output().expect("runs");
+                let by_flag = std::process::Command::new(env!("CARGO_BIN_EXE_migrator"))
+                    .arg("--dir")
+                    .arg(p.root())
+                    .arg("--database-url")
+                    .arg(url)
+                    .args(args)
+                    .env_remove("DATABASE_URL")
+                    .output()
+                    .expect("runs");
+                for o in [by_env, by_flag] {
+                    let t = text(&o);
+                    assert!(
+                        !t.contains(secret) && !t.contains(decoded),
+                        "{args:?} printed the password:\n{t}"
+                    );
+                    if url == &good {
+                        assert!(o.status.success() || args == ["verify"], "{args:?}: {t}");
+                        succeeded += usize::from(o.status.success());
+                    } else {
+                        assert_eq!(o.status.code(), Some(1), "{args:?}: {t}");
+                        assert!(t.contains(&format!("{user}:***@")), "{args:?}: {t}");
+                    }
+                }
+            }
+        }
+        assert!(succeeded >= 14, "the good URL connects: {succeeded}");
+        let o = command(p.root(), &good, &["verify"])
+            .output()
+            .expect("runs");
+        assert!(!text(&o).contains(secret), "{}", text(&o));
+        assert!(text(&o).contains(&format!("{user}:***@")), "{}", text(&o));
+    }
 }
