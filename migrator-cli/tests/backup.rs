@@ -72,7 +72,7 @@ fn a_failing_backup_changes_nothing() {
     assert!(o.status.success(), "{}", text(&o));
     let file = match &db {
         Db::Sqlite(d) => d.path().join("app.db"),
-        Db::Pg(_) => unreachable!("sqlite"),
+        _ => unreachable!("sqlite"),
     };
     let before = std::fs::read(&file).expect("database file");
     // A folder that does not exist, then a file that does.
@@ -200,4 +200,150 @@ fn pg_dump_gets_the_password_from_the_environment_and_its_failure_stops_the_run(
         text(&o)
     );
     assert_eq!(versions(&db), vec![1], "nothing migrated");
+}
+
+#[cfg(feature = "mysql")]
+mod mysql {
+    use super::*;
+    use common::{mysql_base_url, MyDb, MyUser};
+
+    /// `--host`, `--port` and `--user` of the `mysql` client for `base`
+    /// (`mysql://user[:password]@host[:port]`).
+    fn client_args(base: &str) -> Vec<String> {
+        let rest = base.trim_start_matches("mysql://");
+        let (user, host) = rest.split_once('@').expect("user@host");
+        let user = user.split(':').next().expect("user");
+        let (host, port) = host.split_once(':').unwrap_or((host, "3306"));
+        vec![
+            format!("--host={host}"),
+            format!("--port={port}"),
+            format!("--user={user}"),
+            "--protocol=TCP".into(),
+        ]
+    }
+
+    #[test]
+    fn mysql_backup_restores_the_database_as_it_was() {
+        let Some(base) = mysql_base_url() else { return };
+        let p = project();
+        let my = MyDb::create(&base, "backup");
+        let name = my.name.clone();
+        let db = Db::My(my);
+        let o = up(p.root(), &db, &["--to", "1"]);
+        assert!(o.status.success(), "{}", text(&o));
+        let out_dir = tempfile::tempdir().expect("tempdir");
+        let dump = out_dir.path().join("before.sql");
+        let o = up(p.root(), &db, &["--backup", dump.to_str().expect("utf-8")]);
+        let t = text(&o);
+        assert!(o.status.success(), "{t}");
+        assert!(
+            t.contains("backup written to") && t.contains("mysql --host"),
+            "{t}"
+        );
+        assert!(t.contains("2 migration(s) applied"), "{t}");
+        assert_eq!(versions(&db), vec![1, 2, 3]);
+        let sql = std::fs::read_to_string(&dump).expect("dump written");
+        assert!(sql.contains("CREATE TABLE `marks`"), "{sql}");
+        // The dump recreates the database under its name: drop it, restore.
+        let o = std::process::Command::new("mysql")
+            .args(client_args(&base))
+            .arg("-e")
+            .arg(format!("DROP DATABASE `{name}`"))
+            .output()
+            .expect("mysql runs");
+        assert!(o.status.success(), "{}", text(&o));
+        let o = std::process::Command::new("mysql")
+            .args(client_args(&base))
+            .stdin(std::fs::File::open(&dump).expect("dump"))
+            .output()
+            .expect("mysql runs");
+        assert!(o.status.success(), "restore: {}", text(&o));
+        assert!(db.has_table("users") && db.has_table("marks"));
+        assert!(!db.has_table("profiles") && !db.has_table("posts"));
+        assert_eq!(versions(&db), vec![1]);
+        assert_eq!(db.marks().len(), 2);
+        let o = command(p.root(), &db.url(), &["status"])
+            .output()
+            .expect("runs");
+        assert!(text(&o).contains("2 pending"), "{}", text(&o));
+    }
+
+    #[test]
+    fn mysqldump_gets_the_password_from_the_environment_and_its_failure_stops_the_run() {
+        let Some(base) = mysql_base_url() else { return };
+        let p = project();
+        let my = MyDb::create(&base, "backup_fail");
+        let account = MyUser::create(&base, &my, "s3cr3t-pw", "s3cr3t-pw");
+        let db = Db::My(my);
+        let o = up(p.root(), &db, &["--to", "1"]);
+        assert!(o.status.success(), "{}", text(&o));
+        // Fake dump tools that record their arguments and environment, then
+        // fail.
+        let bin = tempfile::tempdir().expect("tempdir");
+        let record = bin.path().join("record.txt");
+        for tool in ["mysqldump", "mariadb-dump"] {
+            let script = bin.path().join(tool);
+            std::fs::write(
+                &script,
+                format!(
+                    "#!/bin/sh\necho \"ARGS $*\" > '{0}'\necho \"MYSQL_PWD=$MYSQL_PWD\" >> '{0}'\necho '{tool}: Got error: 28: No space left on device' >&2\nexit 2\n",
+                    record.display()
+                ),
+            )
+            .expect("script");
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+                .expect("chmod");
+        }
+        let path = format!(
+            "{}:{}",
+            bin.path().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let o = command(
+            p.root(),
+            &account.url,
+            &["up", "--backup", "/tmp/never-written.sql"],
+        )
+        .env("PATH", &path)
+        .output()
+        .expect("runs");
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{t}");
+        assert!(
+            t.contains("mysqldump` failed") && t.contains("No space left on device"),
+            "{t}"
+        );
+        assert!(t.contains("nothing was migrated"), "{t}");
+        assert!(!t.contains("s3cr3t-pw"), "{t}");
+        let recorded = std::fs::read_to_string(&record).expect("fake mysqldump ran");
+        let args = recorded.lines().next().unwrap_or_default();
+        assert!(
+            !args.contains("s3cr3t-pw") && !args.contains("mysql://"),
+            "{recorded}"
+        );
+        assert!(
+            args.contains(&format!("--user={}", account.name)),
+            "{recorded}"
+        );
+        assert!(recorded.contains("MYSQL_PWD=s3cr3t-pw"), "{recorded}");
+        assert_eq!(versions(&db), vec![1], "nothing migrated");
+        assert!(!Path::new("/tmp/never-written.sql").exists());
+        // Without either tool: a clear error, nothing migrated.
+        let o = command(
+            p.root(),
+            &db.url(),
+            &["up", "--backup", "/tmp/never-written.sql"],
+        )
+        .env("PATH", bin.path().join("empty"))
+        .output()
+        .expect("runs");
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(
+            text(&o).contains("`mariadb-dump` was not found on PATH"),
+            "{}",
+            text(&o)
+        );
+        assert_eq!(versions(&db), vec![1], "nothing migrated");
+    }
 }
