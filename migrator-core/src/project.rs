@@ -309,7 +309,7 @@ impl Project {
                 "internal error: the planned upgrade does not replay: {e}"
             ))
         })?;
-        let mut target = models.schema.clone();
+        let mut target = models.schema;
         target.normalize();
         let back = replay(&reached, &downgrade).map_err(|e| {
             ProjectError::Usage(format!(
@@ -340,8 +340,7 @@ impl Project {
             version,
             &migration::checksum(&migration_text),
         );
-        let mut schema = models.schema.clone();
-        schema.normalize();
+        let schema = target;
         let migration_checksum = migration::checksum(&migration_text);
         let mut files: Vec<String> = head
             .entries

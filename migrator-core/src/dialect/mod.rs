@@ -248,11 +248,18 @@ pub fn render_ops(
     ops: &[Operation],
     start: &Schema,
 ) -> Result<Vec<Vec<Statement>>, RenderError> {
-    let mut schema = start.clone();
+    // The running schema is copied only when a later step needs it: a
+    // one-step migration on a large schema renders without a copy. (The
+    // last step is not replayed; callers replay the whole migration.)
+    let mut changed: Option<Schema> = None;
     let mut out = Vec::with_capacity(ops.len());
-    for op in ops {
-        out.push(render_op_in(dialect, op, &schema, start)?);
-        op.apply(&mut schema)
+    for (i, op) in ops.iter().enumerate() {
+        let schema = changed.as_ref().unwrap_or(start);
+        out.push(render_op_in(dialect, op, schema, start)?);
+        if i + 1 == ops.len() {
+            break;
+        }
+        op.apply(changed.get_or_insert_with(|| start.clone()))
             .map_err(|source| RenderError::Replay {
                 op: op.to_string(),
                 source,

@@ -119,8 +119,15 @@ pub fn diff(old: &Schema, new: &Schema, hints: &Hints) -> Result<Plan, DiffError
     }
     // The old schema as it is right after the renames: from there on, tables
     // and columns are matched by name.
-    let renamed = replay(&old, &renames.ops())
-        .map_err(|e| DiffError::Internal(format!("replaying the renames failed: {}", e.0)))?;
+    let rename_ops = renames.ops();
+    let renamed =
+        if rename_ops.is_empty() {
+            std::borrow::Cow::Borrowed(&old)
+        } else {
+            std::borrow::Cow::Owned(replay(&old, &rename_ops).map_err(|e| {
+                DiffError::Internal(format!("replaying the renames failed: {}", e.0))
+            })?)
+        };
     let ctx = analysis::Analysis::new(&old, &renamed, &new, &renames);
     ctx.refuse_unsafe_additions()?;
 
