@@ -492,9 +492,20 @@ fn apply_step_by_step<C: MigrationConnection>(
         if group.in_transaction {
             // Transactional steps commit with their progress row, so a
             // runner killed between the two cannot run them twice.
+            // Without transactional DDL the group is one step, reported as
+            // a step outside a transaction: a DDL statement is not undone.
+            let rolls_back = dialect.transactional_ddl();
             let done = conn.in_transaction(|c| {
                 for k in group.clone_steps() {
-                    run_step(c, m, k, &statements[k], direction, i == 0, on_event)?;
+                    run_step(
+                        c,
+                        m,
+                        k,
+                        &statements[k],
+                        direction,
+                        i == 0 && rolls_back,
+                        on_event,
+                    )?;
                 }
                 if direction == Direction::Up {
                     record(c, progress_sql(dialect, m.version, group.end))?;
@@ -505,7 +516,11 @@ fn apply_step_by_step<C: MigrationConnection>(
                 if direction == Direction::Up && i == 0 {
                     let _ = conn.execute(&delete_sql(dialect, m.version));
                 }
-                return Err(if i == 0 { e } else { group_rolled_back(e) });
+                return Err(if i == 0 || !rolls_back {
+                    e
+                } else {
+                    group_rolled_back(e)
+                });
             }
             continue;
         }
