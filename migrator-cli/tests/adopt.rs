@@ -65,13 +65,19 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             let p = e.expect("entry").path();
             if p.is_dir() {
                 out.insert(
-                    format!("{}/", p.strip_prefix(root).unwrap().display()),
+                    format!("{}/", p.strip_prefix(root).expect("under root").display()),
                     Vec::new(),
                 );
                 walk(root, &p, out);
             } else {
                 let bytes = std::fs::read(&p).expect("reads");
-                out.insert(p.strip_prefix(root).unwrap().display().to_string(), bytes);
+                out.insert(
+                    p.strip_prefix(root)
+                        .expect("under root")
+                        .display()
+                        .to_string(),
+                    bytes,
+                );
             }
         }
     }

@@ -13,6 +13,7 @@ use std::process::{Command, Output};
 
 use migrator_core::ops::{inverse_all, Operation, RawSql, SqlVariants};
 #[cfg(feature = "mysql")]
+#[allow(unused_imports)]
 pub use support::{mysql_base_url, MyDb};
 pub use support::{pg_base_url, PgDb, TestProject};
 
