@@ -109,7 +109,8 @@ fn dump(dialect: Dialect, o: &Outside) -> Result<(Phase, String, String), String
         }
         (Dialect::Postgres, K::Sequence) => (
             Phase::Before(1),
-            format!("CREATE SEQUENCE IF NOT EXISTS {}", q(&o.name)),
+            def.map(str::to_string)
+                .unwrap_or_else(|| format!("CREATE SEQUENCE IF NOT EXISTS {}", q(&o.name))),
             format!("DROP SEQUENCE IF EXISTS {}", q(&o.name)),
         ),
         (Dialect::Postgres, K::Function) => {
@@ -160,7 +161,7 @@ fn dump(dialect: Dialect, o: &Outside) -> Result<(Phase, String, String), String
             need()?.replacen("CREATE RULE", "CREATE OR REPLACE RULE", 1),
             format!("DROP RULE IF EXISTS {} ON {}", q(&o.name), q(table()?)),
         ),
-        (Dialect::Postgres, K::PartialIndex | K::ExpressionIndex) => (
+        (Dialect::Postgres, K::PartialIndex | K::ExpressionIndex | K::SpecialIndex) => (
             Phase::After(1),
             if_not_exists(need()?, &["CREATE UNIQUE INDEX", "CREATE INDEX"]),
             format!("DROP INDEX IF EXISTS {}", q(&o.name)),
@@ -189,7 +190,7 @@ fn dump(dialect: Dialect, o: &Outside) -> Result<(Phase, String, String), String
             if_not_exists(need()?, &["CREATE TEMP TRIGGER", "CREATE TRIGGER"]),
             format!("DROP TRIGGER IF EXISTS {}", q(&o.name)),
         ),
-        (Dialect::Sqlite, K::PartialIndex | K::ExpressionIndex) => (
+        (Dialect::Sqlite, K::PartialIndex | K::ExpressionIndex | K::SpecialIndex) => (
             Phase::After(1),
             if_not_exists(need()?, &["CREATE UNIQUE INDEX", "CREATE INDEX"]),
             format!("DROP INDEX IF EXISTS {}", q(&o.name)),

@@ -114,6 +114,10 @@ pub enum OutsideKind {
     Policy,
     PartialIndex,
     ExpressionIndex,
+    /// An index the model cannot express otherwise: an access method other
+    /// than btree (GIN, GiST, BRIN, hash), a descending or NULLS order, an
+    /// operator class or collation, INCLUDE columns.
+    SpecialIndex,
     ExclusionConstraint,
     GeneratedColumn,
     /// MySQL/MariaDB: a scheduled event.
@@ -145,6 +149,7 @@ impl OutsideKind {
             Policy => "policy",
             PartialIndex => "partial index",
             ExpressionIndex => "expression index",
+            SpecialIndex => "special index",
             ExclusionConstraint => "exclusion constraint",
             GeneratedColumn => "generated column",
             Event => "event",

@@ -374,6 +374,7 @@ fn mysql_fractional(ty: &ColumnType) -> bool {
 /// MySQL SQL text with its string literals' backslash escapes resolved
 /// (`'it\'s'` is `'it''s'`, `'a\\b'` is `'a\b'`), so the tokenizer
 /// reads them as the server does (without `NO_BACKSLASH_ESCAPES`).
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
 pub(crate) fn mysql_unescape(sql: &str) -> String {
     let mut out = String::new();
     let mut in_str = false;
@@ -664,6 +665,7 @@ const BUILTIN: &[&str] = &[
 /// boolean); anything else is `Custom`, uppercase outside quotes, display
 /// widths dropped. MariaDB's JSON (`longtext` with a `json_valid` check) is
 /// recognised by the reader, not here.
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
 pub(crate) fn mysql_type(column_type: &str) -> ColumnType {
     let t = mysql_canonical_type(column_type);
     match t.as_str() {
@@ -694,6 +696,7 @@ pub(crate) fn mysql_type(column_type: &str) -> ColumnType {
 /// `tinyint(1)`, `INTEGER` is `int`, `NUMERIC` is `decimal`, `REAL` is
 /// `double`), integer display widths dropped. Used on both sides of a
 /// comparison, so the live `COLUMN_TYPE` goes through it too.
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
 pub(crate) fn mysql_canonical_type(sql: &str) -> String {
     // Lowercase outside quotes, blanks collapsed, none inside parentheses.
     let mut t = String::new();
@@ -782,6 +785,7 @@ pub(crate) fn mysql_canonical_type(sql: &str) -> String {
     format!("{base}{rest}").trim().to_string()
 }
 
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
 fn upper_outside_quotes(s: &str) -> String {
     let mut out = String::new();
     let mut quote: Option<char> = None;
@@ -810,6 +814,7 @@ fn upper_outside_quotes(s: &str) -> String {
 /// column names ignore case), charset introducers (`_utf8mb4'x'`) dropped,
 /// `!=` as `<>`, single spaces between tokens except inside parentheses,
 /// before commas and between a function name and its arguments.
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
 pub(crate) fn mysql_expr(expr: &str) -> String {
     let mut e = expr.trim();
     loop {

@@ -358,7 +358,9 @@ fn read_tables(
             "SELECT t.relname::text AS tbl, i.relname::text AS name, x.indisunique::text AS is_unique, \
                (x.indpred IS NOT NULL)::text AS partial, (x.indexprs IS NOT NULL)::text AS expressions, \
                x.indisvalid::text AS valid, \
-               (am.amname = 'btree' AND x.indnatts = x.indnkeyatts AND NOT EXISTS (SELECT 1 FROM unnest(x.indoption::int2[]) o WHERE o <> 0))::text AS plain, \
+               (am.amname = 'btree' AND x.indnatts = x.indnkeyatts AND NOT EXISTS (SELECT 1 FROM unnest(x.indoption::int2[]) o WHERE o <> 0) \
+                 AND NOT EXISTS (SELECT 1 FROM unnest(x.indclass::oid[]) oc JOIN pg_opclass c ON c.oid = oc WHERE NOT c.opcdefault) \
+                 AND NOT EXISTS (SELECT 1 FROM unnest(x.indcollation::oid[]) co WHERE co <> 0 AND co <> 100))::text AS plain, \
                EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid AND k.conrelid = x.indrelid AND k.contype IN ('p', 'u', 'x'))::text AS constraint, \
                {} AS cols, pg_get_indexdef(x.indexrelid) AS def \
              FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid \
@@ -374,12 +376,14 @@ fn read_tables(
         let Some(t) = schema.tables.get_mut(&x.tbl) else {
             continue;
         };
-        if x.partial == "true" || x.expressions == "true" {
+        if x.partial == "true" || x.expressions == "true" || x.plain != "true" {
             outside.push(Outside {
                 kind: if x.partial == "true" {
                     OutsideKind::PartialIndex
-                } else {
+                } else if x.expressions == "true" {
                     OutsideKind::ExpressionIndex
+                } else {
+                    OutsideKind::SpecialIndex
                 },
                 name: x.name,
                 table: Some(x.tbl),
@@ -391,12 +395,6 @@ fn read_tables(
             notes.push(format!(
                 "index `{}` on `{}` is INVALID (a failed concurrent build); drop and recreate it",
                 x.name, x.tbl
-            ));
-        }
-        if x.plain != "true" {
-            notes.push(format!(
-                "index `{}` on `{}` is compared as a plain index but is: {}",
-                x.name, x.tbl, x.def
             ));
         }
         let columns = split(&x.cols);
@@ -456,7 +454,11 @@ fn read_objects(
     let queries = [
         format!(
             "SELECT c.relkind::text AS kind, c.relname::text AS name, '' AS tbl, \
-               CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS def \
+               CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) \
+                 WHEN c.relkind = 'S' THEN (SELECT 'CREATE SEQUENCE IF NOT EXISTS ' || quote_ident(c.relname) || ' AS ' || format_type(s.seqtypid, NULL) \
+                   || ' INCREMENT BY ' || s.seqincrement || ' MINVALUE ' || s.seqmin || ' MAXVALUE ' || s.seqmax \
+                   || ' START WITH ' || s.seqstart || ' CACHE ' || s.seqcache || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END \
+                   FROM pg_sequence s WHERE s.seqrelid = c.oid) END AS def \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE n.nspname = current_schema() AND {} AND (c.relkind IN ('v', 'm', 'f', 'c') \
                OR (c.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i'))))",
@@ -478,7 +480,10 @@ fn read_objects(
         format!(
             "SELECT 'type_' || t.typtype::text AS kind, t.typname::text AS name, '' AS tbl, \
                CASE t.typtype WHEN 'e' THEN 'CREATE TYPE ' || quote_ident(t.typname) || ' AS ENUM (' || (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) || ')' \
-                 WHEN 'd' THEN 'CREATE DOMAIN ' || quote_ident(t.typname) || ' AS ' || format_type(t.typbasetype, t.typtypmod) END AS def \
+                 WHEN 'd' THEN 'CREATE DOMAIN ' || quote_ident(t.typname) || ' AS ' || format_type(t.typbasetype, t.typtypmod) \
+                   || COALESCE(' DEFAULT ' || t.typdefault, '') || CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END \
+                   || COALESCE((SELECT string_agg(' CONSTRAINT ' || quote_ident(k.conname) || ' ' || pg_get_constraintdef(k.oid), '' ORDER BY k.conname) \
+                        FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c'), '') END AS def \
              FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
              WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd', 'r') AND {}",
             not_extension("t.oid")

@@ -277,10 +277,14 @@ fn table(
                     .is_some_and(|k| !k.eq_ignore_ascii_case("BINARY"))
             })
         {
-            out.notes.push(format!(
-                "index `{}` on `{name}` has a descending order or a collation; compared as a plain index",
-                i.name
-            ));
+            // Descending or collated: the model has no word for it.
+            out.outside.push(Outside {
+                kind: OutsideKind::SpecialIndex,
+                name: i.name.clone(),
+                table: Some(name.to_string()),
+                definition,
+            });
+            continue;
         }
         let columns: Vec<String> = cols.into_iter().filter_map(|c| c.name).collect();
         if i.origin == "u" {
