@@ -9,5 +9,5 @@ set -e
 cd "$(dirname "$0")"
 n="${1:-500}"
 pg="${2:-postgres://postgres@127.0.0.1:5432}"
-cargo run --release --quiet -- "$n" "$pg"
+cargo run --release --quiet --bin migrator-bench-startup -- "$n" "$pg"
 (cd ../peers && cargo run --release --quiet -- "$n" "$pg")
