@@ -281,8 +281,8 @@ mod tests {
 
     #[test]
     fn mysql_urls_split_into_parts() {
-        let parts = url_parts("mysql://root:s%3Acret@127.0.0.1:3306/app", &["mysql://"])
-            .expect("parses");
+        let parts =
+            url_parts("mysql://root:s%3Acret@127.0.0.1:3306/app", &["mysql://"]).expect("parses");
         assert_eq!(
             parts,
             UrlParts {

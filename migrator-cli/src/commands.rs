@@ -19,8 +19,12 @@ type CmdResult = Result<ExitCode, String>;
 pub fn run(cli: Cli) -> CmdResult {
     let url = cli.database_url.clone();
     match cli.command {
-        Command::Init { from_database: true } => crate::adopt::init_from_database(&cli.dir, url.as_deref()),
-        Command::Init { from_database: false } => init(&cli.dir),
+        Command::Init {
+            from_database: true,
+        } => crate::adopt::init_from_database(&cli.dir, url.as_deref()),
+        Command::Init {
+            from_database: false,
+        } => init(&cli.dir),
         Command::Generate { name, dialect } => generate(&cli.dir, &name, &dialect, url.as_deref()),
         Command::Check => check(&cli.dir),
         Command::Sql {
@@ -384,7 +388,9 @@ macro_rules! on_conn {
             // without (a workspace build enabling `migrator-core/mysql`
             // alone); `connect` never returns it otherwise.
             #[allow(unreachable_patterns)]
-            _ => unreachable!("build migrator-cli with the same database features as migrator-core"),
+            _ => {
+                unreachable!("build migrator-cli with the same database features as migrator-core")
+            }
         }
     };
 }

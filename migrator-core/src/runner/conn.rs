@@ -209,8 +209,8 @@ pub fn connect(url: &str) -> Result<AnyConnection, RunError> {
         #[cfg(feature = "mysql")]
         {
             let url = format!("mysql://{rest}");
-            let mut conn = diesel::mysql::MysqlConnection::establish(&url)
-                .map_err(|e| fail(e.to_string()))?;
+            let mut conn =
+                diesel::mysql::MysqlConnection::establish(&url).map_err(|e| fail(e.to_string()))?;
             // The session runs in UTC, like the history's applied_at.
             conn.batch_execute("SET time_zone = '+00:00'")
                 .map_err(|e| fail(e.to_string()))?;
@@ -230,7 +230,8 @@ pub fn connect(url: &str) -> Result<AnyConnection, RunError> {
         .unwrap_or(url);
     if path.contains("://") {
         return Err(fail(
-            "unknown database URL scheme; expected postgres://, mysql://, sqlite:// or a file path".into(),
+            "unknown database URL scheme; expected postgres://, mysql://, sqlite:// or a file path"
+                .into(),
         ));
     }
     #[cfg(feature = "sqlite")]

@@ -627,7 +627,8 @@ mod tests {
         assert_eq!(applied_prefix(&mut conn, &set), None, "out of order");
         conn.execute("CREATE TABLE h AS SELECT * FROM _migrator_history ORDER BY version")
             .expect("copies");
-        conn.execute("DELETE FROM _migrator_history").expect("empties");
+        conn.execute("DELETE FROM _migrator_history")
+            .expect("empties");
         conn.execute("INSERT INTO _migrator_history SELECT * FROM h ORDER BY version")
             .expect("refills");
         assert_eq!(applied_prefix(&mut conn, &set), Some(3), "in order again");

@@ -653,11 +653,7 @@ impl<'a> Migrator<'a> {
 
     /// The `SET` lines a dry run shows before migration `m` (PostgreSQL,
     /// MySQL).
-    fn dry_run_settings(
-        &self,
-        dialect: Dialect,
-        m: &crate::migration::Migration,
-    ) -> Vec<String> {
+    fn dry_run_settings(&self, dialect: Dialect, m: &crate::migration::Migration) -> Vec<String> {
         if dialect == Dialect::Mysql {
             return vec![format!(
                 "{};",
