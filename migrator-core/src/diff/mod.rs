@@ -107,10 +107,19 @@ pub enum DiffError {
 /// Computes the plan from `old` to `new`; see the module docs for the
 /// guarantees.
 pub fn diff(old: &Schema, new: &Schema, hints: &Hints) -> Result<Plan, DiffError> {
-    let mut old = old.clone();
-    old.normalize();
-    let mut new = new.clone();
-    new.normalize();
+    // Copied only when they need sorting (a snapshot and parsed models
+    // are already in canonical order).
+    fn normalized(s: &Schema) -> std::borrow::Cow<'_, Schema> {
+        if s.is_normalized() {
+            std::borrow::Cow::Borrowed(s)
+        } else {
+            let mut s = s.clone();
+            s.normalize();
+            std::borrow::Cow::Owned(s)
+        }
+    }
+    let old = normalized(old);
+    let new = normalized(new);
 
     let renames = hints::resolve(&old, &new, hints)?;
     // The common case of `generate` and `check`: nothing changed.
@@ -122,7 +131,7 @@ pub fn diff(old: &Schema, new: &Schema, hints: &Hints) -> Result<Plan, DiffError
     let rename_ops = renames.ops();
     let renamed =
         if rename_ops.is_empty() {
-            std::borrow::Cow::Borrowed(&old)
+            std::borrow::Cow::Borrowed(&*old)
         } else {
             std::borrow::Cow::Owned(replay(&old, &rename_ops).map_err(|e| {
                 DiffError::Internal(format!("replaying the renames failed: {}", e.0))
@@ -172,13 +181,22 @@ fn verify(
 /// Schema equality that ignores the order of columns within a table (see the
 /// module docs for why migrations cannot honour it).
 pub fn same_up_to_column_order(a: &Schema, b: &Schema) -> bool {
-    fn canonical(s: &Schema) -> Schema {
-        let mut s = s.clone();
-        s.normalize();
-        for t in s.tables.values_mut() {
-            t.columns.sort_by(|x, y| x.name.cmp(&y.name));
-        }
-        s
+    /// The items of a list in name order, by reference: the schemas are
+    /// compared without copying them.
+    fn sorted<'a, T, K: Ord>(v: &'a [T], key: impl Fn(&T) -> &K) -> Vec<&'a T> {
+        let mut r: Vec<&T> = v.iter().collect();
+        r.sort_by(|x, y| key(x).cmp(key(y)));
+        r
     }
-    canonical(a) == canonical(b)
+    a.tables.len() == b.tables.len()
+        && a.tables.iter().zip(&b.tables).all(|((ka, x), (kb, y))| {
+            ka == kb
+                && x.name == y.name
+                && x.primary_key == y.primary_key
+                && sorted(&x.columns, |c| &c.name) == sorted(&y.columns, |c| &c.name)
+                && sorted(&x.indexes, |i| &i.name) == sorted(&y.indexes, |i| &i.name)
+                && sorted(&x.uniques, |u| &u.name) == sorted(&y.uniques, |u| &u.name)
+                && sorted(&x.foreign_keys, |f| &f.name) == sorted(&y.foreign_keys, |f| &f.name)
+                && sorted(&x.checks, |c| &c.name) == sorted(&y.checks, |c| &c.name)
+        })
 }

@@ -193,6 +193,11 @@ impl Schema {
             t.normalize();
         }
     }
+
+    /// True when [`Schema::normalize`] would change nothing.
+    pub fn is_normalized(&self) -> bool {
+        self.tables.values().all(Table::is_normalized)
+    }
 }
 
 impl Table {
@@ -218,6 +223,14 @@ impl Table {
     }
 
     /// Sorts the named objects by name so equal tables compare equal.
+    /// True when [`Table::normalize`] would change nothing.
+    pub fn is_normalized(&self) -> bool {
+        self.indexes.windows(2).all(|w| w[0].name <= w[1].name)
+            && self.uniques.windows(2).all(|w| w[0].name <= w[1].name)
+            && self.foreign_keys.windows(2).all(|w| w[0].name <= w[1].name)
+            && self.checks.windows(2).all(|w| w[0].name <= w[1].name)
+    }
+
     pub fn normalize(&mut self) {
         self.indexes.sort_by(|a, b| a.name.cmp(&b.name));
         self.uniques.sort_by(|a, b| a.name.cmp(&b.name));
