@@ -373,6 +373,8 @@ fn sqlite_database_is_adopted_and_its_baseline_rebuilds_it() {
 
 const PG_SCHEMA: &str = r#"
 CREATE TYPE mood AS ENUM ('happy', 'sad', 'it''s complicated');
+CREATE DOMAIN percent AS SMALLINT DEFAULT 0 NOT NULL CONSTRAINT percent_range CHECK (VALUE BETWEEN 0 AND 100);
+CREATE SEQUENCE ticket_no AS INTEGER START WITH 1000 INCREMENT BY 10;
 CREATE TABLE users (
   id BIGSERIAL PRIMARY KEY,
   email VARCHAR(200) NOT NULL,
@@ -404,6 +406,8 @@ CREATE TABLE tasks (
   priority VARCHAR(10) NOT NULL DEFAULT 'medium',
   due DATE,
   done BOOLEAN NOT NULL DEFAULT false,
+  progress percent,
+  ticket INTEGER NOT NULL DEFAULT nextval('ticket_no'),
   CONSTRAINT tasks_priority_check CHECK (priority IN ('low', 'medium', 'high')),
   CONSTRAINT tasks_member_fk FOREIGN KEY (user_id, team_id)
     REFERENCES memberships (user_id, team_id) ON DELETE CASCADE
@@ -411,6 +415,9 @@ CREATE TABLE tasks (
 CREATE INDEX idx_tasks_team_priority ON tasks (team_id, priority);
 CREATE INDEX idx_tasks_user_id ON tasks (user_id);
 CREATE UNIQUE INDEX uq_tasks_team_title ON tasks (team_id, title);
+CREATE INDEX idx_tasks_due_desc ON tasks (due DESC NULLS LAST);
+CREATE INDEX idx_tasks_title_hash ON tasks USING hash (title);
+CREATE INDEX idx_tasks_team_incl ON tasks (team_id) INCLUDE (title);
 CREATE VIEW open_tasks AS SELECT id, title FROM tasks WHERE NOT done;
 CREATE FUNCTION trim_title() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN NEW.title := trim(NEW.title); RETURN NEW; END $$;
@@ -476,6 +483,14 @@ fn pg_shape(db: &PgDb) -> Vec<String> {
            string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder), '' \
            FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \
            WHERE t.typnamespace = current_schema()::regnamespace GROUP BY t.typname \
+         UNION ALL SELECT 'domain', t.typname::text, format_type(t.typbasetype, t.typtypmod) \
+           || ' default ' || COALESCE(t.typdefault, '-') || ' not null ' || t.typnotnull::text, \
+           COALESCE((SELECT string_agg(k.conname || ' ' || pg_get_constraintdef(k.oid), ',') \
+             FROM pg_constraint k WHERE k.contypid = t.oid), '') \
+           FROM pg_type t WHERE t.typnamespace = current_schema()::regnamespace AND t.typtype = 'd' \
+         UNION ALL SELECT 'sequence', sequencename::text, data_type::text || ' start ' || start_value \
+           || ' by ' || increment_by || ' max ' || max_value, '' FROM pg_sequences \
+           WHERE schemaname = current_schema() AND sequencename NOT LIKE '%\\_seq' \
          UNION ALL SELECT 'function', p.proname::text, pg_get_functiondef(p.oid), '' FROM pg_proc p \
            WHERE p.pronamespace = current_schema()::regnamespace \
            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')",
@@ -514,6 +529,11 @@ fn postgres_database_is_adopted_and_its_baseline_rebuilds_it() {
     let report = adopt_and_check(dir, &source.url);
     for o in [
         "enum type `mood`",
+        "domain type `percent`",
+        "sequence `ticket_no`",
+        "special index `idx_tasks_due_desc` on `tasks`",
+        "special index `idx_tasks_title_hash` on `tasks`",
+        "special index `idx_tasks_team_incl` on `tasks`",
         "function `trim_title()`",
         "view `open_tasks`",
         "trigger `tasks_title_trim` on `tasks`",
@@ -554,6 +574,11 @@ fn postgres_database_is_adopted_and_its_baseline_rebuilds_it() {
         "constraint tasks_member_fk | tasks | f | FOREIGN KEY user_id, team_id REFERENCES membershipsuser_id, team_id ON DELETE CASCADE",
         "enum | mood | happy,sad,it's complicated | ",
         "index uq_tasks_team_title | tasks | CREATE UNIQUE INDEX uq_tasks_team_title ON public.tasks USING btree (team_id, title) | unique",
+        "index idx_tasks_due_desc | tasks | CREATE INDEX idx_tasks_due_desc ON public.tasks USING btree (due DESC NULLS LAST) | ",
+        "index idx_tasks_title_hash | tasks | CREATE INDEX idx_tasks_title_hash ON public.tasks USING hash (title) | ",
+        "index idx_tasks_team_incl | tasks | CREATE INDEX idx_tasks_team_incl ON public.tasks USING btree (team_id) INCLUDE (title) | ",
+        "domain | percent | smallint default 0 not null true | percent_range CHECK (((VALUE >= 0) AND (VALUE <= 100)))",
+        "sequence | ticket_no | integer start 1000 by 10 max 2147483647 | ",
     ] {
         assert!(shape.iter().any(|s| s == l), "{l} not in {shape:#?}");
     }
@@ -593,7 +618,7 @@ fn postgres_database_is_adopted_and_its_baseline_rebuilds_it() {
         "SELECT c.relname::text AS a, c.relkind::text AS b, '' AS c, '' AS d FROM pg_class c \
          WHERE c.relnamespace = current_schema()::regnamespace AND c.relname NOT LIKE '\\_migrator%' \
          UNION ALL SELECT typname::text, 'type', '', '' FROM pg_type \
-           WHERE typnamespace = current_schema()::regnamespace AND typtype = 'e' \
+           WHERE typnamespace = current_schema()::regnamespace AND typtype IN ('e', 'd') \
          UNION ALL SELECT proname::text, 'function', '', '' FROM pg_proc \
            WHERE pronamespace = current_schema()::regnamespace",
     );
