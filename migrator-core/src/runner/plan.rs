@@ -202,9 +202,16 @@ pub(crate) fn dry_run(
         report.sql.push(format!("{record};"));
         report.sql.push("COMMIT;".into());
     } else {
-        report.sql.push(
-            "-- runs step by step, recording progress after each statement or transaction".into(),
-        );
+        if dialect == Dialect::Mysql {
+            report.sql.push(
+                "-- MySQL commits DDL implicitly, so this migration runs step by step: progress is recorded after each statement (a data step commits with it), and an interrupted run is reported as partial and resumed at the next statement".into(),
+            );
+        } else {
+            report.sql.push(
+                "-- runs step by step, recording progress after each statement or transaction"
+                    .into(),
+            );
+        }
         if direction == Direction::Up && steps_done == 0 {
             report.sql.push(format!(
                 "{};",
