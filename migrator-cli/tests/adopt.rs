@@ -15,39 +15,17 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use common::support::{rows_pg, rows_sqlite, Row};
-use common::{pg_base_url, text, PgDb};
+use common::{migrator_at, ok_at, pg_base_url, text, PgDb};
 use diesel::{Connection, PgConnection, SqliteConnection};
-
-fn migrator(dir: &Path, url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_migrator"))
-        .arg("--dir")
-        .arg(dir)
-        .arg("--database-url")
-        .arg(url)
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("runs")
-}
-
-fn ok(dir: &Path, url: &str, args: &[&str]) -> String {
-    let o = migrator(dir, url, args);
-    assert!(
-        o.status.success(),
-        "migrator {args:?} failed:\n{}",
-        text(&o)
-    );
-    text(&o)
-}
 
 /// Runs a refused `init --from-database`: exit 1, nothing written in
 /// `dir`; returns the output.
 fn refused(dir: &Path, url: &str) -> String {
     let before = tree(dir);
-    let o = migrator(dir, url, &["init", "--from-database"]);
+    let o = migrator_at(dir, url, &["init", "--from-database"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "expected a refusal:\n{out}");
     assert!(out.contains("nothing written"), "{out}");
@@ -104,7 +82,7 @@ const WRITTEN: &[&str] = &[
 /// Adopts `url` into `dir` and checks the project is consistent with the
 /// database and with itself. Returns the report `init` printed.
 fn adopt_and_check(dir: &Path, url: &str) -> String {
-    let report = ok(dir, url, &["init", "--from-database"]);
+    let report = ok_at(dir, url, &["init", "--from-database"]);
     let files: Vec<String> = tree(dir)
         .into_keys()
         .filter(|f| !f.ends_with(".db"))
@@ -127,7 +105,7 @@ fn adopt_and_check(dir: &Path, url: &str) -> String {
 
     // The baseline is recorded as applied, nothing is pending, and the
     // database matches the snapshot.
-    let status = ok(dir, url, &["status"]);
+    let status = ok_at(dir, url, &["status"]);
     assert!(
         status
             .lines()
@@ -135,17 +113,17 @@ fn adopt_and_check(dir: &Path, url: &str) -> String {
         "{status}"
     );
     assert!(status.contains("0 pending"), "{status}");
-    let verify = ok(dir, url, &["verify"]);
+    let verify = ok_at(dir, url, &["verify"]);
     assert!(verify.starts_with("ok: "), "{verify}");
     // The models read from src/ are the snapshot: nothing to generate.
-    let check = ok(dir, url, &["check"]);
+    let check = ok_at(dir, url, &["check"]);
     assert!(check.starts_with("ok: the models match"), "{check}");
     let before = tree(dir);
-    let generate = ok(dir, url, &["generate", "after_adoption"]);
+    let generate = ok_at(dir, url, &["generate", "after_adoption"]);
     assert!(generate.contains("no changes"), "{generate}");
     assert_eq!(tree(dir), before, "generate wrote something:\n{generate}");
     // Another `up` has nothing to do on the source database.
-    let up = ok(dir, url, &["up"]);
+    let up = ok_at(dir, url, &["up"]);
     assert!(!up.contains("applying"), "{up}");
     report
 }
@@ -306,7 +284,7 @@ fn sqlite_database_is_adopted_and_its_baseline_rebuilds_it() {
     // The baseline on an empty database builds the same schema.
     let fresh = tmp.path().join("fresh.db");
     let fresh_url = format!("sqlite://{}", fresh.display());
-    let up = ok(&dir, &fresh_url, &["up"]);
+    let up = ok_at(&dir, &fresh_url, &["up"]);
     assert!(up.contains("0001_baseline"), "{up}");
     let shape = sqlite_shape(&source);
     for l in [
@@ -323,7 +301,7 @@ fn sqlite_database_is_adopted_and_its_baseline_rebuilds_it() {
         assert!(shape.iter().any(|s| s == l), "{l} not in {shape:#?}");
     }
     assert_eq!(sqlite_shape(&fresh), shape);
-    ok(&dir, &fresh_url, &["verify"]);
+    ok_at(&dir, &fresh_url, &["verify"]);
     // The dumped trigger works there.
     diesel::connection::SimpleConnection::batch_execute(
         &mut sqlite_at(&fresh),
@@ -337,7 +315,7 @@ fn sqlite_database_is_adopted_and_its_baseline_rebuilds_it() {
     );
     assert_eq!(titles[0].a, "padded");
     // And its downgrade takes everything away again.
-    ok(&dir, &fresh_url, &["down"]);
+    ok_at(&dir, &fresh_url, &["down"]);
     let left = rows_sqlite(
         &mut sqlite_at(&fresh),
         "SELECT name AS a, type AS b, '' AS c, '' AS d FROM sqlite_master \
@@ -562,7 +540,7 @@ fn postgres_database_is_adopted_and_its_baseline_rebuilds_it() {
     // The baseline on an empty database builds the same schema, and the
     // dumped function and trigger work there.
     let fresh = PgDb::create(&base, "adopt_fresh");
-    let up = ok(dir, &fresh.url, &["up"]);
+    let up = ok_at(dir, &fresh.url, &["up"]);
     assert!(up.contains("0001_baseline"), "{up}");
     let shape = pg_shape(&source);
     for l in [
@@ -599,7 +577,7 @@ fn postgres_database_is_adopted_and_its_baseline_rebuilds_it() {
         "{shape:#?}"
     );
     assert_eq!(pg_shape(&fresh), shape);
-    ok(dir, &fresh.url, &["verify"]);
+    ok_at(dir, &fresh.url, &["verify"]);
     pg_batch(
         &fresh,
         "INSERT INTO users (email, current_mood) VALUES ('b@example.com', 'it''s complicated'); \
@@ -612,7 +590,7 @@ fn postgres_database_is_adopted_and_its_baseline_rebuilds_it() {
     );
     assert_eq!(titles[0].a, "padded");
     // Its downgrade takes everything away again, types and function too.
-    ok(dir, &fresh.url, &["down"]);
+    ok_at(dir, &fresh.url, &["down"]);
     let left = rows_pg(
         &mut fresh.connect(),
         "SELECT c.relname::text AS a, c.relkind::text AS b, '' AS c, '' AS d FROM pg_class c \
@@ -778,7 +756,7 @@ INSERT INTO tasks (user_id, team_id, title) VALUES (1, 1, '  first  ');
         );
 
         let fresh = MyDb::create(&base, "adopt_fresh");
-        let up = ok(dir, &fresh.url, &["up"]);
+        let up = ok_at(dir, &fresh.url, &["up"]);
         assert!(up.contains("0001_baseline"), "{up}");
         let shape = my_shape(&source);
         for l in [
@@ -791,7 +769,7 @@ INSERT INTO tasks (user_id, team_id, title) VALUES (1, 1, '  first  ');
             assert!(shape.iter().any(|s| s == l), "{l} not in {shape:#?}");
         }
         assert_eq!(my_shape(&fresh), shape);
-        ok(dir, &fresh.url, &["verify"]);
+        ok_at(dir, &fresh.url, &["verify"]);
         batch(
             &fresh,
             "INSERT INTO users (email) VALUES ('b@example.com'); INSERT INTO teams (name) VALUES ('t'); \
@@ -804,7 +782,7 @@ INSERT INTO tasks (user_id, team_id, title) VALUES (1, 1, '  first  ');
         );
         assert_eq!(titles.len(), 1, "the view reads the fresh database's rows");
         assert_eq!(titles[0].a, "padded");
-        ok(dir, &fresh.url, &["down"]);
+        ok_at(dir, &fresh.url, &["down"]);
         let left = rows_mysql(
             &mut fresh.connect(),
             "SELECT CAST(table_name AS CHAR) AS a, '' AS b, '' AS c, '' AS d FROM information_schema.tables \

@@ -6,21 +6,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use common::{pg_base_url, text, PgDb};
+use common::{migrator_at, pg_base_url, text, PgDb};
 use migrator_core::runner::{connect, AnyConnection, MigrationConnection};
-
-fn migrator(dir: &Path, url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_migrator"))
-        .arg("--dir")
-        .arg(dir)
-        .arg("--database-url")
-        .arg(url)
-        .args(args)
-        .output()
-        .expect("migrator runs")
-}
 
 fn pg(url: &str) -> diesel::pg::PgConnection {
     match connect(url) {
@@ -39,9 +27,9 @@ fn flags_reach_the_runner() {
     let url = db.url.clone();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/todo");
 
-    let o = migrator(&dir, &url, &["up", "--to", "4"]);
+    let o = migrator_at(&dir, &url, &["up", "--to", "4"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let o = migrator(
+    let o = migrator_at(
         &dir,
         &url,
         &["up", "--dry-run", "--statement-lock-timeout-ms", "250"],
@@ -58,7 +46,7 @@ fn flags_reach_the_runner() {
     holder
         .execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM tasks;")
         .expect("read lock");
-    let o = migrator(
+    let o = migrator_at(
         &dir,
         &url,
         &[
@@ -89,7 +77,7 @@ fn flags_reach_the_runner() {
     holder.execute("COMMIT").expect("release");
     // The next run drops it before building again (the drop is part of
     // the build's step, so a run resumed at the build does it too).
-    let o = migrator(&dir, &url, &["up"]);
+    let o = migrator_at(&dir, &url, &["up"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(check.count_rows(&index(false)).expect("catalog"), 0);
     assert_eq!(check.count_rows(&index(true)).expect("catalog"), 1);

@@ -7,33 +7,8 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-use common::{pg_base_url, text, PgDb};
+use common::{migrator_at, ok_at, pg_base_url, text, PgDb};
 use migrator_core::runner::connect;
-
-fn migrator(dir: &Path, url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_migrator"))
-        .arg("--dir")
-        .arg(dir)
-        .arg("--database-url")
-        .arg(url)
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("runs")
-}
-
-fn ok(dir: &Path, url: &str, args: &[&str]) -> String {
-    let o = migrator(dir, url, args);
-    assert!(
-        o.status.success(),
-        "migrator {args:?} failed:\n{}",
-        text(&o)
-    );
-    text(&o)
-}
 
 const MODELS: &str = r#"
 use migrator::Model;
@@ -66,9 +41,9 @@ fn migrated(url: &str) -> tempfile::TempDir {
     let d = dir.path();
     std::fs::create_dir_all(d.join("src")).expect("src");
     std::fs::write(d.join("src/models.rs"), MODELS).expect("models");
-    ok(d, url, &["init"]);
-    ok(d, url, &["generate", "create_all"]);
-    ok(d, url, &["up"]);
+    ok_at(d, url, &["init"]);
+    ok_at(d, url, &["generate", "create_all"]);
+    ok_at(d, url, &["up"]);
     dir
 }
 
@@ -83,13 +58,13 @@ fn execute(url: &str, sql: &str) {
 fn verify_detects_hand_changes(url: &str, alter: &str) {
     let dir = migrated(url);
     let d = dir.path();
-    let out = ok(d, url, &["verify"]);
+    let out = ok_at(d, url, &["verify"]);
     assert!(out.starts_with("ok: "), "{out}");
     assert!(out.contains("(head 0001, 2 table(s))"), "{out}");
     assert!(!out.contains("note:"), "{out}");
 
     execute(url, alter);
-    let o = migrator(d, url, &["verify"]);
+    let o = migrator_at(d, url, &["verify"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.starts_with("drift: "), "{out}");
@@ -135,7 +110,7 @@ fn sqlite_verify_lists_objects_outside_the_model() {
          CREATE TRIGGER tasks_touch AFTER UPDATE ON tasks BEGIN SELECT 1; END;
          CREATE INDEX idx_tasks_open ON tasks (user_id) WHERE NOT done;",
     );
-    let out = ok(dir.path(), &url, &["verify"]);
+    let out = ok_at(dir.path(), &url, &["verify"]);
     assert!(out.starts_with("ok: "), "{out}");
     assert!(
         out.contains(
@@ -150,8 +125,8 @@ fn verify_without_migrations_applied_says_so() {
     let db = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", db.path().join("app.db").display());
     let dir = migrated(&url);
-    ok(dir.path(), &url, &["down"]);
-    let o = migrator(dir.path(), &url, &["verify"]);
+    ok_at(dir.path(), &url, &["down"]);
+    let o = migrator_at(dir.path(), &url, &["verify"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(

@@ -125,6 +125,31 @@ pub fn command(root: &Path, url: &str, args: &[&str]) -> Command {
     c
 }
 
+/// Runs `migrator --dir <dir> --database-url <url> <args>` (the URL as a
+/// flag, `DATABASE_URL` unset) and returns its output.
+pub fn migrator_at(dir: &Path, url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_migrator"))
+        .arg("--dir")
+        .arg(dir)
+        .arg("--database-url")
+        .arg(url)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("migrator runs")
+}
+
+/// [`migrator_at`] that must succeed; returns stdout and stderr.
+pub fn ok_at(dir: &Path, url: &str, args: &[&str]) -> String {
+    let o = migrator_at(dir, url, args);
+    assert!(
+        o.status.success(),
+        "migrator {args:?} failed:\n{}",
+        text(&o)
+    );
+    text(&o)
+}
+
 pub fn text(o: &Output) -> String {
     format!(
         "{}{}",
