@@ -92,6 +92,15 @@ mod sqlite {
     }
 
     #[test]
+    fn lease_taken_over_stops_before_the_next_migration() {
+        use diesel::Connection;
+        let (d, mut c) = db();
+        let path = d.path().join("test.db").display().to_string();
+        let mut other = diesel::sqlite::SqliteConnection::establish(&path).expect("opens");
+        scenario::lease_taken_over_stops_before_the_next_migration(&mut c, &mut other);
+    }
+
+    #[test]
     fn concurrent_runners() {
         use diesel::connection::SimpleConnection;
         use diesel::Connection;
@@ -219,6 +228,16 @@ mod postgres {
     #[test]
     fn interrupted_migration_resumes() {
         with_db("resume", scenario::interrupted_migration_resumes);
+    }
+
+    #[test]
+    fn lease_taken_over_stops_before_the_next_migration() {
+        let Some(base) = support::pg_base_url() else {
+            return;
+        };
+        let db = support::PgDb::create(&base, "lease");
+        let (mut c, mut other) = (db.connect(), db.connect());
+        scenario::lease_taken_over_stops_before_the_next_migration(&mut c, &mut other);
     }
 
     #[test]

@@ -542,3 +542,48 @@ pub fn concurrent_runners<C: TestDb + Send + 'static>(
     ));
     assert_eq!(rows[0].a, "6");
 }
+
+/// The lock row's lease: a runner renews it before a migration once a
+/// quarter of the lease has passed since the last renewal, and stops
+/// before the next migration when the row was taken over meanwhile (its
+/// lease ran out and another runner claimed it). The takeover is made by
+/// hand from a second connection after migration 0002.
+pub fn lease_taken_over_stops_before_the_next_migration<C: TestDb>(c: &mut C, other: &mut C) {
+    use migrator_core::runner::{Event, LockMode, LOCK_TABLE};
+    let p = seed_project();
+    let set = p.set();
+    let other = std::cell::RefCell::new(other);
+    let err = Migrator::new(&set)
+        .lock_mode(LockMode::Table)
+        .lock_lease(std::time::Duration::from_secs(1))
+        .on_event(|e| {
+            if matches!(e, Event::Applied { id, .. } if id == "0002_create_tasks") {
+                // Past a quarter of the lease, so the next renewal is due.
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                other
+                    .borrow_mut()
+                    .execute(&format!("UPDATE {LOCK_TABLE} SET owner = 'another runner'"))
+                    .expect("takes the row over");
+            }
+        })
+        .up(c)
+        .expect_err("stops");
+    let RunError::Database { message } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        message.contains("taken over by another runner"),
+        "{message}"
+    );
+    let applied = c.rows(&format!(
+        "SELECT CAST(version AS {}) AS a, '' AS b, '' AS c, '' AS d FROM {} ORDER BY version",
+        if c.dialect() == migrator_core::dialect::Dialect::Mysql {
+            "CHAR"
+        } else {
+            "TEXT"
+        },
+        migrator_core::runner::HISTORY_TABLE
+    ));
+    let versions: Vec<&str> = applied.iter().map(|r| r.a.as_str()).collect();
+    assert_eq!(versions, ["1", "2"], "nothing after the takeover");
+}

@@ -67,7 +67,13 @@ impl std::str::FromStr for LockMode {
 #[derive(Debug)]
 pub(crate) enum Held {
     Advisory,
-    Row { owner: String, lease: Duration },
+    Row {
+        owner: String,
+        lease: Duration,
+        /// When the lease was last claimed or renewed (taken before the
+        /// statement was sent, so it is never later than the database's).
+        renewed: std::cell::Cell<Instant>,
+    },
 }
 
 fn db(dialect: Dialect, doing: &str, e: diesel::result::Error) -> RunError {
@@ -257,6 +263,7 @@ pub(crate) fn acquire<C: MigrationConnection>(
     let started = Instant::now();
     let mut told = false;
     loop {
+        let attempt_started = Instant::now();
         let got = if row {
             claim_row(conn, &owner, lease)?
         } else {
@@ -266,7 +273,11 @@ pub(crate) fn acquire<C: MigrationConnection>(
         };
         if got {
             return Ok(if row {
-                Held::Row { owner, lease }
+                Held::Row {
+                    owner,
+                    lease,
+                    renewed: std::cell::Cell::new(attempt_started),
+                }
             } else {
                 Held::Advisory
             });
@@ -283,11 +294,23 @@ pub(crate) fn acquire<C: MigrationConnection>(
 }
 
 /// Extends the lease of a lock row before the next migration; fails when
-/// another runner took the row over (the lease ran out).
+/// another runner took the row over (the lease ran out). Skipped while
+/// less than a quarter of the lease has passed since the last renewal: the
+/// row cannot have been taken over then, and a run of many short
+/// migrations does not pay a write (a commit, on SQLite an fsync) for each.
 pub(crate) fn renew<C: MigrationConnection>(conn: &mut C, held: &Held) -> Result<(), RunError> {
-    let Held::Row { owner, lease } = held else {
+    let Held::Row {
+        owner,
+        lease,
+        renewed,
+    } = held
+    else {
         return Ok(());
     };
+    if renewed.get().elapsed() < *lease / 4 {
+        return Ok(());
+    }
+    let sent = Instant::now();
     let d = conn.dialect();
     let t = d.ident(LOCK_TABLE);
     let o = d.string(owner);
@@ -300,6 +323,9 @@ pub(crate) fn renew<C: MigrationConnection>(conn: &mut C, held: &Held) -> Result
     let mine = conn
         .count_rows(&format!("SELECT 1 FROM {t} WHERE id = 1 AND owner = {o}"))
         .map_err(|e| db(d, "reading the migration lock row", e))?;
+    if mine > 0 {
+        renewed.set(sent);
+    }
     if mine == 0 {
         return Err(RunError::Database {
             message: format!("the migration lock row in `{LOCK_TABLE}` was taken over by another runner after its lease of {} s ran out; stopped before the next migration\nhelp: raise the lease (`Migrator::lock_lease`) above the longest migration", lease.as_secs()),
