@@ -201,3 +201,48 @@ fn backfill_has_no_bogus_findings() {
     m.file.lock_timeout_ms = Some(0);
     assert_eq!(names(&m, &tasks()), vec!["missing-lock-timeout"]);
 }
+
+/// `mysql-table-copy` fires on MySQL only, for changes InnoDB makes with a
+/// table copy, and not for those it makes in place or instantly.
+#[test]
+fn mysql_table_copy() {
+    let title = Column::new("title", ColumnType::Varchar(100));
+    let on_mysql = |m: &Migration| -> Vec<&'static str> {
+        lint_migration(m, &tasks(), &[Dialect::Mysql])
+            .iter()
+            .map(|f| f.rule.name)
+            .filter(|n| *n == "mysql-table-copy")
+            .collect()
+    };
+    let alter = |to: ColumnType| {
+        migration(vec![Operation::AlterColumn {
+            table: "tasks".into(),
+            from: title.clone(),
+            to: Column::new("title", to),
+        }])
+    };
+    // A type change copies the table; a VARCHAR widening that keeps the
+    // length prefix in one byte (or in two) does not.
+    assert_eq!(on_mysql(&alter(ColumnType::Text)), ["mysql-table-copy"]);
+    assert!(on_mysql(&alter(ColumnType::Varchar(200))).is_empty());
+    // An added column is instant, an index in place.
+    let add = migration(vec![
+        Operation::AddColumn {
+            table: "tasks".into(),
+            column: Column {
+                nullable: true,
+                ..Column::new("notes", ColumnType::Text)
+            },
+        },
+        Operation::CreateIndex {
+            table: "tasks".into(),
+            index: crate::schema::Index {
+                name: "idx_tasks_title".into(),
+                columns: vec!["title".into()],
+            },
+        },
+    ]);
+    assert!(on_mysql(&add).is_empty(), "{:?}", on_mysql(&add));
+    // Not a PostgreSQL finding.
+    assert!(!names(&alter(ColumnType::Text), &tasks()).contains(&"mysql-table-copy"));
+}
