@@ -37,6 +37,12 @@ mod sqlite {
         backfill::interrupted_backfill_resumes(&mut c);
     }
 
+    #[test]
+    fn finished_but_unrecorded_backfill_is_not_repeated() {
+        let (_d, mut c) = db();
+        backfill::finished_but_unrecorded_backfill_is_not_repeated(&mut c);
+    }
+
     fn db() -> (tempfile::TempDir, diesel::sqlite::SqliteConnection) {
         let dir = tempfile::tempdir().expect("tempdir");
         let conn = support::sqlite(dir.path());
@@ -148,6 +154,14 @@ mod postgres {
     #[test]
     fn backfill_interrupted_resumes() {
         with_db("backfillresume", backfill::interrupted_backfill_resumes);
+    }
+
+    #[test]
+    fn finished_but_unrecorded_backfill_is_not_repeated() {
+        with_db(
+            "backfilldone",
+            backfill::finished_but_unrecorded_backfill_is_not_repeated,
+        );
     }
 
     #[test]
@@ -395,5 +409,13 @@ mod mysql_backfill {
     #[test]
     fn backfill_interrupted_resumes() {
         with_db("backfillresume", backfill::interrupted_backfill_resumes);
+    }
+
+    #[test]
+    fn finished_but_unrecorded_backfill_is_not_repeated() {
+        with_db(
+            "backfilldone",
+            backfill::finished_but_unrecorded_backfill_is_not_repeated,
+        );
     }
 }

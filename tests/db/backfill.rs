@@ -331,3 +331,59 @@ pub fn lock_timeout_retry_resumes(db: &super::support::PgDb) {
     assert_eq!(p.last(), Some(&(2500, 11, Some(2500), 1400, true)));
     assert!(!cursor_table_exists(&mut c));
 }
+
+/// A runner killed after the last batch but before it recorded the step
+/// as done leaves the backfill marked finished: the next run does not
+/// start it over (the predicate `1 = 1` would select every row again), it
+/// only records the step and removes the cursor table. The state is made
+/// by hand: the history row put back to "partial, no step done" and the
+/// finished mark the runner writes.
+pub fn finished_but_unrecorded_backfill_is_not_repeated<C: MigrationConnection>(c: &mut C) {
+    let p = project(SINGLE, backfill("hits = hits + 1", "1 = 1", 100));
+    let set = p.set();
+    Migrator::new(&set).up_to(c, Some(1)).expect("0001");
+    let rows: Vec<String> = (1..=250).map(|i| format!("({i}, NULL, 0)")).collect();
+    insert(c, "id, label, hits", &rows);
+    Migrator::new(&set).up(c).expect("0002");
+    assert_eq!(count(c, "hits = 1"), 250);
+    assert!(
+        !cursor_table_exists(c),
+        "a recorded backfill leaves no cursor"
+    );
+
+    let m = &set.migrations[1];
+    c.execute(&format!(
+        "UPDATE _migrator_history SET state = 'partial', steps_done = 0 WHERE version = {}",
+        m.version
+    ))
+    .expect("history back to partial");
+    c.execute(
+        "CREATE TABLE _migrator_backfill (version BIGINT NOT NULL, step BIGINT NOT NULL, \
+         direction VARCHAR(8) NOT NULL, checksum VARCHAR(64) NOT NULL, last_key TEXT NOT NULL, \
+         rows_done BIGINT NOT NULL, updated_at VARCHAR(32) NOT NULL, \
+         PRIMARY KEY (version, step, direction))",
+    )
+    .expect("cursor table, as the runner creates it");
+    c.execute(&format!(
+        "INSERT INTO _migrator_backfill (version, step, direction, checksum, last_key, rows_done, updated_at) \
+         VALUES ({}, 0, 'up', '{}', '-- finished', 250, 'x')",
+        m.version, m.checksum
+    ))
+    .expect("the finished mark");
+
+    let events = RefCell::new(Vec::new());
+    let done = Migrator::new(&set)
+        .on_event(|e| events.borrow_mut().push(e.clone()))
+        .up(c)
+        .expect("records it")
+        .done;
+    assert_eq!(done, vec!["0002_backfill_items".to_string()]);
+    assert_eq!(count(c, "hits = 1"), 250, "no row updated a second time");
+    assert_eq!(
+        progress(&events.borrow()),
+        [(250, 0, Some(250), 250, true)],
+        "reported as finished before"
+    );
+    assert!(!cursor_table_exists(c));
+    assert!(Migrator::new(&set).status(c).expect("status").is_clean());
+}

@@ -16,9 +16,13 @@
 //!   the predicate) for the progress total; every batch emits
 //!   [`Event::BackfillProgress`], the last with `finished`;
 //! - `pause_ms` is slept between batches (not after the last);
-//! - when the backfill ends its cursor row is deleted, and the table with
-//!   it when no other backfill is in progress, so a finished run leaves
-//!   nothing behind;
+//! - when the backfill ends its cursor row is marked finished; the runner
+//!   deletes it in the transaction that records the step as done (and
+//!   the table with it when no other backfill is in progress, so a
+//!   finished run leaves nothing behind). A runner killed between the two
+//!   finds the mark and does not start the backfill over;
+//! - a run in one direction deletes the saved state of the other (an
+//!   interrupted upgrade's cursor is obsolete once the downgrade runs);
 //! - on PostgreSQL and MySQL the batches run under the migration's
 //!   `lock_timeout` (a session setting, `retry.rs`); a batch cancelled by it
 //!   fails the step with the lock timeout message, and the runner's retry
@@ -32,6 +36,63 @@ use super::{Event, RunError};
 use crate::dialect::backfill::{BackfillPlan, BACKFILL_TABLE};
 use crate::dialect::Dialect;
 use crate::migration::{Direction, Migration};
+
+/// The cursor of a backfill that ran to its end, until the runner records
+/// the step as done (`clear`, in the same transaction as the progress
+/// row): a runner killed in between finds it and does not start over. A
+/// real cursor is a list of SQL literals, which never starts with `--`.
+const FINISHED: &str = "-- finished";
+
+/// The direction whose saved state a run in `d` makes obsolete.
+fn other(d: Direction) -> Direction {
+    match d {
+        Direction::Up => Direction::Down,
+        Direction::Down => Direction::Up,
+    }
+}
+
+/// Deletes the cursor row of step `index` of `m` in `direction`, and the
+/// cursor table when no other backfill has a row there. Called when the
+/// step is recorded as done (with the progress row, where there is one).
+pub(crate) fn clear<C: MigrationConnection>(
+    conn: &mut C,
+    m: &Migration,
+    index: usize,
+    direction: Direction,
+) -> diesel::QueryResult<()> {
+    let d = conn.dialect();
+    let t = d.ident(BACKFILL_TABLE);
+    conn.execute(&format!(
+        "DELETE FROM {t} WHERE {}",
+        row_filter(d, m, index, direction)
+    ))
+}
+
+/// Drops the cursor table when it is empty: it exists only while a
+/// backfill is unfinished or not yet recorded.
+pub(crate) fn drop_if_empty<C: MigrationConnection>(conn: &mut C) -> diesel::QueryResult<()> {
+    let d = conn.dialect();
+    let t = d.ident(BACKFILL_TABLE);
+    let exists = match d {
+        Dialect::Sqlite => format!(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = {}",
+            d.string(BACKFILL_TABLE)
+        ),
+        Dialect::Postgres => format!(
+            "SELECT 1 WHERE to_regclass({}) IS NOT NULL",
+            d.string(&t)
+        ),
+        Dialect::Mysql => format!(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = {}",
+            d.string(BACKFILL_TABLE)
+        ),
+    };
+    if conn.count_rows(&exists)? == 0 || conn.count_rows(&format!("SELECT 1 AS one FROM {t}"))? > 0
+    {
+        return Ok(());
+    }
+    conn.execute(&format!("DROP TABLE IF EXISTS {t}"))
+}
 
 const INTERRUPTED: &str = "\n  the backfill's finished batches are committed and its position is saved; fix the cause and run `migrator up` again to resume after the last finished batch";
 
@@ -137,8 +198,33 @@ pub(crate) fn run<C: MigrationConnection>(
     let create = create_sql(dialect);
     conn.execute(&create)
         .map_err(|e| fail(&create, format!("creating the backfill cursor table: {e}")))?;
+    // A saved position of the other direction is obsolete once this one
+    // runs (an upgrade's after the downgrade started, and back).
+    let stale = format!(
+        "DELETE FROM {} WHERE {}",
+        dialect.ident(BACKFILL_TABLE),
+        row_filter(dialect, m, index, other(direction))
+    );
+    conn.execute(&stale)
+        .map_err(|e| fail(&stale, format!("clearing an obsolete cursor: {e}")))?;
     let saved = read_cursor(conn, m, index, direction)
         .map_err(|e| fail(BACKFILL_TABLE, format!("reading the saved cursor: {e}")))?;
+    if let Some((key, rows)) = &saved {
+        if key == FINISHED {
+            // Done before a kill stopped the runner from recording it.
+            on_event(&Event::BackfillProgress {
+                id: m.id(),
+                table: plan.table.clone(),
+                rows_done: *rows,
+                batches: 0,
+                total: Some(*rows),
+                rows_per_sec: 0.0,
+                resumed_from: *rows,
+                finished: true,
+            });
+            return Ok(());
+        }
+    }
     let (mut cursor, done_before) = match saved {
         Some((k, n)) => (Some(k), n),
         None => (None, 0),
@@ -200,22 +286,13 @@ pub(crate) fn run<C: MigrationConnection>(
             std::thread::sleep(Duration::from_millis(plan.pause_ms));
         }
     }
-    let t = dialect.ident(BACKFILL_TABLE);
-    let clear = format!(
-        "DELETE FROM {t} WHERE {}",
-        row_filter(dialect, m, index, direction)
-    );
-    conn.execute(&clear)
-        .map_err(|e| fail(&clear, format!("deleting the finished cursor: {e}")))?;
-    // The table only exists while a backfill is unfinished.
-    let others = conn
-        .count_rows(&format!("SELECT 1 AS one FROM {t}"))
-        .map_err(|e| fail(BACKFILL_TABLE, e.to_string()))?;
-    if others == 0 {
-        let drop = format!("DROP TABLE IF EXISTS {t}");
-        conn.execute(&drop)
-            .map_err(|e| fail(&drop, e.to_string()))?;
-    }
+    // Marked finished, not deleted: the caller deletes the row when it
+    // records the step as done (`clear`).
+    let finish = save_sql(dialect, m, index, direction, FINISHED, rows_done);
+    conn.in_transaction(|c| {
+        c.execute(&finish)
+            .map_err(|e| fail(&finish, format!("marking the backfill finished: {e}")))
+    })?;
     emit(rows_done, batches, true);
     Ok(())
 }

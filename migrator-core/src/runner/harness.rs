@@ -157,6 +157,12 @@ where
                 self.metadata.transactional,
                 &|_| {},
             )?;
+            // diesel's harness records the migration itself, with the
+            // rest: the finished backfill's cursor goes too.
+            if matches!(step, Step::Sql(s) if s.backfill.is_some()) {
+                super::backfill::clear(conn, m, i, direction).map_err(RunError::from)?;
+                super::backfill::drop_if_empty(conn).map_err(RunError::from)?;
+            }
         }
         Ok(())
     }

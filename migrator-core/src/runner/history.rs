@@ -524,6 +524,7 @@ fn apply_step_by_step<C: MigrationConnection>(
             }
             continue;
         }
+        let backfill = matches!(&statements[i], Step::Sql(s) if s.backfill.is_some());
         if let Err(e) = run_step(conn, m, i, &statements[i], direction, false, on_event) {
             // Nothing finished: no trace is left, so the migration is simply
             // pending (the first statement timed out on a lock, or is wrong).
@@ -531,6 +532,20 @@ fn apply_step_by_step<C: MigrationConnection>(
                 let _ = conn.execute(&delete_sql(dialect, m.version));
             }
             return Err(e);
+        }
+        if backfill {
+            // The finished backfill's cursor goes with its progress row, so
+            // a kill in between neither loses the step nor repeats it.
+            conn.in_transaction(|c| {
+                if direction == Direction::Up {
+                    record(c, progress_sql(dialect, m.version, i + 1))?;
+                }
+                super::backfill::clear(c, m, i, direction)
+                    .map_err(|e| db(dialect, "deleting the finished backfill's cursor", e))
+            })?;
+            super::backfill::drop_if_empty(conn)
+                .map_err(|e| db(dialect, "dropping the empty backfill cursor table", e))?;
+            continue;
         }
         if direction == Direction::Up {
             record(conn, progress_sql(dialect, m.version, i + 1))?;
