@@ -38,6 +38,15 @@ mod sqlite {
     }
 
     #[test]
+    fn long_backfill_keeps_the_lock_row() {
+        use diesel::Connection;
+        let (d, mut c) = db();
+        let path = d.path().join("test.db").display().to_string();
+        let mut other = diesel::sqlite::SqliteConnection::establish(&path).expect("opens");
+        backfill::long_backfill_keeps_the_lock_row(&mut c, &mut other);
+    }
+
+    #[test]
     fn finished_but_unrecorded_backfill_is_not_repeated() {
         let (_d, mut c) = db();
         backfill::finished_but_unrecorded_backfill_is_not_repeated(&mut c);

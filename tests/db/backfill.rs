@@ -387,3 +387,46 @@ pub fn finished_but_unrecorded_backfill_is_not_repeated<C: MigrationConnection>(
     assert!(!cursor_table_exists(c));
     assert!(Migrator::new(&set).status(c).expect("status").is_clean());
 }
+
+/// SQLite (always the lock row): a backfill that runs longer than the
+/// lock's lease keeps the lock, because every batch extends it; checked
+/// from a second connection at every batch, three lease lengths long.
+pub fn long_backfill_keeps_the_lock_row(
+    c: &mut diesel::sqlite::SqliteConnection,
+    other: &mut diesel::sqlite::SqliteConnection,
+) {
+    use std::time::{Duration, Instant};
+    let mut b = backfill("hits = hits + 1", "hits = 0", 50);
+    b.pause_ms = 300;
+    let p = project(SINGLE, b);
+    let set = p.set();
+    Migrator::new(&set).up_to(c, Some(1)).expect("0001");
+    let rows: Vec<String> = (1..=500).map(|i| format!("({i}, NULL, 0)")).collect();
+    insert(c, "id, label, hits", &rows);
+    let other = RefCell::new(other);
+    let checks = RefCell::new(0);
+    let started = Instant::now();
+    Migrator::new(&set)
+        .lock_lease(Duration::from_secs(1))
+        .on_event(|e| {
+            if matches!(e, Event::BackfillProgress { .. }) {
+                let live = other
+                    .borrow_mut()
+                    .count_rows(
+                        "SELECT 1 FROM _migrator_lock \
+                         WHERE expires_at > CAST(strftime('%s', 'now') AS INTEGER)",
+                    )
+                    .expect("reads the lock row");
+                assert_eq!(live, 1, "the lease ran out during the backfill");
+                *checks.borrow_mut() += 1;
+            }
+        })
+        .up(c)
+        .expect("backfills");
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "longer than the lease"
+    );
+    assert!(*checks.borrow() >= 10);
+    assert_eq!(count(c, "hits = 1"), 500);
+}

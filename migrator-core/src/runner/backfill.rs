@@ -268,6 +268,9 @@ pub(crate) fn run<C: MigrationConnection>(
             c.execute(&update)
                 .map_err(|e| fail(&update, e.to_string()))?;
             let n = keys.len() as u64;
+            // Keeps the lock row (when the runner holds one) however long
+            // the backfill runs.
+            super::lock::extend_current(c)?;
             let save = save_sql(dialect, m, index, direction, &last, rows_done + n);
             c.execute(&save)
                 .map_err(|e| fail(&save, format!("saving the cursor: {e}")))?;

@@ -188,6 +188,69 @@ fn ensure_lock_table<C: MigrationConnection>(conn: &mut C) -> Result<(), RunErro
     }
 }
 
+/// How long a claim or renewal holds the row: the lease and a quarter more,
+/// because a renewal is skipped until a quarter of the lease has passed
+/// (`renew`): every migration starts with at least a whole lease ahead.
+fn held_secs(lease: Duration) -> u64 {
+    let s = lease.as_secs().max(1);
+    s + s.div_ceil(4)
+}
+
+thread_local! {
+    /// The lock row this thread's runner holds while it runs migrations
+    /// (owner, lease), so that a long step (a backfill, batch by batch)
+    /// can extend it: `extend_current`.
+    static CURRENT_ROW: std::cell::RefCell<Option<(String, Duration)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Makes `held` the current thread's lock row until the guard drops.
+pub(crate) fn set_current(held: &Held) -> CurrentRow {
+    let now = match held {
+        Held::Row { owner, lease, .. } => Some((owner.clone(), *lease)),
+        Held::Advisory => None,
+    };
+    CurrentRow(CURRENT_ROW.with(|c| c.replace(now)))
+}
+
+/// Restores the previous current lock row when dropped.
+pub(crate) struct CurrentRow(Option<(String, Duration)>);
+
+impl Drop for CurrentRow {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        CURRENT_ROW.with(|c| *c.borrow_mut() = previous);
+    }
+}
+
+/// Extends the current thread's lock row (if its runner holds one) by a
+/// whole lease, in the caller's transaction; fails when the row is no
+/// longer ours. A backfill calls it in every batch, so a long one keeps
+/// the lock however long it runs.
+pub(crate) fn extend_current<C: MigrationConnection>(conn: &mut C) -> Result<(), RunError> {
+    let Some((owner, lease)) = CURRENT_ROW.with(|c| c.borrow().clone()) else {
+        return Ok(());
+    };
+    let d = conn.dialect();
+    let t = d.ident(LOCK_TABLE);
+    let o = d.string(&owner);
+    conn.execute(&format!(
+        "UPDATE {t} SET expires_at = {} + {} WHERE id = 1 AND owner = {o}",
+        now_sql(d),
+        held_secs(lease)
+    ))
+    .map_err(|e| db(d, "extending the migration lock row", e))?;
+    let mine = conn
+        .count_rows(&format!("SELECT 1 FROM {t} WHERE id = 1 AND owner = {o}"))
+        .map_err(|e| db(d, "reading the migration lock row", e))?;
+    if mine == 0 {
+        return Err(RunError::Database {
+            message: format!("the migration lock row in `{LOCK_TABLE}` was taken over by another runner; stopped\nhelp: raise the lease (`Migrator::lock_lease`)"),
+        });
+    }
+    Ok(())
+}
+
 /// One attempt to claim the lock row; true when it is ours.
 fn claim_row<C: MigrationConnection>(
     conn: &mut C,
@@ -198,7 +261,7 @@ fn claim_row<C: MigrationConnection>(
     let t = d.ident(LOCK_TABLE);
     let o = d.string(owner);
     let now = now_sql(d);
-    let secs = lease.as_secs().max(1);
+    let secs = held_secs(lease);
     let claim = if d == Dialect::Mysql {
         // No conditional upsert: each assignment keeps the old value unless
         // the row is free or ours. `owner` goes first, because MySQL
@@ -317,7 +380,7 @@ pub(crate) fn renew<C: MigrationConnection>(conn: &mut C, held: &Held) -> Result
     conn.execute(&format!(
         "UPDATE {t} SET expires_at = {} + {} WHERE id = 1 AND owner = {o}",
         now_sql(d),
-        lease.as_secs().max(1)
+        held_secs(*lease)
     ))
     .map_err(|e| db(d, "renewing the migration lock row", e))?;
     let mine = conn

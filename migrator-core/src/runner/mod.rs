@@ -333,10 +333,13 @@ impl<'a> Migrator<'a> {
         self
     }
 
-    /// The lease of the lock row ([`LockMode::Table`], and SQLite): renewed
-    /// before each migration; a runner that dies without releasing it
-    /// blocks others at most this long (default 120 s). Keep it above the
-    /// longest single migration.
+    /// The lease of the lock row ([`LockMode::Table`], and SQLite): each
+    /// migration starts with at least this long ahead (the row is held for
+    /// the lease and a quarter more, and renewed once a quarter has
+    /// passed), and a backfill extends it batch by batch; a runner that
+    /// dies without releasing it blocks others at most 1.25 times this
+    /// long (default 120 s), unless it ran on the same host. Keep it above
+    /// the longest single migration other than a backfill.
     pub fn lock_lease(mut self, lease: Duration) -> Self {
         self.lock_lease = lease;
         self
@@ -519,8 +522,10 @@ impl<'a> Migrator<'a> {
                 })
             },
         )?;
+        let current = lock::set_current(&held);
         *self.held.borrow_mut() = Some(held);
         let out = history::ensure_table(conn).and_then(|()| f(self, conn));
+        drop(current);
         // Released on every path; a failure to release is only reported when
         // the work itself succeeded (the session's end releases an advisory
         // lock anyway; a lock row runs out with its lease).
