@@ -277,14 +277,23 @@ fn table(
                     .is_some_and(|k| !k.eq_ignore_ascii_case("BINARY"))
             })
         {
-            // Descending or collated: the model has no word for it.
-            out.outside.push(Outside {
-                kind: OutsideKind::SpecialIndex,
-                name: i.name.clone(),
-                table: Some(name.to_string()),
-                definition,
-            });
-            continue;
+            // Descending or collated: the model has no word for it. An index
+            // created with CREATE INDEX is kept whole, outside the model; a
+            // UNIQUE constraint's automatic index (a collated column) has no
+            // SQL of its own, so the constraint stays, with a note.
+            if i.origin == "c" && definition.is_some() {
+                out.outside.push(Outside {
+                    kind: OutsideKind::SpecialIndex,
+                    name: i.name.clone(),
+                    table: Some(name.to_string()),
+                    definition,
+                });
+                continue;
+            }
+            out.notes.push(format!(
+                "index `{}` on `{name}` has a descending order or a collation; compared as a plain one",
+                i.name
+            ));
         }
         let columns: Vec<String> = cols.into_iter().filter_map(|c| c.name).collect();
         if i.origin == "u" {

@@ -660,6 +660,32 @@ mod sqlite_db {
     }
 
     #[test]
+    fn descending_and_collated_indexes() {
+        let mut c = open();
+        exec(
+            &mut c,
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, email TEXT UNIQUE COLLATE NOCASE, b INT);
+             CREATE INDEX idx_b_desc ON t (b DESC);",
+        );
+        let live = schema(&mut c).expect("introspects");
+        let listed: Vec<String> = live.outside.iter().map(|o| o.to_string()).collect();
+        assert_eq!(listed, vec!["special index `idx_b_desc` on `t`"]);
+        assert_eq!(
+            live.outside[0].definition.as_deref(),
+            Some("CREATE INDEX idx_b_desc ON t (b DESC)")
+        );
+        // The inline UNIQUE of a collated column stays a constraint.
+        let t = live.schema.table("t").expect("t");
+        assert_eq!(t.uniques.len(), 1, "{:?}", t.uniques);
+        assert_eq!(t.uniques[0].columns, vec!["email".to_string()]);
+        assert!(
+            live.notes.iter().any(|n| n.contains("collation")),
+            "{:?}",
+            live.notes
+        );
+    }
+
+    #[test]
     fn objects_outside_the_model_are_reported() {
         let mut c = open();
         exec(
