@@ -35,8 +35,10 @@ pub(crate) const PG_LOCK_KEY: i64 = 0x6D69_6772_6174_6F72;
 
 /// Name of the MySQL `GET_LOCK` lock. Lock names are server-wide, so the
 /// database's name is part of it: runners on two databases of one server do
-/// not wait for each other.
-pub(crate) const MYSQL_LOCK_NAME: &str = "CONCAT('migrator.', DATABASE())";
+/// not wait for each other. Lock names are at most 64 characters and
+/// database names may be 64 too: a name longer than 55 is replaced by the
+/// start of its SHA-256.
+pub(crate) const MYSQL_LOCK_NAME: &str = "CONCAT('migrator.', IF(CHAR_LENGTH(DATABASE()) <= 55, DATABASE(), LEFT(SHA2(DATABASE(), 256), 55)))";
 
 /// How runners exclude each other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
