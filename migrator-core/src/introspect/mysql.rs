@@ -387,6 +387,16 @@ fn read_tables(
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        // A primary key over column prefixes is still the table's key
+        // (the model keeps the whole columns), with a note.
+        if name == "PRIMARY" && rows.iter().any(|r| r.sub_part.is_some()) {
+            notes.push(format!(
+                "the primary key of `{tbl}` is over column prefixes ({}); compared as a key over the whole columns",
+                described()
+            ));
+            t.primary_key = cols.into_iter().flatten().collect();
+            continue;
+        }
         let special = match index_type.as_str() {
             "FULLTEXT" => Some(OutsideKind::FulltextIndex),
             "SPATIAL" => Some(OutsideKind::SpatialIndex),
