@@ -8,9 +8,7 @@ use serde::Deserialize;
 
 use crate::dialect::{render_ops, Dialect, RenderError};
 use crate::diff::{diff, DiffError, Plan};
-use crate::migration::{
-    self, downgrade_for, is_snake_case, MigrationError, MigrationFile, MigrationSet,
-};
+use crate::migration::{self, is_snake_case, MigrationError, MigrationFile, MigrationSet};
 use crate::model::{scan_dirs, ModelError, Models};
 use crate::schema::Schema;
 use crate::snapshot::{extend_chain, file_entry, Snapshot};
@@ -304,8 +302,7 @@ impl Project {
         // upgrade reaches the models and the downgrade, which is exactly
         // this one, restores the snapshot, so a wrong plan never reaches
         // the disk.
-        let downgrade = downgrade_for(&plan.upgrade);
-        debug_assert_eq!(downgrade, plan.downgrade);
+        let downgrade = plan.downgrade.clone();
         let mut target = models.schema;
         target.normalize();
         let version = head.head + 1;
