@@ -71,8 +71,11 @@ fn run() -> Result<(), Box<dyn Error>> {
     match connect(&url)? {
         AnyConnection::Sqlite(mut c) => demo(&mut c),
         AnyConnection::Postgres(mut c) => demo(&mut c),
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(mut c) => demo(&mut c),
+        #[allow(unreachable_patterns)]
         other => Err(format!(
-            "the todo example runs on SQLite and PostgreSQL; {} is not wired into it",
+            "this build of the todo example runs on SQLite and PostgreSQL; build it with `--features mysql` for {}",
             other.dialect()
         )
         .into()),
@@ -99,6 +102,13 @@ impl Rows for diesel::sqlite::SqliteConnection {
 }
 
 impl Rows for diesel::pg::PgConnection {
+    fn rows(&mut self, query: &str) -> Result<Vec<TaskRow>, diesel::result::Error> {
+        diesel::sql_query(query).load(self)
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl Rows for diesel::mysql::MysqlConnection {
     fn rows(&mut self, query: &str) -> Result<Vec<TaskRow>, diesel::result::Error> {
         diesel::sql_query(query).load(self)
     }
