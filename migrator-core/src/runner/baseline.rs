@@ -40,15 +40,10 @@ impl Migrator<'_> {
             let dialect = conn.dialect();
             let mut inserts = Vec::new();
             for m in this.set.migrations.iter().filter(|m| m.version <= version) {
-                let statements = steps::steps(this.set, m, dialect, Direction::Up)?;
-                inserts.push(insert_sql(
-                    dialect,
-                    m,
-                    &utc_now(),
-                    0,
-                    APPLIED,
-                    statements.len(),
-                ));
+                // Counted, not resolved: nothing runs, so a Rust step need
+                // not be linked into this program.
+                let n = steps::count(this.set, m, dialect, Direction::Up)?;
+                inserts.push(insert_sql(dialect, m, &utc_now(), 0, APPLIED, n));
             }
             conn.in_transaction(|c| {
                 for sql in &inserts {
@@ -59,5 +54,69 @@ impl Migrator<'_> {
                 Ok(())
             })
         })
+    }
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use crate::migration::{Migration, MigrationFile, MigrationSet};
+    use crate::ops::{Operation, RawSql};
+    use crate::runner::{MigrationConnection, Migrator};
+    use diesel::Connection;
+
+    /// Recording as applied needs no linked Rust step (nothing runs), and
+    /// records the number of steps the runner would have recorded.
+    #[test]
+    fn baseline_counts_steps_without_linking_rust_steps() {
+        let sql = |s: &str| {
+            Operation::Sql(RawSql {
+                sql: Some(s.into()),
+                reverse: Some(crate::ops::SqlVariants {
+                    sql: Some("SELECT 1".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+        };
+        let m = Migration {
+            version: 1,
+            name: "start".into(),
+            file_name: "0001_start.toml".into(),
+            checksum: format!("{:064x}", 1),
+            file: MigrationFile {
+                description: "start".into(),
+                transaction: true,
+                generated_by: None,
+                lock_timeout_ms: None,
+                allow: Vec::new(),
+                upgrade: vec![
+                    sql("CREATE TABLE a (x INTEGER)"),
+                    Operation::Rust {
+                        name: "data::fill".into(),
+                        reverse: Some("data::empty".into()),
+                    },
+                    sql("CREATE TABLE b (x INTEGER)"),
+                ],
+                downgrade: Vec::new(),
+            },
+        };
+        let set = MigrationSet::prevalidated("m".into(), vec![m]);
+        let mut c = diesel::sqlite::SqliteConnection::establish(":memory:").expect("opens");
+        Migrator::new(&set).baseline(&mut c, 1).expect("recorded");
+        let rows = crate::runner::history::read(&mut c).expect("history");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].state, crate::runner::history::APPLIED);
+        assert_eq!(rows[0].steps_done, 3);
+        // Nothing ran.
+        assert_eq!(
+            c.count_rows("SELECT 1 FROM sqlite_master WHERE name IN ('a', 'b')")
+                .expect("catalog"),
+            0
+        );
+        // A second baseline is refused: the history has rows.
+        let e = Migrator::new(&set)
+            .baseline(&mut c, 1)
+            .expect_err("refused");
+        assert!(e.to_string().contains("managed by migrator already"), "{e}");
     }
 }

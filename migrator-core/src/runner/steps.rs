@@ -62,6 +62,30 @@ impl<C: MigrationConnection> StepConnection for C {
 }
 
 /// The steps of migration `m` in `direction` on `dialect`.
+/// How many steps [`steps`] makes of `m` (what the runner records as
+/// `steps_done` once it is applied), without needing its Rust steps to be
+/// linked: for recording migrations as applied without running them.
+pub(crate) fn count(
+    set: &MigrationSet,
+    m: &Migration,
+    dialect: Dialect,
+    direction: Direction,
+) -> Result<usize, RunError> {
+    let ops = match direction {
+        Direction::Up => &m.file.upgrade,
+        Direction::Down => &m.file.downgrade,
+    };
+    let rendered = set.render(dialect, m.version, direction)?;
+    Ok(ops
+        .iter()
+        .zip(rendered)
+        .map(|(op, statements)| match op {
+            Operation::Rust { .. } => 1,
+            _ => statements.len(),
+        })
+        .sum())
+}
+
 pub(crate) fn steps(
     set: &MigrationSet,
     m: &Migration,
