@@ -16,7 +16,7 @@ use migrator_core::dialect::Dialect;
 use migrator_core::introspect;
 use migrator_core::project::{Project, CONFIG_FILE};
 use migrator_core::runner::{
-    connect, redact_url, AnyConnection, MigrationConnection, Migrator, HISTORY_TABLE,
+    connect, redact_url, table_exists, AnyConnection, MigrationConnection, Migrator, HISTORY_TABLE,
 };
 
 type CmdResult = Result<ExitCode, String>;
@@ -31,24 +31,10 @@ migrations = \"migrations\"\n\
 
 /// Rows in the history table, 0 when there is none.
 fn history_rows<C: MigrationConnection>(c: &mut C) -> Result<i64, String> {
-    let d = c.dialect();
-    let exists = match d {
-        Dialect::Sqlite => format!(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{HISTORY_TABLE}'"
-        ),
-        Dialect::Postgres => {
-            format!("SELECT 1 WHERE to_regclass('\"{HISTORY_TABLE}\"') IS NOT NULL")
-        }
-        Dialect::Mysql => format!(
-            "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = '{HISTORY_TABLE}'"
-        ),
-    };
-    if c.count_rows(&exists)
-        .map_err(|e| format!("looking for `{HISTORY_TABLE}`: {e}"))?
-        == 0
-    {
+    if !table_exists(c, HISTORY_TABLE).map_err(|e| format!("looking for `{HISTORY_TABLE}`: {e}"))? {
         return Ok(0);
     }
+    let d = c.dialect();
     c.count_rows(&format!("SELECT 1 FROM {}", d.ident(HISTORY_TABLE)))
         .map_err(|e| format!("reading `{HISTORY_TABLE}`: {e}"))
 }

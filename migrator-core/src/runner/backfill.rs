@@ -71,23 +71,9 @@ pub(crate) fn clear<C: MigrationConnection>(
 /// Drops the cursor table when it is empty: it exists only while a
 /// backfill is unfinished or not yet recorded.
 pub(crate) fn drop_if_empty<C: MigrationConnection>(conn: &mut C) -> diesel::QueryResult<()> {
-    let d = conn.dialect();
-    let t = d.ident(BACKFILL_TABLE);
-    let exists = match d {
-        Dialect::Sqlite => format!(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = {}",
-            d.string(BACKFILL_TABLE)
-        ),
-        Dialect::Postgres => format!(
-            "SELECT 1 WHERE to_regclass({}) IS NOT NULL",
-            d.string(&t)
-        ),
-        Dialect::Mysql => format!(
-            "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = {}",
-            d.string(BACKFILL_TABLE)
-        ),
-    };
-    if conn.count_rows(&exists)? == 0 || conn.count_rows(&format!("SELECT 1 AS one FROM {t}"))? > 0
+    let t = conn.dialect().ident(BACKFILL_TABLE);
+    if !super::conn::table_exists(conn, BACKFILL_TABLE)?
+        || conn.count_rows(&format!("SELECT 1 AS one FROM {t}"))? > 0
     {
         return Ok(());
     }

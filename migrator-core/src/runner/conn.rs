@@ -185,6 +185,31 @@ impl AnyConnection {
 /// (or `mariadb://…`), `sqlite://path`,
 /// `sqlite:path` or a bare file path (SQLite). Errors never contain the
 /// password.
+/// Whether the table `name` exists where the runner's unqualified
+/// statements would find it (SQLite's `main`, PostgreSQL's search path,
+/// MySQL's current database), without an error that would abort a
+/// caller's open PostgreSQL transaction. One round trip; PostgreSQL's
+/// `to_regclass` costs a fraction of `information_schema` (the history
+/// table's is looked up at start-up).
+pub fn table_exists<C: MigrationConnection>(conn: &mut C, name: &str) -> diesel::QueryResult<bool> {
+    let d = conn.dialect();
+    let q = match d {
+        Dialect::Sqlite => format!(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = {}",
+            d.string(name)
+        ),
+        Dialect::Postgres => format!(
+            "SELECT 1 WHERE to_regclass({}) IS NOT NULL",
+            d.string(&d.ident(name))
+        ),
+        Dialect::Mysql => format!(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = {}",
+            d.string(name)
+        ),
+    };
+    Ok(conn.count_rows(&q)? > 0)
+}
+
 pub fn connect(url: &str) -> Result<AnyConnection, RunError> {
     let fail = |message: String| RunError::Connect {
         url: super::redact_url(url),

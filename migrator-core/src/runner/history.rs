@@ -36,25 +36,8 @@ pub(crate) fn ensure_table<C: MigrationConnection>(conn: &mut C) -> Result<(), R
 }
 
 pub(crate) fn exists<C: MigrationConnection>(conn: &mut C) -> Result<bool, RunError> {
-    let q = match conn.dialect() {
-        Dialect::Sqlite => format!(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{HISTORY_TABLE}'"
-        ),
-        // `to_regclass` resolves the name as the runner's unqualified
-        // statements do, and costs a fraction of `information_schema`
-        // (this runs at every start-up).
-        Dialect::Postgres => format!(
-            "SELECT 1 WHERE to_regclass('\"{HISTORY_TABLE}\"') IS NOT NULL"
-        ),
-        Dialect::Mysql => format!(
-            "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = '{HISTORY_TABLE}'"
-        ),
-    };
-    let d = conn.dialect();
-    Ok(conn
-        .count_rows(&q)
-        .map_err(|e| db(d, "looking for the history table", e))?
-        > 0)
+    super::conn::table_exists(conn, HISTORY_TABLE)
+        .map_err(|e| db(conn.dialect(), "looking for the history table", e))
 }
 
 fn select_sql(dialect: Dialect, version: Option<u32>) -> String {

@@ -233,24 +233,34 @@ pub(crate) fn extend_current<C: MigrationConnection>(conn: &mut C) -> Result<(),
     let Some((owner, lease)) = CURRENT_ROW.with(|c| c.borrow().clone()) else {
         return Ok(());
     };
-    let d = conn.dialect();
-    let t = d.ident(LOCK_TABLE);
-    let o = d.string(&owner);
-    conn.execute(&format!(
-        "UPDATE {t} SET expires_at = {} + {} WHERE id = 1 AND owner = {o}",
-        now_sql(d),
-        held_secs(lease)
-    ))
-    .map_err(|e| db(d, "extending the migration lock row", e))?;
-    let mine = conn
-        .count_rows(&format!("SELECT 1 FROM {t} WHERE id = 1 AND owner = {o}"))
-        .map_err(|e| db(d, "reading the migration lock row", e))?;
-    if mine == 0 {
+    if !extend(conn, &owner, lease)? {
         return Err(RunError::Database {
             message: format!("the migration lock row in `{LOCK_TABLE}` was taken over by another runner; stopped\nhelp: raise the lease (`Migrator::lock_lease`)"),
         });
     }
     Ok(())
+}
+
+/// Holds the row for another `held_secs(lease)` from now if it is still
+/// `owner`'s; false when another runner has taken it over.
+fn extend<C: MigrationConnection>(
+    conn: &mut C,
+    owner: &str,
+    lease: Duration,
+) -> Result<bool, RunError> {
+    let d = conn.dialect();
+    let t = d.ident(LOCK_TABLE);
+    let o = d.string(owner);
+    conn.execute(&format!(
+        "UPDATE {t} SET expires_at = {} + {} WHERE id = 1 AND owner = {o}",
+        now_sql(d),
+        held_secs(lease)
+    ))
+    .map_err(|e| db(d, "extending the migration lock row's lease", e))?;
+    let mine = conn
+        .count_rows(&format!("SELECT 1 FROM {t} WHERE id = 1 AND owner = {o}"))
+        .map_err(|e| db(d, "reading the migration lock row", e))?;
+    Ok(mine > 0)
 }
 
 /// One attempt to claim the lock row; true when it is ours.
@@ -376,26 +386,12 @@ pub(crate) fn renew<C: MigrationConnection>(conn: &mut C, held: &Held) -> Result
         return Ok(());
     }
     let sent = Instant::now();
-    let d = conn.dialect();
-    let t = d.ident(LOCK_TABLE);
-    let o = d.string(owner);
-    conn.execute(&format!(
-        "UPDATE {t} SET expires_at = {} + {} WHERE id = 1 AND owner = {o}",
-        now_sql(d),
-        held_secs(*lease)
-    ))
-    .map_err(|e| db(d, "renewing the migration lock row", e))?;
-    let mine = conn
-        .count_rows(&format!("SELECT 1 FROM {t} WHERE id = 1 AND owner = {o}"))
-        .map_err(|e| db(d, "reading the migration lock row", e))?;
-    if mine > 0 {
-        renewed.set(sent);
-    }
-    if mine == 0 {
+    if !extend(conn, owner, *lease)? {
         return Err(RunError::Database {
             message: format!("the migration lock row in `{LOCK_TABLE}` was taken over by another runner after its lease of {} s ran out; stopped before the next migration\nhelp: raise the lease (`Migrator::lock_lease`) above the longest migration", lease.as_secs()),
         });
     }
+    renewed.set(sent);
     Ok(())
 }
 

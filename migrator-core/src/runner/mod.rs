@@ -41,7 +41,7 @@ pub use crate::migration::{BoxError, RustStepContext, RustStepFn, RustStepResult
 pub use crate::migration::{Direction, EmbeddedMigrations, MigrationSet};
 use crate::migration::{MigrationError, RenderFailure};
 
-pub use conn::{connect, AnyConnection, HistoryRow, MigrationConnection};
+pub use conn::{connect, table_exists, AnyConnection, HistoryRow, MigrationConnection};
 pub use history::HISTORY_TABLE;
 pub use lock::{LockMode, LOCK_TABLE};
 pub use plan::{LineState, Status, StatusLine};
