@@ -181,10 +181,6 @@ impl AnyConnection {
     }
 }
 
-/// Opens a connection from `postgres://…`, `postgresql://…`, `mysql://…`
-/// (or `mariadb://…`), `sqlite://path`,
-/// `sqlite:path` or a bare file path (SQLite). Errors never contain the
-/// password.
 /// Whether the table `name` exists where the runner's unqualified
 /// statements would find it (SQLite's `main`, PostgreSQL's search path,
 /// MySQL's current database), without an error that would abort a
@@ -210,6 +206,10 @@ pub fn table_exists<C: MigrationConnection>(conn: &mut C, name: &str) -> diesel:
     Ok(conn.count_rows(&q)? > 0)
 }
 
+/// Opens a connection from `postgres://…`, `postgresql://…`, `mysql://…`
+/// (or `mariadb://…`), `sqlite://path`,
+/// `sqlite:path` or a bare file path (SQLite). Errors never contain the
+/// password.
 pub fn connect(url: &str) -> Result<AnyConnection, RunError> {
     let fail = |message: String| RunError::Connect {
         url: super::redact_url(url),
@@ -231,6 +231,17 @@ pub fn connect(url: &str) -> Result<AnyConnection, RunError> {
         .strip_prefix("mysql://")
         .or_else(|| url.strip_prefix("mariadb://"))
     {
+        // The runner's lock and catalog queries are per database
+        // (`DATABASE()`), so the URL must name one.
+        let host_and_path = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+        let database = host_and_path
+            .split_once('/')
+            .map_or("", |(_, d)| d.split('?').next().unwrap_or(""));
+        if database.is_empty() {
+            return Err(fail(
+                "the URL names no database\nhelp: add it after the host, e.g. mysql://user@127.0.0.1:3306/app".into(),
+            ));
+        }
         #[cfg(feature = "mysql")]
         {
             let url = format!("mysql://{rest}");
@@ -273,4 +284,25 @@ pub fn connect(url: &str) -> Result<AnyConnection, RunError> {
     Err(fail(
         "this build has no SQLite support (feature `sqlite`)".into(),
     ))
+}
+
+#[cfg(test)]
+mod url_tests {
+    /// A MySQL URL must name its database (the lock and catalog queries are
+    /// per database); refused before connecting, password hidden.
+    #[test]
+    fn mysql_url_without_a_database_is_refused() {
+        for url in [
+            "mysql://root:s3cret@127.0.0.1:3306",
+            "mysql://root:s3cret@127.0.0.1:3306/",
+            "mariadb://root:s3cret@127.0.0.1:3306/?ssl-mode=DISABLED",
+        ] {
+            let Err(e) = super::connect(url) else {
+                panic!("{url}: connected")
+            };
+            let e = e.to_string();
+            assert!(e.contains("the URL names no database"), "{e}");
+            assert!(!e.contains("s3cret"), "{e}");
+        }
+    }
 }
