@@ -47,6 +47,12 @@ mod sqlite {
     }
 
     #[test]
+    fn broken_backfill_changes_nothing() {
+        let (_d, mut c) = db();
+        backfill::broken_backfill_changes_nothing(&mut c);
+    }
+
+    #[test]
     fn finished_but_unrecorded_backfill_is_not_repeated() {
         let (_d, mut c) = db();
         backfill::finished_but_unrecorded_backfill_is_not_repeated(&mut c);

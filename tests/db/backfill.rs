@@ -430,3 +430,24 @@ pub fn long_backfill_keeps_the_lock_row(
     assert!(*checks.borrow() >= 10);
     assert_eq!(count(c, "hits = 1"), 500);
 }
+
+/// A backfill whose SQL is wrong fails before its first batch: the error
+/// names the migration and statement and says nothing was done, and the
+/// migration is still pending with every row as it was.
+pub fn broken_backfill_changes_nothing<C: MigrationConnection>(c: &mut C) {
+    let p = project(
+        SINGLE,
+        backfill("hits = hits + 1", "hits = no_such_column", 100),
+    );
+    let set = p.set();
+    Migrator::new(&set).up_to(c, Some(1)).expect("0001");
+    let rows: Vec<String> = (1..=20).map(|i| format!("({i}, NULL, 0)")).collect();
+    insert(c, "id, label, hits", &rows);
+    let e = Migrator::new(&set).up(c).expect_err("refused").to_string();
+    assert!(e.contains("0002_backfill_items"), "{e}");
+    assert!(e.contains("no_such_column"), "{e}");
+    assert!(e.contains("no batch of the backfill was done"), "{e}");
+    assert_eq!(count(c, "hits = 0"), 20, "no row touched");
+    let status = Migrator::new(&set).status(c).expect("status");
+    assert!(status.is_clean(), "still merely pending: {status:?}");
+}

@@ -80,6 +80,9 @@ pub(crate) fn drop_if_empty<C: MigrationConnection>(conn: &mut C) -> diesel::Que
     conn.execute(&format!("DROP TABLE IF EXISTS {t}"))
 }
 
+const NOTHING_DONE: &str =
+    "\n  no batch of the backfill was done by this run; fix the cause and run `migrator up` again";
+
 const INTERRUPTED: &str = "\n  the backfill's finished batches are committed and its position is saved; fix the cause and run `migrator up` again to resume after the last finished batch";
 
 /// The cursor table.
@@ -173,17 +176,28 @@ pub(crate) fn run<C: MigrationConnection>(
     on_event: &dyn Fn(&Event),
 ) -> Result<(), RunError> {
     let dialect = conn.dialect();
-    let fail = |sql: &str, message: String| RunError::Statement {
+    // `progressed`: whether a finished batch (of this run or an earlier
+    // one) is committed, which the message says.
+    let fail = |sql: &str, message: String, progressed: bool| RunError::Statement {
         migration: m.id(),
         dialect,
         index: index + 1,
         sql: sql.to_string(),
         message,
-        rolled_back: INTERRUPTED,
+        rolled_back: if progressed {
+            INTERRUPTED
+        } else {
+            NOTHING_DONE
+        },
     };
     let create = create_sql(dialect);
-    conn.execute(&create)
-        .map_err(|e| fail(&create, format!("creating the backfill cursor table: {e}")))?;
+    conn.execute(&create).map_err(|e| {
+        fail(
+            &create,
+            format!("creating the backfill cursor table: {e}"),
+            false,
+        )
+    })?;
     // A saved position of the other direction is obsolete once this one
     // runs (an upgrade's after the downgrade started, and back).
     let stale = format!(
@@ -192,9 +206,14 @@ pub(crate) fn run<C: MigrationConnection>(
         row_filter(dialect, m, index, other(direction))
     );
     conn.execute(&stale)
-        .map_err(|e| fail(&stale, format!("clearing an obsolete cursor: {e}")))?;
-    let saved = read_cursor(conn, m, index, direction)
-        .map_err(|e| fail(BACKFILL_TABLE, format!("reading the saved cursor: {e}")))?;
+        .map_err(|e| fail(&stale, format!("clearing an obsolete cursor: {e}"), false))?;
+    let saved = read_cursor(conn, m, index, direction).map_err(|e| {
+        fail(
+            BACKFILL_TABLE,
+            format!("reading the saved cursor: {e}"),
+            false,
+        )
+    })?;
     if let Some((key, rows)) = &saved {
         if key == FINISHED {
             // Done before a kill stopped the runner from recording it.
@@ -216,9 +235,13 @@ pub(crate) fn run<C: MigrationConnection>(
         None => (None, 0),
     };
     let remaining_sql = plan.remaining(cursor.as_deref());
-    let remaining = conn
-        .count_rows(&remaining_sql)
-        .map_err(|e| fail(&remaining_sql, format!("counting the rows to do: {e}")))?;
+    let remaining = conn.count_rows(&remaining_sql).map_err(|e| {
+        fail(
+            &remaining_sql,
+            format!("counting the rows to do: {e}"),
+            done_before > 0,
+        )
+    })?;
     let total = Some(done_before + remaining.max(0) as u64);
     let mut rows_done = done_before;
     let mut batches = 0u64;
@@ -243,23 +266,24 @@ pub(crate) fn run<C: MigrationConnection>(
     };
     loop {
         let select = plan.select_batch(cursor.as_deref());
+        let progressed = rows_done > 0;
         let step = conn.in_transaction(|c| {
             let keys = c
                 .query_texts(&select)
-                .map_err(|e| fail(&select, e.to_string()))?;
+                .map_err(|e| fail(&select, e.to_string(), progressed))?;
             let Some(last) = keys.last().cloned() else {
                 return Ok(None);
             };
             let update = plan.update_batch(cursor.as_deref(), &last);
             c.execute(&update)
-                .map_err(|e| fail(&update, e.to_string()))?;
+                .map_err(|e| fail(&update, e.to_string(), progressed))?;
             let n = keys.len() as u64;
             // Keeps the lock row (when the runner holds one) however long
             // the backfill runs.
             super::lock::extend_current(c)?;
             let save = save_sql(dialect, m, index, direction, &last, rows_done + n);
             c.execute(&save)
-                .map_err(|e| fail(&save, format!("saving the cursor: {e}")))?;
+                .map_err(|e| fail(&save, format!("saving the cursor: {e}"), progressed))?;
             Ok(Some((last, n)))
         })?;
         let Some((last, n)) = step else { break };
@@ -280,7 +304,7 @@ pub(crate) fn run<C: MigrationConnection>(
     let finish = save_sql(dialect, m, index, direction, FINISHED, rows_done);
     conn.in_transaction(|c| {
         c.execute(&finish)
-            .map_err(|e| fail(&finish, format!("marking the backfill finished: {e}")))
+            .map_err(|e| fail(&finish, format!("marking the backfill finished: {e}"), true))
     })?;
     emit(rows_done, batches, true);
     Ok(())
