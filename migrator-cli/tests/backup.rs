@@ -185,21 +185,28 @@ fn pg_dump_gets_the_password_from_the_environment_and_its_failure_stops_the_run(
     assert!(recorded.contains("PGPASSWORD=s3cr3t-pw"), "{recorded}");
     assert_eq!(versions(&db), vec![1], "nothing migrated");
     // Without pg_dump at all: a clear error, nothing migrated.
+    without_the_tool(p.root(), &db, &bin.path().join("empty"), "pg_dump");
+}
+
+/// `up --backup` with `path` as PATH, where the dump tool is missing: a
+/// clear error naming `tool`, and nothing migrated (the database stays at
+/// version 1).
+fn without_the_tool(root: &Path, db: &Db, path: &Path, tool: &str) {
     let o = command(
-        p.root(),
+        root,
         &db.url(),
         &["up", "--backup", "/tmp/never-written.dump"],
     )
-    .env("PATH", bin.path().join("empty"))
+    .env("PATH", path)
     .output()
     .expect("runs");
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
-        text(&o).contains("`pg_dump` was not found on PATH"),
+        text(&o).contains(&format!("`{tool}` was not found on PATH")),
         "{}",
         text(&o)
     );
-    assert_eq!(versions(&db), vec![1], "nothing migrated");
+    assert_eq!(versions(db), vec![1], "nothing migrated");
 }
 
 #[cfg(feature = "mysql")]
@@ -330,20 +337,6 @@ mod mysql {
         assert_eq!(versions(&db), vec![1], "nothing migrated");
         assert!(!Path::new("/tmp/never-written.sql").exists());
         // Without either tool: a clear error, nothing migrated.
-        let o = command(
-            p.root(),
-            &db.url(),
-            &["up", "--backup", "/tmp/never-written.sql"],
-        )
-        .env("PATH", bin.path().join("empty"))
-        .output()
-        .expect("runs");
-        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-        assert!(
-            text(&o).contains("`mariadb-dump` was not found on PATH"),
-            "{}",
-            text(&o)
-        );
-        assert_eq!(versions(&db), vec![1], "nothing migrated");
+        without_the_tool(p.root(), &db, &bin.path().join("empty"), "mariadb-dump");
     }
 }
