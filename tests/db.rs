@@ -1,5 +1,6 @@
 //! Integration tests of the runner on real databases: SQLite always,
-//! PostgreSQL wherever it is reachable (mandatory under CI=true).
+//! PostgreSQL and MySQL/MariaDB (feature `mysql`) wherever they are
+//! reachable (mandatory under CI=true).
 
 #[path = "db/backfill.rs"]
 mod backfill;
@@ -16,26 +17,66 @@ mod support;
 #[path = "db/zero_downtime.rs"]
 mod zero_downtime;
 
+/// The scenarios every database runs, as `#[test]`s of the module that
+/// invokes it; that module defines `with_db(tag, f)`, which hands `f` a
+/// connection to a fresh database (`tag` names it where databases have
+/// names) or returns when the server is unreachable outside CI.
+macro_rules! common_scenarios {
+    () => {
+        #[test]
+        fn seed_scenario() {
+            with_db("seed", scenario::run);
+        }
+
+        #[test]
+        fn edited_history_is_refused() {
+            with_db("edited", scenario::edited_history);
+        }
+
+        #[test]
+        fn missing_file_is_refused() {
+            with_db("missing", scenario::missing_file);
+        }
+
+        #[test]
+        fn failure_rolls_back() {
+            with_db("failure", scenario::failure_rolls_back);
+        }
+
+        #[test]
+        fn interrupted_migration_resumes() {
+            with_db("resume", scenario::interrupted_migration_resumes);
+        }
+
+        #[test]
+        fn backfill_every_row_once() {
+            with_db("backfill", backfill::every_row_once);
+        }
+
+        #[test]
+        fn backfill_composite_key() {
+            with_db("backfillpk", backfill::composite_key);
+        }
+
+        #[test]
+        fn backfill_interrupted_resumes() {
+            with_db("backfillresume", backfill::interrupted_backfill_resumes);
+        }
+
+        #[test]
+        fn finished_but_unrecorded_backfill_is_not_repeated() {
+            with_db(
+                "backfilldone",
+                backfill::finished_but_unrecorded_backfill_is_not_repeated,
+            );
+        }
+    };
+}
+
 mod sqlite {
     use super::{backfill, introspection, rebuild, scenario, support};
 
-    #[test]
-    fn backfill_every_row_once() {
-        let (_d, mut c) = db();
-        backfill::every_row_once(&mut c);
-    }
-
-    #[test]
-    fn backfill_composite_key() {
-        let (_d, mut c) = db();
-        backfill::composite_key(&mut c);
-    }
-
-    #[test]
-    fn backfill_interrupted_resumes() {
-        let (_d, mut c) = db();
-        backfill::interrupted_backfill_resumes(&mut c);
-    }
+    common_scenarios!();
 
     #[test]
     fn long_backfill_keeps_the_lock_row() {
@@ -52,16 +93,15 @@ mod sqlite {
         backfill::broken_backfill_changes_nothing(&mut c);
     }
 
-    #[test]
-    fn finished_but_unrecorded_backfill_is_not_repeated() {
-        let (_d, mut c) = db();
-        backfill::finished_but_unrecorded_backfill_is_not_repeated(&mut c);
-    }
-
     fn db() -> (tempfile::TempDir, diesel::sqlite::SqliteConnection) {
         let dir = tempfile::tempdir().expect("tempdir");
         let conn = support::sqlite(dir.path());
         (dir, conn)
+    }
+
+    fn with_db(_tag: &str, f: impl FnOnce(&mut diesel::sqlite::SqliteConnection)) {
+        let (_d, mut c) = db();
+        f(&mut c);
     }
 
     #[test]
@@ -80,36 +120,6 @@ mod sqlite {
     fn rebuild_refuses_to_break_a_view() {
         let (_d, mut c) = db();
         rebuild::view_on_removed_column_fails_the_rebuild(&mut c);
-    }
-
-    #[test]
-    fn seed_scenario() {
-        let (_d, mut c) = db();
-        scenario::run(&mut c);
-    }
-
-    #[test]
-    fn edited_history_is_refused() {
-        let (_d, mut c) = db();
-        scenario::edited_history(&mut c);
-    }
-
-    #[test]
-    fn missing_file_is_refused() {
-        let (_d, mut c) = db();
-        scenario::missing_file(&mut c);
-    }
-
-    #[test]
-    fn failure_rolls_back() {
-        let (_d, mut c) = db();
-        scenario::failure_rolls_back(&mut c);
-    }
-
-    #[test]
-    fn interrupted_migration_resumes() {
-        let (_d, mut c) = db();
-        scenario::interrupted_migration_resumes(&mut c);
     }
 
     #[test]
@@ -156,28 +166,7 @@ mod sqlite {
 mod postgres {
     use super::{backfill, introspection, scenario, support, zero_downtime};
 
-    #[test]
-    fn backfill_every_row_once() {
-        with_db("backfill", backfill::every_row_once);
-    }
-
-    #[test]
-    fn backfill_composite_key() {
-        with_db("backfillpk", backfill::composite_key);
-    }
-
-    #[test]
-    fn backfill_interrupted_resumes() {
-        with_db("backfillresume", backfill::interrupted_backfill_resumes);
-    }
-
-    #[test]
-    fn finished_but_unrecorded_backfill_is_not_repeated() {
-        with_db(
-            "backfilldone",
-            backfill::finished_but_unrecorded_backfill_is_not_repeated,
-        );
-    }
+    common_scenarios!();
 
     #[test]
     fn backfill_lock_timeout_retry_resumes() {
@@ -235,31 +224,6 @@ mod postgres {
     }
 
     #[test]
-    fn seed_scenario() {
-        with_db("seed", scenario::run);
-    }
-
-    #[test]
-    fn edited_history_is_refused() {
-        with_db("edited", scenario::edited_history);
-    }
-
-    #[test]
-    fn missing_file_is_refused() {
-        with_db("missing", scenario::missing_file);
-    }
-
-    #[test]
-    fn failure_rolls_back() {
-        with_db("failure", scenario::failure_rolls_back);
-    }
-
-    #[test]
-    fn interrupted_migration_resumes() {
-        with_db("resume", scenario::interrupted_migration_resumes);
-    }
-
-    #[test]
     fn lease_taken_over_stops_before_the_next_migration() {
         let Some(base) = support::pg_base_url() else {
             return;
@@ -314,7 +278,9 @@ mod postgres {
 
 #[cfg(feature = "mysql")]
 mod mysql {
-    use super::{introspection, scenario, support};
+    use super::{backfill, introspection, scenario, support};
+
+    common_scenarios!();
 
     fn with_db(tag: &str, f: impl FnOnce(&mut diesel::mysql::MysqlConnection)) {
         let Some(base) = support::mysql_base_url() else {
@@ -323,31 +289,6 @@ mod mysql {
         let db = support::MyDb::create(&base, tag);
         let mut c = db.connect();
         f(&mut c);
-    }
-
-    #[test]
-    fn seed_scenario() {
-        with_db("seed", scenario::run);
-    }
-
-    #[test]
-    fn edited_history_is_refused() {
-        with_db("edited", scenario::edited_history);
-    }
-
-    #[test]
-    fn missing_file_is_refused() {
-        with_db("missing", scenario::missing_file);
-    }
-
-    #[test]
-    fn failure_rolls_back() {
-        with_db("failure", scenario::failure_rolls_back);
-    }
-
-    #[test]
-    fn interrupted_migration_resumes() {
-        with_db("resume", scenario::interrupted_migration_resumes);
     }
 
     #[test]
@@ -395,42 +336,4 @@ fn mysql_suite_is_compiled() {
         panic!("MySQL suite not compiled: run scripts/test (cargo test --features mysql)");
     }
     eprintln!("\n!!!!!!!! MySQL/MariaDB suite not compiled: run scripts/test or add --features mysql !!!!!!!!\n");
-}
-
-/// Backfills on MySQL/MariaDB (`--features mysql`).
-#[cfg(feature = "mysql")]
-mod mysql_backfill {
-    use super::{backfill, support};
-
-    fn with_db(tag: &str, f: impl FnOnce(&mut diesel::mysql::MysqlConnection)) {
-        let Some(base) = support::mysql_base_url() else {
-            return;
-        };
-        let db = support::MyDb::create(&base, tag);
-        let mut c = db.connect();
-        f(&mut c);
-    }
-
-    #[test]
-    fn backfill_every_row_once() {
-        with_db("backfill", backfill::every_row_once);
-    }
-
-    #[test]
-    fn backfill_composite_key() {
-        with_db("backfillpk", backfill::composite_key);
-    }
-
-    #[test]
-    fn backfill_interrupted_resumes() {
-        with_db("backfillresume", backfill::interrupted_backfill_resumes);
-    }
-
-    #[test]
-    fn finished_but_unrecorded_backfill_is_not_repeated() {
-        with_db(
-            "backfilldone",
-            backfill::finished_but_unrecorded_backfill_is_not_repeated,
-        );
-    }
 }
