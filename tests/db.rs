@@ -93,6 +93,11 @@ mod sqlite {
         backfill::broken_backfill_changes_nothing(&mut c);
     }
 
+    #[test]
+    fn commit_groups() {
+        scenario::commit_groups(&db);
+    }
+
     fn db() -> (tempfile::TempDir, diesel::sqlite::SqliteConnection) {
         let dir = tempfile::tempdir().expect("tempdir");
         let conn = support::sqlite(dir.path());

@@ -556,6 +556,9 @@ pub fn lease_taken_over_stops_before_the_next_migration<C: TestDb>(c: &mut C, ot
     let err = Migrator::new(&set)
         .lock_mode(LockMode::Table)
         .lock_lease(std::time::Duration::from_secs(1))
+        // SQLite: the other connection can only write between commits, so
+        // every migration commits on its own here (no commit groups).
+        .commit_group(std::time::Duration::ZERO)
         .on_event(|e| {
             if matches!(e, Event::Applied { id, .. } if id == "0002_create_tasks") {
                 // Past a quarter of the lease, so the next renewal is due.
@@ -586,4 +589,78 @@ pub fn lease_taken_over_stops_before_the_next_migration<C: TestDb>(c: &mut C, ot
     ));
     let versions: Vec<&str> = applied.iter().map(|r| r.a.as_str()).collect();
     assert_eq!(versions, ["1", "2"], "nothing after the takeover");
+}
+
+/// SQLite commit groups (`Migrator::commit_group`): consecutive
+/// migrations share one `BEGIN IMMEDIATE`, each in its own savepoint; the
+/// window closes a group; a failing migration is rolled back alone and the
+/// ones before it in its group stay applied and recorded.
+pub fn commit_groups(fresh: &dyn Fn() -> (tempfile::TempDir, diesel::sqlite::SqliteConnection)) {
+    use diesel::connection::{Connection, InstrumentationEvent};
+    use migrator_core::runner::Event;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+    let p = seed_project();
+    let set = p.set();
+    // Transactions begun at depth 1 (BEGIN) and 2 (savepoints).
+    let counted = |c: &mut diesel::sqlite::SqliteConnection| {
+        let depths = Arc::new(Mutex::new([0usize; 2]));
+        let seen = depths.clone();
+        c.set_instrumentation(move |e: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::BeginTransaction { depth, .. } = e {
+                let d = (depth.get() as usize).min(2) - 1;
+                seen.lock().expect("lock")[d] += 1;
+            }
+        });
+        depths
+    };
+    let run = |m: Migrator<'_>| {
+        let (d, mut c) = fresh();
+        let depths = counted(&mut c);
+        let r = m.up_to(&mut c, Some(5)).expect("applies");
+        assert_eq!(r.done.len(), 5, "{:?}", r.done);
+        assert_at(&set, &mut c, 5);
+        let n = *depths.lock().expect("lock");
+        drop(d);
+        n
+    };
+    let [alone, none] = run(Migrator::new(&set).commit_group(Duration::ZERO));
+    assert_eq!(none, 0, "no savepoints without groups");
+    let [grouped, savepoints] = run(Migrator::new(&set));
+    assert_eq!(savepoints, 5, "one savepoint per migration");
+    assert_eq!(alone - grouped, 4, "five migrations, one transaction");
+    // A window shorter than each migration: one group per migration.
+    let [windowed, savepoints] = run(Migrator::new(&set)
+        .commit_group(Duration::from_millis(1))
+        .on_event(|e| {
+            if matches!(e, Event::Applied { .. }) {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }));
+    assert_eq!((windowed, savepoints), (alone, 5));
+
+    // 0006 fails after its first statement: 0001-0005, in the same group,
+    // are committed; nothing of 0006 is left.
+    p.edit_and_rehash("0006_priority_from_flag.toml", |f| {
+        f.upgrade.insert(1, raw("THIS IS NOT SQL", "SELECT 1"));
+        f.downgrade = migrator_core::ops::inverse_all(&f.upgrade);
+    });
+    let set = p.set();
+    let (_d, mut c) = fresh();
+    let depths = counted(&mut c);
+    let err = Migrator::new(&set).up(&mut c).expect_err("0006 fails");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("migration 0006_priority_from_flag failed at statement")
+            && msg.contains("rolled back"),
+        "{msg}"
+    );
+    assert_eq!(depths.lock().expect("lock")[1], 6, "all six in one group");
+    assert_at(&set, &mut c, 5);
+    let status = Migrator::new(&set).status(&mut c).expect("status");
+    assert_eq!(status.pending(), 1, "{status}");
+    // Down in a group too, back to nothing.
+    let r = Migrator::new(&set).down_to(&mut c, 0).expect("rolls back");
+    assert_eq!(r.done.len(), 5);
+    assert_eq!(c.shape(), Shape::default());
 }

@@ -75,7 +75,8 @@ pub trait MigrationConnection: Sized {
 
     /// Runs `f` in a transaction that commits when it returns `Ok`. On SQLite
     /// the transaction is `BEGIN IMMEDIATE`, which takes the write lock at
-    /// once, so two runners serialise instead of failing at commit.
+    /// once, so two runners serialise instead of failing at commit. Inside
+    /// an open transaction it is a savepoint (SQLite's commit groups).
     fn in_transaction<T>(
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, RunError>,
@@ -87,7 +88,7 @@ fn count_query(query: &str) -> String {
 }
 
 macro_rules! impl_migration_connection {
-    ($conn:ty, $dialect:expr, $tx:ident) => {
+    ($conn:ty, $dialect:expr, $tx:path) => {
         impl MigrationConnection for $conn {
             fn dialect(&self) -> Dialect {
                 $dialect
@@ -119,17 +120,44 @@ macro_rules! impl_migration_connection {
                 &mut self,
                 f: impl FnOnce(&mut Self) -> Result<T, RunError>,
             ) -> Result<T, RunError> {
-                self.$tx(f)
+                $tx(self, f)
             }
         }
     };
+}
+
+/// `BEGIN IMMEDIATE`, or a savepoint inside an open transaction (diesel
+/// refuses a nested `immediate_transaction`).
+#[cfg(feature = "sqlite")]
+fn sqlite_transaction<T>(
+    c: &mut diesel::sqlite::SqliteConnection,
+    f: impl FnOnce(&mut diesel::sqlite::SqliteConnection) -> Result<T, RunError>,
+) -> Result<T, RunError> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let open = AnsiTransactionManager::transaction_manager_status_mut(c)
+        .transaction_depth()?
+        .is_some();
+    if open {
+        c.transaction(f)
+    } else {
+        c.immediate_transaction(f)
+    }
+}
+
+/// A plain transaction (a savepoint when one is open).
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn transaction<C: Connection, T>(
+    c: &mut C,
+    f: impl FnOnce(&mut C) -> Result<T, RunError>,
+) -> Result<T, RunError> {
+    c.transaction(f)
 }
 
 #[cfg(feature = "sqlite")]
 impl_migration_connection!(
     diesel::sqlite::SqliteConnection,
     Dialect::Sqlite,
-    immediate_transaction
+    sqlite_transaction
 );
 
 #[cfg(feature = "postgres")]

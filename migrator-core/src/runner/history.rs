@@ -248,18 +248,7 @@ pub(crate) fn apply<C: MigrationConnection>(
     on_event: &dyn Fn(&Event),
 ) -> Result<bool, RunError> {
     let dialect = conn.dialect();
-    // SQLite's table rebuild must run with foreign key enforcement off, and
-    // the pragma is a no-op inside a transaction, so it is switched here and
-    // the integrity check runs before commit (sqlite.org/lang_altertable.html).
-    let sqlite_fks = dialect == Dialect::Sqlite
-        && conn
-            .count_rows("SELECT 1 FROM pragma_foreign_keys WHERE foreign_keys = 1")
-            .map_err(|e| db(dialect, "reading PRAGMA foreign_keys", e))?
-            > 0;
-    if sqlite_fks {
-        conn.execute("PRAGMA foreign_keys = OFF")
-            .map_err(|e| db(dialect, "disabling foreign keys for the migration", e))?;
-    }
+    let sqlite_fks = sqlite_foreign_keys_off(conn)?;
     let result = if runs_in_transaction(dialect, m, statements) {
         apply_in_transaction(
             conn, m, statements, direction, started, sqlite_fks, on_event,
@@ -270,18 +259,53 @@ pub(crate) fn apply<C: MigrationConnection>(
         )
         .map(|()| true)
     };
-    if sqlite_fks {
-        let restored = conn
-            .execute("PRAGMA foreign_keys = ON")
-            .map_err(|e| db(dialect, "re-enabling foreign keys", e));
-        let done = result?;
-        restored?;
-        return Ok(done);
-    }
-    result
+    sqlite_foreign_keys_restore(conn, sqlite_fks, result)
 }
 
-fn apply_in_transaction<C: MigrationConnection>(
+/// SQLite's table rebuild must run with foreign key enforcement off, and
+/// the pragma is a no-op inside a transaction, so it is switched off before
+/// the transaction and the integrity check runs before commit
+/// (sqlite.org/lang_altertable.html). True when it was on (and is now off);
+/// always false on other databases.
+pub(crate) fn sqlite_foreign_keys_off<C: MigrationConnection>(
+    conn: &mut C,
+) -> Result<bool, RunError> {
+    let dialect = conn.dialect();
+    let on = dialect == Dialect::Sqlite
+        && conn
+            .count_rows("SELECT 1 FROM pragma_foreign_keys WHERE foreign_keys = 1")
+            .map_err(|e| db(dialect, "reading PRAGMA foreign_keys", e))?
+            > 0;
+    if on {
+        conn.execute("PRAGMA foreign_keys = OFF")
+            .map_err(|e| db(dialect, "disabling foreign keys for the migration", e))?;
+    }
+    Ok(on)
+}
+
+/// Turns SQLite's foreign keys back on when [`sqlite_foreign_keys_off`]
+/// turned them off; `result`'s error comes first.
+pub(crate) fn sqlite_foreign_keys_restore<C: MigrationConnection, T>(
+    conn: &mut C,
+    was_on: bool,
+    result: Result<T, RunError>,
+) -> Result<T, RunError> {
+    if !was_on {
+        return result;
+    }
+    let dialect = conn.dialect();
+    let restored = conn
+        .execute("PRAGMA foreign_keys = ON")
+        .map_err(|e| db(dialect, "re-enabling foreign keys", e));
+    let out = result?;
+    restored?;
+    Ok(out)
+}
+
+/// Runs one migration and its history write in a transaction (a savepoint
+/// when a commit group's transaction is open, `Migrator::run_group`), with
+/// SQLite's foreign key check before it ends when `check_fks`.
+pub(crate) fn apply_in_transaction<C: MigrationConnection>(
     conn: &mut C,
     m: &Migration,
     statements: &[Step],

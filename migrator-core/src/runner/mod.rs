@@ -287,6 +287,7 @@ pub struct Migrator<'a> {
     statement_timeout: Option<Duration>,
     lock_attempts: u32,
     retry_backoff: Duration,
+    commit_group: Duration,
     on_event: Box<dyn Fn(&Event) + 'a>,
 }
 
@@ -297,6 +298,7 @@ impl std::fmt::Debug for Migrator<'_> {
             .field("lock_timeout", &self.lock_timeout)
             .field("statement_lock_timeout", &self.statement_lock_timeout)
             .field("lock_attempts", &self.lock_attempts)
+            .field("commit_group", &self.commit_group)
             .finish()
     }
 }
@@ -315,6 +317,7 @@ impl<'a> Migrator<'a> {
             statement_timeout: None,
             lock_attempts: 5,
             retry_backoff: Duration::from_millis(200),
+            commit_group: Duration::from_millis(100),
             on_event: Box::new(|_| {}),
         }
     }
@@ -371,6 +374,24 @@ impl<'a> Migrator<'a> {
     pub fn lock_retries(mut self, attempts: u32, backoff: Duration) -> Self {
         self.lock_attempts = attempts.max(1);
         self.retry_backoff = backoff;
+        self
+    }
+
+    /// SQLite: consecutive migrations that each run in one transaction are
+    /// committed together, each in its own savepoint, in groups that stay
+    /// open at most this long (default 100 ms; zero commits every migration
+    /// on its own). A failing migration is rolled back to its savepoint and
+    /// the ones before it are committed, as if each had its own
+    /// transaction; a runner killed mid-group loses the whole uncommitted
+    /// group, history included, and the next run applies it again. Other
+    /// writers wait for a group as they wait for one migration (SQLite has
+    /// one writer at a time). Applying many small migrations (a fresh test
+    /// database) then costs a few commits instead of one per migration.
+    /// PostgreSQL keeps one transaction per migration (a group would hold
+    /// each migration's table locks until the group ends), and MySQL
+    /// commits DDL as it runs.
+    pub fn commit_group(mut self, window: Duration) -> Self {
+        self.commit_group = window;
         self
     }
 
@@ -710,7 +731,19 @@ impl<'a> Migrator<'a> {
             let steps = steps::steps(self.set, m, dialect, Direction::Up)?;
             pending.push((m, steps_done, steps));
         }
-        for (m, steps_done, statements) in pending {
+        let mut next = 0;
+        while next < pending.len() {
+            let (m, steps_done, ref statements) = pending[next];
+            next += 1;
+            if !dry_run && self.joins_group(dialect, m, statements, steps_done) {
+                let batch: Vec<_> = pending[next - 1..]
+                    .iter()
+                    .take_while(|(m, d, s)| self.joins_group(dialect, m, s, *d))
+                    .map(|(m, _, s)| (*m, s.as_slice()))
+                    .collect();
+                next += self.run_group(conn, &batch, Direction::Up, &mut report)? - 1;
+                continue;
+            }
             if dry_run {
                 if dialect != Dialect::Sqlite {
                     report.sql.extend(self.dry_run_settings(dialect, m));
@@ -742,7 +775,7 @@ impl<'a> Migrator<'a> {
             self.renew_lock(conn)?;
             self.emit(Event::Applying { id: m.id() });
             let started = Instant::now();
-            let applied = self.with_lock_retries(conn, m, &statements, |conn, attempt| {
+            let applied = self.with_lock_retries(conn, m, statements, |conn, attempt| {
                 // A retried step-by-step run resumes from what it recorded.
                 let steps_done = if attempt == 1 {
                     steps_done
@@ -755,7 +788,7 @@ impl<'a> Migrator<'a> {
                 history::apply(
                     conn,
                     m,
-                    &statements,
+                    statements,
                     Direction::Up,
                     steps_done,
                     started,
@@ -803,22 +836,34 @@ impl<'a> Migrator<'a> {
             }
             pending.push((m, steps::steps(self.set, m, dialect, Direction::Down)?));
         }
-        for (m, statements) in pending {
+        let mut next = 0;
+        while next < pending.len() {
+            let (m, ref statements) = pending[next];
+            next += 1;
+            if !dry_run && self.joins_group(dialect, m, statements, 0) {
+                let batch: Vec<_> = pending[next - 1..]
+                    .iter()
+                    .take_while(|(m, s)| self.joins_group(dialect, m, s, 0))
+                    .map(|(m, s)| (*m, s.as_slice()))
+                    .collect();
+                next += self.run_group(conn, &batch, Direction::Down, &mut report)? - 1;
+                continue;
+            }
             if dry_run {
                 if dialect != Dialect::Sqlite {
                     report.sql.extend(self.dry_run_settings(dialect, m));
                 }
-                plan::dry_run(&mut report, dialect, m, &statements, Direction::Down, 0);
+                plan::dry_run(&mut report, dialect, m, statements, Direction::Down, 0);
                 continue;
             }
             self.renew_lock(conn)?;
             self.emit(Event::RollingBack { id: m.id() });
             let started = Instant::now();
-            let done = self.with_lock_retries(conn, m, &statements, |conn, _| {
+            let done = self.with_lock_retries(conn, m, statements, |conn, _| {
                 history::apply(
                     conn,
                     m,
-                    &statements,
+                    statements,
                     Direction::Down,
                     0,
                     started,
@@ -837,5 +882,103 @@ impl<'a> Migrator<'a> {
             self.emit(Event::NothingToDo);
         }
         Ok(report)
+    }
+    /// Whether a pending migration joins a SQLite commit group
+    /// ([`Migrator::commit_group`]): one that runs in one transaction and has
+    /// no recorded progress.
+    fn joins_group(
+        &self,
+        dialect: Dialect,
+        m: &crate::migration::Migration,
+        statements: &[steps::Step],
+        steps_done: usize,
+    ) -> bool {
+        dialect == Dialect::Sqlite
+            && !self.commit_group.is_zero()
+            && steps_done == 0
+            && history::runs_in_transaction(dialect, m, statements)
+    }
+
+    /// SQLite: runs migrations from the front of `batch` (all of which
+    /// [`Migrator::joins_group`]) in one transaction, each in a savepoint,
+    /// until the group has been open for `commit_group`, and commits them.
+    /// Returns how many it took (at least one). A failing migration is
+    /// rolled back alone and the ones before it are committed before its
+    /// error is returned; when the commit itself fails none of the group is
+    /// applied, and the error says which ones that rolled back.
+    fn run_group<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        batch: &[(&crate::migration::Migration, &[steps::Step])],
+        direction: Direction,
+        report: &mut Report,
+    ) -> Result<usize, RunError> {
+        self.renew_lock(conn)?;
+        let fks = history::sqlite_foreign_keys_off(conn)?;
+        let opened = Instant::now();
+        let mut taken = 0;
+        let mut done = Vec::new();
+        let mut failure = None;
+        let committed = conn.in_transaction(|c| {
+            for (m, statements) in batch {
+                if taken > 0 && opened.elapsed() >= self.commit_group {
+                    break;
+                }
+                taken += 1;
+                self.emit(match direction {
+                    Direction::Up => Event::Applying { id: m.id() },
+                    Direction::Down => Event::RollingBack { id: m.id() },
+                });
+                let started = Instant::now();
+                match history::apply_in_transaction(
+                    c,
+                    m,
+                    statements,
+                    direction,
+                    started,
+                    fks,
+                    &*self.on_event,
+                ) {
+                    Ok(true) => {
+                        let (id, elapsed) = (m.id(), started.elapsed());
+                        self.emit(match direction {
+                            Direction::Up => Event::Applied { id, elapsed },
+                            Direction::Down => Event::RolledBack { id, elapsed },
+                        });
+                        done.push(m.id());
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            Ok(())
+        });
+        let committed = history::sqlite_foreign_keys_restore(conn, fks, committed);
+        match (committed, failure) {
+            (Err(e), failure) if !done.is_empty() => Err(RunError::Database {
+                message: format!(
+                    "committing {} failed: {e}{}\n  none of them is {}: the database is as it was before {}; run the command again",
+                    done.join(", "),
+                    failure.map_or(String::new(), |f| format!("\n  (after this failure of the next migration: {f})")),
+                    match direction {
+                        Direction::Up => "applied",
+                        Direction::Down => "rolled back",
+                    },
+                    done[0],
+                ),
+            }),
+            (Err(e), failure) => Err(failure.unwrap_or(e)),
+            (Ok(()), Some(e)) => {
+                report.done.extend(done);
+                Err(e)
+            }
+            (Ok(()), None) => {
+                report.done.extend(done);
+                Ok(taken)
+            }
+        }
     }
 }
