@@ -202,6 +202,14 @@ mod postgres {
     }
 
     #[test]
+    fn each_migration_gets_its_lock_timeout() {
+        with_pg(
+            "locktimeouts",
+            zero_downtime::each_migration_gets_its_lock_timeout,
+        );
+    }
+
+    #[test]
     fn invalid_index_is_rebuilt() {
         with_pg("invalidindex", zero_downtime::invalid_index_is_rebuilt);
     }

@@ -354,3 +354,45 @@ pub fn statement_timeout_cancels_without_retry(db: &PgDb) {
     let settings = c.rows("SELECT current_setting('statement_timeout') AS a, current_setting('lock_timeout') AS b, '' AS c, '' AS d");
     assert_eq!((settings[0].a.as_str(), settings[0].b.as_str()), ("0", "0"));
 }
+
+/// Each migration runs under its own `lock_timeout` (its `lock_timeout_ms`,
+/// else the runner's), even after a raw step changed the session's, and
+/// the session's own value is back when the run ends.
+pub fn each_migration_gets_its_lock_timeout(db: &PgDb) {
+    let p = project(3);
+    let seen = |f: &mut migrator_core::migration::MigrationFile, extra: &str| {
+        f.upgrade.push(migrator_core::ops::Operation::Sql(
+            migrator_core::ops::RawSql {
+                sql: Some(format!(
+                    "CREATE TABLE IF NOT EXISTS seen (n serial, v text); \
+                     INSERT INTO seen (v) SELECT current_setting('lock_timeout');{extra}"
+                )),
+                reverse: Some(migrator_core::ops::SqlVariants {
+                    sql: Some("DROP TABLE IF EXISTS seen".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        ));
+        f.downgrade = migrator_core::ops::inverse_all(&f.upgrade);
+    };
+    p.edit_and_rehash("0001_create_users.toml", |f| seen(f, ""));
+    p.edit_and_rehash("0002_create_tasks.toml", |f| {
+        f.lock_timeout_ms = Some(2500);
+        seen(f, " SET lock_timeout = '9s';");
+    });
+    p.edit_and_rehash("0003_create_chat.toml", |f| seen(f, ""));
+    let set = p.set();
+    let mut c = db.connect();
+    c.batch_execute("SET lock_timeout = '7s'")
+        .expect("session value");
+    Migrator::new(&set)
+        .statement_lock_timeout(Duration::from_millis(1200))
+        .up(&mut c)
+        .expect("applies");
+    let rows = c.rows("SELECT v AS a, '' AS b, '' AS c, '' AS d FROM seen ORDER BY n");
+    let values: Vec<&str> = rows.iter().map(|r| r.a.as_str()).collect();
+    assert_eq!(values, ["1200ms", "2500ms", "1200ms"]);
+    let now = c.rows("SELECT current_setting('lock_timeout') AS a, '' AS b, '' AS c, '' AS d");
+    assert_eq!(now[0].a, "7s", "the session's own value is restored");
+}

@@ -14,6 +14,9 @@
 //! - one runner at a time: PostgreSQL takes a session advisory lock (released
 //!   on every exit path), SQLite serialises on `BEGIN IMMEDIATE` and re-reads
 //!   the history inside each transaction;
+//! - SQLite commits consecutive transactional migrations in groups, each in
+//!   its own savepoint (`Migrator::commit_group`, `run_group`), with the
+//!   outcome of a transaction per migration;
 //! - `--dry-run` returns the exact SQL, history writes included, and runs
 //!   nothing;
 //! - Rust steps (`#[migration]` functions) run in order with the statements
@@ -154,6 +157,8 @@ pub enum Event {
     Applying {
         id: String,
     },
+    /// Done (on SQLite, done in the open commit group, which commits with
+    /// the group: `Report::done` lists only what was committed).
     Applied {
         id: String,
         elapsed: Duration,
@@ -283,6 +288,7 @@ pub struct Migrator<'a> {
     lock_mode: LockMode,
     lock_lease: Duration,
     held: std::cell::RefCell<Option<lock::Held>>,
+    timeouts: std::cell::RefCell<retry::SessionTimeouts>,
     statement_lock_timeout: Duration,
     statement_timeout: Option<Duration>,
     lock_attempts: u32,
@@ -313,6 +319,7 @@ impl<'a> Migrator<'a> {
             lock_mode: LockMode::Advisory,
             lock_lease: Duration::from_secs(120),
             held: std::cell::RefCell::new(None),
+            timeouts: Default::default(),
             statement_lock_timeout: Duration::from_secs(1),
             statement_timeout: None,
             lock_attempts: 5,
@@ -546,6 +553,7 @@ impl<'a> Migrator<'a> {
         let current = lock::set_current(&held);
         *self.held.borrow_mut() = Some(held);
         let out = history::ensure_table(conn).and_then(|()| f(self, conn));
+        self.timeouts.borrow_mut().restore(conn);
         drop(current);
         // Released on every path; a failure to release is only reported when
         // the work itself succeeded (the session's end releases an advisory
@@ -598,28 +606,9 @@ impl<'a> Migrator<'a> {
         }
         let timeout = self.lock_timeout_for(m);
         let mysql = dialect == Dialect::Mysql;
-        let previous = if mysql {
-            retry::mysql_set_lock_timeout(conn, timeout)?
-        } else {
-            retry::set_lock_timeout(conn, timeout)?
-        };
-        let restore = |conn: &mut C| {
-            if mysql {
-                let _ = conn.execute(&previous);
-            } else {
-                retry::restore_lock_timeout(conn, &previous);
-            }
-        };
-        let previous_statement = match self.statement_timeout {
-            Some(t) if !mysql => match retry::set_timeout(conn, "statement_timeout", t) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    restore(conn);
-                    return Err(e);
-                }
-            },
-            _ => None,
-        };
+        self.timeouts
+            .borrow_mut()
+            .set(conn, timeout, self.statement_timeout.filter(|_| !mysql))?;
         let mut attempt = 1;
         let result = loop {
             match f(conn, attempt) {
@@ -670,10 +659,6 @@ impl<'a> Migrator<'a> {
                 other => break other,
             }
         };
-        restore(conn);
-        if let Some(p) = previous_statement {
-            retry::restore_timeout(conn, "statement_timeout", &p);
-        }
         result
     }
 

@@ -3,7 +3,9 @@
 //! Contract:
 //! - while a migration runs, the session's `lock_timeout` is the migration's
 //!   `lock_timeout_ms`, else `Migrator::statement_lock_timeout` (default
-//!   1 s); the previous value is restored afterwards on every path. It is a
+//!   1 s), set again before each migration (one round trip: a raw step may
+//!   have changed it); the session's own value is read once, before the
+//!   first migration, and restored when the run ends, on every path. It is a
 //!   session setting rather than `SET LOCAL`, so it also covers the
 //!   statements of the step-by-step mode, each of which commits on its own;
 //! - a statement that waits longer than that is cancelled by PostgreSQL
@@ -40,6 +42,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::conn::MigrationConnection;
 use super::RunError;
+use crate::dialect::Dialect;
 
 /// True when `e` is a statement (or Rust step) cancelled by `lock_timeout`.
 pub(crate) fn is_lock_timeout(e: &RunError) -> bool {
@@ -62,29 +65,6 @@ fn mysql_seconds(timeout: Duration) -> u64 {
 pub(crate) fn mysql_set_sql(timeout: Duration) -> String {
     let s = mysql_seconds(timeout);
     format!("SET SESSION lock_wait_timeout = {s}, SESSION innodb_lock_wait_timeout = {s}")
-}
-
-/// Sets a MySQL session's lock timeouts, returning the statement that
-/// restores the previous ones.
-pub(crate) fn mysql_set_lock_timeout<C: MigrationConnection>(
-    conn: &mut C,
-    timeout: Duration,
-) -> Result<String, RunError> {
-    let previous = conn
-        .query_texts(
-            "SELECT CONCAT('SET SESSION lock_wait_timeout = ', @@SESSION.lock_wait_timeout, \
-             ', SESSION innodb_lock_wait_timeout = ', @@SESSION.innodb_lock_wait_timeout) AS s",
-        )
-        .map_err(|e| RunError::Database {
-            message: format!("reading lock_wait_timeout: {e}"),
-        })?
-        .pop()
-        .unwrap_or_default();
-    conn.execute(&mysql_set_sql(timeout))
-        .map_err(|e| RunError::Database {
-            message: format!("setting lock_wait_timeout: {e}"),
-        })?;
-    Ok(previous)
 }
 
 /// The connections of this MySQL database other than ours, longest-running
@@ -128,33 +108,67 @@ pub(crate) fn backoff(base: Duration, attempt: u32) -> Duration {
     exp + Duration::from_millis(if half == 0 { 0 } else { x % (half + 1) })
 }
 
-/// Sets the session's `lock_timeout`, returning the value to restore.
-pub(crate) fn set_lock_timeout<C: MigrationConnection>(
-    conn: &mut C,
-    timeout: Duration,
-) -> Result<String, RunError> {
-    set_timeout(conn, "lock_timeout", timeout)
+/// The session timeouts a run sets: PostgreSQL `lock_timeout` (and
+/// `statement_timeout` when asked), MySQL `lock_wait_timeout` and
+/// `innodb_lock_wait_timeout`. The session's own values are read once, at
+/// the first migration, and put back by [`SessionTimeouts::restore`] when
+/// the run ends (`Migrator::locked`).
+#[derive(Debug, Default)]
+pub(crate) struct SessionTimeouts {
+    restore: Option<String>,
 }
 
-/// Sets the session's timeout setting `name` (`lock_timeout`,
-/// `statement_timeout`), returning the value to restore.
-pub(crate) fn set_timeout<C: MigrationConnection>(
-    conn: &mut C,
-    name: &'static str,
-    timeout: Duration,
-) -> Result<String, RunError> {
-    let previous = conn
-        .query_texts(&format!("SELECT current_setting('{name}') AS s"))
-        .map_err(|e| RunError::Database {
-            message: format!("reading {name}: {e}"),
-        })?
-        .pop()
-        .unwrap_or_else(|| "0".into());
-    conn.execute(&set_timeout_sql(name, timeout))
-        .map_err(|e| RunError::Database {
-            message: format!("setting {name}: {e}"),
-        })?;
-    Ok(previous)
+impl SessionTimeouts {
+    /// Sets the timeouts for the next migration (one round trip, plus one
+    /// to read the session's values the first time).
+    pub(crate) fn set<C: MigrationConnection>(
+        &mut self,
+        conn: &mut C,
+        lock: Duration,
+        statement: Option<Duration>,
+    ) -> Result<(), RunError> {
+        let mysql = conn.dialect() == Dialect::Mysql;
+        if self.restore.is_none() {
+            let read = if mysql {
+                "SELECT CONCAT('SET SESSION lock_wait_timeout = ', @@SESSION.lock_wait_timeout, \
+                 ', SESSION innodb_lock_wait_timeout = ', @@SESSION.innodb_lock_wait_timeout) AS s"
+            } else {
+                "SELECT 'SET lock_timeout = ' || quote_literal(current_setting('lock_timeout')) \
+                 || '; SET statement_timeout = ' || quote_literal(current_setting('statement_timeout')) AS s"
+            };
+            let previous = conn
+                .query_texts(read)
+                .map_err(|e| RunError::Database {
+                    message: format!("reading the session's lock timeout: {e}"),
+                })?
+                .pop()
+                .unwrap_or_default();
+            self.restore = Some(previous);
+        }
+        let sql = if mysql {
+            mysql_set_sql(lock)
+        } else {
+            match statement {
+                Some(t) => format!(
+                    "{}; {}",
+                    set_sql(lock),
+                    set_timeout_sql("statement_timeout", t)
+                ),
+                None => set_sql(lock),
+            }
+        };
+        conn.execute(&sql).map_err(|e| RunError::Database {
+            message: format!("setting the lock timeout: {e}"),
+        })
+    }
+
+    /// Puts the session's own values back (errors ignored: the session
+    /// ends with the run anyway in the CLI, and the work is done).
+    pub(crate) fn restore<C: MigrationConnection>(&mut self, conn: &mut C) {
+        if let Some(sql) = self.restore.take().filter(|s| !s.is_empty()) {
+            let _ = conn.execute(&sql);
+        }
+    }
 }
 
 /// `SET lock_timeout = '1000ms'`, as run and as `--dry-run` prints it.
@@ -165,15 +179,6 @@ pub(crate) fn set_sql(timeout: Duration) -> String {
 /// `SET <name> = '<n>ms'`.
 pub(crate) fn set_timeout_sql(name: &str, timeout: Duration) -> String {
     format!("SET {name} = '{}ms'", timeout.as_millis())
-}
-
-pub(crate) fn restore_lock_timeout<C: MigrationConnection>(conn: &mut C, previous: &str) {
-    restore_timeout(conn, "lock_timeout", previous);
-}
-
-pub(crate) fn restore_timeout<C: MigrationConnection>(conn: &mut C, name: &str, previous: &str) {
-    // The value came from current_setting; quoting it keeps units intact.
-    let _ = conn.execute(&format!("SET {name} = '{}'", previous.replace('\'', "''")));
 }
 
 /// The sessions of this database that hold a transaction open, oldest
