@@ -291,7 +291,7 @@ mod postgres {
 
 #[cfg(feature = "mysql")]
 mod mysql {
-    use super::{backfill, introspection, scenario, support};
+    use super::{backfill, introspection, scenario, support, zero_downtime};
 
     common_scenarios!();
 
@@ -337,6 +337,14 @@ mod mysql {
     #[test]
     fn outside_objects_are_reported() {
         with_db("outside", introspection::mysql_outside_objects);
+    }
+
+    #[test]
+    fn lock_wait_timeout_and_retry() {
+        let Some(base) = support::mysql_base_url() else {
+            return;
+        };
+        zero_downtime::mysql_lock_wait_timeout_and_retry(&support::MyDb::create(&base, "lockwait"));
     }
 }
 

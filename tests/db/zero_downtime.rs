@@ -396,3 +396,83 @@ pub fn each_migration_gets_its_lock_timeout(db: &PgDb) {
     let now = c.rows("SELECT current_setting('lock_timeout') AS a, '' AS b, '' AS c, '' AS d");
     assert_eq!(now[0].a, "7s", "the session's own value is restored");
 }
+
+/// MySQL/MariaDB: each migration runs under its own `lock_wait_timeout`
+/// (whole seconds) and the session's value is back after the run; an
+/// `ALTER TABLE` queued behind a transaction that read the table gives up
+/// after that timeout and is retried until the reader is gone.
+#[cfg(feature = "mysql")]
+pub fn mysql_lock_wait_timeout_and_retry(db: &super::support::MyDb) {
+    use migrator_core::ops::{Operation, RawSql, SqlVariants};
+    let p = project(4);
+    let raw = |sql: &str| {
+        Operation::Sql(RawSql {
+            sql: Some(sql.into()),
+            reverse: Some(SqlVariants {
+                sql: Some("DROP TABLE IF EXISTS seen".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+    };
+    let seen = |f: &mut migrator_core::migration::MigrationFile| {
+        f.upgrade.push(raw(
+            "CREATE TABLE IF NOT EXISTS seen (n INT AUTO_INCREMENT PRIMARY KEY, v TEXT)",
+        ));
+        f.upgrade.push(raw(
+            "INSERT INTO seen (v) SELECT CONCAT(@@SESSION.lock_wait_timeout, '/', @@SESSION.innodb_lock_wait_timeout)",
+        ));
+        f.downgrade = migrator_core::ops::inverse_all(&f.upgrade);
+    };
+    p.edit_and_rehash("0001_create_users.toml", seen);
+    p.edit_and_rehash("0002_create_tasks.toml", |f| {
+        f.lock_timeout_ms = Some(3000);
+        seen(f);
+    });
+    p.edit_and_rehash("0003_create_chat.toml", seen);
+    let set = p.set();
+    let mut c = db.connect();
+    c.batch_execute("SET SESSION lock_wait_timeout = 77")
+        .expect("session value");
+    Migrator::new(&set)
+        .up_to(&mut c, Some(3))
+        .expect("0001-0003");
+    let rows = c.rows("SELECT v AS a, '' AS b, '' AS c, '' AS d FROM seen ORDER BY n");
+    let values: Vec<&str> = rows.iter().map(|r| r.a.as_str()).collect();
+    assert_eq!(values, ["1/1", "3/3", "1/1"]);
+    let now =
+        c.rows("SELECT CAST(@@SESSION.lock_wait_timeout AS CHAR) AS a, '' AS b, '' AS c, '' AS d");
+    assert_eq!(now[0].a, "77", "the session's own value is restored");
+
+    // A reader holds the table's metadata lock for 2.5 s: the ALTER of
+    // 0004 times out (1 s) and is retried until the reader commits.
+    let (locked_tx, locked_rx) = mpsc::channel();
+    let mut holder = db.connect();
+    let h = std::thread::spawn(move || {
+        holder
+            .batch_execute("BEGIN; SELECT COUNT(*) FROM tasks;")
+            .expect("read lock");
+        locked_tx.send(()).expect("signal");
+        std::thread::sleep(Duration::from_millis(2500));
+        holder.batch_execute("COMMIT").expect("release");
+    });
+    locked_rx.recv().expect("locked");
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen_events = events.clone();
+    let done = Migrator::new(&set)
+        .lock_retries(6, Duration::from_millis(200))
+        .on_event(move |e| seen_events.lock().expect("events").push(e.clone()))
+        .up(&mut c)
+        .expect("succeeds once the reader is gone")
+        .done;
+    h.join().expect("holder");
+    assert_eq!(done, vec!["0004_add_priority_column".to_string()]);
+    assert!(
+        events
+            .lock()
+            .expect("events")
+            .iter()
+            .any(|e| matches!(e, Event::LockRetry { attempt: 1, .. })),
+        "{events:?}"
+    );
+}
