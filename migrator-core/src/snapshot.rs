@@ -11,6 +11,9 @@
 //!   atlas.sum), so two branches that each add a migration conflict in git, and
 //!   an edited or unlisted migration file is detected.
 
+mod text;
+
+use std::borrow::Cow;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -39,7 +42,7 @@ pub struct Snapshot {
     pub schema: Schema,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SnapshotFile {
     format: u32,
@@ -87,16 +90,17 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 impl Snapshot {
     /// Parses snapshot text; `file` is only used in error messages.
     pub fn parse(file: &Path, text: &str) -> Result<Snapshot, MigrationError> {
-        let text = crate::migration::normalize_text(text);
-        let raw: SnapshotFile = toml::from_str(&text).map_err(|e| {
-            let (line, column) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((0, 0));
-            MigrationError::Parse {
-                file: file.to_path_buf(),
-                line,
-                column,
-                message: e.message().to_string(),
-            }
-        })?;
+        let text = if text.starts_with('\u{feff}') || text.contains('\r') {
+            Cow::Owned(crate::migration::normalize_text(text))
+        } else {
+            Cow::Borrowed(text)
+        };
+        // The canonical layout is read directly; anything else (and every
+        // error) goes through the `toml` crate.
+        let raw = match text::read(&text) {
+            Some(raw) => raw,
+            None => Snapshot::parse_toml(file, &text)?,
+        };
         if raw.format != FORMAT {
             return Err(MigrationError::Invalid {
                 file: file.to_path_buf(),
@@ -125,6 +129,19 @@ impl Snapshot {
         })
     }
 
+    /// The `toml` crate's reading of `text`, errors located in `file`.
+    fn parse_toml(file: &Path, text: &str) -> Result<SnapshotFile, MigrationError> {
+        toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+            MigrationError::Parse {
+                file: file.to_path_buf(),
+                line,
+                column,
+                message: e.message().to_string(),
+            }
+        })
+    }
+
     /// Reads the snapshot at `path`; a missing file is an empty snapshot
     /// (a project with no migrations yet).
     pub fn read(path: &Path) -> Result<Snapshot, MigrationError> {
@@ -140,18 +157,26 @@ impl Snapshot {
 
     /// The canonical text of this snapshot.
     pub fn to_text(&self) -> String {
-        let mut schema = self.schema.clone();
-        schema.normalize();
-        let file = SnapshotFile {
-            format: FORMAT,
-            head: self.head,
-            chain: self.chain.clone(),
-            migrations: self.files.clone(),
-            tables: schema.tables.into_values().collect(),
+        // Copied only when it needs sorting.
+        let schema = if self.schema.is_normalized() {
+            Cow::Borrowed(&self.schema)
+        } else {
+            let mut schema = self.schema.clone();
+            schema.normalize();
+            Cow::Owned(schema)
         };
-        // Serialising plain data with string keys cannot fail.
-        let body = toml::to_string(&file).unwrap_or_else(|e| panic!("snapshot serialises: {e}"));
-        format!("{HEADER}{body}")
+        let mut out = String::with_capacity(HEADER.len() + 1024 + 1024 * schema.tables.len());
+        out.push_str(HEADER);
+        // What `toml::to_string` gives for a `SnapshotFile`, byte for byte.
+        text::write(
+            &mut out,
+            FORMAT,
+            self.head,
+            &self.chain,
+            &self.files,
+            schema.tables.values(),
+        );
+        out
     }
 }
 
@@ -238,6 +263,40 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().starts_with("m/schema.toml:5:"), "{e}");
+    }
+
+    #[test]
+    fn errors_in_a_canonical_looking_file_name_their_line() {
+        // The fast reader gives up on it; the `toml` crate's error names
+        // the line of the repeated key.
+        let text = sample().to_text();
+        let at = text
+            .lines()
+            .position(|l| l == "nullable = false")
+            .expect("a column");
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.insert(at + 1, "nullable = true");
+        let e = Snapshot::parse(Path::new("m/schema.toml"), &lines.join("\n")).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(&format!("m/schema.toml:{}:", at + 2)),
+            "{e}"
+        );
+        let bad_type = text.replacen("type = \"bigint\"", "type = \"bigintt\"", 1);
+        let e = Snapshot::parse(Path::new("m/schema.toml"), &bad_type).unwrap_err();
+        assert!(
+            e.to_string().contains("unknown column type `bigintt`"),
+            "{e}"
+        );
+        let line = bad_type
+            .lines()
+            .position(|l| l.contains("bigintt"))
+            .expect("edited")
+            + 1;
+        assert!(
+            e.to_string().starts_with(&format!("m/schema.toml:{line}:")),
+            "{e}"
+        );
     }
 
     #[test]
