@@ -7,7 +7,9 @@
 //! not the application's schema; [`scan_dirs`] also leaves out the files of
 //! out-of-line modules declared that way (`#[cfg(test)] mod tests;`). It
 //! reads every `.rs` file under its roots in sorted path order (skipping hidden folders and `target`), so the
-//! result is the same on every machine, then checks what needs all models:
+//! result is the same on every machine (files are parsed on as many threads
+//! as there are cores, and their results put back in that order), then
+//! checks what needs all models:
 //! one model per table, foreign keys that reference a modelled primary key
 //! or unique column of the same type, and object names (indexes,
 //! constraints) unique across the schema, as PostgreSQL and MySQL require.
@@ -58,44 +60,25 @@ pub fn scan_dirs<P: AsRef<Path>>(roots: &[P]) -> Result<Models, Vec<ModelError>>
 
     // Pass 1: parse the files that may hold models, and learn from every
     // file which files are test-only modules (`#[cfg(test)] mod tests;`).
-    let mut sources = Vec::new();
+    // Files are independent, so they are parsed on several threads; each
+    // thread turns its spans into lines and columns (proc-macro2 resolves
+    // them through a source map of the thread that parsed the file).
+    let scanned = scan_files(&files);
     let mut test_only = Vec::new();
-    for file in &files {
-        let src = match fs::read_to_string(file) {
-            Ok(src) => src,
-            Err(e) => {
-                errors.push(whole_file(file, format!("cannot read file: {e}")));
-                continue;
-            }
-        };
-        // A file without the word cannot derive `Model`, and one without
-        // `cfg(test)` declares no test module; skipping the rest keeps
-        // unrelated files (and any syntax syn does not know yet) out of it.
-        let has_models = src.contains("Model");
-        if !has_models && !src.contains("cfg(test)") {
-            continue;
-        }
-        match syn::parse_file(&src) {
-            Ok(ast) => {
-                test_modules(file, &ast, &mut test_only);
-                if has_models {
-                    sources.push((file, ast));
-                }
-            }
-            Err(e) if has_models => errors.extend(located(file, lex_error_explained(e))),
-            // Read only for its test modules: its syntax is cargo's business.
-            Err(_) => {}
-        }
+    for file in &scanned {
+        errors.extend(file.errors.iter().cloned());
+        test_only.extend(file.test_only.iter().cloned());
     }
     // Pass 2: the models of every file that is not test-only.
     let mut parsed = Vec::new();
-    for (file, ast) in &sources {
+    for (file, scanned) in files.iter().zip(scanned) {
         if is_test_only(file, &test_only) {
             continue;
         }
-        match models_of(file, ast) {
-            Ok(models) => parsed.extend(models),
-            Err(e) => errors.extend(e),
+        match scanned.models {
+            Some(Ok(models)) => parsed.extend(models),
+            Some(Err(e)) => errors.extend(e),
+            None => {}
         }
     }
     let models = errors.is_empty().then(|| build(parsed, &mut errors));
@@ -402,13 +385,146 @@ fn located(file: &Path, err: syn::Error) -> Vec<ModelError> {
 }
 
 fn at(file: &Path, span: Span, message: String) -> ModelError {
-    let start = span.start();
+    at_pos(file, Pos::of(span), message)
+}
+
+fn at_pos(file: &Path, pos: Pos, message: String) -> ModelError {
     ModelError {
         file: file.to_path_buf(),
-        line: start.line,
-        column: start.column + 1,
+        line: pos.line,
+        column: pos.column,
         message,
     }
+}
+
+/// Where a token starts: 1-based line, 1-based column in characters (as
+/// rustc counts them).
+#[derive(Debug, Clone, Copy)]
+struct Pos {
+    line: usize,
+    column: usize,
+}
+
+impl Pos {
+    /// Only meaningful on the thread that parsed the span's file.
+    fn of(span: Span) -> Pos {
+        let start = span.start();
+        Pos {
+            line: start.line,
+            column: start.column + 1,
+        }
+    }
+}
+
+/// A [`Lowered`] model with its spans resolved to positions, so that it can
+/// leave the thread that parsed it.
+#[derive(Debug)]
+struct Located {
+    def: ModelDef,
+    /// The struct's name.
+    ident: Pos,
+    /// `table = "..."`, else the struct's name.
+    table: Pos,
+    /// Foreign key name -> its declaration.
+    foreign_keys: BTreeMap<String, Pos>,
+    /// Object name -> its declaration, by name.
+    objects: BTreeMap<String, Pos>,
+}
+
+impl Located {
+    fn new(lowered: Lowered) -> Located {
+        let spans = lowered.spans;
+        let positions =
+            |m: BTreeMap<String, Span>| m.into_iter().map(|(k, s)| (k, Pos::of(s))).collect();
+        Located {
+            def: lowered.def,
+            ident: Pos::of(spans.ident),
+            table: Pos::of(spans.table),
+            foreign_keys: positions(spans.foreign_keys),
+            objects: positions(spans.objects),
+        }
+    }
+}
+
+/// What pass 1 of [`scan_dirs`] learns from one file.
+#[derive(Debug, Default)]
+struct ScannedFile {
+    /// The file cannot be read, or (when it may hold models) parsed.
+    errors: Vec<ModelError>,
+    /// The test-only module files and folders it declares.
+    test_only: Vec<PathBuf>,
+    /// Its models, when it may hold some and parsed.
+    models: Option<Result<Vec<Located>, Vec<ModelError>>>,
+}
+
+fn scan_file(file: &Path) -> ScannedFile {
+    let mut out = ScannedFile::default();
+    let src = match fs::read_to_string(file) {
+        Ok(src) => src,
+        Err(e) => {
+            out.errors
+                .push(whole_file(file, format!("cannot read file: {e}")));
+            return out;
+        }
+    };
+    // A file without the word cannot derive `Model`, and one without
+    // `cfg(test)` declares no test module; skipping the rest keeps
+    // unrelated files (and any syntax syn does not know yet) out of it.
+    let has_models = src.contains("Model");
+    if !has_models && !src.contains("cfg(test)") {
+        return out;
+    }
+    match syn::parse_file(&src) {
+        Ok(ast) => {
+            test_modules(file, &ast, &mut out.test_only);
+            if has_models {
+                out.models =
+                    Some(models_of(file, &ast).map(|m| m.into_iter().map(Located::new).collect()));
+            }
+        }
+        Err(e) if has_models => out.errors.extend(located(file, lex_error_explained(e))),
+        // Read only for its test modules: its syntax is cargo's business.
+        Err(_) => {}
+    }
+    out
+}
+
+/// [`scan_file`] of every file, in the order of `files`, on up to as many
+/// threads as the machine has cores (the calling thread being one).
+fn scan_files(files: &[PathBuf]) -> Vec<ScannedFile> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len());
+    if threads <= 1 {
+        return files.iter().map(|f| scan_file(f)).collect();
+    }
+    // Each thread takes the next file not taken yet; the results are put
+    // back in file order by index.
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(file) = files.get(i) else {
+                return done;
+            };
+            done.push((i, scan_file(file)));
+        }
+    };
+    let mut results: Vec<Option<ScannedFile>> = files.iter().map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mine = work();
+        let theirs = workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        for (i, file) in theirs.flatten().chain(mine) {
+            results[i] = Some(file);
+        }
+    });
+    // Every index below `files.len()` was taken exactly once.
+    results.into_iter().flatten().collect()
 }
 
 fn whole_file(file: &Path, message: String) -> ModelError {
@@ -420,21 +536,21 @@ fn whole_file(file: &Path, message: String) -> ModelError {
     }
 }
 
-fn file_of(model: &Lowered) -> PathBuf {
+fn file_of(model: &Located) -> PathBuf {
     model.def.file.clone().unwrap_or_default()
 }
 
 /// The checks that need every model, and the result.
-fn build(parsed: Vec<Lowered>, errors: &mut Vec<ModelError>) -> Models {
+fn build(parsed: Vec<Located>, errors: &mut Vec<ModelError>) -> Models {
     // Table name -> index of the first model mapping to it.
     let mut owners: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, model) in parsed.iter().enumerate() {
         let name = model.def.table.name.as_str();
         if let Some(&first) = owners.get(name) {
             let first = &parsed[first];
-            errors.push(at(
+            errors.push(at_pos(
                 &file_of(model),
-                model.spans.table,
+                model.table,
                 with_help(
                     format!(
                         "`{}` maps to the table `{name}`, which is already the table of `{}` ({}:{})",
@@ -482,20 +598,19 @@ fn build(parsed: Vec<Lowered>, errors: &mut Vec<ModelError>) -> Models {
 }
 
 fn check_foreign_keys(
-    model: &Lowered,
+    model: &Located,
     tables: &BTreeMap<&str, &Table>,
     errors: &mut Vec<ModelError>,
 ) {
     let file = file_of(model);
     let table = &model.def.table;
     for fk in &table.foreign_keys {
-        let span = model
-            .spans
+        let pos = model
             .foreign_keys
             .get(&fk.name)
             .copied()
-            .unwrap_or(model.spans.ident);
-        let mut error = |message: String| errors.push(at(&file, span, message));
+            .unwrap_or(model.ident);
+        let mut error = |message: String| errors.push(at_pos(&file, pos, message));
         let Some(target) = tables.get(fk.ref_table.as_str()) else {
             let guess = did_you_mean(&fk.ref_table, tables.keys().copied())
                 .map(|g| format!("did you mean `{g}`? "))
@@ -572,14 +687,14 @@ fn compatible(a: &ColumnType, b: &ColumnType) -> bool {
 /// key and check names unique per schema). Duplicates within one table were
 /// reported by `lower`.
 fn check_object_names(
-    parsed: &[Lowered],
+    parsed: &[Located],
     tables: &BTreeMap<&str, &Table>,
     errors: &mut Vec<ModelError>,
 ) {
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     for model in parsed {
         let table = model.def.table.name.as_str();
-        for (name, span) in &model.spans.objects {
+        for (name, pos) in &model.objects {
             let clash = if tables.contains_key(name.as_str()) {
                 Some(format!("the table `{name}`"))
             } else {
@@ -588,9 +703,9 @@ fn check_object_names(
                     .map(|owner| format!("an object of table `{owner}`"))
             };
             if let Some(clash) = clash {
-                errors.push(at(
+                errors.push(at_pos(
                     &file_of(model),
-                    *span,
+                    *pos,
                     with_help(
                         format!("the name `{name}` of this object of table `{table}` is already used by {clash}"),
                         "default names are `idx_<table>_<columns>`, `uq_<table>_<columns>`, `fk_<table>_<column>` and `ck_<table>_<n>`: rename a table or column so that they differ",

@@ -1702,3 +1702,50 @@ fn scan_dir_reports_every_file_and_io_error() {
     assert_eq!(errors[0].line, 0);
     assert!(errors[0].message.starts_with("cannot read folder: "));
 }
+
+#[test]
+fn scan_dir_locates_errors_in_files_parsed_on_other_threads() {
+    // Enough files for every thread to take several; file `i` has its
+    // model `i` lines down, so a position resolved against another file's
+    // text (another thread's source map) would show.
+    let dir = Scratch::new("threads");
+    for i in 0..24 {
+        dir.write(
+            &format!("m{i:02}.rs"),
+            &format!(
+                "{}#[derive(Model)]\npub struct M{i} {{\n    #[model(primary_key)]\n    pub id: i64,\n    #[model(foreign_key = \"nope{i}.id\")]\n    pub x: i64,\n}}\n",
+                "\n".repeat(i)
+            ),
+        );
+    }
+    let expected: Vec<String> = (0..24)
+        .map(|i| {
+            format!(
+                "m{i:02}.rs:{}:27: foreign key to unknown table `nope{i}`",
+                i + 5
+            )
+        })
+        .collect();
+    assert_eq!(dir.errors(), expected);
+    // Errors of the model stage itself, from every file.
+    for i in 0..24 {
+        dir.write(
+            &format!("m{i:02}.rs"),
+            &format!(
+                "{}#[derive(Model)]\npub struct M{i} {{\n    pub id: u{},\n}}\n",
+                " \n".repeat(i),
+                8 << (i % 4)
+            ),
+        );
+    }
+    let expected: Vec<String> = (0..24)
+        .map(|i| {
+            format!(
+                "m{i:02}.rs:{}:13: `u{}` has no portable SQL column type",
+                i + 3,
+                8 << (i % 4)
+            )
+        })
+        .collect();
+    assert_eq!(dir.errors(), expected);
+}
