@@ -51,7 +51,9 @@ impl Builder {
     }
 }
 
-pub(super) fn build(ctx: &Analysis<'_>) -> Result<Vec<Operation>, DiffError> {
+/// The upgrade, and the schema it leads to (the old schema with every
+/// operation applied, in order: what replaying the upgrade gives).
+pub(super) fn build(ctx: &Analysis<'_>) -> Result<(Vec<Operation>, Schema), DiffError> {
     let mut b = Builder {
         cur: ctx.old.clone(),
         ops: Vec::new(),
@@ -248,5 +250,5 @@ pub(super) fn build(ctx: &Analysis<'_>) -> Result<Vec<Operation>, DiffError> {
         b.push(Operation::DropTable { table })?;
     }
 
-    Ok(b.ops)
+    Ok((b.ops, b.cur))
 }

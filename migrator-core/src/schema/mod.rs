@@ -258,7 +258,8 @@ impl PartialEq for Table {
             cols
         }
         self.name == other.name
-            && by_name(self) == by_name(other)
+            // Columns in the same order need no sorting.
+            && (self.columns == other.columns || by_name(self) == by_name(other))
             && self.primary_key == other.primary_key
             && self.indexes == other.indexes
             && self.uniques == other.uniques
