@@ -120,12 +120,12 @@ pub(crate) fn file_facts(file: &Path, src: &str) -> FileFacts {
         return facts;
     };
     test_modules(file, &ast, &mut facts.test_only);
-    let mut inputs = Vec::new();
-    collect(&ast.items, &mut inputs);
-    facts.models = inputs.iter().map(|i| i.ident.unraw().to_string()).collect();
-    // Whatever `collect` did not take is under `#[cfg(test)]`.
     let mut all = Vec::new();
     collect_names(&ast.items, &mut all);
+    let mut inputs = Vec::new();
+    collect(ast.items, &mut inputs);
+    facts.models = inputs.iter().map(|i| i.ident.unraw().to_string()).collect();
+    // Whatever `collect` did not take is under `#[cfg(test)]`.
     let mut read = facts.models.clone();
     for name in all {
         match read.iter().position(|m| *m == name) {
@@ -180,12 +180,12 @@ pub(crate) fn is_test_only(file: &Path, test_only: &[PathBuf]) -> bool {
 
 fn parse_source_spanned(path: &Path, src: &str) -> Result<Vec<Lowered>, Vec<ModelError>> {
     let file = syn::parse_file(src).map_err(|e| located(path, lex_error_explained(e)))?;
-    models_of(path, &file)
+    models_of(path, file)
 }
 
-fn models_of(path: &Path, file: &syn::File) -> Result<Vec<Lowered>, Vec<ModelError>> {
+fn models_of(path: &Path, file: syn::File) -> Result<Vec<Lowered>, Vec<ModelError>> {
     let mut inputs = Vec::new();
-    collect(&file.items, &mut inputs);
+    collect(file.items, &mut inputs);
     let mut models = Vec::new();
     let mut errors = Vec::new();
     for input in &inputs {
@@ -207,20 +207,20 @@ fn models_of(path: &Path, file: &syn::File) -> Result<Vec<Lowered>, Vec<ModelErr
 /// The derive inputs among `items`, in source order, descending into inline
 /// modules. Enums and unions are collected too, so that they get the
 /// derive's error rather than being silently ignored.
-fn collect(items: &[Item], out: &mut Vec<DeriveInput>) {
+fn collect(items: Vec<Item>, out: &mut Vec<DeriveInput>) {
     for item in items {
         match item {
             Item::Struct(s) if derives_model(&s.attrs) && !is_cfg_test(&s.attrs) => {
-                out.push(s.clone().into())
+                out.push(s.into())
             }
             Item::Enum(e) if derives_model(&e.attrs) && !is_cfg_test(&e.attrs) => {
-                out.push(e.clone().into())
+                out.push(e.into())
             }
             Item::Union(u) if derives_model(&u.attrs) && !is_cfg_test(&u.attrs) => {
-                out.push(u.clone().into())
+                out.push(u.into())
             }
             Item::Mod(m) if !is_cfg_test(&m.attrs) => {
-                if let Some((_, items)) = &m.content {
+                if let Some((_, items)) = m.content {
                     collect(items, out);
                 }
             }
@@ -479,7 +479,7 @@ fn scan_file(file: &Path) -> ScannedFile {
             test_modules(file, &ast, &mut out.test_only);
             if has_models {
                 out.models =
-                    Some(models_of(file, &ast).map(|m| m.into_iter().map(Located::new).collect()));
+                    Some(models_of(file, ast).map(|m| m.into_iter().map(Located::new).collect()));
             }
         }
         Err(e) if has_models => out.errors.extend(located(file, lex_error_explained(e))),
