@@ -202,6 +202,11 @@ mod postgres {
     }
 
     #[test]
+    fn plain_migrations_run_as_one_batch() {
+        with_pg("onebatch", zero_downtime::plain_migrations_run_as_one_batch);
+    }
+
+    #[test]
     fn each_migration_gets_its_lock_timeout() {
         with_pg(
             "locktimeouts",

@@ -64,6 +64,40 @@ impl TestProject {
         std::fs::write(self.project().snapshot_path(), snap).expect("write snapshot");
     }
 
+    /// Writes hand-written migrations of raw SQL steps only (`(name,
+    /// [(upgrade, downgrade)])` each; downgrades run in reverse order) and a
+    /// snapshot with no modelled schema.
+    pub fn raw_migrations(&self, migrations: &[(&str, &[(&str, &str)])]) {
+        let dir = self.migrations_dir();
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let q = |s: &str| toml_string(s);
+        for (i, (name, steps)) in migrations.iter().enumerate() {
+            let mut text = format!("description = {}\n", q(name));
+            for (up, down) in steps.iter() {
+                text += &format!(
+                    "\n[[upgrade]]\nop = \"sql\"\nsql = {}\nreverse = {{ sql = {} }}\n",
+                    q(up),
+                    q(down)
+                );
+            }
+            for (up, down) in steps.iter().rev() {
+                text += &format!(
+                    "\n[[downgrade]]\nop = \"sql\"\nsql = {}\nreverse = {{ sql = {} }}\n",
+                    q(down),
+                    q(up)
+                );
+            }
+            std::fs::write(dir.join(format!("{:04}_{name}.toml", i + 1)), text).expect("write");
+        }
+        std::fs::write(
+            self.project().snapshot_path(),
+            migrator_core::snapshot::Snapshot::default().to_text(),
+        )
+        .expect("write snapshot");
+        let snap = self.project().rehash().expect("rehash");
+        std::fs::write(self.project().snapshot_path(), snap).expect("write snapshot");
+    }
+
     pub fn set(&self) -> MigrationSet {
         MigrationSet::load(&self.migrations_dir()).expect("migrations load")
     }
@@ -378,4 +412,19 @@ impl Drop for MyDb {
             let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS `{}`", self.name));
         }
     }
+}
+
+/// A TOML basic string.
+fn toml_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }

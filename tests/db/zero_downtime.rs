@@ -476,3 +476,113 @@ pub fn mysql_lock_wait_timeout_and_retry(db: &super::support::MyDb) {
         "{events:?}"
     );
 }
+
+/// PostgreSQL: a migration of plain statements is sent as one batch (`SET`,
+/// `BEGIN`, its statements, its history row, `COMMIT`: one round trip); a
+/// lock timeout in the batch is retried; a failing batch is rolled back
+/// whole and reported at its statement.
+pub fn plain_migrations_run_as_one_batch(db: &PgDb) {
+    use diesel::connection::{Connection, InstrumentationEvent};
+    let p = TestProject::new();
+    p.raw_migrations(&[
+        (
+            "tasks",
+            &[(
+                "CREATE TABLE tasks (id int PRIMARY KEY, body text) -- ends in a comment",
+                "DROP TABLE tasks",
+            )],
+        ),
+        (
+            "more",
+            &[
+                (
+                    "INSERT INTO tasks VALUES (1, 'a;b')",
+                    "DELETE FROM tasks WHERE id = 1",
+                ),
+                (
+                    "ALTER TABLE tasks ADD COLUMN tag text",
+                    "ALTER TABLE tasks DROP COLUMN tag",
+                ),
+            ],
+        ),
+        (
+            "broken",
+            &[
+                ("CREATE TABLE left_over (id int)", "DROP TABLE left_over"),
+                ("THIS IS NOT SQL", "SELECT 1"),
+            ],
+        ),
+    ]);
+    let set = p.set();
+    let mut c = db.connect();
+    let queries = Arc::new(Mutex::new(Vec::new()));
+    let seen = queries.clone();
+    c.set_instrumentation(move |e: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { query, .. } = e {
+            seen.lock().expect("queries").push(query.to_string());
+        }
+    });
+    let batches = |q: &Mutex<Vec<String>>| {
+        q.lock()
+            .expect("queries")
+            .iter()
+            .filter(|s| s.starts_with("SET lock_timeout") && s.contains("\nBEGIN;\n"))
+            .count()
+    };
+    Migrator::new(&set).up_to(&mut c, Some(1)).expect("0001");
+    assert_eq!(batches(&queries), 1, "0001 in one batch");
+
+    // 0002 alters `tasks` while a reader holds it: the batch times out,
+    // is retried, and succeeds once the reader is gone.
+    let (_stop, holder) = hold_read_lock(db, Some(Duration::from_millis(1500)));
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen_events = events.clone();
+    let done = Migrator::new(&set)
+        .on_event(move |e| seen_events.lock().expect("events").push(e.clone()))
+        .up_to(&mut c, Some(2))
+        .expect("0002 once the reader is gone")
+        .done;
+    holder.join().expect("holder");
+    assert_eq!(done, vec!["0002_more".to_string()]);
+    assert!(
+        events
+            .lock()
+            .expect("events")
+            .iter()
+            .any(|e| matches!(e, Event::LockRetry { attempt: 1, .. })),
+        "{events:?}"
+    );
+
+    let err = Migrator::new(&set).up(&mut c).expect_err("0003 fails");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("migration 0003_broken failed at statement 2")
+            && msg.contains("THIS IS NOT SQL")
+            && msg.contains("rolled back"),
+        "{msg}"
+    );
+    let rows = c.rows(
+        "SELECT body AS a, COALESCE(tag, '-') AS b, COALESCE(to_regclass('left_over')::text, 'none') AS c, \
+         (SELECT string_agg(version || ':' || state || ':' || (execution_ms >= 0)::text, ',' ORDER BY version) FROM _migrator_history) AS d FROM tasks",
+    );
+    assert_eq!(
+        (
+            rows[0].a.as_str(),
+            rows[0].b.as_str(),
+            rows[0].c.as_str(),
+            rows[0].d.as_str()
+        ),
+        ("a;b", "-", "none", "1:applied:true,2:applied:true"),
+        "0001-0002 done, nothing of 0003"
+    );
+    // Down goes in batches too.
+    let before = batches(&queries);
+    let done = Migrator::new(&set)
+        .down_to(&mut c, 0)
+        .expect("rolls back")
+        .done;
+    assert_eq!(done.len(), 2);
+    assert_eq!(batches(&queries) - before, 2);
+    let left = c.rows("SELECT COALESCE(to_regclass('tasks')::text, 'none') AS a, (SELECT count(*)::text FROM _migrator_history) AS b, '' AS c, '' AS d");
+    assert_eq!((left[0].a.as_str(), left[0].b.as_str()), ("none", "0"));
+}

@@ -194,6 +194,25 @@ pub(crate) fn insert_sql(
     state: &str,
     steps_done: usize,
 ) -> String {
+    insert_sql_with(
+        dialect,
+        m,
+        applied_at,
+        &execution_ms.to_string(),
+        state,
+        steps_done,
+    )
+}
+
+/// [`insert_sql`] with `execution_ms` as an SQL expression.
+fn insert_sql_with(
+    dialect: Dialect,
+    m: &Migration,
+    applied_at: &str,
+    execution_ms: &str,
+    state: &str,
+    steps_done: usize,
+) -> String {
     format!(
         "INSERT INTO {} (version, name, checksum, applied_at, execution_ms, tool_version, state, steps_done) VALUES ({}, {}, {}, {}, {}, {}, {}, {})",
         dialect.ident(HISTORY_TABLE),
@@ -245,9 +264,44 @@ pub(crate) fn apply<C: MigrationConnection>(
     direction: Direction,
     steps_done: usize,
     started: Instant,
+    set: Option<(&str, u32)>,
     on_event: &dyn Fn(&Event),
 ) -> Result<bool, RunError> {
     let dialect = conn.dialect();
+    // PostgreSQL: the session settings (`set`) go first, in the migration's
+    // batch when it is sent as one.
+    if let Some((set, attempt)) = set {
+        let batch = (steps_done == 0 && runs_in_transaction(dialect, m, statements))
+            .then(|| one_batch(dialect, m, statements, direction, set))
+            .flatten();
+        if let Some(batch) = batch {
+            match conn.execute(&batch) {
+                Ok(()) => return Ok(true),
+                // The first try that meets a lock timeout is retried as
+                // such (`Migrator::with_lock_retries`), later ones statement
+                // by statement; any other failure is run again statement by
+                // statement at once, which names the failing statement (or
+                // succeeds, the cause having been transient).
+                Err(e) => {
+                    let _ = conn.execute("ROLLBACK");
+                    let e = RunError::Statement {
+                        migration: m.id(),
+                        dialect,
+                        index: 1,
+                        sql: "(the migration's statements, sent as one batch)".into(),
+                        message: e.to_string(),
+                        rolled_back: ROLLED_BACK,
+                    };
+                    if attempt == 1 && super::retry::is_lock_timeout(&e) {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        conn.execute(set).map_err(|e| RunError::Database {
+            message: format!("setting the lock timeout: {e}"),
+        })?;
+    }
     let sqlite_fks = sqlite_foreign_keys_off(conn)?;
     let result = if runs_in_transaction(dialect, m, statements) {
         apply_in_transaction(
@@ -260,6 +314,57 @@ pub(crate) fn apply<C: MigrationConnection>(
         .map(|()| true)
     };
     sqlite_foreign_keys_restore(conn, sqlite_fks, result)
+}
+
+/// The elapsed time of the current batch in milliseconds, as PostgreSQL
+/// computes it (`statement_timestamp()` is when the batch arrived).
+const PG_BATCH_MS: &str =
+    "CAST(EXTRACT(EPOCH FROM clock_timestamp() - statement_timestamp()) * 1000 AS BIGINT)";
+
+/// PostgreSQL: migration `m` as one batch, `<set>; BEGIN; <statements>;
+/// <history write>; COMMIT`, one round trip instead of one per statement,
+/// when every step is a plain statement (no guard, cleanup, generated
+/// statements, backfill or Rust step) that runs in the transaction; None
+/// otherwise. A statement's text may end in a line comment: each is
+/// followed by a newline before its `;`.
+pub(crate) fn one_batch(
+    dialect: Dialect,
+    m: &Migration,
+    statements: &[Step],
+    direction: Direction,
+    set: &str,
+) -> Option<String> {
+    if dialect != Dialect::Postgres {
+        return None;
+    }
+    let mut sql = format!("{set};\nBEGIN;\n");
+    for step in statements {
+        let Step::Sql(s) = step else { return None };
+        let plain = s.skip_if.is_none()
+            && s.cleanup.is_none()
+            && !s.each_row
+            && s.backfill.is_none()
+            && s.transactional;
+        if !plain {
+            return None;
+        }
+        sql.push_str(&s.sql);
+        sql.push_str("\n;\n");
+    }
+    let record = match direction {
+        Direction::Up => insert_sql_with(
+            dialect,
+            m,
+            &utc_now(),
+            PG_BATCH_MS,
+            APPLIED,
+            statements.len(),
+        ),
+        Direction::Down => delete_sql(dialect, m.version),
+    };
+    sql.push_str(&record);
+    sql.push_str(";\nCOMMIT");
+    Some(sql)
 }
 
 /// SQLite's table rebuild must run with foreign key enforcement off, and

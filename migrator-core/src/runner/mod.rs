@@ -598,20 +598,29 @@ impl<'a> Migrator<'a> {
         conn: &mut C,
         m: &crate::migration::Migration,
         statements: &[steps::Step],
-        mut f: impl FnMut(&mut C, u32) -> Result<T, RunError>,
+        mut f: impl FnMut(&mut C, u32, Option<&str>) -> Result<T, RunError>,
     ) -> Result<T, RunError> {
         let dialect = conn.dialect();
         if dialect == Dialect::Sqlite {
-            return f(conn, 1);
+            return f(conn, 1, None);
         }
         let timeout = self.lock_timeout_for(m);
         let mysql = dialect == Dialect::Mysql;
-        self.timeouts
-            .borrow_mut()
-            .set(conn, timeout, self.statement_timeout.filter(|_| !mysql))?;
+        // PostgreSQL: `f` runs the `SET` itself, in the migration's batch
+        // when it is sent as one (`history::apply`).
+        let set = if mysql {
+            self.timeouts.borrow_mut().set(conn, timeout, None)?;
+            None
+        } else {
+            Some(
+                self.timeouts
+                    .borrow_mut()
+                    .prepare(conn, timeout, self.statement_timeout)?,
+            )
+        };
         let mut attempt = 1;
         let result = loop {
-            match f(conn, attempt) {
+            match f(conn, attempt, set.as_deref()) {
                 Err(e) if retry::is_lock_timeout(&e) => {
                     let (index, sql) = match &e {
                         RunError::Statement { index, sql, .. } => (*index, sql.clone()),
@@ -760,7 +769,7 @@ impl<'a> Migrator<'a> {
             self.renew_lock(conn)?;
             self.emit(Event::Applying { id: m.id() });
             let started = Instant::now();
-            let applied = self.with_lock_retries(conn, m, statements, |conn, attempt| {
+            let applied = self.with_lock_retries(conn, m, statements, |conn, attempt, set| {
                 // A retried step-by-step run resumes from what it recorded.
                 let steps_done = if attempt == 1 {
                     steps_done
@@ -777,6 +786,7 @@ impl<'a> Migrator<'a> {
                     Direction::Up,
                     steps_done,
                     started,
+                    set.map(|set| (set, attempt)),
                     &*self.on_event,
                 )
             })?;
@@ -844,7 +854,7 @@ impl<'a> Migrator<'a> {
             self.renew_lock(conn)?;
             self.emit(Event::RollingBack { id: m.id() });
             let started = Instant::now();
-            let done = self.with_lock_retries(conn, m, statements, |conn, _| {
+            let done = self.with_lock_retries(conn, m, statements, |conn, attempt, set| {
                 history::apply(
                     conn,
                     m,
@@ -852,6 +862,7 @@ impl<'a> Migrator<'a> {
                     Direction::Down,
                     0,
                     started,
+                    set.map(|set| (set, attempt)),
                     &*self.on_event,
                 )
             })?;

@@ -127,6 +127,22 @@ impl SessionTimeouts {
         lock: Duration,
         statement: Option<Duration>,
     ) -> Result<(), RunError> {
+        let sql = self.prepare(conn, lock, statement)?;
+        conn.execute(&sql).map_err(|e| RunError::Database {
+            message: format!("setting the lock timeout: {e}"),
+        })
+    }
+
+    /// The statement that sets the timeouts for the next migration, for the
+    /// caller to run (on PostgreSQL in the same batch as a one-batch
+    /// migration, `history::one_batch`); reads the session's own values
+    /// the first time.
+    pub(crate) fn prepare<C: MigrationConnection>(
+        &mut self,
+        conn: &mut C,
+        lock: Duration,
+        statement: Option<Duration>,
+    ) -> Result<String, RunError> {
         let mysql = conn.dialect() == Dialect::Mysql;
         if self.restore.is_none() {
             let read = if mysql {
@@ -145,7 +161,7 @@ impl SessionTimeouts {
                 .unwrap_or_default();
             self.restore = Some(previous);
         }
-        let sql = if mysql {
+        Ok(if mysql {
             mysql_set_sql(lock)
         } else {
             match statement {
@@ -156,9 +172,6 @@ impl SessionTimeouts {
                 ),
                 None => set_sql(lock),
             }
-        };
-        conn.execute(&sql).map_err(|e| RunError::Database {
-            message: format!("setting the lock timeout: {e}"),
         })
     }
 
