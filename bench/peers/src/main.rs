@@ -285,13 +285,25 @@ fn trips(t: Option<usize>) -> String {
     t.map_or("-".into(), |n| n.to_string())
 }
 
-fn print(db: &str, tool: &str, r: &Row) {
+/// Rounds, as in bench/startup: apply is the median (fastest-slowest).
+const ROUNDS: usize = 3;
+
+fn print(db: &str, tool: &str, rows: &[Row]) {
+    let mut applies: Vec<Duration> = rows.iter().map(|r| r.apply).collect();
+    applies.sort();
+    let mut checks: Vec<Duration> = rows.iter().map(|r| r.check).collect();
+    checks.sort();
+    let mut loads: Vec<Duration> = rows.iter().map(|r| r.load).collect();
+    loads.sort();
+    let r = &rows[0];
     println!(
-        "| {db} | {tool} | {} | {} | {} | {} | {} |",
-        ms(r.apply),
+        "| {db} | {tool} | {} ({}-{}) | {} | {} | {} | {} |",
+        ms(applies[applies.len() / 2]),
+        ms(applies[0]),
+        ms(applies[applies.len() - 1]),
         trips(r.apply_trips),
-        ms(r.load),
-        ms(r.check),
+        ms(loads[loads.len() / 2]),
+        ms(checks[checks.len() / 2]),
         trips(r.check_trips)
     );
 }
@@ -312,18 +324,18 @@ fn main() {
     let (sdir, rdir) = write_projects(&root, n);
     let db = root.join("bench.db");
     let proxy = Proxy::start(upstream);
-    print("SQLite", "sqlx migrate", &bench_sqlx_sqlite(&sdir, &db));
-    print("SQLite", "refinery", &bench_refinery_sqlite(&rdir, &db));
-    print(
-        "PostgreSQL",
-        "sqlx migrate",
-        &bench_sqlx_pg(&sdir, &pg, &proxy),
-    );
-    print(
-        "PostgreSQL",
-        "refinery",
-        &bench_refinery_pg(&rdir, &pg, &proxy),
-    );
+    let mut rows: [Vec<Row>; 4] = Default::default();
+    for round in 0..ROUNDS {
+        rows[0].push(bench_sqlx_sqlite(&sdir, &db));
+        rows[1].push(bench_refinery_sqlite(&rdir, &db));
+        rows[2].push(bench_sqlx_pg(&sdir, &pg, &proxy));
+        rows[3].push(bench_refinery_pg(&rdir, &pg, &proxy));
+        eprintln!("peers: round {} of {ROUNDS} done", round + 1);
+    }
+    print("SQLite", "sqlx migrate", &rows[0]);
+    print("SQLite", "refinery", &rows[1]);
+    print("PostgreSQL", "sqlx migrate", &rows[2]);
+    print("PostgreSQL", "refinery", &rows[3]);
     let _ = admin(&pg).batch_execute("DROP DATABASE IF EXISTS migrator_bench_peers WITH (FORCE)");
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -57,7 +57,12 @@ impl Instrumentation for Counter {
 }
 
 fn dump_profile(label: &str) {
-    if let Some(p) = PROFILE.lock().expect("lock").replace(Profile::new()) {
+    let mut profile = PROFILE.lock().expect("lock");
+    // Only when profiling is on (BENCH_PROFILE): replacing a `None` would
+    // turn it on for the rows after the first.
+    let taken = profile.as_mut().map(std::mem::take);
+    drop(profile);
+    if let Some(p) = taken {
         let mut v: Vec<_> = p.into_iter().collect();
         v.sort_by_key(|(_, (_, d))| std::cmp::Reverse(*d));
         eprintln!("-- {label}");
@@ -138,7 +143,9 @@ fn counted<C: Db>(conn: &mut C) -> Arc<AtomicUsize> {
     n
 }
 
-fn bench_migrator<C: Db>(fresh: &dyn Fn() -> C, dir: &Path) -> Row {
+/// `commit_each`: SQLite commits every migration on its own
+/// (`Migrator::commit_group(Duration::ZERO)`) instead of in commit groups.
+fn bench_migrator<C: Db>(fresh: &dyn Fn() -> C, dir: &Path, commit_each: bool) -> Row {
     let mut row = Row::default();
     let t = Instant::now();
     let set = MigrationSet::load(dir).expect("loads");
@@ -146,7 +153,11 @@ fn bench_migrator<C: Db>(fresh: &dyn Fn() -> C, dir: &Path) -> Row {
     let mut conn = fresh();
     let n = counted(&mut conn);
     let t = Instant::now();
-    let r = Migrator::new(&set).up(&mut conn).expect("applies");
+    let mut m = Migrator::new(&set);
+    if commit_each {
+        m = m.commit_group(Duration::ZERO);
+    }
+    let r = m.up(&mut conn).expect("applies");
     row.apply = t.elapsed();
     row.apply_trips = n.swap(0, Ordering::Relaxed);
     assert_eq!(r.done.len(), set.len());
@@ -232,11 +243,16 @@ impl<DB: Backend + 'static> MigrationSource<DB> for &Preloaded<DB> {
     }
 }
 
-fn bench_raw<C: Db>(fresh: &dyn Fn() -> C, n: usize) -> Row {
+/// The N statements as one batch: each commits on its own, or, with
+/// `one_transaction`, all in `BEGIN; ..; COMMIT`.
+fn bench_raw<C: Db>(fresh: &dyn Fn() -> C, n: usize, one_transaction: bool) -> Row {
     let mut row = Row::default();
     let mut conn = fresh();
     let count = counted(&mut conn);
-    let sql: String = (1..=n).map(|i| create(i) + ";\n").collect();
+    let mut sql: String = (1..=n).map(|i| create(i) + ";\n").collect();
+    if one_transaction {
+        sql = format!("BEGIN;\n{sql}COMMIT;\n");
+    }
     let t = Instant::now();
     SimpleConnection::batch_execute(&mut conn, &sql).expect("applies");
     row.apply = t.elapsed();
@@ -248,20 +264,43 @@ fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)
 }
 
-fn print(db: &str, tool: &str, r: &Row, raw: bool) {
-    if raw {
+/// Rounds of the whole table: each tool's apply time is the median of the
+/// rounds (tools interleaved, so a slow moment of the machine falls on all
+/// of them), shown with the fastest and slowest round.
+const ROUNDS: usize = 3;
+
+/// One line of the table: the rows of each round.
+struct Line {
+    db: &'static str,
+    tool: &'static str,
+    raw: bool,
+    rows: Vec<Row>,
+}
+
+fn print(l: &Line) {
+    let mut applies: Vec<Duration> = l.rows.iter().map(|r| r.apply).collect();
+    applies.sort();
+    let apply = format!(
+        "{} ({}-{})",
+        ms(applies[applies.len() / 2]),
+        ms(applies[0]),
+        ms(applies[applies.len() - 1])
+    );
+    let r = &l.rows[0];
+    let (db, tool) = (l.db, l.tool);
+    if l.raw {
         println!(
-            "| {db} | raw SQL, one batch (floor) | {} | {} | - | - | - |",
-            ms(r.apply),
+            "| {db} | {tool} | {apply} | {} | - | - | - |",
             r.apply_trips
         );
     } else {
+        let check = median(l.rows.iter().map(|r| r.check).collect());
+        let load = median(l.rows.iter().map(|r| r.load).collect());
         println!(
-            "| {db} | {tool} | {} | {} | {} | {} | {} |",
-            ms(r.apply),
+            "| {db} | {tool} | {apply} | {} | {} | {} | {} |",
             r.apply_trips,
-            ms(r.load),
-            ms(r.check),
+            ms(load),
+            ms(check),
             r.check_trips
         );
     }
@@ -290,43 +329,90 @@ fn main() {
             .expect("create");
         PgConnection::establish(&format!("{pg}/migrator_bench")).expect("pg")
     };
-    println!("N = {n} migrations of one `CREATE TABLE` each; start-up check = median of {REPEAT} runs with everything applied, on an open connection.\n");
+    println!("N = {n} migrations of one `CREATE TABLE` each; apply N = median of {ROUNDS} rounds (fastest-slowest), tools interleaved; start-up check = median of {REPEAT} runs with everything applied, on an open connection.\n");
     println!("| database | tool | apply N (ms) | apply round trips | load files (ms) | start-up check (ms) | start-up round trips |");
     println!("|---|---|---|---|---|---|---|");
     if std::env::var("BENCH_PROFILE").is_ok() {
         *PROFILE.lock().expect("lock") = Some(Profile::new());
     }
-    print(
-        "SQLite",
-        "migrator",
-        &bench_migrator(&fresh_sqlite, &mdir),
-        false,
-    );
-    dump_profile("SQLite migrator");
-    print(
-        "SQLite",
-        "diesel_migrations",
-        &bench_diesel(&fresh_sqlite, &ddir),
-        false,
-    );
-    dump_profile("SQLite diesel_migrations");
-    print("SQLite", "", &bench_raw(&fresh_sqlite, n), true);
-    dump_profile("SQLite raw");
-    print(
-        "PostgreSQL",
-        "migrator",
-        &bench_migrator(&fresh_pg, &mdir),
-        false,
-    );
-    dump_profile("PostgreSQL migrator");
-    print(
-        "PostgreSQL",
-        "diesel_migrations",
-        &bench_diesel(&fresh_pg, &ddir),
-        false,
-    );
-    dump_profile("PostgreSQL diesel_migrations");
-    print("PostgreSQL", "", &bench_raw(&fresh_pg, n), true);
+    type Run<'a> = Box<dyn Fn() -> Row + 'a>;
+    let cases: Vec<(&'static str, &'static str, bool, Run<'_>)> = vec![
+        (
+            "SQLite",
+            "migrator",
+            false,
+            Box::new(|| bench_migrator(&fresh_sqlite, &mdir, false)),
+        ),
+        (
+            "SQLite",
+            "migrator, one commit per migration",
+            false,
+            Box::new(|| bench_migrator(&fresh_sqlite, &mdir, true)),
+        ),
+        (
+            "SQLite",
+            "diesel_migrations",
+            false,
+            Box::new(|| bench_diesel(&fresh_sqlite, &ddir)),
+        ),
+        (
+            "SQLite",
+            "raw SQL, one batch, each statement committed (floor)",
+            true,
+            Box::new(|| bench_raw(&fresh_sqlite, n, false)),
+        ),
+        (
+            "SQLite",
+            "raw SQL, one batch in one transaction",
+            true,
+            Box::new(|| bench_raw(&fresh_sqlite, n, true)),
+        ),
+        (
+            "PostgreSQL",
+            "migrator",
+            false,
+            Box::new(|| bench_migrator(&fresh_pg, &mdir, false)),
+        ),
+        (
+            "PostgreSQL",
+            "diesel_migrations",
+            false,
+            Box::new(|| bench_diesel(&fresh_pg, &ddir)),
+        ),
+        (
+            "PostgreSQL",
+            "raw SQL, one batch, each statement committed (floor)",
+            true,
+            Box::new(|| bench_raw(&fresh_pg, n, false)),
+        ),
+        (
+            "PostgreSQL",
+            "raw SQL, one batch in one transaction",
+            true,
+            Box::new(|| bench_raw(&fresh_pg, n, true)),
+        ),
+    ];
+    let mut lines: Vec<Line> = cases
+        .iter()
+        .map(|(db, tool, raw, _)| Line {
+            db,
+            tool,
+            raw: *raw,
+            rows: Vec::new(),
+        })
+        .collect();
+    for round in 0..ROUNDS {
+        for (line, (db, tool, _, run)) in lines.iter_mut().zip(&cases) {
+            line.rows.push(run());
+            if round == 0 {
+                dump_profile(&format!("{db} {tool}"));
+            }
+        }
+        eprintln!("round {} of {ROUNDS} done", round + 1);
+    }
+    for line in &lines {
+        print(line);
+    }
     let mut admin = PgConnection::establish(&format!("{pg}/postgres")).expect("pg admin");
     let _ = admin.batch_execute("DROP DATABASE IF EXISTS migrator_bench WITH (FORCE)");
     let _ = std::fs::remove_dir_all(&root);
