@@ -276,14 +276,16 @@ mod tests {
             .expect("a column");
         let mut lines: Vec<&str> = text.lines().collect();
         lines.insert(at + 1, "nullable = true");
-        let e = Snapshot::parse(Path::new("m/schema.toml"), &lines.join("\n")).unwrap_err();
+        let e = Snapshot::parse(Path::new("m/schema.toml"), &lines.join("\n"))
+            .expect_err("a repeated key");
         assert!(
             e.to_string()
                 .starts_with(&format!("m/schema.toml:{}:", at + 2)),
             "{e}"
         );
         let bad_type = text.replacen("type = \"bigint\"", "type = \"bigintt\"", 1);
-        let e = Snapshot::parse(Path::new("m/schema.toml"), &bad_type).unwrap_err();
+        let e =
+            Snapshot::parse(Path::new("m/schema.toml"), &bad_type).expect_err("an unknown type");
         assert!(
             e.to_string().contains("unknown column type `bigintt`"),
             "{e}"
