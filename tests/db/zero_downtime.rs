@@ -553,36 +553,53 @@ pub fn plain_migrations_run_as_one_batch(db: &PgDb) {
         "{events:?}"
     );
 
-    let err = Migrator::new(&set).up(&mut c).expect_err("0003 fails");
-    let msg = err.to_string();
-    assert!(
-        msg.contains("migration 0003_broken failed at statement 2")
-            && msg.contains("THIS IS NOT SQL")
-            && msg.contains("rolled back"),
-        "{msg}"
+    let state = |c: &mut PgConnection| {
+        let rows = c.rows(
+            "SELECT body AS a, COALESCE(tag, '-') AS b, COALESCE(to_regclass('left_over')::text, 'none') AS c, \
+             (SELECT string_agg(version || ':' || state || ':' || (execution_ms >= 0)::text, ',' ORDER BY version) FROM _migrator_history) AS d FROM tasks",
+        );
+        let r = &rows[0];
+        (r.a.clone(), r.b.clone(), r.c.clone(), r.d.clone())
+    };
+    let failed = |err: RunError| {
+        let msg = err.to_string();
+        assert!(
+            msg.contains("migration 0003_broken failed at statement 2")
+                && msg.contains("THIS IS NOT SQL")
+                && msg.contains("rolled back"),
+            "{msg}"
+        );
+    };
+    let done_0002 = (
+        "a;b".to_string(),
+        "-".to_string(),
+        "none".to_string(),
+        "1:applied:true,2:applied:true".to_string(),
     );
-    let rows = c.rows(
-        "SELECT body AS a, COALESCE(tag, '-') AS b, COALESCE(to_regclass('left_over')::text, 'none') AS c, \
-         (SELECT string_agg(version || ':' || state || ':' || (execution_ms >= 0)::text, ',' ORDER BY version) FROM _migrator_history) AS d FROM tasks",
-    );
-    assert_eq!(
-        (
-            rows[0].a.as_str(),
-            rows[0].b.as_str(),
-            rows[0].c.as_str(),
-            rows[0].d.as_str()
-        ),
-        ("a;b", "-", "none", "1:applied:true,2:applied:true"),
-        "0001-0002 done, nothing of 0003"
-    );
-    // Down goes in batches too.
+    failed(Migrator::new(&set).up(&mut c).expect_err("0003 fails"));
+    assert_eq!(state(&mut c), done_0002, "0001-0002 done, nothing of 0003");
+
+    // Several migrations in one query, each its own transaction: down
+    // from 0002 to nothing is one query.
     let before = batches(&queries);
     let done = Migrator::new(&set)
         .down_to(&mut c, 0)
         .expect("rolls back")
         .done;
-    assert_eq!(done.len(), 2);
-    assert_eq!(batches(&queries) - before, 2);
+    assert_eq!(done, ["0002_more", "0001_tasks"]);
+    assert_eq!(batches(&queries) - before, 1, "one query for both");
     let left = c.rows("SELECT COALESCE(to_regclass('tasks')::text, 'none') AS a, (SELECT count(*)::text FROM _migrator_history) AS b, '' AS c, '' AS d");
     assert_eq!((left[0].a.as_str(), left[0].b.as_str()), ("none", "0"));
+
+    // 0002 and 0003 in one query: 0002 is committed, 0003 fails there, is
+    // rolled back, and runs again alone, which names its statement.
+    Migrator::new(&set).up_to(&mut c, Some(1)).expect("0001");
+    let before = batches(&queries);
+    failed(Migrator::new(&set).up(&mut c).expect_err("0003 fails"));
+    assert_eq!(
+        batches(&queries) - before,
+        2,
+        "0002-0003 together, then 0003 alone"
+    );
+    assert_eq!(state(&mut c), done_0002, "0002 kept, nothing of 0003");
 }

@@ -264,24 +264,25 @@ pub(crate) fn apply<C: MigrationConnection>(
     direction: Direction,
     steps_done: usize,
     started: Instant,
-    set: Option<(&str, u32)>,
+    set: Option<(&str, bool)>,
     on_event: &dyn Fn(&Event),
 ) -> Result<bool, RunError> {
     let dialect = conn.dialect();
     // PostgreSQL: the session settings (`set`) go first, in the migration's
-    // batch when it is sent as one.
-    if let Some((set, attempt)) = set {
-        let batch = (steps_done == 0 && runs_in_transaction(dialect, m, statements))
+    // batch when it may be sent as one (the first try of a migration that
+    // did not just fail in a pipelined chunk).
+    if let Some((set, try_batch)) = set {
+        let batch = (try_batch && steps_done == 0)
             .then(|| one_batch(dialect, m, statements, direction, set))
             .flatten();
         if let Some(batch) = batch {
             match conn.execute(&batch) {
                 Ok(()) => return Ok(true),
-                // The first try that meets a lock timeout is retried as
-                // such (`Migrator::with_lock_retries`), later ones statement
-                // by statement; any other failure is run again statement by
-                // statement at once, which names the failing statement (or
-                // succeeds, the cause having been transient).
+                // A lock timeout is retried as such
+                // (`Migrator::with_lock_retries`, whose later tries go
+                // statement by statement); any other failure is run again
+                // statement by statement at once, which names the failing
+                // statement (or succeeds, the cause having been transient).
                 Err(e) => {
                     let _ = conn.execute("ROLLBACK");
                     let e = RunError::Statement {
@@ -292,7 +293,7 @@ pub(crate) fn apply<C: MigrationConnection>(
                         message: e.to_string(),
                         rolled_back: ROLLED_BACK,
                     };
-                    if attempt == 1 && super::retry::is_lock_timeout(&e) {
+                    if super::retry::is_lock_timeout(&e) {
                         return Err(e);
                     }
                 }
@@ -316,10 +317,10 @@ pub(crate) fn apply<C: MigrationConnection>(
     sqlite_foreign_keys_restore(conn, sqlite_fks, result)
 }
 
-/// The elapsed time of the current batch in milliseconds, as PostgreSQL
-/// computes it (`statement_timestamp()` is when the batch arrived).
+/// The time since the migration's `BEGIN` in milliseconds, as PostgreSQL
+/// computes it (`transaction_timestamp()` is when the transaction began).
 const PG_BATCH_MS: &str =
-    "CAST(EXTRACT(EPOCH FROM clock_timestamp() - statement_timestamp()) * 1000 AS BIGINT)";
+    "CAST(EXTRACT(EPOCH FROM clock_timestamp() - transaction_timestamp()) * 1000 AS BIGINT)";
 
 /// PostgreSQL: migration `m` as one batch, `<set>; BEGIN; <statements>;
 /// <history write>; COMMIT`, one round trip instead of one per statement,
@@ -334,22 +335,15 @@ pub(crate) fn one_batch(
     direction: Direction,
     set: &str,
 ) -> Option<String> {
-    if dialect != Dialect::Postgres {
+    if !batchable(dialect, m, statements) {
         return None;
     }
     let mut sql = format!("{set};\nBEGIN;\n");
     for step in statements {
-        let Step::Sql(s) = step else { return None };
-        let plain = s.skip_if.is_none()
-            && s.cleanup.is_none()
-            && !s.each_row
-            && s.backfill.is_none()
-            && s.transactional;
-        if !plain {
-            return None;
+        if let Step::Sql(s) = step {
+            sql.push_str(&s.sql);
+            sql.push_str("\n;\n");
         }
-        sql.push_str(&s.sql);
-        sql.push_str("\n;\n");
     }
     let record = match direction {
         Direction::Up => insert_sql_with(
@@ -365,6 +359,40 @@ pub(crate) fn one_batch(
     sql.push_str(&record);
     sql.push_str(";\nCOMMIT");
     Some(sql)
+}
+
+/// Whether [`one_batch`] can send migration `m` as one batch: PostgreSQL,
+/// in one transaction, every step a plain statement (no guard, cleanup,
+/// generated statements, backfill or Rust step).
+pub(crate) fn batchable(dialect: Dialect, m: &Migration, statements: &[Step]) -> bool {
+    dialect == Dialect::Postgres
+        && runs_in_transaction(dialect, m, statements)
+        && statements.iter().all(|step| match step {
+            Step::Sql(s) => {
+                s.skip_if.is_none()
+                    && s.cleanup.is_none()
+                    && !s.each_row
+                    && s.backfill.is_none()
+                    && s.transactional
+            }
+            Step::Rust { .. } => false,
+        })
+}
+
+/// The history rows of `versions` (one query).
+pub(crate) fn read_versions<C: MigrationConnection>(
+    conn: &mut C,
+    versions: &[u32],
+) -> Result<Vec<HistoryRow>, RunError> {
+    let dialect = conn.dialect();
+    let list: Vec<String> = versions.iter().map(u32::to_string).collect();
+    let q = format!(
+        "SELECT version, name, checksum, applied_at, execution_ms, tool_version, state, steps_done FROM {} WHERE version IN ({}) ORDER BY version",
+        dialect.ident(HISTORY_TABLE),
+        list.join(", ")
+    );
+    conn.load_history(&q)
+        .map_err(|e| db(dialect, "reading the history table", e))
 }
 
 /// SQLite's table rebuild must run with foreign key enforcement off, and

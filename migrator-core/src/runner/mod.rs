@@ -280,6 +280,11 @@ pub struct Report {
     pub findings: Vec<crate::lint::Finding>,
 }
 
+/// PostgreSQL: the fewest and most migrations sent in one query
+/// (`Migrator::run_pipelined`).
+const PIPELINE_MIN: usize = 2;
+const PIPELINE_MAX: usize = 64;
+
 /// Applies and rolls back a [`MigrationSet`] (or [`EmbeddedMigrations`]) on
 /// a connection.
 pub struct Migrator<'a> {
@@ -294,6 +299,7 @@ pub struct Migrator<'a> {
     lock_attempts: u32,
     retry_backoff: Duration,
     commit_group: Duration,
+    pipeline_chunk: std::cell::Cell<usize>,
     on_event: Box<dyn Fn(&Event) + 'a>,
 }
 
@@ -325,6 +331,7 @@ impl<'a> Migrator<'a> {
             lock_attempts: 5,
             retry_backoff: Duration::from_millis(200),
             commit_group: Duration::from_millis(100),
+            pipeline_chunk: std::cell::Cell::new(PIPELINE_MIN),
             on_event: Box::new(|_| {}),
         }
     }
@@ -726,17 +733,36 @@ impl<'a> Migrator<'a> {
             pending.push((m, steps_done, steps));
         }
         let mut next = 0;
+        // After a pipelined chunk stops at a migration, that one runs alone.
+        let mut alone = usize::MAX;
         while next < pending.len() {
-            let (m, steps_done, ref statements) = pending[next];
+            let i = next;
+            let (m, steps_done, ref statements) = pending[i];
             next += 1;
             if !dry_run && self.joins_group(dialect, m, statements, steps_done) {
-                let batch: Vec<_> = pending[next - 1..]
+                let batch: Vec<_> = pending[i..]
                     .iter()
                     .take_while(|(m, d, s)| self.joins_group(dialect, m, s, *d))
                     .map(|(m, _, s)| (*m, s.as_slice()))
                     .collect();
-                next += self.run_group(conn, &batch, Direction::Up, &mut report)? - 1;
+                next = i + self.run_group(conn, &batch, Direction::Up, &mut report)?;
                 continue;
+            }
+            if !dry_run && i != alone {
+                let batch: Vec<_> = pending[i..]
+                    .iter()
+                    .take_while(|(m, d, s)| *d == 0 && history::batchable(dialect, m, s))
+                    .map(|(m, _, s)| (*m, s.as_slice()))
+                    .collect();
+                if batch.len() > 1 {
+                    let (taken, committed) =
+                        self.run_pipelined(conn, &batch, Direction::Up, &mut report)?;
+                    if committed < taken {
+                        alone = i + committed;
+                    }
+                    next = i + committed;
+                    continue;
+                }
             }
             if dry_run {
                 if dialect != Dialect::Sqlite {
@@ -786,7 +812,7 @@ impl<'a> Migrator<'a> {
                     Direction::Up,
                     steps_done,
                     started,
-                    set.map(|set| (set, attempt)),
+                    set.map(|set| (set, attempt == 1 && i != alone)),
                     &*self.on_event,
                 )
             })?;
@@ -832,17 +858,35 @@ impl<'a> Migrator<'a> {
             pending.push((m, steps::steps(self.set, m, dialect, Direction::Down)?));
         }
         let mut next = 0;
+        let mut alone = usize::MAX;
         while next < pending.len() {
-            let (m, ref statements) = pending[next];
+            let i = next;
+            let (m, ref statements) = pending[i];
             next += 1;
             if !dry_run && self.joins_group(dialect, m, statements, 0) {
-                let batch: Vec<_> = pending[next - 1..]
+                let batch: Vec<_> = pending[i..]
                     .iter()
                     .take_while(|(m, s)| self.joins_group(dialect, m, s, 0))
                     .map(|(m, s)| (*m, s.as_slice()))
                     .collect();
-                next += self.run_group(conn, &batch, Direction::Down, &mut report)? - 1;
+                next = i + self.run_group(conn, &batch, Direction::Down, &mut report)?;
                 continue;
+            }
+            if !dry_run && i != alone {
+                let batch: Vec<_> = pending[i..]
+                    .iter()
+                    .take_while(|(m, s)| history::batchable(dialect, m, s))
+                    .map(|(m, s)| (*m, s.as_slice()))
+                    .collect();
+                if batch.len() > 1 {
+                    let (taken, committed) =
+                        self.run_pipelined(conn, &batch, Direction::Down, &mut report)?;
+                    if committed < taken {
+                        alone = i + committed;
+                    }
+                    next = i + committed;
+                    continue;
+                }
             }
             if dry_run {
                 if dialect != Dialect::Sqlite {
@@ -862,7 +906,7 @@ impl<'a> Migrator<'a> {
                     Direction::Down,
                     0,
                     started,
-                    set.map(|set| (set, attempt)),
+                    set.map(|set| (set, attempt == 1 && i != alone)),
                     &*self.on_event,
                 )
             })?;
@@ -879,6 +923,96 @@ impl<'a> Migrator<'a> {
         }
         Ok(report)
     }
+    /// PostgreSQL: sends migrations from the front of `batch` (each
+    /// [`history::batchable`]) as one query, each still its own
+    /// transaction with its history row (`SET ..; BEGIN; ..; COMMIT` one
+    /// after the other, `history::one_batch`): one round trip for several
+    /// migrations, with the locks and the outcome of one transaction each.
+    /// The chunk starts at [`PIPELINE_MIN`] migrations and doubles, up to
+    /// [`PIPELINE_MAX`], while chunks finish within 50 ms (so events keep
+    /// coming); it halves when one takes over 200 ms. Returns how many it
+    /// sent and how many were committed (read back from the history):
+    /// PostgreSQL skips the rest of a query after an error, so when a
+    /// migration fails, the ones before it are committed, it is rolled
+    /// back, and the caller runs it alone, which retries a lock timeout or
+    /// names the failing statement.
+    fn run_pipelined<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        batch: &[(&crate::migration::Migration, &[steps::Step])],
+        direction: Direction,
+        report: &mut Report,
+    ) -> Result<(usize, usize), RunError> {
+        let dialect = conn.dialect();
+        self.renew_lock(conn)?;
+        let chunk = &batch[..self.pipeline_chunk.get().min(batch.len())];
+        let mut sql = String::new();
+        for (m, statements) in chunk {
+            let set = self.timeouts.borrow_mut().prepare(
+                conn,
+                self.lock_timeout_for(m),
+                self.statement_timeout,
+            )?;
+            let one =
+                history::one_batch(dialect, m, statements, direction, &set).ok_or_else(|| {
+                    RunError::History(format!("{} cannot be sent as one batch", m.id()))
+                })?;
+            if !sql.is_empty() {
+                sql.push_str(";\n");
+            }
+            sql.push_str(&one);
+        }
+        let started = Instant::now();
+        let sent = conn.execute(&sql);
+        if sent.is_err() {
+            let _ = conn.execute("ROLLBACK");
+        }
+        let elapsed = started.elapsed();
+        let versions: Vec<u32> = chunk.iter().map(|(m, _)| m.version).collect();
+        let rows = history::read_versions(conn, &versions)?;
+        let mut committed = 0;
+        for (m, _) in chunk {
+            let row = rows.iter().find(|r| r.version == i64::from(m.version));
+            let id = m.id();
+            match direction {
+                Direction::Up => {
+                    let Some(row) = row.filter(|r| r.state == history::APPLIED) else {
+                        break;
+                    };
+                    self.emit(Event::Applying { id: id.clone() });
+                    self.emit(Event::Applied {
+                        id: id.clone(),
+                        elapsed: Duration::from_millis(row.execution_ms.max(0) as u64),
+                    });
+                }
+                Direction::Down => {
+                    if row.is_some() {
+                        break;
+                    }
+                    self.emit(Event::RollingBack { id: id.clone() });
+                    self.emit(Event::RolledBack {
+                        id: id.clone(),
+                        elapsed: elapsed / chunk.len() as u32,
+                    });
+                }
+            }
+            report.done.push(id);
+            committed += 1;
+        }
+        if sent.is_ok() {
+            let n = self.pipeline_chunk.get();
+            self.pipeline_chunk
+                .set(if elapsed < Duration::from_millis(50) {
+                    (n * 2).min(PIPELINE_MAX)
+                } else if elapsed > Duration::from_millis(200) {
+                    (n / 2).max(PIPELINE_MIN)
+                } else {
+                    n
+                });
+        }
+        Ok((chunk.len(), committed))
+    }
+
     /// Whether a pending migration joins a SQLite commit group
     /// ([`Migrator::commit_group`]): one that runs in one transaction and has
     /// no recorded progress.
