@@ -588,6 +588,20 @@ pub fn plain_migrations_run_as_one_batch(db: &PgDb) {
         .done;
     assert_eq!(done, ["0002_more", "0001_tasks"]);
     assert_eq!(batches(&queries) - before, 1, "one query for both");
+    let last = queries.lock().expect("queries").last().cloned();
+    let chunk = queries
+        .lock()
+        .expect("queries")
+        .iter()
+        .rev()
+        .find(|q| q.contains("\nBEGIN;\n"))
+        .cloned()
+        .expect("the chunk");
+    assert_eq!(
+        chunk.matches("SET LOCAL synchronous_commit TO OFF").count(),
+        1,
+        "all but the last commit skip the WAL flush: {chunk}\n(last query: {last:?})"
+    );
     let left = c.rows("SELECT COALESCE(to_regclass('tasks')::text, 'none') AS a, (SELECT count(*)::text FROM _migrator_history) AS b, '' AS c, '' AS d");
     assert_eq!((left[0].a.as_str(), left[0].b.as_str()), ("none", "0"));
 

@@ -146,6 +146,8 @@ fn fresh_pg_db(pg: &str) {
         .expect("drop");
     a.batch_execute("CREATE DATABASE migrator_bench_peers")
         .expect("create");
+    // Every tool starts from the same state: nothing left to flush.
+    a.batch_execute("CHECKPOINT").expect("checkpoint");
 }
 
 fn bench_sqlx_sqlite(dir: &Path, db: &Path) -> Row {
@@ -286,7 +288,7 @@ fn trips(t: Option<usize>) -> String {
 }
 
 /// Rounds, as in bench/startup: apply is the median (fastest-slowest).
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 
 fn print(db: &str, tool: &str, rows: &[Row]) {
     let mut applies: Vec<Duration> = rows.iter().map(|r| r.apply).collect();

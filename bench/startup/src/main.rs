@@ -265,9 +265,10 @@ fn ms(d: Duration) -> String {
 }
 
 /// Rounds of the whole table: each tool's apply time is the median of the
-/// rounds (tools interleaved, so a slow moment of the machine falls on all
-/// of them), shown with the fastest and slowest round.
-const ROUNDS: usize = 3;
+/// rounds (tools interleaved and the order rotated each round, so a slow
+/// moment of the machine falls on all of them), shown with the fastest and
+/// slowest round.
+const ROUNDS: usize = 5;
 
 /// One line of the table: the rows of each round.
 struct Line {
@@ -327,9 +328,12 @@ fn main() {
         admin
             .batch_execute("CREATE DATABASE migrator_bench")
             .expect("create");
+        // Every tool starts from the same state: nothing left to flush
+        // from the previous run or from CREATE DATABASE.
+        admin.batch_execute("CHECKPOINT").expect("checkpoint");
         PgConnection::establish(&format!("{pg}/migrator_bench")).expect("pg")
     };
-    println!("N = {n} migrations of one `CREATE TABLE` each; apply N = median of {ROUNDS} rounds (fastest-slowest), tools interleaved; start-up check = median of {REPEAT} runs with everything applied, on an open connection.\n");
+    println!("N = {n} migrations of one `CREATE TABLE` each; apply N = median of {ROUNDS} rounds (fastest-slowest), tools interleaved, order rotated; start-up check = median of {REPEAT} runs with everything applied, on an open connection.\n");
     println!("| database | tool | apply N (ms) | apply round trips | load files (ms) | start-up check (ms) | start-up round trips |");
     println!("|---|---|---|---|---|---|---|");
     if std::env::var("BENCH_PROFILE").is_ok() {
@@ -402,8 +406,13 @@ fn main() {
         })
         .collect();
     for round in 0..ROUNDS {
-        for (line, (db, tool, _, run)) in lines.iter_mut().zip(&cases) {
-            line.rows.push(run());
+        // Each round starts with another tool, so none is always first
+        // after the database's own start-up work (CREATE DATABASE).
+        let k = cases.len();
+        for i in 0..k {
+            let j = (i + round) % k;
+            let (db, tool, _, run) = &cases[j];
+            lines[j].rows.push(run());
             if round == 0 {
                 dump_profile(&format!("{db} {tool}"));
             }

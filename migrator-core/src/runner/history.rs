@@ -273,7 +273,7 @@ pub(crate) fn apply<C: MigrationConnection>(
     // did not just fail in a pipelined chunk).
     if let Some((set, try_batch)) = set {
         let batch = (try_batch && steps_done == 0)
-            .then(|| one_batch(dialect, m, statements, direction, set))
+            .then(|| one_batch(dialect, m, statements, direction, set, true))
             .flatten();
         if let Some(batch) = batch {
             match conn.execute(&batch) {
@@ -327,18 +327,28 @@ const PG_BATCH_MS: &str =
 /// when every step is a plain statement (no guard, cleanup, generated
 /// statements, backfill or Rust step) that runs in the transaction; None
 /// otherwise. A statement's text may end in a line comment: each is
-/// followed by a newline before its `;`.
+/// followed by a newline before its `;`. Not `durable`: the commit does
+/// not wait for its WAL flush (`synchronous_commit` off for this
+/// transaction only), for all but the last migration of a pipelined
+/// chunk, whose flush covers them all before any is reported applied;
+/// PostgreSQL keeps every transaction atomic either way, so a crash in
+/// between loses whole migrations with their history rows, never part of
+/// one.
 pub(crate) fn one_batch(
     dialect: Dialect,
     m: &Migration,
     statements: &[Step],
     direction: Direction,
     set: &str,
+    durable: bool,
 ) -> Option<String> {
     if !batchable(dialect, m, statements) {
         return None;
     }
     let mut sql = format!("{set};\nBEGIN;\n");
+    if !durable {
+        sql.push_str("SET LOCAL synchronous_commit TO OFF;\n");
+    }
     for step in statements {
         if let Step::Sql(s) = step {
             sql.push_str(&s.sql);

@@ -928,6 +928,9 @@ impl<'a> Migrator<'a> {
     /// transaction with its history row (`SET ..; BEGIN; ..; COMMIT` one
     /// after the other, `history::one_batch`): one round trip for several
     /// migrations, with the locks and the outcome of one transaction each.
+    /// Only the last commit of a chunk waits for its WAL flush
+    /// (`history::one_batch`), which makes the whole chunk durable before
+    /// any of it is reported applied.
     /// The chunk starts at [`PIPELINE_MIN`] migrations and doubles, up to
     /// [`PIPELINE_MAX`], while chunks finish within 50 ms (so events keep
     /// coming); it halves when one takes over 200 ms. Returns how many it
@@ -947,14 +950,15 @@ impl<'a> Migrator<'a> {
         self.renew_lock(conn)?;
         let chunk = &batch[..self.pipeline_chunk.get().min(batch.len())];
         let mut sql = String::new();
-        for (m, statements) in chunk {
+        for (k, (m, statements)) in chunk.iter().enumerate() {
+            let durable = k + 1 == chunk.len();
             let set = self.timeouts.borrow_mut().prepare(
                 conn,
                 self.lock_timeout_for(m),
                 self.statement_timeout,
             )?;
-            let one =
-                history::one_batch(dialect, m, statements, direction, &set).ok_or_else(|| {
+            let one = history::one_batch(dialect, m, statements, direction, &set, durable)
+                .ok_or_else(|| {
                     RunError::History(format!("{} cannot be sent as one batch", m.id()))
                 })?;
             if !sql.is_empty() {
