@@ -288,7 +288,16 @@ fn trips(t: Option<usize>) -> String {
 }
 
 /// Rounds, as in bench/startup: apply is the median (fastest-slowest).
-const ROUNDS: usize = 5;
+const DEFAULT_ROUNDS: usize = 5;
+
+/// `BENCH_ROUNDS` (default 5).
+fn rounds() -> usize {
+    std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .filter(|&r| r > 0)
+        .unwrap_or(DEFAULT_ROUNDS)
+}
 
 fn print(db: &str, tool: &str, rows: &[Row]) {
     let mut applies: Vec<Duration> = rows.iter().map(|r| r.apply).collect();
@@ -327,12 +336,12 @@ fn main() {
     let db = root.join("bench.db");
     let proxy = Proxy::start(upstream);
     let mut rows: [Vec<Row>; 4] = Default::default();
-    for round in 0..ROUNDS {
+    for round in 0..rounds() {
         rows[0].push(bench_sqlx_sqlite(&sdir, &db));
         rows[1].push(bench_refinery_sqlite(&rdir, &db));
         rows[2].push(bench_sqlx_pg(&sdir, &pg, &proxy));
         rows[3].push(bench_refinery_pg(&rdir, &pg, &proxy));
-        eprintln!("peers: round {} of {ROUNDS} done", round + 1);
+        eprintln!("peers: round {} of {} done", round + 1, rounds());
     }
     print("SQLite", "sqlx migrate", &rows[0]);
     print("SQLite", "refinery", &rows[1]);

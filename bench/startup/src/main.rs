@@ -268,7 +268,16 @@ fn ms(d: Duration) -> String {
 /// rounds (tools interleaved and the order rotated each round, so a slow
 /// moment of the machine falls on all of them), shown with the fastest and
 /// slowest round.
-const ROUNDS: usize = 5;
+const DEFAULT_ROUNDS: usize = 5;
+
+/// `BENCH_ROUNDS` (default 5).
+fn rounds() -> usize {
+    std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .filter(|&r| r > 0)
+        .unwrap_or(DEFAULT_ROUNDS)
+}
 
 /// One line of the table: the rows of each round.
 struct Line {
@@ -333,7 +342,7 @@ fn main() {
         admin.batch_execute("CHECKPOINT").expect("checkpoint");
         PgConnection::establish(&format!("{pg}/migrator_bench")).expect("pg")
     };
-    println!("N = {n} migrations of one `CREATE TABLE` each; apply N = median of {ROUNDS} rounds (fastest-slowest), tools interleaved, order rotated; start-up check = median of {REPEAT} runs with everything applied, on an open connection.\n");
+    println!("N = {n} migrations of one `CREATE TABLE` each; apply N = median of {} rounds (fastest-slowest), tools interleaved, order rotated; start-up check = median of {REPEAT} runs with everything applied, on an open connection.\n", rounds());
     println!("| database | tool | apply N (ms) | apply round trips | load files (ms) | start-up check (ms) | start-up round trips |");
     println!("|---|---|---|---|---|---|---|");
     if std::env::var("BENCH_PROFILE").is_ok() {
@@ -405,7 +414,7 @@ fn main() {
             rows: Vec::new(),
         })
         .collect();
-    for round in 0..ROUNDS {
+    for round in 0..rounds() {
         // Each round starts with another tool, so none is always first
         // after the database's own start-up work (CREATE DATABASE).
         let k = cases.len();
@@ -417,7 +426,7 @@ fn main() {
                 dump_profile(&format!("{db} {tool}"));
             }
         }
-        eprintln!("round {} of {ROUNDS} done", round + 1);
+        eprintln!("round {} of {} done", round + 1, rounds());
     }
     for line in &lines {
         print(line);
