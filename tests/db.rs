@@ -202,6 +202,14 @@ mod postgres {
     }
 
     #[test]
+    fn cancelled_batch_is_not_run_again() {
+        with_pg(
+            "cancelbatch",
+            zero_downtime::cancelled_batch_is_not_run_again,
+        );
+    }
+
+    #[test]
     fn plain_migrations_run_as_one_batch() {
         with_pg("onebatch", zero_downtime::plain_migrations_run_as_one_batch);
     }

@@ -626,7 +626,10 @@ pub fn commit_groups(fresh: &dyn Fn() -> (tempfile::TempDir, diesel::sqlite::Sql
     };
     let [alone, none] = run(Migrator::new(&set).commit_group(Duration::ZERO));
     assert_eq!(none, 0, "no savepoints without groups");
-    let [grouped, savepoints] = run(Migrator::new(&set));
+    // A window no run here reaches (the default 100 ms could close a group
+    // on a busy machine).
+    let wide = Duration::from_secs(60);
+    let [grouped, savepoints] = run(Migrator::new(&set).commit_group(wide));
     assert_eq!(savepoints, 5, "one savepoint per migration");
     assert_eq!(alone - grouped, 4, "five migrations, one transaction");
     // A window shorter than each migration: one group per migration.
@@ -648,19 +651,29 @@ pub fn commit_groups(fresh: &dyn Fn() -> (tempfile::TempDir, diesel::sqlite::Sql
     let set = p.set();
     let (_d, mut c) = fresh();
     let depths = counted(&mut c);
-    let err = Migrator::new(&set).up(&mut c).expect_err("0006 fails");
+    let err = Migrator::new(&set)
+        .commit_group(wide)
+        .up(&mut c)
+        .expect_err("0006 fails");
     let msg = err.to_string();
     assert!(
         msg.contains("migration 0006_priority_from_flag failed at statement")
             && msg.contains("rolled back"),
         "{msg}"
     );
-    assert_eq!(depths.lock().expect("lock")[1], 6, "all six in one group");
+    assert_eq!(
+        *depths.lock().expect("lock"),
+        [grouped, 6],
+        "all six in one group, as many transactions as the five alone"
+    );
     assert_at(&set, &mut c, 5);
     let status = Migrator::new(&set).status(&mut c).expect("status");
     assert_eq!(status.pending(), 1, "{status}");
     // Down in a group too, back to nothing.
-    let r = Migrator::new(&set).down_to(&mut c, 0).expect("rolls back");
+    let r = Migrator::new(&set)
+        .commit_group(wide)
+        .down_to(&mut c, 0)
+        .expect("rolls back");
     assert_eq!(r.done.len(), 5);
     assert_eq!(c.shape(), Shape::default());
 }

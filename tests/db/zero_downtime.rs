@@ -478,9 +478,12 @@ pub fn mysql_lock_wait_timeout_and_retry(db: &super::support::MyDb) {
 }
 
 /// PostgreSQL: a migration of plain statements is sent as one batch (`SET`,
-/// `BEGIN`, its statements, its history row, `COMMIT`: one round trip); a
-/// lock timeout in the batch is retried; a failing batch is rolled back
-/// whole and reported at its statement.
+/// `BEGIN`, its statements, its history row, `COMMIT`: one round trip) and
+/// consecutive ones are pipelined, several per query, each its own
+/// transaction. Inside a caller's transaction none of that is used; a lock
+/// timeout (alone or in a chunk) is retried with backoff; a failure inside
+/// a chunk keeps the migrations before it and is reported at its
+/// statement.
 pub fn plain_migrations_run_as_one_batch(db: &PgDb) {
     use diesel::connection::{Connection, InstrumentationEvent};
     let p = TestProject::new();
@@ -509,7 +512,7 @@ pub fn plain_migrations_run_as_one_batch(db: &PgDb) {
             "broken",
             &[
                 ("CREATE TABLE left_over (id int)", "DROP TABLE left_over"),
-                ("THIS IS NOT SQL", "SELECT 1"),
+                ("SELECT 1/0", "SELECT 1"),
             ],
         ),
     ]);
@@ -529,29 +532,49 @@ pub fn plain_migrations_run_as_one_batch(db: &PgDb) {
             .filter(|s| s.starts_with("SET lock_timeout") && s.contains("\nBEGIN;\n"))
             .count()
     };
+    let history = |c: &mut PgConnection| {
+        c.rows("SELECT COALESCE(to_regclass('tasks')::text, 'none') AS a, (SELECT count(*)::text FROM _migrator_history) AS b, '' AS c, '' AS d")
+    };
+
+    // Inside the caller's transaction: savepoints, no BEGIN/COMMIT of its
+    // own, so the caller's rollback takes everything back.
+    let rolled_back = c.transaction::<(), RunError, _>(|c| {
+        Migrator::new(&set).up_to(c, Some(2))?;
+        Err(RunError::Database {
+            message: "the caller rolls back".into(),
+        })
+    });
+    assert!(rolled_back.is_err());
+    assert_eq!(batches(&queries), 0, "no batch inside a transaction");
+    let left = c.rows("SELECT COALESCE(to_regclass('tasks')::text, 'none') AS a, COALESCE(to_regclass('_migrator_history')::text, 'none') AS b, '' AS c, '' AS d");
+    assert_eq!((left[0].a.as_str(), left[0].b.as_str()), ("none", "none"));
+
     Migrator::new(&set).up_to(&mut c, Some(1)).expect("0001");
     assert_eq!(batches(&queries), 1, "0001 in one batch");
 
     // 0002 alters `tasks` while a reader holds it: the batch times out,
     // is retried, and succeeds once the reader is gone.
-    let (_stop, holder) = hold_read_lock(db, Some(Duration::from_millis(1500)));
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let seen_events = events.clone();
-    let done = Migrator::new(&set)
-        .on_event(move |e| seen_events.lock().expect("events").push(e.clone()))
-        .up_to(&mut c, Some(2))
+    let lock_retry = |db: &PgDb, m: Migrator<'_>, c: &mut PgConnection, to: Option<u32>| {
+        let (_stop, holder) = hold_read_lock(db, Some(Duration::from_millis(1500)));
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let seen_events = events.clone();
+        let result = m
+            .on_event(move |e| seen_events.lock().expect("events").push(e.clone()))
+            .up_to(c, to);
+        holder.join().expect("holder");
+        let events = events.lock().expect("events").clone();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::LockRetry { id, attempt: 1, .. } if id == "0002_more")),
+            "{events:?}"
+        );
+        result
+    };
+    let done = lock_retry(db, Migrator::new(&set), &mut c, Some(2))
         .expect("0002 once the reader is gone")
         .done;
-    holder.join().expect("holder");
     assert_eq!(done, vec!["0002_more".to_string()]);
-    assert!(
-        events
-            .lock()
-            .expect("events")
-            .iter()
-            .any(|e| matches!(e, Event::LockRetry { attempt: 1, .. })),
-        "{events:?}"
-    );
 
     let state = |c: &mut PgConnection| {
         let rows = c.rows(
@@ -565,7 +588,8 @@ pub fn plain_migrations_run_as_one_batch(db: &PgDb) {
         let msg = err.to_string();
         assert!(
             msg.contains("migration 0003_broken failed at statement 2")
-                && msg.contains("THIS IS NOT SQL")
+                && msg.contains("SELECT 1/0")
+                && msg.contains("division by zero")
                 && msg.contains("rolled back"),
             "{msg}"
         );
@@ -579,8 +603,8 @@ pub fn plain_migrations_run_as_one_batch(db: &PgDb) {
     failed(Migrator::new(&set).up(&mut c).expect_err("0003 fails"));
     assert_eq!(state(&mut c), done_0002, "0001-0002 done, nothing of 0003");
 
-    // Several migrations in one query, each its own transaction: down
-    // from 0002 to nothing is one query.
+    // Down from 0002 to nothing: one query; only its last commit waits
+    // for the WAL flush.
     let before = batches(&queries);
     let done = Migrator::new(&set)
         .down_to(&mut c, 0)
@@ -588,7 +612,6 @@ pub fn plain_migrations_run_as_one_batch(db: &PgDb) {
         .done;
     assert_eq!(done, ["0002_more", "0001_tasks"]);
     assert_eq!(batches(&queries) - before, 1, "one query for both");
-    let last = queries.lock().expect("queries").last().cloned();
     let chunk = queries
         .lock()
         .expect("queries")
@@ -600,20 +623,71 @@ pub fn plain_migrations_run_as_one_batch(db: &PgDb) {
     assert_eq!(
         chunk.matches("SET LOCAL synchronous_commit TO OFF").count(),
         1,
-        "all but the last commit skip the WAL flush: {chunk}\n(last query: {last:?})"
+        "{chunk}"
     );
-    let left = c.rows("SELECT COALESCE(to_regclass('tasks')::text, 'none') AS a, (SELECT count(*)::text FROM _migrator_history) AS b, '' AS c, '' AS d");
+    let left = history(&mut c);
     assert_eq!((left[0].a.as_str(), left[0].b.as_str()), ("none", "0"));
 
-    // 0002 and 0003 in one query: 0002 is committed, 0003 fails there, is
-    // rolled back, and runs again alone, which names its statement.
+    // 0002 and 0003 in one query: 0002 is committed there, 0003 fails,
+    // is rolled back, and runs again alone, statement by statement, which
+    // names its statement.
     Migrator::new(&set).up_to(&mut c, Some(1)).expect("0001");
     let before = batches(&queries);
     failed(Migrator::new(&set).up(&mut c).expect_err("0003 fails"));
-    assert_eq!(
-        batches(&queries) - before,
-        2,
-        "0002-0003 together, then 0003 alone"
-    );
+    assert_eq!(batches(&queries) - before, 1, "only the chunk was a batch");
     assert_eq!(state(&mut c), done_0002, "0002 kept, nothing of 0003");
+
+    // A reader holds `tasks` when 0002 and 0003 go as one query: the chunk
+    // meets the lock timeout at 0002, which then waits its backoff and
+    // is retried alone.
+    Migrator::new(&set)
+        .down_to(&mut c, 1)
+        .expect("back to 0001");
+    failed(lock_retry(db, Migrator::new(&set), &mut c, None).expect_err("0003 fails"));
+    assert_eq!(state(&mut c), done_0002, "0002 done after its retry");
+}
+
+/// PostgreSQL: a one-batch migration cancelled by `statement_timeout` is
+/// not run again (the batch's error is the migration's).
+pub fn cancelled_batch_is_not_run_again(db: &PgDb) {
+    let p = TestProject::new();
+    p.raw_migrations(&[(
+        "slow",
+        &[
+            ("CREATE TABLE slow (id int)", "DROP TABLE slow"),
+            ("SELECT pg_sleep(2)", "SELECT 1"),
+        ],
+    )]);
+    let set = p.set();
+    let mut c = db.connect();
+    let queries = Arc::new(Mutex::new(Vec::new()));
+    let seen = queries.clone();
+    diesel::Connection::set_instrumentation(
+        &mut c,
+        move |e: diesel::connection::InstrumentationEvent<'_>| {
+            if let diesel::connection::InstrumentationEvent::StartQuery { query, .. } = e {
+                seen.lock().expect("queries").push(query.to_string());
+            }
+        },
+    );
+    let err = Migrator::new(&set)
+        .statement_timeout(Duration::from_millis(300))
+        .up(&mut c)
+        .expect_err("cancelled");
+    let sleeps: Vec<String> = queries
+        .lock()
+        .expect("queries")
+        .iter()
+        .filter(|q| q.contains("pg_sleep"))
+        .cloned()
+        .collect();
+    assert_eq!(sleeps.len(), 1, "sent once, in its batch: {sleeps:?}");
+    assert!(sleeps[0].contains("\nBEGIN;\n"), "{sleeps:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("statement timeout") && msg.contains("0001_slow"),
+        "{msg}"
+    );
+    let left = c.rows("SELECT COALESCE(to_regclass('slow')::text, 'none') AS a, (SELECT count(*)::text FROM _migrator_history) AS b, '' AS c, '' AS d");
+    assert_eq!((left[0].a.as_str(), left[0].b.as_str()), ("none", "0"));
 }

@@ -81,6 +81,11 @@ pub trait MigrationConnection: Sized {
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, RunError>,
     ) -> Result<T, RunError>;
+
+    /// Whether a transaction is open on the connection (the caller's, when
+    /// it runs migrations inside its own): the runner then sends no
+    /// `BEGIN`/`COMMIT` of its own and works in savepoints.
+    fn in_open_transaction(&mut self) -> bool;
 }
 
 fn count_query(query: &str) -> String {
@@ -121,6 +126,16 @@ macro_rules! impl_migration_connection {
                 f: impl FnOnce(&mut Self) -> Result<T, RunError>,
             ) -> Result<T, RunError> {
                 $tx(self, f)
+            }
+
+            fn in_open_transaction(&mut self) -> bool {
+                use diesel::connection::{AnsiTransactionManager, TransactionManager};
+                // A broken transaction manager counts as open: no batches.
+                !matches!(
+                    AnsiTransactionManager::transaction_manager_status_mut(self)
+                        .transaction_depth(),
+                    Ok(None)
+                )
             }
         }
     };

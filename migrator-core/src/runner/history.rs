@@ -272,7 +272,7 @@ pub(crate) fn apply<C: MigrationConnection>(
     // batch when it may be sent as one (the first try of a migration that
     // did not just fail in a pipelined chunk).
     if let Some((set, try_batch)) = set {
-        let batch = (try_batch && steps_done == 0)
+        let batch = (try_batch && steps_done == 0 && !conn.in_open_transaction())
             .then(|| one_batch(dialect, m, statements, direction, set, true))
             .flatten();
         if let Some(batch) = batch {
@@ -280,7 +280,9 @@ pub(crate) fn apply<C: MigrationConnection>(
                 Ok(()) => return Ok(true),
                 // A lock timeout is retried as such
                 // (`Migrator::with_lock_retries`, whose later tries go
-                // statement by statement); any other failure is run again
+                // statement by statement), a cancellation (statement
+                // timeout, `pg_cancel_backend`) is not run again; any other
+                // failure is run again
                 // statement by statement at once, which names the failing
                 // statement (or succeeds, the cause having been transient).
                 Err(e) => {
@@ -293,7 +295,7 @@ pub(crate) fn apply<C: MigrationConnection>(
                         message: e.to_string(),
                         rolled_back: ROLLED_BACK,
                     };
-                    if super::retry::is_lock_timeout(&e) {
+                    if super::retry::is_lock_timeout(&e) || super::retry::is_cancelled(&e) {
                         return Err(e);
                     }
                 }
@@ -317,10 +319,12 @@ pub(crate) fn apply<C: MigrationConnection>(
     sqlite_foreign_keys_restore(conn, sqlite_fks, result)
 }
 
-/// The time since the migration's `BEGIN` in milliseconds, as PostgreSQL
-/// computes it (`transaction_timestamp()` is when the transaction began).
-const PG_BATCH_MS: &str =
-    "CAST(EXTRACT(EPOCH FROM clock_timestamp() - transaction_timestamp()) * 1000 AS BIGINT)";
+/// Marks when a batched migration starts (`transaction_timestamp()` would be
+/// when the whole query arrived, the same for every migration of a chunk).
+const PG_BATCH_START: &str = "SELECT set_config('migrator.started', clock_timestamp()::text, true)";
+
+/// The milliseconds since [`PG_BATCH_START`], as PostgreSQL computes them.
+const PG_BATCH_MS: &str = "CAST(EXTRACT(EPOCH FROM clock_timestamp() - CAST(current_setting('migrator.started') AS timestamptz)) * 1000 AS BIGINT)";
 
 /// PostgreSQL: migration `m` as one batch, `<set>; BEGIN; <statements>;
 /// <history write>; COMMIT`, one round trip instead of one per statement,
@@ -345,7 +349,7 @@ pub(crate) fn one_batch(
     if !batchable(dialect, m, statements) {
         return None;
     }
-    let mut sql = format!("{set};\nBEGIN;\n");
+    let mut sql = format!("{set};\nBEGIN;\n{PG_BATCH_START};\n");
     if !durable {
         sql.push_str("SET LOCAL synchronous_commit TO OFF;\n");
     }

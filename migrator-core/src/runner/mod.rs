@@ -285,6 +285,66 @@ pub struct Report {
 const PIPELINE_MIN: usize = 2;
 const PIPELINE_MAX: usize = 64;
 
+/// What a pipelined query did: how many migrations it carried, how many of
+/// them (from the first) were committed, and the error that stopped it.
+struct Chunk {
+    taken: usize,
+    committed: usize,
+    failure: Option<RunError>,
+}
+
+impl Chunk {
+    /// For a chunk starting at pending index `i`: the indexes that run
+    /// alone next, and the first one's failed first try. A stopped chunk's
+    /// failing migration runs alone (statement by statement, which names
+    /// the failing statement), after its lock timeout as a first try (so it
+    /// waits the backoff like any retry); a cancellation (statement
+    /// timeout, `pg_cancel_backend`) is not run again. When nothing was
+    /// committed and the cause is not known to be the first migration
+    /// (PostgreSQL parses the whole query before running any of it), each
+    /// migration of the chunk runs alone.
+    fn then_alone(&self, i: usize) -> Result<(std::ops::Range<usize>, Option<RunError>), RunError> {
+        let Some(failure) = &self.failure else {
+            return Ok((0..0, None));
+        };
+        if retry::is_cancelled(failure) {
+            return Err(clone_failure(failure));
+        }
+        let at = i + self.committed;
+        if retry::is_lock_timeout(failure) {
+            return Ok((at..at + 1, Some(clone_failure(failure))));
+        }
+        if self.committed == 0 {
+            return Ok((i..i + self.taken, None));
+        }
+        Ok((at..at + 1, None))
+    }
+}
+
+/// A copy of a chunk's failure (always `RunError::Statement`).
+fn clone_failure(e: &RunError) -> RunError {
+    match e {
+        RunError::Statement {
+            migration,
+            dialect,
+            index,
+            sql,
+            message,
+            rolled_back,
+        } => RunError::Statement {
+            migration: migration.clone(),
+            dialect: *dialect,
+            index: *index,
+            sql: sql.clone(),
+            message: message.clone(),
+            rolled_back,
+        },
+        other => RunError::Database {
+            message: other.to_string(),
+        },
+    }
+}
+
 /// Applies and rolls back a [`MigrationSet`] (or [`EmbeddedMigrations`]) on
 /// a connection.
 pub struct Migrator<'a> {
@@ -401,6 +461,9 @@ impl<'a> Migrator<'a> {
     /// writers wait for a group as they wait for one migration (SQLite has
     /// one writer at a time). Applying many small migrations (a fresh test
     /// database) then costs a few commits instead of one per migration.
+    /// Events of a group's migrations fire while its transaction holds
+    /// the write lock: a callback that writes to the same database through
+    /// another connection waits for the group (or set this to zero).
     /// PostgreSQL keeps one transaction per migration (a group would hold
     /// each migration's table locks until the group ends), and MySQL
     /// commits DDL as it runs.
@@ -605,12 +668,16 @@ impl<'a> Migrator<'a> {
         conn: &mut C,
         m: &crate::migration::Migration,
         statements: &[steps::Step],
+        tried: Option<RunError>,
         mut f: impl FnMut(&mut C, u32, Option<&str>) -> Result<T, RunError>,
     ) -> Result<T, RunError> {
         let dialect = conn.dialect();
         if dialect == Dialect::Sqlite {
             return f(conn, 1, None);
         }
+        // A lock timeout the migration met in a pipelined chunk is its
+        // first try.
+        let mut tried = tried;
         let timeout = self.lock_timeout_for(m);
         let mysql = dialect == Dialect::Mysql;
         // PostgreSQL: `f` runs the `SET` itself, in the migration's batch
@@ -627,7 +694,11 @@ impl<'a> Migrator<'a> {
         };
         let mut attempt = 1;
         let result = loop {
-            match f(conn, attempt, set.as_deref()) {
+            let outcome = match tried.take() {
+                Some(e) => Err(e),
+                None => f(conn, attempt, set.as_deref()),
+            };
+            match outcome {
                 Err(e) if retry::is_lock_timeout(&e) => {
                     let (index, sql) = match &e {
                         RunError::Statement { index, sql, .. } => (*index, sql.clone()),
@@ -733,8 +804,10 @@ impl<'a> Migrator<'a> {
             pending.push((m, steps_done, steps));
         }
         let mut next = 0;
-        // After a pipelined chunk stops at a migration, that one runs alone.
-        let mut alone = usize::MAX;
+        // After a pipelined chunk stops, these run alone; the first of them
+        // may carry the chunk's lock timeout as its first try.
+        let mut alone = 0..0;
+        let mut first_try: Option<RunError> = None;
         while next < pending.len() {
             let i = next;
             let (m, steps_done, ref statements) = pending[i];
@@ -748,19 +821,16 @@ impl<'a> Migrator<'a> {
                 next = i + self.run_group(conn, &batch, Direction::Up, &mut report)?;
                 continue;
             }
-            if !dry_run && i != alone {
+            if !dry_run && !alone.contains(&i) && self.may_pipeline(conn) {
                 let batch: Vec<_> = pending[i..]
                     .iter()
                     .take_while(|(m, d, s)| *d == 0 && history::batchable(dialect, m, s))
                     .map(|(m, _, s)| (*m, s.as_slice()))
                     .collect();
                 if batch.len() > 1 {
-                    let (taken, committed) =
-                        self.run_pipelined(conn, &batch, Direction::Up, &mut report)?;
-                    if committed < taken {
-                        alone = i + committed;
-                    }
-                    next = i + committed;
+                    let chunk = self.run_pipelined(conn, &batch, Direction::Up, &mut report)?;
+                    (alone, first_try) = chunk.then_alone(i)?;
+                    next = i + chunk.committed;
                     continue;
                 }
             }
@@ -795,27 +865,30 @@ impl<'a> Migrator<'a> {
             self.renew_lock(conn)?;
             self.emit(Event::Applying { id: m.id() });
             let started = Instant::now();
-            let applied = self.with_lock_retries(conn, m, statements, |conn, attempt, set| {
-                // A retried step-by-step run resumes from what it recorded.
-                let steps_done = if attempt == 1 {
-                    steps_done
-                } else {
-                    history::read(conn)?
-                        .iter()
-                        .find(|r| r.version == i64::from(m.version))
-                        .map_or(0, |r| r.steps_done.max(0) as usize)
-                };
-                history::apply(
-                    conn,
-                    m,
-                    statements,
-                    Direction::Up,
-                    steps_done,
-                    started,
-                    set.map(|set| (set, attempt == 1 && i != alone)),
-                    &*self.on_event,
-                )
-            })?;
+            let tried = first_try.take().filter(|_| alone.start == i);
+            let in_chunk = tried.is_some() || alone.contains(&i);
+            let applied =
+                self.with_lock_retries(conn, m, statements, tried, |conn, attempt, set| {
+                    // A retried step-by-step run resumes from what it recorded.
+                    let steps_done = if attempt == 1 {
+                        steps_done
+                    } else {
+                        history::read(conn)?
+                            .iter()
+                            .find(|r| r.version == i64::from(m.version))
+                            .map_or(0, |r| r.steps_done.max(0) as usize)
+                    };
+                    history::apply(
+                        conn,
+                        m,
+                        statements,
+                        Direction::Up,
+                        steps_done,
+                        started,
+                        set.map(|set| (set, attempt == 1 && !in_chunk)),
+                        &*self.on_event,
+                    )
+                })?;
             if applied {
                 self.emit(Event::Applied {
                     id: m.id(),
@@ -858,7 +931,8 @@ impl<'a> Migrator<'a> {
             pending.push((m, steps::steps(self.set, m, dialect, Direction::Down)?));
         }
         let mut next = 0;
-        let mut alone = usize::MAX;
+        let mut alone = 0..0;
+        let mut first_try: Option<RunError> = None;
         while next < pending.len() {
             let i = next;
             let (m, ref statements) = pending[i];
@@ -872,19 +946,16 @@ impl<'a> Migrator<'a> {
                 next = i + self.run_group(conn, &batch, Direction::Down, &mut report)?;
                 continue;
             }
-            if !dry_run && i != alone {
+            if !dry_run && !alone.contains(&i) && self.may_pipeline(conn) {
                 let batch: Vec<_> = pending[i..]
                     .iter()
                     .take_while(|(m, s)| history::batchable(dialect, m, s))
                     .map(|(m, s)| (*m, s.as_slice()))
                     .collect();
                 if batch.len() > 1 {
-                    let (taken, committed) =
-                        self.run_pipelined(conn, &batch, Direction::Down, &mut report)?;
-                    if committed < taken {
-                        alone = i + committed;
-                    }
-                    next = i + committed;
+                    let chunk = self.run_pipelined(conn, &batch, Direction::Down, &mut report)?;
+                    (alone, first_try) = chunk.then_alone(i)?;
+                    next = i + chunk.committed;
                     continue;
                 }
             }
@@ -898,18 +969,21 @@ impl<'a> Migrator<'a> {
             self.renew_lock(conn)?;
             self.emit(Event::RollingBack { id: m.id() });
             let started = Instant::now();
-            let done = self.with_lock_retries(conn, m, statements, |conn, attempt, set| {
-                history::apply(
-                    conn,
-                    m,
-                    statements,
-                    Direction::Down,
-                    0,
-                    started,
-                    set.map(|set| (set, attempt == 1 && i != alone)),
-                    &*self.on_event,
-                )
-            })?;
+            let tried = first_try.take().filter(|_| alone.start == i);
+            let in_chunk = tried.is_some() || alone.contains(&i);
+            let done =
+                self.with_lock_retries(conn, m, statements, tried, |conn, attempt, set| {
+                    history::apply(
+                        conn,
+                        m,
+                        statements,
+                        Direction::Down,
+                        0,
+                        started,
+                        set.map(|set| (set, attempt == 1 && !in_chunk)),
+                        &*self.on_event,
+                    )
+                })?;
             if done {
                 self.emit(Event::RolledBack {
                     id: m.id(),
@@ -945,7 +1019,7 @@ impl<'a> Migrator<'a> {
         batch: &[(&crate::migration::Migration, &[steps::Step])],
         direction: Direction,
         report: &mut Report,
-    ) -> Result<(usize, usize), RunError> {
+    ) -> Result<Chunk, RunError> {
         let dialect = conn.dialect();
         self.renew_lock(conn)?;
         let chunk = &batch[..self.pipeline_chunk.get().min(batch.len())];
@@ -973,26 +1047,47 @@ impl<'a> Migrator<'a> {
         }
         let elapsed = started.elapsed();
         let versions: Vec<u32> = chunk.iter().map(|(m, _)| m.version).collect();
-        let rows = history::read_versions(conn, &versions)?;
-        let mut committed = 0;
-        for (m, _) in chunk {
+        let rows = history::read_versions(conn, &versions).map_err(|e| match &sent {
+            Err(first) => RunError::Database {
+                message: format!(
+                    "{e}\n  after this error in a query of {} migrations from {}: {first}\n  `migrator status` shows which are applied",
+                    chunk.len(),
+                    chunk[0].0.id()
+                ),
+            },
+            Ok(()) => e,
+        })?;
+        let done = |m: &crate::migration::Migration| {
             let row = rows.iter().find(|r| r.version == i64::from(m.version));
+            match direction {
+                Direction::Up => row
+                    .filter(|r| r.state == history::APPLIED)
+                    .map(|r| r.execution_ms),
+                Direction::Down => row.is_none().then_some(-1),
+            }
+        };
+        let committed = chunk.iter().take_while(|(m, _)| done(m).is_some()).count();
+        if sent.is_err() && committed > 0 {
+            // Those committed without waiting for their WAL flush: one
+            // synchronous commit makes them durable before they are
+            // reported.
+            conn.execute("SELECT txid_current()")
+                .map_err(|e| RunError::Database {
+                    message: format!("flushing the committed migrations: {e}"),
+                })?;
+        }
+        for (m, _) in &chunk[..committed] {
             let id = m.id();
+            let ms = done(m).unwrap_or(-1);
             match direction {
                 Direction::Up => {
-                    let Some(row) = row.filter(|r| r.state == history::APPLIED) else {
-                        break;
-                    };
                     self.emit(Event::Applying { id: id.clone() });
                     self.emit(Event::Applied {
                         id: id.clone(),
-                        elapsed: Duration::from_millis(row.execution_ms.max(0) as u64),
+                        elapsed: Duration::from_millis(ms.max(0) as u64),
                     });
                 }
                 Direction::Down => {
-                    if row.is_some() {
-                        break;
-                    }
                     self.emit(Event::RollingBack { id: id.clone() });
                     self.emit(Event::RolledBack {
                         id: id.clone(),
@@ -1001,20 +1096,49 @@ impl<'a> Migrator<'a> {
                 }
             }
             report.done.push(id);
-            committed += 1;
         }
-        if sent.is_ok() {
-            let n = self.pipeline_chunk.get();
-            self.pipeline_chunk
-                .set(if elapsed < Duration::from_millis(50) {
-                    (n * 2).min(PIPELINE_MAX)
-                } else if elapsed > Duration::from_millis(200) {
-                    (n / 2).max(PIPELINE_MIN)
-                } else {
-                    n
-                });
-        }
-        Ok((chunk.len(), committed))
+        let failure = match sent {
+            Ok(()) => {
+                let n = self.pipeline_chunk.get();
+                self.pipeline_chunk
+                    .set(if elapsed < Duration::from_millis(50) {
+                        (n * 2).min(PIPELINE_MAX)
+                    } else if elapsed > Duration::from_millis(200) {
+                        (n / 2).max(PIPELINE_MIN)
+                    } else {
+                        n
+                    });
+                None
+            }
+            Err(e) => {
+                self.pipeline_chunk.set(PIPELINE_MIN);
+                let m = chunk.get(committed).map_or(chunk[0].0, |(m, _)| *m);
+                Some(RunError::Statement {
+                    migration: m.id(),
+                    dialect,
+                    index: 1,
+                    sql: "(the migration's statements, sent as one batch)".into(),
+                    message: e.to_string(),
+                    rolled_back: steps::ROLLED_BACK,
+                })
+            }
+        };
+        Ok(Chunk {
+            taken: chunk.len(),
+            committed,
+            failure,
+        })
+    }
+
+    /// Whether pending migrations may be pipelined ([`Migrator::run_pipelined`]):
+    /// not inside the caller's own transaction (the chunk's `COMMIT`s would
+    /// end it), not under the lock row (its lease is renewed between
+    /// queries, and a chunk's length is not known in advance), not with a
+    /// `statement_timeout` (before PostgreSQL 13 it covers a whole query).
+    fn may_pipeline<C: MigrationConnection>(&self, conn: &mut C) -> bool {
+        self.statement_timeout.is_none()
+            && !matches!(&*self.held.borrow(), Some(lock::Held::Row { .. }))
+            && !conn.in_open_transaction()
     }
 
     /// Whether a pending migration joins a SQLite commit group

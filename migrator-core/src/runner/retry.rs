@@ -55,6 +55,17 @@ pub(crate) fn is_lock_timeout(e: &RunError) -> bool {
         || message.contains("Lock wait timeout exceeded")
 }
 
+/// Whether `e` is a statement PostgreSQL cancelled on purpose
+/// (`statement_timeout`, `pg_cancel_backend`): not to be run again.
+pub(crate) fn is_cancelled(e: &RunError) -> bool {
+    let message = match e {
+        RunError::Statement { message, .. } | RunError::RustStepFailed { message, .. } => message,
+        _ => return false,
+    };
+    message.contains("canceling statement due to statement timeout")
+        || message.contains("canceling statement due to user request")
+}
+
 /// MySQL's lock wait settings: whole seconds, at least 1.
 fn mysql_seconds(timeout: Duration) -> u64 {
     let ms = timeout.as_millis() as u64;
