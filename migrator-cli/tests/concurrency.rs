@@ -8,7 +8,9 @@ mod common;
 
 use std::process::Child;
 
-use common::{command, pg_base_url, project, text, Db, PgDb, MARKS};
+use common::{
+    check_raw, command, pg_base_url, project, raw_project, text, Db, PgDb, MARKS, RAW_MIGRATIONS,
+};
 
 const RUNNERS: usize = 16;
 
@@ -70,6 +72,51 @@ fn sixteen_runners(db: &Db, extra: &[&str]) {
         .expect("runs");
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("nothing to do"), "{}", text(&o));
+}
+
+/// The same with the ten hand-written migrations of `raw_project`, which
+/// go through SQLite's commit groups and PostgreSQL's pipelined batches.
+fn sixteen_runners_raw(db: &Db, dialect: migrator_core::dialect::Dialect) {
+    let p = raw_project(dialect);
+    let url = db.url();
+    let children: Vec<Child> = (0..RUNNERS)
+        .map(|_| {
+            command(p.root(), &url, &["up"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawns")
+        })
+        .collect();
+    let mut applied = 0;
+    for child in children {
+        let o = child.wait_with_output().expect("waits");
+        let t = text(&o);
+        assert!(o.status.success(), "a runner failed:\n{t}");
+        applied += t
+            .lines()
+            .find_map(|l| l.strip_suffix(" migration(s) applied"))
+            .map_or(0, |n| n.parse::<u32>().expect("a count"));
+    }
+    assert_eq!(
+        applied, RAW_MIGRATIONS,
+        "each applied by exactly one runner"
+    );
+    assert_eq!(check_raw(db, "16 runners"), RAW_MIGRATIONS);
+}
+
+#[test]
+fn sixteen_processes_on_sqlite_grouped() {
+    sixteen_runners_raw(&Db::sqlite(), migrator_core::dialect::Dialect::Sqlite);
+}
+
+#[test]
+fn sixteen_processes_on_postgres_pipelined() {
+    let Some(base) = pg_base_url() else { return };
+    sixteen_runners_raw(
+        &Db::Pg(PgDb::create(&base, "conc_raw")),
+        migrator_core::dialect::Dialect::Postgres,
+    );
 }
 
 #[test]

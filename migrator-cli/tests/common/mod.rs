@@ -11,6 +11,7 @@ pub mod support;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use migrator_core::dialect::Dialect;
 use migrator_core::ops::{inverse_all, Operation, RawSql, SqlVariants};
 #[cfg(feature = "mysql")]
 #[allow(unused_imports)]
@@ -307,4 +308,94 @@ impl Drop for MyUser {
             .admin
             .batch_execute(&format!("DROP USER IF EXISTS '{}'@'%'", self.name));
     }
+}
+
+/// Ten hand-written migrations: 0001 creates `marks`, each one after it a
+/// table `r_NN`; every one marks, works about 50 ms and marks again.
+pub fn raw_project(dialect: Dialect) -> TestProject {
+    let slow = match dialect {
+        Dialect::Postgres => "SELECT pg_sleep(0.05)",
+        _ => "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 150000) SELECT count(*) FROM c",
+    };
+    let steps: Vec<Vec<(String, String)>> = (1..=RAW_MIGRATIONS)
+        .map(|v| {
+            let create = if v == 1 {
+                (
+                    "CREATE TABLE marks (tag VARCHAR(40))".to_string(),
+                    "DROP TABLE marks".to_string(),
+                )
+            } else {
+                (
+                    format!("CREATE TABLE r_{v:02} (id INT)"),
+                    format!("DROP TABLE r_{v:02}"),
+                )
+            };
+            let mark = |t: &str| {
+                (
+                    format!("INSERT INTO marks (tag) VALUES ('r{v:02}{t}')"),
+                    format!("DELETE FROM marks WHERE tag = 'r{v:02}{t}'"),
+                )
+            };
+            vec![
+                create,
+                mark("a"),
+                (slow.to_string(), "SELECT 1".to_string()),
+                mark("b"),
+            ]
+        })
+        .collect();
+    let names: Vec<String> = (1..=RAW_MIGRATIONS)
+        .map(|v| format!("raw_{v:02}"))
+        .collect();
+    let borrowed: Vec<Vec<(&str, &str)>> = steps
+        .iter()
+        .map(|s| s.iter().map(|(u, d)| (u.as_str(), d.as_str())).collect())
+        .collect();
+    let migrations: Vec<(&str, &[(&str, &str)])> = names
+        .iter()
+        .zip(&borrowed)
+        .map(|(n, s)| (n.as_str(), s.as_slice()))
+        .collect();
+    let p = TestProject::new();
+    p.raw_migrations(&migrations);
+    p
+}
+
+pub const RAW_MIGRATIONS: u32 = 10;
+
+/// The invariants of the raw project after a kill: applied migrations are a
+/// prefix 1..=k with no partial row, and exactly their tables and marks
+/// (each once) exist. Returns k.
+pub fn check_raw(db: &Db, trial: &str) -> u32 {
+    let history = db.history();
+    let k = history.len() as u32;
+    for (i, (v, s, _)) in history.iter().enumerate() {
+        assert_eq!(
+            (*v, s.as_str()),
+            (i as u32 + 1, "applied"),
+            "{trial}: applied migrations are a prefix: {history:?}"
+        );
+    }
+    assert_eq!(db.has_table("marks"), k >= 1, "{trial}: {history:?}");
+    let marks = db.marks();
+    for v in 1..=RAW_MIGRATIONS {
+        let applied = v <= k;
+        if v > 1 {
+            assert_eq!(
+                db.has_table(&format!("r_{v:02}")),
+                applied,
+                "{trial}: table of migration {v} (history {history:?})"
+            );
+        }
+        for t in ["a", "b"] {
+            let tag = format!("r{v:02}{t}");
+            let have = marks.iter().find(|(m, _)| *m == tag).map_or(0, |(_, n)| *n);
+            assert_eq!(
+                have,
+                u32::from(applied),
+                "{trial}: mark {tag} ran {have} time(s) (history {history:?})"
+            );
+        }
+    }
+    k
 }
