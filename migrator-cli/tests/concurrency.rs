@@ -14,6 +14,24 @@ use common::{
 
 const RUNNERS: usize = 16;
 
+/// Starts `RUNNERS` processes of `migrator <args>` at once and waits for
+/// all of them.
+fn all_at_once(root: &std::path::Path, url: &str, args: &[&str]) -> Vec<std::process::Output> {
+    let children: Vec<Child> = (0..RUNNERS)
+        .map(|_| {
+            command(root, url, args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawns")
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| c.wait_with_output().expect("waits"))
+        .collect()
+}
+
 /// Starts 16 `up` at once, waits for all, and checks that each migration
 /// ran exactly once: every process exits 0, the "applied" counts add up to
 /// 3, history has 3 applied rows, and every mark is there once.
@@ -22,19 +40,9 @@ fn sixteen_runners(db: &Db, extra: &[&str]) {
     let url = db.url();
     let mut args = vec!["up"];
     args.extend_from_slice(extra);
-    let children: Vec<Child> = (0..RUNNERS)
-        .map(|_| {
-            command(p.root(), &url, &args)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("spawns")
-        })
-        .collect();
     let mut applied = 0;
     let mut waited = 0;
-    for child in children {
-        let o = child.wait_with_output().expect("waits");
+    for o in all_at_once(p.root(), &url, &args) {
         let t = text(&o);
         assert!(o.status.success(), "a runner failed:\n{t}");
         let n: usize = t
@@ -78,19 +86,8 @@ fn sixteen_runners(db: &Db, extra: &[&str]) {
 /// go through SQLite's commit groups and PostgreSQL's pipelined batches.
 fn sixteen_runners_raw(db: &Db, dialect: migrator_core::dialect::Dialect) {
     let p = raw_project(dialect);
-    let url = db.url();
-    let children: Vec<Child> = (0..RUNNERS)
-        .map(|_| {
-            command(p.root(), &url, &["up"])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("spawns")
-        })
-        .collect();
     let mut applied = 0;
-    for child in children {
-        let o = child.wait_with_output().expect("waits");
+    for o in all_at_once(p.root(), &db.url(), &["up"]) {
         let t = text(&o);
         assert!(o.status.success(), "a runner failed:\n{t}");
         applied += t

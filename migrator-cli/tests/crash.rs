@@ -104,6 +104,21 @@ fn wait_for_sessions(db: &Db) {
     }
 }
 
+/// Starts `migrator up` and kills it with SIGKILL after `delay` (no
+/// destructor, no rollback by the runner), then waits until the database
+/// has let go of its session.
+fn kill_up_after(p: &TestProject, db: &Db, delay: Duration) {
+    let mut child = command(p.root(), &db.url(), &["up"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawns");
+    std::thread::sleep(delay);
+    let _ = child.kill();
+    let _ = child.wait();
+    wait_for_sessions(db);
+}
+
 /// The statement index of every mark of migration `v`, by tag.
 fn mark_steps(set: &MigrationSet, dialect: Dialect, v: u32) -> Vec<(String, usize)> {
     let flat: Vec<String> = set
@@ -253,17 +268,11 @@ fn harness(dialect: Dialect, fresh: impl Fn() -> Db) {
             }
             kills += 1;
             let trial = format!("trial {kills}");
-            let delay = Duration::from_micros(rng.below(full.as_micros() as u64));
-            let mut child = command(p.root(), &db.url(), &["up"])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .expect("spawns");
-            std::thread::sleep(delay);
-            // SIGKILL on Unix: no destructor, no rollback by the runner.
-            let _ = child.kill();
-            let _ = child.wait();
-            wait_for_sessions(&db);
+            kill_up_after(
+                &p,
+                &db,
+                Duration::from_micros(rng.below(full.as_micros() as u64)),
+            );
             let applied = check(&db, &set, dialect, &trial);
             let history = db.history();
             if !history.is_empty() && applied < 3 {
@@ -309,16 +318,11 @@ fn raw_harness(dialect: Dialect, fresh: impl Fn() -> Db) {
             }
             kills += 1;
             let trial = format!("raw trial {kills}");
-            let delay = Duration::from_micros(rng.below(full.as_micros() as u64));
-            let mut child = command(p.root(), &db.url(), &["up"])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .expect("spawns");
-            std::thread::sleep(delay);
-            let _ = child.kill();
-            let _ = child.wait();
-            wait_for_sessions(&db);
+            kill_up_after(
+                &p,
+                &db,
+                Duration::from_micros(rng.below(full.as_micros() as u64)),
+            );
             let k = check_raw(&db, &trial);
             if k > 0 && k < RAW_MIGRATIONS {
                 mid += 1;

@@ -303,45 +303,21 @@ impl Chunk {
     /// committed and the cause is not known to be the first migration
     /// (PostgreSQL parses the whole query before running any of it), each
     /// migration of the chunk runs alone.
-    fn then_alone(&self, i: usize) -> Result<(std::ops::Range<usize>, Option<RunError>), RunError> {
-        let Some(failure) = &self.failure else {
+    fn then_alone(self, i: usize) -> Result<(std::ops::Range<usize>, Option<RunError>), RunError> {
+        let Some(failure) = self.failure else {
             return Ok((0..0, None));
         };
-        if retry::is_cancelled(failure) {
-            return Err(clone_failure(failure));
+        if retry::is_cancelled(&failure) {
+            return Err(failure);
         }
         let at = i + self.committed;
-        if retry::is_lock_timeout(failure) {
-            return Ok((at..at + 1, Some(clone_failure(failure))));
+        if retry::is_lock_timeout(&failure) {
+            return Ok((at..at + 1, Some(failure)));
         }
         if self.committed == 0 {
             return Ok((i..i + self.taken, None));
         }
         Ok((at..at + 1, None))
-    }
-}
-
-/// A copy of a chunk's failure (always `RunError::Statement`).
-fn clone_failure(e: &RunError) -> RunError {
-    match e {
-        RunError::Statement {
-            migration,
-            dialect,
-            index,
-            sql,
-            message,
-            rolled_back,
-        } => RunError::Statement {
-            migration: migration.clone(),
-            dialect: *dialect,
-            index: *index,
-            sql: sql.clone(),
-            message: message.clone(),
-            rolled_back,
-        },
-        other => RunError::Database {
-            message: other.to_string(),
-        },
     }
 }
 
@@ -829,8 +805,8 @@ impl<'a> Migrator<'a> {
                     .collect();
                 if batch.len() > 1 {
                     let chunk = self.run_pipelined(conn, &batch, Direction::Up, &mut report)?;
-                    (alone, first_try) = chunk.then_alone(i)?;
                     next = i + chunk.committed;
+                    (alone, first_try) = chunk.then_alone(i)?;
                     continue;
                 }
             }
@@ -954,8 +930,8 @@ impl<'a> Migrator<'a> {
                     .collect();
                 if batch.len() > 1 {
                     let chunk = self.run_pipelined(conn, &batch, Direction::Down, &mut report)?;
-                    (alone, first_try) = chunk.then_alone(i)?;
                     next = i + chunk.committed;
+                    (alone, first_try) = chunk.then_alone(i)?;
                     continue;
                 }
             }
