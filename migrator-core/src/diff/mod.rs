@@ -192,7 +192,7 @@ fn verify(
 pub fn same_up_to_column_order(a: &Schema, b: &Schema) -> bool {
     /// The items of a list in name order, by reference: the schemas are
     /// compared without copying them.
-    fn sorted<'a, T, K: Ord>(v: &'a [T], key: impl Fn(&T) -> &K) -> Vec<&'a T> {
+    fn sorted<T, K: Ord>(v: &[T], key: impl Fn(&T) -> &K) -> Vec<&T> {
         let mut r: Vec<&T> = v.iter().collect();
         r.sort_by(|x, y| key(x).cmp(key(y)));
         r

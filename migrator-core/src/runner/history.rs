@@ -257,6 +257,9 @@ pub(crate) fn runs_in_transaction(dialect: Dialect, m: &Migration, steps: &[Step
 
 /// Runs one migration in `direction` and records it. Returns false when
 /// another runner had already done it (seen under the SQLite write lock).
+/// (`started` is the first try's start, for `execution_ms`; `set` the
+/// PostgreSQL session settings and whether a one-batch try is allowed.)
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn apply<C: MigrationConnection>(
     conn: &mut C,
     m: &Migration,

@@ -826,7 +826,7 @@ impl<'a> Migrator<'a> {
                     &mut report,
                     dialect,
                     m,
-                    &statements,
+                    statements,
                     Direction::Up,
                     steps_done,
                 );
