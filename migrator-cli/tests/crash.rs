@@ -245,21 +245,29 @@ fn up_completes(p: &TestProject, db: &Db, set: &MigrationSet, dialect: Dialect, 
     assert_eq!(check(db, set, dialect, trial), 3, "{trial}");
 }
 
-fn harness(dialect: Dialect, fresh: impl Fn() -> Db) {
-    let p = project();
-    let set = p.set();
+/// Kills `migrator up` of project `p` at random moments: `trials()` kills
+/// in all, chained up to three on one fresh database (each run resuming
+/// the previous one's work). After each kill `after_kill(db, trial)`
+/// checks the database and returns whether everything is applied (which
+/// ends the chain); after each chain `complete(db, trial)` runs an
+/// uninterrupted `up` and checks it. The delays are drawn below the time
+/// one uninterrupted run takes, measured first with `complete`. Returns the
+/// number of kills.
+fn kill_chains(
+    p: &TestProject,
+    fresh: impl Fn() -> Db,
+    mut after_kill: impl FnMut(&Db, &str) -> bool,
+    complete: impl Fn(&Db, &str),
+) -> usize {
     let mut rng = Rng::new();
     // How long an uninterrupted run takes, process start included.
     let calibration = fresh();
     let started = Instant::now();
-    up_completes(&p, &calibration, &set, dialect, "calibration");
+    complete(&calibration, "calibration");
     let full = started.elapsed();
     drop(calibration);
     let total = trials();
     let mut kills = 0;
-    let mut mid = 0;
-    let mut partial = 0;
-    let started = Instant::now();
     while kills < total {
         let db = fresh();
         for _ in 0..3 {
@@ -267,13 +275,27 @@ fn harness(dialect: Dialect, fresh: impl Fn() -> Db) {
                 break;
             }
             kills += 1;
-            let trial = format!("trial {kills}");
-            kill_up_after(
-                &p,
-                &db,
-                Duration::from_micros(rng.below(full.as_micros() as u64)),
-            );
-            let applied = check(&db, &set, dialect, &trial);
+            let delay = Duration::from_micros(rng.below(full.as_micros() as u64));
+            kill_up_after(p, &db, delay);
+            if after_kill(&db, &format!("trial {kills}")) {
+                break;
+            }
+        }
+        complete(&db, &format!("after trial {kills}"));
+    }
+    kills
+}
+
+fn harness(dialect: Dialect, fresh: impl Fn() -> Db) {
+    let p = project();
+    let set = p.set();
+    let (mut mid, mut partial) = (0, 0);
+    let started = Instant::now();
+    let kills = kill_chains(
+        &p,
+        fresh,
+        |db, trial| {
+            let applied = check(db, &set, dialect, trial);
             let history = db.history();
             if !history.is_empty() && applied < 3 {
                 mid += 1;
@@ -281,12 +303,10 @@ fn harness(dialect: Dialect, fresh: impl Fn() -> Db) {
             if history.iter().any(|(_, s, _)| s == "partial") {
                 partial += 1;
             }
-            if applied == 3 {
-                break;
-            }
-        }
-        up_completes(&p, &db, &set, dialect, &format!("after trial {kills}"));
-    }
+            applied == 3
+        },
+        |db, trial| up_completes(&p, db, &set, dialect, trial),
+    );
     eprintln!(
         "{dialect}: {kills} kill(s), {mid} left the database between versions ({partial} inside the step-by-step migration), all consistent and completed; {:.1} s",
         started.elapsed().as_secs_f64()
@@ -295,44 +315,25 @@ fn harness(dialect: Dialect, fresh: impl Fn() -> Db) {
 
 fn raw_harness(dialect: Dialect, fresh: impl Fn() -> Db) {
     let p = raw_project(dialect);
-    let mut rng = Rng::new();
-    let up = |db: &Db, trial: &str| {
-        let o = command(p.root(), &db.url(), &["up"])
-            .output()
-            .expect("runs");
-        assert!(o.status.success(), "{trial}: up:\n{}", text(&o));
-        assert_eq!(check_raw(db, trial), RAW_MIGRATIONS, "{trial}");
-    };
-    let calibration = fresh();
-    let started = Instant::now();
-    up(&calibration, "calibration");
-    let full = started.elapsed();
-    drop(calibration);
-    let total = trials();
-    let (mut kills, mut mid) = (0, 0);
-    while kills < total {
-        let db = fresh();
-        for _ in 0..3 {
-            if kills == total {
-                break;
-            }
-            kills += 1;
-            let trial = format!("raw trial {kills}");
-            kill_up_after(
-                &p,
-                &db,
-                Duration::from_micros(rng.below(full.as_micros() as u64)),
-            );
-            let k = check_raw(&db, &trial);
+    let mut mid = 0;
+    let kills = kill_chains(
+        &p,
+        fresh,
+        |db, trial| {
+            let k = check_raw(db, trial);
             if k > 0 && k < RAW_MIGRATIONS {
                 mid += 1;
             }
-            if k == RAW_MIGRATIONS {
-                break;
-            }
-        }
-        up(&db, &format!("after raw trial {kills}"));
-    }
+            k == RAW_MIGRATIONS
+        },
+        |db, trial| {
+            let o = command(p.root(), &db.url(), &["up"])
+                .output()
+                .expect("runs");
+            assert!(o.status.success(), "{trial}: up:\n{}", text(&o));
+            assert_eq!(check_raw(db, trial), RAW_MIGRATIONS, "{trial}");
+        },
+    );
     eprintln!(
         "{dialect} (hand-written migrations, grouped/pipelined): {kills} kill(s), {mid} left the database between migrations, all consistent and completed"
     );
