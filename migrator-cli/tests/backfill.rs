@@ -37,15 +37,8 @@ fn project(batch_size: u32, pause_ms: u64) -> TestProject {
         pause_ms,
         reverse: None,
     })];
-    let file = MigrationFile {
-        description: "count items".into(),
-        transaction: true,
-        generated_by: None,
-        lock_timeout_ms: None,
-        allow: Vec::new(),
-        downgrade: inverse_all(&upgrade),
-        upgrade,
-    };
+    let downgrade = inverse_all(&upgrade);
+    let file = MigrationFile::new("count items", upgrade, downgrade);
     std::fs::write(
         p.migrations_dir().join("0002_count_items.toml"),
         file.to_text("written by hand"),

@@ -49,15 +49,8 @@ fn project(models: &str, b: Backfill) -> TestProject {
     p.set_models(models);
     p.generate("create_items").expect("0001 generated");
     let upgrade = vec![Operation::Backfill(b)];
-    let file = MigrationFile {
-        description: "backfill items".into(),
-        transaction: true,
-        generated_by: None,
-        lock_timeout_ms: None,
-        allow: Vec::new(),
-        downgrade: inverse_all(&upgrade),
-        upgrade,
-    };
+    let downgrade = inverse_all(&upgrade);
+    let file = MigrationFile::new("backfill items", upgrade, downgrade);
     std::fs::write(
         p.migrations_dir().join("0002_backfill_items.toml"),
         file.to_text("written by hand"),

@@ -68,26 +68,30 @@ impl TestProject {
     /// [(upgrade, downgrade)])` each; downgrades run in reverse order) and a
     /// snapshot with no modelled schema.
     pub fn raw_migrations(&self, migrations: &[(&str, &[(&str, &str)])]) {
+        use migrator_core::ops::{inverse_all, Operation, RawSql, SqlVariants};
         let dir = self.migrations_dir();
         std::fs::create_dir_all(&dir).expect("mkdir");
-        let q = |s: &str| toml_string(s);
         for (i, (name, steps)) in migrations.iter().enumerate() {
-            let mut text = format!("description = {}\n", q(name));
-            for (up, down) in steps.iter() {
-                text += &format!(
-                    "\n[[upgrade]]\nop = \"sql\"\nsql = {}\nreverse = {{ sql = {} }}\n",
-                    q(up),
-                    q(down)
-                );
-            }
-            for (up, down) in steps.iter().rev() {
-                text += &format!(
-                    "\n[[downgrade]]\nop = \"sql\"\nsql = {}\nreverse = {{ sql = {} }}\n",
-                    q(down),
-                    q(up)
-                );
-            }
-            std::fs::write(dir.join(format!("{:04}_{name}.toml", i + 1)), text).expect("write");
+            let upgrade: Vec<Operation> = steps
+                .iter()
+                .map(|(up, down)| {
+                    Operation::Sql(RawSql {
+                        sql: Some(up.to_string()),
+                        reverse: Some(SqlVariants {
+                            sql: Some(down.to_string()),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    })
+                })
+                .collect();
+            let downgrade = inverse_all(&upgrade);
+            let file = MigrationFile::new(*name, upgrade, downgrade);
+            std::fs::write(
+                dir.join(format!("{:04}_{name}.toml", i + 1)),
+                file.to_text("written by hand"),
+            )
+            .expect("write");
         }
         std::fs::write(
             self.project().snapshot_path(),
@@ -300,6 +304,17 @@ pub fn pg_base_url() -> Option<String> {
     }
 }
 
+/// A database name no other test run uses: `migrator_t_<tag>_<pid>_<ns>`.
+fn unique_name(tag: &str) -> String {
+    format!(
+        "migrator_t_{tag}_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+    )
+}
+
 /// A fresh PostgreSQL database, dropped when the guard goes.
 pub struct PgDb {
     base: String,
@@ -309,13 +324,7 @@ pub struct PgDb {
 
 impl PgDb {
     pub fn create(base: &str, tag: &str) -> PgDb {
-        let name = format!(
-            "migrator_t_{tag}_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.subsec_nanos())
-        );
+        let name = unique_name(tag);
         let mut admin = PgConnection::establish(&format!("{base}/postgres")).expect("pg admin");
         // Two calls: PostgreSQL runs a multi-statement batch in one
         // transaction, which CREATE DATABASE refuses.
@@ -380,13 +389,7 @@ pub struct MyDb {
 #[cfg(feature = "mysql")]
 impl MyDb {
     pub fn create(base: &str, tag: &str) -> MyDb {
-        let name = format!(
-            "migrator_t_{tag}_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.subsec_nanos())
-        );
+        let name = unique_name(tag);
         let mut admin = diesel::mysql::MysqlConnection::establish(base).expect("mysql admin");
         admin
             .batch_execute(&format!(
@@ -412,19 +415,4 @@ impl Drop for MyDb {
             let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS `{}`", self.name));
         }
     }
-}
-
-/// A TOML basic string.
-fn toml_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }

@@ -434,13 +434,8 @@ pub fn adopt(db: &Introspected) -> Result<Adoption, AdoptError> {
         .map_err(|e| AdoptError::Internal(format!("rendering the baseline: {e}")))?;
 
     let migration = MigrationFile {
-        description: "baseline".into(),
-        transaction: true,
         generated_by: Some(format!("migrator {}", env!("CARGO_PKG_VERSION"))),
-        lock_timeout_ms: None,
-        allow: Vec::new(),
-        upgrade,
-        downgrade,
+        ..MigrationFile::new("baseline", upgrade, downgrade)
     };
     let migration_text = migration.to_text(&format!(
         "{BASELINE_FILE}: the schema of an existing {} database, adopted by `migrator init --from-database`.\nIt is recorded as applied there; on an empty database it creates everything. Never edit it: write a new migration instead.",

@@ -140,15 +140,8 @@ fn users() -> Table {
 }
 
 fn file(description: &str, upgrade: Vec<Operation>) -> MigrationFile {
-    MigrationFile {
-        description: description.into(),
-        transaction: true,
-        generated_by: None,
-        lock_timeout_ms: None,
-        allow: Vec::new(),
-        downgrade: downgrade_for(&upgrade),
-        upgrade,
-    }
+    let downgrade = downgrade_for(&upgrade);
+    MigrationFile::new(description, upgrade, downgrade)
 }
 
 fn create_users() -> MigrationFile {

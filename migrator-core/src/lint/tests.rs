@@ -9,15 +9,7 @@ fn migration(upgrade: Vec<Operation>) -> Migration {
         name: "change".into(),
         file_name: "0002_change.toml".into(),
         checksum: String::new(),
-        file: MigrationFile {
-            description: "change".into(),
-            transaction: true,
-            generated_by: None,
-            lock_timeout_ms: None,
-            allow: Vec::new(),
-            upgrade,
-            downgrade: Vec::new(),
-        },
+        file: MigrationFile::new("change", upgrade, Vec::new()),
     }
 }
 

@@ -58,6 +58,25 @@ fn is_true(b: &bool) -> bool {
 }
 
 impl MigrationFile {
+    /// A migration with these steps and every other field at its default
+    /// (one transaction, no `generated_by`, no lock timeout, nothing
+    /// allowed).
+    pub fn new(
+        description: impl Into<String>,
+        upgrade: Vec<Operation>,
+        downgrade: Vec<Operation>,
+    ) -> MigrationFile {
+        MigrationFile {
+            description: description.into(),
+            transaction: true,
+            generated_by: None,
+            lock_timeout_ms: None,
+            allow: Vec::new(),
+            upgrade,
+            downgrade,
+        }
+    }
+
     /// Parses normalised text; on error returns the byte offset (when known)
     /// and the message.
     pub fn parse(text: &str) -> Result<MigrationFile, (Option<usize>, String)> {

@@ -6,15 +6,8 @@ fn create_users() -> MigrationFile {
     t.columns.push(Column::new("id", ColumnType::BigInt));
     t.primary_key = vec!["id".into()];
     let upgrade = vec![Operation::CreateTable { table: t }];
-    MigrationFile {
-        description: "create users".into(),
-        transaction: true,
-        generated_by: None,
-        lock_timeout_ms: None,
-        allow: Vec::new(),
-        downgrade: downgrade_for(&upgrade),
-        upgrade,
-    }
+    let downgrade = downgrade_for(&upgrade);
+    MigrationFile::new("create users", upgrade, downgrade)
 }
 
 fn add_email() -> MigrationFile {
@@ -24,15 +17,8 @@ fn add_email() -> MigrationFile {
         table: "users".into(),
         column: c,
     }];
-    MigrationFile {
-        description: "add email".into(),
-        transaction: true,
-        generated_by: None,
-        lock_timeout_ms: None,
-        allow: Vec::new(),
-        downgrade: downgrade_for(&upgrade),
-        upgrade,
-    }
+    let downgrade = downgrade_for(&upgrade);
+    MigrationFile::new("add email", upgrade, downgrade)
 }
 
 fn files() -> Vec<(String, String)> {
@@ -184,15 +170,8 @@ fn long_chain(n: usize) -> Vec<Migration> {
             let mut t = Table::new(&format!("t_{i}"));
             t.columns.push(Column::new("id", ColumnType::BigInt));
             let upgrade = vec![Operation::CreateTable { table: t }];
-            let file = MigrationFile {
-                description: format!("t {i}"),
-                transaction: true,
-                generated_by: None,
-                lock_timeout_ms: None,
-                allow: Vec::new(),
-                downgrade: downgrade_for(&upgrade),
-                upgrade,
-            };
+            let downgrade = downgrade_for(&upgrade);
+            let file = MigrationFile::new(format!("t {i}"), upgrade, downgrade);
             (format!("{i:04}_t_{i}.toml"), file.to_text("test"))
         })
         .collect();

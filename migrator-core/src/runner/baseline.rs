@@ -83,13 +83,9 @@ mod tests {
             name: "start".into(),
             file_name: "0001_start.toml".into(),
             checksum: format!("{:064x}", 1),
-            file: MigrationFile {
-                description: "start".into(),
-                transaction: true,
-                generated_by: None,
-                lock_timeout_ms: None,
-                allow: Vec::new(),
-                upgrade: vec![
+            file: MigrationFile::new(
+                "start",
+                vec![
                     sql("CREATE TABLE a (x INTEGER)"),
                     Operation::Rust {
                         name: "data::fill".into(),
@@ -97,8 +93,8 @@ mod tests {
                     },
                     sql("CREATE TABLE b (x INTEGER)"),
                 ],
-                downgrade: Vec::new(),
-            },
+                Vec::new(),
+            ),
         };
         let set = MigrationSet::prevalidated("m".into(), vec![m]);
         let mut c = diesel::sqlite::SqliteConnection::establish(":memory:").expect("opens");

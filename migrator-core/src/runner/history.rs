@@ -741,15 +741,7 @@ mod tests {
             name: format!("m_{v}"),
             file_name: format!("{v:04}_m_{v}.toml"),
             checksum: format!("{v:064x}"),
-            file: MigrationFile {
-                description: "x".into(),
-                transaction: true,
-                generated_by: None,
-                lock_timeout_ms: None,
-                allow: Vec::new(),
-                upgrade: Vec::new(),
-                downgrade: Vec::new(),
-            },
+            file: MigrationFile::new("x", Vec::new(), Vec::new()),
         };
         let set = MigrationSet::prevalidated("m".into(), (1..=3).map(migration).collect());
         let mut conn = diesel::sqlite::SqliteConnection::establish(":memory:").expect("opens");
@@ -832,15 +824,7 @@ mod tests {
             name: "x".into(),
             file_name: "0001_x.toml".into(),
             checksum: String::new(),
-            file: MigrationFile {
-                description: "x".into(),
-                transaction: true,
-                generated_by: None,
-                lock_timeout_ms: None,
-                allow: Vec::new(),
-                upgrade: Vec::new(),
-                downgrade: Vec::new(),
-            },
+            file: MigrationFile::new("x", Vec::new(), Vec::new()),
         };
         let g = |start, end, in_transaction| Group {
             start,

@@ -67,15 +67,8 @@ fn file(i: usize, tables: usize) -> MigrationFile {
             column: col,
         }]
     };
-    MigrationFile {
-        description: format!("step {i}"),
-        transaction: true,
-        generated_by: None,
-        lock_timeout_ms: None,
-        allow: Vec::new(),
-        downgrade: downgrade_for(&upgrade),
-        upgrade,
-    }
+    let downgrade = downgrade_for(&upgrade);
+    MigrationFile::new(format!("step {i}"), upgrade, downgrade)
 }
 
 fn main() {
