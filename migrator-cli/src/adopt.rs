@@ -39,21 +39,6 @@ fn history_rows<C: MigrationConnection>(c: &mut C) -> Result<i64, String> {
         .map_err(|e| format!("reading `{HISTORY_TABLE}`: {e}"))
 }
 
-macro_rules! on_conn {
-    ($db:expr, $c:ident => $body:expr) => {
-        match $db {
-            AnyConnection::Sqlite($c) => $body,
-            AnyConnection::Postgres($c) => $body,
-            #[cfg(feature = "mysql")]
-            AnyConnection::Mysql($c) => $body,
-            #[allow(unreachable_patterns)]
-            _ => {
-                unreachable!("build migrator-cli with the same database features as migrator-core")
-            }
-        }
-    };
-}
-
 /// Is `name` a migration file name (`NNNN_name.toml`)?
 fn is_migration_file(name: &str) -> bool {
     name.ends_with(".toml")

@@ -377,24 +377,6 @@ fn with_db_configured(
 
 type Db = AnyConnection;
 
-macro_rules! on_conn {
-    ($db:expr, $c:ident => $body:expr) => {
-        match $db {
-            AnyConnection::Sqlite($c) => $body,
-            AnyConnection::Postgres($c) => $body,
-            #[cfg(feature = "mysql")]
-            AnyConnection::Mysql($c) => $body,
-            // Only when migrator-core has a backend this binary was built
-            // without (a workspace build enabling `migrator-core/mysql`
-            // alone); `connect` never returns it otherwise.
-            #[allow(unreachable_patterns)]
-            _ => {
-                unreachable!("build migrator-cli with the same database features as migrator-core")
-            }
-        }
-    };
-}
-
 fn print_sql(lines: &[String]) {
     if lines.is_empty() {
         println!("-- nothing to do");

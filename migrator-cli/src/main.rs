@@ -1,6 +1,26 @@
 //! The `migrator` command. Parsing of arguments lives here; everything else is
 //! migrator-core. Exit codes: 0 success, 1 failure or drift, 2 usage error.
 
+/// Runs `$body` with `$c` bound to the concrete diesel connection inside
+/// an `AnyConnection` (used by `commands.rs` and `adopt.rs`).
+macro_rules! on_conn {
+    ($db:expr, $c:ident => $body:expr) => {
+        match $db {
+            migrator_core::runner::AnyConnection::Sqlite($c) => $body,
+            migrator_core::runner::AnyConnection::Postgres($c) => $body,
+            #[cfg(feature = "mysql")]
+            migrator_core::runner::AnyConnection::Mysql($c) => $body,
+            // Only when migrator-core has a backend this binary was built
+            // without (a workspace build enabling `migrator-core/mysql`
+            // alone); `connect` never returns it otherwise.
+            #[allow(unreachable_patterns)]
+            _ => {
+                unreachable!("build migrator-cli with the same database features as migrator-core")
+            }
+        }
+    };
+}
+
 mod adopt;
 mod backup;
 mod commands;

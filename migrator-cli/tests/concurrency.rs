@@ -210,6 +210,21 @@ fn postgres_lock_table_waits_for_a_held_row_and_times_out() {
     );
 }
 
+/// `up --lock-timeout 0.5` while another session holds the lock: exit 1,
+/// saying what it waited for (`waiting`, with the holder) and that it gave
+/// up.
+fn gives_up_waiting(p: &common::TestProject, url: &str, waiting: &str) {
+    let o = command(p.root(), url, &["up", "--lock-timeout", "0.5"])
+        .output()
+        .expect("runs");
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains(waiting) && t.contains("giving up after 0.5 s"),
+        "{t}"
+    );
+}
+
 #[test]
 fn postgres_waits_for_the_advisory_lock_and_times_out() {
     use diesel::connection::SimpleConnection;
@@ -224,15 +239,10 @@ fn postgres_waits_for_the_advisory_lock_and_times_out() {
             "SET application_name = 'holder_test'; SELECT pg_advisory_lock(7883946363647717234)",
         )
         .expect("locks");
-    let o = command(p.root(), &url, &["up", "--lock-timeout", "0.5"])
-        .output()
-        .expect("runs");
-    let t = text(&o);
-    assert_eq!(o.status.code(), Some(1), "{t}");
-    assert!(
-        t.contains("waiting for the migration lock (PostgreSQL advisory lock 7883946363647717234), held by another runner: session pid ")
-            && t.contains("giving up after 0.5 s"),
-        "{t}"
+    gives_up_waiting(
+        &p,
+        &url,
+        "waiting for the migration lock (PostgreSQL advisory lock 7883946363647717234), held by another runner: session pid ",
     );
     let db = Db::Pg(pg);
     assert!(!db.has_table("_migrator_history"), "nothing ran");
@@ -305,15 +315,10 @@ mod mysql {
         holder
             .batch_execute("DO GET_LOCK(CONCAT('migrator.', DATABASE()), 0)")
             .expect("locks");
-        let o = command(p.root(), &url, &["up", "--lock-timeout", "0.5"])
-            .output()
-            .expect("runs");
-        let t = text(&o);
-        assert_eq!(o.status.code(), Some(1), "{t}");
-        assert!(
-            t.contains("waiting for the migration lock (GET_LOCK('migrator.<database>')), held by another runner: connection ")
-                && t.contains("giving up after 0.5 s"),
-            "{t}"
+        gives_up_waiting(
+            &p,
+            &url,
+            "waiting for the migration lock (GET_LOCK('migrator.<database>')), held by another runner: connection ",
         );
         let db = Db::My(my);
         assert!(!db.has_table("_migrator_history"), "nothing ran");
