@@ -122,6 +122,24 @@ mod sqlite {
     }
 
     #[test]
+    fn rebuild_keeps_indexes_outside_the_model() {
+        let (_d, mut c) = db();
+        rebuild::indexes_outside_the_model_survive(&mut c);
+    }
+
+    #[test]
+    fn rebuild_refuses_what_it_would_lose() {
+        let (_d, mut c) = db();
+        rebuild::rebuild_refuses_what_it_would_lose(&mut c);
+    }
+
+    #[test]
+    fn rebuild_drops_an_unnamed_foreign_key() {
+        let (_d, mut c) = db();
+        rebuild::unnamed_foreign_key_is_dropped(&mut c);
+    }
+
+    #[test]
     fn rebuild_refuses_to_break_a_view() {
         let (_d, mut c) = db();
         rebuild::view_on_removed_column_fails_the_rebuild(&mut c);

@@ -239,3 +239,181 @@ pub fn view_on_removed_column_fails_the_rebuild(c: &mut SqliteConnection) {
     );
     assert_eq!(triggers(c), "items_log_insert,items_log_update");
 }
+
+/// `sql` of `name` in `sqlite_master`, or an empty text.
+fn definition(c: &mut SqliteConnection, name: &str) -> String {
+    one(
+        c,
+        &format!("SELECT COALESCE((SELECT sql FROM sqlite_master WHERE name = '{name}'), '')"),
+    )
+}
+
+/// Indexes the model does not describe (partial, expression, collated) are
+/// saved and recreated by the rebuild with their exact definitions, up and
+/// down; one that needs the removed column fails the migration, which is
+/// rolled back with every index in place.
+pub fn indexes_outside_the_model_survive(c: &mut SqliteConnection) {
+    let p = project(None);
+    setup(c, &p);
+    let extra = [
+        (
+            "items_named",
+            "CREATE INDEX items_named ON items (name) WHERE qty > 0",
+        ),
+        (
+            "items_lower",
+            "CREATE INDEX items_lower ON items (lower(name), qty DESC)",
+        ),
+        (
+            "items_nocase",
+            "CREATE UNIQUE INDEX items_nocase ON items (name COLLATE NOCASE)",
+        ),
+    ];
+    for (_, sql) in extra {
+        c.batch_execute(sql).expect("index");
+    }
+    let set = p.set();
+    Migrator::new(&set).up(c).expect("0002 applies");
+    for (name, sql) in extra {
+        assert_eq!(definition(c, name), sql, "{name} after up");
+    }
+    // The unique index still holds, case-insensitively, on the new table.
+    let dup = c.batch_execute("INSERT INTO items (name, qty) VALUES ('A', 1)");
+    assert!(
+        dup.is_err(),
+        "items_nocase must still refuse 'A' next to 'a'"
+    );
+    Migrator::new(&set).down_to(c, 1).expect("0002 reverts");
+    for (name, sql) in extra {
+        assert_eq!(definition(c, name), sql, "{name} after down");
+    }
+
+    // An index of the column that 0002 removes cannot be recreated.
+    c.batch_execute(
+        "CREATE INDEX items_with_parent ON items (parent_id) WHERE parent_id IS NOT NULL",
+    )
+    .expect("index");
+    let err = Migrator::new(&set)
+        .up(c)
+        .expect_err("the index needs parent_id");
+    let msg = err.to_string();
+    assert!(msg.contains("items_with_parent"), "{msg}");
+    assert!(msg.contains("rolled back"), "{msg}");
+    assert_eq!(
+        one(
+            c,
+            "SELECT COUNT(*) FROM pragma_table_info('items') WHERE name = 'parent_id'"
+        ),
+        "1"
+    );
+    for (name, sql) in extra {
+        assert_eq!(definition(c, name), sql, "{name} after the failed up");
+    }
+}
+
+/// What a rebuild cannot carry over (the table is created from the model)
+/// is named and the migration refused before anything changes: the table's
+/// definition, its rows and the history are as they were.
+pub fn rebuild_refuses_what_it_would_lose(c: &mut SqliteConnection) {
+    let p = project(None);
+    setup(c, &p);
+    let set = p.set();
+    // `items` as the model has it, plus one thing the model does not
+    // describe, and the word that must appear in the refusal.
+    let cases = [
+        (
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parents (id), name TEXT NOT NULL COLLATE NOCASE, qty INTEGER NOT NULL)",
+            "COLLATE",
+        ),
+        (
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parents (id), name TEXT NOT NULL, qty INTEGER NOT NULL) WITHOUT ROWID",
+            "WITHOUT ROWID",
+        ),
+        (
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parents (id), name TEXT NOT NULL, qty INTEGER NOT NULL) STRICT",
+            "STRICT",
+        ),
+        (
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parents (id), name TEXT NOT NULL, qty INTEGER NOT NULL, note TEXT)",
+            "column 'note'",
+        ),
+        (
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parents (id), name TEXT NOT NULL, qty INTEGER NOT NULL, twice INTEGER GENERATED ALWAYS AS (qty * 2) STORED)",
+            "generated column 'twice'",
+        ),
+        (
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parents (id), name TEXT NOT NULL, qty INTEGER NOT NULL CHECK (qty >= 0))",
+            "CHECK constraint",
+        ),
+        (
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parents (id), name TEXT NOT NULL, qty INTEGER NOT NULL DEFAULT 7)",
+            "the default 7 of column 'qty'",
+        ),
+        (
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parents (id), name TEXT NOT NULL, qty INTEGER NOT NULL REFERENCES parents (id))",
+            "a foreign key (qty) to 'parents'",
+        ),
+    ];
+    for (create, lost) in cases {
+        c.batch_execute(&format!(
+            "PRAGMA foreign_keys = OFF; DROP TABLE items; {create}; INSERT INTO items (id, parent_id, name, qty) VALUES (1, 1, 'a', 1), (2, NULL, 'b', 2); PRAGMA foreign_keys = ON"
+        ))
+        .expect("the hand-made table");
+        let err = Migrator::new(&set)
+            .up(c)
+            .expect_err("the rebuild would lose something");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("refused before changing anything"),
+            "{create}: {msg}"
+        );
+        assert!(msg.contains(lost), "{create}: `{lost}` not named in: {msg}");
+        assert_eq!(definition(c, "items"), create, "the table is unchanged");
+        assert_eq!(
+            one(
+                c,
+                "SELECT group_concat(name || qty, ',') FROM (SELECT * FROM items ORDER BY id)"
+            ),
+            "a1,b2",
+            "{create}: the rows are unchanged"
+        );
+        assert_eq!(
+            one(c, "SELECT COUNT(*) FROM _migrator_history"),
+            "1",
+            "{create}: 0002 is not recorded"
+        );
+    }
+}
+
+/// A foreign key declared without a name (as in a table the tool did not
+/// create) is dropped by the rebuild: the guard recognises it by columns,
+/// referenced table and actions, not by the name only the snapshot has.
+pub fn unnamed_foreign_key_is_dropped(c: &mut SqliteConnection) {
+    let p = project(None);
+    setup(c, &p);
+    let set = p.set();
+    c.batch_execute(
+        "PRAGMA foreign_keys = OFF; DROP TABLE items; CREATE TABLE items (id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, parent_id BIGINT REFERENCES parents (id), name TEXT NOT NULL, qty BIGINT NOT NULL); INSERT INTO items (id, parent_id, name, qty) VALUES (1, 1, 'a', 1), (2, NULL, 'b', 2); PRAGMA foreign_keys = ON",
+    )
+    .expect("the hand-made table");
+    Migrator::new(&set).up(c).expect("0002 applies");
+    assert_eq!(
+        one(c, "SELECT COUNT(*) FROM pragma_foreign_key_list('items')"),
+        "0",
+        "the unnamed foreign key is gone"
+    );
+    assert_eq!(
+        one(
+            c,
+            "SELECT COUNT(*) FROM pragma_table_info('items') WHERE name = 'parent_id'"
+        ),
+        "0"
+    );
+    assert_eq!(
+        one(
+            c,
+            "SELECT group_concat(name || qty, ',') FROM (SELECT * FROM items ORDER BY id)"
+        ),
+        "a1,b2"
+    );
+}

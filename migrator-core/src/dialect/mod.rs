@@ -116,6 +116,13 @@ pub struct Statement {
     /// recreate, saved from `sqlite_master` before the old table is
     /// dropped.
     pub each_row: bool,
+    /// True when `sql` is a check: a query whose rows (one text column
+    /// named `s`) each name something the next statements would destroy.
+    /// When it returns a row the runner refuses the migration, before the
+    /// statements after it run, listing them (the SQLite table rebuild uses
+    /// it for what the model does not describe and the rebuild cannot
+    /// carry over: columns, collations, table options, constraints).
+    pub refuses: bool,
     /// A batched backfill: the runner runs its batches (see
     /// [`backfill`]) instead of `sql`, which only shows the first one.
     pub backfill: Option<Box<backfill::BackfillPlan>>,
@@ -137,7 +144,17 @@ impl Statement {
             transactional: true,
             cleanup: None,
             each_row: false,
+            refuses: false,
             backfill: None,
+        }
+    }
+
+    /// A check that refuses the migration when `query` returns a row (see
+    /// [`Statement::refuses`]).
+    pub fn refuse_when_rows(query: impl Into<String>) -> Statement {
+        Statement {
+            refuses: true,
+            ..Statement::new(query)
         }
     }
 
@@ -186,6 +203,13 @@ impl fmt::Display for Statement {
         }
         if let Some(q) = &self.skip_if {
             writeln!(f, "-- skipped when this returns a row: {q}")?;
+        }
+        if self.refuses {
+            writeln!(
+                f,
+                "-- refused when this query returns a row (each names what would be lost):"
+            )?;
+            return write!(f, "-- {}", self.sql.trim_end().trim_end_matches(';'));
         }
         if self.each_row {
             writeln!(f, "-- runs each statement this query returns, in order:")?;

@@ -396,6 +396,7 @@ fn rebuild(before: &Table, after: &Table, skip_if: &str) -> Result<Vec<Statement
     let saved = format!("temp.{}", D.ident(SAVED_TRIGGERS));
     let this_table = format!("tbl = {}", D.string(name));
     let mut steps = vec![
+        Statement::refuse_when_rows(losses_query(before)),
         Statement::new(format!("DROP TABLE IF EXISTS {scratch}")),
         Statement::new(create_table_sql(after, &scratch_name, false)?),
     ];
@@ -419,15 +420,28 @@ fn rebuild(before: &Table, after: &Table, skip_if: &str) -> Result<Vec<Statement
             D.string(name)
         )));
     }
-    // The triggers go with the old table: save their definitions, in
-    // creation order, to recreate them once the new table has the name.
+    // The triggers and the indexes the model does not describe (partial,
+    // expression, collated or hand-made ones) go with the old table: save
+    // their definitions, in creation order, to recreate them once the new
+    // table has the name. The model's own indexes are recreated from the
+    // model below (or, when this change removes them, not at all).
+    let model_indexes = before
+        .indexes
+        .iter()
+        .map(|i| &i.name)
+        .chain(before.uniques.iter().map(|u| &u.name))
+        .chain(after.indexes.iter().map(|i| &i.name))
+        .chain(after.uniques.iter().map(|u| &u.name))
+        .map(|n| D.string(&n.to_lowercase()))
+        .collect::<Vec<_>>();
     steps.push(Statement::new(format!(
         "DELETE FROM {saved} WHERE {this_table}"
     )));
     steps.push(Statement::new(format!(
-        "INSERT INTO {saved} (tbl, seq, sql) SELECT {}, rowid, sql FROM main.sqlite_master WHERE type = 'trigger' AND tbl_name = {} COLLATE NOCASE AND sql IS NOT NULL",
+        "INSERT INTO {saved} (tbl, seq, sql) SELECT {}, rowid, sql FROM main.sqlite_master WHERE tbl_name = {} COLLATE NOCASE AND sql IS NOT NULL AND (type = 'trigger' OR (type = 'index' AND lower(name) NOT IN ({})))",
         D.string(name),
-        D.string(name)
+        D.string(name),
+        model_indexes.join(", ")
     )));
     steps.push(Statement::new(format!("DROP TABLE IF EXISTS {t}")));
     // Since 3.26 a rename re-parses every view and trigger of the schema,
@@ -467,6 +481,75 @@ fn rebuild(before: &Table, after: &Table, skip_if: &str) -> Result<Vec<Statement
         D.string(name)
     )));
     Ok(out)
+}
+
+/// The check that runs first in a rebuild: one row for everything the live
+/// table has that the model's definition of it (`before`) does not describe
+/// and the rebuild, which creates the table from the model, would drop.
+/// Indexes and triggers are not listed: the rebuild carries them over.
+///
+/// - columns the model does not have, and generated columns;
+/// - the `STRICT` and `WITHOUT ROWID` table options;
+/// - a `COLLATE` clause anywhere in the table's definition (the model has
+///   no collations; a `COLLATE NOCASE` key would become case-sensitive);
+/// - more `CHECK` constraints than the model has (SQLite names none of
+///   them in a pragma, so they are counted in the definition's text);
+/// - foreign keys the model does not have (by referenced table and
+///   columns);
+/// - defaults and `NOT NULL` the model does not have.
+///
+/// Names are compared case-insensitively, as SQLite compares them. The text
+/// searches err towards refusing (a `COLLATE` inside a string literal
+/// counts), which costs a clear error, never a silent loss.
+fn losses_query(before: &Table) -> String {
+    let t = D.string(&before.name);
+    let list = |names: Vec<String>| {
+        names
+            .iter()
+            .map(|n| D.string(&n.to_lowercase()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let all_columns = list(before.columns.iter().map(|c| c.name.clone()).collect());
+    let without_default = list(
+        before
+            .columns
+            .iter()
+            .filter(|c| c.default.is_none() && !c.auto_increment)
+            .map(|c| c.name.clone())
+            .collect(),
+    );
+    let nullable = list(
+        before
+            .columns
+            .iter()
+            .filter(|c| c.nullable)
+            .map(|c| c.name.clone())
+            .collect(),
+    );
+    let foreign_keys = list(
+        before
+            .foreign_keys
+            .iter()
+            .map(|f| format!("{}:{}", f.ref_table, f.columns.join(",")))
+            .collect(),
+    );
+    // The definition with every kind of white space removed, upper case.
+    let squeezed = "replace(replace(replace(replace(upper(sql), ' ', ''), char(9), ''), char(10), ''), char(13), '')";
+    let spaced = "(' ' || replace(replace(replace(upper(sql), char(9), ' '), char(10), ' '), char(13), ' ') || ' ')";
+    let checks = before.checks.len();
+    [
+        format!("SELECT 'column ' || quote(name) || ', which the model does not have' AS s FROM pragma_table_xinfo({t}) WHERE hidden NOT IN (2, 3) AND lower(name) NOT IN ({all_columns})"),
+        format!("SELECT 'generated column ' || quote(name) AS s FROM pragma_table_xinfo({t}) WHERE hidden IN (2, 3)"),
+        format!("SELECT 'the STRICT table option' AS s FROM pragma_table_list({t}) WHERE schema = 'main' AND strict"),
+        format!("SELECT 'the WITHOUT ROWID table option' AS s FROM pragma_table_list({t}) WHERE schema = 'main' AND wr"),
+        format!("SELECT 'a COLLATE clause in the table''s definition (the model has no collations)' AS s FROM main.sqlite_master WHERE type = 'table' AND name = {t} AND instr({spaced}, ' COLLATE ') > 0"),
+        format!("SELECT ((length({squeezed}) - length(replace({squeezed}, 'CHECK(', ''))) / 6 - {checks}) || ' CHECK constraint(s) beyond the model''s {checks}' AS s FROM main.sqlite_master WHERE type = 'table' AND name = {t} AND (length({squeezed}) - length(replace({squeezed}, 'CHECK(', ''))) / 6 > {checks}"),
+        format!("SELECT 'a foreign key (' || cols || ') to ' || quote(tbl) || ', which the model does not have' AS s FROM (SELECT \"table\" AS tbl, group_concat(\"from\", ',' ORDER BY seq) AS cols FROM pragma_foreign_key_list({t}) GROUP BY id) WHERE lower(tbl || ':' || cols) NOT IN ({foreign_keys})"),
+        format!("SELECT 'the default ' || dflt_value || ' of column ' || quote(name) || ', which the model does not have' AS s FROM pragma_table_xinfo({t}) WHERE dflt_value IS NOT NULL AND upper(dflt_value) <> 'NULL' AND lower(name) IN ({without_default})"),
+        format!("SELECT 'NOT NULL on column ' || quote(name) || ', which the model has as nullable' AS s FROM pragma_table_xinfo({t}) WHERE \"notnull\" AND lower(name) IN ({nullable})"),
+    ]
+    .join(" UNION ALL ")
 }
 
 /// The value a surviving column is copied with.
@@ -531,13 +614,14 @@ fn effect_present(op: &Operation, after: &Table) -> Result<String, String> {
     Ok(match op {
         AlterColumn { to, .. } => table_where(t, &column_is(after, to)?),
         SetPrimaryKey { to, .. } => table_where(t, &primary_key_is(t, to)),
-        AddForeignKey { foreign_key, .. } => {
-            table_where(t, &constraint(&foreign_key.name, "FOREIGN KEY"))
+        // By columns and referenced table, not by name: SQLite keeps no
+        // name for an unnamed `REFERENCES` (an adopted table's foreign key
+        // carries the model's default name only in the snapshot), and a
+        // guard that looked for the name would take such a key for absent.
+        AddForeignKey { foreign_key, .. } => table_where(t, &foreign_key_is(t, foreign_key)),
+        DropForeignKey { foreign_key, .. } => {
+            table_where(t, &format!("NOT {}", foreign_key_is(t, foreign_key)))
         }
-        DropForeignKey { foreign_key, .. } => table_where(
-            t,
-            &format!("NOT {}", constraint(&foreign_key.name, "FOREIGN KEY")),
-        ),
         AddCheck { check, .. } => table_where(t, &constraint(&check.name, "CHECK")),
         DropCheck { check, .. } => {
             table_where(t, &format!("NOT {}", constraint(&check.name, "CHECK")))
@@ -579,6 +663,25 @@ fn column_is(t: &Table, c: &Column) -> Result<String, String> {
         D.string(&column_type(&c.ty)),
         u8::from(!c.nullable),
     ))
+}
+
+/// True (as SQL) when `table` has foreign key `fk`: by its name in the
+/// table's definition, or, for a key declared without a name (an adopted
+/// table's `REFERENCES`, which the snapshot knows by the model's default
+/// name), by what it is: the same columns in order, referenced table and
+/// columns (an implicit reference to the primary key matches too) and
+/// actions. Names are compared case-insensitively, as SQLite does.
+fn foreign_key_is(table: &str, fk: &crate::schema::ForeignKey) -> String {
+    format!(
+        "(instr(sql, {}) > 0 OR EXISTS (SELECT 1 FROM (SELECT \"table\" AS tbl, group_concat(\"from\", ',' ORDER BY seq) AS cols, group_concat(coalesce(\"to\", ''), ',' ORDER BY seq) AS tos, min(on_delete) AS del, min(on_update) AS upd FROM pragma_foreign_key_list({}) GROUP BY id) WHERE lower(tbl) = {} AND lower(cols) = {} AND (lower(tos) = {} OR replace(tos, ',', '') = '') AND del = {} AND upd = {}))",
+        D.string(&format!("CONSTRAINT {} FOREIGN KEY", D.ident(&fk.name))),
+        D.string(table),
+        D.string(&fk.ref_table.to_lowercase()),
+        D.string(&fk.columns.join(",").to_lowercase()),
+        D.string(&fk.ref_columns.join(",").to_lowercase()),
+        D.string(fk.on_delete.sql()),
+        D.string(fk.on_update.sql()),
+    )
 }
 
 /// True (as SQL) when the primary key of `table` is exactly `columns`, in

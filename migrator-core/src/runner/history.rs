@@ -389,6 +389,7 @@ pub(crate) fn batchable(dialect: Dialect, m: &Migration, statements: &[Step]) ->
                 s.skip_if.is_none()
                     && s.cleanup.is_none()
                     && !s.each_row
+                    && !s.refuses
                     && s.backfill.is_none()
                     && s.transactional
             }

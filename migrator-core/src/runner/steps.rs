@@ -182,6 +182,18 @@ pub(crate) fn run_step<C: MigrationConnection>(
                     return Ok(());
                 }
             }
+            if s.refuses {
+                let losses = conn
+                    .query_texts(&s.sql)
+                    .map_err(|e| fail(format!("checking what it would lose: {e}")))?;
+                if !losses.is_empty() {
+                    return Err(fail(format!(
+                        "refused before changing anything: the next statements would lose what the model does not describe:\n    - {}\n  help: describe it in the model, remove it from the database first, or write this change as a raw SQL migration that keeps it",
+                        losses.join("\n    - ")
+                    )));
+                }
+                return Ok(());
+            }
             if s.each_row {
                 let generated = conn
                     .query_texts(&s.sql)
