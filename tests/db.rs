@@ -4,6 +4,9 @@
 
 #[path = "db/backfill.rs"]
 mod backfill;
+#[cfg(feature = "mysql")]
+#[path = "db/fidelity.rs"]
+mod fidelity;
 #[path = "db/introspect.rs"]
 mod introspection;
 #[path = "db/models.rs"]
@@ -368,6 +371,14 @@ mod mysql {
     #[test]
     fn outside_objects_are_reported() {
         with_db("outside", introspection::mysql_outside_objects);
+    }
+
+    #[test]
+    fn modify_keeps_column_attributes() {
+        with_db(
+            "modifykeeps",
+            super::fidelity::mysql_modify_keeps_column_attributes,
+        );
     }
 
     #[test]

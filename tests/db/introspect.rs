@@ -25,21 +25,14 @@ use schema_fixtures::*;
 pub trait Db: MigrationConnection + Introspect {}
 impl<T: MigrationConnection + Introspect> Db for T {}
 
-/// Runs statements as the runner does: guards first.
+/// Runs statements as the runner does: guards first, checks and
+/// generated statements (`refuses`, `each_row`) evaluated.
 fn run<C: Db>(c: &mut C, op: &Operation, before: &Schema, label: &str) {
     let stmts = render_op(c.dialect(), op, before)
         .unwrap_or_else(|e| panic!("{label}: rendering {op}: {e}"));
     for s in stmts {
-        if let Some(q) = &s.skip_if {
-            if c.count_rows(q)
-                .unwrap_or_else(|e| panic!("{label}: guard {q}: {e}"))
-                > 0
-            {
-                continue;
-            }
-        }
-        c.execute(&s.sql)
-            .unwrap_or_else(|e| panic!("{label}: {op}\n  {}\n  failed: {e}", s.sql));
+        super::support::run_statement(c, &s)
+            .unwrap_or_else(|e| panic!("{label}: {op}\n  failed: {e}"));
     }
 }
 

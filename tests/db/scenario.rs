@@ -136,13 +136,8 @@ fn up_to<C: TestDb>(set: &MigrationSet, c: &mut C, v: u32) -> Vec<String> {
             continue;
         }
         for s in statements {
-            if let Some(q) = &s.skip_if {
-                if c.count_rows(q).expect("guard runs") > 0 {
-                    continue;
-                }
-            }
-            c.execute(&s.sql)
-                .unwrap_or_else(|e| panic!("re-running migration {v}: {e}\n{}", s.sql));
+            super::support::run_statement(c, s)
+                .unwrap_or_else(|e| panic!("re-running migration {v}: {e}"));
         }
     }
     assert_eq!(

@@ -416,3 +416,34 @@ impl Drop for MyDb {
         }
     }
 }
+
+/// Runs one rendered statement as the runner does, without its history:
+/// the `skip_if` guard first, a `refuses` check (its rows are what would be
+/// lost: an error), an `each_row` query's rows as the statements. For tests
+/// that apply rendered SQL by hand.
+pub fn run_statement<C: migrator_core::runner::MigrationConnection>(
+    c: &mut C,
+    s: &migrator_core::dialect::Statement,
+) -> Result<(), String> {
+    if let Some(q) = &s.skip_if {
+        if c.count_rows(q).map_err(|e| format!("guard {q}: {e}"))? > 0 {
+            return Ok(());
+        }
+    }
+    if s.refuses || s.each_row {
+        let rows = c
+            .query_texts(&s.sql)
+            .map_err(|e| format!("{}: {e}", s.sql))?;
+        if s.refuses {
+            return match rows.is_empty() {
+                true => Ok(()),
+                false => Err(format!("refused: {rows:?}")),
+            };
+        }
+        for sql in rows {
+            c.execute(&sql).map_err(|e| format!("{sql}: {e}"))?;
+        }
+        return Ok(());
+    }
+    c.execute(&s.sql).map_err(|e| format!("{}: {e}", s.sql))
+}

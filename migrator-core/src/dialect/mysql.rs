@@ -61,6 +61,12 @@ pub(crate) fn copy_reason(op: &Operation, before: &Schema) -> Option<String> {
         AlterColumn { from, to, .. } => {
             if from.auto_increment != to.auto_increment {
                 Some("adding or removing AUTO_INCREMENT rebuilds the column".into())
+            } else if from.nullable
+                && !to.nullable
+                && matches!(&to.default, Some(DefaultValue::Sql(_)))
+            {
+                // MariaDB: "cannot convert NULL to non-constant DEFAULT".
+                Some("making a column NOT NULL whose default is an expression (such as CURRENT_TIMESTAMP) copies the table".into())
             } else if from.ty == to.ty {
                 None
             } else {
@@ -416,11 +422,123 @@ fn alter_column(
             )));
         }
     }
-    out.push(Statement::new(format!(
-        "ALTER TABLE {t} MODIFY COLUMN {}{algorithm}",
-        column_def(to)?
-    )));
+    out.push(modify_keeping_live_attributes(table, to, algorithm)?);
     Ok(out)
+}
+
+/// `MODIFY COLUMN` restates the whole column: an attribute it leaves out
+/// is reset, so the live column's attributes that the model does not
+/// describe are read from `information_schema.columns` when it runs and
+/// restated (an [`Statement::each_row`] query returning the one statement):
+///
+/// - its character set and collation, when the new type is a string type
+///   whose `sql_type` does not name its own (a `utf8mb3_bin` password
+///   column stays case-sensitive);
+/// - `ON UPDATE ...` (MariaDB and MySQL keep it in `extra`);
+/// - its comment.
+///
+/// Each part is a scalar subquery wrapped in `COALESCE`, so the query
+/// returns its row even when the column is missing, and the server then
+/// refuses the `MODIFY` by name instead of the step doing nothing.
+fn modify_keeping_live_attributes(
+    table: &str,
+    to: &Column,
+    algorithm: &str,
+) -> Result<Statement, String> {
+    let live = |expr: &str| {
+        format!(
+            "COALESCE((SELECT {expr} FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = {} AND column_name = {}), '')",
+            D.string(table),
+            D.string(&to.name)
+        )
+    };
+    let (head, tail) = column_def_split(to)?;
+    let mut parts = vec![D.string(&format!(
+        "ALTER TABLE {} MODIFY COLUMN {head}",
+        D.ident(table)
+    ))];
+    if takes_collation(&to.ty) {
+        parts.push(live(
+            "IF(character_set_name IS NULL, '', CONCAT(' CHARACTER SET ', character_set_name, ' COLLATE ', collation_name))",
+        ));
+    }
+    parts.push(D.string(&tail.before_auto_increment));
+    parts.push(live(
+        "IF(LOCATE('on update', LOWER(extra)) = 0, '', CONCAT(' ', SUBSTRING(extra, LOCATE('on update', LOWER(extra)))))",
+    ));
+    if tail.auto_increment {
+        parts.push(D.string(" AUTO_INCREMENT"));
+    }
+    parts.push(live(
+        "IF(column_comment = '', '', CONCAT(' COMMENT ', QUOTE(column_comment)))",
+    ));
+    parts.push(D.string(algorithm));
+    Ok(Statement::each_row(format!(
+        "SELECT CONCAT({}) AS s",
+        parts.join(", ")
+    )))
+}
+
+/// Whether a column of type `ty` has a character set and collation that a
+/// `MODIFY` must restate: the string types, unless a custom type already
+/// names its own.
+fn takes_collation(ty: &ColumnType) -> bool {
+    match ty {
+        ColumnType::Text | ColumnType::Varchar(_) | ColumnType::Uuid => true,
+        ColumnType::Custom(s) => {
+            let up = s.trim().to_ascii_uppercase();
+            let names_its_own =
+                up.contains("COLLATE") || up.contains("CHARACTER SET") || up.contains("CHARSET");
+            let string_type = [
+                "CHAR",
+                "VARCHAR",
+                "TINYTEXT",
+                "TEXT",
+                "MEDIUMTEXT",
+                "LONGTEXT",
+                "ENUM",
+                "SET",
+                "NCHAR",
+                "NVARCHAR",
+                "NATIONAL",
+            ]
+            .iter()
+            .any(|t| {
+                up.strip_prefix(t)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['(', ' ']))
+            });
+            string_type && !names_its_own
+        }
+        _ => false,
+    }
+}
+
+/// The parts of [`column_def`] around which a `MODIFY` inserts what it
+/// keeps from the live column.
+struct DefTail {
+    /// ` NULL|NOT NULL [DEFAULT x]`
+    before_auto_increment: String,
+    auto_increment: bool,
+}
+
+/// [`column_def`] as `` `c` TYPE `` and the rest.
+fn column_def_split(c: &Column) -> Result<(String, DefTail), String> {
+    let head = format!("{} {}", D.ident(&c.name), column_type(&c.ty));
+    let full = column_def(c)?;
+    let rest = full
+        .strip_prefix(&head)
+        .ok_or_else(|| format!("column `{}`: unexpected definition {full}", c.name))?;
+    let (before, auto) = match rest.strip_suffix(" AUTO_INCREMENT") {
+        Some(b) => (b.to_string(), true),
+        None => (rest.to_string(), false),
+    };
+    Ok((
+        head,
+        DefTail {
+            before_auto_increment: before,
+            auto_increment: auto,
+        },
+    ))
 }
 
 /// Changes the primary key in one statement where both keys exist: MySQL DDL

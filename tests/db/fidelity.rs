@@ -1,0 +1,119 @@
+//! Changes that must keep what the model does not describe, on the
+//! database whose DDL would otherwise drop it (MySQL/MariaDB: `mod
+//! fidelity` is compiled with the `mysql` feature).
+
+use diesel::connection::SimpleConnection;
+use migrator_core::runner::Migrator;
+
+use super::support::TestProject;
+
+const ACCOUNTS_V1: &str = r#"
+use migrator::Model;
+
+#[derive(Model)]
+#[model(table = "accounts")]
+pub struct Account {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    #[model(max_length = 50)]
+    pub password: String,
+    #[model(default_sql = "CURRENT_TIMESTAMP(6)")]
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    #[model(max_length = 20)]
+    pub note: Option<String>,
+}
+"#;
+
+/// Widens `password` and `note`, makes `updated_at` nullable: three
+/// `MODIFY COLUMN`s.
+const ACCOUNTS_V2: &str = r#"
+use migrator::Model;
+
+#[derive(Model)]
+#[model(table = "accounts")]
+pub struct Account {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    #[model(max_length = 100)]
+    pub password: String,
+    #[model(default_sql = "CURRENT_TIMESTAMP(6)")]
+    pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[model(max_length = 40)]
+    pub note: Option<String>,
+}
+"#;
+
+/// `COLUMN_NAME|COLLATION_NAME|EXTRA|COLUMN_COMMENT|COLUMN_TYPE` of each
+/// column of `accounts`, in name order.
+fn attributes(c: &mut diesel::mysql::MysqlConnection) -> Vec<String> {
+    super::support::rows_mysql(
+        c,
+        "SELECT CAST(CONCAT_WS('|', column_name, COALESCE(collation_name, '-'), LOWER(extra), column_comment) AS CHAR) AS a, CAST(column_type AS CHAR) AS b, CAST(is_nullable AS CHAR) AS c, '' AS d FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'accounts' ORDER BY column_name",
+    )
+    .into_iter()
+    .map(|r| format!("{} {} {}", r.a, r.b, r.c))
+    .collect()
+}
+
+/// MySQL/MariaDB `MODIFY COLUMN` keeps the live column's collation, its
+/// `ON UPDATE` and its comment, which the model does not carry, up and
+/// down, with the rows intact.
+pub fn mysql_modify_keeps_column_attributes(c: &mut diesel::mysql::MysqlConnection) {
+    let p = TestProject::new();
+    p.set_models(ACCOUNTS_V1);
+    p.generate("create").expect("a change");
+    p.set_models(ACCOUNTS_V2);
+    p.generate("widen").expect("a change");
+    let set = p.set();
+    Migrator::new(&set).up_to(c, Some(1)).expect("0001 applies");
+    // What an application's own DDL (or an adopted schema) put there.
+    c.batch_execute(
+        "ALTER TABLE accounts MODIFY COLUMN password VARCHAR(50) CHARACTER SET utf8mb3 COLLATE utf8mb3_bin NOT NULL, \
+         MODIFY COLUMN updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), \
+         MODIFY COLUMN note VARCHAR(20) NULL COMMENT 'shown to support, it''s \"free\" text'; \
+         INSERT INTO accounts (password, note) VALUES ('Secret', 'n1')",
+    )
+    .expect("hand-made attributes");
+    let before = attributes(c);
+    assert!(
+        before.iter().any(|a| a.starts_with("password|utf8mb3_bin")),
+        "{before:?}"
+    );
+    Migrator::new(&set).up(c).expect("0002 applies");
+    let after = attributes(c);
+    let expect = |list: &[String], prefix: &str, ty: &str| {
+        assert!(
+            list.iter().any(|a| a.starts_with(prefix) && a.contains(ty)),
+            "`{prefix}` with `{ty}` expected in {list:?}"
+        );
+    };
+    expect(&after, "password|utf8mb3_bin||", "varchar(100)");
+    expect(&after, "updated_at|-|on update current_timestamp(6)", "YES");
+    expect(
+        &after,
+        "note|utf8mb4_",
+        "|shown to support, it's \"free\" text varchar(40)",
+    );
+    // Still case-sensitive: a second row differing only in case is a
+    // different password.
+    let n: Vec<_> = super::support::rows_mysql(
+        c,
+        "SELECT CAST(COUNT(*) AS CHAR) AS a, '' AS b, '' AS c, '' AS d FROM accounts WHERE password = 'secret'",
+    );
+    assert_eq!(n[0].a, "0", "utf8mb3_bin compares case-sensitively");
+
+    Migrator::new(&set).down_to(c, 1).expect("0002 reverts");
+    let down = attributes(c);
+    expect(&down, "password|utf8mb3_bin||", "varchar(50)");
+    expect(&down, "updated_at|-|on update current_timestamp(6)", "NO");
+    expect(
+        &down,
+        "note|utf8mb4_",
+        "|shown to support, it's \"free\" text varchar(20)",
+    );
+    let rows = super::support::rows_mysql(
+        c,
+        "SELECT CAST(password AS CHAR) AS a, CAST(note AS CHAR) AS b, '' AS c, '' AS d FROM accounts",
+    );
+    assert_eq!((rows[0].a.as_str(), rows[0].b.as_str()), ("Secret", "n1"));
+}
