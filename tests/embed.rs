@@ -1,7 +1,7 @@
 //! `embed_migrations!` and `#[migration]` end to end.
 //!
 //! - "embedded equals runtime": the macro and `MigrationSet::load` see the
-//!   same migrations, checksums, operations and states (STYLE.md rule 14);
+//!   same migrations, checksums, operations and states (docs/DESIGN.md §7.11);
 //! - Rust steps run in order with the SQL of their migration, inside its
 //!   transaction, on SQLite and PostgreSQL (mandatory under CI=true); a
 //!   failing or panicking step rolls the whole migration back;

@@ -6,7 +6,7 @@
 //! Contract: for every value `v`, evaluating the tokens of `v` in a crate
 //! that depends on `migrator` gives a value equal to `v` (the "embedded
 //! equals runtime" tests check it on whole folders). Every path is absolute
-//! through the facade's `__private` module (STYLE.md rule 9), and every
+//! through the facade's `__private` module (docs/DESIGN.md §7.9), and every
 //! struct is destructured, so a field added to the data fails to compile
 //! here instead of being silently left out.
 

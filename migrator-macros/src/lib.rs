@@ -3,7 +3,7 @@
 //!
 //! Each entry point parses its input and hands it to ordinary library code in
 //! `migrator_core`, where it is unit tested; nothing here has logic of its own
-//! (STYLE.md rule 1). Use the macros through the `migrator` crate, whose
+//! (docs/DESIGN.md §7.1). Use the macros through the `migrator` crate, whose
 //! `__private` module the generated code names.
 
 use proc_macro::TokenStream;

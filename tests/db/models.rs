@@ -1,4 +1,4 @@
-//! The seed models of DESIGN.md §7, one source per version, written as a new
+//! The seed models of docs/DESIGN.md §6, one source per version, written as a new
 //! user would write them.
 
 pub const V1_USERS: &str = r#"

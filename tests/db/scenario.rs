@@ -1,4 +1,4 @@
-//! The seed scenario of DESIGN.md §7 played on a real database through the
+//! The seed scenario of docs/DESIGN.md §6 played on a real database through the
 //! same calls the CLI makes: generate each migration from models on disk,
 //! then up, down and up again, checking the live schema against the
 //! snapshot's state and the data in surviving columns at every stage.

@@ -1,4 +1,4 @@
-//! Property tests of the diff engine (STYLE.md §14), over random valid schemas
+//! Property tests of the diff engine (docs/DESIGN.md §7.11), over random valid schemas
 //! and random mutations of them.
 //!
 //! The generator reads its decisions from a vector of numbers that proptest

@@ -76,7 +76,7 @@ pub fn expand_in(root: &Path, lit: &LitStr) -> TokenStream {
 }
 
 /// The error, and an empty set of the right type, so that the `static` it
-/// initialises adds no error of its own (STYLE.md rule 7).
+/// initialises adds no error of its own (docs/DESIGN.md §7.7).
 fn fallback(error: syn::Error, dir: &str) -> TokenStream {
     let error = error.into_compile_error();
     quote! {

@@ -38,7 +38,7 @@ pub(crate) struct Field<'a> {
     pub kind: Option<RustKind>,
 }
 
-/// The Rust types with a column type of their own (DESIGN.md §2).
+/// The Rust types with a column type of their own (docs/DESIGN.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RustKind {
     I16,

@@ -1,6 +1,6 @@
 //! Stage 1: raw `#[model(...)]` attributes to typed attribute sets.
 //!
-//! Contract: this file knows the keys of DESIGN.md §2 and the kind of value
+//! Contract: this file knows the keys of docs/DESIGN.md §2 and the kind of value
 //! each takes, and nothing about what they mean together. It reports unknown
 //! keys (with the valid ones, and a guess at the intended one), keys given
 //! twice, values of the wrong kind and values that cannot be read (an

@@ -1,7 +1,7 @@
 //! The error-collecting context shared by every stage of the pipeline.
 //!
 //! Contract: stages push errors here and carry on with what they could read,
-//! so one build reports every bad attribute (serde's `Ctxt`, STYLE.md rule 5).
+//! so one build reports every bad attribute (serde's `Ctxt`, docs/DESIGN.md §7.5).
 //! [`Ctxt::check`] combines them, in the order they were found, into one
 //! [`syn::Error`].
 
@@ -54,7 +54,7 @@ impl Ctxt {
     }
 }
 
-/// A message followed by its `help:` line (STYLE.md rule 6).
+/// A message followed by its `help:` line (docs/DESIGN.md §7.6).
 pub(crate) fn with_help(msg: impl Display, help: impl Display) -> String {
     format!("{msg}\nhelp: {help}")
 }

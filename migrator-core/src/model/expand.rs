@@ -24,10 +24,10 @@
 //!
 //! The table is rebuilt field by field from the parsed value, so at run time
 //! `Task::table()` equals what the CLI parses from the same source. Paths are
-//! absolute through the facade's `__private` module (STYLE.md rule 9). On
+//! absolute through the facade's `__private` module (docs/DESIGN.md §7.9). On
 //! error it emits the errors plus the same impl with a body that is never
 //! reached, so code calling `Task::table()` does not add errors of its own
-//! (STYLE.md rule 7).
+//! (docs/DESIGN.md §7.7).
 
 use std::path::{Path, PathBuf};
 
@@ -87,7 +87,7 @@ pub fn expand_derive_against(
         }
     };
     // Drift is reported next to an impl that works, so code calling
-    // `Task::table()` adds no errors of its own (STYLE.md rule 7).
+    // `Task::table()` adds no errors of its own (docs/DESIGN.md §7.7).
     let errors = drift_errors(input, &lowered, reference)
         .into_iter()
         .map(syn::Error::into_compile_error);
@@ -150,7 +150,7 @@ pub(super) fn drift_errors(
 fn impl_model(input: &syn::DeriveInput, body: TokenStream, tracked: &[PathBuf]) -> TokenStream {
     let ident = &input.ident;
     // Files read at compile time are included, so that Cargo rebuilds the
-    // crate when they change (STYLE.md rule 10); the bytes are not used.
+    // crate when they change (docs/DESIGN.md §7.10); the bytes are not used.
     let tracked = tracked.iter().map(|path| {
         let path = path.display().to_string();
         quote!(

@@ -1,6 +1,6 @@
 //! Stage 4: the checked model to a [`Table`].
 //!
-//! Contract: builds the table of DESIGN.md §2 from a model: columns in field
+//! Contract: builds the table of docs/DESIGN.md §2 from a model: columns in field
 //! order (skipped fields left out), the primary key in field order, default
 //! object names from [`naming`] (`ck_<table>_<n>` counts struct-level checks
 //! from 1 in declaration order), then [`Table::normalize`]. It reports what

@@ -1,11 +1,11 @@
 //! The model parser: `#[derive(Model)]` structs to schema tables.
 //!
 //! Contract: this is the only reader of the `#[model(...)]` vocabulary of
-//! DESIGN.md §2. The derive macro ([`expand_derive`]) and `migrator generate`
+//! docs/DESIGN.md §2. The derive macro ([`expand_derive`]) and `migrator generate`
 //! ([`scan_dir`]) both go through [`parse_derive_input`], so the table the
 //! compiled program reports and the table the CLI diffs are the same value.
 //!
-//! One pipeline, one file per stage (STYLE.md rule 2):
+//! One pipeline, one file per stage (docs/DESIGN.md §7.2):
 //!
 //! 1. `attr.rs`: raw `#[model(...)]` entries to typed attribute sets; unknown
 //!    and duplicate keys and wrongly kinded values are reported here.

@@ -620,7 +620,7 @@ fn reference(tables: &[Table]) -> Result<drift::Reference, String> {
     })
 }
 
-/// The model of DESIGN.md §2, with a few more keys.
+/// The model of docs/DESIGN.md §2, with a few more keys.
 fn design_task() -> syn::DeriveInput {
     syn::parse_quote! {
         #[model(table = "tasks", unique = "user_id, title")]

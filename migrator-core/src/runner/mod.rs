@@ -1,6 +1,6 @@
 //! The runner: applies, rolls back and reports migrations on a live database.
 //!
-//! Contract (DESIGN.md §6):
+//! Contract (docs/DESIGN.md §5):
 //! - history lives in `_migrator_history` (version, name, checksum, applied_at
 //!   in UTC, execution_ms, tool_version, state, steps_done);
 //! - before anything runs, the recorded history is checked against the files:

@@ -280,7 +280,7 @@ impl Column {
     }
 }
 
-/// Default object names of DESIGN.md §2; the idempotency guards look these up.
+/// Default object names of docs/DESIGN.md §2; the idempotency guards look these up.
 pub mod naming {
     /// `idx_<table>_<cols>`
     pub fn index(table: &str, columns: &[String]) -> String {

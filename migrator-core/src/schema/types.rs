@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A column type in the portable vocabulary of DESIGN.md §2. Each dialect maps
+/// A column type in the portable vocabulary of docs/DESIGN.md §2. Each dialect maps
 /// it to its own spelling (see `dialect/`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ColumnType {

@@ -45,7 +45,7 @@ pub fn users() -> Table {
     t
 }
 
-/// The DESIGN.md §2 example table: every kind of attached object.
+/// The docs/DESIGN.md §2 example table: every kind of attached object.
 pub fn tasks() -> Table {
     let mut t = Table::new("tasks");
     t.columns = vec![
