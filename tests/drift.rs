@@ -1,5 +1,5 @@
-//! The compile-time drift check of `#[derive(Model)]`, end to end, the way
-//! issue 4 measures it: a new application crate depending on migrator builds
+//! The compile-time drift check of `#[derive(Model)]`, end to end, as a
+//! user meets it: a new application crate depending on migrator builds
 //! after `generate`; a model change without `generate` fails the build with
 //! a message saying to run it; after `generate` it builds again; and an edit
 //! of the snapshot alone rebuilds the crate (no build.rs).

@@ -1,5 +1,5 @@
 //! `embed_migrations!` picks up what `migrator generate` writes, with no
-//! build script, the way issue 4 measures it: a new application crate embeds
+//! build script, as a user meets it: a new application crate embeds
 //! its migrations; after `generate` the next `cargo run` embeds the new
 //! migration; a hand edit of a migration file fails the next build.
 //!

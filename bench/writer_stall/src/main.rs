@@ -1,4 +1,4 @@
-//! Writer-stall benchmark (issue 6): how long do the application's writes
+//! Writer-stall benchmark: how long do the application's writes
 //! wait while an index, a foreign key, a check and a NOT NULL are added to a
 //! large PostgreSQL table?
 //!
