@@ -4,7 +4,6 @@
 
 #[path = "db/backfill.rs"]
 mod backfill;
-#[cfg(feature = "mysql")]
 #[path = "db/fidelity.rs"]
 mod fidelity;
 #[path = "db/introspect.rs"]
@@ -195,6 +194,11 @@ mod postgres {
     common_scenarios!();
 
     #[test]
+    fn drop_column_names_dependents() {
+        with_db("dropdeps", super::fidelity::pg_drop_column_names_dependents);
+    }
+
+    #[test]
     fn backfill_lock_timeout_retry_resumes() {
         with_pg("backfillretry", backfill::lock_timeout_retry_resumes);
     }
@@ -371,6 +375,14 @@ mod mysql {
     #[test]
     fn outside_objects_are_reported() {
         with_db("outside", introspection::mysql_outside_objects);
+    }
+
+    #[test]
+    fn drop_column_names_dependents() {
+        with_db(
+            "dropdeps",
+            super::fidelity::mysql_drop_column_names_dependents,
+        );
     }
 
     #[test]

@@ -1,12 +1,129 @@
 //! Changes that must keep what the model does not describe, on the
-//! database whose DDL would otherwise drop it (MySQL/MariaDB: `mod
-//! fidelity` is compiled with the `mysql` feature).
+//! database whose DDL would otherwise drop it.
 
 use diesel::connection::SimpleConnection;
 use migrator_core::runner::Migrator;
 
 use super::support::TestProject;
 
+const ITEMS_V1: &str = r#"
+use migrator::Model;
+
+#[derive(Model)]
+#[model(table = "items")]
+pub struct Item {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    #[model(max_length = 80)]
+    pub name: String,
+    #[model(max_length = 200, index)]
+    pub tags: String,
+    pub qty: i64,
+}
+"#;
+
+/// Drops `tags` (and its modelled index).
+const ITEMS_V2: &str = r#"
+use migrator::Model;
+
+#[derive(Model)]
+#[model(table = "items")]
+pub struct Item {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    #[model(max_length = 80)]
+    pub name: String,
+    pub qty: i64,
+}
+"#;
+
+fn items_project() -> TestProject {
+    let p = TestProject::new();
+    p.set_models(ITEMS_V1);
+    p.generate("create").expect("a change");
+    p.set_models(ITEMS_V2);
+    p.generate("drop_tags").expect("a change");
+    p
+}
+
+/// Dropping a column that objects outside the model use is refused before
+/// anything changes, naming each of them; once they are gone the same
+/// migration applies. `extras` creates them, `control` creates an object
+/// over other columns that must not be reported, `cleanup` removes the
+/// dependents, `count` reads one number.
+fn drop_column_names_dependents<
+    C: migrator_core::runner::MigrationConnection + SimpleConnection,
+>(
+    c: &mut C,
+    extras: &str,
+    control: &str,
+    named: &[&str],
+    cleanup: &str,
+    count: impl Fn(&mut C, &str) -> String,
+) {
+    let p = items_project();
+    let set = p.set();
+    Migrator::new(&set).up_to(c, Some(1)).expect("0001 applies");
+    c.batch_execute("INSERT INTO items (name, tags, qty) VALUES ('a', 'x y', 1), ('b', 'z', 2)")
+        .expect("rows");
+    c.batch_execute(extras).expect("dependents");
+    c.batch_execute(control).expect("control");
+    let err = Migrator::new(&set)
+        .up(c)
+        .expect_err("dependents refuse the drop");
+    let msg = err.to_string();
+    assert!(msg.contains("refused before changing anything"), "{msg}");
+    for n in named {
+        assert!(msg.contains(n), "`{n}` not named in: {msg}");
+    }
+    assert!(
+        !msg.contains("item_names"),
+        "the control view is not a dependent: {msg}"
+    );
+    assert_eq!(
+        count(c, "SELECT COUNT(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'tags'"),
+        "1",
+        "the column is still there"
+    );
+    c.batch_execute(cleanup).expect("cleanup");
+    Migrator::new(&set)
+        .up(c)
+        .expect("0002 applies without its dependents");
+    assert_eq!(
+        count(c, "SELECT COUNT(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'tags'"),
+        "0"
+    );
+    assert_eq!(count(c, "SELECT COUNT(*) FROM item_names"), "2");
+}
+
+/// PostgreSQL drops indexes over a column with it, silently: a GIN
+/// expression index and a partial index outside the model are named and
+/// the drop refused.
+pub fn pg_drop_column_names_dependents(c: &mut diesel::pg::PgConnection) {
+    drop_column_names_dependents(
+        c,
+        "CREATE INDEX items_tags_fts ON items USING gin (to_tsvector('simple', tags)); \
+         CREATE INDEX items_tagged_qty ON items (qty) WHERE tags <> ''; \
+         CREATE STATISTICS items_tags_stats (dependencies) ON tags, qty FROM items",
+        "CREATE VIEW item_names AS SELECT id, name FROM items",
+        &[
+            "index items_tags_fts",
+            "index items_tagged_qty",
+            "statistics items_tags_stats",
+        ],
+        "DROP INDEX items_tags_fts; DROP INDEX items_tagged_qty; DROP STATISTICS items_tags_stats",
+        |c, q| {
+            super::support::rows_pg(
+                c,
+                &format!("SELECT ({q})::text AS a, '' AS b, '' AS c, '' AS d"),
+            )
+            .remove(0)
+            .a
+        },
+    );
+}
+
+#[cfg(feature = "mysql")]
 const ACCOUNTS_V1: &str = r#"
 use migrator::Model;
 
@@ -26,6 +143,7 @@ pub struct Account {
 
 /// Widens `password` and `note`, makes `updated_at` nullable: three
 /// `MODIFY COLUMN`s.
+#[cfg(feature = "mysql")]
 const ACCOUNTS_V2: &str = r#"
 use migrator::Model;
 
@@ -43,6 +161,30 @@ pub struct Account {
 }
 "#;
 
+#[cfg(feature = "mysql")]
+/// MySQL/MariaDB leave views and triggers that name a dropped column
+/// broken: they are named and the drop refused.
+pub fn mysql_drop_column_names_dependents(c: &mut diesel::mysql::MysqlConnection) {
+    drop_column_names_dependents(
+        c,
+        "CREATE VIEW item_tags AS SELECT id, tags FROM items; \
+         CREATE TRIGGER items_lower_tags BEFORE INSERT ON items FOR EACH ROW SET NEW.tags = LOWER(NEW.tags); \
+         CREATE INDEX items_tags_prefix ON items (tags(10), qty)",
+        "CREATE VIEW item_names AS SELECT id, name FROM items",
+        &["view item_tags", "trigger items_lower_tags", "index items_tags_prefix"],
+        "DROP VIEW item_tags; DROP TRIGGER items_lower_tags; DROP INDEX items_tags_prefix ON items",
+        |c, q| {
+            super::support::rows_mysql(
+                c,
+                &format!("SELECT CAST(({}) AS CHAR) AS a, '' AS b, '' AS c, '' AS d", q.replace("table_name =", "table_schema = DATABASE() AND table_name =")),
+            )
+            .remove(0)
+            .a
+        },
+    );
+}
+
+#[cfg(feature = "mysql")]
 /// `COLUMN_NAME|COLLATION_NAME|EXTRA|COLUMN_COMMENT|COLUMN_TYPE` of each
 /// column of `accounts`, in name order.
 fn attributes(c: &mut diesel::mysql::MysqlConnection) -> Vec<String> {
@@ -55,6 +197,7 @@ fn attributes(c: &mut diesel::mysql::MysqlConnection) -> Vec<String> {
     .collect()
 }
 
+#[cfg(feature = "mysql")]
 /// MySQL/MariaDB `MODIFY COLUMN` keeps the live column's collation, its
 /// `ON UPDATE` and its comment, which the model does not carry, up and
 /// down, with the rows intact.

@@ -140,12 +140,15 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
             algorithm(op, before)
         ))
         .skip_if(column_query(table, &column.name))],
-        DropColumn { table, column } => vec![Statement::new(format!(
-            "ALTER TABLE {} DROP COLUMN {}{ONLINE}",
-            q(table),
-            q(&column.name)
-        ))
-        .skip_if(not_exists(&column_query(table, &column.name)))],
+        DropColumn { table, column } => vec![
+            Statement::refuse_when_rows(drop_column_dependents(before, table, &column.name)),
+            Statement::new(format!(
+                "ALTER TABLE {} DROP COLUMN {}{ONLINE}",
+                q(table),
+                q(&column.name)
+            ))
+            .skip_if(not_exists(&column_query(table, &column.name))),
+        ],
         RenameColumn { table, from, to } => vec![Statement::new(format!(
             "ALTER TABLE {} RENAME COLUMN {} TO {}{ONLINE}",
             q(table),
@@ -667,6 +670,50 @@ fn drop_index(table: &str, name: &str) -> Statement {
 }
 
 // ---- catalog guards ------------------------------------------------------
+
+/// The check before `DROP COLUMN`: one row for each object outside the
+/// model that uses the column. MySQL/MariaDB drop the column silently from
+/// an index (a multi-column index loses it, a functional or prefix index
+/// outside the model goes), and leave views and triggers that name it
+/// broken (a view then fails with error 1356). Views are matched by the
+/// quoted name in their stored definition (the server stores them with
+/// quoted, qualified names), triggers and generated columns by the name as
+/// a word in their text; a match by text errs towards refusing.
+fn drop_column_dependents(before: &Schema, table: &str, column: &str) -> String {
+    let mut known: Vec<String> = vec!["PRIMARY".into()];
+    if let Some(t) = before.table(table) {
+        known.extend(t.indexes.iter().map(|i| i.name.clone()));
+        known.extend(t.uniques.iter().map(|u| u.name.clone()));
+        known.extend(t.foreign_keys.iter().map(|f| f.name.clone()));
+    }
+    let known = known
+        .iter()
+        .map(|n| D.string(n))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let t = D.string(table);
+    let c = D.string(column);
+    let quoted = D.string(&format!(".{}", D.ident(column)));
+    // A word: the name not preceded or followed by an identifier character.
+    let escaped: String = column
+        .chars()
+        .flat_map(|ch| {
+            let special = "\\.^$|?*+()[]{}".contains(ch);
+            special
+                .then_some('\\')
+                .into_iter()
+                .chain(std::iter::once(ch))
+        })
+        .collect();
+    let word = D.string(&format!("(^|[^a-zA-Z0-9_$]){escaped}([^a-zA-Z0-9_$]|$)"));
+    format!(
+        "SELECT CONCAT('index ', index_name) AS s FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = {t} AND column_name = {c} AND index_name NOT IN ({known}) \
+UNION ALL SELECT CONCAT('view ', table_name) AS s FROM information_schema.views WHERE table_schema = DATABASE() AND LOCATE(LOWER({quoted}), LOWER(view_definition)) > 0 AND LOCATE(LOWER({}), LOWER(view_definition)) > 0 \
+UNION ALL SELECT CONCAT('trigger ', trigger_name) AS s FROM information_schema.triggers WHERE trigger_schema = DATABASE() AND event_object_table = {t} AND LOWER(action_statement) REGEXP LOWER({word}) \
+UNION ALL SELECT CONCAT('generated column ', column_name) AS s FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = {t} AND column_name <> {c} AND COALESCE(generation_expression, '') <> '' AND LOWER(generation_expression) REGEXP LOWER({word})",
+        D.string(&D.ident(table)),
+    )
+}
 
 fn where_table(table: &str) -> String {
     format!(

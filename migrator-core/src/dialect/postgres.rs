@@ -69,11 +69,14 @@ pub(crate) fn render(
             q(table),
             column_def(column).map_err(err)?
         ))],
-        DropColumn { table, column } => vec![Statement::new(format!(
-            "ALTER TABLE {} DROP COLUMN IF EXISTS {}",
-            q(table),
-            q(&column.name)
-        ))],
+        DropColumn { table, column } => vec![
+            Statement::refuse_when_rows(drop_column_dependents(before, table, &column.name)),
+            Statement::new(format!(
+                "ALTER TABLE {} DROP COLUMN IF EXISTS {}",
+                q(table),
+                q(&column.name)
+            )),
+        ],
         RenameColumn { table, from, to } => vec![Statement::new(format!(
             "ALTER TABLE {} RENAME COLUMN {} TO {}",
             q(table),
@@ -485,6 +488,57 @@ fn primary_key_query(table: &str, columns: &[String]) -> String {
 }
 
 /// A row when `table` has a column called `column`.
+/// The check before `DROP COLUMN`: one row for each object that depends on
+/// the column (`pg_depend`) and that the model does not describe. PostgreSQL
+/// drops indexes, constraints and extended statistics over a column with
+/// it, silently, and a downgrade that adds the column back cannot bring
+/// them back; views and other objects outside the table make the `DROP`
+/// fail, and are named here first. The model's own indexes and constraints
+/// on the column are dropped by earlier steps of the migration (or are
+/// listed by name below and not reported), the column's default and its
+/// identity or serial sequence go with it as they should.
+fn drop_column_dependents(before: &Schema, table: &str, column: &str) -> String {
+    let mut known: Vec<String> = Vec::new();
+    if let Some(t) = before.table(table) {
+        known.extend(t.indexes.iter().map(|i| i.name.clone()));
+        known.extend(t.uniques.iter().map(|u| u.name.clone()));
+        known.extend(t.foreign_keys.iter().map(|f| f.name.clone()));
+        known.extend(t.checks.iter().map(|c| c.name.clone()));
+    }
+    let known = if known.is_empty() {
+        "''".to_string()
+    } else {
+        known
+            .iter()
+            .map(|n| D.string(n))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "SELECT kind || ' ' || name AS s FROM (\
+SELECT CASE WHEN d.classid = 'pg_class'::regclass AND d.objid = d.refobjid THEN 'generated column' \
+WHEN d.classid = 'pg_class'::regclass THEN (SELECT CASE c.relkind WHEN 'S' THEN NULL WHEN 'i' THEN 'index' WHEN 'I' THEN 'index' ELSE 'relation' END FROM pg_class c WHERE c.oid = d.objid) \
+WHEN d.classid = 'pg_constraint'::regclass THEN 'constraint' \
+WHEN d.classid = 'pg_trigger'::regclass THEN 'trigger' \
+WHEN d.classid = 'pg_statistic_ext'::regclass THEN 'statistics' \
+WHEN d.classid = 'pg_rewrite'::regclass THEN 'view' \
+WHEN d.classid = 'pg_attrdef'::regclass THEN NULL \
+ELSE d.classid::regclass::text END AS kind, \
+CASE WHEN d.classid = 'pg_class'::regclass AND d.objid = d.refobjid THEN (SELECT quote_ident(g.attname) FROM pg_attribute g WHERE g.attrelid = d.objid AND g.attnum = d.objsubid) \
+WHEN d.classid = 'pg_class'::regclass THEN (SELECT c.relname::text FROM pg_class c WHERE c.oid = d.objid) \
+WHEN d.classid = 'pg_constraint'::regclass THEN (SELECT conname::text FROM pg_constraint WHERE oid = d.objid) \
+WHEN d.classid = 'pg_trigger'::regclass THEN (SELECT tgname::text FROM pg_trigger WHERE oid = d.objid) \
+WHEN d.classid = 'pg_statistic_ext'::regclass THEN (SELECT stxname::text FROM pg_statistic_ext WHERE oid = d.objid) \
+WHEN d.classid = 'pg_rewrite'::regclass THEN (SELECT ev_class::regclass::text FROM pg_rewrite WHERE oid = d.objid) \
+ELSE d.objid::text END AS name \
+FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
+WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = to_regclass({}) AND a.attname = {} AND d.deptype IN ('n', 'a')\
+) dependents WHERE kind IS NOT NULL AND name NOT IN ({known}) ORDER BY 1",
+        D.string(&D.ident(table)),
+        D.string(column)
+    )
+}
+
 fn column_query(table: &str, column: &str) -> String {
     format!(
         "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = {} AND column_name = {}",
