@@ -136,6 +136,12 @@ mod sqlite {
     }
 
     #[test]
+    fn renamed_column_keeps_its_check() {
+        let (_d, mut c) = db();
+        super::fidelity::renamed_column_keeps_its_check(&mut c);
+    }
+
+    #[test]
     fn rebuild_drops_an_unnamed_foreign_key() {
         let (_d, mut c) = db();
         rebuild::unnamed_foreign_key_is_dropped(&mut c);
@@ -196,6 +202,14 @@ mod postgres {
     #[test]
     fn drop_column_names_dependents() {
         with_db("dropdeps", super::fidelity::pg_drop_column_names_dependents);
+    }
+
+    #[test]
+    fn renamed_column_keeps_its_check() {
+        with_db(
+            "renamecheck",
+            super::fidelity::renamed_column_keeps_its_check,
+        );
     }
 
     #[test]
@@ -382,6 +396,14 @@ mod mysql {
         with_db(
             "dropdeps",
             super::fidelity::mysql_drop_column_names_dependents,
+        );
+    }
+
+    #[test]
+    fn renamed_column_keeps_its_check() {
+        with_db(
+            "renamecheck",
+            super::fidelity::renamed_column_keeps_its_check,
         );
     }
 

@@ -119,7 +119,14 @@ pub(super) fn build(ctx: &Analysis<'_>) -> Result<(Vec<Operation>, Schema), Diff
             }
         }
         if survives {
-            for c in ot.checks.iter().filter(|c| !ctx.check_kept(&rt.name, c)) {
+            // Judged by the check as the renames leave it: a renamed column
+            // is renamed inside the checks that name it too, so such a
+            // check is kept, not dropped and added again.
+            let kept = |c: &&crate::schema::Check| {
+                let renamed = rt.checks.iter().find(|r| r.name == c.name).unwrap_or(c);
+                ctx.check_kept(&rt.name, renamed)
+            };
+            for c in ot.checks.iter().filter(|c| !kept(c)) {
                 b.push(Operation::DropCheck {
                     table: old_name.to_string(),
                     check: c.clone(),

@@ -12,6 +12,7 @@
 //!   (the proptests in `diff/` check it).
 
 mod describe;
+mod rename;
 
 use serde::{Deserialize, Serialize};
 
@@ -472,6 +473,16 @@ impl Operation {
                 }
                 for f in &mut t.foreign_keys {
                     rename_in(&mut f.columns, from, to);
+                }
+                // The databases rewrite the stored expressions that name the
+                // column; so does the snapshot.
+                for ck in &mut t.checks {
+                    ck.expr = rename::rename_identifier(&ck.expr, from, to);
+                }
+                for col in &mut t.columns {
+                    if let Some(crate::schema::DefaultValue::Sql(e)) = &mut col.default {
+                        *e = rename::rename_identifier(e, from, to);
+                    }
                 }
                 let tname = table.clone();
                 for other in schema.tables.values_mut() {
