@@ -167,7 +167,7 @@ fn a_downgrade_that_does_not_restore_is_refused() {
 fn long_chain(n: usize) -> Vec<Migration> {
     let files: Vec<(String, String)> = (1..=n)
         .map(|i| {
-            let mut t = Table::new(&format!("t_{i}"));
+            let mut t = Table::new(format!("t_{i}"));
             t.columns.push(Column::new("id", ColumnType::BigInt));
             let upgrade = vec![Operation::CreateTable { table: t }];
             let downgrade = downgrade_for(&upgrade);
