@@ -192,6 +192,21 @@ mod sqlite {
         let (_d, mut c) = db();
         introspection::sqlite_outside_objects(&mut c);
     }
+
+    #[test]
+    fn long_default_names_stay_distinct() {
+        let (_d, mut c) = db();
+        super::fidelity::long_default_names_stay_distinct(&mut c, |c| {
+            support::rows_sqlite(
+                c,
+                "SELECT CAST(COUNT(*) AS TEXT) AS a, '' AS b, '' AS c, '' AS d FROM sqlite_master \
+                 WHERE type = 'index' AND tbl_name = 'customer_subscription_billing_history_entries' AND name LIKE 'idx_%'",
+            )[0]
+            .a
+            .parse()
+            .expect("a count")
+        });
+    }
 }
 
 mod postgres {
@@ -202,6 +217,22 @@ mod postgres {
     #[test]
     fn drop_column_names_dependents() {
         with_db("dropdeps", super::fidelity::pg_drop_column_names_dependents);
+    }
+
+    #[test]
+    fn long_default_names_stay_distinct() {
+        with_db("longnames", |c| {
+            super::fidelity::long_default_names_stay_distinct(c, |c| {
+                support::rows_pg(
+                    c,
+                    "SELECT COUNT(*)::text AS a, '' AS b, '' AS c, '' AS d FROM pg_indexes \
+                     WHERE tablename = 'customer_subscription_billing_history_entries' AND indexname LIKE 'idx_%'",
+                )[0]
+                .a
+                .parse()
+                .expect("a count")
+            })
+        });
     }
 
     #[test]
@@ -397,6 +428,23 @@ mod mysql {
             "dropdeps",
             super::fidelity::mysql_drop_column_names_dependents,
         );
+    }
+
+    #[test]
+    fn long_default_names_stay_distinct() {
+        with_db("longnames", |c| {
+            super::fidelity::long_default_names_stay_distinct(c, |c| {
+                support::rows_mysql(
+                    c,
+                    "SELECT CAST(COUNT(DISTINCT index_name) AS CHAR) AS a, '' AS b, '' AS c, '' AS d \
+                     FROM information_schema.statistics WHERE table_schema = DATABASE() \
+                     AND table_name = 'customer_subscription_billing_history_entries' AND index_name LIKE 'idx\\_%'",
+                )[0]
+                .a
+                .parse()
+                .expect("a count")
+            })
+        });
     }
 
     #[test]

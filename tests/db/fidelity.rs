@@ -333,3 +333,58 @@ where
         "the check still holds after the downgrade"
     );
 }
+
+/// Four indexes whose default names (`idx_<table>_<column>`) share their
+/// first 63 bytes: PostgreSQL would cut them to one name, MySQL would
+/// refuse them mid-migration.
+const LONG_NAMES: &str = r#"
+use migrator::Model;
+
+#[derive(Model)]
+#[model(table = "customer_subscription_billing_history_entries")]
+pub struct Entry {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    #[model(index)]
+    pub a_rather_long_column_name_for_the_amount_a: i64,
+    #[model(index)]
+    pub a_rather_long_column_name_for_the_amount_b: i64,
+    #[model(index)]
+    pub a_rather_long_column_name_for_the_amount_c: i64,
+    #[model(index)]
+    pub a_rather_long_column_name_for_the_amount_d: i64,
+}
+"#;
+
+/// Default names that would exceed the identifier limit are cut with a
+/// hash of the whole name: four distinct indexes of at most 63 bytes, all
+/// created, `verify` clean, and the downgrade drops all four. `indexes`
+/// counts the table's secondary indexes by a catalog query of its own.
+pub fn long_default_names_stay_distinct<C>(c: &mut C, indexes: impl Fn(&mut C) -> usize)
+where
+    C: migrator_core::runner::MigrationConnection + migrator_core::introspect::Introspect,
+{
+    let p = TestProject::new();
+    p.set_models(LONG_NAMES);
+    p.generate("create").expect("a change");
+    let set = p.set();
+    let names: Vec<String> = set.state(1).tables["customer_subscription_billing_history_entries"]
+        .indexes
+        .iter()
+        .map(|i| i.name.clone())
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    for n in &names {
+        assert!(n.len() <= 63, "{n} fits every database");
+    }
+    Migrator::new(&set).up(c).expect("applies");
+    assert_eq!(indexes(c), 4, "four indexes, none skipped as existing");
+    let report = migrator_core::introspect::verify(c, &set.state(1)).expect("verify");
+    let drift: Vec<String> = report.drift.iter().map(|d| d.to_string()).collect();
+    assert!(drift.is_empty(), "{drift:?}");
+    // Applying again (each index guarded by its name) changes nothing.
+    Migrator::new(&set).up(c).expect("nothing to do");
+    Migrator::new(&set).down_to(c, 0).expect("reverts");
+    Migrator::new(&set).up(c).expect("applies again");
+    assert_eq!(indexes(c), 4);
+}

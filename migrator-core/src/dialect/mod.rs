@@ -37,6 +37,32 @@ pub enum Dialect {
 impl Dialect {
     pub const ALL: [Dialect; 3] = [Dialect::Postgres, Dialect::Sqlite, Dialect::Mysql];
 
+    /// The longest identifier the database keeps as written: PostgreSQL
+    /// cuts names to 63 bytes (NAMEDATALEN - 1), MySQL and MariaDB refuse
+    /// names over 64 characters, SQLite has no limit.
+    pub fn max_identifier_len(self) -> Option<usize> {
+        match self {
+            Dialect::Postgres => Some(63),
+            Dialect::Mysql => Some(64),
+            Dialect::Sqlite => None,
+        }
+    }
+
+    /// The length of `name` in the unit of [`Dialect::max_identifier_len`].
+    pub fn identifier_len(self, name: &str) -> usize {
+        match self {
+            Dialect::Mysql => name.chars().count(),
+            _ => name.len(),
+        }
+    }
+
+    fn identifier_unit(self) -> &'static str {
+        match self {
+            Dialect::Mysql => "characters",
+            _ => "bytes",
+        }
+    }
+
     /// The lowercase name used in files, flags and `RawSql` variants.
     pub fn name(self) -> &'static str {
         match self {
@@ -257,6 +283,27 @@ fn render_op_in(
     before: &Schema,
     start: &Schema,
 ) -> Result<Vec<Statement>, RenderError> {
+    if let Some(limit) = dialect.max_identifier_len() {
+        if let Some(name) = op
+            .introduced_names()
+            .into_iter()
+            .find(|n| dialect.identifier_len(n) > limit)
+        {
+            return Err(RenderError::Unsupported {
+                op: op.to_string(),
+                message: format!(
+                    "the name `{name}` is {} {} long; {dialect} allows {limit} (it would {})\nhelp: give the object a shorter name",
+                    dialect.identifier_len(name),
+                    dialect.identifier_unit(),
+                    if dialect == Dialect::Postgres {
+                        "cut it silently, and the name would no longer be the one the migration checks"
+                    } else {
+                        "refuse it in the middle of the migration"
+                    }
+                ),
+            });
+        }
+    }
     match dialect {
         Dialect::Postgres => postgres::render(op, before, start),
         Dialect::Sqlite => sqlite::render(op, before),

@@ -406,14 +406,11 @@ fn create_index_concurrently(
     .non_transactional()]
 }
 
-/// `ck_<table>_<column>_not_null`, cut to PostgreSQL's 63 bytes (the guards
-/// compare names, so the cut is made here rather than by the server).
+/// `ck_<table>_<column>_not_null`, made to fit PostgreSQL's 63 bytes as the
+/// default names are ([`crate::schema::naming::fit`]; the guards compare
+/// names, so the cut is made here rather than by the server).
 fn not_null_check_name(table: &str, column: &str) -> String {
-    let mut name = format!("ck_{table}_{column}_not_null");
-    while name.len() > 63 {
-        name.pop();
-    }
-    name
+    crate::schema::naming::fit(format!("ck_{table}_{column}_not_null"))
 }
 
 /// The check that lets `SET NOT NULL` skip its scan: added `NOT VALID`

@@ -600,3 +600,42 @@ fn missing_table_is_a_replay_error() {
     let e = render_op(Dialect::Sqlite, &op, &Schema::new());
     assert!(matches!(e, Err(super::RenderError::Replay { .. })), "{e:?}");
 }
+
+/// A name a database would cut or refuse is refused when the migration is
+/// rendered for it (before anything runs); SQLite keeps any length.
+#[test]
+fn names_over_the_identifier_limit_are_refused() {
+    let name = format!("idx_tasks_{}", "x".repeat(54));
+    assert_eq!(name.len(), 64);
+    let op = Operation::CreateIndex {
+        table: "tasks".into(),
+        index: Index {
+            name: name.clone(),
+            columns: vec!["title".into()],
+        },
+    };
+    let e = render_op(Dialect::Postgres, &op, &schema()).expect_err("64 bytes on PostgreSQL");
+    let msg = e.to_string();
+    assert!(msg.contains(&name) && msg.contains("64 bytes") && msg.contains("allows 63"), "{msg}");
+    // MySQL counts characters and allows 64.
+    render_op(Dialect::Mysql, &op, &schema()).expect("64 characters on MySQL");
+    render_op(Dialect::Sqlite, &op, &schema()).expect("no limit on SQLite");
+    // 40 two-byte characters: too long for PostgreSQL, fine for MySQL.
+    let accented = Operation::AddColumn {
+        table: "tasks".into(),
+        column: col(&"é".repeat(40), ColumnType::Integer),
+    };
+    let msg = render_op(Dialect::Postgres, &accented, &schema())
+        .expect_err("80 bytes")
+        .to_string();
+    assert!(msg.contains("80 bytes"), "{msg}");
+    render_op(Dialect::Mysql, &accented, &schema()).expect("40 characters");
+    let longer = Operation::AddColumn {
+        table: "tasks".into(),
+        column: col(&"é".repeat(65), ColumnType::Integer),
+    };
+    let msg = render_op(Dialect::Mysql, &longer, &schema())
+        .expect_err("over 64 characters")
+        .to_string();
+    assert!(msg.contains("65 characters") && msg.contains("allows 64"), "{msg}");
+}

@@ -47,7 +47,7 @@ pub(crate) const FIELD_KEYS: &[&str] = &[
 
 /// PostgreSQL truncates identifiers to 63 bytes (NAMEDATALEN - 1), which
 /// would make the idempotency guards look for a name that does not exist.
-pub(crate) const MAX_IDENT_BYTES: usize = 63;
+pub(crate) use crate::schema::naming::MAX_IDENT_BYTES;
 
 /// A value and where it was written.
 #[derive(Debug, Clone)]

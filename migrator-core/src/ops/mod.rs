@@ -281,6 +281,36 @@ impl RawSql {
 }
 
 impl Operation {
+    /// The names this operation gives to new objects (tables, columns,
+    /// indexes, constraints): the names a database's identifier limit
+    /// applies to.
+    pub fn introduced_names(&self) -> Vec<&str> {
+        use Operation::*;
+        match self {
+            CreateTable { table } => std::iter::once(table.name.as_str())
+                .chain(table.columns.iter().map(|c| c.name.as_str()))
+                .chain(table.object_names())
+                .collect(),
+            RenameTable { to, .. } | RenameColumn { to, .. } => vec![to],
+            AddColumn { column, .. } => vec![&column.name],
+            CreateIndex { index, .. } => vec![&index.name],
+            AddUnique { unique, .. } => vec![&unique.name],
+            AddForeignKey { foreign_key, .. } => vec![&foreign_key.name],
+            AddCheck { check, .. } => vec![&check.name],
+            DropTable { .. }
+            | DropColumn { .. }
+            | AlterColumn { .. }
+            | SetPrimaryKey { .. }
+            | DropIndex { .. }
+            | DropUnique { .. }
+            | DropForeignKey { .. }
+            | DropCheck { .. }
+            | Sql(_)
+            | Rust { .. }
+            | Backfill(_) => Vec::new(),
+        }
+    }
+
     /// The table this operation touches (the new name for renames), if any.
     pub fn table_name(&self) -> Option<&str> {
         use Operation::*;

@@ -281,21 +281,88 @@ impl Column {
 }
 
 /// Default object names of docs/DESIGN.md §2; the idempotency guards look these up.
+///
+/// Every name is made to fit the shortest identifier limit of the target
+/// databases (PostgreSQL's 63 bytes; MySQL allows 64 characters, SQLite has
+/// no limit): a longer one keeps its first bytes and ends with `_` and eight
+/// hex digits of the SHA-256 of the whole name ([`fit`]), so two long names
+/// that share a prefix stay distinct and the same model always gives the
+/// same name. Left to the server, PostgreSQL would cut the name itself and
+/// the guards would look for a name that does not exist.
 pub mod naming {
+    use sha2::{Digest, Sha256};
+
+    /// The identifier limit every target database accepts.
+    pub const MAX_IDENT_BYTES: usize = 63;
+
+    /// `name` if it fits [`MAX_IDENT_BYTES`]; else its longest prefix (on a
+    /// character boundary) that leaves room for `_` and 8 hex digits of
+    /// the whole name's hash.
+    pub fn fit(name: String) -> String {
+        if name.len() <= MAX_IDENT_BYTES {
+            return name;
+        }
+        let digest = Sha256::digest(name.as_bytes());
+        let hash: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+        let mut cut = MAX_IDENT_BYTES - 1 - hash.len();
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("{}_{hash}", &name[..cut])
+    }
+
     /// `idx_<table>_<cols>`
     pub fn index(table: &str, columns: &[String]) -> String {
-        format!("idx_{}_{}", table, columns.join("_"))
+        fit(format!("idx_{}_{}", table, columns.join("_")))
     }
     /// `uq_<table>_<cols>`
     pub fn unique(table: &str, columns: &[String]) -> String {
-        format!("uq_{}_{}", table, columns.join("_"))
+        fit(format!("uq_{}_{}", table, columns.join("_")))
     }
     /// `fk_<table>_<column>`
     pub fn foreign_key(table: &str, columns: &[String]) -> String {
-        format!("fk_{}_{}", table, columns.join("_"))
+        fit(format!("fk_{}_{}", table, columns.join("_")))
     }
     /// `ck_<table>_<n>`, `n` counting from 1 in declaration order.
     pub fn check(table: &str, n: usize) -> String {
-        format!("ck_{}_{}", table, n)
+        fit(format!("ck_{}_{}", table, n))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn short_names_are_kept() {
+            let name = index("tasks", &["user_id".into()]);
+            assert_eq!(name, "idx_tasks_user_id");
+        }
+
+        #[test]
+        fn long_names_fit_and_stay_distinct() {
+            let table = "customer_subscription_billing_history_entries";
+            let names: Vec<String> = ["a", "b", "c", "d"]
+                .iter()
+                .map(|c| index(table, &[format!("a_rather_long_column_name_{c}")]))
+                .collect();
+            for n in &names {
+                assert_eq!(n.len(), MAX_IDENT_BYTES, "{n}");
+                assert!(n.starts_with("idx_customer_subscription_billing_history_"), "{n}");
+            }
+            let mut distinct = names.clone();
+            distinct.sort();
+            distinct.dedup();
+            assert_eq!(distinct.len(), 4, "{names:?}");
+            // Deterministic: the same inputs give the same name.
+            assert_eq!(names[0], index(table, &["a_rather_long_column_name_a".into()]));
+        }
+
+        #[test]
+        fn cuts_on_a_character_boundary() {
+            let table = "é".repeat(40);
+            let name = unique(&table, &["x".into()]);
+            assert!(name.len() <= MAX_IDENT_BYTES);
+            assert!(name.starts_with("uq_é"));
+        }
     }
 }
