@@ -337,6 +337,16 @@ pub fn adopt(db: &Introspected) -> Result<Adoption, AdoptError> {
                 });
             }
         }
+        for name in t.object_names() {
+            if let Some(problem) = crate::model::attr_name_problem(name) {
+                return Err(AdoptError::Table {
+                    table: t.name.clone(),
+                    why: format!(
+                        "the name of its index or constraint `{name}` cannot be modelled: {problem}\nhelp: rename it in the database first (`ALTER INDEX .. RENAME TO ..` or `ALTER TABLE .. RENAME CONSTRAINT ..` on PostgreSQL, `ALTER TABLE .. RENAME INDEX ..` on MySQL), then adopt again"
+                    ),
+                });
+            }
+        }
         if let Some(why) = models::unwritable(t) {
             return Err(AdoptError::Table {
                 table: t.name.clone(),

@@ -137,6 +137,37 @@ fn defaults_round_trip() {
 }
 
 #[test]
+fn an_object_name_the_model_cannot_carry_is_refused_by_name() {
+    let mut t = Table::new("m");
+    t.columns = vec![col("id", T::BigInt), col("r", T::Double)];
+    t.primary_key = vec!["id".into()];
+    t.checks = vec![Check {
+        name: "my check".into(),
+        expr: "r >= 0".into(),
+    }];
+    let err = adopt(&introspected(Dialect::Postgres, vec![t], vec![])).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        matches!(err, AdoptError::Table { .. })
+            && msg.contains("`my check`")
+            && msg.contains("RENAME CONSTRAINT"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_float_column_with_an_integer_default_round_trips() {
+    let mut t = Table::new("m");
+    let mut r = col("r", T::Real);
+    r.default = Some(D::Float(0.0));
+    t.columns = vec![col("id", T::BigInt), r];
+    t.primary_key = vec!["id".into()];
+    let adoption = adopt(&introspected(Dialect::Postgres, vec![t], vec![])).expect("adopts");
+    let text = &adoption.models.iter().find(|m| m.path != "mod.rs").unwrap().text;
+    assert!(text.contains("default = 0.0"), "{text}");
+}
+
+#[test]
 fn a_default_the_parser_cannot_read_is_refused_not_miswritten() {
     let mut t = Table::new("odd");
     let mut c = col("n", T::Integer);

@@ -61,6 +61,14 @@ fn defaults_are_typed_by_column() {
     assert_eq!(pg("'-1'::integer", T::Integer), Some(V::Int(-1)));
     assert_eq!(pg("'-2.25'::numeric", T::Double), Some(V::Float(-2.25)));
     assert_eq!(pg("1.5", T::Double), Some(V::Float(1.5)));
+    // `real DEFAULT 0`, `double precision DEFAULT 0`: the float the model's
+    // `default = 0` lowers to, on every database.
+    assert_eq!(pg("0", T::Real), Some(V::Float(0.0)));
+    assert_eq!(pg("0", T::Double), Some(V::Float(0.0)));
+    assert_eq!(
+        default_value("0", &T::Double, Source::Sqlite),
+        Some(V::Float(0.0))
+    );
     assert_eq!(pg("false", T::Boolean), Some(V::Bool(false)));
     assert_eq!(pg("'5'::text", T::Text), Some(V::Str("5".into())));
     assert_eq!(
