@@ -64,7 +64,8 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-/// The project files the adoption of the four tables writes.
+/// The project files the adoption of the four tables every database has
+/// writes (plus a model file per extra table).
 const WRITTEN: &[&str] = &[
     "migrations/",
     "migrations/0001_baseline.toml",
@@ -81,13 +82,16 @@ const WRITTEN: &[&str] = &[
 
 /// Adopts `url` into `dir` and checks the project is consistent with the
 /// database and with itself. Returns the report `init` printed.
-fn adopt_and_check(dir: &Path, url: &str) -> String {
+fn adopt_and_check(dir: &Path, url: &str, extra_tables: &[&str]) -> String {
     let report = ok_at(dir, url, &["init", "--from-database"]);
     let files: Vec<String> = tree(dir)
         .into_keys()
         .filter(|f| !f.ends_with(".db"))
         .collect();
-    assert_eq!(files, WRITTEN, "{report}");
+    let mut written: Vec<String> = WRITTEN.iter().map(|s| s.to_string()).collect();
+    written.extend(extra_tables.iter().map(|t| format!("src/models/{t}.rs")));
+    written.sort();
+    assert_eq!(files, written, "{report}");
     for t in ["memberships", "tasks", "teams", "users"] {
         assert!(report.contains(&format!("  {t}\n")), "{report}");
     }
@@ -265,7 +269,7 @@ fn sqlite_database_is_adopted_and_its_baseline_rebuilds_it() {
     let out = refused(&dir, &format!("sqlite://{}", empty.display()));
     assert!(out.contains("no tables"), "{out}");
 
-    let report = adopt_and_check(&dir, &url);
+    let report = adopt_and_check(&dir, &url, &[]);
     assert!(report.contains("view `open_tasks`"), "{report}");
     assert!(
         report.contains("trigger `tasks_title_trim` on `tasks`"),
@@ -504,7 +508,7 @@ fn postgres_database_is_adopted_and_its_baseline_rebuilds_it() {
     let out = refused(dir, &empty.url);
     assert!(out.contains("no tables"), "{out}");
 
-    let report = adopt_and_check(dir, &source.url);
+    let report = adopt_and_check(dir, &source.url, &[]);
     for o in [
         "enum type `mood`",
         "domain type `percent`",
@@ -663,6 +667,20 @@ CREATE TABLE tasks (
 ) ENGINE=InnoDB;
 CREATE INDEX idx_tasks_team_priority ON tasks (team_id, priority);
 CREATE UNIQUE INDEX uq_tasks_team_title ON tasks (team_id, title);
+CREATE TABLE tags (
+  id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  hits BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  position TINYINT UNSIGNED NULL
+) ENGINE=InnoDB;
+CREATE TABLE task_tags (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  tag_id INT UNSIGNED NOT NULL,
+  CONSTRAINT task_tags_tag_fk FOREIGN KEY (tag_id) REFERENCES tags(id)
+) ENGINE=InnoDB;
+CREATE TABLE levels (
+  id TINYINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  label VARCHAR(20) NOT NULL
+) ENGINE=InnoDB;
 CREATE VIEW open_tasks AS SELECT id, title FROM tasks WHERE done = 0;
 CREATE TRIGGER tasks_title_trim BEFORE INSERT ON tasks FOR EACH ROW SET NEW.title = TRIM(NEW.title);
 CREATE FUNCTION add_one(x INT) RETURNS INT DETERMINISTIC RETURN x + 1;
@@ -739,7 +757,7 @@ INSERT INTO tasks (user_id, team_id, title) VALUES (1, 1, '  first  ');
         let out = refused(dir, &empty.url);
         assert!(out.contains("no tables"), "{out}");
 
-        let report = adopt_and_check(dir, &source.url);
+        let report = adopt_and_check(dir, &source.url, &["levels", "tags", "task_tags"]);
         for o in ["view `open_tasks`", "trigger `tasks_title_trim` on `tasks`"] {
             assert!(report.contains(o), "{o} not reported:\n{report}");
         }
@@ -754,6 +772,13 @@ INSERT INTO tasks (user_id, team_id, title) VALUES (1, 1, '  first  ');
             tasks.contains("sql_type = \"ENUM('low','medium','high')\""),
             "{tasks}"
         );
+        // Unsigned keys (the key of most MySQL applications' tables) keep
+        // their type, with the Rust integer that holds them.
+        let tags = std::fs::read_to_string(dir.join("src/models/tags.rs")).expect("tags.rs");
+        assert!(
+            tags.contains("#[model(primary_key, auto_increment, sql_type = \"INT UNSIGNED\")]\n    pub id: u32,"),
+            "{tags}"
+        );
 
         let fresh = MyDb::create(&base, "adopt_fresh");
         let up = ok_at(dir, &fresh.url, &["up"]);
@@ -764,6 +789,9 @@ INSERT INTO tasks (user_id, team_id, title) VALUES (1, 1, '  first  ');
             "foreign key tasks.tasks_member_fk | memberships | CASCADE RESTRICT | user_id->user_id,team_id->team_id",
             "index tasks.uq_tasks_team_title | 0 | team_id,title | ",
             "index memberships.PRIMARY | 0 | user_id,team_id | ",
+            "column tags.id | int(10) unsigned | NO auto_increment | (none)",
+            "column levels.id | tinyint(4) | NO auto_increment | (none)",
+            "foreign key task_tags.task_tags_tag_fk | tags | RESTRICT RESTRICT | tag_id->id",
             "view open_tasks | select DB.`tasks`.`id` AS `id`,DB.`tasks`.`title` AS `title` from DB.`tasks` where DB.`tasks`.`done` = 0 |  | ",
         ] {
             assert!(shape.iter().any(|s| s == l), "{l} not in {shape:#?}");

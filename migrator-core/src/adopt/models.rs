@@ -135,7 +135,22 @@ pub(crate) fn rust_type(ty: &ColumnType) -> (&'static str, Option<String>) {
         ColumnType::TimestampTz => ("chrono::DateTime<chrono::Utc>", None),
         ColumnType::Uuid => ("uuid::Uuid", None),
         ColumnType::Json => ("serde_json::Value", None),
-        ColumnType::Custom(sql) => ("String", Some(sql.clone())),
+        ColumnType::Custom(sql) => {
+            // MySQL's integer types (`INT UNSIGNED`, `TINYINT`, ...) keep
+            // their SQL type and get the Rust integer that holds them.
+            let rust = match ty.custom_integer() {
+                Some((8, false)) => "i8",
+                Some((8, true)) => "u8",
+                Some((16, false)) => "i16",
+                Some((16, true)) => "u16",
+                Some((24 | 32, false)) => "i32",
+                Some((24 | 32, true)) => "u32",
+                Some((_, false)) => "i64",
+                Some((_, true)) => "u64",
+                None => "String",
+            };
+            (rust, Some(sql.clone()))
+        }
     }
 }
 

@@ -163,7 +163,12 @@ fn a_float_column_with_an_integer_default_round_trips() {
     t.columns = vec![col("id", T::BigInt), r];
     t.primary_key = vec!["id".into()];
     let adoption = adopt(&introspected(Dialect::Postgres, vec![t], vec![])).expect("adopts");
-    let text = &adoption.models.iter().find(|m| m.path != "mod.rs").unwrap().text;
+    let text = &adoption
+        .models
+        .iter()
+        .find(|m| m.path != "mod.rs")
+        .unwrap()
+        .text;
     assert!(text.contains("default = 0.0"), "{text}");
 }
 

@@ -215,6 +215,18 @@ fn autoincrement_pk(t: &Table) -> Option<&str> {
 /// `CREATE TABLE [IF NOT EXISTS] <name>` with `t`'s definition.
 fn create_table_sql(t: &Table, name: &str, if_not_exists: bool) -> Result<String, String> {
     let pk = autoincrement_pk(t);
+    if let Some(c) = t
+        .columns
+        .iter()
+        .find(|c| c.auto_increment && pk != Some(c.name.as_str()))
+    {
+        return Err(format!(
+            "column `{}` of `{}` is `auto_increment` with the type `{}`: SQLite generates values only for an `INTEGER PRIMARY KEY`\nhelp: use `i64` without `sql_type` for a project that runs on SQLite",
+            c.name,
+            t.name,
+            column_type(&c.ty)
+        ));
+    }
     let defs = t
         .columns
         .iter()

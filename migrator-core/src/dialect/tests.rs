@@ -616,7 +616,10 @@ fn names_over_the_identifier_limit_are_refused() {
     };
     let e = render_op(Dialect::Postgres, &op, &schema()).expect_err("64 bytes on PostgreSQL");
     let msg = e.to_string();
-    assert!(msg.contains(&name) && msg.contains("64 bytes") && msg.contains("allows 63"), "{msg}");
+    assert!(
+        msg.contains(&name) && msg.contains("64 bytes") && msg.contains("allows 63"),
+        "{msg}"
+    );
     // MySQL counts characters and allows 64.
     render_op(Dialect::Mysql, &op, &schema()).expect("64 characters on MySQL");
     render_op(Dialect::Sqlite, &op, &schema()).expect("no limit on SQLite");
@@ -637,5 +640,8 @@ fn names_over_the_identifier_limit_are_refused() {
     let msg = render_op(Dialect::Mysql, &longer, &schema())
         .expect_err("over 64 characters")
         .to_string();
-    assert!(msg.contains("65 characters") && msg.contains("allows 64"), "{msg}");
+    assert!(
+        msg.contains("65 characters") && msg.contains("allows 64"),
+        "{msg}"
+    );
 }

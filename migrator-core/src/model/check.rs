@@ -176,11 +176,20 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
     }
 
     if let Some(span) = a.auto_increment {
-        let integer = a.sql_type.is_none()
-            && matches!(
+        let integer = match &a.sql_type {
+            None => matches!(
                 field.kind,
                 Some(RustKind::I16 | RustKind::I32 | RustKind::I64)
-            );
+            ),
+            // `INT UNSIGNED`, `TINYINT`, ...: an integer SQL type on a Rust
+            // integer field.
+            Some(sql) => {
+                ColumnType::Custom(sql.value.clone())
+                    .custom_integer()
+                    .is_some()
+                    && is_rust_integer(field.inner)
+            }
+        };
         if !integer {
             let what = if a.sql_type.is_some() {
                 "a field with `sql_type`".to_string()
@@ -191,7 +200,7 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
                 span,
                 with_help(
                     format!("`auto_increment` needs an integer field, but `{name}` is {what}"),
-                    "use `i16`, `i32` or `i64` without `sql_type`, or remove `auto_increment`",
+                    "use `i16`, `i32` or `i64` without `sql_type`, an integer `sql_type` such as `INT UNSIGNED` on a Rust integer (`u32`), or remove `auto_increment`",
                 ),
             );
         }
@@ -381,4 +390,18 @@ fn mismatch(lit: &DefaultLit, ty: &ColumnType, field: &Field<'_>, want: &str) ->
         ),
         format!("write {want}, or `default_sql = \"...\"` for an SQL expression"),
     )
+}
+
+/// `i8` ..= `u64` (and `isize`/`usize`), as written.
+fn is_rust_integer(ty: &syn::Type) -> bool {
+    let syn::Type::Path(p) = ty else {
+        return false;
+    };
+    p.qself.is_none()
+        && p.path.segments.len() == 1
+        && matches!(p.path.segments[0].arguments, syn::PathArguments::None)
+        && matches!(
+            p.path.segments[0].ident.to_string().as_str(),
+            "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "isize" | "usize"
+        )
 }

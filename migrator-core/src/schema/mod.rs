@@ -347,14 +347,20 @@ pub mod naming {
                 .collect();
             for n in &names {
                 assert_eq!(n.len(), MAX_IDENT_BYTES, "{n}");
-                assert!(n.starts_with("idx_customer_subscription_billing_history_"), "{n}");
+                assert!(
+                    n.starts_with("idx_customer_subscription_billing_history_"),
+                    "{n}"
+                );
             }
             let mut distinct = names.clone();
             distinct.sort();
             distinct.dedup();
             assert_eq!(distinct.len(), 4, "{names:?}");
             // Deterministic: the same inputs give the same name.
-            assert_eq!(names[0], index(table, &["a_rather_long_column_name_a".into()]));
+            assert_eq!(
+                names[0],
+                index(table, &["a_rather_long_column_name_a".into()])
+            );
         }
 
         #[test]

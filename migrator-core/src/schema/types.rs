@@ -37,6 +37,48 @@ pub enum ColumnType {
 pub struct ParseTypeError(pub String);
 
 impl ColumnType {
+    /// For an `sql_type` that is an integer type (`INT UNSIGNED`,
+    /// `tinyint(3) unsigned zerofill`, `BIGINT`, `mediumint`): its width in
+    /// bits and whether it is unsigned. The MySQL integer types are what
+    /// existing schemas key their tables with; the model carries them as
+    /// `sql_type` with a Rust integer field.
+    pub fn custom_integer(&self) -> Option<(u8, bool)> {
+        let ColumnType::Custom(sql) = self else {
+            return None;
+        };
+        let lower = sql.trim().to_ascii_lowercase();
+        let mut words = lower.split_whitespace();
+        let first = words.next()?;
+        // A display width (`int(10)`) changes nothing stored.
+        let name = match first.split_once('(') {
+            Some((n, rest)) => {
+                let digits = rest.strip_suffix(')')?;
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                n
+            }
+            None => first,
+        };
+        let bits = match name {
+            "tinyint" => 8,
+            "smallint" | "int2" => 16,
+            "mediumint" => 24,
+            "int" | "integer" | "int4" => 32,
+            "bigint" | "int8" => 64,
+            _ => return None,
+        };
+        let mut unsigned = false;
+        for w in words {
+            match w {
+                "unsigned" => unsigned = true,
+                "zerofill" | "signed" => {}
+                _ => return None,
+            }
+        }
+        Some((bits, unsigned))
+    }
+
     /// Rank for integer widening, used to tell narrowing changes apart.
     pub fn integer_rank(&self) -> Option<u8> {
         match self {
@@ -150,6 +192,21 @@ impl<'de> Deserialize<'de> for ColumnType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_sql_types_are_recognised() {
+        let c = |s: &str| ColumnType::Custom(s.into()).custom_integer();
+        assert_eq!(c("INT UNSIGNED"), Some((32, true)));
+        assert_eq!(c("int(10) unsigned"), Some((32, true)));
+        assert_eq!(c("tinyint(3) unsigned zerofill"), Some((8, true)));
+        assert_eq!(c("BIGINT"), Some((64, false)));
+        assert_eq!(c("mediumint unsigned"), Some((24, true)));
+        assert_eq!(c("NUMERIC(12, 2)"), None);
+        assert_eq!(c("int, DROP COLUMN x"), None);
+        assert_eq!(c("int()"), None);
+        assert_eq!(c("interval"), None);
+        assert_eq!(ColumnType::BigInt.custom_integer(), None);
+    }
 
     #[test]
     fn every_type_round_trips_through_text() {
