@@ -218,7 +218,7 @@ fn create_table_sql(t: &Table, name: &str, if_not_exists: bool) -> Result<String
     if let Some(c) = t
         .columns
         .iter()
-        .find(|c| c.auto_increment && pk != Some(c.name.as_str()))
+        .find(|c| c.auto_increment && t.primary_key == [c.name.clone()] && pk.is_none())
     {
         return Err(format!(
             "column `{}` of `{}` is `auto_increment` with the type `{}`: SQLite generates values only for an `INTEGER PRIMARY KEY`\nhelp: use `i64` without `sql_type` for a project that runs on SQLite",

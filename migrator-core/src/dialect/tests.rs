@@ -645,3 +645,32 @@ fn names_over_the_identifier_limit_are_refused() {
         "{msg}"
     );
 }
+
+/// `INT UNSIGNED AUTO_INCREMENT` renders on MySQL; SQLite, which generates
+/// values only for an `INTEGER PRIMARY KEY`, refuses it naming the column.
+#[test]
+fn unsigned_auto_increment_keys() {
+    let mut t = Table::new("tags");
+    let mut id = col("id", ColumnType::Custom("INT UNSIGNED".into()));
+    id.auto_increment = true;
+    t.columns = vec![id];
+    t.primary_key = vec!["id".into()];
+    let op = Operation::CreateTable { table: t };
+    let sql: Vec<String> = render_op(Dialect::Mysql, &op, &Schema::new())
+        .expect("MySQL")
+        .iter()
+        .map(|s| s.sql.clone())
+        .collect();
+    assert!(
+        sql.iter()
+            .any(|s| s.contains("`id` INT UNSIGNED NOT NULL AUTO_INCREMENT")),
+        "{sql:?}"
+    );
+    let msg = render_op(Dialect::Sqlite, &op, &Schema::new())
+        .expect_err("SQLite")
+        .to_string();
+    assert!(
+        msg.contains("`id`") && msg.contains("INTEGER PRIMARY KEY"),
+        "{msg}"
+    );
+}
