@@ -349,7 +349,11 @@ impl DatabaseUrl {
             out.push('@');
         }
         if let Some(h) = &self.host {
-            if h.contains(':') && !h.contains(',') {
+            // Brackets around an IPv6 address, or around a host that would
+            // otherwise read as a libpq host list; a host list (never
+            // parsed with a port) stays bare.
+            let list = h.contains(',');
+            if (h.contains(':') && !list) || (list && self.port.is_some()) {
                 out.push('[');
                 out.push_str(&encode(h, HOST));
                 out.push(']');
@@ -648,7 +652,7 @@ fn host_port(s: &str) -> Result<(Option<String>, Option<u16>), UrlError> {
 /// percent-encoded.
 const COMPONENT: &str = "-._~";
 const USERINFO: &str = "-._~";
-const HOST: &str = "-._~:[],";
+const HOST: &str = "-._~:,";
 
 fn encode(s: &str, keep: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -233,3 +233,126 @@ fn the_driver_form_is_canonical_and_round_trips() {
     assert_eq!(u.to_string(), "postgres://u:***@h/d");
     assert_eq!(parse(&u.expose_url()), u);
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// URL-like text: schemes, separators, escapes and words glued at random.
+    fn urlish() -> impl Strategy<Value = String> {
+        let fragments = prop::sample::select(vec![
+            "postgres://",
+            "postgresql://",
+            "mysql://",
+            "mariadb://",
+            "sqlite://",
+            "sqlite:",
+            "u",
+            ":",
+            "@",
+            "/",
+            "?",
+            "#",
+            "%",
+            "%4",
+            "%40",
+            "%2F",
+            "%FF",
+            "[",
+            "]",
+            ",",
+            "=",
+            "&",
+            "password=",
+            "unix_socket=",
+            "sslmode=",
+            "host=",
+            "5432",
+            "0",
+            "h",
+            "::1",
+            " ",
+            "ä",
+            "*",
+            ".db",
+            "./",
+        ]);
+        prop::collection::vec(
+            prop_oneof![fragments.prop_map(String::from), ".{0,4}"],
+            0..14,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    fn template() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (urlish(), urlish()).prop_map(|(a, b)| format!("postgres://{a}:{{P}}@{b}")),
+            (urlish(), urlish()).prop_map(|(a, b)| format!("mysql://{a}:{{P}}@{b}")),
+            urlish().prop_map(|a| format!("postgres://h/{a}?password={{P}}")),
+            urlish().prop_map(|a| format!("mariadb://u@h/d?{a}&password={{P}}")),
+        ]
+    }
+
+    fn encode_all(s: &str) -> String {
+        s.bytes().map(|b| format!("%{b:02X}")).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Never a panic; the driver's form round-trips; `redact` leaves
+        /// no spelling of the password.
+        #[test]
+        fn parsing_round_trips_and_redacts(text in prop_oneof![urlish(), any::<String>()]) {
+            if let Ok(url) = DatabaseUrl::parse(&text) {
+                let _ = (url.to_string(), format!("{url:?}"), url.without_password(), url.driver_url());
+                let again = DatabaseUrl::parse(&url.expose_url());
+                prop_assert_eq!(again.as_ref().ok(), Some(&url), "{}", url.expose_url());
+                let redacted = url.redact(&format!("{text} {}", url.expose_url()));
+                for s in url.secrets() {
+                    if !s.contains('*') {
+                        prop_assert!(!redacted.contains(s.as_str()), "{} in {}", s, redacted);
+                    }
+                }
+            }
+        }
+
+        /// `Display` and `Debug` do not depend on the password: the same
+        /// text as with an empty one.
+        #[test]
+        fn display_does_not_depend_on_the_password(
+            t in template(),
+            password in "[a-zA-Z0-9@/?#:%&= *ä]{0,12}",
+            raw in any::<bool>(),
+        ) {
+            let written = if raw { password.clone() } else { encode_all(&password) };
+            let full = t.replace("{P}", &written);
+            let blank = t.replace("{P}", "");
+            if let (Ok(u), Ok(b)) = (DatabaseUrl::parse(&full), DatabaseUrl::parse(&blank)) {
+                if u.password() == Some(password.as_str()) && b.password() == Some("") {
+                    prop_assert_eq!(u.to_string(), b.to_string());
+                    prop_assert_eq!(format!("{u:?}"), format!("{b:?}"));
+                    if password.len() >= 4 && !password.contains('*') {
+                        prop_assert!(!u.redact(&full).contains(password.as_str()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Found by the properties: hosts that hold `,` or brackets once decoded.
+#[test]
+fn odd_hosts_round_trip() {
+    for url in [
+        "postgres://[a,b]:5/d",
+        "postgres://[a:b,c]/d",
+        "postgres://%5Bx%5D/d",
+        "postgres://localhost%2C/d",
+        "postgres://:5432/d",
+        "postgres://[]:5/d",
+    ] {
+        let u = parse(url);
+        assert_eq!(parse(&u.expose_url()), u, "{url} -> {}", u.expose_url());
+    }
+}
