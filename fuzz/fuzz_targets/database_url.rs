@@ -44,7 +44,9 @@ fn structured(rest: &str) {
     let (Some(template), Some(password), mode) = (lines.next(), lines.next(), lines.next()) else {
         return;
     };
-    if !template.contains("{P}") || password.contains('\n') {
+    // Exactly one place: a second one would put the password in a part
+    // that is shown (a host, a database name).
+    if template.matches("{P}").count() != 1 || password.contains('\n') {
         return;
     }
     let written = if mode == Some("raw") {
@@ -70,7 +72,7 @@ fn structured(rest: &str) {
         assert!(!format!("{url} {url:?}").contains(password));
     }
     let redacted = url.redact(&format!("error for {full}: {password}"));
-    if !password.contains('*') {
+    if !password.is_empty() && !password.contains('*') {
         assert!(!redacted.contains(password), "`redact` left the password");
     }
 }
