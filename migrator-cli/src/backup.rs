@@ -249,8 +249,7 @@ fn mysql_args(url: &DatabaseUrl, mariadb: bool) -> Result<Vec<String>, String> {
         // The client library connects to `localhost` (or no host) through
         // its default socket: the dump tool does the same without
         // `--protocol`.
-        (None, None) => args.push("--host=localhost".into()),
-        (None, Some(h)) if h == "localhost" => args.push("--host=localhost".into()),
+        (None, None | Some("localhost")) => args.push("--host=localhost".into()),
         (None, Some(h)) => {
             args.push("--protocol=TCP".into());
             args.push(format!("--host={h}"));

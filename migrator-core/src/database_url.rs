@@ -456,7 +456,7 @@ fn suggest(scheme: &str) -> Option<&'static str> {
         .filter(|(d, _)| *d <= 2)
         .min_by_key(|(d, _)| *d)
         .map(|(_, s)| s)
-        .or_else(|| match scheme {
+        .or(match scheme {
             "pg" | "psql" | "pgsql" => Some("postgres"),
             "sqlite3" => Some("sqlite"),
             _ => None,
