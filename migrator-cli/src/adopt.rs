@@ -16,8 +16,10 @@ use migrator_core::dialect::Dialect;
 use migrator_core::introspect;
 use migrator_core::project::{Project, CONFIG_FILE};
 use migrator_core::runner::{
-    connect, redact_url, table_exists, AnyConnection, MigrationConnection, Migrator, HISTORY_TABLE,
+    table_exists, AnyConnection, MigrationConnection, Migrator, HISTORY_TABLE,
 };
+
+use crate::commands::{open_db, Database, Open};
 
 type CmdResult = Result<ExitCode, String>;
 
@@ -65,7 +67,7 @@ fn models_dir(dir: &Path, project: &Project) -> PathBuf {
     }
 }
 
-pub fn init_from_database(dir: &Path, url: Option<&str>) -> CmdResult {
+pub fn init_from_database(dir: &Path, database: &Database) -> CmdResult {
     let project = Project::open(dir).map_err(|e| e.to_string())?;
     let migrations = project.migrations_dir();
     let snapshot = project.snapshot_path();
@@ -91,10 +93,8 @@ pub fn init_from_database(dir: &Path, url: Option<&str>) -> CmdResult {
         }
     }
 
-    let default_url = format!("sqlite://{}", dir.join("migrator.db").display());
-    let url = url.unwrap_or(&default_url);
-    let shown = redact_url(url);
-    let mut db = connect(url).map_err(|e| e.to_string())?;
+    let shown = database.url.to_string();
+    let mut db = open_db(database, Open::Existing, "init --from-database")?;
     let rows =
         on_conn!(&mut db, c => history_rows(c)).map_err(|e| format!("{e}\n  database: {shown}"))?;
     if rows > 0 {

@@ -2,324 +2,463 @@
 //! first pending migration runs.
 //!
 //! Contract:
-//! - SQLite: `VACUUM INTO 'PATH'` on the runner's connection (an online,
-//!   consistent copy; a hot copy of the file could catch a half-written
-//!   page);
-//! - PostgreSQL: `pg_dump --format=custom --file PATH`, the `pg_dump` found
-//!   on `PATH`. The connection is passed through libpq's environment
-//!   variables (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`,
-//!   `PGSSLMODE`, ...), never on the command line, so the password does not
-//!   show in `ps`;
-//! - an existing file at PATH is refused (a backup never overwrites);
-//! - any failure is an error before anything is migrated;
-//! - on success, the text returned says how to restore.
+//! - the file is private and published atomically: the copy is written
+//!   into a temporary file created exclusively (`O_CREAT|O_EXCL`, mode
+//!   0600) in PATH's folder, synced, then hard-linked to PATH, which fails
+//!   when anything is there, a dangling symbolic link included; so a backup
+//!   never overwrites, two runs cannot both write the same file, and no
+//!   one else can read it. The temporary file is removed on every path;
+//! - SQLite: `VACUUM INTO` the temporary file on the runner's connection
+//!   (an online, consistent copy; a hot copy of the file could catch a
+//!   half-written page);
+//! - PostgreSQL: `pg_dump --format=custom` (the `pg_dump` found on `PATH`)
+//!   writing to its standard output, piped into the file; the connection is
+//!   the URL without its password (`--dbname`, so libpq reads the same
+//!   host, port, TLS and socket parameters as the migration did), the
+//!   password in `PGPASSWORD`, never on the command line where `ps` shows
+//!   it;
+//! - MySQL/MariaDB: `mysqldump` (or `mariadb-dump`) with `--no-defaults`
+//!   (no option file may change the target), the migration's transport
+//!   (`unix_socket` -> `--socket`, a named host -> TCP, `localhost` -> the
+//!   client library's default socket, as for the migration's connection),
+//!   its TLS mode and files (`--ssl*` flags, spelt for the tool's flavour),
+//!   the database by its decoded name, the password in `MYSQL_PWD`;
+//! - any failure is an error before anything is migrated, with the tool's
+//!   message redacted of the password;
+//! - on success, the text returned says how to restore, without the
+//!   password.
 
-use std::path::Path;
-use std::process::Command;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
-use migrator_core::runner::{redact_url, scrub, AnyConnection, MigrationConnection};
+use migrator_core::database_url::{Backend, DatabaseUrl};
+use migrator_core::runner::{AnyConnection, MigrationConnection};
 
 /// Takes the backup; returns the restore instructions.
-pub fn take(db: &mut AnyConnection, url: &str, path: &Path) -> Result<String, String> {
-    if path.exists() {
-        return Err(format!(
-            "backup: {} already exists; a backup never overwrites a file\nhelp: pass a new path, e.g. with the date in its name",
-            path.display()
-        ));
+pub fn take(db: &mut AnyConnection, url: &DatabaseUrl, path: &Path) -> Result<String, String> {
+    // A clear message in the common case; `publish` is what guarantees it.
+    if path.symlink_metadata().is_ok() {
+        return Err(exists(path));
     }
-    match db {
-        AnyConnection::Sqlite(c) => sqlite(c, url, path),
-        AnyConnection::Postgres(_) => postgres(url, path),
-        #[cfg(feature = "mysql")]
-        AnyConnection::Mysql(_) => mysql(url, path),
-        #[allow(unreachable_patterns)]
-        _ => Err("backup: this build of migrator does not support the database".into()),
-    }
-}
-
-fn sqlite(conn: &mut impl MigrationConnection, url: &str, path: &Path) -> Result<String, String> {
     let target = path
         .to_str()
         .ok_or_else(|| format!("backup: {} is not a UTF-8 path", path.display()))?;
-    let quoted = format!("'{}'", target.replace('\'', "''"));
+    let mut tmp = TempFile::create(path)?;
+    let restore = match (db, url.backend()) {
+        (AnyConnection::Sqlite(c), _) => sqlite(c, url, &tmp, target)?,
+        (AnyConnection::Postgres(_), Backend::Postgres) => postgres(url, &mut tmp, target)?,
+        #[cfg(feature = "mysql")]
+        (AnyConnection::Mysql(_), Backend::Mysql) => mysql(url, &mut tmp, target)?,
+        #[allow(unreachable_patterns)]
+        _ => return Err("backup: this build of migrator does not support the database".into()),
+    };
+    tmp.publish(path)?;
+    Ok(restore)
+}
+
+fn exists(path: &Path) -> String {
+    format!(
+        "backup: {} already exists; a backup never overwrites a file\nhelp: pass a new path, e.g. with the date in its name",
+        path.display()
+    )
+}
+
+/// An exclusively created, owner-only file next to the backup's final
+/// name; removed when dropped (after `publish`, only the final name stays).
+struct TempFile {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+impl TempFile {
+    fn create(target: &Path) -> Result<TempFile, String> {
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = target
+            .file_name()
+            .ok_or_else(|| format!("backup: {} names no file", target.display()))?
+            .to_string_lossy()
+            .into_owned();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let mut attempt = 0u32;
+        loop {
+            let path = dir.join(format!(
+                ".{name}.{}.{nanos}.{attempt}.tmp",
+                std::process::id()
+            ));
+            match OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+            {
+                Ok(file) => {
+                    return Ok(TempFile {
+                        path,
+                        file: Some(file),
+                    })
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                    attempt += 1;
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "backup: cannot create a file in {}: {e}; nothing was migrated",
+                        dir.display()
+                    ))
+                }
+            }
+        }
+    }
+
+    fn path_str(&self) -> Result<&str, String> {
+        self.path
+            .to_str()
+            .ok_or_else(|| format!("backup: {} is not a UTF-8 path", self.path.display()))
+    }
+
+    /// The open file, for a tool's standard output.
+    fn stdout(&mut self) -> Result<Stdio, String> {
+        let file = self
+            .file
+            .as_ref()
+            .ok_or("backup: the temporary file is closed")?;
+        let clone = file
+            .try_clone()
+            .map_err(|e| format!("backup: {}: {e}", self.path.display()))?;
+        Ok(Stdio::from(clone))
+    }
+
+    /// Syncs the copy and links it to `target`, which must not exist.
+    fn publish(mut self, target: &Path) -> Result<(), String> {
+        let sync = |f: &mut File| f.flush().and_then(|()| f.sync_all());
+        if let Some(mut f) = self.file.take() {
+            sync(&mut f).map_err(|e| format!("backup: {}: {e}", self.path.display()))?;
+        }
+        // Reopened: SQLite wrote through its own handle.
+        File::open(&self.path)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| format!("backup: {}: {e}", self.path.display()))?;
+        std::fs::hard_link(&self.path, target).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                exists(target)
+            } else {
+                format!(
+                    "backup: cannot write {}: {e}; nothing was migrated",
+                    target.display()
+                )
+            }
+        })
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        self.file = None;
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn sqlite(
+    conn: &mut impl MigrationConnection,
+    url: &DatabaseUrl,
+    tmp: &TempFile,
+    target: &str,
+) -> Result<String, String> {
+    // `VACUUM INTO` writes into an existing file when it is empty, so the
+    // copy keeps the temporary file's mode.
+    let quoted = format!("'{}'", tmp.path_str()?.replace('\'', "''"));
     MigrationConnection::execute(conn, &format!("VACUUM INTO {quoted}"))
-        .map_err(|e| format!("backup: VACUUM INTO {quoted} failed: {e}\nnothing was migrated"))?;
-    let live = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url);
+        .map_err(|e| format!("backup: VACUUM INTO {target} failed: {e}\nnothing was migrated"))?;
+    let live = url.sqlite_path().unwrap_or_default();
     Ok(format!(
         "backup written to {target}\nto restore it, stop the application, then either:\n  cp {target} {live}\n  sqlite3 {live} \".restore '{target}'\""
     ))
 }
 
-/// The pieces of a `scheme://user:password@host:port/db?k=v` URL, decoded.
-#[derive(Debug, Default, PartialEq)]
-struct UrlParts {
-    user: Option<String>,
-    password: Option<String>,
-    host: Option<String>,
-    port: Option<String>,
-    database: Option<String>,
-    query: Vec<(String, String)>,
-}
-
-fn url_parts(url: &str, schemes: &[&str]) -> Result<UrlParts, String> {
-    let bad = || format!("backup: cannot read the database URL {}", redact_url(url));
-    let rest = schemes
-        .iter()
-        .find_map(|s| url.strip_prefix(s))
-        .ok_or_else(bad)?;
-    let (main, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let (authority, db) = main.split_once('/').unwrap_or((main, ""));
-    let (userinfo, hostport) = match authority.rsplit_once('@') {
-        Some((u, h)) => (Some(u), h),
-        None => (None, authority),
-    };
-    let mut parts = UrlParts::default();
-    if let Some(u) = userinfo {
-        let (user, password) = match u.split_once(':') {
-            Some((u, p)) => (u, Some(p)),
-            None => (u, None),
-        };
-        parts.user = Some(decode(user)).filter(|u| !u.is_empty());
-        parts.password = password.map(decode);
-    }
-    // `[::1]:5432`, `host:5432` or `host`.
-    let (host, port) = if let Some(h) = hostport.strip_prefix('[') {
-        let (h, p) = h.split_once(']').ok_or_else(bad)?;
-        (h.to_string(), p.strip_prefix(':').map(str::to_string))
-    } else {
-        match hostport.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), Some(p.to_string())),
-            None => (hostport.to_string(), None),
+/// Runs `cmd` with its standard output in `tmp`; a failure names `tool`
+/// and carries its message, redacted.
+fn run_dump(
+    mut cmd: Command,
+    tool: &str,
+    url: &DatabaseUrl,
+    tmp: &mut TempFile,
+) -> Result<Option<()>, String> {
+    cmd.stdout(tmp.stdout()?)
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null());
+    let out = match cmd.output() {
+        Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(format!(
+                "backup: cannot run `{tool}`: {e}; nothing was migrated"
+            ))
         }
     };
-    parts.host = Some(decode(&host)).filter(|h| !h.is_empty());
-    parts.port = port.filter(|p| !p.is_empty());
-    parts.database = Some(decode(db)).filter(|d| !d.is_empty());
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        parts.query.push((k.to_string(), decode(v)));
+    if !out.status.success() {
+        return Err(format!(
+            "backup: `{tool}` failed ({}): {}\nnothing was migrated",
+            out.status,
+            url.redact(String::from_utf8_lossy(&out.stderr).trim())
+        ));
     }
-    Ok(parts)
+    Ok(Some(()))
 }
 
-/// libpq environment variables for a `postgres://` URL.
-fn pg_env(url: &str) -> Result<Vec<(&'static str, String)>, String> {
-    let parts = url_parts(url, &["postgres://", "postgresql://"])?;
-    let mut env = Vec::new();
-    for (var, value) in [
-        ("PGUSER", parts.user),
-        ("PGPASSWORD", parts.password),
-        ("PGHOST", parts.host),
-        ("PGPORT", parts.port),
-        ("PGDATABASE", parts.database),
-    ] {
-        if let Some(v) = value {
-            env.push((var, v));
-        }
-    }
-    for (k, v) in parts.query {
-        let var = match k.as_str() {
-            "sslmode" => "PGSSLMODE",
-            "sslrootcert" => "PGSSLROOTCERT",
-            "sslcert" => "PGSSLCERT",
-            "sslkey" => "PGSSLKEY",
-            "host" => "PGHOST",
-            "port" => "PGPORT",
-            "user" => "PGUSER",
-            "password" => "PGPASSWORD",
-            "dbname" => "PGDATABASE",
-            "connect_timeout" => "PGCONNECT_TIMEOUT",
-            "application_name" => "PGAPPNAME",
-            "options" => "PGOPTIONS",
-            _ => continue,
-        };
-        env.retain(|(name, _)| *name != var);
-        env.push((var, v));
-    }
-    Ok(env)
-}
-
-fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() && s.is_char_boundary(i + 3) {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn postgres(url: &str, path: &Path) -> Result<String, String> {
-    let env = pg_env(url)?;
+/// `pg_dump`'s arguments and environment for `url`.
+fn pg_dump_command(url: &DatabaseUrl) -> Command {
     let mut cmd = Command::new("pg_dump");
     cmd.arg("--format=custom")
         .arg("--no-password")
-        .arg("--file")
-        .arg(path);
-    // Variables the user's shell set must not redirect the dump elsewhere.
-    for var in [
-        "PGHOST",
-        "PGHOSTADDR",
-        "PGPORT",
-        "PGUSER",
-        "PGPASSWORD",
-        "PGDATABASE",
-        "PGSERVICE",
-    ] {
-        cmd.env_remove(var);
+        .arg(format!("--dbname={}", url.without_password()));
+    if let Some(p) = url.password() {
+        cmd.env("PGPASSWORD", p);
     }
-    cmd.envs(env);
-    let out = cmd.output().map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            "backup: `pg_dump` was not found on PATH; nothing was migrated\nhelp: install the PostgreSQL client tools (the same major version as the server or newer), or run without --backup".to_string()
-        } else {
-            format!("backup: cannot run `pg_dump`: {e}; nothing was migrated")
-        }
-    })?;
-    if !out.status.success() {
-        let _ = std::fs::remove_file(path);
-        return Err(format!(
-            "backup: `pg_dump` failed ({}): {}\nnothing was migrated",
-            out.status,
-            scrub(url, String::from_utf8_lossy(&out.stderr).trim())
-        ));
+    cmd
+}
+
+fn postgres(url: &DatabaseUrl, tmp: &mut TempFile, target: &str) -> Result<String, String> {
+    if run_dump(pg_dump_command(url), "pg_dump", url, tmp)?.is_none() {
+        return Err("backup: `pg_dump` was not found on PATH; nothing was migrated\nhelp: install the PostgreSQL client tools (the same major version as the server or newer), or run without --backup".to_string());
     }
-    let shown = redact_url(url);
+    let shown = url.without_password();
     Ok(format!(
-        "backup written to {} (pg_dump custom format)\nto restore it into a new database:\n  createdb NEW_DB && pg_restore --no-owner --dbname NEW_DB {}\nor over this database (drops what the dump contains first):\n  pg_restore --clean --if-exists --no-owner --dbname '{shown}' {}\n(list its contents with `pg_restore --list {}`)",
-        path.display(),
-        path.display(),
-        path.display(),
-        path.display()
+        "backup written to {target} (pg_dump custom format)\nto restore it into a new database:\n  createdb NEW_DB && pg_restore --no-owner --dbname NEW_DB {target}\nor over this database (drops what the dump contains first; the password from PGPASSWORD or ~/.pgpass):\n  pg_restore --clean --if-exists --no-owner --dbname '{shown}' {target}\n(list its contents with `pg_restore --list {target}`)"
     ))
 }
 
-/// `mysqldump` (or MariaDB's `mariadb-dump`) of a `mysql://` database, the
-/// password passed in the environment (`MYSQL_PWD`), never on the command
-/// line where `ps` would show it.
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+/// The dump tool's connection arguments: `--no-defaults` first, then the
+/// migration's transport and TLS settings. `mariadb` says which flavour's
+/// TLS flags to use (asked of the tool only when the URL sets a TLS mode).
+fn mysql_args(url: &DatabaseUrl, mariadb: bool) -> Result<Vec<String>, String> {
+    let mut args = vec!["--no-defaults".to_string()];
+    match (url.unix_socket(), url.host()) {
+        (Some(socket), _) => {
+            args.push("--protocol=SOCKET".into());
+            args.push(format!("--socket={socket}"));
+        }
+        // The client library connects to `localhost` (or no host) through
+        // its default socket: the dump tool does the same without
+        // `--protocol`.
+        (None, None | Some("localhost")) => args.push("--host=localhost".into()),
+        (None, Some(h)) => {
+            args.push("--protocol=TCP".into());
+            args.push(format!("--host={h}"));
+        }
+    }
+    if url.unix_socket().is_none() {
+        if let Some(p) = url.port() {
+            args.push(format!("--port={p}"));
+        }
+    }
+    if let Some(u) = url.user() {
+        args.push(format!("--user={u}"));
+    }
+    if let Some(mode) = url.ssl_mode() {
+        let flags: &[&str] = match (mode.as_str(), mariadb) {
+            ("disabled", true) => &["--skip-ssl"],
+            ("preferred", true) => &[],
+            ("required", true) => &["--ssl"],
+            ("verify_ca" | "verify_identity", true) => &["--ssl", "--ssl-verify-server-cert"],
+            ("disabled", false) => &["--ssl-mode=DISABLED"],
+            ("preferred", false) => &["--ssl-mode=PREFERRED"],
+            ("required", false) => &["--ssl-mode=REQUIRED"],
+            ("verify_ca", false) => &["--ssl-mode=VERIFY_CA"],
+            ("verify_identity", false) => &["--ssl-mode=VERIFY_IDENTITY"],
+            _ => {
+                return Err(
+                    "backup: unknown `ssl_mode`\nhelp: use disabled, preferred, required, verify_ca or verify_identity"
+                        .into(),
+                )
+            }
+        };
+        args.extend(flags.iter().map(|f| f.to_string()));
+    }
+    for (param, flag) in [
+        ("ssl_ca", "--ssl-ca"),
+        ("ssl_cert", "--ssl-cert"),
+        ("ssl_key", "--ssl-key"),
+    ] {
+        if let Some(v) = url.param(param) {
+            args.push(format!("{flag}={v}"));
+        }
+    }
+    Ok(args)
+}
+
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+/// Whether `tool` is MariaDB's (its TLS flags differ from MySQL's).
+fn is_mariadb_tool(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("MariaDB"))
+        .unwrap_or(tool.starts_with("mariadb"))
+}
+
+/// `mysqldump` (or MariaDB's `mariadb-dump`) of a `mysql://` database.
 #[cfg(feature = "mysql")]
-fn mysql(url: &str, path: &Path) -> Result<String, String> {
-    let parts = url_parts(url, &["mysql://", "mariadb://"])?;
-    let database = parts.database.clone().ok_or_else(|| {
-        format!(
-            "backup: the database URL {} names no database",
-            redact_url(url)
-        )
-    })?;
-    let mut last_err = None;
+fn mysql(url: &DatabaseUrl, tmp: &mut TempFile, target: &str) -> Result<String, String> {
+    let database = url
+        .database()
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| format!("backup: the database URL {url} names no database"))?;
+    let mut missing = Vec::new();
     for tool in ["mysqldump", "mariadb-dump"] {
+        let mariadb = url.ssl_mode().is_some() && is_mariadb_tool(tool);
         let mut cmd = Command::new(tool);
-        // A consistent InnoDB snapshot without locking the tables, with the
-        // routines, triggers and events the schema may hold.
-        cmd.arg("--single-transaction")
+        cmd.args(mysql_args(url, mariadb)?)
+            // A consistent InnoDB snapshot without locking the tables, with
+            // the routines, triggers and events the schema may hold.
+            .arg("--single-transaction")
             .arg("--routines")
             .arg("--triggers")
-            .arg("--events")
-            .arg("--protocol=TCP")
-            .arg(format!("--result-file={}", path.display()));
-        if let Some(h) = &parts.host {
-            cmd.arg(format!("--host={h}"));
-        }
-        if let Some(p) = &parts.port {
-            cmd.arg(format!("--port={p}"));
-        }
-        if let Some(u) = &parts.user {
-            cmd.arg(format!("--user={u}"));
-        }
+            .arg("--events");
         cmd.env_remove("MYSQL_PWD");
-        if let Some(p) = &parts.password {
+        if let Some(p) = url.password() {
             cmd.env("MYSQL_PWD", p);
         }
-        cmd.arg("--databases").arg(&database);
-        match cmd.output() {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                last_err = Some(format!("`{tool}` was not found on PATH"));
-                continue;
-            }
-            Err(e) => {
-                return Err(format!(
-                    "backup: cannot run `{tool}`: {e}; nothing was migrated"
-                ))
-            }
-            Ok(out) if !out.status.success() => {
-                let _ = std::fs::remove_file(path);
-                return Err(format!(
-                    "backup: `{tool}` failed ({}): {}\nnothing was migrated",
-                    out.status,
-                    scrub(url, String::from_utf8_lossy(&out.stderr).trim())
-                ));
-            }
-            Ok(_) => {
-                return Ok(format!(
-                    "backup written to {} ({tool}, SQL)\nto restore it (the dump recreates the database `{database}`):\n  mysql --host=HOST --user=USER -p < {}",
-                    path.display(),
-                    path.display()
-                ))
-            }
+        cmd.arg("--databases").arg(database);
+        if run_dump(cmd, tool, url, tmp)?.is_some() {
+            return Ok(format!(
+                "backup written to {target} ({tool}, SQL)\nto restore it (the dump recreates the database `{database}`):\n  mysql --host=HOST --user=USER -p < {target}"
+            ));
         }
+        missing.push(format!("`{tool}` was not found on PATH"));
     }
     Err(format!(
         "backup: {}; nothing was migrated\nhelp: install the MySQL or MariaDB client tools (Debian: mariadb-client), or run without --backup",
-        last_err.unwrap_or_default()
+        missing.join(", ")
     ))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{pg_env, url_parts, UrlParts};
+    use super::*;
 
-    #[test]
-    fn mysql_urls_split_into_parts() {
-        let parts =
-            url_parts("mysql://root:s%3Acret@127.0.0.1:3306/app", &["mysql://"]).expect("parses");
-        assert_eq!(
-            parts,
-            UrlParts {
-                user: Some("root".into()),
-                password: Some("s:cret".into()),
-                host: Some("127.0.0.1".into()),
-                port: Some("3306".into()),
-                database: Some("app".into()),
-                query: vec![],
-            }
-        );
-        let err = url_parts("mysql://u:hunter2@h/app", &["postgres://"]).expect_err("wrong scheme");
-        assert!(!err.contains("hunter2"), "{err}");
+    fn url(s: &str) -> DatabaseUrl {
+        DatabaseUrl::parse(s).expect("parses")
     }
 
     #[test]
-    fn urls_become_libpq_variables() {
-        let env = pg_env("postgres://app:p%40ss@db.example:6432/shop?sslmode=require&foo=1")
-            .expect("parses");
+    fn mysql_dump_arguments_follow_the_migrations_transport() {
+        let u = url("mysql://root:s%3Acret@127.0.0.1:3306/app");
         assert_eq!(
-            env,
-            vec![
-                ("PGUSER", "app".to_string()),
-                ("PGPASSWORD", "p@ss".to_string()),
-                ("PGHOST", "db.example".to_string()),
-                ("PGPORT", "6432".to_string()),
-                ("PGDATABASE", "shop".to_string()),
-                ("PGSSLMODE", "require".to_string()),
+            mysql_args(&u, true).expect("args"),
+            [
+                "--no-defaults",
+                "--protocol=TCP",
+                "--host=127.0.0.1",
+                "--port=3306",
+                "--user=root"
             ]
         );
-        let env = pg_env("postgresql://[::1]/x").expect("parses");
+        let u = url(
+            "mysql://u:pw@localhost:1/a%20b?unix_socket=/run/mysqld/mysqld.sock&ssl_mode=DISABLED",
+        );
+        assert_eq!(u.database(), Some("a b"));
         assert_eq!(
-            env,
-            vec![
-                ("PGHOST", "::1".to_string()),
-                ("PGDATABASE", "x".to_string())
+            mysql_args(&u, true).expect("args"),
+            [
+                "--no-defaults",
+                "--protocol=SOCKET",
+                "--socket=/run/mysqld/mysqld.sock",
+                "--user=u",
+                "--skip-ssl"
             ]
         );
+        let u = url("mariadb://u@db.example/app?sslmode=verify_identity&ssl_ca=/etc/ca.pem");
+        assert_eq!(
+            mysql_args(&u, false).expect("args"),
+            [
+                "--no-defaults",
+                "--protocol=TCP",
+                "--host=db.example",
+                "--user=u",
+                "--ssl-mode=VERIFY_IDENTITY",
+                "--ssl-ca=/etc/ca.pem"
+            ]
+        );
+        assert_eq!(
+            mysql_args(&u, true).expect("args")[4..],
+            ["--ssl", "--ssl-verify-server-cert", "--ssl-ca=/etc/ca.pem"]
+        );
+        let u = url("mysql://u@localhost/app");
+        assert_eq!(
+            mysql_args(&u, true).expect("args"),
+            ["--no-defaults", "--host=localhost", "--user=u"]
+        );
+        let e = mysql_args(&url("mysql://u@h/app?ssl_mode=sometimes"), true).expect_err("refused");
+        assert!(e.contains("unknown `ssl_mode`"), "{e}");
+    }
+
+    #[test]
+    fn pg_dump_gets_the_url_without_its_password() {
+        let u = url("postgres://app:p%40ss@db.example:6432/shop?sslmode=require&password=other1");
+        let cmd = pg_dump_command(&u);
+        let args: Vec<String> = cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            args,
+            [
+                "--format=custom",
+                "--no-password",
+                "--dbname=postgres://app@db.example:6432/shop?sslmode=require"
+            ]
+        );
+        let env: Vec<(String, String)> = cmd
+            .get_envs()
+            .map(|(k, v)| {
+                (
+                    k.to_string_lossy().into_owned(),
+                    v.map(|v| v.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(env, [("PGPASSWORD".to_string(), "other1".to_string())]);
+    }
+
+    #[test]
+    fn the_temporary_file_is_private_and_publishing_never_overwrites() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("migrator-backup-unit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let target = dir.join("b.dump");
+        let tmp = TempFile::create(&target).expect("temp");
+        let mode = tmp.path.metadata().expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let tmp_path = tmp.path.clone();
+        // A dangling symbolic link at the target is "something there".
+        std::os::unix::fs::symlink(dir.join("nowhere"), &target).expect("symlink");
+        let e = tmp.publish(&target).expect_err("refused");
+        assert!(e.contains("already exists"), "{e}");
+        assert!(!tmp_path.exists(), "the temporary file is removed");
+        assert!(
+            !dir.join("nowhere").exists(),
+            "nothing written through the link"
+        );
+        std::fs::remove_file(&target).expect("unlink");
+        let tmp = TempFile::create(&target).expect("temp");
+        tmp.publish(&target).expect("published");
+        assert_eq!(
+            target.metadata().expect("meta").permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(std::fs::read_dir(&dir).expect("list").count(), 1);
+        std::fs::remove_dir_all(&dir).expect("clean");
     }
 }

@@ -6,46 +6,129 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use migrator_core::database_url::{Backend, DatabaseUrl};
 use migrator_core::dialect::Dialect;
 use migrator_core::migration::{Direction, MigrationSet};
 use migrator_core::ops::Operation;
 use migrator_core::project::{Project, CONFIG_FILE};
-use migrator_core::runner::{connect, redact_url, AnyConnection, LockMode, Migrator, RunError};
+use migrator_core::runner::{connect_url, AnyConnection, Migrator, RunError};
 
-use crate::{Cli, Command, LockArgs};
+use crate::{Cli, Command, DialectArg, LockArgs, UrlArg};
 
 type CmdResult = Result<ExitCode, String>;
 
-pub fn run(cli: Cli) -> CmdResult {
-    let url = cli.database_url.clone();
+/// The database a command works on: the URL given, or the default.
+#[derive(Debug)]
+pub struct Database {
+    pub url: DatabaseUrl,
+    /// Neither `--database-url` nor `DATABASE_URL` was given.
+    pub default: bool,
+}
+
+/// How a command opens an SQLite file that is not there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Open {
+    /// `up`: create it, as SQLite does.
+    Create,
+    /// `up --dry-run`: plan against an empty in-memory database, create
+    /// nothing.
+    DryRun,
+    /// Every other command: refuse, naming the path (a typo must not
+    /// become a new, empty database that reports "all pending").
+    Existing,
+}
+
+/// Every spelling of the password of the URL given (when it parses), and
+/// the passwords the client libraries read from the environment: what no
+/// error message may show.
+pub fn secrets(url: Option<&UrlArg>) -> Vec<String> {
+    let mut out: Vec<String> = url
+        .and_then(|u| DatabaseUrl::parse(&u.0).ok())
+        .map(|u| u.secrets().to_vec())
+        .unwrap_or_default();
+    for var in ["PGPASSWORD", "MYSQL_PWD"] {
+        if let Ok(v) = std::env::var(var) {
+            if !v.is_empty() {
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
+/// The database of the command: the URL parsed (a refusal is a usage
+/// error naming where the URL came from), or the project's default file.
+fn resolve(dir: &Path, url: Option<&UrlArg>, source: &str) -> Result<Database, String> {
+    match url {
+        Some(u) => DatabaseUrl::parse(&u.0)
+            .map(|url| Database {
+                url,
+                default: false,
+            })
+            .map_err(|e| format!("{source}: {e}")),
+        None => {
+            let path = dir.join("migrator.db");
+            DatabaseUrl::parse(&format!("sqlite://{}", path.display()))
+                .map(|url| Database { url, default: true })
+                .map_err(|e| format!("{}: {e}", path.display()))
+        }
+    }
+}
+
+pub fn run(cli: Cli, url_source: &str) -> CmdResult {
+    let uses_database = matches!(
+        cli.command,
+        Command::Init {
+            from_database: true
+        } | Command::Generate { .. }
+            | Command::Sql { .. }
+            | Command::Up { .. }
+            | Command::Down { .. }
+            | Command::Redo { .. }
+            | Command::Status
+            | Command::Verify
+    );
+    let database = if uses_database {
+        match resolve(&cli.dir, cli.database_url.as_ref(), url_source) {
+            Ok(d) => Some(d),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Ok(ExitCode::from(2));
+            }
+        }
+    } else {
+        None
+    };
+    let db = || database.as_ref().ok_or("no database".to_string());
     match cli.command {
         Command::Init {
             from_database: true,
-        } => crate::adopt::init_from_database(&cli.dir, url.as_deref()),
+        } => crate::adopt::init_from_database(&cli.dir, db()?),
         Command::Init {
             from_database: false,
         } => init(&cli.dir),
-        Command::Generate { name, dialect } => generate(&cli.dir, &name, &dialect, url.as_deref()),
+        Command::Generate { name, dialect } => generate(&cli.dir, &name, &dialect, db()?),
         Command::Check => check(&cli.dir),
         Command::Sql {
             version,
             dialect,
             down,
-        } => sql(&cli.dir, version, dialect.as_deref(), url.as_deref(), down),
+        } => sql(&cli.dir, version, dialect, db()?, down),
         Command::Up {
             to,
             dry_run,
             backup,
             lock,
         } => {
-            let resolved = url.clone().unwrap_or_else(|| default_url(&cli.dir));
-            with_db_locked(&cli.dir, url.as_deref(), &lock, |m, db| {
+            let database = db()?;
+            let open = if dry_run { Open::DryRun } else { Open::Create };
+            with_db_locked(&cli.dir, database, (open, "up"), &lock, |m, conn| {
                 if let Some(path) = &backup {
-                    if !take_backup(m, db, &resolved, path, to)? {
+                    if !take_backup(m, conn, &database.url, path, to)? {
                         return Ok(ExitCode::SUCCESS);
                     }
                 }
-                db_up(m, db, to, dry_run)
+                db_up(m, conn, to, dry_run)
             })
         }
         Command::Down {
@@ -53,15 +136,53 @@ pub fn run(cli: Cli) -> CmdResult {
             steps,
             dry_run,
             lock,
-        } => with_db_locked(&cli.dir, url.as_deref(), &lock, |m, db| {
-            db_down(m, db, to, steps, dry_run)
-        }),
-        Command::Redo { lock } => with_db_locked(&cli.dir, url.as_deref(), &lock, db_redo),
-        Command::Status => with_db(&cli.dir, url.as_deref(), db_status),
-        Command::Verify => verify(&cli.dir, url.as_deref()),
+        } => with_db_locked(
+            &cli.dir,
+            db()?,
+            (Open::Existing, "down"),
+            &lock,
+            |m, conn| db_down(m, conn, to, steps, dry_run),
+        ),
+        Command::Redo { lock } => {
+            with_db_locked(&cli.dir, db()?, (Open::Existing, "redo"), &lock, db_redo)
+        }
+        Command::Status => with_db(&cli.dir, db()?, db_status),
+        Command::Verify => verify(&cli.dir, db()?),
         Command::Lint { allow } => lint(&cli.dir, &allow),
         Command::Rehash => rehash(&cli.dir),
     }
+}
+
+/// Opens the command's database: names the default when it is used, and
+/// handles an SQLite file that does not exist as `open` says.
+pub fn open_db(database: &Database, open: Open, command: &str) -> Result<AnyConnection, String> {
+    if database.default {
+        eprintln!(
+            "note: database {} (the default: neither --database-url nor DATABASE_URL is set)",
+            database.url
+        );
+    }
+    let missing = database
+        .url
+        .sqlite_path()
+        .filter(|p| !database.url.is_sqlite_memory() && !p.starts_with("file:"))
+        .filter(|p| Path::new(p).symlink_metadata().is_err());
+    if let Some(path) = missing {
+        match open {
+            Open::Create => {}
+            Open::DryRun => {
+                eprintln!("note: {path} does not exist: the dry run shows what `up` would do to a new database, and creates nothing");
+                let memory = DatabaseUrl::parse(":memory:").map_err(|e| e.to_string())?;
+                return connect_url(&memory).map_err(|e| e.to_string());
+            }
+            Open::Existing => {
+                return Err(format!(
+                    "{path}: no such SQLite database; `migrator {command}` does not create one\nhelp: check the path (a relative path is relative to the current folder) or --dir, or run `migrator up` to create the database"
+                ))
+            }
+        }
+    }
+    connect_url(&database.url).map_err(|e| e.to_string())
 }
 
 fn open(dir: &Path) -> Result<Project, String> {
@@ -104,34 +225,28 @@ fn init(dir: &Path) -> CmdResult {
 
 /// Dialects to print: explicit flags, else migrator.toml, else the database
 /// URL's, else SQLite.
-fn pick_dialects(
-    project: &Project,
-    flags: &[String],
-    url: Option<&str>,
-) -> Result<Vec<Dialect>, String> {
+fn pick_dialects(project: &Project, flags: &[DialectArg], database: &Database) -> Vec<Dialect> {
     if !flags.is_empty() {
-        return flags.iter().map(|d| d.parse()).collect();
+        return flags.iter().map(|d| Dialect::from(*d)).collect();
     }
     let configured = project.dialects();
     if !configured.is_empty() {
-        return Ok(configured);
+        return configured;
     }
-    Ok(vec![url.map_or(Dialect::Sqlite, url_dialect)])
+    vec![url_dialect(&database.url)]
 }
 
-fn url_dialect(url: &str) -> Dialect {
-    if url.starts_with("postgres") {
-        Dialect::Postgres
-    } else if url.starts_with("mysql") || url.starts_with("mariadb") {
-        Dialect::Mysql
-    } else {
-        Dialect::Sqlite
+fn url_dialect(url: &DatabaseUrl) -> Dialect {
+    match url.backend() {
+        Backend::Postgres => Dialect::Postgres,
+        Backend::Mysql => Dialect::Mysql,
+        Backend::Sqlite => Dialect::Sqlite,
     }
 }
 
-fn generate(dir: &Path, name: &str, flags: &[String], url: Option<&str>) -> CmdResult {
+fn generate(dir: &Path, name: &str, flags: &[DialectArg], database: &Database) -> CmdResult {
     let project = open(dir)?;
-    let dialects = pick_dialects(&project, flags, url)?;
+    let dialects = pick_dialects(&project, flags, database);
     let Some(g) = project.generate(name).map_err(|e| e.to_string())? else {
         println!(
             "no changes: the models match {}; nothing written",
@@ -210,15 +325,12 @@ fn check(dir: &Path) -> CmdResult {
 fn sql(
     dir: &Path,
     version: Option<u32>,
-    dialect: Option<&str>,
-    url: Option<&str>,
+    dialect: Option<DialectArg>,
+    database: &Database,
     down: bool,
 ) -> CmdResult {
     let project = open(dir)?;
-    let dialect = match dialect {
-        Some(d) => d.parse()?,
-        None => url.map_or(Dialect::Sqlite, url_dialect),
-    };
+    let dialect = dialect.map_or_else(|| url_dialect(&database.url), Dialect::from);
     let set = project.migrations().map_err(|e| e.to_string())?;
     let versions: Vec<u32> = match version {
         Some(v) => {
@@ -321,34 +433,30 @@ fn rehash(dir: &Path) -> CmdResult {
 /// connection of whatever kind the URL names.
 fn with_db(
     dir: &Path,
-    url: Option<&str>,
+    database: &Database,
     f: impl Fn(&Migrator<'_>, &mut Db) -> Result<ExitCode, RunError>,
 ) -> CmdResult {
-    with_db_configured(dir, url, |m| Ok(m), f)
+    with_db_configured(dir, database, Open::Existing, "status", |m| Ok(m), f)
 }
 
-/// `with_db` for the commands that take the runner's lock.
+/// `with_db` for the commands that take the runner's lock. The flags were
+/// checked by their clap parsers (`main.rs`).
 fn with_db_locked(
     dir: &Path,
-    url: Option<&str>,
+    database: &Database,
+    (open, command): (Open, &str),
     lock: &LockArgs,
     f: impl Fn(&Migrator<'_>, &mut Db) -> Result<ExitCode, RunError>,
 ) -> CmdResult {
-    let mode: LockMode = lock.lock_mode.parse()?;
-    if !(lock.lock_timeout.is_finite() && lock.lock_timeout >= 0.0) {
-        return Err(format!(
-            "`--lock-timeout {}` is not a number of seconds",
-            lock.lock_timeout
-        ));
-    }
-    let timeout = Duration::from_secs_f64(lock.lock_timeout);
     with_db_configured(
         dir,
-        url,
+        database,
+        open,
+        command,
         |m| {
             let m = m
-                .lock_mode(mode)
-                .lock_timeout(timeout)
+                .lock_mode(lock.lock_mode.into())
+                .lock_timeout(lock.lock_timeout)
                 .statement_lock_timeout(Duration::from_millis(lock.statement_lock_timeout_ms))
                 .lock_retries(lock.lock_retries, Duration::from_millis(200));
             Ok(match lock.statement_timeout_ms {
@@ -362,17 +470,17 @@ fn with_db_locked(
 
 fn with_db_configured(
     dir: &Path,
-    url: Option<&str>,
+    database: &Database,
+    open_mode: Open,
+    command: &str,
     configure: impl for<'m> FnOnce(Migrator<'m>) -> Result<Migrator<'m>, String>,
     f: impl Fn(&Migrator<'_>, &mut Db) -> Result<ExitCode, RunError>,
 ) -> CmdResult {
     let project = open(dir)?;
     let set: MigrationSet = project.migrations().map_err(|e| e.to_string())?;
-    let default_url = format!("sqlite://{}", dir.join("migrator.db").display());
-    let url = url.unwrap_or(&default_url);
-    let mut db = connect(url).map_err(|e| e.to_string())?;
+    let mut db = open_db(database, open_mode, command)?;
     let migrator = configure(Migrator::new(&set).on_event(crate::progress::printer()))?;
-    f(&migrator, &mut db).map_err(|e| format!("{e}\n  database: {}", redact_url(url)))
+    f(&migrator, &mut db).map_err(|e| format!("{e}\n  database: {}", database.url))
 }
 
 type Db = AnyConnection;
@@ -386,17 +494,12 @@ fn print_sql(lines: &[String]) {
     }
 }
 
-/// The database when neither `--database-url` nor `DATABASE_URL` is given.
-fn default_url(dir: &Path) -> String {
-    format!("sqlite://{}", dir.join("migrator.db").display())
-}
-
 /// `up --backup PATH`: backs up before anything runs, and prints how to
 /// restore. Returns false (nothing to back up for) when nothing is pending.
 fn take_backup(
     m: &Migrator<'_>,
     db: &mut Db,
-    url: &str,
+    url: &DatabaseUrl,
     path: &Path,
     to: Option<u32>,
 ) -> Result<bool, RunError> {
@@ -491,23 +594,22 @@ fn db_status(m: &Migrator<'_>, db: &mut Db) -> Result<ExitCode, RunError> {
 /// Introspects the database and compares it with the snapshot's schema:
 /// exit 1 naming each drifted table, column, index and constraint; objects
 /// outside the model are printed as notes either way.
-fn verify(dir: &Path, url: Option<&str>) -> CmdResult {
+fn verify(dir: &Path, database: &Database) -> CmdResult {
     use migrator_core::introspect;
     use migrator_core::runner::{MigrationConnection, HISTORY_TABLE};
 
     let project = open(dir)?;
     let set = project.migrations().map_err(|e| e.to_string())?;
     let snapshot = set.last_state().clone();
-    let default_url = format!("sqlite://{}", dir.join("migrator.db").display());
-    let url = url.unwrap_or(&default_url);
-    let at = |e: String| format!("{e}\n  database: {}", redact_url(url));
-    let mut db = connect(url).map_err(|e| e.to_string())?;
+    let url = &database.url;
+    let at = |e: String| format!("{e}\n  database: {url}");
+    let mut db = open_db(database, Open::Existing, "verify")?;
     let v = introspect::verify(&mut db, &snapshot).map_err(|e| at(e.to_string()))?;
     let snapshot_path = project.snapshot_path();
     if v.is_clean() {
         println!(
             "ok: {} matches {} (head {:04}, {} table(s))",
-            redact_url(url),
+            url,
             snapshot_path.display(),
             set.head(),
             v.expected.tables.len()
@@ -515,7 +617,7 @@ fn verify(dir: &Path, url: Option<&str>) -> CmdResult {
     } else {
         println!(
             "drift: {} differs from {} (head {:04}):",
-            redact_url(url),
+            url,
             snapshot_path.display(),
             set.head()
         );

@@ -28,23 +28,40 @@ mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use migrator_core::dialect::Dialect;
+use migrator_core::runner::LockMode;
+
+/// The rules for `--database-url`, in `--help` (README "Database URLs").
+const URL_HELP: &str = "Database: --database-url or DATABASE_URL, default sqlite://migrator.db in the project root (named on stderr when used).
+Accepted: postgres://USER:PASSWORD@HOST:PORT/DB (or postgresql://), mysql://USER:PASSWORD@HOST:PORT/DB (or mariadb://), sqlite://PATH or sqlite:PATH, and a bare SQLite path only when it clearly is one: it ends in .db, .sqlite, .sqlite3 or .db3, starts with ./, ../ or /, or is :memory:. Anything else (a host name, a libpq key=value string, a misspelt scheme) is a usage error (exit 2).
+The user information ends at the last @, so a password may hold unencoded @ / ? # :; `?password=` works too. Passwords are never printed.";
 
 #[derive(Debug, Parser)]
 #[command(
     name = "migrator",
     version,
     about = "Safe, typed, reversible schema migrations generated from Rust models",
-    after_help = "Database: --database-url or DATABASE_URL (postgres://…, sqlite://path); default sqlite://migrator.db in the project root."
+    after_help = URL_HELP
 )]
 pub struct Cli {
     /// Project root: the crate holding migrator.toml, src/ and migrations/.
     #[arg(long, global = true, default_value = ".", value_name = "DIR")]
     pub dir: PathBuf,
-    /// Database to migrate (postgres://user:pass@host/db, sqlite://path).
-    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
+    /// Database to migrate (postgres://user:pass@host/db, mysql://…,
+    /// sqlite://path; the rules below).
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL",
+        value_parser = url_arg
+    )]
+    pub database_url: Option<UrlArg>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -52,26 +69,26 @@ pub struct Cli {
 /// How `up`, `down` and `redo` wait for another runner.
 #[derive(Debug, Clone, clap::Args)]
 pub struct LockArgs {
-    /// Give up after waiting this many seconds for another runner's lock.
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
-    pub lock_timeout: f64,
-    /// `advisory` (PostgreSQL session lock, default) or `table` (a lease row
-    /// in `_migrator_lock`, for PgBouncer in transaction mode).
-    #[arg(long, value_name = "MODE", default_value = "advisory")]
-    pub lock_mode: String,
+    /// Give up after waiting this many seconds for another runner's lock
+    /// (fractions allowed, at most a week).
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = seconds)]
+    pub lock_timeout: Duration,
+    /// How runners exclude each other.
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = LockModeArg::Advisory)]
+    pub lock_mode: LockModeArg,
     /// PostgreSQL: how long each statement may wait for a table lock before
     /// it is cancelled and the migration retried (a migration's
     /// `lock_timeout_ms` overrides it; 0 turns it off).
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    #[arg(long, value_name = "MS", default_value = "1000", value_parser = milliseconds)]
     pub statement_lock_timeout_ms: u64,
     /// PostgreSQL: how many times a migration is tried when its statements
     /// time out waiting for table locks (backoff from 200 ms, doubled each
-    /// time, with jitter).
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    /// time, with jitter; 1 to 100).
+    #[arg(long, value_name = "N", default_value = "5", value_parser = attempts)]
     pub lock_retries: u32,
     /// PostgreSQL: cancel any statement of the migrations that runs longer
     /// (default: the session's own setting); such a failure is not retried.
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", value_parser = milliseconds)]
     pub statement_timeout_ms: Option<u64>,
 }
 
@@ -90,17 +107,19 @@ pub enum Command {
     Generate {
         /// snake_case description, e.g. add_priority_column.
         name: String,
-        /// Dialect whose SQL to print (repeatable; default: the database's).
-        #[arg(long, value_name = "DIALECT")]
-        dialect: Vec<String>,
+        /// Dialect whose SQL to print (repeatable; default: migrator.toml's,
+        /// else the database's).
+        #[arg(long, value_name = "DIALECT", value_enum)]
+        dialect: Vec<DialectArg>,
     },
     /// Exit 1 when the models differ from the snapshot or the migrations are inconsistent.
     Check,
     /// Print the SQL of migration N (default: all), for a dialect.
     Sql {
         version: Option<u32>,
-        #[arg(long, value_name = "DIALECT")]
-        dialect: Option<String>,
+        /// Default: the database's.
+        #[arg(long, value_name = "DIALECT", value_enum)]
+        dialect: Option<DialectArg>,
         /// Print the downgrade instead of the upgrade.
         #[arg(long)]
         down: bool,
@@ -153,13 +172,149 @@ pub enum Command {
     Rehash,
 }
 
+/// A `--database-url` as given: parsed by `commands::run` (so the error is
+/// the project's, exit 2, and never repeats the value), and never shown by
+/// `Debug`.
+#[derive(Clone)]
+pub struct UrlArg(pub String);
+
+impl std::fmt::Debug for UrlArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UrlArg(..)")
+    }
+}
+
+fn url_arg(s: &str) -> Result<UrlArg, std::convert::Infallible> {
+    Ok(UrlArg(s.to_string()))
+}
+
+/// `--lock-mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LockModeArg {
+    /// A PostgreSQL session advisory lock (MySQL: `GET_LOCK`); the default.
+    Advisory,
+    /// A lease row in `_migrator_lock` (behind PgBouncer in transaction mode).
+    Table,
+}
+
+impl From<LockModeArg> for LockMode {
+    fn from(m: LockModeArg) -> LockMode {
+        match m {
+            LockModeArg::Advisory => LockMode::Advisory,
+            LockModeArg::Table => LockMode::Table,
+        }
+    }
+}
+
+/// `--dialect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DialectArg {
+    #[value(alias = "postgresql", alias = "pg")]
+    Postgres,
+    #[value(alias = "sqlite3")]
+    Sqlite,
+    #[value(alias = "mariadb")]
+    Mysql,
+}
+
+impl From<DialectArg> for Dialect {
+    fn from(d: DialectArg) -> Dialect {
+        match d {
+            DialectArg::Postgres => Dialect::Postgres,
+            DialectArg::Sqlite => Dialect::Sqlite,
+            DialectArg::Mysql => Dialect::Mysql,
+        }
+    }
+}
+
+/// The longest `--lock-timeout`: a week.
+const MAX_WAIT_SECS: f64 = 7.0 * 86_400.0;
+/// The longest millisecond setting: PostgreSQL's own limit for
+/// `lock_timeout` and `statement_timeout` (a 32-bit integer).
+const MAX_MS: u64 = 2_147_483_647;
+
+/// A number of seconds: finite, not negative, at most a week.
+fn seconds(s: &str) -> Result<Duration, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| "not a number of seconds".to_string())?;
+    if !v.is_finite() {
+        return Err("not a finite number of seconds".into());
+    }
+    if v < 0.0 {
+        return Err("a duration cannot be negative".into());
+    }
+    if v > MAX_WAIT_SECS {
+        return Err(format!("at most {MAX_WAIT_SECS} s (a week)"));
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+/// A whole number of milliseconds, at most PostgreSQL's limit.
+fn milliseconds(s: &str) -> Result<u64, String> {
+    let v: u64 = s
+        .trim()
+        .parse()
+        .map_err(|_| "not a whole, non-negative number of milliseconds".to_string())?;
+    if v > MAX_MS {
+        return Err(format!("at most {MAX_MS} ms (PostgreSQL's limit)"));
+    }
+    Ok(v)
+}
+
+/// How many times a migration is tried: 1 to 100.
+fn attempts(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(n) if (1..=100).contains(&n) => Ok(n),
+        _ => Err("a whole number from 1 to 100".into()),
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match commands::run(cli) {
+    let matches = Cli::command().get_matches();
+    let source = match matches.value_source("database_url") {
+        Some(ValueSource::EnvVariable) => "DATABASE_URL",
+        _ => "--database-url",
+    };
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let secrets = commands::secrets(cli.database_url.as_ref());
+    match commands::run(cli, source) {
         Ok(code) => code,
         Err(message) => {
+            // Whatever produced the message (a driver, a dump tool), no
+            // spelling of a password the run was given reaches the screen.
+            let message = migrator_core::database_url::redact_all(&message, &secrets);
             eprintln!("error: {message}");
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_refused_before_they_reach_a_panic() {
+        for bad in [
+            "1e308", "NaN", "nan", "inf", "-inf", "-1", "604801", "soon", "",
+        ] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
+        assert_eq!(seconds("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(seconds("604800"), Ok(Duration::from_secs(604_800)));
+        for bad in ["-1", "1.5", "2147483648", "1e3", "18446744073709551616"] {
+            assert!(milliseconds(bad).is_err(), "{bad}");
+        }
+        assert_eq!(milliseconds("0"), Ok(0));
+        for bad in ["0", "101", "-1", "4294967296"] {
+            assert!(attempts(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_cli_definition_is_valid() {
+        Cli::command().debug_assert();
     }
 }

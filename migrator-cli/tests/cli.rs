@@ -114,8 +114,27 @@ fn generate_check_sql_up_down_status_round_trip() {
 
     let dry = ok(d, &["up", "--dry-run"]);
     assert!(dry.contains("INSERT INTO \"_migrator_history\""), "{dry}");
-    // The dry run applied nothing.
-    assert!(ok(d, &["status"]).contains("2 pending"));
+    // The default database is named; the dry run created nothing, and
+    // `status` does not create the file either.
+    assert!(
+        dry.contains("note: database sqlite://") && dry.contains("the default"),
+        "{dry}"
+    );
+    assert!(
+        !d.join("migrator.db").exists(),
+        "the dry run created the database"
+    );
+    let o = migrator(d, &["status"]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(
+        text(&o).contains("migrator.db: no such SQLite database"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        !d.join("migrator.db").exists(),
+        "status created the database"
+    );
 
     let out = ok(d, &["up"]);
     assert!(out.contains("2 migration(s) applied"), "{out}");
@@ -213,14 +232,18 @@ fn bad_input_gets_clear_errors_and_exit_codes() {
         "{}",
         text(&o)
     );
-    // An unknown dialect.
+    // An unknown dialect: clap's usage error, with the possible values.
     let o = migrator(d, &["sql", "--dialect", "oracle"]);
-    assert_eq!(code(&o), 1);
+    assert_eq!(code(&o), 2);
     assert!(
-        text(&o).contains("unknown dialect `oracle`"),
+        text(&o).contains("invalid value 'oracle' for '--dialect <DIALECT>'")
+            && text(&o).contains("[possible values: postgres, sqlite, mysql]"),
         "{}",
         text(&o)
     );
+    // Aliases are accepted.
+    ok(d, &["sql", "--dialect", "postgresql"]);
+    ok(d, &["sql", "--dialect", "mariadb"]);
     // A malformed migration file names the file and line.
     std::fs::write(
         d.join("migrations/0001_broken.toml"),
@@ -328,5 +351,216 @@ fn model_errors_are_all_reported_with_their_location_and_nothing_is_written() {
     assert!(
         !d.join("migrations/0001_first.toml").exists(),
         "nothing written"
+    );
+}
+
+/// What is not a database URL is a usage error (exit 2) saying what was
+/// expected, and creates nothing: a libpq keyword string or a host name once
+/// became a local SQLite file that `up` filled.
+#[test]
+fn what_is_not_a_database_url_is_a_usage_error_and_creates_nothing() {
+    let dir = project();
+    let d = dir.path();
+    let cwd = tempfile::tempdir().expect("tempdir");
+    let cases: [(&str, &str); 8] = [
+        (
+            "host=127.0.0.1 user=u password=secret dbname=app",
+            "libpq `key=value` connection string",
+        ),
+        ("prod-db.example.com", "it looks like a host name"),
+        ("migrator", "neither a URL nor an SQLite file path"),
+        ("postgress://u:secret@h/db", "did you mean `postgres://`?"),
+        ("postgre://u:secret@h/db", "did you mean `postgres://`?"),
+        ("mysq://u:secret@h/db", "did you mean `mysql://`?"),
+        ("sqllite://app.db", "did you mean `sqlite://`?"),
+        (
+            "oracle://u:secret@h/db",
+            "unknown database URL scheme `oracle://`",
+        ),
+    ];
+    for (url, says) in cases {
+        for args in [
+            &["up"][..],
+            &["status"],
+            &["up", "--dry-run"],
+            &["verify"],
+            &["sql"],
+        ] {
+            for by_env in [true, false] {
+                let mut c = Command::new(env!("CARGO_BIN_EXE_migrator"));
+                c.current_dir(cwd.path()).arg("--dir").arg(d).args(args);
+                if by_env {
+                    c.env("DATABASE_URL", url);
+                } else {
+                    c.arg("--database-url").arg(url).env_remove("DATABASE_URL");
+                }
+                let o = c.output().expect("runs");
+                let t = text(&o);
+                assert_eq!(code(&o), 2, "{url} {args:?}: {t}");
+                let source = if by_env {
+                    "DATABASE_URL: "
+                } else {
+                    "--database-url: "
+                };
+                assert!(
+                    t.contains(source) && t.contains(says),
+                    "{url} {args:?}: {t}"
+                );
+                assert!(
+                    t.contains("help: expected postgres://")
+                        || t.contains("help: write it as a URL"),
+                    "{t}"
+                );
+                assert!(!t.contains("secret"), "{url} {args:?}: {t}");
+            }
+        }
+    }
+    // Nothing was created, in the project or the current folder.
+    assert_eq!(std::fs::read_dir(cwd.path()).expect("list").count(), 0);
+    assert!(!d.join("migrator.db").exists());
+    // Commands that do not use the database do not read the URL.
+    let o = Command::new(env!("CARGO_BIN_EXE_migrator"))
+        .arg("--dir")
+        .arg(d)
+        .arg("check")
+        .env("DATABASE_URL", "prod-db.example.com")
+        .output()
+        .expect("runs");
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    // Explicit SQLite paths are accepted.
+    for url in ["./a.db", "b.sqlite3", "sqlite:c", "sqlite://d", ":memory:"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_migrator"))
+            .current_dir(cwd.path())
+            .arg("--dir")
+            .arg(d)
+            .args(["--database-url", url, "up"])
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("runs");
+        assert_eq!(code(&o), 0, "{url}: {}", text(&o));
+        assert!(!text(&o).contains("the default"), "{}", text(&o));
+    }
+    let mut made: Vec<String> = std::fs::read_dir(cwd.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    made.sort();
+    assert_eq!(made, ["a.db", "b.sqlite3", "c", "d"]);
+}
+
+/// `status`, `verify`, `down`, `redo` and `init --from-database` on an
+/// SQLite file that does not exist refuse, naming it, and do not create
+/// it; `up --dry-run` creates nothing; `up` creates it.
+#[test]
+fn a_missing_sqlite_file_is_refused_by_every_command_but_up() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::write(d.join("src/models.rs"), USERS).expect("models");
+    ok(d, &["generate", "create_users"]);
+    let other = tempfile::tempdir().expect("tempdir");
+    let file = other.path().join("typo.db");
+    let url = format!("sqlite://{}", file.display());
+    for args in [
+        &["status"][..],
+        &["verify"],
+        &["down"],
+        &["down", "--dry-run"],
+        &["redo"],
+    ] {
+        let o = migrator(d, &[&["--database-url", url.as_str()][..], args].concat());
+        assert_eq!(code(&o), 1, "{args:?}: {}", text(&o));
+        let t = text(&o);
+        assert!(
+            t.contains(&format!(
+                "{}: no such SQLite database; `migrator {}` does not create one",
+                file.display(),
+                args[0]
+            )),
+            "{args:?}: {t}"
+        );
+        assert!(!file.exists(), "{args:?} created the file");
+    }
+    let empty = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(empty.path().join("src")).expect("src");
+    let o = migrator(
+        empty.path(),
+        &["--database-url", url.as_str(), "init", "--from-database"],
+    );
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(text(&o).contains("no such SQLite database"), "{}", text(&o));
+    assert!(!file.exists());
+    let dry = ok(d, &["--database-url", url.as_str(), "up", "--dry-run"]);
+    assert!(dry.contains("CREATE TABLE"), "{dry}");
+    assert!(dry.contains("does not exist: the dry run shows"), "{dry}");
+    assert!(!file.exists(), "the dry run created the file");
+    ok(d, &["--database-url", url.as_str(), "up"]);
+    assert!(file.exists());
+    assert!(ok(d, &["--database-url", url.as_str(), "status"]).contains("0 pending"));
+}
+
+/// Number and duration flags are checked by their parsers: a usage error
+/// (exit 2), never a panic (exit 101), for every one of them.
+#[test]
+fn bad_numbers_in_flags_are_usage_errors() {
+    let dir = project();
+    let d = dir.path();
+    for (flag, values) in [
+        (
+            "--lock-timeout",
+            &["1e308", "NaN", "inf", "-inf", "-1", "604801", "soon"][..],
+        ),
+        (
+            "--statement-lock-timeout-ms",
+            &["-1", "1.5", "2147483648", "1e308", "NaN"],
+        ),
+        (
+            "--statement-timeout-ms",
+            &["-5", "99999999999999999999", "inf"],
+        ),
+        ("--lock-retries", &["0", "101", "-1", "NaN"]),
+    ] {
+        for v in values {
+            for cmd in ["up", "down", "redo"] {
+                let o = migrator(d, &[cmd, &format!("{flag}={v}")]);
+                assert_eq!(code(&o), 2, "{cmd} {flag}={v}: {}", text(&o));
+                assert!(
+                    text(&o).contains(&format!("invalid value '{v}' for '{flag}")),
+                    "{cmd} {flag}={v}: {}",
+                    text(&o)
+                );
+                assert!(!text(&o).contains("panicked"), "{}", text(&o));
+            }
+        }
+    }
+    let o = migrator(d, &["up", "--lock-mode", "rows"]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(
+        text(&o).contains("[possible values: advisory, table]"),
+        "{}",
+        text(&o)
+    );
+    let help = ok(d, &["up", "--help"]);
+    assert!(
+        help.contains("possible values: advisory, table") || help.contains("advisory:"),
+        "{help}"
+    );
+    let help = ok(d, &["--help"]);
+    assert!(
+        help.contains("ends in .db, .sqlite, .sqlite3 or .db3"),
+        "{help}"
+    );
+    assert!(help.contains("Passwords are never printed"), "{help}");
+    // Values at the limits are accepted.
+    ok(
+        d,
+        &[
+            "up",
+            "--lock-timeout",
+            "604800",
+            "--statement-lock-timeout-ms",
+            "2147483647",
+            "--lock-retries",
+            "100",
+        ],
     );
 }

@@ -153,7 +153,9 @@ fn held_lock_row(db: &Db, extra: &[&str]) {
     let p = project();
     let url = db.url();
     // Create the lock table the way the runner does, by running nothing
-    // (`up` with nothing pending returns before locking).
+    // (`up` with nothing pending returns before locking). `down` does not
+    // create an SQLite file: the library's `connect` does.
+    drop(db.connect());
     let o = command(p.root(), &url, &["down", "--to", "0"])
         .args(extra)
         .output()
@@ -260,12 +262,26 @@ fn bad_lock_flags_are_refused() {
     let o = command(p.root(), &db.url(), &["up", "--lock-mode", "row"])
         .output()
         .expect("runs");
-    assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("unknown lock mode `row`"), "{}", text(&o));
+    // A usage error from clap, listing the modes.
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("invalid value 'row' for '--lock-mode <MODE>'")
+            && text(&o).contains("[possible values: advisory, table]"),
+        "{}",
+        text(&o)
+    );
     let o = command(p.root(), &db.url(), &["down", "--lock-timeout", "soon"])
         .output()
         .expect("runs");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    // Numbers that once reached a panic (exit 101) or a late refusal.
+    for v in ["1e308", "NaN", "inf"] {
+        let o = command(p.root(), &db.url(), &["up", "--lock-timeout", v])
+            .output()
+            .expect("runs");
+        assert_eq!(o.status.code(), Some(2), "{v}: {}", text(&o));
+    }
+    assert!(!db.has_table("_migrator_history"), "nothing ran");
 }
 
 #[cfg(feature = "mysql")]

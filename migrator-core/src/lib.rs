@@ -11,6 +11,7 @@
 pub mod adopt;
 #[cfg(feature = "model")]
 mod codegen;
+pub mod database_url;
 pub mod dialect;
 pub mod diff;
 #[cfg(feature = "model")]

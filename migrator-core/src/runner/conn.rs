@@ -13,6 +13,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 
 use super::RunError;
+use crate::database_url::{Backend, DatabaseUrl};
 use crate::dialect::Dialect;
 
 /// One row of the history table.
@@ -250,83 +251,78 @@ pub fn table_exists<C: MigrationConnection>(conn: &mut C, name: &str) -> diesel:
 }
 
 /// Opens a connection from `postgres://…`, `postgresql://…`, `mysql://…`
-/// (or `mariadb://…`), `sqlite://path`,
-/// `sqlite:path` or a bare file path (SQLite). Errors never contain the
+/// (or `mariadb://…`), `sqlite://path`, `sqlite:path` or an SQLite path
+/// (the rules of [`DatabaseUrl::parse`]). Errors never contain the
 /// password.
 pub fn connect(url: &str) -> Result<AnyConnection, RunError> {
+    connect_url(&DatabaseUrl::parse(url)?)
+}
+
+/// [`connect`] for a URL parsed already.
+pub fn connect_url(url: &DatabaseUrl) -> Result<AnyConnection, RunError> {
     let fail = |message: String| RunError::Connect {
-        url: super::redact_url(url),
-        message: super::scrub(url, &message),
+        url: url.to_string(),
+        message: url.redact(&message),
     };
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        #[cfg(feature = "postgres")]
-        {
-            return diesel::pg::PgConnection::establish(url)
-                .map(AnyConnection::Postgres)
-                .map_err(|e| fail(e.to_string()));
+    match url.backend() {
+        Backend::Postgres => {
+            #[cfg(feature = "postgres")]
+            {
+                diesel::pg::PgConnection::establish(&url.driver_url())
+                    .map(AnyConnection::Postgres)
+                    .map_err(|e| fail(e.to_string()))
+            }
+            #[cfg(not(feature = "postgres"))]
+            Err(fail(
+                "this build has no PostgreSQL support (feature `postgres`)".into(),
+            ))
         }
-        #[cfg(not(feature = "postgres"))]
-        return Err(fail(
-            "this build has no PostgreSQL support (feature `postgres`)".into(),
-        ));
-    }
-    if let Some(rest) = url
-        .strip_prefix("mysql://")
-        .or_else(|| url.strip_prefix("mariadb://"))
-    {
-        // The runner's lock and catalog queries are per database
-        // (`DATABASE()`), so the URL must name one.
-        let host_and_path = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
-        let database = host_and_path
-            .split_once('/')
-            .map_or("", |(_, d)| d.split('?').next().unwrap_or(""));
-        if database.is_empty() {
-            return Err(fail(
-                "the URL names no database\nhelp: add it after the host, e.g. mysql://user@127.0.0.1:3306/app".into(),
-            ));
+        Backend::Mysql => {
+            // The runner's lock and catalog queries are per database
+            // (`DATABASE()`), so the URL must name one.
+            let Some(database) = url.database().filter(|d| !d.is_empty()) else {
+                return Err(fail(
+                    "the URL names no database\nhelp: add it after the host, e.g. mysql://user@127.0.0.1:3306/app".into(),
+                ));
+            };
+            #[cfg(feature = "mysql")]
+            {
+                let mut conn = diesel::mysql::MysqlConnection::establish(&url.driver_url())
+                    .map_err(|e| fail(e.to_string()))?;
+                // The database by its decoded name (diesel would pass the
+                // URL's percent-encoded text), and the session in UTC, like
+                // the history's applied_at.
+                conn.batch_execute(&format!("USE {}", Dialect::Mysql.ident(database)))
+                    .map_err(|e| fail(e.to_string()))?;
+                conn.batch_execute("SET time_zone = '+00:00'")
+                    .map_err(|e| fail(e.to_string()))?;
+                Ok(AnyConnection::Mysql(conn))
+            }
+            #[cfg(not(feature = "mysql"))]
+            {
+                let _ = database;
+                Err(fail(
+                    "this build has no MySQL/MariaDB support (feature `mysql`, which needs libmysqlclient or libmariadb at build time)".into(),
+                ))
+            }
         }
-        #[cfg(feature = "mysql")]
-        {
-            let url = format!("mysql://{rest}");
-            let mut conn =
-                diesel::mysql::MysqlConnection::establish(&url).map_err(|e| fail(e.to_string()))?;
-            // The session runs in UTC, like the history's applied_at.
-            conn.batch_execute("SET time_zone = '+00:00'")
-                .map_err(|e| fail(e.to_string()))?;
-            return Ok(AnyConnection::Mysql(conn));
+        Backend::Sqlite => {
+            #[cfg(feature = "sqlite")]
+            {
+                let mut conn = diesel::sqlite::SqliteConnection::establish(&url.driver_url())
+                    .map_err(|e| fail(e.to_string()))?;
+                // Another runner holding the write lock makes us wait instead of
+                // failing with SQLITE_BUSY at once.
+                conn.batch_execute("PRAGMA busy_timeout = 60000")
+                    .map_err(|e| fail(e.to_string()))?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+            #[cfg(not(feature = "sqlite"))]
+            Err(fail(
+                "this build has no SQLite support (feature `sqlite`)".into(),
+            ))
         }
-        #[cfg(not(feature = "mysql"))]
-        {
-            let _ = rest;
-            return Err(fail(
-                "this build has no MySQL/MariaDB support (feature `mysql`, which needs libmysqlclient or libmariadb at build time)".into(),
-            ));
-        }
     }
-    let path = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url);
-    if path.contains("://") {
-        return Err(fail(
-            "unknown database URL scheme; expected postgres://, mysql://, sqlite:// or a file path"
-                .into(),
-        ));
-    }
-    #[cfg(feature = "sqlite")]
-    {
-        let mut conn =
-            diesel::sqlite::SqliteConnection::establish(path).map_err(|e| fail(e.to_string()))?;
-        // Another runner holding the write lock makes us wait instead of
-        // failing with SQLITE_BUSY at once.
-        conn.batch_execute("PRAGMA busy_timeout = 60000")
-            .map_err(|e| fail(e.to_string()))?;
-        Ok(AnyConnection::Sqlite(conn))
-    }
-    #[cfg(not(feature = "sqlite"))]
-    Err(fail(
-        "this build has no SQLite support (feature `sqlite`)".into(),
-    ))
 }
 
 #[cfg(test)]

@@ -35,7 +35,6 @@ mod lock;
 mod plan;
 mod retry;
 mod steps;
-mod url;
 
 use std::time::{Duration, Instant};
 
@@ -44,11 +43,12 @@ pub use crate::migration::{BoxError, RustStepContext, RustStepFn, RustStepResult
 pub use crate::migration::{Direction, EmbeddedMigrations, MigrationSet};
 use crate::migration::{MigrationError, RenderFailure};
 
+pub use crate::database_url::{redact_url, scrub, DatabaseUrl};
+pub use conn::connect_url;
 pub use conn::{connect, table_exists, AnyConnection, HistoryRow, MigrationConnection};
 pub use history::HISTORY_TABLE;
 pub use lock::{LockMode, LOCK_TABLE};
 pub use plan::{LineState, Status, StatusLine};
-pub use url::{redact_url, scrub};
 
 /// The runner's version, written into every history row.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -56,6 +56,9 @@ pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Everything that can go wrong while running migrations.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// The URL was refused before any connection was tried.
+    #[error(transparent)]
+    Url(#[from] crate::database_url::UrlError),
     #[error("cannot connect to {url}: {message}")]
     Connect { url: String, message: String },
     #[error(transparent)]
