@@ -272,11 +272,11 @@ impl DatabaseUrl {
             Backend::Mysql => {
                 let mut out = "mysql://".to_string();
                 if let Some(u) = self.user() {
-                    out.push_str(&encode(u, USERINFO));
+                    out.push_str(&encode(u, COMPONENT));
                 }
                 if let Some(p) = self.password() {
                     out.push(':');
-                    out.push_str(&encode(p, USERINFO));
+                    out.push_str(&encode(p, COMPONENT));
                 }
                 if self.user().is_some() || self.password().is_some() {
                     out.push('@');
@@ -337,12 +337,12 @@ impl DatabaseUrl {
         let has_password = self.password.is_some() && password != Password::Drop;
         if self.user.is_some() || has_password {
             if let Some(u) = &self.user {
-                out.push_str(&encode(u, USERINFO));
+                out.push_str(&encode(u, COMPONENT));
             }
             if has_password {
                 out.push(':');
                 match (password, &self.password) {
-                    (Password::Keep, Some(p)) => out.push_str(&encode(p, USERINFO)),
+                    (Password::Keep, Some(p)) => out.push_str(&encode(p, COMPONENT)),
                     _ => out.push_str("***"),
                 }
             }
@@ -448,33 +448,14 @@ fn is_scheme(s: &str) -> bool {
         && s.len() <= 32
 }
 
-/// The known scheme closest to a misspelt one (at most two edits away).
+/// The known scheme closest to a misspelt one, or the scheme a common
+/// short name stands for.
 fn suggest(scheme: &str) -> Option<&'static str> {
-    SCHEMES
-        .iter()
-        .map(|(s, _)| (edit_distance(scheme, s), *s))
-        .filter(|(d, _)| *d <= 2)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, s)| s)
-        .or(match scheme {
-            "pg" | "psql" | "pgsql" => Some("postgres"),
-            "sqlite3" => Some("sqlite"),
-            _ => None,
-        })
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    crate::suggest::did_you_mean(scheme, SCHEMES.iter().map(|(s, _)| *s)).or(match scheme {
+        "pg" | "psql" | "pgsql" => Some("postgres"),
+        "sqlite3" => Some("sqlite"),
+        _ => None,
+    })
 }
 
 fn is_sqlite_path(s: &str) -> bool {
@@ -596,7 +577,6 @@ fn network(scheme: &'static str, backend: Backend, rest: &str) -> Result<Databas
     .into_iter()
     .flatten()
     {
-        spellings.push(encode(&p, USERINFO));
         spellings.push(encode(&p, COMPONENT));
         spellings.push(p);
     }
@@ -648,10 +628,11 @@ fn host_port(s: &str) -> Result<(Option<String>, Option<u16>), UrlError> {
     Ok(((!host.is_empty()).then_some(host), port))
 }
 
-/// Characters kept as they are in each component; the rest is
-/// percent-encoded.
+/// Characters kept as they are (the unreserved ones of RFC 3986) in the
+/// user information, the database name and parameters, and in a host
+/// (which may also hold an IPv6 address's `:` and a host list's `,`); the
+/// rest is percent-encoded.
 const COMPONENT: &str = "-._~";
-const USERINFO: &str = "-._~";
 const HOST: &str = "-._~:,";
 
 fn encode(s: &str, keep: &str) -> String {

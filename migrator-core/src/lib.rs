@@ -29,6 +29,7 @@ pub mod project;
 pub mod runner;
 pub mod schema;
 pub mod snapshot;
+mod suggest;
 
 pub use dialect::{Dialect, Statement};
 pub use ops::Operation;

@@ -614,8 +614,12 @@ fn names_over_the_identifier_limit_are_refused() {
             columns: vec!["title".into()],
         },
     };
-    let e = render_op(Dialect::Postgres, &op, &schema()).expect_err("64 bytes on PostgreSQL");
-    let msg = e.to_string();
+    let refused = |d: Dialect, op: &Operation| {
+        render_op(d, op, &schema())
+            .expect_err("over the limit")
+            .to_string()
+    };
+    let msg = refused(Dialect::Postgres, &op);
     assert!(
         msg.contains(&name) && msg.contains("64 bytes") && msg.contains("allows 63"),
         "{msg}"
@@ -623,23 +627,16 @@ fn names_over_the_identifier_limit_are_refused() {
     // MySQL counts characters and allows 64.
     render_op(Dialect::Mysql, &op, &schema()).expect("64 characters on MySQL");
     render_op(Dialect::Sqlite, &op, &schema()).expect("no limit on SQLite");
-    // 40 two-byte characters: too long for PostgreSQL, fine for MySQL.
-    let accented = Operation::AddColumn {
+    let add_column = |name: String| Operation::AddColumn {
         table: "tasks".into(),
-        column: col(&"é".repeat(40), ColumnType::Integer),
+        column: col(&name, ColumnType::Integer),
     };
-    let msg = render_op(Dialect::Postgres, &accented, &schema())
-        .expect_err("80 bytes")
-        .to_string();
+    // 40 two-byte characters: too long for PostgreSQL, fine for MySQL.
+    let accented = add_column("é".repeat(40));
+    let msg = refused(Dialect::Postgres, &accented);
     assert!(msg.contains("80 bytes"), "{msg}");
     render_op(Dialect::Mysql, &accented, &schema()).expect("40 characters");
-    let longer = Operation::AddColumn {
-        table: "tasks".into(),
-        column: col(&"é".repeat(65), ColumnType::Integer),
-    };
-    let msg = render_op(Dialect::Mysql, &longer, &schema())
-        .expect_err("over 64 characters")
-        .to_string();
+    let msg = refused(Dialect::Mysql, &add_column("é".repeat(65)));
     assert!(
         msg.contains("65 characters") && msg.contains("allows 64"),
         "{msg}"

@@ -431,11 +431,12 @@ pub(crate) fn default_value(expr: &str, ty: &ColumnType, source: Source) -> Opti
             DefaultValue::Bool(i == 1)
         }
         // An integer literal on a float column is the float the model's
-        // `default = 0` lowers to (PostgreSQL and SQLite print `0`).
-        Lit::Int(i) if matches!(ty, ColumnType::Real | ColumnType::Double) => {
-            DefaultValue::Float(i as f64)
-        }
-        Lit::Int(i) if source == Source::Mysql && mysql_fractional(ty) => {
+        // `default = 0` lowers to (every database prints `0`); MySQL also
+        // prints decimals' defaults so.
+        Lit::Int(i)
+            if matches!(ty, ColumnType::Real | ColumnType::Double)
+                || (source == Source::Mysql && mysql_fractional(ty)) =>
+        {
             DefaultValue::Float(i as f64)
         }
         Lit::Int(i) => DefaultValue::Int(i),
