@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use migrator_core::adopt::{adopt, BASELINE_FILE};
 use migrator_core::dialect::Dialect;
 use migrator_core::introspect;
+use migrator_core::model::IndexNames;
 use migrator_core::project::{Project, CONFIG_FILE};
 use migrator_core::runner::{
     table_exists, AnyConnection, MigrationConnection, Migrator, HISTORY_TABLE,
@@ -23,13 +24,22 @@ use crate::commands::{open_db, Database, Open};
 
 type CmdResult = Result<ExitCode, String>;
 
-const CONFIG_TEXT: &str = "# migrator configuration (every key is optional)\n\
-# folders scanned for #[derive(Model)] structs\n\
-models = [\"src\"]\n\
-# where migrations and the schema snapshot live\n\
-migrations = \"migrations\"\n\
-# dialects whose SQL `migrator generate` prints: postgres, sqlite, mysql\n\
-# dialects = [\"postgres\"]\n";
+/// The `migrator.toml` an adoption writes when there is none: the project
+/// targets the database it was adopted from (so `generate` and `lint` speak
+/// its dialect, and MySQL's per-table index names are accepted).
+fn config_text(dialect: Dialect) -> String {
+    format!(
+        "# migrator configuration (every key is optional)\n\
+         # folders scanned for #[derive(Model)] structs\n\
+         models = [\"src\"]\n\
+         # where migrations and the schema snapshot live\n\
+         migrations = \"migrations\"\n\
+         # dialects the project targets (postgres, sqlite, mysql): `generate` prints\n\
+         # their SQL, `check` renders for them, and with only mysql index names\n\
+         # are per table; adopted from a {dialect} database\n\
+         dialects = [\"{dialect}\"]\n"
+    )
+}
 
 /// Rows in the history table, 0 when there is none.
 fn history_rows<C: MigrationConnection>(c: &mut C) -> Result<i64, String> {
@@ -128,13 +138,19 @@ pub fn init_from_database(dir: &Path, database: &Database) -> CmdResult {
     let result = (|| -> Result<(), String> {
         let config = dir.join(CONFIG_FILE);
         if !config.exists() {
-            write(&config, CONFIG_TEXT, &mut created)?;
+            write(&config, &config_text(live.dialect), &mut created)?;
         }
         for d in [&migrations, &models] {
-            if !d.exists() {
-                std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
-                created_dirs.push(d.clone());
-            }
+            // Every missing folder on the way (`src/` of `src/models/`),
+            // outermost first, so that a failure removes them all.
+            let mut missing: Vec<PathBuf> = d
+                .ancestors()
+                .take_while(|a| !a.exists())
+                .map(Path::to_path_buf)
+                .collect();
+            missing.reverse();
+            std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+            created_dirs.extend(missing);
         }
         for (f, path) in adoption.models.iter().zip(&model_paths) {
             write(path, &f.text, &mut created)?;
@@ -149,6 +165,17 @@ pub fn init_from_database(dir: &Path, database: &Database) -> CmdResult {
         // checksum recorded is the one `status` and `up` will compare.
         let project = Project::open(dir).map_err(|e| e.to_string())?;
         let set = project.migrations().map_err(|e| e.to_string())?;
+        // The models together, as `migrator check` and `generate` will read
+        // them (names across tables, foreign keys between models).
+        project.models().map_err(|e| {
+            let mysql_only = project.index_names() == IndexNames::PerTable;
+            let hint = if live.dialect == Dialect::Mysql && !mysql_only {
+                format!("\nhelp: MySQL index names are per table; if the project only targets MySQL/MariaDB, declare `dialects = [\"mysql\"]` in {CONFIG_FILE} and run this again")
+            } else {
+                String::new()
+            };
+            format!("the adopted models would not pass `migrator check`:\n{e}{hint}")
+        })?;
         let migrator = Migrator::new(&set);
         on_conn!(&mut db, c => migrator.baseline(c, 1))
             .map_err(|e| format!("{e}\n  database: {shown}"))

@@ -204,7 +204,9 @@ fn init(dir: &Path) -> CmdResult {
              models = [\"src\"]\n\
              # where migrations and the schema snapshot live\n\
              migrations = \"migrations\"\n\
-             # dialects whose SQL `migrator generate` prints: postgres, sqlite, mysql\n\
+             # dialects the project targets (postgres, sqlite, mysql): `generate` prints\n\
+             # their SQL, `check` renders for them, and with only mysql index names\n\
+             # are per table\n\
              # dialects = [\"postgres\"]\n",
         )?;
         println!("created {}", config.display());

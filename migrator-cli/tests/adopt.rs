@@ -824,4 +824,114 @@ INSERT INTO tasks (user_id, team_id, title) VALUES (1, 1, '  first  ');
         let out = refused(other.path(), &source.url);
         assert!(out.contains("managed by migrator already"), "{out}");
     }
+
+    /// MySQL index names are per table: two tables that each have an
+    /// `idx_name` and a `uq_code` are adopted, checked, evolved and verified
+    /// (the model used to treat the names as schema-wide, so `check` and
+    /// `generate` failed right after a successful adoption). A project that
+    /// also targets other databases is refused, naming the clash.
+    #[test]
+    fn mysql_index_names_are_per_table() {
+        let Some(base) = mysql_base_url() else { return };
+        let source = MyDb::create(&base, "adopt_names");
+        batch(
+            &source,
+            "CREATE TABLE authors (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, name VARCHAR(50) NOT NULL, \
+               code VARCHAR(10) NOT NULL, KEY idx_name (name), UNIQUE KEY uq_code (code)) ENGINE=InnoDB; \
+             CREATE TABLE books (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, author_id INT NOT NULL, \
+               name VARCHAR(50) NOT NULL, code VARCHAR(10) NOT NULL, KEY idx_name (name), UNIQUE KEY uq_code (code), \
+               CONSTRAINT books_author_fk FOREIGN KEY (author_id) REFERENCES authors (id)) ENGINE=InnoDB; \
+             INSERT INTO authors (name, code) VALUES ('Ann', 'a1'); \
+             INSERT INTO books (author_id, name, code) VALUES (1, 'First', 'b1');",
+        );
+
+        // A project declaring no dialect keeps the portable rule: refused
+        // before anything is written, with the way out.
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path();
+        std::fs::write(dir.join("migrator.toml"), "models = [\"src\"]\n").expect("config");
+        let before = tree(dir);
+        let out = refused(dir, &source.url);
+        assert!(
+            out.contains("`idx_name`") && out.contains("dialects = [\"mysql\"]"),
+            "{out}"
+        );
+        assert!(out.contains("nothing written"), "{out}");
+        assert_eq!(tree(dir), before, "a refused adoption wrote files:\n{out}");
+        let rows = rows_mysql(
+            &mut source.connect(),
+            "SELECT CAST(COUNT(*) AS CHAR) AS a, '' AS b, '' AS c, '' AS d FROM information_schema.tables \
+             WHERE table_schema = DATABASE() AND table_name LIKE '\\_migrator%'",
+        );
+        assert_eq!(
+            rows[0].a, "0",
+            "a refused adoption created the history table"
+        );
+
+        // A fresh project is written for the database it came from.
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path();
+        ok_at(dir, &source.url, &["init", "--from-database"]);
+        let config = std::fs::read_to_string(dir.join("migrator.toml")).expect("config");
+        assert!(config.contains("\ndialects = [\"mysql\"]\n"), "{config}");
+        let check = ok_at(dir, &source.url, &["check"]);
+        assert!(check.starts_with("ok: the models match"), "{check}");
+
+        // Evolve: one more column and an index of the same name on both
+        // tables (default names carry the table, explicit ones need not).
+        let books = dir.join("src/models/books.rs");
+        let src = std::fs::read_to_string(&books).expect("books.rs");
+        let src = src
+            .replace("pub struct Books {", "pub struct Books {\n    pub pages: Option<i32>,")
+            .replace(
+                "#[model(table = \"books\"",
+                "#[model(index(name = \"idx_pages\", columns = \"pages\"))]\n#[model(table = \"books\"",
+            );
+        std::fs::write(&books, src).expect("books.rs");
+        let authors = dir.join("src/models/authors.rs");
+        let src = std::fs::read_to_string(&authors).expect("authors.rs");
+        let src = src
+            .replace("pub struct Authors {", "pub struct Authors {\n    pub pages: Option<i32>,")
+            .replace(
+                "#[model(table = \"authors\"",
+                "#[model(index(name = \"idx_pages\", columns = \"pages\"))]\n#[model(table = \"authors\"",
+            );
+        std::fs::write(&authors, src).expect("authors.rs");
+        let generate = ok_at(dir, &source.url, &["generate", "pages"]);
+        assert!(generate.contains("0002_pages"), "{generate}");
+        let up = ok_at(dir, &source.url, &["up"]);
+        assert!(up.contains("0002_pages"), "{up}");
+        let verify = ok_at(dir, &source.url, &["verify"]);
+        assert!(verify.starts_with("ok: "), "{verify}");
+        let indexes = rows_mysql(
+            &mut source.connect(),
+            "SELECT CAST(table_name AS CHAR) AS a, CAST(index_name AS CHAR) AS b, '' AS c, '' AS d \
+             FROM information_schema.statistics WHERE table_schema = DATABASE() AND index_name IN ('idx_name', 'uq_code', 'idx_pages') \
+             ORDER BY 1, 2",
+        );
+        let got: Vec<String> = indexes.iter().map(|r| format!("{}.{}", r.a, r.b)).collect();
+        assert_eq!(
+            got,
+            [
+                "authors.idx_name",
+                "authors.idx_pages",
+                "authors.uq_code",
+                "books.idx_name",
+                "books.idx_pages",
+                "books.uq_code",
+            ]
+        );
+        let rows = rows_mysql(
+            &mut source.connect(),
+            "SELECT CAST(name AS CHAR) AS a, CAST(code AS CHAR) AS b, '' AS c, '' AS d FROM books",
+        );
+        assert_eq!((rows[0].a.as_str(), rows[0].b.as_str()), ("First", "b1"));
+        ok_at(dir, &source.url, &["down"]);
+        let left = rows_mysql(
+            &mut source.connect(),
+            "SELECT CAST(COUNT(*) AS CHAR) AS a, '' AS b, '' AS c, '' AS d FROM information_schema.statistics \
+             WHERE table_schema = DATABASE() AND index_name = 'idx_pages'",
+        );
+        assert_eq!(left[0].a, "0", "down left an idx_pages");
+    }
 }

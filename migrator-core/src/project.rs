@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::dialect::{render_ops, Dialect, RenderError};
 use crate::diff::{diff, DiffError, Plan};
 use crate::migration::{self, is_snake_case, MigrationError, MigrationFile, MigrationSet};
-use crate::model::{scan_dirs, ModelError, Models};
+use crate::model::{scan_dirs_with, IndexNames, ModelError, Models};
 use crate::schema::Schema;
 use crate::snapshot::{extend_chain, file_entry, Snapshot};
 
@@ -186,6 +186,17 @@ impl Project {
             .collect()
     }
 
+    /// Where index names must be unique: per table when every dialect the
+    /// project declares is MySQL/MariaDB, else across the database.
+    pub fn index_names(&self) -> IndexNames {
+        let dialects = self.dialects();
+        if !dialects.is_empty() && dialects.iter().all(|d| *d == Dialect::Mysql) {
+            IndexNames::PerTable
+        } else {
+            IndexNames::SchemaWide
+        }
+    }
+
     /// Parses every model under the configured folders, as one set (so a
     /// foreign key may point at a model in another folder).
     pub fn models(&self) -> Result<Models, ProjectError> {
@@ -195,7 +206,7 @@ impl Project {
             .iter()
             .map(|d| self.root.join(d))
             .collect();
-        scan_dirs(&roots).map_err(ProjectError::Models)
+        scan_dirs_with(&roots, self.index_names()).map_err(ProjectError::Models)
     }
 
     /// Reads and validates the migrations and the snapshot.

@@ -43,8 +43,33 @@ pub fn scan_dir(root: &Path) -> Result<Models, Vec<ModelError>> {
 
 /// Every model under `roots` (folders, or single `.rs` files), checked
 /// together. Use this rather than merging several [`scan_dir`] results, so
-/// that a foreign key may reference a model under another root.
+/// that a foreign key may reference a model under another root. Index
+/// names must be unique across the database, as PostgreSQL and SQLite
+/// want; [`scan_dirs_with`] relaxes that for a MySQL-only project.
 pub fn scan_dirs<P: AsRef<Path>>(roots: &[P]) -> Result<Models, Vec<ModelError>> {
+    scan_dirs_with(roots, IndexNames::SchemaWide)
+}
+
+/// Where index and unique-constraint names must be unique.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexNames {
+    /// Across the whole database, together with the table names: indexes
+    /// share PostgreSQL's relation namespace and SQLite's schema namespace.
+    /// The rule of a project that targets PostgreSQL or SQLite, or that
+    /// declares no dialect.
+    SchemaWide,
+    /// Per table, MySQL's and MariaDB's rule (`DROP INDEX name ON table`):
+    /// two tables may each have an `idx_name`. Foreign key and check names
+    /// stay unique across the database (InnoDB's and MySQL 8's rule). The
+    /// rule of a project whose `dialects` are only `mysql`.
+    PerTable,
+}
+
+/// [`scan_dirs`] with the index-name rule of the project's databases.
+pub fn scan_dirs_with<P: AsRef<Path>>(
+    roots: &[P],
+    index_names: IndexNames,
+) -> Result<Models, Vec<ModelError>> {
     let mut errors = Vec::new();
     let mut files = Vec::new();
     for root in roots {
@@ -81,7 +106,9 @@ pub fn scan_dirs<P: AsRef<Path>>(roots: &[P]) -> Result<Models, Vec<ModelError>>
             None => {}
         }
     }
-    let models = errors.is_empty().then(|| build(parsed, &mut errors));
+    let models = errors
+        .is_empty()
+        .then(|| build(parsed, index_names, &mut errors));
     match models {
         Some(models) if errors.is_empty() => Ok(models),
         _ => {
@@ -541,7 +568,7 @@ fn file_of(model: &Located) -> PathBuf {
 }
 
 /// The checks that need every model, and the result.
-fn build(parsed: Vec<Located>, errors: &mut Vec<ModelError>) -> Models {
+fn build(parsed: Vec<Located>, index_names: IndexNames, errors: &mut Vec<ModelError>) -> Models {
     // Table name -> index of the first model mapping to it.
     let mut owners: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, model) in parsed.iter().enumerate() {
@@ -574,7 +601,7 @@ fn build(parsed: Vec<Located>, errors: &mut Vec<ModelError>) -> Models {
     for model in &parsed {
         check_foreign_keys(model, &tables, errors);
     }
-    check_object_names(&parsed, &tables, errors);
+    check_object_names(&parsed, &tables, index_names, errors);
 
     let mut models = Models::default();
     for model in parsed {
@@ -684,18 +711,28 @@ fn compatible(a: &ColumnType, b: &ColumnType) -> bool {
 
 /// Index and constraint names must be unique across the database (indexes
 /// share PostgreSQL's relation namespace with tables; MySQL wants foreign
-/// key and check names unique per schema). Duplicates within one table were
+/// key and check names unique per schema). Under [`IndexNames::PerTable`]
+/// index and unique names only have to differ within their table, and
+/// tables have a namespace of their own. Duplicates within one table were
 /// reported by `lower`.
 fn check_object_names(
     parsed: &[Located],
     tables: &BTreeMap<&str, &Table>,
+    index_names: IndexNames,
     errors: &mut Vec<ModelError>,
 ) {
+    let per_table = index_names == IndexNames::PerTable;
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     for model in parsed {
-        let table = model.def.table.name.as_str();
+        let def = &model.def.table;
+        let table = def.name.as_str();
         for (name, pos) in &model.objects {
-            let clash = if tables.contains_key(name.as_str()) {
+            let is_index = def.indexes.iter().any(|i| &i.name == name)
+                || def.uniques.iter().any(|u| &u.name == name);
+            if per_table && is_index {
+                continue;
+            }
+            let clash = if !per_table && tables.contains_key(name.as_str()) {
                 Some(format!("the table `{name}`"))
             } else {
                 seen.get(name.as_str())
@@ -703,12 +740,19 @@ fn check_object_names(
                     .map(|owner| format!("an object of table `{owner}`"))
             };
             if let Some(clash) = clash {
+                let help = if per_table {
+                    "MySQL wants foreign key and check names unique across the database: name one yourself with the struct-level `foreign_key(name = \"..\", columns = \"..\", references = \"..\")` or `check(name = \"..\", expr = \"..\")`".to_string()
+                } else if is_index {
+                    format!("default names are `idx_<table>_<columns>` and `uq_<table>_<columns>`; name one yourself with the struct-level `index(name = \"..\", columns = \"..\")`, or, if the project only targets MySQL/MariaDB (where index names are per table), declare `dialects = [\"mysql\"]` in {}", crate::project::CONFIG_FILE)
+                } else {
+                    "default names are `idx_<table>_<columns>`, `uq_<table>_<columns>`, `fk_<table>_<column>` and `ck_<table>_<n>`: rename a table or column so that they differ".to_string()
+                };
                 errors.push(at_pos(
                     &file_of(model),
                     *pos,
                     with_help(
                         format!("the name `{name}` of this object of table `{table}` is already used by {clash}"),
-                        "default names are `idx_<table>_<columns>`, `uq_<table>_<columns>`, `fk_<table>_<column>` and `ck_<table>_<n>`: rename a table or column so that they differ",
+                        help,
                     ),
                 ));
             } else {

@@ -1679,6 +1679,76 @@ pub struct AB { #[model(index)] c: i64 }
     );
 }
 
+/// MySQL scopes index names to their table; PostgreSQL and SQLite to the
+/// database. Foreign key names are database-wide on both.
+#[test]
+fn index_names_are_per_table_only_for_a_mysql_project() {
+    let dir = Scratch::new("scopes");
+    dir.write(
+        "a.rs",
+        r#"
+#[derive(Model)]
+#[model(table = "authors", index(name = "idx_name", columns = "name"), unique(name = "uq_code", columns = "code"))]
+pub struct Author { #[model(primary_key)] id: i64, name: String, code: String }
+
+#[derive(Model)]
+#[model(table = "books", index(name = "idx_name", columns = "name"), unique(name = "uq_code", columns = "code"))]
+pub struct Book { #[model(primary_key)] id: i64, name: String, code: String }
+"#,
+    );
+    let portable = dir.errors();
+    assert_eq!(portable.len(), 2, "{portable:#?}");
+    assert!(
+        portable
+            .iter()
+            .all(|e| e.contains("table `books` is already used by an object of table `authors`")),
+        "{portable:#?}"
+    );
+    let errors = scan_dir(&dir.0).expect_err("errors");
+    assert!(
+        errors[0]
+            .message
+            .contains("declare `dialects = [\"mysql\"]`"),
+        "{}",
+        errors[0].message
+    );
+    let models = scan_dirs_with(&[&dir.0], IndexNames::PerTable).expect("per-table names");
+    assert_eq!(models.schema.tables.len(), 2);
+
+    // Foreign keys stay database-wide under MySQL's rule too, and an index
+    // may share a table's name there.
+    dir.write(
+        "b.rs",
+        r#"
+#[derive(Model)]
+#[model(table = "loans", index(name = "books", columns = "book_id"),
+        foreign_key(name = "fk_book", columns = "book_id", references = "books(id)"))]
+pub struct Loan { #[model(primary_key)] id: i64, book_id: i64 }
+
+#[derive(Model)]
+#[model(table = "holds", foreign_key(name = "fk_book", columns = "book_id", references = "books(id)"))]
+pub struct Hold { #[model(primary_key)] id: i64, book_id: i64 }
+"#,
+    );
+    let errors = scan_dirs_with(&[&dir.0], IndexNames::PerTable).expect_err("fk clash");
+    let firsts: Vec<&str> = errors
+        .iter()
+        .map(|e| e.message.lines().next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        firsts,
+        ["the name `fk_book` of this object of table `holds` is already used by an object of table `loans`"],
+        "{errors:#?}"
+    );
+    assert!(
+        errors[0]
+            .message
+            .contains("foreign key and check names unique"),
+        "{}",
+        errors[0].message
+    );
+}
+
 #[test]
 fn scan_dir_reports_every_file_and_io_error() {
     let dir = Scratch::new("errs");
