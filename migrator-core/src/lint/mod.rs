@@ -20,6 +20,7 @@
 //!
 //! docs/LINT.md lists the rules next to squawk's and strong_migrations'.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::dialect::Dialect;
@@ -163,6 +164,10 @@ fn lint_all(
 pub fn lint_migration(m: &Migration, start: &Schema, dialects: &[Dialect]) -> Vec<Finding> {
     let mut out = Vec::new();
     let existing = |t: &str| start.table(t).is_some();
+    // Tables this migration creates (typed or raw): empty and unseen, so
+    // what raw SQL does to them is not judged (an adopted baseline indexes
+    // the tables it has just created).
+    let mut created: BTreeSet<String> = BTreeSet::new();
     let mut schema = start.clone();
     for (i, op) in m.file.upgrade.iter().enumerate() {
         let mut add = |rule: Rule, what: String| {
@@ -200,9 +205,12 @@ pub fn lint_migration(m: &Migration, start: &Schema, dialects: &[Dialect]) -> Ve
                     add(NOT_NULL_WITHOUT_DEFAULT, op.to_string());
                 }
             }
+            Operation::CreateTable { table } => {
+                created.insert(table.name.clone());
+            }
             Operation::Sql(raw) => {
                 if let Some(sql) = raw.for_dialect("postgres") {
-                    for (rule, what) in lint_sql(sql) {
+                    for (rule, what) in lint_sql_after(sql, &mut created) {
                         add(rule, what);
                     }
                 }
@@ -246,8 +254,23 @@ fn takes_locks(op: &Operation) -> bool {
 
 /// The rules a raw PostgreSQL text breaks, with the statement each concerns.
 pub fn lint_sql(sql: &str) -> Vec<(Rule, String)> {
+    lint_sql_after(sql, &mut BTreeSet::new())
+}
+
+/// [`lint_sql`] in a migration that has created the tables in `created`
+/// (names as the database stores them) before this text; a `CREATE TABLE`
+/// of the text adds to them. A statement on such a table breaks no rule
+/// but the lock-timeout one: nobody reads or writes the table yet.
+fn lint_sql_after(sql: &str, created: &mut BTreeSet<String>) -> Vec<(Rule, String)> {
     let mut out = Vec::new();
     for statement in statements(sql) {
+        let target = target_table(&statement);
+        if let Some((table, creates)) = &target {
+            if *creates {
+                created.insert(table.clone());
+            }
+        }
+        let on_new_table = target.is_some_and(|(t, _)| created.contains(&t));
         let words: Vec<String> = statement
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
             .filter(|w| !w.is_empty())
@@ -257,10 +280,10 @@ pub fn lint_sql(sql: &str) -> Vec<(Rule, String)> {
         let shown = shorten(&statement);
         let create_index = words.first().is_some_and(|w| w == "CREATE")
             && (has(&["CREATE", "INDEX"]) || has(&["CREATE", "UNIQUE", "INDEX"]));
-        if create_index && !has(&["CONCURRENTLY"]) {
+        if create_index && !has(&["CONCURRENTLY"]) && !on_new_table {
             out.push((CREATE_INDEX_WITHOUT_CONCURRENTLY, shown.clone()));
         }
-        let alter_table = has(&["ALTER", "TABLE"]);
+        let alter_table = has(&["ALTER", "TABLE"]) && !on_new_table;
         if alter_table
             && has(&["ADD"])
             && (has(&["FOREIGN", "KEY"]) || has(&["REFERENCES"]) || has(&["CHECK"]))
@@ -298,6 +321,92 @@ pub fn lint_sql(sql: &str) -> Vec<(Rule, String)> {
         }
     }
     out
+}
+
+/// The table a statement creates (`CREATE TABLE`, then `true`), indexes
+/// (`CREATE INDEX … ON`) or alters (`ALTER TABLE`), as PostgreSQL stores
+/// its name: the last part of a qualified name, unquoted names folded to
+/// lower case. `statement` has its comments and literals blanked.
+fn target_table(statement: &str) -> Option<(String, bool)> {
+    let tokens = ident_tokens(statement);
+    let upper: Vec<String> = tokens.iter().map(|t| t.to_ascii_uppercase()).collect();
+    let word = |i: usize| upper.get(i).map(String::as_str);
+    let skip = |mut i: usize, optional: &[&[&str]]| {
+        for seq in optional {
+            if seq.iter().enumerate().all(|(k, w)| word(i + k) == Some(*w)) {
+                i += seq.len();
+            }
+        }
+        i
+    };
+    let (at, creates) = match (word(0), word(1)) {
+        (Some("CREATE"), _) if upper.iter().take(4).any(|w| w == "TABLE") => {
+            let t = upper.iter().position(|w| w == "TABLE")?;
+            (skip(t + 1, &[&["IF", "NOT", "EXISTS"]]), true)
+        }
+        (Some("CREATE"), Some("INDEX" | "UNIQUE")) => {
+            let on = upper.iter().position(|w| w == "ON")?;
+            (skip(on + 1, &[&["ONLY"]]), false)
+        }
+        (Some("ALTER"), Some("TABLE")) => (skip(2, &[&["IF", "EXISTS"], &["ONLY"]]), false),
+        _ => return None,
+    };
+    tokens.get(at).map(|name| (stored_name(name), creates))
+}
+
+/// Identifier-like tokens of `s`: runs of letters, digits, `_`, `$`, `.`
+/// and double-quoted parts (which may hold anything).
+fn ident_tokens(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '"' {
+            cur.push(c);
+            for q in chars.by_ref() {
+                cur.push(q);
+                if q == '"' {
+                    break;
+                }
+            }
+        } else if c.is_alphanumeric() || matches!(c, '_' | '$' | '.') {
+            cur.push(c);
+        } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// `"App"."Users"` → `Users`, `public.users` / `USERS` → `users`.
+fn stored_name(token: &str) -> String {
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut was_quoted = false;
+    for c in token.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                was_quoted = true;
+            }
+            '.' if !quoted => {
+                parts.push((std::mem::take(&mut cur), was_quoted));
+                was_quoted = false;
+            }
+            c => cur.push(c),
+        }
+    }
+    parts.push((cur, was_quoted));
+    let (last, quoted) = parts.pop().unwrap_or_default();
+    if quoted {
+        last.replace("\"\"", "\"")
+    } else {
+        last.to_lowercase()
+    }
 }
 
 /// Statements of `sql` with comments and string literals blanked out, so

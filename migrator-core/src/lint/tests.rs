@@ -132,6 +132,42 @@ fn raw_sql_rules() {
     }
 }
 
+/// A table the migration creates is empty and unseen: indexing or altering
+/// it in raw SQL is fine (an adopted baseline does exactly that), while
+/// the same statements on an existing table are still reported, quoted,
+/// qualified or not.
+#[test]
+fn raw_sql_on_a_table_created_by_the_same_migration_is_not_judged() {
+    let sql = "CREATE TABLE \"Audit\" (id int); CREATE INDEX a_id ON public.\"Audit\" (id); \
+               ALTER TABLE ONLY \"Audit\" ADD CONSTRAINT ck CHECK (id > 0); \
+               CREATE UNIQUE INDEX t_title ON tasks (lower(title)); \
+               ALTER TABLE IF EXISTS Tasks ALTER COLUMN title SET NOT NULL";
+    let m = migration(vec![raw(sql)]);
+    assert_eq!(
+        names(&m, &tasks()),
+        ["create-index-without-concurrently", "set-not-null"]
+    );
+    // "audit" (unquoted, folded) is not the table "Audit".
+    let m = migration(vec![raw(
+        "CREATE TABLE \"Audit\" (id int); CREATE INDEX a ON audit (id)",
+    )]);
+    assert_eq!(names(&m, &tasks()), ["create-index-without-concurrently"]);
+    // Typed: a baseline creating `tasks` then indexing it in raw SQL.
+    let created = tasks().table("tasks").expect("tasks").clone();
+    let m = migration(vec![
+        Operation::CreateTable { table: created },
+        raw("CREATE INDEX t_lower ON tasks (lower(title)); ALTER TABLE tasks ADD CONSTRAINT ck CHECK (id > 0)"),
+    ]);
+    assert!(
+        names(&m, &Schema::new()).is_empty(),
+        "{:?}",
+        names(&m, &Schema::new())
+    );
+    // What sets no table still counts.
+    let m = migration(vec![raw("CREATE TABLE n (id int); SET lock_timeout = 0")]);
+    assert_eq!(names(&m, &Schema::new()), ["missing-lock-timeout"]);
+}
+
 #[test]
 fn allow_lists_and_lock_timeout_zero() {
     let mut m = migration(vec![raw("CREATE INDEX i ON tasks (title)")]);
