@@ -29,6 +29,7 @@ pub mod project;
 pub mod runner;
 pub mod schema;
 pub mod snapshot;
+pub mod sql_fragment;
 mod suggest;
 
 pub use dialect::{Dialect, Statement};

@@ -1,0 +1,551 @@
+//! Checks on the SQL fragments that models and files carry verbatim into
+//! generated DDL: a column's `sql_type`, an SQL default, a check expression,
+//! a backfill's assignments and predicate.
+//!
+//! Contract: a fragment is pasted into a statement (`ADD COLUMN "x" <type>`,
+//! `DEFAULT <expr>`, `CHECK (<expr>)`, `UPDATE .. SET <set> WHERE ..
+//! AND (<predicate>)`), so it must be one type, one expression or one list of
+//! assignments and nothing more. Each check lexes the fragment the way each
+//! of the three databases would (PostgreSQL: `'..'` with `''`, `E'..'` with
+//! backslashes, `$tag$..$tag$`, `".."`; MySQL: `'..'` and `".."` with
+//! backslashes and doubling, `` `..` ``, `#` comments; SQLite: `'..'`,
+//! `".."`, `` `..` ``, `[..]`), since a migration file is not tied to one,
+//! and refuses, under any of them: a comment, a `;`, unbalanced parentheses,
+//! an unterminated literal or quoted name; and, outside parentheses, a `,`
+//! (except between assignments) or a word that would start another clause
+//! (`NOT NULL`, `PRIMARY KEY`, `REFERENCES`, `DROP`, ...). Errors give the
+//! byte offset and a reason. Raw `op = "sql"` steps are not checked: their
+//! SQL is the declared effect.
+
+use std::fmt;
+
+use crate::dialect::Dialect;
+
+/// Why a fragment was refused: the byte offset in the fragment and what is
+/// wrong there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FragmentError {
+    pub offset: usize,
+    pub reason: String,
+}
+
+impl fmt::Display for FragmentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "at character {}: {}", self.offset + 1, self.reason)
+    }
+}
+
+fn err<T>(offset: usize, reason: impl Into<String>) -> Result<T, FragmentError> {
+    Err(FragmentError {
+        offset,
+        reason: reason.into(),
+    })
+}
+
+/// What a token is; the text is `fragment[start..end]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Word,
+    Quoted,
+    String,
+    Number,
+    Open,
+    Close,
+    Comma,
+    Dot,
+    Symbol,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Token {
+    kind: Kind,
+    start: usize,
+    end: usize,
+    /// Parenthesis depth before the token (`(` and `)` at the outer depth).
+    depth: usize,
+}
+
+/// One way a database may read a fragment: MySQL's reading depends on the
+/// session's `sql_mode` (`ANSI_QUOTES`: `"` quotes names, without backslash
+/// escapes; `NO_BACKSLASH_ESCAPES`: `'..'` without them), so it is read
+/// every way.
+#[derive(Debug, Clone, Copy)]
+struct Mode {
+    d: Dialect,
+    /// MySQL: a backslash escapes inside `'..'` (and `".."` unless `ansi`).
+    backslash: bool,
+    /// MySQL: `ANSI_QUOTES`.
+    ansi: bool,
+}
+
+const MODES: [Mode; 6] = [
+    Mode { d: Dialect::Postgres, backslash: false, ansi: true },
+    Mode { d: Dialect::Sqlite, backslash: false, ansi: true },
+    Mode { d: Dialect::Mysql, backslash: true, ansi: false },
+    Mode { d: Dialect::Mysql, backslash: true, ansi: true },
+    Mode { d: Dialect::Mysql, backslash: false, ansi: false },
+    Mode { d: Dialect::Mysql, backslash: false, ansi: true },
+];
+
+/// Lexes `s` as a database would, refusing comments, `;`, unbalanced
+/// parentheses and unterminated literals.
+fn lex(s: &str, m: Mode) -> Result<Vec<Token>, FragmentError> {
+    let d = m.d;
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut depth = 0usize;
+    let mut opens: Vec<usize> = Vec::new();
+    while i < b.len() {
+        let c = b[i];
+        let start = i;
+        let kind = match c {
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => {
+                i += 1;
+                continue;
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => return err(i, "a comment (`--`) is not allowed"),
+            b'/' if b.get(i + 1) == Some(&b'*') => return err(i, "a comment (`/*`) is not allowed"),
+            b'#' if d == Dialect::Mysql => {
+                return err(i, "`#` starts a comment on MySQL and is not allowed")
+            }
+            b';' => return err(i, "`;` would end the statement"),
+            b'(' => {
+                opens.push(i);
+                i += 1;
+                depth += 1;
+                out.push(Token {
+                    kind: Kind::Open,
+                    start,
+                    end: i,
+                    depth: depth - 1,
+                });
+                continue;
+            }
+            b')' => {
+                if opens.pop().is_none() {
+                    return err(i, "`)` closes a parenthesis that was not opened");
+                }
+                depth -= 1;
+                i += 1;
+                Kind::Close
+            }
+            b',' => {
+                i += 1;
+                Kind::Comma
+            }
+            b'.' if !b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                i += 1;
+                Kind::Dot
+            }
+            b'\'' => {
+                i = quoted(b, i, b'\'', m.backslash, "string literal")?;
+                Kind::String
+            }
+            b'"' => {
+                i = quoted(b, i, b'"', m.backslash && !m.ansi, "quoted name")?;
+                Kind::Quoted
+            }
+            b'`' if d != Dialect::Postgres => {
+                i = quoted(b, i, b'`', false, "quoted name")?;
+                Kind::Quoted
+            }
+            b'[' if d == Dialect::Sqlite => {
+                match b[i + 1..].iter().position(|&x| x == b']') {
+                    Some(p) => i += p + 2,
+                    None => return err(i, "unterminated `[` quoted name"),
+                }
+                Kind::Quoted
+            }
+            b'$' if d == Dialect::Postgres => {
+                // `$1` is a parameter; `$tag$ .. $tag$` and `$$ .. $$` are strings.
+                let tag_end = b[i + 1..]
+                    .iter()
+                    .position(|&x| !(x.is_ascii_alphanumeric() || x == b'_' || x >= 0x80))
+                    .map(|p| i + 1 + p);
+                match tag_end {
+                    Some(e) if b[e] == b'$' && !b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                        let tag = &s[i..=e];
+                        match s[e + 1..].find(tag) {
+                            Some(p) => i = e + 1 + p + tag.len(),
+                            None => return err(i, format!("unterminated `{tag}` string")),
+                        }
+                        Kind::String
+                    }
+                    _ => {
+                        i += 1;
+                        while i < b.len() && b[i].is_ascii_digit() {
+                            i += 1;
+                        }
+                        Kind::Symbol
+                    }
+                }
+            }
+            c if c.is_ascii_digit() || c == b'.' => {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.' || b[i] == b'_')
+                {
+                    // An exponent's sign belongs to the number.
+                    if (b[i] == b'e' || b[i] == b'E')
+                        && matches!(b.get(i + 1), Some(b'+' | b'-'))
+                        && !s[start..i].starts_with("0x")
+                    {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                Kind::Number
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 || c == b'$' || c == b'@' => {
+                // PostgreSQL's E'..' (and e'..'): backslash escapes.
+                if d == Dialect::Postgres
+                    && (c == b'e' || c == b'E')
+                    && b.get(i + 1) == Some(&b'\'')
+                {
+                    i = quoted(b, i + 1, b'\'', true, "string literal")?;
+                    Kind::String
+                } else {
+                    while i < b.len()
+                        && (b[i].is_ascii_alphanumeric()
+                            || b[i] == b'_'
+                            || b[i] == b'$'
+                            || b[i] >= 0x80)
+                    {
+                        i += 1;
+                    }
+                    Kind::Word
+                }
+            }
+            _ => {
+                i += 1;
+                Kind::Symbol
+            }
+        };
+        out.push(Token {
+            kind,
+            start,
+            end: i,
+            depth,
+        });
+    }
+    if let Some(open) = opens.pop() {
+        return err(open, "`(` is never closed");
+    }
+    Ok(out)
+}
+
+/// The end of the literal or quoted name opening at `i` (quote `q`, doubled
+/// to escape; `backslash`: a backslash escapes the next byte).
+fn quoted(b: &[u8], i: usize, q: u8, backslash: bool, what: &str) -> Result<usize, FragmentError> {
+    let mut j = i + 1;
+    while j < b.len() {
+        if backslash && b[j] == b'\\' {
+            j += 2;
+            continue;
+        }
+        if b[j] == q {
+            if b.get(j + 1) == Some(&q) {
+                j += 2;
+                continue;
+            }
+            return Ok(j + 1);
+        }
+        j += 1;
+    }
+    err(i, format!("unterminated {what}"))
+}
+
+/// Words that start a clause of a column definition or another statement:
+/// outside parentheses they would make a fragment more than one type or
+/// expression.
+const CLAUSE_WORDS: &[&str] = &[
+    "ADD",
+    "ALTER",
+    "AUTOINCREMENT",
+    "AUTO_INCREMENT",
+    "CHANGE",
+    "CHECK",
+    "COMMENT",
+    "CONSTRAINT",
+    "CREATE",
+    "DEFAULT",
+    "DELETE",
+    "DROP",
+    "FOREIGN",
+    "GENERATED",
+    "GRANT",
+    "INSERT",
+    "KEY",
+    "MODIFY",
+    "PRIMARY",
+    "REFERENCES",
+    "RENAME",
+    "RETURNING",
+    "TRUNCATE",
+    "UNIQUE",
+    "USING",
+];
+
+fn text<'a>(s: &'a str, t: &Token) -> &'a str {
+    &s[t.start..t.end]
+}
+
+fn is_word(s: &str, t: &Token, w: &str) -> bool {
+    t.kind == Kind::Word && text(s, t).eq_ignore_ascii_case(w)
+}
+
+fn clause_word(s: &str, t: &Token) -> bool {
+    t.kind == Kind::Word
+        && CLAUSE_WORDS
+            .iter()
+            .any(|w| text(s, t).eq_ignore_ascii_case(w))
+}
+
+/// Runs `f` on the tokens of every reading of `s`; the first refusal wins,
+/// naming the database when PostgreSQL's reading was fine.
+fn for_each_dialect(
+    s: &str,
+    f: impl Fn(&str, &[Token]) -> Result<(), FragmentError>,
+) -> Result<(), FragmentError> {
+    if s.trim().is_empty() {
+        return err(0, "it is empty");
+    }
+    for (i, m) in MODES.iter().enumerate() {
+        let name = |mut e: FragmentError| {
+            if i > 0 {
+                e.reason = format!("{} (as {} reads it)", e.reason, m.d);
+            }
+            e
+        };
+        let tokens = lex(s, *m).map_err(name)?;
+        f(s, &tokens).map_err(name)?;
+    }
+    Ok(())
+}
+
+/// One column type: a name (words, quoted names, `schema.name`), an
+/// optional parenthesised argument list (`numeric(12, 2)`, `enum('a','b')`),
+/// array brackets and modifier words (`UNSIGNED`, `WITH TIME ZONE`,
+/// `CHARACTER SET utf8mb4`, `COLLATE "C"`).
+pub fn check_type(s: &str) -> Result<(), FragmentError> {
+    for_each_dialect(s, |s, tokens| {
+        let first = &tokens[0];
+        if !matches!(first.kind, Kind::Word | Kind::Quoted) {
+            return err(first.start, "a type starts with its name");
+        }
+        let mut prev: Option<&Token> = None;
+        for t in tokens.iter().filter(|t| t.depth == 0) {
+            match t.kind {
+                Kind::Word if is_word(s, t, "NOT") || is_word(s, t, "NULL") => {
+                    return err(
+                        t.start,
+                        format!("`{}` is not part of a type: nullability comes from the field (`Option<T>`)", text(s, t)),
+                    )
+                }
+                Kind::Word if is_word(s, t, "AS") || is_word(s, t, "ON") => {
+                    return err(t.start, format!("`{}` is not part of a type", text(s, t)));
+                }
+                // `SET` is the MySQL type `set(..)` or `CHARACTER SET x`.
+                Kind::Word if is_word(s, t, "SET") => {
+                    let after_character = prev.is_some_and(|p| is_word(s, p, "CHARACTER"));
+                    if !after_character && prev.is_some() {
+                        return err(t.start, "`SET` is not part of a type here");
+                    }
+                }
+                Kind::Word if clause_word(s, t) => {
+                    return err(t.start, format!("`{}` is not part of a type", text(s, t)));
+                }
+                Kind::Word | Kind::Quoted | Kind::Dot | Kind::Open | Kind::Close => {}
+                Kind::Number if prev.is_some_and(|p| text(s, p) == "[") => {}
+                Kind::Symbol if matches!(text(s, t), "[" | "]") => {}
+                Kind::Comma => {
+                    return err(
+                        t.start,
+                        "`,` outside parentheses would start another clause; a type has one name and its arguments in `( )`",
+                    )
+                }
+                _ => {
+                    return err(
+                        t.start,
+                        format!("`{}` is not part of a type", text(s, t)),
+                    )
+                }
+            }
+            prev = Some(t);
+        }
+        Ok(())
+    })
+}
+
+/// Tokens of an expression that are fine at the top level, and the
+/// `NULL` rule: `x IS [NOT] NULL`, `DEFAULT NULL`, `THEN NULL`, an operand
+/// after an operator, but not `1 NOT NULL` / `1 NULL` after a complete
+/// value, which a column definition reads as its nullability.
+fn check_expression_tokens(s: &str, tokens: &[Token], allow_comma: bool) -> Result<(), FragmentError> {
+    let top: Vec<&Token> = tokens.iter().filter(|t| t.depth == 0).collect();
+    for (i, t) in top.iter().enumerate() {
+        match t.kind {
+            Kind::Comma if !allow_comma => {
+                return err(
+                    t.start,
+                    "`,` outside parentheses would start another clause; an expression is one value",
+                )
+            }
+            Kind::Word if clause_word(s, t) => {
+                return err(
+                    t.start,
+                    format!(
+                        "`{}` outside parentheses would start another clause; an expression is one value",
+                        text(s, t)
+                    ),
+                )
+            }
+            Kind::Word if is_word(s, t, "NULL") && i > 0 => {
+                let p = top[i - 1];
+                let ok = match p.kind {
+                    Kind::Symbol | Kind::Open | Kind::Comma => true,
+                    Kind::Word => {
+                        let pw = text(s, p).to_ascii_uppercase();
+                        match pw.as_str() {
+                            "IS" | "THEN" | "ELSE" | "WHEN" | "AND" | "OR" | "LIKE" | "FROM"
+                            | "IN" | "SELECT" | "COALESCE" => true,
+                            "NOT" => i >= 2 && is_word(s, top[i - 2], "IS"),
+                            _ => false,
+                        }
+                    }
+                    _ => false,
+                };
+                if !ok {
+                    return err(
+                        t.start,
+                        "`NULL` after a complete value would set the column's nullability; nullability comes from the field (`Option<T>`)",
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// One SQL expression, as a default (`CURRENT_TIMESTAMP`, `(now() +
+/// interval '1 day')`) or a check (`price > 0 AND x IS NOT NULL`).
+pub fn check_expression(s: &str) -> Result<(), FragmentError> {
+    for_each_dialect(s, |s, tokens| check_expression_tokens(s, tokens, false))
+}
+
+/// A backfill's `set`: `a = expr, b = expr` (commas between assignments).
+pub fn check_assignments(s: &str) -> Result<(), FragmentError> {
+    for_each_dialect(s, |s, tokens| {
+        for t in tokens.iter().filter(|t| t.depth == 0) {
+            for w in ["WHERE", "FROM", "ORDER", "LIMIT", "JOIN", "UNION"] {
+                if is_word(s, t, w) {
+                    return err(
+                        t.start,
+                        format!("`{}` outside parentheses would end the assignments; `set` is `column = expression, ...`", text(s, t)),
+                    );
+                }
+            }
+        }
+        check_expression_tokens(s, tokens, true)
+    })
+}
+
+/// A backfill's `where`: one condition (it is parenthesised in the
+/// statements, so only the lexical rules and balance matter; top-level
+/// clause words are refused as for any expression).
+pub fn check_predicate(s: &str) -> Result<(), FragmentError> {
+    for_each_dialect(s, |s, tokens| {
+        for t in tokens.iter().filter(|t| t.depth == 0) {
+            if t.kind == Kind::Comma {
+                return err(
+                    t.start,
+                    "`,` outside parentheses would start another clause; `where` is one condition",
+                );
+            }
+            for w in ["ORDER", "LIMIT", "UNION", "RETURNING"] {
+                if is_word(s, t, w) {
+                    return err(t.start, format!("`{}` outside parentheses would end the condition", text(s, t)));
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Every fragment of `table` (column types, SQL defaults, checks), with the
+/// field that holds a bad one: `column `x`: sql_type ...: at character 4: ...`.
+pub fn check_table(table: &crate::schema::Table) -> Result<(), String> {
+    for c in &table.columns {
+        check_column(c).map_err(|e| format!("table `{}`, {e}", table.name))?;
+    }
+    for ck in &table.checks {
+        check_expression(&ck.expr).map_err(|e| {
+            format!("table `{}`, check `{}`: `{}` is not one expression {e}", table.name, ck.name, ck.expr)
+        })?;
+    }
+    Ok(())
+}
+
+/// The fragments of one column.
+pub fn check_column(c: &crate::schema::Column) -> Result<(), String> {
+    if let crate::schema::ColumnType::Custom(ty) = &c.ty {
+        check_type(ty).map_err(|e| {
+            format!("column `{}`: type `sql:{ty}` is not one SQL type {e}", c.name)
+        })?;
+    }
+    if let Some(crate::schema::DefaultValue::Sql(expr)) = &c.default {
+        check_expression(expr).map_err(|e| {
+            format!("column `{}`: default `sql = {expr:?}` is not one expression {e}", c.name)
+        })?;
+    }
+    Ok(())
+}
+
+/// Every fragment of one operation (raw SQL and Rust steps have none).
+pub fn check_operation(op: &crate::ops::Operation) -> Result<(), String> {
+    use crate::ops::Operation as O;
+    match op {
+        O::CreateTable { table } | O::DropTable { table } => check_table(table),
+        O::AddColumn { table, column } | O::DropColumn { table, column } => {
+            check_column(column).map_err(|e| format!("table `{table}`, {e}"))
+        }
+        O::AlterColumn { table, from, to } => check_column(from)
+            .and_then(|_| check_column(to))
+            .map_err(|e| format!("table `{table}`, {e}")),
+        O::AddCheck { table, check } | O::DropCheck { table, check } => {
+            check_expression(&check.expr).map_err(|e| {
+                format!(
+                    "table `{table}`, check `{}`: `{}` is not one expression {e}",
+                    check.name, check.expr
+                )
+            })
+        }
+        O::Backfill(b) => {
+            let mut parts = vec![("set", &b.set, true), ("where", &b.predicate, false)];
+            if let Some(r) = &b.reverse {
+                parts.push(("reverse.set", &r.set, true));
+                parts.push(("reverse.where", &r.predicate, false));
+            }
+            for (field, value, assignments) in parts {
+                let res = if assignments {
+                    check_assignments(value)
+                } else {
+                    check_predicate(value)
+                };
+                res.map_err(|e| {
+                    let what = if assignments {
+                        "is not a list of assignments"
+                    } else {
+                        "is not one condition"
+                    };
+                    format!("backfill of `{}`: `{field}` `{value}` {what} {e}", b.table)
+                })?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests;
