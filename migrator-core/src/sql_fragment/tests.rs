@@ -100,7 +100,7 @@ fn readings_differ_and_every_one_must_be_safe() {
     // MySQL with ANSI_QUOTES: `"a\"` is a name and `, DROP` is outside.
     refused(check_expression("\"a\\\" , 1"), 5, "`,`");
     // SQLite: `[..]` is a name.
-    refused(check_expression("[a; b"), 0, "unterminated `[`");
+    refused(check_expression("a[1"), 1, "unterminated `[`");
 }
 
 #[test]
