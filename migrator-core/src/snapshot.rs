@@ -112,6 +112,12 @@ impl Snapshot {
         }
         let mut schema = Schema::new();
         for t in raw.tables {
+            if let Err(message) = crate::sql_fragment::check_table(&t) {
+                return Err(MigrationError::Invalid {
+                    file: file.to_path_buf(),
+                    message,
+                });
+            }
             if schema.tables.contains_key(&t.name) {
                 return Err(MigrationError::Invalid {
                     file: file.to_path_buf(),

@@ -283,6 +283,14 @@ fn render_op_in(
     before: &Schema,
     start: &Schema,
 ) -> Result<Vec<Statement>, RenderError> {
+    // The readers refuse these first, naming the file; this keeps any other
+    // caller (a schema built in code) from pasting more than a fragment.
+    if let Err(message) = crate::sql_fragment::check_operation(op) {
+        return Err(RenderError::Unsupported {
+            op: op.to_string(),
+            message,
+        });
+    }
     if let Some(limit) = dialect.max_identifier_len() {
         if let Some(name) = op
             .introduced_names()

@@ -194,6 +194,7 @@ pub fn parse_migration(
         }
     })?;
     check_rust_steps(&path, &normalized, &file)?;
+    check_fragments(&path, &normalized, &file)?;
     Ok(Migration {
         version,
         name,
@@ -226,6 +227,88 @@ fn check_rust_steps(path: &Path, text: &str, file: &MigrationFile) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// Refuses a step whose SQL fragments (`sql:` types, SQL defaults, checks,
+/// backfill `set` and `where`) are more than one type, expression or list of
+/// assignments, before anything reads or runs the file
+/// ([`crate::sql_fragment`]); raw `op = "sql"` steps are the author's SQL.
+fn check_fragments(path: &Path, text: &str, file: &MigrationFile) -> Result<(), MigrationError> {
+    for (list, ops) in [("upgrade", &file.upgrade), ("downgrade", &file.downgrade)] {
+        for (i, op) in ops.iter().enumerate() {
+            if let Err(message) = crate::sql_fragment::check_operation(op) {
+                let (line, column) = fragment_strings(op)
+                    .into_iter()
+                    .map(|v| locate_string(text, &v))
+                    .find(|lc| *lc != (0, 0))
+                    .unwrap_or((0, 0));
+                return Err(MigrationError::Parse {
+                    file: path.to_path_buf(),
+                    line,
+                    column,
+                    message: format!("{list} step {}: {message}", i + 1),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The refused fragment's text as the file spells it (for its line).
+fn fragment_strings(op: &Operation) -> Vec<String> {
+    use crate::schema::{Column, ColumnType, DefaultValue};
+    let column = |c: &Column| -> Vec<String> {
+        let mut v = Vec::new();
+        if let ColumnType::Custom(t) = &c.ty {
+            if crate::sql_fragment::check_type(t).is_err() {
+                v.push(format!("sql:{t}"));
+            }
+        }
+        if let Some(DefaultValue::Sql(e)) = &c.default {
+            if crate::sql_fragment::check_expression(e).is_err() {
+                v.push(e.clone());
+            }
+        }
+        v
+    };
+    let checks = |cs: &[crate::schema::Check]| -> Vec<String> {
+        cs.iter()
+            .filter(|c| crate::sql_fragment::check_expression(&c.expr).is_err())
+            .map(|c| c.expr.clone())
+            .collect()
+    };
+    match op {
+        Operation::CreateTable { table } | Operation::DropTable { table } => {
+            let mut v: Vec<String> = table.columns.iter().flat_map(column).collect();
+            v.extend(checks(&table.checks));
+            v
+        }
+        Operation::AddColumn { column: c, .. } | Operation::DropColumn { column: c, .. } => {
+            column(c)
+        }
+        Operation::AlterColumn { from, to, .. } => column(from).into_iter().chain(column(to)).collect(),
+        Operation::AddCheck { check, .. } | Operation::DropCheck { check, .. } => {
+            checks(std::slice::from_ref(check))
+        }
+        Operation::Backfill(b) => {
+            let mut v = vec![(&b.set, true), (&b.predicate, false)];
+            if let Some(r) = &b.reverse {
+                v.push((&r.set, true));
+                v.push((&r.predicate, false));
+            }
+            v.into_iter()
+                .filter(|(s, set)| {
+                    if *set {
+                        crate::sql_fragment::check_assignments(s).is_err()
+                    } else {
+                        crate::sql_fragment::check_predicate(s).is_err()
+                    }
+                })
+                .map(|(s, _)| s.clone())
+                .collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// Line and column of the first TOML string literal holding `value` (either

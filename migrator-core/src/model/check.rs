@@ -26,6 +26,9 @@ pub(crate) fn check(cx: &Ctxt, model: &Model<'_>) {
 
 fn check_struct(cx: &Ctxt, model: &Model<'_>) {
     let ident = model.ident;
+    for ck in &model.attrs.checks {
+        check_fragment(cx, "check", &ck.expr);
+    }
     if model.columns().next().is_none() {
         let why = if model.fields.is_empty() {
             format!("`{ident}` has no fields")
@@ -112,9 +115,44 @@ fn check_skip(cx: &Ctxt, field: &Field<'_>) {
     }
 }
 
+/// Refuses an SQL fragment (`sql_type`, `default_sql`, `check`) that is
+/// more than one type or expression ([`crate::sql_fragment`]), at its
+/// literal.
+fn check_fragment(cx: &Ctxt, key: &str, value: &super::attr::Spanned<String>) {
+    use crate::sql_fragment::{check_expression, check_type};
+    let (result, what, help) = if key == "sql_type" {
+        (
+            check_type(&value.value),
+            "one SQL type",
+            "write one type, with its arguments in parentheses, e.g. `sql_type = \"NUMERIC(12, 2)\"` or `sql_type = \"INT UNSIGNED\"`; nullability comes from `Option<T>`, defaults from `default`/`default_sql`, constraints from `unique`, `foreign_key`, `check`",
+        )
+    } else {
+        (
+            check_expression(&value.value),
+            "one SQL expression",
+            "write one expression, e.g. `CURRENT_TIMESTAMP` or `price > 0 AND qty IS NOT NULL`, with no `;`, comments or clauses after it; use `''` inside string literals",
+        )
+    };
+    if let Err(e) = result {
+        cx.error_at(
+            value.span,
+            with_help(
+                format!("`{key} = {:?}` is not {what}: {e}", value.value),
+                help,
+            ),
+        );
+    }
+}
+
 fn check_field(cx: &Ctxt, field: &Field<'_>) {
     let a = &field.attrs;
     let name = field.ident;
+    if let Some(t) = &a.sql_type {
+        check_fragment(cx, "sql_type", t);
+    }
+    if let Some(d) = &a.default_sql {
+        check_fragment(cx, "default_sql", d);
+    }
     if field.kind.is_none() && a.sql_type.is_none() {
         unsupported_type(cx, field);
     }
