@@ -259,6 +259,24 @@ mod tests {
     }
 
     #[test]
+    fn a_fragment_that_is_more_than_one_type_or_expression_is_refused() {
+        let text = sample().to_text();
+        assert!(text.contains("sql:NUMERIC(12, 2)"));
+        let bad = text.replace("sql:NUMERIC(12, 2)", "sql:int, DROP COLUMN secret");
+        let e = Snapshot::parse(Path::new("m/schema.toml"), &bad).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "m/schema.toml: table `tasks`, column `amount`: type `sql:int, DROP COLUMN secret` is not one SQL type at character 4: `,` outside parentheses would start another clause; a type has one name and its arguments in `( )`"
+        );
+        let bad = text.replace("'medium', 'high')", "'medium', 'high')) ; DROP TABLE users; --");
+        let e = Snapshot::parse(Path::new("m/schema.toml"), &bad).unwrap_err();
+        assert!(
+            e.to_string().starts_with("m/schema.toml: table `tasks`, check `ck_tasks_1`:"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn unknown_format_and_bad_toml_are_refused_with_location() {
         let text = sample().to_text().replace("format = 1", "format = 9");
         let e = Snapshot::parse(Path::new("m/schema.toml"), &text).unwrap_err();

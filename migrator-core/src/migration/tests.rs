@@ -209,3 +209,43 @@ fn lazy_states_equal_the_full_replay_in_any_order() {
         }
     }
 }
+
+#[test]
+fn a_file_whose_fragments_are_more_than_sql_fragments_is_refused_at_its_line() {
+    let mut c = Column::new("x", ColumnType::Custom("int".into()));
+    c.nullable = true;
+    let upgrade = vec![Operation::AddColumn {
+        table: "acct".into(),
+        column: c,
+    }];
+    let downgrade = downgrade_for(&upgrade);
+    let text = MigrationFile::new("add x", upgrade, downgrade).to_text("test");
+    let bad = text.replacen("sql:int", "sql:int, DROP COLUMN secret", 1);
+    let e = parse_migration(Path::new("m"), "0002_add_x.toml", &bad).unwrap_err();
+    let line = bad
+        .lines()
+        .position(|l| l.contains("DROP COLUMN secret"))
+        .expect("payload line")
+        + 1;
+    let message = e.to_string();
+    assert!(
+        message.starts_with(&format!("m/0002_add_x.toml:{line}:")),
+        "{message}"
+    );
+    assert!(
+        message.contains(
+            "upgrade step 1: table `acct`, column `x`: type `sql:int, DROP COLUMN secret` is not one SQL type at character 4: `,`"
+        ),
+        "{message}"
+    );
+
+    let backfill = "description = \"fill\"\n\n[[upgrade]]\nop = \"backfill\"\ntable = \"t\"\nset = \"a = 1\"\nwhere = \"a IS NULL\"\nreverse = { set = \"a = NULL\", where = \"true; DROP TABLE t\" }\n";
+    let e = parse_migration(Path::new("m"), "0003_fill.toml", backfill).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "m/0003_fill.toml:8:39: upgrade step 1: backfill of `t`: `reverse.where` `true; DROP TABLE t` is not one condition at character 5: `;` would end the statement"
+    );
+    // Raw SQL is the author's declared effect and stays raw.
+    let raw = "description = \"raw\"\n\n[[upgrade]]\nop = \"sql\"\nsql = \"UPDATE t SET a = 1; DELETE FROM u -- x\"\n";
+    assert!(parse_migration(Path::new("m"), "0004_raw.toml", raw).is_ok());
+}

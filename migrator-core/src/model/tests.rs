@@ -1819,3 +1819,43 @@ fn scan_dir_locates_errors_in_files_parsed_on_other_threads() {
         .collect();
     assert_eq!(dir.errors(), expected);
 }
+
+#[test]
+fn sql_fragments_that_are_more_than_one_type_or_expression_are_refused() {
+    let help = error(
+        &with_field("    #[model(sql_type = \"int, DROP COLUMN secret\")]\n    x: i32,"),
+        5,
+        24,
+        "`sql_type = \"int, DROP COLUMN secret\"` is not one SQL type: at character 4: `,` outside parentheses would start another clause; a type has one name and its arguments in `( )`",
+    );
+    assert!(help.contains("write one type"), "{help}");
+    error(
+        &with_field("    #[model(default_sql = \"1); DROP TABLE victim; --\")]\n    x: i32,"),
+        5,
+        27,
+        "`default_sql = \"1); DROP TABLE victim; --\"` is not one SQL expression: at character 2: `)` closes a parenthesis that was not opened",
+    );
+    error(
+        &with_field("    #[model(default_sql = \"0 NOT NULL\")]\n    x: i32,"),
+        5,
+        27,
+        "`default_sql = \"0 NOT NULL\"` is not one SQL expression: at character 7: `NULL` after a complete value would set the column's nullability; nullability comes from the field (`Option<T>`)",
+    );
+    error(
+        "\n#[derive(Model)]\n#[model(check = \"a > 0) , DROP x\")]\nstruct T {\n    id: i64,\n    a: i32,\n}\n",
+        3,
+        17,
+        "`check = \"a > 0) , DROP x\"` is not one SQL expression: at character 6: `)` closes a parenthesis that was not opened",
+    );
+    error(
+        "\n#[derive(Model)]\n#[model(check(name = \"ck\", expr = \"a > 0 /* x */\"))]\nstruct T {\n    id: i64,\n    a: i32,\n}\n",
+        3,
+        35,
+        "`check = \"a > 0 /* x */\"` is not one SQL expression: at character 7: a comment (`/*`) is not allowed",
+    );
+    // Fine: one type, one expression each.
+    let t = table(&with_field(
+        "    #[model(sql_type = \"enum('a,b','c')\", default_sql = \"'c'\")]\n    x: String,\n    #[model(sql_type = \"timestamp(3) with time zone\", default_sql = \"CURRENT_TIMESTAMP\")]\n    at: String,",
+    ));
+    assert_eq!(t.columns.len(), 3);
+}
