@@ -92,7 +92,12 @@ fn refused(p: &TestProject, db: &Db, args: &[&str]) -> String {
         "migrator {args:?} accepted the payload:\n{}",
         text(&o)
     );
-    assert_ne!(o.status.code(), Some(101), "{args:?} panicked:\n{}", text(&o));
+    assert_ne!(
+        o.status.code(),
+        Some(101),
+        "{args:?} panicked:\n{}",
+        text(&o)
+    );
     text(&o)
 }
 
@@ -181,8 +186,14 @@ fn model_payloads(db: &Db) {
         p.set_models(&src);
         for args in [&["generate", "add_x"][..], &["check"]] {
             let out = refused(&p, db, args);
-            assert!(out.contains("src/models.rs:"), "{args:?} names the file:\n{out}");
-            assert!(out.contains(message), "{args:?}: expected {message:?} in:\n{out}");
+            assert!(
+                out.contains("src/models.rs:"),
+                "{args:?} names the file:\n{out}"
+            );
+            assert!(
+                out.contains(message),
+                "{args:?}: expected {message:?} in:\n{out}"
+            );
         }
         assert_eq!(migration_files(&p), files, "nothing written");
         assert_eq!(
@@ -271,7 +282,11 @@ fn file_payloads(db: &Db) {
     let p = base(db);
     let (path, good) = good_0002(&p);
     let before = catalog(db);
-    let file_name = path.file_name().expect("name").to_string_lossy().into_owned();
+    let file_name = path
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
     for (needle, payload, message) in FILE_PAYLOADS {
         assert!(good.contains(needle), "{needle} in:\n{good}");
         let bad = good.replacen(needle, payload, 1);
@@ -291,7 +306,10 @@ fn file_payloads(db: &Db) {
         ] {
             let out = refused(&p, db, args);
             assert!(out.contains(&at), "{args:?} names {at}:\n{out}");
-            assert!(out.contains(message), "{args:?}: expected {message:?} in:\n{out}");
+            assert!(
+                out.contains(message),
+                "{args:?}: expected {message:?} in:\n{out}"
+            );
             assert_eq!(catalog(db), before, "{args:?} {payload}");
         }
     }
@@ -401,7 +419,11 @@ fn odd_names(db: &Db) {
     let mut conn = db.connect();
     let live = introspect::schema(&mut conn).expect("introspects");
     assert_eq!(
-        live.schema.tables.keys().map(String::as_str).collect::<Vec<_>>(),
+        live.schema
+            .tables
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
         vec!["victim", ODD]
     );
     assert_eq!(

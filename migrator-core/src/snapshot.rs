@@ -268,10 +268,14 @@ mod tests {
             e.to_string(),
             "m/schema.toml: table `tasks`, column `amount`: type `sql:int, DROP COLUMN secret` is not one SQL type at character 4: `,` outside parentheses would start another clause; a type has one name and its arguments in `( )`"
         );
-        let bad = text.replace("'medium', 'high')", "'medium', 'high')) ; DROP TABLE users; --");
+        let bad = text.replace(
+            "'medium', 'high')",
+            "'medium', 'high')) ; DROP TABLE users; --",
+        );
         let e = Snapshot::parse(Path::new("m/schema.toml"), &bad).unwrap_err();
         assert!(
-            e.to_string().starts_with("m/schema.toml: table `tasks`, check `ck_tasks_1`:"),
+            e.to_string()
+                .starts_with("m/schema.toml: table `tasks`, check `ck_tasks_1`:"),
             "{e}"
         );
     }

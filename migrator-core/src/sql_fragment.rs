@@ -79,12 +79,36 @@ struct Mode {
 }
 
 const MODES: [Mode; 6] = [
-    Mode { d: Dialect::Postgres, backslash: false, ansi: true },
-    Mode { d: Dialect::Sqlite, backslash: false, ansi: true },
-    Mode { d: Dialect::Mysql, backslash: true, ansi: false },
-    Mode { d: Dialect::Mysql, backslash: true, ansi: true },
-    Mode { d: Dialect::Mysql, backslash: false, ansi: false },
-    Mode { d: Dialect::Mysql, backslash: false, ansi: true },
+    Mode {
+        d: Dialect::Postgres,
+        backslash: false,
+        ansi: true,
+    },
+    Mode {
+        d: Dialect::Sqlite,
+        backslash: false,
+        ansi: true,
+    },
+    Mode {
+        d: Dialect::Mysql,
+        backslash: true,
+        ansi: false,
+    },
+    Mode {
+        d: Dialect::Mysql,
+        backslash: true,
+        ansi: true,
+    },
+    Mode {
+        d: Dialect::Mysql,
+        backslash: false,
+        ansi: false,
+    },
+    Mode {
+        d: Dialect::Mysql,
+        backslash: false,
+        ansi: true,
+    },
 ];
 
 /// Lexes `s` as a database would, refusing comments, `;`, unbalanced
@@ -104,8 +128,12 @@ fn lex(s: &str, m: Mode) -> Result<Vec<Token>, FragmentError> {
                 i += 1;
                 continue;
             }
-            b'-' if b.get(i + 1) == Some(&b'-') => return err(i, "a comment (`--`) is not allowed"),
-            b'/' if b.get(i + 1) == Some(&b'*') => return err(i, "a comment (`/*`) is not allowed"),
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                return err(i, "a comment (`--`) is not allowed")
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                return err(i, "a comment (`/*`) is not allowed")
+            }
             b'#' if d == Dialect::Mysql => {
                 return err(i, "`#` starts a comment on MySQL and is not allowed")
             }
@@ -380,7 +408,11 @@ pub fn check_type(s: &str) -> Result<(), FragmentError> {
 /// `NULL` rule: `x IS [NOT] NULL`, `DEFAULT NULL`, `THEN NULL`, an operand
 /// after an operator, but not `1 NOT NULL` / `1 NULL` after a complete
 /// value, which a column definition reads as its nullability.
-fn check_expression_tokens(s: &str, tokens: &[Token], allow_comma: bool) -> Result<(), FragmentError> {
+fn check_expression_tokens(
+    s: &str,
+    tokens: &[Token],
+    allow_comma: bool,
+) -> Result<(), FragmentError> {
     let top: Vec<&Token> = tokens.iter().filter(|t| t.depth == 0).collect();
     for (i, t) in top.iter().enumerate() {
         match t.kind {
@@ -464,7 +496,13 @@ pub fn check_predicate(s: &str) -> Result<(), FragmentError> {
             }
             for w in ["ORDER", "LIMIT", "UNION", "RETURNING"] {
                 if is_word(s, t, w) {
-                    return err(t.start, format!("`{}` outside parentheses would end the condition", text(s, t)));
+                    return err(
+                        t.start,
+                        format!(
+                            "`{}` outside parentheses would end the condition",
+                            text(s, t)
+                        ),
+                    );
                 }
             }
         }
@@ -480,7 +518,10 @@ pub fn check_table(table: &crate::schema::Table) -> Result<(), String> {
     }
     for ck in &table.checks {
         check_expression(&ck.expr).map_err(|e| {
-            format!("table `{}`, check `{}`: `{}` is not one expression {e}", table.name, ck.name, ck.expr)
+            format!(
+                "table `{}`, check `{}`: `{}` is not one expression {e}",
+                table.name, ck.name, ck.expr
+            )
         })?;
     }
     Ok(())
@@ -490,12 +531,18 @@ pub fn check_table(table: &crate::schema::Table) -> Result<(), String> {
 pub fn check_column(c: &crate::schema::Column) -> Result<(), String> {
     if let crate::schema::ColumnType::Custom(ty) = &c.ty {
         check_type(ty).map_err(|e| {
-            format!("column `{}`: type `sql:{ty}` is not one SQL type {e}", c.name)
+            format!(
+                "column `{}`: type `sql:{ty}` is not one SQL type {e}",
+                c.name
+            )
         })?;
     }
     if let Some(crate::schema::DefaultValue::Sql(expr)) = &c.default {
         check_expression(expr).map_err(|e| {
-            format!("column `{}`: default `sql = {expr:?}` is not one expression {e}", c.name)
+            format!(
+                "column `{}`: default `sql = {expr:?}` is not one expression {e}",
+                c.name
+            )
         })?;
     }
     Ok(())

@@ -286,7 +286,9 @@ fn fragment_strings(op: &Operation) -> Vec<String> {
         Operation::AddColumn { column: c, .. } | Operation::DropColumn { column: c, .. } => {
             column(c)
         }
-        Operation::AlterColumn { from, to, .. } => column(from).into_iter().chain(column(to)).collect(),
+        Operation::AlterColumn { from, to, .. } => {
+            column(from).into_iter().chain(column(to)).collect()
+        }
         Operation::AddCheck { check, .. } | Operation::DropCheck { check, .. } => {
             checks(std::slice::from_ref(check))
         }

@@ -58,7 +58,11 @@ fn refused(r: Result<(), FragmentError>, offset: usize, reason: &str) {
 
 #[test]
 fn types_that_are_more_than_a_type_are_refused() {
-    refused(check_type("int, DROP COLUMN secret"), 3, "`,` outside parentheses");
+    refused(
+        check_type("int, DROP COLUMN secret"),
+        3,
+        "`,` outside parentheses",
+    );
     refused(check_type("int; DROP TABLE t"), 3, "`;`");
     refused(check_type("int -- x"), 4, "comment");
     refused(check_type("int /* x */"), 4, "comment");
@@ -66,7 +70,11 @@ fn types_that_are_more_than_a_type_are_refused() {
     refused(check_expression("a # b"), 2, "as mysql reads it");
     refused(check_type("int NOT NULL"), 4, "nullability");
     refused(check_type("int NULL"), 4, "nullability");
-    refused(check_type("int DEFAULT 1"), 4, "`DEFAULT` is not part of a type");
+    refused(
+        check_type("int DEFAULT 1"),
+        4,
+        "`DEFAULT` is not part of a type",
+    );
     refused(check_type("int PRIMARY KEY"), 4, "`PRIMARY`");
     refused(check_type("int REFERENCES t(id)"), 4, "`REFERENCES`");
     refused(check_type("int CHECK (x > 0)"), 4, "`CHECK`");
@@ -135,7 +143,11 @@ fn expressions_pass() {
 
 #[test]
 fn expressions_that_are_more_than_one_are_refused() {
-    refused(check_expression("1); DROP TABLE victim; --"), 1, "not opened");
+    refused(
+        check_expression("1); DROP TABLE victim; --"),
+        1,
+        "not opened",
+    );
     refused(check_expression("1, DROP COLUMN secret"), 1, "`,`");
     refused(check_expression("'x' /* */"), 4, "comment");
     refused(check_expression("a > 0) , DROP x"), 5, "not opened");
@@ -143,7 +155,11 @@ fn expressions_that_are_more_than_one_are_refused() {
     refused(check_expression("0 NULL"), 2, "nullability");
     refused(check_expression("0 PRIMARY KEY"), 2, "`PRIMARY`");
     refused(check_expression("0 REFERENCES t(id)"), 2, "`REFERENCES`");
-    refused(check_expression("0 CONSTRAINT c CHECK (true)"), 2, "`CONSTRAINT`");
+    refused(
+        check_expression("0 CONSTRAINT c CHECK (true)"),
+        2,
+        "`CONSTRAINT`",
+    );
     refused(check_expression("0 UNIQUE"), 2, "`UNIQUE`");
     refused(check_expression("(1"), 0, "never closed");
     refused(check_expression("'x"), 0, "unterminated string");
@@ -183,7 +199,10 @@ fn operations_name_the_field() {
         column: column("int, DROP COLUMN secret", None),
     })
     .unwrap_err();
-    assert!(e.contains("table `acct`, column `x`: type `sql:int, DROP COLUMN secret`"), "{e}");
+    assert!(
+        e.contains("table `acct`, column `x`: type `sql:int, DROP COLUMN secret`"),
+        "{e}"
+    );
     assert!(e.contains("at character 4"), "{e}");
     let e = check_operation(&Operation::AddColumn {
         table: "acct".into(),
@@ -202,7 +221,10 @@ fn operations_name_the_field() {
     .unwrap_err();
     assert!(e.contains("backfill of `t`: `where`"), "{e}");
     assert_eq!(
-        check_operation(&Operation::Rust { name: "data::fill".into(), reverse: None }),
+        check_operation(&Operation::Rust {
+            name: "data::fill".into(),
+            reverse: None
+        }),
         Ok(())
     );
 }
