@@ -366,7 +366,7 @@ fn odd_names(db: &Db) {
     let col = |n: &str| format!("c{n}");
     let mut odd = Table::new(ODD);
     odd.columns = vec![
-        Column::new(&col(ODD), ColumnType::BigInt),
+        Column::new(col(ODD), ColumnType::BigInt),
         Column::new("n", ColumnType::Integer),
         Column::new("v", ColumnType::BigInt),
     ];
