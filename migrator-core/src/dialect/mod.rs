@@ -10,7 +10,9 @@
 //!   evaluates before the statement (and `migrator sql` prints as a comment);
 //! - every statement says whether it may run inside a transaction;
 //! - identifiers are always quoted and string literals always escaped, so a
-//!   name or default cannot inject SQL.
+//!   name or default cannot inject SQL; the fragments copied verbatim
+//!   (`sql:` types, SQL defaults, checks, backfills) are checked by
+//!   [`crate::sql_fragment`] before anything is rendered.
 
 pub mod backfill;
 mod common;

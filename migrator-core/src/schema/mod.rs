@@ -74,7 +74,8 @@ pub enum DefaultValue {
     Float(f64),
     Bool(bool),
     Str(String),
-    /// An SQL expression such as `CURRENT_TIMESTAMP`, copied into the DDL as is.
+    /// An SQL expression such as `CURRENT_TIMESTAMP`, copied into the DDL as
+    /// is (one expression: [`crate::sql_fragment::check_expression`]).
     Sql(String),
 }
 
@@ -109,7 +110,8 @@ pub struct ForeignKey {
     pub on_update: RefAction,
 }
 
-/// A check constraint; `expr` is SQL kept verbatim.
+/// A check constraint; `expr` is SQL kept verbatim (one expression:
+/// [`crate::sql_fragment::check_expression`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Check {
