@@ -232,6 +232,7 @@ fn lex(s: &str, m: Mode) -> Result<Vec<Token>, FragmentError> {
                     i = quoted(b, i + 1, b'\'', true, "string literal")?;
                     Kind::String
                 } else {
+                    i += 1;
                     while i < b.len()
                         && (b[i].is_ascii_alphanumeric()
                             || b[i] == b'_'

@@ -45,6 +45,40 @@ fn tomlish() -> impl Strategy<Value = String> {
     .prop_map(|parts| parts.concat())
 }
 
+/// Text made of what SQL fragments are made of: quotes of every kind,
+/// backslashes, dollar tags, comment markers, parentheses, brackets, words.
+fn fragmentish() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("'"),
+        Just("\""),
+        Just("`"),
+        Just("\\"),
+        Just("$"),
+        Just("$t$"),
+        Just("E'"),
+        Just("--"),
+        Just("/*"),
+        Just("*/"),
+        Just("#"),
+        Just("("),
+        Just(")"),
+        Just("["),
+        Just("]"),
+        Just(","),
+        Just(";"),
+        Just(" "),
+        Just("int"),
+        Just("NOT"),
+        Just("NULL"),
+        Just("IS"),
+        Just("DROP"),
+        Just("1"),
+        Just("."),
+        Just("é"),
+    ];
+    proptest::collection::vec(piece, 0..24).prop_map(|v| v.concat())
+}
+
 fn rustish() -> impl Strategy<Value = String> {
     let fragments = prop::sample::select(vec![
         "#[derive(Model)]\n",
@@ -85,6 +119,19 @@ proptest! {
     #[test]
     fn snapshots_never_panic(text in prop_oneof![tomlish(), any::<String>()]) {
         let _ = Snapshot::parse(Path::new("schema.toml"), &text);
+    }
+
+    #[test]
+    fn sql_fragments_never_panic(text in prop_oneof![fragmentish(), any::<String>()]) {
+        use migrator_core::sql_fragment::*;
+        for r in [check_type(&text), check_assignments(&text), check_predicate(&text)] {
+            if let Err(e) = r {
+                prop_assert!(e.offset <= text.len() && text.is_char_boundary(e.offset), "{e:?}");
+            }
+        }
+        if check_expression(&text).is_ok() {
+            prop_assert_eq!(check_expression(&format!("({text})")), Ok(()));
+        }
     }
 
     #[test]

@@ -135,6 +135,7 @@ fn expressions_pass() {
         "\"select\" > 0",
         "lower(email) LIKE '%@%'",
         "NOT (a AND b)",
+        "@a + @@b",
         "x NOT IN (1, 2)",
     ] {
         assert_eq!(check_expression(e), Ok(()), "{e}");
