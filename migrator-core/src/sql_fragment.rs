@@ -21,23 +21,26 @@ use std::fmt;
 
 use crate::dialect::Dialect;
 
-/// Why a fragment was refused: the byte offset in the fragment and what is
+/// Why a fragment was refused: where (the byte offset in the fragment, and
+/// the same place counted in characters from 1, for messages) and what is
 /// wrong there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FragmentError {
     pub offset: usize,
+    pub character: usize,
     pub reason: String,
 }
 
 impl fmt::Display for FragmentError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "at character {}: {}", self.offset + 1, self.reason)
+        write!(f, "at character {}: {}", self.character, self.reason)
     }
 }
 
 fn err<T>(offset: usize, reason: impl Into<String>) -> Result<T, FragmentError> {
     Err(FragmentError {
         offset,
+        character: offset + 1,
         reason: reason.into(),
     })
 }
@@ -340,6 +343,7 @@ fn for_each_dialect(
     }
     for (i, m) in MODES.iter().enumerate() {
         let name = |mut e: FragmentError| {
+            e.character = s.get(..e.offset).map_or(e.offset, |p| p.chars().count()) + 1;
             if i > 0 {
                 e.reason = format!("{} (as {} reads it)", e.reason, m.d);
             }

@@ -167,6 +167,13 @@ fn expressions_that_are_more_than_one_are_refused() {
 }
 
 #[test]
+fn messages_count_characters() {
+    let e = check_type("numérique, x").unwrap_err();
+    assert_eq!((e.offset, e.character), (10, 10));
+    assert_eq!(e.to_string().split(':').next(), Some("at character 10"));
+}
+
+#[test]
 fn assignments_and_predicates() {
     assert_eq!(check_assignments("a = 1, b = lower(c)"), Ok(()));
     assert_eq!(
