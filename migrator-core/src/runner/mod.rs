@@ -29,6 +29,8 @@
 mod backfill;
 mod baseline;
 mod conn;
+// `MigrationSource` is implemented for the SQLite and PostgreSQL backends.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod harness;
 mod history;
 mod lock;
