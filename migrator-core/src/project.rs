@@ -91,7 +91,7 @@ impl Config {
 }
 
 /// Anything that stops `generate` or `check`.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum ProjectError {
     #[error(transparent)]
     Files(#[from] MigrationError),
@@ -384,3 +384,5 @@ impl Project {
         .to_text())
     }
 }
+
+debug_as_display!(ProjectError);

@@ -55,7 +55,7 @@ pub struct Adoption {
 }
 
 /// Why a database cannot be adopted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AdoptError {
     #[error("the database has no tables to adopt\nhelp: run `migrator init` for a new project")]
     Empty,
@@ -471,6 +471,8 @@ pub fn adopt(db: &Introspected) -> Result<Adoption, AdoptError> {
         notes: db.notes.clone(),
     })
 }
+
+debug_as_display!(AdoptError);
 
 #[cfg(test)]
 mod tests;

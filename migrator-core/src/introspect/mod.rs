@@ -172,7 +172,7 @@ impl fmt::Display for Outside {
 }
 
 /// A catalog query failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot read the {dialect} catalog: {message}\n  query: {query}")]
 pub struct IntrospectError {
     pub dialect: Dialect,
@@ -303,3 +303,5 @@ impl Introspect for crate::runner::AnyConnection {
         }
     }
 }
+
+debug_as_display!(IntrospectError);

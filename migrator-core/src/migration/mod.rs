@@ -75,7 +75,7 @@ impl Migration {
 }
 
 /// Anything wrong with the migrations folder or the snapshot.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MigrationError {
     #[error("{}: {message}", path.display())]
     Io { path: PathBuf, message: String },
@@ -468,7 +468,7 @@ pub enum Direction {
 }
 
 /// Why a migration could not be rendered.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderFailure {
     #[error("there is no migration {0:04}")]
     NoSuchMigration(u32),
@@ -791,6 +791,8 @@ impl MigrationSet {
         })
     }
 }
+
+debug_as_display!(MigrationError, RenderFailure);
 
 #[cfg(test)]
 mod tests;

@@ -254,7 +254,7 @@ fn is_true(b: &bool) -> bool {
 }
 
 /// An operation that does not fit the schema it is replayed on.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct ReplayError(pub String);
 
@@ -661,6 +661,8 @@ fn remove_named<T>(
     }
     Ok(())
 }
+
+debug_as_display!(ReplayError);
 
 #[cfg(test)]
 mod tests;

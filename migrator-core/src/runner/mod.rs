@@ -56,7 +56,7 @@ pub use plan::{LineState, Status, StatusLine};
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Everything that can go wrong while running migrations.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum RunError {
     /// The URL was refused before any connection was tried.
     #[error(transparent)]
@@ -1221,3 +1221,5 @@ impl<'a> Migrator<'a> {
         }
     }
 }
+
+debug_as_display!(RunError);
