@@ -409,6 +409,12 @@ CREATE FUNCTION trim_title() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN NEW.title := trim(NEW.title); RETURN NEW; END $$;
 CREATE TRIGGER tasks_title_trim BEFORE INSERT OR UPDATE ON tasks
   FOR EACH ROW EXECUTE FUNCTION trim_title();
+CREATE SCHEMA "guard rails";
+CREATE FUNCTION "guard rails".no_debt() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN IF NEW.budget < -1000 THEN RAISE EXCEPTION 'guard rails: no debt'; END IF; RETURN NEW; END $$;
+CREATE TRIGGER teams_no_debt BEFORE INSERT ON teams FOR EACH ROW EXECUTE FUNCTION "guard rails".no_debt();
+CREATE TABLE "guard rails".journal (id INT PRIMARY KEY);
+CREATE FUNCTION "guard rails".unused() RETURNS INT LANGUAGE sql AS 'SELECT 1';
 INSERT INTO users (email) VALUES ('a@example.com');
 INSERT INTO teams (name, budget) VALUES ('core', 10.5);
 INSERT INTO memberships (user_id, team_id) VALUES (1, 1);
@@ -523,6 +529,12 @@ fn postgres_database_is_adopted_and_its_baseline_rebuilds_it() {
         "function `trim_title()`",
         "view `open_tasks`",
         "trigger `tasks_title_trim` on `tasks`",
+        // Another schema: the function a trigger calls is dumped with its
+        // schema, the rest is named as not adopted.
+        "trigger `teams_no_debt` on `teams`",
+        "function `guard rails.no_debt()`",
+        "schema `guard rails`",
+        "not adopted: objects of schema `guard rails`: function `unused()`, table `journal`",
     ] {
         assert!(report.contains(o), "{o} not reported:\n{report}");
     }
@@ -597,6 +609,13 @@ fn postgres_database_is_adopted_and_its_baseline_rebuilds_it() {
         "SELECT title::text AS a, '' AS b, '' AS c, '' AS d FROM open_tasks",
     );
     assert_eq!(titles[0].a, "padded");
+    // The trigger calls the function of the other schema there too.
+    let debt = diesel::connection::SimpleConnection::batch_execute(
+        &mut fresh.connect(),
+        "INSERT INTO teams (name, budget) VALUES ('broke', -5000)",
+    )
+    .expect_err("the guard rails trigger refuses");
+    assert!(debt.to_string().contains("guard rails: no debt"), "{debt}");
     // Its downgrade takes everything away again, types and function too.
     ok_at(dir, &fresh.url, &["down"]);
     let left = rows_pg(
@@ -606,7 +625,8 @@ fn postgres_database_is_adopted_and_its_baseline_rebuilds_it() {
          UNION ALL SELECT typname::text, 'type', '', '' FROM pg_type \
            WHERE typnamespace = current_schema()::regnamespace AND typtype IN ('e', 'd') \
          UNION ALL SELECT proname::text, 'function', '', '' FROM pg_proc \
-           WHERE pronamespace = current_schema()::regnamespace",
+           WHERE pronamespace = current_schema()::regnamespace \
+         UNION ALL SELECT nspname::text, 'schema', '', '' FROM pg_namespace WHERE nspname = 'guard rails'",
     );
     assert!(left.is_empty(), "{left:?}");
 
