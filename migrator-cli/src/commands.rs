@@ -107,7 +107,10 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
         Command::Init {
             from_database: false,
         } => init(&cli.dir),
-        Command::Generate { name, dialect } => generate(&cli.dir, &name, &dialect, db()?),
+        Command::Generate {
+            name, empty: true, ..
+        } => generate_empty(&cli.dir, &name),
+        Command::Generate { name, dialect, .. } => generate(&cli.dir, &name, &dialect, db()?),
         Command::Check => check(&cli.dir),
         Command::Sql {
             version,
@@ -298,6 +301,24 @@ fn generate(dir: &Path, name: &str, flags: &[DialectArg], database: &Database) -
             println!("{s}");
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn generate_empty(dir: &Path, name: &str) -> CmdResult {
+    let project = open(dir)?;
+    let g = project.generate_empty(name).map_err(|e| e.to_string())?;
+    let migrations = project.migrations_dir();
+    std::fs::create_dir_all(&migrations).map_err(|e| format!("{}: {e}", migrations.display()))?;
+    let file = migrations.join(&g.file_name);
+    // As `generate`: the migration first, then the snapshot.
+    write(&file, &g.migration_text)?;
+    write(&project.snapshot_path(), &g.snapshot_text)?;
+    println!("created {} (no steps yet)", file.display());
+    println!("updated {}", project.snapshot_path().display());
+    println!(
+        "next: add its steps (the file's comment shows how), then run `migrator rehash`; `migrator sql {}` shows what it will run",
+        g.version
+    );
     Ok(ExitCode::SUCCESS)
 }
 

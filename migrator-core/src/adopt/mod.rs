@@ -119,10 +119,12 @@ fn dump(dialect: Dialect, o: &Outside) -> Result<(Phase, String, String), String
             // Only once the functions in it are gone; never CASCADE.
             format!("DROP SCHEMA IF EXISTS {}", q(&o.name)),
         ),
-        (Dialect::Postgres, K::OtherSchema) => return Err(format!(
+        (Dialect::Postgres, K::OtherSchema) => {
+            return Err(format!(
             "{} (adoption covers the current schema only; create them with a raw SQL migration)",
             def.unwrap_or("its objects")
-        )),
+        ))
+        }
         (Dialect::Postgres, K::Function) => {
             let def = need()?;
             let (fname, args) = o

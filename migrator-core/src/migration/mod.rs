@@ -194,6 +194,14 @@ pub fn parse_migration(
         }
     })?;
     check_rust_steps(&path, &normalized, &file)?;
+    // No `[[downgrade]]`: the downgrade is the inverse of each upgrade step
+    // (a raw step's `reverse`, a Rust step's `reverse`, a typed step's
+    // opposite), in reverse order, so that a step without one makes `down`
+    // refuse as irreversible instead of "rolling back" by doing nothing.
+    let mut file = file;
+    if file.downgrade.is_empty() {
+        file.downgrade = downgrade_for(&file.upgrade);
+    }
     Ok(Migration {
         version,
         name,
