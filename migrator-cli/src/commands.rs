@@ -111,6 +111,13 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
             name, empty: true, ..
         } => generate_empty(&cli.dir, &name),
         Command::Generate { name, dialect, .. } => generate(&cli.dir, &name, &dialect, db()?),
+        Command::Completions { shell } => {
+            let mut cmd = <crate::Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "migrator", &mut script);
+            print!("{}", String::from_utf8_lossy(&script));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Check => check(&cli.dir),
         Command::Sql {
             version,

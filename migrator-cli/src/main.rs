@@ -175,6 +175,13 @@ pub enum Command {
     },
     /// Recompute the snapshot's hash chain after an intended edit of a migration that was never applied.
     Rehash,
+    /// Print the shell completion script for SHELL on stdout, e.g.
+    /// `migrator completions bash > ~/.local/share/bash-completion/completions/migrator`.
+    Completions {
+        /// The shell the script is for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// A `--database-url` as given: parsed by `commands::run` (so the error is

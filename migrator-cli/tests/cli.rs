@@ -693,3 +693,41 @@ fn a_closed_output_pipe_ends_quietly() {
     assert_eq!(out.status.code(), Some(141), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// `migrator completions SHELL` prints a script naming every subcommand;
+/// the bash one is valid bash; an unknown shell is a usage error.
+#[test]
+fn completions_for_every_shell() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let script = ok(dir.path(), &["completions", shell]);
+        for sub in [
+            "generate",
+            "up",
+            "down",
+            "status",
+            "verify",
+            "rehash",
+            "completions",
+        ] {
+            assert!(script.contains(sub), "{shell}: no `{sub}`");
+        }
+        if shell == "bash" {
+            let file = dir.path().join("migrator.bash");
+            std::fs::write(&file, &script).expect("write");
+            let check = Command::new("bash")
+                .arg("-n")
+                .arg(&file)
+                .output()
+                .expect("bash runs");
+            assert!(
+                check.status.success(),
+                "{}",
+                String::from_utf8_lossy(&check.stderr)
+            );
+        }
+    }
+    let bad = migrator(dir.path(), &["completions", "tcsh"]);
+    assert_eq!(code(&bad), 2, "{}", text(&bad));
+    assert!(text(&bad).contains("possible values"), "{}", text(&bad));
+}
