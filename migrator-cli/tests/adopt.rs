@@ -958,4 +958,66 @@ INSERT INTO tasks (user_id, team_id, title) VALUES (1, 1, '  first  ');
         );
         assert_eq!(left[0].a, "0", "down left an idx_pages");
     }
+
+    /// A 64-character table and column name, which MySQL keeps (and
+    /// PostgreSQL would cut), is adopted from MariaDB and evolved there; the
+    /// same names in a project that also targets PostgreSQL are refused by
+    /// `check`, naming the model.
+    #[test]
+    fn mysql_64_character_names_are_adopted() {
+        let Some(base) = mysql_base_url() else { return };
+        let source = MyDb::create(&base, "adopt_long");
+        let table = format!("t{}", "x".repeat(63));
+        let column = format!("c{}", "y".repeat(63));
+        batch(
+            &source,
+            &format!(
+                "CREATE TABLE `{table}` (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, `{column}` VARCHAR(20) NOT NULL) ENGINE=InnoDB; \
+                 INSERT INTO `{table}` (`{column}`) VALUES ('kept')"
+            ),
+        );
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path();
+        let report = ok_at(dir, &source.url, &["init", "--from-database"]);
+        assert!(report.contains(&format!("  {table}\n")), "{report}");
+        let check = ok_at(dir, &source.url, &["check"]);
+        assert!(check.starts_with("ok: the models match"), "{check}");
+        let model = dir.join(format!("src/models/{table}.rs"));
+        let src = std::fs::read_to_string(&model).expect("model");
+        assert!(
+            src.contains(&format!("column = \"{column}\""))
+                || src.contains(&format!("pub {column}:")),
+            "{src}"
+        );
+        let edited = src.replacen(" {\n", " {\n    pub note: Option<String>,\n", 1);
+        std::fs::write(&model, &edited).expect("edit");
+        ok_at(dir, &source.url, &["generate", "add_note"]);
+        ok_at(dir, &source.url, &["up"]);
+        let verify = ok_at(dir, &source.url, &["verify"]);
+        assert!(verify.starts_with("ok: "), "{verify}");
+        let kept = rows_mysql(
+            &mut source.connect(),
+            &format!(
+                "SELECT CAST(`{column}` AS CHAR) AS a, '' AS b, '' AS c, '' AS d FROM `{table}`"
+            ),
+        );
+        assert_eq!(kept[0].a, "kept");
+
+        // The same project declaring PostgreSQL too: refused by `check`.
+        std::fs::write(
+            dir.join("migrator.toml"),
+            "dialects = [\"mysql\", \"postgres\"]\n",
+        )
+        .expect("config");
+        let o = migrator_at(dir, &source.url, &["check"]);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{out}");
+        assert!(
+            out.contains(&format!(
+                "the table name `{table}` is 64 bytes: PostgreSQL keeps 63"
+            )),
+            "{out}"
+        );
+        assert!(out.contains(&format!("{table}.rs")), "{out}");
+    }
 }

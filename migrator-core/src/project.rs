@@ -206,7 +206,29 @@ impl Project {
             .iter()
             .map(|d| self.root.join(d))
             .collect();
-        scan_dirs_with(&roots, self.index_names()).map_err(ProjectError::Models)
+        let models = scan_dirs_with(&roots, self.index_names()).map_err(ProjectError::Models)?;
+        if !crate::model::limits::postgres_targeted(&self.dialects()) {
+            return Ok(models);
+        }
+        let long: Vec<ModelError> = models
+            .defs
+            .iter()
+            .flat_map(|def| {
+                crate::model::limits::too_long_for_postgres(def)
+                    .into_iter()
+                    .map(move |(_, message)| ModelError {
+                        file: def.file.clone().unwrap_or_default(),
+                        line: def.line,
+                        column: 1,
+                        message: format!("in `{}`: {message}", def.struct_name),
+                    })
+            })
+            .collect();
+        if long.is_empty() {
+            Ok(models)
+        } else {
+            Err(ProjectError::Models(long))
+        }
     }
 
     /// Reads and validates the migrations and the snapshot.
