@@ -261,8 +261,9 @@ fn table_box(out: &mut String, i: usize, t: &TableView, p: &Placed) {
         );
         let _ = writeln!(
             out,
-            r#"<rect class="row" y="{y}" width="{}" height="{ROW_H}"/>"#,
-            p.w
+            r#"<rect class="row" x="1" y="{y}" width="{}" height="{}"/>"#,
+            p.w - 2.0,
+            ROW_H - 0.5
         );
         let _ = writeln!(
             out,
