@@ -332,3 +332,71 @@ fn the_check_reports_overlapping_boxes() {
         "{check}"
     );
 }
+
+#[allow(dead_code)]
+#[path = "../../tests/db/support.rs"]
+mod support;
+
+/// Names that need escaping in XML and in Mermaid, wide characters, a long
+/// verbatim type and a self reference.
+const HOSTILE: &str = r#"
+use migrator::Model;
+
+#[derive(Model)]
+#[model(table = "order")]
+pub struct Order {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    #[model(column = "a--b/*c*/", default = 0)]
+    pub dashes: i32,
+    #[model(column = "<b>&amp#*x*</b>", max_length = 40)]
+    pub markup: Option<String>,
+    #[model(column = "价格价格_long_column_with_wide_chars", sql_type = "NUMERIC(12, 2)")]
+    pub price: f64,
+}
+
+#[derive(Model)]
+#[model(table = "Select$Table<x>&y")]
+pub struct Line {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    #[model(column = "Order", foreign_key = "order.id", on_delete = "cascade", index)]
+    pub order_id: i64,
+    #[model(foreign_key = "Select$Table<x>&y.id")]
+    pub parent_id: Option<i64>,
+}
+"#;
+
+#[test]
+fn hostile_names_are_shown_exactly_in_a_real_browser() {
+    let p = support::TestProject::new();
+    p.set_models(HOSTILE);
+    p.generate("create_hostile").expect("0001");
+    let set = MigrationSet::load(&p.migrations_dir()).expect("loads");
+    let tables = tables_at(&set, set.len());
+    assert_eq!(tables.len(), 2, "{tables:?}");
+    let o = migrator(p.root(), &["diagram"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("\"Select$Table\u{2039}x\u{203a}+y\" {"),
+        "{out}"
+    );
+    assert!(out.contains("varchar(40) _b__amp__x___b \"name: \u{2039}b\u{203a}+amp\u{266f}\u{2217}x\u{2217}\u{2039}/b\u{203a}; nullable\""), "{out}");
+    // The page names every table and column exactly, escaped.
+    let o = migrator(p.root(), &["diagram", "--format", "html"]);
+    let page = stdout(&o);
+    assert!(
+        page.contains("data-table=\"Select$Table&lt;x&gt;&amp;y\""),
+        "{page}"
+    );
+    assert!(
+        page.contains(">&lt;b&gt;&amp;amp#*x*&lt;/b&gt;</text>"),
+        "{page}"
+    );
+    let Some(browser) = chromium() else {
+        return;
+    };
+    shown_in_browser(p.root(), &browser, &[], &tables);
+    shown_in_browser(p.root(), &browser, &["--change", "1"], &tables);
+}

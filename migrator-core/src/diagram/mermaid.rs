@@ -4,8 +4,9 @@
 //! here, to stay clear of `-` in relationship arrows) or double-quoted
 //! strings, and attribute types and names as words of letters, digits and
 //! `_ - ( ) [ ]` only. Other names are quoted (entities) or written as a
-//! word with the real name in the attribute's comment (attributes); a
-//! quoted string cannot hold `"`, which becomes `'`. A change view's marks
+//! word with the real name in the attribute's comment (attributes); what a
+//! quoted string cannot show as it is becomes a look-alike ([`quoted`]).
+//! The HTML and SVG pictures show every name exactly. A change view's marks
 //! are attribute comments and `%%` lines.
 
 use std::fmt::Write;
@@ -21,12 +22,21 @@ fn is_entity_word(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// The text of a double-quoted Mermaid string: no `"`, no line breaks.
-fn quoted(s: &str) -> String {
+/// A double-quoted Mermaid string. It cannot hold `"` or a line break, and
+/// Mermaid renders its text as Markdown and HTML (and its `#name;` entity
+/// codes stay undecoded in ER diagrams): so `"` and `` ` `` become `'`, and
+/// `< > * # &` look-alikes (`‹ › ∗ ♯ +`), rather than vanish as a tag,
+/// turn into emphasis or be read as an entity (`&lt;`).
+pub(super) fn quoted(s: &str) -> String {
     let inner: String = s
         .chars()
         .map(|c| match c {
-            '"' => '\'',
+            '"' | '`' => '\'',
+            '<' => '\u{2039}',
+            '>' => '\u{203a}',
+            '*' => '\u{2217}',
+            '#' => '\u{266f}',
+            '&' => '+',
             c if c.is_control() => ' ',
             c => c,
         })
