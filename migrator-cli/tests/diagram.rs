@@ -266,7 +266,7 @@ fn body_attr(dom: &str, name: &str) -> Option<String> {
 fn shown_in_browser(dir: &Path, browser: &Path, args: &[&str], tables: &BTreeSet<String>) {
     let page = dir.join("page.html");
     let _ = std::fs::remove_file(&page);
-    let mut all = vec!["diagram", "--format", "html", "-o", page.to_str().unwrap()];
+    let mut all = vec!["diagram", "--format", "html", "-o", page.to_str().expect("utf-8 path")];
     all.extend(args);
     let o = migrator(dir, &all);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));

@@ -131,7 +131,7 @@ fn type_text(c: &Column) -> String {
 }
 
 fn column_view(t: &Table, c: &Column, mark: Mark) -> ColumnView {
-    let has = |cols: &[String]| cols.iter().any(|n| *n == c.name);
+    let has = |cols: &[String]| cols.contains(&c.name);
     ColumnView {
         name: c.name.clone(),
         ty: type_text(c),
