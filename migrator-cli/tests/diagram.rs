@@ -266,7 +266,13 @@ fn body_attr(dom: &str, name: &str) -> Option<String> {
 fn shown_in_browser(dir: &Path, browser: &Path, args: &[&str], tables: &BTreeSet<String>) {
     let page = dir.join("page.html");
     let _ = std::fs::remove_file(&page);
-    let mut all = vec!["diagram", "--format", "html", "-o", page.to_str().expect("utf-8 path")];
+    let mut all = vec![
+        "diagram",
+        "--format",
+        "html",
+        "-o",
+        page.to_str().expect("utf-8 path"),
+    ];
     all.extend(args);
     let o = migrator(dir, &all);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -399,4 +405,18 @@ fn hostile_names_are_shown_exactly_in_a_real_browser() {
     };
     shown_in_browser(p.root(), &browser, &[], &tables);
     shown_in_browser(p.root(), &browser, &["--change", "1"], &tables);
+}
+
+#[test]
+fn the_readme_example_is_what_the_command_prints() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .expect("README");
+    let section = &readme[readme.find("## Diagrams").expect("a Diagrams section")..];
+    let start = section.find("```mermaid\n").expect("a mermaid block") + 11;
+    let block = &section[start..];
+    let block = &block[..block.find("```").expect("closed")];
+    let o = migrator(&example_dir(), &["diagram"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(stdout(&o), block);
 }
