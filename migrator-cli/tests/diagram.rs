@@ -337,6 +337,22 @@ fn the_check_reports_overlapping_boxes() {
         check.starts_with("problems: ") && check.contains("overlap: "),
         "{check}"
     );
+
+    // Boxes too narrow for their text are reported too (the layout's width
+    // estimate is what the passing tests vouch for).
+    let narrow = html.replace(
+        "<rect class=\"box\" width=\"",
+        "<rect class=\"box\" width=\"40\" data-w=\"",
+    );
+    std::fs::write(&page, &narrow).expect("write");
+    let dom = dump_dom(&browser, &page);
+    let check = body_attr(&dom, "data-check").expect("the check ran");
+    assert!(
+        check.starts_with("problems: ") && check.contains("text outside its box: users: "),
+        "{check}"
+    );
+    let shown = body_attr(&dom, "data-shown").expect("data-shown");
+    assert!(shown.is_empty(), "no box passed: {shown}");
 }
 
 #[allow(dead_code)]
