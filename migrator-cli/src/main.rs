@@ -182,6 +182,37 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Draw the schema: tables, columns with types, keys and foreign keys,
+    /// as Mermaid ER text or a self-contained SVG or HTML page. Default: the
+    /// snapshot's schema (after the newest migration). No database needed.
+    Diagram {
+        /// What to write.
+        #[arg(long, value_name = "FORMAT", value_enum, default_value_t = DiagramFormat::Mermaid)]
+        format: DiagramFormat,
+        /// The schema after migration N (1 to the newest).
+        #[arg(long, value_name = "N", conflicts_with = "change")]
+        at: Option<u32>,
+        /// The change migration N makes: the tables before and after it in
+        /// one picture, added ones green, dropped ones red and struck,
+        /// changed ones amber.
+        #[arg(long, value_name = "N")]
+        change: Option<u32>,
+        /// Write to FILE instead of standard output.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// `diagram --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiagramFormat {
+    /// Mermaid `erDiagram` text, for Markdown that renders Mermaid.
+    Mermaid,
+    /// An HTML page with the picture inline (SVG and CSS, nothing loaded
+    /// from elsewhere), to open in a browser.
+    Html,
+    /// A standalone SVG picture.
+    Svg,
 }
 
 /// A `--database-url` as given: parsed by `commands::run` (so the error is

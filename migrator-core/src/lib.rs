@@ -26,6 +26,7 @@ pub mod adopt;
 #[cfg(feature = "model")]
 mod codegen;
 pub mod database_url;
+pub mod diagram;
 pub mod dialect;
 pub mod diff;
 #[cfg(feature = "model")]
