@@ -337,7 +337,10 @@ fn generate_empty(dir: &Path, name: &str) -> CmdResult {
 
 fn check(dir: &Path) -> CmdResult {
     let project = open(dir)?;
-    let (set, _models, plan) = project.pending_changes().map_err(|e| e.to_string())?;
+    let (set, models, plan) = project.pending_changes().map_err(|e| e.to_string())?;
+    for n in migrator_core::model::kept_notes(&models) {
+        println!("note: {n}");
+    }
     if plan.is_empty() {
         println!(
             "ok: the models match {} ({} migration(s), head {:04})",
@@ -431,6 +434,14 @@ fn lint(dir: &Path, allow: &[String]) -> CmdResult {
         dialects = Dialect::ALL.to_vec();
     }
     let findings = lint::lint_set(&set, &dialects, allow);
+    // The reminders about kept columns, when the models read (a model error
+    // is `check`'s to report).
+    if let Ok(mut models) = project.models() {
+        models.schema = set.last_state().clone();
+        for n in migrator_core::model::kept_notes(&models) {
+            println!("note: {n}\n");
+        }
+    }
     let folder = set.dir.display().to_string();
     for f in &findings {
         let mut f = f.clone();
