@@ -35,6 +35,7 @@ mod lock;
 mod plan;
 mod retry;
 mod steps;
+mod waits;
 
 use std::time::{Duration, Instant};
 
@@ -49,6 +50,7 @@ pub use conn::{connect, table_exists, AnyConnection, HistoryRow, MigrationConnec
 pub use history::HISTORY_TABLE;
 pub use lock::{LockMode, LOCK_TABLE};
 pub use plan::{LineState, Status, StatusLine};
+pub use waits::{bound_waits, explain, explain_text, is_lock_wait, mask_sql, DEFAULT_WAIT};
 
 /// The runner's version, written into every history row.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -109,6 +111,28 @@ pub enum RunError {
         sql: String,
         blocking: String,
         state: &'static str,
+    },
+    /// A statement outside a migration's own (reading the history, the
+    /// catalog, the lock row) gave up waiting for a lock another session
+    /// holds (`waits.rs`).
+    #[error("gave up {what} on {dialect}{}: another session holds a lock it needs\n  blocking: {blocking}\n  help: end or wait for that session (a long query, an `idle in transaction` session, `LOCK TABLES`, a `VACUUM FULL` or `ALTER TABLE`), then run the command again; `--lock-timeout SECS` raises the bound", waited.map_or(String::new(), |w| format!(" after waiting {} s", w.as_secs_f64())))]
+    LockWait {
+        /// What the tool was doing: `reading the history table`.
+        what: String,
+        dialect: Dialect,
+        /// The session's bound, when known.
+        waited: Option<Duration>,
+        /// The other sessions, their statements masked (`mask_sql`).
+        blocking: String,
+    },
+    /// MySQL/MariaDB: a statement larger than the server accepts; refused
+    /// before anything of the run was sent.
+    #[error("migration {migration}: statement {statement_index} is {bytes} bytes, over the server's max_allowed_packet of {limit} bytes; nothing was run\nhelp: raise it on the server (`SET GLOBAL max_allowed_packet = ...`, or `max_allowed_packet` in the server's configuration), or split the statement into smaller ones")]
+    StatementTooLarge {
+        migration: String,
+        statement_index: usize,
+        bytes: usize,
+        limit: u64,
     },
     #[error("database error: {message}")]
     Database { message: String },
@@ -472,7 +496,7 @@ impl<'a> Migrator<'a> {
         conn: &mut C,
         target: Option<u32>,
     ) -> Result<Report, RunError> {
-        if self.up_to_date(conn, target) {
+        if self.up_to_date(conn, target)? {
             self.emit(Event::NothingToDo);
             return Ok(Report::default());
         }
@@ -492,29 +516,39 @@ impl<'a> Migrator<'a> {
     /// expects when its first `k` migrations are applied
     /// (`history::applied_prefix`); nothing is decoded per row, hashed or
     /// normalised. Two on MySQL (existence, then the rows).
-    fn up_to_date<C: MigrationConnection>(&self, conn: &mut C, target: Option<u32>) -> bool {
+    ///
+    /// A read that gave up waiting for a lock is an error: the slow path
+    /// would wait for the same lock again (`waits.rs`).
+    fn up_to_date<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        target: Option<u32>,
+    ) -> Result<bool, RunError> {
         let target = target.unwrap_or(self.set.head());
         if target > self.set.head() {
-            return false;
+            return Ok(false);
         }
         if conn.dialect() != Dialect::Mysql {
-            return history::applied_prefix(conn, self.set).is_some_and(|k| k >= target as usize);
+            return Ok(history::applied_prefix_or_wait(conn, self.set)?
+                .is_some_and(|k| k >= target as usize));
         }
         // Two round trips (the table's existence, then its rows): a query
         // on a missing table would abort a caller's open PostgreSQL
         // transaction.
-        let Ok(rows) = history::read(conn) else {
-            return false;
+        let rows = match history::read(conn) {
+            Ok(rows) => rows,
+            Err(e @ RunError::LockWait { .. }) => return Err(e),
+            Err(_) => return Ok(false),
         };
         // Versions are the table's key: `target` applied rows at or below
         // it are exactly 1..=target.
-        plan::check_history(self.set, &rows).is_ok()
+        Ok(plan::check_history(self.set, &rows).is_ok()
             && target <= self.set.head()
             && rows
                 .iter()
                 .filter(|r| r.version <= i64::from(target) && r.state == history::APPLIED)
                 .count()
-                == target as usize
+                == target as usize)
     }
 
     /// The SQL `up_to` would run, without running it (the history table is
@@ -699,11 +733,7 @@ impl<'a> Migrator<'a> {
                             timeout_ms: timeout.as_millis(),
                             index,
                             sql,
-                            blocking: if mysql {
-                                retry::mysql_blockers(conn)
-                            } else {
-                                retry::blockers(conn)
-                            },
+                            blocking: waits::blockers(conn),
                             state: if in_tx {
                                 "nothing of the migration is left: the database is as it was before it"
                             } else {
@@ -781,6 +811,10 @@ impl<'a> Migrator<'a> {
             let steps_done = row.map_or(0, |r| r.steps_done.max(0) as usize);
             let steps = steps::steps(self.set, m, dialect, Direction::Up)?;
             pending.push((m, steps_done, steps));
+        }
+        if !dry_run {
+            let sizes: Vec<_> = pending.iter().map(|(m, _, s)| (*m, s.as_slice())).collect();
+            waits::check_sizes(conn, &sizes)?;
         }
         let mut next = 0;
         // After a pipelined chunk stops, these run alone; the first of them
@@ -908,6 +942,10 @@ impl<'a> Migrator<'a> {
                 )));
             }
             pending.push((m, steps::steps(self.set, m, dialect, Direction::Down)?));
+        }
+        if !dry_run {
+            let sizes: Vec<_> = pending.iter().map(|(m, s)| (*m, s.as_slice())).collect();
+            waits::check_sizes(conn, &sizes)?;
         }
         let mut next = 0;
         let mut alone = 0..0;
