@@ -115,7 +115,7 @@ pub enum RunError {
     /// A statement outside a migration's own (reading the history, the
     /// catalog, the lock row) gave up waiting for a lock another session
     /// holds (`waits.rs`).
-    #[error("gave up {what} on {dialect}{}: another session holds a lock it needs\n  blocking: {blocking}\n  help: end or wait for that session (a long query, an `idle in transaction` session, `LOCK TABLES`, a `VACUUM FULL` or `ALTER TABLE`), then run the command again; `--lock-timeout SECS` raises the bound", waited.map_or(String::new(), |w| format!(" after waiting {} s", w.as_secs_f64())))]
+    #[error("gave up {what} on {dialect}{}: another session holds a lock it needs\n  blocking: {blocking}\n  help: end or wait for {}, then run the command again; `--lock-timeout SECS` raises the bound (inside a migration: `--statement-lock-timeout-ms`, or `lock_timeout_ms` in the migration file)", waited.map_or(String::new(), |w| format!(" after waiting {} s", w.as_secs_f64())), waits::usual_blockers(*dialect))]
     LockWait {
         /// What the tool was doing: `reading the history table`.
         what: String,
@@ -751,6 +751,21 @@ impl<'a> Migrator<'a> {
                     });
                     std::thread::sleep(wait);
                     attempt += 1;
+                }
+                // A history write that waited inside the migration ran
+                // under the migration's own bound.
+                Err(RunError::LockWait {
+                    what,
+                    dialect,
+                    waited: None,
+                    blocking,
+                }) => {
+                    break Err(RunError::LockWait {
+                        what,
+                        dialect,
+                        waited: Some(timeout),
+                        blocking,
+                    })
                 }
                 other => break other,
             }

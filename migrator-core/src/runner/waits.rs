@@ -141,6 +141,16 @@ pub fn explain_text<C: MigrationConnection>(
     explain(conn, e, what, wait).to_string()
 }
 
+/// What usually holds the lock, for the help line of
+/// [`RunError::LockWait`].
+pub(crate) fn usual_blockers(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => "that session (an `idle in transaction` session, a long query, `VACUUM FULL`, `ALTER TABLE`, `LOCK TABLE`)",
+        Dialect::Mysql => "that connection (an open transaction, `LOCK TABLES`, a long `ALTER TABLE`)",
+        Dialect::Sqlite => "the other connection's write transaction to end",
+    }
+}
+
 /// The longest masked statement shown for another session.
 const SHOWN: usize = 80;
 
