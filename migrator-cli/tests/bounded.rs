@@ -319,3 +319,59 @@ fn mariadb_table_and_metadata_locks_bound_every_command() {
     holder.batch_execute("UNLOCK TABLES").expect("release");
     assert_eq!(state(&db), before);
 }
+
+/// MariaDB drops the connection on a statement over `max_allowed_packet`
+/// ("server has gone away"), mid-migration. The runner compares every
+/// pending statement with the server's limit first: the run is refused
+/// naming the migration, the statement, its size and the limit, with
+/// nothing of it run. A statement over 1 KiB but under the limit runs.
+#[cfg(feature = "mysql")]
+#[test]
+fn mariadb_statement_over_max_allowed_packet_is_refused_before_anything_runs() {
+    use common::support::TestProject;
+    use common::{mysql_base_url, MyDb};
+    use migrator_core::runner::MigrationConnection;
+    let Some(base) = mysql_base_url() else {
+        return;
+    };
+    let my = MyDb::create(&base, "packet");
+    let limit: usize = my
+        .connect()
+        .query_texts("SELECT CAST(@@max_allowed_packet AS CHAR) AS s")
+        .expect("reads the limit")[0]
+        .parse()
+        .expect("a number");
+    let create = format!(
+        "CREATE TABLE big (v LONGTEXT) COMMENT '{}'",
+        "c".repeat(1500)
+    );
+    let insert = format!("INSERT INTO big (v) VALUES ('{}')", "x".repeat(limit));
+    let p = TestProject::new();
+    p.raw_migrations(&[
+        ("create_big", &[(create.as_str(), "DROP TABLE big")]),
+        ("fill_big", &[(insert.as_str(), "DELETE FROM big")]),
+    ]);
+    let db = Db::My(my);
+    let url = db.url();
+    let (code, out) = bounded(p.root(), &url, &["up", "--to", "1"]);
+    assert_eq!(code, Some(0), "a statement under the limit runs: {out}");
+    let (code, out) = bounded(p.root(), &url, &["up"]);
+    assert_eq!(code, Some(1), "{out}");
+    for part in [
+        "migration 0002_fill_big: statement 1 is".to_string(),
+        format!("{} bytes", insert.len()),
+        format!("max_allowed_packet of {limit} bytes"),
+        "nothing was run".to_string(),
+        "split the statement".to_string(),
+    ] {
+        assert!(out.contains(&part), "should say {part:?}:\n{out}");
+    }
+    assert!(!out.contains("gone away"), "{out}");
+    assert_eq!(
+        db.history(),
+        vec![(1, "applied".to_string(), 1)],
+        "0002 was not started"
+    );
+    let rows = db.rows("SELECT CAST(COUNT(*) AS CHAR) AS a, '' AS b, '' AS c, '' AS d FROM big");
+    assert_eq!(rows[0].a, "0", "nothing of 0002 ran");
+}
