@@ -127,7 +127,7 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
             let open = if dry_run { Open::DryRun } else { Open::Create };
             with_db_locked(&cli.dir, database, (open, "up"), &lock, |m, conn| {
                 if let Some(path) = &backup {
-                    if !take_backup(m, conn, &database.url, path, to)? {
+                    if !take_backup(m, conn, &database.url, (path, lock.lock_timeout), to)? {
                         return Ok(ExitCode::SUCCESS);
                     }
                 }
@@ -529,7 +529,7 @@ fn take_backup(
     m: &Migrator<'_>,
     db: &mut Db,
     url: &DatabaseUrl,
-    path: &Path,
+    (path, wait): (&Path, Duration),
     to: Option<u32>,
 ) -> Result<bool, RunError> {
     let status = on_conn!(&mut *db, c => m.status(c))?;
@@ -551,7 +551,7 @@ fn take_backup(
     }
     // A backup error is reported as it is (`History` prints its message
     // unchanged); nothing has been migrated.
-    let restore = crate::backup::take(db, url, path).map_err(RunError::History)?;
+    let restore = crate::backup::take(db, url, path, wait).map_err(RunError::History)?;
     println!("{restore}");
     Ok(true)
 }

@@ -10,8 +10,8 @@
 //!
 //! - PostgreSQL: ACCESS EXCLUSIVE on `_migrator_history` held in an open
 //!   transaction (`up`, `down`, `status`); ACCESS EXCLUSIVE on a modelled
-//!   table (`verify`, and `init --from-database` of an unmanaged
-//!   database); a row lock (another session's uncommitted history row for
+//!   table (`verify`, `up --backup`, whose `pg_dump` waits for it, and
+//!   `init --from-database` of an unmanaged database); a row lock (another session's uncommitted history row for
 //!   the migration `up` applies).
 //! - MariaDB: `LOCK TABLES _migrator_history WRITE`, and a metadata lock
 //!   (an open transaction that read the history, an ALTER TABLE queued
@@ -199,6 +199,22 @@ fn postgres_table_and_row_locks_bound_every_command() {
         &["verify"],
         &["catalog", "AccessExclusiveLock on users"],
     );
+    // `up --backup`: pg_dump's table locks are bounded too.
+    let backup = tempfile::tempdir().expect("tempdir");
+    let file = backup.path().join("before.dump");
+    let (code, out) = bounded(
+        p.root(),
+        &url,
+        &["up", "--backup", file.to_str().expect("utf-8 path")],
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("LOCK TABLE public.users")
+            && out.contains("nothing was migrated")
+            && out.contains("--lock-timeout"),
+        "{out}"
+    );
+    assert!(!file.exists(), "a failed backup left {}", file.display());
     holder.batch_execute("ROLLBACK").expect("release");
     assert_eq!(state(&db), before);
 
