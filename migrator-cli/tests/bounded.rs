@@ -113,9 +113,21 @@ fn prepared(db: &Db) -> common::support::TestProject {
     p
 }
 
-/// What the commands must leave as it was.
-fn state(db: &Db) -> (Vec<(u32, String, usize)>, Vec<(String, u32)>, bool) {
-    (db.history(), db.marks(), db.has_table("posts"))
+/// What the commands must leave as it was: the history, the marks, and
+/// whether 0003's table exists.
+#[derive(Debug, PartialEq)]
+struct State {
+    history: Vec<(u32, String, usize)>,
+    marks: Vec<(String, u32)>,
+    posts: bool,
+}
+
+fn state(db: &Db) -> State {
+    State {
+        history: db.history(),
+        marks: db.marks(),
+        posts: db.has_table("posts"),
+    }
 }
 
 /// An empty project folder for `init --from-database`, and a check that

@@ -187,9 +187,8 @@ pub fn mask_sql(sql: &str) -> String {
             // next character in MySQL and in PostgreSQL's E'..'.
             i += 1;
             while i < chars.len() {
-                if chars[i] == '\\' {
-                    i += 2;
-                } else if chars[i] == '\'' && chars.get(i + 1) == Some(&'\'') {
+                let quoted_quote = chars[i] == '\'' && chars.get(i + 1) == Some(&'\'');
+                if chars[i] == '\\' || quoted_quote {
                     i += 2;
                 } else if chars[i] == '\'' {
                     i += 1;
@@ -258,8 +257,7 @@ const SEP: char = '\u{1f}';
 pub(crate) fn blockers<C: MigrationConnection>(conn: &mut C) -> String {
     let d = conn.dialect();
     let q = match d {
-        Dialect::Postgres => format!(
-            "SELECT concat_ws(E'\\x1f', a.pid::text, coalesce(a.state, ''), \
+        Dialect::Postgres => "SELECT concat_ws(E'\\x1f', a.pid::text, coalesce(a.state, ''), \
              coalesce(round(extract(epoch FROM now() - a.xact_start)::numeric, 1)::text, ''), \
              coalesce((SELECT string_agg(DISTINCT l.mode || ' on ' || l.relation::regclass::text, ', ') \
                FROM pg_locks l WHERE l.pid = a.pid AND l.granted AND l.relation >= 16384 \
@@ -267,7 +265,7 @@ pub(crate) fn blockers<C: MigrationConnection>(conn: &mut C) -> String {
              coalesce(a.query, '')) AS s \
              FROM pg_stat_activity a WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() \
              AND a.xact_start IS NOT NULL ORDER BY a.xact_start LIMIT 5"
-        ),
+            .to_string(),
         Dialect::Mysql => "SELECT CONCAT_WS(CHAR(31), CAST(p.ID AS CHAR), p.COMMAND, \
              IF(t.trx_started IS NULL, '', CAST(TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) AS CHAR)), \
              CAST(p.TIME AS CHAR), COALESCE(p.INFO, '')) AS s \
