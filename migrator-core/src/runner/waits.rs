@@ -411,4 +411,44 @@ mod tests {
         assert!(is_lock_wait("database is locked"));
         assert!(!is_lock_wait("relation \"t\" does not exist"));
     }
+
+    /// On a real SQLite file: a history read under another connection's
+    /// exclusive lock gives up after the session's bound, typed, and the
+    /// explained error names what it did, the bound and the blocker.
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn a_locked_sqlite_history_gives_up_within_the_bound() {
+        use diesel::connection::SimpleConnection;
+        use diesel::Connection;
+        let file = std::env::temp_dir().join(format!("migrator_waits_{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&file);
+        let path = file.to_str().expect("utf-8");
+        let mut holder = diesel::SqliteConnection::establish(path).expect("sqlite");
+        holder
+            .batch_execute(&format!(
+                "{}; BEGIN EXCLUSIVE",
+                super::super::history::create_sql(Dialect::Sqlite)
+            ))
+            .expect("lock");
+        let mut conn = diesel::SqliteConnection::establish(path).expect("sqlite");
+        bound_waits(&mut conn, Duration::from_millis(50)).expect("bound");
+        let e = super::super::history::read(&mut conn).expect_err("locked");
+        assert!(
+            matches!(e, RunError::LockWait { waited: None, .. }),
+            "{e:?}"
+        );
+        let e = explain(&mut conn, e, "unused", Duration::from_millis(50)).to_string();
+        assert!(
+            e.starts_with("gave up looking for the history table on sqlite after waiting 0.05 s"),
+            "{e}"
+        );
+        assert!(
+            e.contains("another connection holds the database's write lock"),
+            "{e}"
+        );
+        holder.batch_execute("ROLLBACK").expect("release");
+        assert!(super::super::history::read(&mut conn).is_ok());
+        drop((conn, holder));
+        let _ = std::fs::remove_file(&file);
+    }
 }
