@@ -80,7 +80,8 @@ pub struct LockArgs {
     pub lock_mode: LockModeArg,
     /// PostgreSQL: how long each statement may wait for a table lock before
     /// it is cancelled and the migration retried (a migration's
-    /// `lock_timeout_ms` overrides it; 0 turns it off).
+    /// `lock_timeout_ms` overrides it; 0 turns it off: the statements
+    /// then wait as long as --lock-timeout).
     #[arg(long, value_name = "MS", default_value = "1000", value_parser = milliseconds)]
     pub statement_lock_timeout_ms: u64,
     /// PostgreSQL: how many times a migration is tried when its statements

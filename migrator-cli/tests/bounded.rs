@@ -244,6 +244,34 @@ fn postgres_table_and_row_locks_bound_every_command() {
     adopt_refused(&unmanaged.url, &["catalog", "AccessExclusiveLock on users"]);
     other.batch_execute("ROLLBACK").expect("release");
 
+    // `--statement-lock-timeout-ms 0` turns the migration's own timeout
+    // off: its statements then wait as long as the session's bound, not
+    // forever. 0003 marks in `marks`, held here.
+    holder
+        .batch_execute(&format!(
+            "BEGIN; LOCK TABLE marks IN ACCESS EXCLUSIVE MODE; SELECT '{SECRET}'"
+        ))
+        .expect("lock");
+    let (code, out) = bounded(
+        p.root(),
+        &url,
+        &[
+            "up",
+            "--statement-lock-timeout-ms",
+            "0",
+            "--lock-retries",
+            "1",
+        ],
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("gave up after 1 attempt(s)") && out.contains("AccessExclusiveLock on marks"),
+        "{out}"
+    );
+    assert!(!out.contains(SECRET), "{out}");
+    holder.batch_execute("ROLLBACK").expect("release");
+    assert_eq!(state(&db), before);
+
     // A row lock: another session's uncommitted history row for 0003
     // (a second tool, a hand-made insert); `up` applies 0003 and waits to
     // write the same key, then rolls the migration back.

@@ -428,7 +428,8 @@ impl<'a> Migrator<'a> {
     /// PostgreSQL and MySQL: how long each statement of a migration may wait
     /// for a table lock (`lock_timeout`; MySQL `lock_wait_timeout`, whole
     /// seconds) before it is cancelled and the migration retried (default 1 s; a migration's `lock_timeout_ms` overrides it;
-    /// zero disables it). Distinct from [`Migrator::lock_timeout`], the wait
+    /// zero disables it: the statements then wait as long as the session's own
+    /// bound, `bound_waits`). Distinct from [`Migrator::lock_timeout`], the wait
     /// for another runner.
     pub fn statement_lock_timeout(mut self, t: Duration) -> Self {
         self.statement_lock_timeout = t;

@@ -151,17 +151,22 @@ impl SessionTimeouts {
                 .unwrap_or_default();
             self.restore = Some(previous);
         }
-        Ok(if mysql {
-            mysql_set_sql(lock)
-        } else {
-            match statement {
-                Some(t) => format!(
-                    "{}; {}",
-                    set_sql(lock),
-                    set_timeout_sql("statement_timeout", t)
-                ),
-                None => set_sql(lock),
-            }
+        // Zero turns the migration's own timeout off: its statements then
+        // wait as long as the session's bound (`waits.rs`), never forever
+        // (PostgreSQL's and MySQL's zero would be "no limit" / an error).
+        let previous = self.restore.as_deref().unwrap_or_default();
+        let lock_sql = match (lock.is_zero(), mysql) {
+            (true, true) if !previous.is_empty() => previous.to_string(),
+            (true, false) if !previous.is_empty() => previous
+                .split_once("; SET statement_timeout")
+                .map_or(previous, |(lock, _)| lock)
+                .to_string(),
+            (_, true) => mysql_set_sql(lock),
+            (_, false) => set_sql(lock),
+        };
+        Ok(match statement {
+            Some(t) if !mysql => format!("{lock_sql}; {}", set_timeout_sql("statement_timeout", t)),
+            _ => lock_sql,
         })
     }
 
