@@ -13,7 +13,7 @@ use migrator_core::ops::Operation;
 use migrator_core::project::{Project, CONFIG_FILE};
 use migrator_core::runner::{bound_waits, connect_url, explain, AnyConnection, Migrator, RunError};
 
-use crate::{Cli, Command, DialectArg, LockArgs, UrlArg};
+use crate::{Cli, Command, DiagramFormat, DialectArg, LockArgs, UrlArg};
 
 type CmdResult = Result<ExitCode, String>;
 
@@ -110,7 +110,17 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
             from_database: false,
             ..
         } => init(&cli.dir),
-        Command::Generate { name, dialect } => generate(&cli.dir, &name, &dialect, db()?),
+        Command::Generate {
+            name, empty: true, ..
+        } => generate_empty(&cli.dir, &name),
+        Command::Generate { name, dialect, .. } => generate(&cli.dir, &name, &dialect, db()?),
+        Command::Completions { shell } => {
+            let mut cmd = <crate::Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "migrator", &mut script);
+            print!("{}", String::from_utf8_lossy(&script));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Check => check(&cli.dir),
         Command::Sql {
             version,
@@ -153,6 +163,12 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
         Command::Verify { wait } => verify(&cli.dir, db()?, wait.lock_timeout),
         Command::Lint { allow } => lint(&cli.dir, &allow),
         Command::Rehash => rehash(&cli.dir),
+        Command::Diagram {
+            format,
+            at,
+            change,
+            output,
+        } => diagram(&cli.dir, format, at, change, output.as_deref()),
     }
 }
 
@@ -316,6 +332,24 @@ fn generate(dir: &Path, name: &str, flags: &[DialectArg], database: &Database) -
     Ok(ExitCode::SUCCESS)
 }
 
+fn generate_empty(dir: &Path, name: &str) -> CmdResult {
+    let project = open(dir)?;
+    let g = project.generate_empty(name).map_err(|e| e.to_string())?;
+    let migrations = project.migrations_dir();
+    std::fs::create_dir_all(&migrations).map_err(|e| format!("{}: {e}", migrations.display()))?;
+    let file = migrations.join(&g.file_name);
+    // As `generate`: the migration first, then the snapshot.
+    write(&file, &g.migration_text)?;
+    write(&project.snapshot_path(), &g.snapshot_text)?;
+    println!("created {} (no steps yet)", file.display());
+    println!("updated {}", project.snapshot_path().display());
+    println!(
+        "next: add its steps (the file's comment shows how), then run `migrator rehash`; `migrator sql {}` shows what it will run",
+        g.version
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn check(dir: &Path) -> CmdResult {
     let project = open(dir)?;
     let (set, _models, plan) = project.pending_changes().map_err(|e| e.to_string())?;
@@ -433,6 +467,77 @@ fn lint(dir: &Path, allow: &[String]) -> CmdResult {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `migrator diagram`: reads the migrations (validated, as every command
+/// does), picks the schema or the change asked for and writes the picture.
+fn diagram(
+    dir: &Path,
+    format: DiagramFormat,
+    at: Option<u32>,
+    change: Option<u32>,
+    output: Option<&Path>,
+) -> CmdResult {
+    use migrator_core::diagram::View;
+    let project = open(dir)?;
+    let set = project.migrations().map_err(|e| e.to_string())?;
+    let (flag, version) = match (at, change) {
+        (Some(v), _) => ("--at", Some(v)),
+        (None, Some(v)) => ("--change", Some(v)),
+        (None, None) => ("", None),
+    };
+    let m = match version {
+        None => None,
+        Some(v) => match set.get(v) {
+            Some(m) => Some(m),
+            None => {
+                let known = if set.is_empty() {
+                    format!("{} has no migrations", set.dir.display())
+                } else {
+                    format!(
+                        "the migrations in {} are {:04} to {:04}",
+                        set.dir.display(),
+                        1,
+                        set.head()
+                    )
+                };
+                eprintln!("error: {flag} {v}: there is no migration {v:04}; {known}");
+                return Ok(ExitCode::from(2));
+            }
+        },
+    };
+    let (view, title) = match (m, change.is_some()) {
+        (Some(m), true) => {
+            let i = m.version as usize - 1;
+            let steps = m.file.upgrade.iter().map(ToString::to_string).collect();
+            let view = View::change(&set.state(i), &set.state(i + 1), steps);
+            (view, format!("{}: before and after", m.id()))
+        }
+        (Some(m), false) => (
+            View::of(&set.state(m.version as usize)),
+            format!("schema after {}", m.id()),
+        ),
+        (None, _) => (
+            View::of(set.last_state()),
+            match set.migrations.last() {
+                Some(m) => format!("schema after {} (the snapshot)", m.id()),
+                None => "schema (no migrations yet)".to_string(),
+            },
+        ),
+    };
+    let text = match format {
+        DiagramFormat::Mermaid => view.mermaid(),
+        DiagramFormat::Html => view.html(&title),
+        DiagramFormat::Svg => view.svg(),
+    };
+    match output {
+        Some(path) => {
+            write(path, &text)?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn rehash(dir: &Path) -> CmdResult {

@@ -127,6 +127,11 @@ pub enum Command {
         /// else the database's).
         #[arg(long, value_name = "DIALECT", value_enum)]
         dialect: Vec<DialectArg>,
+        /// Write the next migration with no steps, to fill in by hand (a
+        /// data migration), whatever the models say; run `migrator rehash`
+        /// after editing it.
+        #[arg(long, conflicts_with = "dialect")]
+        empty: bool,
     },
     /// Exit 1 when the models differ from the snapshot or the migrations are inconsistent.
     Check,
@@ -192,6 +197,44 @@ pub enum Command {
     },
     /// Recompute the snapshot's hash chain after an intended edit of a migration that was never applied.
     Rehash,
+    /// Print the shell completion script for SHELL on stdout, e.g.
+    /// `migrator completions bash > ~/.local/share/bash-completion/completions/migrator`.
+    Completions {
+        /// The shell the script is for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Draw the schema: tables, columns with types, keys and foreign keys,
+    /// as Mermaid ER text or a self-contained SVG or HTML page. Default: the
+    /// snapshot's schema (after the newest migration). No database needed.
+    Diagram {
+        /// What to write.
+        #[arg(long, value_name = "FORMAT", value_enum, default_value_t = DiagramFormat::Mermaid)]
+        format: DiagramFormat,
+        /// The schema after migration N (1 to the newest).
+        #[arg(long, value_name = "N", conflicts_with = "change")]
+        at: Option<u32>,
+        /// The change migration N makes: the tables before and after it in
+        /// one picture, added ones green, dropped ones red and struck,
+        /// changed ones amber.
+        #[arg(long, value_name = "N")]
+        change: Option<u32>,
+        /// Write to FILE instead of standard output.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// `diagram --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiagramFormat {
+    /// Mermaid `erDiagram` text, for Markdown that renders Mermaid.
+    Mermaid,
+    /// An HTML page with the picture inline (SVG and CSS, nothing loaded
+    /// from elsewhere), to open in a browser.
+    Html,
+    /// A standalone SVG picture.
+    Svg,
 }
 
 /// A `--database-url` as given: parsed by `commands::run` (so the error is
@@ -293,7 +336,34 @@ fn attempts(s: &str) -> Result<u32, String> {
     }
 }
 
+/// The exit status when the reader of our output went away (`migrator sql
+/// | head`): what a shell reports for a tool ended by SIGPIPE (128 + 13).
+const CLOSED_PIPE: i32 = 141;
+
+/// `println!` panics when stdout is a closed pipe. The safe-Rust way to get
+/// the usual Unix behaviour (end quietly, as SIGPIPE would) is to catch that
+/// one panic in the hook, before anything unwinds: the process ends there,
+/// as if killed, which the runner recovers from like any kill (the open
+/// transaction is rolled back by the database, an interrupted migration is
+/// finished by the next `up`). Every other panic keeps the default report.
+fn end_quietly_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if text.starts_with("failed printing to stdout") && text.contains("Broken pipe") {
+            std::process::exit(CLOSED_PIPE);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    end_quietly_on_closed_pipe();
     let matches = Cli::command().get_matches();
     let source = match matches.value_source("database_url") {
         Some(ValueSource::EnvVariable) => "DATABASE_URL",

@@ -409,6 +409,12 @@ CREATE FUNCTION trim_title() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN NEW.title := trim(NEW.title); RETURN NEW; END $$;
 CREATE TRIGGER tasks_title_trim BEFORE INSERT OR UPDATE ON tasks
   FOR EACH ROW EXECUTE FUNCTION trim_title();
+CREATE SCHEMA "guard rails";
+CREATE FUNCTION "guard rails".no_debt() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN IF NEW.budget < -1000 THEN RAISE EXCEPTION 'guard rails: no debt'; END IF; RETURN NEW; END $$;
+CREATE TRIGGER teams_no_debt BEFORE INSERT ON teams FOR EACH ROW EXECUTE FUNCTION "guard rails".no_debt();
+CREATE TABLE "guard rails".journal (id INT PRIMARY KEY);
+CREATE FUNCTION "guard rails".unused() RETURNS INT LANGUAGE sql AS 'SELECT 1';
 INSERT INTO users (email) VALUES ('a@example.com');
 INSERT INTO teams (name, budget) VALUES ('core', 10.5);
 INSERT INTO memberships (user_id, team_id) VALUES (1, 1);
@@ -523,6 +529,12 @@ fn postgres_database_is_adopted_and_its_baseline_rebuilds_it() {
         "function `trim_title()`",
         "view `open_tasks`",
         "trigger `tasks_title_trim` on `tasks`",
+        // Another schema: the function a trigger calls is dumped with its
+        // schema, the rest is named as not adopted.
+        "trigger `teams_no_debt` on `teams`",
+        "function `guard rails.no_debt()`",
+        "schema `guard rails`",
+        "not adopted: objects of schema `guard rails`: function `unused()`, table `journal`",
     ] {
         assert!(report.contains(o), "{o} not reported:\n{report}");
     }
@@ -597,6 +609,13 @@ fn postgres_database_is_adopted_and_its_baseline_rebuilds_it() {
         "SELECT title::text AS a, '' AS b, '' AS c, '' AS d FROM open_tasks",
     );
     assert_eq!(titles[0].a, "padded");
+    // The trigger calls the function of the other schema there too.
+    let debt = diesel::connection::SimpleConnection::batch_execute(
+        &mut fresh.connect(),
+        "INSERT INTO teams (name, budget) VALUES ('broke', -5000)",
+    )
+    .expect_err("the guard rails trigger refuses");
+    assert!(debt.to_string().contains("guard rails: no debt"), "{debt}");
     // Its downgrade takes everything away again, types and function too.
     ok_at(dir, &fresh.url, &["down"]);
     let left = rows_pg(
@@ -606,7 +625,8 @@ fn postgres_database_is_adopted_and_its_baseline_rebuilds_it() {
          UNION ALL SELECT typname::text, 'type', '', '' FROM pg_type \
            WHERE typnamespace = current_schema()::regnamespace AND typtype IN ('e', 'd') \
          UNION ALL SELECT proname::text, 'function', '', '' FROM pg_proc \
-           WHERE pronamespace = current_schema()::regnamespace",
+           WHERE pronamespace = current_schema()::regnamespace \
+         UNION ALL SELECT nspname::text, 'schema', '', '' FROM pg_namespace WHERE nspname = 'guard rails'",
     );
     assert!(left.is_empty(), "{left:?}");
 
@@ -937,5 +957,67 @@ INSERT INTO tasks (user_id, team_id, title) VALUES (1, 1, '  first  ');
              WHERE table_schema = DATABASE() AND index_name = 'idx_pages'",
         );
         assert_eq!(left[0].a, "0", "down left an idx_pages");
+    }
+
+    /// A 64-character table and column name, which MySQL keeps (and
+    /// PostgreSQL would cut), is adopted from MariaDB and evolved there; the
+    /// same names in a project that also targets PostgreSQL are refused by
+    /// `check`, naming the model.
+    #[test]
+    fn mysql_64_character_names_are_adopted() {
+        let Some(base) = mysql_base_url() else { return };
+        let source = MyDb::create(&base, "adopt_long");
+        let table = format!("t{}", "x".repeat(63));
+        let column = format!("c{}", "y".repeat(63));
+        batch(
+            &source,
+            &format!(
+                "CREATE TABLE `{table}` (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, `{column}` VARCHAR(20) NOT NULL) ENGINE=InnoDB; \
+                 INSERT INTO `{table}` (`{column}`) VALUES ('kept')"
+            ),
+        );
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path();
+        let report = ok_at(dir, &source.url, &["init", "--from-database"]);
+        assert!(report.contains(&format!("  {table}\n")), "{report}");
+        let check = ok_at(dir, &source.url, &["check"]);
+        assert!(check.starts_with("ok: the models match"), "{check}");
+        let model = dir.join(format!("src/models/{table}.rs"));
+        let src = std::fs::read_to_string(&model).expect("model");
+        assert!(
+            src.contains(&format!("column = \"{column}\""))
+                || src.contains(&format!("pub {column}:")),
+            "{src}"
+        );
+        let edited = src.replacen(" {\n", " {\n    pub note: Option<String>,\n", 1);
+        std::fs::write(&model, &edited).expect("edit");
+        ok_at(dir, &source.url, &["generate", "add_note"]);
+        ok_at(dir, &source.url, &["up"]);
+        let verify = ok_at(dir, &source.url, &["verify"]);
+        assert!(verify.starts_with("ok: "), "{verify}");
+        let kept = rows_mysql(
+            &mut source.connect(),
+            &format!(
+                "SELECT CAST(`{column}` AS CHAR) AS a, '' AS b, '' AS c, '' AS d FROM `{table}`"
+            ),
+        );
+        assert_eq!(kept[0].a, "kept");
+
+        // The same project declaring PostgreSQL too: refused by `check`.
+        std::fs::write(
+            dir.join("migrator.toml"),
+            "dialects = [\"mysql\", \"postgres\"]\n",
+        )
+        .expect("config");
+        let o = migrator_at(dir, &source.url, &["check"]);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{out}");
+        assert!(
+            out.contains(&format!(
+                "the table name `{table}` is 64 bytes: PostgreSQL keeps 63"
+            )),
+            "{out}"
+        );
+        assert!(out.contains(&format!("{table}.rs")), "{out}");
     }
 }

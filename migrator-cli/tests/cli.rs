@@ -564,3 +564,170 @@ fn bad_numbers_in_flags_are_usage_errors() {
         ],
     );
 }
+
+/// `generate --empty NAME`: the next number, no steps, the snapshot chain
+/// extended; filled in by hand, rehashed, applied and rolled back with its
+/// data; a bad name is refused and writes nothing.
+#[test]
+fn generate_empty_writes_a_migration_to_fill_in_by_hand() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::write(d.join("src/lib.rs"), USERS).expect("models");
+    ok(d, &["generate", "create_users"]);
+    let out = ok(d, &["generate", "--empty", "seed_admin"]);
+    assert!(out.contains("0002_seed_admin.toml (no steps yet)"), "{out}");
+    assert!(out.contains("migrator rehash"), "{out}");
+    let file = d.join("migrations/0002_seed_admin.toml");
+    let written = std::fs::read_to_string(&file).expect("written");
+    assert!(!written.contains("upgrade = []"), "{written}");
+    assert!(written.contains("# op = \"sql\""), "{written}");
+    let check = ok(d, &["check"]);
+    assert!(check.contains("2 migration(s), head 0002"), "{check}");
+
+    let bad = migrator(d, &["generate", "--empty", "Seed Admin"]);
+    assert_eq!(code(&bad), 1, "{}", text(&bad));
+    assert!(
+        text(&bad).contains("not a valid migration name"),
+        "{}",
+        text(&bad)
+    );
+    assert!(!d.join("migrations/0003_Seed Admin.toml").exists());
+    let both = migrator(d, &["generate", "--empty", "x", "--dialect", "sqlite"]);
+    assert_eq!(code(&both), 2, "{}", text(&both));
+
+    // Filled in as the comment shows, then rehashed.
+    std::fs::write(
+        &file,
+        format!(
+            "{written}\n[[upgrade]]\nop = \"sql\"\nsql = \"INSERT INTO users (name) VALUES ('admin')\"\nreverse = \"DELETE FROM users WHERE name = 'admin'\"\n"
+        ),
+    )
+    .expect("edit");
+    let edited = migrator(d, &["check"]);
+    assert_eq!(
+        code(&edited),
+        1,
+        "an unrehashed edit passes check:\n{}",
+        text(&edited)
+    );
+    ok(d, &["rehash"]);
+    let db = d.join("app.db");
+    let url = format!("sqlite://{}", db.display());
+    let up = ok(d, &["--database-url", &url, "up"]);
+    assert!(up.contains("applied 0002_seed_admin"), "{up}");
+    let count = |filter: &str| -> i64 {
+        use diesel::{Connection, RunQueryDsl};
+        let mut c = diesel::SqliteConnection::establish(&db.display().to_string()).expect("open");
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+            "(SELECT count(*) FROM users WHERE {filter})"
+        )))
+        .get_result(&mut c)
+        .expect("count")
+    };
+    assert_eq!(count("name = 'admin'"), 1);
+    let down = ok(d, &["--database-url", &url, "down"]);
+    assert!(down.contains("rolled back 0002_seed_admin"), "{down}");
+    assert_eq!(count("1 = 1"), 0);
+
+    // A raw step without `reverse` and no `[[downgrade]]`: `down` refuses
+    // as irreversible (it used to print "rolled back" and do nothing).
+    ok(d, &["--database-url", &url, "up"]);
+    ok(d, &["generate", "--empty", "archive"]);
+    let file = d.join("migrations/0003_archive.toml");
+    let written = std::fs::read_to_string(&file).expect("written");
+    std::fs::write(
+        &file,
+        format!("{written}\n[[upgrade]]\nop = \"sql\"\nsql = \"DELETE FROM users WHERE name = 'admin'\"\n"),
+    )
+    .expect("edit");
+    ok(d, &["rehash"]);
+    ok(d, &["--database-url", &url, "up"]);
+    let down = migrator(d, &["--database-url", &url, "down"]);
+    assert_eq!(code(&down), 1, "{}", text(&down));
+    assert!(
+        text(&down).contains("0003_archive is irreversible: step 1 has no reverse"),
+        "{}",
+        text(&down)
+    );
+    let status = ok(d, &["--database-url", &url, "status"]);
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("0003_archive") && l.contains("applied")),
+        "{status}"
+    );
+}
+
+/// Output into a pipe whose reader has gone (`migrator sql | head -1`)
+/// ends the command quietly with 141, as SIGPIPE would, not with a panic.
+#[test]
+fn a_closed_output_pipe_ends_quietly() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::write(d.join("src/lib.rs"), USERS).expect("models");
+    ok(d, &["generate", "create_users"]);
+    // A migration whose SQL is far larger than a pipe's buffer.
+    let out = ok(d, &["generate", "--empty", "big"]);
+    assert!(out.contains("0002_big"), "{out}");
+    let file = d.join("migrations/0002_big.toml");
+    let mut src = std::fs::read_to_string(&file).expect("written");
+    let values: Vec<String> = (0..20_000).map(|i| format!("('user {i}')")).collect();
+    src.push_str(&format!(
+        "\n[[upgrade]]\nop = \"sql\"\nsql = \"INSERT INTO users (name) VALUES {}\"\nreverse = \"DELETE FROM users\"\n",
+        values.join(", ")
+    ));
+    std::fs::write(&file, src).expect("edit");
+    ok(d, &["rehash"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_migrator"))
+        .arg("--dir")
+        .arg(d)
+        .args(["sql", "--dialect", "sqlite"])
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// `migrator completions SHELL` prints a script naming every subcommand;
+/// the bash one is valid bash; an unknown shell is a usage error.
+#[test]
+fn completions_for_every_shell() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let script = ok(dir.path(), &["completions", shell]);
+        for sub in [
+            "generate",
+            "up",
+            "down",
+            "status",
+            "verify",
+            "rehash",
+            "completions",
+        ] {
+            assert!(script.contains(sub), "{shell}: no `{sub}`");
+        }
+        if shell == "bash" {
+            let file = dir.path().join("migrator.bash");
+            std::fs::write(&file, &script).expect("write");
+            let check = Command::new("bash")
+                .arg("-n")
+                .arg(&file)
+                .output()
+                .expect("bash runs");
+            assert!(
+                check.status.success(),
+                "{}",
+                String::from_utf8_lossy(&check.stderr)
+            );
+        }
+    }
+    let bad = migrator(dir.path(), &["completions", "tcsh"]);
+    assert_eq!(code(&bad), 2, "{}", text(&bad));
+    assert!(text(&bad).contains("possible values"), "{}", text(&bad));
+}

@@ -62,7 +62,7 @@ const EXPECTED: &str = "postgres://USER:PASSWORD@HOST:PORT/DB, mysql://USER:PASS
 /// Why a database URL was refused. The messages never repeat the URL or
 /// any part of it but a well-formed scheme, since the text may hold a
 /// password.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UrlError {
     #[error("the database URL is empty\nhelp: expected {EXPECTED}")]
     Empty,
@@ -667,6 +667,8 @@ fn decode(s: &str) -> Result<String, std::string::FromUtf8Error> {
     }
     String::from_utf8(out)
 }
+
+debug_as_display!(UrlError);
 
 #[cfg(test)]
 mod tests;

@@ -55,7 +55,7 @@ pub struct Adoption {
 }
 
 /// Why a database cannot be adopted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AdoptError {
     #[error("the database has no tables to adopt\nhelp: run `migrator init` for a new project")]
     Empty,
@@ -113,12 +113,29 @@ fn dump(dialect: Dialect, o: &Outside) -> Result<(Phase, String, String), String
                 .unwrap_or_else(|| format!("CREATE SEQUENCE IF NOT EXISTS {}", q(&o.name))),
             format!("DROP SEQUENCE IF EXISTS {}", q(&o.name)),
         ),
+        (Dialect::Postgres, K::Schema) => (
+            Phase::Before(0),
+            need()?.to_string(),
+            // Only once the functions in it are gone; never CASCADE.
+            format!("DROP SCHEMA IF EXISTS {}", q(&o.name)),
+        ),
+        (Dialect::Postgres, K::OtherSchema) => {
+            return Err(format!(
+            "{} (adoption covers the current schema only; create them with a raw SQL migration)",
+            def.unwrap_or("its objects")
+        ))
+        }
         (Dialect::Postgres, K::Function) => {
             let def = need()?;
             let (fname, args) = o
                 .name
                 .split_once('(')
                 .ok_or_else(|| "its signature is not known".to_string())?;
+            // `schema.function` for a function of another schema.
+            let quoted = match fname.split_once('.') {
+                Some((schema, f)) => format!("{}.{}", q(schema), q(f)),
+                None => q(fname),
+            };
             let kind = if def.contains("CREATE OR REPLACE PROCEDURE") {
                 "PROCEDURE"
             } else {
@@ -129,7 +146,7 @@ fn dump(dialect: Dialect, o: &Outside) -> Result<(Phase, String, String), String
             (
                 Phase::Before(2),
                 format!("SET LOCAL check_function_bodies = off;\n{def}"),
-                format!("DROP {kind} IF EXISTS {}({args}", q(fname)),
+                format!("DROP {kind} IF EXISTS {quoted}({args}"),
             )
         }
         (Dialect::Postgres, K::View) => (
@@ -397,7 +414,7 @@ pub fn adopt(db: &Introspected) -> Result<Adoption, AdoptError> {
     let mut before = Vec::new();
     let mut views = Vec::new();
     let mut after = Vec::new();
-    for o in &db.outside {
+    for o in db.outside.iter().chain(&db.elsewhere) {
         match dump(db.dialect, o) {
             Ok((phase, sql, reverse)) => {
                 dumped.push(o.to_string());
@@ -471,6 +488,8 @@ pub fn adopt(db: &Introspected) -> Result<Adoption, AdoptError> {
         notes: db.notes.clone(),
     })
 }
+
+debug_as_display!(AdoptError);
 
 #[cfg(test)]
 mod tests;

@@ -32,6 +32,7 @@ fn introspected(dialect: Dialect, tables: Vec<Table>, outside: Vec<Outside>) -> 
         schema,
         outside,
         notes: Vec::new(),
+        elsewhere: Vec::new(),
     }
 }
 

@@ -246,7 +246,7 @@ impl fmt::Display for Statement {
 }
 
 /// A failure to render an operation.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
     #[error("{op}: {message}")]
     Unsupported { op: String, message: String },
@@ -338,3 +338,5 @@ pub fn render_ops(
     }
     Ok(out)
 }
+
+debug_as_display!(RenderError);

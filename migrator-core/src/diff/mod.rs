@@ -51,6 +51,8 @@ mod warnings;
 mod proptests;
 #[cfg(test)]
 mod strict;
+debug_as_display!(DiffError);
+
 #[cfg(test)]
 mod tests;
 
@@ -89,7 +91,7 @@ impl Plan {
 }
 
 /// Why the diff engine produced no plan.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DiffError {
     /// A change the engine refuses to plan, with the choices the user has.
     #[error("{0}")]

@@ -307,7 +307,9 @@ fn a_replay_that_differs_from_the_snapshot() {
 fn a_downgrade_that_does_not_restore() {
     let f = Folder::new("down");
     let mut bad = create_users();
-    bad.downgrade.clear();
+    bad.downgrade = vec![Operation::CreateTable {
+        table: Table::new("other"),
+    }];
     f.write("0001_create_users.toml", &bad.to_text("t"));
     f.write(SNAPSHOT_FILE, &snapshot_text(&[]));
     let e = f.error();

@@ -81,6 +81,10 @@ pub struct Introspected {
     pub outside: Vec<Outside>,
     /// Where the schema above is an approximation of what the database has.
     pub notes: Vec<String>,
+    /// PostgreSQL: what the other schemas of the database hold
+    /// ([`OutsideKind::OtherSchema`], one entry per schema). Neither the
+    /// model nor `verify` covers them; adoption names them as not adopted.
+    pub elsewhere: Vec<Outside>,
 }
 
 /// One object outside the model.
@@ -126,6 +130,14 @@ pub enum OutsideKind {
     FulltextIndex,
     /// MySQL/MariaDB: a SPATIAL index.
     SpatialIndex,
+    /// PostgreSQL: a schema other than the current one that objects of the
+    /// current schema need (the function a trigger calls); its definition
+    /// is its `CREATE SCHEMA`.
+    Schema,
+    /// PostgreSQL: what another schema holds (tables, views, functions,
+    /// types), listed in the definition. Adoption covers the current
+    /// schema only; this is reported, not adopted.
+    OtherSchema,
 }
 
 impl OutsideKind {
@@ -155,6 +167,8 @@ impl OutsideKind {
             Event => "event",
             FulltextIndex => "fulltext index",
             SpatialIndex => "spatial index",
+            Schema => "schema",
+            OtherSchema => "objects of schema",
         }
     }
 }
@@ -172,7 +186,7 @@ impl fmt::Display for Outside {
 }
 
 /// A catalog query failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot read the {dialect} catalog: {message}\n  query: {query}")]
 pub struct IntrospectError {
     pub dialect: Dialect,
@@ -303,3 +317,5 @@ impl Introspect for crate::runner::AnyConnection {
         }
     }
 }
+
+debug_as_display!(IntrospectError);

@@ -170,6 +170,7 @@ pub(super) fn introspect(conn: &mut MysqlConnection) -> Result<Introspected, Int
         schema: Schema::new(),
         outside: Vec::new(),
         notes: Vec::new(),
+        elsewhere: Vec::new(),
     };
     out.schema = read_tables(conn, maria, &mut out.outside, &mut out.notes)?;
     read_objects(conn, &mut out.outside)?;

@@ -65,11 +65,13 @@ impl Token {
     }
 
     /// True for a bare word equal to `kw`, ignoring case.
+    #[cfg_attr(not(any(feature = "sqlite", feature = "mysql")), allow(dead_code))]
     pub fn is_word(&self, kw: &str) -> bool {
         matches!(&self.tok, Tok::Word(w) if w.eq_ignore_ascii_case(kw))
     }
 
     /// The name this token stands for when used as an identifier.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub fn name(&self) -> Option<&str> {
         match &self.tok {
             Tok::Word(w) | Tok::Ident(w) => Some(w),
@@ -346,7 +348,9 @@ fn is_numeric_cast(cast: &str) -> bool {
 /// Where a default was read from; decides the few spellings that differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Source {
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     Postgres,
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     Sqlite,
     /// MySQL/MariaDB: booleans are `tinyint(1)` and read back as 0 or 1, a
     /// float column prints a whole default without a fraction.
@@ -458,6 +462,7 @@ pub(crate) fn default_value(expr: &str, ty: &ColumnType, source: Source) -> Opti
 // ---- types -------------------------------------------------------------------
 
 /// The portable type for a SQLite declared type (see the module docs).
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) fn sqlite_type(declared: &str) -> ColumnType {
     let t = declared.trim();
     let up = t.to_ascii_uppercase();
@@ -492,6 +497,7 @@ fn varchar_length(up: &str, name: &str) -> Option<u32> {
 /// The portable type for a PostgreSQL `format_type` result. `builtin` is
 /// true when the type (or an array's element type) lives in `pg_catalog`;
 /// only those names are respelled.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 pub(crate) fn pg_type(format: &str, builtin: bool) -> ColumnType {
     let f = format.trim();
     match f {
@@ -519,6 +525,7 @@ pub(crate) fn pg_type(format: &str, builtin: bool) -> ColumnType {
 
 /// The `sql_type` spelling of a built-in PostgreSQL type as `format_type`
 /// prints it: the short SQL names, uppercase, `(p, s)` with a space.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 fn pg_spelling(format: &str) -> String {
     let (base, array) = match format.find("[]") {
         Some(i) => (&format[..i], &format[i..]),
@@ -559,6 +566,7 @@ fn pg_spelling(format: &str) -> String {
 /// and spaces normalised. Used only when the database cannot be asked (see
 /// `postgres::expected`). The second value says whether the name is a
 /// built-in one.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 pub(crate) fn pg_format_guess(sql: &str) -> (String, bool) {
     let lower = sql.trim().to_ascii_lowercase();
     let (base, array) = match lower.find("[]") {
@@ -621,6 +629,7 @@ pub(crate) fn pg_format_guess(sql: &str) -> (String, bool) {
 
 /// Built-in PostgreSQL type names (after alias resolution) that
 /// [`pg_format_guess`] treats as `pg_catalog` types.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 const BUILTIN: &[&str] = &[
     "integer",
     "smallint",

@@ -184,9 +184,10 @@ pub(super) fn introspect(conn: &mut PgConnection) -> Result<Introspected, Intros
         schema: Schema::new(),
         outside: Vec::new(),
         notes: Vec::new(),
+        elsewhere: Vec::new(),
     };
     out.schema = read_tables(conn, Scope::Current, &mut out.outside, &mut out.notes)?;
-    read_objects(conn, &mut out.outside)?;
+    read_objects(conn, &mut out.outside, &mut out.elsewhere)?;
     out.outside.sort();
     Ok(out)
 }
@@ -442,11 +443,20 @@ fn check_expr(def: &str) -> String {
     normalize::strip_outer_parens(d).to_string()
 }
 
+/// A user schema other than the current one (not PostgreSQL's own, not
+/// an extension's), as `n`.
+const OTHER_SCHEMA: &str = "n.nspname <> current_schema() AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') \
+     AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%' \
+     AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = n.oid AND e.deptype = 'e')";
+
 /// Views, sequences, triggers, functions, extensions, types, rules and
-/// policies of the current schema, except what belongs to an extension.
+/// policies of the current schema, except what belongs to an extension;
+/// the functions of other schemas its triggers call, with their schemas;
+/// and, one entry per other schema, what the rest of it holds.
 fn read_objects(
     conn: &mut PgConnection,
     outside: &mut Vec<Outside>,
+    elsewhere: &mut Vec<Outside>,
 ) -> Result<(), IntrospectError> {
     let not_extension = |oid: &str| {
         format!("NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = {oid} AND e.deptype = 'e')")
@@ -492,6 +502,41 @@ fn read_objects(
          FROM pg_rules WHERE schemaname = current_schema()".to_string(),
         "SELECT 'policy' AS kind, policyname::text AS name, tablename::text AS tbl, NULL::text AS def \
          FROM pg_policies WHERE schemaname = current_schema()".to_string(),
+        // Functions of other schemas that the current schema's triggers
+        // call, named `schema.function(args)`, and those schemas: a
+        // baseline without them fails on an empty database.
+        format!(
+            "WITH used AS (SELECT DISTINCT p.oid, n.nspname FROM pg_trigger t \
+               JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace \
+               JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace n ON n.oid = p.pronamespace \
+               WHERE cn.nspname = current_schema() AND NOT t.tgisinternal AND {OTHER_SCHEMA} AND {}) \
+             SELECT 'function' AS kind, u.nspname::text || '.' || p.proname::text || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS name, \
+               '' AS tbl, pg_get_functiondef(p.oid) AS def FROM used u JOIN pg_proc p ON p.oid = u.oid \
+             UNION ALL SELECT DISTINCT 'schema', u.nspname::text, '', 'CREATE SCHEMA IF NOT EXISTS ' || quote_ident(u.nspname) FROM used u",
+            not_extension("p.oid")
+        ),
+        // Everything else in other schemas, one row per schema listing it.
+        format!(
+            "WITH used AS (SELECT DISTINCT t.tgfoid AS oid FROM pg_trigger t \
+               JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace \
+               WHERE cn.nspname = current_schema() AND NOT t.tgisinternal), \
+             objects AS ( \
+               SELECT n.nspname, CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence' \
+                 WHEN 'f' THEN 'foreign table' ELSE 'table' END || ' `' || c.relname || '`' AS what \
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+               WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND {OTHER_SCHEMA} AND {} \
+                 AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i'))) \
+               UNION ALL SELECT n.nspname, 'function `' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')`' \
+               FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+               WHERE {OTHER_SCHEMA} AND {} AND p.oid NOT IN (SELECT oid FROM used) \
+               UNION ALL SELECT n.nspname, 'type `' || t.typname || '`' FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+               WHERE t.typtype IN ('e', 'd', 'r') AND {OTHER_SCHEMA} AND {}) \
+             SELECT 'other_schema' AS kind, nspname::text AS name, '' AS tbl, string_agg(what, ', ' ORDER BY what) AS def \
+             FROM objects GROUP BY nspname",
+            not_extension("c.oid"),
+            not_extension("p.oid"),
+            not_extension("t.oid")
+        ),
     ];
     for q in queries {
         let rows: Vec<ObjectRow> = load(conn, q)?;
@@ -510,14 +555,21 @@ fn read_objects(
                 "type_r" => OutsideKind::RangeType,
                 "rule" => OutsideKind::Rule,
                 "policy" => OutsideKind::Policy,
+                "schema" => OutsideKind::Schema,
+                "other_schema" => OutsideKind::OtherSchema,
                 _ => continue,
             };
-            outside.push(Outside {
+            let o = Outside {
                 kind,
                 name: r.name,
                 table: (!r.tbl.is_empty()).then_some(r.tbl),
                 definition: r.def,
-            });
+            };
+            if kind == OutsideKind::OtherSchema {
+                elsewhere.push(o);
+            } else {
+                outside.push(o);
+            }
         }
     }
     Ok(())

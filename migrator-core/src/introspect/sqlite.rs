@@ -130,6 +130,7 @@ pub(super) fn introspect(conn: &mut SqliteConnection) -> Result<Introspected, In
         schema: Schema::new(),
         outside: Vec::new(),
         notes: Vec::new(),
+        elsewhere: Vec::new(),
     };
     for m in &master {
         let sql = m.sql.clone();

@@ -16,6 +16,9 @@
 //! table = "tasks"
 //! column = { name = "priority", type = "varchar(20)", default = { str = "medium" } }
 //! ```
+//!
+//! Without a `[[downgrade]]` list the downgrade is the inverse of the
+//! upgrade (`ops::inverse_all`, applied when the file is read).
 
 use serde::{Deserialize, Serialize};
 
@@ -44,9 +47,11 @@ pub struct MigrationFile {
     /// Lint rules (`migrator lint`) accepted for this migration, by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allow: Vec<String>,
-    #[serde(default)]
+    /// Left out of the text when empty, so that the steps of a migration
+    /// written by `generate --empty` are appended as `[[upgrade]]` tables.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub upgrade: Vec<Operation>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub downgrade: Vec<Operation>,
 }
 

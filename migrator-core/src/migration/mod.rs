@@ -75,7 +75,7 @@ impl Migration {
 }
 
 /// Anything wrong with the migrations folder or the snapshot.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MigrationError {
     #[error("{}: {message}", path.display())]
     Io { path: PathBuf, message: String },
@@ -194,6 +194,14 @@ pub fn parse_migration(
         }
     })?;
     check_rust_steps(&path, &normalized, &file)?;
+    // No `[[downgrade]]`: the downgrade is the inverse of each upgrade step
+    // (a raw step's `reverse`, a Rust step's `reverse`, a typed step's
+    // opposite), in reverse order, so that a step without one makes `down`
+    // refuse as irreversible instead of "rolling back" by doing nothing.
+    let mut file = file;
+    if file.downgrade.is_empty() {
+        file.downgrade = downgrade_for(&file.upgrade);
+    }
     Ok(Migration {
         version,
         name,
@@ -468,7 +476,7 @@ pub enum Direction {
 }
 
 /// Why a migration could not be rendered.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderFailure {
     #[error("there is no migration {0:04}")]
     NoSuchMigration(u32),
@@ -791,6 +799,8 @@ impl MigrationSet {
         })
     }
 }
+
+debug_as_display!(MigrationError, RenderFailure);
 
 #[cfg(test)]
 mod tests;

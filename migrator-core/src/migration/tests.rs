@@ -147,7 +147,10 @@ fn validate_accepts_a_consistent_chain_and_refuses_edits() {
 #[test]
 fn a_downgrade_that_does_not_restore_is_refused() {
     let mut f = add_email();
-    f.downgrade.clear();
+    // (An empty list is the inverse of the upgrade, see below.)
+    f.downgrade = vec![Operation::CreateTable {
+        table: Table::new("other"),
+    }];
     let fs = vec![
         (
             "0001_create_users.toml".to_string(),
@@ -208,4 +211,67 @@ fn lazy_states_equal_the_full_replay_in_any_order() {
             assert!(set.with_state(i, |s| *s == full[i]), "with_state {i}");
         }
     }
+}
+
+/// `reverse = "SQL"` is short for `reverse = { sql = "SQL" }`; a table
+/// keeps its field checks, and anything else says what is expected.
+#[test]
+fn a_raw_reverse_may_be_plain_text() {
+    let head = "description = \"fill\"\n[[upgrade]]\nop = \"sql\"\nsql = \"INSERT INTO notes (title) VALUES ('hi')\"\n";
+    let short = MigrationFile::parse(&format!("{head}reverse = \"DELETE FROM notes\"\n"))
+        .expect("shorthand");
+    let long = MigrationFile::parse(&format!(
+        "{head}reverse = {{ sql = \"DELETE FROM notes\" }}\n"
+    ))
+    .expect("table");
+    assert_eq!(short, long);
+    let Operation::Sql(raw) = &short.upgrade[0] else {
+        panic!("{short:?}")
+    };
+    assert_eq!(
+        raw.reverse.as_ref().and_then(|r| r.sql.as_deref()),
+        Some("DELETE FROM notes")
+    );
+    let (_, typo) = MigrationFile::parse(&format!("{head}reverse = {{ sqll = \"x\" }}\n"))
+        .expect_err("unknown key");
+    assert!(typo.contains("unknown field `sqll`"), "{typo}");
+    let (_, number) = MigrationFile::parse(&format!("{head}reverse = 3\n")).expect_err("a number");
+    assert!(number.contains("SQL text, or a table"), "{number}");
+}
+
+/// A file without `[[downgrade]]` is rolled back by the inverse of its
+/// upgrade: typed steps by their opposites, a raw step by its `reverse`, one
+/// without by nothing runnable (irreversible), never by an empty list.
+#[test]
+fn no_downgrade_list_means_the_inverse_of_the_upgrade() {
+    let mut typed = add_email();
+    typed.downgrade.clear();
+    let raw = "description = \"seed\"\n[[upgrade]]\nop = \"sql\"\nsql = \"INSERT INTO users (id) VALUES (1)\"\nreverse = \"DELETE FROM users\"\n\n[[upgrade]]\nop = \"sql\"\nsql = \"UPDATE users SET id = 2\"\n";
+    let fs = vec![
+        (
+            "0001_create_users.toml".to_string(),
+            create_users().to_text("t"),
+        ),
+        ("0002_add_email.toml".to_string(), typed.to_text("t")),
+        ("0003_seed.toml".to_string(), raw.to_string()),
+    ];
+    let ms = parse_all(Path::new("m"), &fs).expect("parses");
+    assert_eq!(
+        ms[1].file.downgrade,
+        crate::ops::inverse_all(&add_email().upgrade)
+    );
+    replay_states(Path::new("m"), &ms).expect("the inverse restores the schema");
+    let down = &ms[2].file.downgrade;
+    assert_eq!(down.len(), 2);
+    let Operation::Sql(first) = &down[0] else {
+        panic!("{down:?}")
+    };
+    assert_eq!(
+        first.sql, None,
+        "the step without a reverse comes back first, with nothing to run"
+    );
+    let Operation::Sql(second) = &down[1] else {
+        panic!("{down:?}")
+    };
+    assert_eq!(second.sql.as_deref(), Some("DELETE FROM users"));
 }

@@ -47,7 +47,10 @@ pub(crate) const FIELD_KEYS: &[&str] = &[
 
 /// PostgreSQL truncates identifiers to 63 bytes (NAMEDATALEN - 1), which
 /// would make the idempotency guards look for a name that does not exist.
-pub(crate) use crate::schema::naming::MAX_IDENT_BYTES;
+/// The longest table, column or object name a model accepts: MySQL's 64
+/// bytes. PostgreSQL's 63 is enforced where the project targets it
+/// (`limits.rs`), and by the renderer.
+pub(crate) const MAX_NAME_BYTES: usize = 64;
 
 /// A value and where it was written.
 #[derive(Debug, Clone)]
@@ -913,9 +916,9 @@ pub(crate) fn name_problem(name: &str) -> Option<String> {
     {
         return Some(format!("it contains {c:?}"));
     }
-    if name.len() > MAX_IDENT_BYTES {
+    if name.len() > MAX_NAME_BYTES {
         return Some(format!(
-            "it is longer than {MAX_IDENT_BYTES} bytes, which PostgreSQL would truncate"
+            "it is longer than {MAX_NAME_BYTES} bytes, more than any supported database keeps (MySQL 64, PostgreSQL 63)"
         ));
     }
     None

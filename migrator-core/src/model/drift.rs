@@ -435,6 +435,8 @@ pub struct Reference {
     /// The model folders of `migrator.toml`, absolute: `generate` reads the
     /// models under them, and only those are checked.
     pub model_roots: Vec<PathBuf>,
+    /// The dialects `migrator.toml` declares (none: all of them).
+    pub dialects: Vec<crate::dialect::Dialect>,
 }
 
 /// A snapshot read by [`load`].
@@ -462,6 +464,11 @@ pub fn load(root: &Path) -> Result<Reference, String> {
     }
     let config = Config::read(root).map_err(|e| e.to_string())?;
     reference.model_roots = config.models.iter().map(|m| root.join(m)).collect();
+    reference.dialects = config
+        .dialects
+        .iter()
+        .filter_map(|d| d.parse().ok())
+        .collect();
     let relative = config.snapshot_file();
     let path = root.join(&relative);
     let text = match std::fs::read_to_string(&path) {

@@ -88,9 +88,26 @@ pub fn expand_derive_against(
     };
     // Drift is reported next to an impl that works, so code calling
     // `Task::table()` adds no errors of its own (docs/DESIGN.md §7.7).
-    let errors = drift_errors(input, &lowered, reference)
-        .into_iter()
-        .map(syn::Error::into_compile_error);
+    let dialects = reference.as_ref().map_or(&[][..], |r| &r.dialects[..]);
+    let long = if super::limits::postgres_targeted(dialects) {
+        super::limits::too_long_for_postgres(&lowered.def)
+    } else {
+        Vec::new()
+    };
+    let spans = &lowered.spans;
+    let long = long.into_iter().map(|(subject, message)| {
+        let span = match &subject {
+            Subject::Table => Some(spans.table),
+            Subject::Column(c) => spans.columns.get(c).copied(),
+            Subject::Object(o) => spans.objects.get(o).copied(),
+        }
+        .unwrap_or(spans.ident);
+        syn::Error::new(span, message)
+    });
+    let errors = long
+        .chain(drift_errors(input, &lowered, reference))
+        .map(syn::Error::into_compile_error)
+        .collect::<Vec<_>>();
     let tracked = reference.as_ref().map_or(&[][..], |r| &r.tracked[..]);
     let model = impl_model(input, table(&lowered.def.table), tracked);
     quote! {

@@ -39,8 +39,9 @@
 //! - An integer `default` on a float column is stored as a float. A string
 //!   `default` is accepted, unvalidated, for text, date and time, UUID, JSON
 //!   and `sql_type` columns, whose SQL literals are strings.
-//! - Table and column names are at most 63 bytes (PostgreSQL would truncate
-//!   them) without whitespace, quotes, dots, commas or semicolons.
+//! - Table and column names are at most 64 bytes (MySQL's limit), and at
+//!   most 63 where PostgreSQL is a target (`limits.rs`: it would truncate
+//!   them), without whitespace, quotes, dots, commas or semicolons.
 //! - `auto_increment` needs a single-column integer primary key and no
 //!   default; `on_delete = "set null"` needs an `Option` field, `"set
 //!   default"` a default.
@@ -51,6 +52,7 @@ mod check;
 mod ctxt;
 pub mod drift;
 mod expand;
+pub mod limits;
 mod lower;
 mod scan;
 

@@ -617,6 +617,7 @@ fn reference(tables: &[Table]) -> Result<drift::Reference, String> {
             schema: std::sync::Arc::new(schema),
         }),
         model_roots: vec![PathBuf::from("/app/src")],
+        dialects: Vec::new(),
     })
 }
 
@@ -872,15 +873,52 @@ fn invalid_names() {
         "invalid name `my tasks` in `table`: it contains ' '",
     );
     assert_eq!(help, "write `table = \"tasks\"`");
-    let long = "x".repeat(64);
+    let long = "x".repeat(65);
     error(
         &with_field(&format!("    #[model(column = \"{long}\")]\n    x: i64,")),
         5,
         22,
         &format!(
-            "invalid name `{long}` in `column`: it is longer than 63 bytes, which PostgreSQL would truncate"
+            "invalid name `{long}` in `column`: it is longer than 64 bytes, more than any supported database keeps (MySQL 64, PostgreSQL 63)"
         ),
     );
+}
+
+/// A 64-byte name (MySQL's limit) parses; the derive refuses it, at the
+/// field, where PostgreSQL is targeted (declared, or nothing declared), and
+/// accepts it for a MySQL-only project.
+#[test]
+fn a_64_byte_name_is_refused_only_where_postgres_is_targeted() {
+    let long = "c".repeat(64);
+    let src = format!(
+        "#[model(table = \"{}\")]\npub struct T {{ #[model(primary_key)] id: i64, #[model(column = \"{long}\")] x: i64 }}",
+        "t".repeat(64)
+    );
+    let input: syn::DeriveInput = syn::parse_str(&src).expect("rust");
+    let def = parse_derive_input(&input).expect("64 bytes parse");
+    let table = def.table.clone();
+    let all = expand_derive_against(&input, &reference(std::slice::from_ref(&table))).to_string();
+    assert!(
+        all.contains(&format!(
+            "the column name `{long}` is 64 bytes: PostgreSQL keeps 63"
+        )),
+        "{all}"
+    );
+    assert!(all.contains("the table name `tttt"), "{all}");
+    let mut postgres = reference(std::slice::from_ref(&table)).expect("reference");
+    postgres.dialects = vec![
+        crate::dialect::Dialect::Sqlite,
+        crate::dialect::Dialect::Postgres,
+    ];
+    let out = expand_derive_against(&input, &Ok(postgres)).to_string();
+    assert!(out.contains("PostgreSQL keeps 63"), "{out}");
+    let mut mysql = reference(&[table]).expect("reference");
+    mysql.dialects = vec![
+        crate::dialect::Dialect::Mysql,
+        crate::dialect::Dialect::Sqlite,
+    ];
+    let out = expand_derive_against(&input, &Ok(mysql)).to_string();
+    assert!(!out.contains("compile_error"), "{out}");
 }
 
 // ---------------------------------------------------------------- errors: types

@@ -14,6 +14,8 @@
 mod describe;
 mod rename;
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::schema::{Check, Column, ForeignKey, Index, Schema, Table, Unique};
@@ -232,9 +234,9 @@ impl Default for RawSql {
     }
 }
 
-/// SQL text with optional per-dialect variants.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// SQL text with optional per-dialect variants. In a file, a plain string
+/// (`reverse = "DELETE …"`) is short for `{ sql = "…" }`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct SqlVariants {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sql: Option<String>,
@@ -246,6 +248,55 @@ pub struct SqlVariants {
     pub mysql: Option<String>,
 }
 
+/// The table form of [`SqlVariants`], with its field checks.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SqlVariantsTable {
+    #[serde(default)]
+    sql: Option<String>,
+    #[serde(default)]
+    postgres: Option<String>,
+    #[serde(default)]
+    sqlite: Option<String>,
+    #[serde(default)]
+    mysql: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for SqlVariants {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SqlVariants, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = SqlVariants;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "SQL text, or a table with `sql`, `postgres`, `sqlite` and `mysql` variants",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<SqlVariants, E> {
+                Ok(SqlVariants {
+                    sql: Some(v.to_string()),
+                    ..SqlVariants::default()
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<SqlVariants, A::Error> {
+                let t = SqlVariantsTable::deserialize(
+                    serde::de::value::MapAccessDeserializer::new(map),
+                )?;
+                Ok(SqlVariants {
+                    sql: t.sql,
+                    postgres: t.postgres,
+                    sqlite: t.sqlite,
+                    mysql: t.mysql,
+                })
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
 fn yes() -> bool {
     true
 }
@@ -254,7 +305,7 @@ fn is_true(b: &bool) -> bool {
 }
 
 /// An operation that does not fit the schema it is replayed on.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct ReplayError(pub String);
 
@@ -661,6 +712,8 @@ fn remove_named<T>(
     }
     Ok(())
 }
+
+debug_as_display!(ReplayError);
 
 #[cfg(test)]
 mod tests;

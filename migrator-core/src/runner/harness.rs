@@ -26,7 +26,7 @@
 use std::fmt;
 
 use diesel::connection::BoxableConnection;
-use diesel::migration::{Migration, MigrationMetadata, MigrationName, MigrationVersion};
+use diesel::migration::{MigrationMetadata, MigrationName, MigrationVersion};
 
 use super::conn::MigrationConnection;
 use super::steps::{run_step, steps, Step};
@@ -175,7 +175,7 @@ fn rebuilds_sqlite_table(step: &Step) -> bool {
 macro_rules! migration_source {
     ($feature:literal, $backend:ty, $conn:ty, $dialect:expr) => {
         #[cfg(feature = $feature)]
-        impl Migration<$backend> for HarnessMigration<$conn> {
+        impl diesel::migration::Migration<$backend> for HarnessMigration<$conn> {
             fn run(
                 &self,
                 conn: &mut dyn BoxableConnection<$backend>,
@@ -203,10 +203,13 @@ macro_rules! migration_source {
         /// See the module docs of `runner::harness` for what it gives up.
         #[cfg(feature = $feature)]
         impl diesel::migration::MigrationSource<$backend> for EmbeddedMigrations {
-            fn migrations(&self) -> diesel::migration::Result<Vec<Box<dyn Migration<$backend>>>> {
+            fn migrations(
+                &self,
+            ) -> diesel::migration::Result<Vec<Box<dyn diesel::migration::Migration<$backend>>>>
+            {
                 Ok(harness_migrations::<$conn>(self, $dialect)?
                     .into_iter()
-                    .map(|m| Box::new(m) as Box<dyn Migration<$backend>>)
+                    .map(|m| Box::new(m) as Box<dyn diesel::migration::Migration<$backend>>)
                     .collect())
             }
         }

@@ -29,6 +29,8 @@
 mod backfill;
 mod baseline;
 mod conn;
+// `MigrationSource` is implemented for the SQLite and PostgreSQL backends.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod harness;
 mod history;
 mod lock;
@@ -56,7 +58,7 @@ pub use waits::{bound_waits, explain, explain_text, is_lock_wait, mask_sql, DEFA
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Everything that can go wrong while running migrations.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum RunError {
     /// The URL was refused before any connection was tried.
     #[error(transparent)]
@@ -1273,3 +1275,5 @@ impl<'a> Migrator<'a> {
         }
     }
 }
+
+debug_as_display!(RunError);

@@ -32,7 +32,7 @@ pub enum ColumnType {
 }
 
 /// The textual form did not name a known type.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown column type `{0}`; expected one of: smallint, integer, bigint, real, double, boolean, text, varchar(N), blob, date, time, timestamp, timestamptz, uuid, json, or sql:<SQL type>")]
 pub struct ParseTypeError(pub String);
 
@@ -250,3 +250,5 @@ mod tests {
         assert!(ColumnType::Text.is_narrowing_to(&ColumnType::Integer));
     }
 }
+
+debug_as_display!(ParseTypeError);

@@ -501,6 +501,7 @@ fn reference(tables: &[Table]) -> Result<Reference, String> {
             schema: Arc::new(schema),
         }),
         model_roots: vec![PathBuf::from("/app/src")],
+        dialects: Vec::new(),
     })
 }
 
