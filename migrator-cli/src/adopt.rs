@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use migrator_core::adopt::{adopt, BASELINE_FILE};
 use migrator_core::dialect::Dialect;
@@ -17,7 +18,7 @@ use migrator_core::introspect;
 use migrator_core::model::IndexNames;
 use migrator_core::project::{Project, CONFIG_FILE};
 use migrator_core::runner::{
-    table_exists, AnyConnection, MigrationConnection, Migrator, HISTORY_TABLE,
+    explain_text, table_exists, AnyConnection, MigrationConnection, Migrator, HISTORY_TABLE,
 };
 
 use crate::commands::{open_db, Database, Open};
@@ -77,7 +78,7 @@ fn models_dir(dir: &Path, project: &Project) -> PathBuf {
     }
 }
 
-pub fn init_from_database(dir: &Path, database: &Database) -> CmdResult {
+pub fn init_from_database(dir: &Path, database: &Database, wait: Duration) -> CmdResult {
     let project = Project::open(dir).map_err(|e| e.to_string())?;
     let migrations = project.migrations_dir();
     let snapshot = project.snapshot_path();
@@ -104,17 +105,27 @@ pub fn init_from_database(dir: &Path, database: &Database) -> CmdResult {
     }
 
     let shown = database.url.to_string();
-    let mut db = open_db(database, Open::Existing, "init --from-database")?;
-    let rows =
-        on_conn!(&mut db, c => history_rows(c)).map_err(|e| format!("{e}\n  database: {shown}"))?;
+    let mut db = open_db(database, Open::Existing, "init --from-database", wait)?;
+    // A wait that gave up gets the bound and the other sessions (masked).
+    let explained = |db: &mut AnyConnection, e: String, what: &str| {
+        let e = on_conn!(db, c => explain_text(c, e, what, wait));
+        format!("{e}\n  database: {shown}")
+    };
+    let rows = on_conn!(&mut db, c => history_rows(c))
+        .map_err(|e| explained(&mut db, e, "reading the history table"))?;
     if rows > 0 {
         return Err(format!(
             "the database already has {rows} row(s) in `{HISTORY_TABLE}`: it is managed by migrator already; nothing written\n  database: {shown}\nhelp: run `migrator status` in the project that manages it"
         ));
     }
-    let mut live = introspect::schema(&mut db).map_err(|e| format!("{e}\n  database: {shown}"))?;
+    let mut live = match introspect::schema(&mut db) {
+        Ok(live) => live,
+        Err(e) => return Err(explained(&mut db, e.to_string(), "reading the catalog")),
+    };
     if live.dialect == Dialect::Mysql {
-        unqualify_views(&mut db, &mut live).map_err(|e| format!("{e}\n  database: {shown}"))?;
+        if let Err(e) = unqualify_views(&mut db, &mut live) {
+            return Err(explained(&mut db, e, "reading the views"));
+        }
     }
     let adoption =
         adopt(&live).map_err(|e| format!("{e}; nothing written\n  database: {shown}"))?;

@@ -38,7 +38,12 @@ use migrator_core::database_url::{Backend, DatabaseUrl};
 use migrator_core::runner::{AnyConnection, MigrationConnection};
 
 /// Takes the backup; returns the restore instructions.
-pub fn take(db: &mut AnyConnection, url: &DatabaseUrl, path: &Path) -> Result<String, String> {
+pub fn take(
+    db: &mut AnyConnection,
+    url: &DatabaseUrl,
+    path: &Path,
+    wait: std::time::Duration,
+) -> Result<String, String> {
     // A clear message in the common case; `publish` is what guarantees it.
     if path.symlink_metadata().is_ok() {
         return Err(exists(path));
@@ -49,7 +54,7 @@ pub fn take(db: &mut AnyConnection, url: &DatabaseUrl, path: &Path) -> Result<St
     let mut tmp = TempFile::create(path)?;
     let restore = match (db, url.backend()) {
         (AnyConnection::Sqlite(c), _) => sqlite(c, url, &tmp, target)?,
-        (AnyConnection::Postgres(_), Backend::Postgres) => postgres(url, &mut tmp, target)?,
+        (AnyConnection::Postgres(_), Backend::Postgres) => postgres(url, &mut tmp, target, wait)?,
         #[cfg(feature = "mysql")]
         (AnyConnection::Mysql(_), Backend::Mysql) => mysql(url, &mut tmp, target)?,
         #[allow(unreachable_patterns)]
@@ -204,20 +209,30 @@ fn run_dump(
         }
     };
     if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // pg_dump bounds its table locks with a statement timeout
+        // (`--lock-wait-timeout`).
+        let help = if stderr.contains("LOCK TABLE") && stderr.contains("timeout") {
+            "\nhelp: another session holds a lock on that table; end or wait for it, or raise `--lock-timeout`"
+        } else {
+            ""
+        };
         return Err(format!(
-            "backup: `{tool}` failed ({}): {}\nnothing was migrated",
+            "backup: `{tool}` failed ({}): {}\nnothing was migrated{help}",
             out.status,
-            url.redact(String::from_utf8_lossy(&out.stderr).trim())
+            url.redact(stderr.trim())
         ));
     }
     Ok(Some(()))
 }
 
-/// `pg_dump`'s arguments and environment for `url`.
-fn pg_dump_command(url: &DatabaseUrl) -> Command {
+/// `pg_dump`'s arguments and environment for `url`. Its table locks wait
+/// at most `wait` (`--lock-timeout`), like the runner's own statements.
+fn pg_dump_command(url: &DatabaseUrl, wait: std::time::Duration) -> Command {
     let mut cmd = Command::new("pg_dump");
     cmd.arg("--format=custom")
         .arg("--no-password")
+        .arg(format!("--lock-wait-timeout={}ms", wait.as_millis().max(1)))
         .arg(format!("--dbname={}", url.without_password()));
     if let Some(p) = url.password() {
         cmd.env("PGPASSWORD", p);
@@ -225,8 +240,13 @@ fn pg_dump_command(url: &DatabaseUrl) -> Command {
     cmd
 }
 
-fn postgres(url: &DatabaseUrl, tmp: &mut TempFile, target: &str) -> Result<String, String> {
-    if run_dump(pg_dump_command(url), "pg_dump", url, tmp)?.is_none() {
+fn postgres(
+    url: &DatabaseUrl,
+    tmp: &mut TempFile,
+    target: &str,
+    wait: std::time::Duration,
+) -> Result<String, String> {
+    if run_dump(pg_dump_command(url, wait), "pg_dump", url, tmp)?.is_none() {
         return Err("backup: `pg_dump` was not found on PATH; nothing was migrated\nhelp: install the PostgreSQL client tools (the same major version as the server or newer), or run without --backup".to_string());
     }
     let shown = url.without_password();
@@ -405,7 +425,7 @@ mod tests {
     #[test]
     fn pg_dump_gets_the_url_without_its_password() {
         let u = url("postgres://app:p%40ss@db.example:6432/shop?sslmode=require&password=other1");
-        let cmd = pg_dump_command(&u);
+        let cmd = pg_dump_command(&u, std::time::Duration::from_secs(60));
         let args: Vec<String> = cmd
             .get_args()
             .map(|a| a.to_string_lossy().into_owned())
@@ -415,6 +435,7 @@ mod tests {
             [
                 "--format=custom",
                 "--no-password",
+                "--lock-wait-timeout=60000ms",
                 "--dbname=postgres://app@db.example:6432/shop?sslmode=require"
             ]
         );

@@ -11,7 +11,7 @@ use migrator_core::dialect::Dialect;
 use migrator_core::migration::{Direction, MigrationSet};
 use migrator_core::ops::Operation;
 use migrator_core::project::{Project, CONFIG_FILE};
-use migrator_core::runner::{connect_url, AnyConnection, Migrator, RunError};
+use migrator_core::runner::{bound_waits, connect_url, explain, AnyConnection, Migrator, RunError};
 
 use crate::{Cli, Command, DiagramFormat, DialectArg, LockArgs, UrlArg};
 
@@ -79,14 +79,15 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
     let uses_database = matches!(
         cli.command,
         Command::Init {
-            from_database: true
+            from_database: true,
+            ..
         } | Command::Generate { .. }
             | Command::Sql { .. }
             | Command::Up { .. }
             | Command::Down { .. }
             | Command::Redo { .. }
-            | Command::Status
-            | Command::Verify
+            | Command::Status { .. }
+            | Command::Verify { .. }
     );
     let database = if uses_database {
         match resolve(&cli.dir, cli.database_url.as_ref(), url_source) {
@@ -103,9 +104,11 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
     match cli.command {
         Command::Init {
             from_database: true,
-        } => crate::adopt::init_from_database(&cli.dir, db()?),
+            wait,
+        } => crate::adopt::init_from_database(&cli.dir, db()?, wait.lock_timeout),
         Command::Init {
             from_database: false,
+            ..
         } => init(&cli.dir),
         Command::Generate {
             name, empty: true, ..
@@ -134,7 +137,7 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
             let open = if dry_run { Open::DryRun } else { Open::Create };
             with_db_locked(&cli.dir, database, (open, "up"), &lock, |m, conn| {
                 if let Some(path) = &backup {
-                    if !take_backup(m, conn, &database.url, path, to)? {
+                    if !take_backup(m, conn, &database.url, (path, lock.lock_timeout), to)? {
                         return Ok(ExitCode::SUCCESS);
                     }
                 }
@@ -156,8 +159,8 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
         Command::Redo { lock } => {
             with_db_locked(&cli.dir, db()?, (Open::Existing, "redo"), &lock, db_redo)
         }
-        Command::Status => with_db(&cli.dir, db()?, db_status),
-        Command::Verify => verify(&cli.dir, db()?),
+        Command::Status { wait } => with_db(&cli.dir, db()?, wait.lock_timeout, db_status),
+        Command::Verify { wait } => verify(&cli.dir, db()?, wait.lock_timeout),
         Command::Lint { allow } => lint(&cli.dir, &allow),
         Command::Rehash => rehash(&cli.dir),
         Command::Diagram {
@@ -169,9 +172,21 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
     }
 }
 
-/// Opens the command's database: names the default when it is used, and
-/// handles an SQLite file that does not exist as `open` says.
-pub fn open_db(database: &Database, open: Open, command: &str) -> Result<AnyConnection, String> {
+/// Opens the command's database: names the default when it is used,
+/// handles an SQLite file that does not exist as `open` says, and bounds
+/// every wait for another session's lock by `wait` (`runner::bound_waits`).
+pub fn open_db(
+    database: &Database,
+    open: Open,
+    command: &str,
+    wait: Duration,
+) -> Result<AnyConnection, String> {
+    let mut db = connect_db(database, open, command)?;
+    on_conn!(&mut db, c => bound_waits(c, wait)).map_err(|e| e.to_string())?;
+    Ok(db)
+}
+
+fn connect_db(database: &Database, open: Open, command: &str) -> Result<AnyConnection, String> {
     if database.default {
         eprintln!(
             "note: database {} (the default: neither --database-url nor DATABASE_URL is set)",
@@ -337,7 +352,10 @@ fn generate_empty(dir: &Path, name: &str) -> CmdResult {
 
 fn check(dir: &Path) -> CmdResult {
     let project = open(dir)?;
-    let (set, _models, plan) = project.pending_changes().map_err(|e| e.to_string())?;
+    let (set, models, plan) = project.pending_changes().map_err(|e| e.to_string())?;
+    for n in migrator_core::model::kept_notes(&models) {
+        println!("note: {n}");
+    }
     if plan.is_empty() {
         println!(
             "ok: the models match {} ({} migration(s), head {:04})",
@@ -431,6 +449,14 @@ fn lint(dir: &Path, allow: &[String]) -> CmdResult {
         dialects = Dialect::ALL.to_vec();
     }
     let findings = lint::lint_set(&set, &dialects, allow);
+    // The reminders about kept columns, when the models read (a model error
+    // is `check`'s to report).
+    if let Ok(mut models) = project.models() {
+        models.schema = set.last_state().clone();
+        for n in migrator_core::model::kept_notes(&models) {
+            println!("note: {n}\n");
+        }
+    }
     let folder = set.dir.display().to_string();
     for f in &findings {
         let mut f = f.clone();
@@ -541,9 +567,17 @@ fn rehash(dir: &Path) -> CmdResult {
 fn with_db(
     dir: &Path,
     database: &Database,
+    wait: Duration,
     f: impl Fn(&Migrator<'_>, &mut Db) -> Result<ExitCode, RunError>,
 ) -> CmdResult {
-    with_db_configured(dir, database, Open::Existing, "status", |m| Ok(m), f)
+    with_db_configured(
+        dir,
+        database,
+        (Open::Existing, "status"),
+        wait,
+        |m| Ok(m),
+        f,
+    )
 }
 
 /// `with_db` for the commands that take the runner's lock. The flags were
@@ -558,8 +592,8 @@ fn with_db_locked(
     with_db_configured(
         dir,
         database,
-        open,
-        command,
+        (open, command),
+        lock.lock_timeout,
         |m| {
             let m = m
                 .lock_mode(lock.lock_mode.into())
@@ -578,16 +612,20 @@ fn with_db_locked(
 fn with_db_configured(
     dir: &Path,
     database: &Database,
-    open_mode: Open,
-    command: &str,
+    (open_mode, command): (Open, &str),
+    wait: Duration,
     configure: impl for<'m> FnOnce(Migrator<'m>) -> Result<Migrator<'m>, String>,
     f: impl Fn(&Migrator<'_>, &mut Db) -> Result<ExitCode, RunError>,
 ) -> CmdResult {
     let project = open(dir)?;
     let set: MigrationSet = project.migrations().map_err(|e| e.to_string())?;
-    let mut db = open_db(database, open_mode, command)?;
+    let mut db = open_db(database, open_mode, command, wait)?;
     let migrator = configure(Migrator::new(&set).on_event(crate::progress::printer()))?;
-    f(&migrator, &mut db).map_err(|e| format!("{e}\n  database: {}", database.url))
+    f(&migrator, &mut db).map_err(|e| {
+        // A lock wait gets the bound and the other sessions (masked).
+        let e = on_conn!(&mut db, c => explain(c, e, &format!("running `{command}`"), wait));
+        format!("{e}\n  database: {}", database.url)
+    })
 }
 
 type Db = AnyConnection;
@@ -607,7 +645,7 @@ fn take_backup(
     m: &Migrator<'_>,
     db: &mut Db,
     url: &DatabaseUrl,
-    path: &Path,
+    (path, wait): (&Path, Duration),
     to: Option<u32>,
 ) -> Result<bool, RunError> {
     let status = on_conn!(&mut *db, c => m.status(c))?;
@@ -629,7 +667,7 @@ fn take_backup(
     }
     // A backup error is reported as it is (`History` prints its message
     // unchanged); nothing has been migrated.
-    let restore = crate::backup::take(db, url, path).map_err(RunError::History)?;
+    let restore = crate::backup::take(db, url, path, wait).map_err(RunError::History)?;
     println!("{restore}");
     Ok(true)
 }
@@ -701,17 +739,25 @@ fn db_status(m: &Migrator<'_>, db: &mut Db) -> Result<ExitCode, RunError> {
 /// Introspects the database and compares it with the snapshot's schema:
 /// exit 1 naming each drifted table, column, index and constraint; objects
 /// outside the model are printed as notes either way.
-fn verify(dir: &Path, database: &Database) -> CmdResult {
+fn verify(dir: &Path, database: &Database, wait: Duration) -> CmdResult {
     use migrator_core::introspect;
-    use migrator_core::runner::{MigrationConnection, HISTORY_TABLE};
+    use migrator_core::runner::{explain_text, MigrationConnection, HISTORY_TABLE};
 
     let project = open(dir)?;
     let set = project.migrations().map_err(|e| e.to_string())?;
     let snapshot = set.last_state().clone();
     let url = &database.url;
     let at = |e: String| format!("{e}\n  database: {url}");
-    let mut db = open_db(database, Open::Existing, "verify")?;
-    let v = introspect::verify(&mut db, &snapshot).map_err(|e| at(e.to_string()))?;
+    let mut db = open_db(database, Open::Existing, "verify", wait)?;
+    let v = match introspect::verify(&mut db, &snapshot) {
+        Ok(v) => v,
+        Err(e) => {
+            let what = "reading the catalog and the tables of the snapshot (verify)";
+            return Err(at(
+                on_conn!(&mut db, c => explain_text(c, e.to_string(), what, wait)),
+            ));
+        }
+    };
     let snapshot_path = project.snapshot_path();
     if v.is_clean() {
         println!(

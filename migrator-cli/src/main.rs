@@ -69,7 +69,9 @@ pub struct Cli {
 /// How `up`, `down` and `redo` wait for another runner.
 #[derive(Debug, Clone, clap::Args)]
 pub struct LockArgs {
-    /// Give up after waiting this many seconds for another runner's lock
+    /// Give up after waiting this many seconds for another runner's lock,
+    /// and bound every wait for a lock another session holds outside the
+    /// migrations' own statements (the history table, the lock row)
     /// (fractions allowed, at most a week).
     #[arg(long, value_name = "SECS", default_value = "60", value_parser = seconds)]
     pub lock_timeout: Duration,
@@ -78,7 +80,8 @@ pub struct LockArgs {
     pub lock_mode: LockModeArg,
     /// PostgreSQL: how long each statement may wait for a table lock before
     /// it is cancelled and the migration retried (a migration's
-    /// `lock_timeout_ms` overrides it; 0 turns it off).
+    /// `lock_timeout_ms` overrides it; 0 turns it off: the statements
+    /// then wait as long as --lock-timeout).
     #[arg(long, value_name = "MS", default_value = "1000", value_parser = milliseconds)]
     pub statement_lock_timeout_ms: u64,
     /// PostgreSQL: how many times a migration is tried when its statements
@@ -92,6 +95,17 @@ pub struct LockArgs {
     pub statement_timeout_ms: Option<u64>,
 }
 
+/// How long `status`, `verify` and `init --from-database` wait for a lock
+/// another session holds (README "Timeouts").
+#[derive(Debug, Clone, clap::Args)]
+pub struct WaitArgs {
+    /// Give up after waiting this many seconds for a lock another session
+    /// holds on the history table or the catalog (fractions allowed, at
+    /// most a week).
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = seconds)]
+    pub lock_timeout: Duration,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create migrator.toml and an empty migrations folder; with
@@ -102,6 +116,8 @@ pub enum Command {
         /// applied there (without running it).
         #[arg(long)]
         from_database: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Diff the models against the snapshot and write the next migration.
     Generate {
@@ -163,9 +179,15 @@ pub enum Command {
         lock: LockArgs,
     },
     /// Show applied, pending, edited and missing migrations.
-    Status,
+    Status {
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
     /// Compare the live database with the snapshot; exit 1 naming each difference.
-    Verify,
+    Verify {
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
     /// Check the migrations against the safety rules (docs/LINT.md); exit 1 on an error finding.
     Lint {
         /// A rule to accept everywhere, by name (repeatable); a migration's

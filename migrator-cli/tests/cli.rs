@@ -731,3 +731,64 @@ fn completions_for_every_shell() {
     assert_eq!(code(&bad), 2, "{}", text(&bad));
     assert!(text(&bad).contains("possible values"), "{}", text(&bad));
 }
+
+/// Deprecating a column across releases: the field goes, `keep` holds the
+/// column (and its data) in the database, `check`/`lint` remind, and a
+/// later `generate` without `keep` drops it with the lint's advice.
+#[test]
+fn a_kept_column_stays_until_a_later_migration_drops_it() {
+    let dir = project();
+    let d = dir.path();
+    let with_flag = r#"
+use migrator::Model;
+
+#[derive(Model)]
+pub struct Task {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    pub title: String,
+    #[model(index)]
+    pub urgent: bool,
+}
+"#;
+    std::fs::write(d.join("src/lib.rs"), with_flag).expect("models");
+    ok(d, &["generate", "create_tasks"]);
+    let url = format!("sqlite://{}", d.join("app.db").display());
+    ok(d, &["--database-url", &url, "up"]);
+
+    // The new version no longer reads the column.
+    let kept = with_flag
+        .replace(
+            "#[derive(Model)]\n",
+            "#[derive(Model)]\n#[model(keep = \"urgent\")]\n",
+        )
+        .replace("    #[model(index)]\n    pub urgent: bool,\n", "");
+    std::fs::write(d.join("src/lib.rs"), &kept).expect("models");
+    let check = ok(d, &["check"]);
+    assert!(check.contains("ok: the models match"), "{check}");
+    assert!(
+        check.contains("note: column `tasks.urgent` is kept in the database but not in `Task`"),
+        "{check}"
+    );
+    assert!(
+        check.contains("NOT NULL without a default, so inserts that leave it out fail"),
+        "{check}"
+    );
+    let generate = ok(d, &["generate", "nothing"]);
+    assert!(generate.contains("no changes"), "{generate}");
+    let lint = ok(d, &["lint"]);
+    assert!(lint.contains("`tasks.urgent` is kept"), "{lint}");
+
+    // A later release drops it.
+    let gone = kept.replace("#[model(keep = \"urgent\")]\n", "");
+    std::fs::write(d.join("src/lib.rs"), gone).expect("models");
+    let generate = ok(d, &["generate", "drop_urgent"]);
+    assert!(generate.contains("- column tasks.urgent"), "{generate}");
+    assert!(generate.contains("destructive-drop"), "{generate}");
+    assert!(
+        generate.contains("`#[model(keep = \"column\")]`"),
+        "{generate}"
+    );
+    let up = ok(d, &["--database-url", &url, "up"]);
+    assert!(up.contains("applied 0002_drop_urgent"), "{up}");
+}

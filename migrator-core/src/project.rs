@@ -295,8 +295,9 @@ impl Project {
     /// The plan from the snapshot to the models (empty when they agree).
     pub fn pending_changes(&self) -> Result<(MigrationSet, Models, Plan), ProjectError> {
         let set = self.migrations()?;
-        let models = self.models()?;
+        let mut models = self.models()?;
         let current = set.last_state().clone();
+        keep_columns(&mut models, &current)?;
         let plan = diff(&current, &models.schema, &models.hints)?;
         Ok((set, models, plan))
     }
@@ -309,11 +310,13 @@ impl Project {
                 "`{name}` is not a valid migration name\nhelp: use snake_case letters, digits and underscores, e.g. `add_priority_column`"
             )));
         }
-        let (head, models) = self.head_and_models()?;
-        let plan = diff(&head.schema, &models.schema, &models.hints)?;
+        let (head, mut models) = self.head_and_models()?;
+        keep_columns(&mut models, &head.schema)?;
+        let mut plan = diff(&head.schema, &models.schema, &models.hints)?;
         if plan.is_empty() {
             return Ok(None);
         }
+        plan.warnings.extend(crate::model::kept_notes(&models));
         let Head {
             head,
             entries,
@@ -323,7 +326,6 @@ impl Project {
         // express is reported before a file is written: an error for the
         // dialects the project declares in migrator.toml, a warning for the
         // others (a SQLite-only project is not held back by MySQL's limits).
-        let mut plan = plan;
         let declared = self.dialects();
         for d in Dialect::ALL {
             if let Err(e) = render_ops(d, &plan.upgrade, &current) {
@@ -424,6 +426,33 @@ impl Project {
 }
 
 debug_as_display!(ProjectError);
+/// The models' tables with their kept columns (`#[model(keep = "..")]`)
+/// taken from `snapshot`, as the database keeps them.
+fn keep_columns(models: &mut Models, snapshot: &Schema) -> Result<(), ProjectError> {
+    let mut errors = Vec::new();
+    for def in models.defs.iter().filter(|d| !d.kept.is_empty()) {
+        let snap = snapshot.table(&def.table.name).or_else(|| {
+            def.renamed_from
+                .as_ref()
+                .and_then(|old| snapshot.table(old))
+        });
+        match crate::model::with_kept(def, snap) {
+            Ok(table) => models.schema.insert(table),
+            Err(message) => errors.push(ModelError {
+                file: def.file.clone().unwrap_or_default(),
+                line: def.line,
+                column: 1,
+                message: format!("in `{}`: {message}", def.struct_name),
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ProjectError::Models(errors))
+    }
+}
+
 /// The file and snapshot texts of migration `head + 1` named `name` with
 /// `plan`'s steps, leading from `before` to `target`. `header` is the
 /// file's comment, `{file}` standing for its name.

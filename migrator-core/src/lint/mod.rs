@@ -55,7 +55,7 @@ macro_rules! rules {
 rules! {
     DESTRUCTIVE_DROP = "destructive-drop", Error,
         "the data in it is lost, and the running (previous) version of the application still reads and writes it",
-        "stop using it in the application and deploy that first (mark the field `skip`), then drop it in a later migration; allow the rule there";
+        "stop using it first: remove the field and name the column in the struct's `#[model(keep = \"column\")]`, so the database keeps it while that version deploys; then drop it in a later migration (remove it from `keep`, `migrator generate`) and allow the rule there";
     RENAME = "rename", Warning,
         "the running (previous) version of the application still uses the old name and fails as soon as the migration commits",
         "add the new column or table, write to both, backfill, switch reads, then drop the old one in a later migration";

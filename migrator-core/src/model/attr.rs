@@ -25,6 +25,7 @@ pub(crate) const STRUCT_KEYS: &[&str] = &[
     "unique",
     "check",
     "foreign_key",
+    "keep",
 ];
 
 /// Keys of `#[model(...)]` on a field.
@@ -121,6 +122,9 @@ pub(crate) struct StructAttrs {
     pub uniques: Vec<ColumnList>,
     pub checks: Vec<CheckAttr>,
     pub foreign_keys: Vec<StructForeignKey>,
+    /// `keep = "a, b"`: columns the table keeps that the struct no longer
+    /// has (deprecated, to be dropped by a later migration).
+    pub keep: Vec<ColumnList>,
 }
 
 /// A field's attributes. Flags hold the span of their key.
@@ -234,6 +238,11 @@ impl StructAttrs {
                 "foreign_key" => {
                     if let Some(v) = r.struct_foreign_key() {
                         out.foreign_keys.push(v);
+                    }
+                }
+                "keep" => {
+                    if let Some(v) = r.column_list("keep = \"is_high_priority\"") {
+                        out.keep.push(v);
                     }
                 }
                 _ => unreachable!("every key of STRUCT_KEYS is handled"),

@@ -232,7 +232,10 @@ pub fn check(def: &ModelDef, snapshot: &Schema) -> Vec<Difference> {
             ),
         ));
     }
-    out.extend(compare(&def.table, Some(&snap)));
+    match super::with_kept(def, Some(&snap)) {
+        Ok(table) => out.extend(compare(&table, Some(&snap))),
+        Err(message) => out.push(diff(Subject::Table, message)),
+    }
     out
 }
 

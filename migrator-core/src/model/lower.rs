@@ -119,6 +119,20 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
         }
     }
 
+    for list in &model.attrs.keep {
+        for k in &list.names {
+            if table.column(k).is_some() {
+                cx.error_at(
+                    list.span,
+                    with_help(
+                        format!("`{k}` is kept (`keep`) but is also a field of the struct"),
+                        "`keep` is for a column the struct no longer has: remove the field, or remove it from `keep`",
+                    ),
+                );
+            }
+        }
+    }
+
     for list in &model.attrs.indexes {
         if let Some(cols) = resolve_list(cx, model, &name, list, "index") {
             let idx = Index {
@@ -194,6 +208,12 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
                 let old = f.attrs.renamed_from.as_ref()?;
                 Some((f.column_name(), old.value.clone()))
             })
+            .collect(),
+        kept: model
+            .attrs
+            .keep
+            .iter()
+            .flat_map(|k| k.names.iter().cloned())
             .collect(),
         file: None,
         line: model.ident.span().start().line,

@@ -82,10 +82,94 @@ pub struct ModelDef {
     /// `(new column, old column)` for every field with `renamed_from`, in
     /// field order.
     pub column_renames: Vec<(String, String)>,
+    /// `#[model(keep = "..")]`: columns the database keeps although the
+    /// struct no longer has them, with what depends on them
+    /// ([`keep_columns`]).
+    pub kept: Vec<String>,
     /// The source file, when parsed from one (`None` from the derive).
     pub file: Option<PathBuf>,
     /// The 1-based line of the struct's name.
     pub line: usize,
+}
+
+/// The table of `def` as the database keeps it: the struct's columns plus
+/// its kept ones (`#[model(keep = "..")]`), copied from the snapshot's
+/// table with the indexes, unique constraints, foreign keys and checks
+/// there that use them, so that nothing of a deprecated column is dropped
+/// or changed. Refuses a kept column the snapshot does not have.
+pub fn with_kept(def: &ModelDef, snapshot: Option<&Table>) -> Result<Table, String> {
+    let mut table = def.table.clone();
+    if def.kept.is_empty() {
+        return Ok(table);
+    }
+    let name = &table.name;
+    let Some(snap) = snapshot else {
+        return Err(format!(
+            "`keep` names {} of table `{name}`, which the snapshot does not have\nhelp: `keep` is for a column that exists and that the struct no longer has; remove it from `keep`",
+            ctxt::backticked(&def.kept)
+        ));
+    };
+    for k in &def.kept {
+        let column = snap.column(k).ok_or_else(|| {
+            format!(
+                "`keep` names column `{k}`, which table `{name}` does not have in the snapshot\nhelp: its columns there are {}",
+                ctxt::backticked(snap.columns.iter().map(|c| c.name.clone()))
+            )
+        })?;
+        table.columns.push(column.clone());
+    }
+    let uses = |cols: &[String]| cols.iter().any(|c| def.kept.contains(c));
+    let mentions = |expr: &str| {
+        expr.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .any(|w| def.kept.iter().any(|k| k == w))
+    };
+    for i in snap.indexes.iter().filter(|i| uses(&i.columns)) {
+        if !table.indexes.iter().any(|m| m.name == i.name) {
+            table.indexes.push(i.clone());
+        }
+    }
+    for u in snap.uniques.iter().filter(|u| uses(&u.columns)) {
+        if !table.uniques.iter().any(|m| m.name == u.name) {
+            table.uniques.push(u.clone());
+        }
+    }
+    for f in snap.foreign_keys.iter().filter(|f| uses(&f.columns)) {
+        if !table.foreign_keys.iter().any(|m| m.name == f.name) {
+            table.foreign_keys.push(f.clone());
+        }
+    }
+    for c in snap.checks.iter().filter(|c| mentions(&c.expr)) {
+        if !table.checks.iter().any(|m| m.name == c.name) {
+            table.checks.push(c.clone());
+        }
+    }
+    table.normalize();
+    Ok(table)
+}
+
+/// What to remind about each kept column, for `generate`, `check` and
+/// `lint`: it is still in the database, and, when it is NOT NULL without a
+/// default, the application's inserts (which no longer write it) fail.
+pub fn kept_notes(models: &Models) -> Vec<String> {
+    let mut out = Vec::new();
+    for def in &models.defs {
+        for k in &def.kept {
+            let table = &def.table.name;
+            let mut note = format!(
+                "column `{table}.{k}` is kept in the database but not in `{}` (`keep`): drop it with a later migration (remove it from `keep`, then `migrator generate`) once no deployed version uses it",
+                def.struct_name
+            );
+            if let Some(c) = models.schema.table(table).and_then(|t| t.column(k)) {
+                if !c.nullable && c.default.is_none() && !c.auto_increment {
+                    note.push_str(
+                        "; it is NOT NULL without a default, so inserts that leave it out fail: make it nullable or give it a default before the struct stops writing it",
+                    );
+                }
+            }
+            out.push(note);
+        }
+    }
+    out
 }
 
 /// Every model of a crate, as the diff engine wants them.

@@ -709,7 +709,7 @@ fn unknown_struct_key() {
     );
     assert_eq!(
         help,
-        "did you mean `table`? valid struct keys are `table`, `renamed_from`, `index`, `unique`, `check`, `foreign_key`"
+        "did you mean `table`? valid struct keys are `table`, `renamed_from`, `index`, `unique`, `check`, `foreign_key`, `keep`"
     );
     // No guess when nothing is close.
     let help = error(
@@ -1896,4 +1896,52 @@ fn sql_fragments_that_are_more_than_one_type_or_expression_are_refused() {
         "    #[model(sql_type = \"enum('a,b','c')\", default_sql = \"'c'\")]\n    x: String,\n    #[model(sql_type = \"timestamp(3) with time zone\", default_sql = \"CURRENT_TIMESTAMP\")]\n    at: String,",
     ));
     assert_eq!(t.columns.len(), 3);
+}
+
+/// `#[model(keep = "col")]`: a column the struct no longer has stays as
+/// the snapshot has it (no drift, nothing to generate); without `keep` the
+/// missing field is drift; `keep` of a field or of an unknown column is an
+/// error.
+#[test]
+fn kept_columns_stay_as_the_snapshot_has_them() {
+    let full: syn::DeriveInput = syn::parse_quote! {
+        #[model(table = "tasks", index(name = "idx_tasks_flag", columns = "flag"))]
+        pub struct Task { #[model(primary_key)] pub id: i64, pub title: String, pub flag: bool }
+    };
+    let table = parse_derive_input(&full).expect("valid").table;
+    let kept: syn::DeriveInput = syn::parse_quote! {
+        #[model(table = "tasks", keep = "flag")]
+        pub struct Task { #[model(primary_key)] pub id: i64, pub title: String }
+    };
+    let out = expand_derive_against(&kept, &reference(std::slice::from_ref(&table))).to_string();
+    assert!(!out.contains("compile_error"), "{out}");
+    let def = parse_derive_input(&kept).expect("valid");
+    assert_eq!(def.kept, ["flag"]);
+    let back = with_kept(&def, Some(&table)).expect("kept");
+    assert_eq!(
+        back, table,
+        "the column and its index come back from the snapshot"
+    );
+
+    let dropped: syn::DeriveInput = syn::parse_quote! {
+        #[model(table = "tasks")]
+        pub struct Task { #[model(primary_key)] pub id: i64, pub title: String }
+    };
+    let out = expand_derive_against(&dropped, &reference(std::slice::from_ref(&table))).to_string();
+    assert!(out.contains("flag"), "the missing field is drift: {out}");
+
+    let unknown: syn::DeriveInput = syn::parse_quote! {
+        #[model(table = "tasks", keep = "flag, nope")]
+        pub struct Task { #[model(primary_key)] pub id: i64, pub title: String }
+    };
+    let out = expand_derive_against(&unknown, &reference(std::slice::from_ref(&table))).to_string();
+    assert!(out.contains("`keep` names column `nope`"), "{out}");
+
+    let both = "\n#[derive(Model)]\n#[model(keep = \"title\")]\nstruct Task { #[model(primary_key)] id: i64, title: String }\n";
+    error(
+        both,
+        3,
+        16,
+        "`title` is kept (`keep`) but is also a field of the struct",
+    );
 }

@@ -101,18 +101,42 @@ fn prefix_sql(dialect: Dialect) -> Option<String> {
 /// check, in one round trip on SQLite and PostgreSQL. `None` for anything
 /// else (no table, another row, an error, MySQL), which the caller must
 /// treat as "look closer" (read the rows and check them one by one).
+#[cfg(test)]
 pub(crate) fn applied_prefix<C: MigrationConnection>(
     conn: &mut C,
     set: &MigrationSet,
 ) -> Option<usize> {
+    applied_prefix_or_wait(conn, set).ok().flatten()
+}
+
+/// [`applied_prefix`], except that a query that gave up waiting for a lock
+/// is an error (`waits.rs`): the slow path would only wait again.
+pub(crate) fn applied_prefix_or_wait<C: MigrationConnection>(
+    conn: &mut C,
+    set: &MigrationSet,
+) -> Result<Option<usize>, RunError> {
     // Built once per set: the query text and the expected rows.
     let dialect = conn.dialect();
     let sql = match dialect {
         Dialect::Sqlite => SQLITE_PREFIX_SQL.get_or_init(|| prefix_sql(dialect)),
         Dialect::Postgres => POSTGRES_PREFIX_SQL.get_or_init(|| prefix_sql(dialect)),
-        Dialect::Mysql => return None,
+        Dialect::Mysql => return Ok(None),
     };
-    let rows = conn.query_texts(sql.as_deref()?).ok()?;
+    let Some(sql) = sql.as_deref() else {
+        return Ok(None);
+    };
+    let rows = match conn.query_texts(sql) {
+        Ok(rows) => rows,
+        Err(e) if super::waits::is_lock_wait(&e.to_string()) => {
+            return Err(db(dialect, "reading the history table", e))
+        }
+        Err(_) => return Ok(None),
+    };
+    Ok(prefix_match(dialect, &rows, set))
+}
+
+/// Whether the folded history text in `rows` is a prefix `set` expects.
+fn prefix_match(dialect: Dialect, rows: &[String], set: &MigrationSet) -> Option<usize> {
     let s = rows.first()?.as_str();
     let s = match dialect {
         // `<row xmlns:..>\n  <s>VALUE</s>\n</row>`; the value is digits,
@@ -152,9 +176,7 @@ fn hex_byte(pair: &[u8]) -> Option<u8> {
 }
 
 fn db(dialect: Dialect, doing: &str, e: diesel::result::Error) -> RunError {
-    RunError::Database {
-        message: format!("{doing} on {dialect}: {e}"),
-    }
+    super::waits::db_error(dialect, doing, e)
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for now, in UTC.

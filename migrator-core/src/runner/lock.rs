@@ -79,9 +79,7 @@ pub(crate) enum Held {
 }
 
 fn db(dialect: Dialect, doing: &str, e: diesel::result::Error) -> RunError {
-    RunError::Database {
-        message: format!("{doing} on {dialect}: {e}"),
-    }
+    super::waits::db_error(dialect, doing, e)
 }
 
 fn uses_row(dialect: Dialect, mode: LockMode) -> bool {
@@ -181,7 +179,8 @@ fn ensure_lock_table<C: MigrationConnection>(conn: &mut C) -> Result<(), RunErro
     loop {
         match conn.execute(&create) {
             Ok(()) => return Ok(()),
-            Err(_) if tries < 10 => {
+            // A wait for another session already took the whole bound.
+            Err(e) if tries < 10 && !super::waits::is_lock_wait(&e.to_string()) => {
                 tries += 1;
                 std::thread::sleep(Duration::from_millis(20 * tries));
             }

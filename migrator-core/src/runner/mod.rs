@@ -37,6 +37,7 @@ mod lock;
 mod plan;
 mod retry;
 mod steps;
+mod waits;
 
 use std::time::{Duration, Instant};
 
@@ -51,6 +52,7 @@ pub use conn::{connect, table_exists, AnyConnection, HistoryRow, MigrationConnec
 pub use history::HISTORY_TABLE;
 pub use lock::{LockMode, LOCK_TABLE};
 pub use plan::{LineState, Status, StatusLine};
+pub use waits::{bound_waits, explain, explain_text, is_lock_wait, mask_sql, DEFAULT_WAIT};
 
 /// The runner's version, written into every history row.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -111,6 +113,28 @@ pub enum RunError {
         sql: String,
         blocking: String,
         state: &'static str,
+    },
+    /// A statement outside a migration's own (reading the history, the
+    /// catalog, the lock row) gave up waiting for a lock another session
+    /// holds (`waits.rs`).
+    #[error("gave up {what} on {dialect}{}: another session holds a lock it needs\n  blocking: {blocking}\n  help: end or wait for {}, then run the command again; `--lock-timeout SECS` raises the bound (inside a migration: `--statement-lock-timeout-ms`, or `lock_timeout_ms` in the migration file)", waited.map_or(String::new(), |w| format!(" after waiting {} s", w.as_secs_f64())), waits::usual_blockers(*dialect))]
+    LockWait {
+        /// What the tool was doing: `reading the history table`.
+        what: String,
+        dialect: Dialect,
+        /// The session's bound, when known.
+        waited: Option<Duration>,
+        /// The other sessions, their statements masked (`mask_sql`).
+        blocking: String,
+    },
+    /// MySQL/MariaDB: a statement larger than the server accepts; refused
+    /// before anything of the run was sent.
+    #[error("migration {migration}: statement {statement_index} is {bytes} bytes, over the server's max_allowed_packet of {limit} bytes; nothing was run\nhelp: raise it on the server (`SET GLOBAL max_allowed_packet = ...`, or `max_allowed_packet` in the server's configuration), or split the statement into smaller ones")]
+    StatementTooLarge {
+        migration: String,
+        statement_index: usize,
+        bytes: usize,
+        limit: u64,
     },
     #[error("database error: {message}")]
     Database { message: String },
@@ -406,7 +430,8 @@ impl<'a> Migrator<'a> {
     /// PostgreSQL and MySQL: how long each statement of a migration may wait
     /// for a table lock (`lock_timeout`; MySQL `lock_wait_timeout`, whole
     /// seconds) before it is cancelled and the migration retried (default 1 s; a migration's `lock_timeout_ms` overrides it;
-    /// zero disables it). Distinct from [`Migrator::lock_timeout`], the wait
+    /// zero disables it: the statements then wait as long as the session's own
+    /// bound, `bound_waits`). Distinct from [`Migrator::lock_timeout`], the wait
     /// for another runner.
     pub fn statement_lock_timeout(mut self, t: Duration) -> Self {
         self.statement_lock_timeout = t;
@@ -474,7 +499,7 @@ impl<'a> Migrator<'a> {
         conn: &mut C,
         target: Option<u32>,
     ) -> Result<Report, RunError> {
-        if self.up_to_date(conn, target) {
+        if self.up_to_date(conn, target)? {
             self.emit(Event::NothingToDo);
             return Ok(Report::default());
         }
@@ -494,29 +519,39 @@ impl<'a> Migrator<'a> {
     /// expects when its first `k` migrations are applied
     /// (`history::applied_prefix`); nothing is decoded per row, hashed or
     /// normalised. Two on MySQL (existence, then the rows).
-    fn up_to_date<C: MigrationConnection>(&self, conn: &mut C, target: Option<u32>) -> bool {
+    ///
+    /// A read that gave up waiting for a lock is an error: the slow path
+    /// would wait for the same lock again (`waits.rs`).
+    fn up_to_date<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        target: Option<u32>,
+    ) -> Result<bool, RunError> {
         let target = target.unwrap_or(self.set.head());
         if target > self.set.head() {
-            return false;
+            return Ok(false);
         }
         if conn.dialect() != Dialect::Mysql {
-            return history::applied_prefix(conn, self.set).is_some_and(|k| k >= target as usize);
+            return Ok(history::applied_prefix_or_wait(conn, self.set)?
+                .is_some_and(|k| k >= target as usize));
         }
         // Two round trips (the table's existence, then its rows): a query
         // on a missing table would abort a caller's open PostgreSQL
         // transaction.
-        let Ok(rows) = history::read(conn) else {
-            return false;
+        let rows = match history::read(conn) {
+            Ok(rows) => rows,
+            Err(e @ RunError::LockWait { .. }) => return Err(e),
+            Err(_) => return Ok(false),
         };
         // Versions are the table's key: `target` applied rows at or below
         // it are exactly 1..=target.
-        plan::check_history(self.set, &rows).is_ok()
+        Ok(plan::check_history(self.set, &rows).is_ok()
             && target <= self.set.head()
             && rows
                 .iter()
                 .filter(|r| r.version <= i64::from(target) && r.state == history::APPLIED)
                 .count()
-                == target as usize
+                == target as usize)
     }
 
     /// The SQL `up_to` would run, without running it (the history table is
@@ -701,11 +736,7 @@ impl<'a> Migrator<'a> {
                             timeout_ms: timeout.as_millis(),
                             index,
                             sql,
-                            blocking: if mysql {
-                                retry::mysql_blockers(conn)
-                            } else {
-                                retry::blockers(conn)
-                            },
+                            blocking: waits::blockers(conn),
                             state: if in_tx {
                                 "nothing of the migration is left: the database is as it was before it"
                             } else {
@@ -723,6 +754,21 @@ impl<'a> Migrator<'a> {
                     });
                     std::thread::sleep(wait);
                     attempt += 1;
+                }
+                // A history write that waited inside the migration ran
+                // under the migration's own bound.
+                Err(RunError::LockWait {
+                    what,
+                    dialect,
+                    waited: None,
+                    blocking,
+                }) => {
+                    break Err(RunError::LockWait {
+                        what,
+                        dialect,
+                        waited: Some(timeout),
+                        blocking,
+                    })
                 }
                 other => break other,
             }
@@ -783,6 +829,10 @@ impl<'a> Migrator<'a> {
             let steps_done = row.map_or(0, |r| r.steps_done.max(0) as usize);
             let steps = steps::steps(self.set, m, dialect, Direction::Up)?;
             pending.push((m, steps_done, steps));
+        }
+        if !dry_run {
+            let sizes: Vec<_> = pending.iter().map(|(m, _, s)| (*m, s.as_slice())).collect();
+            waits::check_sizes(conn, &sizes)?;
         }
         let mut next = 0;
         // After a pipelined chunk stops, these run alone; the first of them
@@ -910,6 +960,10 @@ impl<'a> Migrator<'a> {
                 )));
             }
             pending.push((m, steps::steps(self.set, m, dialect, Direction::Down)?));
+        }
+        if !dry_run {
+            let sizes: Vec<_> = pending.iter().map(|(m, s)| (*m, s.as_slice())).collect();
+            waits::check_sizes(conn, &sizes)?;
         }
         let mut next = 0;
         let mut alone = 0..0;

@@ -22,7 +22,8 @@
 //!   work itself is too long, waiting again would not help);
 //! - the final failure ([`RunError::LockRetriesExhausted`](super::RunError))
 //!   names the migration, the statement, and the sessions of this database
-//!   with an open transaction (the usual blockers).
+//!   with an open transaction (the usual blockers), their statements masked
+//!   (`waits::blockers`).
 //!
 //! - MySQL/MariaDB: the same with `lock_wait_timeout` (metadata locks, which
 //!   every ALTER TABLE takes and queues writers behind) and
@@ -76,28 +77,6 @@ fn mysql_seconds(timeout: Duration) -> u64 {
 pub(crate) fn mysql_set_sql(timeout: Duration) -> String {
     let s = mysql_seconds(timeout);
     format!("SET SESSION lock_wait_timeout = {s}, SESSION innodb_lock_wait_timeout = {s}")
-}
-
-/// The connections of this MySQL database other than ours, longest-running
-/// first: the one holding the table is almost always among them.
-pub(crate) fn mysql_blockers<C: MigrationConnection>(conn: &mut C) -> String {
-    let q = "SELECT CONCAT('connection ', p.ID, ' (', p.USER, ', ', p.COMMAND, ' for ', p.TIME, ' s', \
-             IF(t.trx_started IS NULL, '', CONCAT(', transaction open since ', t.trx_started)), '): ', \
-             LEFT(COALESCE(p.INFO, ''), 120)) AS s \
-             FROM information_schema.PROCESSLIST p \
-             LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID \
-             WHERE p.DB = DATABASE() AND p.ID <> CONNECTION_ID() \
-             ORDER BY t.trx_started IS NULL, t.trx_started, p.TIME DESC LIMIT 5";
-    match conn.query_texts(q) {
-        Ok(rows) if rows.is_empty() => {
-            "no other connection to this database now (the blocker has finished)".into()
-        }
-        Ok(rows) => format!(
-            "connections to this database, open transactions first:\n    {}",
-            rows.join("\n    ")
-        ),
-        Err(e) => format!("(could not list connections: {e})"),
-    }
 }
 
 /// The wait before attempt `attempt + 1`: `base * 2^(attempt - 1)`, capped at
@@ -172,17 +151,22 @@ impl SessionTimeouts {
                 .unwrap_or_default();
             self.restore = Some(previous);
         }
-        Ok(if mysql {
-            mysql_set_sql(lock)
-        } else {
-            match statement {
-                Some(t) => format!(
-                    "{}; {}",
-                    set_sql(lock),
-                    set_timeout_sql("statement_timeout", t)
-                ),
-                None => set_sql(lock),
-            }
+        // Zero turns the migration's own timeout off: its statements then
+        // wait as long as the session's bound (`waits.rs`), never forever
+        // (PostgreSQL's and MySQL's zero would be "no limit" / an error).
+        let previous = self.restore.as_deref().unwrap_or_default();
+        let lock_sql = match (lock.is_zero(), mysql) {
+            (true, true) if !previous.is_empty() => previous.to_string(),
+            (true, false) if !previous.is_empty() => previous
+                .split_once("; SET statement_timeout")
+                .map_or(previous, |(lock, _)| lock)
+                .to_string(),
+            (_, true) => mysql_set_sql(lock),
+            (_, false) => set_sql(lock),
+        };
+        Ok(match statement {
+            Some(t) if !mysql => format!("{lock_sql}; {}", set_timeout_sql("statement_timeout", t)),
+            _ => lock_sql,
         })
     }
 
@@ -203,25 +187,6 @@ pub(crate) fn set_sql(timeout: Duration) -> String {
 /// `SET <name> = '<n>ms'`.
 pub(crate) fn set_timeout_sql(name: &str, timeout: Duration) -> String {
     format!("SET {name} = '{}ms'", timeout.as_millis())
-}
-
-/// The sessions of this database that hold a transaction open, oldest
-/// first: one of them is almost always what the migration waited for.
-pub(crate) fn blockers<C: MigrationConnection>(conn: &mut C) -> String {
-    let q = "SELECT format('pid %s (%s, transaction open for %s s): %s', pid, state, \
-             round(extract(epoch FROM now() - xact_start)::numeric, 1), left(regexp_replace(query, '\\s+', ' ', 'g'), 120)) AS s \
-             FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() \
-             AND xact_start IS NOT NULL ORDER BY xact_start LIMIT 5";
-    match conn.query_texts(q) {
-        Ok(rows) if rows.is_empty() => {
-            "no other session of this database has a transaction open now (the blocker has finished)".into()
-        }
-        Ok(rows) => format!(
-            "sessions of this database with a transaction open, oldest first:\n    {}",
-            rows.join("\n    ")
-        ),
-        Err(e) => format!("(could not list sessions: {e})"),
-    }
 }
 
 #[cfg(test)]

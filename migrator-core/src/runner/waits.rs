@@ -1,0 +1,454 @@
+//! Bounded waits: no statement the tool sends waits for another session
+//! without a limit.
+//!
+//! Contract:
+//! - [`bound_waits`] sets the session's own wait limits right after
+//!   connecting (the CLI does it for every command that connects):
+//!   PostgreSQL `lock_timeout`, MySQL/MariaDB `lock_wait_timeout` (metadata
+//!   locks: `LOCK TABLES`, an open transaction's DDL, `FLUSH TABLES WITH
+//!   READ LOCK`) and `innodb_lock_wait_timeout` (row locks), SQLite
+//!   `busy_timeout`. The default, [`DEFAULT_WAIT`], is the one of
+//!   `--lock-timeout`; it is never unbounded. A migration's statements run
+//!   under their own, shorter `lock_timeout` (`retry.rs`), which is set per
+//!   migration and put back to this bound when the run ends;
+//! - a statement that gave up on such a wait is reported as
+//!   [`RunError::LockWait`]: what the tool was doing (`reading the history
+//!   table`), how long it waited, the other sessions as far as the database
+//!   tells (id, state, the locks they hold on PostgreSQL, and the *kind* of
+//!   their statement through [`mask_sql`], never its literals), and the
+//!   flag that raises the bound;
+//! - other sessions' SQL text never reaches a message unmasked: every list
+//!   of sessions the runner prints comes from [`blockers`];
+//! - MySQL/MariaDB: before a run sends anything, every statement of the
+//!   pending migrations is compared with the server's `max_allowed_packet`
+//!   ([`check_sizes`]), so an oversize statement fails with its migration,
+//!   size and the limit instead of "server has gone away" halfway through.
+
+use std::time::Duration;
+
+use super::conn::MigrationConnection;
+use super::steps::Step;
+use super::RunError;
+use crate::dialect::Dialect;
+use crate::migration::Migration;
+
+/// The bound when the user gives none: the default of `--lock-timeout`.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(60);
+
+/// Sets the session's lock wait limits to `wait` (see the module's
+/// contract). PostgreSQL's and SQLite's are in milliseconds; MySQL's in
+/// whole seconds, so `wait` is rounded up to at least 1 s there. A zero
+/// `wait` means "do not wait" (PostgreSQL's zero would mean "forever", so
+/// it becomes 1 ms).
+pub fn bound_waits<C: MigrationConnection>(conn: &mut C, wait: Duration) -> Result<(), RunError> {
+    let d = conn.dialect();
+    let ms = wait.as_millis().min(i32::MAX as u128);
+    let sql = match d {
+        Dialect::Postgres => format!("SET lock_timeout = '{}ms'", ms.max(1)),
+        Dialect::Mysql => super::retry::mysql_set_sql(wait),
+        Dialect::Sqlite => format!("PRAGMA busy_timeout = {ms}"),
+    };
+    conn.execute(&sql).map_err(|e| RunError::Database {
+        message: format!("setting the session's lock wait limit on {d}: {e}"),
+    })
+}
+
+/// Whether a database error is a wait for another session that gave up:
+/// PostgreSQL's `lock_timeout` (55P03), MySQL's 1205, SQLite's
+/// `SQLITE_BUSY` / `SQLITE_LOCKED`. diesel exposes no error codes, so the
+/// servers' English messages are matched (as `retry.rs` does).
+pub fn is_lock_wait(message: &str) -> bool {
+    message.contains("canceling statement due to lock timeout")
+        || message.contains("Lock wait timeout exceeded")
+        || message.contains("database is locked")
+        || message.contains("database table is locked")
+}
+
+/// The error for a statement that failed while the tool was `doing`
+/// something other than running a migration's statement: a
+/// [`RunError::LockWait`] when it gave up waiting for a lock (its
+/// `blocking` and `waited` filled in later by [`explain`], which has the
+/// connection and the bound), else a plain database error.
+pub(crate) fn db_error(dialect: Dialect, doing: &str, e: diesel::result::Error) -> RunError {
+    let message = e.to_string();
+    if is_lock_wait(&message) {
+        return RunError::LockWait {
+            what: doing.to_string(),
+            dialect,
+            waited: None,
+            blocking: String::new(),
+        };
+    }
+    RunError::Database {
+        message: format!("{doing} on {dialect}: {message}"),
+    }
+}
+
+/// Completes a [`RunError::LockWait`] with the bound the session ran under
+/// and the sessions that may have held the lock; turns a plain database
+/// error whose text is a lock wait into one (`what` then says what the
+/// command was doing). Other errors pass unchanged.
+pub fn explain<C: MigrationConnection>(
+    conn: &mut C,
+    e: RunError,
+    what: &str,
+    wait: Duration,
+) -> RunError {
+    let d = conn.dialect();
+    match e {
+        RunError::LockWait {
+            what: w,
+            dialect,
+            waited,
+            blocking,
+        } => RunError::LockWait {
+            what: w,
+            dialect,
+            waited: waited.or(Some(wait)),
+            blocking: if blocking.is_empty() {
+                blockers(conn)
+            } else {
+                blocking
+            },
+        },
+        RunError::Database { message } if is_lock_wait(&message) => RunError::LockWait {
+            what: what.to_string(),
+            dialect: d,
+            waited: Some(wait),
+            blocking: blockers(conn),
+        },
+        other => other,
+    }
+}
+
+/// [`explain`] for a command whose errors are text (introspection,
+/// adoption): the text unchanged unless it is a lock wait.
+pub fn explain_text<C: MigrationConnection>(
+    conn: &mut C,
+    message: String,
+    what: &str,
+    wait: Duration,
+) -> String {
+    if !is_lock_wait(&message) {
+        return message;
+    }
+    let e = RunError::LockWait {
+        what: what.to_string(),
+        dialect: conn.dialect(),
+        waited: Some(wait),
+        blocking: String::new(),
+    };
+    explain(conn, e, what, wait).to_string()
+}
+
+/// What usually holds the lock, for the help line of
+/// [`RunError::LockWait`].
+pub(crate) fn usual_blockers(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => "that session (an `idle in transaction` session, a long query, `VACUUM FULL`, `ALTER TABLE`, `LOCK TABLE`)",
+        Dialect::Mysql => "that connection (an open transaction, `LOCK TABLES`, a long `ALTER TABLE`)",
+        Dialect::Sqlite => "the other connection's write transaction to end",
+    }
+}
+
+/// The longest masked statement shown for another session.
+const SHOWN: usize = 80;
+
+/// Another session's SQL as the runner may show it: comments dropped,
+/// string literals (`'..'`, `E'..'`, `$$..$$`) as `'…'`, numbers as `?`,
+/// whitespace collapsed, at most 80 characters (then `…`). What is left
+/// is the statement's kind and the objects it names, never its values.
+pub fn mask_sql(sql: &str) -> String {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    let space = |out: &mut String| {
+        if !out.is_empty() && !out.ends_with(' ') {
+            out.push(' ');
+        }
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '-' && next == Some('-') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+            space(&mut out);
+        } else if c == '/' && next == Some('*') {
+            i += 2;
+            while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
+                i += 1;
+            }
+            i += 2;
+            space(&mut out);
+        } else if c == '\'' {
+            // `''` inside a literal is a quote; a backslash escapes the
+            // next character in MySQL and in PostgreSQL's E'..'.
+            i += 1;
+            while i < chars.len() {
+                let quoted_quote = chars[i] == '\'' && chars.get(i + 1) == Some(&'\'');
+                if chars[i] == '\\' || quoted_quote {
+                    i += 2;
+                } else if chars[i] == '\'' {
+                    i += 1;
+                    break;
+                } else {
+                    i += 1;
+                }
+            }
+            if out.ends_with(['E', 'e', 'N', 'n', 'X', 'x', 'B', 'b'])
+                && !out
+                    .chars()
+                    .rev()
+                    .nth(1)
+                    .is_some_and(|p| p.is_alphanumeric() || p == '_')
+            {
+                out.pop();
+            }
+            out.push_str("'…'");
+        } else if c == '$' && !out.ends_with(|p: char| p.is_alphanumeric() || p == '_') {
+            // A dollar quote `$tag$ .. $tag$` (a `$1` parameter is kept).
+            let mut j = i + 1;
+            while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_') {
+                j += 1;
+            }
+            if chars.get(j) == Some(&'$') && !chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()) {
+                let tag: String = chars[i..=j].iter().collect();
+                let rest: String = chars[j + 1..].iter().collect();
+                let end = rest.find(&tag).map_or(rest.len(), |k| k + tag.len());
+                i = j + 1 + rest[..end].chars().count();
+                out.push_str("'…'");
+            } else {
+                out.push(c);
+                i += 1;
+            }
+        } else if c.is_ascii_digit()
+            && !out.ends_with(|p: char| p.is_alphanumeric() || p == '_' || p == '$')
+        {
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.') {
+                i += 1;
+            }
+            out.push('?');
+        } else if c.is_whitespace() {
+            space(&mut out);
+            i += 1;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    let out = out.trim();
+    if out.chars().count() > SHOWN {
+        let cut: String = out.chars().take(SHOWN).collect();
+        format!("{}…", cut.trim_end())
+    } else {
+        out.to_string()
+    }
+}
+
+/// Field separator of the session rows read by [`blockers`]: the unit
+/// separator, which no identifier or state contains.
+const SEP: char = '\u{1f}';
+
+/// The other sessions of this database that may hold what the runner
+/// waited for, oldest transaction first, each with its id, state, the
+/// locks it holds (PostgreSQL) and its statement masked by [`mask_sql`].
+pub(crate) fn blockers<C: MigrationConnection>(conn: &mut C) -> String {
+    let d = conn.dialect();
+    let q = match d {
+        Dialect::Postgres => "SELECT concat_ws(E'\\x1f', a.pid::text, coalesce(a.state, ''), \
+             coalesce(round(extract(epoch FROM now() - a.xact_start)::numeric, 1)::text, ''), \
+             coalesce((SELECT string_agg(DISTINCT l.mode || ' on ' || l.relation::regclass::text, ', ') \
+               FROM pg_locks l WHERE l.pid = a.pid AND l.granted AND l.relation >= 16384 \
+               AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())), ''), \
+             coalesce(a.query, '')) AS s \
+             FROM pg_stat_activity a WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() \
+             AND a.xact_start IS NOT NULL ORDER BY a.xact_start LIMIT 5"
+            .to_string(),
+        Dialect::Mysql => "SELECT CONCAT_WS(CHAR(31), CAST(p.ID AS CHAR), p.COMMAND, \
+             IF(t.trx_started IS NULL, '', CAST(TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) AS CHAR)), \
+             CAST(p.TIME AS CHAR), COALESCE(p.INFO, '')) AS s \
+             FROM information_schema.PROCESSLIST p \
+             LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID \
+             WHERE p.DB = DATABASE() AND p.ID <> CONNECTION_ID() \
+             ORDER BY t.trx_started IS NULL, t.trx_started, p.TIME DESC LIMIT 5"
+            .to_string(),
+        Dialect::Sqlite => {
+            return "another connection holds the database's write lock (SQLite does not say which)"
+                .into()
+        }
+    };
+    let rows = match conn.query_texts(&q) {
+        Ok(rows) => rows,
+        Err(e) => return format!("(could not list the other sessions: {e})"),
+    };
+    if rows.is_empty() {
+        return "no other session of this database has a transaction open now (the blocker has finished)".into();
+    }
+    let lines: Vec<String> = rows.iter().map(|r| session_line(d, r)).collect();
+    format!(
+        "sessions of this database, open transactions first:\n    {}",
+        lines.join("\n    ")
+    )
+}
+
+/// One row of [`blockers`]' query, in words.
+fn session_line(d: Dialect, row: &str) -> String {
+    let f: Vec<&str> = row.split(SEP).collect();
+    let at = |i: usize| f.get(i).copied().unwrap_or("");
+    let statement = mask_sql(at(4));
+    let statement = if statement.is_empty() {
+        "none".to_string()
+    } else {
+        statement
+    };
+    match d {
+        Dialect::Postgres => {
+            let mut s = format!("pid {} ({}", at(0), at(1));
+            if !at(2).is_empty() {
+                s.push_str(&format!(", transaction open for {} s", at(2)));
+            }
+            if !at(3).is_empty() {
+                s.push_str(&format!(", holds {}", at(3)));
+            }
+            s.push_str(&format!("): last statement: {statement}"));
+            s
+        }
+        _ => {
+            let mut s = format!("connection {} ({} for {} s", at(0), at(1), at(3));
+            if !at(2).is_empty() {
+                s.push_str(&format!(", transaction open for {} s", at(2)));
+            }
+            s.push_str(&format!("): statement: {statement}"));
+            s
+        }
+    }
+}
+
+/// MySQL/MariaDB: refuses a run before it sends anything when a statement
+/// of a pending migration is larger than the server's
+/// `max_allowed_packet` (read once): the server would drop the connection
+/// mid-migration ("server has gone away"). Other databases: nothing.
+pub(crate) fn check_sizes<C: MigrationConnection>(
+    conn: &mut C,
+    pending: &[(&Migration, &[Step])],
+) -> Result<(), RunError> {
+    if conn.dialect() != Dialect::Mysql {
+        return Ok(());
+    }
+    let largest = pending
+        .iter()
+        .flat_map(|(m, steps)| {
+            steps.iter().enumerate().filter_map(move |(i, s)| match s {
+                Step::Sql(st) => Some((*m, i, st.sql.len())),
+                Step::Rust { .. } => None,
+            })
+        })
+        .max_by_key(|(_, _, n)| *n);
+    let Some((m, index, bytes)) = largest else {
+        return Ok(());
+    };
+    // Far below any server's limit (at least 1 KiB; 16 MiB by default):
+    // no round trip.
+    if bytes < 1024 {
+        return Ok(());
+    }
+    let limit: u64 = conn
+        .query_texts("SELECT CAST(@@max_allowed_packet AS CHAR) AS s")
+        .map_err(|e| RunError::Database {
+            message: format!("reading max_allowed_packet: {e}"),
+        })?
+        .first()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(u64::MAX);
+    // The packet also carries the command byte; keep a little room.
+    if bytes as u64 + 64 > limit {
+        return Err(RunError::StatementTooLarge {
+            migration: m.id(),
+            statement_index: index + 1,
+            bytes,
+            limit,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masked_sql_keeps_the_kind_and_drops_the_values() {
+        assert_eq!(
+            mask_sql("UPDATE users SET password = 's3cr''et', n = 42 WHERE id = 7"),
+            "UPDATE users SET password = '…', n = ? WHERE id = ?"
+        );
+        assert_eq!(
+            mask_sql("LOCK TABLE _migrator_history IN ACCESS EXCLUSIVE MODE"),
+            "LOCK TABLE _migrator_history IN ACCESS EXCLUSIVE MODE"
+        );
+        assert_eq!(
+            mask_sql("select E'a\\'b', $$x 'y' z$$, $tag$secret$tag$ -- note\n/* hidden */ from t1 where c = $1"),
+            "select '…', '…', '…' from t1 where c = $1"
+        );
+        assert_eq!(
+            mask_sql("INSERT INTO t VALUES (x'ff', 1.5e3)"),
+            "INSERT INTO t VALUES ('…', ?)"
+        );
+        assert_eq!(mask_sql("SELECT 'unterminated"), "SELECT '…'");
+        let long = mask_sql(&format!("SELECT {} FROM t", "col, ".repeat(40)));
+        assert!(long.chars().count() <= 81 && long.ends_with('…'), "{long}");
+        assert_eq!(mask_sql("  \n "), "");
+    }
+
+    #[test]
+    fn lock_waits_are_recognised() {
+        assert!(is_lock_wait("canceling statement due to lock timeout"));
+        assert!(is_lock_wait(
+            "Lock wait timeout exceeded; try restarting transaction"
+        ));
+        assert!(is_lock_wait("database is locked"));
+        assert!(!is_lock_wait("relation \"t\" does not exist"));
+    }
+
+    /// On a real SQLite file: a history read under another connection's
+    /// exclusive lock gives up after the session's bound, typed, and the
+    /// explained error names what it did, the bound and the blocker.
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn a_locked_sqlite_history_gives_up_within_the_bound() {
+        use diesel::connection::SimpleConnection;
+        use diesel::Connection;
+        let file = std::env::temp_dir().join(format!("migrator_waits_{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&file);
+        let path = file.to_str().expect("utf-8");
+        let mut holder = diesel::SqliteConnection::establish(path).expect("sqlite");
+        holder
+            .batch_execute(&format!(
+                "{}; BEGIN EXCLUSIVE",
+                super::super::history::create_sql(Dialect::Sqlite)
+            ))
+            .expect("lock");
+        let mut conn = diesel::SqliteConnection::establish(path).expect("sqlite");
+        bound_waits(&mut conn, Duration::from_millis(50)).expect("bound");
+        let e = super::super::history::read(&mut conn).expect_err("locked");
+        assert!(
+            matches!(e, RunError::LockWait { waited: None, .. }),
+            "{e:?}"
+        );
+        let e = explain(&mut conn, e, "unused", Duration::from_millis(50)).to_string();
+        assert!(
+            e.starts_with("gave up looking for the history table on sqlite after waiting 0.05 s"),
+            "{e}"
+        );
+        assert!(
+            e.contains("another connection holds the database's write lock"),
+            "{e}"
+        );
+        holder.batch_execute("ROLLBACK").expect("release");
+        assert!(super::super::history::read(&mut conn).is_ok());
+        drop((conn, holder));
+        let _ = std::fs::remove_file(&file);
+    }
+}
