@@ -792,3 +792,30 @@ pub struct Task {
     let up = ok(d, &["--database-url", &url, "up"]);
     assert!(up.contains("applied 0002_drop_urgent"), "{up}");
 }
+
+/// `sql_type = "int"` on SQLite: the database reports the declared type as
+/// `INT`; `verify` right after `up` is clean (it reported drift).
+#[test]
+fn a_lowercase_sqlite_sql_type_verifies_clean() {
+    let dir = project();
+    let d = dir.path();
+    let model = r#"
+use migrator::Model;
+
+#[derive(Model)]
+pub struct Item {
+    #[model(primary_key)]
+    pub id: i64,
+    #[model(sql_type = "int")]
+    pub qty: i32,
+    #[model(sql_type = "bigint")]
+    pub total: i64,
+}
+"#;
+    std::fs::write(d.join("src/lib.rs"), model).expect("models");
+    ok(d, &["generate", "items"]);
+    let url = format!("sqlite://{}", d.join("app.db").display());
+    ok(d, &["--database-url", &url, "up"]);
+    let verify = ok(d, &["--database-url", &url, "verify"]);
+    assert!(verify.starts_with("ok: "), "{verify}");
+}

@@ -476,6 +476,9 @@ pub(crate) fn sqlite_type(declared: &str) -> ColumnType {
         "TIME" => ColumnType::Time,
         "TIMESTAMP" => ColumnType::Timestamp,
         "TIMESTAMPTZ" => ColumnType::TimestampTz,
+        // SQLite reports these declared types in capitals however they were
+        // written (`int` comes back as `INT`; `bigint` stays as written).
+        "INT" => ColumnType::Custom(up),
         _ => varchar_length(&up, "VARCHAR")
             .map(ColumnType::Varchar)
             .unwrap_or_else(|| ColumnType::Custom(t.to_string())),

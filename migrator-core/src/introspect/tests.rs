@@ -175,6 +175,10 @@ fn sqlite_types_map_back() {
     assert_eq!(sqlite_type("integer"), T::BigInt);
     assert_eq!(sqlite_type("REAL"), T::Double);
     assert_eq!(sqlite_type("VARCHAR(20)"), T::Varchar(20));
+    // SQLite itself reports `int`, `Int` as `INT`.
+    assert_eq!(sqlite_type("int"), T::Custom("INT".into()));
+    assert_eq!(sqlite_type(" Int "), sqlite_type("INT"));
+    assert_eq!(sqlite_type("bigint"), T::Custom("bigint".into()));
     assert_eq!(sqlite_type("varchar( 20 )"), T::Varchar(20));
     assert_eq!(sqlite_type("TIMESTAMPTZ"), T::TimestampTz);
     assert_eq!(
