@@ -159,7 +159,9 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
         Command::Redo { lock } => {
             with_db_locked(&cli.dir, db()?, (Open::Existing, "redo"), &lock, db_redo)
         }
-        Command::Status { wait } => with_db(&cli.dir, db()?, wait.lock_timeout, db_status),
+        Command::Status { wait, format } => with_db(&cli.dir, db()?, wait.lock_timeout, |m, db| {
+            db_status(m, db, format == crate::OutputFormat::Json)
+        }),
         Command::Verify { wait } => verify(&cli.dir, db()?, wait.lock_timeout),
         Command::Lint { allow } => lint(&cli.dir, &allow),
         Command::Rehash => rehash(&cli.dir),
@@ -725,10 +727,14 @@ fn db_redo(m: &Migrator<'_>, db: &mut Db) -> Result<ExitCode, RunError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn db_status(m: &Migrator<'_>, db: &mut Db) -> Result<ExitCode, RunError> {
+fn db_status(m: &Migrator<'_>, db: &mut Db, json: bool) -> Result<ExitCode, RunError> {
     let status = on_conn!(db, c => m.status(c))?;
-    print!("{status}");
-    println!("{} pending", status.pending());
+    if json {
+        println!("{}", status.to_json());
+    } else {
+        print!("{status}");
+        println!("{} pending", status.pending());
+    }
     Ok(if status.is_clean() {
         ExitCode::SUCCESS
     } else {

@@ -182,6 +182,11 @@ pub enum Command {
     Status {
         #[command(flatten)]
         wait: WaitArgs,
+        /// `text` for people, `json` for scripts: one object with every
+        /// migration's version, id and state, the pending count and whether
+        /// all is clean (the exit code is the same either way).
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
     },
     /// Compare the live database with the snapshot; exit 1 naming each difference.
     Verify {
@@ -269,6 +274,15 @@ impl From<LockModeArg> for LockMode {
             LockModeArg::Table => LockMode::Table,
         }
     }
+}
+
+/// `--format` of commands whose output scripts read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object on stdout.
+    Json,
 }
 
 /// `--dialect`.

@@ -819,3 +819,55 @@ pub struct Item {
     let verify = ok(d, &["--database-url", &url, "verify"]);
     assert!(verify.starts_with("ok: "), "{verify}");
 }
+
+/// `status --format json`: one object a script can read, with the same
+/// exit code as the text form; nothing else on stdout.
+#[test]
+fn status_as_json() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::write(d.join("src/lib.rs"), USERS).expect("models");
+    ok(d, &["generate", "create_users"]);
+    let url = format!("sqlite://{}", d.join("app.db").display());
+    let parse = |o: &Output| -> serde_json::Value {
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", text(o)))
+    };
+    ok(d, &["--database-url", &url, "up"]);
+    std::fs::write(d.join("src/lib.rs"), USERS_WITH_EMAIL).expect("models");
+    ok(d, &["generate", "add_email"]);
+    let o = migrator(d, &["--database-url", &url, "status", "--format", "json"]);
+    assert_eq!(code(&o), 0, "pending is not unclean: {}", text(&o));
+    let v = parse(&o);
+    assert_eq!(v["pending"], 1);
+    assert_eq!(v["clean"], true);
+    let ms = v["migrations"].as_array().expect("array");
+    assert_eq!(ms.len(), 2);
+    assert_eq!(ms[0]["id"], "0001_create_users");
+    assert_eq!(ms[0]["state"], "applied");
+    assert!(
+        ms[0]["applied_at"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("20")),
+        "{v}"
+    );
+    assert_eq!(ms[1]["version"], 2);
+    assert_eq!(ms[1]["state"], "pending");
+    ok(d, &["--database-url", &url, "up"]);
+    let o = migrator(d, &["--database-url", &url, "status", "--format", "json"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert_eq!(parse(&o)["pending"], 0);
+    // An edited applied file: not clean, exit 1, in JSON too.
+    let file = d.join("migrations/0002_add_email.toml");
+    let edited = std::fs::read_to_string(&file)
+        .expect("file")
+        .replace("add email", "add e-mail");
+    std::fs::write(&file, edited).expect("edit");
+    ok(d, &["rehash"]);
+    let o = migrator(d, &["--database-url", &url, "status", "--format", "json"]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    let v = parse(&o);
+    assert_eq!(v["clean"], false);
+    assert_eq!(v["migrations"][1]["state"], "edited");
+    let bad = migrator(d, &["--database-url", &url, "status", "--format", "yaml"]);
+    assert_eq!(code(&bad), 2, "{}", text(&bad));
+}

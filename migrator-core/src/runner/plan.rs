@@ -84,6 +84,67 @@ impl fmt::Display for Status {
     }
 }
 
+impl Status {
+    /// The status as one JSON object, for scripts and CI:
+    /// `{"migrations": [{"version", "id", "state", ..}], "pending", "clean"}`
+    /// where `state` is `applied` (with `applied_at`), `pending`, `partial`
+    /// (with `steps_done`), `edited`, `missing_file` or `renamed` (with
+    /// `file`); `clean` is [`Status::is_clean`] (what makes `status` exit 1
+    /// when false).
+    pub fn to_json(&self) -> String {
+        let mut out = String::from("{\"migrations\":[");
+        for (i, l) in self.lines.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let (state, extra) = match &l.state {
+                LineState::Applied { at } => {
+                    ("applied", format!(",\"applied_at\":{}", json_string(at)))
+                }
+                LineState::Pending => ("pending", String::new()),
+                LineState::Partial { steps_done } => {
+                    ("partial", format!(",\"steps_done\":{steps_done}"))
+                }
+                LineState::Edited => ("edited", String::new()),
+                LineState::MissingFile => ("missing_file", String::new()),
+                LineState::Renamed { file } => {
+                    ("renamed", format!(",\"file\":{}", json_string(file)))
+                }
+            };
+            out.push_str(&format!(
+                "{{\"version\":{},\"id\":{},\"state\":\"{state}\"{extra}}}",
+                l.version,
+                json_string(&l.id)
+            ));
+        }
+        out.push_str(&format!(
+            "],\"pending\":{},\"clean\":{}}}",
+            self.pending(),
+            self.is_clean()
+        ));
+        out
+    }
+}
+
+/// `s` as a JSON string literal.
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 pub(crate) fn status(set: &MigrationSet, rows: &[HistoryRow]) -> Status {
     let mut lines = Vec::new();
     for m in &set.migrations {
