@@ -56,7 +56,7 @@ pub fn take(
         (AnyConnection::Sqlite(c), _) => sqlite(c, url, &tmp, target)?,
         (AnyConnection::Postgres(_), Backend::Postgres) => postgres(url, &mut tmp, target, wait)?,
         #[cfg(feature = "mysql")]
-        (AnyConnection::Mysql(_), Backend::Mysql) => mysql(url, &mut tmp, target)?,
+        (AnyConnection::Mysql(c), Backend::Mysql) => mysql(c, url, &mut tmp, target, wait)?,
         #[allow(unreachable_patterns)]
         _ => return Err("backup: this build of migrator does not support the database".into()),
     };
@@ -190,23 +190,66 @@ fn sqlite(
 
 /// Runs `cmd` with its standard output in `tmp`; a failure names `tool`
 /// and carries its message, redacted.
+/// What a dump tool is checked with while it runs: `Ok(Some(why))` stops it.
+type Watch<'a> = &'a mut dyn FnMut() -> Result<Option<String>, String>;
+
 fn run_dump(
     mut cmd: Command,
     tool: &str,
     url: &DatabaseUrl,
     tmp: &mut TempFile,
+    watch: Watch<'_>,
 ) -> Result<Option<()>, String> {
     cmd.stdout(tmp.stdout()?)
         .stderr(Stdio::piped())
         .stdin(Stdio::null());
-    let out = match cmd.output() {
-        Ok(out) => out,
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
             return Err(format!(
                 "backup: cannot run `{tool}`: {e}; nothing was migrated"
             ))
         }
+    };
+    // The tool's stderr is read on a thread, so that a chatty tool never
+    // blocks on a full pipe while it is watched.
+    let mut stderr = child.stderr.take();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(e) = stderr.as_mut() {
+            let _ = std::io::Read::read_to_string(e, &mut text);
+        }
+        text
+    });
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => {}
+            Err(e) => {
+                return Err(format!(
+                    "backup: waiting for `{tool}`: {e}; nothing was migrated"
+                ))
+            }
+        }
+        let verdict = watch();
+        if let Ok(None) = verdict {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            continue;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = reader.join();
+        return Err(match verdict {
+            Ok(Some(why)) => format!("backup: `{tool}` stopped: {why}\nnothing was migrated"),
+            Err(e) => format!("backup: watching `{tool}`: {e}\nnothing was migrated"),
+            Ok(None) => unreachable!("handled above"),
+        });
+    };
+    let out = std::process::Output {
+        status,
+        stdout: Vec::new(),
+        stderr: reader.join().unwrap_or_default().into_bytes(),
     };
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -246,7 +289,12 @@ fn postgres(
     target: &str,
     wait: std::time::Duration,
 ) -> Result<String, String> {
-    if run_dump(pg_dump_command(url, wait), "pg_dump", url, tmp)?.is_none() {
+    // pg_dump bounds its own lock waits (`--lock-wait-timeout`).
+    if run_dump(pg_dump_command(url, wait), "pg_dump", url, tmp, &mut || {
+        Ok(None)
+    })?
+    .is_none()
+    {
         return Err("backup: `pg_dump` was not found on PATH; nothing was migrated\nhelp: install the PostgreSQL client tools (the same major version as the server or newer), or run without --backup".to_string());
     }
     let shown = url.without_password();
@@ -328,7 +376,13 @@ fn is_mariadb_tool(tool: &str) -> bool {
 
 /// `mysqldump` (or MariaDB's `mariadb-dump`) of a `mysql://` database.
 #[cfg(feature = "mysql")]
-fn mysql(url: &DatabaseUrl, tmp: &mut TempFile, target: &str) -> Result<String, String> {
+fn mysql(
+    conn: &mut impl MigrationConnection,
+    url: &DatabaseUrl,
+    tmp: &mut TempFile,
+    target: &str,
+    wait: std::time::Duration,
+) -> Result<String, String> {
     let database = url
         .database()
         .filter(|d| !d.is_empty())
@@ -349,7 +403,32 @@ fn mysql(url: &DatabaseUrl, tmp: &mut TempFile, target: &str) -> Result<String, 
             cmd.env("MYSQL_PWD", p);
         }
         cmd.arg("--databases").arg(database);
-        if run_dump(cmd, tool, url, tmp)?.is_some() {
+        // mysqldump has no lock-wait bound of its own (and the server's
+        // `lock_wait_timeout` defaults to a day): the dump's session, one
+        // opened after this point by the same user, is watched from the
+        // migration's connection and stopped once it has waited for a lock
+        // longer than `--lock-timeout`.
+        let first = conn
+            .query_texts("SELECT CAST(COALESCE(MAX(ID), 0) AS CHAR) AS s FROM information_schema.processlist")
+            .map_err(|e| format!("backup: reading the session list: {e}; nothing was migrated"))?
+            .pop()
+            .unwrap_or_else(|| "0".into());
+        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+        let query = format!(
+            "SELECT CAST(CONCAT(ID, ' (', STATE, ')') AS CHAR) AS s FROM information_schema.processlist \
+             WHERE ID > {first} AND ID <> CONNECTION_ID() AND USER = SUBSTRING_INDEX(USER(), '@', 1) \
+             AND STATE LIKE 'Waiting for%lock%' AND TIME >= {secs}"
+        );
+        let mut watch = || -> Result<Option<String>, String> {
+            let waiting = conn.query_texts(&query).map_err(|e| e.to_string())?;
+            Ok(waiting.first().map(|w| {
+                format!(
+                    "its session {w} waited longer than --lock-timeout ({} s) for a lock that another session holds on the database\nhelp: end or wait for the session holding the lock (a `LOCK TABLES`, a long ALTER), or raise `--lock-timeout`",
+                    wait.as_secs_f64()
+                )
+            }))
+        };
+        if run_dump(cmd, tool, url, tmp, &mut watch)?.is_some() {
             return Ok(format!(
                 "backup written to {target} ({tool}, SQL)\nto restore it (the dump recreates the database `{database}`):\n  mysql --host=HOST --user=USER -p < {target}"
             ));

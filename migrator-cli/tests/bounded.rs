@@ -363,6 +363,24 @@ fn mariadb_table_and_metadata_locks_bound_every_command() {
         out.contains("drift:") && code == Some(1),
         "0003 is pending: {out}"
     );
+    // `up --backup`: mysqldump has no lock-wait bound of its own; its
+    // session is watched and stopped after --lock-timeout, nothing run.
+    let backup = tempfile::tempdir().expect("tempdir");
+    let file = backup.path().join("before.sql");
+    let (code, out) = bounded(
+        p.root(),
+        &url,
+        &["up", "--backup", file.to_str().expect("utf-8 path")],
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("waited longer than --lock-timeout")
+            && out.contains("nothing was migrated")
+            && !out.contains("applying"),
+        "{out}"
+    );
+    assert!(!file.exists(), "a failed backup left {}", file.display());
+    assert_eq!(state(&db), before);
     let unmanaged = MyDb::create(&base, "bounded_adopt");
     let mut other = diesel::MysqlConnection::establish(&unmanaged.url).expect("mysql");
     other
