@@ -25,10 +25,15 @@ use crate::commands::{open_db, Database, Open};
 
 type CmdResult = Result<ExitCode, String>;
 
-/// The `migrator.toml` an adoption writes when there is none: the project
-/// targets the database it was adopted from (so `generate` and `lint` speak
-/// its dialect, and MySQL's per-table index names are accepted).
-fn config_text(dialect: Dialect) -> String {
+/// The `migrator.toml` that `init` writes (`None`: no dialect declared yet)
+/// and that an adoption writes when there is none (the project targets the
+/// database it was adopted from, so `generate` and `lint` speak its
+/// dialect, and MySQL's per-table index names are accepted).
+pub(crate) fn config_text(adopted_from: Option<Dialect>) -> String {
+    let dialects = match adopted_from {
+        Some(d) => format!("; adopted from a {d} database\ndialects = [\"{d}\"]\n"),
+        None => "\n# dialects = [\"postgres\"]\n".to_string(),
+    };
     format!(
         "# migrator configuration (every key is optional)\n\
          # folders scanned for #[derive(Model)] structs\n\
@@ -37,8 +42,7 @@ fn config_text(dialect: Dialect) -> String {
          migrations = \"migrations\"\n\
          # dialects the project targets (postgres, sqlite, mysql): `generate` prints\n\
          # their SQL, `check` renders for them, and with only mysql index names\n\
-         # are per table; adopted from a {dialect} database\n\
-         dialects = [\"{dialect}\"]\n"
+         # are per table{dialects}"
     )
 }
 
@@ -149,7 +153,7 @@ pub fn init_from_database(dir: &Path, database: &Database, wait: Duration) -> Cm
     let result = (|| -> Result<(), String> {
         let config = dir.join(CONFIG_FILE);
         if !config.exists() {
-            write(&config, &config_text(live.dialect), &mut created)?;
+            write(&config, &config_text(Some(live.dialect)), &mut created)?;
         }
         for d in [&migrations, &models] {
             // Every missing folder on the way (`src/` of `src/models/`),

@@ -230,18 +230,7 @@ fn init(dir: &Path) -> CmdResult {
     let project = open(dir)?;
     let config = dir.join(CONFIG_FILE);
     if !config.exists() {
-        write(
-            &config,
-            "# migrator configuration (every key is optional)\n\
-             # folders scanned for #[derive(Model)] structs\n\
-             models = [\"src\"]\n\
-             # where migrations and the schema snapshot live\n\
-             migrations = \"migrations\"\n\
-             # dialects the project targets (postgres, sqlite, mysql): `generate` prints\n\
-             # their SQL, `check` renders for them, and with only mysql index names\n\
-             # are per table\n\
-             # dialects = [\"postgres\"]\n",
-        )?;
+        write(&config, &crate::adopt::config_text(None))?;
         println!("created {}", config.display());
     }
     let migrations = project.migrations_dir();

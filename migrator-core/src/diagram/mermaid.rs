@@ -88,22 +88,13 @@ pub(super) fn word(s: &str) -> String {
     }
 }
 
-fn mark_note(mark: Mark) -> Option<&'static str> {
-    mark.class()
-}
-
 fn attribute(c: &ColumnView) -> String {
     let name = word(&c.name);
-    let mut keys = Vec::new();
-    if c.primary_key {
-        keys.push("PK");
-    }
-    if c.foreign_key {
-        keys.push("FK");
-    }
-    if c.unique {
-        keys.push("UK");
-    }
+    // Mermaid spells a unique key `UK`.
+    let keys: Vec<&str> = c
+        .keys()
+        .map(|k| if k == "UNIQUE" { "UK" } else { k })
+        .collect();
     let mut notes = Vec::new();
     if name != c.name {
         notes.push(format!("name: {}", c.name));
@@ -116,7 +107,7 @@ fn attribute(c: &ColumnView) -> String {
     }
     match (c.mark, &c.was) {
         (Mark::Changed, Some(was)) => notes.push(format!("changed, was {was}")),
-        (m, _) => notes.extend(mark_note(m).map(str::to_string)),
+        (m, _) => notes.extend(m.class().map(str::to_string)),
     }
     let mut line = format!("{} {name}", word(&c.ty));
     if !keys.is_empty() {
@@ -142,7 +133,7 @@ pub(super) fn arrow(e: &EdgeView) -> String {
 
 fn relationship(table: &str, e: &EdgeView) -> String {
     let mut label = e.name.clone();
-    if let Some(note) = mark_note(e.mark) {
+    if let Some(note) = e.mark.class() {
         label.push_str(&format!(" ({note})"));
     }
     format!(
@@ -171,11 +162,11 @@ pub(super) fn render(view: &View) -> String {
             let _ = writeln!(out, "{}", comment(&format!("step: {s}")));
         }
         for t in &view.tables {
-            if let Some(note) = mark_note(t.mark) {
+            if let Some(note) = t.mark.class() {
                 let _ = writeln!(out, "{}", comment(&format!("{note}: table {}", t.name)));
             }
             for c in &t.columns {
-                if let Some(note) = mark_note(c.mark) {
+                if let Some(note) = c.mark.class() {
                     let _ = writeln!(
                         out,
                         "{}",
@@ -184,7 +175,7 @@ pub(super) fn render(view: &View) -> String {
                 }
             }
             for e in &t.foreign_keys {
-                if let Some(note) = mark_note(e.mark) {
+                if let Some(note) = e.mark.class() {
                     let _ = writeln!(
                         out,
                         "{}",

@@ -91,18 +91,20 @@ pub struct EdgeView {
 }
 
 impl ColumnView {
+    /// The key markers that hold, in order: `PK`, `FK`, `UNIQUE`.
+    pub fn keys(&self) -> impl Iterator<Item = &'static str> {
+        [
+            (self.primary_key, "PK"),
+            (self.foreign_key, "FK"),
+            (self.unique, "UNIQUE"),
+        ]
+        .into_iter()
+        .filter_map(|(on, key)| on.then_some(key))
+    }
+
     /// The markers as shown in a box: `PK FK UNIQUE NOT NULL`.
     pub fn markers(&self) -> String {
-        let mut m = Vec::new();
-        if self.primary_key {
-            m.push("PK");
-        }
-        if self.foreign_key {
-            m.push("FK");
-        }
-        if self.unique {
-            m.push("UNIQUE");
-        }
+        let mut m: Vec<&str> = self.keys().collect();
         if self.not_null {
             m.push("NOT NULL");
         }
