@@ -263,7 +263,7 @@ fn unqualify_views(
 }
 
 fn write(path: &Path, text: &str, created: &mut Vec<PathBuf>) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::files::write_atomic(path, text)?;
     created.push(path.to_path_buf());
     Ok(())
 }

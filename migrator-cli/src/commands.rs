@@ -13,6 +13,7 @@ use migrator_core::ops::Operation;
 use migrator_core::project::{Project, CONFIG_FILE};
 use migrator_core::runner::{bound_waits, connect_url, explain, AnyConnection, Migrator, RunError};
 
+use crate::style::{self, Role};
 use crate::{Cli, Command, DiagramFormat, DialectArg, LockArgs, UrlArg};
 
 type CmdResult = Result<ExitCode, String>;
@@ -87,13 +88,14 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
             | Command::Down { .. }
             | Command::Redo { .. }
             | Command::Status { .. }
+            | Command::History { .. }
             | Command::Verify { .. }
     );
     let database = if uses_database {
         match resolve(&cli.dir, cli.database_url.as_ref(), url_source) {
             Ok(d) => Some(d),
             Err(message) => {
-                eprintln!("error: {message}");
+                eprintln!("{} {message}", style::error_prefix());
                 return Ok(ExitCode::from(2));
             }
         }
@@ -162,6 +164,11 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
         Command::Status { wait, format } => with_db(&cli.dir, db()?, wait.lock_timeout, |m, db| {
             db_status(m, db, format == crate::OutputFormat::Json)
         }),
+        Command::History { wait, format } => {
+            with_db(&cli.dir, db()?, wait.lock_timeout, |m, db| {
+                db_history(m, db, format == crate::OutputFormat::Json)
+            })
+        }
         Command::Verify { wait } => verify(&cli.dir, db()?, wait.lock_timeout),
         Command::Lint { allow } => lint(&cli.dir, &allow),
         Command::Rehash => rehash(&cli.dir),
@@ -223,7 +230,7 @@ fn open(dir: &Path) -> Result<Project, String> {
 }
 
 fn write(path: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+    crate::files::write_atomic(path, text)
 }
 
 fn init(dir: &Path) -> CmdResult {
@@ -287,14 +294,17 @@ fn generate(dir: &Path, name: &str, flags: &[DialectArg], database: &Database) -
     write(&project.snapshot_path(), &g.snapshot_text)?;
     println!("created {}", file.display());
     println!("updated {}", project.snapshot_path().display());
-    println!("\nchanges:");
+    println!("\n{}", style::out(Role::Strong, "changes:"));
     for op in &g.plan.upgrade {
-        println!("  {op}");
+        println!("  {}", change_line(op));
     }
     if !g.plan.warnings.is_empty() {
-        println!("\nwarnings (review before applying):");
+        println!(
+            "\n{}",
+            style::out(Role::Strong, "warnings (review before applying):")
+        );
         for w in &g.plan.warnings {
-            println!("  warning: {w}");
+            println!("  {} {w}", style::out(Role::Warn, "warning:"));
         }
     }
     // Lint and render the new migration from what `generate` computed: the
@@ -307,17 +317,20 @@ fn generate(dir: &Path, name: &str, flags: &[DialectArg], database: &Database) -
         println!("\nlint findings (`migrator lint` exits 1 on an error until it is allowed):");
         for mut f in findings {
             f.file = migrations.join(&f.file).display().to_string();
-            println!("{f}");
+            println!("{}", finding_text(&f));
         }
     }
     for d in dialects {
-        println!("\n-- SQL for {d} (upgrade)");
+        println!(
+            "\n{}",
+            style::sql_line(&format!("-- SQL for {d} (upgrade)"))
+        );
         for s in migrator_core::dialect::render_ops(d, &m.file.upgrade, &g.before)
             .map_err(|e| e.to_string())?
             .iter()
             .flatten()
         {
-            println!("{s}");
+            print_statement(s);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -349,7 +362,8 @@ fn check(dir: &Path) -> CmdResult {
     }
     if plan.is_empty() {
         println!(
-            "ok: the models match {} ({} migration(s), head {:04})",
+            "{} the models match {} ({} migration(s), head {:04})",
+            style::out(Role::Good, "ok:"),
             project.snapshot_path().display(),
             set.len(),
             set.head()
@@ -361,7 +375,7 @@ fn check(dir: &Path) -> CmdResult {
         project.snapshot_path().display()
     );
     for op in &plan.upgrade {
-        println!("  {op}");
+        println!("  {}", change_line(op));
     }
     println!("help: run `migrator generate <name>` to write a migration for these changes");
     Ok(ExitCode::from(1))
@@ -396,9 +410,12 @@ fn sql(
             .get(v)
             .ok_or_else(|| format!("there is no migration {v:04}"))?;
         println!(
-            "-- {} ({}, {dialect})",
-            m.id(),
-            if down { "downgrade" } else { "upgrade" }
+            "{}",
+            style::sql_line(&format!(
+                "-- {} ({}, {dialect})",
+                m.id(),
+                if down { "downgrade" } else { "upgrade" }
+            ))
         );
         let ops = if down {
             &m.file.downgrade
@@ -411,10 +428,10 @@ fn sql(
         for (op, statements) in ops.iter().zip(&rendered) {
             // A Rust step has no SQL: say where it runs instead.
             if let Operation::Rust { name, .. } = op {
-                println!("-- Rust step `{name}`: runs only from the application that defines it with `#[migration]`");
+                println!("{}", style::sql_line(&format!("-- Rust step `{name}`: runs only from the application that defines it with `#[migration]`")));
             }
             for s in statements {
-                println!("{s}");
+                print_statement(s);
             }
         }
         println!();
@@ -427,7 +444,8 @@ fn lint(dir: &Path, allow: &[String]) -> CmdResult {
     if let Some(unknown) = allow.iter().find(|a| lint::rule(a).is_none()) {
         let names: Vec<&str> = lint::RULES.iter().map(|r| r.name).collect();
         eprintln!(
-            "error: unknown lint rule `{unknown}` in `--allow`\nhelp: the rules are {}",
+            "{} unknown lint rule `{unknown}` in `--allow`\nhelp: the rules are {}",
+            style::error_prefix(),
             names.join(", ")
         );
         return Ok(ExitCode::from(2));
@@ -452,7 +470,7 @@ fn lint(dir: &Path, allow: &[String]) -> CmdResult {
     for f in &findings {
         let mut f = f.clone();
         f.file = format!("{folder}/{}", f.file);
-        println!("{f}\n");
+        println!("{}\n", finding_text(&f));
     }
     let errors = findings
         .iter()
@@ -503,7 +521,10 @@ fn diagram(
                         set.head()
                     )
                 };
-                eprintln!("error: {flag} {v}: there is no migration {v:04}; {known}");
+                eprintln!(
+                    "{} {flag} {v}: there is no migration {v:04}; {known}",
+                    style::error_prefix()
+                );
                 return Ok(ExitCode::from(2));
             }
         },
@@ -623,11 +644,44 @@ type Db = AnyConnection;
 
 fn print_sql(lines: &[String]) {
     if lines.is_empty() {
-        println!("-- nothing to do");
+        println!("{}", style::sql_line("-- nothing to do"));
     }
     for l in lines {
-        println!("{l}");
+        print_statement(l);
     }
+}
+
+/// A statement or comment block of SQL on stdout, its comment lines dimmed
+/// on a coloured terminal.
+fn print_statement(text: &impl std::fmt::Display) {
+    for line in text.to_string().lines() {
+        println!("{}", style::sql_line(line));
+    }
+}
+
+/// A lint finding, its first line (severity, rule, place) coloured by
+/// severity on a coloured terminal.
+fn finding_text(f: &migrator_core::lint::Finding) -> String {
+    let text = f.to_string();
+    let role = match f.rule.severity {
+        migrator_core::lint::Severity::Error => Role::Bad,
+        migrator_core::lint::Severity::Warning => Role::Warn,
+    };
+    match text.split_once('\n') {
+        Some((head, rest)) => format!("{}\n{rest}", style::out(role, head)),
+        None => style::out(role, &text),
+    }
+}
+
+/// One step of a change, as `generate` and `check` list it: removals in
+/// red, the rest in green, on a coloured terminal.
+fn change_line(op: &Operation) -> String {
+    let role = if op.is_destructive() {
+        Role::Removed
+    } else {
+        Role::Added
+    };
+    style::out(role, &op.to_string())
 }
 
 /// `up --backup PATH`: backs up before anything runs, and prints how to
@@ -721,7 +775,19 @@ fn db_status(m: &Migrator<'_>, db: &mut Db, json: bool) -> Result<ExitCode, RunE
     if json {
         println!("{}", status.to_json());
     } else {
-        print!("{status}");
+        let text = status.to_string();
+        for (line, s) in text.lines().zip(status.lines.iter().map(|l| &l.state)) {
+            use migrator_core::runner::LineState;
+            let role = match s {
+                LineState::Applied { .. } => Role::Good,
+                LineState::Pending => Role::Warn,
+                _ => Role::Bad,
+            };
+            println!("{}", style::out(role, line));
+        }
+        if status.lines.is_empty() {
+            print!("{text}");
+        }
         println!("{} pending", status.pending());
     }
     Ok(if status.is_clean() {
@@ -729,6 +795,79 @@ fn db_status(m: &Migrator<'_>, db: &mut Db, json: bool) -> Result<ExitCode, RunE
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `migrator history`: the history table as recorded, each row beside the
+/// file it came from.
+fn db_history(m: &Migrator<'_>, db: &mut Db, json: bool) -> Result<ExitCode, RunError> {
+    use migrator_core::runner::{human_duration, json_string};
+    let rows = on_conn!(db, c => m.history(c))?;
+    let set = m.migration_set();
+    let file_state = |r: &migrator_core::runner::HistoryRow| match u32::try_from(r.version)
+        .ok()
+        .and_then(|v| set.get(v))
+    {
+        None => "missing",
+        Some(f) if f.name != r.name => "renamed",
+        Some(f) if f.checksum != r.checksum => "edited",
+        Some(_) => "matches",
+    };
+    if json {
+        let items: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "{{\"version\":{},\"name\":{},\"state\":{},\"applied_at\":{},\"execution_ms\":{},\"tool_version\":{},\"checksum\":{},\"steps_done\":{},\"file\":\"{}\"}}",
+                    r.version,
+                    json_string(&r.name),
+                    json_string(&r.state),
+                    json_string(&r.applied_at),
+                    r.execution_ms,
+                    json_string(&r.tool_version),
+                    json_string(&r.checksum),
+                    r.steps_done,
+                    file_state(r)
+                )
+            })
+            .collect();
+        println!("{{\"history\":[{}]}}", items.join(","));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        println!("no migration has run on this database");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{}",
+        style::out(
+            Role::Strong,
+            &format!(
+                "{:<40} {:<8} {:<26} {:>12}  {:<9} {:<14} file",
+                "migration", "state", "applied at", "took", "tool", "checksum"
+            )
+        )
+    );
+    for r in &rows {
+        let id = format!("{:04}_{}", r.version, r.name);
+        let took = human_duration(Duration::from_millis(r.execution_ms.max(0) as u64));
+        let file = file_state(r);
+        let state = if r.state == "applied" {
+            style::out(Role::Good, &format!("{:<8}", r.state))
+        } else {
+            style::out(Role::Bad, &format!("{:<8}", r.state))
+        };
+        let file = if file == "matches" {
+            file.to_string()
+        } else {
+            style::out(Role::Bad, file)
+        };
+        let short: String = r.checksum.chars().take(12).collect();
+        println!(
+            "{id:<40} {state} {:<26} {took:>12}  {:<9} {short:<14} {file}",
+            r.applied_at, r.tool_version
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Introspects the database and compares it with the snapshot's schema:
@@ -756,7 +895,8 @@ fn verify(dir: &Path, database: &Database, wait: Duration) -> CmdResult {
     let snapshot_path = project.snapshot_path();
     if v.is_clean() {
         println!(
-            "ok: {} matches {} (head {:04}, {} table(s))",
+            "{} {} matches {} (head {:04}, {} table(s))",
+            style::out(Role::Good, "ok:"),
             url,
             snapshot_path.display(),
             set.head(),
@@ -764,13 +904,14 @@ fn verify(dir: &Path, database: &Database, wait: Duration) -> CmdResult {
         );
     } else {
         println!(
-            "drift: {} differs from {} (head {:04}):",
+            "{} {} differs from {} (head {:04}):",
+            style::out(Role::Bad, "drift:"),
             url,
             snapshot_path.display(),
             set.head()
         );
         for d in &v.drift {
-            println!("  {d}");
+            println!("  {}", style::out(Role::Bad, &d.to_string()));
         }
         // A database behind the files differs for a simpler reason.
         let applied = on_conn!(&mut db, c => c.count_rows(&format!(

@@ -24,7 +24,9 @@ macro_rules! on_conn {
 mod adopt;
 mod backup;
 mod commands;
+mod files;
 mod progress;
+mod style;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +64,11 @@ pub struct Cli {
         value_parser = url_arg
     )]
     pub database_url: Option<UrlArg>,
+    /// Colour: `auto` colours a terminal unless NO_COLOR is set (each of
+    /// stdout and stderr decided alone, so piped output is plain),
+    /// `always` and `never` decide whatever the environment says.
+    #[arg(long, global = true, value_name = "WHEN", value_enum, default_value_t = style::ColorChoice::Auto)]
+    pub color: style::ColorChoice,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -168,6 +175,8 @@ pub enum Command {
         /// Roll back the newest K migrations.
         #[arg(long, value_name = "K")]
         steps: Option<u32>,
+        /// Print the exact SQL of the rollback, history writes included,
+        /// and run nothing.
         #[arg(long)]
         dry_run: bool,
         #[command(flatten)]
@@ -185,6 +194,16 @@ pub enum Command {
         /// `text` for people, `json` for scripts: one object with every
         /// migration's version, id and state, the pending count and whether
         /// all is clean (the exit code is the same either way).
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// List what the history table records: each migration that ran, when,
+    /// for how long, with which tool version, and whether its file still
+    /// matches the checksum recorded.
+    History {
+        #[command(flatten)]
+        wait: WaitArgs,
+        /// `text` for people, `json` for scripts: one object per row.
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },
@@ -384,6 +403,7 @@ fn main() -> ExitCode {
         _ => "--database-url",
     };
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    style::init(cli.color);
     let secrets = commands::secrets(cli.database_url.as_ref());
     match commands::run(cli, source) {
         Ok(code) => code,
@@ -391,7 +411,7 @@ fn main() -> ExitCode {
             // Whatever produced the message (a driver, a dump tool), no
             // spelling of a password the run was given reaches the screen.
             let message = migrator_core::database_url::redact_all(&message, &secrets);
-            eprintln!("error: {message}");
+            eprintln!("{} {message}", style::error_prefix());
             ExitCode::from(1)
         }
     }

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use migrator_core::runner::Event;
 
+use crate::style::{self, Role};
+
 /// Plain progress lines, when stderr is not a terminal, at most this often.
 const LINE_EVERY: Duration = Duration::from_secs(5);
 const BAR_WIDTH: usize = 24;
@@ -71,7 +73,16 @@ impl State {
                     let _ = writeln!(err);
                     self.drawn = false;
                 }
-                let _ = writeln!(err, "{e}");
+                let role = match e {
+                    Event::Applied { .. } | Event::RolledBack { .. } => Some(Role::Good),
+                    Event::WaitingForLock { .. } | Event::LockRetry { .. } => Some(Role::Warn),
+                    _ => None,
+                };
+                let line = e.to_string();
+                let _ = match role {
+                    Some(role) => writeln!(err, "{}", style::err(role, &line)),
+                    None => writeln!(err, "{line}"),
+                };
             }
         }
     }

@@ -871,3 +871,153 @@ fn status_as_json() {
     let bad = migrator(d, &["--database-url", &url, "status", "--format", "yaml"]);
     assert_eq!(code(&bad), 2, "{}", text(&bad));
 }
+
+/// `migrator` with extra environment variables, the colour ones cleared
+/// first so the test machine's settings do not leak in.
+fn migrator_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_migrator"));
+    c.arg("--dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env("TERM", "xterm");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("runs")
+}
+
+const ESC: &str = "\x1b[";
+
+#[test]
+fn colour_on_terminals_plain_in_pipes_and_as_asked() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::write(d.join("src/models.rs"), USERS).expect("write");
+    // The plan of `generate`: additions in green.
+    let o = migrator_env(d, &["--color", "always", "generate", "initial"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("\n  \x1b[32m+ table users"), "{out:?}");
+    ok(d, &["up"]);
+
+    // A pipe: plain, whatever the command.
+    for args in [&["status"][..], &["sql", "1"], &["check"], &["verify"]] {
+        let o = migrator_env(d, args, &[]);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(
+            !text(&o).contains(ESC),
+            "{args:?} coloured a pipe:\n{}",
+            text(&o)
+        );
+    }
+
+    // Asked for: the applied line in green, SQL comments dimmed.
+    let o = migrator_env(d, &["--color", "always", "status"], &[]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("\x1b[32m0001_initial"), "{out:?}");
+    let o = migrator_env(d, &["--color", "always", "sql", "1"], &[]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("\x1b[2m-- 0001_initial (upgrade"), "{out:?}");
+    assert!(
+        out.contains("\nCREATE TABLE"),
+        "statements stay plain: {out:?}"
+    );
+    // Errors on stderr: the prefix in bold red; the exit code unchanged.
+    let o = migrator_env(d, &["--color", "always", "sql", "9"], &[]);
+    assert_eq!(code(&o), 1);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with("\x1b[1;31merror:\x1b[0m there is no migration 0009"),
+        "{err:?}"
+    );
+
+    // `never` beats CLICOLOR_FORCE; NO_COLOR beats CLICOLOR_FORCE in auto;
+    // CLICOLOR_FORCE alone colours a pipe; `always` beats NO_COLOR.
+    let coloured = |args: &[&str], env: &[(&str, &str)]| {
+        let o = migrator_env(d, args, env);
+        assert!(o.status.success(), "{}", text(&o));
+        text(&o).contains(ESC)
+    };
+    assert!(!coloured(
+        &["--color", "never", "status"],
+        &[("CLICOLOR_FORCE", "1")]
+    ));
+    assert!(!coloured(
+        &["status"],
+        &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]
+    ));
+    assert!(coloured(&["status"], &[("CLICOLOR_FORCE", "1")]));
+    assert!(coloured(
+        &["--color", "always", "status"],
+        &[("NO_COLOR", "1")]
+    ));
+
+    // A real terminal (util-linux `script` gives the command a pty):
+    // coloured by default, plain with NO_COLOR or TERM=dumb.
+    let on_tty = |env: &[(&str, &str)]| {
+        let cmd = format!(
+            "'{}' --dir '{}' status",
+            env!("CARGO_BIN_EXE_migrator"),
+            d.display()
+        );
+        let mut c = Command::new("script");
+        c.args(["-qec", &cmd, "/dev/null"])
+            .env_remove("DATABASE_URL")
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .env("TERM", "xterm");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let o = c
+            .output()
+            .expect("util-linux `script` runs (Debian: bsdutils)");
+        assert!(o.status.success(), "{}", text(&o));
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(out.contains("0001_initial"), "{out:?}");
+        out.contains(ESC)
+    };
+    assert!(on_tty(&[]), "a terminal is coloured by default");
+    assert!(!on_tty(&[("NO_COLOR", "1")]), "NO_COLOR is respected");
+    assert!(!on_tty(&[("TERM", "dumb")]), "TERM=dumb is plain");
+}
+
+#[test]
+fn history_lists_what_ran_beside_its_file() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::write(d.join("src/models.rs"), USERS).expect("write");
+    ok(d, &["generate", "initial"]);
+    std::fs::write(d.join("src/models.rs"), USERS_WITH_EMAIL).expect("write");
+    ok(d, &["generate", "add_email"]);
+    ok(d, &["up", "--to", "1"]);
+
+    let out = ok(d, &["history"]);
+    let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("000")).collect();
+    assert_eq!(lines.len(), 1, "only what ran is history:\n{out}");
+    assert!(lines[0].starts_with("0001_initial "), "{out}");
+    assert!(lines[0].contains(" applied "), "{out}");
+    assert!(lines[0].trim_end().ends_with(" matches"), "{out}");
+    assert!(lines[0].contains(env!("CARGO_PKG_VERSION")), "{out}");
+
+    ok(d, &["up"]);
+    let o = migrator(d, &["history", "--format", "json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    let rows = v["history"].as_array().expect("history array");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["version"], 1);
+    assert_eq!(rows[1]["name"], "add_email");
+    assert_eq!(rows[1]["state"], "applied");
+    assert_eq!(rows[1]["file"], "matches");
+    assert_eq!(rows[1]["checksum"].as_str().map(str::len), Some(64));
+    assert!(rows[1]["execution_ms"].as_i64().is_some_and(|ms| ms >= 0));
+
+    // Rolled back: the row is gone from the history.
+    ok(d, &["down"]);
+    let out = ok(d, &["history"]);
+    assert!(!out.contains("0002_add_email"), "{out}");
+}

@@ -51,7 +51,7 @@ pub use conn::connect_url;
 pub use conn::{connect, table_exists, AnyConnection, HistoryRow, MigrationConnection};
 pub use history::HISTORY_TABLE;
 pub use lock::{LockMode, LOCK_TABLE};
-pub use plan::{LineState, Status, StatusLine};
+pub use plan::{json_string, LineState, Status, StatusLine};
 pub use waits::{bound_waits, explain, explain_text, is_lock_wait, mask_sql, DEFAULT_WAIT};
 
 /// The runner's version, written into every history row.
@@ -222,6 +222,22 @@ pub enum Event {
     NothingToDo,
 }
 
+/// A duration as people read it: `840 ms`, `12.4 s`, `2 min 17 s`,
+/// `1 h 05 min`.
+pub fn human_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    let s = d.as_secs();
+    if ms < 1_000 {
+        format!("{ms} ms")
+    } else if s < 60 {
+        format!("{:.1} s", d.as_secs_f64())
+    } else if s < 3_600 {
+        format!("{} min {:02} s", s / 60, s % 60)
+    } else {
+        format!("{} h {:02} min", s / 3_600, (s % 3_600) / 60)
+    }
+}
+
 impl std::fmt::Display for Event {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -254,14 +270,14 @@ impl std::fmt::Display for Event {
             ),
             Event::Applying { id } => write!(f, "applying {id}"),
             Event::Applied { id, elapsed } => {
-                write!(f, "applied {id} in {} ms", elapsed.as_millis())
+                write!(f, "applied {id} in {}", human_duration(*elapsed))
             }
             Event::Resuming { id, steps_done } => {
                 write!(f, "resuming {id} after {steps_done} finished statement(s)")
             }
             Event::RollingBack { id } => write!(f, "rolling back {id}"),
             Event::RolledBack { id, elapsed } => {
-                write!(f, "rolled back {id} in {} ms", elapsed.as_millis())
+                write!(f, "rolled back {id} in {}", human_duration(*elapsed))
             }
             Event::BackfillProgress {
                 id,
@@ -608,6 +624,22 @@ impl<'a> Migrator<'a> {
         target: u32,
     ) -> Result<Report, RunError> {
         self.run_down(conn, target, true)
+    }
+
+    /// The migrations this runner applies.
+    pub fn migration_set(&self) -> &MigrationSet {
+        self.set
+    }
+
+    /// The history table's rows as recorded, oldest first (empty when the
+    /// table does not exist yet): what ran, when, for how long, with which
+    /// checksum and tool version. [`Migrator::status`] compares them with
+    /// the files.
+    pub fn history<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+    ) -> Result<Vec<HistoryRow>, RunError> {
+        history::read(conn)
     }
 
     /// Applied, pending, edited and missing migrations.
@@ -1277,3 +1309,21 @@ impl<'a> Migrator<'a> {
 }
 
 debug_as_display!(RunError);
+
+#[cfg(test)]
+mod duration_tests {
+    use super::human_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        let ms = Duration::from_millis;
+        assert_eq!(human_duration(ms(0)), "0 ms");
+        assert_eq!(human_duration(ms(840)), "840 ms");
+        assert_eq!(human_duration(ms(1_000)), "1.0 s");
+        assert_eq!(human_duration(ms(12_440)), "12.4 s");
+        assert_eq!(human_duration(ms(137_486)), "2 min 17 s");
+        assert_eq!(human_duration(ms(3_599_999)), "59 min 59 s");
+        assert_eq!(human_duration(ms(3_900_000)), "1 h 05 min");
+    }
+}

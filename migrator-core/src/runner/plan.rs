@@ -126,8 +126,8 @@ impl Status {
     }
 }
 
-/// `s` as a JSON string literal.
-fn json_string(s: &str) -> String {
+/// `s` as a JSON string literal (for the `--format json` outputs).
+pub fn json_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
