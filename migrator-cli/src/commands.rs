@@ -405,18 +405,16 @@ fn sql(
         None => (1..=set.head()).collect(),
     };
     let direction = if down { Direction::Down } else { Direction::Up };
+    let mut script = crate::script::Script::default();
     for v in versions {
         let m = set
             .get(v)
             .ok_or_else(|| format!("there is no migration {v:04}"))?;
-        println!(
-            "{}",
-            style::sql_line(&format!(
-                "-- {} ({}, {dialect})",
-                m.id(),
-                if down { "downgrade" } else { "upgrade" }
-            ))
-        );
+        script.text.push_str(&format!(
+            "\n-- {} ({}, {dialect})\n",
+            m.id(),
+            if down { "downgrade" } else { "upgrade" }
+        ));
         let ops = if down {
             &m.file.downgrade
         } else {
@@ -425,16 +423,25 @@ fn sql(
         let rendered = set
             .render(dialect, v, direction)
             .map_err(|e| e.to_string())?;
-        for (op, statements) in ops.iter().zip(&rendered) {
-            // A Rust step has no SQL: say where it runs instead.
-            if let Operation::Rust { name, .. } = op {
-                println!("{}", style::sql_line(&format!("-- Rust step `{name}`: runs only from the application that defines it with `#[migration]`")));
-            }
-            for s in statements {
-                print_statement(s);
-            }
+        // A Rust step has no SQL: the script says where it runs instead.
+        let steps: Vec<Option<&[migrator_core::dialect::Statement]>> = ops
+            .iter()
+            .zip(&rendered)
+            .map(|(op, statements)| {
+                (!matches!(op, Operation::Rust { .. })).then_some(statements.as_slice())
+            })
+            .collect();
+        script.migration(dialect, &m.id(), &steps);
+    }
+    println!("{}", style::sql_line(&script.header(dialect)));
+    print_statement(&script.text);
+    if !script.not_standalone.is_empty() {
+        eprintln!(
+            "note: this {dialect} script is not standalone; apply it with `migrator up`. Parts its client cannot run:"
+        );
+        for r in &script.not_standalone {
+            eprintln!("  {r}");
         }
-        println!();
     }
     Ok(ExitCode::SUCCESS)
 }

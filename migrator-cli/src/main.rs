@@ -26,6 +26,7 @@ mod backup;
 mod commands;
 mod files;
 mod progress;
+mod script;
 mod style;
 
 use std::path::PathBuf;
