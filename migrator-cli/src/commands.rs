@@ -169,8 +169,15 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
                 db_history(m, db, format == crate::OutputFormat::Json)
             })
         }
-        Command::Verify { wait } => verify(&cli.dir, db()?, wait.lock_timeout),
-        Command::Lint { allow } => lint(&cli.dir, &allow),
+        Command::Verify { wait, format } => verify(
+            &cli.dir,
+            db()?,
+            wait.lock_timeout,
+            format == crate::OutputFormat::Json,
+        ),
+        Command::Lint { allow, format } => {
+            lint(&cli.dir, &allow, format == crate::OutputFormat::Json)
+        }
         Command::Rehash => rehash(&cli.dir),
         Command::Diagram {
             format,
@@ -446,7 +453,7 @@ fn sql(
     Ok(ExitCode::SUCCESS)
 }
 
-fn lint(dir: &Path, allow: &[String]) -> CmdResult {
+fn lint(dir: &Path, allow: &[String], json: bool) -> CmdResult {
     use migrator_core::lint;
     if let Some(unknown) = allow.iter().find(|a| lint::rule(a).is_none()) {
         let names: Vec<&str> = lint::RULES.iter().map(|r| r.name).collect();
@@ -465,6 +472,44 @@ fn lint(dir: &Path, allow: &[String]) -> CmdResult {
         dialects = Dialect::ALL.to_vec();
     }
     let findings = lint::lint_set(&set, &dialects, allow);
+    let errors = findings
+        .iter()
+        .filter(|f| f.rule.severity == lint::Severity::Error)
+        .count();
+    let code = if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    };
+    if json {
+        use migrator_core::runner::json_string;
+        let folder = set.dir.display().to_string();
+        let items: Vec<String> = findings
+            .iter()
+            .map(|f| {
+                format!(
+                    "{{\"rule\":{},\"severity\":\"{}\",\"file\":{},\"step\":{},\"what\":{},\"why\":{},\"instead\":{}}}",
+                    json_string(f.rule.name),
+                    match f.rule.severity {
+                        lint::Severity::Error => "error",
+                        lint::Severity::Warning => "warning",
+                    },
+                    json_string(&format!("{folder}/{}", f.file)),
+                    f.step,
+                    json_string(&f.what),
+                    json_string(f.rule.why),
+                    json_string(f.rule.instead)
+                )
+            })
+            .collect();
+        println!(
+            "{{\"findings\":[{}],\"errors\":{errors},\"warnings\":{},\"migrations\":{}}}",
+            items.join(","),
+            findings.len() - errors,
+            set.len()
+        );
+        return Ok(code);
+    }
     // The reminders about kept columns, when the models read (a model error
     // is `check`'s to report).
     if let Ok(mut models) = project.models() {
@@ -479,21 +524,13 @@ fn lint(dir: &Path, allow: &[String]) -> CmdResult {
         f.file = format!("{folder}/{}", f.file);
         println!("{}\n", finding_text(&f));
     }
-    let errors = findings
-        .iter()
-        .filter(|f| f.rule.severity == lint::Severity::Error)
-        .count();
     println!(
         "{} error(s), {} warning(s) in {} migration(s)",
         errors,
         findings.len() - errors,
         set.len()
     );
-    Ok(if errors > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(code)
 }
 
 /// `migrator diagram`: reads the migrations (validated, as every command
@@ -880,7 +917,7 @@ fn db_history(m: &Migrator<'_>, db: &mut Db, json: bool) -> Result<ExitCode, Run
 /// Introspects the database and compares it with the snapshot's schema:
 /// exit 1 naming each drifted table, column, index and constraint; objects
 /// outside the model are printed as notes either way.
-fn verify(dir: &Path, database: &Database, wait: Duration) -> CmdResult {
+fn verify(dir: &Path, database: &Database, wait: Duration, json: bool) -> CmdResult {
     use migrator_core::introspect;
     use migrator_core::runner::{explain_text, MigrationConnection, HISTORY_TABLE};
 
@@ -900,6 +937,39 @@ fn verify(dir: &Path, database: &Database, wait: Duration) -> CmdResult {
         }
     };
     let snapshot_path = project.snapshot_path();
+    if json {
+        use migrator_core::runner::json_string;
+        let list = |items: Vec<String>| {
+            let quoted: Vec<String> = items.iter().map(|i| json_string(i)).collect();
+            format!("[{}]", quoted.join(","))
+        };
+        let drift: Vec<String> = v
+            .drift
+            .iter()
+            .map(|d| {
+                format!(
+                    "{{\"table\":{},\"message\":{}}}",
+                    json_string(&d.table),
+                    json_string(&d.message)
+                )
+            })
+            .collect();
+        println!(
+            "{{\"clean\":{},\"database\":{},\"snapshot\":{},\"head\":{},\"drift\":[{}],\"outside\":{},\"notes\":{}}}",
+            v.is_clean(),
+            json_string(&url.to_string()),
+            json_string(&snapshot_path.display().to_string()),
+            set.head(),
+            drift.join(","),
+            list(v.live.outside.iter().map(ToString::to_string).collect()),
+            list(v.live.notes.iter().map(ToString::to_string).collect()),
+        );
+        return Ok(if v.is_clean() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
     if v.is_clean() {
         println!(
             "{} {} matches {} (head {:04}, {} table(s))",

@@ -212,6 +212,11 @@ pub enum Command {
     Verify {
         #[command(flatten)]
         wait: WaitArgs,
+        /// `text` for people, `json` for scripts: `{"clean", "database",
+        /// "snapshot", "head", "drift": [{"table", "message"}], "outside",
+        /// "notes"}` (the exit code is the same either way).
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
     },
     /// Check the migrations against the safety rules (docs/LINT.md); exit 1 on an error finding.
     Lint {
@@ -219,6 +224,11 @@ pub enum Command {
         /// own `allow = ["rule"]` accepts it for that migration.
         #[arg(long = "allow", value_name = "RULE")]
         allow: Vec<String>,
+        /// `text` for people, `json` for scripts and CI annotations:
+        /// `{"findings": [{"rule", "severity", "file", "step", "what",
+        /// "why", "instead"}], "errors", "warnings", "migrations"}`.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
     },
     /// Recompute the snapshot's hash chain after an intended edit of a migration that was never applied.
     Rehash,

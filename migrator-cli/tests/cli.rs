@@ -1021,3 +1021,72 @@ fn history_lists_what_ran_beside_its_file() {
     let out = ok(d, &["history"]);
     assert!(!out.contains("0002_add_email"), "{out}");
 }
+
+#[test]
+fn verify_and_lint_speak_json_with_the_same_exit_codes() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::write(d.join("src/models.rs"), USERS_WITH_EMAIL).expect("write");
+    ok(d, &["generate", "initial"]);
+    std::fs::write(d.join("src/models.rs"), USERS).expect("write");
+    ok(d, &["generate", "drop_email"]);
+    ok(d, &["up"]);
+
+    let json = |o: &Output| -> serde_json::Value {
+        serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("not one JSON object ({e}):\n{}", text(o)))
+    };
+    let o = migrator(d, &["verify", "--format", "json"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let v = json(&o);
+    assert_eq!(v["clean"], true);
+    assert_eq!(v["head"], 2);
+    assert_eq!(v["drift"].as_array().map(Vec::len), Some(0));
+
+    // A change made by hand: exit 1, and the drift names the table.
+    let db = d.join("migrator.db");
+    let mut c =
+        migrator_core::runner::connect(&format!("sqlite://{}", db.display())).expect("connects");
+    c.execute("ALTER TABLE users ADD COLUMN nickname TEXT")
+        .expect("alter");
+    let o = migrator(d, &["verify", "--format", "json"]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    let v = json(&o);
+    assert_eq!(v["clean"], false);
+    let drift = v["drift"].as_array().expect("drift");
+    assert!(
+        drift.iter().any(|x| x["table"] == "users"
+            && x["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("nickname"))),
+        "{v}"
+    );
+
+    // The dropped column is a destructive step: a finding with its place.
+    let o = migrator(d, &["lint", "--format", "json"]);
+    let v = json(&o);
+    let findings = v["findings"].as_array().expect("findings");
+    let f = findings
+        .iter()
+        .find(|f| {
+            f["file"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("0002_drop_email.toml"))
+        })
+        .unwrap_or_else(|| panic!("no finding about the dropped column: {v}"));
+    assert!(
+        f["what"].as_str().is_some_and(|w| w.contains("email")),
+        "{f}"
+    );
+    assert!(f["step"].as_u64().is_some_and(|s| s >= 1), "{f}");
+    assert!(f["rule"].is_string() && f["why"].is_string() && f["instead"].is_string());
+    assert_eq!(v["migrations"], 2);
+    let errors = v["errors"].as_u64().expect("errors");
+    assert_eq!(code(&o), if errors > 0 { 1 } else { 0 }, "{}", text(&o));
+    let plain = migrator(d, &["lint"]);
+    assert_eq!(
+        code(&plain),
+        code(&o),
+        "text and JSON agree on the exit code"
+    );
+}
