@@ -124,6 +124,18 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check => check(&cli.dir),
+        Command::Test { format, keep } => {
+            let url = match crate::shadow::given_url(cli.database_url.as_ref(), url_source) {
+                Ok(u) => u,
+                Err(message) => {
+                    eprintln!("{} {message}", style::error_prefix());
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let project = open(&cli.dir)?;
+            let set = project.migrations().map_err(|e| e.to_string())?;
+            crate::shadow::run(&set, url.as_ref(), format, keep)
+        }
         Command::Sql {
             version,
             dialect,

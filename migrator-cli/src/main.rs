@@ -27,6 +27,7 @@ mod commands;
 mod files;
 mod progress;
 mod script;
+mod shadow;
 mod style;
 
 use std::path::PathBuf;
@@ -207,6 +208,21 @@ pub enum Command {
         /// `text` for people, `json` for scripts: one object per row.
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
+    },
+    /// Try every migration on a scratch database: up, compare the schema
+    /// with the migrations', down, compare, up again, with rows inserted
+    /// before each to show they survive. The scratch database is a
+    /// temporary SQLite file, or one created on the server of
+    /// --database-url (whose own database is not touched) and dropped
+    /// afterwards. Exit 1 when a migration fails.
+    Test {
+        /// `text`, `json`, or `github` (annotations on the failing files).
+        #[arg(long, value_enum, default_value_t = shadow::TestFormat::Text)]
+        format: shadow::TestFormat,
+        /// Keep the scratch database afterwards, to look at it (its URL is
+        /// printed).
+        #[arg(long)]
+        keep: bool,
     },
     /// Compare the live database with the snapshot; exit 1 naming each difference.
     Verify {

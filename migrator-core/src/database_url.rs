@@ -312,6 +312,21 @@ impl DatabaseUrl {
         }
     }
 
+    /// The same server and credentials, another database: `name` replaces
+    /// the database (a `dbname`/`database` parameter included); for SQLite,
+    /// `name` is the file path.
+    pub fn with_database(&self, name: &str) -> DatabaseUrl {
+        let mut out = self.clone();
+        match self.backend {
+            Backend::Sqlite => out.sqlite_path = Some(name.to_string()),
+            _ => {
+                out.database = Some(name.to_string());
+                out.params.retain(|(k, _)| k != "dbname" && k != "database");
+            }
+        }
+        out
+    }
+
     /// The URL without any password (for a command a user may copy: the
     /// tool then asks for it, or reads PGPASSWORD or ~/.pgpass).
     pub fn without_password(&self) -> String {

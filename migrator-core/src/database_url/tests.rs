@@ -356,3 +356,20 @@ fn odd_hosts_round_trip() {
         assert_eq!(parse(&u.expose_url()), u, "{url} -> {}", u.expose_url());
     }
 }
+
+#[test]
+fn another_database_on_the_same_server() {
+    let u = parse("postgres://u:p%40ss@db.example:6543/app?sslmode=require&dbname=app");
+    let t = u.with_database("scratch");
+    assert_eq!(t.database(), Some("scratch"));
+    assert_eq!(t.password(), Some("p@ss"));
+    assert_eq!((t.host(), t.port()), (Some("db.example"), Some(6543)));
+    assert_eq!(t.param("dbname"), None);
+    assert_eq!(t.ssl_mode().as_deref(), Some("require"));
+    assert_eq!(parse(&t.expose_url()), t, "round-trips: {}", t.expose_url());
+    let m = parse("mysql://root@127.0.0.1:3306/app").with_database("x y");
+    assert_eq!(m.database(), Some("x y"));
+    assert_eq!(parse(&m.expose_url()), m);
+    let s = parse("sqlite://app.db").with_database("/tmp/other.db");
+    assert_eq!(s.sqlite_path(), Some("/tmp/other.db"));
+}

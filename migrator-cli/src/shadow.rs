@@ -1,0 +1,727 @@
+//! `migrator test`: every migration tried on a scratch ("shadow") database
+//! before it reaches a real one.
+//!
+//! The scratch database is a temporary SQLite file, or a database created
+//! on the PostgreSQL or MySQL/MariaDB server the URL names (the URL's own
+//! database is only used to connect, never changed) and dropped at the end.
+//! From an empty database, for each migration N in order:
+//!
+//! 1. rows are inserted into every table of the schema before N (two per
+//!    table and migration, keys and foreign keys consistent, columns with a
+//!    default left to it);
+//! 2. `up` to N, then the live schema is read back (the introspection of
+//!    `migrator verify`) and compared with the schema after N;
+//! 3. `down` to N-1, compared with the schema before N, and the rows
+//!    inserted so far must still hold their values (a destructive step's
+//!    data is reported, not failed: its downgrade cannot bring it back);
+//! 4. `up` to N again, compared again.
+//!
+//! Drift after an `up` of a migration with raw SQL steps names the steps
+//! whose declared `effect` did not match what they did. The first failure
+//! stops the run (the scratch database is then in an unknown state).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use migrator_core::database_url::{Backend, DatabaseUrl};
+use migrator_core::dialect::Dialect;
+use migrator_core::migration::{Migration, MigrationSet};
+use migrator_core::ops::Operation;
+use migrator_core::runner::{connect_url, json_string, AnyConnection, Migrator};
+use migrator_core::schema::{ColumnType, Schema, Table};
+
+use crate::style::{self, Role};
+
+/// `migrator test --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TestFormat {
+    /// A line per migration, for people.
+    Text,
+    /// One JSON object, for scripts.
+    Json,
+    /// GitHub Actions annotations (`::error file=..,line=..::..`) on the
+    /// failing migration files, then the summary line.
+    Github,
+}
+
+/// What happened to one migration.
+#[derive(Debug, Default)]
+struct Outcome {
+    version: u32,
+    id: String,
+    /// The migration's file, for annotations.
+    file: PathBuf,
+    /// 1-based line the first failure points at.
+    line: usize,
+    failures: Vec<String>,
+    warnings: Vec<String>,
+    seeded: usize,
+    tested: bool,
+}
+
+/// A row inserted by the test: the table and each column's SQL literal
+/// (`None` for NULL).
+#[derive(Debug, Clone)]
+struct Seeded {
+    table: String,
+    values: Vec<(String, ColumnType, Option<String>)>,
+}
+
+/// The scratch database: where it is and how to remove it.
+struct Scratch {
+    url: DatabaseUrl,
+    /// A server database to drop: the admin URL and the name.
+    server: Option<(DatabaseUrl, String)>,
+    /// An SQLite file (and its journal files) to remove.
+    file: Option<PathBuf>,
+    keep: bool,
+}
+
+impl Scratch {
+    fn create(given: Option<&DatabaseUrl>, keep: bool) -> Result<Scratch, String> {
+        let unique = format!(
+            "migrator_test_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos())
+        );
+        match given.map(DatabaseUrl::backend) {
+            None | Some(Backend::Sqlite) => {
+                let path = std::env::temp_dir().join(format!("{unique}.db"));
+                let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display()))
+                    .map_err(|e| e.to_string())?;
+                Ok(Scratch {
+                    url,
+                    server: None,
+                    file: Some(path),
+                    keep,
+                })
+            }
+            Some(backend) => {
+                let admin = given.cloned().ok_or("no database URL")?;
+                let mut conn = connect_url(&admin).map_err(|e| {
+                    format!("cannot connect to {admin} to create the scratch database: {e}")
+                })?;
+                let q = if backend == Backend::Mysql {
+                    format!("CREATE DATABASE `{unique}` CHARACTER SET utf8mb4")
+                } else {
+                    format!("CREATE DATABASE \"{unique}\"")
+                };
+                on_conn!(&mut conn, c => migrator_core::runner::MigrationConnection::execute(c, &q))
+                    .map_err(|e| format!("creating the scratch database on {admin}: {e}\nhelp: the user of the URL needs the right to create databases (CREATEDB on PostgreSQL, CREATE on MySQL)"))?;
+                Ok(Scratch {
+                    url: admin.with_database(&unique),
+                    server: Some((admin, unique)),
+                    file: None,
+                    keep,
+                })
+            }
+        }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if self.keep {
+            eprintln!("note: the scratch database is kept: {}", self.url);
+            return;
+        }
+        if let Some(path) = &self.file {
+            for suffix in ["", "-journal", "-wal", "-shm"] {
+                let mut p = path.clone().into_os_string();
+                p.push(suffix);
+                let _ = std::fs::remove_file(PathBuf::from(p));
+            }
+        }
+        if let Some((admin, name)) = &self.server {
+            let q = if admin.backend() == Backend::Mysql {
+                format!("DROP DATABASE IF EXISTS `{name}`")
+            } else {
+                format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")
+            };
+            let dropped = connect_url(admin).map_err(|e| e.to_string()).and_then(|mut c| {
+                on_conn!(&mut c, c => migrator_core::runner::MigrationConnection::execute(c, &q))
+                    .map_err(|e| e.to_string())
+            });
+            if let Err(e) = dropped {
+                eprintln!("warning: could not drop the scratch database {name}: {e}");
+            }
+        }
+    }
+}
+
+/// Runs `migrator test`.
+pub fn run(
+    set: &MigrationSet,
+    given: Option<&DatabaseUrl>,
+    format: TestFormat,
+    keep: bool,
+) -> Result<ExitCode, String> {
+    let scratch = Scratch::create(given, keep)?;
+    let mut conn = connect_url(&scratch.url).map_err(|e| format!("{}: {e}", scratch.url))?;
+    let dialect = on_conn!(&mut conn, c => migrator_core::runner::MigrationConnection::dialect(c));
+    if format == TestFormat::Text {
+        println!(
+            "testing {} migration(s) on a scratch {dialect} database ({}): up, down and up again, the schema compared after each, rows kept",
+            set.len(),
+            scratch.url
+        );
+    }
+    let migrator = Migrator::new(set);
+    let mut seeded: Vec<Seeded> = Vec::new();
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    for m in &set.migrations {
+        let mut o = Outcome {
+            version: m.version,
+            id: m.id(),
+            file: set.dir.join(&m.file_name),
+            line: 1,
+            ..Outcome::default()
+        };
+        let stop = test_one(set, m, &migrator, &mut conn, dialect, &mut seeded, &mut o);
+        if format == TestFormat::Text {
+            print_text(&o);
+        }
+        outcomes.push(o);
+        if stop {
+            break;
+        }
+    }
+    let failed = outcomes.iter().filter(|o| !o.failures.is_empty()).count();
+    let passed = outcomes
+        .iter()
+        .filter(|o| o.tested && o.failures.is_empty())
+        .count();
+    let untested = set.len() - passed - failed;
+    let ok = failed == 0 && untested == 0;
+    match format {
+        TestFormat::Text => {}
+        TestFormat::Json => println!("{}", to_json(dialect, &outcomes, untested, ok)),
+        TestFormat::Github => {
+            for o in &outcomes {
+                for f in &o.failures {
+                    println!(
+                        "::error file={},line={}::{}",
+                        o.file.display(),
+                        o.line,
+                        escape(&format!("{}: {f}", o.id))
+                    );
+                }
+                for w in &o.warnings {
+                    println!(
+                        "::warning file={},line=1::{}",
+                        o.file.display(),
+                        escape(&format!("{}: {w}", o.id))
+                    );
+                }
+            }
+        }
+    }
+    if format != TestFormat::Json {
+        let summary = format!(
+            "{} migration(s): {passed} passed, {failed} failed, {untested} not tested",
+            set.len()
+        );
+        let role = if ok { Role::Good } else { Role::Bad };
+        println!("{}", style::out(role, &summary));
+    }
+    drop(conn);
+    drop(scratch);
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Tests migration `m`; returns true when the run must stop.
+fn test_one(
+    set: &MigrationSet,
+    m: &Migration,
+    migrator: &Migrator<'_>,
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    seeded: &mut Vec<Seeded>,
+    o: &mut Outcome,
+) -> bool {
+    let v = m.version;
+    let before = set.state(v as usize - 1);
+    let after = set.state(v as usize);
+    if m.file
+        .upgrade
+        .iter()
+        .chain(&m.file.downgrade)
+        .any(|op| matches!(op, Operation::Rust { .. }))
+    {
+        o.failures.push("has a Rust step, which runs only from the application that defines it with `#[migration]`: test it there (Migrator::with_rust_step on a scratch database); this and later migrations are not tested".into());
+        return true;
+    }
+    // 1. rows in the tables before this migration.
+    let (rows, notes) = seed(conn, dialect, &before, v);
+    o.seeded = rows.len();
+    o.warnings.extend(notes);
+    seeded.extend(rows);
+    let destructive = m.file.upgrade.iter().any(Operation::is_destructive);
+    // 2. up, compare.
+    if let Err(e) = on_conn!(&mut *conn, c => migrator.up_to(c, Some(v))) {
+        o.failures.push(format!("up failed: {e}"));
+        return true;
+    }
+    if let Some(f) = compare(conn, &after, "after up") {
+        o.line = raw_step_line(set, m).unwrap_or(1);
+        let raw: Vec<usize> = m
+            .file
+            .upgrade
+            .iter()
+            .enumerate()
+            .filter(|(_, op)| matches!(op, Operation::Sql(_)))
+            .map(|(i, _)| i + 1)
+            .collect();
+        if raw.is_empty() {
+            o.failures.push(f);
+        } else {
+            let steps: Vec<String> = raw.iter().map(ToString::to_string).collect();
+            o.failures.push(format!(
+                "{f}\n  the declared `effect` of raw SQL upgrade step(s) {} does not match what the SQL did",
+                steps.join(", ")
+            ));
+        }
+        return true;
+    }
+    let lost_up = lost(conn, seeded, &after);
+    if !lost_up.is_empty() {
+        let text = format!(
+            "after up, {} seeded value(s) changed or are gone: {}",
+            lost_up.len(),
+            lost_up.join("; ")
+        );
+        if destructive {
+            o.warnings.push(text);
+        } else {
+            o.failures.push(text);
+            return true;
+        }
+    }
+    // 3. down, compare, rows back.
+    if let Err(e) = on_conn!(&mut *conn, c => migrator.down_to(c, v - 1)) {
+        o.failures
+            .push(format!("down failed on a table with rows: {e}"));
+        return true;
+    }
+    if let Some(f) = compare(
+        conn,
+        &before,
+        "after down (the downgrade does not restore the schema before it)",
+    ) {
+        o.failures.push(f);
+        return true;
+    }
+    let lost_down = lost(conn, seeded, &before);
+    if !lost_down.is_empty() {
+        let text = format!(
+            "down did not restore {} seeded value(s): {}",
+            lost_down.len(),
+            lost_down.join("; ")
+        );
+        if destructive {
+            o.warnings
+                .push(format!("{text} (a destructive step: its data is gone)"));
+        } else {
+            o.failures.push(text);
+            return true;
+        }
+    }
+    // 4. up again.
+    if let Err(e) = on_conn!(&mut *conn, c => migrator.up_to(c, Some(v))) {
+        o.failures.push(format!("up after down failed: {e}"));
+        return true;
+    }
+    if let Some(f) = compare(conn, &after, "after up, down and up again") {
+        o.failures.push(f);
+        return true;
+    }
+    o.tested = true;
+    false
+}
+
+/// The drift between the live database and `expected`, as one message.
+fn compare(conn: &mut AnyConnection, expected: &Schema, when: &str) -> Option<String> {
+    match migrator_core::introspect::verify(conn, expected) {
+        Err(e) => Some(format!("{when}: reading the database back failed: {e}")),
+        Ok(v) if v.is_clean() => None,
+        Ok(v) => {
+            let mut s = format!("{when}: the database differs from the migrations' schema:");
+            for d in &v.drift {
+                let _ = write!(s, "\n  {d}");
+            }
+            Some(s)
+        }
+    }
+}
+
+/// The line of the first raw SQL upgrade step in the migration's file.
+fn raw_step_line(set: &MigrationSet, m: &Migration) -> Option<usize> {
+    let first = m
+        .file
+        .upgrade
+        .iter()
+        .position(|op| matches!(op, Operation::Sql(_)))?;
+    let text = std::fs::read_to_string(set.dir.join(&m.file_name)).ok()?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == "[[upgrade]]")
+        .nth(first)
+        .map(|(i, _)| i + 1)
+}
+
+/// Two rows per table of `schema`, parents before children. Returns the
+/// rows inserted and a note per table that could not be seeded.
+fn seed(
+    conn: &mut AnyConnection,
+    d: Dialect,
+    schema: &Schema,
+    round: u32,
+) -> (Vec<Seeded>, Vec<String>) {
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    let mut done: Vec<String> = Vec::new();
+    for t in parents_first(schema) {
+        let mut ok = true;
+        for k in 0..2u64 {
+            let n = u64::from(round) * 1000 + k + 1;
+            match row_for(d, t, &done, n) {
+                Err(why) => {
+                    notes.push(format!("table `{}` not seeded: {why}", t.name));
+                    ok = false;
+                    break;
+                }
+                Ok(values) => {
+                    let cols: Vec<String> = values.iter().map(|(c, _, _)| d.ident(c)).collect();
+                    let vals: Vec<String> = values
+                        .iter()
+                        .map(|(_, _, v)| v.clone().unwrap_or_else(|| "NULL".into()))
+                        .collect();
+                    let sql = if cols.is_empty() {
+                        format!("INSERT INTO {} DEFAULT VALUES", d.ident(&t.name))
+                    } else {
+                        format!(
+                            "INSERT INTO {} ({}) VALUES ({})",
+                            d.ident(&t.name),
+                            cols.join(", "),
+                            vals.join(", ")
+                        )
+                    };
+                    let r = on_conn!(&mut *conn, c => migrator_core::runner::MigrationConnection::execute(c, &sql));
+                    if let Err(e) = r {
+                        notes.push(format!(
+                            "table `{}` not seeded ({e}): its rows are not checked",
+                            t.name
+                        ));
+                        ok = false;
+                        break;
+                    }
+                    rows.push(Seeded {
+                        table: t.name.clone(),
+                        values,
+                    });
+                }
+            }
+        }
+        if ok {
+            done.push(t.name.clone());
+        }
+    }
+    (rows, notes)
+}
+
+/// Tables ordered so that each comes after the tables its foreign keys
+/// point at (cycles broken by name order).
+fn parents_first(schema: &Schema) -> Vec<&Table> {
+    let mut out: Vec<&Table> = Vec::new();
+    let mut left: Vec<&Table> = schema.tables.values().collect();
+    while !left.is_empty() {
+        let ready = left.iter().position(|t| {
+            t.foreign_keys.iter().all(|fk| {
+                fk.ref_table == t.name
+                    || out.iter().any(|o| o.name == fk.ref_table)
+                    || !left.iter().any(|l| l.name == fk.ref_table)
+            })
+        });
+        let i = ready.unwrap_or(0);
+        out.push(left.remove(i));
+    }
+    out
+}
+
+/// The values of row `n` of `t`: every column without a default, keys and
+/// foreign-key columns always (a foreign key takes the value its parent's
+/// row `n` has, so it points at a real row).
+fn row_for(
+    d: Dialect,
+    t: &Table,
+    seeded_tables: &[String],
+    n: u64,
+) -> Result<Vec<(String, ColumnType, Option<String>)>, String> {
+    let mut out = Vec::new();
+    for c in &t.columns {
+        let in_key = t.primary_key.contains(&c.name)
+            || t.uniques.iter().any(|u| u.columns.contains(&c.name));
+        let fk = t
+            .foreign_keys
+            .iter()
+            .find(|fk| fk.columns.contains(&c.name));
+        if let Some(fk) = fk {
+            let parent_ready = fk.ref_table != t.name && seeded_tables.contains(&fk.ref_table);
+            if !parent_ready {
+                if c.nullable {
+                    out.push((c.name.clone(), c.ty.clone(), None));
+                    continue;
+                }
+                return Err(format!(
+                    "column `{}` must point at a row of `{}`, which has none",
+                    c.name, fk.ref_table
+                ));
+            }
+        } else if c.default.is_some() && !in_key {
+            continue;
+        }
+        let v = literal(d, &c.ty, n).ok_or_else(|| {
+            format!(
+                "no sample value for column `{}` of type `{:?}`",
+                c.name, c.ty
+            )
+        })?;
+        out.push((c.name.clone(), c.ty.clone(), Some(v)));
+    }
+    Ok(out)
+}
+
+/// A literal of type `ty` for row number `n`, the same for every column of
+/// the same type (so a foreign key matches its parent's key).
+fn literal(d: Dialect, ty: &ColumnType, n: u64) -> Option<String> {
+    let text = |max: Option<u32>| {
+        let mut s = format!("v{n}");
+        if let Some(m) = max {
+            // Keep distinct values in short columns: base 36 of n.
+            if s.len() > m as usize {
+                s = radix36(n);
+                s.truncate(m as usize);
+            }
+        }
+        format!("'{s}'")
+    };
+    Some(match ty {
+        ColumnType::SmallInt => (n % 30_000).to_string(),
+        ColumnType::Integer | ColumnType::BigInt => n.to_string(),
+        ColumnType::Real | ColumnType::Double => format!("{n}.5"),
+        ColumnType::Boolean => match (d, n % 2 == 0) {
+            (Dialect::Sqlite, true) => "1".into(),
+            (Dialect::Sqlite, false) => "0".into(),
+            (_, true) => "TRUE".into(),
+            (_, false) => "FALSE".into(),
+        },
+        ColumnType::Text => text(None),
+        ColumnType::Varchar(m) => text(Some(*m)),
+        ColumnType::Blob => match d {
+            Dialect::Postgres => format!("decode('{:08x}', 'hex')", n),
+            _ => format!("X'{:08x}'", n),
+        },
+        ColumnType::Date => format!("'2024-{:02}-{:02}'", 1 + (n / 28) % 12, 1 + n % 28),
+        ColumnType::Time => format!("'12:{:02}:{:02}'", (n / 60) % 60, n % 60),
+        ColumnType::Timestamp => format!(
+            "'2024-01-01 {:02}:{:02}:{:02}'",
+            (n / 3600) % 24,
+            (n / 60) % 60,
+            n % 60
+        ),
+        ColumnType::TimestampTz => match d {
+            Dialect::Postgres => format!(
+                "'2024-01-01 {:02}:{:02}:{:02}+00'",
+                (n / 3600) % 24,
+                (n / 60) % 60,
+                n % 60
+            ),
+            _ => format!(
+                "'2024-01-01 {:02}:{:02}:{:02}'",
+                (n / 3600) % 24,
+                (n / 60) % 60,
+                n % 60
+            ),
+        },
+        ColumnType::Uuid => format!("'00000000-0000-4000-8000-{n:012x}'"),
+        ColumnType::Json => format!("'{{\"n\": {n}}}'"),
+        ColumnType::Custom(_) => match ty.custom_integer() {
+            Some(_) => (n % 100).to_string(),
+            None => return None,
+        },
+        #[allow(unreachable_patterns)]
+        _ => return None,
+    })
+}
+
+fn radix36(mut n: u64) -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The seeded values that `schema`'s tables no longer hold: for each
+/// seeded row of a table that exists, the columns that still exist with a
+/// comparable type must match one row.
+fn lost(conn: &mut AnyConnection, seeded: &[Seeded], schema: &Schema) -> Vec<String> {
+    let d = on_conn!(&mut *conn, c => migrator_core::runner::MigrationConnection::dialect(c));
+    let mut out = Vec::new();
+    for row in seeded {
+        let Some(t) = schema.tables.get(&row.table) else {
+            continue;
+        };
+        let mut conds = Vec::new();
+        let mut cols = Vec::new();
+        for (name, ty, value) in &row.values {
+            let Some(c) = t.columns.iter().find(|c| &c.name == name) else {
+                continue;
+            };
+            // JSON has no equality on every database; a changed type
+            // compares differently.
+            if matches!(ty, ColumnType::Json) || !comparable(ty, &c.ty) {
+                continue;
+            }
+            cols.push(name.clone());
+            conds.push(match value {
+                Some(v) => format!("{} = {v}", d.ident(name)),
+                None => format!("{} IS NULL", d.ident(name)),
+            });
+        }
+        if conds.is_empty() {
+            continue;
+        }
+        let q = format!(
+            "SELECT 1 FROM {} WHERE {}",
+            d.ident(&row.table),
+            conds.join(" AND ")
+        );
+        let found = on_conn!(&mut *conn, c => migrator_core::runner::MigrationConnection::count_rows(c, &q));
+        match found {
+            Ok(n) if n > 0 => {}
+            Ok(_) => out.push(format!("a row of `{}` ({})", row.table, cols.join(", "))),
+            Err(e) => out.push(format!(
+                "a row of `{}` could not be read back: {e}",
+                row.table
+            )),
+        }
+    }
+    out
+}
+
+fn comparable(a: &ColumnType, b: &ColumnType) -> bool {
+    use ColumnType::*;
+    let class = |t: &ColumnType| match t {
+        SmallInt | Integer | BigInt => 1,
+        Text | Varchar(_) => 2,
+        Real | Double => 3,
+        _ => 0,
+    };
+    a == b || (class(a) != 0 && class(a) == class(b))
+}
+
+fn print_text(o: &Outcome) {
+    let (tag, role) = if !o.failures.is_empty() {
+        ("FAIL", Role::Bad)
+    } else if !o.warnings.is_empty() {
+        ("warn", Role::Warn)
+    } else {
+        ("ok  ", Role::Good)
+    };
+    let detail = if o.failures.is_empty() {
+        format!(
+            "up, down, up: the schema matched each time; {} row(s) seeded before it",
+            o.seeded
+        )
+    } else {
+        String::new()
+    };
+    let head = format!("{} {:<40} {detail}", style::out(role, tag), o.id);
+    println!("{}", head.trim_end());
+    for f in &o.failures {
+        let f = f.replace('\n', "\n       ");
+        println!("       {} {f}", style::out(Role::Bad, "error:"));
+    }
+    for w in &o.warnings {
+        let w = w.replace('\n', "\n       ");
+        println!("       {} {w}", style::out(Role::Warn, "warning:"));
+    }
+}
+
+fn to_json(d: Dialect, outcomes: &[Outcome], untested: usize, ok: bool) -> String {
+    let list = |v: &[String]| {
+        let items: Vec<String> = v.iter().map(|s| json_string(s)).collect();
+        format!("[{}]", items.join(","))
+    };
+    let items: Vec<String> = outcomes
+        .iter()
+        .map(|o| {
+            format!(
+                "{{\"version\":{},\"id\":{},\"file\":{},\"line\":{},\"passed\":{},\"seeded\":{},\"failures\":{},\"warnings\":{}}}",
+                o.version,
+                json_string(&o.id),
+                json_string(&o.file.display().to_string()),
+                o.line,
+                o.tested && o.failures.is_empty(),
+                o.seeded,
+                list(&o.failures),
+                list(&o.warnings)
+            )
+        })
+        .collect();
+    format!(
+        "{{\"dialect\":\"{d}\",\"migrations\":[{}],\"not_tested\":{untested},\"ok\":{ok}}}",
+        items.join(",")
+    )
+}
+
+/// A GitHub workflow command's message: `%`, CR and LF encoded.
+fn escape(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Resolved for `run`: the URL given, if any (the default SQLite file is
+/// never used: the test always runs on a scratch database).
+pub fn given_url(url: Option<&crate::UrlArg>, source: &str) -> Result<Option<DatabaseUrl>, String> {
+    url.map(|u| DatabaseUrl::parse(&u.0).map_err(|e| format!("{source}: {e}")))
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_values_fit_their_columns_and_stay_distinct() {
+        let a = literal(Dialect::Postgres, &ColumnType::Varchar(3), 1001).expect("text");
+        let b = literal(Dialect::Postgres, &ColumnType::Varchar(3), 1002).expect("text");
+        assert!(a.len() <= 5 && b.len() <= 5 && a != b, "{a} {b}");
+        assert_eq!(
+            literal(Dialect::Sqlite, &ColumnType::BigInt, 7).as_deref(),
+            Some("7")
+        );
+        assert_eq!(
+            literal(Dialect::Sqlite, &ColumnType::Boolean, 2).as_deref(),
+            Some("1")
+        );
+        assert!(literal(Dialect::Mysql, &ColumnType::Custom("point".into()), 1).is_none());
+        assert_eq!(radix36(36 * 36), "100");
+        assert_eq!(escape("a%b\nc"), "a%25b%0Ac");
+    }
+}
