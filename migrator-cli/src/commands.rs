@@ -191,6 +191,7 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
             lint(&cli.dir, &allow, format == crate::OutputFormat::Json)
         }
         Command::Rehash => rehash(&cli.dir),
+        Command::Rebase { migrations } => rebase(&cli.dir, &migrations),
         Command::Diagram {
             format,
             at,
@@ -615,6 +616,42 @@ fn diagram(
             eprintln!("wrote {}", path.display());
         }
         None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rebase(dir: &Path, local: &[String]) -> CmdResult {
+    let project = open(dir)?;
+    let plan = migrator_core::rebase::plan(&project, local).map_err(|e| e.to_string())?;
+    // The new files first, then the old ones go, then the snapshot: an
+    // interruption leaves files `check` reports, never a lost migration.
+    for (path, text) in &plan.writes {
+        write(path, text)?;
+    }
+    for path in &plan.removes {
+        std::fs::remove_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    write(&plan.snapshot_path, &plan.snapshot_text)?;
+    if plan.moves.is_empty() {
+        println!("nothing to move: the migrations are already last");
+    }
+    for (old, new) in &plan.moves {
+        println!("moved {old} -> {new}");
+    }
+    println!(
+        "updated {} (the chain replays: every upgrade applies and every downgrade restores)",
+        plan.snapshot_path.display()
+    );
+    for t in &plan.overlaps {
+        println!(
+            "{} both branches change table `{t}`: review the moved migrations against the ones now before them",
+            style::out(Role::Warn, "note:")
+        );
+    }
+    match project.pending_changes() {
+        Ok((_, _, p)) if p.is_empty() => println!("ok: the models match the rebased migrations"),
+        Ok(_) => println!("help: the models differ from the rebased migrations; run `migrator check` to see how, and `migrator generate` for what is left"),
+        Err(e) => println!("help: `migrator check` reports: {e}"),
     }
     Ok(ExitCode::SUCCESS)
 }

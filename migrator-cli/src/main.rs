@@ -246,6 +246,16 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },
+    /// After merging a branch that added migrations with the same numbers
+    /// as yours: move yours (named here, never applied anywhere) after the
+    /// others, renumbered, check that the chain still replays, and rewrite
+    /// the snapshot. Writes nothing when they conflict.
+    Rebase {
+        /// The migrations only your branch has, e.g. `0007_add_tags`
+        /// (repeatable, any order).
+        #[arg(required = true, value_name = "MIGRATION")]
+        migrations: Vec<String>,
+    },
     /// Recompute the snapshot's hash chain after an intended edit of a migration that was never applied.
     Rehash,
     /// Print the shell completion script for SHELL on stdout, e.g.

@@ -40,6 +40,8 @@ pub mod model;
 pub mod ops;
 #[cfg(feature = "model")]
 pub mod project;
+#[cfg(feature = "model")]
+pub mod rebase;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub mod runner;
 pub mod schema;

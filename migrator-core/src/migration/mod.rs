@@ -354,8 +354,8 @@ pub fn parse_all(dir: &Path, files: &[(String, String)]) -> Result<Vec<Migration
             return Err(MigrationError::Chain {
                 dir: dir.to_path_buf(),
                 message: format!(
-                    "two migrations have number {:04}: `{}` and `{}`\nhelp: renumber the newer one (usually the one from the branch merged last) and regenerate it with `migrator generate`",
-                    pair[0].version, pair[0].file_name, pair[1].file_name
+                    "two migrations have number {:04}: `{}` and `{}`\nhelp: two branches each added a migration {:04}: run `migrator rebase` with the one only your branch has (never applied anywhere) to move it after the other",
+                    pair[0].version, pair[0].file_name, pair[1].file_name, pair[0].version
                 ),
             });
         }
