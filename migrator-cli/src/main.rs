@@ -144,10 +144,15 @@ pub enum Command {
     },
     /// Exit 1 when the models differ from the snapshot or the migrations are inconsistent.
     Check,
-    /// Print the SQL of migration N (default: all), for a dialect.
+    /// Print migration N (default: all) as a script the database's own
+    /// client runs as is (psql, mysql, sqlite3), or say why it cannot.
     Sql {
+        /// The migration's number (`3` or `0003`); without it, every
+        /// migration in order (with --down, newest first).
+        #[arg(value_name = "VERSION")]
         version: Option<u32>,
-        /// Default: the database's.
+        /// The database to write for (default: the one --database-url or
+        /// DATABASE_URL names, else SQLite).
         #[arg(long, value_name = "DIALECT", value_enum)]
         dialect: Option<DialectArg>,
         /// Print the downgrade instead of the upgrade.
@@ -344,10 +349,13 @@ pub enum OutputFormat {
 /// `--dialect`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DialectArg {
+    /// PostgreSQL (also `postgresql`, `pg`).
     #[value(alias = "postgresql", alias = "pg")]
     Postgres,
+    /// SQLite (also `sqlite3`).
     #[value(alias = "sqlite3")]
     Sqlite,
+    /// MySQL and MariaDB (also `mariadb`).
     #[value(alias = "mariadb")]
     Mysql,
 }
