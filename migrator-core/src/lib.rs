@@ -23,6 +23,7 @@ macro_rules! debug_as_display {
     any(feature = "sqlite", feature = "postgres", feature = "mysql")
 ))]
 pub mod adopt;
+mod backend;
 #[cfg(feature = "model")]
 mod codegen;
 pub mod database_url;

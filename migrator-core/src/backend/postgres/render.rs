@@ -35,8 +35,8 @@
 //!   a migration with one of these runs step by step, each statement in
 //!   its own short transaction, under the runner's `lock_timeout`.
 
-use super::common;
-use super::{Dialect, RenderError, Statement};
+use crate::backend::common;
+use crate::dialect::{Dialect, RenderError, Statement};
 use crate::ops::Operation;
 use crate::schema::{Column, ColumnType, DefaultValue, Schema, Table};
 
@@ -144,7 +144,7 @@ pub(crate) fn render(
         DropCheck { table, check } => drop_constraint(table, &check.name),
         Sql(raw) => common::raw_sql(D, raw)?,
         Rust { .. } => Vec::new(),
-        Backfill(b) => super::backfill::render(D, op, b, before)?,
+        Backfill(b) => crate::dialect::backfill::render(D, op, b, before)?,
     })
 }
 

@@ -30,8 +30,8 @@
 //!   add a NOT NULL column without a constant default) is a table rebuild,
 //!   see [`rebuild`].
 
-use super::common::{self, TableClauses};
-use super::{Dialect, RenderError, Statement};
+use crate::backend::common::{self, TableClauses};
+use crate::dialect::{Dialect, RenderError, Statement};
 use crate::ops::Operation;
 use crate::schema::{Column, ColumnType, DefaultValue, Schema, Table};
 
@@ -138,7 +138,7 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
         DropUnique { unique, .. } => vec![drop_index(&unique.name)],
         Sql(raw) => common::raw_sql(D, raw)?,
         Rust { .. } => Vec::new(),
-        Backfill(b) => super::backfill::render(D, op, b, before)?,
+        Backfill(b) => crate::dialect::backfill::render(D, op, b, before)?,
     })
 }
 

@@ -25,8 +25,8 @@
 //! - string literals double backslashes ([`Dialect::string`]), which is right
 //!   unless the server runs with `NO_BACKSLASH_ESCAPES`.
 
-use super::common;
-use super::{Dialect, RenderError, Statement};
+use crate::backend::common;
+use crate::dialect::{Dialect, RenderError, Statement};
 use crate::ops::Operation;
 use crate::schema::{Column, ColumnType, DefaultValue, Schema, Table};
 
@@ -242,7 +242,7 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
         .skip_if(not_exists(&constraint_query(table, &check.name, "CHECK")))],
         Sql(raw) => common::raw_sql(D, raw)?,
         Rust { .. } => Vec::new(),
-        Backfill(b) => super::backfill::render(D, op, b, before)?,
+        Backfill(b) => crate::dialect::backfill::render(D, op, b, before)?,
     })
 }
 

@@ -13,12 +13,12 @@
 //! `check`, raw SQL steps, `sql_type`) are copied verbatim: they are code, not
 //! data.
 
-use super::{Dialect, RenderError, Statement};
+use crate::dialect::{Dialect, RenderError, Statement};
 use crate::ops::{Operation, RawSql, ReplayError};
 use crate::schema::{Check, DefaultValue, ForeignKey, Schema, Table, Unique};
 
 /// A [`RenderError::Unsupported`] naming `op`.
-pub(super) fn unsupported(op: &Operation, message: impl Into<String>) -> RenderError {
+pub(crate) fn unsupported(op: &Operation, message: impl Into<String>) -> RenderError {
     RenderError::Unsupported {
         op: op.to_string(),
         message: message.into(),
@@ -34,7 +34,7 @@ fn replay_error(op: &Operation, source: ReplayError) -> RenderError {
 
 /// The table `name` of the schema before `op`, or the same error replay
 /// would give.
-pub(super) fn table<'a>(
+pub(crate) fn table<'a>(
     op: &Operation,
     before: &'a Schema,
     name: &str,
@@ -46,7 +46,7 @@ pub(super) fn table<'a>(
 
 /// The table `name` as it is after `op` runs on `before` (replaying `op`, so
 /// an operation that does not fit the schema is refused here too).
-pub(super) fn table_after(
+pub(crate) fn table_after(
     op: &Operation,
     before: &Schema,
     name: &str,
@@ -60,7 +60,7 @@ pub(super) fn table_after(
 }
 
 /// `"a", "b"`: a quoted, comma-separated column list.
-pub(super) fn idents(d: Dialect, names: &[String]) -> String {
+pub(crate) fn idents(d: Dialect, names: &[String]) -> String {
     names
         .iter()
         .map(|n| d.ident(n))
@@ -76,7 +76,7 @@ pub(super) fn idents(d: Dialect, names: &[String]) -> String {
 /// only learnt the keywords in 3.23. Floats use Rust's shortest round-trip
 /// form (`0.5`, `1e300`), which all three parse; NaN and infinities have no
 /// SQL literal and are refused.
-pub(super) fn value(d: Dialect, v: &DefaultValue) -> Result<String, String> {
+pub(crate) fn value(d: Dialect, v: &DefaultValue) -> Result<String, String> {
     Ok(match v {
         DefaultValue::Int(i) => i.to_string(),
         DefaultValue::Float(f) if f.is_finite() => format!("{f:?}"),
@@ -85,12 +85,7 @@ pub(super) fn value(d: Dialect, v: &DefaultValue) -> Result<String, String> {
                 "the default `{f}` has no SQL literal; help: use a finite number or `default_sql`"
             ))
         }
-        DefaultValue::Bool(b) => match (d, b) {
-            (Dialect::Sqlite, true) => "1".into(),
-            (Dialect::Sqlite, false) => "0".into(),
-            (_, true) => "TRUE".into(),
-            (_, false) => "FALSE".into(),
-        },
+        DefaultValue::Bool(b) => d.backend().bool_literal(*b).into(),
         DefaultValue::Str(s) => d.string(s),
         DefaultValue::Sql(e) => format!("({})", e.trim()),
     })
@@ -100,7 +95,7 @@ pub(super) fn value(d: Dialect, v: &DefaultValue) -> Result<String, String> {
 /// `keywords`, optionally followed by `()` or a precision such as `(6)` when
 /// `allow_parens` is set. Used to tell `CURRENT_TIMESTAMP`-like defaults,
 /// which some dialects only accept bare, from general expressions.
-pub(super) fn is_keyword_call(expr: &str, keywords: &[&str], allow_parens: bool) -> bool {
+pub(crate) fn is_keyword_call(expr: &str, keywords: &[&str], allow_parens: bool) -> bool {
     let e = expr.trim().to_ascii_uppercase();
     let (name, rest) = match e.find('(') {
         Some(i) => (e[..i].trim_end(), &e[i..]),
@@ -120,7 +115,7 @@ pub(super) fn is_keyword_call(expr: &str, keywords: &[&str], allow_parens: bool)
 }
 
 /// `CONSTRAINT "uq" UNIQUE ("a", "b")`
-pub(super) fn unique_clause(d: Dialect, u: &Unique) -> String {
+pub(crate) fn unique_clause(d: Dialect, u: &Unique) -> String {
     format!(
         "CONSTRAINT {} UNIQUE ({})",
         d.ident(&u.name),
@@ -130,7 +125,7 @@ pub(super) fn unique_clause(d: Dialect, u: &Unique) -> String {
 
 /// `CONSTRAINT "fk" FOREIGN KEY ("a") REFERENCES "t" ("id") [ON DELETE ..]
 /// [ON UPDATE ..]`; `NO ACTION`, the default everywhere, is left out.
-pub(super) fn foreign_key_clause(d: Dialect, fk: &ForeignKey) -> String {
+pub(crate) fn foreign_key_clause(d: Dialect, fk: &ForeignKey) -> String {
     let mut s = format!(
         "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
         d.ident(&fk.name),
@@ -150,13 +145,13 @@ pub(super) fn foreign_key_clause(d: Dialect, fk: &ForeignKey) -> String {
 }
 
 /// `CONSTRAINT "ck" CHECK (expr)`
-pub(super) fn check_clause(d: Dialect, c: &Check) -> String {
+pub(crate) fn check_clause(d: Dialect, c: &Check) -> String {
     format!("CONSTRAINT {} CHECK ({})", d.ident(&c.name), c.expr.trim())
 }
 
 /// What goes into a `CREATE TABLE` besides the column definitions.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct TableClauses {
+pub(crate) struct TableClauses {
     /// `IF NOT EXISTS` (everywhere except the SQLite rebuild's scratch table,
     /// which is dropped just before).
     pub if_not_exists: bool,
@@ -172,7 +167,7 @@ pub(super) struct TableClauses {
 /// constraints, as PostgreSQL and MySQL create a new table; `column_def` is
 /// the dialect's column spelling. Indexes follow as separate statements,
 /// which differ per dialect.
-pub(super) fn create_table_statement(
+pub(crate) fn create_table_statement(
     d: Dialect,
     table: &Table,
     column_def: impl Fn(&crate::schema::Column) -> Result<String, String>,
@@ -198,7 +193,7 @@ pub(super) fn create_table_statement(
 /// `CREATE TABLE [IF NOT EXISTS] <name> (<columns>, <PK>, <uniques>, <FKs>,
 /// <checks>)`, one item a line. `name` is separate from `table.name` so the
 /// SQLite rebuild can create its scratch table from the final definition.
-pub(super) fn create_table_sql(
+pub(crate) fn create_table_sql(
     d: Dialect,
     name: &str,
     table: &Table,
@@ -227,7 +222,7 @@ pub(super) fn create_table_sql(
 }
 
 /// `CREATE [UNIQUE] INDEX [IF NOT EXISTS] "name" ON "table" ("a", "b")`
-pub(super) fn create_index_sql(
+pub(crate) fn create_index_sql(
     d: Dialect,
     unique: bool,
     if_not_exists: bool,
@@ -250,7 +245,7 @@ pub(super) fn create_index_sql(
 /// idempotent. A step with no SQL for this dialect (including the inverse of
 /// a step that has no `reverse`) is refused. An empty text renders to no
 /// statement, so `reverse = { sql = "" }` declares "nothing to undo".
-pub(super) fn raw_sql(d: Dialect, raw: &RawSql) -> Result<Vec<Statement>, RenderError> {
+pub(crate) fn raw_sql(d: Dialect, raw: &RawSql) -> Result<Vec<Statement>, RenderError> {
     let text = raw
         .for_dialect(d.name())
         .ok_or(RenderError::MissingSql { dialect: d })?;

@@ -1,0 +1,73 @@
+//! MySQL 8 / MariaDB 10.5+: rendering, the online-DDL algorithm choice and
+//! the catalog guards.
+
+pub mod render;
+
+use super::Backend;
+use crate::dialect::{RenderError, Statement};
+use crate::ops::Operation;
+use crate::schema::Schema;
+
+/// The MySQL/MariaDB backend.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mysql;
+
+impl Backend for Mysql {
+    fn name(&self) -> &'static str {
+        "mysql"
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["mysql", "mariadb"]
+    }
+
+    /// MySQL and MariaDB refuse names over 64 characters.
+    fn max_identifier_len(&self) -> Option<usize> {
+        Some(64)
+    }
+
+    fn identifier_len(&self, name: &str) -> usize {
+        name.chars().count()
+    }
+
+    fn identifier_unit(&self) -> &'static str {
+        "characters"
+    }
+
+    /// MySQL DDL commits implicitly.
+    fn transactional_ddl(&self) -> bool {
+        false
+    }
+
+    fn ident(&self, name: &str) -> String {
+        format!("`{}`", name.replace('`', "``"))
+    }
+
+    /// MySQL also treats backslash as an escape character by default, so
+    /// it is doubled.
+    fn string(&self, value: &str) -> String {
+        format!("'{}'", value.replace('\\', "\\\\").replace('\'', "''"))
+    }
+
+    fn quote_value(&self, column: &str) -> String {
+        format!("QUOTE({column})")
+    }
+
+    /// `||` is `OR` in MySQL's default mode.
+    fn join_quoted(&self, parts: &[String]) -> String {
+        if parts.len() > 1 {
+            format!("CONCAT_WS(', ', {})", parts.join(", "))
+        } else {
+            parts.join(" || ', ' || ")
+        }
+    }
+
+    fn render(
+        &self,
+        op: &Operation,
+        before: &Schema,
+        _start: &Schema,
+    ) -> Result<Vec<Statement>, RenderError> {
+        render::render(op, before)
+    }
+}
