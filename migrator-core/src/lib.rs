@@ -46,6 +46,7 @@ pub mod runner;
 pub mod schema;
 pub mod snapshot;
 pub mod sql_fragment;
+mod sql_lex;
 mod suggest;
 
 pub use dialect::{Dialect, Statement};

@@ -11,6 +11,9 @@
 //! - `render.rs`: operations to statements, with the catalog guards
 //!   (`skip_if`) that make each statement idempotent, and the database's
 //!   spelling of every portable type;
+//! - `introspect.rs` (with the database's driver feature): the catalog
+//!   queries that read a live database back into the schema model, and
+//!   `expected`, the snapshot as that database would report it;
 //!
 //! and, shared by the three, `common.rs`: the render helpers that are the
 //! same SQL everywhere (quoted identifier lists, literals, `CREATE TABLE`,
@@ -24,6 +27,7 @@ pub mod sqlite;
 use crate::dialect::{Dialect, RenderError, Statement};
 use crate::ops::Operation;
 use crate::schema::Schema;
+use crate::sql_lex::Mode;
 
 /// What migrator needs from a database. One implementation per database;
 /// get it with [`Dialect::backend`].
@@ -85,6 +89,10 @@ pub(crate) trait Backend: Sync {
     fn join_quoted(&self, parts: &[String]) -> String {
         parts.join(" || ', ' || ")
     }
+
+    /// The ways the database may read SQL text, for [`crate::sql_lex`]:
+    /// one per session mode that changes how literals and names are read.
+    fn lex_modes(&self) -> &'static [Mode];
 
     /// Renders one operation, given the schema before it and the schema
     /// the migration started from (see [`crate::dialect::render_op`]).

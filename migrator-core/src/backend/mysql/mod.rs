@@ -1,12 +1,37 @@
 //! MySQL 8 / MariaDB 10.5+: rendering, the online-DDL algorithm choice and
 //! the catalog guards.
 
+#[cfg(feature = "mysql")]
+pub(crate) mod introspect;
 pub mod render;
 
 use super::Backend;
-use crate::dialect::{RenderError, Statement};
+use crate::dialect::{Dialect, RenderError, Statement};
 use crate::ops::Operation;
 use crate::schema::Schema;
+use crate::sql_lex::Mode;
+
+/// MySQL's reading depends on `sql_mode`: with and without backslash
+/// escapes, with and without `ANSI_QUOTES`.
+const LEX_MODES: &[Mode] = &[
+    mode(true, false),
+    mode(true, true),
+    mode(false, false),
+    mode(false, true),
+];
+
+const fn mode(backslash: bool, ansi: bool) -> Mode {
+    Mode {
+        d: Dialect::Mysql,
+        backslash,
+        ansi,
+        dollar_quotes: false,
+        backticks: true,
+        brackets: false,
+        hash_comments: true,
+        nested_comments: false,
+    }
+}
 
 /// The MySQL/MariaDB backend.
 #[derive(Debug, Clone, Copy)]
@@ -60,6 +85,10 @@ impl Backend for Mysql {
         } else {
             parts.join(" || ', ' || ")
         }
+    }
+
+    fn lex_modes(&self) -> &'static [Mode] {
+        LEX_MODES
     }
 
     fn render(

@@ -1,11 +1,25 @@
 //! PostgreSQL: rendering and its catalog guards.
 
+#[cfg(feature = "postgres")]
+pub(crate) mod introspect;
 pub mod render;
 
 use super::Backend;
-use crate::dialect::{RenderError, Statement};
+use crate::dialect::{Dialect, RenderError, Statement};
 use crate::ops::Operation;
 use crate::schema::Schema;
+use crate::sql_lex::Mode;
+
+const LEX_MODES: &[Mode] = &[Mode {
+    d: Dialect::Postgres,
+    backslash: false,
+    ansi: true,
+    dollar_quotes: true,
+    backticks: false,
+    brackets: false,
+    hash_comments: false,
+    nested_comments: true,
+}];
 
 /// The PostgreSQL backend.
 #[derive(Debug, Clone, Copy)]
@@ -31,6 +45,10 @@ impl Backend for Postgres {
 
     fn quote_value(&self, column: &str) -> String {
         format!("quote_literal({column}::text)")
+    }
+
+    fn lex_modes(&self) -> &'static [Mode] {
+        LEX_MODES
     }
 
     fn render(

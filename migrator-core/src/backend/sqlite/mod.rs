@@ -1,11 +1,25 @@
 //! SQLite: rendering (the table rebuild included) and its catalog guards.
 
+#[cfg(feature = "sqlite")]
+pub(crate) mod introspect;
 pub mod render;
 
 use super::Backend;
-use crate::dialect::{RenderError, Statement};
+use crate::dialect::{Dialect, RenderError, Statement};
 use crate::ops::Operation;
 use crate::schema::Schema;
+use crate::sql_lex::Mode;
+
+const LEX_MODES: &[Mode] = &[Mode {
+    d: Dialect::Sqlite,
+    backslash: false,
+    ansi: true,
+    dollar_quotes: false,
+    backticks: true,
+    brackets: true,
+    hash_comments: false,
+    nested_comments: false,
+}];
 
 /// The SQLite backend.
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +51,10 @@ impl Backend for Sqlite {
     /// `quote()` keeps integers bare.
     fn quote_value(&self, column: &str) -> String {
         format!("quote({column})")
+    }
+
+    fn lex_modes(&self) -> &'static [Mode] {
+        LEX_MODES
     }
 
     fn render(

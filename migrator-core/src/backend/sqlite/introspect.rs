@@ -23,11 +23,11 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
 use diesel::{QueryableByName, RunQueryDsl};
 
-use super::normalize::{self, matching_paren, tokenize, Source, Token};
-use super::{
+use crate::dialect::{sqlite as render, Dialect};
+use crate::introspect::normalize::{self, matching_paren, tokenize, Source, Token};
+use crate::introspect::{
     is_internal_table, key_columns_not_null, IntrospectError, Introspected, Outside, OutsideKind,
 };
-use crate::dialect::{sqlite as render, Dialect};
 use crate::schema::{
     naming, Check, Column, ColumnType, ForeignKey, Index, RefAction, Schema, Table, Unique,
 };
@@ -115,7 +115,7 @@ fn load<R: QueryableByName<diesel::sqlite::Sqlite> + 'static>(
         })
 }
 
-pub(super) fn introspect(conn: &mut SqliteConnection) -> Result<Introspected, IntrospectError> {
+pub(crate) fn introspect(conn: &mut SqliteConnection) -> Result<Introspected, IntrospectError> {
     let master: Vec<MasterRow> = load(
         conn,
         "SELECT type AS kind, name, tbl_name AS tbl, sql FROM sqlite_master ORDER BY name".into(),
@@ -398,7 +398,7 @@ fn primary_key_of(
 /// What only the `CREATE TABLE` text tells: names and expressions of
 /// constraints, in declaration order.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(super) struct Ddl {
+pub(crate) struct Ddl {
     /// (name, expression) of every CHECK.
     pub checks: Vec<(Option<String>, String)>,
     /// (name, columns) of every inline UNIQUE.
@@ -411,7 +411,7 @@ pub(super) struct Ddl {
 
 /// Reads the constraints out of a `CREATE TABLE` statement. Text it does not
 /// understand is skipped, never guessed at.
-pub(super) fn parse_create_table(sql: &str) -> Ddl {
+pub(crate) fn parse_create_table(sql: &str) -> Ddl {
     let toks = tokenize(sql);
     let mut ddl = Ddl::default();
     let Some(open) = toks.iter().position(|t| t.is_punct("(")) else {
@@ -566,7 +566,7 @@ fn paren_names(item: &[Token], k: usize) -> Vec<String> {
 /// `snapshot` as [`introspect`] reports it on SQLite: types through the
 /// rendered spelling, defaults as SQLite stores their rendered text,
 /// auto-increment only where it is `INTEGER PRIMARY KEY AUTOINCREMENT`.
-pub(super) fn expected(snapshot: &Schema) -> Schema {
+pub(crate) fn expected(snapshot: &Schema) -> Schema {
     let mut out = snapshot.clone();
     for t in out.tables.values_mut() {
         let autoincrement = match t.primary_key.as_slice() {

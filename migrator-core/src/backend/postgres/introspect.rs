@@ -23,11 +23,11 @@ use diesel::pg::PgConnection;
 use diesel::sql_types::{Nullable, Text};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 
-use super::normalize::{self, Source};
-use super::{
+use crate::dialect::{postgres as render, Dialect};
+use crate::introspect::normalize::{self, Source};
+use crate::introspect::{
     is_internal_table, key_columns_not_null, IntrospectError, Introspected, Outside, OutsideKind,
 };
-use crate::dialect::{postgres as render, Dialect};
 use crate::schema::{Check, Column, ForeignKey, Index, RefAction, Schema, Table, Unique};
 
 const D: Dialect = Dialect::Postgres;
@@ -178,7 +178,7 @@ fn split(list: &str) -> Vec<String> {
     }
 }
 
-pub(super) fn introspect(conn: &mut PgConnection) -> Result<Introspected, IntrospectError> {
+pub(crate) fn introspect(conn: &mut PgConnection) -> Result<Introspected, IntrospectError> {
     let mut out = Introspected {
         dialect: D,
         schema: Schema::new(),
@@ -576,7 +576,7 @@ fn read_objects(
 }
 
 /// `snapshot` as [`introspect`] reports it on this database (module docs).
-pub(super) fn expected(
+pub(crate) fn expected(
     conn: &mut PgConnection,
     snapshot: &Schema,
 ) -> Result<Schema, IntrospectError> {

@@ -39,12 +39,12 @@ use diesel::mysql::MysqlConnection;
 use diesel::sql_types::{Nullable, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 
-use super::normalize::{self, Source};
-use super::{
+use crate::dialect::{mysql as render, Dialect};
+use crate::introspect::normalize::{self, Source};
+use crate::introspect::{
     is_internal_table, key_columns_not_null, Introspect, IntrospectError, Introspected, Outside,
     OutsideKind,
 };
-use crate::dialect::{mysql as render, Dialect};
 use crate::schema::{
     Check, Column, ColumnType, DefaultValue, ForeignKey, Index, RefAction, Schema, Table, Unique,
 };
@@ -163,7 +163,7 @@ fn is_migrator_table(name: &str) -> bool {
     is_internal_table(name) || name.starts_with("_migrator_")
 }
 
-pub(super) fn introspect(conn: &mut MysqlConnection) -> Result<Introspected, IntrospectError> {
+pub(crate) fn introspect(conn: &mut MysqlConnection) -> Result<Introspected, IntrospectError> {
     let maria = is_mariadb(conn)?;
     let mut out = Introspected {
         dialect: D,
@@ -590,7 +590,7 @@ fn read_objects(
 }
 
 /// `snapshot` as [`introspect`] reports it on this server (module docs).
-pub(super) fn expected(
+pub(crate) fn expected(
     conn: &mut MysqlConnection,
     snapshot: &Schema,
 ) -> Result<Schema, IntrospectError> {
