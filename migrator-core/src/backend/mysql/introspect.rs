@@ -2,7 +2,7 @@
 //!
 //! Contract (on top of the module contract in `introspect`):
 //! - types come from `COLUMNS.COLUMN_TYPE` through
-//!   `normalize::mysql_type` (`tinyint(1)` is a boolean, integer display
+//!   `types::mysql_type` (`tinyint(1)` is a boolean, integer display
 //!   widths are ignored); MariaDB's JSON, a `longtext` column with a
 //!   `json_valid(col)` check named after the column, is read as `json` and
 //!   the check is not reported;
@@ -11,7 +11,7 @@
 //!   bare text and an expression (`EXTRA` = `DEFAULT_GENERATED`) with
 //!   charset introducers; both become a typed default
 //!   (`normalize::default_value`, `Source::Mysql`). SQL expressions (checks
-//!   and SQL defaults) are kept in one spelling, `normalize::mysql_expr`;
+//!   and SQL defaults) are kept in one spelling, `types::mysql_expr`;
 //! - `AUTO_INCREMENT` is read from `EXTRA`; generated columns are outside
 //!   the model;
 //! - the primary key is the `PRIMARY` index, in key order; a unique index
@@ -39,6 +39,7 @@ use diesel::mysql::MysqlConnection;
 use diesel::sql_types::{Nullable, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 
+use super::types;
 use crate::dialect::{mysql as render, Dialect};
 use crate::introspect::normalize::{self, Source};
 use crate::introspect::{
@@ -247,7 +248,7 @@ fn read_tables(
             });
             continue;
         }
-        let mut c = Column::new(r.name.clone(), normalize::mysql_type(&r.ty));
+        let mut c = Column::new(r.name.clone(), types::mysql_type(&r.ty));
         c.nullable = r.nullable == "YES";
         c.auto_increment = extra.contains("auto_increment");
         if extra.contains("invisible") {
@@ -296,7 +297,7 @@ fn read_tables(
         let Some(t) = schema.tables.get_mut(&k.a) else {
             continue;
         };
-        let expr = normalize::mysql_expr(&k.c);
+        let expr = types::mysql_expr(&k.c);
         // MariaDB's JSON: LONGTEXT plus CHECK (json_valid(`col`)) named
         // after the column.
         if let Some(col) = t.columns.iter_mut().find(|c| c.name == k.b) {
@@ -479,7 +480,7 @@ fn live_default(text: &str, extra: &str, ty: &ColumnType, maria: bool) -> Option
 /// A typed default from MySQL SQL text (`'it\'s'`, `_utf8mb4'x'`,
 /// `current_timestamp(6)`, `(1 + 2)`).
 fn sql_default(sql: &str, ty: &ColumnType) -> Option<DefaultValue> {
-    let sql = normalize::mysql_unescape(&without_introducers(sql));
+    let sql = types::mysql_unescape(&without_introducers(sql));
     canonical_default(normalize::default_value(
         normalize::strip_outer_parens(&sql),
         ty,
@@ -508,7 +509,7 @@ fn without_introducers(sql: &str) -> String {
 
 fn canonical_default(d: Option<DefaultValue>) -> Option<DefaultValue> {
     match d {
-        Some(DefaultValue::Sql(e)) => Some(DefaultValue::Sql(normalize::mysql_expr(&e))),
+        Some(DefaultValue::Sql(e)) => Some(DefaultValue::Sql(types::mysql_expr(&e))),
         other => other,
     }
 }
@@ -600,7 +601,7 @@ pub(crate) fn expected(
     for t in out.tables.values_mut() {
         for c in &mut t.columns {
             let modelled = c.ty.clone();
-            c.ty = normalize::mysql_type(&render::column_type(&c.ty));
+            c.ty = types::mysql_type(&render::column_type(&c.ty));
             c.default = if c.auto_increment {
                 None
             } else {
@@ -622,7 +623,7 @@ pub(crate) fn expected(
                 .and_then(|p| p.checks.get(&ck.name))
                 .cloned()
                 .unwrap_or_else(|| ck.expr.clone());
-            ck.expr = normalize::mysql_expr(&printed);
+            ck.expr = types::mysql_expr(&printed);
         }
         if maria {
             for f in &mut t.foreign_keys {

@@ -1,7 +1,7 @@
 //! PostgreSQL introspection: `pg_catalog`, scoped to `current_schema()`.
 //!
 //! Contract (on top of the module contract in `introspect`):
-//! - types come from `format_type` (see `normalize::pg_type`), defaults from
+//! - types come from `format_type` (see `types::pg_type`), defaults from
 //!   `pg_get_expr`, checks from `pg_get_constraintdef` (without `CHECK (..)`
 //!   and without the outer parentheses PostgreSQL adds);
 //! - identity columns (`BY DEFAULT` or `ALWAYS`, the latter noted) and
@@ -23,6 +23,7 @@ use diesel::pg::PgConnection;
 use diesel::sql_types::{Nullable, Text};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 
+use super::types;
 use crate::dialect::{postgres as render, Dialect};
 use crate::introspect::normalize::{self, Source};
 use crate::introspect::{
@@ -244,7 +245,7 @@ fn read_tables(
         let Some(t) = schema.tables.get_mut(&r.tbl) else {
             continue;
         };
-        let ty = normalize::pg_type(&r.ty, r.builtin == "true");
+        let ty = types::pg_type(&r.ty, r.builtin == "true");
         let mut c = Column::new(r.name.clone(), ty);
         c.nullable = r.not_null != "true";
         match r.identity.as_str() {
@@ -611,10 +612,10 @@ pub(crate) fn expected(
 }
 
 /// The textual fallback for one column: type through
-/// `normalize::pg_format_guess`, default through the literal rules.
+/// `types::pg_format_guess`, default through the literal rules.
 fn textual_column(c: &mut Column) {
-    let (format, builtin) = normalize::pg_format_guess(&render::column_type(&c.ty));
-    c.ty = normalize::pg_type(&format, builtin);
+    let (format, builtin) = types::pg_format_guess(&render::column_type(&c.ty));
+    c.ty = types::pg_type(&format, builtin);
     if let Some(d) = c.default.take() {
         c.default = match render::default_sql(&d) {
             Ok(text) => normalize::default_value(&text, &c.ty, Source::Postgres),

@@ -5,7 +5,7 @@
 //! - columns, primary key, indexes and foreign keys come from
 //!   `pragma_table_xinfo`, `pragma_index_list`/`pragma_index_xinfo` and
 //!   `pragma_foreign_key_list`; types are the declared text (see
-//!   `normalize::sqlite_type`), defaults the `DEFAULT` text as stored;
+//!   `types::sqlite_type`), defaults the `DEFAULT` text as stored;
 //! - what the pragmas do not give is read from the stored `CREATE TABLE`
 //!   text with a tokenizer: check constraints (table and column level, in
 //!   order; unnamed ones are called `ck_<table>_<n>` after their position,
@@ -23,6 +23,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
 use diesel::{QueryableByName, RunQueryDsl};
 
+use super::types;
 use crate::dialect::{sqlite as render, Dialect};
 use crate::introspect::normalize::{self, matching_paren, tokenize, Source, Token};
 use crate::introspect::{
@@ -218,7 +219,7 @@ fn table(
             ));
             ColumnType::Blob
         } else {
-            normalize::sqlite_type(&c.ty)
+            types::sqlite_type(&c.ty)
         };
         let default = c
             .dflt
@@ -577,7 +578,7 @@ pub(crate) fn expected(snapshot: &Schema) -> Schema {
             _ => None,
         };
         for c in &mut t.columns {
-            c.ty = normalize::sqlite_type(&render::column_type(&c.ty));
+            c.ty = types::sqlite_type(&render::column_type(&c.ty));
             c.auto_increment = autoincrement.as_deref() == Some(c.name.as_str());
             c.default = match c.default.take() {
                 // SQLite stores an expression default without the

@@ -3,6 +3,8 @@
 #[cfg(feature = "sqlite")]
 pub(crate) mod introspect;
 pub mod render;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub(crate) mod types;
 
 use super::Backend;
 use crate::dialect::{Dialect, RenderError, Statement};
