@@ -15,6 +15,10 @@
 //!   queries that read a live database back into the schema model, and
 //!   `expected`, the snapshot as that database would report it;
 //!
+//! - `session.rs`: the SQL the runner sends besides the migrations (the
+//!   history start-up check, lock-wait bounds and timeouts, the list of
+//!   other sessions shown when a lock wait gives up);
+//!
 //! and, shared by the three, `common.rs`: the render helpers that are the
 //! same SQL everywhere (quoted identifier lists, literals, `CREATE TABLE`,
 //! `CREATE INDEX`, constraint clauses, raw SQL steps).
@@ -24,6 +28,8 @@ pub mod mysql;
 pub mod postgres;
 pub mod sqlite;
 
+use std::time::Duration;
+
 use crate::dialect::{Dialect, RenderError, Statement};
 use crate::ops::Operation;
 use crate::schema::Schema;
@@ -31,6 +37,10 @@ use crate::sql_lex::Mode;
 
 /// What migrator needs from a database. One implementation per database;
 /// get it with [`Dialect::backend`].
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
 pub(crate) trait Backend: Sync {
     /// The lowercase name used in files, flags and `RawSql` variants.
     fn name(&self) -> &'static str;
@@ -93,6 +103,84 @@ pub(crate) trait Backend: Sync {
     /// The ways the database may read SQL text, for [`crate::sql_lex`]:
     /// one per session mode that changes how literals and names are read.
     fn lex_modes(&self) -> &'static [Mode];
+
+    // ---- the runner's session SQL (`session.rs`) ----
+
+    /// The history start-up check in one round trip (`None`: two queries);
+    /// see `runner::history::applied_prefix`.
+    fn history_prefix_sql(&self, _table: &str, _row: &str) -> Option<String> {
+        None
+    }
+
+    /// The folded history text inside the row [`Backend::history_prefix_sql`]
+    /// returns.
+    fn history_prefix_text<'a>(&self, row: &'a str) -> Option<&'a str> {
+        Some(row)
+    }
+
+    /// Whether the folded history text is a SHA-256 digest (in hex) of the
+    /// rows rather than the rows themselves.
+    fn history_prefix_is_digest(&self) -> bool {
+        false
+    }
+
+    /// The statement that bounds every lock wait of the session to `wait`.
+    fn bound_waits_sql(&self, wait: Duration) -> String;
+
+    /// What usually holds the lock, for the help line of a lock wait.
+    fn usual_blockers(&self) -> &'static str;
+
+    /// The query listing the other sessions (one text column `s`, fields
+    /// separated by U+001F), or, where the database cannot say, the text
+    /// to show instead.
+    fn sessions_sql(&self) -> Result<&'static str, &'static str>;
+
+    /// One row of [`Backend::sessions_sql`] in words; `at(i)` is field `i`.
+    fn session_line(&self, _at: &dyn Fn(usize) -> String, _statement: &str) -> String {
+        String::new()
+    }
+
+    /// The query returning the statement that restores the session's own
+    /// lock (and statement) timeouts; `None` where the runner sets none.
+    fn read_timeouts_sql(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The statement that sets the lock timeout of the next migration.
+    fn lock_timeout_sql(&self, timeout: Duration) -> String {
+        format!("SET lock_timeout = '{}ms'", timeout.as_millis())
+    }
+
+    /// Whether the database has a per-statement timeout the runner sets
+    /// with the lock timeout (PostgreSQL's `statement_timeout`).
+    fn has_statement_timeout(&self) -> bool {
+        false
+    }
+
+    /// Whether a migration of plain statements in one transaction can be
+    /// sent as one batch (PostgreSQL's simple query protocol).
+    fn sends_batches(&self) -> bool {
+        false
+    }
+
+    /// Whether foreign keys are checked per connection and must be turned
+    /// off around a migration (SQLite's `PRAGMA foreign_keys`).
+    fn foreign_keys_pragma(&self) -> bool {
+        false
+    }
+
+    /// Whether another runner may have applied a migration while this one
+    /// waited for the write lock, so the history row is read again inside
+    /// the transaction (SQLite: the lock is taken by the first write).
+    fn rereads_history_in_transaction(&self) -> bool {
+        false
+    }
+
+    /// Whether a statement larger than the server's `max_allowed_packet`
+    /// must be refused before the run (MySQL/MariaDB).
+    fn checks_packet_size(&self) -> bool {
+        false
+    }
 
     /// Renders one operation, given the schema before it and the schema
     /// the migration started from (see [`crate::dialect::render_op`]).

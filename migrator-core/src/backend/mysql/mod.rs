@@ -4,8 +4,16 @@
 #[cfg(feature = "mysql")]
 pub(crate) mod introspect;
 pub mod render;
+// The runner needs a driver feature; without one the session SQL is unused.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
+pub(crate) mod session;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub(crate) mod types;
+
+use std::time::Duration;
 
 use super::Backend;
 use crate::dialect::{Dialect, RenderError, Statement};
@@ -91,6 +99,34 @@ impl Backend for Mysql {
 
     fn lex_modes(&self) -> &'static [Mode] {
         LEX_MODES
+    }
+
+    fn bound_waits_sql(&self, wait: Duration) -> String {
+        session::set_lock_timeouts_sql(wait)
+    }
+
+    fn usual_blockers(&self) -> &'static str {
+        "that connection (an open transaction, `LOCK TABLES`, a long `ALTER TABLE`)"
+    }
+
+    fn sessions_sql(&self) -> Result<&'static str, &'static str> {
+        Ok(session::SESSIONS_SQL)
+    }
+
+    fn session_line(&self, at: &dyn Fn(usize) -> String, statement: &str) -> String {
+        session::session_line(at, statement)
+    }
+
+    fn read_timeouts_sql(&self) -> Option<&'static str> {
+        Some(session::READ_TIMEOUTS_SQL)
+    }
+
+    fn lock_timeout_sql(&self, timeout: Duration) -> String {
+        session::set_lock_timeouts_sql(timeout)
+    }
+
+    fn checks_packet_size(&self) -> bool {
+        true
     }
 
     fn render(

@@ -3,8 +3,16 @@
 #[cfg(feature = "postgres")]
 pub(crate) mod introspect;
 pub mod render;
+// The runner needs a driver feature; without one the session SQL is unused.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
+pub(crate) mod session;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub(crate) mod types;
+
+use std::time::Duration;
 
 use super::Backend;
 use crate::dialect::{Dialect, RenderError, Statement};
@@ -51,6 +59,46 @@ impl Backend for Postgres {
 
     fn lex_modes(&self) -> &'static [Mode] {
         LEX_MODES
+    }
+
+    fn history_prefix_sql(&self, table: &str, row: &str) -> Option<String> {
+        Some(session::history_prefix_sql(table, row))
+    }
+
+    fn history_prefix_text<'a>(&self, row: &'a str) -> Option<&'a str> {
+        session::history_prefix_text(row)
+    }
+
+    fn history_prefix_is_digest(&self) -> bool {
+        true
+    }
+
+    fn bound_waits_sql(&self, wait: Duration) -> String {
+        session::bound_waits_sql(wait)
+    }
+
+    fn usual_blockers(&self) -> &'static str {
+        "that session (an `idle in transaction` session, a long query, `VACUUM FULL`, `ALTER TABLE`, `LOCK TABLE`)"
+    }
+
+    fn sessions_sql(&self) -> Result<&'static str, &'static str> {
+        Ok(session::SESSIONS_SQL)
+    }
+
+    fn session_line(&self, at: &dyn Fn(usize) -> String, statement: &str) -> String {
+        session::session_line(at, statement)
+    }
+
+    fn read_timeouts_sql(&self) -> Option<&'static str> {
+        Some(session::READ_TIMEOUTS_SQL)
+    }
+
+    fn has_statement_timeout(&self) -> bool {
+        true
+    }
+
+    fn sends_batches(&self) -> bool {
+        true
     }
 
     fn render(

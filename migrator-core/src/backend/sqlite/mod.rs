@@ -3,8 +3,16 @@
 #[cfg(feature = "sqlite")]
 pub(crate) mod introspect;
 pub mod render;
+// The runner needs a driver feature; without one the session SQL is unused.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
+pub(crate) mod session;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub(crate) mod types;
+
+use std::time::Duration;
 
 use super::Backend;
 use crate::dialect::{Dialect, RenderError, Statement};
@@ -57,6 +65,30 @@ impl Backend for Sqlite {
 
     fn lex_modes(&self) -> &'static [Mode] {
         LEX_MODES
+    }
+
+    fn history_prefix_sql(&self, table: &str, row: &str) -> Option<String> {
+        Some(session::history_prefix_sql(table, row))
+    }
+
+    fn bound_waits_sql(&self, wait: Duration) -> String {
+        session::bound_waits_sql(wait)
+    }
+
+    fn usual_blockers(&self) -> &'static str {
+        "the other connection's write transaction to end"
+    }
+
+    fn sessions_sql(&self) -> Result<&'static str, &'static str> {
+        Err("another connection holds the database's write lock (SQLite does not say which)")
+    }
+
+    fn foreign_keys_pragma(&self) -> bool {
+        true
+    }
+
+    fn rereads_history_in_transaction(&self) -> bool {
+        true
     }
 
     fn render(
