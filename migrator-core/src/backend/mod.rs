@@ -15,6 +15,8 @@
 //!   queries that read a live database back into the schema model, and
 //!   `expected`, the snapshot as that database would report it;
 //!
+//! - `adopt.rs` (with `model` and a driver): the objects outside the model
+//!   that an adopted baseline recreates as raw SQL;
 //! - `session.rs`: the SQL the runner sends besides the migrations (the
 //!   history start-up check, lock-wait bounds and timeouts, the list of
 //!   other sessions shown when a lock wait gives up);
@@ -103,6 +105,17 @@ pub(crate) trait Backend: Sync {
     /// The ways the database may read SQL text, for [`crate::sql_lex`]:
     /// one per session mode that changes how literals and names are read.
     fn lex_modes(&self) -> &'static [Mode];
+
+    /// The raw SQL that recreates an object outside the model in an
+    /// adopted baseline, with its reverse and place (`adopt.rs`).
+    #[cfg(all(
+        feature = "model",
+        any(feature = "sqlite", feature = "postgres", feature = "mysql")
+    ))]
+    fn dump_outside(
+        &self,
+        o: &crate::introspect::Outside,
+    ) -> Result<(crate::adopt::Phase, String, String), String>;
 
     // ---- the runner's session SQL (`session.rs`) ----
 

@@ -1,6 +1,11 @@
 //! MySQL 8 / MariaDB 10.5+: rendering, the online-DDL algorithm choice and
 //! the catalog guards.
 
+#[cfg(all(
+    feature = "model",
+    any(feature = "sqlite", feature = "postgres", feature = "mysql")
+))]
+pub(crate) mod adopt;
 #[cfg(feature = "mysql")]
 pub(crate) mod introspect;
 pub mod render;
@@ -127,6 +132,17 @@ impl Backend for Mysql {
 
     fn checks_packet_size(&self) -> bool {
         true
+    }
+
+    #[cfg(all(
+        feature = "model",
+        any(feature = "sqlite", feature = "postgres", feature = "mysql")
+    ))]
+    fn dump_outside(
+        &self,
+        o: &crate::introspect::Outside,
+    ) -> Result<(crate::adopt::Phase, String, String), String> {
+        adopt::dump(o)
     }
 
     fn render(

@@ -1,5 +1,10 @@
 //! PostgreSQL: rendering and its catalog guards.
 
+#[cfg(all(
+    feature = "model",
+    any(feature = "sqlite", feature = "postgres", feature = "mysql")
+))]
+pub(crate) mod adopt;
 #[cfg(feature = "postgres")]
 pub(crate) mod introspect;
 pub mod render;
@@ -99,6 +104,17 @@ impl Backend for Postgres {
 
     fn sends_batches(&self) -> bool {
         true
+    }
+
+    #[cfg(all(
+        feature = "model",
+        any(feature = "sqlite", feature = "postgres", feature = "mysql")
+    ))]
+    fn dump_outside(
+        &self,
+        o: &crate::introspect::Outside,
+    ) -> Result<(crate::adopt::Phase, String, String), String> {
+        adopt::dump(o)
     }
 
     fn render(

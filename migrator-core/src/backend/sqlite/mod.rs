@@ -1,5 +1,10 @@
 //! SQLite: rendering (the table rebuild included) and its catalog guards.
 
+#[cfg(all(
+    feature = "model",
+    any(feature = "sqlite", feature = "postgres", feature = "mysql")
+))]
+pub(crate) mod adopt;
 #[cfg(feature = "sqlite")]
 pub(crate) mod introspect;
 pub mod render;
@@ -89,6 +94,17 @@ impl Backend for Sqlite {
 
     fn rereads_history_in_transaction(&self) -> bool {
         true
+    }
+
+    #[cfg(all(
+        feature = "model",
+        any(feature = "sqlite", feature = "postgres", feature = "mysql")
+    ))]
+    fn dump_outside(
+        &self,
+        o: &crate::introspect::Outside,
+    ) -> Result<(crate::adopt::Phase, String, String), String> {
+        adopt::dump(o)
     }
 
     fn render(
