@@ -137,6 +137,11 @@ pub(crate) trait Backend: Sync {
         false
     }
 
+    /// A query returning a row when the table `name` exists where the
+    /// runner's unqualified statements would find it, without an error
+    /// that would abort an open transaction.
+    fn table_exists_sql(&self, name: &str) -> String;
+
     /// The statement that bounds every lock wait of the session to `wait`.
     fn bound_waits_sql(&self, wait: Duration) -> String;
 

@@ -106,6 +106,13 @@ impl Backend for Mysql {
         LEX_MODES
     }
 
+    fn table_exists_sql(&self, name: &str) -> String {
+        format!(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = {}",
+            self.string(name)
+        )
+    }
+
     fn bound_waits_sql(&self, wait: Duration) -> String {
         session::set_lock_timeouts_sql(wait)
     }

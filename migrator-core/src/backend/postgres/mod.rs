@@ -78,6 +78,14 @@ impl Backend for Postgres {
         true
     }
 
+    /// `to_regclass` costs a fraction of `information_schema`.
+    fn table_exists_sql(&self, name: &str) -> String {
+        format!(
+            "SELECT 1 WHERE to_regclass({}) IS NOT NULL",
+            self.string(&self.ident(name))
+        )
+    }
+
     fn bound_waits_sql(&self, wait: Duration) -> String {
         session::bound_waits_sql(wait)
     }

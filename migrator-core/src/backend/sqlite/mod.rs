@@ -76,6 +76,13 @@ impl Backend for Sqlite {
         Some(session::history_prefix_sql(table, row))
     }
 
+    fn table_exists_sql(&self, name: &str) -> String {
+        format!(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = {}",
+            self.string(name)
+        )
+    }
+
     fn bound_waits_sql(&self, wait: Duration) -> String {
         session::bound_waits_sql(wait)
     }
