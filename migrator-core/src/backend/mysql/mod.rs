@@ -6,6 +6,7 @@
     any(feature = "sqlite", feature = "postgres", feature = "mysql")
 ))]
 pub(crate) mod adopt;
+mod guards;
 #[cfg(feature = "mysql")]
 pub(crate) mod introspect;
 pub mod render;

@@ -5,6 +5,7 @@
     any(feature = "sqlite", feature = "postgres", feature = "mysql")
 ))]
 pub(crate) mod adopt;
+mod guards;
 #[cfg(feature = "sqlite")]
 pub(crate) mod introspect;
 pub mod render;
