@@ -6,6 +6,8 @@
     any(feature = "sqlite", feature = "postgres", feature = "mysql")
 ))]
 pub(crate) mod adopt;
+#[cfg(feature = "mysql")]
+pub(crate) mod expected;
 mod guards;
 #[cfg(feature = "mysql")]
 pub(crate) mod introspect;
