@@ -282,22 +282,33 @@ pub(crate) fn default_sql(d: &DefaultValue, ty: &ColumnType) -> Result<String, S
 /// spelled out because without `explicit_defaults_for_timestamp` a bare
 /// TIMESTAMP column is NOT NULL.
 fn column_def(c: &Column) -> Result<String, String> {
-    let mut s = format!("{} {}", D.ident(&c.name), column_type(&c.ty));
-    s.push_str(if c.nullable { " NULL" } else { " NOT NULL" });
-    if let Some(d) = &c.default {
-        if c.auto_increment {
-            return Err(format!(
-                "column `{}` is `auto_increment` and has a default; MySQL refuses both; help: remove `default`/`default_sql` or `auto_increment`",
-                c.name
-            ));
-        }
-        s.push_str(" DEFAULT ");
-        s.push_str(&default_sql(d, &c.ty)?);
+    if c.auto_increment && c.default.is_some() {
+        return Err(format!(
+            "column `{}` is `auto_increment` and has a default; MySQL refuses both; help: remove `default`/`default_sql` or `auto_increment`",
+            c.name
+        ));
     }
-    if c.auto_increment {
-        s.push_str(" AUTO_INCREMENT");
-    }
-    Ok(s)
+    let default = c
+        .default
+        .as_ref()
+        .map(|d| default_sql(d, &c.ty))
+        .transpose()?;
+    let parts = common::ColumnParts {
+        nullable: " NULL",
+        last: if c.auto_increment {
+            " AUTO_INCREMENT"
+        } else {
+            ""
+        },
+        ..Default::default()
+    };
+    Ok(common::column_def(
+        D,
+        c,
+        &column_type(&c.ty),
+        default,
+        parts,
+    ))
 }
 
 fn create_table(table: &Table) -> Result<Vec<Statement>, String> {

@@ -187,18 +187,22 @@ pub(crate) fn default_sql(d: &DefaultValue) -> Result<String, String> {
 
 /// `"c" TYPE [PRIMARY KEY AUTOINCREMENT] [NOT NULL] [DEFAULT x]`
 fn column_def(c: &Column, autoincrement_pk: bool) -> Result<String, String> {
-    let mut s = format!("{} {}", D.ident(&c.name), column_type(&c.ty));
-    if autoincrement_pk {
-        s.push_str(" PRIMARY KEY AUTOINCREMENT");
-    }
-    if !c.nullable {
-        s.push_str(" NOT NULL");
-    }
-    if let Some(d) = &c.default {
-        s.push_str(" DEFAULT ");
-        s.push_str(&default_sql(d)?);
-    }
-    Ok(s)
+    let default = c.default.as_ref().map(default_sql).transpose()?;
+    let parts = common::ColumnParts {
+        after_type: if autoincrement_pk {
+            " PRIMARY KEY AUTOINCREMENT"
+        } else {
+            ""
+        },
+        ..Default::default()
+    };
+    Ok(common::column_def(
+        D,
+        c,
+        &column_type(&c.ty),
+        default,
+        parts,
+    ))
 }
 
 /// The column that is declared `INTEGER PRIMARY KEY AUTOINCREMENT`, if any:
