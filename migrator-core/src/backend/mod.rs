@@ -200,6 +200,17 @@ pub(crate) trait Backend: Sync {
         false
     }
 
+    /// An integer expression as text (`CAST(.. AS TEXT)`).
+    fn integer_as_text(&self, expr: &str) -> String {
+        format!("CAST({expr} AS TEXT)")
+    }
+
+    /// Whether index names need only be unique per table (MySQL), not
+    /// per schema.
+    fn index_names_per_table(&self) -> bool {
+        false
+    }
+
     /// Renders one operation, given the schema before it and the schema
     /// the migration started from (see [`crate::dialect::render_op`]).
     fn render(

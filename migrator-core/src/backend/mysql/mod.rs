@@ -156,6 +156,14 @@ impl Backend for Mysql {
         adopt::dump(o)
     }
 
+    fn integer_as_text(&self, expr: &str) -> String {
+        format!("CAST({expr} AS CHAR)")
+    }
+
+    fn index_names_per_table(&self) -> bool {
+        true
+    }
+
     fn render(
         &self,
         op: &Operation,
