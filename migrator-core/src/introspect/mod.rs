@@ -282,7 +282,7 @@ impl Introspect for diesel::pg::PgConnection {
     }
 
     fn expected(&mut self, snapshot: &Schema) -> Result<Schema, IntrospectError> {
-        crate::backend::postgres::expected::expected(self, snapshot)
+        crate::backend::postgres::introspect::expected(self, snapshot)
     }
 }
 

@@ -39,8 +39,9 @@ use diesel::mysql::MysqlConnection;
 use diesel::sql_types::{Nullable, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 
-use super::expected::expected;
 use super::types;
+
+mod expected;
 use crate::dialect::Dialect;
 use crate::introspect::normalize::{self, Source};
 use crate::introspect::{
@@ -49,6 +50,7 @@ use crate::introspect::{
 use crate::schema::{
     Check, Column, ColumnType, DefaultValue, ForeignKey, Index, RefAction, Schema, Table, Unique,
 };
+use expected::expected;
 
 pub(super) const D: Dialect = Dialect::Mysql;
 
@@ -592,7 +594,7 @@ fn read_objects(
 
 #[cfg(test)]
 mod tests {
-    use super::super::expected::printed;
+    use super::expected::printed;
     use super::*;
 
     #[test]

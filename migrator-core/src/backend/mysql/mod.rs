@@ -7,11 +7,7 @@
 ))]
 pub(crate) mod adopt;
 #[cfg(feature = "mysql")]
-pub(crate) mod expected;
-mod guards;
-#[cfg(feature = "mysql")]
 pub(crate) mod introspect;
-mod online;
 pub mod render;
 // The runner needs a driver feature; without one the session SQL is unused.
 #[cfg_attr(

@@ -25,16 +25,19 @@
 //! - string literals double backslashes ([`Dialect::string`]), which is right
 //!   unless the server runs with `NO_BACKSLASH_ESCAPES`.
 
-use super::guards::{
-    column_query, constraint_query, drop_column_dependents, index_query, not_exists,
-    primary_key_query, table_query,
-};
-pub(crate) use super::online::copy_reason;
-use super::online::{algorithm, ONLINE};
+mod guards;
+mod online;
+
 use crate::backend::common;
 use crate::dialect::{Dialect, RenderError, Statement};
 use crate::ops::Operation;
 use crate::schema::{Column, ColumnType, DefaultValue, Schema, Table};
+use guards::{
+    column_query, constraint_query, drop_column_dependents, index_query, not_exists,
+    primary_key_query, table_query,
+};
+pub(crate) use online::copy_reason;
+use online::{algorithm, ONLINE};
 
 pub(super) const D: Dialect = Dialect::Mysql;
 

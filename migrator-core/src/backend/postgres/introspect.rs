@@ -21,10 +21,13 @@ use diesel::sql_types::{Nullable, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 
 use super::types;
+
+mod expected;
 use crate::dialect::Dialect;
 use crate::introspect::normalize::{self, Source};
 use crate::introspect::{is_internal_table, IntrospectError, Introspected, Outside, OutsideKind};
 use crate::schema::{Check, Column, ForeignKey, Index, RefAction, Schema, Table, Unique};
+pub(crate) use expected::expected;
 
 pub(super) const D: Dialect = Dialect::Postgres;
 

@@ -6,8 +6,6 @@
 ))]
 pub(crate) mod adopt;
 #[cfg(feature = "postgres")]
-pub(crate) mod expected;
-#[cfg(feature = "postgres")]
 pub(crate) mod introspect;
 pub mod render;
 // The runner needs a driver feature; without one the session SQL is unused.

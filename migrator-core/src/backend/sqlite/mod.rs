@@ -5,7 +5,6 @@
     any(feature = "sqlite", feature = "postgres", feature = "mysql")
 ))]
 pub(crate) mod adopt;
-mod guards;
 #[cfg(feature = "sqlite")]
 pub(crate) mod introspect;
 pub mod render;

@@ -30,11 +30,13 @@
 //!   add a NOT NULL column without a constant default) is a table rebuild,
 //!   see [`rebuild`].
 
-use super::guards::{column_query, effect_present, not_exists, table_query, table_where};
+mod guards;
+
 use crate::backend::common::{self, TableClauses};
 use crate::dialect::{Dialect, RenderError, Statement};
 use crate::ops::Operation;
 use crate::schema::{Column, ColumnType, DefaultValue, Schema, Table};
+use guards::{column_query, effect_present, not_exists, table_query, table_where};
 
 pub(super) const D: Dialect = Dialect::Sqlite;
 

@@ -1,7 +1,7 @@
 //! MySQL/MariaDB online DDL: which ALGORITHM clause a change gets, and why
 //! a change can only copy the table (for the renderer and the lint).
 
-use super::render::column_type;
+use super::column_type;
 use crate::backend::common;
 use crate::ops::Operation;
 use crate::schema::{ColumnType, DefaultValue, Schema};

@@ -2,7 +2,7 @@
 //! the `skip_if` of each rendered statement (scoped to `DATABASE()`) and
 //! the refusals of a column drop that would lose what depends on it.
 
-use super::render::D;
+use super::D;
 use crate::schema::Schema;
 
 /// The check before `DROP COLUMN`: one row for each object outside the

@@ -2,7 +2,7 @@
 //! queries behind the `skip_if` of each rendered statement, recognising the
 //! effect in the spelling `render.rs` writes.
 
-use super::render::{autoincrement_pk, column_type, default_sql, D};
+use super::{autoincrement_pk, column_type, default_sql, D};
 use crate::ops::Operation;
 use crate::schema::{Column, DefaultValue, Table};
 

@@ -7,8 +7,8 @@ use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::Connection;
 
-use super::introspect::*;
 use super::types;
+use super::*;
 use crate::dialect::postgres as render;
 use crate::introspect::normalize::{self, Source};
 use crate::introspect::{key_columns_not_null, IntrospectError};

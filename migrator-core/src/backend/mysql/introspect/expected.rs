@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use diesel::mysql::MysqlConnection;
 use diesel::RunQueryDsl;
 
-use super::introspect::*;
 use super::types;
+use super::*;
 use crate::dialect::mysql as render;
 use crate::introspect::normalize::{self};
 use crate::introspect::{key_columns_not_null, IntrospectError};
