@@ -23,6 +23,7 @@ macro_rules! debug_as_display {
     any(feature = "sqlite", feature = "postgres", feature = "mysql")
 ))]
 pub mod adopt;
+mod backend;
 #[cfg(feature = "model")]
 mod codegen;
 pub mod database_url;
@@ -47,6 +48,7 @@ pub mod runner;
 pub mod schema;
 pub mod snapshot;
 pub mod sql_fragment;
+mod sql_lex;
 mod suggest;
 
 pub use dialect::{Dialect, Statement};

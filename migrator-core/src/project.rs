@@ -190,7 +190,7 @@ impl Project {
     /// project declares is MySQL/MariaDB, else across the database.
     pub fn index_names(&self) -> IndexNames {
         let dialects = self.dialects();
-        if !dialects.is_empty() && dialects.iter().all(|d| *d == Dialect::Mysql) {
+        if !dialects.is_empty() && dialects.iter().all(|d| d.backend().index_names_per_table()) {
             IndexNames::PerTable
         } else {
             IndexNames::SchemaWide

@@ -20,6 +20,7 @@
 use std::fmt;
 
 use crate::dialect::Dialect;
+use crate::sql_lex::{Kind, Token};
 
 /// Why a fragment was refused: where (the byte offset in the fragment, and
 /// the same place counted in characters from 1, for messages) and what is
@@ -43,247 +44,6 @@ fn err<T>(offset: usize, reason: impl Into<String>) -> Result<T, FragmentError> 
         character: offset + 1,
         reason: reason.into(),
     })
-}
-
-/// What a token is; the text is `fragment[start..end]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Word,
-    Quoted,
-    String,
-    Number,
-    Open,
-    Close,
-    Comma,
-    Dot,
-    Symbol,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Token {
-    kind: Kind,
-    start: usize,
-    end: usize,
-    /// Parenthesis depth before the token (`(` and `)` at the outer depth).
-    depth: usize,
-}
-
-/// One way a database may read a fragment: MySQL's reading depends on the
-/// session's `sql_mode` (`ANSI_QUOTES`: `"` quotes names, without backslash
-/// escapes; `NO_BACKSLASH_ESCAPES`: `'..'` without them), so it is read
-/// every way.
-#[derive(Debug, Clone, Copy)]
-struct Mode {
-    d: Dialect,
-    /// MySQL: a backslash escapes inside `'..'` (and `".."` unless `ansi`).
-    backslash: bool,
-    /// MySQL: `ANSI_QUOTES`.
-    ansi: bool,
-}
-
-const MODES: [Mode; 6] = [
-    Mode {
-        d: Dialect::Postgres,
-        backslash: false,
-        ansi: true,
-    },
-    Mode {
-        d: Dialect::Sqlite,
-        backslash: false,
-        ansi: true,
-    },
-    Mode {
-        d: Dialect::Mysql,
-        backslash: true,
-        ansi: false,
-    },
-    Mode {
-        d: Dialect::Mysql,
-        backslash: true,
-        ansi: true,
-    },
-    Mode {
-        d: Dialect::Mysql,
-        backslash: false,
-        ansi: false,
-    },
-    Mode {
-        d: Dialect::Mysql,
-        backslash: false,
-        ansi: true,
-    },
-];
-
-/// Lexes `s` as a database would, refusing comments, `;`, unbalanced
-/// parentheses and unterminated literals.
-fn lex(s: &str, m: Mode) -> Result<Vec<Token>, FragmentError> {
-    let d = m.d;
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    let mut depth = 0usize;
-    let mut opens: Vec<usize> = Vec::new();
-    while i < b.len() {
-        let c = b[i];
-        let start = i;
-        let kind = match c {
-            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => {
-                i += 1;
-                continue;
-            }
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                return err(i, "a comment (`--`) is not allowed")
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                return err(i, "a comment (`/*`) is not allowed")
-            }
-            b'#' if d == Dialect::Mysql => {
-                return err(i, "`#` starts a comment on MySQL and is not allowed")
-            }
-            b';' => return err(i, "`;` would end the statement"),
-            b'(' => {
-                opens.push(i);
-                i += 1;
-                depth += 1;
-                out.push(Token {
-                    kind: Kind::Open,
-                    start,
-                    end: i,
-                    depth: depth - 1,
-                });
-                continue;
-            }
-            b')' => {
-                if opens.pop().is_none() {
-                    return err(i, "`)` closes a parenthesis that was not opened");
-                }
-                depth -= 1;
-                i += 1;
-                Kind::Close
-            }
-            b',' => {
-                i += 1;
-                Kind::Comma
-            }
-            b'.' if !b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
-                i += 1;
-                Kind::Dot
-            }
-            b'\'' => {
-                i = quoted(b, i, b'\'', m.backslash, "string literal")?;
-                Kind::String
-            }
-            b'"' => {
-                i = quoted(b, i, b'"', m.backslash && !m.ansi, "quoted name")?;
-                Kind::Quoted
-            }
-            b'`' if d != Dialect::Postgres => {
-                i = quoted(b, i, b'`', false, "quoted name")?;
-                Kind::Quoted
-            }
-            b'[' if d == Dialect::Sqlite => {
-                match b[i + 1..].iter().position(|&x| x == b']') {
-                    Some(p) => i += p + 2,
-                    None => return err(i, "unterminated `[` quoted name"),
-                }
-                Kind::Quoted
-            }
-            b'$' if d == Dialect::Postgres => {
-                // `$1` is a parameter; `$tag$ .. $tag$` and `$$ .. $$` are strings.
-                let tag_end = b[i + 1..]
-                    .iter()
-                    .position(|&x| !(x.is_ascii_alphanumeric() || x == b'_' || x >= 0x80))
-                    .map(|p| i + 1 + p);
-                match tag_end {
-                    Some(e) if b[e] == b'$' && !b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
-                        let tag = &s[i..=e];
-                        match s[e + 1..].find(tag) {
-                            Some(p) => i = e + 1 + p + tag.len(),
-                            None => return err(i, format!("unterminated `{tag}` string")),
-                        }
-                        Kind::String
-                    }
-                    _ => {
-                        i += 1;
-                        while i < b.len() && b[i].is_ascii_digit() {
-                            i += 1;
-                        }
-                        Kind::Symbol
-                    }
-                }
-            }
-            c if c.is_ascii_digit() || c == b'.' => {
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.' || b[i] == b'_')
-                {
-                    // An exponent's sign belongs to the number.
-                    if (b[i] == b'e' || b[i] == b'E')
-                        && matches!(b.get(i + 1), Some(b'+' | b'-'))
-                        && !s[start..i].starts_with("0x")
-                    {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                Kind::Number
-            }
-            c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 || c == b'$' || c == b'@' => {
-                // PostgreSQL's E'..' (and e'..'): backslash escapes.
-                if d == Dialect::Postgres
-                    && (c == b'e' || c == b'E')
-                    && b.get(i + 1) == Some(&b'\'')
-                {
-                    i = quoted(b, i + 1, b'\'', true, "string literal")?;
-                    Kind::String
-                } else {
-                    i += 1;
-                    while i < b.len()
-                        && (b[i].is_ascii_alphanumeric()
-                            || b[i] == b'_'
-                            || b[i] == b'$'
-                            || b[i] >= 0x80)
-                    {
-                        i += 1;
-                    }
-                    Kind::Word
-                }
-            }
-            _ => {
-                i += 1;
-                Kind::Symbol
-            }
-        };
-        out.push(Token {
-            kind,
-            start,
-            end: i,
-            depth,
-        });
-    }
-    if let Some(open) = opens.pop() {
-        return err(open, "`(` is never closed");
-    }
-    Ok(out)
-}
-
-/// The end of the literal or quoted name opening at `i` (quote `q`, doubled
-/// to escape; `backslash`: a backslash escapes the next byte).
-fn quoted(b: &[u8], i: usize, q: u8, backslash: bool, what: &str) -> Result<usize, FragmentError> {
-    let mut j = i + 1;
-    while j < b.len() {
-        if backslash && b[j] == b'\\' {
-            j += 2;
-            continue;
-        }
-        if b[j] == q {
-            if b.get(j + 1) == Some(&q) {
-                j += 2;
-                continue;
-            }
-            return Ok(j + 1);
-        }
-        j += 1;
-    }
-    err(i, format!("unterminated {what}"))
 }
 
 /// Words that start a clause of a column definition or another statement:
@@ -341,7 +101,10 @@ fn for_each_dialect(
     if s.trim().is_empty() {
         return err(0, "it is empty");
     }
-    for (i, m) in MODES.iter().enumerate() {
+    let modes = Dialect::ALL
+        .into_iter()
+        .flat_map(|d| d.backend().lex_modes());
+    for (i, m) in modes.enumerate() {
         let name = |mut e: FragmentError| {
             e.character = s.get(..e.offset).map_or(e.offset, |p| p.chars().count()) + 1;
             if i > 0 {
@@ -349,7 +112,13 @@ fn for_each_dialect(
             }
             e
         };
-        let tokens = lex(s, *m).map_err(name)?;
+        let tokens = crate::sql_lex::lex(s, *m)
+            .map_err(|e| FragmentError {
+                offset: e.offset,
+                character: e.offset + 1,
+                reason: e.reason,
+            })
+            .map_err(name)?;
         f(s, &tokens).map_err(name)?;
     }
     Ok(())

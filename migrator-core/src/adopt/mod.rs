@@ -24,7 +24,7 @@ pub mod models;
 
 use crate::dialect::{render_ops, Dialect};
 use crate::diff::{diff, Hints};
-use crate::introspect::{Introspected, Outside, OutsideKind};
+use crate::introspect::{Introspected, Outside};
 use crate::migration::{self, downgrade_for, MigrationFile};
 use crate::model::parse_source;
 use crate::ops::{replay, Operation, RawSql, SqlVariants};
@@ -67,198 +67,22 @@ pub enum AdoptError {
 
 /// Where a raw SQL step goes in the baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Phase {
+pub(crate) enum Phase {
     /// Extensions, then types and sequences, then functions.
     Before(u8),
     /// Views, then triggers and the rest.
     After(u8),
 }
 
-/// The forward and reverse SQL of a dumpable object, and where it goes.
+/// The forward and reverse SQL of a dumpable object, and where it goes
+/// (each database's objects: `backend/<database>/adopt.rs`).
 fn dump(dialect: Dialect, o: &Outside) -> Result<(Phase, String, String), String> {
-    use OutsideKind as K;
-    let def = o.definition.as_deref().map(str::trim);
-    let q = |n: &str| dialect.ident(n);
-    let table = || {
-        o.table
-            .as_deref()
-            .ok_or_else(|| "its table is not known".to_string())
-    };
-    let need = || def.ok_or_else(|| "the database did not print its definition".to_string());
-    let out = match (dialect, o.kind) {
-        (Dialect::Postgres, K::Extension) => (
-            Phase::Before(0),
-            format!("CREATE EXTENSION IF NOT EXISTS {}", q(&o.name)),
-            format!("DROP EXTENSION IF EXISTS {}", q(&o.name)),
-        ),
-        (Dialect::Postgres, K::EnumType | K::DomainType) => {
-            let what = if o.kind == K::EnumType {
-                "TYPE"
-            } else {
-                "DOMAIN"
-            };
-            // CREATE TYPE has no IF NOT EXISTS: an existing type is a no-op.
-            (
-                Phase::Before(1),
-                format!(
-                    "DO $migrator$ BEGIN {}; EXCEPTION WHEN duplicate_object THEN NULL; END $migrator$",
-                    need()?
-                ),
-                format!("DROP {what} IF EXISTS {}", q(&o.name)),
-            )
-        }
-        (Dialect::Postgres, K::Sequence) => (
-            Phase::Before(1),
-            def.map(str::to_string)
-                .unwrap_or_else(|| format!("CREATE SEQUENCE IF NOT EXISTS {}", q(&o.name))),
-            format!("DROP SEQUENCE IF EXISTS {}", q(&o.name)),
-        ),
-        (Dialect::Postgres, K::Schema) => (
-            Phase::Before(0),
-            need()?.to_string(),
-            // Only once the functions in it are gone; never CASCADE.
-            format!("DROP SCHEMA IF EXISTS {}", q(&o.name)),
-        ),
-        (Dialect::Postgres, K::OtherSchema) => {
-            return Err(format!(
-            "{} (adoption covers the current schema only; create them with a raw SQL migration)",
-            def.unwrap_or("its objects")
-        ))
-        }
-        (Dialect::Postgres, K::Function) => {
-            let def = need()?;
-            let (fname, args) = o
-                .name
-                .split_once('(')
-                .ok_or_else(|| "its signature is not known".to_string())?;
-            // `schema.function` for a function of another schema.
-            let quoted = match fname.split_once('.') {
-                Some((schema, f)) => format!("{}.{}", q(schema), q(f)),
-                None => q(fname),
-            };
-            let kind = if def.contains("CREATE OR REPLACE PROCEDURE") {
-                "PROCEDURE"
-            } else {
-                "FUNCTION"
-            };
-            // Bodies that name tables are checked when created; the tables
-            // come later in the baseline (pg_dump does the same).
-            (
-                Phase::Before(2),
-                format!("SET LOCAL check_function_bodies = off;\n{def}"),
-                format!("DROP {kind} IF EXISTS {quoted}({args}"),
-            )
-        }
-        (Dialect::Postgres, K::View) => (
-            Phase::After(0),
-            format!("CREATE OR REPLACE VIEW {} AS\n{}", q(&o.name), need()?),
-            format!("DROP VIEW IF EXISTS {}", q(&o.name)),
-        ),
-        (Dialect::Postgres, K::MaterializedView) => (
-            Phase::After(0),
-            format!(
-                "CREATE MATERIALIZED VIEW IF NOT EXISTS {} AS\n{}",
-                q(&o.name),
-                need()?
-            ),
-            format!("DROP MATERIALIZED VIEW IF EXISTS {}", q(&o.name)),
-        ),
-        (Dialect::Postgres, K::Trigger) => (
-            Phase::After(1),
-            format!(
-                "DROP TRIGGER IF EXISTS {0} ON {1};\n{2}",
-                q(&o.name),
-                q(table()?),
-                need()?
-            ),
-            format!("DROP TRIGGER IF EXISTS {} ON {}", q(&o.name), q(table()?)),
-        ),
-        (Dialect::Postgres, K::Rule) => (
-            Phase::After(1),
-            need()?.replacen("CREATE RULE", "CREATE OR REPLACE RULE", 1),
-            format!("DROP RULE IF EXISTS {} ON {}", q(&o.name), q(table()?)),
-        ),
-        (Dialect::Postgres, K::PartialIndex | K::ExpressionIndex | K::SpecialIndex) => (
-            Phase::After(1),
-            if_not_exists(need()?, &["CREATE UNIQUE INDEX", "CREATE INDEX"]),
-            format!("DROP INDEX IF EXISTS {}", q(&o.name)),
-        ),
-        (Dialect::Postgres, K::ExclusionConstraint) => (
-            Phase::After(1),
-            format!(
-                "ALTER TABLE {} ADD CONSTRAINT {} {}",
-                q(table()?),
-                q(&o.name),
-                need()?
-            ),
-            format!(
-                "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}",
-                q(table()?),
-                q(&o.name)
-            ),
-        ),
-        (Dialect::Sqlite, K::View) => (
-            Phase::After(0),
-            if_not_exists(need()?, &["CREATE VIEW"]),
-            format!("DROP VIEW IF EXISTS {}", q(&o.name)),
-        ),
-        (Dialect::Sqlite, K::Trigger) => (
-            Phase::After(1),
-            if_not_exists(need()?, &["CREATE TEMP TRIGGER", "CREATE TRIGGER"]),
-            format!("DROP TRIGGER IF EXISTS {}", q(&o.name)),
-        ),
-        (Dialect::Sqlite, K::PartialIndex | K::ExpressionIndex | K::SpecialIndex) => (
-            Phase::After(1),
-            if_not_exists(need()?, &["CREATE UNIQUE INDEX", "CREATE INDEX"]),
-            format!("DROP INDEX IF EXISTS {}", q(&o.name)),
-        ),
-        (Dialect::Sqlite, K::VirtualTable) => (
-            Phase::Before(2),
-            if_not_exists(need()?, &["CREATE VIRTUAL TABLE"]),
-            format!("DROP TABLE IF EXISTS {}", q(&o.name)),
-        ),
-        (Dialect::Mysql, K::View) => (
-            Phase::After(0),
-            format!("CREATE OR REPLACE VIEW {} AS {}", q(&o.name), need()?),
-            format!("DROP VIEW IF EXISTS {}", q(&o.name)),
-        ),
-        (Dialect::Mysql, K::Trigger | K::Function) => {
-            let what = if o.kind == K::Trigger {
-                "TRIGGER"
-            } else {
-                "FUNCTION"
-            };
-            let def = need()?;
-            // information_schema gives a routine's body, not its CREATE
-            // statement (parameters, return type and characteristics are
-            // elsewhere): only a complete statement is replayed.
-            if !def
-                .get(..6)
-                .is_some_and(|p| p.eq_ignore_ascii_case("CREATE"))
-            {
-                return Err(
-                    "the database did not print a complete CREATE statement for it; dump it with `mysqldump --routines --no-data` and add it to a migration by hand".into(),
-                );
-            }
-            let name = o.name.strip_suffix("()").unwrap_or(&o.name);
-            (
-                if o.kind == K::Trigger {
-                    Phase::After(1)
-                } else {
-                    Phase::Before(2)
-                },
-                def.to_string(),
-                format!("DROP {what} IF EXISTS {}", q(name)),
-            )
-        }
-        _ => return Err("migrator cannot recreate this kind of object".into()),
-    };
-    Ok(out)
+    dialect.backend().dump_outside(o)
 }
 
 /// `CREATE X name` -> `CREATE X IF NOT EXISTS name` for the first prefix
 /// (case-insensitive) that `sql` starts with.
-fn if_not_exists(sql: &str, prefixes: &[&str]) -> String {
+pub(crate) fn if_not_exists(sql: &str, prefixes: &[&str]) -> String {
     for p in prefixes {
         if sql.len() >= p.len() && sql[..p.len()].eq_ignore_ascii_case(p) {
             let rest = &sql[p.len()..];
@@ -279,20 +103,15 @@ fn if_not_exists(sql: &str, prefixes: &[&str]) -> String {
 fn raw_step(dialect: Dialect, sql: String, reverse: String) -> Operation {
     let mut step = RawSql::default();
     let mut rev = SqlVariants::default();
-    match dialect {
-        Dialect::Postgres => {
-            step.postgres = Some(sql);
-            rev.postgres = Some(reverse);
-        }
-        Dialect::Sqlite => {
-            step.sqlite = Some(sql);
-            rev.sqlite = Some(reverse);
-        }
-        Dialect::Mysql => {
-            step.mysql = Some(sql);
-            rev.mysql = Some(reverse);
-        }
-    }
+    // The variant fields are named as the dialects are (see
+    // `RawSql::for_dialect`).
+    let (forward, back) = match dialect.name() {
+        "postgres" => (&mut step.postgres, &mut rev.postgres),
+        "sqlite" => (&mut step.sqlite, &mut rev.sqlite),
+        _ => (&mut step.mysql, &mut rev.mysql),
+    };
+    *forward = Some(sql);
+    *back = Some(reverse);
     step.reverse = Some(rev);
     Operation::Sql(step)
 }

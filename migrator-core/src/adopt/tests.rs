@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::models::{field_ident, snake_ident, struct_ident, write_model, write_models};
 use super::*;
+use crate::introspect::OutsideKind;
 use crate::schema::{
     Check, Column, ColumnType as T, DefaultValue as D, ForeignKey, Index, RefAction, Table, Unique,
 };

@@ -73,19 +73,9 @@ impl BackfillPlan {
         let parts: Vec<String> = self
             .key
             .iter()
-            .map(|c| {
-                let c = self.ident(c);
-                match self.dialect {
-                    Dialect::Sqlite => format!("quote({c})"),
-                    Dialect::Postgres => format!("quote_literal({c}::text)"),
-                    Dialect::Mysql => format!("QUOTE({c})"),
-                }
-            })
+            .map(|c| self.dialect.backend().quote_value(&self.ident(c)))
             .collect();
-        match self.dialect {
-            Dialect::Mysql if parts.len() > 1 => format!("CONCAT_WS(', ', {})", parts.join(", ")),
-            _ => parts.join(" || ', ' || "),
-        }
+        self.dialect.backend().join_quoted(&parts)
     }
 
     fn order_by(&self) -> String {

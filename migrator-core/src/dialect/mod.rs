@@ -15,12 +15,12 @@
 //!   [`crate::sql_fragment`] before anything is rendered.
 
 pub mod backfill;
-mod common;
-pub mod mysql;
-pub mod postgres;
-pub mod sqlite;
 #[cfg(test)]
 mod tests;
+
+pub use crate::backend::mysql::render as mysql;
+pub use crate::backend::postgres::render as postgres;
+pub use crate::backend::sqlite::render as sqlite;
 
 use std::fmt;
 use std::str::FromStr;
@@ -43,57 +43,33 @@ impl Dialect {
     /// cuts names to 63 bytes (NAMEDATALEN - 1), MySQL and MariaDB refuse
     /// names over 64 characters, SQLite has no limit.
     pub fn max_identifier_len(self) -> Option<usize> {
-        match self {
-            Dialect::Postgres => Some(63),
-            Dialect::Mysql => Some(64),
-            Dialect::Sqlite => None,
-        }
+        self.backend().max_identifier_len()
     }
 
     /// The length of `name` in the unit of [`Dialect::max_identifier_len`].
     pub fn identifier_len(self, name: &str) -> usize {
-        match self {
-            Dialect::Mysql => name.chars().count(),
-            _ => name.len(),
-        }
-    }
-
-    fn identifier_unit(self) -> &'static str {
-        match self {
-            Dialect::Mysql => "characters",
-            _ => "bytes",
-        }
+        self.backend().identifier_len(name)
     }
 
     /// The lowercase name used in files, flags and `RawSql` variants.
     pub fn name(self) -> &'static str {
-        match self {
-            Dialect::Postgres => "postgres",
-            Dialect::Sqlite => "sqlite",
-            Dialect::Mysql => "mysql",
-        }
+        self.backend().name()
     }
 
     /// Whether DDL in this dialect can be rolled back with its transaction.
     pub fn transactional_ddl(self) -> bool {
-        !matches!(self, Dialect::Mysql)
+        self.backend().transactional_ddl()
     }
 
     /// Quotes an identifier, doubling any embedded quote character.
     pub fn ident(self, name: &str) -> String {
-        match self {
-            Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
-            _ => format!("\"{}\"", name.replace('"', "\"\"")),
-        }
+        self.backend().ident(name)
     }
 
     /// Quotes a string literal. MySQL also treats backslash as an escape
     /// character by default, so it is doubled there.
     pub fn string(self, value: &str) -> String {
-        match self {
-            Dialect::Mysql => format!("'{}'", value.replace('\\', "\\\\").replace('\'', "''")),
-            _ => format!("'{}'", value.replace('\'', "''")),
-        }
+        self.backend().string(value)
     }
 }
 
@@ -106,14 +82,13 @@ impl fmt::Display for Dialect {
 impl FromStr for Dialect {
     type Err = String;
     fn from_str(s: &str) -> Result<Dialect, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "postgres" | "postgresql" | "pg" => Ok(Dialect::Postgres),
-            "sqlite" | "sqlite3" => Ok(Dialect::Sqlite),
-            "mysql" | "mariadb" => Ok(Dialect::Mysql),
-            _ => Err(format!(
-                "unknown dialect `{s}`; expected `postgres`, `sqlite` or `mysql`"
-            )),
-        }
+        let lower = s.to_ascii_lowercase();
+        Dialect::ALL
+            .into_iter()
+            .find(|d| d.backend().aliases().contains(&lower.as_str()))
+            .ok_or_else(|| {
+                format!("unknown dialect `{s}`; expected `postgres`, `sqlite` or `mysql`")
+            })
     }
 }
 
@@ -293,32 +268,25 @@ fn render_op_in(
             message,
         });
     }
-    if let Some(limit) = dialect.max_identifier_len() {
+    let backend = dialect.backend();
+    if let Some(limit) = backend.max_identifier_len() {
         if let Some(name) = op
             .introduced_names()
             .into_iter()
-            .find(|n| dialect.identifier_len(n) > limit)
+            .find(|n| backend.identifier_len(n) > limit)
         {
             return Err(RenderError::Unsupported {
                 op: op.to_string(),
                 message: format!(
                     "the name `{name}` is {} {} long; {dialect} allows {limit} (it would {})\nhelp: give the object a shorter name",
-                    dialect.identifier_len(name),
-                    dialect.identifier_unit(),
-                    if dialect == Dialect::Postgres {
-                        "cut it silently, and the name would no longer be the one the migration checks"
-                    } else {
-                        "refuse it in the middle of the migration"
-                    }
+                    backend.identifier_len(name),
+                    backend.identifier_unit(),
+                    backend.long_identifier_effect(),
                 ),
             });
         }
     }
-    match dialect {
-        Dialect::Postgres => postgres::render(op, before, start),
-        Dialect::Sqlite => sqlite::render(op, before),
-        Dialect::Mysql => mysql::render(op, before),
-    }
+    backend.render(op, before, start)
 }
 
 /// Renders a list of operations starting from `start`, replaying each one so

@@ -42,7 +42,7 @@
 //! probe of `expected`; on MySQL/MariaDB, temporary tables of this session,
 //! dropped at once); they never change the database.
 //!
-//! MySQL/MariaDB (`mysql.rs`) reads `information_schema` scoped to
+//! MySQL/MariaDB (`backend/mysql/introspect.rs`) reads `information_schema` scoped to
 //! `DATABASE()` (`COLUMNS.COLUMN_TYPE`, `COLUMN_DEFAULT` and `EXTRA`,
 //! `STATISTICS`, `KEY_COLUMN_USAGE` with `REFERENTIAL_CONSTRAINTS`,
 //! `CHECK_CONSTRAINTS`), with `normalize::Source::Mysql` for its literal
@@ -54,13 +54,7 @@
 //! does not commit implicitly) and read back with `SHOW CREATE TABLE`.
 
 mod compare;
-#[cfg(feature = "mysql")]
-mod mysql;
 pub(crate) mod normalize;
-#[cfg(feature = "postgres")]
-mod postgres;
-#[cfg(feature = "sqlite")]
-mod sqlite;
 #[cfg(test)]
 mod tests;
 
@@ -253,7 +247,7 @@ pub fn verify<C: Introspect + ?Sized>(
 }
 
 /// Tables that belong to migrator itself, never to the model.
-fn is_internal_table(name: &str) -> bool {
+pub(crate) fn is_internal_table(name: &str) -> bool {
     name == crate::runner::HISTORY_TABLE
         || name == crate::runner::LOCK_TABLE
         || name == crate::dialect::backfill::BACKFILL_TABLE
@@ -262,7 +256,7 @@ fn is_internal_table(name: &str) -> bool {
 /// Both dialects: a primary key column is NOT NULL whatever the model says
 /// (PostgreSQL enforces it; SQLite's rowid alias cannot be NULL, and the
 /// readers report key columns as NOT NULL).
-fn key_columns_not_null(t: &mut Table) {
+pub(crate) fn key_columns_not_null(t: &mut Table) {
     for c in &mut t.columns {
         if t.primary_key.contains(&c.name) {
             c.nullable = false;
@@ -273,22 +267,22 @@ fn key_columns_not_null(t: &mut Table) {
 #[cfg(feature = "sqlite")]
 impl Introspect for diesel::sqlite::SqliteConnection {
     fn introspect(&mut self) -> Result<Introspected, IntrospectError> {
-        sqlite::introspect(self)
+        crate::backend::sqlite::introspect::introspect(self)
     }
 
     fn expected(&mut self, snapshot: &Schema) -> Result<Schema, IntrospectError> {
-        Ok(sqlite::expected(snapshot))
+        Ok(crate::backend::sqlite::introspect::expected(snapshot))
     }
 }
 
 #[cfg(feature = "postgres")]
 impl Introspect for diesel::pg::PgConnection {
     fn introspect(&mut self) -> Result<Introspected, IntrospectError> {
-        postgres::introspect(self)
+        crate::backend::postgres::introspect::introspect(self)
     }
 
     fn expected(&mut self, snapshot: &Schema) -> Result<Schema, IntrospectError> {
-        postgres::expected(self, snapshot)
+        crate::backend::postgres::introspect::expected(self, snapshot)
     }
 }
 

@@ -3,11 +3,10 @@
 //! own rendering and after hand-written DDL. PostgreSQL is covered by the
 //! integration suite (`tests/db`), which has a server.
 
-use super::normalize::{
-    default_value, expr_key, literal, pg_format_guess, pg_type, sqlite_type, strip_outer_parens,
-    Lit, Source,
-};
+use super::normalize::{default_value, expr_key, literal, strip_outer_parens, Lit, Source};
 use super::*;
+use crate::backend::postgres::types::{pg_format_guess, pg_type};
+use crate::backend::sqlite::types::sqlite_type;
 use crate::schema::{
     Check, Column, ColumnType, DefaultValue, ForeignKey, Index, RefAction, Table, Unique,
 };
@@ -190,7 +189,7 @@ fn sqlite_types_map_back() {
 
 #[test]
 fn mysql_types_map_back() {
-    use super::normalize::{mysql_canonical_type, mysql_type};
+    use crate::backend::mysql::types::{mysql_canonical_type, mysql_type};
     let cases: &[(&str, ColumnType)] = &[
         ("tinyint(1)", ColumnType::Boolean),
         ("smallint(6)", ColumnType::SmallInt),
@@ -248,7 +247,7 @@ fn mysql_types_map_back() {
 
 #[test]
 fn mysql_expressions_have_one_spelling() {
-    use super::normalize::{mysql_expr, mysql_unescape};
+    use crate::backend::mysql::types::{mysql_expr, mysql_unescape};
     // MariaDB's CHECK_CONSTRAINTS / SHOW CREATE, MySQL 8's CHECK_CLAUSE and
     // the snapshot's text of the same check.
     let maria = mysql_expr("`priority` in ('low','medium','high')");

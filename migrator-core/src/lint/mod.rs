@@ -27,6 +27,7 @@ use crate::dialect::Dialect;
 use crate::migration::{Migration, MigrationSet};
 use crate::ops::Operation;
 use crate::schema::{ColumnType, Schema};
+use crate::sql_lex::Kind;
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -410,58 +411,48 @@ fn stored_name(token: &str) -> String {
 }
 
 /// Statements of `sql` with comments and string literals blanked out, so
-/// words inside them do not count.
+/// words inside them do not count. The text is read as PostgreSQL reads it
+/// ([`crate::sql_lex`]): a `;` inside a literal, a quoted name, a comment or
+/// a `$$ .. $$` body does not end a statement. The body of a `DO` block
+/// runs with the migration, so its statements are the block's; a function's
+/// body runs when it is called, so it is a literal like the others.
 fn statements(sql: &str) -> Vec<String> {
+    let mode = Dialect::Postgres.backend().lex_modes()[0];
+    let tokens = crate::sql_lex::lex_script(sql, mode);
     let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '-' if chars.peek() == Some(&'-') => {
-                for c in chars.by_ref() {
-                    if c == '\n' {
-                        break;
-                    }
-                }
-                cur.push(' ');
+    for toks in crate::sql_lex::split_statements(&tokens) {
+        let text = |t: &crate::sql_lex::Token| &sql[t.start..t.end];
+        let first_word = toks.iter().find(|t| t.kind != Kind::Comment);
+        if first_word.is_some_and(|t| t.kind == Kind::Word && text(t).eq_ignore_ascii_case("DO")) {
+            if let Some(body) = toks
+                .iter()
+                .find(|t| t.kind == Kind::String && text(t).starts_with('$'))
+            {
+                let quoted = text(body);
+                let tag_len = quoted[1..].find('$').map_or(1, |p| p + 2);
+                out.extend(statements(&quoted[tag_len..quoted.len() - tag_len]));
+                continue;
             }
-            '/' if chars.peek() == Some(&'*') => {
-                chars.next();
-                let mut prev = ' ';
-                for c in chars.by_ref() {
-                    if prev == '*' && c == '/' {
-                        break;
-                    }
-                    prev = c;
-                }
-                cur.push(' ');
-            }
-            '\'' => {
-                // A literal becomes '' ('0' stays, for the lock_timeout rule).
-                let mut lit = String::new();
-                for c in chars.by_ref() {
-                    if c == '\'' {
-                        break;
-                    }
-                    lit.push(c);
-                }
-                cur.push('\'');
-                if lit.trim() == "0" {
-                    cur.push('0');
-                }
-                cur.push('\'');
-            }
-            ';' => {
-                if !cur.trim().is_empty() {
-                    out.push(cur.trim().to_string());
-                }
-                cur.clear();
-            }
-            c => cur.push(c),
         }
-    }
-    if !cur.trim().is_empty() {
-        out.push(cur.trim().to_string());
+        let mut cur = String::new();
+        let mut pos = toks[0].start;
+        for t in toks {
+            cur.push_str(&sql[pos..t.start]);
+            pos = t.end;
+            match t.kind {
+                Kind::Comment => cur.push(' '),
+                // A literal becomes '' ('0' stays, for the lock_timeout rule).
+                Kind::String => {
+                    let inner = text(t).trim_start_matches(['E', 'e']).trim_matches('\'');
+                    cur.push_str(if inner.trim() == "0" { "'0'" } else { "''" });
+                }
+                _ => cur.push_str(text(t)),
+            }
+        }
+        let cur = cur.trim();
+        if !cur.is_empty() {
+            out.push(cur.to_string());
+        }
     }
     out
 }

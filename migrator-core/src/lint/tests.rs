@@ -132,6 +132,43 @@ fn raw_sql_rules() {
     }
 }
 
+/// A `;` inside a `$$ .. $$` function body does not end the statement: the
+/// body's text is not a statement the migration runs (it was split there,
+/// and the body's `CREATE INDEX` was reported), while a statement after the
+/// function still is.
+#[test]
+fn a_dollar_quoted_body_is_not_split() {
+    let sql = "CREATE FUNCTION reindex() RETURNS void AS $$\nBEGIN\n  RAISE NOTICE 'start';\n  CREATE INDEX i ON t (a);\nEND\n$$ LANGUAGE plpgsql;\nCREATE INDEX j ON t (b);";
+    let got: Vec<(&str, String)> = lint_sql(sql)
+        .into_iter()
+        .map(|(r, statement)| (r.name, statement))
+        .collect();
+    assert_eq!(
+        got,
+        [(
+            "create-index-without-concurrently",
+            "`CREATE INDEX j ON t (b)`".to_string()
+        )]
+    );
+    // A `;` in an E-string or a quoted name ends nothing either.
+    let sql = "SELECT E'it\\'s; CREATE INDEX k ON t (c)', \"a;b\"";
+    assert_eq!(lint_sql(sql), []);
+    // The body of a `DO` block runs with the migration: its statements
+    // are judged, split at its own `;`.
+    let sql = "DO $body$ BEGIN ALTER TABLE t ALTER COLUMN a SET NOT NULL; END $body$;";
+    let got: Vec<(&str, String)> = lint_sql(sql)
+        .into_iter()
+        .map(|(r, statement)| (r.name, statement))
+        .collect();
+    assert_eq!(
+        got,
+        [(
+            "set-not-null",
+            "`BEGIN ALTER TABLE t ALTER COLUMN a SET NOT NULL`".to_string()
+        )]
+    );
+}
+
 /// A table the migration creates is empty and unseen: indexing or altering
 /// it in raw SQL is fine (an adopted baseline does exactly that), while
 /// the same statements on an existing table are still reported, quoted,

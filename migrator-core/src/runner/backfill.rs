@@ -126,10 +126,7 @@ fn read_cursor<C: MigrationConnection>(
     direction: Direction,
 ) -> diesel::QueryResult<Option<(String, u64)>> {
     let d = conn.dialect();
-    let as_text = match d {
-        Dialect::Mysql => "CAST(rows_done AS CHAR)",
-        _ => "CAST(rows_done AS TEXT)",
-    };
+    let as_text = d.backend().integer_as_text("rows_done");
     let filter = format!(
         "{} AND checksum = {}",
         row_filter(d, m, step, direction),

@@ -233,20 +233,7 @@ impl AnyConnection {
 /// table's is looked up at start-up).
 pub fn table_exists<C: MigrationConnection>(conn: &mut C, name: &str) -> diesel::QueryResult<bool> {
     let d = conn.dialect();
-    let q = match d {
-        Dialect::Sqlite => format!(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = {}",
-            d.string(name)
-        ),
-        Dialect::Postgres => format!(
-            "SELECT 1 WHERE to_regclass({}) IS NOT NULL",
-            d.string(&d.ident(name))
-        ),
-        Dialect::Mysql => format!(
-            "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = {}",
-            d.string(name)
-        ),
-    };
+    let q = d.backend().table_exists_sql(name);
     Ok(conn.count_rows(&q)? > 0)
 }
 

@@ -132,7 +132,7 @@ where
                 ),
             }));
         };
-        if dialect == Dialect::Sqlite
+        if dialect.backend().foreign_keys_pragma()
             && self.metadata.transactional
             && steps.iter().any(rebuilds_sqlite_table)
             && conn

@@ -75,25 +75,7 @@ pub(crate) fn read<C: MigrationConnection>(conn: &mut C) -> Result<Vec<HistoryRo
 fn prefix_sql(dialect: Dialect) -> Option<String> {
     let t = dialect.ident(HISTORY_TABLE);
     let row = "version || ':' || name || ':' || checksum || ':' || state";
-    match dialect {
-        // No ORDER BY: the rows come in insertion order, which is version
-        // order unless the history was edited by hand; then the texts
-        // differ and the slow path reads and sorts the rows. (Sorting in
-        // the aggregate costs more than the rest of the check.)
-        Dialect::Sqlite => Some(format!(
-            "SELECT count(*) || ':' || coalesce(group_concat({row}, ','), '') AS s FROM {t}"
-        )),
-        Dialect::Postgres => {
-            let inner = format!(
-                "SELECT count(*) || ':' || coalesce(encode(sha256(convert_to(string_agg({row}, ',' ORDER BY version), 'UTF8')), 'hex'), '') AS s FROM {t}"
-            )
-            .replace('\'', "''");
-            Some(format!(
-                "SELECT CASE WHEN to_regclass('{t}') IS NOT NULL THEN query_to_xml('{inner}', false, true, '')::text END AS s"
-            ))
-        }
-        Dialect::Mysql => None,
-    }
+    dialect.backend().history_prefix_sql(&t, row)
 }
 
 /// `Some(k)` when the history table holds exactly the first `k` migrations
@@ -117,12 +99,11 @@ pub(crate) fn applied_prefix_or_wait<C: MigrationConnection>(
 ) -> Result<Option<usize>, RunError> {
     // Built once per set: the query text and the expected rows.
     let dialect = conn.dialect();
-    let sql = match dialect {
-        Dialect::Sqlite => SQLITE_PREFIX_SQL.get_or_init(|| prefix_sql(dialect)),
-        Dialect::Postgres => POSTGRES_PREFIX_SQL.get_or_init(|| prefix_sql(dialect)),
-        Dialect::Mysql => return Ok(None),
-    };
-    let Some(sql) = sql.as_deref() else {
+    let slot = Dialect::ALL
+        .iter()
+        .position(|d| *d == dialect)
+        .map_or(&PREFIX_SQL[0], |i| &PREFIX_SQL[i]);
+    let Some(sql) = slot.get_or_init(|| prefix_sql(dialect)).as_deref() else {
         return Ok(None);
     };
     let rows = match conn.query_texts(sql) {
@@ -138,18 +119,13 @@ pub(crate) fn applied_prefix_or_wait<C: MigrationConnection>(
 /// Whether the folded history text in `rows` is a prefix `set` expects.
 fn prefix_match(dialect: Dialect, rows: &[String], set: &MigrationSet) -> Option<usize> {
     let s = rows.first()?.as_str();
-    let s = match dialect {
-        // `<row xmlns:..>\n  <s>VALUE</s>\n</row>`; the value is digits,
-        // a colon and hex, which XML does not escape.
-        Dialect::Postgres => s.split_once("<s>")?.1.split_once("</s>")?.0,
-        _ => s,
-    };
+    let s = dialect.backend().history_prefix_text(s)?;
     let (count, rest) = s.split_once(':')?;
     let k: usize = count.parse().ok()?;
     let expected = set.applied_prefixes(APPLIED);
     let end = *expected.ends.get(k)?;
-    let same = match dialect {
-        Dialect::Postgres => {
+    let same = match dialect.backend().history_prefix_is_digest() {
+        true => {
             let want = &expected.digests[k];
             rest.len() == 64
                 && rest
@@ -163,8 +139,9 @@ fn prefix_match(dialect: Dialect, rows: &[String], set: &MigrationSet) -> Option
     same.then_some(k)
 }
 
-static SQLITE_PREFIX_SQL: OnceLock<Option<String>> = OnceLock::new();
-static POSTGRES_PREFIX_SQL: OnceLock<Option<String>> = OnceLock::new();
+/// [`prefix_sql`] per dialect, in the order of [`Dialect::ALL`].
+static PREFIX_SQL: [OnceLock<Option<String>>; 3] =
+    [OnceLock::new(), OnceLock::new(), OnceLock::new()];
 
 fn hex_byte(pair: &[u8]) -> Option<u8> {
     let digit = |c: u8| match c {
@@ -404,7 +381,7 @@ pub(crate) fn one_batch(
 /// in one transaction, every step a plain statement (no guard, cleanup,
 /// generated statements, backfill or Rust step).
 pub(crate) fn batchable(dialect: Dialect, m: &Migration, statements: &[Step]) -> bool {
-    dialect == Dialect::Postgres
+    dialect.backend().sends_batches()
         && runs_in_transaction(dialect, m, statements)
         && statements.iter().all(|step| match step {
             Step::Sql(s) => {
@@ -444,7 +421,7 @@ pub(crate) fn sqlite_foreign_keys_off<C: MigrationConnection>(
     conn: &mut C,
 ) -> Result<bool, RunError> {
     let dialect = conn.dialect();
-    let on = dialect == Dialect::Sqlite
+    let on = dialect.backend().foreign_keys_pragma()
         && conn
             .count_rows("SELECT 1 FROM pragma_foreign_keys WHERE foreign_keys = 1")
             .map_err(|e| db(dialect, "reading PRAGMA foreign_keys", e))?
@@ -489,7 +466,7 @@ pub(crate) fn apply_in_transaction<C: MigrationConnection>(
 ) -> Result<bool, RunError> {
     let dialect = conn.dialect();
     conn.in_transaction(|c| {
-        if dialect == Dialect::Sqlite {
+        if dialect.backend().rereads_history_in_transaction() {
             // Another runner may have applied it while we waited for the
             // write lock: re-read this migration's row under the lock.
             let rows = c

@@ -263,7 +263,7 @@ pub(crate) fn dry_run(
         report.sql.push(format!("{record};"));
         report.sql.push("COMMIT;".into());
     } else {
-        if dialect == Dialect::Mysql {
+        if !dialect.transactional_ddl() {
             report.sql.push(
                 "-- MySQL commits DDL implicitly, so this migration runs step by step: progress is recorded after each statement (a data step commits with it), and an interrupted run is reported as partial and resumed at the next statement".into(),
             );

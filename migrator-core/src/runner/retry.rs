@@ -43,7 +43,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::conn::MigrationConnection;
 use super::RunError;
-use crate::dialect::Dialect;
 
 /// True when `e` is a statement (or Rust step) cancelled by `lock_timeout`.
 pub(crate) fn is_lock_timeout(e: &RunError) -> bool {
@@ -67,16 +66,11 @@ pub(crate) fn is_cancelled(e: &RunError) -> bool {
         || message.contains("canceling statement due to user request")
 }
 
-/// MySQL's lock wait settings: whole seconds, at least 1.
-fn mysql_seconds(timeout: Duration) -> u64 {
-    let ms = timeout.as_millis() as u64;
-    ms.div_ceil(1000).max(1)
-}
-
 /// The statements that set the lock timeouts of a MySQL session.
 pub(crate) fn mysql_set_sql(timeout: Duration) -> String {
-    let s = mysql_seconds(timeout);
-    format!("SET SESSION lock_wait_timeout = {s}, SESSION innodb_lock_wait_timeout = {s}")
+    crate::dialect::Dialect::Mysql
+        .backend()
+        .lock_timeout_sql(timeout)
 }
 
 /// The wait before attempt `attempt + 1`: `base * 2^(attempt - 1)`, capped at
@@ -133,15 +127,10 @@ impl SessionTimeouts {
         lock: Duration,
         statement: Option<Duration>,
     ) -> Result<String, RunError> {
-        let mysql = conn.dialect() == Dialect::Mysql;
+        let backend = conn.dialect().backend();
+        let statement_timeout = backend.has_statement_timeout();
         if self.restore.is_none() {
-            let read = if mysql {
-                "SELECT CONCAT('SET SESSION lock_wait_timeout = ', @@SESSION.lock_wait_timeout, \
-                 ', SESSION innodb_lock_wait_timeout = ', @@SESSION.innodb_lock_wait_timeout) AS s"
-            } else {
-                "SELECT 'SET lock_timeout = ' || quote_literal(current_setting('lock_timeout')) \
-                 || '; SET statement_timeout = ' || quote_literal(current_setting('statement_timeout')) AS s"
-            };
+            let read = backend.read_timeouts_sql().unwrap_or("SELECT '' AS s");
             let previous = conn
                 .query_texts(read)
                 .map_err(|e| RunError::Database {
@@ -155,17 +144,18 @@ impl SessionTimeouts {
         // wait as long as the session's bound (`waits.rs`), never forever
         // (PostgreSQL's and MySQL's zero would be "no limit" / an error).
         let previous = self.restore.as_deref().unwrap_or_default();
-        let lock_sql = match (lock.is_zero(), mysql) {
-            (true, true) if !previous.is_empty() => previous.to_string(),
-            (true, false) if !previous.is_empty() => previous
+        let lock_sql = match (lock.is_zero(), statement_timeout) {
+            (true, false) if !previous.is_empty() => previous.to_string(),
+            (true, true) if !previous.is_empty() => previous
                 .split_once("; SET statement_timeout")
                 .map_or(previous, |(lock, _)| lock)
                 .to_string(),
-            (_, true) => mysql_set_sql(lock),
-            (_, false) => set_sql(lock),
+            _ => backend.lock_timeout_sql(lock),
         };
         Ok(match statement {
-            Some(t) if !mysql => format!("{lock_sql}; {}", set_timeout_sql("statement_timeout", t)),
+            Some(t) if statement_timeout => {
+                format!("{lock_sql}; {}", set_timeout_sql("statement_timeout", t))
+            }
             _ => lock_sql,
         })
     }

@@ -42,12 +42,7 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(60);
 /// it becomes 1 ms).
 pub fn bound_waits<C: MigrationConnection>(conn: &mut C, wait: Duration) -> Result<(), RunError> {
     let d = conn.dialect();
-    let ms = wait.as_millis().min(i32::MAX as u128);
-    let sql = match d {
-        Dialect::Postgres => format!("SET lock_timeout = '{}ms'", ms.max(1)),
-        Dialect::Mysql => super::retry::mysql_set_sql(wait),
-        Dialect::Sqlite => format!("PRAGMA busy_timeout = {ms}"),
-    };
+    let sql = d.backend().bound_waits_sql(wait);
     conn.execute(&sql).map_err(|e| RunError::Database {
         message: format!("setting the session's lock wait limit on {d}: {e}"),
     })
@@ -144,11 +139,7 @@ pub fn explain_text<C: MigrationConnection>(
 /// What usually holds the lock, for the help line of
 /// [`RunError::LockWait`].
 pub(crate) fn usual_blockers(dialect: Dialect) -> &'static str {
-    match dialect {
-        Dialect::Postgres => "that session (an `idle in transaction` session, a long query, `VACUUM FULL`, `ALTER TABLE`, `LOCK TABLE`)",
-        Dialect::Mysql => "that connection (an open transaction, `LOCK TABLES`, a long `ALTER TABLE`)",
-        Dialect::Sqlite => "the other connection's write transaction to end",
-    }
+    dialect.backend().usual_blockers()
 }
 
 /// The longest masked statement shown for another session.
@@ -256,30 +247,11 @@ const SEP: char = '\u{1f}';
 /// locks it holds (PostgreSQL) and its statement masked by [`mask_sql`].
 pub(crate) fn blockers<C: MigrationConnection>(conn: &mut C) -> String {
     let d = conn.dialect();
-    let q = match d {
-        Dialect::Postgres => "SELECT concat_ws(E'\\x1f', a.pid::text, coalesce(a.state, ''), \
-             coalesce(round(extract(epoch FROM now() - a.xact_start)::numeric, 1)::text, ''), \
-             coalesce((SELECT string_agg(DISTINCT l.mode || ' on ' || l.relation::regclass::text, ', ') \
-               FROM pg_locks l WHERE l.pid = a.pid AND l.granted AND l.relation >= 16384 \
-               AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())), ''), \
-             coalesce(a.query, '')) AS s \
-             FROM pg_stat_activity a WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() \
-             AND a.xact_start IS NOT NULL ORDER BY a.xact_start LIMIT 5"
-            .to_string(),
-        Dialect::Mysql => "SELECT CONCAT_WS(CHAR(31), CAST(p.ID AS CHAR), p.COMMAND, \
-             IF(t.trx_started IS NULL, '', CAST(TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) AS CHAR)), \
-             CAST(p.TIME AS CHAR), COALESCE(p.INFO, '')) AS s \
-             FROM information_schema.PROCESSLIST p \
-             LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID \
-             WHERE p.DB = DATABASE() AND p.ID <> CONNECTION_ID() \
-             ORDER BY t.trx_started IS NULL, t.trx_started, p.TIME DESC LIMIT 5"
-            .to_string(),
-        Dialect::Sqlite => {
-            return "another connection holds the database's write lock (SQLite does not say which)"
-                .into()
-        }
+    let q = match d.backend().sessions_sql() {
+        Ok(q) => q,
+        Err(instead) => return instead.into(),
     };
-    let rows = match conn.query_texts(&q) {
+    let rows = match conn.query_texts(q) {
         Ok(rows) => rows,
         Err(e) => return format!("(could not list the other sessions: {e})"),
     };
@@ -303,27 +275,7 @@ fn session_line(d: Dialect, row: &str) -> String {
     } else {
         statement
     };
-    match d {
-        Dialect::Postgres => {
-            let mut s = format!("pid {} ({}", at(0), at(1));
-            if !at(2).is_empty() {
-                s.push_str(&format!(", transaction open for {} s", at(2)));
-            }
-            if !at(3).is_empty() {
-                s.push_str(&format!(", holds {}", at(3)));
-            }
-            s.push_str(&format!("): last statement: {statement}"));
-            s
-        }
-        _ => {
-            let mut s = format!("connection {} ({} for {} s", at(0), at(1), at(3));
-            if !at(2).is_empty() {
-                s.push_str(&format!(", transaction open for {} s", at(2)));
-            }
-            s.push_str(&format!("): statement: {statement}"));
-            s
-        }
-    }
+    d.backend().session_line(&|i| at(i).to_string(), &statement)
 }
 
 /// MySQL/MariaDB: refuses a run before it sends anything when a statement
@@ -334,7 +286,7 @@ pub(crate) fn check_sizes<C: MigrationConnection>(
     conn: &mut C,
     pending: &[(&Migration, &[Step])],
 ) -> Result<(), RunError> {
-    if conn.dialect() != Dialect::Mysql {
+    if !conn.dialect().backend().checks_packet_size() {
         return Ok(());
     }
     let largest = pending

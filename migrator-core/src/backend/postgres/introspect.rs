@@ -1,7 +1,7 @@
 //! PostgreSQL introspection: `pg_catalog`, scoped to `current_schema()`.
 //!
 //! Contract (on top of the module contract in `introspect`):
-//! - types come from `format_type` (see `normalize::pg_type`), defaults from
+//! - types come from `format_type` (see `types::pg_type`), defaults from
 //!   `pg_get_expr`, checks from `pg_get_constraintdef` (without `CHECK (..)`
 //!   and without the outer parentheses PostgreSQL adds);
 //! - identity columns (`BY DEFAULT` or `ALWAYS`, the latter noted) and
@@ -16,25 +16,24 @@
 //!   sides of a comparison carry PostgreSQL's own spelling. A table the
 //!   probe cannot create falls back to `normalize`'s textual rules.
 
-use std::collections::BTreeMap;
-
-use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::sql_types::{Nullable, Text};
-use diesel::{Connection, QueryableByName, RunQueryDsl};
+use diesel::{QueryableByName, RunQueryDsl};
 
-use super::normalize::{self, Source};
-use super::{
-    is_internal_table, key_columns_not_null, IntrospectError, Introspected, Outside, OutsideKind,
-};
-use crate::dialect::{postgres as render, Dialect};
+use super::types;
+
+mod expected;
+use crate::dialect::Dialect;
+use crate::introspect::normalize::{self, Source};
+use crate::introspect::{is_internal_table, IntrospectError, Introspected, Outside, OutsideKind};
 use crate::schema::{Check, Column, ForeignKey, Index, RefAction, Schema, Table, Unique};
+pub(crate) use expected::expected;
 
-const D: Dialect = Dialect::Postgres;
+pub(super) const D: Dialect = Dialect::Postgres;
 
 /// Which tables a query reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scope {
+pub(super) enum Scope {
     /// The user's tables: the schema unqualified names resolve to.
     Current,
     /// This session's temporary tables (the probe of [`expected`]).
@@ -178,7 +177,7 @@ fn split(list: &str) -> Vec<String> {
     }
 }
 
-pub(super) fn introspect(conn: &mut PgConnection) -> Result<Introspected, IntrospectError> {
+pub(crate) fn introspect(conn: &mut PgConnection) -> Result<Introspected, IntrospectError> {
     let mut out = Introspected {
         dialect: D,
         schema: Schema::new(),
@@ -193,7 +192,7 @@ pub(super) fn introspect(conn: &mut PgConnection) -> Result<Introspected, Intros
 }
 
 /// The tables of `scope`, with everything attached to them.
-fn read_tables(
+pub(super) fn read_tables(
     conn: &mut PgConnection,
     scope: Scope,
     outside: &mut Vec<Outside>,
@@ -244,7 +243,7 @@ fn read_tables(
         let Some(t) = schema.tables.get_mut(&r.tbl) else {
             continue;
         };
-        let ty = normalize::pg_type(&r.ty, r.builtin == "true");
+        let ty = types::pg_type(&r.ty, r.builtin == "true");
         let mut c = Column::new(r.name.clone(), ty);
         c.nullable = r.not_null != "true";
         match r.identity.as_str() {
@@ -573,127 +572,4 @@ fn read_objects(
         }
     }
     Ok(())
-}
-
-/// `snapshot` as [`introspect`] reports it on this database (module docs).
-pub(super) fn expected(
-    conn: &mut PgConnection,
-    snapshot: &Schema,
-) -> Result<Schema, IntrospectError> {
-    let probed = probe(conn, snapshot)?;
-    let mut out = snapshot.clone();
-    for t in out.tables.values_mut() {
-        let p = probed.get(&t.name);
-        for c in &mut t.columns {
-            match p.and_then(|p| p.column(&c.name)) {
-                Some(pc) => {
-                    c.ty = pc.ty.clone();
-                    c.default = pc.default.clone();
-                    // `sql_type = "SERIAL"` reads back as an auto-increment.
-                    c.auto_increment |= pc.auto_increment;
-                }
-                None => textual_column(c),
-            }
-            if c.auto_increment {
-                c.default = None;
-            }
-        }
-        for ck in &mut t.checks {
-            ck.expr = match p.and_then(|p| p.checks.iter().find(|x| x.name == ck.name)) {
-                Some(x) => x.expr.clone(),
-                None => ck.expr.trim().to_string(),
-            };
-        }
-        key_columns_not_null(t);
-        t.normalize();
-    }
-    Ok(out)
-}
-
-/// The textual fallback for one column: type through
-/// `normalize::pg_format_guess`, default through the literal rules.
-fn textual_column(c: &mut Column) {
-    let (format, builtin) = normalize::pg_format_guess(&render::column_type(&c.ty));
-    c.ty = normalize::pg_type(&format, builtin);
-    if let Some(d) = c.default.take() {
-        c.default = match render::default_sql(&d) {
-            Ok(text) => normalize::default_value(&text, &c.ty, Source::Postgres),
-            Err(_) => Some(d),
-        };
-    }
-}
-
-/// Creates each table of `snapshot` (types, defaults, checks) as a temporary
-/// table in a transaction that is rolled back, and reads them back. Returns
-/// the tables that could be created, by their real name.
-fn probe(
-    conn: &mut PgConnection,
-    snapshot: &Schema,
-) -> Result<BTreeMap<String, Table>, IntrospectError> {
-    let mut result: Option<Result<BTreeMap<String, Table>, IntrospectError>> = None;
-    let _ = conn.transaction::<(), diesel::result::Error, _>(|c| {
-        let mut names = BTreeMap::new();
-        for (i, t) in snapshot.tables.values().enumerate() {
-            let probe_name = format!("_migrator_probe_{i}");
-            let sql = probe_sql(&probe_name, t);
-            // A savepoint each, so one table the database refuses (a type it
-            // does not have) leaves the others.
-            if c.transaction::<(), diesel::result::Error, _>(|c| c.batch_execute(&sql))
-                .is_ok()
-            {
-                names.insert(probe_name, t.name.clone());
-            }
-        }
-        let read = if names.is_empty() {
-            Ok(Schema::new())
-        } else {
-            read_tables(c, Scope::Temp, &mut Vec::new(), &mut Vec::new())
-        };
-        result = Some(read.map(|s| {
-            s.tables
-                .into_iter()
-                .filter_map(|(probe_name, mut t)| {
-                    let real = names.get(&probe_name)?.clone();
-                    t.name = real.clone();
-                    Some((real, t))
-                })
-                .collect()
-        }));
-        Err(diesel::result::Error::RollbackTransaction)
-    });
-    match result {
-        Some(r) => r,
-        // BEGIN itself failed (a broken connection): no probe, textual rules.
-        None => Ok(BTreeMap::new()),
-    }
-}
-
-/// `CREATE TEMP TABLE` with the columns' types and defaults and the checks:
-/// what PostgreSQL re-spells. Keys, identity and NOT NULL are left out.
-fn probe_sql(probe_name: &str, t: &Table) -> String {
-    let mut items: Vec<String> = t
-        .columns
-        .iter()
-        .map(|c| {
-            let mut s = format!("{} {}", D.ident(&c.name), render::column_type(&c.ty));
-            if let (false, Some(Ok(d))) = (
-                c.auto_increment,
-                c.default.as_ref().map(render::default_sql),
-            ) {
-                s.push_str(" DEFAULT ");
-                s.push_str(&d);
-            }
-            s
-        })
-        .collect();
-    items.extend(
-        t.checks
-            .iter()
-            .map(|c| format!("CONSTRAINT {} CHECK ({})", D.ident(&c.name), c.expr.trim())),
-    );
-    format!(
-        "CREATE TEMP TABLE {} (\n  {}\n)",
-        D.ident(probe_name),
-        items.join(",\n  ")
-    )
 }

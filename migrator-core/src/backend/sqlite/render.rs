@@ -30,12 +30,15 @@
 //!   add a NOT NULL column without a constant default) is a table rebuild,
 //!   see [`rebuild`].
 
-use super::common::{self, TableClauses};
-use super::{Dialect, RenderError, Statement};
+mod guards;
+
+use crate::backend::common::{self, TableClauses};
+use crate::dialect::{Dialect, RenderError, Statement};
 use crate::ops::Operation;
 use crate::schema::{Column, ColumnType, DefaultValue, Schema, Table};
+use guards::{column_query, effect_present, not_exists, table_query, table_where};
 
-const D: Dialect = Dialect::Sqlite;
+pub(super) const D: Dialect = Dialect::Sqlite;
 
 /// Prefix of the scratch table a rebuild copies into.
 pub const REBUILD_PREFIX: &str = "_migrator_new_";
@@ -138,7 +141,7 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
         DropUnique { unique, .. } => vec![drop_index(&unique.name)],
         Sql(raw) => common::raw_sql(D, raw)?,
         Rust { .. } => Vec::new(),
-        Backfill(b) => super::backfill::render(D, op, b, before)?,
+        Backfill(b) => crate::dialect::backfill::render(D, op, b, before)?,
     })
 }
 
@@ -186,23 +189,27 @@ pub(crate) fn default_sql(d: &DefaultValue) -> Result<String, String> {
 
 /// `"c" TYPE [PRIMARY KEY AUTOINCREMENT] [NOT NULL] [DEFAULT x]`
 fn column_def(c: &Column, autoincrement_pk: bool) -> Result<String, String> {
-    let mut s = format!("{} {}", D.ident(&c.name), column_type(&c.ty));
-    if autoincrement_pk {
-        s.push_str(" PRIMARY KEY AUTOINCREMENT");
-    }
-    if !c.nullable {
-        s.push_str(" NOT NULL");
-    }
-    if let Some(d) = &c.default {
-        s.push_str(" DEFAULT ");
-        s.push_str(&default_sql(d)?);
-    }
-    Ok(s)
+    let default = c.default.as_ref().map(default_sql).transpose()?;
+    let parts = common::ColumnParts {
+        after_type: if autoincrement_pk {
+            " PRIMARY KEY AUTOINCREMENT"
+        } else {
+            ""
+        },
+        ..Default::default()
+    };
+    Ok(common::column_def(
+        D,
+        c,
+        &column_type(&c.ty),
+        default,
+        parts,
+    ))
 }
 
 /// The column that is declared `INTEGER PRIMARY KEY AUTOINCREMENT`, if any:
 /// the whole primary key, auto-incremented, of an integer type.
-fn autoincrement_pk(t: &Table) -> Option<&str> {
+pub(super) fn autoincrement_pk(t: &Table) -> Option<&str> {
     match t.primary_key.as_slice() {
         [only] => t
             .column(only)
@@ -583,136 +590,6 @@ fn copy_expr(table: &str, old: &Column, new: &Column) -> Result<String, String> 
         }
     }
     Ok(e)
-}
-
-// ---- catalog guards ------------------------------------------------------
-
-fn table_query(table: &str) -> String {
-    format!(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = {}",
-        D.string(table)
-    )
-}
-
-fn column_query(table: &str, column: &str) -> String {
-    format!(
-        "SELECT 1 FROM pragma_table_info({}) WHERE name = {}",
-        D.string(table),
-        D.string(column)
-    )
-}
-
-fn not_exists(query: &str) -> String {
-    format!("SELECT 1 WHERE NOT EXISTS ({query})")
-}
-
-/// A row when `table` exists and `cond` holds (`sql` is its CREATE TABLE).
-fn table_where(table: &str, cond: &str) -> String {
-    format!("{} AND {cond}", table_query(table))
-}
-
-/// A row when the live table already has what `op` does to it, read from
-/// the catalog in the spelling this module renders (`after` is the table
-/// after `op`). Used to guard the rebuilds.
-fn effect_present(op: &Operation, after: &Table) -> Result<String, String> {
-    use Operation::*;
-    let t = &after.name;
-    let constraint = |name: &str, kind: &str| {
-        format!(
-            "instr(sql, {}) > 0",
-            D.string(&format!("CONSTRAINT {} {kind}", D.ident(name)))
-        )
-    };
-    Ok(match op {
-        AlterColumn { to, .. } => table_where(t, &column_is(after, to)?),
-        SetPrimaryKey { to, .. } => table_where(t, &primary_key_is(t, to)),
-        // By columns and referenced table, not by name: SQLite keeps no
-        // name for an unnamed `REFERENCES` (an adopted table's foreign key
-        // carries the model's default name only in the snapshot), and a
-        // guard that looked for the name would take such a key for absent.
-        AddForeignKey { foreign_key, .. } => table_where(t, &foreign_key_is(t, foreign_key)),
-        DropForeignKey { foreign_key, .. } => {
-            table_where(t, &format!("NOT {}", foreign_key_is(t, foreign_key)))
-        }
-        AddCheck { check, .. } => table_where(t, &constraint(&check.name, "CHECK")),
-        DropCheck { check, .. } => {
-            table_where(t, &format!("NOT {}", constraint(&check.name, "CHECK")))
-        }
-        other => return Err(format!("no rebuild guard for {}", other.kind())),
-    })
-}
-
-/// True (as SQL) when column `c` of `t` is declared exactly as rendered:
-/// type, NOT NULL, default text (SQLite keeps it as written, without the
-/// parentheses around an expression) and, since it is part of the column
-/// definition here, AUTOINCREMENT.
-fn column_is(t: &Table, c: &Column) -> Result<String, String> {
-    let default = match &c.default {
-        None => "NULL".to_string(),
-        Some(d) => {
-            let rendered = default_sql(d)?;
-            let reported = match d {
-                DefaultValue::Sql(e) if rendered != e.trim() => e.trim().to_string(),
-                _ => rendered,
-            };
-            D.string(&reported)
-        }
-    };
-    let autoincrement = match autoincrement_pk(t) {
-        Some(pk) => format!(
-            "instr(sql, {}) > 0",
-            D.string(&format!(
-                "{} INTEGER PRIMARY KEY AUTOINCREMENT",
-                D.ident(pk)
-            ))
-        ),
-        None => "instr(sql, 'PRIMARY KEY AUTOINCREMENT') = 0".to_string(),
-    };
-    Ok(format!(
-        "EXISTS (SELECT 1 FROM pragma_table_info({}) WHERE name = {} AND type = {} AND \"notnull\" = {} AND dflt_value IS {default}) AND {autoincrement}",
-        D.string(&t.name),
-        D.string(&c.name),
-        D.string(&column_type(&c.ty)),
-        u8::from(!c.nullable),
-    ))
-}
-
-/// True (as SQL) when `table` has foreign key `fk`: by its name in the
-/// table's definition, or, for a key declared without a name (an adopted
-/// table's `REFERENCES`, which the snapshot knows by the model's default
-/// name), by what it is: the same columns in order, referenced table and
-/// columns (an implicit reference to the primary key matches too) and
-/// actions. Names are compared case-insensitively, as SQLite does.
-fn foreign_key_is(table: &str, fk: &crate::schema::ForeignKey) -> String {
-    format!(
-        "(instr(sql, {}) > 0 OR EXISTS (SELECT 1 FROM (SELECT \"table\" AS tbl, group_concat(\"from\", ',' ORDER BY seq) AS cols, group_concat(coalesce(\"to\", ''), ',' ORDER BY seq) AS tos, min(on_delete) AS del, min(on_update) AS upd FROM pragma_foreign_key_list({}) GROUP BY id) WHERE lower(tbl) = {} AND lower(cols) = {} AND (lower(tos) = {} OR replace(tos, ',', '') = '') AND del = {} AND upd = {}))",
-        D.string(&format!("CONSTRAINT {} FOREIGN KEY", D.ident(&fk.name))),
-        D.string(table),
-        D.string(&fk.ref_table.to_lowercase()),
-        D.string(&fk.columns.join(",").to_lowercase()),
-        D.string(&fk.ref_columns.join(",").to_lowercase()),
-        D.string(fk.on_delete.sql()),
-        D.string(fk.on_update.sql()),
-    )
-}
-
-/// True (as SQL) when the primary key of `table` is exactly `columns`, in
-/// order (pragma_table_info's `pk` is the 1-based position in the key).
-fn primary_key_is(table: &str, columns: &[String]) -> String {
-    let info = format!("pragma_table_info({})", D.string(table));
-    if columns.is_empty() {
-        return format!("NOT EXISTS (SELECT 1 FROM {info} WHERE pk > 0)");
-    }
-    let positions = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("(pk = {} AND name = {})", i + 1, D.string(c)))
-        .collect::<Vec<_>>()
-        .join(" OR ");
-    let n = columns.len();
-    format!(
-        "(SELECT COUNT(*) FROM {info} WHERE pk > 0) = {n} AND (SELECT COUNT(*) FROM {info} WHERE {positions}) = {n}"
-    )
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //!
 //! Contract (on top of the module contract in `introspect`):
 //! - types come from `COLUMNS.COLUMN_TYPE` through
-//!   `normalize::mysql_type` (`tinyint(1)` is a boolean, integer display
+//!   `types::mysql_type` (`tinyint(1)` is a boolean, integer display
 //!   widths are ignored); MariaDB's JSON, a `longtext` column with a
 //!   `json_valid(col)` check named after the column, is read as `json` and
 //!   the check is not reported;
@@ -11,7 +11,7 @@
 //!   bare text and an expression (`EXTRA` = `DEFAULT_GENERATED`) with
 //!   charset introducers; both become a typed default
 //!   (`normalize::default_value`, `Source::Mysql`). SQL expressions (checks
-//!   and SQL defaults) are kept in one spelling, `normalize::mysql_expr`;
+//!   and SQL defaults) are kept in one spelling, `types::mysql_expr`;
 //! - `AUTO_INCREMENT` is read from `EXTRA`; generated columns are outside
 //!   the model;
 //! - the primary key is the `PRIMARY` index, in key order; a unique index
@@ -39,17 +39,20 @@ use diesel::mysql::MysqlConnection;
 use diesel::sql_types::{Nullable, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 
-use super::normalize::{self, Source};
-use super::{
-    is_internal_table, key_columns_not_null, Introspect, IntrospectError, Introspected, Outside,
-    OutsideKind,
+use super::types;
+
+mod expected;
+use crate::dialect::Dialect;
+use crate::introspect::normalize::{self, Source};
+use crate::introspect::{
+    is_internal_table, Introspect, IntrospectError, Introspected, Outside, OutsideKind,
 };
-use crate::dialect::{mysql as render, Dialect};
 use crate::schema::{
     Check, Column, ColumnType, DefaultValue, ForeignKey, Index, RefAction, Schema, Table, Unique,
 };
+use expected::expected;
 
-const D: Dialect = Dialect::Mysql;
+pub(super) const D: Dialect = Dialect::Mysql;
 
 impl Introspect for MysqlConnection {
     fn introspect(&mut self) -> Result<Introspected, IntrospectError> {
@@ -128,10 +131,10 @@ struct ForeignKeyRow {
 }
 
 #[derive(QueryableByName)]
-struct CreateTableRow {
+pub(super) struct CreateTableRow {
     #[diesel(sql_type = Text)]
     #[diesel(column_name = "Create Table")]
-    sql: String,
+    pub(super) sql: String,
 }
 
 fn load<R: QueryableByName<diesel::mysql::Mysql> + 'static>(
@@ -148,7 +151,7 @@ fn load<R: QueryableByName<diesel::mysql::Mysql> + 'static>(
 }
 
 /// True on MariaDB, false on MySQL.
-fn is_mariadb(conn: &mut MysqlConnection) -> Result<bool, IntrospectError> {
+pub(super) fn is_mariadb(conn: &mut MysqlConnection) -> Result<bool, IntrospectError> {
     let rows: Vec<Texts> = load(
         conn,
         "SELECT CAST(VERSION() AS CHAR) AS a, '' AS b, '' AS c, NULL AS d".into(),
@@ -163,7 +166,7 @@ fn is_migrator_table(name: &str) -> bool {
     is_internal_table(name) || name.starts_with("_migrator_")
 }
 
-pub(super) fn introspect(conn: &mut MysqlConnection) -> Result<Introspected, IntrospectError> {
+pub(crate) fn introspect(conn: &mut MysqlConnection) -> Result<Introspected, IntrospectError> {
     let maria = is_mariadb(conn)?;
     let mut out = Introspected {
         dialect: D,
@@ -247,7 +250,7 @@ fn read_tables(
             });
             continue;
         }
-        let mut c = Column::new(r.name.clone(), normalize::mysql_type(&r.ty));
+        let mut c = Column::new(r.name.clone(), types::mysql_type(&r.ty));
         c.nullable = r.nullable == "YES";
         c.auto_increment = extra.contains("auto_increment");
         if extra.contains("invisible") {
@@ -296,7 +299,7 @@ fn read_tables(
         let Some(t) = schema.tables.get_mut(&k.a) else {
             continue;
         };
-        let expr = normalize::mysql_expr(&k.c);
+        let expr = types::mysql_expr(&k.c);
         // MariaDB's JSON: LONGTEXT plus CHECK (json_valid(`col`)) named
         // after the column.
         if let Some(col) = t.columns.iter_mut().find(|c| c.name == k.b) {
@@ -449,7 +452,7 @@ fn read_tables(
 /// Leaves out the index InnoDB keeps for a foreign key (module docs): a
 /// non-unique index named after a foreign key of the table, over its
 /// columns.
-fn drop_implicit_fk_indexes(t: &mut Table) {
+pub(super) fn drop_implicit_fk_indexes(t: &mut Table) {
     let fks = t.foreign_keys.clone();
     t.indexes.retain(|i| {
         !fks.iter()
@@ -478,8 +481,8 @@ fn live_default(text: &str, extra: &str, ty: &ColumnType, maria: bool) -> Option
 
 /// A typed default from MySQL SQL text (`'it\'s'`, `_utf8mb4'x'`,
 /// `current_timestamp(6)`, `(1 + 2)`).
-fn sql_default(sql: &str, ty: &ColumnType) -> Option<DefaultValue> {
-    let sql = normalize::mysql_unescape(&without_introducers(sql));
+pub(super) fn sql_default(sql: &str, ty: &ColumnType) -> Option<DefaultValue> {
+    let sql = types::mysql_unescape(&without_introducers(sql));
     canonical_default(normalize::default_value(
         normalize::strip_outer_parens(&sql),
         ty,
@@ -508,7 +511,7 @@ fn without_introducers(sql: &str) -> String {
 
 fn canonical_default(d: Option<DefaultValue>) -> Option<DefaultValue> {
     match d {
-        Some(DefaultValue::Sql(e)) => Some(DefaultValue::Sql(normalize::mysql_expr(&e))),
+        Some(DefaultValue::Sql(e)) => Some(DefaultValue::Sql(types::mysql_expr(&e))),
         other => other,
     }
 }
@@ -589,164 +592,9 @@ fn read_objects(
     Ok(())
 }
 
-/// `snapshot` as [`introspect`] reports it on this server (module docs).
-pub(super) fn expected(
-    conn: &mut MysqlConnection,
-    snapshot: &Schema,
-) -> Result<Schema, IntrospectError> {
-    let maria = is_mariadb(conn)?;
-    let probed = probe(conn, snapshot);
-    let mut out = snapshot.clone();
-    for t in out.tables.values_mut() {
-        for c in &mut t.columns {
-            let modelled = c.ty.clone();
-            c.ty = normalize::mysql_type(&render::column_type(&c.ty));
-            c.default = if c.auto_increment {
-                None
-            } else {
-                let printed = probed.get(&t.name).and_then(|p| p.defaults.get(&c.name));
-                match (c.default.take(), printed) {
-                    (Some(DefaultValue::Sql(_)), Some(text)) => sql_default(text, &c.ty),
-                    (Some(d), _) => match render::default_sql(&d, &modelled) {
-                        Ok(text) => sql_default(&text, &c.ty),
-                        Err(_) => Some(d),
-                    },
-                    (None, _) => None,
-                }
-            };
-        }
-        key_columns_not_null(t);
-        for ck in &mut t.checks {
-            let printed = probed
-                .get(&t.name)
-                .and_then(|p| p.checks.get(&ck.name))
-                .cloned()
-                .unwrap_or_else(|| ck.expr.clone());
-            ck.expr = normalize::mysql_expr(&printed);
-        }
-        if maria {
-            for f in &mut t.foreign_keys {
-                for a in [&mut f.on_delete, &mut f.on_update] {
-                    if *a == RefAction::NoAction {
-                        *a = RefAction::Restrict;
-                    }
-                }
-            }
-        }
-        drop_implicit_fk_indexes(t);
-        t.normalize();
-    }
-    Ok(out)
-}
-
-/// What `SHOW CREATE TABLE` prints for a probe table.
-#[derive(Debug, Default, PartialEq)]
-struct Printed {
-    /// Check name -> expression.
-    checks: BTreeMap<String, String>,
-    /// Column name -> the text after `DEFAULT`.
-    defaults: BTreeMap<String, String>,
-}
-
-/// The snapshot's checks and SQL-expression defaults as the server prints
-/// them: each table with either is created as a temporary table (column
-/// types, those defaults and the checks), read with `SHOW CREATE TABLE` and
-/// dropped. Tables the server refuses are left out.
-fn probe(conn: &mut MysqlConnection, snapshot: &Schema) -> BTreeMap<String, Printed> {
-    use diesel::connection::SimpleConnection;
-    let sql_default = |c: &Column| match &c.default {
-        Some(d @ DefaultValue::Sql(_)) if !c.auto_increment => render::default_sql(d, &c.ty).ok(),
-        _ => None,
-    };
-    let mut out = BTreeMap::new();
-    for (i, t) in snapshot.tables.values().enumerate() {
-        if t.checks.is_empty() && t.columns.iter().all(|c| sql_default(c).is_none()) {
-            continue;
-        }
-        let name = format!("_migrator_probe_{i}");
-        let mut items: Vec<String> = t
-            .columns
-            .iter()
-            .map(|c| {
-                let mut s = format!("{} {} NULL", D.ident(&c.name), render::column_type(&c.ty));
-                if let Some(d) = sql_default(c) {
-                    s.push_str(" DEFAULT ");
-                    s.push_str(&d);
-                }
-                s
-            })
-            .collect();
-        items.extend(
-            t.checks
-                .iter()
-                .map(|c| format!("CONSTRAINT {} CHECK ({})", D.ident(&c.name), c.expr.trim())),
-        );
-        let create = format!(
-            "CREATE TEMPORARY TABLE {} ({})",
-            D.ident(&name),
-            items.join(", ")
-        );
-        if conn.batch_execute(&create).is_err() {
-            continue;
-        }
-        let shown: Result<Vec<CreateTableRow>, _> =
-            diesel::sql_query(format!("SHOW CREATE TABLE {}", D.ident(&name))).load(conn);
-        let _ = conn.batch_execute(&format!(
-            "DROP TEMPORARY TABLE IF EXISTS {}",
-            D.ident(&name)
-        ));
-        if let Ok(rows) = shown {
-            if let Some(r) = rows.first() {
-                out.insert(t.name.clone(), printed(&r.sql));
-            }
-        }
-    }
-    out
-}
-
-/// The checks (`CONSTRAINT `name` CHECK (expr)`) and column defaults
-/// (`` `c` type ... DEFAULT expr``, the default last on the line, as the
-/// probe creates it) of a `SHOW CREATE TABLE`.
-fn printed(create: &str) -> Printed {
-    let mut out = Printed::default();
-    for line in create.lines() {
-        let l = line.trim().trim_end_matches(',');
-        if let Some(rest) = l.strip_prefix("CONSTRAINT `") {
-            if let Some((name, expr)) = rest.split_once("` CHECK ") {
-                out.checks.insert(
-                    name.replace("``", "`"),
-                    normalize::strip_outer_parens(expr).to_string(),
-                );
-            }
-            continue;
-        }
-        let Some(rest) = l.strip_prefix('`') else {
-            continue;
-        };
-        let Some((name, def)) = rest.split_once('`') else {
-            continue;
-        };
-        let toks = normalize::tokenize(def);
-        let mut depth = 0i32;
-        for t in &toks {
-            if t.is_punct("(") {
-                depth += 1;
-            } else if t.is_punct(")") {
-                depth -= 1;
-            } else if depth == 0 && t.is_word("DEFAULT") {
-                let d = def[t.end..].trim();
-                if !d.eq_ignore_ascii_case("NULL") {
-                    out.defaults.insert(name.to_string(), d.to_string());
-                }
-                break;
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
+    use super::expected::printed;
     use super::*;
 
     #[test]

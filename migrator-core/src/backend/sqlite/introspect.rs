@@ -5,7 +5,7 @@
 //! - columns, primary key, indexes and foreign keys come from
 //!   `pragma_table_xinfo`, `pragma_index_list`/`pragma_index_xinfo` and
 //!   `pragma_foreign_key_list`; types are the declared text (see
-//!   `normalize::sqlite_type`), defaults the `DEFAULT` text as stored;
+//!   `types::sqlite_type`), defaults the `DEFAULT` text as stored;
 //! - what the pragmas do not give is read from the stored `CREATE TABLE`
 //!   text with a tokenizer: check constraints (table and column level, in
 //!   order; unnamed ones are called `ck_<table>_<n>` after their position,
@@ -23,11 +23,12 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
 use diesel::{QueryableByName, RunQueryDsl};
 
-use super::normalize::{self, matching_paren, tokenize, Source, Token};
-use super::{
+use super::types;
+use crate::dialect::{sqlite as render, Dialect};
+use crate::introspect::normalize::{self, matching_paren, tokenize, Source, Token};
+use crate::introspect::{
     is_internal_table, key_columns_not_null, IntrospectError, Introspected, Outside, OutsideKind,
 };
-use crate::dialect::{sqlite as render, Dialect};
 use crate::schema::{
     naming, Check, Column, ColumnType, ForeignKey, Index, RefAction, Schema, Table, Unique,
 };
@@ -115,7 +116,7 @@ fn load<R: QueryableByName<diesel::sqlite::Sqlite> + 'static>(
         })
 }
 
-pub(super) fn introspect(conn: &mut SqliteConnection) -> Result<Introspected, IntrospectError> {
+pub(crate) fn introspect(conn: &mut SqliteConnection) -> Result<Introspected, IntrospectError> {
     let master: Vec<MasterRow> = load(
         conn,
         "SELECT type AS kind, name, tbl_name AS tbl, sql FROM sqlite_master ORDER BY name".into(),
@@ -218,7 +219,7 @@ fn table(
             ));
             ColumnType::Blob
         } else {
-            normalize::sqlite_type(&c.ty)
+            types::sqlite_type(&c.ty)
         };
         let default = c
             .dflt
@@ -398,7 +399,7 @@ fn primary_key_of(
 /// What only the `CREATE TABLE` text tells: names and expressions of
 /// constraints, in declaration order.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(super) struct Ddl {
+pub(crate) struct Ddl {
     /// (name, expression) of every CHECK.
     pub checks: Vec<(Option<String>, String)>,
     /// (name, columns) of every inline UNIQUE.
@@ -411,7 +412,7 @@ pub(super) struct Ddl {
 
 /// Reads the constraints out of a `CREATE TABLE` statement. Text it does not
 /// understand is skipped, never guessed at.
-pub(super) fn parse_create_table(sql: &str) -> Ddl {
+pub(crate) fn parse_create_table(sql: &str) -> Ddl {
     let toks = tokenize(sql);
     let mut ddl = Ddl::default();
     let Some(open) = toks.iter().position(|t| t.is_punct("(")) else {
@@ -566,7 +567,7 @@ fn paren_names(item: &[Token], k: usize) -> Vec<String> {
 /// `snapshot` as [`introspect`] reports it on SQLite: types through the
 /// rendered spelling, defaults as SQLite stores their rendered text,
 /// auto-increment only where it is `INTEGER PRIMARY KEY AUTOINCREMENT`.
-pub(super) fn expected(snapshot: &Schema) -> Schema {
+pub(crate) fn expected(snapshot: &Schema) -> Schema {
     let mut out = snapshot.clone();
     for t in out.tables.values_mut() {
         let autoincrement = match t.primary_key.as_slice() {
@@ -577,7 +578,7 @@ pub(super) fn expected(snapshot: &Schema) -> Schema {
             _ => None,
         };
         for c in &mut t.columns {
-            c.ty = normalize::sqlite_type(&render::column_type(&c.ty));
+            c.ty = types::sqlite_type(&render::column_type(&c.ty));
             c.auto_increment = autoincrement.as_deref() == Some(c.name.as_str());
             c.default = match c.default.take() {
                 // SQLite stores an expression default without the

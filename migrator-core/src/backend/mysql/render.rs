@@ -25,91 +25,21 @@
 //! - string literals double backslashes ([`Dialect::string`]), which is right
 //!   unless the server runs with `NO_BACKSLASH_ESCAPES`.
 
-use super::common;
-use super::{Dialect, RenderError, Statement};
+mod guards;
+mod online;
+
+use crate::backend::common;
+use crate::dialect::{Dialect, RenderError, Statement};
 use crate::ops::Operation;
 use crate::schema::{Column, ColumnType, DefaultValue, Schema, Table};
+use guards::{
+    column_query, constraint_query, drop_column_dependents, index_query, not_exists,
+    primary_key_query, table_query,
+};
+pub(crate) use online::copy_reason;
+use online::{algorithm, ONLINE};
 
-const D: Dialect = Dialect::Mysql;
-
-/// Online DDL: the change is made in place while reads and writes go on;
-/// where the server cannot, it refuses at once (error 1845/1846) instead
-/// of silently copying the table under a write lock.
-const ONLINE: &str = ", ALGORITHM=INPLACE, LOCK=NONE";
-/// A change of metadata only, no rows touched.
-const INSTANT: &str = ", ALGORITHM=INSTANT";
-
-/// Why MySQL/MariaDB can make `op` only by copying the table
-/// (`ALGORITHM=COPY`: every row rewritten while writes wait), or `None`
-/// when it is made online. The renderer leaves the ALGORITHM clause out of
-/// exactly these, and the lint reports them (`mysql-table-copy`).
-pub(crate) fn copy_reason(op: &Operation, before: &Schema) -> Option<String> {
-    use Operation::*;
-    match op {
-        AddColumn { column, .. } => {
-            if column.auto_increment {
-                Some("adding an AUTO_INCREMENT column fills every row".into())
-            } else if matches!(&column.default, Some(DefaultValue::Sql(e))
-                if !common::is_keyword_call(e, &["CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP", "NOW"], true)
-                    && !common::is_keyword_call(e, &["NULL"], false))
-            {
-                Some("a column whose default is an expression is computed for every row".into())
-            } else {
-                None
-            }
-        }
-        AlterColumn { from, to, .. } => {
-            if from.auto_increment != to.auto_increment {
-                Some("adding or removing AUTO_INCREMENT rebuilds the column".into())
-            } else if from.nullable
-                && !to.nullable
-                && matches!(&to.default, Some(DefaultValue::Sql(_)))
-            {
-                // MariaDB: "cannot convert NULL to non-constant DEFAULT".
-                Some("making a column NOT NULL whose default is an expression (such as CURRENT_TIMESTAMP) copies the table".into())
-            } else if from.ty == to.ty {
-                None
-            } else {
-                match (&from.ty, &to.ty) {
-                    // utf8mb4: up to 63 characters fit a one-byte length
-                    // prefix; crossing to two bytes copies on MySQL.
-                    (ColumnType::Varchar(a), ColumnType::Varchar(b))
-                        if b >= a && (*a <= 63) == (*b <= 63) =>
-                    {
-                        None
-                    }
-                    _ => Some(format!(
-                        "changing the type from {} to {} converts every row",
-                        column_type(&from.ty),
-                        column_type(&to.ty)
-                    )),
-                }
-            }
-        }
-        SetPrimaryKey { from, to, .. } if to.is_empty() && !from.is_empty() => {
-            Some("dropping the primary key without a new one".into())
-        }
-        AddForeignKey { table, .. } if before.table(table).is_some() => Some(
-            "a new foreign key is checked against every row by copying the table (unless foreign_key_checks is off)".into(),
-        ),
-        AddCheck { table, .. } if before.table(table).is_some() => {
-            Some("a new CHECK constraint is checked against every row by copying the table".into())
-        }
-        _ => None,
-    }
-}
-
-/// The ALGORITHM clause of an `ALTER TABLE` for `op`: none where only a
-/// copy can do it ([`copy_reason`]).
-fn algorithm(op: &Operation, before: &Schema) -> &'static str {
-    if copy_reason(op, before).is_some() {
-        ""
-    } else if matches!(op, Operation::AddColumn { .. }) {
-        INSTANT
-    } else {
-        ONLINE
-    }
-}
+pub(super) const D: Dialect = Dialect::Mysql;
 
 pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, RenderError> {
     use Operation::*;
@@ -242,7 +172,7 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
         .skip_if(not_exists(&constraint_query(table, &check.name, "CHECK")))],
         Sql(raw) => common::raw_sql(D, raw)?,
         Rust { .. } => Vec::new(),
-        Backfill(b) => super::backfill::render(D, op, b, before)?,
+        Backfill(b) => crate::dialect::backfill::render(D, op, b, before)?,
     })
 }
 
@@ -355,22 +285,33 @@ pub(crate) fn default_sql(d: &DefaultValue, ty: &ColumnType) -> Result<String, S
 /// spelled out because without `explicit_defaults_for_timestamp` a bare
 /// TIMESTAMP column is NOT NULL.
 fn column_def(c: &Column) -> Result<String, String> {
-    let mut s = format!("{} {}", D.ident(&c.name), column_type(&c.ty));
-    s.push_str(if c.nullable { " NULL" } else { " NOT NULL" });
-    if let Some(d) = &c.default {
-        if c.auto_increment {
-            return Err(format!(
-                "column `{}` is `auto_increment` and has a default; MySQL refuses both; help: remove `default`/`default_sql` or `auto_increment`",
-                c.name
-            ));
-        }
-        s.push_str(" DEFAULT ");
-        s.push_str(&default_sql(d, &c.ty)?);
+    if c.auto_increment && c.default.is_some() {
+        return Err(format!(
+            "column `{}` is `auto_increment` and has a default; MySQL refuses both; help: remove `default`/`default_sql` or `auto_increment`",
+            c.name
+        ));
     }
-    if c.auto_increment {
-        s.push_str(" AUTO_INCREMENT");
-    }
-    Ok(s)
+    let default = c
+        .default
+        .as_ref()
+        .map(|d| default_sql(d, &c.ty))
+        .transpose()?;
+    let parts = common::ColumnParts {
+        nullable: " NULL",
+        last: if c.auto_increment {
+            " AUTO_INCREMENT"
+        } else {
+            ""
+        },
+        ..Default::default()
+    };
+    Ok(common::column_def(
+        D,
+        c,
+        &column_type(&c.ty),
+        default,
+        parts,
+    ))
 }
 
 fn create_table(table: &Table) -> Result<Vec<Statement>, String> {
@@ -670,117 +611,3 @@ fn drop_index(table: &str, name: &str) -> Statement {
 }
 
 // ---- catalog guards ------------------------------------------------------
-
-/// The check before `DROP COLUMN`: one row for each object outside the
-/// model that uses the column. MySQL/MariaDB drop the column silently from
-/// an index (a multi-column index loses it, a functional or prefix index
-/// outside the model goes), and leave views and triggers that name it
-/// broken (a view then fails with error 1356). Views are matched by the
-/// quoted name in their stored definition (the server stores them with
-/// quoted, qualified names), triggers and generated columns by the name as
-/// a word in their text; a match by text errs towards refusing.
-fn drop_column_dependents(before: &Schema, table: &str, column: &str) -> String {
-    let mut known: Vec<String> = vec!["PRIMARY".into()];
-    if let Some(t) = before.table(table) {
-        known.extend(t.indexes.iter().map(|i| i.name.clone()));
-        known.extend(t.uniques.iter().map(|u| u.name.clone()));
-        known.extend(t.foreign_keys.iter().map(|f| f.name.clone()));
-    }
-    let known = known
-        .iter()
-        .map(|n| D.string(n))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let t = D.string(table);
-    let c = D.string(column);
-    let quoted = D.string(&format!(".{}", D.ident(column)));
-    // A word: the name not preceded or followed by an identifier character.
-    let escaped: String = column
-        .chars()
-        .flat_map(|ch| {
-            let special = "\\.^$|?*+()[]{}".contains(ch);
-            special
-                .then_some('\\')
-                .into_iter()
-                .chain(std::iter::once(ch))
-        })
-        .collect();
-    let word = D.string(&format!("(^|[^a-zA-Z0-9_$]){escaped}([^a-zA-Z0-9_$]|$)"));
-    format!(
-        "SELECT CONCAT('index ', index_name) AS s FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = {t} AND column_name = {c} AND index_name NOT IN ({known}) \
-UNION ALL SELECT CONCAT('view ', table_name) AS s FROM information_schema.views WHERE table_schema = DATABASE() AND LOCATE(LOWER({quoted}), LOWER(view_definition)) > 0 AND LOCATE(LOWER({}), LOWER(view_definition)) > 0 \
-UNION ALL SELECT CONCAT('trigger ', trigger_name) AS s FROM information_schema.triggers WHERE trigger_schema = DATABASE() AND event_object_table = {t} AND LOWER(action_statement) REGEXP LOWER({word}) \
-UNION ALL SELECT CONCAT('generated column ', column_name) AS s FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = {t} AND column_name <> {c} AND COALESCE(generation_expression, '') <> '' AND LOWER(generation_expression) REGEXP LOWER({word})",
-        D.string(&D.ident(table)),
-    )
-}
-
-fn where_table(table: &str) -> String {
-    format!(
-        "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {}",
-        D.string(table)
-    )
-}
-
-fn table_query(table: &str) -> String {
-    format!(
-        "SELECT 1 FROM information_schema.TABLES WHERE {}",
-        where_table(table)
-    )
-}
-
-fn column_query(table: &str, column: &str) -> String {
-    format!(
-        "SELECT 1 FROM information_schema.COLUMNS WHERE {} AND COLUMN_NAME = {}",
-        where_table(table),
-        D.string(column)
-    )
-}
-
-/// A row per column of index `name` (unique constraints and the primary key,
-/// `PRIMARY`, are indexes too).
-fn index_query(table: &str, name: &str) -> String {
-    format!(
-        "SELECT 1 FROM information_schema.STATISTICS WHERE {} AND INDEX_NAME = {}",
-        where_table(table),
-        D.string(name)
-    )
-}
-
-fn constraint_query(table: &str, name: &str, kind: &str) -> String {
-    format!(
-        "SELECT 1 FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = {} AND CONSTRAINT_NAME = {} AND CONSTRAINT_TYPE = {}",
-        D.string(table),
-        D.string(name),
-        D.string(kind)
-    )
-}
-
-/// A row when the primary key of `table` is exactly `columns`, in order: as
-/// many key columns as wanted, each at its position.
-fn primary_key_query(table: &str, columns: &[String]) -> String {
-    let stats = format!(
-        "information_schema.STATISTICS WHERE {} AND INDEX_NAME = 'PRIMARY'",
-        where_table(table)
-    );
-    let positions = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            format!(
-                "(SEQ_IN_INDEX = {} AND COLUMN_NAME = {})",
-                i + 1,
-                D.string(c)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" OR ");
-    let n = columns.len();
-    format!(
-        "SELECT 1 FROM DUAL WHERE (SELECT COUNT(*) FROM {stats}) = {n} AND (SELECT COUNT(*) FROM {stats} AND ({positions})) = {n}"
-    )
-}
-
-fn not_exists(query: &str) -> String {
-    format!("SELECT 1 FROM DUAL WHERE NOT EXISTS ({query})")
-}

@@ -1,0 +1,234 @@
+//! One backend per database: everything migrator knows about PostgreSQL,
+//! SQLite or MySQL/MariaDB lives in that database's folder.
+//!
+//! [`Dialect`] is the small public enum that names a database;
+//! [`Dialect::backend`] is the one place that turns it into the database's
+//! [`Backend`] object. The trait's default methods are what the databases
+//! share (standard identifier and string quoting, transactional DDL); each
+//! backend overrides what its database spells differently.
+//!
+//! Per database (`postgres/`, `sqlite/`, `mysql/`):
+//! - `render.rs`: operations to statements, with the catalog guards
+//!   (`skip_if`) that make each statement idempotent, and the database's
+//!   spelling of every portable type;
+//! - `introspect.rs` (with the database's driver feature): the catalog
+//!   queries that read a live database back into the schema model, and
+//!   `expected`, the snapshot as that database would report it;
+//!
+//! - `adopt.rs` (with `model` and a driver): the objects outside the model
+//!   that an adopted baseline recreates as raw SQL;
+//! - `session.rs`: the SQL the runner sends besides the migrations (the
+//!   history start-up check, lock-wait bounds and timeouts, the list of
+//!   other sessions shown when a lock wait gives up);
+//!
+//! and, shared by the three, `common.rs`: the render helpers that are the
+//! same SQL everywhere (quoted identifier lists, literals, `CREATE TABLE`,
+//! `CREATE INDEX`, constraint clauses, raw SQL steps).
+
+pub(crate) mod common;
+pub mod mysql;
+pub mod postgres;
+pub mod sqlite;
+
+use std::time::Duration;
+
+use crate::dialect::{Dialect, RenderError, Statement};
+use crate::ops::Operation;
+use crate::schema::Schema;
+use crate::sql_lex::Mode;
+
+/// What migrator needs from a database. One implementation per database;
+/// get it with [`Dialect::backend`].
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
+pub(crate) trait Backend: Sync {
+    /// The lowercase name used in files, flags and `RawSql` variants.
+    fn name(&self) -> &'static str;
+
+    /// The spellings `--dialect` and `migrator.toml` accept (lowercase).
+    fn aliases(&self) -> &'static [&'static str];
+
+    /// The longest identifier the database keeps as written.
+    fn max_identifier_len(&self) -> Option<usize>;
+
+    /// The length of `name` in the unit of [`Backend::max_identifier_len`].
+    fn identifier_len(&self, name: &str) -> usize {
+        name.len()
+    }
+
+    /// The unit of [`Backend::identifier_len`], for messages.
+    fn identifier_unit(&self) -> &'static str {
+        "bytes"
+    }
+
+    /// What the database does with a name over
+    /// [`Backend::max_identifier_len`], for the message that refuses it.
+    fn long_identifier_effect(&self) -> &'static str {
+        "refuse it in the middle of the migration"
+    }
+
+    /// Whether DDL can be rolled back with its transaction.
+    fn transactional_ddl(&self) -> bool {
+        true
+    }
+
+    /// Quotes an identifier, doubling any embedded quote character.
+    fn ident(&self, name: &str) -> String {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+
+    /// Quotes a string literal.
+    fn string(&self, value: &str) -> String {
+        format!("'{}'", value.replace('\'', "''"))
+    }
+
+    /// The literal of a boolean default.
+    fn bool_literal(&self, value: bool) -> &'static str {
+        if value {
+            "TRUE"
+        } else {
+            "FALSE"
+        }
+    }
+
+    /// `column` (an already quoted identifier) as an SQL string literal
+    /// that the column's type reads back (the backfill's progress cursor).
+    fn quote_value(&self, column: &str) -> String;
+
+    /// The text of several [`Backend::quote_value`] parts joined by `", "`.
+    fn join_quoted(&self, parts: &[String]) -> String {
+        parts.join(" || ', ' || ")
+    }
+
+    /// The ways the database may read SQL text, for [`crate::sql_lex`]:
+    /// one per session mode that changes how literals and names are read.
+    fn lex_modes(&self) -> &'static [Mode];
+
+    /// The raw SQL that recreates an object outside the model in an
+    /// adopted baseline, with its reverse and place (`adopt.rs`).
+    #[cfg(all(
+        feature = "model",
+        any(feature = "sqlite", feature = "postgres", feature = "mysql")
+    ))]
+    fn dump_outside(
+        &self,
+        o: &crate::introspect::Outside,
+    ) -> Result<(crate::adopt::Phase, String, String), String>;
+
+    // ---- the runner's session SQL (`session.rs`) ----
+
+    /// The history start-up check in one round trip (`None`: two queries);
+    /// see `runner::history::applied_prefix`.
+    fn history_prefix_sql(&self, _table: &str, _row: &str) -> Option<String> {
+        None
+    }
+
+    /// The folded history text inside the row [`Backend::history_prefix_sql`]
+    /// returns.
+    fn history_prefix_text<'a>(&self, row: &'a str) -> Option<&'a str> {
+        Some(row)
+    }
+
+    /// Whether the folded history text is a SHA-256 digest (in hex) of the
+    /// rows rather than the rows themselves.
+    fn history_prefix_is_digest(&self) -> bool {
+        false
+    }
+
+    /// A query returning a row when the table `name` exists where the
+    /// runner's unqualified statements would find it, without an error
+    /// that would abort an open transaction.
+    fn table_exists_sql(&self, name: &str) -> String;
+
+    /// The statement that bounds every lock wait of the session to `wait`.
+    fn bound_waits_sql(&self, wait: Duration) -> String;
+
+    /// What usually holds the lock, for the help line of a lock wait.
+    fn usual_blockers(&self) -> &'static str;
+
+    /// The query listing the other sessions (one text column `s`, fields
+    /// separated by U+001F), or, where the database cannot say, the text
+    /// to show instead.
+    fn sessions_sql(&self) -> Result<&'static str, &'static str>;
+
+    /// One row of [`Backend::sessions_sql`] in words; `at(i)` is field `i`.
+    fn session_line(&self, _at: &dyn Fn(usize) -> String, _statement: &str) -> String {
+        String::new()
+    }
+
+    /// The query returning the statement that restores the session's own
+    /// lock (and statement) timeouts; `None` where the runner sets none.
+    fn read_timeouts_sql(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The statement that sets the lock timeout of the next migration.
+    fn lock_timeout_sql(&self, timeout: Duration) -> String {
+        format!("SET lock_timeout = '{}ms'", timeout.as_millis())
+    }
+
+    /// Whether the database has a per-statement timeout the runner sets
+    /// with the lock timeout (PostgreSQL's `statement_timeout`).
+    fn has_statement_timeout(&self) -> bool {
+        false
+    }
+
+    /// Whether a migration of plain statements in one transaction can be
+    /// sent as one batch (PostgreSQL's simple query protocol).
+    fn sends_batches(&self) -> bool {
+        false
+    }
+
+    /// Whether foreign keys are checked per connection and must be turned
+    /// off around a migration (SQLite's `PRAGMA foreign_keys`).
+    fn foreign_keys_pragma(&self) -> bool {
+        false
+    }
+
+    /// Whether another runner may have applied a migration while this one
+    /// waited for the write lock, so the history row is read again inside
+    /// the transaction (SQLite: the lock is taken by the first write).
+    fn rereads_history_in_transaction(&self) -> bool {
+        false
+    }
+
+    /// Whether a statement larger than the server's `max_allowed_packet`
+    /// must be refused before the run (MySQL/MariaDB).
+    fn checks_packet_size(&self) -> bool {
+        false
+    }
+
+    /// An integer expression as text (`CAST(.. AS TEXT)`).
+    fn integer_as_text(&self, expr: &str) -> String {
+        format!("CAST({expr} AS TEXT)")
+    }
+
+    /// Whether index names need only be unique per table (MySQL), not
+    /// per schema.
+    fn index_names_per_table(&self) -> bool {
+        false
+    }
+
+    /// Renders one operation, given the schema before it and the schema
+    /// the migration started from (see [`crate::dialect::render_op`]).
+    fn render(
+        &self,
+        op: &Operation,
+        before: &Schema,
+        start: &Schema,
+    ) -> Result<Vec<Statement>, RenderError>;
+}
+
+impl Dialect {
+    /// The database behind this dialect. The one dispatch from the enum to
+    /// a backend.
+    pub(crate) fn backend(self) -> &'static dyn Backend {
+        match self {
+            Dialect::Postgres => &postgres::Postgres,
+            Dialect::Sqlite => &sqlite::Sqlite,
+            Dialect::Mysql => &mysql::Mysql,
+        }
+    }
+}

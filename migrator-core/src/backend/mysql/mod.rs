@@ -1,0 +1,171 @@
+//! MySQL 8 / MariaDB 10.5+: rendering, the online-DDL algorithm choice and
+//! the catalog guards.
+
+#[cfg(all(
+    feature = "model",
+    any(feature = "sqlite", feature = "postgres", feature = "mysql")
+))]
+pub(crate) mod adopt;
+#[cfg(feature = "mysql")]
+pub(crate) mod introspect;
+pub mod render;
+// The runner needs a driver feature; without one the session SQL is unused.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
+pub(crate) mod session;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub(crate) mod types;
+
+use std::time::Duration;
+
+use super::Backend;
+use crate::dialect::{Dialect, RenderError, Statement};
+use crate::ops::Operation;
+use crate::schema::Schema;
+use crate::sql_lex::Mode;
+
+/// MySQL's reading depends on `sql_mode`: with and without backslash
+/// escapes, with and without `ANSI_QUOTES`.
+const LEX_MODES: &[Mode] = &[
+    mode(true, false),
+    mode(true, true),
+    mode(false, false),
+    mode(false, true),
+];
+
+const fn mode(backslash: bool, ansi: bool) -> Mode {
+    Mode {
+        d: Dialect::Mysql,
+        backslash,
+        ansi,
+        dollar_quotes: false,
+        backticks: true,
+        brackets: false,
+        hash_comments: true,
+        nested_comments: false,
+    }
+}
+
+/// The MySQL/MariaDB backend.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mysql;
+
+impl Backend for Mysql {
+    fn name(&self) -> &'static str {
+        "mysql"
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["mysql", "mariadb"]
+    }
+
+    /// MySQL and MariaDB refuse names over 64 characters.
+    fn max_identifier_len(&self) -> Option<usize> {
+        Some(64)
+    }
+
+    fn identifier_len(&self, name: &str) -> usize {
+        name.chars().count()
+    }
+
+    fn identifier_unit(&self) -> &'static str {
+        "characters"
+    }
+
+    /// MySQL DDL commits implicitly.
+    fn transactional_ddl(&self) -> bool {
+        false
+    }
+
+    fn ident(&self, name: &str) -> String {
+        format!("`{}`", name.replace('`', "``"))
+    }
+
+    /// MySQL also treats backslash as an escape character by default, so
+    /// it is doubled.
+    fn string(&self, value: &str) -> String {
+        format!("'{}'", value.replace('\\', "\\\\").replace('\'', "''"))
+    }
+
+    fn quote_value(&self, column: &str) -> String {
+        format!("QUOTE({column})")
+    }
+
+    /// `||` is `OR` in MySQL's default mode.
+    fn join_quoted(&self, parts: &[String]) -> String {
+        if parts.len() > 1 {
+            format!("CONCAT_WS(', ', {})", parts.join(", "))
+        } else {
+            parts.join(" || ', ' || ")
+        }
+    }
+
+    fn lex_modes(&self) -> &'static [Mode] {
+        LEX_MODES
+    }
+
+    fn table_exists_sql(&self, name: &str) -> String {
+        format!(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = {}",
+            self.string(name)
+        )
+    }
+
+    fn bound_waits_sql(&self, wait: Duration) -> String {
+        session::set_lock_timeouts_sql(wait)
+    }
+
+    fn usual_blockers(&self) -> &'static str {
+        "that connection (an open transaction, `LOCK TABLES`, a long `ALTER TABLE`)"
+    }
+
+    fn sessions_sql(&self) -> Result<&'static str, &'static str> {
+        Ok(session::SESSIONS_SQL)
+    }
+
+    fn session_line(&self, at: &dyn Fn(usize) -> String, statement: &str) -> String {
+        session::session_line(at, statement)
+    }
+
+    fn read_timeouts_sql(&self) -> Option<&'static str> {
+        Some(session::READ_TIMEOUTS_SQL)
+    }
+
+    fn lock_timeout_sql(&self, timeout: Duration) -> String {
+        session::set_lock_timeouts_sql(timeout)
+    }
+
+    fn checks_packet_size(&self) -> bool {
+        true
+    }
+
+    #[cfg(all(
+        feature = "model",
+        any(feature = "sqlite", feature = "postgres", feature = "mysql")
+    ))]
+    fn dump_outside(
+        &self,
+        o: &crate::introspect::Outside,
+    ) -> Result<(crate::adopt::Phase, String, String), String> {
+        adopt::dump(o)
+    }
+
+    fn integer_as_text(&self, expr: &str) -> String {
+        format!("CAST({expr} AS CHAR)")
+    }
+
+    fn index_names_per_table(&self) -> bool {
+        true
+    }
+
+    fn render(
+        &self,
+        op: &Operation,
+        before: &Schema,
+        _start: &Schema,
+    ) -> Result<Vec<Statement>, RenderError> {
+        render::render(op, before)
+    }
+}

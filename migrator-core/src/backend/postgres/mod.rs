@@ -1,0 +1,136 @@
+//! PostgreSQL: rendering and its catalog guards.
+
+#[cfg(all(
+    feature = "model",
+    any(feature = "sqlite", feature = "postgres", feature = "mysql")
+))]
+pub(crate) mod adopt;
+#[cfg(feature = "postgres")]
+pub(crate) mod introspect;
+pub mod render;
+// The runner needs a driver feature; without one the session SQL is unused.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
+pub(crate) mod session;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub(crate) mod types;
+
+use std::time::Duration;
+
+use super::Backend;
+use crate::dialect::{Dialect, RenderError, Statement};
+use crate::ops::Operation;
+use crate::schema::Schema;
+use crate::sql_lex::Mode;
+
+const LEX_MODES: &[Mode] = &[Mode {
+    d: Dialect::Postgres,
+    backslash: false,
+    ansi: true,
+    dollar_quotes: true,
+    backticks: false,
+    brackets: false,
+    hash_comments: false,
+    nested_comments: true,
+}];
+
+/// The PostgreSQL backend.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Postgres;
+
+impl Backend for Postgres {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["postgres", "postgresql", "pg"]
+    }
+
+    /// PostgreSQL cuts names to 63 bytes (NAMEDATALEN - 1).
+    fn max_identifier_len(&self) -> Option<usize> {
+        Some(63)
+    }
+
+    fn long_identifier_effect(&self) -> &'static str {
+        "cut it silently, and the name would no longer be the one the migration checks"
+    }
+
+    fn quote_value(&self, column: &str) -> String {
+        format!("quote_literal({column}::text)")
+    }
+
+    fn lex_modes(&self) -> &'static [Mode] {
+        LEX_MODES
+    }
+
+    fn history_prefix_sql(&self, table: &str, row: &str) -> Option<String> {
+        Some(session::history_prefix_sql(table, row))
+    }
+
+    fn history_prefix_text<'a>(&self, row: &'a str) -> Option<&'a str> {
+        session::history_prefix_text(row)
+    }
+
+    fn history_prefix_is_digest(&self) -> bool {
+        true
+    }
+
+    /// `to_regclass` costs a fraction of `information_schema`.
+    fn table_exists_sql(&self, name: &str) -> String {
+        format!(
+            "SELECT 1 WHERE to_regclass({}) IS NOT NULL",
+            self.string(&self.ident(name))
+        )
+    }
+
+    fn bound_waits_sql(&self, wait: Duration) -> String {
+        session::bound_waits_sql(wait)
+    }
+
+    fn usual_blockers(&self) -> &'static str {
+        "that session (an `idle in transaction` session, a long query, `VACUUM FULL`, `ALTER TABLE`, `LOCK TABLE`)"
+    }
+
+    fn sessions_sql(&self) -> Result<&'static str, &'static str> {
+        Ok(session::SESSIONS_SQL)
+    }
+
+    fn session_line(&self, at: &dyn Fn(usize) -> String, statement: &str) -> String {
+        session::session_line(at, statement)
+    }
+
+    fn read_timeouts_sql(&self) -> Option<&'static str> {
+        Some(session::READ_TIMEOUTS_SQL)
+    }
+
+    fn has_statement_timeout(&self) -> bool {
+        true
+    }
+
+    fn sends_batches(&self) -> bool {
+        true
+    }
+
+    #[cfg(all(
+        feature = "model",
+        any(feature = "sqlite", feature = "postgres", feature = "mysql")
+    ))]
+    fn dump_outside(
+        &self,
+        o: &crate::introspect::Outside,
+    ) -> Result<(crate::adopt::Phase, String, String), String> {
+        adopt::dump(o)
+    }
+
+    fn render(
+        &self,
+        op: &Operation,
+        before: &Schema,
+        start: &Schema,
+    ) -> Result<Vec<Statement>, RenderError> {
+        render::render(op, before, start)
+    }
+}

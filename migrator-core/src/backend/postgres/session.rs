@@ -1,0 +1,60 @@
+//! PostgreSQL session SQL of the runner: the history start-up check, the
+//! lock-wait bound and timeouts, and the list of other sessions.
+
+use std::time::Duration;
+
+/// The start-up check in one round trip: an error would abort a caller's
+/// open transaction, so the rows are read through `query_to_xml`, which
+/// runs only when `to_regclass` finds the table (a NULL otherwise).
+pub(crate) fn history_prefix_sql(table: &str, row: &str) -> String {
+    let inner = format!(
+        "SELECT count(*) || ':' || coalesce(encode(sha256(convert_to(string_agg({row}, ',' ORDER BY version), 'UTF8')), 'hex'), '') AS s FROM {table}"
+    )
+    .replace('\'', "''");
+    format!(
+        "SELECT CASE WHEN to_regclass('{table}') IS NOT NULL THEN query_to_xml('{inner}', false, true, '')::text END AS s"
+    )
+}
+
+/// `<row xmlns:..>\n  <s>VALUE</s>\n</row>`; the value is digits, a colon
+/// and hex, which XML does not escape.
+pub(crate) fn history_prefix_text(s: &str) -> Option<&str> {
+    Some(s.split_once("<s>")?.1.split_once("</s>")?.0)
+}
+
+/// The session's bound on every lock wait; zero would mean "forever", so
+/// it becomes 1 ms.
+pub(crate) fn bound_waits_sql(wait: Duration) -> String {
+    let ms = wait.as_millis().min(i32::MAX as u128);
+    format!("SET lock_timeout = '{}ms'", ms.max(1))
+}
+
+/// The session's own lock and statement timeouts, as the statement that
+/// sets them back.
+pub(crate) const READ_TIMEOUTS_SQL: &str =
+    "SELECT 'SET lock_timeout = ' || quote_literal(current_setting('lock_timeout')) \
+                 || '; SET statement_timeout = ' || quote_literal(current_setting('statement_timeout')) AS s";
+
+/// The other sessions with a transaction open, oldest first: pid, state,
+/// seconds open, table locks held, last statement.
+pub(crate) const SESSIONS_SQL: &str = "SELECT concat_ws(E'\\x1f', a.pid::text, coalesce(a.state, ''), \
+             coalesce(round(extract(epoch FROM now() - a.xact_start)::numeric, 1)::text, ''), \
+             coalesce((SELECT string_agg(DISTINCT l.mode || ' on ' || l.relation::regclass::text, ', ') \
+               FROM pg_locks l WHERE l.pid = a.pid AND l.granted AND l.relation >= 16384 \
+               AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())), ''), \
+             coalesce(a.query, '')) AS s \
+             FROM pg_stat_activity a WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() \
+             AND a.xact_start IS NOT NULL ORDER BY a.xact_start LIMIT 5";
+
+/// One row of [`SESSIONS_SQL`] in words.
+pub(crate) fn session_line(at: &dyn Fn(usize) -> String, statement: &str) -> String {
+    let mut s = format!("pid {} ({}", at(0), at(1));
+    if !at(2).is_empty() {
+        s.push_str(&format!(", transaction open for {} s", at(2)));
+    }
+    if !at(3).is_empty() {
+        s.push_str(&format!(", holds {}", at(3)));
+    }
+    s.push_str(&format!("): last statement: {statement}"));
+    s
+}
