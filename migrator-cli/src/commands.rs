@@ -723,6 +723,11 @@ fn db_status(m: &Migrator<'_>, db: &mut Db, json: bool) -> Result<ExitCode, RunE
     } else {
         print!("{status}");
         println!("{} pending", status.pending());
+        // What `up` would lock with (its default `--lock-mode auto`).
+        match on_conn!(db, c => m.planned_lock(c)) {
+            Ok(lock) => println!("lock for up/down (--lock-mode auto): {lock}"),
+            Err(e) => println!("lock for up/down: {e}"),
+        }
     }
     Ok(if status.is_clean() {
         ExitCode::SUCCESS

@@ -75,8 +75,11 @@ pub struct LockArgs {
     /// (fractions allowed, at most a week).
     #[arg(long, value_name = "SECS", default_value = "60", value_parser = seconds)]
     pub lock_timeout: Duration,
-    /// How runners exclude each other.
-    #[arg(long, value_name = "MODE", value_enum, default_value_t = LockModeArg::Advisory)]
+    /// How runners exclude each other: `auto` finds out what the connection
+    /// is (a direct session, a transaction-pooling proxy such as PgBouncer,
+    /// a Galera node) and takes the lock that holds there, printing its
+    /// choice.
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = LockModeArg::Auto)]
     pub lock_mode: LockModeArg,
     /// PostgreSQL: how long each statement may wait for a table lock before
     /// it is cancelled and the migration retried (a migration's
@@ -261,15 +264,21 @@ fn url_arg(s: &str) -> Result<UrlArg, std::convert::Infallible> {
 /// `--lock-mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LockModeArg {
-    /// A PostgreSQL session advisory lock (MySQL: `GET_LOCK`); the default.
+    /// What holds on this connection, found out when the lock is taken; the
+    /// default.
+    Auto,
+    /// A PostgreSQL session advisory lock (MySQL: `GET_LOCK`); refused
+    /// through a transaction-pooling proxy and on Galera.
     Advisory,
-    /// A lease row in `_migrator_lock` (behind PgBouncer in transaction mode).
+    /// A lease row in `_migrator_lock` (behind PgBouncer in transaction
+    /// mode, on Galera).
     Table,
 }
 
 impl From<LockModeArg> for LockMode {
     fn from(m: LockModeArg) -> LockMode {
         match m {
+            LockModeArg::Auto => LockMode::Auto,
             LockModeArg::Advisory => LockMode::Advisory,
             LockModeArg::Table => LockMode::Table,
         }

@@ -37,6 +37,7 @@ mod lock;
 mod plan;
 mod retry;
 mod steps;
+mod topology;
 mod waits;
 
 use std::time::{Duration, Instant};
@@ -52,6 +53,7 @@ pub use conn::{connect, table_exists, AnyConnection, HistoryRow, MigrationConnec
 pub use history::HISTORY_TABLE;
 pub use lock::{LockMode, LOCK_TABLE};
 pub use plan::{LineState, Status, StatusLine};
+pub use topology::{detect as detect_topology, Topology};
 pub use waits::{bound_waits, explain, explain_text, is_lock_wait, mask_sql, DEFAULT_WAIT};
 
 /// The runner's version, written into every history row.
@@ -220,6 +222,13 @@ pub enum Event {
         finished: bool,
     },
     NothingToDo,
+    /// The lock was taken: `lock` names it, chosen for `mode` on a
+    /// connection found to be `topology`.
+    LockChosen {
+        lock: String,
+        mode: LockMode,
+        topology: Topology,
+    },
 }
 
 impl std::fmt::Display for Event {
@@ -292,6 +301,18 @@ impl std::fmt::Display for Event {
                 Ok(())
             }
             Event::NothingToDo => f.write_str("nothing to do: the database is up to date"),
+            Event::LockChosen {
+                lock,
+                mode,
+                topology,
+            } => {
+                let mode = match mode {
+                    LockMode::Auto => "auto",
+                    LockMode::Advisory => "advisory",
+                    LockMode::Table => "table",
+                };
+                write!(f, "lock: {lock} (--lock-mode {mode}; {topology})")
+            }
         }
     }
 }
@@ -387,7 +408,7 @@ impl<'a> Migrator<'a> {
         Migrator {
             set: set.as_ref(),
             lock_timeout: Duration::from_secs(60),
-            lock_mode: LockMode::Advisory,
+            lock_mode: LockMode::Auto,
             lock_lease: Duration::from_secs(120),
             held: std::cell::RefCell::new(None),
             timeouts: Default::default(),
@@ -407,9 +428,11 @@ impl<'a> Migrator<'a> {
         self
     }
 
-    /// How runners exclude each other: [`LockMode::Advisory`] (default) or
-    /// [`LockMode::Table`] for connections through a transaction-pooling
-    /// proxy such as PgBouncer in transaction mode (`runner/lock.rs`).
+    /// How runners exclude each other: [`LockMode::Auto`] (default: what
+    /// holds on the connection, found out when the lock is taken),
+    /// [`LockMode::Advisory`] (refused where it cannot hold) or
+    /// [`LockMode::Table`], the lease row, which holds through a
+    /// transaction-pooling proxy and across Galera nodes (`runner/lock.rs`).
     pub fn lock_mode(mut self, mode: LockMode) -> Self {
         self.lock_mode = mode;
         self
@@ -610,6 +633,13 @@ impl<'a> Migrator<'a> {
         self.run_down(conn, target, true)
     }
 
+    /// The lock this runner's mode takes on `conn`, and why, in words,
+    /// without taking it (the CLI's `status`); an error when the mode is
+    /// refused there.
+    pub fn planned_lock<C: MigrationConnection>(&self, conn: &mut C) -> Result<String, RunError> {
+        lock::planned(conn, self.lock_mode)
+    }
+
     /// Applied, pending, edited and missing migrations.
     pub fn status<C: MigrationConnection>(&self, conn: &mut C) -> Result<Status, RunError> {
         let rows = history::read(conn)?;
@@ -636,6 +666,11 @@ impl<'a> Migrator<'a> {
                 })
             },
         )?;
+        self.emit(Event::LockChosen {
+            lock: held.describe(conn.dialect()),
+            mode: self.lock_mode,
+            topology: held.topology.clone(),
+        });
         let current = lock::set_current(&held);
         *self.held.borrow_mut() = Some(held);
         let out = history::ensure_table(conn).and_then(|()| f(self, conn));
@@ -1172,7 +1207,7 @@ impl<'a> Migrator<'a> {
     /// `statement_timeout` (before PostgreSQL 13 it covers a whole query).
     fn may_pipeline<C: MigrationConnection>(&self, conn: &mut C) -> bool {
         self.statement_timeout.is_none()
-            && !matches!(&*self.held.borrow(), Some(lock::Held::Row { .. }))
+            && !self.held.borrow().as_ref().is_some_and(|h| h.row_only())
             && !conn.in_open_transaction()
     }
 
