@@ -163,7 +163,7 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
             db_status(m, db, format == crate::OutputFormat::Json)
         }),
         Command::Verify { wait } => verify(&cli.dir, db()?, wait.lock_timeout),
-        Command::Lint { allow } => lint(&cli.dir, &allow),
+        Command::Lint { allow, galera } => lint(&cli.dir, &allow, galera),
         Command::Rehash => rehash(&cli.dir),
         Command::Diagram {
             format,
@@ -422,7 +422,7 @@ fn sql(
     Ok(ExitCode::SUCCESS)
 }
 
-fn lint(dir: &Path, allow: &[String]) -> CmdResult {
+fn lint(dir: &Path, allow: &[String], galera: bool) -> CmdResult {
     use migrator_core::lint;
     if let Some(unknown) = allow.iter().find(|a| lint::rule(a).is_none()) {
         let names: Vec<&str> = lint::RULES.iter().map(|r| r.name).collect();
@@ -439,7 +439,11 @@ fn lint(dir: &Path, allow: &[String]) -> CmdResult {
     if dialects.is_empty() {
         dialects = Dialect::ALL.to_vec();
     }
-    let findings = lint::lint_set(&set, &dialects, allow);
+    let mut findings = lint::lint_set(&set, &dialects, allow);
+    if galera {
+        findings.extend(lint::lint_galera(&set, allow));
+        findings.sort_by(|a, b| (&a.file, a.step).cmp(&(&b.file, b.step)));
+    }
     // The reminders about kept columns, when the models read (a model error
     // is `check`'s to report).
     if let Ok(mut models) = project.models() {

@@ -202,6 +202,11 @@ pub enum Command {
         /// own `allow = ["rule"]` accepts it for that migration.
         #[arg(long = "allow", value_name = "RULE")]
         allow: Vec<String>,
+        /// The project is deployed on a MariaDB Galera cluster: also report
+        /// DDL on existing tables, which blocks every node while it runs
+        /// under Total Order Isolation (`galera-toi-ddl`).
+        #[arg(long)]
+        galera: bool,
     },
     /// Recompute the snapshot's hash chain after an intended edit of a migration that was never applied.
     Rehash,

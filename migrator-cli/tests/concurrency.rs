@@ -274,7 +274,7 @@ fn bad_lock_flags_are_refused() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
         text(&o).contains("invalid value 'row' for '--lock-mode <MODE>'")
-            && text(&o).contains("[possible values: advisory, table]"),
+            && text(&o).contains("[possible values: auto, advisory, table]"),
         "{}",
         text(&o)
     );

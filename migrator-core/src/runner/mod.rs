@@ -846,6 +846,11 @@ impl<'a> Migrator<'a> {
             )));
         }
         let mut report = Report::default();
+        // On a Galera node the dry run also reports DDL that blocks the
+        // cluster under TOI (`lint/galera.rs`).
+        let galera = dry_run
+            && dialect == Dialect::Mysql
+            && matches!(topology::detect(conn), Ok(Topology::Galera { .. }));
         if dry_run && !history::exists(conn)? {
             report.sql.push(history::create_sql(dialect) + ";");
         }
@@ -905,7 +910,11 @@ impl<'a> Migrator<'a> {
                     report.sql.extend(self.dry_run_settings(dialect, m));
                 }
                 let findings = self.set.with_state(m.version as usize - 1, |start| {
-                    crate::lint::lint_migration(m, start, &[dialect])
+                    let mut f = crate::lint::lint_migration(m, start, &[dialect]);
+                    if galera {
+                        f.extend(crate::lint::lint_galera_migration(m, start));
+                    }
+                    f
                 });
                 report.findings.extend(
                     findings
