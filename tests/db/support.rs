@@ -409,7 +409,8 @@ impl MyDb {
 
     /// The guard of database `name` that already exists on `base` (another
     /// node of a cluster, say). Dropping it drops the database: wrap it in
-    /// `ManuallyDrop` to only read.
+    /// `ManuallyDrop` to only read. (Used by the CLI's deploy suite.)
+    #[allow(dead_code)]
     pub fn existing(base: &str, name: &str) -> MyDb {
         MyDb {
             base: base.to_string(),

@@ -27,7 +27,7 @@
 mod galera;
 
 pub use galera::lint_galera;
-pub(crate) use galera::lint_galera_migration;
+pub use galera::lint_galera_migration;
 
 use std::collections::BTreeSet;
 use std::fmt;
