@@ -37,8 +37,10 @@
 //!   by the runner's own session when re-checked right after it was taken)
 //!   is refused before anything changes, naming `--lock-mode table`.
 //! - Galera: a claim, renewal or release of the row that loses a
-//!   certification conflict (error 1213, a deadlock, or a wsrep abort) is
-//!   tried again, never reported as a failure: the other node's write won.
+//!   certification conflict (error 1213 "Deadlock found", or a wsrep
+//!   deadlock/conflict abort) is tried again, never reported as a failure:
+//!   the other node's write won. A claim that lost waits like one that
+//!   found the row held; a renewal or release is sent again at once.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -195,13 +197,12 @@ fn refusal(dialect: Dialect, topology: &Topology) -> RunError {
     }
 }
 
-/// A lost certification conflict (Galera) or deadlock: the write is tried
-/// again.
+/// A lost certification conflict (Galera reports it as error 1213,
+/// "Deadlock found when trying to get lock", or as a wsrep abort) or an
+/// InnoDB deadlock: the write is tried again. Other wsrep errors (a node
+/// that is not synced) are not: they are reported.
 fn is_conflict(message: &str) -> bool {
-    message.contains("Deadlock found")
-        || message.contains("WSREP")
-        || message.contains("wsrep")
-        || message.contains("1213")
+    message.contains("Deadlock found") || message.contains("WSREP detected deadlock/conflict")
 }
 
 /// Runs `sql`, retrying it while it loses certification conflicts.
@@ -695,6 +696,64 @@ pub(crate) fn release<C: MigrationConnection>(conn: &mut C, held: &Held) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_each_mode_takes_where() {
+        let pooler = Topology::TransactionPooler {
+            evidence: "test".into(),
+        };
+        let galera = Topology::Galera {
+            osu_method: "TOI".into(),
+            cluster_size: Some(3),
+        };
+        let direct = Topology::Direct;
+        use Dialect::*;
+        // (session lock, row)
+        assert_eq!(
+            choose(Postgres, LockMode::Auto, &direct).ok(),
+            Some((false, true))
+        );
+        assert!(session_owned(Postgres, LockMode::Auto, &direct));
+        assert_eq!(
+            choose(Postgres, LockMode::Auto, &pooler).ok(),
+            Some((false, true))
+        );
+        assert!(!session_owned(Postgres, LockMode::Auto, &pooler));
+        assert!(!session_owned(Postgres, LockMode::Table, &direct));
+        assert_eq!(
+            choose(Mysql, LockMode::Auto, &direct).ok(),
+            Some((true, false))
+        );
+        assert_eq!(
+            choose(Mysql, LockMode::Auto, &galera).ok(),
+            Some((false, true))
+        );
+        assert_eq!(
+            choose(Sqlite, LockMode::Advisory, &direct).ok(),
+            Some((false, true))
+        );
+        assert_eq!(
+            choose(Postgres, LockMode::Advisory, &direct).ok(),
+            Some((true, false))
+        );
+        for (d, t) in [(Postgres, &pooler), (Mysql, &galera)] {
+            let e = choose(d, LockMode::Advisory, t)
+                .expect_err("refused")
+                .to_string();
+            assert!(e.contains("use `--lock-mode table`"), "{e}");
+        }
+        assert_eq!(
+            choose(Mysql, LockMode::Table, &galera).ok(),
+            Some((false, true))
+        );
+        assert!("auto".parse::<LockMode>() == Ok(LockMode::Auto));
+        assert!(is_conflict(
+            "Deadlock found when trying to get lock; try restarting transaction"
+        ));
+        assert!(!is_conflict(
+            "WSREP has not yet prepared node for application use"
+        ));
+    }
 
     #[test]
     fn lock_modes_parse_and_dead_owners_are_only_local() {
