@@ -17,7 +17,9 @@
 //!   lock — does not follow the client. The probe marks its session with a
 //!   setting (`migrator.probe`) and reads it back over a few statements: a
 //!   session that already carries another client's mark, a mark that is
-//!   gone, or a backend pid that changes, all mean a pooler. The probe can
+//!   gone, or a backend pid that changes, all mean a pooler. A probe that
+//!   finds none clears its mark (an application may run the migrator again
+//!   on the same connection); one that finds a pooler leaves it. The probe can
 //!   miss one when the proxy happens to hand back the same server session
 //!   every time (one client alone), so `lock.rs` never relies on it for
 //!   exclusion under `Auto`: it only decides how the lock row is held, and
@@ -169,5 +171,11 @@ fn detect_pooler<C: MigrationConnection>(conn: &mut C) -> Result<Topology, RunEr
             });
         }
     }
+    // A session of its own: the mark is cleared, so that the next run on
+    // this same connection (an application reuses it) does not take it for
+    // another client's. Through a pooler the marks stay, for the next
+    // client to see.
+    conn.execute(&format!("SELECT set_config('{PROBE}', '', false)"))
+        .map_err(|e| db(d, "probing the connection", e))?;
     Ok(Topology::Direct)
 }
