@@ -330,14 +330,39 @@ mod galera {
         std::mem::ManuallyDrop::new(Db::My(MyDb::existing(node, &db.name)))
     }
 
+    /// Certification failures and brute-force aborts so far, all nodes.
+    fn conflicts(db: &MyDb, nodes: &[String]) -> i64 {
+        nodes
+            .iter()
+            .map(|n| {
+                node_db(n, db)
+                    .rows(
+                        "SELECT CAST(SUM(VARIABLE_VALUE) AS CHAR) AS a, '' AS b, '' AS c, '' AS d \
+                         FROM information_schema.GLOBAL_STATUS \
+                         WHERE VARIABLE_NAME IN ('WSREP_LOCAL_CERT_FAILURES', 'WSREP_LOCAL_BF_ABORTS')",
+                    )
+                    .first()
+                    .and_then(|r| r.a.parse::<i64>().ok())
+                    .unwrap_or(0)
+            })
+            .sum()
+    }
+
     #[test]
     fn galera_sixteen_runners_over_three_nodes_default_flags() {
         let Some(nodes) = nodes() else { return };
         let (db, urls) = cluster_db(&nodes, "galera16");
         let p = project();
         let spread: Vec<String> = (0..RUNNERS).map(|i| urls[i % 3].clone()).collect();
+        let conflicts_before = conflicts(&db, &nodes);
         let outputs = all_at_once(p.root(), &spread, &["up"]);
         assert_eq!(all_succeeded(&outputs, "Galera cluster node"), 3);
+        // Claims of the row from three nodes at once meet certification
+        // conflicts now and then (how many varies); none failed a runner.
+        eprintln!(
+            "16 runners over 3 Galera nodes: {} certification conflict(s) or brute-force abort(s) in the cluster meanwhile",
+            conflicts(&db, &nodes) - conflicts_before
+        );
         for (i, url) in urls.iter().enumerate() {
             applied_once(&node_db(&nodes[i], &db), &format!("node {}", i + 1));
             let o = command(p.root(), url, &["verify"]).output().expect("runs");
