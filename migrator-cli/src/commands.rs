@@ -187,9 +187,11 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
             wait.lock_timeout,
             format == crate::OutputFormat::Json,
         ),
-        Command::Lint { allow, format } => {
-            lint(&cli.dir, &allow, format == crate::OutputFormat::Json)
-        }
+        Command::Lint {
+            allow,
+            galera,
+            format,
+        } => lint(&cli.dir, &allow, galera, format == crate::OutputFormat::Json),
         Command::Rehash => rehash(&cli.dir),
         Command::Rebase { migrations } => rebase(&cli.dir, &migrations),
         Command::Diagram {
@@ -466,7 +468,7 @@ fn sql(
     Ok(ExitCode::SUCCESS)
 }
 
-fn lint(dir: &Path, allow: &[String], json: bool) -> CmdResult {
+fn lint(dir: &Path, allow: &[String], galera: bool, json: bool) -> CmdResult {
     use migrator_core::lint;
     if let Some(unknown) = allow.iter().find(|a| lint::rule(a).is_none()) {
         let names: Vec<&str> = lint::RULES.iter().map(|r| r.name).collect();
@@ -484,7 +486,11 @@ fn lint(dir: &Path, allow: &[String], json: bool) -> CmdResult {
     if dialects.is_empty() {
         dialects = Dialect::ALL.to_vec();
     }
-    let findings = lint::lint_set(&set, &dialects, allow);
+    let mut findings = lint::lint_set(&set, &dialects, allow);
+    if galera {
+        findings.extend(lint::lint_galera(&set, allow));
+        findings.sort_by(|a, b| (&a.file, a.step).cmp(&(&b.file, b.step)));
+    }
     let errors = findings
         .iter()
         .filter(|f| f.rule.severity == lint::Severity::Error)
@@ -882,6 +888,11 @@ fn db_status(m: &Migrator<'_>, db: &mut Db, json: bool) -> Result<ExitCode, RunE
             print!("{text}");
         }
         println!("{} pending", status.pending());
+        // What `up` would lock with (its default `--lock-mode auto`).
+        match on_conn!(db, c => m.planned_lock(c)) {
+            Ok(lock) => println!("lock for up/down (--lock-mode auto): {lock}"),
+            Err(e) => println!("lock for up/down: {e}"),
+        }
     }
     Ok(if status.is_clean() {
         ExitCode::SUCCESS

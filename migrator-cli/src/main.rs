@@ -84,8 +84,11 @@ pub struct LockArgs {
     /// (fractions allowed, at most a week).
     #[arg(long, value_name = "SECS", default_value = "60", value_parser = seconds)]
     pub lock_timeout: Duration,
-    /// How runners exclude each other.
-    #[arg(long, value_name = "MODE", value_enum, default_value_t = LockModeArg::Advisory)]
+    /// How runners exclude each other: `auto` finds out what the connection
+    /// is (a direct session, a transaction-pooling proxy such as PgBouncer,
+    /// a Galera node) and takes the lock that holds there, printing its
+    /// choice.
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = LockModeArg::Auto)]
     pub lock_mode: LockModeArg,
     /// PostgreSQL: how long each statement may wait for a table lock before
     /// it is cancelled and the migration retried (a migration's
@@ -245,6 +248,11 @@ pub enum Command {
         /// own `allow = ["rule"]` accepts it for that migration.
         #[arg(long = "allow", value_name = "RULE")]
         allow: Vec<String>,
+        /// The project is deployed on a MariaDB Galera cluster: also report
+        /// DDL on existing tables, which blocks every node while it runs
+        /// under Total Order Isolation (`galera-toi-ddl`).
+        #[arg(long)]
+        galera: bool,
         /// `text` for people, `json` for scripts and CI annotations:
         /// `{"findings": [{"rule", "severity", "file", "step", "what",
         /// "why", "instead"}], "errors", "warnings", "migrations"}`.
@@ -322,15 +330,21 @@ fn url_arg(s: &str) -> Result<UrlArg, std::convert::Infallible> {
 /// `--lock-mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LockModeArg {
-    /// A PostgreSQL session advisory lock (MySQL: `GET_LOCK`); the default.
+    /// What holds on this connection, found out when the lock is taken; the
+    /// default.
+    Auto,
+    /// A PostgreSQL session advisory lock (MySQL: `GET_LOCK`); refused
+    /// through a transaction-pooling proxy and on Galera.
     Advisory,
-    /// A lease row in `_migrator_lock` (behind PgBouncer in transaction mode).
+    /// A lease row in `_migrator_lock` (behind PgBouncer in transaction
+    /// mode, on Galera).
     Table,
 }
 
 impl From<LockModeArg> for LockMode {
     fn from(m: LockModeArg) -> LockMode {
         match m {
+            LockModeArg::Auto => LockMode::Auto,
             LockModeArg::Advisory => LockMode::Advisory,
             LockModeArg::Table => LockMode::Table,
         }

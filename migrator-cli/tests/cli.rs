@@ -535,13 +535,13 @@ fn bad_numbers_in_flags_are_usage_errors() {
     let o = migrator(d, &["up", "--lock-mode", "rows"]);
     assert_eq!(code(&o), 2, "{}", text(&o));
     assert!(
-        text(&o).contains("[possible values: advisory, table]"),
+        text(&o).contains("[possible values: auto, advisory, table]"),
         "{}",
         text(&o)
     );
     let help = ok(d, &["up", "--help"]);
     assert!(
-        help.contains("possible values: advisory, table") || help.contains("advisory:"),
+        help.contains("possible values: auto, advisory, table") || help.contains("advisory:"),
         "{help}"
     );
     let help = ok(d, &["--help"]);

@@ -216,7 +216,12 @@ fn postgres_lock_table_waits_for_a_held_row_and_times_out() {
 /// saying what it waited for (`waiting`, with the holder) and that it gave
 /// up.
 fn gives_up_waiting(p: &common::TestProject, url: &str, waiting: &str) {
+    gives_up_waiting_with(p, url, &[], waiting);
+}
+
+fn gives_up_waiting_with(p: &common::TestProject, url: &str, extra: &[&str], waiting: &str) {
     let o = command(p.root(), url, &["up", "--lock-timeout", "0.5"])
+        .args(extra)
         .output()
         .expect("runs");
     let t = text(&o);
@@ -241,9 +246,12 @@ fn postgres_waits_for_the_advisory_lock_and_times_out() {
             "SET application_name = 'holder_test'; SELECT pg_advisory_lock(7883946363647717234)",
         )
         .expect("locks");
-    gives_up_waiting(
+    // The advisory lock is taken with `--lock-mode advisory` (`auto` takes
+    // the lock row on PostgreSQL: tests/deploy.rs).
+    gives_up_waiting_with(
         &p,
         &url,
+        &["--lock-mode", "advisory"],
         "waiting for the migration lock (PostgreSQL advisory lock 7883946363647717234), held by another runner: session pid ",
     );
     let db = Db::Pg(pg);
@@ -266,7 +274,7 @@ fn bad_lock_flags_are_refused() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
         text(&o).contains("invalid value 'row' for '--lock-mode <MODE>'")
-            && text(&o).contains("[possible values: advisory, table]"),
+            && text(&o).contains("[possible values: auto, advisory, table]"),
         "{}",
         text(&o)
     );

@@ -115,3 +115,25 @@ fn generate_prints_the_findings_of_the_new_migration() {
     let o = migrator(dir.path(), &["lint"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 }
+
+#[test]
+fn galera_rule_only_with_the_flag() {
+    let dir = example_copy();
+    let plain = text(&migrator(dir.path(), &["lint"]));
+    assert!(!plain.contains("galera-toi-ddl"), "{plain}");
+    let o = migrator(dir.path(), &["lint", "--galera"]);
+    let out = text(&o);
+    // A warning: the exit code stays 0.
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("warning[galera-toi-ddl]: ")
+            && out.contains("0006_priority_from_flag.toml: upgrade step ")
+            && out.contains("wsrep_OSU_method = 'RSU'"),
+        "{out}"
+    );
+    let o = migrator(
+        dir.path(),
+        &["lint", "--galera", "--allow", "galera-toi-ddl"],
+    );
+    assert!(!text(&o).contains("galera-toi-ddl]"), "{}", text(&o));
+}

@@ -406,6 +406,18 @@ impl MyDb {
     pub fn connect(&self) -> diesel::mysql::MysqlConnection {
         diesel::mysql::MysqlConnection::establish(&self.url).expect("mysql connects")
     }
+
+    /// The guard of database `name` that already exists on `base` (another
+    /// node of a cluster, say). Dropping it drops the database: wrap it in
+    /// `ManuallyDrop` to only read. (Used by the CLI's deploy suite.)
+    #[allow(dead_code)]
+    pub fn existing(base: &str, name: &str) -> MyDb {
+        MyDb {
+            base: base.to_string(),
+            url: format!("{base}/{name}"),
+            name: name.to_string(),
+        }
+    }
 }
 
 #[cfg(feature = "mysql")]

@@ -18,7 +18,16 @@
 //!   of `dialect/postgres.rs`, and every statement runs under `lock_timeout`
 //!   (`runner/retry.rs`) unless the migration sets `lock_timeout_ms = 0`.
 //!
+//! - `galera.rs` adds `galera-toi-ddl`, only for projects deployed on a
+//!   Galera cluster (`migrator lint --galera`; `up --dry-run` on a Galera
+//!   node).
+//!
 //! docs/LINT.md lists the rules next to squawk's and strong_migrations'.
+
+mod galera;
+
+pub use galera::lint_galera;
+pub use galera::lint_galera_migration;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -90,6 +99,9 @@ rules! {
     MYSQL_TABLE_COPY = "mysql-table-copy", Warning,
         "MySQL/MariaDB can make this change only with ALGORITHM=COPY: every row is copied into a new table while writes to it wait, for as long as the copy takes",
         "on a large table: add a new column, backfill it in batches (a `backfill` step), switch the application, drop the old one; or run an online schema change tool (gh-ost, pt-online-schema-change) for this step";
+    GALERA_TOI_DDL = "galera-toi-ddl", Warning,
+        "on a Galera cluster the statement runs under Total Order Isolation (`wsrep_OSU_method = TOI`, the default): every node runs it at the same point of the replication stream and applies no other write until it ends, so on a large table the whole cluster stalls for as long as the statement takes, whatever ALGORITHM it uses",
+        "for a large table, make the change with pt-online-schema-change (it copies the table in small chunks, each replicated as an ordinary transaction), or as a Rolling Schema Upgrade: `SET SESSION wsrep_OSU_method = 'RSU'` and run the statement on each node in turn (each node leaves the cluster while it runs; only for changes the other nodes' writes still apply to, such as adding or dropping an index); on a small table TOI is fine: allow the rule";
     UNRENDERABLE = "unrenderable", Error,
         "the step cannot be rendered for this database, so `migrator up` would refuse the migration there",
         "change the model (for example add `max_length` to a key column) or give the raw SQL step a variant for that database";

@@ -311,3 +311,75 @@ fn mysql_table_copy() {
     // Not a PostgreSQL finding.
     assert!(!names(&alter(ColumnType::Text), &tasks()).contains(&"mysql-table-copy"));
 }
+
+mod galera_toi {
+    use super::*;
+    use crate::lint::galera::lint_galera_migration;
+    use crate::schema::Index;
+
+    fn galera(m: &Migration, start: &Schema) -> Vec<String> {
+        lint_galera_migration(m, start)
+            .into_iter()
+            .map(|f| {
+                assert_eq!(f.rule.name, "galera-toi-ddl");
+                format!("{}: {}", f.step, f.what)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ddl_on_existing_tables_is_reported_metadata_changes_are_not() {
+        let idx = Index {
+            name: "idx_tasks_title".into(),
+            columns: vec!["title".into()],
+        };
+        let mut note = Column::new("note", ColumnType::Text);
+        note.nullable = true;
+        let m = migration(vec![
+            Operation::CreateIndex {
+                table: "tasks".into(),
+                index: idx,
+            },
+            Operation::AddColumn {
+                table: "tasks".into(),
+                column: note,
+            },
+            raw("ALTER TABLE tasks ADD COLUMN n INT, ALGORITHM = INSTANT"),
+            raw("ALTER TABLE tasks ENGINE = InnoDB; OPTIMIZE TABLE tasks"),
+            raw("CREATE TABLE fresh (id INT); CREATE INDEX i ON fresh (id)"),
+            Operation::RenameColumn {
+                table: "tasks".into(),
+                from: "title".into(),
+                to: "name".into(),
+            },
+        ]);
+        let found = galera(&m, &tasks());
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(found[0].starts_with("1: "), "{found:?}");
+        assert!(
+            found[1].starts_with("4: ") && found[1].contains("ENGINE"),
+            "{found:?}"
+        );
+        assert!(
+            found[2].starts_with("4: ") && found[2].contains("OPTIMIZE"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_table_created_by_the_migration_is_not_reported() {
+        let mut t = Table::new("fresh");
+        t.columns.push(Column::new("id", ColumnType::BigInt));
+        let m = migration(vec![
+            Operation::CreateTable { table: t },
+            Operation::CreateIndex {
+                table: "fresh".into(),
+                index: Index {
+                    name: "idx_fresh_id".into(),
+                    columns: vec!["id".into()],
+                },
+            },
+        ]);
+        assert!(galera(&m, &tasks()).is_empty());
+    }
+}

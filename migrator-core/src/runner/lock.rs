@@ -1,7 +1,19 @@
 //! The runner's lock: one runner at a time per database.
 //!
 //! Contract:
-//! - [`LockMode::Advisory`] (the default): PostgreSQL takes a session
+//! - [`LockMode::Auto`] (the default) looks at the connection first
+//!   (`topology.rs`) and takes what holds there. PostgreSQL: always the
+//!   lock row, because whether a connection goes through a
+//!   transaction-pooling proxy cannot be known for certain from inside it,
+//!   and every runner must take the same lock. On a direct session the row
+//!   is held like a session lock: its owner names the server session
+//!   (`... session <pid>`), it has no lease to renew, and another runner
+//!   takes it over as soon as that session is gone from
+//!   `pg_stat_activity` (a killed runner blocks nobody). Through a pooler
+//!   it is the leased row of [`LockMode::Table`]. MySQL/MariaDB: the lock
+//!   row on a Galera node, `GET_LOCK` on a plain server. The choice is
+//!   reported ([`super::Event::LockChosen`]).
+//! - [`LockMode::Advisory`]: PostgreSQL takes a session
 //!   advisory lock (`pg_try_advisory_lock`, polled), which the server
 //!   releases when the session ends, however the runner ends; MySQL takes
 //!   `GET_LOCK('migrator.<database>')`, also a session lock. SQLite has neither and always uses the lock row
@@ -20,10 +32,20 @@
 //! - The waiting runner polls every 200 ms, reports once what it waits for
 //!   and for how long at most ([`super::Event::WaitingForLock`]), and gives
 //!   up after the timeout with [`RunError::LockTimeout`].
+//! - [`LockMode::Advisory`] asked for explicitly where it cannot hold (a
+//!   pooler, a Galera node; or a PostgreSQL advisory lock that is not held
+//!   by the runner's own session when re-checked right after it was taken)
+//!   is refused before anything changes, naming `--lock-mode table`.
+//! - Galera: a claim, renewal or release of the row that loses a
+//!   certification conflict (error 1213 "Deadlock found", or a wsrep
+//!   deadlock/conflict abort) is tried again, never reported as a failure:
+//!   the other node's write won. A claim that lost waits like one that
+//!   found the row held; a renewal or release is sent again at once.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::conn::MigrationConnection;
+use super::topology::{self, Topology};
 use super::RunError;
 use crate::dialect::Dialect;
 
@@ -43,9 +65,14 @@ pub(crate) const MYSQL_LOCK_NAME: &str = "CONCAT('migrator.', IF(CHAR_LENGTH(DAT
 /// How runners exclude each other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LockMode {
-    /// PostgreSQL session advisory lock (MySQL `GET_LOCK`); SQLite uses the
-    /// lock row.
+    /// Whatever holds on this connection (module docs): the advisory lock
+    /// and the lock row on a direct PostgreSQL session, the lock row alone
+    /// through a transaction-pooling proxy or on a Galera node, `GET_LOCK`
+    /// on a plain MySQL server.
     #[default]
+    Auto,
+    /// PostgreSQL session advisory lock (MySQL `GET_LOCK`); SQLite uses the
+    /// lock row. Refused where it cannot hold.
     Advisory,
     /// A lease row in `_migrator_lock`, for connections through a
     /// transaction-pooling proxy.
@@ -56,26 +83,140 @@ impl std::str::FromStr for LockMode {
     type Err = String;
     fn from_str(s: &str) -> Result<LockMode, String> {
         match s {
+            "auto" => Ok(LockMode::Auto),
             "advisory" => Ok(LockMode::Advisory),
             "table" => Ok(LockMode::Table),
             other => Err(format!(
-                "unknown lock mode `{other}`\nhelp: use `advisory` (default) or `table` (behind PgBouncer in transaction mode)"
+                "unknown lock mode `{other}`\nhelp: use `auto` (default), `advisory` or `table` (behind PgBouncer in transaction mode, on Galera)"
             )),
         }
     }
 }
 
-/// A lock this runner holds.
+/// A lock this runner holds: the session lock, the row, or both.
 #[derive(Debug)]
-pub(crate) enum Held {
-    Advisory,
-    Row {
-        owner: String,
-        lease: Duration,
-        /// When the lease was last claimed or renewed (taken before the
-        /// statement was sent, so it is never later than the database's).
-        renewed: std::cell::Cell<Instant>,
-    },
+pub(crate) struct Held {
+    advisory: bool,
+    row: Option<Row>,
+    /// What the connection was found to be.
+    pub(crate) topology: Topology,
+}
+
+#[derive(Debug)]
+struct Row {
+    owner: String,
+    lease: Duration,
+    /// When the lease was last claimed or renewed (taken before the
+    /// statement was sent, so it is never later than the database's).
+    renewed: std::cell::Cell<Instant>,
+    /// Held while the owner's server session lasts, without a lease.
+    session: bool,
+}
+
+/// Whether the row is held like a session lock (module docs).
+fn session_owned(dialect: Dialect, mode: LockMode, topology: &Topology) -> bool {
+    dialect == Dialect::Postgres && mode == LockMode::Auto && *topology == Topology::Direct
+}
+
+/// The `expires_at` offset of a session-owned row: never, in practice.
+const SESSION_SECS: u64 = 100 * 365 * 24 * 3600;
+
+impl Held {
+    /// A leased lock row: its lease bounds how long one query may run.
+    pub(crate) fn row_only(&self) -> bool {
+        self.row.as_ref().is_some_and(|r| !r.session) && !self.advisory
+    }
+
+    /// The lock taken, in words (`Event::LockChosen`, `status`).
+    pub(crate) fn describe(&self, dialect: Dialect) -> String {
+        let session = if dialect == Dialect::Postgres {
+            "the advisory lock"
+        } else {
+            "GET_LOCK"
+        };
+        match (self.advisory, self.row.is_some()) {
+            (true, true) => format!("{session} and the lock row in `{LOCK_TABLE}`"),
+            (true, false) => session.to_string(),
+            _ if self.row.as_ref().is_some_and(|r| r.session) => {
+                format!("the lock row in `{LOCK_TABLE}`, held while this session lasts")
+            }
+            _ => format!("the lock row in `{LOCK_TABLE}`"),
+        }
+    }
+}
+
+/// What `acquire` takes for `mode` on a connection that is `topology`:
+/// (session lock, lock row), or the refusal.
+pub fn choose(
+    dialect: Dialect,
+    mode: LockMode,
+    topology: &Topology,
+) -> Result<(bool, bool), RunError> {
+    if dialect == Dialect::Sqlite {
+        return Ok((false, true));
+    }
+    match mode {
+        LockMode::Table => Ok((false, true)),
+        LockMode::Advisory if topology.breaks_session_locks() => Err(refusal(dialect, topology)),
+        LockMode::Advisory => Ok((true, false)),
+        LockMode::Auto if topology.breaks_session_locks() => Ok((false, true)),
+        LockMode::Auto if dialect == Dialect::Postgres => Ok((false, true)),
+        LockMode::Auto => Ok((true, false)),
+    }
+}
+
+/// The lock `mode` resolves to on this connection, in words, without
+/// taking it (`status`).
+pub fn planned<C: MigrationConnection>(conn: &mut C, mode: LockMode) -> Result<String, RunError> {
+    let d = conn.dialect();
+    let topology = topology::detect(conn)?;
+    let (advisory, row) = choose(d, mode, &topology)?;
+    let held = Held {
+        advisory,
+        row: row.then(|| Row {
+            owner: String::new(),
+            lease: Duration::ZERO,
+            renewed: std::cell::Cell::new(Instant::now()),
+            session: session_owned(d, mode, &topology),
+        }),
+        topology,
+    };
+    Ok(format!("{} ({})", held.describe(d), held.topology))
+}
+
+fn refusal(dialect: Dialect, topology: &Topology) -> RunError {
+    let lock = if dialect == Dialect::Postgres {
+        "a session advisory lock"
+    } else {
+        "GET_LOCK"
+    };
+    RunError::Database {
+        message: format!(
+            "--lock-mode advisory cannot hold here: the connection is {topology}, where {lock} does not exclude other runners; nothing was changed\nhelp: use `--lock-mode table` (or `--lock-mode auto`, the default, which chooses it here; library: `LockMode::Table`)"
+        ),
+    }
+}
+
+/// A lost certification conflict (Galera reports it as error 1213,
+/// "Deadlock found when trying to get lock", or as a wsrep abort) or an
+/// InnoDB deadlock: the write is tried again. Other wsrep errors (a node
+/// that is not synced) are not: they are reported.
+fn is_conflict(message: &str) -> bool {
+    message.contains("Deadlock found") || message.contains("WSREP detected deadlock/conflict")
+}
+
+/// Runs `sql`, retrying it while it loses certification conflicts.
+fn execute_retrying<C: MigrationConnection>(conn: &mut C, sql: &str) -> diesel::QueryResult<()> {
+    let mut tries = 0u64;
+    loop {
+        match conn.execute(sql) {
+            Err(e) if tries < 20 && is_conflict(&e.to_string()) => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(10 * tries));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn db(dialect: Dialect, doing: &str, e: diesel::result::Error) -> RunError {
@@ -117,9 +258,10 @@ fn holder<C: MigrationConnection>(conn: &mut C, mode: LockMode) -> Option<String
         )
     } else if uses_row(d, mode) {
         format!(
-            "SELECT owner || ' (lease ends in ' || CAST(expires_at - {} AS TEXT) || ' s)' AS s FROM {} WHERE id = 1",
-            now_sql(d),
-            d.ident(LOCK_TABLE)
+            "SELECT owner || CASE WHEN expires_at - {now} > {SESSION_SECS} / 2 THEN ' (held while its session lasts)' \
+             ELSE ' (lease ends in ' || CAST(expires_at - {now} AS TEXT) || ' s)' END AS s FROM {} WHERE id = 1",
+            d.ident(LOCK_TABLE),
+            now = now_sql(d),
         )
     } else if d == Dialect::Mysql {
         format!(
@@ -207,10 +349,11 @@ thread_local! {
 
 /// Makes `held` the current thread's lock row until the guard drops.
 pub(crate) fn set_current(held: &Held) -> CurrentRow {
-    let now = match held {
-        Held::Row { owner, lease, .. } => Some((owner.clone(), *lease)),
-        Held::Advisory => None,
-    };
+    let now = held
+        .row
+        .as_ref()
+        .filter(|r| !r.session)
+        .map(|r| (r.owner.clone(), r.lease));
     CurrentRow(CURRENT_ROW.with(|c| c.replace(now)))
 }
 
@@ -250,11 +393,14 @@ fn extend<C: MigrationConnection>(
     let d = conn.dialect();
     let t = d.ident(LOCK_TABLE);
     let o = d.string(owner);
-    conn.execute(&format!(
-        "UPDATE {t} SET expires_at = {} + {} WHERE id = 1 AND owner = {o}",
-        now_sql(d),
-        held_secs(lease)
-    ))
+    execute_retrying(
+        conn,
+        &format!(
+            "UPDATE {t} SET expires_at = {} + {} WHERE id = 1 AND owner = {o}",
+            now_sql(d),
+            held_secs(lease)
+        ),
+    )
     .map_err(|e| db(d, "extending the migration lock row's lease", e))?;
     let mine = conn
         .count_rows(&format!("SELECT 1 FROM {t} WHERE id = 1 AND owner = {o}"))
@@ -266,13 +412,12 @@ fn extend<C: MigrationConnection>(
 fn claim_row<C: MigrationConnection>(
     conn: &mut C,
     owner: &str,
-    lease: Duration,
+    secs: u64,
 ) -> Result<bool, RunError> {
     let d = conn.dialect();
     let t = d.ident(LOCK_TABLE);
     let o = d.string(owner);
     let now = now_sql(d);
-    let secs = held_secs(lease);
     let claim = if d == Dialect::Mysql {
         // No conditional upsert: each assignment keeps the old value unless
         // the row is free or ours. `owner` goes first, because MySQL
@@ -290,8 +435,12 @@ fn claim_row<C: MigrationConnection>(
              WHERE {t}.expires_at < {now} OR {t}.owner = excluded.owner"
         )
     };
-    conn.execute(&claim)
-        .map_err(|e| db(d, "claiming the migration lock row", e))?;
+    match conn.execute(&claim) {
+        Ok(()) => {}
+        // Another node's claim won the certification: not ours this time.
+        Err(e) if is_conflict(&e.to_string()) => return Ok(false),
+        Err(e) => return Err(db(d, "claiming the migration lock row", e)),
+    }
     let mine = format!("SELECT 1 FROM {t} WHERE id = 1 AND owner = {o}");
     if conn
         .count_rows(&mine)
@@ -305,18 +454,47 @@ fn claim_row<C: MigrationConnection>(
     let current = conn
         .query_texts(&format!("SELECT owner AS s FROM {t} WHERE id = 1"))
         .map_err(|e| db(d, "reading the migration lock row", e))?;
-    if let Some(dead) = current.into_iter().find(|c| owner_is_dead(c)) {
-        conn.execute(&format!(
-            "DELETE FROM {t} WHERE id = 1 AND owner = {}",
-            d.string(&dead)
-        ))
+    let mut dead = None;
+    for c in current {
+        if owner_is_dead(&c) || session_is_gone(conn, &c)? {
+            dead = Some(c);
+        }
+    }
+    if let Some(dead) = dead {
+        execute_retrying(
+            conn,
+            &format!(
+                "DELETE FROM {t} WHERE id = 1 AND owner = {}",
+                d.string(&dead)
+            ),
+        )
         .map_err(|e| db(d, "removing a dead runner's lock row", e))?;
     }
     Ok(false)
 }
 
+/// PostgreSQL: true when `owner` claimed the row from a direct session
+/// (`... session N`) that no longer exists. A runner through a pooler
+/// never names its session (the pooler's server session outlives it).
+fn session_is_gone<C: MigrationConnection>(conn: &mut C, owner: &str) -> Result<bool, RunError> {
+    let d = conn.dialect();
+    let Some(pid) = owner
+        .split_once(" session ")
+        .and_then(|(_, p)| p.parse::<i64>().ok())
+    else {
+        return Ok(false);
+    };
+    if d != Dialect::Postgres {
+        return Ok(false);
+    }
+    let alive = conn
+        .count_rows(&format!("SELECT 1 FROM pg_stat_activity WHERE pid = {pid}"))
+        .map_err(|e| db(d, "reading the lock row owner's session", e))?;
+    Ok(alive == 0)
+}
+
 /// Takes the lock, waiting up to `timeout`; `on_wait(what, holder)` is
-/// called once when another runner holds it.
+/// called once for each lock another runner holds.
 pub(crate) fn acquire<C: MigrationConnection>(
     conn: &mut C,
     mode: LockMode,
@@ -325,40 +503,127 @@ pub(crate) fn acquire<C: MigrationConnection>(
     on_wait: impl Fn(String, Option<String>),
 ) -> Result<Held, RunError> {
     let d = conn.dialect();
-    let row = uses_row(d, mode);
-    let owner = owner_name();
-    if row {
-        ensure_lock_table(conn)?;
-    }
-    let attempt = match d {
-        Dialect::Postgres => format!("SELECT 1 WHERE pg_try_advisory_lock({PG_LOCK_KEY})"),
-        _ => format!("SELECT 1 FROM DUAL WHERE GET_LOCK({MYSQL_LOCK_NAME}, 0) = 1"),
-    };
+    let mut topology = topology::detect(conn)?;
+    let (mut advisory, row) = choose(d, mode, &topology)?;
     let started = Instant::now();
-    let mut told = false;
-    loop {
-        let attempt_started = Instant::now();
-        let got = if row {
-            claim_row(conn, &owner, lease)?
-        } else {
-            conn.count_rows(&attempt)
-                .map_err(|e| db(d, "taking the migration lock", e))?
-                > 0
+    if advisory {
+        let attempt = match d {
+            Dialect::Postgres => format!(
+                "SELECT pg_backend_pid()::text AS s WHERE pg_try_advisory_lock({PG_LOCK_KEY})"
+            ),
+            _ => format!("SELECT '0' AS s FROM DUAL WHERE GET_LOCK({MYSQL_LOCK_NAME}, 0) = 1"),
         };
-        if got {
-            return Ok(if row {
-                Held::Row {
-                    owner,
-                    lease,
-                    renewed: std::cell::Cell::new(attempt_started),
-                }
-            } else {
-                Held::Advisory
-            });
+        let mut told = false;
+        let pid = wait_for(started, timeout, || {
+            let got = conn
+                .query_texts(&attempt)
+                .map_err(|e| db(d, "taking the migration lock", e))?
+                .into_iter()
+                .next();
+            if got.is_none() && !told {
+                told = true;
+                on_wait(
+                    describe(d, LockMode::Advisory),
+                    holder(conn, LockMode::Advisory),
+                );
+            }
+            Ok(got)
+        })?;
+        if d == Dialect::Postgres && !advisory_held_by(conn, &pid)? {
+            // The next transaction ran on another server session: a pooler
+            // the probe missed. The lock stays with a session this runner
+            // cannot reach; unlocking is tried, and only the row is used.
+            let _ = conn.execute(&format!("SELECT pg_advisory_unlock({PG_LOCK_KEY})"));
+            topology = Topology::TransactionPooler {
+                evidence: "the advisory lock was not held by the session when re-checked".into(),
+            };
+            if mode == LockMode::Advisory {
+                return Err(refusal(d, &topology));
+            }
+            advisory = false;
         }
-        if !told {
-            on_wait(describe(d, mode), holder(conn, mode));
-            told = true;
+    }
+    let row = if row {
+        // A direct session's runner names it, so that the row is taken
+        // over as soon as that session is gone (`session_is_gone`).
+        let session = session_owned(d, mode, &topology);
+        let owner = if session {
+            let pid = conn
+                .query_texts("SELECT pg_backend_pid()::text AS s")
+                .map_err(|e| db(d, "reading the session's pid", e))?;
+            format!("{} session {}", owner_name(), pid.concat())
+        } else {
+            owner_name()
+        };
+        let secs = if session {
+            SESSION_SECS
+        } else {
+            held_secs(lease)
+        };
+        let taken = ensure_lock_table(conn).and_then(|()| {
+            let mut told = false;
+            wait_for(started, timeout, || {
+                let attempt_started = Instant::now();
+                if claim_row(conn, &owner, secs)? {
+                    return Ok(Some(attempt_started));
+                }
+                if !told {
+                    told = true;
+                    on_wait(describe(d, LockMode::Table), holder(conn, LockMode::Table));
+                }
+                Ok(None)
+            })
+        });
+        match taken {
+            Ok(at) => Some(Row {
+                owner,
+                lease,
+                renewed: std::cell::Cell::new(at),
+                session,
+            }),
+            Err(e) => {
+                if advisory {
+                    let _ = release_session(conn);
+                }
+                return Err(e);
+            }
+        }
+    } else {
+        None
+    };
+    Ok(Held {
+        advisory,
+        row,
+        topology,
+    })
+}
+
+/// PostgreSQL: true when the session running this statement, backend
+/// `pid`, holds the advisory lock.
+fn advisory_held_by<C: MigrationConnection>(conn: &mut C, pid: &str) -> Result<bool, RunError> {
+    let d = conn.dialect();
+    let Ok(pid) = pid.parse::<i64>() else {
+        return Ok(false);
+    };
+    let n = conn
+        .count_rows(&format!(
+            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = {pid} \
+             AND pid = pg_backend_pid() AND ((classid::bigint << 32) | objid::bigint) = {PG_LOCK_KEY}"
+        ))
+        .map_err(|e| db(d, "re-checking the migration lock", e))?;
+    Ok(n > 0)
+}
+
+/// Polls `attempt` every 200 ms until it yields, or `timeout` since
+/// `started` has passed.
+fn wait_for<T>(
+    started: Instant,
+    timeout: Duration,
+    mut attempt: impl FnMut() -> Result<Option<T>, RunError>,
+) -> Result<T, RunError> {
+    loop {
+        if let Some(got) = attempt()? {
+            return Ok(got);
         }
         if started.elapsed() >= timeout {
             return Err(RunError::LockTimeout(timeout));
@@ -373,11 +638,12 @@ pub(crate) fn acquire<C: MigrationConnection>(
 /// row cannot have been taken over then, and a run of many short
 /// migrations does not pay a write (a commit, on SQLite an fsync) for each.
 pub(crate) fn renew<C: MigrationConnection>(conn: &mut C, held: &Held) -> Result<(), RunError> {
-    let Held::Row {
+    let Some(Row {
         owner,
         lease,
         renewed,
-    } = held
+        session: false,
+    }) = &held.row
     else {
         return Ok(());
     };
@@ -394,27 +660,100 @@ pub(crate) fn renew<C: MigrationConnection>(conn: &mut C, held: &Held) -> Result
     Ok(())
 }
 
-/// Releases the lock.
+/// Releases the session lock.
+fn release_session<C: MigrationConnection>(conn: &mut C) -> diesel::QueryResult<()> {
+    conn.execute(&match conn.dialect() {
+        Dialect::Postgres => format!("SELECT pg_advisory_unlock({PG_LOCK_KEY})"),
+        _ => format!("DO RELEASE_LOCK({MYSQL_LOCK_NAME})"),
+    })
+}
+
+/// Releases the lock: the row first, then the session lock (a runner that
+/// holds the session lock and finds a row takes the row over only when its
+/// owner's session is gone).
 pub(crate) fn release<C: MigrationConnection>(conn: &mut C, held: &Held) -> Result<(), RunError> {
     let d = conn.dialect();
-    let sql = match held {
-        Held::Row { owner, .. } => format!(
-            "DELETE FROM {} WHERE id = 1 AND owner = {}",
-            d.ident(LOCK_TABLE),
-            d.string(owner)
+    let row = match &held.row {
+        Some(r) => execute_retrying(
+            conn,
+            &format!(
+                "DELETE FROM {} WHERE id = 1 AND owner = {}",
+                d.ident(LOCK_TABLE),
+                d.string(&r.owner)
+            ),
         ),
-        Held::Advisory if d == Dialect::Postgres => {
-            format!("SELECT pg_advisory_unlock({PG_LOCK_KEY})")
-        }
-        Held::Advisory => format!("DO RELEASE_LOCK({MYSQL_LOCK_NAME})"),
+        None => Ok(()),
     };
-    conn.execute(&sql)
+    let session = if held.advisory {
+        release_session(conn)
+    } else {
+        Ok(())
+    };
+    row.and(session)
         .map_err(|e| db(d, "releasing the migration lock", e))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_each_mode_takes_where() {
+        let pooler = Topology::TransactionPooler {
+            evidence: "test".into(),
+        };
+        let galera = Topology::Galera {
+            osu_method: "TOI".into(),
+            cluster_size: Some(3),
+        };
+        let direct = Topology::Direct;
+        use Dialect::*;
+        // (session lock, row)
+        assert_eq!(
+            choose(Postgres, LockMode::Auto, &direct).ok(),
+            Some((false, true))
+        );
+        assert!(session_owned(Postgres, LockMode::Auto, &direct));
+        assert_eq!(
+            choose(Postgres, LockMode::Auto, &pooler).ok(),
+            Some((false, true))
+        );
+        assert!(!session_owned(Postgres, LockMode::Auto, &pooler));
+        assert!(!session_owned(Postgres, LockMode::Table, &direct));
+        assert_eq!(
+            choose(Mysql, LockMode::Auto, &direct).ok(),
+            Some((true, false))
+        );
+        assert_eq!(
+            choose(Mysql, LockMode::Auto, &galera).ok(),
+            Some((false, true))
+        );
+        assert_eq!(
+            choose(Sqlite, LockMode::Advisory, &direct).ok(),
+            Some((false, true))
+        );
+        assert_eq!(
+            choose(Postgres, LockMode::Advisory, &direct).ok(),
+            Some((true, false))
+        );
+        for (d, t) in [(Postgres, &pooler), (Mysql, &galera)] {
+            let e = choose(d, LockMode::Advisory, t)
+                .expect_err("refused")
+                .to_string();
+            assert!(e.contains("use `--lock-mode table`"), "{e}");
+        }
+        assert_eq!(
+            choose(Mysql, LockMode::Table, &galera).ok(),
+            Some((false, true))
+        );
+        assert!("auto".parse::<LockMode>() == Ok(LockMode::Auto));
+        assert!(is_conflict(
+            "Deadlock found when trying to get lock; try restarting transaction"
+        ));
+        assert!(!is_conflict(
+            "WSREP has not yet prepared node for application use"
+        ));
+    }
 
     #[test]
     fn lock_modes_parse_and_dead_owners_are_only_local() {

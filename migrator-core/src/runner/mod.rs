@@ -37,6 +37,7 @@ mod lock;
 mod plan;
 mod retry;
 mod steps;
+mod topology;
 mod waits;
 
 use std::time::{Duration, Instant};
@@ -52,6 +53,7 @@ pub use conn::{connect, table_exists, AnyConnection, HistoryRow, MigrationConnec
 pub use history::HISTORY_TABLE;
 pub use lock::{LockMode, LOCK_TABLE};
 pub use plan::{json_string, LineState, Status, StatusLine};
+pub use topology::{detect as detect_topology, Topology};
 pub use waits::{bound_waits, explain, explain_text, is_lock_wait, mask_sql, DEFAULT_WAIT};
 
 /// The runner's version, written into every history row.
@@ -220,6 +222,13 @@ pub enum Event {
         finished: bool,
     },
     NothingToDo,
+    /// The lock was taken: `lock` names it, chosen for `mode` on a
+    /// connection found to be `topology`.
+    LockChosen {
+        lock: String,
+        mode: LockMode,
+        topology: Topology,
+    },
 }
 
 /// A duration as people read it: `840 ms`, `12.4 s`, `2 min 17 s`,
@@ -308,6 +317,18 @@ impl std::fmt::Display for Event {
                 Ok(())
             }
             Event::NothingToDo => f.write_str("nothing to do: the database is up to date"),
+            Event::LockChosen {
+                lock,
+                mode,
+                topology,
+            } => {
+                let mode = match mode {
+                    LockMode::Auto => "auto",
+                    LockMode::Advisory => "advisory",
+                    LockMode::Table => "table",
+                };
+                write!(f, "lock: {lock} (--lock-mode {mode}; {topology})")
+            }
         }
     }
 }
@@ -403,7 +424,7 @@ impl<'a> Migrator<'a> {
         Migrator {
             set: set.as_ref(),
             lock_timeout: Duration::from_secs(60),
-            lock_mode: LockMode::Advisory,
+            lock_mode: LockMode::Auto,
             lock_lease: Duration::from_secs(120),
             held: std::cell::RefCell::new(None),
             timeouts: Default::default(),
@@ -423,9 +444,11 @@ impl<'a> Migrator<'a> {
         self
     }
 
-    /// How runners exclude each other: [`LockMode::Advisory`] (default) or
-    /// [`LockMode::Table`] for connections through a transaction-pooling
-    /// proxy such as PgBouncer in transaction mode (`runner/lock.rs`).
+    /// How runners exclude each other: [`LockMode::Auto`] (default: what
+    /// holds on the connection, found out when the lock is taken),
+    /// [`LockMode::Advisory`] (refused where it cannot hold) or
+    /// [`LockMode::Table`], the lease row, which holds through a
+    /// transaction-pooling proxy and across Galera nodes (`runner/lock.rs`).
     pub fn lock_mode(mut self, mode: LockMode) -> Self {
         self.lock_mode = mode;
         self
@@ -642,6 +665,13 @@ impl<'a> Migrator<'a> {
         history::read(conn)
     }
 
+    /// The lock this runner's mode takes on `conn`, and why, in words,
+    /// without taking it (the CLI's `status`); an error when the mode is
+    /// refused there.
+    pub fn planned_lock<C: MigrationConnection>(&self, conn: &mut C) -> Result<String, RunError> {
+        lock::planned(conn, self.lock_mode)
+    }
+
     /// Applied, pending, edited and missing migrations.
     pub fn status<C: MigrationConnection>(&self, conn: &mut C) -> Result<Status, RunError> {
         let rows = history::read(conn)?;
@@ -668,6 +698,11 @@ impl<'a> Migrator<'a> {
                 })
             },
         )?;
+        self.emit(Event::LockChosen {
+            lock: held.describe(conn.dialect()),
+            mode: self.lock_mode,
+            topology: held.topology.clone(),
+        });
         let current = lock::set_current(&held);
         *self.held.borrow_mut() = Some(held);
         let out = history::ensure_table(conn).and_then(|()| f(self, conn));
@@ -843,6 +878,11 @@ impl<'a> Migrator<'a> {
             )));
         }
         let mut report = Report::default();
+        // On a Galera node the dry run also reports DDL that blocks the
+        // cluster under TOI (`lint/galera.rs`).
+        let galera = dry_run
+            && dialect == Dialect::Mysql
+            && matches!(topology::detect(conn), Ok(Topology::Galera { .. }));
         if dry_run && !history::exists(conn)? {
             report.sql.push(history::create_sql(dialect) + ";");
         }
@@ -902,7 +942,11 @@ impl<'a> Migrator<'a> {
                     report.sql.extend(self.dry_run_settings(dialect, m));
                 }
                 let findings = self.set.with_state(m.version as usize - 1, |start| {
-                    crate::lint::lint_migration(m, start, &[dialect])
+                    let mut f = crate::lint::lint_migration(m, start, &[dialect]);
+                    if galera {
+                        f.extend(crate::lint::lint_galera_migration(m, start));
+                    }
+                    f
                 });
                 report.findings.extend(
                     findings
@@ -1204,7 +1248,7 @@ impl<'a> Migrator<'a> {
     /// `statement_timeout` (before PostgreSQL 13 it covers a whole query).
     fn may_pipeline<C: MigrationConnection>(&self, conn: &mut C) -> bool {
         self.statement_timeout.is_none()
-            && !matches!(&*self.held.borrow(), Some(lock::Held::Row { .. }))
+            && !self.held.borrow().as_ref().is_some_and(|h| h.row_only())
             && !conn.in_open_transaction()
     }
 
