@@ -1,0 +1,116 @@
+//! `migrator::schema!()`: the crate's snapshot as diesel's schema, expanded
+//! in place (the text of [`super::render`], parsed into tokens).
+//!
+//! Input: nothing, or `dialect = "postgres" | "sqlite" | "mysql"`. Without a
+//! dialect the types are those every dialect of `migrator.toml` agrees on
+//! (every dialect when it lists none). The snapshot and `migrator.toml` are
+//! tracked with `include_bytes!`, so a new migration (which rewrites the
+//! snapshot) rebuilds the crate; `#[derive(Model)]` already refuses a model
+//! that differs from the snapshot, so a crate that compiles queries the
+//! models' tables.
+
+use std::path::Path;
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+
+use super::render;
+use crate::dialect::Dialect;
+use crate::model::drift;
+
+/// The expansion of `migrator::schema!(input)` for the crate being compiled
+/// (its root is `CARGO_MANIFEST_DIR`).
+pub fn expand_schema(input: TokenStream) -> TokenStream {
+    match std::env::var_os("CARGO_MANIFEST_DIR") {
+        Some(root) => expand_schema_in(Path::new(&root), input),
+        None => error(
+            Span::call_site(),
+            "`migrator::schema!()` needs `CARGO_MANIFEST_DIR`: build the crate with Cargo",
+        ),
+    }
+}
+
+/// [`expand_schema`] for the crate rooted at `root`.
+pub fn expand_schema_in(root: &Path, input: TokenStream) -> TokenStream {
+    let named = match parse_args(input) {
+        Ok(d) => d,
+        Err(e) => return e.into_compile_error(),
+    };
+    let reference = match drift::load(root) {
+        Ok(r) => r,
+        Err(message) => return error(Span::call_site(), &message),
+    };
+    let tracked = reference.tracked.iter().map(|path| {
+        let path = path.display().to_string();
+        quote!(
+            const _: &[u8] = ::core::include_bytes!(#path);
+        )
+    });
+    let tracked = quote!(#(#tracked)*);
+    let Some(snapshot) = &reference.snapshot else {
+        let e = error(
+            Span::call_site(),
+            "`migrator::schema!()` reads the schema snapshot, and this crate has none yet\nhelp: run `migrator generate <name>` to write the first migration and `migrations/schema.toml`",
+        );
+        return quote!(#e #tracked);
+    };
+    let dialects = match named {
+        Some(d) => vec![d],
+        None if reference.dialects.is_empty() => Dialect::ALL.to_vec(),
+        None => reference.dialects.clone(),
+    };
+    match render(&snapshot.schema, &dialects) {
+        Ok(text) => match text.parse::<TokenStream>() {
+            Ok(tokens) => quote! {
+                #tokens
+                #[allow(non_upper_case_globals)]
+                const _: () = { #tracked };
+            },
+            Err(e) => error(
+                Span::call_site(),
+                &format!("internal error: the generated schema does not lex: {e}"),
+            ),
+        },
+        Err(errors) => {
+            let errors = errors.iter().map(|e| {
+                error(
+                    Span::call_site(),
+                    &format!("`migrator::schema!()` from `{}`: {e}", snapshot.shown),
+                )
+            });
+            quote!(#(#errors)* #tracked)
+        }
+    }
+}
+
+fn error(span: Span, message: &str) -> TokenStream {
+    syn::Error::new(span, message).into_compile_error()
+}
+
+/// `dialect = ".."`, or nothing.
+fn parse_args(input: TokenStream) -> syn::Result<Option<Dialect>> {
+    if input.is_empty() {
+        return Ok(None);
+    }
+    let meta: syn::MetaNameValue = syn::parse2(input)?;
+    if !meta.path.is_ident("dialect") {
+        return Err(syn::Error::new_spanned(
+            &meta.path,
+            "unknown argument of `migrator::schema!`\nhelp: the only argument is `dialect = \"postgres\"` (or \"sqlite\", \"mysql\")",
+        ));
+    }
+    let syn::Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Str(s),
+        ..
+    }) = &meta.value
+    else {
+        return Err(syn::Error::new_spanned(
+            &meta.value,
+            "`dialect` takes a string: \"postgres\", \"sqlite\" or \"mysql\"",
+        ));
+    };
+    s.value()
+        .parse::<Dialect>()
+        .map(Some)
+        .map_err(|e| syn::Error::new(s.span(), e))
+}
