@@ -30,7 +30,7 @@ mod expand;
 mod tests;
 
 #[cfg(feature = "model")]
-pub use expand::expand_schema;
+pub use expand::{expand_schema, expand_schema_in};
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
