@@ -62,14 +62,14 @@ pub struct Message {
 
 /// A user to insert: the database assigns `id` (`auto_increment`), so the
 /// insertable row is the model without its key.
-#[derive(Insertable)]
+#[derive(Debug, Insertable)]
 #[diesel(table_name = schema::users)]
 pub struct NewUser<'a> {
     pub name: &'a str,
 }
 
 /// A task to insert, its `id` assigned by the database.
-#[derive(Insertable)]
+#[derive(Debug, Insertable)]
 #[diesel(table_name = schema::tasks)]
 pub struct NewTask<'a> {
     pub user_id: i64,
