@@ -1,7 +1,9 @@
 //! `migrator::schema!()`: the crate's snapshot as diesel's schema, expanded
 //! in place (the text of [`super::render`], parsed into tokens).
 //!
-//! Input: nothing, or `dialect = "postgres" | "sqlite" | "mysql"`. Without a
+//! Input: nothing, or `dialect = "postgres" | "sqlite" | "mysql"` and/or
+//! `path = "../models-crate"` (the project whose snapshot to read, relative
+//! to the crate's root: models kept in another crate). Without a
 //! dialect the types are those every dialect of `migrator.toml` agrees on
 //! (every dialect when it lists none). The snapshot and `migrator.toml` are
 //! tracked with `include_bytes!`, so a new migration (which rewrites the
@@ -32,11 +34,15 @@ pub fn expand_schema(input: TokenStream) -> TokenStream {
 
 /// [`expand_schema`] for the crate rooted at `root`.
 pub fn expand_schema_in(root: &Path, input: TokenStream) -> TokenStream {
-    let named = match parse_args(input) {
-        Ok(d) => d,
+    let (named, path) = match parse_args(input) {
+        Ok(args) => args,
         Err(e) => return e.into_compile_error(),
     };
-    let reference = match drift::load(root) {
+    let root = match &path {
+        Some(p) => root.join(p),
+        None => root.to_path_buf(),
+    };
+    let reference = match drift::load(&root) {
         Ok(r) => r,
         Err(message) => return error(Span::call_site(), &message),
     };
@@ -87,30 +93,39 @@ fn error(span: Span, message: &str) -> TokenStream {
     syn::Error::new(span, message).into_compile_error()
 }
 
-/// `dialect = ".."`, or nothing.
-fn parse_args(input: TokenStream) -> syn::Result<Option<Dialect>> {
-    if input.is_empty() {
-        return Ok(None);
+/// `dialect = ".."` and `path = ".."`, each at most once, or nothing.
+fn parse_args(input: TokenStream) -> syn::Result<(Option<Dialect>, Option<String>)> {
+    use syn::punctuated::Punctuated;
+    let args = syn::parse::Parser::parse2(
+        Punctuated::<syn::MetaNameValue, syn::Token![,]>::parse_terminated,
+        input,
+    )?;
+    let (mut dialect, mut path) = (None, None);
+    for meta in args {
+        let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) = &meta.value
+        else {
+            return Err(syn::Error::new_spanned(
+                &meta.value,
+                "`migrator::schema!` takes strings: `dialect = \"postgres\"`, `path = \"..\"`",
+            ));
+        };
+        if meta.path.is_ident("dialect") && dialect.is_none() {
+            dialect = Some(
+                s.value()
+                    .parse::<Dialect>()
+                    .map_err(|e| syn::Error::new(s.span(), e))?,
+            );
+        } else if meta.path.is_ident("path") && path.is_none() {
+            path = Some(s.value());
+        } else {
+            return Err(syn::Error::new_spanned(
+                &meta.path,
+                "unknown or repeated argument of `migrator::schema!`\nhelp: the arguments are `dialect = \"postgres\"` (or \"sqlite\", \"mysql\") and `path = \"..\"` (the project whose snapshot to read), each at most once",
+            ));
+        }
     }
-    let meta: syn::MetaNameValue = syn::parse2(input)?;
-    if !meta.path.is_ident("dialect") {
-        return Err(syn::Error::new_spanned(
-            &meta.path,
-            "unknown argument of `migrator::schema!`\nhelp: the only argument is `dialect = \"postgres\"` (or \"sqlite\", \"mysql\")",
-        ));
-    }
-    let syn::Expr::Lit(syn::ExprLit {
-        lit: syn::Lit::Str(s),
-        ..
-    }) = &meta.value
-    else {
-        return Err(syn::Error::new_spanned(
-            &meta.value,
-            "`dialect` takes a string: \"postgres\", \"sqlite\" or \"mysql\"",
-        ));
-    };
-    s.value()
-        .parse::<Dialect>()
-        .map(Some)
-        .map_err(|e| syn::Error::new(s.span(), e))
+    Ok((dialect, path))
 }

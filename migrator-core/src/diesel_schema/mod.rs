@@ -10,7 +10,11 @@
 //! maps each [`ColumnType`] for one dialect. A schema rendered for several
 //! dialects at once (no dialect named, or `migrator.toml` lists several)
 //! takes the type they agree on; a column on which they differ
-//! (`timestamptz`, `uuid`, `json`) is an error naming it and the fix.
+//! (`timestamptz`, `uuid`, `json`) is an error naming it and the fix. The
+//! exception is `timestamp`: MySQL's `Datetime` and the others' `Timestamp`
+//! are both `NaiveDateTime`, so several dialects take `Timestamp`, which
+//! MySQL binds as a TIMESTAMP (values from 1970 to 2038 only); a MySQL-only
+//! schema gets `Datetime`, which takes the whole DATETIME range.
 //!
 //! Decisions:
 //!
@@ -74,9 +78,12 @@ pub fn diesel_type(ty: &ColumnType, dialect: Dialect) -> Result<String, String> 
         ColumnType::Blob => "Binary",
         ColumnType::Date => "Date",
         ColumnType::Time => "Time",
-        // DATETIME(6) on MySQL: diesel's `Timestamp` reads and writes it
-        // as `chrono::NaiveDateTime`, as on the others.
-        ColumnType::Timestamp => "Timestamp",
+        // DATETIME(6) on MySQL: bound as diesel's `Timestamp`, MariaDB
+        // refuses a value outside TIMESTAMP's range (1970 to 2038).
+        ColumnType::Timestamp => match dialect {
+            Mysql => "Datetime",
+            _ => "Timestamp",
+        },
         ColumnType::TimestampTz => match dialect {
             Postgres => "Timestamptz",
             Sqlite => "TimestamptzSqlite",
@@ -133,7 +140,9 @@ fn custom_type(ty: &ColumnType, sql: &str, dialect: Dialect) -> Result<String, S
         }
         "date" => "Date",
         "time" => "Time",
-        "timestamp" | "datetime" | "timestamp without time zone" => "Timestamp",
+        "datetime" | "timestamp without time zone" | "timestamp" if dialect != Dialect::Mysql => "Timestamp",
+        "datetime" => "Datetime",
+        "timestamp" => "Timestamp",
         "timestamptz" | "timestamp with time zone" => {
             return diesel_type(&ColumnType::TimestampTz, dialect)
         }
@@ -162,6 +171,19 @@ fn column_type(table: &Table, column: &Column, dialects: &[Dialect]) -> Result<S
     for &d in dialects {
         let ty = diesel_type(&column.ty, d).map_err(err)?;
         found.push((d, ty));
+    }
+    // MySQL's `Datetime` and the others' `Timestamp` hold the same Rust
+    // value (`NaiveDateTime`); a schema for several dialects takes
+    // `Timestamp`, which on MySQL binds values of TIMESTAMP's range only
+    // (1970 to 2038).
+    if found.len() > 1
+        && found
+            .iter()
+            .all(|(_, t)| t == "Timestamp" || t == "Datetime")
+    {
+        for (_, t) in &mut found {
+            *t = "Timestamp".to_string();
+        }
     }
     let first = &found[0].1;
     if let Some((other, ty)) = found.iter().find(|(_, t)| t != first) {

@@ -54,7 +54,7 @@ fn every_type_per_dialect() {
         (Blob, ["Binary", "Binary", "Binary"]),
         (Date, ["Date", "Date", "Date"]),
         (Time, ["Time", "Time", "Time"]),
-        (Timestamp, ["Timestamp", "Timestamp", "Timestamp"]),
+        (Timestamp, ["Timestamp", "Timestamp", "Datetime"]),
         (
             TimestampTz,
             ["Timestamptz", "TimestamptzSqlite", "Timestamp"],
@@ -88,6 +88,10 @@ fn every_type_per_dialect() {
         (Custom("bytea".into()), ["Binary", "Binary", "Binary"]),
         (
             Custom("datetime".into()),
+            ["Timestamp", "Timestamp", "Datetime"],
+        ),
+        (
+            Custom("timestamp".into()),
             ["Timestamp", "Timestamp", "Timestamp"],
         ),
         (
@@ -223,6 +227,13 @@ fn dialects_that_disagree_are_an_error_naming_the_fix() {
     );
     let pg = render(&s, &[Dialect::Postgres]).expect("one dialect renders");
     assert!(pg.contains("at -> Nullable<Timestamptz>,"), "{pg}");
+    // `timestamp`: MySQL alone gets `Datetime` (the whole DATETIME range),
+    // several dialects `Timestamp`, which every one of them maps.
+    s.tables.get_mut("events").expect("events").columns[1].ty = ColumnType::Timestamp;
+    let mysql = render(&s, &[Dialect::Mysql]).expect("renders");
+    assert!(mysql.contains("at -> Nullable<Datetime>,"), "{mysql}");
+    let all = render(&s, &Dialect::ALL).expect("timestamp agrees");
+    assert!(all.contains("at -> Nullable<Timestamp>,"), "{all}");
 }
 
 #[test]
