@@ -56,7 +56,7 @@ pub fn expand_schema_in(root: &Path, input: TokenStream) -> TokenStream {
     let Some(snapshot) = &reference.snapshot else {
         let e = error(
             Span::call_site(),
-            "`migrator::schema!()` reads the schema snapshot, and this crate has none yet\nhelp: run `migrator generate <name>` to write the first migration and `migrations/schema.toml`",
+            "`migrator::schema!()` reads the schema snapshot, and the project has none yet\nhelp: run `migrator generate <name>` there to write the first migration and the snapshot",
         );
         return quote!(#e #tracked);
     };

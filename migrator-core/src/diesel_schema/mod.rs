@@ -152,7 +152,7 @@ fn custom_type(ty: &ColumnType, sql: &str, dialect: Dialect) -> Result<String, S
         "jsonb" => "Json",
         _ => {
             return Err(format!(
-                "no diesel SQL type is known for `sql_type = \"{sql}\"` on {dialect}\nhelp: give an `sql_type` diesel maps (an integer, `numeric`, text, binary, date and time, `json`), or keep this table out of the typed schema"
+                "no diesel SQL type is known for `sql_type = \"{sql}\"` on {dialect}\nhelp: give the column an `sql_type` diesel maps: an integer type, `numeric`, a text, binary, date or time type, `json`"
             ))
         }
     };
