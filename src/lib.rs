@@ -148,7 +148,9 @@ pub use migrator_macros::migration;
 /// `TimestamptzSqlite` on SQLite, JSON is `Jsonb` on PostgreSQL and `Json`
 /// elsewhere, an `sql_type` is read from its SQL (`NUMERIC(..)` is
 /// `Numeric`). A column without a diesel type is a compile error naming it.
-/// `migrator print-schema` writes the same text as a file. The crate needs
+/// `schema!(path = "../models")` reads another project's snapshot (relative
+/// to the crate's root). `migrator print-schema` writes the same text as a
+/// file. The crate needs
 /// `diesel` as a dependency, with the features its types need (`chrono`,
 /// `uuid`, `serde_json`, `numeric`).
 pub use migrator_macros::schema;
