@@ -127,6 +127,34 @@ pub use migrator_macros::embed_migrations;
 /// `PgConnection`) gives the diesel connection for typed queries.
 pub use migrator_macros::migration;
 
+/// diesel's schema of the crate's models, with no `schema.rs` to write:
+/// a `table!` per table of `migrations/schema.toml` (the snapshot that
+/// `#[derive(Model)]` holds every model to), `joinable!` for its foreign
+/// keys and `allow_tables_to_appear_in_same_query!` for all of them.
+///
+/// ```ignore
+/// mod schema {
+///     migrator::schema!();                      // types every dialect of migrator.toml agrees on
+///     // migrator::schema!(dialect = "postgres"); // or one database's types
+/// }
+///
+/// #[derive(migrator::Model, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
+/// #[diesel(table_name = schema::users)]
+/// pub struct User { /* .. */ }
+/// ```
+///
+/// The column types follow the snapshot: `i64` is `BigInt`, `Option<T>`
+/// is `Nullable<..>`, `DateTime<Utc>` is `Timestamptz` on PostgreSQL and
+/// `TimestamptzSqlite` on SQLite, JSON is `Jsonb` on PostgreSQL and `Json`
+/// elsewhere, an `sql_type` is read from its SQL (`NUMERIC(..)` is
+/// `Numeric`). A column without a diesel type is a compile error naming it.
+/// `schema!(path = "../models")` reads another project's snapshot (relative
+/// to the crate's root). `migrator print-schema` writes the same text as a
+/// file. The crate needs
+/// `diesel` as a dependency, with the features its types need (`chrono`,
+/// `uuid`, `serde_json`, `numeric`).
+pub use migrator_macros::schema;
+
 /// A struct that maps to a table. Implement it with `#[derive(Model)]`.
 pub trait Model {
     /// The table this struct maps to, exactly as `migrator generate` reads it

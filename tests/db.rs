@@ -4,6 +4,8 @@
 
 #[path = "db/backfill.rs"]
 mod backfill;
+#[path = "db/diesel_queries.rs"]
+mod diesel_queries;
 #[path = "db/fidelity.rs"]
 mod fidelity;
 #[path = "db/introspect.rs"]

@@ -136,6 +136,9 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
             let set = project.migrations().map_err(|e| e.to_string())?;
             crate::shadow::run(&set, url.as_ref(), format, keep)
         }
+        Command::PrintSchema { dialect, output } => {
+            print_schema(&cli.dir, dialect, output.as_deref())
+        }
         Command::Sql {
             version,
             dialect,
@@ -382,6 +385,35 @@ fn check(dir: &Path) -> CmdResult {
     for n in migrator_core::model::kept_notes(&models) {
         println!("note: {n}");
     }
+    let schema_rs_ok = match &project.config.schema_rs {
+        None => true,
+        Some(file) => {
+            let want = diesel_schema_text(&project, set.last_state(), &project.schema_dialects())?;
+            let path = project.root.join(file);
+            match std::fs::read_to_string(&path) {
+                Ok(have) if have == want => {
+                    println!("ok: {} matches the snapshot", file.display());
+                    true
+                }
+                Ok(_) => {
+                    println!(
+                        "{} (`schema_rs` in migrator.toml) no longer matches the snapshot\nhelp: run `migrator print-schema -o {}`",
+                        file.display(),
+                        file.display()
+                    );
+                    false
+                }
+                Err(e) => {
+                    println!(
+                        "{} (`schema_rs` in migrator.toml) cannot be read: {e}\nhelp: run `migrator print-schema -o {}`",
+                        path.display(),
+                        file.display()
+                    );
+                    false
+                }
+            }
+        }
+    };
     if plan.is_empty() {
         println!(
             "{} the models match {} ({} migration(s), head {:04})",
@@ -390,7 +422,11 @@ fn check(dir: &Path) -> CmdResult {
             set.len(),
             set.head()
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(if schema_rs_ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
     }
     println!(
         "the models differ from {}:",
@@ -401,6 +437,47 @@ fn check(dir: &Path) -> CmdResult {
     }
     println!("help: run `migrator generate <name>` to write a migration for these changes");
     Ok(ExitCode::from(1))
+}
+
+/// The `schema.rs` text of `schema` for `dialects` (`print-schema`, `check`).
+fn diesel_schema_text(
+    project: &migrator_core::project::Project,
+    schema: &migrator_core::Schema,
+    dialects: &[Dialect],
+) -> Result<String, String> {
+    let shown = project
+        .snapshot_path()
+        .strip_prefix(&project.root)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| project.snapshot_path());
+    migrator_core::diesel_schema::schema_file(schema, dialects, &shown.display().to_string())
+        .map_err(|errors| {
+            errors
+                .iter()
+                .map(|e| format!("{}: {e}", project.snapshot_path().display()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+}
+
+/// `migrator print-schema`: diesel's schema of the snapshot, to standard
+/// output or a file.
+fn print_schema(dir: &Path, dialect: Option<DialectArg>, output: Option<&Path>) -> CmdResult {
+    let project = open(dir)?;
+    let set = project.migrations().map_err(|e| e.to_string())?;
+    let dialects = match dialect {
+        Some(d) => vec![Dialect::from(d)],
+        None => project.schema_dialects(),
+    };
+    let text = diesel_schema_text(&project, set.last_state(), &dialects)?;
+    match output {
+        Some(path) => {
+            write(path, &text)?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn sql(

@@ -145,8 +145,22 @@ pub enum Command {
         #[arg(long, conflicts_with = "dialect")]
         empty: bool,
     },
-    /// Exit 1 when the models differ from the snapshot or the migrations are inconsistent.
+    /// Exit 1 when the models differ from the snapshot, the migrations are
+    /// inconsistent, or the diesel `schema.rs` named by `schema_rs` in
+    /// migrator.toml no longer matches.
     Check,
+    /// Write diesel's schema (`table!`, `joinable!`,
+    /// `allow_tables_to_appear_in_same_query!`) of the snapshot, as a
+    /// `schema.rs`. No database needed.
+    PrintSchema {
+        /// The database whose diesel types to use (default: the types every
+        /// dialect of migrator.toml agrees on, all three when it lists none).
+        #[arg(long, value_enum)]
+        dialect: Option<DialectArg>,
+        /// Write to FILE instead of standard output.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Print migration N (default: all) as a script the database's own
     /// client runs as is (psql, mysql, sqlite3), or say why it cannot.
     Sql {

@@ -29,6 +29,7 @@ mod codegen;
 pub mod database_url;
 pub mod diagram;
 pub mod dialect;
+pub mod diesel_schema;
 pub mod diff;
 #[cfg(feature = "model")]
 pub mod embed;

@@ -27,6 +27,10 @@ pub struct Config {
     /// `DATABASE_URL`, else SQLite).
     #[serde(default)]
     pub dialects: Vec<String>,
+    /// A committed diesel `schema.rs` (relative to the root) that `migrator
+    /// check` compares with what `migrator print-schema` writes now.
+    #[serde(default)]
+    pub schema_rs: Option<PathBuf>,
 }
 
 fn default_models() -> Vec<PathBuf> {
@@ -42,6 +46,7 @@ impl Default for Config {
             models: default_models(),
             migrations: default_migrations(),
             dialects: Vec::new(),
+            schema_rs: None,
         }
     }
 }
@@ -175,6 +180,17 @@ impl Project {
 
     pub fn snapshot_path(&self) -> PathBuf {
         self.migrations_dir().join(migration::SNAPSHOT_FILE)
+    }
+
+    /// The dialects whose diesel types `print-schema`, `check` and
+    /// `migrator::schema!()` agree on: the configured ones, else all.
+    pub fn schema_dialects(&self) -> Vec<Dialect> {
+        let d = self.dialects();
+        if d.is_empty() {
+            Dialect::ALL.to_vec()
+        } else {
+            d
+        }
     }
 
     /// The configured dialects, parsed.

@@ -30,3 +30,10 @@ pub fn embed_migrations(input: TokenStream) -> TokenStream {
 pub fn migration(args: TokenStream, item: TokenStream) -> TokenStream {
     migrator_core::embed::expand_migration_attr(args.into(), item.into()).into()
 }
+
+/// `schema!()` / `schema!(dialect = "sqlite")`: diesel's schema of the
+/// crate's snapshot (`table!`, `joinable!`, `allow_tables_to_appear_in_same_query!`).
+#[proc_macro]
+pub fn schema(input: TokenStream) -> TokenStream {
+    migrator_core::diesel_schema::expand_schema(input.into()).into()
+}

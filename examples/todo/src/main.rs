@@ -6,11 +6,15 @@
 //! turns the `is_high_priority` flag into `priority` and back), shows the
 //! data before and after, rolls the data migration back and applies it again.
 //!
+//! Then it works with the data through the models themselves: typed diesel
+//! queries over the `table!`s that `migrator::schema!()` expands from the
+//! snapshot (insert users and tasks with database-assigned keys, list the
+//! tasks with their users through a join, update a priority, delete).
+//!
 //! SQLite by default (a fresh `todo.db` next to this crate's manifest); set
 //! `DATABASE_URL=postgres://…` to run it on PostgreSQL.
 
-// The models describe the schema; this demo reads rows with SQL, so their
-// fields are not read in Rust.
+// Some fields are only printed through `Debug`.
 #[allow(dead_code)]
 mod models;
 
@@ -82,9 +86,11 @@ fn run() -> Result<(), Box<dyn Error>> {
     }
 }
 
-/// Reads rows for display, on whichever database the URL named.
+/// Reads rows for display, on whichever database the URL named, and runs
+/// the typed queries.
 trait Rows: MigrationConnection {
     fn rows(&mut self, query: &str) -> Result<Vec<TaskRow>, diesel::result::Error>;
+    fn typed(&mut self) -> Result<(), diesel::result::Error>;
 }
 
 #[derive(QueryableByName)]
@@ -95,24 +101,103 @@ struct TaskRow {
     value: String,
 }
 
-impl Rows for diesel::sqlite::SqliteConnection {
-    fn rows(&mut self, query: &str) -> Result<Vec<TaskRow>, diesel::result::Error> {
-        diesel::sql_query(query).load(self)
-    }
+/// The same typed queries for each connection type (diesel's query types
+/// are per backend).
+macro_rules! rows {
+    ($conn:ty) => {
+        impl Rows for $conn {
+            fn rows(&mut self, query: &str) -> Result<Vec<TaskRow>, diesel::result::Error> {
+                diesel::sql_query(query).load(self)
+            }
+
+            fn typed(&mut self) -> Result<(), diesel::result::Error> {
+                use diesel::prelude::*;
+                use models::schema::{conversations, tasks, users};
+                use models::{Conversation, NewTask, NewUser, Task, User};
+                let conn = self;
+
+                // Insert: the keys are the database's (no `RETURNING` on
+                // MySQL, so the new user is read back by its unique name).
+                diesel::insert_into(users::table)
+                    .values(&NewUser { name: "cy" })
+                    .execute(conn)?;
+                let cy: User = users::table
+                    .filter(users::name.eq("cy"))
+                    .select(User::as_select())
+                    .first(conn)?;
+                diesel::insert_into(tasks::table)
+                    .values(&[
+                        NewTask {
+                            user_id: cy.id,
+                            title: "write the docs",
+                            done: false,
+                            priority: "low",
+                        },
+                        NewTask {
+                            user_id: cy.id,
+                            title: "review the docs",
+                            done: true,
+                            priority: "medium",
+                        },
+                    ])
+                    .execute(conn)?;
+                println!("  inserted {cy:?} and two tasks");
+
+                // A join over the foreign key `tasks.user_id -> users.id`.
+                let listed: Vec<(Task, User)> = tasks::table
+                    .inner_join(users::table)
+                    .select((Task::as_select(), User::as_select()))
+                    .order(tasks::id)
+                    .load(conn)?;
+                println!("  tasks with their users:");
+                for (task, user) in &listed {
+                    println!(
+                        "    {:<28} {:<6} {:<4} done: {}",
+                        task.title, task.priority, user.name, task.done
+                    );
+                }
+
+                // Update through the model (`AsChangeset` leaves the key out).
+                let mut task: Task = tasks::table
+                    .filter(tasks::title.eq("write the docs"))
+                    .select(Task::as_select())
+                    .first(conn)?;
+                task.priority = "high".into();
+                diesel::update(&task).set(&task).execute(conn)?;
+                let priority: String = tasks::table
+                    .find(task.id)
+                    .select(tasks::priority)
+                    .first(conn)?;
+                assert_eq!(priority, "high");
+                println!("  `{}` now has priority {priority}", task.title);
+
+                // Delete what is done.
+                let gone =
+                    diesel::delete(tasks::table.filter(tasks::done.eq(true))).execute(conn)?;
+                let left: i64 = tasks::table.count().get_result(conn)?;
+                println!("  deleted {gone} done tasks, {left} left");
+
+                let chats: Vec<Conversation> = conversations::table
+                    .select(Conversation::as_select())
+                    .load(conn)?;
+                println!(
+                    "  conversations: {}",
+                    chats
+                        .iter()
+                        .map(|c| c.title.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                Ok(())
+            }
+        }
+    };
 }
 
-impl Rows for diesel::pg::PgConnection {
-    fn rows(&mut self, query: &str) -> Result<Vec<TaskRow>, diesel::result::Error> {
-        diesel::sql_query(query).load(self)
-    }
-}
-
+rows!(diesel::sqlite::SqliteConnection);
+rows!(diesel::pg::PgConnection);
 #[cfg(feature = "mysql")]
-impl Rows for diesel::mysql::MysqlConnection {
-    fn rows(&mut self, query: &str) -> Result<Vec<TaskRow>, diesel::result::Error> {
-        diesel::sql_query(query).load(self)
-    }
-}
+rows!(diesel::mysql::MysqlConnection);
 
 fn show<C: Rows>(c: &mut C, label: &str, query: &str) -> Result<(), Box<dyn Error>> {
     println!("  tasks ({label}):");
@@ -167,6 +252,9 @@ fn demo<C: Rows>(c: &mut C) -> Result<(), Box<dyn Error>> {
     println!("\n== up once more: nothing to do");
     let again = m.up(c)?;
     assert!(again.done.is_empty());
+
+    println!("\n== typed queries through the models");
+    c.typed()?;
     println!(
         "\ndone: {} migrations applied, data kept across down and up",
         MIGRATIONS.len()
