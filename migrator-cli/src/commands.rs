@@ -194,7 +194,12 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
             allow,
             galera,
             format,
-        } => lint(&cli.dir, &allow, galera, format == crate::OutputFormat::Json),
+        } => lint(
+            &cli.dir,
+            &allow,
+            galera,
+            format == crate::OutputFormat::Json,
+        ),
         Command::Rehash => rehash(&cli.dir),
         Command::Rebase { migrations } => rebase(&cli.dir, &migrations),
         Command::Diagram {

@@ -130,8 +130,16 @@ fn parallel_branches_rebase_apply_and_verify() {
     // Before: two migrations numbered 0002; `check` says so.
     let o = migrator(d, &["check"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("two migrations have number 0002"), "{}", text(&o));
-    assert!(text(&o).contains("`migrator rebase`"), "the error says the way out: {}", text(&o));
+    assert!(
+        text(&o).contains("two migrations have number 0002"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains("`migrator rebase`"),
+        "the error says the way out: {}",
+        text(&o)
+    );
 
     let out = ok(d, &["rebase", "0002_add_tags"]);
     assert!(
