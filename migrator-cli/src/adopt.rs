@@ -40,6 +40,10 @@ pub(crate) fn config_text(adopted_from: Option<Dialect>) -> String {
          models = [\"src\"]\n\
          # where migrations and the schema snapshot live\n\
          migrations = \"migrations\"\n\
+         # a diesel schema.rs kept in git (`migrator print-schema -o src/schema.rs`\n\
+         # writes it; `check` fails when it no longer matches); without it, use\n\
+         # `migrator::schema!()` and keep no file\n\
+         # schema_rs = \"src/schema.rs\"\n\
          # dialects the project targets (postgres, sqlite, mysql): `generate` prints\n\
          # their SQL, `check` renders for them, and with only mysql index names\n\
          # are per table{dialects}"

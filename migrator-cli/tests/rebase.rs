@@ -198,6 +198,22 @@ fn both_branches_changing_one_table_is_noted() {
     assert!(ok(d, &["verify"]).contains("ok: "));
 }
 
+/// Every file of `migrations/` with its text, by name.
+fn listing(d: &Path) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = std::fs::read_dir(d.join("migrations"))
+        .expect("dir")
+        .map(|e| {
+            let e = e.expect("entry");
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read_to_string(e.path()).expect("read"),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 #[test]
 fn a_true_conflict_writes_nothing() {
     let dir = repo();
@@ -217,16 +233,7 @@ fn a_true_conflict_writes_nothing() {
         "main_email",
     );
     merge_conflicting(d);
-    let before: Vec<(String, String)> = std::fs::read_dir(d.join("migrations"))
-        .expect("dir")
-        .map(|e| {
-            let e = e.expect("entry");
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read_to_string(e.path()).expect("read"),
-            )
-        })
-        .collect();
+    let before = listing(d);
     let o = migrator(d, &["rebase", "0002_feature_email"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let t = text(&o);
@@ -235,16 +242,7 @@ fn a_true_conflict_writes_nothing() {
         "{t}"
     );
     assert!(t.contains("nothing was written"), "{t}");
-    let after: Vec<(String, String)> = std::fs::read_dir(d.join("migrations"))
-        .expect("dir")
-        .map(|e| {
-            let e = e.expect("entry");
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read_to_string(e.path()).expect("read"),
-            )
-        })
-        .collect();
+    let after = listing(d);
     let sorted = |mut v: Vec<(String, String)>| {
         v.sort();
         v
