@@ -885,7 +885,7 @@ fn take_backup(
                     | migrator_core::runner::LineState::Partial { .. }
             )
         })
-        .filter(|l| to.map_or(true, |t| l.version <= t))
+        .filter(|l| to.is_none_or(|t| l.version <= t))
         .count();
     if pending == 0 {
         println!("nothing to do: the database is up to date; no backup taken");

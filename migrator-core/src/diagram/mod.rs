@@ -166,7 +166,7 @@ fn edges(t: &Table, mark: Mark) -> Vec<EdgeView> {
                 optional: f
                     .columns
                     .iter()
-                    .any(|n| t.column(n).map_or(true, |c| c.nullable)),
+                    .any(|n| t.column(n).is_none_or(|c| c.nullable)),
                 one_to_one: unique(&t.primary_key) || t.uniques.iter().any(|u| unique(&u.columns)),
                 mark,
             }

@@ -355,7 +355,7 @@ fn table(
         let on_update = action(&first.on_update, out);
         let same_target = |r: &Option<String>| {
             r.as_ref()
-                .map_or(true, |r| r.eq_ignore_ascii_case(&first.tbl))
+                .is_none_or(|r| r.eq_ignore_ascii_case(&first.tbl))
         };
         let fk_name = named_fks
             .iter()
