@@ -206,7 +206,8 @@ pub(crate) trait Backend: Sync {
     }
 
     /// Whether index names need only be unique per table (MySQL), not
-    /// per schema.
+    /// per schema. Asked by `Project::index_names` (feature `model`).
+    #[cfg_attr(not(feature = "model"), allow(dead_code))]
     fn index_names_per_table(&self) -> bool {
         false
     }
