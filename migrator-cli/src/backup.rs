@@ -28,9 +28,8 @@
 //! - on success, the text returned says how to restore, without the
 //!   password.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -80,47 +79,19 @@ struct TempFile {
 
 impl TempFile {
     fn create(target: &Path) -> Result<TempFile, String> {
-        let dir = match target.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = target
-            .file_name()
-            .ok_or_else(|| format!("backup: {} names no file", target.display()))?
-            .to_string_lossy()
-            .into_owned();
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let mut attempt = 0u32;
-        loop {
-            let path = dir.join(format!(
-                ".{name}.{}.{nanos}.{attempt}.tmp",
-                std::process::id()
-            ));
-            match OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&path)
-            {
-                Ok(file) => {
-                    return Ok(TempFile {
-                        path,
-                        file: Some(file),
-                    })
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
-                    attempt += 1;
-                }
-                Err(e) => {
-                    return Err(format!(
-                        "backup: cannot create a file in {}: {e}; nothing was migrated",
-                        dir.display()
-                    ))
-                }
-            }
+        if target.file_name().is_none() {
+            return Err(format!("backup: {} names no file", target.display()));
         }
+        let (path, file) = crate::files::temp_next_to(target, true).map_err(|e| {
+            format!(
+                "backup: cannot create a file in {}: {e}; nothing was migrated",
+                crate::files::dir_of(target).display()
+            )
+        })?;
+        Ok(TempFile {
+            path,
+            file: Some(file),
+        })
     }
 
     fn path_str(&self) -> Result<&str, String> {

@@ -125,12 +125,17 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
         }
         Command::Check => check(&cli.dir),
         Command::Test { format, keep } => {
-            let url = match crate::shadow::given_url(cli.database_url.as_ref(), url_source) {
-                Ok(u) => u,
-                Err(message) => {
-                    eprintln!("{} {message}", style::error_prefix());
-                    return Ok(ExitCode::from(2));
-                }
+            // The URL given, if any: without one the test runs on a
+            // temporary SQLite file, never on the project's default database.
+            let url = match cli.database_url.as_ref() {
+                None => None,
+                Some(u) => match resolve(&cli.dir, Some(u), url_source) {
+                    Ok(d) => Some(d.url),
+                    Err(message) => {
+                        eprintln!("{} {message}", style::error_prefix());
+                        return Ok(ExitCode::from(2));
+                    }
+                },
             };
             let project = open(&cli.dir)?;
             let set = project.migrations().map_err(|e| e.to_string())?;
@@ -716,7 +721,13 @@ fn rebase(dir: &Path, local: &[String]) -> CmdResult {
     for (path, text) in &plan.writes {
         write(path, text)?;
     }
-    for path in &plan.removes {
+    // An old name can be another moved migration's new one (two local
+    // migrations with the same description): that file stays.
+    for path in plan
+        .removes
+        .iter()
+        .filter(|p| !plan.writes.iter().any(|(w, _)| w == *p))
+    {
         std::fs::remove_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     write(&plan.snapshot_path, &plan.snapshot_text)?;
@@ -989,14 +1000,8 @@ fn db_history(m: &Migrator<'_>, db: &mut Db, json: bool) -> Result<ExitCode, Run
     use migrator_core::runner::{human_duration, json_string};
     let rows = on_conn!(db, c => m.history(c))?;
     let set = m.migration_set();
-    let file_state = |r: &migrator_core::runner::HistoryRow| match u32::try_from(r.version)
-        .ok()
-        .and_then(|v| set.get(v))
-    {
-        None => "missing",
-        Some(f) if f.name != r.name => "renamed",
-        Some(f) if f.checksum != r.checksum => "edited",
-        Some(_) => "matches",
+    let file_state = |r: &migrator_core::runner::HistoryRow| {
+        migrator_core::runner::FileState::of(set, r).as_str()
     };
     if json {
         let items: Vec<String> = rows

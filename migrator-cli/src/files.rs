@@ -4,7 +4,7 @@
 //! to disk, and then renamed over the target in one step. A reader sees the
 //! old file or the new one, never half of either.
 
-use std::fs::OpenOptions;
+use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -13,26 +13,7 @@ use std::path::{Path, PathBuf};
 /// file.
 pub fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
     let fail = |e: std::io::Error| format!("{}: {e}", path.display());
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| format!("{}: names no file", path.display()))?
-        .to_string_lossy()
-        .into_owned();
-    let mut attempt = 0u32;
-    let (tmp, mut file) = loop {
-        let tmp = dir.join(format!(".{name}.{}.{attempt}.tmp", std::process::id()));
-        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-            Ok(f) => break (tmp, f),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
-                attempt += 1;
-            }
-            Err(e) => return Err(fail(e)),
-        }
-    };
+    let (tmp, mut file) = temp_next_to(path, false).map_err(fail)?;
     let written = file
         .write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
@@ -46,10 +27,47 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
     }
     // The rename itself reaches the disk with the directory (best effort:
     // not every platform can open a directory).
-    if let Ok(d) = std::fs::File::open(&dir) {
+    if let Ok(d) = std::fs::File::open(dir_of(path)) {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// The folder `path` is in (`.` for a bare file name).
+pub fn dir_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// A new file next to `path` (same folder, so a rename or link to `path`
+/// stays on one file system), named `.<name>.<pid>.<n>.tmp` and created
+/// exclusively; owner-only when `private` (a backup's data).
+pub fn temp_next_to(path: &Path, private: bool) -> std::io::Result<(PathBuf, File)> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "names no file"))?
+        .to_string_lossy()
+        .into_owned();
+    let dir = dir_of(path);
+    let mut attempt = 0u32;
+    loop {
+        let tmp = dir.join(format!(".{name}.{}.{attempt}.tmp", std::process::id()));
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        if private {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        match options.open(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -290,7 +290,7 @@ fn test_one(
         }
         return true;
     }
-    let lost_up = lost(conn, seeded, &after);
+    let lost_up = lost(conn, dialect, seeded, &after);
     if !lost_up.is_empty() {
         let text = format!(
             "after up, {} seeded value(s) changed or are gone: {}",
@@ -318,7 +318,7 @@ fn test_one(
         o.failures.push(f);
         return true;
     }
-    let lost_down = lost(conn, seeded, &before);
+    let lost_down = lost(conn, dialect, seeded, &before);
     if !lost_down.is_empty() {
         let text = format!(
             "down did not restore {} seeded value(s): {}",
@@ -578,8 +578,7 @@ fn radix36(mut n: u64) -> String {
 /// The seeded values that `schema`'s tables no longer hold: for each
 /// seeded row of a table that exists, the columns that still exist with a
 /// comparable type must match one row.
-fn lost(conn: &mut AnyConnection, seeded: &[Seeded], schema: &Schema) -> Vec<String> {
-    let d = on_conn!(&mut *conn, c => migrator_core::runner::MigrationConnection::dialect(c));
+fn lost(conn: &mut AnyConnection, d: Dialect, seeded: &[Seeded], schema: &Schema) -> Vec<String> {
     let mut out = Vec::new();
     for row in seeded {
         let Some(t) = schema.tables.get(&row.table) else {
@@ -694,13 +693,6 @@ fn escape(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
-}
-
-/// Resolved for `run`: the URL given, if any (the default SQLite file is
-/// never used: the test always runs on a scratch database).
-pub fn given_url(url: Option<&crate::UrlArg>, source: &str) -> Result<Option<DatabaseUrl>, String> {
-    url.map(|u| DatabaseUrl::parse(&u.0).map_err(|e| format!("{source}: {e}")))
-        .transpose()
 }
 
 #[cfg(test)]

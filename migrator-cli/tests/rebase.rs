@@ -261,3 +261,64 @@ fn a_true_conflict_writes_nothing() {
         text(&o)
     );
 }
+
+/// Two local migrations with the same description: the first one's new
+/// name is the second one's old name, and neither is lost.
+#[test]
+fn local_migrations_sharing_a_name_both_move() {
+    let dir = repo();
+    let d = dir.path();
+    commit_on(
+        d,
+        "feature",
+        || std::fs::write(d.join("src/tags.rs"), TAGS).expect("w"),
+        "more",
+    );
+    commit_on(
+        d,
+        "feature",
+        || {
+            let notes = TAGS
+                .replace("struct Tag", "struct Note")
+                .replace("label", "body");
+            std::fs::write(d.join("src/notes.rs"), notes).expect("w")
+        },
+        "more",
+    );
+    commit_on(
+        d,
+        "main",
+        || {
+            std::fs::write(
+                d.join("src/users.rs"),
+                users("    #[model(max_length = 120)]\n    pub email: Option<String>,\n"),
+            )
+            .expect("w")
+        },
+        "add_email",
+    );
+    merge_conflicting(d);
+    let out = ok(d, &["rebase", "0002_more", "0003_more"]);
+    assert!(
+        out.contains("moved 0002_more.toml -> 0003_more.toml"),
+        "{out}"
+    );
+    assert!(
+        out.contains("moved 0003_more.toml -> 0004_more.toml"),
+        "{out}"
+    );
+    let names: Vec<String> = listing(d).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        [
+            "0001_create_users.toml",
+            "0002_add_email.toml",
+            "0003_more.toml",
+            "0004_more.toml",
+            "schema.toml"
+        ]
+    );
+    ok(d, &["check"]);
+    ok(d, &["up"]);
+    assert!(ok(d, &["verify"]).contains("ok: "));
+}

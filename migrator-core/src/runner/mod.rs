@@ -52,7 +52,7 @@ pub use conn::connect_url;
 pub use conn::{connect, table_exists, AnyConnection, HistoryRow, MigrationConnection};
 pub use history::HISTORY_TABLE;
 pub use lock::{LockMode, LOCK_TABLE};
-pub use plan::{json_string, LineState, Status, StatusLine};
+pub use plan::{json_string, FileState, LineState, Status, StatusLine};
 pub use topology::{detect as detect_topology, Topology};
 pub use waits::{bound_waits, explain, explain_text, is_lock_wait, mask_sql, DEFAULT_WAIT};
 

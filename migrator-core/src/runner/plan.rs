@@ -145,20 +145,56 @@ pub fn json_string(s: &str) -> String {
     out
 }
 
+/// How a history row stands against the files (`migrator history`, and
+/// the first checks of [`status`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileState {
+    /// The file with this number has the recorded name and checksum.
+    Matches,
+    /// The file with this number has another name.
+    Renamed,
+    /// The file changed after the row was written.
+    Edited,
+    /// No file has this number.
+    Missing,
+}
+
+impl FileState {
+    /// `row` against the migrations of `set`.
+    pub fn of(set: &MigrationSet, row: &HistoryRow) -> FileState {
+        match u32::try_from(row.version).ok().and_then(|v| set.get(v)) {
+            None => FileState::Missing,
+            Some(m) if m.name != row.name => FileState::Renamed,
+            Some(m) if m.checksum != row.checksum => FileState::Edited,
+            Some(_) => FileState::Matches,
+        }
+    }
+
+    /// `matches`, `renamed`, `edited` or `missing`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileState::Matches => "matches",
+            FileState::Renamed => "renamed",
+            FileState::Edited => "edited",
+            FileState::Missing => "missing",
+        }
+    }
+}
+
 pub(crate) fn status(set: &MigrationSet, rows: &[HistoryRow]) -> Status {
     let mut lines = Vec::new();
     for m in &set.migrations {
         let row = rows.iter().find(|r| r.version == i64::from(m.version));
-        let state = match row {
+        let state = match row.map(|r| (r, FileState::of(set, r))) {
             None => LineState::Pending,
-            Some(r) if r.name != m.name => LineState::Renamed {
+            Some((_, FileState::Renamed)) => LineState::Renamed {
                 file: m.file_name.clone(),
             },
-            Some(r) if r.checksum != m.checksum => LineState::Edited,
-            Some(r) if r.state != APPLIED => LineState::Partial {
+            Some((_, FileState::Edited)) => LineState::Edited,
+            Some((r, _)) if r.state != APPLIED => LineState::Partial {
                 steps_done: r.steps_done,
             },
-            Some(r) => LineState::Applied {
+            Some((r, _)) => LineState::Applied {
                 at: r.applied_at.clone(),
             },
         };
