@@ -556,8 +556,6 @@ fn literal(d: Dialect, ty: &ColumnType, n: u64) -> Option<String> {
             Some(_) => (n % 100).to_string(),
             None => return None,
         },
-        #[allow(unreachable_patterns)]
-        _ => return None,
     })
 }
 

@@ -15,7 +15,7 @@
 //! the last migration, the head, the checksums and the hash chain.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::migration::{self, Migration};
 use crate::project::{Project, ProjectError};
@@ -104,13 +104,12 @@ pub fn plan(project: &Project, local: &[String]) -> Result<Rebase, ProjectError>
     }
     let base = kept.len() as u32;
     // The moved migrations, in their order, renumbered after the others.
-    let mut moved: Vec<(String, String, u32)> = Vec::new();
+    let mut moved: Vec<(&str, &str, Migration)> = Vec::new();
     for (name, text) in &ours {
-        let m = migration::parse_migration(&dir, name, text)?;
-        moved.push((name.clone(), text.clone(), m.version));
+        moved.push((name, text, migration::parse_migration(&dir, name, text)?));
     }
-    moved.sort_by(|a, b| (a.2, &a.0).cmp(&(b.2, &b.0)));
-    let first_moved = moved.iter().map(|m| m.2).min().unwrap_or(base + 1);
+    moved.sort_by(|a, b| (a.2.version, a.0).cmp(&(b.2.version, b.0)));
+    let first_moved = moved.iter().map(|m| m.2.version).min().unwrap_or(base + 1);
     let mut chain = kept.clone();
     let mut rebase = Rebase {
         moves: Vec::new(),
@@ -120,14 +119,12 @@ pub fn plan(project: &Project, local: &[String]) -> Result<Rebase, ProjectError>
         snapshot_text: String::new(),
         overlaps: Vec::new(),
     };
-    for (i, (old_name, text, _)) in moved.iter().enumerate() {
-        let old = parse_name(&dir, old_name)?;
-        let new_name = format!("{:04}_{}.toml", base + 1 + i as u32, old.1);
+    for (i, (old_name, text, old)) in moved.iter().enumerate() {
+        let new_name = format!("{:04}_{}.toml", base + 1 + i as u32, old.name);
         let new_text = renamed_header(text, old_name, &new_name);
-        let m = migration::parse_migration(&dir, &new_name, &new_text)?;
-        chain.push(m);
+        chain.push(migration::parse_migration(&dir, &new_name, &new_text)?);
         if *old_name != new_name {
-            rebase.moves.push((old_name.clone(), new_name.clone()));
+            rebase.moves.push((old_name.to_string(), new_name.clone()));
             rebase.writes.push((dir.join(&new_name), new_text));
             rebase.removes.push(dir.join(old_name));
         }
@@ -164,16 +161,6 @@ pub fn plan(project: &Project, local: &[String]) -> Result<Rebase, ProjectError>
     }
     .to_text();
     Ok(rebase)
-}
-
-fn parse_name(dir: &Path, file_name: &str) -> Result<(u32, String), ProjectError> {
-    match migration::parse_file_name(file_name) {
-        Ok(Some(v)) => Ok(v),
-        _ => Err(ProjectError::Usage(format!(
-            "{}: not a migration file name",
-            dir.join(file_name).display()
-        ))),
-    }
 }
 
 /// The file's first comment names the file (`# 0007_x.toml: generated
