@@ -5,10 +5,9 @@
 //! - under TOI a DDL statement blocks the whole cluster while it runs, so
 //!   every upgrade step that rebuilds a table or builds an index on a table
 //!   that existed before the migration is reported: typed steps other than
-//!   those InnoDB makes by changing metadata only (adding a nullable or
-//!   constant-default column, which the MySQL dialect writes
-//!   `ALGORITHM=INSTANT`; renames; dropping an index, a table or a foreign
-//!   key), and raw `ALTER TABLE` / `CREATE INDEX` / `OPTIMIZE TABLE`
+//!   those InnoDB makes by changing metadata only (adding a column the
+//!   MySQL dialect writes `ALGORITHM=INSTANT`, decided by its
+//!   `copy_reason`; renames; dropping an index, a table or a foreign key), and raw `ALTER TABLE` / `CREATE INDEX` / `OPTIMIZE TABLE`
 //!   statements (their `mysql` variant, else `sql`) without
 //!   `ALGORITHM=INSTANT`;
 //! - a table the same migration creates is empty: not reported (raw SQL on
@@ -94,7 +93,7 @@ pub fn lint_galera_migration(m: &Migration, start: &Schema) -> Vec<Finding> {
                     }
                 }
             }
-            _ if rebuilds(op) && op.table_name().is_some_and(|t| existing(t, &created)) => {
+            _ if rebuilds(op, start) && op.table_name().is_some_and(|t| existing(t, &created)) => {
                 add(op.to_string());
             }
             _ => {}
@@ -105,11 +104,12 @@ pub fn lint_galera_migration(m: &Migration, start: &Schema) -> Vec<Finding> {
 
 /// Typed steps that take longer than a metadata change on a table with
 /// rows (module docs).
-fn rebuilds(op: &Operation) -> bool {
+fn rebuilds(op: &Operation, start: &Schema) -> bool {
     match op {
-        Operation::AddColumn { column, .. } => {
-            !(column.nullable || column.default.is_some()) || column.auto_increment
-        }
+        // The MySQL dialect's own rule: what it cannot write as
+        // `ALGORITHM=INSTANT` (an AUTO_INCREMENT column, an expression
+        // default) fills every row.
+        Operation::AddColumn { .. } => crate::dialect::mysql::copy_reason(op, start).is_some(),
         Operation::AlterColumn { .. }
         | Operation::DropColumn { .. }
         | Operation::SetPrimaryKey { .. }

@@ -367,6 +367,33 @@ mod galera_toi {
     }
 
     #[test]
+    fn an_added_column_is_judged_as_the_mysql_dialect_writes_it() {
+        let mut computed = Column::new("slug", ColumnType::Varchar(40));
+        computed.nullable = true;
+        computed.default = Some(crate::schema::DefaultValue::Sql("(uuid())".into()));
+        let mut stamped = Column::new("seen_at", ColumnType::Timestamp);
+        stamped.default = Some(crate::schema::DefaultValue::Sql("CURRENT_TIMESTAMP".into()));
+        let m = migration(vec![
+            Operation::AddColumn {
+                table: "tasks".into(),
+                column: computed,
+            },
+            Operation::AddColumn {
+                table: "tasks".into(),
+                column: stamped,
+            },
+        ]);
+        // An expression default is computed for every row; CURRENT_TIMESTAMP
+        // is INSTANT.
+        let found = galera(&m, &tasks());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("1: ") && found[0].contains("slug"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
     fn a_table_created_by_the_migration_is_not_reported() {
         let mut t = Table::new("fresh");
         t.columns.push(Column::new("id", ColumnType::BigInt));

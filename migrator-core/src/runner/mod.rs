@@ -846,14 +846,15 @@ impl<'a> Migrator<'a> {
     /// The `SET` lines a dry run shows before migration `m` (PostgreSQL,
     /// MySQL).
     fn dry_run_settings(&self, dialect: Dialect, m: &crate::migration::Migration) -> Vec<String> {
-        if dialect == Dialect::Mysql {
-            return vec![format!(
-                "{};",
-                retry::mysql_set_sql(self.lock_timeout_for(m))
-            )];
-        }
-        let mut out = vec![format!("{};", retry::set_sql(self.lock_timeout_for(m)))];
-        if let Some(t) = self.statement_timeout {
+        let backend = dialect.backend();
+        let mut out = vec![format!(
+            "{};",
+            backend.lock_timeout_sql(self.lock_timeout_for(m))
+        )];
+        if let Some(t) = self
+            .statement_timeout
+            .filter(|_| backend.has_statement_timeout())
+        {
             out.push(format!(
                 "{};",
                 retry::set_timeout_sql("statement_timeout", t)
@@ -878,11 +879,13 @@ impl<'a> Migrator<'a> {
             )));
         }
         let mut report = Report::default();
-        // On a Galera node the dry run also reports DDL that blocks the
-        // cluster under TOI (`lint/galera.rs`).
+        // On a Galera node whose DDL runs under TOI the dry run also
+        // reports DDL that blocks the cluster (`lint/galera.rs`); under
+        // RSU a node applies DDL alone.
         let galera = dry_run
             && dialect == Dialect::Mysql
-            && matches!(topology::detect(conn), Ok(Topology::Galera { .. }));
+            && matches!(topology::detect(conn), Ok(Topology::Galera { ref osu_method, .. })
+                if osu_method.eq_ignore_ascii_case("TOI"));
         if dry_run && !history::exists(conn)? {
             report.sql.push(history::create_sql(dialect) + ";");
         }

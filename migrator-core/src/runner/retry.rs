@@ -66,13 +66,6 @@ pub(crate) fn is_cancelled(e: &RunError) -> bool {
         || message.contains("canceling statement due to user request")
 }
 
-/// The statements that set the lock timeouts of a MySQL session.
-pub(crate) fn mysql_set_sql(timeout: Duration) -> String {
-    crate::dialect::Dialect::Mysql
-        .backend()
-        .lock_timeout_sql(timeout)
-}
-
 /// The wait before attempt `attempt + 1`: `base * 2^(attempt - 1)`, capped at
 /// 30 s, plus up to half of it again as jitter (so runners that collided do
 /// not retry in lockstep).
@@ -167,11 +160,6 @@ impl SessionTimeouts {
             let _ = conn.execute(&sql);
         }
     }
-}
-
-/// `SET lock_timeout = '1000ms'`, as run and as `--dry-run` prints it.
-pub(crate) fn set_sql(timeout: Duration) -> String {
-    set_timeout_sql("lock_timeout", timeout)
 }
 
 /// `SET <name> = '<n>ms'`.

@@ -98,7 +98,7 @@ impl Backend for Mysql {
         if parts.len() > 1 {
             format!("CONCAT_WS(', ', {})", parts.join(", "))
         } else {
-            parts.join(" || ', ' || ")
+            parts.concat()
         }
     }
 
@@ -107,10 +107,7 @@ impl Backend for Mysql {
     }
 
     fn table_exists_sql(&self, name: &str) -> String {
-        format!(
-            "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = {}",
-            self.string(name)
-        )
+        render::guards::table_query(name)
     }
 
     fn bound_waits_sql(&self, wait: Duration) -> String {

@@ -25,7 +25,7 @@
 //! - string literals double backslashes ([`Dialect::string`]), which is right
 //!   unless the server runs with `NO_BACKSLASH_ESCAPES`.
 
-mod guards;
+pub(super) mod guards;
 mod online;
 
 use crate::backend::common;

@@ -77,10 +77,7 @@ impl Backend for Sqlite {
     }
 
     fn table_exists_sql(&self, name: &str) -> String {
-        format!(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = {}",
-            self.string(name)
-        )
+        render::guards::table_query(name)
     }
 
     fn bound_waits_sql(&self, wait: Duration) -> String {

@@ -30,7 +30,7 @@
 //!   add a NOT NULL column without a constant default) is a table rebuild,
 //!   see [`rebuild`].
 
-mod guards;
+pub(super) mod guards;
 
 use crate::backend::common::{self, TableClauses};
 use crate::dialect::{Dialect, RenderError, Statement};

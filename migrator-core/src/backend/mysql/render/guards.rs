@@ -56,7 +56,8 @@ fn where_table(table: &str) -> String {
     )
 }
 
-pub(super) fn table_query(table: &str) -> String {
+/// Returns a row when the table exists (also `Backend::table_exists_sql`).
+pub(in crate::backend) fn table_query(table: &str) -> String {
     format!(
         "SELECT 1 FROM information_schema.TABLES WHERE {}",
         where_table(table)

@@ -6,7 +6,8 @@ use super::{autoincrement_pk, column_type, default_sql, D};
 use crate::ops::Operation;
 use crate::schema::{Column, DefaultValue, Table};
 
-pub(super) fn table_query(table: &str) -> String {
+/// Returns a row when the table exists (also `Backend::table_exists_sql`).
+pub(in crate::backend) fn table_query(table: &str) -> String {
     format!(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = {}",
         D.string(table)
