@@ -1061,6 +1061,34 @@ fn db_history(m: &Migrator<'_>, db: &mut Db, json: bool) -> Result<ExitCode, Run
     Ok(ExitCode::SUCCESS)
 }
 
+/// `Some(k)` when the history records exactly the first `k` migrations of
+/// `set`, all applied and matching their files (names and checksums); `None`
+/// for anything else (gaps, a partial row, an edited file), where the head
+/// is what the database is compared with.
+fn applied_prefix(
+    set: &migrator_core::runner::MigrationSet,
+    rows: &[migrator_core::runner::HistoryRow],
+) -> Option<usize> {
+    use migrator_core::runner::FileState;
+    let mut rows: Vec<_> = rows.iter().collect();
+    rows.sort_by_key(|r| r.version);
+    let ok = rows.len() <= set.len()
+        && rows.iter().zip(&set.migrations).all(|(r, m)| {
+            r.state == "applied"
+                && r.version == i64::from(m.version)
+                && FileState::of(set, r).as_str() == "matches"
+        });
+    ok.then_some(rows.len())
+}
+
+/// The version of the `k`-th migration of `set` (0 before the first).
+fn version_at(set: &migrator_core::runner::MigrationSet, k: usize) -> u32 {
+    match k {
+        0 => 0,
+        k => set.migrations[k - 1].version,
+    }
+}
+
 /// Introspects the database and compares it with the snapshot's schema:
 /// exit 1 naming each drifted table, column, index and constraint; objects
 /// outside the model are printed as notes either way.
@@ -1070,10 +1098,15 @@ fn verify(dir: &Path, database: &Database, wait: Duration, json: bool) -> CmdRes
 
     let project = open(dir)?;
     let set = project.migrations().map_err(|e| e.to_string())?;
-    let snapshot = set.last_state().clone();
     let url = &database.url;
     let at = |e: String| format!("{e}\n  database: {url}");
     let mut db = open_db(database, Open::Existing, "verify", wait)?;
+    // A database that applied exactly the first `k` migrations (after a
+    // `down`, or before an `up`) is compared with the schema as of `k`.
+    let history =
+        on_conn!(&mut db, c => Migrator::new(&set).history(c)).map_err(|e| at(e.to_string()))?;
+    let k = applied_prefix(&set, &history).unwrap_or(set.len());
+    let snapshot = set.state(k);
     let v = match introspect::verify(&mut db, &snapshot) {
         Ok(v) => v,
         Err(e) => {
@@ -1102,11 +1135,12 @@ fn verify(dir: &Path, database: &Database, wait: Duration, json: bool) -> CmdRes
             })
             .collect();
         println!(
-            "{{\"clean\":{},\"database\":{},\"snapshot\":{},\"head\":{},\"drift\":[{}],\"outside\":{},\"notes\":{}}}",
+            "{{\"clean\":{},\"database\":{},\"snapshot\":{},\"head\":{},\"compared_at\":{},\"drift\":[{}],\"outside\":{},\"notes\":{}}}",
             v.is_clean(),
             json_string(&url.to_string()),
             json_string(&snapshot_path.display().to_string()),
             set.head(),
+            version_at(&set, k),
             drift.join(","),
             list(v.live.outside.iter().map(ToString::to_string).collect()),
             list(v.live.notes.iter().map(ToString::to_string).collect()),
@@ -1117,22 +1151,31 @@ fn verify(dir: &Path, database: &Database, wait: Duration, json: bool) -> CmdRes
             ExitCode::from(1)
         });
     }
+    // Which state the database was compared with.
+    let state = if k == set.len() {
+        format!("head {:04}", set.head())
+    } else {
+        format!(
+            "as of {:04}, the last applied; {} pending up to head {:04}",
+            version_at(&set, k),
+            set.len() - k,
+            set.head()
+        )
+    };
     if v.is_clean() {
         println!(
-            "{} {} matches {} (head {:04}, {} table(s))",
+            "{} {} matches {} ({state}, {} table(s))",
             style::out(Role::Good, "ok:"),
             url,
             snapshot_path.display(),
-            set.head(),
             v.expected.tables.len()
         );
     } else {
         println!(
-            "{} {} differs from {} (head {:04}):",
+            "{} {} differs from {} ({state}):",
             style::out(Role::Bad, "drift:"),
             url,
             snapshot_path.display(),
-            set.head()
         );
         for d in &v.drift {
             println!("  {}", style::out(Role::Bad, &d.to_string()));
@@ -1144,7 +1187,7 @@ fn verify(dir: &Path, database: &Database, wait: Duration, json: bool) -> CmdRes
         )))
         .unwrap_or(0);
         let pending = (set.len() as i64 - applied).max(0);
-        if pending > 0 {
+        if pending > 0 && k == set.len() {
             println!("help: {pending} migration(s) are not applied to this database; run `migrator up`, then verify again");
         } else {
             println!("help: the database was changed outside migrations; write a migration for a change you keep (`migrator generate`), undo one you do not");

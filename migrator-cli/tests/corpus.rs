@@ -89,6 +89,50 @@ fn minus(a: &[String], b: &[String]) -> Vec<String> {
     out
 }
 
+/// The lines of a dump, each continuation line of a table, sequence or
+/// view statement prefixed with the statement's first line (so that a
+/// column line says which table it is in), and each statement that starts
+/// with one of `joined` (a trigger, whose text the server may re-space)
+/// joined into one line with its white space collapsed.
+fn statements(dump: &str, keep: impl Fn(&str) -> bool, joined: &[&str]) -> Dump {
+    let mut out = Vec::new();
+    let mut head: Option<String> = None;
+    let mut join: Option<String> = None;
+    for line in dump.lines().map(str::trim_end).filter(|l| keep(l)) {
+        if let Some(j) = &mut join {
+            j.push(' ');
+            j.push_str(line.trim());
+            if line.ends_with(';') {
+                out.push(j.split_whitespace().collect::<Vec<_>>().join(" "));
+                join = None;
+            }
+            continue;
+        }
+        if let Some(h) = &head {
+            out.push(format!("{h}: {}", line.trim().trim_end_matches(',')));
+            if line.ends_with(';') {
+                head = None;
+            }
+            continue;
+        }
+        if joined.iter().any(|j| line.starts_with(j)) && !line.ends_with(';') {
+            join = Some(line.to_string());
+            continue;
+        }
+        out.push(line.trim_end_matches(',').to_string());
+        let opens = [
+            "CREATE TABLE",
+            "CREATE SEQUENCE",
+            "ALTER TABLE",
+            "CREATE VIEW",
+        ];
+        if !line.ends_with(';') && opens.iter().any(|o| line.starts_with(o)) {
+            head = Some(line.trim_end_matches('(').trim().to_string());
+        }
+    }
+    out
+}
+
 fn sorted(mut d: Dump) -> Dump {
     d.sort();
     d
@@ -127,20 +171,12 @@ fn edit_model(dir: &Path, file: &str, edits: &[(&str, &str)]) {
     std::fs::write(&path, src).expect("writes the model");
 }
 
-/// Adopts `src`, rebuilds it on `new` and evolves both through `steps`.
-fn play(src: &dyn Target, new: &dyn Target, named: &[Named], steps: &[Step]) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let dir = dir.path();
-    let report = ok_at(dir, &src.url(), &["init", "--from-database"]);
-    ok_at(dir, &new.url(), &["up"]);
-
-    // The rebuild differs from the source only where adoption said so.
-    let (only_src, only_new) = (
-        minus(&src.schema(), &new.schema()),
-        minus(&new.schema(), &src.schema()),
-    );
+/// The lines in which `src` and `new` differ that no `named` difference
+/// explains; each one that is explained must be named in the `report`.
+fn unexplained(src: &dyn Target, new: &dyn Target, named: &[Named], report: &str) -> Vec<String> {
+    let (a, b) = (src.schema(), new.schema());
     let mut silent = Vec::new();
-    for l in only_src.iter().chain(&only_new) {
+    for l in minus(&a, &b).iter().chain(&minus(&b, &a)) {
         match named.iter().find(|n| l.contains(n.line)) {
             Some(n) => assert!(
                 report.contains(n.named),
@@ -150,12 +186,26 @@ fn play(src: &dyn Target, new: &dyn Target, named: &[Named], steps: &[Step]) {
             None => silent.push(l.clone()),
         }
     }
+    silent
+}
+
+/// Adopts `src`, rebuilds it on `new` and evolves both through `steps`.
+fn play(src: &dyn Target, new: &dyn Target, named: &[Named], steps: &[Step]) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = dir.path();
+    let report = ok_at(dir, &src.url(), &["init", "--from-database"]);
+    ok_at(dir, &new.url(), &["up"]);
+
+    // The rebuild differs from the source only where adoption said so.
+    let silent = unexplained(src, new, named, &report);
     assert!(
         silent.is_empty(),
-        "the baseline rebuilt the source with differences nobody was told about:\n{}\n\nonly in the source:\n{}\nonly in the rebuild:\n{}\n\nadoption report:\n{report}",
-        show(&silent),
-        show(&only_src),
-        show(&only_new)
+        "the baseline rebuilt the source with differences nobody was told about:\n{}\n\nadoption report:\n{report}",
+        show(&silent)
+    );
+    let (only_src, only_new) = (
+        minus(&src.schema(), &new.schema()),
+        minus(&new.schema(), &src.schema()),
     );
     for n in named {
         assert!(
@@ -206,15 +256,17 @@ fn play(src: &dyn Target, new: &dyn Target, named: &[Named], steps: &[Step]) {
         // the source as it was.
         ok_at(dir, &new.url(), &["up"]);
         let verify = ok_at(dir, &new.url(), &["verify"]);
-        assert!(verify.starts_with("ok"), "{} (rebuild): {verify}", step.name);
-        assert_eq!(
-            (
-                sorted(minus(&src.schema(), &new.schema())),
-                sorted(minus(&new.schema(), &src.schema()))
-            ),
-            (sorted(only_src.clone()), sorted(only_new.clone())),
-            "{}: the adopted and the rebuilt database drifted apart",
+        assert!(
+            verify.starts_with("ok"),
+            "{} (rebuild): {verify}",
             step.name
+        );
+        let silent = unexplained(src, new, named, &report);
+        assert!(
+            silent.is_empty(),
+            "{}: the adopted and the rebuilt database drifted apart:\n{}",
+            step.name,
+            show(&silent)
         );
 
         // Down restores the schema and, unless the step drops, the rows.
@@ -229,7 +281,10 @@ fn play(src: &dyn Target, new: &dyn Target, named: &[Named], steps: &[Step]) {
         let rows_after = src.data();
         if step.keeps_rows {
             assert_eq!(
-                (minus(&rows_before, &rows_after), minus(&rows_after, &rows_before)),
+                (
+                    minus(&rows_before, &rows_after),
+                    minus(&rows_after, &rows_before)
+                ),
                 (Vec::new(), Vec::new()),
                 "{}: down did not restore the rows (missing, extra)",
                 step.name
@@ -238,7 +293,11 @@ fn play(src: &dyn Target, new: &dyn Target, named: &[Named], steps: &[Step]) {
             assert_eq!(rows_before.len(), rows_after.len(), "{}: rows", step.name);
         }
         let verify = ok_at(dir, &src.url(), &["verify"]);
-        assert!(verify.starts_with("ok"), "{} (after down): {verify}", step.name);
+        assert!(
+            verify.starts_with("ok"),
+            "{} (after down): {verify}",
+            step.name
+        );
 
         // And up again lands on the same schema.
         ok_at(dir, &src.url(), &["up"]);
@@ -272,18 +331,18 @@ impl Target for Pg {
     }
 
     fn schema(&self) -> Dump {
-        self.dump("--schema-only")
-            .lines()
-            .map(|l| l.trim_end().trim_end_matches(',').to_string())
-            .filter(|l| {
+        statements(
+            &self.dump("--schema-only"),
+            |l| {
                 !l.is_empty()
                     && !l.starts_with("--")
                     && !l.starts_with("SET ")
                     && !l.starts_with("SELECT pg_catalog.set_config")
                     && !l.starts_with("\\restrict")
                     && !l.starts_with("\\unrestrict")
-            })
-            .collect()
+            },
+            &[],
+        )
     }
 
     fn data(&self) -> Dump {
@@ -298,6 +357,31 @@ impl Target for Pg {
 }
 
 const PG_NAMED: &[Named] = &[
+    // serial keys come back as identity columns, which adoption says.
+    Named {
+        line: "products_id_seq",
+        named: "column `products.id` is serial",
+    },
+    Named {
+        line: "ALTER TABLE ONLY public.products ALTER COLUMN id SET DEFAULT nextval",
+        named: "column `products.id` is serial",
+    },
+    Named {
+        line: "ALTER TABLE public.products ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY",
+        named: "column `products.id` is serial",
+    },
+    Named {
+        line: "_descriptive_name_for_tes_id_seq",
+        named: "column `audit_events_with_a_rather_long_descriptive_name_for_testing_x.id` is serial",
+    },
+    Named {
+        line: "audit_events_with_a_rather_long_descriptive_name_for_testing_x ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY",
+        named: "column `audit_events_with_a_rather_long_descriptive_name_for_testing_x.id` is serial",
+    },
+    Named {
+        line: "ALTER TABLE ONLY public.audit_events_with_a_rather_long_descriptive_name_for_testing_x ALTER COLUMN id SET DEFAULT nextval",
+        named: "column `audit_events_with_a_rather_long_descriptive_name_for_testing_x.id` is serial",
+    },
     // The non-public schema is listed as not adopted.
     Named {
         line: "reporting",
@@ -314,8 +398,8 @@ const PG_STEPS: &[Step] = &[
         name: "add_nickname",
         file: "accounts.rs",
         edits: &[(
-            "    pub deleted_at:",
-            "    #[model(max_length = 40)]\n    pub nickname: Option<String>,\n    pub deleted_at:",
+            "\n}\n",
+            "\n    #[model(max_length = 40)]\n    pub nickname: Option<String>,\n}\n",
         )],
         touches: &[],
         adds: &["nickname character varying(40)"],
@@ -424,7 +508,11 @@ mod mysql {
                 .arg(format!("--host={}", u.host().unwrap_or("127.0.0.1")))
                 .arg(format!("--port={}", u.port().unwrap_or(3306)))
                 .arg(format!("--user={}", u.user().unwrap_or("root")))
-                .args(["--skip-dump-date", "--skip-comments", "--skip-extended-insert"])
+                .args([
+                    "--skip-dump-date",
+                    "--skip-comments",
+                    "--skip-extended-insert",
+                ])
                 .args(args);
             if let Some(p) = u.password() {
                 cmd.env("MYSQL_PWD", p);
@@ -440,30 +528,36 @@ mod mysql {
         }
 
         fn schema(&self) -> Dump {
-            self.dump(&["--no-data", "--triggers", "--routines"])
+            // The next auto-increment value is data, not schema; quoting
+            // is not either.
+            let dump: String = self
+                .dump(&["--no-data", "--triggers", "--routines"])
+                .replace('`', "")
                 .lines()
-                .map(|l| {
-                    let l = l.replace('`', "");
-                    // The next auto-increment value is data, not schema.
-                    let l = match l.find(" AUTO_INCREMENT=") {
-                        Some(i) => {
-                            let rest = &l[i + " AUTO_INCREMENT=".len()..];
-                            let end = rest.find(' ').unwrap_or(rest.len());
-                            format!("{}{}", &l[..i], &rest[end..])
-                        }
-                        None => l,
-                    };
-                    l.trim_end().trim_end_matches(',').to_string()
+                .map(|l| match l.find(" AUTO_INCREMENT=") {
+                    Some(i) => {
+                        let rest = &l[i + " AUTO_INCREMENT=".len()..];
+                        let end = rest.find(' ').unwrap_or(rest.len());
+                        format!("{}{}\n", &l[..i], &rest[end..])
+                    }
+                    None => format!("{l}\n"),
                 })
-                .filter(|l| {
+                .collect();
+            statements(
+                &dump,
+                |l| {
                     // Session settings of the dump and of the sessions that
                     // created views and triggers are not the schema.
                     !l.is_empty()
                         && !l.starts_with("SET ")
-                        && !(l.starts_with("/*!") && l.contains(" SET "))
+                        && !l
+                            .strip_prefix("/*!")
+                            .map(|r| r.trim_start_matches(|c: char| c.is_ascii_digit()))
+                            .is_some_and(|r| r.starts_with(" SET "))
                         && !l.starts_with("/*M!999999")
-                })
-                .collect()
+                },
+                &["/*!50003 CREATE*/"],
+            )
         }
 
         fn data(&self) -> Dump {
@@ -487,19 +581,30 @@ mod mysql {
             name: "add_nickname",
             file: "customers.rs",
             edits: &[(
-                "    pub legacy_code:",
-                "    #[model(max_length = 40)]\n    pub nickname: Option<String>,\n    pub legacy_code:",
+                "\n}\n",
+                "    #[model(max_length = 40)]\n    pub nickname: Option<String>,\n}\n",
             )],
             touches: &[],
             adds: &["nickname varchar(40)"],
             keeps_rows: true,
         },
+        // A JSON column: MariaDB's JSON carries a check that a plain
+        // RENAME COLUMN trips over once the table was reopened (verify
+        // does that).
         Step {
             name: "rename_meta",
             file: "invoices.rs",
             edits: &[("    pub meta:", "    #[model(renamed_from = \"meta\")]\n    pub metadata:")],
             touches: &["meta"],
             adds: &["metadata longtext"],
+            keeps_rows: true,
+        },
+        Step {
+            name: "rename_po_ref",
+            file: "invoices.rs",
+            edits: &[("    pub po_ref:", "    #[model(renamed_from = \"po_ref\")]\n    pub purchase_order:")],
+            touches: &["po_ref"],
+            adds: &["purchase_order varchar(40)"],
             keeps_rows: true,
         },
         Step {
@@ -514,8 +619,8 @@ mod mysql {
             name: "nullable_updated_at",
             file: "customers.rs",
             edits: &[(
-                "pub updated_at: chrono::NaiveDateTime,",
-                "pub updated_at: Option<chrono::NaiveDateTime>,",
+                "pub updated_at: String,",
+                "pub updated_at: Option<String>,",
             )],
             touches: &["updated_at timestamp"],
             adds: &["updated_at timestamp NULL DEFAULT current_timestamp() ON UPDATE current_timestamp() COMMENT 'last change'"],
@@ -546,7 +651,10 @@ mod mysql {
         Step {
             name: "drop_legacy_code",
             file: "customers.rs",
-            edits: &[("    pub legacy_code: Option<String>,\n", "")],
+            edits: &[(
+                "    #[model(max_length = 20)]\n    pub legacy_code: Option<String>,\n",
+                "",
+            )],
             touches: &["legacy_code"],
             adds: &[],
             keeps_rows: false,
@@ -752,18 +860,28 @@ impl Target for Lite {
     }
 }
 
-const SQLITE_NAMED: &[Named] = &[Named {
-    line: "column posts.word_count",
-    named: "not adopted: generated column `word_count` on `posts`",
-}];
+const SQLITE_NAMED: &[Named] = &[
+    Named {
+        line: "column posts.word_count",
+        named: "not adopted: generated column `word_count` on `posts`",
+    },
+    Named {
+        line: "table tags | strict 0 | without rowid",
+        named: "table `tags` is WITHOUT ROWID, which the model cannot say",
+    },
+    Named {
+        line: "table post_tags | strict",
+        named: "table `post_tags` is STRICT, which the model cannot say",
+    },
+];
 
 const SQLITE_STEPS: &[Step] = &[
     Step {
         name: "add_nickname",
         file: "authors.rs",
         edits: &[(
-            "    pub legacy:",
-            "    pub nickname: Option<String>,\n    pub legacy:",
+            "\n}\n",
+            "\n    pub nickname: Option<String>,\n}\n",
         )],
         touches: &[],
         adds: &["column authors.nickname"],

@@ -25,6 +25,7 @@ CREATE TABLE invoices (
   paid TINYINT(1) NOT NULL DEFAULT 0,
   issued_on DATE NOT NULL,
   meta JSON NULL,
+  po_ref VARCHAR(40) NULL,
   PRIMARY KEY (id),
   UNIQUE KEY number_unique (number),
   KEY idx_customer (customer_id, issued_on),

@@ -4,7 +4,8 @@
 //! - types come from `COLUMNS.COLUMN_TYPE` through
 //!   `types::mysql_type` (`tinyint(1)` is a boolean, integer display
 //!   widths are ignored); MariaDB's JSON, a `longtext` column with a
-//!   `json_valid(col)` check named after the column, is read as `json` and
+//!   `json_valid(col)` check (named after the column, or after its old name
+//!   once renamed), is read as `json` and
 //!   the check is not reported;
 //! - defaults come from `COLUMN_DEFAULT`: MariaDB prints SQL (string
 //!   defaults quoted, `current_timestamp(6)`), MySQL 8 prints a literal's
@@ -300,15 +301,15 @@ fn read_tables(
             continue;
         };
         let expr = types::mysql_expr(&k.c);
-        // MariaDB's JSON: LONGTEXT plus CHECK (json_valid(`col`)) named
-        // after the column.
-        if let Some(col) = t.columns.iter_mut().find(|c| c.name == k.b) {
-            if col.ty == ColumnType::Custom("LONGTEXT".into())
-                && expr == format!("json_valid({})", col.name.to_lowercase())
-            {
-                col.ty = ColumnType::Json;
-                continue;
-            }
+        // MariaDB's JSON: LONGTEXT plus CHECK (json_valid(`col`)), named
+        // after the column when it was created; a renamed column keeps the
+        // check's old name, so the check is recognised by its expression.
+        if let Some(col) = t.columns.iter_mut().find(|c| {
+            c.ty == ColumnType::Custom("LONGTEXT".into())
+                && expr == format!("json_valid({})", c.name.to_lowercase())
+        }) {
+            col.ty = ColumnType::Json;
+            continue;
         }
         t.checks.push(Check { name: k.b, expr });
     }

@@ -79,13 +79,29 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
             ))
             .skip_if(not_exists(&column_query(table, &column.name))),
         ],
-        RenameColumn { table, from, to } => vec![Statement::new(format!(
-            "ALTER TABLE {} RENAME COLUMN {} TO {}{ONLINE}",
-            q(table),
-            q(from),
-            q(to)
-        ))
-        .skip_if(not_exists(&column_query(table, from)))],
+        RenameColumn { table, from, to } => {
+            let column = before.table(table).and_then(|t| t.column(from));
+            let statement = match column {
+                // MariaDB's JSON is LONGTEXT with a `json_valid` check; once
+                // the table's definition has been reopened after a rename
+                // (any read of information_schema.COLUMNS does that),
+                // `RENAME COLUMN` of it fails with "Unknown column .. in
+                // 'CHECK'". `CHANGE COLUMN` restating the type does not, on
+                // MariaDB and MySQL alike, and is as online.
+                Some(c) if c.ty == ColumnType::Json => {
+                    let mut renamed = c.clone();
+                    renamed.name = to.clone();
+                    change_keeping_live_attributes(table, from, &renamed, ONLINE).map_err(err)?
+                }
+                _ => Statement::new(format!(
+                    "ALTER TABLE {} RENAME COLUMN {} TO {}{ONLINE}",
+                    q(table),
+                    q(from),
+                    q(to)
+                )),
+            };
+            vec![statement.skip_if(not_exists(&column_query(table, from)))]
+        }
         AlterColumn { table, from, to } => {
             if let Some(t) = before.table(table) {
                 if is_keyed(t, &to.name) && !keyable(&to.ty) {
@@ -389,18 +405,31 @@ fn modify_keeping_live_attributes(
     to: &Column,
     algorithm: &str,
 ) -> Result<Statement, String> {
+    change_keeping_live_attributes(table, &to.name, to, algorithm)
+}
+
+/// [`modify_keeping_live_attributes`] for a column that is also renamed
+/// (`CHANGE COLUMN from <to>`): the live attributes are those of `from`.
+fn change_keeping_live_attributes(
+    table: &str,
+    from: &str,
+    to: &Column,
+    algorithm: &str,
+) -> Result<Statement, String> {
     let live = |expr: &str| {
         format!(
             "COALESCE((SELECT {expr} FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = {} AND column_name = {}), '')",
             D.string(table),
-            D.string(&to.name)
+            D.string(from)
         )
     };
     let (head, tail) = column_def_split(to)?;
-    let mut parts = vec![D.string(&format!(
-        "ALTER TABLE {} MODIFY COLUMN {head}",
-        D.ident(table)
-    ))];
+    let verb = if from == to.name {
+        "MODIFY COLUMN".to_string()
+    } else {
+        format!("CHANGE COLUMN {}", D.ident(from))
+    };
+    let mut parts = vec![D.string(&format!("ALTER TABLE {} {verb} {head}", D.ident(table)))];
     if takes_collation(&to.ty) {
         parts.push(live(
             "IF(character_set_name IS NULL, '', CONCAT(' CHARACTER SET ', character_set_name, ' COLLATE ', collation_name))",

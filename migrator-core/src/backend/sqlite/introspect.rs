@@ -64,6 +64,12 @@ struct ColumnRow {
 }
 
 #[derive(QueryableByName)]
+struct OptionRow {
+    #[diesel(sql_type = Text)]
+    option: String,
+}
+
+#[derive(QueryableByName)]
 struct IndexRow {
     #[diesel(sql_type = Text)]
     name: String,
@@ -190,6 +196,23 @@ fn table(
     let lit = D.string(name);
     let ddl = parse_create_table(sql);
     let mut t = Table::new(name);
+
+    // Table options the model cannot say: named, so that nobody learns of
+    // them from a rebuilt database (a rebuild of the table refuses to drop
+    // them, see `losses_query`).
+    let options: Vec<OptionRow> = load(
+        conn,
+        format!(
+            "SELECT 'STRICT' AS option FROM pragma_table_list({lit}) WHERE schema = 'main' AND strict \
+             UNION ALL SELECT 'WITHOUT ROWID' AS option FROM pragma_table_list({lit}) WHERE schema = 'main' AND wr"
+        ),
+    )?;
+    for o in options {
+        out.notes.push(format!(
+            "table `{name}` is {}, which the model cannot say: a database built from the migrations gets a plain table",
+            o.option
+        ));
+    }
 
     let cols: Vec<ColumnRow> = load(
         conn,
