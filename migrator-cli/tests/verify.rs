@@ -120,23 +120,56 @@ fn sqlite_verify_lists_objects_outside_the_model() {
     );
 }
 
+/// A database that applied only the first migrations (after a `down`, or
+/// before an `up`) is compared with the schema as of its last applied one:
+/// clean after the `down`, and drift there is still drift.
 #[test]
-fn verify_without_migrations_applied_says_so() {
+fn verify_compares_a_database_behind_the_files_with_its_applied_state() {
     let db = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", db.path().join("app.db").display());
     let dir = migrated(&url);
-    ok_at(dir.path(), &url, &["down"]);
-    let o = migrator_at(dir.path(), &url, &["verify"]);
+    let d = dir.path();
+    std::fs::write(
+        d.join("src/models.rs"),
+        MODELS.replace("    pub done: bool,", "    pub done: bool,\n    pub note: Option<String>,"),
+    )
+    .expect("models");
+    ok_at(d, &url, &["generate", "add_note"]);
+
+    // Before `up`: as of 0001, one pending.
+    let out = ok_at(d, &url, &["verify"]);
+    assert!(out.starts_with("ok: "), "{out}");
+    assert!(
+        out.contains("as of 0001, the last applied; 1 pending up to head 0002"),
+        "{out}"
+    );
+    ok_at(d, &url, &["up"]);
+    let out = ok_at(d, &url, &["verify"]);
+    assert!(out.contains("(head 0002, 2 table(s))"), "{out}");
+
+    // After `down`: as of 0001 again, and then as of nothing.
+    ok_at(d, &url, &["down"]);
+    let out = ok_at(d, &url, &["verify"]);
+    assert!(out.contains("as of 0001, the last applied"), "{out}");
+    ok_at(d, &url, &["down"]);
+    let out = ok_at(d, &url, &["verify"]);
+    assert!(
+        out.contains("as of 0000, the last applied; 2 pending up to head 0002"),
+        "{out}"
+    );
+    let json = ok_at(d, &url, &["verify", "--format", "json"]);
+    assert!(json.contains("\"head\":2,\"compared_at\":0"), "{json}");
+
+    // A table made by hand on the empty database is drift, and said to be.
+    execute(&url, "CREATE TABLE tasks (id INTEGER PRIMARY KEY)");
+    let o = migrator_at(d, &url, &["verify"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(
-        out.contains("  table `tasks`: is in the snapshot but missing from the database"),
+        out.contains("table `tasks`: is in the database but not in the snapshot"),
         "{out}"
     );
-    assert!(
-        out.contains("help: 1 migration(s) are not applied"),
-        "{out}"
-    );
+    assert!(out.contains("help: the database was changed outside migrations"), "{out}");
 }
 
 #[test]
