@@ -76,7 +76,48 @@ fn resolve(dir: &Path, url: Option<&UrlArg>, source: &str) -> Result<Database, S
     }
 }
 
+/// The database with `--schema` as its session's search_path (a usage
+/// error for a database other than PostgreSQL or a bad name).
+fn with_schema(d: Database, schema: Option<&str>) -> Result<Database, String> {
+    match schema {
+        None => Ok(d),
+        Some(s) => {
+            let t = migrator_core::fleet::Target::new(d.url, Some(s.to_string()))
+                .map_err(|e| format!("--schema: {e}"))?;
+            Ok(Database {
+                url: t.connection_url(),
+                default: d.default,
+            })
+        }
+    }
+}
+
 pub fn run(cli: Cli, url_source: &str) -> CmdResult {
+    if let Some(file) = &cli.targets {
+        let command = match &cli.command {
+            Command::Up { .. } => "up",
+            Command::Down { .. } => "down",
+            Command::Status { .. } => "status",
+            Command::Verify { .. } => "verify",
+            Command::History { .. } => "history",
+            _ => {
+                eprintln!(
+                    "{} --targets runs `up`, `down`, `status`, `verify` and `history`; run other commands on one database",
+                    style::error_prefix()
+                );
+                return Ok(ExitCode::from(2));
+            }
+        };
+        if cli.schema.is_some() {
+            eprintln!(
+                "{} --schema and --targets exclude each other: give each target's schema in the file (`URL schema=NAME`)",
+                style::error_prefix()
+            );
+            return Ok(ExitCode::from(2));
+        }
+        let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+        return crate::fleet::run(file, command, cli.jobs, cli.on_error.into(), &args);
+    }
     let uses_database = matches!(
         cli.command,
         Command::Init {
@@ -92,7 +133,9 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
             | Command::Verify { .. }
     );
     let database = if uses_database {
-        match resolve(&cli.dir, cli.database_url.as_ref(), url_source) {
+        match resolve(&cli.dir, cli.database_url.as_ref(), url_source)
+            .and_then(|d| with_schema(d, cli.schema.as_deref()))
+        {
             Ok(d) => Some(d),
             Err(message) => {
                 eprintln!("{} {message}", style::error_prefix());
@@ -257,7 +300,28 @@ fn connect_db(database: &Database, open: Open, command: &str) -> Result<AnyConne
             }
         }
     }
-    connect_url(&database.url).map_err(|e| e.to_string())
+    let mut db = connect_url(&database.url).map_err(|e| e.to_string())?;
+    // `--schema` (or a target's schema): a search_path naming no schema
+    // leaves nothing to create tables in, which the server says late and
+    // vaguely; say it first.
+    let sets_search_path = database
+        .url
+        .param("options")
+        .is_some_and(|o| o.contains("search_path"));
+    #[allow(irrefutable_let_patterns)]
+    if let (true, AnyConnection::Postgres(c)) = (sets_search_path, &mut db) {
+        use migrator_core::runner::MigrationConnection as _;
+        let none = c
+            .count_rows("SELECT 1 WHERE current_schema() IS NULL")
+            .map_err(|e| e.to_string())?;
+        if none > 0 {
+            return Err(format!(
+                "{}: the schema of its search_path does not exist; nothing was changed\nhelp: create it first (`CREATE SCHEMA name`), or check the name",
+                database.url
+            ));
+        }
+    }
+    Ok(db)
 }
 
 fn open(dir: &Path) -> Result<Project, String> {

@@ -25,6 +25,7 @@ mod adopt;
 mod backup;
 mod commands;
 mod files;
+mod fleet;
 mod progress;
 mod script;
 mod shadow;
@@ -71,6 +72,29 @@ pub struct Cli {
     /// `always` and `never` decide whatever the environment says.
     #[arg(long, global = true, value_name = "WHEN", value_enum, default_value_t = style::ColorChoice::Auto)]
     pub color: style::ColorChoice,
+    /// PostgreSQL: the schema this run uses for everything (tables, guards,
+    /// catalog queries, the history table and the lock row), set as the
+    /// session's search_path when connecting; it must exist.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub schema: Option<String>,
+    /// Run `up`, `down`, `status`, `verify` or `history` on every target of
+    /// FILE: one per line, `URL` or `URL schema=NAME` (a PostgreSQL schema,
+    /// for a tenant per schema), `#` comments; a line per target as it
+    /// ends, then a summary table; exit 1 when any failed.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        conflicts_with = "database_url"
+    )]
+    pub targets: Option<PathBuf>,
+    /// With --targets: how many targets run at once (1 to 64).
+    #[arg(long, global = true, value_name = "N", default_value = "4", value_parser = jobs)]
+    pub jobs: usize,
+    /// With --targets: after a target fails, `continue` with the others
+    /// (the default) or `stop` starting new ones.
+    #[arg(long, global = true, value_name = "POLICY", value_enum, default_value_t = OnErrorArg::Continue)]
+    pub on_error: OnErrorArg,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -341,6 +365,24 @@ fn url_arg(s: &str) -> Result<UrlArg, std::convert::Infallible> {
     Ok(UrlArg(s.to_string()))
 }
 
+/// `--on-error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnErrorArg {
+    /// Run every other target.
+    Continue,
+    /// Start no new target once one failed.
+    Stop,
+}
+
+impl From<OnErrorArg> for migrator_core::fleet::OnError {
+    fn from(a: OnErrorArg) -> Self {
+        match a {
+            OnErrorArg::Continue => migrator_core::fleet::OnError::Continue,
+            OnErrorArg::Stop => migrator_core::fleet::OnError::Stop,
+        }
+    }
+}
+
 /// `--lock-mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LockModeArg {
@@ -435,6 +477,13 @@ fn milliseconds(s: &str) -> Result<u64, String> {
 }
 
 /// How many times a migration is tried: 1 to 100.
+fn jobs(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=64).contains(&n) => Ok(n),
+        _ => Err("a whole number from 1 to 64".into()),
+    }
+}
+
 fn attempts(s: &str) -> Result<u32, String> {
     match s.trim().parse::<u32>() {
         Ok(n) if (1..=100).contains(&n) => Ok(n),

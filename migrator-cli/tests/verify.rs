@@ -131,7 +131,10 @@ fn verify_compares_a_database_behind_the_files_with_its_applied_state() {
     let d = dir.path();
     std::fs::write(
         d.join("src/models.rs"),
-        MODELS.replace("    pub done: bool,", "    pub done: bool,\n    pub note: Option<String>,"),
+        MODELS.replace(
+            "    pub done: bool,",
+            "    pub done: bool,\n    pub note: Option<String>,",
+        ),
     )
     .expect("models");
     ok_at(d, &url, &["generate", "add_note"]);
@@ -169,7 +172,10 @@ fn verify_compares_a_database_behind_the_files_with_its_applied_state() {
         out.contains("table `tasks`: is in the database but not in the snapshot"),
         "{out}"
     );
-    assert!(out.contains("help: the database was changed outside migrations"), "{out}");
+    assert!(
+        out.contains("help: the database was changed outside migrations"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -327,6 +327,15 @@ impl DatabaseUrl {
         out
     }
 
+    /// The same URL with the query parameter `key` set to `value` (added,
+    /// or replacing one of that name).
+    pub fn with_param(&self, key: &str, value: &str) -> DatabaseUrl {
+        let mut out = self.clone();
+        out.params.retain(|(k, _)| k != key);
+        out.params.push((key.to_string(), value.to_string()));
+        out
+    }
+
     /// The URL without any password (for a command a user may copy: the
     /// tool then asks for it, or reads PGPASSWORD or ~/.pgpass).
     pub fn without_password(&self) -> String {

@@ -33,6 +33,7 @@ pub mod diesel_schema;
 pub mod diff;
 #[cfg(feature = "model")]
 pub mod embed;
+pub mod fleet;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub mod introspect;
 pub mod lint;
