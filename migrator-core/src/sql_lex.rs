@@ -107,6 +107,36 @@ pub(crate) fn split_statements(tokens: &[Token]) -> Vec<&[Token]> {
         .collect()
 }
 
+/// `sql` without the qualification `schema.` in front of names: a word
+/// equal to `schema` (unquoted names compare case-insensitively) or a
+/// quoted name equal to it, followed by `.`, is removed; literals,
+/// comments and dollar-quoted bodies are left as they are. For definitions
+/// the database prints qualified (PostgreSQL's `pg_get_indexdef` names the
+/// table with its schema) that must apply to whichever schema a run uses.
+pub(crate) fn unqualify(sql: &str, schema: &str, m: Mode) -> String {
+    let tokens = lex_script(sql, m);
+    let quoted = format!("\"{}\"", schema.replace('"', "\"\""));
+    let mut out = String::with_capacity(sql.len());
+    let mut at = 0;
+    for w in tokens.windows(2) {
+        let (name, dot) = (&w[0], &w[1]);
+        let text = &sql[name.start..name.end];
+        let is_schema = match name.kind {
+            Kind::Word => text.eq_ignore_ascii_case(schema) && schema == schema.to_lowercase(),
+            Kind::Quoted => text == quoted,
+            _ => false,
+        };
+        // Not after a dot: `other.shop.t` keeps its parts.
+        let after_dot = name.start > 0 && sql[..name.start].ends_with('.');
+        if is_schema && dot.kind == Kind::Dot && dot.start == name.end && !after_dot {
+            out.push_str(&sql[at..name.start]);
+            at = dot.end;
+        }
+    }
+    out.push_str(&sql[at..]);
+    out
+}
+
 fn scan(s: &str, m: Mode, input: Input) -> Result<Vec<Token>, LexError> {
     let script = input == Input::Script;
     let b = s.as_bytes();
@@ -333,6 +363,38 @@ fn quoted(b: &[u8], i: usize, q: u8, backslash: bool, what: &str) -> Result<usiz
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unqualify_removes_only_the_schema_in_front_of_names() {
+        let m = Dialect::Postgres.backend().lex_modes()[0];
+        assert_eq!(
+            unqualify(
+                "CREATE INDEX i ON shop.orders USING btree (total) WHERE (note <> 'shop.x')",
+                "shop",
+                m
+            ),
+            "CREATE INDEX i ON orders USING btree (total) WHERE (note <> 'shop.x')"
+        );
+        assert_eq!(
+            unqualify(
+                "CREATE TRIGGER t BEFORE UPDATE ON \"shop\".items FOR EACH ROW EXECUTE FUNCTION shop.touch()",
+                "shop",
+                m
+            ),
+            "CREATE TRIGGER t BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION touch()"
+        );
+        // Other schemas, a column named like the schema, a dollar-quoted
+        // body and a schema whose name needs quotes.
+        let f = "CREATE FUNCTION shop.f() RETURNS int AS $b$ SELECT shop.g() $b$ LANGUAGE sql; SELECT x.shop, other.t, shop";
+        assert_eq!(
+            unqualify(f, "shop", m),
+            "CREATE FUNCTION f() RETURNS int AS $b$ SELECT shop.g() $b$ LANGUAGE sql; SELECT x.shop, other.t, shop"
+        );
+        assert_eq!(
+            unqualify("SELECT * FROM Shop.t, \"Shop\".u", "Shop", m),
+            "SELECT * FROM Shop.t, u"
+        );
+    }
+
     use super::*;
 
     fn kinds(s: &str, d: Dialect) -> Vec<(Kind, &str)> {

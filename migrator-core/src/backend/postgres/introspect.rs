@@ -53,6 +53,12 @@ impl Scope {
 const SEP: char = '\u{1f}';
 
 #[derive(QueryableByName)]
+struct TextRow {
+    #[diesel(sql_type = Text)]
+    value: String,
+}
+
+#[derive(QueryableByName)]
 struct TableRow {
     #[diesel(sql_type = Text)]
     name: String,
@@ -187,6 +193,29 @@ pub(crate) fn introspect(conn: &mut PgConnection) -> Result<Introspected, Intros
     };
     out.schema = read_tables(conn, Scope::Current, &mut out.outside, &mut out.notes)?;
     read_objects(conn, &mut out.outside, &mut out.elsewhere)?;
+    // The server prints some definitions with the current schema's name
+    // (`pg_get_indexdef`: `ON public.items`); an adopted baseline must build
+    // them in whichever schema it runs in (`--schema`, tenants), so that
+    // name is taken out. Other schemas' names stay.
+    let current: Vec<TextRow> = load(
+        conn,
+        "SELECT COALESCE(current_schema()::text, '') AS value".to_string(),
+    )?;
+    if let Some(schema) = current
+        .first()
+        .map(|r| r.value.as_str())
+        .filter(|s| !s.is_empty())
+    {
+        let mode = D.backend().lex_modes()[0];
+        for o in &mut out.outside {
+            if matches!(o.kind, OutsideKind::Schema | OutsideKind::OtherSchema) {
+                continue;
+            }
+            if let Some(def) = &mut o.definition {
+                *def = crate::sql_lex::unqualify(def, schema, mode);
+            }
+        }
+    }
     out.outside.sort();
     Ok(out)
 }
