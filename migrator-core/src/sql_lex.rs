@@ -113,6 +113,7 @@ pub(crate) fn split_statements(tokens: &[Token]) -> Vec<&[Token]> {
 /// comments and dollar-quoted bodies are left as they are. For definitions
 /// the database prints qualified (PostgreSQL's `pg_get_indexdef` names the
 /// table with its schema) that must apply to whichever schema a run uses.
+#[cfg(feature = "postgres")]
 pub(crate) fn unqualify(sql: &str, schema: &str, m: Mode) -> String {
     let tokens = lex_script(sql, m);
     let quoted = format!("\"{}\"", schema.replace('"', "\"\""));
@@ -363,6 +364,7 @@ fn quoted(b: &[u8], i: usize, q: u8, backslash: bool, what: &str) -> Result<usiz
 
 #[cfg(test)]
 mod tests {
+    #[cfg(feature = "postgres")]
     #[test]
     fn unqualify_removes_only_the_schema_in_front_of_names() {
         let m = Dialect::Postgres.backend().lex_modes()[0];
