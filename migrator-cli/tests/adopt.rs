@@ -785,12 +785,10 @@ INSERT INTO tasks (user_id, team_id, title) VALUES (1, 1, '  first  ');
         for o in ["view `open_tasks`", "trigger `tasks_title_trim` on `tasks`"] {
             assert!(report.contains(o), "{o} not reported:\n{report}");
         }
-        // information_schema has the body of a routine but not its CREATE
-        // statement: reported, not dumped.
-        assert!(
-            report.contains("not adopted: function `add_one()`: the database did not print a complete CREATE statement"),
-            "{report}"
-        );
+        // A routine's CREATE statement is put together from the catalog
+        // (parameters, return type, characteristics, body) and dumped.
+        assert!(report.contains("  function `add_one()`\n"), "{report}");
+        assert!(!report.contains("not adopted"), "{report}");
         let tasks = std::fs::read_to_string(dir.join("src/models/tasks.rs")).expect("tasks.rs");
         assert!(
             tasks.contains("sql_type = \"ENUM('low','medium','high')\""),
@@ -821,6 +819,12 @@ INSERT INTO tasks (user_id, team_id, title) VALUES (1, 1, '  first  ');
             assert!(shape.iter().any(|s| s == l), "{l} not in {shape:#?}");
         }
         assert_eq!(my_shape(&fresh), shape);
+        // The function works in the rebuilt database.
+        let one = rows_mysql(
+            &mut fresh.connect(),
+            "SELECT CAST(add_one(41) AS CHAR) AS a, '' AS b, '' AS c, '' AS d",
+        );
+        assert_eq!(one[0].a, "42");
         ok_at(dir, &fresh.url, &["verify"]);
         batch(
             &fresh,

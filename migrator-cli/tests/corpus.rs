@@ -571,10 +571,7 @@ mod mysql {
         }
     }
 
-    const NAMED: &[Named] = &[Named {
-        line: "FULLTEXT KEY ft_body",
-        named: "not adopted: fulltext index `ft_body` on `search_documents`",
-    }];
+    const NAMED: &[Named] = &[];
 
     const STEPS: &[Step] = &[
         Step {

@@ -2,7 +2,8 @@
 -- fidelity corpus from the MariaDB documentation: what real applications
 -- use (unsigned auto-increment keys, character sets and collations per
 -- table and column, comments, ON UPDATE CURRENT_TIMESTAMP, ENUM, JSON,
--- per-table index names, FULLTEXT, CHECK, views, triggers), with rows.
+-- per-table index names, FULLTEXT, CHECK, views, triggers, a stored
+-- function and procedure), with rows.
 CREATE TABLE customers (
   id INT UNSIGNED NOT NULL AUTO_INCREMENT,
   email VARCHAR(190) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NOT NULL,
@@ -50,6 +51,8 @@ CREATE TABLE search_documents (
   FULLTEXT KEY ft_body (body)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+CREATE FUNCTION invoice_total(p_invoice bigint(20) unsigned) RETURNS decimal(12,2) READS SQL DATA COMMENT 'sum of the lines' BEGIN DECLARE t decimal(12,2); SELECT COALESCE(SUM(qty), 0) INTO t FROM invoice_items WHERE invoice_id = p_invoice; RETURN t; END;
+CREATE PROCEDURE mark_paid(IN p_invoice bigint(20) unsigned, OUT p_done int(11)) MODIFIES SQL DATA BEGIN UPDATE invoices SET paid = 1 WHERE id = p_invoice; SET p_done = ROW_COUNT(); END;
 CREATE VIEW unpaid AS
   SELECT i.id, c.email, i.amount FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE i.paid = 0;
 CREATE TRIGGER invoices_number_upper BEFORE INSERT ON invoices

@@ -102,6 +102,8 @@ pub enum OutsideKind {
     CompositeType,
     Sequence,
     Function,
+    /// MySQL/MariaDB: a stored procedure.
+    Procedure,
     View,
     MaterializedView,
     ForeignTable,
@@ -145,6 +147,7 @@ impl OutsideKind {
             CompositeType => "composite type",
             Sequence => "sequence",
             Function => "function",
+            Procedure => "procedure",
             View => "view",
             MaterializedView => "materialized view",
             ForeignTable => "foreign table",

@@ -17,16 +17,15 @@ pub(crate) fn dump(o: &Outside) -> Result<(Phase, String, String), String> {
             format!("CREATE OR REPLACE VIEW {} AS {}", q(&o.name), need()?),
             format!("DROP VIEW IF EXISTS {}", q(&o.name)),
         ),
-        K::Trigger | K::Function => {
-            let what = if o.kind == K::Trigger {
-                "TRIGGER"
-            } else {
-                "FUNCTION"
+        K::Trigger | K::Function | K::Procedure => {
+            let what = match o.kind {
+                K::Trigger => "TRIGGER",
+                K::Function => "FUNCTION",
+                _ => "PROCEDURE",
             };
             let def = need()?;
-            // information_schema gives a routine's body, not its CREATE
-            // statement (parameters, return type and characteristics are
-            // elsewhere): only a complete statement is replayed.
+            // Only a complete statement is replayed (introspection puts a
+            // routine's together from the catalog).
             if !def
                 .get(..6)
                 .is_some_and(|p| p.eq_ignore_ascii_case("CREATE"))
@@ -44,6 +43,20 @@ pub(crate) fn dump(o: &Outside) -> Result<(Phase, String, String), String> {
                 },
                 def.to_string(),
                 format!("DROP {what} IF EXISTS {}", q(name)),
+            )
+        }
+        // Indexes the model cannot express (FULLTEXT, SPATIAL, over column
+        // prefixes or expressions): their CREATE INDEX as introspection
+        // printed it, after the tables.
+        K::FulltextIndex | K::SpatialIndex | K::PartialIndex | K::ExpressionIndex => {
+            let table = o
+                .table
+                .as_deref()
+                .ok_or_else(|| "its table is not known".to_string())?;
+            (
+                Phase::After(1),
+                need()?.to_string(),
+                format!("DROP INDEX {} ON {}", q(&o.name), q(table)),
             )
         }
         _ => return Err("migrator cannot recreate this kind of object".into()),

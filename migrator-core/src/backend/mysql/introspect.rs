@@ -566,9 +566,23 @@ fn read_objects(
         "SELECT 'trigger' AS a, CAST(TRIGGER_NAME AS CHAR) AS b, CAST(EVENT_OBJECT_TABLE AS CHAR) AS c, \
            CAST(CONCAT('CREATE TRIGGER `', TRIGGER_NAME, '` ', ACTION_TIMING, ' ', EVENT_MANIPULATION, ' ON `', EVENT_OBJECT_TABLE, '` FOR EACH ROW ', ACTION_STATEMENT) AS CHAR) AS d \
          FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()",
-        "SELECT 'routine' AS a, CAST(CONCAT(ROUTINE_NAME, '()') AS CHAR) AS b, '' AS c, \
-           CAST(CONCAT(ROUTINE_TYPE, ' ', ROUTINE_NAME, ': ', COALESCE(ROUTINE_DEFINITION, '')) AS CHAR) AS d \
-         FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()",
+        // A routine's CREATE statement, put together from the catalog
+        // (information_schema has no column with the whole statement):
+        // parameters with their modes and types, the return type, the
+        // characteristics, the comment and the body. NULL when the body is
+        // not visible to this user, which adoption then refuses by name.
+        "SELECT LOWER(CAST(r.ROUTINE_TYPE AS CHAR)) AS a, CAST(CONCAT(r.ROUTINE_NAME, '()') AS CHAR) AS b, '' AS c, \
+           CAST(CONCAT('CREATE ', r.ROUTINE_TYPE, ' `', REPLACE(r.ROUTINE_NAME, '`', '``'), '`(', \
+             COALESCE((SELECT GROUP_CONCAT(CONCAT(IF(r.ROUTINE_TYPE = 'PROCEDURE', CONCAT(p.PARAMETER_MODE, ' '), ''), \
+                 '`', REPLACE(p.PARAMETER_NAME, '`', '``'), '` ', p.DTD_IDENTIFIER) ORDER BY p.ORDINAL_POSITION SEPARATOR ', ') \
+               FROM information_schema.PARAMETERS p WHERE p.SPECIFIC_SCHEMA = r.ROUTINE_SCHEMA \
+               AND p.SPECIFIC_NAME = r.SPECIFIC_NAME AND p.ROUTINE_TYPE = r.ROUTINE_TYPE AND p.ORDINAL_POSITION > 0), ''), \
+             ')', IF(r.ROUTINE_TYPE = 'FUNCTION', CONCAT(' RETURNS ', r.DTD_IDENTIFIER), ''), \
+             IF(r.IS_DETERMINISTIC = 'YES', ' DETERMINISTIC', ' NOT DETERMINISTIC'), ' ', r.SQL_DATA_ACCESS, \
+             ' SQL SECURITY ', r.SECURITY_TYPE, \
+             IF(r.ROUTINE_COMMENT <> '', CONCAT(' COMMENT ', QUOTE(r.ROUTINE_COMMENT)), ''), \
+             '\\n', r.ROUTINE_DEFINITION) AS CHAR) AS d \
+         FROM information_schema.ROUTINES r WHERE r.ROUTINE_SCHEMA = DATABASE()",
         "SELECT 'event' AS a, CAST(EVENT_NAME AS CHAR) AS b, '' AS c, CAST(EVENT_DEFINITION AS CHAR) AS d \
          FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()",
     ];
@@ -578,7 +592,8 @@ fn read_objects(
             let kind = match r.a.as_str() {
                 "view" => OutsideKind::View,
                 "trigger" => OutsideKind::Trigger,
-                "routine" => OutsideKind::Function,
+                "function" => OutsideKind::Function,
+                "procedure" => OutsideKind::Procedure,
                 "event" => OutsideKind::Event,
                 _ => continue,
             };
