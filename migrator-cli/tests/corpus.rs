@@ -479,6 +479,120 @@ fn postgres_corpus_is_adopted_rebuilt_and_evolved_without_silent_loss() {
     play(&src, &new, PG_NAMED, PG_STEPS);
 }
 
+/// The registry's serial keys, rebuilt as identity columns: named by
+/// adoption, table by table.
+const REGISTRY_NAMED: &[Named] = &[
+    Named {
+        line: "crates_id_seq",
+        named: "column `crates.id` is serial",
+    },
+    Named {
+        line: "public.crates ALTER COLUMN id ADD GENERATED",
+        named: "column `crates.id` is serial",
+    },
+    Named {
+        line: "users_id_seq",
+        named: "column `users.id` is serial",
+    },
+    Named {
+        line: "public.users ALTER COLUMN id ADD GENERATED",
+        named: "column `users.id` is serial",
+    },
+    Named {
+        line: "versions_id_seq",
+        named: "column `versions.id` is serial",
+    },
+    Named {
+        line: "public.versions ALTER COLUMN id ADD GENERATED",
+        named: "column `versions.id` is serial",
+    },
+];
+
+const REGISTRY_STEPS: &[Step] = &[
+    Step {
+        name: "add_avatar",
+        file: "users.rs",
+        edits: &[("\n}\n", "\n    pub avatar: Option<String>,\n}\n")],
+        touches: &[],
+        adds: &["avatar text"],
+        keeps_rows: true,
+    },
+    Step {
+        name: "rename_yanked",
+        file: "versions.rs",
+        edits: &[(
+            "    pub yanked: bool,",
+            "    #[model(renamed_from = \"yanked\")]\n    pub is_yanked: bool,",
+        )],
+        touches: &["yanked"],
+        adds: &["is_yanked boolean DEFAULT false NOT NULL"],
+        keeps_rows: true,
+    },
+    Step {
+        name: "widen_checksum",
+        file: "versions.rs",
+        edits: &[("sql_type = \"CHAR(64)\"", "sql_type = \"CHAR(128)\"")],
+        touches: &["checksum character(64)"],
+        adds: &["checksum character(128) NOT NULL"],
+        keeps_rows: true,
+    },
+    Step {
+        name: "nullable_search",
+        file: "crates.rs",
+        edits: &[(
+            "pub textsearchable_index_col: String,",
+            "pub textsearchable_index_col: Option<String>,",
+        )],
+        touches: &["textsearchable_index_col tsvector"],
+        adds: &["textsearchable_index_col tsvector DEFAULT ''::tsvector"],
+        keeps_rows: true,
+    },
+    Step {
+        name: "owner_fk",
+        file: "crate_owners.rs",
+        edits: &[(
+            "    pub owner_id: i32,",
+            "    #[model(foreign_key = \"users.id\", on_delete = \"cascade\")]\n    pub owner_id: i32,",
+        )],
+        touches: &[],
+        adds: &["FOREIGN KEY (owner_id) REFERENCES public.users(id) ON DELETE CASCADE"],
+        keeps_rows: true,
+    },
+    Step {
+        name: "versions_publisher_downloads",
+        file: "versions.rs",
+        edits: &[(
+            "#[model(table = \"versions\")]",
+            "#[model(table = \"versions\", index = \"published_by, downloads\")]",
+        )],
+        touches: &[],
+        adds: &["(published_by, downloads)"],
+        keeps_rows: true,
+    },
+    Step {
+        name: "drop_lock_until",
+        file: "users.rs",
+        edits: &[("    pub account_lock_until: Option<chrono::NaiveDateTime>,\n", "")],
+        touches: &["account_lock_until"],
+        adds: &[],
+        keeps_rows: false,
+    },
+];
+
+/// The registry: a schema as a diesel application keeps it; nothing but
+/// its serial keys may differ after the rebuild.
+#[test]
+fn postgres_registry_corpus_is_adopted_rebuilt_and_evolved_without_silent_loss() {
+    let Some(base) = pg_base_url() else { return };
+    let src = Pg(PgDb::create(&base, "registry_src"));
+    let new = Pg(PgDb::create(&base, "registry_new"));
+    src.0
+        .connect()
+        .batch_execute(include_str!("corpus/postgres_registry.sql"))
+        .expect("the corpus loads");
+    play(&src, &new, REGISTRY_NAMED, REGISTRY_STEPS);
+}
+
 // --------------------------------------------------------- MySQL/MariaDB
 
 #[cfg(feature = "mysql")]
