@@ -12,7 +12,7 @@ use diesel::connection::SimpleConnection;
 use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 
-use super::RunError;
+use super::error::RunError;
 use crate::database_url::{Backend, DatabaseUrl};
 use crate::dialect::Dialect;
 

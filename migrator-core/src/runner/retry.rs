@@ -42,7 +42,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::conn::MigrationConnection;
-use super::RunError;
+use super::error::RunError;
 
 /// True when `e` is a statement (or Rust step) cancelled by `lock_timeout`.
 pub(crate) fn is_lock_timeout(e: &RunError) -> bool {

@@ -27,7 +27,7 @@
 //! - SQLite is always direct.
 
 use super::conn::MigrationConnection;
-use super::RunError;
+use super::error::RunError;
 use crate::dialect::Dialect;
 
 /// The custom setting the PostgreSQL probe marks its session with.

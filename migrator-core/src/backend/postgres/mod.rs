@@ -110,6 +110,18 @@ impl Backend for Postgres {
         true
     }
 
+    fn session_lock(&self) -> Option<super::SessionLock> {
+        Some(session::session_lock())
+    }
+
+    fn session_row(&self) -> Option<super::SessionRow> {
+        Some(session::SESSION_ROW)
+    }
+
+    fn epoch_now_sql(&self) -> &'static str {
+        session::EPOCH_NOW_SQL
+    }
+
     fn sends_batches(&self) -> bool {
         true
     }
