@@ -226,6 +226,12 @@ pub(crate) trait Backend: Sync {
         None
     }
 
+    /// What may stand between the runner and the database, to probe for
+    /// before taking the lock (`runner/topology.rs`).
+    fn topology_probe(&self) -> TopologyProbe {
+        TopologyProbe::None
+    }
+
     /// Database time in whole seconds since the epoch (the lock row's
     /// `expires_at`).
     fn epoch_now_sql(&self) -> &'static str;
@@ -300,6 +306,19 @@ pub(crate) struct SessionLock {
     /// right after taking it, since a pooler the probe missed would leave
     /// it with a server session the runner cannot reach.
     pub held_by_sql: Option<fn(i64) -> String>,
+}
+
+/// What `runner/topology.rs` probes a connection for
+/// (`Backend::topology_probe`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TopologyProbe {
+    /// Nothing: a file, always direct (SQLite).
+    None,
+    /// A transaction-pooling proxy in front of the server (PostgreSQL
+    /// behind PgBouncer).
+    Pooler,
+    /// A Galera cluster node (MariaDB, MySQL with wsrep).
+    Galera,
 }
 
 /// How a lock row held with its session names and checks that session

@@ -28,6 +28,7 @@
 
 use super::conn::MigrationConnection;
 use super::error::RunError;
+use crate::backend::TopologyProbe;
 use crate::dialect::Dialect;
 
 /// The custom setting the PostgreSQL probe marks its session with.
@@ -86,15 +87,15 @@ fn db(dialect: Dialect, doing: &str, e: diesel::result::Error) -> RunError {
 /// Finds out what the connection is (a few cheap statements; changes
 /// nothing but the session's own settings).
 pub fn detect<C: MigrationConnection>(conn: &mut C) -> Result<Topology, RunError> {
-    match conn.dialect() {
-        Dialect::Sqlite => Ok(Topology::Direct),
-        Dialect::Mysql => detect_galera(conn),
-        Dialect::Postgres => detect_pooler(conn),
+    match conn.dialect().backend().topology_probe() {
+        TopologyProbe::None => Ok(Topology::Direct),
+        TopologyProbe::Galera => detect_galera(conn),
+        TopologyProbe::Pooler => detect_pooler(conn),
     }
 }
 
 fn detect_galera<C: MigrationConnection>(conn: &mut C) -> Result<Topology, RunError> {
-    let d = Dialect::Mysql;
+    let d = conn.dialect();
     // MySQL without Galera has no such variable: an error means "no".
     let on = conn
         .query_texts("SELECT IF(@@wsrep_on, '1', '0') AS s")
@@ -125,7 +126,7 @@ fn detect_galera<C: MigrationConnection>(conn: &mut C) -> Result<Topology, RunEr
 }
 
 fn detect_pooler<C: MigrationConnection>(conn: &mut C) -> Result<Topology, RunError> {
-    let d = Dialect::Postgres;
+    let d = conn.dialect();
     let read = format!(
         "SELECT pg_backend_pid()::text || ' ' || COALESCE(current_setting('{PROBE}', true), '') AS s"
     );

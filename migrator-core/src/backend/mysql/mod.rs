@@ -134,6 +134,10 @@ impl Backend for Mysql {
         session::set_lock_timeouts_sql(timeout)
     }
 
+    fn topology_probe(&self) -> super::TopologyProbe {
+        super::TopologyProbe::Galera
+    }
+
     fn session_lock(&self) -> Option<super::SessionLock> {
         Some(session::session_lock())
     }

@@ -110,6 +110,10 @@ impl Backend for Postgres {
         true
     }
 
+    fn topology_probe(&self) -> super::TopologyProbe {
+        super::TopologyProbe::Pooler
+    }
+
     fn session_lock(&self) -> Option<super::SessionLock> {
         Some(session::session_lock())
     }
