@@ -181,7 +181,13 @@ pub(crate) trait Backend: Sync {
     /// (in its batch when it is sent as one); the others once per
     /// migration.
     fn sends_batches(&self) -> bool {
-        false
+        self.batch_sql().is_some()
+    }
+
+    /// The SQL a batched migration is framed with, where the database
+    /// sends batches (`runner/apply.rs`: `one_batch`).
+    fn batch_sql(&self) -> Option<BatchSql> {
+        None
     }
 
     /// Whether a migration runs under a statement lock timeout and is
@@ -306,6 +312,25 @@ pub(crate) struct SessionLock {
     /// right after taking it, since a pooler the probe missed would leave
     /// it with a server session the runner cannot reach.
     pub held_by_sql: Option<fn(i64) -> String>,
+}
+
+/// The pieces of SQL a migration sent as one batch is framed with
+/// (`Backend::batch_sql`, `runner/apply.rs`, `runner/transport.rs`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BatchSql {
+    /// Marks when the migration starts, first in its transaction (the
+    /// transaction's own start time is when the whole query arrived, the
+    /// same for every migration of a pipelined query).
+    pub start: &'static str,
+    /// The milliseconds since `start`, as the server computes them, for
+    /// the history row's `execution_ms`.
+    pub elapsed_ms: &'static str,
+    /// Lets this transaction commit without waiting for its flush (all but
+    /// the last migration of a pipelined query).
+    pub not_durable: &'static str,
+    /// A statement whose commit is flushed, which makes the commits before
+    /// it durable too.
+    pub flush: &'static str,
 }
 
 /// What `runner/topology.rs` probes a connection for

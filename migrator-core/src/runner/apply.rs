@@ -104,14 +104,7 @@ pub(crate) fn apply<C: MigrationConnection>(
     sqlite_foreign_keys_restore(conn, sqlite_fks, result)
 }
 
-/// Marks when a batched migration starts (`transaction_timestamp()` would be
-/// when the whole query arrived, the same for every migration of a chunk).
-const PG_BATCH_START: &str = "SELECT set_config('migrator.started', clock_timestamp()::text, true)";
-
-/// The milliseconds since [`PG_BATCH_START`], as PostgreSQL computes them.
-const PG_BATCH_MS: &str = "CAST(EXTRACT(EPOCH FROM clock_timestamp() - CAST(current_setting('migrator.started') AS timestamptz)) * 1000 AS BIGINT)";
-
-/// PostgreSQL: migration `m` as one batch, `<set>; BEGIN; <statements>;
+/// Migration `m` as one batch (PostgreSQL), `<set>; BEGIN; <statements>;
 /// <history write>; COMMIT`, one round trip instead of one per statement,
 /// when every step is a plain statement (no guard, cleanup, generated
 /// statements, backfill or Rust step) that runs in the transaction; None
@@ -131,12 +124,14 @@ pub(crate) fn one_batch(
     set: &str,
     durable: bool,
 ) -> Option<String> {
+    let frame = dialect.backend().batch_sql()?;
     if !batchable(dialect, m, statements) {
         return None;
     }
-    let mut sql = format!("{set};\nBEGIN;\n{PG_BATCH_START};\n");
+    let mut sql = format!("{set};\nBEGIN;\n{};\n", frame.start);
     if !durable {
-        sql.push_str("SET LOCAL synchronous_commit TO OFF;\n");
+        sql.push_str(frame.not_durable);
+        sql.push_str(";\n");
     }
     for step in statements {
         if let Step::Sql(s) = step {
@@ -149,7 +144,7 @@ pub(crate) fn one_batch(
             dialect,
             m,
             &utc_now(),
-            PG_BATCH_MS,
+            frame.elapsed_ms,
             APPLIED,
             statements.len(),
         ),

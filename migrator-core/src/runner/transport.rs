@@ -131,7 +131,7 @@ pub(crate) fn run_pipelined<C: MigrationConnection>(
         // synchronous commit makes them durable before they are
         // reported.
         ctx.conn
-            .execute("SELECT txid_current()")
+            .execute(dialect.backend().batch_sql().map_or("", |b| b.flush))
             .map_err(|e| RunError::Database {
                 message: format!("flushing the committed migrations: {e}"),
             })?;

@@ -126,8 +126,8 @@ impl Backend for Postgres {
         session::EPOCH_NOW_SQL
     }
 
-    fn sends_batches(&self) -> bool {
-        true
+    fn batch_sql(&self) -> Option<super::BatchSql> {
+        Some(session::BATCH_SQL)
     }
 
     #[cfg(all(

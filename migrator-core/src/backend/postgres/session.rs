@@ -93,3 +93,13 @@ pub(crate) const SESSION_ROW: super::super::SessionRow = super::super::SessionRo
 
 /// Database time in whole seconds since the epoch.
 pub(crate) const EPOCH_NOW_SQL: &str = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS BIGINT)";
+
+/// A batched migration's frame: its start marked in a transaction-local
+/// setting, its duration computed from it, `synchronous_commit` off for
+/// one transaction, and a statement that commits with a flush.
+pub(crate) const BATCH_SQL: super::super::BatchSql = super::super::BatchSql {
+    start: "SELECT set_config('migrator.started', clock_timestamp()::text, true)",
+    elapsed_ms: "CAST(EXTRACT(EPOCH FROM clock_timestamp() - CAST(current_setting('migrator.started') AS timestamptz)) * 1000 AS BIGINT)",
+    not_durable: "SET LOCAL synchronous_commit TO OFF",
+    flush: "SELECT txid_current()",
+};
