@@ -294,6 +294,11 @@ pub(crate) trait Backend: Sync {
 
 /// A database's session lock, held by the server until the session ends
 /// (`Backend::session_lock`, `runner/lock.rs`).
+// Read by the runner, which is built with a backend feature only.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
 #[derive(Debug, Clone)]
 pub(crate) struct SessionLock {
     /// How messages name it: `the advisory lock`, `GET_LOCK`.
@@ -316,6 +321,11 @@ pub(crate) struct SessionLock {
 
 /// The pieces of SQL a migration sent as one batch is framed with
 /// (`Backend::batch_sql`, `runner/apply.rs`, `runner/transport.rs`).
+// Read by the runner, which is built with a backend feature only.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct BatchSql {
     /// Marks when the migration starts, first in its transaction (the
@@ -348,6 +358,11 @@ pub(crate) enum TopologyProbe {
 
 /// How a lock row held with its session names and checks that session
 /// (`Backend::session_row`).
+// Read by the runner, which is built with a backend feature only.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SessionRow {
     /// One row: this session's id.

@@ -180,7 +180,7 @@ impl_migration_connection!(
 impl_migration_connection!(diesel::pg::PgConnection, Dialect::Postgres, transaction);
 
 // MySQL commits DDL implicitly, so a migration with DDL runs statement by
-// statement with its progress recorded (`history.rs`); the transaction here
+// statement with its progress recorded (`apply.rs`); the transaction here
 // still makes the history writes and pure data steps atomic.
 #[cfg(feature = "mysql")]
 impl_migration_connection!(diesel::mysql::MysqlConnection, Dialect::Mysql, transaction);

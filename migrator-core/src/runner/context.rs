@@ -1,8 +1,11 @@
 //! The run context: one run's state (the connection, the lock held and
 //! its lease, the session timeouts to restore, the pipelined chunk's size,
-//! where events go), and [`locked`], which takes the lock, builds the
-//! context, and releases and restores on every path. The `Migrator` is
-//! only read; nothing of a run is kept on it.
+//! where events go), and [`locked`], which takes the lock first (two
+//! runners creating the history table at once collide in PostgreSQL's
+//! catalog even with IF NOT EXISTS), creates the history table, runs the
+//! work over the context, and restores the session's timeouts and releases
+//! the lock on every path. The `Migrator` is only read; nothing of a run is
+//! kept on it.
 
 use super::conn::MigrationConnection;
 use super::error::RunError;

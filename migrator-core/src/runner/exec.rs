@@ -1,25 +1,21 @@
 //! The executor: one loop that runs a plan (`plan.rs`), in either
-//! direction, over a [`RunContext`].
+//! direction, over a `RunContext` (`context.rs`).
 //!
 //! Contract:
-//! - a run takes the migration lock first (`lock.rs`; two runners creating
-//!   the history table at once collide in PostgreSQL's catalog even with
-//!   IF NOT EXISTS), creates the history table, reads and checks the
-//!   history under the lock, builds the plan and checks it
-//!   (`plan::check_sizes`), then runs it; the lock is released and the
-//!   session's timeouts restored on every path;
-//! - the run's state lives in the [`RunContext`] (the connection, the
-//!   lock held, the session timeouts to restore, the pipelined chunk's
-//!   size, the event sink), never on the `Migrator`, which is only read;
+//! - a run holds the migration lock (`context::locked`) before the history
+//!   is read; under it the history is checked, the plan built and checked
+//!   (`plan::check_sizes`), then run;
 //! - a run of SQLite commit-group migrations goes to `transport::run_group`,
 //!   a run of pipelined ones to `transport::run_pipelined`; every other
-//!   migration runs alone ([`RunContext::run_one`]) under the statement lock
-//!   timeout, tried again with backoff while a statement gives up waiting
-//!   for a lock (`retry.rs`);
+//!   migration runs alone (`run_one`) under the statement lock timeout,
+//!   tried again with backoff while a statement gives up waiting for a
+//!   lock (`retry.rs`);
 //! - after a pipelined chunk stops, its failing migration (or, when which
 //!   one failed is not known, every migration of the chunk) runs alone,
 //!   statement by statement: a lock timeout met in the chunk counts as its
-//!   first try.
+//!   first try;
+//! - a run that applied or rolled back nothing says so
+//!   (`Event::NothingToDo`).
 
 use std::time::Instant;
 

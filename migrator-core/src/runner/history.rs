@@ -1,6 +1,6 @@
 //! The history table: its SQL (create, read, the rows a run writes) and
 //! the start-up check. Executing a migration is `apply.rs`'s; the runner's
-//! lock is in `lock.rs`.
+//! lock is in `lock/`.
 
 use std::sync::OnceLock;
 

@@ -118,7 +118,7 @@ impl<'a> Migrator<'a> {
     /// holds on the connection, found out when the lock is taken),
     /// [`LockMode::Advisory`] (refused where it cannot hold) or
     /// [`LockMode::Table`], the lease row, which holds through a
-    /// transaction-pooling proxy and across Galera nodes (`runner/lock.rs`).
+    /// transaction-pooling proxy and across Galera nodes (`runner/lock/`).
     pub fn lock_mode(mut self, mode: LockMode) -> Self {
         self.settings.lock_mode = mode;
         self

@@ -1,6 +1,6 @@
 //! What sits between the runner and the data: a direct session, a
 //! transaction-pooling proxy, or a node of a Galera cluster. The lock
-//! (`lock.rs`) chooses by it under [`super::LockMode::Auto`].
+//! (`lock/`) chooses by it under [`super::LockMode::Auto`].
 //!
 //! Contract:
 //! - MySQL/MariaDB: a Galera node is one with `@@wsrep_on = 1` (MariaDB
@@ -21,7 +21,7 @@
 //!   finds none clears its mark (an application may run the migrator again
 //!   on the same connection); one that finds a pooler leaves it. The probe can
 //!   miss one when the proxy happens to hand back the same server session
-//!   every time (one client alone), so `lock.rs` never relies on it for
+//!   every time (one client alone), so `lock/` never relies on it for
 //!   exclusion under `Auto`: it only decides how the lock row is held, and
 //!   whether `--lock-mode advisory` is refused.
 //! - SQLite is always direct.

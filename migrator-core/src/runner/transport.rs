@@ -61,7 +61,7 @@ impl Chunk {
 /// PostgreSQL: sends migrations from the front of `batch` (each
 /// [`apply::batchable`]) as one query, each still its own
 /// transaction with its history row (`SET ..; BEGIN; ..; COMMIT` one
-/// after the other, `history::one_batch`): one round trip for several
+/// after the other, `apply::one_batch`): one round trip for several
 /// migrations, with the locks and the outcome of one transaction each.
 /// Only the last commit of a chunk waits for its WAL flush
 /// (`apply::one_batch`), which makes the whole chunk durable before
