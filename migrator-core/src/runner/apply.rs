@@ -2,7 +2,7 @@
 //! transaction with its history row, as one PostgreSQL batch, or step by
 //! step with `steps_done` recorded after each step (or short transaction
 //! of steps). The executor (`exec.rs`) chooses which through the plan
-//! (`plan.rs`); the history table's SQL is `history.rs`'s.
+//! (`plan/`); the history table's SQL is `history.rs`'s.
 
 use std::time::Instant;
 

@@ -1,4 +1,4 @@
-//! The executor: one loop that runs a plan (`plan.rs`), in either
+//! The executor: one loop that runs a plan (`plan/`), in either
 //! direction, over a `RunContext` (`context.rs`).
 //!
 //! Contract:

@@ -17,7 +17,7 @@
 //! - SQLite commits consecutive transactional migrations in groups, each in
 //!   its own savepoint (`Migrator::commit_group`, `transport.rs`), with the
 //!   outcome of a transaction per migration;
-//! - a run builds its plan once (`plan.rs`: each migration with its
+//! - a run builds its plan once (`plan/`: each migration with its
 //!   direction, steps and strategy) and one loop executes it in either
 //!   direction over a run context (`exec.rs`: the connection, the lock
 //!   held, the session timeouts, the events); `--dry-run` renders the same

@@ -1,6 +1,6 @@
 //! What a [`super::Migrator`] is configured with: the lock, the timeouts,
 //! the retries and the SQLite commit window. Read by the executor
-//! (`exec.rs`) and the plan (`plan.rs`); never changed by a run, which keeps
+//! (`exec.rs`) and the plan (`plan/`); never changed by a run, which keeps
 //! its own state in the run context.
 
 use std::time::Duration;
