@@ -26,6 +26,8 @@ pub mod adopt;
 mod backend;
 #[cfg(feature = "model")]
 mod codegen;
+#[cfg(feature = "model")]
+mod config;
 pub mod database_url;
 pub mod diagram;
 pub mod dialect;
@@ -36,6 +38,7 @@ pub mod embed;
 pub mod fleet;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub mod introspect;
+mod ledger;
 pub mod lint;
 pub mod migration;
 #[cfg(feature = "model")]

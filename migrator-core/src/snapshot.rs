@@ -16,11 +16,10 @@ mod text;
 use std::borrow::Cow;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-
-use crate::migration::{line_col, MigrationError};
+pub use crate::ledger::{chain_of, empty_chain, extend_chain, file_entry};
+use crate::ledger::{line_col, normalize_text, MigrationError};
 use crate::schema::{Schema, Table};
+use serde::{Deserialize, Serialize};
 
 /// The current snapshot format version.
 pub const FORMAT: u32 = 1;
@@ -54,44 +53,11 @@ struct SnapshotFile {
     tables: Vec<Table>,
 }
 
-/// The chain value for no migrations.
-pub fn empty_chain() -> String {
-    String::new()
-}
-
-/// Extends a hash chain by one migration checksum.
-pub fn extend_chain(chain: &str, version: u32, checksum: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(chain.as_bytes());
-    h.update(format!("\n{version:04}:{checksum}").as_bytes());
-    hex(&h.finalize())
-}
-
-/// The `files` entry of one migration.
-pub fn file_entry(checksum: &str, file_name: &str) -> String {
-    format!("{checksum} {file_name}")
-}
-
-/// The chain over a whole list of (version, checksum) pairs.
-pub fn chain_of<'a>(items: impl IntoIterator<Item = (u32, &'a str)>) -> String {
-    items
-        .into_iter()
-        .fold(empty_chain(), |acc, (v, c)| extend_chain(&acc, v, c))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
 impl Snapshot {
     /// Parses snapshot text; `file` is only used in error messages.
     pub fn parse(file: &Path, text: &str) -> Result<Snapshot, MigrationError> {
         let text = if text.starts_with('\u{feff}') || text.contains('\r') {
-            Cow::Owned(crate::migration::normalize_text(text))
+            Cow::Owned(normalize_text(text))
         } else {
             Cow::Borrowed(text)
         };

@@ -176,8 +176,31 @@ pub(crate) trait Backend: Sync {
     }
 
     /// Whether a migration of plain statements in one transaction can be
-    /// sent as one batch (PostgreSQL's simple query protocol).
+    /// sent as one batch (PostgreSQL's simple query protocol). Such a
+    /// database gets the session's timeouts with each try of a migration
+    /// (in its batch when it is sent as one); the others once per
+    /// migration.
     fn sends_batches(&self) -> bool {
+        self.batch_sql().is_some()
+    }
+
+    /// The SQL a batched migration is framed with, where the database
+    /// sends batches (`runner/apply.rs`: `one_batch`).
+    fn batch_sql(&self) -> Option<BatchSql> {
+        None
+    }
+
+    /// Whether a migration runs under a statement lock timeout and is
+    /// tried again when a statement gives up waiting (PostgreSQL, MySQL:
+    /// the databases whose timeouts the runner reads and sets).
+    fn retries_lock_waits(&self) -> bool {
+        self.read_timeouts_sql().is_some()
+    }
+
+    /// Whether consecutive one-transaction migrations are committed
+    /// together, each in a savepoint (SQLite, one writer at a time: a few
+    /// commits instead of one per migration; `Migrator::commit_group`).
+    fn commits_in_groups(&self) -> bool {
         false
     }
 
@@ -192,6 +215,53 @@ pub(crate) trait Backend: Sync {
     /// the transaction (SQLite: the lock is taken by the first write).
     fn rereads_history_in_transaction(&self) -> bool {
         false
+    }
+
+    /// The session lock `LockMode::Advisory` takes (`runner/lock.rs`), when
+    /// the database has one (SQLite has none: the lock row always).
+    fn session_lock(&self) -> Option<SessionLock> {
+        None
+    }
+
+    /// Whether `LockMode::Auto` on a direct connection takes the lock row
+    /// held while the runner's server session lasts, rather than the
+    /// session lock (PostgreSQL: whether a connection goes through a
+    /// pooler cannot be known for certain, and every runner must take the
+    /// same lock), and how to tell the session.
+    fn session_row(&self) -> Option<SessionRow> {
+        None
+    }
+
+    /// What may stand between the runner and the database, to probe for
+    /// before taking the lock (`runner/topology.rs`).
+    fn topology_probe(&self) -> TopologyProbe {
+        TopologyProbe::None
+    }
+
+    /// Database time in whole seconds since the epoch (the lock row's
+    /// `expires_at`).
+    fn epoch_now_sql(&self) -> &'static str;
+
+    /// The one atomic upsert that claims the lock row `table` for `owner`
+    /// until `now + secs`, succeeding only when the row is absent, expired
+    /// or already `owner`'s (`owner` a quoted literal, `now` an
+    /// expression).
+    fn claim_lock_row_sql(&self, table: &str, owner: &str, now: &str, secs: u64) -> String {
+        format!(
+            "INSERT INTO {table} (id, owner, expires_at) VALUES (1, {owner}, {now} + {secs}) \
+             ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
+             WHERE {table}.expires_at < {now} OR {table}.owner = excluded.owner"
+        )
+    }
+
+    /// One row naming who holds the lock row and for how long; a row that
+    /// expires more than `session_secs / 2` from now is held with its
+    /// session.
+    fn lock_row_holder_sql(&self, table: &str, now: &str, session_secs: u64) -> String {
+        format!(
+            "SELECT owner || CASE WHEN expires_at - {now} > {session_secs} / 2 THEN ' (held while its session lasts)' \
+             ELSE ' (lease ends in ' || CAST(expires_at - {now} AS TEXT) || ' s)' END AS s FROM {table} WHERE id = 1"
+        )
     }
 
     /// Whether a statement larger than the server's `max_allowed_packet`
@@ -220,6 +290,85 @@ pub(crate) trait Backend: Sync {
         before: &Schema,
         start: &Schema,
     ) -> Result<Vec<Statement>, RenderError>;
+}
+
+/// A database's session lock, held by the server until the session ends
+/// (`Backend::session_lock`, `runner/lock.rs`).
+// Read by the runner, which is built with a backend feature only.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
+#[derive(Debug, Clone)]
+pub(crate) struct SessionLock {
+    /// How messages name it: `the advisory lock`, `GET_LOCK`.
+    pub name: &'static str,
+    /// The refusal's words for it: `a session advisory lock`.
+    pub kind: &'static str,
+    /// What a runner waiting for it waits for, in words.
+    pub waiting: String,
+    /// One row (the session's id) when the lock was taken, none when
+    /// another session holds it; never waits.
+    pub try_sql: String,
+    pub release_sql: String,
+    /// One row naming who holds it (best effort).
+    pub holder_sql: String,
+    /// A query with a row when the session `pid` holds the lock: checked
+    /// right after taking it, since a pooler the probe missed would leave
+    /// it with a server session the runner cannot reach.
+    pub held_by_sql: Option<fn(i64) -> String>,
+}
+
+/// The pieces of SQL a migration sent as one batch is framed with
+/// (`Backend::batch_sql`, `runner/apply.rs`, `runner/transport.rs`).
+// Read by the runner, which is built with a backend feature only.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BatchSql {
+    /// Marks when the migration starts, first in its transaction (the
+    /// transaction's own start time is when the whole query arrived, the
+    /// same for every migration of a pipelined query).
+    pub start: &'static str,
+    /// The milliseconds since `start`, as the server computes them, for
+    /// the history row's `execution_ms`.
+    pub elapsed_ms: &'static str,
+    /// Lets this transaction commit without waiting for its flush (all but
+    /// the last migration of a pipelined query).
+    pub not_durable: &'static str,
+    /// A statement whose commit is flushed, which makes the commits before
+    /// it durable too.
+    pub flush: &'static str,
+}
+
+/// What `runner/topology.rs` probes a connection for
+/// (`Backend::topology_probe`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TopologyProbe {
+    /// Nothing: a file, always direct (SQLite).
+    None,
+    /// A transaction-pooling proxy in front of the server (PostgreSQL
+    /// behind PgBouncer).
+    Pooler,
+    /// A Galera cluster node (MariaDB, MySQL with wsrep).
+    Galera,
+}
+
+/// How a lock row held with its session names and checks that session
+/// (`Backend::session_row`).
+// Read by the runner, which is built with a backend feature only.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SessionRow {
+    /// One row: this session's id.
+    pub pid_sql: &'static str,
+    /// A query with a row while session `pid` exists.
+    pub alive_sql: fn(i64) -> String,
 }
 
 impl Dialect {

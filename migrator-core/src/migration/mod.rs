@@ -26,9 +26,11 @@ use std::sync::{Mutex, OnceLock};
 use sha2::{Digest, Sha256};
 
 use crate::dialect::{render_ops, Dialect, RenderError, Statement};
+use crate::ledger::chain_of;
+pub use crate::ledger::{checksum, line_col, normalize_text, MigrationError};
 use crate::ops::{inverse_all, replay, Operation};
 use crate::schema::Schema;
-use crate::snapshot::{chain_of, Snapshot};
+use crate::snapshot::Snapshot;
 
 pub use embedded::{EmbeddedMigration, EmbeddedMigrations};
 pub use format::MigrationFile;
@@ -72,53 +74,6 @@ impl Migration {
             .chain(&self.file.downgrade)
             .any(|op| matches!(op, Operation::Rust { .. }))
     }
-}
-
-/// Anything wrong with the migrations folder or the snapshot.
-#[derive(Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MigrationError {
-    #[error("{}: {message}", path.display())]
-    Io { path: PathBuf, message: String },
-    #[error("{}:{line}:{column}: {message}", file.display())]
-    Parse {
-        file: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error("{}: {message}", file.display())]
-    Invalid { file: PathBuf, message: String },
-    #[error("{}: {message}", dir.display())]
-    Chain { dir: PathBuf, message: String },
-}
-
-/// Drops a byte-order mark and turns CRLF and lone CR into LF.
-pub fn normalize_text(text: &str) -> String {
-    let t = text.strip_prefix('\u{feff}').unwrap_or(text);
-    t.replace("\r\n", "\n").replace('\r', "\n")
-}
-
-/// The checksum of a migration file's text.
-pub fn checksum(text: &str) -> String {
-    let mut h = Sha256::new();
-    // Copied only when normalizing changes something.
-    if text.starts_with('\u{feff}') || text.contains('\r') {
-        h.update(normalize_text(text).as_bytes());
-    } else {
-        h.update(text.as_bytes());
-    }
-    crate::snapshot::hex(&h.finalize())
-}
-
-/// 1-based line and column of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before
-        .rfind('\n')
-        .map_or(before.len(), |i| before.len() - i - 1)
-        + 1;
-    (line, col)
 }
 
 /// Splits `0004_add_priority.toml` into `(4, "add_priority")`. Returns `None`
@@ -437,7 +392,7 @@ fn check_chain(
 ) -> Result<(), MigrationError> {
     let last = replay_chain(dir, migrations, visit)?;
     for (i, m) in migrations.iter().enumerate() {
-        let entry = crate::snapshot::file_entry(&m.checksum, &m.file_name);
+        let entry = crate::ledger::file_entry(&m.checksum, &m.file_name);
         match snapshot.files.get(i) {
             Some(recorded) if *recorded == entry => {}
             Some(recorded) if recorded.ends_with(&format!(" {}", m.file_name)) => {

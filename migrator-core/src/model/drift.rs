@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 
 use super::scan::{self, FileFacts};
 use super::ModelDef;
-use crate::project::{Config, CONFIG_FILE};
+use crate::config::{Config, CONFIG_FILE};
 use crate::schema::{
     Check, Column, DefaultValue, ForeignKey, Index, RefAction, Schema, Table, Unique,
 };

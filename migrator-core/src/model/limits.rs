@@ -29,7 +29,7 @@ pub(crate) fn too_long_for_postgres(def: &ModelDef) -> Vec<(Subject, String)> {
                 format!(
                     "the {what} name `{name}` is {} bytes: PostgreSQL keeps {MAX_IDENT_BYTES} and would cut it\nhelp: give it a shorter name, or, if the project only targets MySQL/MariaDB (64) and SQLite, declare `dialects = [\"mysql\"]` (or with \"sqlite\") in {}",
                     name.len(),
-                    crate::project::CONFIG_FILE
+                    crate::config::CONFIG_FILE
                 ),
             ));
         }

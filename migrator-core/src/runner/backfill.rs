@@ -30,9 +30,11 @@
 
 use std::time::{Duration, Instant};
 
+use super::clock::utc_now;
 use super::conn::MigrationConnection;
-use super::history::utc_now;
-use super::{Event, RunError};
+use super::env::Env;
+use super::error::RunError;
+use super::event::Event;
 use crate::dialect::backfill::{BackfillPlan, BACKFILL_TABLE};
 use crate::dialect::Dialect;
 use crate::migration::{Direction, Migration};
@@ -170,7 +172,7 @@ pub(crate) fn run<C: MigrationConnection>(
     index: usize,
     plan: &BackfillPlan,
     direction: Direction,
-    on_event: &dyn Fn(&Event),
+    env: Env<'_>,
 ) -> Result<(), RunError> {
     let dialect = conn.dialect();
     // `progressed`: whether a finished batch (of this run or an earlier
@@ -214,7 +216,7 @@ pub(crate) fn run<C: MigrationConnection>(
     if let Some((key, rows)) = &saved {
         if key == FINISHED {
             // Done before a kill stopped the runner from recording it.
-            on_event(&Event::BackfillProgress {
+            env.emit(Event::BackfillProgress {
                 id: m.id(),
                 table: plan.table.clone(),
                 rows_done: *rows,
@@ -246,7 +248,7 @@ pub(crate) fn run<C: MigrationConnection>(
     let emit = |rows_done: u64, batches: u64, finished: bool| {
         let secs = started.elapsed().as_secs_f64();
         let this_run = rows_done - done_before;
-        on_event(&Event::BackfillProgress {
+        env.emit(Event::BackfillProgress {
             id: m.id(),
             table: plan.table.clone(),
             rows_done,
@@ -277,7 +279,7 @@ pub(crate) fn run<C: MigrationConnection>(
             let n = keys.len() as u64;
             // Keeps the lock row (when the runner holds one) however long
             // the backfill runs.
-            super::lock::extend_current(c)?;
+            env.extend_lease(c)?;
             let save = save_sql(dialect, m, index, direction, &last, rows_done + n);
             c.execute(&save)
                 .map_err(|e| fail(&save, format!("saving the cursor: {e}"), progressed))?;

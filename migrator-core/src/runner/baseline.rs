@@ -1,7 +1,7 @@
 //! Marking migrations as applied without running them: the baseline of a
 //! database that existed before migrator (`migrator init --from-database`).
 //!
-//! Contract: [`Migrator::baseline`] takes the migration lock like every
+//! Contract: [`super::Migrator::baseline`] takes the migration lock like every
 //! other write, creates the history table, refuses a database that already
 //! has history rows, and records migrations `1..=version` with the rows the
 //! runner itself would write after applying them (state `applied`, the
@@ -9,52 +9,57 @@
 //! transaction. Nothing of the migrations is executed: the database already
 //! has their effect.
 
+use super::clock::utc_now;
 use super::conn::MigrationConnection;
-use super::history::{self, insert_sql, utc_now, APPLIED};
-use super::{steps, Migrator, RunError};
-use crate::migration::Direction;
+use super::error::RunError;
+use super::history::{self, insert_sql, APPLIED};
+use super::steps;
+use crate::migration::{Direction, MigrationSet};
 
-impl Migrator<'_> {
-    /// Records migrations `1..=version` as applied without running them
-    /// (module docs). Fails when the history table already has rows or
-    /// there is no migration `version`.
-    pub fn baseline<C: MigrationConnection>(
-        &self,
-        conn: &mut C,
-        version: u32,
-    ) -> Result<(), RunError> {
-        if version == 0 || self.set.migrations.iter().all(|m| m.version != version) {
-            return Err(RunError::History(format!(
-                "there is no migration {version:04} to record as the baseline"
-            )));
-        }
-        self.locked(conn, |this, conn| {
-            let rows = history::read(conn)?;
-            if !rows.is_empty() {
-                return Err(RunError::History(format!(
-                    "the database already has {} row(s) in `{}`: it is managed by migrator already\nhelp: `migrator status` shows what is applied",
-                    rows.len(),
-                    history::HISTORY_TABLE
-                )));
-            }
-            let dialect = conn.dialect();
-            let mut inserts = Vec::new();
-            for m in this.set.migrations.iter().filter(|m| m.version <= version) {
-                // Counted, not resolved: nothing runs, so a Rust step need
-                // not be linked into this program.
-                let n = steps::count(this.set, m, dialect, Direction::Up)?;
-                inserts.push(insert_sql(dialect, m, &utc_now(), 0, APPLIED, n));
-            }
-            conn.in_transaction(|c| {
-                for sql in &inserts {
-                    c.execute(sql).map_err(|e| RunError::Database {
-                        message: format!("recording the baseline in `{}`: {e}", history::HISTORY_TABLE),
-                    })?;
-                }
-                Ok(())
-            })
-        })
+/// Refuses a baseline at a version that has no migration.
+pub(crate) fn check(set: &MigrationSet, version: u32) -> Result<(), RunError> {
+    if version == 0 || set.migrations.iter().all(|m| m.version != version) {
+        return Err(RunError::History(format!(
+            "there is no migration {version:04} to record as the baseline"
+        )));
     }
+    Ok(())
+}
+
+/// Records migrations `1..=version` of `set` as applied, under the lock
+/// the caller holds (module docs).
+pub(crate) fn record<C: MigrationConnection>(
+    conn: &mut C,
+    set: &MigrationSet,
+    version: u32,
+) -> Result<(), RunError> {
+    let rows = history::read(conn)?;
+    if !rows.is_empty() {
+        return Err(RunError::History(format!(
+            "the database already has {} row(s) in `{}`: it is managed by migrator already\nhelp: `migrator status` shows what is applied",
+            rows.len(),
+            history::HISTORY_TABLE
+        )));
+    }
+    let dialect = conn.dialect();
+    let mut inserts = Vec::new();
+    for m in set.migrations.iter().filter(|m| m.version <= version) {
+        // Counted, not resolved: nothing runs, so a Rust step need not be
+        // linked into this program.
+        let n = steps::count(set, m, dialect, Direction::Up)?;
+        inserts.push(insert_sql(dialect, m, &utc_now(), 0, APPLIED, n));
+    }
+    conn.in_transaction(|c| {
+        for sql in &inserts {
+            c.execute(sql).map_err(|e| RunError::Database {
+                message: format!(
+                    "recording the baseline in `{}`: {e}",
+                    history::HISTORY_TABLE
+                ),
+            })?;
+        }
+        Ok(())
+    })
 }
 
 #[cfg(all(test, feature = "sqlite"))]

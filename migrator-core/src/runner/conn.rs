@@ -12,7 +12,7 @@ use diesel::connection::SimpleConnection;
 use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 
-use super::RunError;
+use super::error::RunError;
 use crate::database_url::{Backend, DatabaseUrl};
 use crate::dialect::Dialect;
 
@@ -180,7 +180,7 @@ impl_migration_connection!(
 impl_migration_connection!(diesel::pg::PgConnection, Dialect::Postgres, transaction);
 
 // MySQL commits DDL implicitly, so a migration with DDL runs statement by
-// statement with its progress recorded (`history.rs`); the transaction here
+// statement with its progress recorded (`apply.rs`); the transaction here
 // still makes the history writes and pure data steps atomic.
 #[cfg(feature = "mysql")]
 impl_migration_connection!(diesel::mysql::MysqlConnection, Dialect::Mysql, transaction);

@@ -29,8 +29,9 @@ use diesel::connection::BoxableConnection;
 use diesel::migration::{MigrationMetadata, MigrationName, MigrationVersion};
 
 use super::conn::MigrationConnection;
+use super::env::Env;
+use super::error::RunError;
 use super::steps::{run_step, steps, Step};
-use super::RunError;
 use crate::dialect::Dialect;
 use crate::migration::{Direction, EmbeddedMigrations, MigrationSet};
 
@@ -155,7 +156,7 @@ where
                 step,
                 direction,
                 self.metadata.transactional,
-                &|_| {},
+                Env::quiet(),
             )?;
             // diesel's harness records the migration itself, with the
             // rest: the finished backfill's cursor goes too.

@@ -42,7 +42,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::conn::MigrationConnection;
-use super::RunError;
+use super::error::RunError;
 
 /// True when `e` is a statement (or Rust step) cancelled by `lock_timeout`.
 pub(crate) fn is_lock_timeout(e: &RunError) -> bool {
@@ -89,7 +89,7 @@ pub(crate) fn backoff(base: Duration, attempt: u32) -> Duration {
 /// `statement_timeout` when asked), MySQL `lock_wait_timeout` and
 /// `innodb_lock_wait_timeout`. The session's own values are read once, at
 /// the first migration, and put back by [`SessionTimeouts::restore`] when
-/// the run ends (`Migrator::locked`).
+/// the run ends (`context::locked`).
 #[derive(Debug, Default)]
 pub(crate) struct SessionTimeouts {
     restore: Option<String>,
@@ -112,7 +112,7 @@ impl SessionTimeouts {
 
     /// The statement that sets the timeouts for the next migration, for the
     /// caller to run (on PostgreSQL in the same batch as a one-batch
-    /// migration, `history::one_batch`); reads the session's own values
+    /// migration, `apply::one_batch`); reads the session's own values
     /// the first time.
     pub(crate) fn prepare<C: MigrationConnection>(
         &mut self,

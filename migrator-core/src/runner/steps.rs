@@ -16,7 +16,8 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::conn::MigrationConnection;
-use super::{Event, RunError};
+use super::env::Env;
+use super::error::RunError;
 use crate::dialect::{Dialect, Statement};
 use crate::migration::{
     Direction, Migration, MigrationSet, RustStepContext, RustStepFn, RustStepResult, StepConnection,
@@ -138,7 +139,7 @@ pub(crate) const ROLLED_BACK: &str =
 const NOT_ROLLED_BACK: &str = "\n  this migration runs outside a transaction: the statements before this one are done and recorded; fix the cause and run `migrator up` again to resume from this statement";
 
 /// Runs step `index` (0-based) of `m`. `in_tx` only chooses the message;
-/// `on_event` receives a backfill's progress.
+/// `env` receives a backfill's progress and extends the lease.
 pub(crate) fn run_step<C: MigrationConnection>(
     conn: &mut C,
     m: &Migration,
@@ -146,7 +147,7 @@ pub(crate) fn run_step<C: MigrationConnection>(
     step: &Step,
     direction: Direction,
     in_tx: bool,
-    on_event: &dyn Fn(&Event),
+    env: Env<'_>,
 ) -> Result<(), RunError> {
     let dialect = conn.dialect();
     let rolled_back = if in_tx { ROLLED_BACK } else { NOT_ROLLED_BACK };
@@ -155,7 +156,7 @@ pub(crate) fn run_step<C: MigrationConnection>(
         Step::Sql(Statement {
             backfill: Some(plan),
             ..
-        }) => super::backfill::run(conn, m, index, plan, direction, on_event),
+        }) => super::backfill::run(conn, m, index, plan, direction, env),
         Step::Sql(s) => {
             let fail = |message: String| RunError::Statement {
                 migration: m.id(),

@@ -1,6 +1,6 @@
 //! What sits between the runner and the data: a direct session, a
 //! transaction-pooling proxy, or a node of a Galera cluster. The lock
-//! (`lock.rs`) chooses by it under [`super::LockMode::Auto`].
+//! (`lock/`) chooses by it under [`super::LockMode::Auto`].
 //!
 //! Contract:
 //! - MySQL/MariaDB: a Galera node is one with `@@wsrep_on = 1` (MariaDB
@@ -21,13 +21,14 @@
 //!   finds none clears its mark (an application may run the migrator again
 //!   on the same connection); one that finds a pooler leaves it. The probe can
 //!   miss one when the proxy happens to hand back the same server session
-//!   every time (one client alone), so `lock.rs` never relies on it for
+//!   every time (one client alone), so `lock/` never relies on it for
 //!   exclusion under `Auto`: it only decides how the lock row is held, and
 //!   whether `--lock-mode advisory` is refused.
 //! - SQLite is always direct.
 
 use super::conn::MigrationConnection;
-use super::RunError;
+use super::error::RunError;
+use crate::backend::TopologyProbe;
 use crate::dialect::Dialect;
 
 /// The custom setting the PostgreSQL probe marks its session with.
@@ -86,15 +87,15 @@ fn db(dialect: Dialect, doing: &str, e: diesel::result::Error) -> RunError {
 /// Finds out what the connection is (a few cheap statements; changes
 /// nothing but the session's own settings).
 pub fn detect<C: MigrationConnection>(conn: &mut C) -> Result<Topology, RunError> {
-    match conn.dialect() {
-        Dialect::Sqlite => Ok(Topology::Direct),
-        Dialect::Mysql => detect_galera(conn),
-        Dialect::Postgres => detect_pooler(conn),
+    match conn.dialect().backend().topology_probe() {
+        TopologyProbe::None => Ok(Topology::Direct),
+        TopologyProbe::Galera => detect_galera(conn),
+        TopologyProbe::Pooler => detect_pooler(conn),
     }
 }
 
 fn detect_galera<C: MigrationConnection>(conn: &mut C) -> Result<Topology, RunError> {
-    let d = Dialect::Mysql;
+    let d = conn.dialect();
     // MySQL without Galera has no such variable: an error means "no".
     let on = conn
         .query_texts("SELECT IF(@@wsrep_on, '1', '0') AS s")
@@ -125,7 +126,7 @@ fn detect_galera<C: MigrationConnection>(conn: &mut C) -> Result<Topology, RunEr
 }
 
 fn detect_pooler<C: MigrationConnection>(conn: &mut C) -> Result<Topology, RunError> {
-    let d = Dialect::Postgres;
+    let d = conn.dialect();
     let read = format!(
         "SELECT pg_backend_pid()::text || ' ' || COALESCE(current_setting('{PROBE}', true), '') AS s"
     );

@@ -27,10 +27,8 @@
 use std::time::Duration;
 
 use super::conn::MigrationConnection;
-use super::steps::Step;
-use super::RunError;
+use super::error::RunError;
 use crate::dialect::Dialect;
-use crate::migration::Migration;
 
 /// The bound when the user gives none: the default of `--lock-timeout`.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(60);
@@ -134,12 +132,6 @@ pub fn explain_text<C: MigrationConnection>(
         blocking: String::new(),
     };
     explain(conn, e, what, wait).to_string()
-}
-
-/// What usually holds the lock, for the help line of
-/// [`RunError::LockWait`].
-pub(crate) fn usual_blockers(dialect: Dialect) -> &'static str {
-    dialect.backend().usual_blockers()
 }
 
 /// The longest masked statement shown for another session.
@@ -276,54 +268,6 @@ fn session_line(d: Dialect, row: &str) -> String {
         statement
     };
     d.backend().session_line(&|i| at(i).to_string(), &statement)
-}
-
-/// MySQL/MariaDB: refuses a run before it sends anything when a statement
-/// of a pending migration is larger than the server's
-/// `max_allowed_packet` (read once): the server would drop the connection
-/// mid-migration ("server has gone away"). Other databases: nothing.
-pub(crate) fn check_sizes<C: MigrationConnection>(
-    conn: &mut C,
-    pending: &[(&Migration, &[Step])],
-) -> Result<(), RunError> {
-    if !conn.dialect().backend().checks_packet_size() {
-        return Ok(());
-    }
-    let largest = pending
-        .iter()
-        .flat_map(|(m, steps)| {
-            steps.iter().enumerate().filter_map(move |(i, s)| match s {
-                Step::Sql(st) => Some((*m, i, st.sql.len())),
-                Step::Rust { .. } => None,
-            })
-        })
-        .max_by_key(|(_, _, n)| *n);
-    let Some((m, index, bytes)) = largest else {
-        return Ok(());
-    };
-    // Far below any server's limit (at least 1 KiB; 16 MiB by default):
-    // no round trip.
-    if bytes < 1024 {
-        return Ok(());
-    }
-    let limit: u64 = conn
-        .query_texts("SELECT CAST(@@max_allowed_packet AS CHAR) AS s")
-        .map_err(|e| RunError::Database {
-            message: format!("reading max_allowed_packet: {e}"),
-        })?
-        .first()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(u64::MAX);
-    // The packet also carries the command byte; keep a little room.
-    if bytes as u64 + 64 > limit {
-        return Err(RunError::StatementTooLarge {
-            migration: m.id(),
-            statement_index: index + 1,
-            bytes,
-            limit,
-        });
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -304,7 +304,7 @@ pub mod naming {
         if name.len() <= MAX_IDENT_BYTES {
             return name;
         }
-        let hash = crate::snapshot::hex(&Sha256::digest(name.as_bytes())[..4]);
+        let hash = crate::ledger::hex(&Sha256::digest(name.as_bytes())[..4]);
         let mut cut = MAX_IDENT_BYTES - 1 - hash.len();
         while !name.is_char_boundary(cut) {
             cut -= 1;

@@ -134,6 +134,26 @@ impl Backend for Mysql {
         session::set_lock_timeouts_sql(timeout)
     }
 
+    fn topology_probe(&self) -> super::TopologyProbe {
+        super::TopologyProbe::Galera
+    }
+
+    fn session_lock(&self) -> Option<super::SessionLock> {
+        Some(session::session_lock())
+    }
+
+    fn epoch_now_sql(&self) -> &'static str {
+        "UNIX_TIMESTAMP()"
+    }
+
+    fn claim_lock_row_sql(&self, table: &str, owner: &str, now: &str, secs: u64) -> String {
+        session::claim_lock_row_sql(table, owner, now, secs)
+    }
+
+    fn lock_row_holder_sql(&self, table: &str, now: &str, _session_secs: u64) -> String {
+        session::lock_row_holder_sql(table, now)
+    }
+
     fn checks_packet_size(&self) -> bool {
         true
     }

@@ -39,3 +39,45 @@ pub(crate) fn session_line(at: &dyn Fn(usize) -> String, statement: &str) -> Str
     s.push_str(&format!("): statement: {statement}"));
     s
 }
+
+/// Name of the runner's `GET_LOCK` lock. Lock names are server-wide, so the
+/// database's name is part of it: runners on two databases of one server do
+/// not wait for each other. Lock names are at most 64 characters and
+/// database names may be 64 too: a name longer than 55 is replaced by the
+/// start of its SHA-256.
+pub(crate) const LOCK_NAME: &str = "CONCAT('migrator.', IF(CHAR_LENGTH(DATABASE()) <= 55, DATABASE(), LEFT(SHA2(DATABASE(), 256), 55)))";
+
+/// The runner's session lock: `GET_LOCK` without waiting, polled.
+pub(crate) fn session_lock() -> super::super::SessionLock {
+    super::super::SessionLock {
+        name: "GET_LOCK",
+        kind: "GET_LOCK",
+        waiting: "the migration lock (GET_LOCK('migrator.<database>'))".to_string(),
+        try_sql: format!("SELECT '0' AS s FROM DUAL WHERE GET_LOCK({LOCK_NAME}, 0) = 1"),
+        release_sql: format!("DO RELEASE_LOCK({LOCK_NAME})"),
+        holder_sql: format!(
+            "SELECT CONCAT('connection ', p.ID, ' (', p.USER, '@', p.HOST, ')') AS s \
+             FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK({LOCK_NAME})"
+        ),
+        held_by_sql: None,
+    }
+}
+
+/// No conditional upsert: each assignment keeps the old value unless the
+/// row is free or ours. `owner` goes first, because MySQL evaluates the
+/// assignments left to right, each seeing the last.
+pub(crate) fn claim_lock_row_sql(table: &str, owner: &str, now: &str, secs: u64) -> String {
+    format!(
+        "INSERT INTO {table} (id, owner, expires_at) VALUES (1, {owner}, {now} + {secs}) \
+         ON DUPLICATE KEY UPDATE \
+         owner = IF(expires_at < {now} OR owner = VALUES(owner), VALUES(owner), owner), \
+         expires_at = IF(owner = VALUES(owner), VALUES(expires_at), expires_at)"
+    )
+}
+
+/// Who holds the lock row (MySQL has no `||` for text).
+pub(crate) fn lock_row_holder_sql(table: &str, now: &str) -> String {
+    format!(
+        "SELECT CONCAT(owner, ' (lease ends in ', CAST(expires_at - {now} AS CHAR), ' s)') AS s FROM {table} WHERE id = 1"
+    )
+}

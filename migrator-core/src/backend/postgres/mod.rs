@@ -110,8 +110,24 @@ impl Backend for Postgres {
         true
     }
 
-    fn sends_batches(&self) -> bool {
-        true
+    fn topology_probe(&self) -> super::TopologyProbe {
+        super::TopologyProbe::Pooler
+    }
+
+    fn session_lock(&self) -> Option<super::SessionLock> {
+        Some(session::session_lock())
+    }
+
+    fn session_row(&self) -> Option<super::SessionRow> {
+        Some(session::SESSION_ROW)
+    }
+
+    fn epoch_now_sql(&self) -> &'static str {
+        session::EPOCH_NOW_SQL
+    }
+
+    fn batch_sql(&self) -> Option<super::BatchSql> {
+        Some(session::BATCH_SQL)
     }
 
     #[cfg(all(

@@ -58,3 +58,48 @@ pub(crate) fn session_line(at: &dyn Fn(usize) -> String, statement: &str) -> Str
     s.push_str(&format!("): last statement: {statement}"));
     s
 }
+
+/// Key of the runner's advisory lock: the bytes of "migrator".
+pub(crate) const LOCK_KEY: i64 = 0x6D69_6772_6174_6F72;
+
+/// The runner's session lock: `pg_try_advisory_lock`, polled.
+pub(crate) fn session_lock() -> super::super::SessionLock {
+    super::super::SessionLock {
+        name: "the advisory lock",
+        kind: "a session advisory lock",
+        waiting: format!("the migration lock (PostgreSQL advisory lock {LOCK_KEY})"),
+        try_sql: format!("SELECT pg_backend_pid()::text AS s WHERE pg_try_advisory_lock({LOCK_KEY})"),
+        release_sql: format!("SELECT pg_advisory_unlock({LOCK_KEY})"),
+        holder_sql: format!(
+            "SELECT 'session pid ' || a.pid::text || COALESCE(' (' || NULLIF(a.application_name, '') || ')', '') || COALESCE(' from ' || host(a.client_addr), '') AS s \
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = {LOCK_KEY}"
+        ),
+        held_by_sql: Some(|pid| {
+            format!(
+                "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = {pid} \
+                 AND pid = pg_backend_pid() AND ((classid::bigint << 32) | objid::bigint) = {LOCK_KEY}"
+            )
+        }),
+    }
+}
+
+/// The lock row held with the runner's session: its backend pid, and
+/// whether it still exists.
+pub(crate) const SESSION_ROW: super::super::SessionRow = super::super::SessionRow {
+    pid_sql: "SELECT pg_backend_pid()::text AS s",
+    alive_sql: |pid| format!("SELECT 1 FROM pg_stat_activity WHERE pid = {pid}"),
+};
+
+/// Database time in whole seconds since the epoch.
+pub(crate) const EPOCH_NOW_SQL: &str = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS BIGINT)";
+
+/// A batched migration's frame: its start marked in a transaction-local
+/// setting, its duration computed from it, `synchronous_commit` off for
+/// one transaction, and a statement that commits with a flush.
+pub(crate) const BATCH_SQL: super::super::BatchSql = super::super::BatchSql {
+    start: "SELECT set_config('migrator.started', clock_timestamp()::text, true)",
+    elapsed_ms: "CAST(EXTRACT(EPOCH FROM clock_timestamp() - CAST(current_setting('migrator.started') AS timestamptz)) * 1000 AS BIGINT)",
+    not_durable: "SET LOCAL synchronous_commit TO OFF",
+    flush: "SELECT txid_current()",
+};

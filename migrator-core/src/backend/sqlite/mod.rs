@@ -96,6 +96,14 @@ impl Backend for Sqlite {
         true
     }
 
+    fn epoch_now_sql(&self) -> &'static str {
+        "CAST(strftime('%s', 'now') AS INTEGER)"
+    }
+
+    fn commits_in_groups(&self) -> bool {
+        true
+    }
+
     fn rereads_history_in_transaction(&self) -> bool {
         true
     }

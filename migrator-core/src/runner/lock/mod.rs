@@ -42,25 +42,19 @@
 //!   the other node's write won. A claim that lost waits like one that
 //!   found the row held; a renewal or release is sent again at once.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
+
+mod row;
 
 use super::conn::MigrationConnection;
+use super::error::RunError;
 use super::topology::{self, Topology};
-use super::RunError;
 use crate::dialect::Dialect;
+pub(crate) use row::Lease;
+use row::{claim_row, ensure_lock_table, execute_retrying, extend, held_secs, owner_name};
 
 /// Table holding the lock row of [`LockMode::Table`] (and of SQLite).
 pub const LOCK_TABLE: &str = "_migrator_lock";
-
-/// Key of the PostgreSQL advisory lock: the bytes of "migrator".
-pub(crate) const PG_LOCK_KEY: i64 = 0x6D69_6772_6174_6F72;
-
-/// Name of the MySQL `GET_LOCK` lock. Lock names are server-wide, so the
-/// database's name is part of it: runners on two databases of one server do
-/// not wait for each other. Lock names are at most 64 characters and
-/// database names may be 64 too: a name longer than 55 is replaced by the
-/// start of its SHA-256.
-pub(crate) const MYSQL_LOCK_NAME: &str = "CONCAT('migrator.', IF(CHAR_LENGTH(DATABASE()) <= 55, DATABASE(), LEFT(SHA2(DATABASE(), 256), 55)))";
 
 /// How runners exclude each other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -115,7 +109,9 @@ struct Row {
 
 /// Whether the row is held like a session lock (module docs).
 fn session_owned(dialect: Dialect, mode: LockMode, topology: &Topology) -> bool {
-    dialect == Dialect::Postgres && mode == LockMode::Auto && *topology == Topology::Direct
+    dialect.backend().session_row().is_some()
+        && mode == LockMode::Auto
+        && *topology == Topology::Direct
 }
 
 /// The `expires_at` offset of a session-owned row: never, in practice.
@@ -129,11 +125,7 @@ impl Held {
 
     /// The lock taken, in words (`Event::LockChosen`, `status`).
     pub(crate) fn describe(&self, dialect: Dialect) -> String {
-        let session = if dialect == Dialect::Postgres {
-            "the advisory lock"
-        } else {
-            "GET_LOCK"
-        };
+        let session = dialect.backend().session_lock().map_or("", |l| l.name);
         match (self.advisory, self.row.is_some()) {
             (true, true) => format!("{session} and the lock row in `{LOCK_TABLE}`"),
             (true, false) => session.to_string(),
@@ -152,7 +144,8 @@ pub fn choose(
     mode: LockMode,
     topology: &Topology,
 ) -> Result<(bool, bool), RunError> {
-    if dialect == Dialect::Sqlite {
+    let backend = dialect.backend();
+    if backend.session_lock().is_none() {
         return Ok((false, true));
     }
     match mode {
@@ -160,9 +153,21 @@ pub fn choose(
         LockMode::Advisory if topology.breaks_session_locks() => Err(refusal(dialect, topology)),
         LockMode::Advisory => Ok((true, false)),
         LockMode::Auto if topology.breaks_session_locks() => Ok((false, true)),
-        LockMode::Auto if dialect == Dialect::Postgres => Ok((false, true)),
+        LockMode::Auto if backend.session_row().is_some() => Ok((false, true)),
         LockMode::Auto => Ok((true, false)),
     }
+}
+
+/// Whether `mode` on a connection that is `topology` takes a leased lock
+/// row alone (no session lock, not held with the session): a run under it
+/// renews the lease between queries, so it does not pipeline.
+pub(crate) fn row_only(
+    dialect: Dialect,
+    mode: LockMode,
+    topology: &Topology,
+) -> Result<bool, RunError> {
+    let (advisory, row) = choose(dialect, mode, topology)?;
+    Ok(row && !advisory && !session_owned(dialect, mode, topology))
 }
 
 /// The lock `mode` resolves to on this connection, in words, without
@@ -185,37 +190,11 @@ pub fn planned<C: MigrationConnection>(conn: &mut C, mode: LockMode) -> Result<S
 }
 
 fn refusal(dialect: Dialect, topology: &Topology) -> RunError {
-    let lock = if dialect == Dialect::Postgres {
-        "a session advisory lock"
-    } else {
-        "GET_LOCK"
-    };
+    let lock = dialect.backend().session_lock().map_or("", |l| l.kind);
     RunError::Database {
         message: format!(
             "--lock-mode advisory cannot hold here: the connection is {topology}, where {lock} does not exclude other runners; nothing was changed\nhelp: use `--lock-mode table` (or `--lock-mode auto`, the default, which chooses it here; library: `LockMode::Table`)"
         ),
-    }
-}
-
-/// A lost certification conflict (Galera reports it as error 1213,
-/// "Deadlock found when trying to get lock", or as a wsrep abort) or an
-/// InnoDB deadlock: the write is tried again. Other wsrep errors (a node
-/// that is not synced) are not: they are reported.
-fn is_conflict(message: &str) -> bool {
-    message.contains("Deadlock found") || message.contains("WSREP detected deadlock/conflict")
-}
-
-/// Runs `sql`, retrying it while it loses certification conflicts.
-fn execute_retrying<C: MigrationConnection>(conn: &mut C, sql: &str) -> diesel::QueryResult<()> {
-    let mut tries = 0u64;
-    loop {
-        match conn.execute(sql) {
-            Err(e) if tries < 20 && is_conflict(&e.to_string()) => {
-                tries += 1;
-                std::thread::sleep(Duration::from_millis(10 * tries));
-            }
-            other => return other,
-        }
     }
 }
 
@@ -224,273 +203,31 @@ fn db(dialect: Dialect, doing: &str, e: diesel::result::Error) -> RunError {
 }
 
 fn uses_row(dialect: Dialect, mode: LockMode) -> bool {
-    mode == LockMode::Table || dialect == Dialect::Sqlite
+    mode == LockMode::Table || dialect.backend().session_lock().is_none()
 }
 
 /// Database time in whole seconds since the epoch.
 fn now_sql(dialect: Dialect) -> &'static str {
-    match dialect {
-        Dialect::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS BIGINT)",
-        Dialect::Sqlite => "CAST(strftime('%s', 'now') AS INTEGER)",
-        Dialect::Mysql => "UNIX_TIMESTAMP()",
-    }
+    dialect.backend().epoch_now_sql()
 }
 
 /// What a waiting runner waits for, in words.
 fn describe(dialect: Dialect, mode: LockMode) -> String {
-    if uses_row(dialect, mode) {
-        format!("the migration lock row in `{LOCK_TABLE}`")
-    } else if dialect == Dialect::Postgres {
-        format!("the migration lock (PostgreSQL advisory lock {PG_LOCK_KEY})")
-    } else {
-        "the migration lock (GET_LOCK('migrator.<database>'))".to_string()
+    match dialect.backend().session_lock() {
+        Some(lock) if !uses_row(dialect, mode) => lock.waiting,
+        _ => format!("the migration lock row in `{LOCK_TABLE}`"),
     }
 }
 
 /// Who holds the lock now, as far as the database tells (best effort).
 fn holder<C: MigrationConnection>(conn: &mut C, mode: LockMode) -> Option<String> {
     let d = conn.dialect();
-    let q = if uses_row(d, mode) && d == Dialect::Mysql {
-        format!(
-            "SELECT CONCAT(owner, ' (lease ends in ', CAST(expires_at - {} AS CHAR), ' s)') AS s FROM {} WHERE id = 1",
-            now_sql(d),
-            d.ident(LOCK_TABLE)
-        )
-    } else if uses_row(d, mode) {
-        format!(
-            "SELECT owner || CASE WHEN expires_at - {now} > {SESSION_SECS} / 2 THEN ' (held while its session lasts)' \
-             ELSE ' (lease ends in ' || CAST(expires_at - {now} AS TEXT) || ' s)' END AS s FROM {} WHERE id = 1",
-            d.ident(LOCK_TABLE),
-            now = now_sql(d),
-        )
-    } else if d == Dialect::Mysql {
-        format!(
-            "SELECT CONCAT('connection ', p.ID, ' (', p.USER, '@', p.HOST, ')') AS s \
-             FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK({MYSQL_LOCK_NAME})"
-        )
-    } else if d == Dialect::Postgres {
-        format!(
-            "SELECT 'session pid ' || a.pid::text || COALESCE(' (' || NULLIF(a.application_name, '') || ')', '') || COALESCE(' from ' || host(a.client_addr), '') AS s \
-             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-             WHERE l.locktype = 'advisory' AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = {PG_LOCK_KEY}"
-        )
-    } else {
-        return None;
+    let backend = d.backend();
+    let q = match backend.session_lock() {
+        Some(lock) if !uses_row(d, mode) => lock.holder_sql,
+        _ => backend.lock_row_holder_sql(&d.ident(LOCK_TABLE), now_sql(d), SESSION_SECS),
     };
     conn.query_texts(&q).ok()?.into_iter().next()
-}
-
-/// `host pid N nonce`: who claims the lock row.
-fn owner_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty() && !h.contains(['\'', ' ']))
-        .unwrap_or_else(|| "unknown-host".to_string());
-    let nonce = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    format!("{host} pid {} {nonce:08x}", std::process::id())
-}
-
-/// True when `owner` names a process on this host that no longer exists.
-fn owner_is_dead(owner: &str) -> bool {
-    let mine = owner_name();
-    let mut theirs = owner.split(' ');
-    let (Some(host), Some("pid"), Some(pid)) = (theirs.next(), theirs.next(), theirs.next()) else {
-        return false;
-    };
-    if Some(host) != mine.split(' ').next() || !cfg!(target_os = "linux") {
-        return false;
-    }
-    pid.parse::<u32>().is_ok_and(|p| {
-        p != std::process::id() && !std::path::Path::new(&format!("/proc/{p}")).exists()
-    })
-}
-
-fn ensure_lock_table<C: MigrationConnection>(conn: &mut C) -> Result<(), RunError> {
-    let d = conn.dialect();
-    let create = format!(
-        "CREATE TABLE IF NOT EXISTS {} (id INTEGER PRIMARY KEY, owner VARCHAR(255) NOT NULL, expires_at BIGINT NOT NULL)",
-        d.ident(LOCK_TABLE)
-    );
-    // Runners starting together all create it; PostgreSQL can fail one of
-    // two concurrent `IF NOT EXISTS` creations on its catalog, so retry.
-    let mut tries = 0;
-    loop {
-        match conn.execute(&create) {
-            Ok(()) => return Ok(()),
-            // A wait for another session already took the whole bound.
-            Err(e) if tries < 10 && !super::waits::is_lock_wait(&e.to_string()) => {
-                tries += 1;
-                std::thread::sleep(Duration::from_millis(20 * tries));
-            }
-            Err(e) => return Err(db(d, "creating the lock table", e)),
-        }
-    }
-}
-
-/// How long a claim or renewal holds the row: the lease and a quarter more,
-/// because a renewal is skipped until a quarter of the lease has passed
-/// (`renew`): every migration starts with at least a whole lease ahead.
-fn held_secs(lease: Duration) -> u64 {
-    let s = lease.as_secs().max(1);
-    s + s.div_ceil(4)
-}
-
-thread_local! {
-    /// The lock row this thread's runner holds while it runs migrations
-    /// (owner, lease), so that a long step (a backfill, batch by batch)
-    /// can extend it: `extend_current`.
-    static CURRENT_ROW: std::cell::RefCell<Option<(String, Duration)>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-/// Makes `held` the current thread's lock row until the guard drops.
-pub(crate) fn set_current(held: &Held) -> CurrentRow {
-    let now = held
-        .row
-        .as_ref()
-        .filter(|r| !r.session)
-        .map(|r| (r.owner.clone(), r.lease));
-    CurrentRow(CURRENT_ROW.with(|c| c.replace(now)))
-}
-
-/// Restores the previous current lock row when dropped.
-pub(crate) struct CurrentRow(Option<(String, Duration)>);
-
-impl Drop for CurrentRow {
-    fn drop(&mut self) {
-        let previous = self.0.take();
-        CURRENT_ROW.with(|c| *c.borrow_mut() = previous);
-    }
-}
-
-/// Extends the current thread's lock row (if its runner holds one) by a
-/// whole lease, in the caller's transaction; fails when the row is no
-/// longer ours. A backfill calls it in every batch, so a long one keeps
-/// the lock however long it runs.
-pub(crate) fn extend_current<C: MigrationConnection>(conn: &mut C) -> Result<(), RunError> {
-    let Some((owner, lease)) = CURRENT_ROW.with(|c| c.borrow().clone()) else {
-        return Ok(());
-    };
-    if !extend(conn, &owner, lease)? {
-        return Err(RunError::Database {
-            message: format!("the migration lock row in `{LOCK_TABLE}` was taken over by another runner; stopped\nhelp: raise the lease (`Migrator::lock_lease`)"),
-        });
-    }
-    Ok(())
-}
-
-/// Holds the row for another `held_secs(lease)` from now if it is still
-/// `owner`'s; false when another runner has taken it over.
-fn extend<C: MigrationConnection>(
-    conn: &mut C,
-    owner: &str,
-    lease: Duration,
-) -> Result<bool, RunError> {
-    let d = conn.dialect();
-    let t = d.ident(LOCK_TABLE);
-    let o = d.string(owner);
-    execute_retrying(
-        conn,
-        &format!(
-            "UPDATE {t} SET expires_at = {} + {} WHERE id = 1 AND owner = {o}",
-            now_sql(d),
-            held_secs(lease)
-        ),
-    )
-    .map_err(|e| db(d, "extending the migration lock row's lease", e))?;
-    let mine = conn
-        .count_rows(&format!("SELECT 1 FROM {t} WHERE id = 1 AND owner = {o}"))
-        .map_err(|e| db(d, "reading the migration lock row", e))?;
-    Ok(mine > 0)
-}
-
-/// One attempt to claim the lock row; true when it is ours.
-fn claim_row<C: MigrationConnection>(
-    conn: &mut C,
-    owner: &str,
-    secs: u64,
-) -> Result<bool, RunError> {
-    let d = conn.dialect();
-    let t = d.ident(LOCK_TABLE);
-    let o = d.string(owner);
-    let now = now_sql(d);
-    let claim = if d == Dialect::Mysql {
-        // No conditional upsert: each assignment keeps the old value unless
-        // the row is free or ours. `owner` goes first, because MySQL
-        // evaluates the assignments left to right, each seeing the last.
-        format!(
-            "INSERT INTO {t} (id, owner, expires_at) VALUES (1, {o}, {now} + {secs}) \
-             ON DUPLICATE KEY UPDATE \
-             owner = IF(expires_at < {now} OR owner = VALUES(owner), VALUES(owner), owner), \
-             expires_at = IF(owner = VALUES(owner), VALUES(expires_at), expires_at)"
-        )
-    } else {
-        format!(
-            "INSERT INTO {t} (id, owner, expires_at) VALUES (1, {o}, {now} + {secs}) \
-             ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
-             WHERE {t}.expires_at < {now} OR {t}.owner = excluded.owner"
-        )
-    };
-    match conn.execute(&claim) {
-        Ok(()) => {}
-        // Another node's claim won the certification: not ours this time.
-        Err(e) if is_conflict(&e.to_string()) => return Ok(false),
-        Err(e) => return Err(db(d, "claiming the migration lock row", e)),
-    }
-    let mine = format!("SELECT 1 FROM {t} WHERE id = 1 AND owner = {o}");
-    if conn
-        .count_rows(&mine)
-        .map_err(|e| db(d, "reading the migration lock row", e))?
-        > 0
-    {
-        return Ok(true);
-    }
-    // A runner on this host that was killed leaves its row behind: take it
-    // over at once instead of waiting for the lease.
-    let current = conn
-        .query_texts(&format!("SELECT owner AS s FROM {t} WHERE id = 1"))
-        .map_err(|e| db(d, "reading the migration lock row", e))?;
-    let mut dead = None;
-    for c in current {
-        if owner_is_dead(&c) || session_is_gone(conn, &c)? {
-            dead = Some(c);
-        }
-    }
-    if let Some(dead) = dead {
-        execute_retrying(
-            conn,
-            &format!(
-                "DELETE FROM {t} WHERE id = 1 AND owner = {}",
-                d.string(&dead)
-            ),
-        )
-        .map_err(|e| db(d, "removing a dead runner's lock row", e))?;
-    }
-    Ok(false)
-}
-
-/// PostgreSQL: true when `owner` claimed the row from a direct session
-/// (`... session N`) that no longer exists. A runner through a pooler
-/// never names its session (the pooler's server session outlives it).
-fn session_is_gone<C: MigrationConnection>(conn: &mut C, owner: &str) -> Result<bool, RunError> {
-    let d = conn.dialect();
-    let Some(pid) = owner
-        .split_once(" session ")
-        .and_then(|(_, p)| p.parse::<i64>().ok())
-    else {
-        return Ok(false);
-    };
-    if d != Dialect::Postgres {
-        return Ok(false);
-    }
-    let alive = conn
-        .count_rows(&format!("SELECT 1 FROM pg_stat_activity WHERE pid = {pid}"))
-        .map_err(|e| db(d, "reading the lock row owner's session", e))?;
-    Ok(alive == 0)
 }
 
 /// Takes the lock, waiting up to `timeout`; `on_wait(what, holder)` is
@@ -506,13 +243,8 @@ pub(crate) fn acquire<C: MigrationConnection>(
     let mut topology = topology::detect(conn)?;
     let (mut advisory, row) = choose(d, mode, &topology)?;
     let started = Instant::now();
-    if advisory {
-        let attempt = match d {
-            Dialect::Postgres => format!(
-                "SELECT pg_backend_pid()::text AS s WHERE pg_try_advisory_lock({PG_LOCK_KEY})"
-            ),
-            _ => format!("SELECT '0' AS s FROM DUAL WHERE GET_LOCK({MYSQL_LOCK_NAME}, 0) = 1"),
-        };
+    if let Some(lock) = d.backend().session_lock().filter(|_| advisory) {
+        let attempt = lock.try_sql;
         let mut told = false;
         let pid = wait_for(started, timeout, || {
             let got = conn
@@ -529,11 +261,15 @@ pub(crate) fn acquire<C: MigrationConnection>(
             }
             Ok(got)
         })?;
-        if d == Dialect::Postgres && !advisory_held_by(conn, &pid)? {
+        let elsewhere = match lock.held_by_sql {
+            Some(held_by) => !advisory_held_by(conn, held_by, &pid)?,
+            None => false,
+        };
+        if elsewhere {
             // The next transaction ran on another server session: a pooler
             // the probe missed. The lock stays with a session this runner
             // cannot reach; unlocking is tried, and only the row is used.
-            let _ = conn.execute(&format!("SELECT pg_advisory_unlock({PG_LOCK_KEY})"));
+            let _ = conn.execute(&lock.release_sql);
             topology = Topology::TransactionPooler {
                 evidence: "the advisory lock was not held by the session when re-checked".into(),
             };
@@ -548,8 +284,9 @@ pub(crate) fn acquire<C: MigrationConnection>(
         // over as soon as that session is gone (`session_is_gone`).
         let session = session_owned(d, mode, &topology);
         let owner = if session {
+            let pid_sql = d.backend().session_row().map_or("", |s| s.pid_sql);
             let pid = conn
-                .query_texts("SELECT pg_backend_pid()::text AS s")
+                .query_texts(pid_sql)
                 .map_err(|e| db(d, "reading the session's pid", e))?;
             format!("{} session {}", owner_name(), pid.concat())
         } else {
@@ -598,18 +335,19 @@ pub(crate) fn acquire<C: MigrationConnection>(
     })
 }
 
-/// PostgreSQL: true when the session running this statement, backend
-/// `pid`, holds the advisory lock.
-fn advisory_held_by<C: MigrationConnection>(conn: &mut C, pid: &str) -> Result<bool, RunError> {
+/// True when the session running this statement, `pid`, holds the
+/// session lock (`held_by`: the backend's query).
+fn advisory_held_by<C: MigrationConnection>(
+    conn: &mut C,
+    held_by: fn(i64) -> String,
+    pid: &str,
+) -> Result<bool, RunError> {
     let d = conn.dialect();
     let Ok(pid) = pid.parse::<i64>() else {
         return Ok(false);
     };
     let n = conn
-        .count_rows(&format!(
-            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = {pid} \
-             AND pid = pg_backend_pid() AND ((classid::bigint << 32) | objid::bigint) = {PG_LOCK_KEY}"
-        ))
+        .count_rows(&held_by(pid))
         .map_err(|e| db(d, "re-checking the migration lock", e))?;
     Ok(n > 0)
 }
@@ -662,10 +400,10 @@ pub(crate) fn renew<C: MigrationConnection>(conn: &mut C, held: &Held) -> Result
 
 /// Releases the session lock.
 fn release_session<C: MigrationConnection>(conn: &mut C) -> diesel::QueryResult<()> {
-    conn.execute(&match conn.dialect() {
-        Dialect::Postgres => format!("SELECT pg_advisory_unlock({PG_LOCK_KEY})"),
-        _ => format!("DO RELEASE_LOCK({MYSQL_LOCK_NAME})"),
-    })
+    match conn.dialect().backend().session_lock() {
+        Some(lock) => conn.execute(&lock.release_sql),
+        None => Ok(()),
+    }
 }
 
 /// Releases the lock: the row first, then the session lock (a runner that
@@ -695,6 +433,7 @@ pub(crate) fn release<C: MigrationConnection>(conn: &mut C, held: &Held) -> Resu
 
 #[cfg(test)]
 mod tests {
+    use super::row::{is_conflict, owner_is_dead};
     use super::*;
 
     #[test]

@@ -1,15 +1,12 @@
 //! Pure logic over the recorded history and the files: the immutable-history
-//! check, the status report and the dry-run text. No database access here.
+//! check and the status report. No database access here.
 
 use std::fmt;
 
 use super::conn::HistoryRow;
-use super::history::{self, APPLIED};
-use super::steps::Step;
-use super::{Report, RunError};
-use crate::dialect::Dialect;
-use crate::migration::Migration;
-use crate::migration::{Direction, MigrationSet};
+use super::error::RunError;
+use super::history::APPLIED;
+use crate::migration::MigrationSet;
 
 /// The state of each migration on a database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,74 +269,4 @@ pub(crate) fn check_history(set: &MigrationSet, rows: &[HistoryRow]) -> Result<(
 
 fn short(s: &str) -> &str {
     &s[..s.len().min(12)]
-}
-
-/// Appends the exact SQL of one migration to a dry-run report.
-pub(crate) fn dry_run(
-    report: &mut Report,
-    dialect: Dialect,
-    m: &Migration,
-    statements: &[Step],
-    direction: Direction,
-    steps_done: usize,
-) {
-    let word = match direction {
-        Direction::Up => "upgrade",
-        Direction::Down => "downgrade",
-    };
-    report.sql.push(format!("-- {} ({word})", m.id()));
-    let now = "<now>";
-    if history::runs_in_transaction(dialect, m, statements) {
-        report.sql.push("BEGIN;".into());
-        report.sql.extend(statements.iter().map(Step::shown));
-        let record = match direction {
-            Direction::Up => history::insert_sql(dialect, m, now, 0, APPLIED, statements.len()),
-            Direction::Down => history::delete_sql(dialect, m.version),
-        };
-        report.sql.push(format!("{record};"));
-        report.sql.push("COMMIT;".into());
-    } else {
-        if !dialect.transactional_ddl() {
-            report.sql.push(
-                "-- MySQL commits DDL implicitly, so this migration runs step by step: progress is recorded after each statement (a data step commits with it), and an interrupted run is reported as partial and resumed at the next statement".into(),
-            );
-        } else {
-            report.sql.push(
-                "-- runs step by step, recording progress after each statement or transaction"
-                    .into(),
-            );
-        }
-        if direction == Direction::Up && steps_done == 0 {
-            report.sql.push(format!(
-                "{};",
-                history::insert_sql(dialect, m, now, 0, history::PARTIAL, 0)
-            ));
-        }
-        let skip = if direction == Direction::Up {
-            steps_done
-        } else {
-            0
-        };
-        for g in history::groups(dialect, m, statements, skip) {
-            if g.in_transaction {
-                report.sql.push("BEGIN;".into());
-            }
-            report
-                .sql
-                .extend(statements[g.start..g.end].iter().map(Step::shown));
-            if direction == Direction::Up {
-                report.sql.push(format!(
-                    "{};",
-                    history::progress_sql(dialect, m.version, g.end)
-                ));
-            }
-            if g.in_transaction {
-                report.sql.push("COMMIT;".into());
-            }
-        }
-        report.sql.push(match direction {
-            Direction::Up => format!("{};", history::finish_sql(dialect, m.version, now, 0)),
-            Direction::Down => format!("{};", history::delete_sql(dialect, m.version)),
-        });
-    }
 }

@@ -1,0 +1,53 @@
+//! What a step needs from the run around it: where its events go and, when
+//! the run holds a leased lock row, the lease a long step (a backfill)
+//! extends. Handed down by the executor (`exec.rs`) through the execution
+//! of one migration (`apply.rs`) to each step (`steps.rs`, `backfill.rs`):
+//! no thread-local, no state on the `Migrator`.
+
+use super::conn::MigrationConnection;
+use super::error::RunError;
+use super::event::Event;
+use super::lock::Lease;
+
+/// The run's event sink and lease, for the steps of a migration.
+#[derive(Clone, Copy)]
+pub(crate) struct Env<'e> {
+    events: &'e dyn Fn(&Event),
+    lease: Option<&'e Lease>,
+}
+
+impl std::fmt::Debug for Env<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Env").field("lease", &self.lease).finish()
+    }
+}
+
+impl<'e> Env<'e> {
+    pub(crate) fn new(events: &'e dyn Fn(&Event), lease: Option<&'e Lease>) -> Env<'e> {
+        Env { events, lease }
+    }
+
+    /// Events go nowhere, no lease (diesel's harness, which holds no lock).
+    pub(crate) fn quiet() -> Env<'static> {
+        Env {
+            events: &|_| {},
+            lease: None,
+        }
+    }
+
+    pub(crate) fn emit(&self, e: Event) {
+        (self.events)(&e);
+    }
+
+    /// Extends the run's lock row, if it holds a leased one, in the
+    /// caller's transaction (`lock::Lease::extend`).
+    pub(crate) fn extend_lease<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+    ) -> Result<(), RunError> {
+        match self.lease {
+            Some(lease) => lease.extend(conn),
+            None => Ok(()),
+        }
+    }
+}

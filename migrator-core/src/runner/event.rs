@@ -1,0 +1,207 @@
+//! [`Event`]: the progress and notices of a run, and how they read; the
+//! [`Report`] of what it did.
+
+use std::time::Duration;
+
+use super::lock::LockMode;
+use super::topology::Topology;
+
+/// Progress and notices from a run, for the CLI or an application's log.
+/// New kinds of events may be added: match with a wildcard arm.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// Another runner holds the lock: `what` names it, `holder` says who
+    /// holds it when the database tells, `timeout` is the longest wait.
+    WaitingForLock {
+        what: String,
+        holder: Option<String>,
+        timeout: Duration,
+    },
+    /// A statement of `id` waited longer than `lock_timeout` for a lock;
+    /// attempt `attempt + 1` of `attempts` starts after `wait`.
+    LockRetry {
+        id: String,
+        statement: String,
+        attempt: u32,
+        attempts: u32,
+        wait: Duration,
+    },
+    Applying {
+        id: String,
+    },
+    /// Done (on SQLite, done in the open commit group, which commits with
+    /// the group: `Report::done` lists only what was committed).
+    Applied {
+        id: String,
+        elapsed: Duration,
+    },
+    Resuming {
+        id: String,
+        steps_done: usize,
+    },
+    RollingBack {
+        id: String,
+    },
+    RolledBack {
+        id: String,
+        elapsed: Duration,
+    },
+    /// A batched backfill of `table` in migration `id` finished a batch
+    /// (`finished`: the whole backfill is done). `rows_done` counts every
+    /// row done since it started, `resumed_from` of them by an earlier,
+    /// interrupted run; `rows_per_sec` is this run's rate; `total` is
+    /// `rows_done` plus the rows still to do, counted when this run
+    /// started (rows the application adds meanwhile can make it grow).
+    BackfillProgress {
+        id: String,
+        table: String,
+        rows_done: u64,
+        batches: u64,
+        total: Option<u64>,
+        rows_per_sec: f64,
+        resumed_from: u64,
+        finished: bool,
+    },
+    NothingToDo,
+    /// The lock was taken: `lock` names it, chosen for `mode` on a
+    /// connection found to be `topology`.
+    LockChosen {
+        lock: String,
+        mode: LockMode,
+        topology: Topology,
+    },
+}
+
+/// A duration as people read it: `840 ms`, `12.4 s`, `2 min 17 s`,
+/// `1 h 05 min`.
+pub fn human_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    let s = d.as_secs();
+    if ms < 1_000 {
+        format!("{ms} ms")
+    } else if s < 60 {
+        format!("{:.1} s", d.as_secs_f64())
+    } else if s < 3_600 {
+        format!("{} min {:02} s", s / 60, s % 60)
+    } else {
+        format!("{} h {:02} min", s / 3_600, (s % 3_600) / 60)
+    }
+}
+
+impl std::fmt::Display for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Event::WaitingForLock {
+                what,
+                holder,
+                timeout,
+            } => {
+                write!(f, "waiting for {what}, held by ")?;
+                match holder {
+                    Some(h) => write!(f, "another runner: {h}")?,
+                    None => f.write_str("another runner")?,
+                }
+                write!(
+                    f,
+                    "; giving up after {} s (--lock-timeout)",
+                    timeout.as_secs_f64()
+                )
+            }
+            Event::LockRetry {
+                id,
+                statement,
+                attempt,
+                attempts,
+                wait,
+            } => write!(
+                f,
+                "{id}: `{statement}` timed out waiting for a lock (attempt {attempt} of {attempts}); retrying in {} ms",
+                wait.as_millis()
+            ),
+            Event::Applying { id } => write!(f, "applying {id}"),
+            Event::Applied { id, elapsed } => {
+                write!(f, "applied {id} in {}", human_duration(*elapsed))
+            }
+            Event::Resuming { id, steps_done } => {
+                write!(f, "resuming {id} after {steps_done} finished statement(s)")
+            }
+            Event::RollingBack { id } => write!(f, "rolling back {id}"),
+            Event::RolledBack { id, elapsed } => {
+                write!(f, "rolled back {id} in {}", human_duration(*elapsed))
+            }
+            Event::BackfillProgress {
+                id,
+                table,
+                rows_done,
+                batches,
+                total,
+                rows_per_sec,
+                resumed_from,
+                finished,
+            } => {
+                write!(f, "{id}: backfill {table}: {rows_done}")?;
+                if let Some(t) = total {
+                    write!(f, "/{t} rows")?;
+                    if *t > 0 {
+                        write!(f, " ({}%)", rows_done * 100 / t)?;
+                    }
+                } else {
+                    f.write_str(" rows")?;
+                }
+                write!(f, ", {batches} batch(es), {rows_per_sec:.0} rows/s")?;
+                if *resumed_from > 0 {
+                    write!(f, ", resumed after {resumed_from} rows")?;
+                }
+                if *finished {
+                    f.write_str(", done")?;
+                }
+                Ok(())
+            }
+            Event::NothingToDo => f.write_str("nothing to do: the database is up to date"),
+            Event::LockChosen {
+                lock,
+                mode,
+                topology,
+            } => {
+                let mode = match mode {
+                    LockMode::Auto => "auto",
+                    LockMode::Advisory => "advisory",
+                    LockMode::Table => "table",
+                };
+                write!(f, "lock: {lock} (--lock-mode {mode}; {topology})")
+            }
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Report {
+    /// Migrations applied (up) or rolled back (down), in order, by id.
+    pub done: Vec<String>,
+    /// For `--dry-run`: the SQL that would run, history writes included.
+    pub sql: Vec<String>,
+    /// For `--dry-run` of `up`: the safety lint's findings for the
+    /// migrations that would run (`lint::lint_migration`), rules allowed
+    /// by a migration's own `allow` list left out.
+    pub findings: Vec<crate::lint::Finding>,
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::human_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        let ms = Duration::from_millis;
+        assert_eq!(human_duration(ms(0)), "0 ms");
+        assert_eq!(human_duration(ms(840)), "840 ms");
+        assert_eq!(human_duration(ms(1_000)), "1.0 s");
+        assert_eq!(human_duration(ms(12_440)), "12.4 s");
+        assert_eq!(human_duration(ms(137_486)), "2 min 17 s");
+        assert_eq!(human_duration(ms(3_599_999)), "59 min 59 s");
+        assert_eq!(human_duration(ms(3_900_000)), "1 h 05 min");
+    }
+}
