@@ -867,7 +867,12 @@ fn with_db_locked(
                 .lock_mode(lock.lock_mode.into())
                 .lock_timeout(lock.lock_timeout)
                 .statement_lock_timeout(Duration::from_millis(lock.statement_lock_timeout_ms))
-                .lock_retries(lock.lock_retries, Duration::from_millis(200));
+                .lock_retries(lock.lock_retries, Duration::from_millis(200))
+                .newer_migrations(if lock.refuse_newer {
+                    migrator_core::runner::NewerMigrations::Refuse
+                } else {
+                    migrator_core::runner::NewerMigrations::Tolerate
+                });
             Ok(match lock.statement_timeout_ms {
                 Some(ms) => m.statement_timeout(Duration::from_millis(ms)),
                 None => m,

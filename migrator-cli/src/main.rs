@@ -129,6 +129,11 @@ pub struct LockArgs {
     /// (default: the session's own setting); such a failure is not retried.
     #[arg(long, value_name = "MS", value_parser = milliseconds)]
     pub statement_timeout_ms: Option<u64>,
+    /// Refuse to run when the database has migrations newer than this
+    /// project's (applied by a newer release). By default they are left as
+    /// they are and reported, so that a release rolled back to still starts.
+    #[arg(long)]
+    pub refuse_newer: bool,
 }
 
 /// How long `status`, `verify` and `init --from-database` wait for a lock

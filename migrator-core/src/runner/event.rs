@@ -64,6 +64,13 @@ pub enum Event {
         finished: bool,
     },
     NothingToDo,
+    /// The history holds migrations newer than every one this runner has
+    /// (`ids`; a newer release applied them, this one ends at `head`):
+    /// left as they are ([`NewerMigrations::Tolerate`](super::NewerMigrations)).
+    NewerMigrations {
+        ids: Vec<String>,
+        head: u32,
+    },
     /// The lock was taken: `lock` names it, chosen for `mode` on a
     /// connection found to be `topology`.
     LockChosen {
@@ -159,6 +166,12 @@ impl std::fmt::Display for Event {
                 Ok(())
             }
             Event::NothingToDo => f.write_str("nothing to do: the database is up to date"),
+            Event::NewerMigrations { ids, head } => write!(
+                f,
+                "note: the database has {} migration(s) newer than these (which end at {head:04}), applied by a newer release: {}; left as they are (refused with --refuse-newer)",
+                ids.len(),
+                ids.join(", ")
+            ),
             Event::LockChosen {
                 lock,
                 mode,

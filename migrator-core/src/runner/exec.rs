@@ -38,7 +38,17 @@ pub(crate) fn run<C: MigrationConnection>(
     set: &MigrationSet,
     goal: Goal,
 ) -> Result<Report, RunError> {
-    let rows = plan::checked_history(ctx.conn, set)?;
+    let rows = plan::checked_history(ctx.conn, set, ctx.settings.newer)?;
+    let newer = super::status::newer_rows(set, &rows);
+    if !newer.is_empty() {
+        ctx.emit(Event::NewerMigrations {
+            ids: newer
+                .iter()
+                .map(|r| format!("{:04}_{}", r.version, r.name))
+                .collect(),
+            head: set.head(),
+        });
+    }
     let transport = Transport {
         groups: ctx.settings.groups_commits(ctx.conn.dialect()),
         pipeline: ctx.may_pipeline(),
@@ -289,10 +299,12 @@ pub(crate) fn up_to_date<C: MigrationConnection>(
     };
     // Versions are the table's key: `target` applied rows at or below
     // it are exactly 1..=target.
-    Ok(super::status::check_history(set, &rows).is_ok()
-        && rows
-            .iter()
-            .filter(|r| r.version <= i64::from(target) && r.state == APPLIED)
-            .count()
-            == target as usize)
+    Ok(
+        super::status::check_history(set, &rows, super::status::NewerMigrations::Tolerate).is_ok()
+            && rows
+                .iter()
+                .filter(|r| r.version <= i64::from(target) && r.state == APPLIED)
+                .count()
+                == target as usize,
+    )
 }

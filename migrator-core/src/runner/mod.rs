@@ -64,7 +64,7 @@ pub use error::RunError;
 pub use event::{human_duration, Event, Report};
 pub use history::{HISTORY_TABLE, TOOL_VERSION};
 pub use lock::{LockMode, LOCK_TABLE};
-pub use status::{json_string, FileState, LineState, Status, StatusLine};
+pub use status::{json_string, FileState, LineState, NewerMigrations, Status, StatusLine};
 pub use topology::{detect as detect_topology, Topology};
 pub use waits::{bound_waits, explain, explain_text, is_lock_wait, mask_sql, DEFAULT_WAIT};
 
@@ -187,6 +187,18 @@ impl<'a> Migrator<'a> {
         self
     }
 
+    /// What to do with migrations in the history that are newer than every
+    /// migration of this set (a newer release applied them and the
+    /// application was rolled back to this one): by default
+    /// [`NewerMigrations::Tolerate`] leaves them as they are, emits
+    /// [`Event::NewerMigrations`] and runs; [`NewerMigrations::Refuse`]
+    /// refuses to start, as for a missing file. Edited, renamed or missing
+    /// older migrations are refused either way.
+    pub fn newer_migrations(mut self, policy: NewerMigrations) -> Self {
+        self.settings.newer = policy;
+        self
+    }
+
     /// Receives progress events (the CLI prints them).
     pub fn on_event(mut self, f: impl Fn(&Event) + 'a) -> Self {
         self.on_event = Box::new(f);
@@ -270,7 +282,7 @@ impl<'a> Migrator<'a> {
         conn: &mut C,
         steps: u32,
     ) -> Result<u32, RunError> {
-        let mut applied: Vec<u32> = plan::checked_history(conn, self.set)?
+        let mut applied: Vec<u32> = plan::checked_history(conn, self.set, self.settings.newer)?
             .iter()
             .map(|r| r.version as u32)
             .collect();

@@ -20,6 +20,7 @@ pub(crate) struct Settings {
     pub lock_attempts: u32,
     pub retry_backoff: Duration,
     pub commit_group: Duration,
+    pub newer: super::status::NewerMigrations,
 }
 
 impl Default for Settings {
@@ -33,6 +34,7 @@ impl Default for Settings {
             lock_attempts: 5,
             retry_backoff: Duration::from_millis(200),
             commit_group: Duration::from_millis(100),
+            newer: super::status::NewerMigrations::Tolerate,
         }
     }
 }

@@ -35,6 +35,12 @@ pub enum LineState {
     Edited,
     /// Recorded as applied but no file has this number.
     MissingFile,
+    /// Recorded (applied or partial) with a number above every file's: a
+    /// newer release applied it, and this one (rolled back to) does not
+    /// have it. Tolerated unless [`NewerMigrations::Refuse`].
+    Newer {
+        applied: bool,
+    },
     /// Recorded under another name than the file with the same number.
     Renamed {
         file: String,
@@ -44,9 +50,19 @@ pub enum LineState {
 impl Status {
     /// True when nothing is wrong (pending migrations are not wrong).
     pub fn is_clean(&self) -> bool {
+        self.lines.iter().all(|l| {
+            matches!(
+                l.state,
+                LineState::Applied { .. } | LineState::Pending | LineState::Newer { .. }
+            )
+        })
+    }
+
+    /// The migrations a newer release applied that this set does not have.
+    pub fn newer(&self) -> impl Iterator<Item = &StatusLine> {
         self.lines
             .iter()
-            .all(|l| matches!(l.state, LineState::Applied { .. } | LineState::Pending))
+            .filter(|l| matches!(l.state, LineState::Newer { .. }))
     }
 
     pub fn pending(&self) -> usize {
@@ -74,6 +90,10 @@ impl fmt::Display for Status {
                 LineState::Renamed { file } => {
                     format!("RENAMED  applied under this name; the file is now `{file}`")
                 }
+                LineState::Newer { applied } => format!(
+                    "newer    {} by a newer release; not in these migrations (left as it is)",
+                    if *applied { "applied" } else { "PARTIAL" }
+                ),
             };
             writeln!(f, "{:<40} {what}", l.id)?;
         }
@@ -85,8 +105,8 @@ impl Status {
     /// The status as one JSON object, for scripts and CI:
     /// `{"migrations": [{"version", "id", "state", ..}], "pending", "clean"}`
     /// where `state` is `applied` (with `applied_at`), `pending`, `partial`
-    /// (with `steps_done`), `edited`, `missing_file` or `renamed` (with
-    /// `file`); `clean` is [`Status::is_clean`] (what makes `status` exit 1
+    /// (with `steps_done`), `edited`, `missing_file`, `renamed` (with
+    /// `file`) or `newer` (with `applied`: recorded by a newer release); `clean` is [`Status::is_clean`] (what makes `status` exit 1
     /// when false).
     pub fn to_json(&self) -> String {
         let mut out = String::from("{\"migrations\":[");
@@ -107,6 +127,7 @@ impl Status {
                 LineState::Renamed { file } => {
                     ("renamed", format!(",\"file\":{}", json_string(file)))
                 }
+                LineState::Newer { applied } => ("newer", format!(",\"applied\":{applied}")),
             };
             out.push_str(&format!(
                 "{{\"version\":{},\"id\":{},\"state\":\"{state}\"{extra}}}",
@@ -207,10 +228,17 @@ pub(crate) fn status(set: &MigrationSet, rows: &[HistoryRow]) -> Status {
     }
     for r in rows {
         if set.get(r.version as u32).is_none() {
+            let state = if is_newer(set, r) {
+                LineState::Newer {
+                    applied: r.state == APPLIED,
+                }
+            } else {
+                LineState::MissingFile
+            };
             lines.push(StatusLine {
                 version: r.version as u32,
                 id: format!("{:04}_{}", r.version, r.name),
-                state: LineState::MissingFile,
+                state,
             });
         }
     }
@@ -218,15 +246,54 @@ pub(crate) fn status(set: &MigrationSet, rows: &[HistoryRow]) -> Status {
     Status { lines }
 }
 
+/// What a run does with migrations in the history that are newer than every
+/// migration it has: a release rolled back to after a newer one migrated
+/// the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NewerMigrations {
+    /// Leave them as they are and say so ([`super::Event::NewerMigrations`]):
+    /// the older release starts, `up` applies what it has that is missing,
+    /// and `down` refuses to roll back what it does not have. Edited,
+    /// renamed or missing *older* migrations are refused either way.
+    #[default]
+    Tolerate,
+    /// Refuse to run, as for any migration whose file is missing.
+    Refuse,
+}
+
+/// Whether `r` is newer than every migration of `set` (and so not a file
+/// that went missing from the middle of the chain).
+pub(crate) fn is_newer(set: &MigrationSet, r: &HistoryRow) -> bool {
+    r.version > i64::from(set.head())
+}
+
+/// The history rows a newer release recorded (see [`NewerMigrations`]).
+pub(crate) fn newer_rows<'r>(set: &MigrationSet, rows: &'r [HistoryRow]) -> Vec<&'r HistoryRow> {
+    rows.iter().filter(|r| is_newer(set, r)).collect()
+}
+
 /// Refuses a history that disagrees with the files, naming the migration and
-/// the way out.
-pub(crate) fn check_history(set: &MigrationSet, rows: &[HistoryRow]) -> Result<(), RunError> {
+/// the way out. Rows newer than every file are left to `newer`.
+pub(crate) fn check_history(
+    set: &MigrationSet,
+    rows: &[HistoryRow],
+    newer: NewerMigrations,
+) -> Result<(), RunError> {
     let dir = set.dir.display();
     for r in rows {
         // Formatted only for a message: this loop runs at every start-up.
         let recorded = || format!("{:04}_{}", r.version, r.name);
         let Some(m) = u32::try_from(r.version).ok().and_then(|v| set.get(v)) else {
             let recorded = recorded();
+            if is_newer(set, r) {
+                if newer == NewerMigrations::Tolerate {
+                    continue;
+                }
+                return Err(RunError::History(format!(
+                    "migration {recorded} is recorded as applied, but these migrations end at {:04}: a newer release applied it\nhelp: run the release that has it; to start this one anyway and leave it as it is, allow newer migrations (`NewerMigrations::Tolerate`, the default; without `--refuse-newer`)",
+                    set.head()
+                )));
+            }
             return Err(RunError::History(format!(
                 "migration {recorded} is recorded as applied, but {dir}/{recorded}.toml is missing\nhelp: restore the file from version control; a migration that ran on a database must stay in the folder (to undo it, restore it and run `migrator down`)"
             )));

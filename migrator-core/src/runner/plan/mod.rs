@@ -126,9 +126,10 @@ pub(crate) struct Transport {
 pub(crate) fn checked_history<C: MigrationConnection>(
     conn: &mut C,
     set: &MigrationSet,
+    newer: status::NewerMigrations,
 ) -> Result<Vec<HistoryRow>, RunError> {
     let rows = history::read(conn)?;
-    status::check_history(set, &rows)?;
+    status::check_history(set, &rows, newer)?;
     Ok(rows)
 }
 
@@ -171,7 +172,16 @@ pub(crate) fn build<'s>(
             applied.sort_by_key(|r| std::cmp::Reverse(r.version));
             for row in applied {
                 let m = set.get(row.version as u32).ok_or_else(|| {
-                    RunError::History(format!("migration {:04} is missing", row.version))
+                    if status::is_newer(set, row) {
+                        RunError::History(format!(
+                            "migration {:04}_{} was applied by a newer release and is not in these migrations (they end at {:04}): it cannot be rolled back from here\nhelp: roll it back with the release that has it, then run this one",
+                            row.version,
+                            row.name,
+                            set.head()
+                        ))
+                    } else {
+                        RunError::History(format!("migration {:04} is missing", row.version))
+                    }
                 })?;
                 if row.state != APPLIED {
                     return Err(RunError::History(format!(
@@ -235,7 +245,7 @@ pub(crate) fn dry_run<C: MigrationConnection>(
     goal: Goal,
 ) -> Result<Report, RunError> {
     let dialect = conn.dialect();
-    let rows = checked_history(conn, set)?;
+    let rows = checked_history(conn, set, settings.newer)?;
     let mut report = Report::default();
     if let Goal::Up(target) = goal {
         let target = target.unwrap_or(set.head());
