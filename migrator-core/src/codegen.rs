@@ -299,8 +299,16 @@ fn column(c: &Column) -> TokenStream {
         nullable,
         default,
         auto_increment,
+        collation,
+        comment,
+        on_update,
     } = c;
     let name = string(name);
+    let (collation, comment, on_update) = (
+        opt_string(collation),
+        opt_string(comment),
+        opt_string(on_update),
+    );
     let ty = column_type(ty);
     let default = match default {
         Some(d) => {
@@ -316,6 +324,9 @@ fn column(c: &Column) -> TokenStream {
             nullable: #nullable,
             default: #default,
             auto_increment: #auto_increment,
+            collation: #collation,
+            comment: #comment,
+            on_update: #on_update,
         }
     }
 }

@@ -280,6 +280,14 @@ pub(crate) fn unwritable(t: &Table) -> Option<String> {
                 c.name
             ));
         }
+        if let Some(collation) = &c.collation {
+            if !crate::schema::is_collation_name(collation) {
+                return Some(format!(
+                    "the collation `{collation}` of column `{}` cannot be written as `collation` (letters, digits and `_ - . @`)",
+                    c.name
+                ));
+            }
+        }
     }
     None
 }
@@ -411,6 +419,15 @@ pub fn write_model(t: &Table, struct_name: &str) -> String {
         }
         if let Some(d) = default_attr(c) {
             keys.push(d);
+        }
+        if let Some(v) = &c.collation {
+            keys.push(format!("collation = {}", lit(v)));
+        }
+        if let Some(v) = &c.on_update {
+            keys.push(format!("on_update_sql = {}", lit(v)));
+        }
+        if let Some(v) = &c.comment {
+            keys.push(format!("comment = {}", lit(v)));
         }
         if field_index.contains(c.name.as_str()) {
             keys.push("index".to_string());

@@ -144,6 +144,19 @@ pub(crate) fn foreign_key_clause(d: Dialect, fk: &ForeignKey) -> String {
     s
 }
 
+/// The refusal of a column attribute only MySQL has (`on_update`), for the
+/// other dialects' column definitions.
+pub(crate) fn refuse_mysql_only(d: Dialect, c: &Column) -> Result<(), String> {
+    match &c.on_update {
+        Some(e) => Err(format!(
+            "column `{}` has `on_update_sql = \"{e}\"`, which only MySQL has; {} has no ON UPDATE for columns; help: remove it, or set the value in the application or a trigger",
+            c.name,
+            d.name()
+        )),
+        None => Ok(()),
+    }
+}
+
 /// `CONSTRAINT "ck" CHECK (expr)`
 pub(crate) fn check_clause(d: Dialect, c: &Check) -> String {
     format!("CONSTRAINT {} CHECK ({})", d.ident(&c.name), c.expr.trim())
@@ -163,7 +176,7 @@ pub(crate) struct ColumnParts<'a> {
     pub last: &'a str,
 }
 
-/// `name TYPE<after_type> [NOT NULL|<nullable>] [DEFAULT x]<last>`: the one
+/// `name TYPE [COLLATE c]<after_type> [NOT NULL|<nullable>] [DEFAULT x]<last>`: the one
 /// column definition of every dialect, with its `column_type` spelling and
 /// its text after `DEFAULT`.
 pub(crate) fn column_def(
@@ -173,7 +186,12 @@ pub(crate) fn column_def(
     default: Option<String>,
     parts: ColumnParts<'_>,
 ) -> String {
-    let mut s = format!("{} {ty}{}", d.ident(&c.name), parts.after_type);
+    let mut s = format!("{} {ty}", d.ident(&c.name));
+    if let Some(collation) = &c.collation {
+        s.push_str(" COLLATE ");
+        s.push_str(&d.ident(collation));
+    }
+    s.push_str(parts.after_type);
     s.push_str(if c.nullable {
         parts.nullable
     } else {

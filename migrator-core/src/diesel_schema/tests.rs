@@ -13,6 +13,9 @@ fn col(name: &str, ty: ColumnType, nullable: bool) -> Column {
         nullable,
         default: None,
         auto_increment: false,
+        collation: None,
+        comment: None,
+        on_update: None,
     }
 }
 

@@ -179,6 +179,23 @@ fn column(l: &Column, e: &Column, push: &mut impl FnMut(String)) {
             a(e.auto_increment)
         ));
     }
+    for (what, live, expected) in [
+        ("collation", &l.collation, &e.collation),
+        ("comment", &l.comment, &e.comment),
+        ("ON UPDATE", &l.on_update, &e.on_update),
+    ] {
+        if live != expected {
+            let t = |v: &Option<String>| match v {
+                Some(v) => format!("{v:?}"),
+                None => "none".to_string(),
+            };
+            push(format!(
+                "column `{name}`: {what} is {} in the database, {} in the snapshot",
+                t(live),
+                t(expected)
+            ));
+        }
+    }
 }
 
 fn same_default(a: &Option<DefaultValue>, b: &Option<DefaultValue>) -> bool {
@@ -209,6 +226,15 @@ fn column_text(c: &Column) -> String {
     if c.default.is_some() {
         s.push_str(" default ");
         s.push_str(&default_text(&c.default));
+    }
+    if let Some(v) = &c.collation {
+        s.push_str(&format!(" collation {v:?}"));
+    }
+    if let Some(v) = &c.on_update {
+        s.push_str(&format!(" on update {v}"));
+    }
+    if let Some(v) = &c.comment {
+        s.push_str(&format!(" comment {v:?}"));
     }
     s
 }

@@ -41,6 +41,9 @@ pub(crate) const FIELD_KEYS: &[&str] = &[
     "default",
     "default_sql",
     "sql_type",
+    "collation",
+    "comment",
+    "on_update_sql",
     "column",
     "renamed_from",
     "skip",
@@ -143,6 +146,10 @@ pub(crate) struct FieldAttrs {
     pub default: Option<Spanned<DefaultLit>>,
     pub default_sql: Option<Spanned<String>>,
     pub sql_type: Option<Spanned<String>>,
+    pub collation: Option<Spanned<String>>,
+    pub comment: Option<Spanned<String>>,
+    /// MySQL's `ON UPDATE`, normalised (`CURRENT_TIMESTAMP`, `CURRENT_TIMESTAMP(3)`).
+    pub on_update_sql: Option<Spanned<String>>,
     pub column: Option<Spanned<String>>,
     pub renamed_from: Option<Spanned<String>>,
     /// Every key given, in order, so that `skip` can name the others.
@@ -306,6 +313,21 @@ impl FieldAttrs {
                 "sql_type" => {
                     if let Some(v) = r.non_empty("sql_type = \"NUMERIC(12, 2)\"") {
                         r.set_once(&mut out.sql_type, v);
+                    }
+                }
+                "collation" => {
+                    if let Some(v) = r.collation() {
+                        r.set_once(&mut out.collation, v);
+                    }
+                }
+                "comment" => {
+                    if let Some(v) = r.non_empty("comment = \"what the column holds\"") {
+                        r.set_once(&mut out.comment, v);
+                    }
+                }
+                "on_update_sql" => {
+                    if let Some(v) = r.on_update_sql() {
+                        r.set_once(&mut out.on_update_sql, v);
                     }
                 }
                 "column" => {
@@ -522,6 +544,52 @@ impl Reader<'_> {
             return None;
         }
         Some(s)
+    }
+
+    /// A collation name: letters, digits and `_ - . @`, as the database
+    /// spells it (`"C"`, `"en-x-icu"`, `"utf8mb4_bin"`, `"NOCASE"`).
+    fn collation(&self) -> Option<Spanned<String>> {
+        let example = "collation = \"utf8mb4_bin\"";
+        let s = self.non_empty(example)?;
+        if !crate::schema::is_collation_name(&s.value) {
+            self.cx.error_at(
+                s.span,
+                with_help(
+                    format!(
+                        "invalid collation `{}`: a collation name is letters, digits and `_ - . @`, at most {MAX_NAME_BYTES} bytes",
+                        s.value
+                    ),
+                    format!("write `{example}`"),
+                ),
+            );
+            return None;
+        }
+        Some(s)
+    }
+
+    /// `on_update_sql = "CURRENT_TIMESTAMP"` (optionally with a precision,
+    /// `CURRENT_TIMESTAMP(3)`; `NOW()` and `LOCALTIMESTAMP` mean the same):
+    /// the only expressions MySQL takes in `ON UPDATE`. Normalised to
+    /// `CURRENT_TIMESTAMP[(n)]`.
+    fn on_update_sql(&self) -> Option<Spanned<String>> {
+        let example = "on_update_sql = \"CURRENT_TIMESTAMP\"";
+        let s = self.non_empty(example)?;
+        match crate::schema::normalize_on_update(&s.value) {
+            Some(v) => Some(Spanned { value: v, ..s }),
+            None => {
+                self.cx.error_at(
+                    s.span,
+                    with_help(
+                        format!(
+                            "`on_update_sql = \"{}\"`: MySQL's ON UPDATE takes only CURRENT_TIMESTAMP, optionally with a precision of 0 to 6",
+                            s.value
+                        ),
+                        format!("write `{example}` or `on_update_sql = \"CURRENT_TIMESTAMP(6)\"`"),
+                    ),
+                );
+                None
+            }
+        }
     }
 
     /// A table or column name.
@@ -932,3 +1000,4 @@ pub(crate) fn name_problem(name: &str) -> Option<String> {
     }
     None
 }
+

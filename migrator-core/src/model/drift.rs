@@ -246,6 +246,9 @@ fn compare_columns(model: &Column, snap: &Column, out: &mut Vec<Difference>) {
         nullable,
         default,
         auto_increment,
+        collation,
+        comment,
+        on_update,
     } = model;
     let mut push = |what: String| {
         out.push(diff(
@@ -287,6 +290,23 @@ fn compare_columns(model: &Column, snap: &Column, out: &mut Vec<Difference>) {
             says(*auto_increment),
             says(snap.auto_increment)
         ));
+    }
+    for (key, model, snap) in [
+        ("collation", collation, &snap.collation),
+        ("comment", comment, &snap.comment),
+        ("on_update_sql", on_update, &snap.on_update),
+    ] {
+        if model != snap {
+            let says = |v: &Option<String>| match v {
+                Some(v) => format!("`{key} = {v:?}`"),
+                None => format!("no `{key}`"),
+            };
+            push(format!(
+                "{} in the model, {} in the snapshot",
+                says(model),
+                says(snap)
+            ));
+        }
     }
 }
 

@@ -82,6 +82,9 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
             nullable: field.nullable,
             default,
             auto_increment: a.auto_increment.is_some(),
+            collation: a.collation.as_ref().map(|c| c.value.clone()),
+            comment: a.comment.as_ref().map(|c| c.value.clone()),
+            on_update: a.on_update_sql.as_ref().map(|c| c.value.clone()),
         });
         if a.primary_key.is_some() {
             table.primary_key.push(column.clone());

@@ -61,6 +61,15 @@ pub(super) fn write<'a>(
             if c.auto_increment {
                 key_bool(out, "auto_increment", true);
             }
+            for (key, v) in [
+                ("collation", &c.collation),
+                ("comment", &c.comment),
+                ("on_update", &c.on_update),
+            ] {
+                if let Some(v) = v {
+                    key_str(out, key, v);
+                }
+            }
             if let Some(d) = &c.default {
                 out.push_str("\n[tables.columns.default]\n");
                 match d {
@@ -346,6 +355,18 @@ pub(super) fn read(text: &str) -> Option<SnapshotFile> {
                     "auto_increment" => {
                         once(8)?;
                         c.auto_increment = bool_value(value)?;
+                    }
+                    "collation" => {
+                        once(16)?;
+                        c.collation = Some(str_value(value)?.to_string());
+                    }
+                    "comment" => {
+                        once(32)?;
+                        c.comment = Some(str_value(value)?.to_string());
+                    }
+                    "on_update" => {
+                        once(64)?;
+                        c.on_update = Some(str_value(value)?.to_string());
                     }
                     _ => return None,
                 }
@@ -658,14 +679,24 @@ mod tests {
             any::<bool>(),
             prop::option::of(default_value()),
             any::<bool>(),
+            prop::option::of(string()),
+            prop::option::of(string()),
+            prop::option::of(string()),
         )
-            .prop_map(|(name, ty, nullable, default, auto_increment)| Column {
-                name,
-                ty,
-                nullable,
-                default,
-                auto_increment,
-            })
+            .prop_map(
+                |(name, ty, nullable, default, auto_increment, collation, comment, on_update)| {
+                    Column {
+                        name,
+                        ty,
+                        nullable,
+                        default,
+                        auto_increment,
+                        collation,
+                        comment,
+                        on_update,
+                    }
+                },
+            )
     }
 
     fn action() -> impl Strategy<Value = RefAction> {
@@ -862,6 +893,12 @@ mod tests {
             for c in &t.columns {
                 strings.push(c.name.clone());
                 strings.push(c.ty.to_string());
+                strings.extend(
+                    [&c.collation, &c.comment, &c.on_update]
+                        .into_iter()
+                        .flatten()
+                        .cloned(),
+                );
                 match &c.default {
                     Some(DefaultValue::Str(s) | DefaultValue::Sql(s)) => strings.push(s.clone()),
                     Some(DefaultValue::Float(f)) => floats.push(*f),
@@ -921,6 +958,12 @@ mod tests {
             for c in &mut t.columns {
                 fix(&mut c.name);
                 if let ColumnType::Custom(s) = &mut c.ty {
+                    fix(s);
+                }
+                for s in [&mut c.collation, &mut c.comment, &mut c.on_update]
+                    .into_iter()
+                    .flatten()
+                {
                     fix(s);
                 }
                 match &mut c.default {

@@ -201,6 +201,9 @@ fn operations_name_the_field() {
         nullable: true,
         default: default.map(|d| DefaultValue::Sql(d.into())),
         auto_increment: false,
+        collation: None,
+        comment: None,
+        on_update: None,
     };
     let e = check_operation(&Operation::AddColumn {
         table: "acct".into(),

@@ -92,6 +92,10 @@ struct ColumnRow {
     extra: String,
     #[diesel(sql_type = Nullable<Text>)]
     generation: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    collation: Option<String>,
+    #[diesel(sql_type = Text)]
+    comment: String,
 }
 
 #[derive(QueryableByName)]
@@ -222,12 +226,16 @@ fn read_tables(
 
     let columns: Vec<ColumnRow> = load(
         conn,
-        "SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(COLUMN_NAME AS CHAR) AS name, \
+        "SELECT CAST(c.TABLE_NAME AS CHAR) AS tbl, CAST(COLUMN_NAME AS CHAR) AS name, \
            CAST(COLUMN_TYPE AS CHAR) AS ty, CAST(IS_NULLABLE AS CHAR) AS nullable, \
            CAST(COLUMN_DEFAULT AS CHAR) AS dflt, CAST(EXTRA AS CHAR) AS extra, \
-           CAST(GENERATION_EXPRESSION AS CHAR) AS generation \
-         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
-         ORDER BY TABLE_NAME, ORDINAL_POSITION"
+           CAST(GENERATION_EXPRESSION AS CHAR) AS generation, \
+           CAST(IF(c.COLLATION_NAME <> t.TABLE_COLLATION, c.COLLATION_NAME, NULL) AS CHAR) AS collation, \
+           CAST(c.COLUMN_COMMENT AS CHAR) AS comment \
+         FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
+           ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
+         WHERE c.TABLE_SCHEMA = DATABASE() \
+         ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION"
             .into(),
     )?;
     for r in columns {
@@ -259,11 +267,21 @@ fn read_tables(
                 r.tbl, r.name
             ));
         }
-        if extra.contains("on update") {
-            notes.push(format!(
-                "column `{}.{}` has `{}`; the model does not say so",
-                r.tbl, r.name, r.extra
-            ));
+        // MariaDB's JSON is LONGTEXT with utf8mb4_bin: the type's own.
+        c.collation = r
+            .collation
+            .clone()
+            .filter(|_| c.ty != crate::schema::ColumnType::Json);
+        c.comment = (!r.comment.is_empty()).then(|| r.comment.clone());
+        if let Some(at) = extra.find("on update") {
+            let expr = r.extra[at + "on update".len()..].trim();
+            match crate::schema::normalize_on_update(expr) {
+                Some(e) => c.on_update = Some(e),
+                None => notes.push(format!(
+                    "column `{}.{}` has `{}`, which the model cannot express",
+                    r.tbl, r.name, r.extra
+                )),
+            }
         }
         if !c.auto_increment {
             c.default = r

@@ -281,10 +281,43 @@ pub(crate) fn default_sql(d: &DefaultValue, ty: &ColumnType) -> Result<String, S
     }
 }
 
-/// `` `c` TYPE NOT NULL|NULL [DEFAULT x] [AUTO_INCREMENT] ``. `NULL` is
-/// spelled out because without `explicit_defaults_for_timestamp` a bare
-/// TIMESTAMP column is NOT NULL.
+/// `` `c` TYPE [COLLATE c] NOT NULL|NULL [DEFAULT x] [ON UPDATE x]
+/// [AUTO_INCREMENT] [COMMENT '..'] ``. `NULL` is spelled out because
+/// without `explicit_defaults_for_timestamp` a bare TIMESTAMP column is NOT
+/// NULL.
 fn column_def(c: &Column) -> Result<String, String> {
+    let (nulls_default, auto_increment) = null_default(c)?;
+    let mut s = format!("{} {}", D.ident(&c.name), column_type(&c.ty));
+    if let Some(collation) = &c.collation {
+        s.push_str(&collate(collation));
+    }
+    s.push_str(&nulls_default);
+    if let Some(e) = &c.on_update {
+        s.push_str(&on_update(e));
+    }
+    if auto_increment {
+        s.push_str(" AUTO_INCREMENT");
+    }
+    if let Some(text) = &c.comment {
+        s.push_str(&comment(text));
+    }
+    Ok(s)
+}
+
+fn collate(name: &str) -> String {
+    format!(" COLLATE {}", D.ident(name))
+}
+
+fn on_update(expr: &str) -> String {
+    format!(" ON UPDATE {}", expr.trim())
+}
+
+fn comment(text: &str) -> String {
+    format!(" COMMENT {}", D.string(text))
+}
+
+/// ` NULL|NOT NULL [DEFAULT x]`, and whether the column is AUTO_INCREMENT.
+fn null_default(c: &Column) -> Result<(String, bool), String> {
     if c.auto_increment && c.default.is_some() {
         return Err(format!(
             "column `{}` is `auto_increment` and has a default; MySQL refuses both; help: remove `default`/`default_sql` or `auto_increment`",
@@ -296,22 +329,22 @@ fn column_def(c: &Column) -> Result<String, String> {
         .as_ref()
         .map(|d| default_sql(d, &c.ty))
         .transpose()?;
+    let bare = Column {
+        collation: None,
+        comment: None,
+        on_update: None,
+        ..c.clone()
+    };
     let parts = common::ColumnParts {
         nullable: " NULL",
-        last: if c.auto_increment {
-            " AUTO_INCREMENT"
-        } else {
-            ""
-        },
         ..Default::default()
     };
-    Ok(common::column_def(
-        D,
-        c,
-        &column_type(&c.ty),
-        default,
-        parts,
-    ))
+    let full = common::column_def(D, &bare, "", default, parts);
+    let head = format!("{} ", D.ident(&c.name));
+    let rest = full
+        .strip_prefix(&head)
+        .ok_or_else(|| format!("column `{}`: unexpected definition {full}", c.name))?;
+    Ok((rest.to_string(), c.auto_increment))
 }
 
 fn create_table(table: &Table) -> Result<Vec<Statement>, String> {
@@ -366,14 +399,17 @@ fn alter_column(
             )));
         }
     }
-    out.push(modify_keeping_live_attributes(table, to, algorithm)?);
+    out.push(modify_keeping_live_attributes(table, from, to, algorithm)?);
     Ok(out)
 }
 
 /// `MODIFY COLUMN` restates the whole column: an attribute it leaves out
-/// is reset, so the live column's attributes that the model does not
-/// describe are read from `information_schema.columns` when it runs and
-/// restated (an [`Statement::each_row`] query returning the one statement):
+/// is reset. The collation, `ON UPDATE` and comment are the model's
+/// (`to`) when it names them, and left out (the default) when the model
+/// drops one `from` had; when neither names one, the live column's are read
+/// from `information_schema.columns` when it runs and restated (an
+/// [`Statement::each_row`] query returning the one statement), so a
+/// snapshot written before these attributes were modelled loses nothing:
 ///
 /// - its character set and collation, when the new type is a string type
 ///   whose `sql_type` does not name its own (a `utf8mb3_bin` password
@@ -386,6 +422,7 @@ fn alter_column(
 /// refuses the `MODIFY` by name instead of the step doing nothing.
 fn modify_keeping_live_attributes(
     table: &str,
+    from: &Column,
     to: &Column,
     algorithm: &str,
 ) -> Result<Statement, String> {
@@ -396,25 +433,44 @@ fn modify_keeping_live_attributes(
             D.string(&to.name)
         )
     };
-    let (head, tail) = column_def_split(to)?;
+    // The model's value, nothing (dropped), or the live one.
+    let part = |model: &Option<String>, was: &Option<String>, spell: fn(&str) -> String, live_expr: Option<&str>| -> Option<String> {
+        match (model, was) {
+            (Some(v), _) => Some(D.string(&spell(v))),
+            (None, Some(_)) => None,
+            (None, None) => live_expr.map(live),
+        }
+    };
+    let (nulls_default, auto_increment) = null_default(to)?;
     let mut parts = vec![D.string(&format!(
-        "ALTER TABLE {} MODIFY COLUMN {head}",
-        D.ident(table)
+        "ALTER TABLE {} MODIFY COLUMN {} {}",
+        D.ident(table),
+        D.ident(&to.name),
+        column_type(&to.ty)
     ))];
-    if takes_collation(&to.ty) {
-        parts.push(live(
+    parts.extend(part(
+        &to.collation,
+        &from.collation,
+        collate,
+        takes_collation(&to.ty).then_some(
             "IF(character_set_name IS NULL, '', CONCAT(' CHARACTER SET ', character_set_name, ' COLLATE ', collation_name))",
-        ));
-    }
-    parts.push(D.string(&tail.before_auto_increment));
-    parts.push(live(
-        "IF(LOCATE('on update', LOWER(extra)) = 0, '', CONCAT(' ', SUBSTRING(extra, LOCATE('on update', LOWER(extra)))))",
+        ),
     ));
-    if tail.auto_increment {
+    parts.push(D.string(&nulls_default));
+    parts.extend(part(
+        &to.on_update,
+        &from.on_update,
+        on_update,
+        Some("IF(LOCATE('on update', LOWER(extra)) = 0, '', CONCAT(' ', SUBSTRING(extra, LOCATE('on update', LOWER(extra)))))"),
+    ));
+    if auto_increment {
         parts.push(D.string(" AUTO_INCREMENT"));
     }
-    parts.push(live(
-        "IF(column_comment = '', '', CONCAT(' COMMENT ', QUOTE(column_comment)))",
+    parts.extend(part(
+        &to.comment,
+        &from.comment,
+        comment,
+        Some("IF(column_comment = '', '', CONCAT(' COMMENT ', QUOTE(column_comment)))"),
     ));
     parts.push(D.string(algorithm));
     Ok(Statement::each_row(format!(
@@ -455,34 +511,6 @@ fn takes_collation(ty: &ColumnType) -> bool {
         }
         _ => false,
     }
-}
-
-/// The parts of [`column_def`] around which a `MODIFY` inserts what it
-/// keeps from the live column.
-struct DefTail {
-    /// ` NULL|NOT NULL [DEFAULT x]`
-    before_auto_increment: String,
-    auto_increment: bool,
-}
-
-/// [`column_def`] as `` `c` TYPE `` and the rest.
-fn column_def_split(c: &Column) -> Result<(String, DefTail), String> {
-    let head = format!("{} {}", D.ident(&c.name), column_type(&c.ty));
-    let full = column_def(c)?;
-    let rest = full
-        .strip_prefix(&head)
-        .ok_or_else(|| format!("column `{}`: unexpected definition {full}", c.name))?;
-    let (before, auto) = match rest.strip_suffix(" AUTO_INCREMENT") {
-        Some(b) => (b.to_string(), true),
-        None => (rest.to_string(), false),
-    };
-    Ok((
-        head,
-        DefTail {
-            before_auto_increment: before,
-            auto_increment: auto,
-        },
-    ))
 }
 
 /// Changes the primary key in one statement where both keys exist: MySQL DDL

@@ -80,6 +80,10 @@ struct ColumnRow {
     generated: String,
     #[diesel(sql_type = Text)]
     owns_sequence: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    collation: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    comment: Option<String>,
 }
 
 #[derive(QueryableByName)]
@@ -231,7 +235,9 @@ pub(super) fn read_tables(
                (COALESCE(NULLIF(t.typelem, 0), t.oid) IN (SELECT oid FROM pg_type WHERE typnamespace = 'pg_catalog'::regnamespace))::text AS builtin, \
                a.attnotnull::text AS not_null, pg_get_expr(d.adbin, d.adrelid) AS dflt, \
                a.attidentity::text AS identity, a.attgenerated::text AS generated, \
-               EXISTS (SELECT 1 FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S' WHERE dep.classid = 'pg_class'::regclass AND dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.deptype = 'a')::text AS owns_sequence \
+               EXISTS (SELECT 1 FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S' WHERE dep.classid = 'pg_class'::regclass AND dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.deptype = 'a')::text AS owns_sequence, \
+               (SELECT co.collname::text FROM pg_collation co WHERE co.oid = a.attcollation AND a.attcollation <> t.typcollation) AS collation, \
+               col_description(c.oid, a.attnum) AS comment \
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              JOIN pg_type t ON t.oid = a.atttypid \
              LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
@@ -246,6 +252,8 @@ pub(super) fn read_tables(
         let ty = types::pg_type(&r.ty, r.builtin == "true");
         let mut c = Column::new(r.name.clone(), ty);
         c.nullable = r.not_null != "true";
+        c.collation = r.collation.clone();
+        c.comment = r.comment.clone();
         match r.identity.as_str() {
             "d" => c.auto_increment = true,
             "a" => {

@@ -228,6 +228,11 @@ fn table(
         let mut col = Column::new(c.name.clone(), ty);
         col.nullable = c.not_null == 0 && c.pk == 0;
         col.default = if c.hidden >= 2 { None } else { default };
+        col.collation = ddl
+            .collations
+            .iter()
+            .find(|(column, _)| *column == c.name)
+            .map(|(_, collation)| collation.clone());
         t.columns.push(col);
     }
     key.sort();
@@ -408,6 +413,8 @@ pub(crate) struct Ddl {
     pub foreign_keys: Vec<(Option<String>, Vec<String>, Option<String>)>,
     /// The column declared `AUTOINCREMENT`.
     pub autoincrement: Option<String>,
+    /// (column, collation) of every column declared `COLLATE x`.
+    pub collations: Vec<(String, String)>,
 }
 
 /// Reads the constraints out of a `CREATE TABLE` statement. Text it does not
@@ -492,12 +499,16 @@ fn column_constraints(sql: &str, item: &[Token], ddl: &mut Ddl) {
                 .push((pending.take(), vec![column.clone()], references(item, k)));
         } else if t.is_word("AUTOINCREMENT") {
             ddl.autoincrement = Some(column.clone());
+        } else if t.is_word("COLLATE") {
+            if let Some(name) = item.get(k + 1).and_then(|t| t.name()) {
+                ddl.collations.push((column.clone(), name.to_string()));
+            }
+            pending = None;
         } else if [
             "PRIMARY",
             "NOT",
             "NULL",
             "DEFAULT",
-            "COLLATE",
             "GENERATED",
             "AS",
         ]
@@ -580,6 +591,8 @@ pub(crate) fn expected(snapshot: &Schema) -> Schema {
         for c in &mut t.columns {
             c.ty = types::sqlite_type(&render::column_type(&c.ty));
             c.auto_increment = autoincrement.as_deref() == Some(c.name.as_str());
+            // SQLite stores no comments (README, "Comments").
+            c.comment = None;
             c.default = match c.default.take() {
                 // SQLite stores an expression default without the
                 // parentheses the renderer puts around it.

@@ -110,6 +110,18 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
             q(to)
         ))
         .skip_if(not_exists(&column_query(table, from)))],
+        // SQLite stores no comments: a change of comment alone changes
+        // nothing in the database (README, "Comments").
+        AlterColumn { from, to, .. }
+            if *from
+                == (Column {
+                    comment: from.comment.clone(),
+                    ..to.clone()
+                }) =>
+        {
+            common::refuse_mysql_only(D, to).map_err(err)?;
+            Vec::new()
+        }
         AlterColumn { table, .. }
         | SetPrimaryKey { table, .. }
         | AddForeignKey { table, .. }
@@ -189,6 +201,7 @@ pub(crate) fn default_sql(d: &DefaultValue) -> Result<String, String> {
 
 /// `"c" TYPE [PRIMARY KEY AUTOINCREMENT] [NOT NULL] [DEFAULT x]`
 fn column_def(c: &Column, autoincrement_pk: bool) -> Result<String, String> {
+    common::refuse_mysql_only(D, c)?;
     let default = c.default.as_ref().map(default_sql).transpose()?;
     let parts = common::ColumnParts {
         after_type: if autoincrement_pk {
