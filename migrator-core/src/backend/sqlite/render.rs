@@ -522,8 +522,9 @@ fn rebuild(before: &Table, after: &Table, skip_if: &str) -> Result<Vec<Statement
 ///
 /// - columns the model does not have, and generated columns;
 /// - the `STRICT` and `WITHOUT ROWID` table options;
-/// - a `COLLATE` clause anywhere in the table's definition (the model has
-///   no collations; a `COLLATE NOCASE` key would become case-sensitive);
+/// - more `COLLATE` clauses in the table's definition than the model has
+///   collated columns (a `COLLATE NOCASE` key the model does not describe
+///   would become case-sensitive);
 /// - more `CHECK` constraints than the model has (SQLite names none of
 ///   them in a pragma, so they are counted in the definition's text);
 /// - foreign keys the model does not have (by referenced table and
@@ -570,12 +571,13 @@ fn losses_query(before: &Table) -> String {
     let squeezed = "replace(replace(replace(replace(upper(sql), ' ', ''), char(9), ''), char(10), ''), char(13), '')";
     let spaced = "(' ' || replace(replace(replace(upper(sql), char(9), ' '), char(10), ' '), char(13), ' ') || ' ')";
     let checks = before.checks.len();
+    let collations = before.columns.iter().filter(|c| c.collation.is_some()).count();
     [
         format!("SELECT 'column ' || quote(name) || ', which the model does not have' AS s FROM pragma_table_xinfo({t}) WHERE hidden NOT IN (2, 3) AND lower(name) NOT IN ({all_columns})"),
         format!("SELECT 'generated column ' || quote(name) AS s FROM pragma_table_xinfo({t}) WHERE hidden IN (2, 3)"),
         format!("SELECT 'the STRICT table option' AS s FROM pragma_table_list({t}) WHERE schema = 'main' AND strict"),
         format!("SELECT 'the WITHOUT ROWID table option' AS s FROM pragma_table_list({t}) WHERE schema = 'main' AND wr"),
-        format!("SELECT 'a COLLATE clause in the table''s definition (the model has no collations)' AS s FROM main.sqlite_master WHERE type = 'table' AND name = {t} AND instr({spaced}, ' COLLATE ') > 0"),
+        format!("SELECT ((length({spaced}) - length(replace({spaced}, ' COLLATE ', ''))) / 9 - {collations}) || ' COLLATE clause(s) in the table''s definition beyond the model''s {collations}' AS s FROM main.sqlite_master WHERE type = 'table' AND name = {t} AND (length({spaced}) - length(replace({spaced}, ' COLLATE ', ''))) / 9 > {collations}"),
         format!("SELECT ((length({squeezed}) - length(replace({squeezed}, 'CHECK(', ''))) / 6 - {checks}) || ' CHECK constraint(s) beyond the model''s {checks}' AS s FROM main.sqlite_master WHERE type = 'table' AND name = {t} AND (length({squeezed}) - length(replace({squeezed}, 'CHECK(', ''))) / 6 > {checks}"),
         format!("SELECT 'a foreign key (' || cols || ') to ' || quote(tbl) || ', which the model does not have' AS s FROM (SELECT \"table\" AS tbl, group_concat(\"from\", ',' ORDER BY seq) AS cols FROM pragma_foreign_key_list({t}) GROUP BY id) WHERE lower(tbl || ':' || cols) NOT IN ({foreign_keys})"),
         format!("SELECT 'the default ' || dflt_value || ' of column ' || quote(name) || ', which the model does not have' AS s FROM pragma_table_xinfo({t}) WHERE dflt_value IS NOT NULL AND upper(dflt_value) <> 'NULL' AND lower(name) IN ({without_default})"),
