@@ -193,7 +193,7 @@ fn read_tables(
 ) -> Result<Schema, IntrospectError> {
     let tables: Vec<Texts> = load(
         conn,
-        "SELECT CAST(TABLE_NAME AS CHAR) AS a, CAST(TABLE_TYPE AS CHAR) AS b, '' AS c, NULL AS d \
+        "SELECT CAST(TABLE_NAME AS CHAR) AS a, CAST(TABLE_TYPE AS CHAR) AS b, '' AS c, CAST(NULLIF(TABLE_COMMENT, '') AS CHAR) AS d \
          FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME"
             .into(),
     )?;
@@ -201,6 +201,12 @@ fn read_tables(
     for t in tables {
         if is_migrator_table(&t.a) {
             continue;
+        }
+        if let (Some(comment), "BASE TABLE" | "SYSTEM VERSIONED") = (&t.d, t.b.as_str()) {
+            notes.push(format!(
+                "table `{}` has a comment, which the model cannot express (kept in the database, not recreated by a baseline): {comment:?}",
+                t.a
+            ));
         }
         match t.b.as_str() {
             "BASE TABLE" => {
@@ -267,11 +273,7 @@ fn read_tables(
                 r.tbl, r.name
             ));
         }
-        // MariaDB's JSON is LONGTEXT with utf8mb4_bin: the type's own.
-        c.collation = r
-            .collation
-            .clone()
-            .filter(|_| c.ty != crate::schema::ColumnType::Json);
+        c.collation = r.collation.clone();
         c.comment = (!r.comment.is_empty()).then(|| r.comment.clone());
         if let Some(at) = extra.find("on update") {
             let expr = r.extra[at + "on update".len()..].trim();
@@ -325,6 +327,8 @@ fn read_tables(
                 && expr == format!("json_valid({})", col.name.to_lowercase())
             {
                 col.ty = ColumnType::Json;
+                // Its utf8mb4_bin is the type's own, not the column's.
+                col.collation = None;
                 continue;
             }
         }

@@ -283,6 +283,49 @@ pub(super) fn read_tables(
         t.columns.push(c);
     }
 
+    // What the model cannot say yet, named so nothing is lost unseen: a
+    // table's comment, a primary key constraint not named `<table>_pkey`
+    // (the name PostgreSQL gives the key migrator creates), identity
+    // options other than START WITH 1 INCREMENT BY 1.
+    let unmodelled: Vec<ObjectRow> = load(
+        conn,
+        format!(
+            "SELECT 'comment' AS kind, c.relname::text AS name, '' AS tbl, obj_description(c.oid, 'pg_class') AS def \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE {ns} AND c.relkind IN ('r', 'p') AND obj_description(c.oid, 'pg_class') IS NOT NULL \
+             UNION ALL SELECT 'pkey', k.conname::text, r.relname::text, NULL \
+             FROM pg_constraint k JOIN pg_class r ON r.oid = k.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace \
+             WHERE {ns} AND k.contype = 'p' AND k.conname::text NOT IN (r.relname::text || '_pkey', left(r.relname::text, 58) || '_pkey') \
+             UNION ALL SELECT 'identity', a.attname::text, c.relname::text, 'START WITH ' || s.seqstart || ' INCREMENT BY ' || s.seqincrement \
+             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.refobjid = c.oid AND d.refobjsubid = a.attnum AND d.deptype = 'i' \
+             JOIN pg_sequence s ON s.seqrelid = d.objid \
+             WHERE {ns} AND a.attidentity <> '' AND (s.seqstart <> 1 OR s.seqincrement <> 1)"
+        ),
+    )?;
+    for u in unmodelled {
+        if is_internal_table(&u.name) || is_internal_table(&u.tbl) {
+            continue;
+        }
+        notes.push(match u.kind.as_str() {
+            "comment" => format!(
+                "table `{}` has a comment, which the model cannot express (kept in the database, not recreated by a baseline): {:?}",
+                u.name,
+                u.def.unwrap_or_default()
+            ),
+            "pkey" => format!(
+                "the primary key of `{}` is named `{}`; the model cannot name it (a baseline or a key change names it `{}_pkey`)",
+                u.tbl, u.name, u.tbl
+            ),
+            _ => format!(
+                "identity column `{}.{}` has {}; the model cannot express it (a baseline starts at 1 by 1)",
+                u.tbl,
+                u.name,
+                u.def.unwrap_or_default()
+            ),
+        });
+    }
+
     let constraints: Vec<ConstraintRow> = load(
         conn,
         format!(
@@ -505,6 +548,9 @@ fn read_objects(
              WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd', 'r') AND {}",
             not_extension("t.oid")
         ),
+        "SELECT 'statistics' AS kind, s.stxname::text AS name, c.relname::text AS tbl, pg_get_statisticsobjdef(s.oid) AS def \
+         FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid JOIN pg_namespace n ON n.oid = s.stxnamespace \
+         WHERE n.nspname = current_schema()".to_string(),
         "SELECT 'rule' AS kind, rulename::text AS name, tablename::text AS tbl, definition AS def \
          FROM pg_rules WHERE schemaname = current_schema()".to_string(),
         "SELECT 'policy' AS kind, policyname::text AS name, tablename::text AS tbl, NULL::text AS def \
@@ -562,6 +608,7 @@ fn read_objects(
                 "type_r" => OutsideKind::RangeType,
                 "rule" => OutsideKind::Rule,
                 "policy" => OutsideKind::Policy,
+                "statistics" => OutsideKind::Statistics,
                 "schema" => OutsideKind::Schema,
                 "other_schema" => OutsideKind::OtherSchema,
                 _ => continue,
