@@ -351,10 +351,11 @@ CREATE TABLE articles (
 }
 
 /// What the model cannot express yet on PostgreSQL is never lost unseen:
-/// a table comment, a primary key with its own name, identity options and
-/// `UNIQUE NULLS NOT DISTINCT` are named by `init --from-database` (and by
-/// every `verify`), and extended statistics are adopted as raw SQL that
-/// the baseline recreates.
+/// a table comment, a primary key with its own name and `UNIQUE NULLS NOT
+/// DISTINCT` are named by `init --from-database` (and by every `verify`),
+/// and extended statistics are adopted as raw SQL that the baseline
+/// recreates. Identity options are modelled: adopted, recreated, changed
+/// by a generated migration, undone by `down`, a hand change named.
 #[test]
 fn postgres_unmodelled_table_options_are_named_and_statistics_kept() {
     let Some(base) = pg_base_url() else { return };
@@ -377,7 +378,6 @@ fn postgres_unmodelled_table_options_are_named_and_statistics_kept() {
     for named in [
         r#"note: table `articles` has a comment, which the model cannot express"#,
         "note: the primary key of `articles` is named `articles_pk`",
-        "note: identity column `articles.id` has START WITH 100 INCREMENT BY 10",
         "note: unique constraint `articles_code_key` on `articles` has options the model does not have: UNIQUE NULLS NOT DISTINCT (code)",
         "  statistics `articles_ab` on `articles`",
     ] {
@@ -389,6 +389,19 @@ fn postgres_unmodelled_table_options_are_named_and_statistics_kept() {
         "{verify}"
     );
     assert!(verify.contains("statistics `articles_ab`"), "{verify}");
+    let model = std::fs::read_to_string(dir.join("src/models/articles.rs")).expect("model");
+    assert!(
+        model.contains("identity_start = 100, identity_increment = 10"),
+        "{model}"
+    );
+    let identity = |db: &PgDb| {
+        lines(rows_pg(
+            &mut db.connect(),
+            "SELECT s.seqstart::text AS a, s.seqincrement::text AS b, '' AS c, '' AS d \
+             FROM pg_sequence s WHERE s.seqrelid = pg_get_serial_sequence('articles', 'id')::regclass",
+        ))
+    };
+    assert_eq!(identity(&source), ["100 | 10 | "]);
 
     let fresh = PgDb::create(&base, "attrs_named_fresh");
     ok_at(dir, &fresh.url, &["up"]);
@@ -398,10 +411,39 @@ fn postgres_unmodelled_table_options_are_named_and_statistics_kept() {
          FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid",
     ));
     assert_eq!(stats, ["articles_ab | articles | d,f"]);
+    assert_eq!(identity(&fresh), ["100 | 10 | "]);
+    assert!(ok_at(dir, &fresh.url, &["verify"]).starts_with("ok: "));
+
+    // Changed in the model: a generated migration sets them; `down`
+    // restores them.
+    edit_model(
+        dir,
+        "identity_start = 100, identity_increment = 10",
+        "identity_start = 5000",
+    );
+    ok_at(dir, &fresh.url, &["generate", "identity_options"]);
+    ok_at(dir, &fresh.url, &["up"]);
+    assert_eq!(identity(&fresh), ["5000 | 1 | "]);
+    assert!(ok_at(dir, &fresh.url, &["verify"]).starts_with("ok: "));
     ok_at(dir, &fresh.url, &["down"]);
+    assert_eq!(identity(&fresh), ["100 | 10 | "]);
+    ok_at(dir, &fresh.url, &["up"]);
+    // By hand: verify names it.
+    fresh
+        .connect()
+        .batch_execute("ALTER TABLE articles ALTER COLUMN id SET INCREMENT BY 3")
+        .expect("hand change");
+    let out = drift(dir, &fresh.url);
+    assert!(
+        out.contains("column `id`: identity INCREMENT BY is 3 in the database, the default in the snapshot"),
+        "{out}"
+    );
+    ok_at(dir, &fresh.url, &["down", "--to", "1"]);
+    assert_eq!(identity(&fresh), ["100 | 10 | "]);
+    let down = ok_at(dir, &fresh.url, &["down"]);
     let stats = lines(rows_pg(
         &mut fresh.connect(),
         "SELECT s.stxname::text AS a, '' AS b, '' AS c, '' AS d FROM pg_statistic_ext s",
     ));
-    assert!(stats.is_empty(), "{stats:?}");
+    assert!(stats.is_empty(), "{stats:?}\n{down}");
 }

@@ -302,7 +302,15 @@ fn column(c: &Column) -> TokenStream {
         collation,
         comment,
         on_update,
+        identity_start,
+        identity_increment,
     } = c;
+    let opt_int = |v: &Option<i64>| match v {
+        Some(n) => quote!(::migrator::__private::Option::Some(#n)),
+        None => quote!(::migrator::__private::Option::None),
+    };
+    let (identity_start, identity_increment) =
+        (opt_int(identity_start), opt_int(identity_increment));
     let name = string(name);
     let (collation, comment, on_update) = (
         opt_string(collation),
@@ -327,6 +335,8 @@ fn column(c: &Column) -> TokenStream {
             collation: #collation,
             comment: #comment,
             on_update: #on_update,
+            identity_start: #identity_start,
+            identity_increment: #identity_increment,
         }
     }
 }

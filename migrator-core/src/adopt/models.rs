@@ -429,6 +429,12 @@ pub fn write_model(t: &Table, struct_name: &str) -> String {
         if let Some(v) = &c.comment {
             keys.push(format!("comment = {}", lit(v)));
         }
+        if let Some(v) = c.identity_start {
+            keys.push(format!("identity_start = {v}"));
+        }
+        if let Some(v) = c.identity_increment {
+            keys.push(format!("identity_increment = {v}"));
+        }
         if field_index.contains(c.name.as_str()) {
             keys.push("index".to_string());
         }

@@ -157,6 +157,19 @@ pub(crate) fn refuse_mysql_only(d: Dialect, c: &Column) -> Result<(), String> {
     }
 }
 
+/// The refusal of identity options (PostgreSQL only), for the other
+/// dialects' column definitions.
+pub(crate) fn refuse_postgres_only(d: Dialect, c: &Column) -> Result<(), String> {
+    if c.identity_start.is_some() || c.identity_increment.is_some() {
+        return Err(format!(
+            "column `{}` has `identity_start`/`identity_increment`, which only PostgreSQL identity columns have; {} keeps no per-column start or step; help: remove them",
+            c.name,
+            d.name()
+        ));
+    }
+    Ok(())
+}
+
 /// `CONSTRAINT "ck" CHECK (expr)`
 pub(crate) fn check_clause(d: Dialect, c: &Check) -> String {
     format!("CONSTRAINT {} CHECK ({})", d.ident(&c.name), c.expr.trim())

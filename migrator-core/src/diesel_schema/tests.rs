@@ -16,6 +16,8 @@ fn col(name: &str, ty: ColumnType, nullable: bool) -> Column {
         collation: None,
         comment: None,
         on_update: None,
+        identity_start: None,
+        identity_increment: None,
     }
 }
 

@@ -196,6 +196,19 @@ fn column(l: &Column, e: &Column, push: &mut impl FnMut(String)) {
             ));
         }
     }
+    for (what, live, expected) in [
+        ("identity START WITH", l.identity_start, e.identity_start),
+        ("identity INCREMENT BY", l.identity_increment, e.identity_increment),
+    ] {
+        if live != expected {
+            let t = |v: Option<i64>| v.map_or("the default".to_string(), |n| n.to_string());
+            push(format!(
+                "column `{name}`: {what} is {} in the database, {} in the snapshot",
+                t(live),
+                t(expected)
+            ));
+        }
+    }
 }
 
 fn same_default(a: &Option<DefaultValue>, b: &Option<DefaultValue>) -> bool {

@@ -44,6 +44,8 @@ pub(crate) const FIELD_KEYS: &[&str] = &[
     "collation",
     "comment",
     "on_update_sql",
+    "identity_start",
+    "identity_increment",
     "column",
     "renamed_from",
     "skip",
@@ -150,6 +152,8 @@ pub(crate) struct FieldAttrs {
     pub comment: Option<Spanned<String>>,
     /// MySQL's `ON UPDATE`, normalised (`CURRENT_TIMESTAMP`, `CURRENT_TIMESTAMP(3)`).
     pub on_update_sql: Option<Spanned<String>>,
+    pub identity_start: Option<Spanned<i64>>,
+    pub identity_increment: Option<Spanned<i64>>,
     pub column: Option<Spanned<String>>,
     pub renamed_from: Option<Spanned<String>>,
     /// Every key given, in order, so that `skip` can name the others.
@@ -328,6 +332,16 @@ impl FieldAttrs {
                 "on_update_sql" => {
                     if let Some(v) = r.on_update_sql() {
                         r.set_once(&mut out.on_update_sql, v);
+                    }
+                }
+                "identity_start" => {
+                    if let Some(v) = r.integer("identity_start = 1000", false) {
+                        r.set_once(&mut out.identity_start, v);
+                    }
+                }
+                "identity_increment" => {
+                    if let Some(v) = r.integer("identity_increment = 10", true) {
+                        r.set_once(&mut out.identity_increment, v);
                     }
                 }
                 "column" => {
@@ -907,6 +921,39 @@ impl Reader<'_> {
                 None
             }
         }
+    }
+
+    /// An integer literal (a leading `-` allowed) that fits an `i64`;
+    /// `nonzero` refuses 0.
+    fn integer(&self, example: &str, nonzero: bool) -> Option<Spanned<i64>> {
+        let expr = self.expr(example)?;
+        let (negative, lit) = match strip_group(expr) {
+            Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => (true, literal(&u.expr)),
+            _ => (false, literal(expr)),
+        };
+        let parsed = match lit {
+            Some(Lit::Int(i)) => i
+                .base10_parse::<i128>()
+                .ok()
+                .map(|n| if negative { -n } else { n })
+                .and_then(|n| i64::try_from(n).ok())
+                .filter(|n| !nonzero || *n != 0),
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.cx.error_spanned_by(
+                expr,
+                with_help(
+                    format!(
+                        "`{}` expects an integer literal{} that fits a 64-bit integer",
+                        self.key,
+                        if nonzero { " other than 0" } else { "" }
+                    ),
+                    format!("write `{example}`"),
+                ),
+            );
+        }
+        parsed.map(|n| self.spanned(n, expr.span()))
     }
 
     fn positive_u32(&self, example: &str) -> Option<Spanned<u32>> {

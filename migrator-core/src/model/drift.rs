@@ -249,6 +249,8 @@ fn compare_columns(model: &Column, snap: &Column, out: &mut Vec<Difference>) {
         collation,
         comment,
         on_update,
+        identity_start,
+        identity_increment,
     } = model;
     let mut push = |what: String| {
         out.push(diff(
@@ -299,6 +301,22 @@ fn compare_columns(model: &Column, snap: &Column, out: &mut Vec<Difference>) {
         if model != snap {
             let says = |v: &Option<String>| match v {
                 Some(v) => format!("`{key} = {v:?}`"),
+                None => format!("no `{key}`"),
+            };
+            push(format!(
+                "{} in the model, {} in the snapshot",
+                says(model),
+                says(snap)
+            ));
+        }
+    }
+    for (key, model, snap) in [
+        ("identity_start", identity_start, &snap.identity_start),
+        ("identity_increment", identity_increment, &snap.identity_increment),
+    ] {
+        if model != snap {
+            let says = |v: &Option<i64>| match v {
+                Some(v) => format!("`{key} = {v}`"),
                 None => format!("no `{key}`"),
             };
             push(format!(

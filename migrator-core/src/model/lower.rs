@@ -85,6 +85,8 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
             collation: a.collation.as_ref().map(|c| c.value.clone()),
             comment: a.comment.as_ref().map(|c| c.value.clone()),
             on_update: a.on_update_sql.as_ref().map(|c| c.value.clone()),
+            identity_start: a.identity_start.as_ref().map(|v| v.value),
+            identity_increment: a.identity_increment.as_ref().map(|v| v.value),
         });
         if a.primary_key.is_some() {
             table.primary_key.push(column.clone());

@@ -77,6 +77,14 @@ pub struct Column {
     /// a precision); the other databases have none and refuse it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_update: Option<String>,
+    /// An identity column's first value (`START WITH`), when it is not the
+    /// default (1, or -1 counting down). PostgreSQL only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_start: Option<i64>,
+    /// An identity column's step (`INCREMENT BY`), when it is not 1.
+    /// PostgreSQL only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_increment: Option<i64>,
 }
 
 /// A column default: a typed literal, or an SQL expression kept verbatim.
@@ -294,6 +302,8 @@ impl Column {
             collation: None,
             comment: None,
             on_update: None,
+            identity_start: None,
+            identity_increment: None,
         }
     }
 }

@@ -70,6 +70,17 @@ pub(super) fn write<'a>(
                     key_str(out, key, v);
                 }
             }
+            for (key, v) in [
+                ("identity_start", c.identity_start),
+                ("identity_increment", c.identity_increment),
+            ] {
+                if let Some(v) = v {
+                    out.push_str(key);
+                    out.push_str(" = ");
+                    let _ = v.write_toml_value(out);
+                    out.push('\n');
+                }
+            }
             if let Some(d) = &c.default {
                 out.push_str("\n[tables.columns.default]\n");
                 match d {
@@ -367,6 +378,14 @@ pub(super) fn read(text: &str) -> Option<SnapshotFile> {
                     "on_update" => {
                         once(64)?;
                         c.on_update = Some(str_value(value)?.to_string());
+                    }
+                    // A second key's bit would need a wider mask: the
+                    // toml crate reads the file instead.
+                    "identity_start" if c.identity_start.is_none() => {
+                        c.identity_start = Some(int_value(value)?);
+                    }
+                    "identity_increment" if c.identity_increment.is_none() => {
+                        c.identity_increment = Some(int_value(value)?);
                     }
                     _ => return None,
                 }
@@ -682,9 +701,22 @@ mod tests {
             prop::option::of(string()),
             prop::option::of(string()),
             prop::option::of(string()),
+            prop::option::of(any::<i64>()),
+            prop::option::of(any::<i64>()),
         )
             .prop_map(
-                |(name, ty, nullable, default, auto_increment, collation, comment, on_update)| {
+                |(
+                    name,
+                    ty,
+                    nullable,
+                    default,
+                    auto_increment,
+                    collation,
+                    comment,
+                    on_update,
+                    identity_start,
+                    identity_increment,
+                )| {
                     Column {
                         name,
                         ty,
@@ -694,6 +726,8 @@ mod tests {
                         collation,
                         comment,
                         on_update,
+                        identity_start,
+                        identity_increment,
                     }
                 },
             )

@@ -204,6 +204,8 @@ fn operations_name_the_field() {
         collation: None,
         comment: None,
         on_update: None,
+        identity_start: None,
+        identity_increment: None,
     };
     let e = check_operation(&Operation::AddColumn {
         table: "acct".into(),

@@ -318,6 +318,7 @@ fn comment(text: &str) -> String {
 
 /// ` NULL|NOT NULL [DEFAULT x]`, and whether the column is AUTO_INCREMENT.
 fn null_default(c: &Column) -> Result<(String, bool), String> {
+    common::refuse_postgres_only(D, c)?;
     if c.auto_increment && c.default.is_some() {
         return Err(format!(
             "column `{}` is `auto_increment` and has a default; MySQL refuses both; help: remove `default`/`default_sql` or `auto_increment`",
@@ -333,6 +334,8 @@ fn null_default(c: &Column) -> Result<(String, bool), String> {
         collation: None,
         comment: None,
         on_update: None,
+        identity_start: None,
+        identity_increment: None,
         ..c.clone()
     };
     let parts = common::ColumnParts {

@@ -84,6 +84,9 @@ struct ColumnRow {
     collation: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     comment: Option<String>,
+    /// An identity column's `START WITH` and `INCREMENT BY`.
+    #[diesel(sql_type = Nullable<Text>)]
+    identity_options: Option<String>,
 }
 
 #[derive(QueryableByName)]
@@ -237,7 +240,9 @@ pub(super) fn read_tables(
                a.attidentity::text AS identity, a.attgenerated::text AS generated, \
                EXISTS (SELECT 1 FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S' WHERE dep.classid = 'pg_class'::regclass AND dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.deptype = 'a')::text AS owns_sequence, \
                (SELECT co.collname::text FROM pg_collation co WHERE co.oid = a.attcollation AND a.attcollation <> t.typcollation) AS collation, \
-               col_description(c.oid, a.attnum) AS comment \
+               col_description(c.oid, a.attnum) AS comment, \
+               (SELECT s.seqstart || ' ' || s.seqincrement FROM pg_depend dep JOIN pg_sequence s ON s.seqrelid = dep.objid \
+                 WHERE a.attidentity <> '' AND dep.classid = 'pg_class'::regclass AND dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.deptype = 'i' LIMIT 1) AS identity_options \
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              JOIN pg_type t ON t.oid = a.atttypid \
              LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
@@ -254,6 +259,17 @@ pub(super) fn read_tables(
         c.nullable = r.not_null != "true";
         c.collation = r.collation.clone();
         c.comment = r.comment.clone();
+        if let Some((start, increment)) = r
+            .identity_options
+            .as_deref()
+            .and_then(|o| o.split_once(' '))
+            .and_then(|(s, i)| Some((s.parse::<i64>().ok()?, i.parse::<i64>().ok()?)))
+        {
+            // The defaults read back as none, as a model without them says.
+            let default_start = if increment < 0 { -1 } else { 1 };
+            c.identity_start = (start != default_start).then_some(start);
+            c.identity_increment = (increment != 1).then_some(increment);
+        }
         match r.identity.as_str() {
             "d" => c.auto_increment = true,
             "a" => {
@@ -285,8 +301,7 @@ pub(super) fn read_tables(
 
     // What the model cannot say yet, named so nothing is lost unseen: a
     // table's comment, a primary key constraint not named `<table>_pkey`
-    // (the name PostgreSQL gives the key migrator creates), identity
-    // options other than START WITH 1 INCREMENT BY 1.
+    // (the name PostgreSQL gives the key migrator creates).
     let unmodelled: Vec<ObjectRow> = load(
         conn,
         format!(
@@ -295,12 +310,7 @@ pub(super) fn read_tables(
              WHERE {ns} AND c.relkind IN ('r', 'p') AND obj_description(c.oid, 'pg_class') IS NOT NULL \
              UNION ALL SELECT 'pkey', k.conname::text, r.relname::text, NULL \
              FROM pg_constraint k JOIN pg_class r ON r.oid = k.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace \
-             WHERE {ns} AND k.contype = 'p' AND k.conname::text NOT IN (r.relname::text || '_pkey', left(r.relname::text, 58) || '_pkey') \
-             UNION ALL SELECT 'identity', a.attname::text, c.relname::text, 'START WITH ' || s.seqstart || ' INCREMENT BY ' || s.seqincrement \
-             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-             JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.refobjid = c.oid AND d.refobjsubid = a.attnum AND d.deptype = 'i' \
-             JOIN pg_sequence s ON s.seqrelid = d.objid \
-             WHERE {ns} AND a.attidentity <> '' AND (s.seqstart <> 1 OR s.seqincrement <> 1)"
+             WHERE {ns} AND k.contype = 'p' AND k.conname::text NOT IN (r.relname::text || '_pkey', left(r.relname::text, 58) || '_pkey')"
         ),
     )?;
     for u in unmodelled {
@@ -313,15 +323,9 @@ pub(super) fn read_tables(
                 u.name,
                 u.def.unwrap_or_default()
             ),
-            "pkey" => format!(
+            _ => format!(
                 "the primary key of `{}` is named `{}`; the model cannot name it (a baseline or a key change names it `{}_pkey`)",
                 u.tbl, u.name, u.tbl
-            ),
-            _ => format!(
-                "identity column `{}.{}` has {}; the model cannot express it (a baseline starts at 1 by 1)",
-                u.tbl,
-                u.name,
-                u.def.unwrap_or_default()
             ),
         });
     }

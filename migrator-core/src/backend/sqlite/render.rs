@@ -120,6 +120,7 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
                 }) =>
         {
             common::refuse_mysql_only(D, to).map_err(err)?;
+            common::refuse_postgres_only(D, to).map_err(err)?;
             Vec::new()
         }
         AlterColumn { table, .. }
@@ -202,6 +203,7 @@ pub(crate) fn default_sql(d: &DefaultValue) -> Result<String, String> {
 /// `"c" TYPE [PRIMARY KEY AUTOINCREMENT] [NOT NULL] [DEFAULT x]`
 fn column_def(c: &Column, autoincrement_pk: bool) -> Result<String, String> {
     common::refuse_mysql_only(D, c)?;
+    common::refuse_postgres_only(D, c)?;
     let default = c.default.as_ref().map(default_sql).transpose()?;
     let parts = common::ColumnParts {
         after_type: if autoincrement_pk {
