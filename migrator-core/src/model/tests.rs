@@ -1945,3 +1945,66 @@ fn kept_columns_stay_as_the_snapshot_has_them() {
         "`title` is kept (`keep`) but is also a field of the struct",
     );
 }
+
+// ------------------------------------------------ collation, comment, ...
+
+#[test]
+fn column_attributes_of_the_database_are_read() {
+    let t = table(
+        r#"
+#[derive(Model)]
+struct T {
+    #[model(primary_key, auto_increment, identity_start = 100, identity_increment = -5)]
+    id: i64,
+    #[model(collation = "en-x-icu", comment = "it's \"shown\"")]
+    name: String,
+    #[model(on_update_sql = "now(3)")]
+    at: chrono::NaiveDateTime,
+}
+"#,
+    );
+    let id = t.column("id").expect("id");
+    assert_eq!((id.identity_start, id.identity_increment), (Some(100), Some(-5)));
+    let name = t.column("name").expect("name");
+    assert_eq!(name.collation.as_deref(), Some("en-x-icu"));
+    assert_eq!(name.comment.as_deref(), Some("it's \"shown\""));
+    assert_eq!(
+        t.column("at").expect("at").on_update.as_deref(),
+        Some("CURRENT_TIMESTAMP(3)")
+    );
+}
+
+#[test]
+fn column_attributes_of_the_database_are_checked() {
+    let help = error(
+        &with_field("    #[model(collation = \"C; DROP\")]\n    x: String,"),
+        5,
+        25,
+        "invalid collation `C; DROP`: a collation name is letters, digits and `_ - . @`, at most 64 bytes",
+    );
+    assert_eq!(help, "write `collation = \"utf8mb4_bin\"`");
+    error(
+        &with_field("    #[model(on_update_sql = \"now() + 1\")]\n    x: String,"),
+        5,
+        29,
+        "`on_update_sql = \"now() + 1\"`: MySQL's ON UPDATE takes only CURRENT_TIMESTAMP, optionally with a precision of 0 to 6",
+    );
+    error(
+        &with_field("    #[model(comment = \"\")]\n    x: String,"),
+        5,
+        23,
+        "`comment` cannot be empty",
+    );
+    error(
+        &with_field("    #[model(identity_increment = 0)]\n    x: i64,"),
+        5,
+        34,
+        "`identity_increment` expects an integer literal other than 0 that fits a 64-bit integer",
+    );
+    error(
+        &with_field("    #[model(identity_start = 7)]\n    x: i64,"),
+        5,
+        13,
+        "identity options need `auto_increment` on the same field `x`",
+    );
+}
