@@ -261,7 +261,10 @@ CREATE TABLE articles (
     fn mysql_collations_comments_and_on_update_round_trip() {
         let Some(base) = mysql_base_url() else { return };
         let source = MyDb::create(&base, "attrs_src");
-        source.connect().batch_execute(MYSQL_SCHEMA).expect("schema");
+        source
+            .connect()
+            .batch_execute(MYSQL_SCHEMA)
+            .expect("schema");
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path();
         let model = adopt(dir, &source.url);
@@ -311,7 +314,10 @@ CREATE TABLE articles (
             &src[..at],
             &src[at + r#"on_update_sql = "CURRENT_TIMESTAMP""#.len()..]
         );
-        src = src.replace(", )", ")").replace("(, ", "(").replace(",)", ")");
+        src = src
+            .replace(", )", ")")
+            .replace("(, ", "(")
+            .replace(",)", ")");
         src = src.replace("#[model()]", "");
         std::fs::write(dir.join("src/models/articles.rs"), &src).expect("writes");
         ok_at(dir, &fresh.url, &["generate", "change_attrs"]);
@@ -351,11 +357,11 @@ CREATE TABLE articles (
 }
 
 /// What the model cannot express yet on PostgreSQL is never lost unseen:
-/// a table comment, a primary key with its own name and `UNIQUE NULLS NOT
-/// DISTINCT` are named by `init --from-database` (and by every `verify`),
-/// and extended statistics are adopted as raw SQL that the baseline
-/// recreates. Identity options are modelled: adopted, recreated, changed
-/// by a generated migration, undone by `down`, a hand change named.
+/// a table comment and a primary key with its own name are named by `init
+/// --from-database` (and by every `verify`), and extended statistics are
+/// adopted as raw SQL that the baseline recreates. Identity options and
+/// `UNIQUE NULLS NOT DISTINCT` are modelled: adopted, recreated, changed by
+/// a generated migration, undone by `down`, a hand change named.
 #[test]
 fn postgres_unmodelled_table_options_are_named_and_statistics_kept() {
     let Some(base) = pg_base_url() else { return };
@@ -378,7 +384,6 @@ fn postgres_unmodelled_table_options_are_named_and_statistics_kept() {
     for named in [
         r#"note: table `articles` has a comment, which the model cannot express"#,
         "note: the primary key of `articles` is named `articles_pk`",
-        "note: unique constraint `articles_code_key` on `articles` has options the model does not have: UNIQUE NULLS NOT DISTINCT (code)",
         "  statistics `articles_ab` on `articles`",
     ] {
         assert!(report.contains(named), "`{named}` not in\n{report}");
@@ -393,6 +398,23 @@ fn postgres_unmodelled_table_options_are_named_and_statistics_kept() {
     assert!(
         model.contains("identity_start = 100, identity_increment = 10"),
         "{model}"
+    );
+    assert!(
+        model.contains(
+            r#"unique(name = "articles_code_key", columns = "code", nulls = "not distinct")"#
+        ),
+        "{model}"
+    );
+    let unique = |db: &PgDb| {
+        lines(rows_pg(
+            &mut db.connect(),
+            "SELECT conname::text AS a, pg_get_constraintdef(oid) AS b, '' AS c, '' AS d \
+             FROM pg_constraint WHERE conrelid = 'articles'::regclass AND contype = 'u'",
+        ))
+    };
+    assert_eq!(
+        unique(&source),
+        ["articles_code_key | UNIQUE NULLS NOT DISTINCT (code) | "]
     );
     let identity = |db: &PgDb| {
         lines(rows_pg(
@@ -412,6 +434,10 @@ fn postgres_unmodelled_table_options_are_named_and_statistics_kept() {
     ));
     assert_eq!(stats, ["articles_ab | articles | d,f"]);
     assert_eq!(identity(&fresh), ["100 | 10 | "]);
+    assert_eq!(
+        unique(&fresh),
+        ["articles_code_key | UNIQUE NULLS NOT DISTINCT (code) | "]
+    );
     assert!(ok_at(dir, &fresh.url, &["verify"]).starts_with("ok: "));
 
     // Changed in the model: a generated migration sets them; `down`
@@ -421,21 +447,37 @@ fn postgres_unmodelled_table_options_are_named_and_statistics_kept() {
         "identity_start = 100, identity_increment = 10",
         "identity_start = 5000",
     );
+    edit_model(dir, r#", nulls = "not distinct""#, "");
     ok_at(dir, &fresh.url, &["generate", "identity_options"]);
     ok_at(dir, &fresh.url, &["up"]);
     assert_eq!(identity(&fresh), ["5000 | 1 | "]);
+    assert_eq!(unique(&fresh), ["articles_code_key | UNIQUE (code) | "]);
     assert!(ok_at(dir, &fresh.url, &["verify"]).starts_with("ok: "));
     ok_at(dir, &fresh.url, &["down"]);
     assert_eq!(identity(&fresh), ["100 | 10 | "]);
+    assert_eq!(
+        unique(&fresh),
+        ["articles_code_key | UNIQUE NULLS NOT DISTINCT (code) | "]
+    );
     ok_at(dir, &fresh.url, &["up"]);
     // By hand: verify names it.
     fresh
         .connect()
-        .batch_execute("ALTER TABLE articles ALTER COLUMN id SET INCREMENT BY 3")
+        .batch_execute(
+            "ALTER TABLE articles ALTER COLUMN id SET INCREMENT BY 3; \
+             ALTER TABLE articles DROP CONSTRAINT articles_code_key; \
+             ALTER TABLE articles ADD CONSTRAINT articles_code_key UNIQUE NULLS NOT DISTINCT (code)",
+        )
         .expect("hand change");
     let out = drift(dir, &fresh.url);
     assert!(
-        out.contains("column `id`: identity INCREMENT BY is 3 in the database, the default in the snapshot"),
+        out.contains("unique constraint `articles_code_key`"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "column `id`: identity INCREMENT BY is 3 in the database, the default in the snapshot"
+        ),
         "{out}"
     );
     ok_at(dir, &fresh.url, &["down", "--to", "1"]);

@@ -411,10 +411,14 @@ fn index(i: &Index) -> TokenStream {
 }
 
 fn unique(u: &Unique) -> TokenStream {
-    let Unique { name, columns } = u;
+    let Unique {
+        name,
+        columns,
+        nulls_not_distinct,
+    } = u;
     let name = string(name);
     let columns = strings(columns);
-    quote!(::migrator::__private::Unique { name: #name, columns: #columns })
+    quote!(::migrator::__private::Unique { name: #name, columns: #columns, nulls_not_distinct: #nulls_not_distinct })
 }
 
 fn foreign_key(f: &ForeignKey) -> TokenStream {

@@ -312,7 +312,13 @@ pub fn write_model(t: &Table, struct_name: &str) -> String {
         }
     }
     for u in &t.uniques {
-        if u.columns.len() == 1 && u.name == naming::unique(name, &u.columns) {
+        if u.nulls_not_distinct {
+            head.push(format!(
+                "unique(name = {}, columns = {}, nulls = \"not distinct\")",
+                lit(&u.name),
+                lit(&u.columns.join(", "))
+            ));
+        } else if u.columns.len() == 1 && u.name == naming::unique(name, &u.columns) {
             field_unique.insert(u.columns[0].as_str());
         } else if u.name == naming::unique(name, &u.columns) {
             head.push(format!("unique = {}", lit(&u.columns.join(", "))));

@@ -114,13 +114,31 @@ pub(crate) fn is_keyword_call(expr: &str, keywords: &[&str], allow_parens: bool)
             .is_some_and(|inner| inner.trim().chars().all(|c| c.is_ascii_digit()))
 }
 
-/// `CONSTRAINT "uq" UNIQUE ("a", "b")`
+/// `CONSTRAINT "uq" UNIQUE [NULLS NOT DISTINCT] ("a", "b")`
 pub(crate) fn unique_clause(d: Dialect, u: &Unique) -> String {
     format!(
-        "CONSTRAINT {} UNIQUE ({})",
+        "CONSTRAINT {} UNIQUE {}({})",
         d.ident(&u.name),
+        if u.nulls_not_distinct {
+            "NULLS NOT DISTINCT "
+        } else {
+            ""
+        },
         idents(d, &u.columns)
     )
+}
+
+/// The refusal of `UNIQUE NULLS NOT DISTINCT` (PostgreSQL 15+ only) on the
+/// other dialects.
+pub(crate) fn refuse_nulls_not_distinct(d: Dialect, table: &str, u: &Unique) -> Result<(), String> {
+    if u.nulls_not_distinct {
+        return Err(format!(
+            "unique constraint `{}` on `{table}` is NULLS NOT DISTINCT, which {} does not have (it always treats NULLs as distinct); help: remove `nulls = \"not distinct\"`, or make the columns NOT NULL",
+            u.name,
+            d.name()
+        ));
+    }
+    Ok(())
 }
 
 /// `CONSTRAINT "fk" FOREIGN KEY ("a") REFERENCES "t" ("id") [ON DELETE ..]

@@ -401,6 +401,7 @@ snap!(
         unique: Unique {
             name: "uq_tasks_title".into(),
             columns: vec!["title".into()],
+            nulls_not_distinct: false,
         },
     }
 );
@@ -471,6 +472,7 @@ snap!(
             t.uniques = vec![Unique {
                 name: "uq_tags_label".into(),
                 columns: vec!["label".into()],
+                nulls_not_distinct: false,
             }];
             t
         },

@@ -264,6 +264,7 @@ impl Gen {
         t.uniques.push(Unique {
             name,
             columns: cols,
+            nulls_not_distinct: false,
         });
         t.normalize();
     }

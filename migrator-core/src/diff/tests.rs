@@ -51,6 +51,7 @@ fn unique(table: &str, cols: &[&str]) -> Unique {
     Unique {
         name: crate::schema::naming::unique(table, &strings(cols)),
         columns: strings(cols),
+        nulls_not_distinct: false,
     }
 }
 

@@ -103,12 +103,12 @@ fn table(live: &Table, expected: &Table, push: &mut impl FnMut(String)) {
         &live
             .uniques
             .iter()
-            .map(|u| (u.name.clone(), cols(&u.columns)))
+            .map(|u| (u.name.clone(), unique_text(u)))
             .collect::<Vec<_>>(),
         &expected
             .uniques
             .iter()
-            .map(|u| (u.name.clone(), cols(&u.columns)))
+            .map(|u| (u.name.clone(), unique_text(u)))
             .collect::<Vec<_>>(),
         push,
     );
@@ -198,7 +198,11 @@ fn column(l: &Column, e: &Column, push: &mut impl FnMut(String)) {
     }
     for (what, live, expected) in [
         ("identity START WITH", l.identity_start, e.identity_start),
-        ("identity INCREMENT BY", l.identity_increment, e.identity_increment),
+        (
+            "identity INCREMENT BY",
+            l.identity_increment,
+            e.identity_increment,
+        ),
     ] {
         if live != expected {
             let t = |v: Option<i64>| v.map_or("the default".to_string(), |n| n.to_string());
@@ -209,6 +213,15 @@ fn column(l: &Column, e: &Column, push: &mut impl FnMut(String)) {
             ));
         }
     }
+}
+
+/// `(a, b)`, with ` NULLS NOT DISTINCT` when it has it.
+fn unique_text(u: &crate::schema::Unique) -> String {
+    let mut s = format!("({})", u.columns.join(", "));
+    if u.nulls_not_distinct {
+        s.push_str(" NULLS NOT DISTINCT");
+    }
+    s
 }
 
 fn same_default(a: &Option<DefaultValue>, b: &Option<DefaultValue>) -> bool {

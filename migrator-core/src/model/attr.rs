@@ -76,6 +76,8 @@ pub(crate) struct ColumnList {
     /// The object's name from the list form (`index(name = "..", columns =
     /// "..")`); `None` takes the default name.
     pub name: Option<String>,
+    /// `unique(.., nulls = "not distinct")`.
+    pub nulls_not_distinct: bool,
 }
 
 /// `check = "expr"`, or `check(name = "..", expr = "..")`.
@@ -659,6 +661,7 @@ impl Reader<'_> {
             names,
             span: s.span,
             name: None,
+            nulls_not_distinct: false,
         })
     }
 
@@ -762,15 +765,54 @@ impl Reader<'_> {
 
     /// `index(name = "..", columns = "a, b")` / `unique(...)`.
     fn named_list(&self) -> Option<ColumnList> {
-        let example = format!(
-            "{}(name = \"idx_tasks_due\", columns = \"user_id, due\")",
-            self.key
-        );
-        let mut entries = self.nested(&["name", "columns"], &["columns"], &example)?;
+        let unique = self.key == "unique";
+        let example = if unique {
+            "unique(name = \"uq_tasks_code\", columns = \"code\", nulls = \"not distinct\")"
+                .to_string()
+        } else {
+            format!(
+                "{}(name = \"idx_tasks_due\", columns = \"user_id, due\")",
+                self.key
+            )
+        };
+        let keys: &[&'static str] = if unique {
+            &["name", "columns", "nulls"]
+        } else {
+            &["name", "columns"]
+        };
+        let mut entries = self.nested(keys, &["columns"], &example)?;
         let name = self.object_name(entries.get("name")).ok()?;
+        let nulls_not_distinct = match entries.get("nulls") {
+            None => false,
+            Some(v) => {
+                match v
+                    .value
+                    .trim()
+                    .to_ascii_lowercase()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .as_str()
+                {
+                    "not distinct" => true,
+                    "distinct" => false,
+                    _ => {
+                        self.cx.error_at(
+                        v.span,
+                        with_help(
+                            format!("`nulls = \"{}\"`: expected `\"not distinct\"` or `\"distinct\"`", v.value),
+                            format!("write `{example}`"),
+                        ),
+                    );
+                        return None;
+                    }
+                }
+            }
+        };
         let columns = entries.remove("columns")?;
         let mut list = self.split_columns(columns, &example)?;
         list.name = name;
+        list.nulls_not_distinct = nulls_not_distinct;
         Some(list)
     }
 
@@ -1047,4 +1089,3 @@ pub(crate) fn name_problem(name: &str) -> Option<String> {
     }
     None
 }
-

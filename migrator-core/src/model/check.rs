@@ -268,7 +268,10 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
     }
 
     if a.auto_increment.is_none() {
-        for option in [&a.identity_start, &a.identity_increment].into_iter().flatten() {
+        for option in [&a.identity_start, &a.identity_increment]
+            .into_iter()
+            .flatten()
+        {
             cx.error_at(
                 option.key,
                 with_help(

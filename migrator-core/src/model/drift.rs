@@ -148,7 +148,24 @@ pub fn compare(model: &Table, snapshot: Option<&Table>) -> Vec<Difference> {
         uniques,
         &snap.uniques,
         unique_key,
-        |m, s| columns_difference(&m.columns, &s.columns),
+        |m, s| {
+            let mut out = columns_difference(&m.columns, &s.columns);
+            if m.nulls_not_distinct != s.nulls_not_distinct {
+                let says = |n: bool| {
+                    if n {
+                        "`nulls = \"not distinct\"`"
+                    } else {
+                        "NULLs distinct"
+                    }
+                };
+                out.push(format!(
+                    "{} in the model, {} in the snapshot",
+                    says(m.nulls_not_distinct),
+                    says(s.nulls_not_distinct)
+                ));
+            }
+            out
+        },
         &mut out,
     );
     compare_objects(
@@ -312,7 +329,11 @@ fn compare_columns(model: &Column, snap: &Column, out: &mut Vec<Difference>) {
     }
     for (key, model, snap) in [
         ("identity_start", identity_start, &snap.identity_start),
-        ("identity_increment", identity_increment, &snap.identity_increment),
+        (
+            "identity_increment",
+            identity_increment,
+            &snap.identity_increment,
+        ),
     ] {
         if model != snap {
             let says = |v: &Option<i64>| match v {

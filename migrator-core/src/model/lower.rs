@@ -104,6 +104,7 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
             let uq = Unique {
                 name: naming::unique(&name, &cols),
                 columns: cols.clone(),
+                nulls_not_distinct: false,
             };
             declare(cx, &mut spans, &uq.name, "unique constraint", span);
             table.uniques.push(uq);
@@ -159,6 +160,7 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
                     .clone()
                     .unwrap_or_else(|| naming::unique(&name, &cols)),
                 columns: cols,
+                nulls_not_distinct: list.nulls_not_distinct,
             };
             declare(cx, &mut spans, &uq.name, "unique constraint", list.span);
             table.uniques.push(uq);

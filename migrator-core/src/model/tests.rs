@@ -357,10 +357,12 @@ struct Task {
             Unique {
                 name: "uq_tasks_slug".into(),
                 columns: vec!["slug".into()],
+                nulls_not_distinct: false,
             },
             Unique {
                 name: "uq_tasks_user_id_title".into(),
                 columns: vec!["user_id".into(), "title".into()],
+                nulls_not_distinct: false,
             },
         ]
     );
@@ -1964,7 +1966,10 @@ struct T {
 "#,
     );
     let id = t.column("id").expect("id");
-    assert_eq!((id.identity_start, id.identity_increment), (Some(100), Some(-5)));
+    assert_eq!(
+        (id.identity_start, id.identity_increment),
+        (Some(100), Some(-5))
+    );
     let name = t.column("name").expect("name");
     assert_eq!(name.collation.as_deref(), Some("en-x-icu"));
     assert_eq!(name.comment.as_deref(), Some("it's \"shown\""));

@@ -114,6 +114,10 @@ pub struct Index {
 pub struct Unique {
     pub name: String,
     pub columns: Vec<String>,
+    /// `UNIQUE NULLS NOT DISTINCT` (PostgreSQL 15+): two NULLs are equal,
+    /// so only one row may have NULL there. The other databases refuse it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nulls_not_distinct: bool,
 }
 
 /// A foreign key from `columns` of the owning table to `ref_columns` of

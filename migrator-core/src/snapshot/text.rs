@@ -111,6 +111,9 @@ pub(super) fn write<'a>(
             out.push_str("\n[[tables.uniques]]\n");
             key_str(out, "name", &u.name);
             key_strs(out, "columns", &u.columns);
+            if u.nulls_not_distinct {
+                key_bool(out, "nulls_not_distinct", true);
+            }
         }
         for f in &t.foreign_keys {
             out.push_str("\n[[tables.foreign_keys]]\n");
@@ -283,6 +286,7 @@ pub(super) fn read(text: &str) -> Option<SnapshotFile> {
                     t.uniques.push(Unique {
                         name: String::new(),
                         columns: Vec::new(),
+                        nulls_not_distinct: false,
                     });
                     Section::Unique
                 }
@@ -407,14 +411,18 @@ pub(super) fn read(text: &str) -> Option<SnapshotFile> {
             }
             Section::Index | Section::Unique => {
                 let t = tables.last_mut()?;
-                let (name, columns) = if section == Section::Index {
+                let (name, columns, nulls) = if section == Section::Index {
                     let i = t.indexes.last_mut()?;
-                    (&mut i.name, &mut i.columns)
+                    (&mut i.name, &mut i.columns, None)
                 } else {
                     let u = t.uniques.last_mut()?;
-                    (&mut u.name, &mut u.columns)
+                    (&mut u.name, &mut u.columns, Some(&mut u.nulls_not_distinct))
                 };
                 match key {
+                    "nulls_not_distinct" if nulls.is_some() => {
+                        once(4)?;
+                        *nulls? = bool_value(value)?;
+                    }
                     "name" => {
                         once(1)?;
                         *name = str_value(value)?.to_string();
@@ -766,7 +774,11 @@ mod tests {
                     .collect(),
                 uniques: uq
                     .into_iter()
-                    .map(|(name, columns)| Unique { name, columns })
+                    .map(|(name, columns)| Unique {
+                        name,
+                        columns,
+                        nulls_not_distinct: false,
+                    })
                     .collect(),
                 foreign_keys: fks
                     .into_iter()

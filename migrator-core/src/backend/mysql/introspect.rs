@@ -459,7 +459,11 @@ fn read_tables(
         if name == "PRIMARY" {
             t.primary_key = columns;
         } else if rows[0].non_unique == "0" {
-            t.uniques.push(Unique { name, columns });
+            t.uniques.push(Unique {
+                name,
+                columns,
+                nulls_not_distinct: false,
+            });
         } else {
             t.indexes.push(Index { name, columns });
         }

@@ -110,6 +110,7 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
         }
         DropIndex { table, index } => drop_key_index(before, table, &index.name),
         AddUnique { table, unique } => {
+            common::refuse_nulls_not_distinct(D, table, unique).map_err(err)?;
             key_check(
                 table,
                 &unique.columns,
@@ -353,6 +354,7 @@ fn null_default(c: &Column) -> Result<(String, bool), String> {
 fn create_table(table: &Table) -> Result<Vec<Statement>, String> {
     check_keyable(table, &table.primary_key, "the primary key")?;
     for u in &table.uniques {
+        common::refuse_nulls_not_distinct(D, &table.name, u)?;
         check_keyable(
             table,
             &u.columns,
@@ -437,7 +439,11 @@ fn modify_keeping_live_attributes(
         )
     };
     // The model's value, nothing (dropped), or the live one.
-    let part = |model: &Option<String>, was: &Option<String>, spell: fn(&str) -> String, live_expr: Option<&str>| -> Option<String> {
+    let part = |model: &Option<String>,
+                was: &Option<String>,
+                spell: fn(&str) -> String,
+                live_expr: Option<&str>|
+     -> Option<String> {
         match (model, was) {
             (Some(v), _) => Some(D.string(&spell(v))),
             (None, Some(_)) => None,

@@ -364,13 +364,14 @@ pub(super) fn read_tables(
         match k.kind.as_str() {
             "p" => t.primary_key = cols,
             "u" => {
-                if k.def.contains("NULLS NOT DISTINCT") || k.def.contains("INCLUDE") {
+                if k.def.contains("INCLUDE") {
                     notes.push(format!(
                         "unique constraint `{}` on `{}` has options the model does not have: {}",
                         k.name, k.tbl, k.def
                     ));
                 }
                 t.uniques.push(Unique {
+                    nulls_not_distinct: k.def.contains("NULLS NOT DISTINCT"),
                     name: k.name,
                     columns: cols,
                 });
@@ -459,6 +460,7 @@ pub(super) fn read_tables(
                 x.name, x.tbl
             ));
             t.uniques.push(Unique {
+                nulls_not_distinct: x.def.contains("NULLS NOT DISTINCT"),
                 name: x.name,
                 columns,
             });

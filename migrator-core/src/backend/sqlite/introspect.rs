@@ -314,11 +314,13 @@ fn table(
                     .flatten()
                     .unwrap_or_else(|| naming::unique(name, &columns)),
                 columns,
+                nulls_not_distinct: false,
             });
         } else if i.uniq == 1 {
             t.uniques.push(Unique {
                 name: i.name,
                 columns,
+                nulls_not_distinct: false,
             });
         } else {
             t.indexes.push(Index {
@@ -504,16 +506,9 @@ fn column_constraints(sql: &str, item: &[Token], ddl: &mut Ddl) {
                 ddl.collations.push((column.clone(), name.to_string()));
             }
             pending = None;
-        } else if [
-            "PRIMARY",
-            "NOT",
-            "NULL",
-            "DEFAULT",
-            "GENERATED",
-            "AS",
-        ]
-        .iter()
-        .any(|w| t.is_word(w))
+        } else if ["PRIMARY", "NOT", "NULL", "DEFAULT", "GENERATED", "AS"]
+            .iter()
+            .any(|w| t.is_word(w))
         {
             pending = None;
         }

@@ -142,14 +142,17 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
             table,
             &index.columns,
         ))],
-        AddUnique { table, unique } => vec![Statement::new(common::create_index_sql(
-            D,
-            true,
-            true,
-            &unique.name,
-            table,
-            &unique.columns,
-        ))],
+        AddUnique { table, unique } => {
+            common::refuse_nulls_not_distinct(D, table, unique).map_err(err)?;
+            vec![Statement::new(common::create_index_sql(
+                D,
+                true,
+                true,
+                &unique.name,
+                table,
+                &unique.columns,
+            ))]
+        }
         DropIndex { index, .. } => vec![drop_index(&index.name)],
         DropUnique { unique, .. } => vec![drop_index(&unique.name)],
         Sql(raw) => common::raw_sql(D, raw)?,
@@ -236,6 +239,9 @@ pub(super) fn autoincrement_pk(t: &Table) -> Option<&str> {
 
 /// `CREATE TABLE [IF NOT EXISTS] <name>` with `t`'s definition.
 fn create_table_sql(t: &Table, name: &str, if_not_exists: bool) -> Result<String, String> {
+    for u in &t.uniques {
+        common::refuse_nulls_not_distinct(D, &t.name, u)?;
+    }
     let pk = autoincrement_pk(t);
     if let Some(c) = t
         .columns
@@ -573,7 +579,11 @@ fn losses_query(before: &Table) -> String {
     let squeezed = "replace(replace(replace(replace(upper(sql), ' ', ''), char(9), ''), char(10), ''), char(13), '')";
     let spaced = "(' ' || replace(replace(replace(upper(sql), char(9), ' '), char(10), ' '), char(13), ' ') || ' ')";
     let checks = before.checks.len();
-    let collations = before.columns.iter().filter(|c| c.collation.is_some()).count();
+    let collations = before
+        .columns
+        .iter()
+        .filter(|c| c.collation.is_some())
+        .count();
     [
         format!("SELECT 'column ' || quote(name) || ', which the model does not have' AS s FROM pragma_table_xinfo({t}) WHERE hidden NOT IN (2, 3) AND lower(name) NOT IN ({all_columns})"),
         format!("SELECT 'generated column ' || quote(name) AS s FROM pragma_table_xinfo({t}) WHERE hidden IN (2, 3)"),
