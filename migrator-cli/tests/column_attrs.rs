@@ -319,6 +319,13 @@ CREATE TABLE articles (
             .replace("(, ", "(")
             .replace(",)", ")");
         src = src.replace("#[model()]", "");
+        // A new column of a modelled type (DATETIME(6) on MySQL), whose
+        // ON UPDATE takes the type's precision.
+        let end = src.rfind('}').expect("struct end");
+        src.insert_str(
+            end,
+            "    #[model(default_sql = \"CURRENT_TIMESTAMP\", on_update_sql = \"CURRENT_TIMESTAMP\")]\n    pub stamped: chrono::NaiveDateTime,\n",
+        );
         std::fs::write(dir.join("src/models/articles.rs"), &src).expect("writes");
         ok_at(dir, &fresh.url, &["generate", "change_attrs"]);
         ok_at(dir, &fresh.url, &["up"]);
@@ -328,6 +335,7 @@ CREATE TABLE articles (
             "title | - | - | New 'title' text".into(),
             "updated_at | - | - | -".into(),
             "touched | - | on update | -".into(),
+            "stamped | - | on update | -".into(),
         ];
         assert_eq!(my_columns(&fresh), changed, "{src}");
         assert!(ok_at(dir, &fresh.url, &["verify"]).starts_with("ok: "));

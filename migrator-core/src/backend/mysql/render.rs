@@ -294,7 +294,7 @@ fn column_def(c: &Column) -> Result<String, String> {
     }
     s.push_str(&nulls_default);
     if let Some(e) = &c.on_update {
-        s.push_str(&on_update(e));
+        s.push_str(&on_update(&on_update_sql(e, &c.ty)));
     }
     if auto_increment {
         s.push_str(" AUTO_INCREMENT");
@@ -307,6 +307,16 @@ fn column_def(c: &Column) -> Result<String, String> {
 
 fn collate(name: &str) -> String {
     format!(" COLLATE {}", D.ident(name))
+}
+
+/// The `ON UPDATE` expression for a column of type `ty`: the server wants
+/// the precision of the type (`DATETIME(6)` takes `CURRENT_TIMESTAMP(6)`),
+/// as for a default.
+pub(crate) fn on_update_sql(expr: &str, ty: &ColumnType) -> String {
+    match default_sql(&DefaultValue::Sql(expr.to_string()), ty) {
+        Ok(text) if !text.starts_with('(') => text,
+        _ => expr.trim().to_string(),
+    }
 }
 
 fn on_update(expr: &str) -> String {
@@ -466,8 +476,9 @@ fn modify_keeping_live_attributes(
         ),
     ));
     parts.push(D.string(&nulls_default));
+    let to_on_update = to.on_update.as_deref().map(|e| on_update_sql(e, &to.ty));
     parts.extend(part(
-        &to.on_update,
+        &to_on_update,
         &from.on_update,
         on_update,
         Some("IF(LOCATE('on update', LOWER(extra)) = 0, '', CONCAT(' ', SUBSTRING(extra, LOCATE('on update', LOWER(extra)))))"),

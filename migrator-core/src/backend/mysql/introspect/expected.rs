@@ -36,6 +36,11 @@ pub(crate) fn expected(
             if c.collation.as_ref() == table_collations.get(&t.name) {
                 c.collation = None;
             }
+            // As rendered (with the type's precision), as the reader spells it.
+            c.on_update = c.on_update.as_deref().map(|e| {
+                let text = render::on_update_sql(e, &c.ty);
+                crate::schema::normalize_on_update(&text).unwrap_or(text)
+            });
             let modelled = c.ty.clone();
             c.ty = types::mysql_type(&render::column_type(&c.ty));
             c.default = if c.auto_increment {
