@@ -239,7 +239,7 @@ CREATE TABLE articles (
   title VARCHAR(200) NOT NULL COMMENT 'Shown in lists; it''s short',
   updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
   touched DATETIME NULL ON UPDATE CURRENT_TIMESTAMP COMMENT 'a backslash \\ here'
-) ENGINE=InnoDB;
+) ENGINE=InnoDB COMMENT='every article';
 "#;
 
     /// Each column's collation (when not its table's), `ON UPDATE` (from
@@ -273,6 +273,7 @@ CREATE TABLE articles (
             r#"comment = "Shown in lists; it's short""#,
             r#"on_update_sql = "CURRENT_TIMESTAMP""#,
             r#"comment = "a backslash \\ here""#,
+            r#"comment = "every article""#,
         ] {
             assert!(model.contains(attr), "{attr} not in\n{model}");
         }
@@ -285,9 +286,17 @@ CREATE TABLE articles (
         ];
         assert_eq!(my_columns(&source), original);
 
+        let table_comment = |db: &MyDb| {
+            lines(rows_mysql(
+                &mut db.connect(),
+                "SELECT CAST(TABLE_COMMENT AS CHAR) AS a, '' AS b, '' AS c, '' AS d \
+                 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'articles'",
+            ))
+        };
         let fresh = MyDb::create(&base, "attrs_fresh");
         ok_at(dir, &fresh.url, &["up"]);
         assert_eq!(my_columns(&fresh), original);
+        assert_eq!(table_comment(&fresh), ["every article |  | "]);
         assert!(ok_at(dir, &fresh.url, &["verify"]).starts_with("ok: "));
 
         // Changed in the model: collation, comment text, ON UPDATE dropped
@@ -302,6 +311,7 @@ CREATE TABLE articles (
             r#"comment = "Shown in lists; it's short""#,
             r#"comment = "New 'title' text""#,
         );
+        edit_model(dir, "#[model(comment = \"every article\")]\n", "");
         edit_model(dir, r#"comment = "a backslash \\ here""#, "");
         let src = std::fs::read_to_string(dir.join("src/models/articles.rs")).expect("model");
         // The `touched` field keeps its attribute list minus the comment;
@@ -338,9 +348,11 @@ CREATE TABLE articles (
             "stamped | - | on update | -".into(),
         ];
         assert_eq!(my_columns(&fresh), changed, "{src}");
+        assert_eq!(table_comment(&fresh), [" |  | "]);
         assert!(ok_at(dir, &fresh.url, &["verify"]).starts_with("ok: "));
         ok_at(dir, &fresh.url, &["down"]);
         assert_eq!(my_columns(&fresh), original);
+        assert_eq!(table_comment(&fresh), ["every article |  | "]);
         ok_at(dir, &fresh.url, &["up"]);
         assert_eq!(my_columns(&fresh), changed);
 
@@ -365,11 +377,11 @@ CREATE TABLE articles (
 }
 
 /// What the model cannot express yet on PostgreSQL is never lost unseen:
-/// a table comment and a primary key with its own name are named by `init
-/// --from-database` (and by every `verify`), and extended statistics are
-/// adopted as raw SQL that the baseline recreates. Identity options and
-/// `UNIQUE NULLS NOT DISTINCT` are modelled: adopted, recreated, changed by
-/// a generated migration, undone by `down`, a hand change named.
+/// a primary key with its own name is named by `init --from-database` (and
+/// by every `verify`), and extended statistics are adopted as raw SQL that
+/// the baseline recreates. A table comment, identity options and `UNIQUE
+/// NULLS NOT DISTINCT` are modelled: adopted, recreated, changed by a
+/// generated migration, undone by `down`, a hand change named.
 #[test]
 fn postgres_unmodelled_table_options_are_named_and_statistics_kept() {
     let Some(base) = pg_base_url() else { return };
@@ -390,7 +402,6 @@ fn postgres_unmodelled_table_options_are_named_and_statistics_kept() {
     let dir = tmp.path();
     let report = ok_at(dir, &source.url, &["init", "--from-database"]);
     for named in [
-        r#"note: table `articles` has a comment, which the model cannot express"#,
         "note: the primary key of `articles` is named `articles_pk`",
         "  statistics `articles_ab` on `articles`",
     ] {
@@ -398,7 +409,7 @@ fn postgres_unmodelled_table_options_are_named_and_statistics_kept() {
     }
     let verify = ok_at(dir, &source.url, &["verify"]);
     assert!(
-        verify.contains("table `articles` has a comment"),
+        verify.contains("primary key of `articles` is named `articles_pk`"),
         "{verify}"
     );
     assert!(verify.contains("statistics `articles_ab`"), "{verify}");
@@ -407,6 +418,13 @@ fn postgres_unmodelled_table_options_are_named_and_statistics_kept() {
         model.contains("identity_start = 100, identity_increment = 10"),
         "{model}"
     );
+    assert!(model.contains(r#"comment = "every article""#), "{model}");
+    let table_comment = |db: &PgDb| {
+        lines(rows_pg(
+            &mut db.connect(),
+            "SELECT COALESCE(obj_description('articles'::regclass, 'pg_class'), '-') AS a, '' AS b, '' AS c, '' AS d",
+        ))
+    };
     assert!(
         model.contains(
             r#"unique(name = "articles_code_key", columns = "code", nulls = "not distinct")"#
@@ -442,6 +460,7 @@ fn postgres_unmodelled_table_options_are_named_and_statistics_kept() {
     ));
     assert_eq!(stats, ["articles_ab | articles | d,f"]);
     assert_eq!(identity(&fresh), ["100 | 10 | "]);
+    assert_eq!(table_comment(&fresh), ["every article |  | "]);
     assert_eq!(
         unique(&fresh),
         ["articles_code_key | UNIQUE NULLS NOT DISTINCT (code) | "]
@@ -456,13 +475,16 @@ fn postgres_unmodelled_table_options_are_named_and_statistics_kept() {
         "identity_start = 5000",
     );
     edit_model(dir, r#", nulls = "not distinct""#, "");
+    edit_model(dir, r#"comment = "every article""#, r#"comment = "all of them""#);
     ok_at(dir, &fresh.url, &["generate", "identity_options"]);
     ok_at(dir, &fresh.url, &["up"]);
     assert_eq!(identity(&fresh), ["5000 | 1 | "]);
     assert_eq!(unique(&fresh), ["articles_code_key | UNIQUE (code) | "]);
+    assert_eq!(table_comment(&fresh), ["all of them |  | "]);
     assert!(ok_at(dir, &fresh.url, &["verify"]).starts_with("ok: "));
     ok_at(dir, &fresh.url, &["down"]);
     assert_eq!(identity(&fresh), ["100 | 10 | "]);
+    assert_eq!(table_comment(&fresh), ["every article |  | "]);
     assert_eq!(
         unique(&fresh),
         ["articles_code_key | UNIQUE NULLS NOT DISTINCT (code) | "]
@@ -473,6 +495,7 @@ fn postgres_unmodelled_table_options_are_named_and_statistics_kept() {
         .connect()
         .batch_execute(
             "ALTER TABLE articles ALTER COLUMN id SET INCREMENT BY 3; \
+             COMMENT ON TABLE articles IS NULL; \
              ALTER TABLE articles DROP CONSTRAINT articles_code_key; \
              ALTER TABLE articles ADD CONSTRAINT articles_code_key UNIQUE NULLS NOT DISTINCT (code)",
         )
@@ -480,6 +503,10 @@ fn postgres_unmodelled_table_options_are_named_and_statistics_kept() {
     let out = drift(dir, &fresh.url);
     assert!(
         out.contains("unique constraint `articles_code_key`"),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#"comment is none in the database, "all of them" in the snapshot"#),
         "{out}"
     );
     assert!(

@@ -112,6 +112,10 @@ pub(crate) fn operation(op: &Operation) -> TokenStream {
             let (t, from, to) = (string(table), column(from), column(to));
             quote!(AlterColumn { table: #t, from: #from, to: #to })
         }
+        Operation::SetTableComment { table, from, to } => {
+            let (t, from, to) = (string(table), opt_string(from), opt_string(to));
+            quote!(SetTableComment { table: #t, from: #from, to: #to })
+        }
         Operation::SetPrimaryKey { table, from, to } => {
             let (t, from, to) = (string(table), strings(from), strings(to));
             quote!(SetPrimaryKey { table: #t, from: #from, to: #to })
@@ -265,6 +269,7 @@ fn sql_variants(v: &SqlVariants) -> TokenStream {
 pub(crate) fn table(t: &Table) -> TokenStream {
     let Table {
         name,
+        comment,
         columns,
         primary_key,
         indexes,
@@ -273,6 +278,7 @@ pub(crate) fn table(t: &Table) -> TokenStream {
         checks,
     } = t;
     let name = string(name);
+    let comment = opt_string(comment);
     let columns = vec(columns.iter().map(column));
     let primary_key = strings(primary_key);
     let indexes = vec(indexes.iter().map(index));
@@ -282,6 +288,7 @@ pub(crate) fn table(t: &Table) -> TokenStream {
     quote! {
         ::migrator::__private::Table {
             name: #name,
+            comment: #comment,
             columns: #columns,
             primary_key: #primary_key,
             indexes: #indexes,

@@ -298,6 +298,9 @@ pub fn write_model(t: &Table, struct_name: &str) -> String {
     let mut field_index: BTreeSet<&str> = BTreeSet::new();
     let mut field_unique: BTreeSet<&str> = BTreeSet::new();
     let mut head: Vec<String> = vec![format!("table = {}", lit(name))];
+    if let Some(c) = &t.comment {
+        head.push(format!("comment = {}", lit(c)));
+    }
     for i in &t.indexes {
         if i.columns.len() == 1 && i.name == naming::index(name, &i.columns) {
             field_index.insert(i.columns[0].as_str());

@@ -24,6 +24,7 @@ fn col(name: &str, ty: ColumnType, nullable: bool) -> Column {
 fn table(name: &str, key: &[&str], columns: Vec<Column>) -> Table {
     Table {
         name: name.into(),
+        comment: None,
         columns,
         primary_key: key.iter().map(|k| k.to_string()).collect(),
         indexes: vec![],

@@ -57,6 +57,17 @@ pub fn compare(live: &Schema, expected: &Schema) -> Vec<Drift> {
 }
 
 fn table(live: &Table, expected: &Table, push: &mut impl FnMut(String)) {
+    if live.comment != expected.comment {
+        let t = |v: &Option<String>| match v {
+            Some(v) => format!("{v:?}"),
+            None => "none".to_string(),
+        };
+        push(format!(
+            "comment is {} in the database, {} in the snapshot",
+            t(&live.comment),
+            t(&expected.comment)
+        ));
+    }
     for e in &expected.columns {
         match live.column(&e.name) {
             None => push(format!(

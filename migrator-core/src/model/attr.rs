@@ -20,6 +20,7 @@ use crate::schema::RefAction;
 /// Keys of `#[model(...)]` on the struct.
 pub(crate) const STRUCT_KEYS: &[&str] = &[
     "table",
+    "comment",
     "renamed_from",
     "index",
     "unique",
@@ -125,6 +126,7 @@ impl DefaultLit {
 pub(crate) struct StructAttrs {
     pub table: Option<Spanned<String>>,
     pub renamed_from: Option<Spanned<String>>,
+    pub comment: Option<Spanned<String>>,
     pub indexes: Vec<ColumnList>,
     pub uniques: Vec<ColumnList>,
     pub checks: Vec<CheckAttr>,
@@ -214,6 +216,11 @@ impl StructAttrs {
                 "renamed_from" => {
                     if let Some(v) = r.name("renamed_from = \"old_table\"") {
                         r.set_once(&mut out.renamed_from, v);
+                    }
+                }
+                "comment" => {
+                    if let Some(v) = r.non_empty("comment = \"what the table holds\"") {
+                        r.set_once(&mut out.comment, v);
                     }
                 }
                 "index" | "unique" if matches!(meta, Meta::List(_)) => {

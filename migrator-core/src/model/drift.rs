@@ -81,6 +81,7 @@ pub fn compare(model: &Table, snapshot: Option<&Table>) -> Vec<Difference> {
     // instead of being silently left out of the check.
     let Table {
         name,
+        comment,
         columns,
         primary_key,
         indexes,
@@ -89,6 +90,20 @@ pub fn compare(model: &Table, snapshot: Option<&Table>) -> Vec<Difference> {
         checks,
     } = model;
     let mut out = Vec::new();
+    if *comment != snap.comment {
+        let says = |c: &Option<String>| match c {
+            Some(c) => format!("`comment = {c:?}`"),
+            None => "no `comment`".to_string(),
+        };
+        out.push(diff(
+            Subject::Table,
+            format!(
+                "table comment: {} in the model, {} in the snapshot",
+                says(comment),
+                says(&snap.comment)
+            ),
+        ));
+    }
     if *name != snap.name {
         out.push(diff(
             Subject::Table,

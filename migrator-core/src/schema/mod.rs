@@ -33,6 +33,10 @@ pub struct Schema {
 #[serde(deny_unknown_fields)]
 pub struct Table {
     pub name: String,
+    /// The table's comment (PostgreSQL `COMMENT ON TABLE`, MySQL's
+    /// `COMMENT` table option; SQLite stores none and ignores it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
     /// Columns in declaration order.
     pub columns: Vec<Column>,
     /// Primary key columns, in key order. Empty means no primary key.
@@ -232,6 +236,7 @@ impl Table {
     pub fn new(name: impl Into<String>) -> Table {
         Table {
             name: name.into(),
+            comment: None,
             columns: Vec::new(),
             primary_key: Vec::new(),
             indexes: Vec::new(),
@@ -285,6 +290,7 @@ impl PartialEq for Table {
             cols
         }
         self.name == other.name
+            && self.comment == other.comment
             // Columns in the same order need no sorting.
             && (self.columns == other.columns || by_name(self) == by_name(other))
             && self.primary_key == other.primary_key

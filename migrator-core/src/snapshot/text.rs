@@ -45,6 +45,9 @@ pub(super) fn write<'a>(
     for t in tables {
         out.push_str("\n[[tables]]\n");
         key_str(out, "name", &t.name);
+        if let Some(c) = &t.comment {
+            key_str(out, "comment", c);
+        }
         // Values first, then arrays of tables, each in field order (as the
         // `toml` serializer lays out a struct); an empty array is a value.
         if t.columns.is_empty() {
@@ -348,6 +351,10 @@ pub(super) fn read(text: &str) -> Option<SnapshotFile> {
                     "primary_key" => {
                         once(2)?;
                         t.primary_key = strs_value(value)?;
+                    }
+                    "comment" => {
+                        once(4)?;
+                        t.comment = Some(str_value(value)?.to_string());
                     }
                     _ => return None,
                 }
@@ -757,49 +764,53 @@ mod tests {
             prop::collection::vec(column(), 0..4),
             strings(),
             prop::collection::vec((string(), strings()), 0..3),
-            prop::collection::vec((string(), strings()), 0..3),
+            prop::collection::vec((string(), strings(), any::<bool>()), 0..3),
             prop::collection::vec(
                 (string(), strings(), string(), strings(), action(), action()),
                 0..3,
             ),
             prop::collection::vec((string(), string()), 0..3),
+            prop::option::of(string()),
         )
-            .prop_map(|(name, columns, primary_key, idx, uq, fks, checks)| Table {
-                name,
-                columns,
-                primary_key,
-                indexes: idx
-                    .into_iter()
-                    .map(|(name, columns)| Index { name, columns })
-                    .collect(),
-                uniques: uq
-                    .into_iter()
-                    .map(|(name, columns)| Unique {
-                        name,
-                        columns,
-                        nulls_not_distinct: false,
-                    })
-                    .collect(),
-                foreign_keys: fks
-                    .into_iter()
-                    .map(
-                        |(name, columns, ref_table, ref_columns, on_delete, on_update)| {
-                            ForeignKey {
-                                name,
-                                columns,
-                                ref_table,
-                                ref_columns,
-                                on_delete,
-                                on_update,
-                            }
-                        },
-                    )
-                    .collect(),
-                checks: checks
-                    .into_iter()
-                    .map(|(name, expr)| Check { name, expr })
-                    .collect(),
-            })
+            .prop_map(
+                |(name, columns, primary_key, idx, uq, fks, checks, comment)| Table {
+                    name,
+                    comment,
+                    columns,
+                    primary_key,
+                    indexes: idx
+                        .into_iter()
+                        .map(|(name, columns)| Index { name, columns })
+                        .collect(),
+                    uniques: uq
+                        .into_iter()
+                        .map(|(name, columns, nulls_not_distinct)| Unique {
+                            name,
+                            columns,
+                            nulls_not_distinct,
+                        })
+                        .collect(),
+                    foreign_keys: fks
+                        .into_iter()
+                        .map(
+                            |(name, columns, ref_table, ref_columns, on_delete, on_update)| {
+                                ForeignKey {
+                                    name,
+                                    columns,
+                                    ref_table,
+                                    ref_columns,
+                                    on_delete,
+                                    on_update,
+                                }
+                            },
+                        )
+                        .collect(),
+                    checks: checks
+                        .into_iter()
+                        .map(|(name, expr)| Check { name, expr })
+                        .collect(),
+                },
+            )
     }
 
     fn snapshot_file() -> impl Strategy<Value = SnapshotFile> {
@@ -935,6 +946,7 @@ mod tests {
         let mut floats = Vec::new();
         for t in &file.tables {
             strings.push(t.name.clone());
+            strings.extend(t.comment.iter().cloned());
             strings.extend(t.primary_key.iter().cloned());
             for c in &t.columns {
                 strings.push(c.name.clone());
@@ -997,6 +1009,9 @@ mod tests {
         }
         for t in &mut file.tables {
             fix(&mut t.name);
+            if let Some(c) = &mut t.comment {
+                fix(c);
+            }
             fix_all(&mut t.primary_key);
             if t.columns.is_empty() {
                 t.columns.push(Column::new("id", ColumnType::BigInt));

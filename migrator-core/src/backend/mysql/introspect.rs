@@ -202,15 +202,12 @@ fn read_tables(
         if is_migrator_table(&t.a) {
             continue;
         }
-        if let (Some(comment), "BASE TABLE" | "SYSTEM VERSIONED") = (&t.d, t.b.as_str()) {
-            notes.push(format!(
-                "table `{}` has a comment, which the model cannot express (kept in the database, not recreated by a baseline): {comment:?}",
-                t.a
-            ));
-        }
+        let comment = t.d.clone();
         match t.b.as_str() {
             "BASE TABLE" => {
-                schema.insert(Table::new(t.a));
+                let mut table = Table::new(t.a);
+                table.comment = comment;
+                schema.insert(table);
             }
             "SYSTEM VERSIONED" => {
                 notes.push(format!(

@@ -53,6 +53,7 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
     };
     Ok(match op {
         CreateTable { table } => create_table(table).map_err(err)?,
+        SetTableComment { table, to, .. } => vec![table_comment(table, to.as_deref())],
         DropTable { table } => vec![Statement::new(format!(
             "DROP TABLE IF EXISTS {}",
             q(&table.name)
@@ -361,6 +362,16 @@ fn null_default(c: &Column) -> Result<(String, bool), String> {
     Ok((rest.to_string(), c.auto_increment))
 }
 
+/// `ALTER TABLE t COMMENT = '..'` (`''` removes it): naturally idempotent,
+/// a metadata change.
+fn table_comment(table: &str, comment: Option<&str>) -> Statement {
+    Statement::new(format!(
+        "ALTER TABLE {} COMMENT = {}",
+        D.ident(table),
+        D.string(comment.unwrap_or(""))
+    ))
+}
+
 fn create_table(table: &Table) -> Result<Vec<Statement>, String> {
     check_keyable(table, &table.primary_key, "the primary key")?;
     for u in &table.uniques {
@@ -378,6 +389,12 @@ fn create_table(table: &Table) -> Result<Vec<Statement>, String> {
         check_keyable(table, &i.columns, &format!("index `{}`", i.name))?;
     }
     let mut out = vec![common::create_table_statement(D, table, column_def)?];
+    out.extend(
+        table
+            .comment
+            .as_deref()
+            .map(|c| table_comment(&table.name, Some(c))),
+    );
     out.extend(table.indexes.iter().map(|i| {
         Statement::new(common::create_index_sql(
             D,

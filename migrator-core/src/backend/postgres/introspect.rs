@@ -299,9 +299,9 @@ pub(super) fn read_tables(
         t.columns.push(c);
     }
 
-    // What the model cannot say yet, named so nothing is lost unseen: a
-    // table's comment, a primary key constraint not named `<table>_pkey`
-    // (the name PostgreSQL gives the key migrator creates).
+    // Tables' comments, and what the model cannot say yet, named so
+    // nothing is lost unseen: a primary key constraint not named
+    // `<table>_pkey` (the name PostgreSQL gives the key migrator creates).
     let unmodelled: Vec<ObjectRow> = load(
         conn,
         format!(
@@ -314,20 +314,19 @@ pub(super) fn read_tables(
         ),
     )?;
     for u in unmodelled {
-        if is_internal_table(&u.name) || is_internal_table(&u.tbl) {
+        if u.kind == "comment" {
+            if let Some(t) = schema.tables.get_mut(&u.name) {
+                t.comment = u.def;
+            }
             continue;
         }
-        notes.push(match u.kind.as_str() {
-            "comment" => format!(
-                "table `{}` has a comment, which the model cannot express (kept in the database, not recreated by a baseline): {:?}",
-                u.name,
-                u.def.unwrap_or_default()
-            ),
-            _ => format!(
-                "the primary key of `{}` is named `{}`; the model cannot name it (a baseline or a key change names it `{}_pkey`)",
-                u.tbl, u.name, u.tbl
-            ),
-        });
+        if is_internal_table(&u.tbl) {
+            continue;
+        }
+        notes.push(format!(
+            "the primary key of `{}` is named `{}`; the model cannot name it (a baseline or a key change names it `{}_pkey`)",
+            u.tbl, u.name, u.tbl
+        ));
     }
 
     let constraints: Vec<ConstraintRow> = load(

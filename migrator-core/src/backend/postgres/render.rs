@@ -97,6 +97,7 @@ pub(crate) fn render(
             alter_column(table, from, to, existing(table)).map_err(err)?
         }
         SetPrimaryKey { table, from, to } => set_primary_key(table, from, to),
+        SetTableComment { table, to, .. } => vec![table_comment(table, to.as_deref())],
         CreateIndex { table, index } if existing(table) => {
             create_index_concurrently(false, false, &index.name, table, &index.columns)
         }
@@ -263,8 +264,23 @@ fn comment_on(table: &str, column: &str, comment: Option<&str>) -> Statement {
     ))
 }
 
+/// `COMMENT ON TABLE t IS '..'` (or `IS NULL`): naturally idempotent.
+fn table_comment(table: &str, comment: Option<&str>) -> Statement {
+    Statement::new(format!(
+        "COMMENT ON TABLE {} IS {}",
+        D.ident(table),
+        comment.map_or_else(|| "NULL".to_string(), |c| D.string(c))
+    ))
+}
+
 fn create_table(table: &Table) -> Result<Vec<Statement>, String> {
     let mut out = vec![common::create_table_statement(D, table, column_def)?];
+    out.extend(
+        table
+            .comment
+            .as_deref()
+            .map(|c| table_comment(&table.name, Some(c))),
+    );
     out.extend(table.columns.iter().filter_map(|c| {
         c.comment
             .as_deref()

@@ -603,6 +603,7 @@ pub(crate) fn expected(snapshot: &Schema) -> Schema {
             };
         }
         key_columns_not_null(t);
+        t.comment = None;
         for ck in &mut t.checks {
             ck.expr = ck.expr.trim().to_string();
         }

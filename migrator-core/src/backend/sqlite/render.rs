@@ -110,6 +110,8 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
             q(to)
         ))
         .skip_if(not_exists(&column_query(table, from)))],
+        // SQLite stores no comments (README, "Comments").
+        SetTableComment { .. } => Vec::new(),
         // SQLite stores no comments: a change of comment alone changes
         // nothing in the database (README, "Comments").
         AlterColumn { from, to, .. }
