@@ -760,3 +760,21 @@ snap!(
         s
     }
 );
+
+snap!(
+    set_table_comment,
+    Operation::SetTableComment {
+        table: "users".into(),
+        from: None,
+        to: Some("who may log in; it's \\ all".into()),
+    }
+);
+
+snap!(
+    drop_table_comment,
+    Operation::SetTableComment {
+        table: "users".into(),
+        from: Some("old".into()),
+        to: None,
+    }
+);
