@@ -1015,7 +1015,10 @@ fn a_table_comment_is_set_changed_and_removed() {
     commented.comment = Some("who may log in".into());
     let b = schema(vec![commented.clone()]);
     let plan = check(&a, &b, &no_hints());
-    assert_eq!(lines(&plan.upgrade), ["~ comment of users: \"who may log in\""]);
+    assert_eq!(
+        lines(&plan.upgrade),
+        ["~ comment of users: \"who may log in\""]
+    );
     assert_eq!(lines(&plan.downgrade), ["~ comment of users: none"]);
     // A new table carries its comment in CREATE TABLE.
     let plan = check(&Schema::new(), &b, &no_hints());
@@ -1037,5 +1040,10 @@ fn column_attributes_are_column_changes() {
     let b = schema(vec![changed]);
     let plan = check(&a, &b, &no_hints());
     let kinds: Vec<&str> = plan.upgrade.iter().map(Operation::kind).collect();
-    assert_eq!(kinds, ["alter_column", "alter_column"], "{:#?}", plan.upgrade);
+    assert_eq!(
+        kinds,
+        ["alter_column", "alter_column"],
+        "{:#?}",
+        plan.upgrade
+    );
 }

@@ -122,6 +122,22 @@ pub(crate) fn dump(o: &Outside) -> Result<(Phase, String, String), String> {
             if_not_exists(need()?, &["CREATE STATISTICS"]),
             format!("DROP STATISTICS IF EXISTS {}", q(&o.name)),
         ),
+        // After the tables (the columns it reads exist), as the table's
+        // last column.
+        K::GeneratedColumn => (
+            Phase::After(1),
+            format!(
+                "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}",
+                q(table()?),
+                q(&o.name),
+                need()?
+            ),
+            format!(
+                "ALTER TABLE {} DROP COLUMN IF EXISTS {}",
+                q(table()?),
+                q(&o.name)
+            ),
+        ),
         K::ExclusionConstraint => (
             Phase::After(1),
             format!(

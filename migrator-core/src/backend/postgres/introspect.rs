@@ -282,12 +282,27 @@ pub(super) fn read_tables(
             _ => {}
         }
         if !r.generated.is_empty() {
+            // The column's definition after its name, as adoption recreates
+            // it: `integer GENERATED ALWAYS AS (a * 2) STORED`.
             outside.push(Outside {
                 kind: OutsideKind::GeneratedColumn,
                 name: r.name.clone(),
                 table: Some(r.tbl.clone()),
-                definition: r.dflt.clone(),
+                definition: r.dflt.as_ref().map(|e| {
+                    format!(
+                        "{}{} GENERATED ALWAYS AS ({e}) STORED",
+                        r.ty,
+                        if r.not_null == "true" {
+                            " NOT NULL"
+                        } else {
+                            ""
+                        }
+                    )
+                }),
             });
+            // Outside the model only: a plain column of that name in the
+            // model would be rebuilt without its expression.
+            continue;
         } else if let Some(d) = r.dflt.as_deref() {
             if r.owns_sequence == "true" && d.trim_start().starts_with("nextval(") {
                 // serial / bigserial: an auto-increment by another name.
