@@ -586,7 +586,7 @@ pub(crate) fn expected(snapshot: &Schema) -> Schema {
         for c in &mut t.columns {
             c.ty = types::sqlite_type(&render::column_type(&c.ty));
             c.auto_increment = autoincrement.as_deref() == Some(c.name.as_str());
-            // SQLite stores no comments (README, "Comments").
+            // SQLite stores no comments (README, Attribute reference).
             c.comment = None;
             c.default = match c.default.take() {
                 // SQLite stores an expression default without the

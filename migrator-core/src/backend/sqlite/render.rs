@@ -110,10 +110,10 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
             q(to)
         ))
         .skip_if(not_exists(&column_query(table, from)))],
-        // SQLite stores no comments (README, "Comments").
+        // SQLite stores no comments (README, Attribute reference).
         SetTableComment { .. } => Vec::new(),
         // SQLite stores no comments: a change of comment alone changes
-        // nothing in the database (README, "Comments").
+        // nothing in the database (README, Attribute reference).
         AlterColumn { from, to, .. }
             if *from
                 == (Column {
