@@ -238,7 +238,8 @@ CREATE TABLE articles (
   slug VARCHAR(100) COLLATE utf8mb4_bin NOT NULL,
   title VARCHAR(200) NOT NULL COMMENT 'Shown in lists; it''s short',
   updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
-  touched DATETIME NULL ON UPDATE CURRENT_TIMESTAMP COMMENT 'a backslash \\ here'
+  touched DATETIME NULL ON UPDATE CURRENT_TIMESTAMP COMMENT 'a backslash \\ here',
+  slug_length INT GENERATED ALWAYS AS (CHAR_LENGTH(slug)) VIRTUAL
 ) ENGINE=InnoDB COMMENT='every article';
 "#;
 
@@ -283,8 +284,18 @@ CREATE TABLE articles (
             "title | - | - | Shown in lists; it's short".into(),
             "updated_at | - | on update | -".into(),
             r"touched | - | on update | a backslash \ here".into(),
+            "slug_length | - | - | -".into(),
         ];
         assert_eq!(my_columns(&source), original);
+        let generated = |db: &MyDb| {
+            lines(rows_mysql(
+                &mut db.connect(),
+                "SELECT CAST(COLUMN_NAME AS CHAR) AS a, CAST(LOWER(EXTRA) AS CHAR) AS b, CAST(GENERATION_EXPRESSION AS CHAR) AS c, '' AS d \
+                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'articles' AND GENERATION_EXPRESSION IS NOT NULL AND GENERATION_EXPRESSION <> ''",
+            ))
+        };
+        let source_generated = generated(&source);
+        assert_eq!(source_generated.len(), 1, "{source_generated:?}");
 
         let table_comment = |db: &MyDb| {
             lines(rows_mysql(
@@ -297,6 +308,7 @@ CREATE TABLE articles (
         ok_at(dir, &fresh.url, &["up"]);
         assert_eq!(my_columns(&fresh), original);
         assert_eq!(table_comment(&fresh), ["every article |  | "]);
+        assert_eq!(generated(&fresh), source_generated);
         assert!(ok_at(dir, &fresh.url, &["verify"]).starts_with("ok: "));
 
         // Changed in the model: collation, comment text, ON UPDATE dropped
@@ -345,6 +357,7 @@ CREATE TABLE articles (
             "title | - | - | New 'title' text".into(),
             "updated_at | - | - | -".into(),
             "touched | - | on update | -".into(),
+            "slug_length | - | - | -".into(),
             "stamped | - | on update | -".into(),
         ];
         assert_eq!(my_columns(&fresh), changed, "{src}");

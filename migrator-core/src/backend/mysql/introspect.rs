@@ -253,11 +253,30 @@ fn read_tables(
             || (extra.contains("generated") && !extra.contains("default_generated"))
             || extra.contains("persistent");
         if generated {
+            // The column's definition after its name, as adoption recreates
+            // it: `int(11) GENERATED ALWAYS AS (`a` * 2) STORED`.
+            let kind = if extra.contains("virtual") {
+                "VIRTUAL"
+            } else {
+                "STORED"
+            };
+            let definition = r
+                .generation
+                .as_deref()
+                .filter(|g| !g.trim().is_empty())
+                .map(|g| {
+                    format!(
+                        "{} GENERATED ALWAYS AS ({}) {kind}{}",
+                        r.ty,
+                        g.trim(),
+                        if r.nullable == "NO" { " NOT NULL" } else { "" }
+                    )
+                });
             outside.push(Outside {
                 kind: OutsideKind::GeneratedColumn,
                 name: r.name,
                 table: Some(r.tbl),
-                definition: r.generation,
+                definition,
             });
             continue;
         }
