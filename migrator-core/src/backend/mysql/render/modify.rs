@@ -14,6 +14,12 @@ pub(super) fn collate(name: &str) -> String {
 /// the precision of the type (`DATETIME(6)` takes `CURRENT_TIMESTAMP(6)`),
 /// as for a default.
 pub(crate) fn on_update_sql(expr: &str, ty: &ColumnType) -> String {
+    // Anything else was refused by the readers (`sql_fragment`); a schema
+    // built in code gets the bare keyword rather than its text.
+    let Some(expr) = crate::schema::normalize_on_update(expr) else {
+        return "CURRENT_TIMESTAMP".to_string();
+    };
+    let expr = expr.as_str();
     match default_sql(&DefaultValue::Sql(expr.to_string()), ty) {
         Ok(text) if !text.starts_with('(') => text,
         _ => expr.trim().to_string(),
