@@ -378,6 +378,7 @@ fn odd_names(db: &Db) {
     odd.uniques.push(Unique {
         name: format!("uq{ODD}"),
         columns: vec!["n".into(), col(ODD)],
+        nulls_not_distinct: false,
     });
     odd.foreign_keys.push(ForeignKey {
         name: format!("fk{ODD}"),

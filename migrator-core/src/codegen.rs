@@ -112,6 +112,10 @@ pub(crate) fn operation(op: &Operation) -> TokenStream {
             let (t, from, to) = (string(table), column(from), column(to));
             quote!(AlterColumn { table: #t, from: #from, to: #to })
         }
+        Operation::SetTableComment { table, from, to } => {
+            let (t, from, to) = (string(table), opt_string(from), opt_string(to));
+            quote!(SetTableComment { table: #t, from: #from, to: #to })
+        }
         Operation::SetPrimaryKey { table, from, to } => {
             let (t, from, to) = (string(table), strings(from), strings(to));
             quote!(SetPrimaryKey { table: #t, from: #from, to: #to })
@@ -265,6 +269,7 @@ fn sql_variants(v: &SqlVariants) -> TokenStream {
 pub(crate) fn table(t: &Table) -> TokenStream {
     let Table {
         name,
+        comment,
         columns,
         primary_key,
         indexes,
@@ -273,6 +278,7 @@ pub(crate) fn table(t: &Table) -> TokenStream {
         checks,
     } = t;
     let name = string(name);
+    let comment = opt_string(comment);
     let columns = vec(columns.iter().map(column));
     let primary_key = strings(primary_key);
     let indexes = vec(indexes.iter().map(index));
@@ -282,6 +288,7 @@ pub(crate) fn table(t: &Table) -> TokenStream {
     quote! {
         ::migrator::__private::Table {
             name: #name,
+            comment: #comment,
             columns: #columns,
             primary_key: #primary_key,
             indexes: #indexes,
@@ -299,8 +306,24 @@ fn column(c: &Column) -> TokenStream {
         nullable,
         default,
         auto_increment,
+        collation,
+        comment,
+        on_update,
+        identity_start,
+        identity_increment,
     } = c;
+    let opt_int = |v: &Option<i64>| match v {
+        Some(n) => quote!(::migrator::__private::Option::Some(#n)),
+        None => quote!(::migrator::__private::Option::None),
+    };
+    let (identity_start, identity_increment) =
+        (opt_int(identity_start), opt_int(identity_increment));
     let name = string(name);
+    let (collation, comment, on_update) = (
+        opt_string(collation),
+        opt_string(comment),
+        opt_string(on_update),
+    );
     let ty = column_type(ty);
     let default = match default {
         Some(d) => {
@@ -316,6 +339,11 @@ fn column(c: &Column) -> TokenStream {
             nullable: #nullable,
             default: #default,
             auto_increment: #auto_increment,
+            collation: #collation,
+            comment: #comment,
+            on_update: #on_update,
+            identity_start: #identity_start,
+            identity_increment: #identity_increment,
         }
     }
 }
@@ -390,10 +418,14 @@ fn index(i: &Index) -> TokenStream {
 }
 
 fn unique(u: &Unique) -> TokenStream {
-    let Unique { name, columns } = u;
+    let Unique {
+        name,
+        columns,
+        nulls_not_distinct,
+    } = u;
     let name = string(name);
     let columns = strings(columns);
-    quote!(::migrator::__private::Unique { name: #name, columns: #columns })
+    quote!(::migrator::__private::Unique { name: #name, columns: #columns, nulls_not_distinct: #nulls_not_distinct })
 }
 
 fn foreign_key(f: &ForeignKey) -> TokenStream {

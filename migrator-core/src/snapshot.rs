@@ -168,6 +168,7 @@ mod tests {
         users.uniques.push(Unique {
             name: "uq_users_email".into(),
             columns: vec!["email".into()],
+            nulls_not_distinct: false,
         });
         let mut tasks = Table::new("tasks");
         let mut prio = Column::new("priority", ColumnType::Varchar(20));

@@ -319,6 +319,15 @@ pub fn check_column(c: &crate::schema::Column) -> Result<(), String> {
             )
         })?;
     }
+    // Copied into MySQL's DDL: only the spellings of CURRENT_TIMESTAMP.
+    if let Some(e) = &c.on_update {
+        if crate::schema::normalize_on_update(e).is_none() {
+            return Err(format!(
+                "column `{}`: `on_update = {e:?}` is not CURRENT_TIMESTAMP (optionally with a precision of 0 to 6), the only expression MySQL's ON UPDATE takes",
+                c.name
+            ));
+        }
+    }
     Ok(())
 }
 

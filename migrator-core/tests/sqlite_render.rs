@@ -1015,6 +1015,7 @@ fn add_and_drop_unique() {
             unique: Unique {
                 name: "uq_tasks_title".into(),
                 columns: vec!["title".into()],
+                nulls_not_distinct: false,
             },
         },
         same(TASKS, task_rows()),

@@ -360,6 +360,7 @@ fn cases() -> Vec<(Schema, Operation)> {
                 unique: Unique {
                     name: "uq_tags_kind_weight".into(),
                     columns: vec![t("kind"), t("weight")],
+                    nulls_not_distinct: false,
                 },
             },
         ),

@@ -280,6 +280,14 @@ pub(crate) fn unwritable(t: &Table) -> Option<String> {
                 c.name
             ));
         }
+        if let Some(collation) = &c.collation {
+            if !crate::schema::is_collation_name(collation) {
+                return Some(format!(
+                    "the collation `{collation}` of column `{}` cannot be written as `collation` (letters, digits and `_ - . @`)",
+                    c.name
+                ));
+            }
+        }
     }
     None
 }
@@ -290,6 +298,9 @@ pub fn write_model(t: &Table, struct_name: &str) -> String {
     let mut field_index: BTreeSet<&str> = BTreeSet::new();
     let mut field_unique: BTreeSet<&str> = BTreeSet::new();
     let mut head: Vec<String> = vec![format!("table = {}", lit(name))];
+    if let Some(c) = &t.comment {
+        head.push(format!("comment = {}", lit(c)));
+    }
     for i in &t.indexes {
         if i.columns.len() == 1 && i.name == naming::index(name, &i.columns) {
             field_index.insert(i.columns[0].as_str());
@@ -304,7 +315,13 @@ pub fn write_model(t: &Table, struct_name: &str) -> String {
         }
     }
     for u in &t.uniques {
-        if u.columns.len() == 1 && u.name == naming::unique(name, &u.columns) {
+        if u.nulls_not_distinct {
+            head.push(format!(
+                "unique(name = {}, columns = {}, nulls = \"not distinct\")",
+                lit(&u.name),
+                lit(&u.columns.join(", "))
+            ));
+        } else if u.columns.len() == 1 && u.name == naming::unique(name, &u.columns) {
             field_unique.insert(u.columns[0].as_str());
         } else if u.name == naming::unique(name, &u.columns) {
             head.push(format!("unique = {}", lit(&u.columns.join(", "))));
@@ -411,6 +428,21 @@ pub fn write_model(t: &Table, struct_name: &str) -> String {
         }
         if let Some(d) = default_attr(c) {
             keys.push(d);
+        }
+        if let Some(v) = &c.collation {
+            keys.push(format!("collation = {}", lit(v)));
+        }
+        if let Some(v) = &c.on_update {
+            keys.push(format!("on_update_sql = {}", lit(v)));
+        }
+        if let Some(v) = &c.comment {
+            keys.push(format!("comment = {}", lit(v)));
+        }
+        if let Some(v) = c.identity_start {
+            keys.push(format!("identity_start = {v}"));
+        }
+        if let Some(v) = c.identity_increment {
+            keys.push(format!("identity_increment = {v}"));
         }
         if field_index.contains(c.name.as_str()) {
             keys.push("index".to_string());

@@ -201,10 +201,12 @@ fn constraints_with_database_names_and_composite_keys_round_trip() {
         Unique {
             name: "users_email_key".into(),
             columns: vec!["email".into()],
+            nulls_not_distinct: false,
         },
         Unique {
             name: "uq_users_org_id_email".into(),
             columns: vec!["org_id".into(), "email".into()],
+            nulls_not_distinct: false,
         },
     ];
     let mut tasks = Table::new("tasks");

@@ -114,13 +114,31 @@ pub(crate) fn is_keyword_call(expr: &str, keywords: &[&str], allow_parens: bool)
             .is_some_and(|inner| inner.trim().chars().all(|c| c.is_ascii_digit()))
 }
 
-/// `CONSTRAINT "uq" UNIQUE ("a", "b")`
+/// `CONSTRAINT "uq" UNIQUE [NULLS NOT DISTINCT] ("a", "b")`
 pub(crate) fn unique_clause(d: Dialect, u: &Unique) -> String {
     format!(
-        "CONSTRAINT {} UNIQUE ({})",
+        "CONSTRAINT {} UNIQUE {}({})",
         d.ident(&u.name),
+        if u.nulls_not_distinct {
+            "NULLS NOT DISTINCT "
+        } else {
+            ""
+        },
         idents(d, &u.columns)
     )
+}
+
+/// The refusal of `UNIQUE NULLS NOT DISTINCT` (PostgreSQL 15+ only) on the
+/// other dialects.
+pub(crate) fn refuse_nulls_not_distinct(d: Dialect, table: &str, u: &Unique) -> Result<(), String> {
+    if u.nulls_not_distinct {
+        return Err(format!(
+            "unique constraint `{}` on `{table}` is NULLS NOT DISTINCT, which {} does not have (it always treats NULLs as distinct); help: remove `nulls = \"not distinct\"`, or make the columns NOT NULL",
+            u.name,
+            d.name()
+        ));
+    }
+    Ok(())
 }
 
 /// `CONSTRAINT "fk" FOREIGN KEY ("a") REFERENCES "t" ("id") [ON DELETE ..]
@@ -144,6 +162,32 @@ pub(crate) fn foreign_key_clause(d: Dialect, fk: &ForeignKey) -> String {
     s
 }
 
+/// The refusal of a column attribute only MySQL has (`on_update`), for the
+/// other dialects' column definitions.
+pub(crate) fn refuse_mysql_only(d: Dialect, c: &Column) -> Result<(), String> {
+    match &c.on_update {
+        Some(e) => Err(format!(
+            "column `{}` has `on_update_sql = \"{e}\"`, which only MySQL has; {} has no ON UPDATE for columns; help: remove it, or set the value in the application or a trigger",
+            c.name,
+            d.name()
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The refusal of identity options (PostgreSQL only), for the other
+/// dialects' column definitions.
+pub(crate) fn refuse_postgres_only(d: Dialect, c: &Column) -> Result<(), String> {
+    if c.identity_start.is_some() || c.identity_increment.is_some() {
+        return Err(format!(
+            "column `{}` has `identity_start`/`identity_increment`, which only PostgreSQL identity columns have; {} keeps no per-column start or step; help: remove them",
+            c.name,
+            d.name()
+        ));
+    }
+    Ok(())
+}
+
 /// `CONSTRAINT "ck" CHECK (expr)`
 pub(crate) fn check_clause(d: Dialect, c: &Check) -> String {
     format!("CONSTRAINT {} CHECK ({})", d.ident(&c.name), c.expr.trim())
@@ -163,7 +207,7 @@ pub(crate) struct ColumnParts<'a> {
     pub last: &'a str,
 }
 
-/// `name TYPE<after_type> [NOT NULL|<nullable>] [DEFAULT x]<last>`: the one
+/// `name TYPE [COLLATE c]<after_type> [NOT NULL|<nullable>] [DEFAULT x]<last>`: the one
 /// column definition of every dialect, with its `column_type` spelling and
 /// its text after `DEFAULT`.
 pub(crate) fn column_def(
@@ -173,7 +217,12 @@ pub(crate) fn column_def(
     default: Option<String>,
     parts: ColumnParts<'_>,
 ) -> String {
-    let mut s = format!("{} {ty}{}", d.ident(&c.name), parts.after_type);
+    let mut s = format!("{} {ty}", d.ident(&c.name));
+    if let Some(collation) = &c.collation {
+        s.push_str(" COLLATE ");
+        s.push_str(&d.ident(collation));
+    }
+    s.push_str(parts.after_type);
     s.push_str(if c.nullable {
         parts.nullable
     } else {

@@ -44,6 +44,7 @@ fn hostile() -> Schema {
     child.uniques = vec![Unique {
         name: "uq_item".into(),
         columns: vec!["item_id".into()],
+        nulls_not_distinct: false,
     }];
     child.foreign_keys = vec![
         ForeignKey {

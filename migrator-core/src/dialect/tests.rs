@@ -401,6 +401,7 @@ snap!(
         unique: Unique {
             name: "uq_tasks_title".into(),
             columns: vec!["title".into()],
+            nulls_not_distinct: false,
         },
     }
 );
@@ -471,6 +472,7 @@ snap!(
             t.uniques = vec![Unique {
                 name: "uq_tags_label".into(),
                 columns: vec!["label".into()],
+                nulls_not_distinct: false,
             }];
             t
         },
@@ -671,3 +673,108 @@ fn unsigned_auto_increment_keys() {
         "{msg}"
     );
 }
+
+// ------------------------------------ collation, comment, ON UPDATE, ...
+
+/// A table with a collated, commented column and a NULLS NOT DISTINCT key.
+fn articles(nulls_not_distinct: bool) -> Table {
+    let mut t = Table::new("articles");
+    let mut slug = col("slug", ColumnType::Varchar(100));
+    slug.collation = Some("C".into());
+    slug.comment = Some("it's the \\ key".into());
+    t.columns = vec![col("id", ColumnType::BigInt), slug];
+    t.primary_key = vec!["id".into()];
+    t.uniques = vec![Unique {
+        name: "uq_articles_slug".into(),
+        columns: vec!["slug".into()],
+        nulls_not_distinct,
+    }];
+    t
+}
+
+snap!(
+    create_table_with_collation_and_comment,
+    Operation::CreateTable {
+        table: articles(false)
+    },
+    Schema::new()
+);
+
+snap!(
+    create_table_with_nulls_not_distinct,
+    Operation::CreateTable {
+        table: articles(true)
+    },
+    Schema::new()
+);
+
+snap!(
+    create_table_with_identity_options,
+    Operation::CreateTable {
+        table: {
+            let mut t = Table::new("counters");
+            let mut id = col("id", ColumnType::BigInt);
+            id.auto_increment = true;
+            id.identity_start = Some(1000);
+            id.identity_increment = Some(10);
+            t.columns = vec![id];
+            t.primary_key = vec!["id".into()];
+            t
+        }
+    },
+    Schema::new()
+);
+
+snap!(
+    create_table_with_on_update,
+    Operation::CreateTable {
+        table: {
+            let mut t = Table::new("stamps");
+            let mut at = col("at", ColumnType::Timestamp);
+            at.default = Some(DefaultValue::Sql("CURRENT_TIMESTAMP".into()));
+            at.on_update = Some("CURRENT_TIMESTAMP".into());
+            t.columns = vec![at];
+            t
+        }
+    },
+    Schema::new()
+);
+
+snap!(
+    alter_column_collation_and_comment,
+    {
+        let t = articles(false);
+        let from = t.column("slug").expect("slug").clone();
+        let mut to = from.clone();
+        to.collation = None;
+        to.comment = Some("changed".into());
+        Operation::AlterColumn {
+            table: "articles".into(),
+            from,
+            to,
+        }
+    },
+    {
+        let mut s = Schema::new();
+        s.insert(articles(false));
+        s
+    }
+);
+
+snap!(
+    set_table_comment,
+    Operation::SetTableComment {
+        table: "users".into(),
+        from: None,
+        to: Some("who may log in; it's \\ all".into()),
+    }
+);
+
+snap!(
+    drop_table_comment,
+    Operation::SetTableComment {
+        table: "users".into(),
+        from: Some("old".into()),
+        to: None,
+    }
+);

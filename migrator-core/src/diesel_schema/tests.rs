@@ -13,12 +13,18 @@ fn col(name: &str, ty: ColumnType, nullable: bool) -> Column {
         nullable,
         default: None,
         auto_increment: false,
+        collation: None,
+        comment: None,
+        on_update: None,
+        identity_start: None,
+        identity_increment: None,
     }
 }
 
 fn table(name: &str, key: &[&str], columns: Vec<Column>) -> Table {
     Table {
         name: name.into(),
+        comment: None,
         columns,
         primary_key: key.iter().map(|k| k.to_string()).collect(),
         indexes: vec![],

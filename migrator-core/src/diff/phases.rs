@@ -154,7 +154,18 @@ pub(super) fn build(ctx: &Analysis<'_>) -> Result<(Vec<Operation>, Schema), Diff
         b.push(Operation::CreateTable { table })?;
     }
 
-    // 6. New columns and changed columns, in the new declaration order.
+    // 6. Table comments, then new columns and changed columns, in the new
+    // declaration order.
+    for (rt, nt) in ctx.surviving() {
+        if rt.comment != nt.comment {
+            let from = b.table(&nt.name)?.comment.clone();
+            b.push(Operation::SetTableComment {
+                table: nt.name.clone(),
+                from,
+                to: nt.comment.clone(),
+            })?;
+        }
+    }
     for (rt, nt) in ctx.surviving() {
         for c in &nt.columns {
             match rt.column(&c.name) {

@@ -264,6 +264,7 @@ impl Gen {
         t.uniques.push(Unique {
             name,
             columns: cols,
+            nulls_not_distinct: false,
         });
         t.normalize();
     }
@@ -723,6 +724,20 @@ impl Gen {
         };
         let table = self.s.tables.get_mut(t).expect("exists");
         let in_pk = table.primary_key.contains(&c);
+        if ch.chance(10) {
+            // Comments and collations: changes of their own (the table's
+            // comment is a step of its own, the rest alter the column).
+            table.comment = match table.comment.take() {
+                Some(_) if ch.chance(50) => None,
+                _ => Some(format!("note {}", ch.below(3))),
+            };
+            let col = table.column_mut(&c).expect("exists");
+            col.comment = col.comment.take().xor(Some("about it".to_string()));
+            if ch.chance(50) {
+                col.collation = col.collation.take().xor(Some("C".to_string()));
+            }
+            return;
+        }
         let col = table.column_mut(&c).expect("exists");
         match ch.below(3) {
             0 if !in_pk => col.nullable = !col.nullable,

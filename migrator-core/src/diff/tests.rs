@@ -51,6 +51,7 @@ fn unique(table: &str, cols: &[&str]) -> Unique {
     Unique {
         name: crate::schema::naming::unique(table, &strings(cols)),
         columns: strings(cols),
+        nulls_not_distinct: false,
     }
 }
 
@@ -1002,5 +1003,47 @@ fn full_plan_is_ordered_by_phase() {
             "dropping table `authors` deletes all of its rows; the downgrade recreates the table but not its data; \
              if table `conversations` is `authors` renamed, add `#[model(renamed_from = \"authors\")]` to its struct",
         ]
+    );
+}
+
+// ------------------------------------- comments, collations, identities
+
+#[test]
+fn a_table_comment_is_set_changed_and_removed() {
+    let a = schema(vec![users()]);
+    let mut commented = users();
+    commented.comment = Some("who may log in".into());
+    let b = schema(vec![commented.clone()]);
+    let plan = check(&a, &b, &no_hints());
+    assert_eq!(
+        lines(&plan.upgrade),
+        ["~ comment of users: \"who may log in\""]
+    );
+    assert_eq!(lines(&plan.downgrade), ["~ comment of users: none"]);
+    // A new table carries its comment in CREATE TABLE.
+    let plan = check(&Schema::new(), &b, &no_hints());
+    assert!(matches!(
+        &plan.upgrade[0],
+        Operation::CreateTable { table } if table.comment.as_deref() == Some("who may log in")
+    ));
+}
+
+#[test]
+fn column_attributes_are_column_changes() {
+    let a = schema(vec![users()]);
+    let mut changed = users();
+    let email = changed.column_mut("email").expect("email");
+    email.collation = Some("C".into());
+    email.comment = Some("login".into());
+    let id = changed.column_mut("id").expect("id");
+    id.identity_start = Some(1000);
+    let b = schema(vec![changed]);
+    let plan = check(&a, &b, &no_hints());
+    let kinds: Vec<&str> = plan.upgrade.iter().map(Operation::kind).collect();
+    assert_eq!(
+        kinds,
+        ["alter_column", "alter_column"],
+        "{:#?}",
+        plan.upgrade
     );
 }

@@ -57,6 +57,17 @@ pub fn compare(live: &Schema, expected: &Schema) -> Vec<Drift> {
 }
 
 fn table(live: &Table, expected: &Table, push: &mut impl FnMut(String)) {
+    if live.comment != expected.comment {
+        let t = |v: &Option<String>| match v {
+            Some(v) => format!("{v:?}"),
+            None => "none".to_string(),
+        };
+        push(format!(
+            "comment is {} in the database, {} in the snapshot",
+            t(&live.comment),
+            t(&expected.comment)
+        ));
+    }
     for e in &expected.columns {
         match live.column(&e.name) {
             None => push(format!(
@@ -103,12 +114,12 @@ fn table(live: &Table, expected: &Table, push: &mut impl FnMut(String)) {
         &live
             .uniques
             .iter()
-            .map(|u| (u.name.clone(), cols(&u.columns)))
+            .map(|u| (u.name.clone(), unique_text(u)))
             .collect::<Vec<_>>(),
         &expected
             .uniques
             .iter()
-            .map(|u| (u.name.clone(), cols(&u.columns)))
+            .map(|u| (u.name.clone(), unique_text(u)))
             .collect::<Vec<_>>(),
         push,
     );
@@ -179,6 +190,49 @@ fn column(l: &Column, e: &Column, push: &mut impl FnMut(String)) {
             a(e.auto_increment)
         ));
     }
+    for (what, live, expected) in [
+        ("collation", &l.collation, &e.collation),
+        ("comment", &l.comment, &e.comment),
+        ("ON UPDATE", &l.on_update, &e.on_update),
+    ] {
+        if live != expected {
+            let t = |v: &Option<String>| match v {
+                Some(v) => format!("{v:?}"),
+                None => "none".to_string(),
+            };
+            push(format!(
+                "column `{name}`: {what} is {} in the database, {} in the snapshot",
+                t(live),
+                t(expected)
+            ));
+        }
+    }
+    for (what, live, expected) in [
+        ("identity START WITH", l.identity_start, e.identity_start),
+        (
+            "identity INCREMENT BY",
+            l.identity_increment,
+            e.identity_increment,
+        ),
+    ] {
+        if live != expected {
+            let t = |v: Option<i64>| v.map_or("the default".to_string(), |n| n.to_string());
+            push(format!(
+                "column `{name}`: {what} is {} in the database, {} in the snapshot",
+                t(live),
+                t(expected)
+            ));
+        }
+    }
+}
+
+/// `(a, b)`, with ` NULLS NOT DISTINCT` when it has it.
+fn unique_text(u: &crate::schema::Unique) -> String {
+    let mut s = format!("({})", u.columns.join(", "));
+    if u.nulls_not_distinct {
+        s.push_str(" NULLS NOT DISTINCT");
+    }
+    s
 }
 
 fn same_default(a: &Option<DefaultValue>, b: &Option<DefaultValue>) -> bool {
@@ -209,6 +263,15 @@ fn column_text(c: &Column) -> String {
     if c.default.is_some() {
         s.push_str(" default ");
         s.push_str(&default_text(&c.default));
+    }
+    if let Some(v) = &c.collation {
+        s.push_str(&format!(" collation {v:?}"));
+    }
+    if let Some(v) = &c.on_update {
+        s.push_str(&format!(" on update {v}"));
+    }
+    if let Some(v) = &c.comment {
+        s.push_str(&format!(" comment {v:?}"));
     }
     s
 }

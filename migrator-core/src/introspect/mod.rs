@@ -126,6 +126,8 @@ pub enum OutsideKind {
     FulltextIndex,
     /// MySQL/MariaDB: a SPATIAL index.
     SpatialIndex,
+    /// PostgreSQL extended statistics (`CREATE STATISTICS`).
+    Statistics,
     /// PostgreSQL: a schema other than the current one that objects of the
     /// current schema need (the function a trigger calls); its definition
     /// is its `CREATE SCHEMA`.
@@ -164,6 +166,7 @@ impl OutsideKind {
             Event => "event",
             FulltextIndex => "fulltext index",
             SpatialIndex => "spatial index",
+            Statistics => "statistics",
             Schema => "schema",
             OtherSchema => "objects of schema",
         }

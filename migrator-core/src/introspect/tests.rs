@@ -430,6 +430,7 @@ mod sqlite_db {
         users.uniques.push(Unique {
             name: "uq_users_email".into(),
             columns: vec!["email".into()],
+            nulls_not_distinct: false,
         });
         s.insert(users);
         let mut all = Table::new("every");
@@ -480,6 +481,7 @@ mod sqlite_db {
         all.uniques.push(Unique {
             name: "uq_every_c6_c7".into(),
             columns: vec!["c6".into(), "c7".into()],
+            nulls_not_distinct: false,
         });
         all.indexes.push(Index {
             name: "idx_every_c9".into(),
@@ -613,10 +615,12 @@ mod sqlite_db {
                 Unique {
                     name: "uq_q_ab".into(),
                     columns: vec!["a".into(), "b".into()],
+                    nulls_not_distinct: false,
                 },
                 Unique {
                     name: "uq_q_c d".into(),
                     columns: vec!["c d".into()],
+                    nulls_not_distinct: false,
                 },
             ]
         );

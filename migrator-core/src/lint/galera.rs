@@ -118,6 +118,7 @@ fn rebuilds(op: &Operation, start: &Schema) -> bool {
         | Operation::AddForeignKey { .. }
         | Operation::AddCheck { .. } => true,
         Operation::CreateTable { .. }
+        | Operation::SetTableComment { .. }
         | Operation::DropTable { .. }
         | Operation::RenameTable { .. }
         | Operation::RenameColumn { .. }

@@ -17,9 +17,12 @@ use syn::{Attribute, Expr, Lit, Meta, Path, Token, UnOp};
 use super::ctxt::{backticked, did_you_mean, with_help, Ctxt};
 use crate::schema::RefAction;
 
+mod database;
+
 /// Keys of `#[model(...)]` on the struct.
 pub(crate) const STRUCT_KEYS: &[&str] = &[
     "table",
+    "comment",
     "renamed_from",
     "index",
     "unique",
@@ -41,6 +44,11 @@ pub(crate) const FIELD_KEYS: &[&str] = &[
     "default",
     "default_sql",
     "sql_type",
+    "collation",
+    "comment",
+    "on_update_sql",
+    "identity_start",
+    "identity_increment",
     "column",
     "renamed_from",
     "skip",
@@ -71,6 +79,8 @@ pub(crate) struct ColumnList {
     /// The object's name from the list form (`index(name = "..", columns =
     /// "..")`); `None` takes the default name.
     pub name: Option<String>,
+    /// `unique(.., nulls = "not distinct")`.
+    pub nulls_not_distinct: bool,
 }
 
 /// `check = "expr"`, or `check(name = "..", expr = "..")`.
@@ -118,6 +128,7 @@ impl DefaultLit {
 pub(crate) struct StructAttrs {
     pub table: Option<Spanned<String>>,
     pub renamed_from: Option<Spanned<String>>,
+    pub comment: Option<Spanned<String>>,
     pub indexes: Vec<ColumnList>,
     pub uniques: Vec<ColumnList>,
     pub checks: Vec<CheckAttr>,
@@ -143,6 +154,12 @@ pub(crate) struct FieldAttrs {
     pub default: Option<Spanned<DefaultLit>>,
     pub default_sql: Option<Spanned<String>>,
     pub sql_type: Option<Spanned<String>>,
+    pub collation: Option<Spanned<String>>,
+    pub comment: Option<Spanned<String>>,
+    /// MySQL's `ON UPDATE`, normalised (`CURRENT_TIMESTAMP`, `CURRENT_TIMESTAMP(3)`).
+    pub on_update_sql: Option<Spanned<String>>,
+    pub identity_start: Option<Spanned<i64>>,
+    pub identity_increment: Option<Spanned<i64>>,
     pub column: Option<Spanned<String>>,
     pub renamed_from: Option<Spanned<String>>,
     /// Every key given, in order, so that `skip` can name the others.
@@ -201,6 +218,11 @@ impl StructAttrs {
                 "renamed_from" => {
                     if let Some(v) = r.name("renamed_from = \"old_table\"") {
                         r.set_once(&mut out.renamed_from, v);
+                    }
+                }
+                "comment" => {
+                    if let Some(v) = r.non_empty("comment = \"what the table holds\"") {
+                        r.set_once(&mut out.comment, v);
                     }
                 }
                 "index" | "unique" if matches!(meta, Meta::List(_)) => {
@@ -306,6 +328,31 @@ impl FieldAttrs {
                 "sql_type" => {
                     if let Some(v) = r.non_empty("sql_type = \"NUMERIC(12, 2)\"") {
                         r.set_once(&mut out.sql_type, v);
+                    }
+                }
+                "collation" => {
+                    if let Some(v) = r.collation() {
+                        r.set_once(&mut out.collation, v);
+                    }
+                }
+                "comment" => {
+                    if let Some(v) = r.non_empty("comment = \"what the column holds\"") {
+                        r.set_once(&mut out.comment, v);
+                    }
+                }
+                "on_update_sql" => {
+                    if let Some(v) = r.on_update_sql() {
+                        r.set_once(&mut out.on_update_sql, v);
+                    }
+                }
+                "identity_start" => {
+                    if let Some(v) = r.integer("identity_start = 1000", false) {
+                        r.set_once(&mut out.identity_start, v);
+                    }
+                }
+                "identity_increment" => {
+                    if let Some(v) = r.integer("identity_increment = 10", true) {
+                        r.set_once(&mut out.identity_increment, v);
                     }
                 }
                 "column" => {
@@ -577,6 +624,7 @@ impl Reader<'_> {
             names,
             span: s.span,
             name: None,
+            nulls_not_distinct: false,
         })
     }
 
@@ -680,15 +728,54 @@ impl Reader<'_> {
 
     /// `index(name = "..", columns = "a, b")` / `unique(...)`.
     fn named_list(&self) -> Option<ColumnList> {
-        let example = format!(
-            "{}(name = \"idx_tasks_due\", columns = \"user_id, due\")",
-            self.key
-        );
-        let mut entries = self.nested(&["name", "columns"], &["columns"], &example)?;
+        let unique = self.key == "unique";
+        let example = if unique {
+            "unique(name = \"uq_tasks_code\", columns = \"code\", nulls = \"not distinct\")"
+                .to_string()
+        } else {
+            format!(
+                "{}(name = \"idx_tasks_due\", columns = \"user_id, due\")",
+                self.key
+            )
+        };
+        let keys: &[&'static str] = if unique {
+            &["name", "columns", "nulls"]
+        } else {
+            &["name", "columns"]
+        };
+        let mut entries = self.nested(keys, &["columns"], &example)?;
         let name = self.object_name(entries.get("name")).ok()?;
+        let nulls_not_distinct = match entries.get("nulls") {
+            None => false,
+            Some(v) => {
+                match v
+                    .value
+                    .trim()
+                    .to_ascii_lowercase()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .as_str()
+                {
+                    "not distinct" => true,
+                    "distinct" => false,
+                    _ => {
+                        self.cx.error_at(
+                        v.span,
+                        with_help(
+                            format!("`nulls = \"{}\"`: expected `\"not distinct\"` or `\"distinct\"`", v.value),
+                            format!("write `{example}`"),
+                        ),
+                    );
+                        return None;
+                    }
+                }
+            }
+        };
         let columns = entries.remove("columns")?;
         let mut list = self.split_columns(columns, &example)?;
         list.name = name;
+        list.nulls_not_distinct = nulls_not_distinct;
         Some(list)
     }
 

@@ -267,6 +267,21 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
         }
     }
 
+    if a.auto_increment.is_none() {
+        for option in [&a.identity_start, &a.identity_increment]
+            .into_iter()
+            .flatten()
+        {
+            cx.error_at(
+                option.key,
+                with_help(
+                    format!("identity options need `auto_increment` on the same field `{name}`"),
+                    "write `#[model(primary_key, auto_increment, identity_start = 1000)]`, or remove the option",
+                ),
+            );
+        }
+    }
+
     for (key, action) in [("on_delete", &a.on_delete), ("on_update", &a.on_update)] {
         let Some(action) = action else { continue };
         if a.foreign_key.is_none() {

@@ -81,6 +81,7 @@ pub fn compare(model: &Table, snapshot: Option<&Table>) -> Vec<Difference> {
     // instead of being silently left out of the check.
     let Table {
         name,
+        comment,
         columns,
         primary_key,
         indexes,
@@ -89,6 +90,20 @@ pub fn compare(model: &Table, snapshot: Option<&Table>) -> Vec<Difference> {
         checks,
     } = model;
     let mut out = Vec::new();
+    if *comment != snap.comment {
+        let says = |c: &Option<String>| match c {
+            Some(c) => format!("`comment = {c:?}`"),
+            None => "no `comment`".to_string(),
+        };
+        out.push(diff(
+            Subject::Table,
+            format!(
+                "table comment: {} in the model, {} in the snapshot",
+                says(comment),
+                says(&snap.comment)
+            ),
+        ));
+    }
     if *name != snap.name {
         out.push(diff(
             Subject::Table,
@@ -148,7 +163,24 @@ pub fn compare(model: &Table, snapshot: Option<&Table>) -> Vec<Difference> {
         uniques,
         &snap.uniques,
         unique_key,
-        |m, s| columns_difference(&m.columns, &s.columns),
+        |m, s| {
+            let mut out = columns_difference(&m.columns, &s.columns);
+            if m.nulls_not_distinct != s.nulls_not_distinct {
+                let says = |n: bool| {
+                    if n {
+                        "`nulls = \"not distinct\"`"
+                    } else {
+                        "NULLs distinct"
+                    }
+                };
+                out.push(format!(
+                    "{} in the model, {} in the snapshot",
+                    says(m.nulls_not_distinct),
+                    says(s.nulls_not_distinct)
+                ));
+            }
+            out
+        },
         &mut out,
     );
     compare_objects(
@@ -246,6 +278,11 @@ fn compare_columns(model: &Column, snap: &Column, out: &mut Vec<Difference>) {
         nullable,
         default,
         auto_increment,
+        collation,
+        comment,
+        on_update,
+        identity_start,
+        identity_increment,
     } = model;
     let mut push = |what: String| {
         out.push(diff(
@@ -287,6 +324,43 @@ fn compare_columns(model: &Column, snap: &Column, out: &mut Vec<Difference>) {
             says(*auto_increment),
             says(snap.auto_increment)
         ));
+    }
+    for (key, model, snap) in [
+        ("collation", collation, &snap.collation),
+        ("comment", comment, &snap.comment),
+        ("on_update_sql", on_update, &snap.on_update),
+    ] {
+        if model != snap {
+            let says = |v: &Option<String>| match v {
+                Some(v) => format!("`{key} = {v:?}`"),
+                None => format!("no `{key}`"),
+            };
+            push(format!(
+                "{} in the model, {} in the snapshot",
+                says(model),
+                says(snap)
+            ));
+        }
+    }
+    for (key, model, snap) in [
+        ("identity_start", identity_start, &snap.identity_start),
+        (
+            "identity_increment",
+            identity_increment,
+            &snap.identity_increment,
+        ),
+    ] {
+        if model != snap {
+            let says = |v: &Option<i64>| match v {
+                Some(v) => format!("`{key} = {v}`"),
+                None => format!("no `{key}`"),
+            };
+            push(format!(
+                "{} in the model, {} in the snapshot",
+                says(model),
+                says(snap)
+            ));
+        }
     }
 }
 

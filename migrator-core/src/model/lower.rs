@@ -47,6 +47,7 @@ pub(crate) struct Spans {
 pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
     let name = model.table_name();
     let mut table = Table::new(name.clone());
+    table.comment = model.attrs.comment.as_ref().map(|c| c.value.clone());
     let mut spans = Spans {
         ident: model.ident.span(),
         table: model
@@ -82,6 +83,11 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
             nullable: field.nullable,
             default,
             auto_increment: a.auto_increment.is_some(),
+            collation: a.collation.as_ref().map(|c| c.value.clone()),
+            comment: a.comment.as_ref().map(|c| c.value.clone()),
+            on_update: a.on_update_sql.as_ref().map(|c| c.value.clone()),
+            identity_start: a.identity_start.as_ref().map(|v| v.value),
+            identity_increment: a.identity_increment.as_ref().map(|v| v.value),
         });
         if a.primary_key.is_some() {
             table.primary_key.push(column.clone());
@@ -99,6 +105,7 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
             let uq = Unique {
                 name: naming::unique(&name, &cols),
                 columns: cols.clone(),
+                nulls_not_distinct: false,
             };
             declare(cx, &mut spans, &uq.name, "unique constraint", span);
             table.uniques.push(uq);
@@ -154,6 +161,7 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
                     .clone()
                     .unwrap_or_else(|| naming::unique(&name, &cols)),
                 columns: cols,
+                nulls_not_distinct: list.nulls_not_distinct,
             };
             declare(cx, &mut spans, &uq.name, "unique constraint", list.span);
             table.uniques.push(uq);

@@ -357,10 +357,12 @@ struct Task {
             Unique {
                 name: "uq_tasks_slug".into(),
                 columns: vec!["slug".into()],
+                nulls_not_distinct: false,
             },
             Unique {
                 name: "uq_tasks_user_id_title".into(),
                 columns: vec!["user_id".into(), "title".into()],
+                nulls_not_distinct: false,
             },
         ]
     );
@@ -695,7 +697,7 @@ fn unknown_field_key_guesses_and_lists_valid_keys() {
         help,
         "did you mean `primary_key`? valid field keys are `primary_key`, `auto_increment`, \
          `index`, `unique`, `foreign_key`, `on_delete`, `on_update`, `max_length`, `default`, \
-         `default_sql`, `sql_type`, `column`, `renamed_from`, `skip`"
+         `default_sql`, `sql_type`, `collation`, `comment`, `on_update_sql`, `identity_start`, `identity_increment`, `column`, `renamed_from`, `skip`"
     );
 }
 
@@ -709,7 +711,7 @@ fn unknown_struct_key() {
     );
     assert_eq!(
         help,
-        "did you mean `table`? valid struct keys are `table`, `renamed_from`, `index`, `unique`, `check`, `foreign_key`, `keep`"
+        "did you mean `table`? valid struct keys are `table`, `comment`, `renamed_from`, `index`, `unique`, `check`, `foreign_key`, `keep`"
     );
     // No guess when nothing is close.
     let help = error(
@@ -1943,5 +1945,71 @@ fn kept_columns_stay_as_the_snapshot_has_them() {
         3,
         16,
         "`title` is kept (`keep`) but is also a field of the struct",
+    );
+}
+
+// ------------------------------------------------ collation, comment, ...
+
+#[test]
+fn column_attributes_of_the_database_are_read() {
+    let t = table(
+        r#"
+#[derive(Model)]
+struct T {
+    #[model(primary_key, auto_increment, identity_start = 100, identity_increment = -5)]
+    id: i64,
+    #[model(collation = "en-x-icu", comment = "it's \"shown\"")]
+    name: String,
+    #[model(on_update_sql = "now(3)")]
+    at: chrono::NaiveDateTime,
+}
+"#,
+    );
+    let id = t.column("id").expect("id");
+    assert_eq!(
+        (id.identity_start, id.identity_increment),
+        (Some(100), Some(-5))
+    );
+    let name = t.column("name").expect("name");
+    assert_eq!(name.collation.as_deref(), Some("en-x-icu"));
+    assert_eq!(name.comment.as_deref(), Some("it's \"shown\""));
+    assert_eq!(
+        t.column("at").expect("at").on_update.as_deref(),
+        Some("CURRENT_TIMESTAMP(3)")
+    );
+}
+
+#[test]
+fn column_attributes_of_the_database_are_checked() {
+    let help = error(
+        &with_field("    #[model(collation = \"C; DROP\")]\n    x: String,"),
+        5,
+        25,
+        "invalid collation `C; DROP`: a collation name is letters, digits and `_ - . @`, at most 64 bytes",
+    );
+    assert_eq!(help, "write `collation = \"utf8mb4_bin\"`");
+    error(
+        &with_field("    #[model(on_update_sql = \"now() + 1\")]\n    x: String,"),
+        5,
+        29,
+        "`on_update_sql = \"now() + 1\"`: MySQL's ON UPDATE takes only CURRENT_TIMESTAMP, optionally with a precision of 0 to 6",
+    );
+    error(
+        &with_field("    #[model(comment = \"\")]\n    x: String,"),
+        5,
+        23,
+        "`comment` cannot be empty",
+    );
+    error(
+        &with_field("    #[model(identity_increment = 0)]\n    x: i64,"),
+        5,
+        34,
+        "`identity_increment` expects an integer literal other than 0 that fits a 64-bit integer",
+    );
+    error(
+        &with_field("    #[model(identity_start = 7)]\n    x: i64,"),
+        5,
+        13,
+        "identity options need `auto_increment` on the same field `x`",
     );
 }

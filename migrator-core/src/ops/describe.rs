@@ -19,6 +19,7 @@ impl Operation {
             RenameColumn { .. } => "rename_column",
             AlterColumn { .. } => "alter_column",
             SetPrimaryKey { .. } => "set_primary_key",
+            SetTableComment { .. } => "set_table_comment",
             CreateIndex { .. } => "create_index",
             DropIndex { .. } => "drop_index",
             AddUnique { .. } => "add_unique",
@@ -91,6 +92,10 @@ impl fmt::Display for Operation {
                 column_summary(from),
                 column_summary(to)
             ),
+            SetTableComment { table, to, .. } => match to {
+                Some(c) => write!(f, "~ comment of {table}: {c:?}"),
+                None => write!(f, "~ comment of {table}: none"),
+            },
             SetPrimaryKey { table, from, to } => write!(
                 f,
                 "~ primary key of {table}: ({}) -> ({})",

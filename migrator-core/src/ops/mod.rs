@@ -63,6 +63,14 @@ pub enum Operation {
         from: Vec<String>,
         to: Vec<String>,
     },
+    /// Sets, changes or removes a table's comment (`None`: no comment).
+    SetTableComment {
+        table: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+    },
     CreateIndex {
         table: String,
         index: Index,
@@ -352,6 +360,7 @@ impl Operation {
             | DropColumn { .. }
             | AlterColumn { .. }
             | SetPrimaryKey { .. }
+            | SetTableComment { .. }
             | DropIndex { .. }
             | DropUnique { .. }
             | DropForeignKey { .. }
@@ -373,6 +382,7 @@ impl Operation {
             | RenameColumn { table, .. }
             | AlterColumn { table, .. }
             | SetPrimaryKey { table, .. }
+            | SetTableComment { table, .. }
             | CreateIndex { table, .. }
             | DropIndex { table, .. }
             | AddUnique { table, .. }
@@ -406,6 +416,11 @@ impl Operation {
                 to: from,
             },
             AlterColumn { table, from, to } => AlterColumn {
+                table,
+                from: to,
+                to: from,
+            },
+            SetTableComment { table, from, to } => SetTableComment {
                 table,
                 from: to,
                 to: from,
@@ -586,6 +601,9 @@ impl Operation {
                     ReplayError(format!("column `{table}.{}` does not exist", from.name))
                 })?;
                 *c = to.clone();
+            }
+            SetTableComment { table, to, .. } => {
+                table_mut(schema, table)?.comment = to.clone();
             }
             SetPrimaryKey { table, to, .. } => {
                 let t = table_mut(schema, table)?;

@@ -33,6 +33,10 @@ pub struct Schema {
 #[serde(deny_unknown_fields)]
 pub struct Table {
     pub name: String,
+    /// The table's comment (PostgreSQL `COMMENT ON TABLE`, MySQL's
+    /// `COMMENT` table option; SQLite stores none and ignores it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
     /// Columns in declaration order.
     pub columns: Vec<Column>,
     /// Primary key columns, in key order. Empty means no primary key.
@@ -64,6 +68,27 @@ pub struct Column {
     pub default: Option<DefaultValue>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub auto_increment: bool,
+    /// An explicit collation (`COLLATE ..`): a name as the database spells
+    /// it (`"C"`, `en-x-icu`, `utf8mb4_bin`, `NOCASE`). `None` is the
+    /// database's default for the column's type (or the table's, on MySQL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
+    /// The column's comment (PostgreSQL `COMMENT ON COLUMN`, MySQL
+    /// `COMMENT '..'`; SQLite stores none and ignores it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// MySQL's `ON UPDATE` expression (`CURRENT_TIMESTAMP`, optionally with
+    /// a precision); the other databases have none and refuse it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_update: Option<String>,
+    /// An identity column's first value (`START WITH`), when it is not the
+    /// default (1, or -1 counting down). PostgreSQL only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_start: Option<i64>,
+    /// An identity column's step (`INCREMENT BY`), when it is not 1.
+    /// PostgreSQL only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_increment: Option<i64>,
 }
 
 /// A column default: a typed literal, or an SQL expression kept verbatim.
@@ -93,6 +118,10 @@ pub struct Index {
 pub struct Unique {
     pub name: String,
     pub columns: Vec<String>,
+    /// `UNIQUE NULLS NOT DISTINCT` (PostgreSQL 15+): two NULLs are equal,
+    /// so only one row may have NULL there. The other databases refuse it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nulls_not_distinct: bool,
 }
 
 /// A foreign key from `columns` of the owning table to `ref_columns` of
@@ -207,6 +236,7 @@ impl Table {
     pub fn new(name: impl Into<String>) -> Table {
         Table {
             name: name.into(),
+            comment: None,
             columns: Vec::new(),
             primary_key: Vec::new(),
             indexes: Vec::new(),
@@ -260,6 +290,7 @@ impl PartialEq for Table {
             cols
         }
         self.name == other.name
+            && self.comment == other.comment
             // Columns in the same order need no sorting.
             && (self.columns == other.columns || by_name(self) == by_name(other))
             && self.primary_key == other.primary_key
@@ -278,8 +309,58 @@ impl Column {
             nullable: false,
             default: None,
             auto_increment: false,
+            collation: None,
+            comment: None,
+            on_update: None,
+            identity_start: None,
+            identity_increment: None,
         }
     }
+}
+
+/// Whether `name` can be a modelled collation: non-empty, at most 64
+/// bytes, letters, digits and `_ - . @` (`C`, `en-x-icu`, `en_US.utf8`,
+/// `utf8mb4_bin`, `NOCASE`).
+pub fn is_collation_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.@".contains(c))
+}
+
+/// `CURRENT_TIMESTAMP[(n)]` for the spellings of MySQL's `ON UPDATE`
+/// (`current_timestamp()`, `NOW(3)`, `LOCALTIMESTAMP`), `None` for anything
+/// else. Shared with the MySQL reader, which sees MariaDB's
+/// `current_timestamp()`.
+pub fn normalize_on_update(text: &str) -> Option<String> {
+    let up = text.trim().to_ascii_uppercase();
+    let (name, args) = match up.find('(') {
+        Some(i) => (up[..i].trim_end(), Some(up[i..].trim())),
+        None => (up.as_str(), None),
+    };
+    let names = ["CURRENT_TIMESTAMP", "NOW", "LOCALTIMESTAMP", "LOCALTIME"];
+    if !names.contains(&name) {
+        return None;
+    }
+    let precision = match args {
+        None if name == "NOW" => return None,
+        None => None,
+        Some(a) => {
+            let inner = a.strip_prefix('(')?.strip_suffix(')')?.trim();
+            if inner.is_empty() {
+                None
+            } else {
+                let n: u8 = inner.parse().ok()?;
+                (n <= 6).then_some(n)?;
+                (n > 0).then_some(n)
+            }
+        }
+    };
+    Some(match precision {
+        Some(n) => format!("CURRENT_TIMESTAMP({n})"),
+        None => "CURRENT_TIMESTAMP".to_string(),
+    })
 }
 
 /// Default object names of docs/DESIGN.md §2; the idempotency guards look these up.

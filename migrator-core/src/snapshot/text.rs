@@ -45,6 +45,9 @@ pub(super) fn write<'a>(
     for t in tables {
         out.push_str("\n[[tables]]\n");
         key_str(out, "name", &t.name);
+        if let Some(c) = &t.comment {
+            key_str(out, "comment", c);
+        }
         // Values first, then arrays of tables, each in field order (as the
         // `toml` serializer lays out a struct); an empty array is a value.
         if t.columns.is_empty() {
@@ -60,6 +63,26 @@ pub(super) fn write<'a>(
             key_bool(out, "nullable", c.nullable);
             if c.auto_increment {
                 key_bool(out, "auto_increment", true);
+            }
+            for (key, v) in [
+                ("collation", &c.collation),
+                ("comment", &c.comment),
+                ("on_update", &c.on_update),
+            ] {
+                if let Some(v) = v {
+                    key_str(out, key, v);
+                }
+            }
+            for (key, v) in [
+                ("identity_start", c.identity_start),
+                ("identity_increment", c.identity_increment),
+            ] {
+                if let Some(v) = v {
+                    out.push_str(key);
+                    out.push_str(" = ");
+                    let _ = v.write_toml_value(out);
+                    out.push('\n');
+                }
             }
             if let Some(d) = &c.default {
                 out.push_str("\n[tables.columns.default]\n");
@@ -91,6 +114,9 @@ pub(super) fn write<'a>(
             out.push_str("\n[[tables.uniques]]\n");
             key_str(out, "name", &u.name);
             key_strs(out, "columns", &u.columns);
+            if u.nulls_not_distinct {
+                key_bool(out, "nulls_not_distinct", true);
+            }
         }
         for f in &t.foreign_keys {
             out.push_str("\n[[tables.foreign_keys]]\n");
@@ -263,6 +289,7 @@ pub(super) fn read(text: &str) -> Option<SnapshotFile> {
                     t.uniques.push(Unique {
                         name: String::new(),
                         columns: Vec::new(),
+                        nulls_not_distinct: false,
                     });
                     Section::Unique
                 }
@@ -325,6 +352,10 @@ pub(super) fn read(text: &str) -> Option<SnapshotFile> {
                         once(2)?;
                         t.primary_key = strs_value(value)?;
                     }
+                    "comment" => {
+                        once(4)?;
+                        t.comment = Some(str_value(value)?.to_string());
+                    }
                     _ => return None,
                 }
             }
@@ -347,6 +378,26 @@ pub(super) fn read(text: &str) -> Option<SnapshotFile> {
                         once(8)?;
                         c.auto_increment = bool_value(value)?;
                     }
+                    "collation" => {
+                        once(16)?;
+                        c.collation = Some(str_value(value)?.to_string());
+                    }
+                    "comment" => {
+                        once(32)?;
+                        c.comment = Some(str_value(value)?.to_string());
+                    }
+                    "on_update" => {
+                        once(64)?;
+                        c.on_update = Some(str_value(value)?.to_string());
+                    }
+                    // A second key's bit would need a wider mask: the
+                    // toml crate reads the file instead.
+                    "identity_start" if c.identity_start.is_none() => {
+                        c.identity_start = Some(int_value(value)?);
+                    }
+                    "identity_increment" if c.identity_increment.is_none() => {
+                        c.identity_increment = Some(int_value(value)?);
+                    }
                     _ => return None,
                 }
             }
@@ -367,14 +418,18 @@ pub(super) fn read(text: &str) -> Option<SnapshotFile> {
             }
             Section::Index | Section::Unique => {
                 let t = tables.last_mut()?;
-                let (name, columns) = if section == Section::Index {
+                let (name, columns, nulls) = if section == Section::Index {
                     let i = t.indexes.last_mut()?;
-                    (&mut i.name, &mut i.columns)
+                    (&mut i.name, &mut i.columns, None)
                 } else {
                     let u = t.uniques.last_mut()?;
-                    (&mut u.name, &mut u.columns)
+                    (&mut u.name, &mut u.columns, Some(&mut u.nulls_not_distinct))
                 };
                 match key {
+                    "nulls_not_distinct" if nulls.is_some() => {
+                        once(4)?;
+                        *nulls? = bool_value(value)?;
+                    }
                     "name" => {
                         once(1)?;
                         *name = str_value(value)?.to_string();
@@ -658,14 +713,39 @@ mod tests {
             any::<bool>(),
             prop::option::of(default_value()),
             any::<bool>(),
+            prop::option::of(string()),
+            prop::option::of(string()),
+            prop::option::of(string()),
+            prop::option::of(any::<i64>()),
+            prop::option::of(any::<i64>()),
         )
-            .prop_map(|(name, ty, nullable, default, auto_increment)| Column {
-                name,
-                ty,
-                nullable,
-                default,
-                auto_increment,
-            })
+            .prop_map(
+                |(
+                    name,
+                    ty,
+                    nullable,
+                    default,
+                    auto_increment,
+                    collation,
+                    comment,
+                    on_update,
+                    identity_start,
+                    identity_increment,
+                )| {
+                    Column {
+                        name,
+                        ty,
+                        nullable,
+                        default,
+                        auto_increment,
+                        collation,
+                        comment,
+                        on_update,
+                        identity_start,
+                        identity_increment,
+                    }
+                },
+            )
     }
 
     fn action() -> impl Strategy<Value = RefAction> {
@@ -684,45 +764,53 @@ mod tests {
             prop::collection::vec(column(), 0..4),
             strings(),
             prop::collection::vec((string(), strings()), 0..3),
-            prop::collection::vec((string(), strings()), 0..3),
+            prop::collection::vec((string(), strings(), any::<bool>()), 0..3),
             prop::collection::vec(
                 (string(), strings(), string(), strings(), action(), action()),
                 0..3,
             ),
             prop::collection::vec((string(), string()), 0..3),
+            prop::option::of(string()),
         )
-            .prop_map(|(name, columns, primary_key, idx, uq, fks, checks)| Table {
-                name,
-                columns,
-                primary_key,
-                indexes: idx
-                    .into_iter()
-                    .map(|(name, columns)| Index { name, columns })
-                    .collect(),
-                uniques: uq
-                    .into_iter()
-                    .map(|(name, columns)| Unique { name, columns })
-                    .collect(),
-                foreign_keys: fks
-                    .into_iter()
-                    .map(
-                        |(name, columns, ref_table, ref_columns, on_delete, on_update)| {
-                            ForeignKey {
-                                name,
-                                columns,
-                                ref_table,
-                                ref_columns,
-                                on_delete,
-                                on_update,
-                            }
-                        },
-                    )
-                    .collect(),
-                checks: checks
-                    .into_iter()
-                    .map(|(name, expr)| Check { name, expr })
-                    .collect(),
-            })
+            .prop_map(
+                |(name, columns, primary_key, idx, uq, fks, checks, comment)| Table {
+                    name,
+                    comment,
+                    columns,
+                    primary_key,
+                    indexes: idx
+                        .into_iter()
+                        .map(|(name, columns)| Index { name, columns })
+                        .collect(),
+                    uniques: uq
+                        .into_iter()
+                        .map(|(name, columns, nulls_not_distinct)| Unique {
+                            name,
+                            columns,
+                            nulls_not_distinct,
+                        })
+                        .collect(),
+                    foreign_keys: fks
+                        .into_iter()
+                        .map(
+                            |(name, columns, ref_table, ref_columns, on_delete, on_update)| {
+                                ForeignKey {
+                                    name,
+                                    columns,
+                                    ref_table,
+                                    ref_columns,
+                                    on_delete,
+                                    on_update,
+                                }
+                            },
+                        )
+                        .collect(),
+                    checks: checks
+                        .into_iter()
+                        .map(|(name, expr)| Check { name, expr })
+                        .collect(),
+                },
+            )
     }
 
     fn snapshot_file() -> impl Strategy<Value = SnapshotFile> {
@@ -858,10 +946,17 @@ mod tests {
         let mut floats = Vec::new();
         for t in &file.tables {
             strings.push(t.name.clone());
+            strings.extend(t.comment.iter().cloned());
             strings.extend(t.primary_key.iter().cloned());
             for c in &t.columns {
                 strings.push(c.name.clone());
                 strings.push(c.ty.to_string());
+                strings.extend(
+                    [&c.collation, &c.comment, &c.on_update]
+                        .into_iter()
+                        .flatten()
+                        .cloned(),
+                );
                 match &c.default {
                     Some(DefaultValue::Str(s) | DefaultValue::Sql(s)) => strings.push(s.clone()),
                     Some(DefaultValue::Float(f)) => floats.push(*f),
@@ -914,6 +1009,9 @@ mod tests {
         }
         for t in &mut file.tables {
             fix(&mut t.name);
+            if let Some(c) = &mut t.comment {
+                fix(c);
+            }
             fix_all(&mut t.primary_key);
             if t.columns.is_empty() {
                 t.columns.push(Column::new("id", ColumnType::BigInt));
@@ -921,6 +1019,12 @@ mod tests {
             for c in &mut t.columns {
                 fix(&mut c.name);
                 if let ColumnType::Custom(s) = &mut c.ty {
+                    fix(s);
+                }
+                for s in [&mut c.collation, &mut c.comment, &mut c.on_update]
+                    .into_iter()
+                    .flatten()
+                {
                     fix(s);
                 }
                 match &mut c.default {

@@ -201,6 +201,11 @@ fn operations_name_the_field() {
         nullable: true,
         default: default.map(|d| DefaultValue::Sql(d.into())),
         auto_increment: false,
+        collation: None,
+        comment: None,
+        on_update: None,
+        identity_start: None,
+        identity_increment: None,
     };
     let e = check_operation(&Operation::AddColumn {
         table: "acct".into(),
@@ -235,4 +240,27 @@ fn operations_name_the_field() {
         }),
         Ok(())
     );
+}
+
+#[test]
+fn on_update_is_only_current_timestamp() {
+    use crate::schema::{Column, ColumnType};
+    let mut c = Column::new("at", ColumnType::Timestamp);
+    for ok in ["CURRENT_TIMESTAMP", "current_timestamp(6)", "NOW()"] {
+        c.on_update = Some(ok.into());
+        assert_eq!(check_column(&c), Ok(()), "{ok}");
+    }
+    c.on_update = Some("CURRENT_TIMESTAMP, DROP COLUMN secret".into());
+    let e = check_column(&c).expect_err("refused");
+    assert!(e.starts_with("column `at`: `on_update = "), "{e}");
+    // And rendering a schema built in code refuses it too.
+    let op = crate::ops::Operation::AddColumn {
+        table: "t".into(),
+        column: c,
+    };
+    let mut s = crate::schema::Schema::new();
+    s.insert(crate::schema::Table::new("t"));
+    let e =
+        crate::dialect::render_op(crate::dialect::Dialect::Mysql, &op, &s).expect_err("refused");
+    assert!(e.to_string().contains("on_update"), "{e}");
 }

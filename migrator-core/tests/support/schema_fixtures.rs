@@ -41,6 +41,7 @@ pub fn users() -> Table {
     t.uniques = vec![Unique {
         name: "uq_users_email".into(),
         columns: vec!["email".into()],
+        nulls_not_distinct: false,
     }];
     t
 }
@@ -71,6 +72,7 @@ pub fn tasks() -> Table {
     t.uniques = vec![Unique {
         name: "uq_tasks_user_id_title".into(),
         columns: vec!["user_id".into(), "title".into()],
+        nulls_not_distinct: false,
     }];
     t.foreign_keys = vec![fk_user()];
     t.checks = vec![check_priority()];

@@ -59,6 +59,25 @@ pub(crate) fn dump(o: &Outside) -> Result<(Phase, String, String), String> {
                 format!("DROP INDEX {} ON {}", q(&o.name), q(table)),
             )
         }
+        // After the tables (the columns it reads exist), as the table's
+        // last column. No `IF [NOT] EXISTS`: MySQL 8 has neither for
+        // columns, and a baseline runs on an empty database.
+        K::GeneratedColumn => {
+            let table = o
+                .table
+                .as_deref()
+                .ok_or_else(|| "its table is not known".to_string())?;
+            (
+                Phase::After(1),
+                format!(
+                    "ALTER TABLE {} ADD COLUMN {} {}",
+                    q(table),
+                    q(&o.name),
+                    need()?
+                ),
+                format!("ALTER TABLE {} DROP COLUMN {}", q(table), q(&o.name)),
+            )
+        }
         _ => return Err("migrator cannot recreate this kind of object".into()),
     };
     Ok(out)

@@ -93,6 +93,10 @@ struct ColumnRow {
     extra: String,
     #[diesel(sql_type = Nullable<Text>)]
     generation: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    collation: Option<String>,
+    #[diesel(sql_type = Text)]
+    comment: String,
 }
 
 #[derive(QueryableByName)]
@@ -190,7 +194,7 @@ fn read_tables(
 ) -> Result<Schema, IntrospectError> {
     let tables: Vec<Texts> = load(
         conn,
-        "SELECT CAST(TABLE_NAME AS CHAR) AS a, CAST(TABLE_TYPE AS CHAR) AS b, '' AS c, NULL AS d \
+        "SELECT CAST(TABLE_NAME AS CHAR) AS a, CAST(TABLE_TYPE AS CHAR) AS b, '' AS c, CAST(NULLIF(TABLE_COMMENT, '') AS CHAR) AS d \
          FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME"
             .into(),
     )?;
@@ -199,9 +203,12 @@ fn read_tables(
         if is_migrator_table(&t.a) {
             continue;
         }
+        let comment = t.d.clone();
         match t.b.as_str() {
             "BASE TABLE" => {
-                schema.insert(Table::new(t.a));
+                let mut table = Table::new(t.a);
+                table.comment = comment;
+                schema.insert(table);
             }
             "SYSTEM VERSIONED" => {
                 notes.push(format!(
@@ -223,12 +230,16 @@ fn read_tables(
 
     let columns: Vec<ColumnRow> = load(
         conn,
-        "SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(COLUMN_NAME AS CHAR) AS name, \
+        "SELECT CAST(c.TABLE_NAME AS CHAR) AS tbl, CAST(COLUMN_NAME AS CHAR) AS name, \
            CAST(COLUMN_TYPE AS CHAR) AS ty, CAST(IS_NULLABLE AS CHAR) AS nullable, \
            CAST(COLUMN_DEFAULT AS CHAR) AS dflt, CAST(EXTRA AS CHAR) AS extra, \
-           CAST(GENERATION_EXPRESSION AS CHAR) AS generation \
-         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
-         ORDER BY TABLE_NAME, ORDINAL_POSITION"
+           CAST(GENERATION_EXPRESSION AS CHAR) AS generation, \
+           CAST(IF(c.COLLATION_NAME <> t.TABLE_COLLATION, c.COLLATION_NAME, NULL) AS CHAR) AS collation, \
+           CAST(c.COLUMN_COMMENT AS CHAR) AS comment \
+         FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
+           ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
+         WHERE c.TABLE_SCHEMA = DATABASE() \
+         ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION"
             .into(),
     )?;
     for r in columns {
@@ -243,11 +254,30 @@ fn read_tables(
             || (extra.contains("generated") && !extra.contains("default_generated"))
             || extra.contains("persistent");
         if generated {
+            // The column's definition after its name, as adoption recreates
+            // it: `int(11) GENERATED ALWAYS AS (`a` * 2) STORED`.
+            let kind = if extra.contains("virtual") {
+                "VIRTUAL"
+            } else {
+                "STORED"
+            };
+            let definition = r
+                .generation
+                .as_deref()
+                .filter(|g| !g.trim().is_empty())
+                .map(|g| {
+                    format!(
+                        "{} GENERATED ALWAYS AS ({}) {kind}{}",
+                        r.ty,
+                        g.trim(),
+                        if r.nullable == "NO" { " NOT NULL" } else { "" }
+                    )
+                });
             outside.push(Outside {
                 kind: OutsideKind::GeneratedColumn,
                 name: r.name,
                 table: Some(r.tbl),
-                definition: r.generation,
+                definition,
             });
             continue;
         }
@@ -260,11 +290,17 @@ fn read_tables(
                 r.tbl, r.name
             ));
         }
-        if extra.contains("on update") {
-            notes.push(format!(
-                "column `{}.{}` has `{}`; the model does not say so",
-                r.tbl, r.name, r.extra
-            ));
+        c.collation = r.collation.clone();
+        c.comment = (!r.comment.is_empty()).then(|| r.comment.clone());
+        if let Some(at) = extra.find("on update") {
+            let expr = r.extra[at + "on update".len()..].trim();
+            match crate::schema::normalize_on_update(expr) {
+                Some(e) => c.on_update = Some(e),
+                None => notes.push(format!(
+                    "column `{}.{}` has `{}`, which the model cannot express",
+                    r.tbl, r.name, r.extra
+                )),
+            }
         }
         if !c.auto_increment {
             c.default = r
@@ -309,6 +345,8 @@ fn read_tables(
                 && expr == format!("json_valid({})", c.name.to_lowercase())
         }) {
             col.ty = ColumnType::Json;
+            // Its utf8mb4_bin is the type's own, not the column's.
+            col.collation = None;
             continue;
         }
         t.checks.push(Check { name: k.b, expr });
@@ -438,7 +476,11 @@ fn read_tables(
         if name == "PRIMARY" {
             t.primary_key = columns;
         } else if rows[0].non_unique == "0" {
-            t.uniques.push(Unique { name, columns });
+            t.uniques.push(Unique {
+                name,
+                columns,
+                nulls_not_distinct: false,
+            });
         } else {
             t.indexes.push(Index { name, columns });
         }

@@ -26,6 +26,7 @@
 //!   unless the server runs with `NO_BACKSLASH_ESCAPES`.
 
 pub(super) mod guards;
+mod modify;
 mod online;
 
 use crate::backend::common;
@@ -36,6 +37,8 @@ use guards::{
     column_query, constraint_query, drop_column_dependents, index_query, not_exists,
     primary_key_query, table_query,
 };
+pub(crate) use modify::on_update_sql;
+use modify::{collate, comment, modify_keeping_live_attributes, on_update};
 pub(crate) use online::copy_reason;
 use online::{algorithm, ONLINE};
 
@@ -53,6 +56,7 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
     };
     Ok(match op {
         CreateTable { table } => create_table(table).map_err(err)?,
+        SetTableComment { table, to, .. } => vec![table_comment(table, to.as_deref())],
         DropTable { table } => vec![Statement::new(format!(
             "DROP TABLE IF EXISTS {}",
             q(&table.name)
@@ -91,7 +95,8 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
                 Some(c) if c.ty == ColumnType::Json => {
                     let mut renamed = c.clone();
                     renamed.name = to.clone();
-                    change_keeping_live_attributes(table, from, &renamed, ONLINE).map_err(err)?
+                    modify::change_keeping_live_attributes(table, from, c, &renamed, ONLINE)
+                        .map_err(err)?
                 }
                 _ => Statement::new(format!(
                     "ALTER TABLE {} RENAME COLUMN {} TO {}{ONLINE}",
@@ -126,6 +131,7 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
         }
         DropIndex { table, index } => drop_key_index(before, table, &index.name),
         AddUnique { table, unique } => {
+            common::refuse_nulls_not_distinct(D, table, unique).map_err(err)?;
             key_check(
                 table,
                 &unique.columns,
@@ -297,10 +303,32 @@ pub(crate) fn default_sql(d: &DefaultValue, ty: &ColumnType) -> Result<String, S
     }
 }
 
-/// `` `c` TYPE NOT NULL|NULL [DEFAULT x] [AUTO_INCREMENT] ``. `NULL` is
-/// spelled out because without `explicit_defaults_for_timestamp` a bare
-/// TIMESTAMP column is NOT NULL.
+/// `` `c` TYPE [COLLATE c] NOT NULL|NULL [DEFAULT x] [ON UPDATE x]
+/// [AUTO_INCREMENT] [COMMENT '..'] ``. `NULL` is spelled out because
+/// without `explicit_defaults_for_timestamp` a bare TIMESTAMP column is NOT
+/// NULL.
 fn column_def(c: &Column) -> Result<String, String> {
+    let (nulls_default, auto_increment) = null_default(c)?;
+    let mut s = format!("{} {}", D.ident(&c.name), column_type(&c.ty));
+    if let Some(collation) = &c.collation {
+        s.push_str(&collate(collation));
+    }
+    s.push_str(&nulls_default);
+    if let Some(e) = &c.on_update {
+        s.push_str(&on_update(&on_update_sql(e, &c.ty)));
+    }
+    if auto_increment {
+        s.push_str(" AUTO_INCREMENT");
+    }
+    if let Some(text) = &c.comment {
+        s.push_str(&comment(text));
+    }
+    Ok(s)
+}
+
+/// ` NULL|NOT NULL [DEFAULT x]`, and whether the column is AUTO_INCREMENT.
+fn null_default(c: &Column) -> Result<(String, bool), String> {
+    common::refuse_postgres_only(D, c)?;
     if c.auto_increment && c.default.is_some() {
         return Err(format!(
             "column `{}` is `auto_increment` and has a default; MySQL refuses both; help: remove `default`/`default_sql` or `auto_increment`",
@@ -312,27 +340,40 @@ fn column_def(c: &Column) -> Result<String, String> {
         .as_ref()
         .map(|d| default_sql(d, &c.ty))
         .transpose()?;
+    let bare = Column {
+        collation: None,
+        comment: None,
+        on_update: None,
+        identity_start: None,
+        identity_increment: None,
+        ..c.clone()
+    };
     let parts = common::ColumnParts {
         nullable: " NULL",
-        last: if c.auto_increment {
-            " AUTO_INCREMENT"
-        } else {
-            ""
-        },
         ..Default::default()
     };
-    Ok(common::column_def(
-        D,
-        c,
-        &column_type(&c.ty),
-        default,
-        parts,
+    let full = common::column_def(D, &bare, "", default, parts);
+    let head = format!("{} ", D.ident(&c.name));
+    let rest = full
+        .strip_prefix(&head)
+        .ok_or_else(|| format!("column `{}`: unexpected definition {full}", c.name))?;
+    Ok((rest.to_string(), c.auto_increment))
+}
+
+/// `ALTER TABLE t COMMENT = '..'` (`''` removes it): naturally idempotent,
+/// a metadata change.
+fn table_comment(table: &str, comment: Option<&str>) -> Statement {
+    Statement::new(format!(
+        "ALTER TABLE {} COMMENT = {}",
+        D.ident(table),
+        D.string(comment.unwrap_or(""))
     ))
 }
 
 fn create_table(table: &Table) -> Result<Vec<Statement>, String> {
     check_keyable(table, &table.primary_key, "the primary key")?;
     for u in &table.uniques {
+        common::refuse_nulls_not_distinct(D, &table.name, u)?;
         check_keyable(
             table,
             &u.columns,
@@ -346,6 +387,12 @@ fn create_table(table: &Table) -> Result<Vec<Statement>, String> {
         check_keyable(table, &i.columns, &format!("index `{}`", i.name))?;
     }
     let mut out = vec![common::create_table_statement(D, table, column_def)?];
+    out.extend(
+        table
+            .comment
+            .as_deref()
+            .map(|c| table_comment(&table.name, Some(c))),
+    );
     out.extend(table.indexes.iter().map(|i| {
         Statement::new(common::create_index_sql(
             D,
@@ -382,136 +429,8 @@ fn alter_column(
             )));
         }
     }
-    out.push(modify_keeping_live_attributes(table, to, algorithm)?);
+    out.push(modify_keeping_live_attributes(table, from, to, algorithm)?);
     Ok(out)
-}
-
-/// `MODIFY COLUMN` restates the whole column: an attribute it leaves out
-/// is reset, so the live column's attributes that the model does not
-/// describe are read from `information_schema.columns` when it runs and
-/// restated (an [`Statement::each_row`] query returning the one statement):
-///
-/// - its character set and collation, when the new type is a string type
-///   whose `sql_type` does not name its own (a `utf8mb3_bin` password
-///   column stays case-sensitive);
-/// - `ON UPDATE ...` (MariaDB and MySQL keep it in `extra`);
-/// - its comment.
-///
-/// Each part is a scalar subquery wrapped in `COALESCE`, so the query
-/// returns its row even when the column is missing, and the server then
-/// refuses the `MODIFY` by name instead of the step doing nothing.
-fn modify_keeping_live_attributes(
-    table: &str,
-    to: &Column,
-    algorithm: &str,
-) -> Result<Statement, String> {
-    change_keeping_live_attributes(table, &to.name, to, algorithm)
-}
-
-/// [`modify_keeping_live_attributes`] for a column that is also renamed
-/// (`CHANGE COLUMN from <to>`): the live attributes are those of `from`.
-fn change_keeping_live_attributes(
-    table: &str,
-    from: &str,
-    to: &Column,
-    algorithm: &str,
-) -> Result<Statement, String> {
-    let live = |expr: &str| {
-        format!(
-            "COALESCE((SELECT {expr} FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = {} AND column_name = {}), '')",
-            D.string(table),
-            D.string(from)
-        )
-    };
-    let (head, tail) = column_def_split(to)?;
-    let verb = if from == to.name {
-        "MODIFY COLUMN".to_string()
-    } else {
-        format!("CHANGE COLUMN {}", D.ident(from))
-    };
-    let mut parts = vec![D.string(&format!("ALTER TABLE {} {verb} {head}", D.ident(table)))];
-    if takes_collation(&to.ty) {
-        parts.push(live(
-            "IF(character_set_name IS NULL, '', CONCAT(' CHARACTER SET ', character_set_name, ' COLLATE ', collation_name))",
-        ));
-    }
-    parts.push(D.string(&tail.before_auto_increment));
-    parts.push(live(
-        "IF(LOCATE('on update', LOWER(extra)) = 0, '', CONCAT(' ', SUBSTRING(extra, LOCATE('on update', LOWER(extra)))))",
-    ));
-    if tail.auto_increment {
-        parts.push(D.string(" AUTO_INCREMENT"));
-    }
-    parts.push(live(
-        "IF(column_comment = '', '', CONCAT(' COMMENT ', QUOTE(column_comment)))",
-    ));
-    parts.push(D.string(algorithm));
-    Ok(Statement::each_row(format!(
-        "SELECT CONCAT({}) AS s",
-        parts.join(", ")
-    )))
-}
-
-/// Whether a column of type `ty` has a character set and collation that a
-/// `MODIFY` must restate: the string types, unless a custom type already
-/// names its own.
-fn takes_collation(ty: &ColumnType) -> bool {
-    match ty {
-        ColumnType::Text | ColumnType::Varchar(_) | ColumnType::Uuid => true,
-        ColumnType::Custom(s) => {
-            let up = s.trim().to_ascii_uppercase();
-            let names_its_own =
-                up.contains("COLLATE") || up.contains("CHARACTER SET") || up.contains("CHARSET");
-            let string_type = [
-                "CHAR",
-                "VARCHAR",
-                "TINYTEXT",
-                "TEXT",
-                "MEDIUMTEXT",
-                "LONGTEXT",
-                "ENUM",
-                "SET",
-                "NCHAR",
-                "NVARCHAR",
-                "NATIONAL",
-            ]
-            .iter()
-            .any(|t| {
-                up.strip_prefix(t)
-                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['(', ' ']))
-            });
-            string_type && !names_its_own
-        }
-        _ => false,
-    }
-}
-
-/// The parts of [`column_def`] around which a `MODIFY` inserts what it
-/// keeps from the live column.
-struct DefTail {
-    /// ` NULL|NOT NULL [DEFAULT x]`
-    before_auto_increment: String,
-    auto_increment: bool,
-}
-
-/// [`column_def`] as `` `c` TYPE `` and the rest.
-fn column_def_split(c: &Column) -> Result<(String, DefTail), String> {
-    let head = format!("{} {}", D.ident(&c.name), column_type(&c.ty));
-    let full = column_def(c)?;
-    let rest = full
-        .strip_prefix(&head)
-        .ok_or_else(|| format!("column `{}`: unexpected definition {full}", c.name))?;
-    let (before, auto) = match rest.strip_suffix(" AUTO_INCREMENT") {
-        Some(b) => (b.to_string(), true),
-        None => (rest.to_string(), false),
-    };
-    Ok((
-        head,
-        DefTail {
-            before_auto_increment: before,
-            auto_increment: auto,
-        },
-    ))
 }
 
 /// Changes the primary key in one statement where both keys exist: MySQL DDL

@@ -114,6 +114,30 @@ pub(crate) fn dump(o: &Outside) -> Result<(Phase, String, String), String> {
             if_not_exists(need()?, &["CREATE UNIQUE INDEX", "CREATE INDEX"]),
             format!("DROP INDEX IF EXISTS {}", q(&o.name)),
         ),
+        // `pg_get_statisticsobjdef` qualifies the names with the schema,
+        // which a baseline applied to another database of the same layout
+        // has too.
+        K::Statistics => (
+            Phase::After(1),
+            if_not_exists(need()?, &["CREATE STATISTICS"]),
+            format!("DROP STATISTICS IF EXISTS {}", q(&o.name)),
+        ),
+        // After the tables (the columns it reads exist), as the table's
+        // last column.
+        K::GeneratedColumn => (
+            Phase::After(1),
+            format!(
+                "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}",
+                q(table()?),
+                q(&o.name),
+                need()?
+            ),
+            format!(
+                "ALTER TABLE {} DROP COLUMN IF EXISTS {}",
+                q(table()?),
+                q(&o.name)
+            ),
+        ),
         K::ExclusionConstraint => (
             Phase::After(1),
             format!(

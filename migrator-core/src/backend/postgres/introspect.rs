@@ -86,6 +86,13 @@ struct ColumnRow {
     generated: String,
     #[diesel(sql_type = Text)]
     owns_sequence: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    collation: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    comment: Option<String>,
+    /// An identity column's `START WITH` and `INCREMENT BY`.
+    #[diesel(sql_type = Nullable<Text>)]
+    identity_options: Option<String>,
 }
 
 #[derive(QueryableByName)]
@@ -260,7 +267,11 @@ pub(super) fn read_tables(
                (COALESCE(NULLIF(t.typelem, 0), t.oid) IN (SELECT oid FROM pg_type WHERE typnamespace = 'pg_catalog'::regnamespace))::text AS builtin, \
                a.attnotnull::text AS not_null, pg_get_expr(d.adbin, d.adrelid) AS dflt, \
                a.attidentity::text AS identity, a.attgenerated::text AS generated, \
-               EXISTS (SELECT 1 FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S' WHERE dep.classid = 'pg_class'::regclass AND dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.deptype = 'a')::text AS owns_sequence \
+               EXISTS (SELECT 1 FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S' WHERE dep.classid = 'pg_class'::regclass AND dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.deptype = 'a')::text AS owns_sequence, \
+               (SELECT co.collname::text FROM pg_collation co WHERE co.oid = a.attcollation AND a.attcollation <> t.typcollation) AS collation, \
+               col_description(c.oid, a.attnum) AS comment, \
+               (SELECT s.seqstart || ' ' || s.seqincrement FROM pg_depend dep JOIN pg_sequence s ON s.seqrelid = dep.objid \
+                 WHERE a.attidentity <> '' AND dep.classid = 'pg_class'::regclass AND dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.deptype = 'i' LIMIT 1) AS identity_options \
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              JOIN pg_type t ON t.oid = a.atttypid \
              LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
@@ -275,6 +286,19 @@ pub(super) fn read_tables(
         let ty = types::pg_type(&r.ty, r.builtin == "true");
         let mut c = Column::new(r.name.clone(), ty);
         c.nullable = r.not_null != "true";
+        c.collation = r.collation.clone();
+        c.comment = r.comment.clone();
+        if let Some((start, increment)) = r
+            .identity_options
+            .as_deref()
+            .and_then(|o| o.split_once(' '))
+            .and_then(|(s, i)| Some((s.parse::<i64>().ok()?, i.parse::<i64>().ok()?)))
+        {
+            // The defaults read back as none, as a model without them says.
+            let default_start = if increment < 0 { -1 } else { 1 };
+            c.identity_start = (start != default_start).then_some(start);
+            c.identity_increment = (increment != 1).then_some(increment);
+        }
         match r.identity.as_str() {
             "d" => c.auto_increment = true,
             "a" => {
@@ -287,12 +311,27 @@ pub(super) fn read_tables(
             _ => {}
         }
         if !r.generated.is_empty() {
+            // The column's definition after its name, as adoption recreates
+            // it: `integer GENERATED ALWAYS AS (a * 2) STORED`.
             outside.push(Outside {
                 kind: OutsideKind::GeneratedColumn,
                 name: r.name.clone(),
                 table: Some(r.tbl.clone()),
-                definition: r.dflt.clone(),
+                definition: r.dflt.as_ref().map(|e| {
+                    format!(
+                        "{}{} GENERATED ALWAYS AS ({e}) STORED",
+                        r.ty,
+                        if r.not_null == "true" {
+                            " NOT NULL"
+                        } else {
+                            ""
+                        }
+                    )
+                }),
             });
+            // Outside the model only: a plain column of that name in the
+            // model would be rebuilt without its expression.
+            continue;
         } else if let Some(d) = r.dflt.as_deref() {
             if r.owns_sequence == "true" && d.trim_start().starts_with("nextval(") {
                 // serial / bigserial: an auto-increment by another name,
@@ -308,6 +347,36 @@ pub(super) fn read_tables(
             }
         }
         t.columns.push(c);
+    }
+
+    // Tables' comments, and what the model cannot say yet, named so
+    // nothing is lost unseen: a primary key constraint not named
+    // `<table>_pkey` (the name PostgreSQL gives the key migrator creates).
+    let unmodelled: Vec<ObjectRow> = load(
+        conn,
+        format!(
+            "SELECT 'comment' AS kind, c.relname::text AS name, '' AS tbl, obj_description(c.oid, 'pg_class') AS def \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE {ns} AND c.relkind IN ('r', 'p') AND obj_description(c.oid, 'pg_class') IS NOT NULL \
+             UNION ALL SELECT 'pkey', k.conname::text, r.relname::text, NULL \
+             FROM pg_constraint k JOIN pg_class r ON r.oid = k.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace \
+             WHERE {ns} AND k.contype = 'p' AND k.conname::text NOT IN (r.relname::text || '_pkey', left(r.relname::text, 58) || '_pkey')"
+        ),
+    )?;
+    for u in unmodelled {
+        if u.kind == "comment" {
+            if let Some(t) = schema.tables.get_mut(&u.name) {
+                t.comment = u.def;
+            }
+            continue;
+        }
+        if is_internal_table(&u.tbl) {
+            continue;
+        }
+        notes.push(format!(
+            "the primary key of `{}` is named `{}`; the model cannot name it (a baseline or a key change names it `{}_pkey`)",
+            u.tbl, u.name, u.tbl
+        ));
     }
 
     let constraints: Vec<ConstraintRow> = load(
@@ -344,13 +413,14 @@ pub(super) fn read_tables(
         match k.kind.as_str() {
             "p" => t.primary_key = cols,
             "u" => {
-                if k.def.contains("NULLS NOT DISTINCT") || k.def.contains("INCLUDE") {
+                if k.def.contains("INCLUDE") {
                     notes.push(format!(
                         "unique constraint `{}` on `{}` has options the model does not have: {}",
                         k.name, k.tbl, k.def
                     ));
                 }
                 t.uniques.push(Unique {
+                    nulls_not_distinct: k.def.contains("NULLS NOT DISTINCT"),
                     name: k.name,
                     columns: cols,
                 });
@@ -439,6 +509,7 @@ pub(super) fn read_tables(
                 x.name, x.tbl
             ));
             t.uniques.push(Unique {
+                nulls_not_distinct: x.def.contains("NULLS NOT DISTINCT"),
                 name: x.name,
                 columns,
             });
@@ -532,6 +603,9 @@ fn read_objects(
              WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd', 'r') AND {}",
             not_extension("t.oid")
         ),
+        "SELECT 'statistics' AS kind, s.stxname::text AS name, c.relname::text AS tbl, pg_get_statisticsobjdef(s.oid) AS def \
+         FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid JOIN pg_namespace n ON n.oid = s.stxnamespace \
+         WHERE n.nspname = current_schema()".to_string(),
         "SELECT 'rule' AS kind, rulename::text AS name, tablename::text AS tbl, definition AS def \
          FROM pg_rules WHERE schemaname = current_schema()".to_string(),
         "SELECT 'policy' AS kind, policyname::text AS name, tablename::text AS tbl, NULL::text AS def \
@@ -589,6 +663,7 @@ fn read_objects(
                 "type_r" => OutsideKind::RangeType,
                 "rule" => OutsideKind::Rule,
                 "policy" => OutsideKind::Policy,
+                "statistics" => OutsideKind::Statistics,
                 "schema" => OutsideKind::Schema,
                 "other_schema" => OutsideKind::OtherSchema,
                 _ => continue,

@@ -251,6 +251,11 @@ fn table(
         let mut col = Column::new(c.name.clone(), ty);
         col.nullable = c.not_null == 0 && c.pk == 0;
         col.default = if c.hidden >= 2 { None } else { default };
+        col.collation = ddl
+            .collations
+            .iter()
+            .find(|(column, _)| *column == c.name)
+            .map(|(_, collation)| collation.clone());
         t.columns.push(col);
     }
     key.sort();
@@ -332,11 +337,13 @@ fn table(
                     .flatten()
                     .unwrap_or_else(|| naming::unique(name, &columns)),
                 columns,
+                nulls_not_distinct: false,
             });
         } else if i.uniq == 1 {
             t.uniques.push(Unique {
                 name: i.name,
                 columns,
+                nulls_not_distinct: false,
             });
         } else {
             t.indexes.push(Index {
@@ -431,6 +438,8 @@ pub(crate) struct Ddl {
     pub foreign_keys: Vec<(Option<String>, Vec<String>, Option<String>)>,
     /// The column declared `AUTOINCREMENT`.
     pub autoincrement: Option<String>,
+    /// (column, collation) of every column declared `COLLATE x`.
+    pub collations: Vec<(String, String)>,
 }
 
 /// Reads the constraints out of a `CREATE TABLE` statement. Text it does not
@@ -515,17 +524,14 @@ fn column_constraints(sql: &str, item: &[Token], ddl: &mut Ddl) {
                 .push((pending.take(), vec![column.clone()], references(item, k)));
         } else if t.is_word("AUTOINCREMENT") {
             ddl.autoincrement = Some(column.clone());
-        } else if [
-            "PRIMARY",
-            "NOT",
-            "NULL",
-            "DEFAULT",
-            "COLLATE",
-            "GENERATED",
-            "AS",
-        ]
-        .iter()
-        .any(|w| t.is_word(w))
+        } else if t.is_word("COLLATE") {
+            if let Some(name) = item.get(k + 1).and_then(|t| t.name()) {
+                ddl.collations.push((column.clone(), name.to_string()));
+            }
+            pending = None;
+        } else if ["PRIMARY", "NOT", "NULL", "DEFAULT", "GENERATED", "AS"]
+            .iter()
+            .any(|w| t.is_word(w))
         {
             pending = None;
         }
@@ -603,6 +609,8 @@ pub(crate) fn expected(snapshot: &Schema) -> Schema {
         for c in &mut t.columns {
             c.ty = types::sqlite_type(&render::column_type(&c.ty));
             c.auto_increment = autoincrement.as_deref() == Some(c.name.as_str());
+            // SQLite stores no comments (README, Attribute reference).
+            c.comment = None;
             c.default = match c.default.take() {
                 // SQLite stores an expression default without the
                 // parentheses the renderer puts around it.
@@ -618,6 +626,7 @@ pub(crate) fn expected(snapshot: &Schema) -> Schema {
             };
         }
         key_columns_not_null(t);
+        t.comment = None;
         for ck in &mut t.checks {
             ck.expr = ck.expr.trim().to_string();
         }

@@ -110,6 +110,21 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
             q(to)
         ))
         .skip_if(not_exists(&column_query(table, from)))],
+        // SQLite stores no comments (README, Attribute reference).
+        SetTableComment { .. } => Vec::new(),
+        // SQLite stores no comments: a change of comment alone changes
+        // nothing in the database (README, Attribute reference).
+        AlterColumn { from, to, .. }
+            if *from
+                == (Column {
+                    comment: from.comment.clone(),
+                    ..to.clone()
+                }) =>
+        {
+            common::refuse_mysql_only(D, to).map_err(err)?;
+            common::refuse_postgres_only(D, to).map_err(err)?;
+            Vec::new()
+        }
         AlterColumn { table, .. }
         | SetPrimaryKey { table, .. }
         | AddForeignKey { table, .. }
@@ -129,14 +144,17 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
             table,
             &index.columns,
         ))],
-        AddUnique { table, unique } => vec![Statement::new(common::create_index_sql(
-            D,
-            true,
-            true,
-            &unique.name,
-            table,
-            &unique.columns,
-        ))],
+        AddUnique { table, unique } => {
+            common::refuse_nulls_not_distinct(D, table, unique).map_err(err)?;
+            vec![Statement::new(common::create_index_sql(
+                D,
+                true,
+                true,
+                &unique.name,
+                table,
+                &unique.columns,
+            ))]
+        }
         DropIndex { index, .. } => vec![drop_index(&index.name)],
         DropUnique { unique, .. } => vec![drop_index(&unique.name)],
         Sql(raw) => common::raw_sql(D, raw)?,
@@ -189,6 +207,8 @@ pub(crate) fn default_sql(d: &DefaultValue) -> Result<String, String> {
 
 /// `"c" TYPE [PRIMARY KEY AUTOINCREMENT] [NOT NULL] [DEFAULT x]`
 fn column_def(c: &Column, autoincrement_pk: bool) -> Result<String, String> {
+    common::refuse_mysql_only(D, c)?;
+    common::refuse_postgres_only(D, c)?;
     let default = c.default.as_ref().map(default_sql).transpose()?;
     let parts = common::ColumnParts {
         after_type: if autoincrement_pk {
@@ -221,6 +241,9 @@ pub(super) fn autoincrement_pk(t: &Table) -> Option<&str> {
 
 /// `CREATE TABLE [IF NOT EXISTS] <name>` with `t`'s definition.
 fn create_table_sql(t: &Table, name: &str, if_not_exists: bool) -> Result<String, String> {
+    for u in &t.uniques {
+        common::refuse_nulls_not_distinct(D, &t.name, u)?;
+    }
     let pk = autoincrement_pk(t);
     if let Some(c) = t
         .columns
@@ -509,8 +532,9 @@ fn rebuild(before: &Table, after: &Table, skip_if: &str) -> Result<Vec<Statement
 ///
 /// - columns the model does not have, and generated columns;
 /// - the `STRICT` and `WITHOUT ROWID` table options;
-/// - a `COLLATE` clause anywhere in the table's definition (the model has
-///   no collations; a `COLLATE NOCASE` key would become case-sensitive);
+/// - more `COLLATE` clauses in the table's definition than the model has
+///   collated columns (a `COLLATE NOCASE` key the model does not describe
+///   would become case-sensitive);
 /// - more `CHECK` constraints than the model has (SQLite names none of
 ///   them in a pragma, so they are counted in the definition's text);
 /// - foreign keys the model does not have (by referenced table and
@@ -557,12 +581,17 @@ fn losses_query(before: &Table) -> String {
     let squeezed = "replace(replace(replace(replace(upper(sql), ' ', ''), char(9), ''), char(10), ''), char(13), '')";
     let spaced = "(' ' || replace(replace(replace(upper(sql), char(9), ' '), char(10), ' '), char(13), ' ') || ' ')";
     let checks = before.checks.len();
+    let collations = before
+        .columns
+        .iter()
+        .filter(|c| c.collation.is_some())
+        .count();
     [
         format!("SELECT 'column ' || quote(name) || ', which the model does not have' AS s FROM pragma_table_xinfo({t}) WHERE hidden NOT IN (2, 3) AND lower(name) NOT IN ({all_columns})"),
         format!("SELECT 'generated column ' || quote(name) AS s FROM pragma_table_xinfo({t}) WHERE hidden IN (2, 3)"),
         format!("SELECT 'the STRICT table option' AS s FROM pragma_table_list({t}) WHERE schema = 'main' AND strict"),
         format!("SELECT 'the WITHOUT ROWID table option' AS s FROM pragma_table_list({t}) WHERE schema = 'main' AND wr"),
-        format!("SELECT 'a COLLATE clause in the table''s definition (the model has no collations)' AS s FROM main.sqlite_master WHERE type = 'table' AND name = {t} AND instr({spaced}, ' COLLATE ') > 0"),
+        format!("SELECT ((length({spaced}) - length(replace({spaced}, ' COLLATE ', ''))) / 9 - {collations}) || ' COLLATE clause(s) in the table''s definition beyond the model''s {collations}' AS s FROM main.sqlite_master WHERE type = 'table' AND name = {t} AND (length({spaced}) - length(replace({spaced}, ' COLLATE ', ''))) / 9 > {collations}"),
         format!("SELECT ((length({squeezed}) - length(replace({squeezed}, 'CHECK(', ''))) / 6 - {checks}) || ' CHECK constraint(s) beyond the model''s {checks}' AS s FROM main.sqlite_master WHERE type = 'table' AND name = {t} AND (length({squeezed}) - length(replace({squeezed}, 'CHECK(', ''))) / 6 > {checks}"),
         format!("SELECT 'a foreign key (' || cols || ') to ' || quote(tbl) || ', which the model does not have' AS s FROM (SELECT \"table\" AS tbl, group_concat(\"from\", ',' ORDER BY seq) AS cols FROM pragma_foreign_key_list({t}) GROUP BY id) WHERE lower(tbl || ':' || cols) NOT IN ({foreign_keys})"),
         format!("SELECT 'the default ' || dflt_value || ' of column ' || quote(name) || ', which the model does not have' AS s FROM pragma_table_xinfo({t}) WHERE dflt_value IS NOT NULL AND upper(dflt_value) <> 'NULL' AND lower(name) IN ({without_default})"),

@@ -188,6 +188,7 @@ fn indexes_and_uniques_are_matched_by_name() {
     snap.uniques.push(Unique {
         name: "uq_tasks_gone".into(),
         columns: vec!["gone".into()],
+        nulls_not_distinct: false,
     });
     assert_eq!(
         differences(&model, &snap),

@@ -20,9 +20,27 @@ pub(crate) fn expected(
 ) -> Result<Schema, IntrospectError> {
     let maria = is_mariadb(conn)?;
     let probed = probe(conn, snapshot);
+    // A column naming its table's own collation reads back as naming none.
+    let table_collations: BTreeMap<String, String> = load::<Texts>(
+        conn,
+        "SELECT CAST(TABLE_NAME AS CHAR) AS a, CAST(COALESCE(TABLE_COLLATION, '') AS CHAR) AS b, '' AS c, NULL AS d \
+         FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
+            .into(),
+    )?
+    .into_iter()
+    .map(|r| (r.a, r.b))
+    .collect();
     let mut out = snapshot.clone();
     for t in out.tables.values_mut() {
         for c in &mut t.columns {
+            if c.collation.as_ref() == table_collations.get(&t.name) {
+                c.collation = None;
+            }
+            // As rendered (with the type's precision), as the reader spells it.
+            c.on_update = c.on_update.as_deref().map(|e| {
+                let text = render::on_update_sql(e, &c.ty);
+                crate::schema::normalize_on_update(&text).unwrap_or(text)
+            });
             let modelled = c.ty.clone();
             c.ty = types::mysql_type(&render::column_type(&c.ty));
             c.default = if c.auto_increment {

@@ -30,6 +30,11 @@ pub(crate) fn expected(
                     c.default = pc.default.clone();
                     // `sql_type = "SERIAL"` reads back as an auto-increment.
                     c.auto_increment |= pc.auto_increment;
+                    // A collation named inside `sql_type` reads back as
+                    // the column's collation.
+                    if c.collation.is_none() {
+                        c.collation = pc.collation.clone();
+                    }
                 }
                 None => textual_column(c),
             }

@@ -44,7 +44,10 @@ pub(super) fn effect_present(op: &Operation, after: &Table) -> Result<String, St
         )
     };
     Ok(match op {
-        AlterColumn { to, .. } => table_where(t, &column_is(after, to)?),
+        AlterColumn { from, to, .. } => table_where(
+            t,
+            &format!("{}{}", column_is(after, to)?, collation_is(from, to)),
+        ),
         SetPrimaryKey { to, .. } => table_where(t, &primary_key_is(t, to)),
         // By columns and referenced table, not by name: SQLite keeps no
         // name for an unnamed `REFERENCES` (an adopted table's foreign key
@@ -60,6 +63,31 @@ pub(super) fn effect_present(op: &Operation, after: &Table) -> Result<String, St
         }
         other => return Err(format!("no rebuild guard for {}", other.kind())),
     })
+}
+
+/// ` AND ..` when the collation changes: the new one as rendered is in the
+/// table's definition (`"c" TYPE COLLATE "x"`), or, when it is dropped, the
+/// old one's name is no longer there (quoted or not: an adopted table's
+/// text is the one written by hand). The pragmas do not show collations.
+fn collation_is(from: &Column, to: &Column) -> String {
+    match (&from.collation, &to.collation) {
+        (a, b) if a == b => String::new(),
+        (_, Some(x)) => format!(
+            " AND instr(sql, {}) > 0",
+            D.string(&format!(
+                "{} {} COLLATE {}",
+                D.ident(&to.name),
+                column_type(&to.ty),
+                D.ident(x)
+            ))
+        ),
+        (Some(old), None) => format!(
+            " AND instr(upper(sql), upper({})) = 0 AND instr(upper(sql), upper({})) = 0",
+            D.string(&format!("COLLATE {}", D.ident(old))),
+            D.string(&format!("COLLATE {old}"))
+        ),
+        (None, None) => String::new(),
+    }
 }
 
 /// True (as SQL) when column `c` of `t` is declared exactly as rendered:
