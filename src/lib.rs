@@ -174,8 +174,11 @@ pub mod __private {
     pub use migrator_core::migration::{
         EmbeddedMigration, MigrationFile, MigrationSet, RustStepFn,
     };
-    pub use migrator_core::ops::{Backfill, BackfillReverse, Operation, RawSql, SqlVariants};
+    pub use migrator_core::ops::{
+        Archived, Backfill, BackfillReverse, Operation, RawSql, SqlVariants,
+    };
     pub use migrator_core::schema::*;
+    pub use std::boxed::Box;
     pub use std::option::Option;
     pub use std::string::String;
     pub use std::sync::OnceLock;

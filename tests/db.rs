@@ -10,6 +10,8 @@ mod diesel_queries;
 mod fidelity;
 #[path = "db/introspect.rs"]
 mod introspection;
+#[path = "db/keep.rs"]
+mod keep;
 #[path = "db/models.rs"]
 mod models;
 #[path = "db/rebuild.rs"]
@@ -30,6 +32,11 @@ macro_rules! common_scenarios {
         #[test]
         fn seed_scenario() {
             with_db("seed", scenario::run);
+        }
+
+        #[test]
+        fn drops_keep_their_data() {
+            with_db("keep", keep::drops_keep_their_data);
         }
 
         #[test]
@@ -78,7 +85,7 @@ macro_rules! common_scenarios {
 }
 
 mod sqlite {
-    use super::{backfill, introspection, rebuild, scenario, support};
+    use super::{backfill, introspection, keep, rebuild, scenario, support};
 
     common_scenarios!();
 
@@ -212,7 +219,7 @@ mod sqlite {
 }
 
 mod postgres {
-    use super::{backfill, introspection, scenario, support, zero_downtime};
+    use super::{backfill, introspection, keep, scenario, support, zero_downtime};
 
     common_scenarios!();
 
@@ -376,7 +383,7 @@ mod postgres {
 
 #[cfg(feature = "mysql")]
 mod mysql {
-    use super::{backfill, introspection, scenario, support, zero_downtime};
+    use super::{backfill, introspection, keep, scenario, support, zero_downtime};
 
     common_scenarios!();
 

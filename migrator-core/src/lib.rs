@@ -35,6 +35,8 @@ pub mod diff;
 pub mod embed;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub mod introspect;
+#[cfg(feature = "model")]
+mod keep;
 pub mod lint;
 pub mod migration;
 #[cfg(feature = "model")]

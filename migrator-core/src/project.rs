@@ -333,6 +333,7 @@ impl Project {
             return Ok(None);
         }
         plan.warnings.extend(crate::model::kept_notes(&models));
+        crate::keep::keep_drops(&mut plan, head.head + 1, &head.schema);
         let Head {
             head,
             entries,

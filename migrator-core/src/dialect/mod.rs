@@ -14,6 +14,7 @@
 //!   (`sql:` types, SQL defaults, checks, backfills) are checked by
 //!   [`crate::sql_fragment`] before anything is rendered.
 
+mod archive;
 pub mod backfill;
 #[cfg(test)]
 mod tests;
@@ -285,6 +286,9 @@ fn render_op_in(
                 ),
             });
         }
+    }
+    if let Operation::Archived(a) = op {
+        return archive::render(dialect, op, a, before, start);
     }
     backend.render(op, before, start)
 }

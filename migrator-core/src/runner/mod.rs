@@ -26,6 +26,7 @@
 //! - `harness.rs` implements diesel's `MigrationSource` for embedded
 //!   migrations, for applications on diesel_migrations' harness.
 
+pub mod archive;
 mod backfill;
 mod baseline;
 mod conn;
