@@ -90,6 +90,7 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
             | Command::Status { .. }
             | Command::History { .. }
             | Command::Verify { .. }
+            | Command::Purge { .. }
     );
     let database = if uses_database {
         match resolve(&cli.dir, cli.database_url.as_ref(), url_source) {
@@ -205,6 +206,9 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
             galera,
             format == crate::OutputFormat::Json,
         ),
+        Command::Purge { yes, wait } => with_db(&cli.dir, db()?, wait.lock_timeout, |m, db| {
+            crate::purge::purge(m, db, yes)
+        }),
         Command::Rehash => rehash(&cli.dir),
         Command::Rebase { migrations } => rebase(&cli.dir, &migrations),
         Command::Diagram {

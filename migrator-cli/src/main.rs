@@ -26,6 +26,7 @@ mod backup;
 mod commands;
 mod files;
 mod progress;
+mod purge;
 mod script;
 mod shadow;
 mod style;
@@ -282,6 +283,16 @@ pub enum Command {
         /// (repeatable, any order).
         #[arg(required = true, value_name = "MIGRATION")]
         migrations: Vec<String>,
+    },
+    /// List the archives that keep the data of dropped columns and tables
+    /// (`_migrator_archive_*`, restored by the downgrades); with `--yes`,
+    /// drop them for good.
+    Purge {
+        /// Drop the archives (without it, only list them).
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Recompute the snapshot's hash chain after an intended edit of a migration that was never applied.
     Rehash,
