@@ -154,8 +154,13 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
             to,
             dry_run,
             backup,
+            allow,
+            allow_lint,
             lock,
         } => {
+            if let Some(code) = crate::gate::unknown_rule(&allow) {
+                return Ok(code);
+            }
             let database = db()?;
             let open = if dry_run { Open::DryRun } else { Open::Create };
             with_db_locked(&cli.dir, database, (open, "up"), &lock, |m, conn| {
@@ -163,6 +168,9 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
                     if !take_backup(m, conn, &database.url, (path, lock.lock_timeout), to)? {
                         return Ok(ExitCode::SUCCESS);
                     }
+                }
+                if !dry_run && !allow_lint && crate::gate::lint_refuses(m, conn, to, &allow)? {
+                    return Ok(ExitCode::from(1));
                 }
                 db_up(m, conn, to, dry_run)
             })
@@ -561,14 +569,8 @@ fn sql(
 
 fn lint(dir: &Path, allow: &[String], galera: bool, json: bool) -> CmdResult {
     use migrator_core::lint;
-    if let Some(unknown) = allow.iter().find(|a| lint::rule(a).is_none()) {
-        let names: Vec<&str> = lint::RULES.iter().map(|r| r.name).collect();
-        eprintln!(
-            "{} unknown lint rule `{unknown}` in `--allow`\nhelp: the rules are {}",
-            style::error_prefix(),
-            names.join(", ")
-        );
-        return Ok(ExitCode::from(2));
+    if let Some(code) = crate::gate::unknown_rule(allow) {
+        return Ok(code);
     }
     let project = open(dir)?;
     let set = project.migrations().map_err(|e| e.to_string())?;

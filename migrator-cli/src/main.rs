@@ -25,6 +25,7 @@ mod adopt;
 mod backup;
 mod commands;
 mod files;
+mod gate;
 mod progress;
 mod purge;
 mod script;
@@ -189,6 +190,15 @@ pub enum Command {
         /// PostgreSQL `pg_dump`); a failed backup stops the run.
         #[arg(long, value_name = "PATH", conflicts_with = "dry_run")]
         backup: Option<PathBuf>,
+        /// Run although the migrations to apply have this lint error
+        /// (repeatable; docs/LINT.md). Without it an error finding that the
+        /// migration's own `allow` list does not accept stops `up` before
+        /// anything runs.
+        #[arg(long = "allow", value_name = "RULE")]
+        allow: Vec<String>,
+        /// Run whatever the lint finds.
+        #[arg(long)]
+        allow_lint: bool,
         #[command(flatten)]
         lock: LockArgs,
     },

@@ -67,7 +67,7 @@ fn purge_lists_then_drops_the_archives() {
     let mut db = diesel::sqlite::SqliteConnection::establish(&path).expect("connects");
     db.execute("INSERT INTO tasks (id, is_high_priority) VALUES (1, TRUE), (2, FALSE)")
         .expect("rows");
-    ok_at(d, &url, &["up"]);
+    ok_at(d, &url, &["up", "--allow", "destructive-drop"]);
 
     let o = migrator_at(d, &url, &["purge"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
