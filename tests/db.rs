@@ -14,6 +14,8 @@ mod introspection;
 mod keep;
 #[path = "db/models.rs"]
 mod models;
+#[path = "db/not_null.rs"]
+mod not_null;
 #[path = "db/rebuild.rs"]
 mod rebuild;
 #[path = "db/scenario.rs"]
@@ -37,6 +39,16 @@ macro_rules! common_scenarios {
         #[test]
         fn drops_keep_their_data() {
             with_db("keep", keep::drops_keep_their_data);
+        }
+
+        #[test]
+        fn not_null_with_nulls_is_refused_before_anything_changes() {
+            with_db("nulls", not_null::nulls_refuse_before_anything_changes);
+        }
+
+        #[test]
+        fn not_null_is_backfilled_with_the_default() {
+            with_db("nullfill", not_null::generate_backfills_with_the_default);
         }
 
         #[test]
@@ -85,7 +97,7 @@ macro_rules! common_scenarios {
 }
 
 mod sqlite {
-    use super::{backfill, introspection, keep, rebuild, scenario, support};
+    use super::{backfill, introspection, keep, not_null, rebuild, scenario, support};
 
     common_scenarios!();
 
@@ -219,7 +231,7 @@ mod sqlite {
 }
 
 mod postgres {
-    use super::{backfill, introspection, keep, scenario, support, zero_downtime};
+    use super::{backfill, introspection, keep, not_null, scenario, support, zero_downtime};
 
     common_scenarios!();
 
@@ -383,7 +395,7 @@ mod postgres {
 
 #[cfg(feature = "mysql")]
 mod mysql {
-    use super::{backfill, introspection, keep, scenario, support, zero_downtime};
+    use super::{backfill, introspection, keep, not_null, scenario, support, zero_downtime};
 
     common_scenarios!();
 

@@ -41,6 +41,8 @@ pub mod lint;
 pub mod migration;
 #[cfg(feature = "model")]
 pub mod model;
+#[cfg(feature = "model")]
+mod not_null;
 pub mod ops;
 #[cfg(feature = "model")]
 pub mod project;

@@ -334,6 +334,7 @@ impl Project {
         }
         plan.warnings.extend(crate::model::kept_notes(&models));
         crate::keep::keep_drops(&mut plan, head.head + 1, &head.schema);
+        crate::not_null::backfill_not_null(&mut plan, &head.schema);
         let Head {
             head,
             entries,

@@ -16,6 +16,7 @@
 
 mod archive;
 pub mod backfill;
+mod prechecks;
 #[cfg(test)]
 mod tests;
 
@@ -127,6 +128,9 @@ pub struct Statement {
     /// it for what the model does not describe and the rebuild cannot
     /// carry over: columns, collations, table options, constraints).
     pub refuses: bool,
+    /// For a [`Statement::refuses`] check whose rows are not losses: what
+    /// the refusal says before listing them, with its help line.
+    pub refusal: Option<String>,
     /// A batched backfill: the runner runs its batches (see
     /// [`backfill`]) instead of `sql`, which only shows the first one.
     pub backfill: Option<Box<backfill::BackfillPlan>>,
@@ -149,6 +153,7 @@ impl Statement {
             cleanup: None,
             each_row: false,
             refuses: false,
+            refusal: None,
             backfill: None,
         }
     }
@@ -310,6 +315,7 @@ pub fn render_ops(
         let schema = changed.as_ref().unwrap_or(start);
         out.push(render_op_in(dialect, op, schema, start)?);
         if i + 1 == ops.len() {
+            prechecks::add_not_null_checks(dialect, ops, start, &mut out);
             break;
         }
         op.apply(changed.get_or_insert_with(|| start.clone()))
