@@ -4,6 +4,8 @@
 
 #[path = "db/backfill.rs"]
 mod backfill;
+#[path = "db/checks.rs"]
+mod checks;
 #[path = "db/diesel_queries.rs"]
 mod diesel_queries;
 #[path = "db/fidelity.rs"]
@@ -52,6 +54,11 @@ macro_rules! common_scenarios {
         }
 
         #[test]
+        fn a_new_check_touches_no_other() {
+            with_db("checks", checks::a_new_check_touches_no_other);
+        }
+
+        #[test]
         fn edited_history_is_refused() {
             with_db("edited", scenario::edited_history);
         }
@@ -97,7 +104,7 @@ macro_rules! common_scenarios {
 }
 
 mod sqlite {
-    use super::{backfill, introspection, keep, not_null, rebuild, scenario, support};
+    use super::{backfill, checks, introspection, keep, not_null, rebuild, scenario, support};
 
     common_scenarios!();
 
@@ -231,7 +238,9 @@ mod sqlite {
 }
 
 mod postgres {
-    use super::{backfill, introspection, keep, not_null, scenario, support, zero_downtime};
+    use super::{
+        backfill, checks, introspection, keep, not_null, scenario, support, zero_downtime,
+    };
 
     common_scenarios!();
 
@@ -395,7 +404,9 @@ mod postgres {
 
 #[cfg(feature = "mysql")]
 mod mysql {
-    use super::{backfill, introspection, keep, not_null, scenario, support, zero_downtime};
+    use super::{
+        backfill, checks, introspection, keep, not_null, scenario, support, zero_downtime,
+    };
 
     common_scenarios!();
 

@@ -314,6 +314,7 @@ impl Project {
         let mut models = self.models()?;
         let current = set.last_state().clone();
         keep_columns(&mut models, &current)?;
+        adopt_check_names(&mut models, &current);
         let plan = diff(&current, &models.schema, &models.hints)?;
         Ok((set, models, plan))
     }
@@ -328,6 +329,7 @@ impl Project {
         }
         let (head, mut models) = self.head_and_models()?;
         keep_columns(&mut models, &head.schema)?;
+        adopt_check_names(&mut models, &head.schema);
         let mut plan = diff(&head.schema, &models.schema, &models.hints)?;
         if plan.is_empty() {
             return Ok(None);
@@ -444,6 +446,26 @@ impl Project {
 }
 
 debug_as_display!(ProjectError);
+/// The snapshot's positional names of unnamed checks kept
+/// (`naming::adopt_check_names`), for the models' tables the snapshot has
+/// (under their name or the one they are renamed from).
+fn adopt_check_names(models: &mut Models, snapshot: &Schema) {
+    for def in &models.defs {
+        let snap = snapshot.table(&def.table.name).or_else(|| {
+            def.renamed_from
+                .as_ref()
+                .and_then(|old| snapshot.table(old))
+        });
+        let (Some(snap), Some(table)) = (snap, models.schema.tables.get_mut(&def.table.name))
+        else {
+            continue;
+        };
+        if !table.checks.is_empty() {
+            crate::schema::naming::adopt_check_names(table, snap);
+        }
+    }
+}
+
 /// The models' tables with their kept columns (`#[model(keep = "..")]`)
 /// taken from `snapshot`, as the database keeps them.
 fn keep_columns(models: &mut Models, snapshot: &Schema) -> Result<(), ProjectError> {

@@ -5,7 +5,7 @@
 //! default, `generate` writes a backfill step that fills them first.
 
 use migrator_core::ops::Operation;
-use migrator_core::runner::{MigrationConnection, Migrator};
+use migrator_core::runner::Migrator;
 
 use super::scenario::TestDb;
 use super::support::{expected, TestProject};

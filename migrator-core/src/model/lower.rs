@@ -178,16 +178,12 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
             });
         }
     }
-    // Unnamed checks are numbered among themselves, so naming one check does
-    // not rename the others.
-    let mut unnamed = 0;
+    // Unnamed checks are named by their expression, so adding, removing or
+    // reordering checks never renames another.
     for check in &model.attrs.checks {
         let ck_name = match &check.name {
             Some(n) => n.clone(),
-            None => {
-                unnamed += 1;
-                naming::check(&name, unnamed)
-            }
+            None => naming::check(&name, check.expr.value.trim()),
         };
         let ck = Check {
             name: ck_name,

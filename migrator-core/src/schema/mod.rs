@@ -324,9 +324,49 @@ pub mod naming {
     pub fn foreign_key(table: &str, columns: &[String]) -> String {
         fit(format!("fk_{}_{}", table, columns.join("_")))
     }
-    /// `ck_<table>_<n>`, `n` counting from 1 in declaration order.
-    pub fn check(table: &str, n: usize) -> String {
+    /// `ck_<table>_<hash>`: 8 hex digits of the SHA-256 of the expression
+    /// (its whitespace runs read as one space), so a check keeps its name
+    /// whatever is declared before it, and adding one never renames another.
+    pub fn check(table: &str, expr: &str) -> String {
+        let hash = crate::snapshot::hex(&Sha256::digest(expr_key(expr).as_bytes())[..4]);
+        fit(format!("ck_{table}_{hash}"))
+    }
+
+    /// `ck_<table>_<n>`: the name unnamed checks had before they were named
+    /// by their expression (`n` counting from 1 in declaration order).
+    /// Snapshots written then keep these names; see [`adopt_check_names`].
+    pub fn positional_check(table: &str, n: usize) -> String {
         fit(format!("ck_{}_{}", table, n))
+    }
+
+    fn expr_key(expr: &str) -> String {
+        expr.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// Existing projects: an unnamed check of `model` (named by
+    /// [`check`]) whose expression a positionally named check of
+    /// `snapshot`'s table has takes that name, so that the new naming
+    /// changes nothing in a database built before it (no drop and add).
+    pub fn adopt_check_names(model: &mut super::Table, snapshot: &super::Table) {
+        let positional = |name: &str| {
+            name.strip_prefix(&format!("ck_{}_", snapshot.name))
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        };
+        let table = model.name.clone();
+        let taken: Vec<String> = model.checks.iter().map(|c| c.name.clone()).collect();
+        for c in &mut model.checks {
+            if c.name != check(&table, &c.expr) {
+                continue;
+            }
+            if let Some(old) = snapshot.checks.iter().find(|s| {
+                positional(&s.name)
+                    && expr_key(&s.expr) == expr_key(&c.expr)
+                    && !taken.contains(&s.name)
+            }) {
+                c.name = old.name.clone();
+            }
+        }
+        model.normalize();
     }
 
     #[cfg(test)]
