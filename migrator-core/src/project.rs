@@ -450,12 +450,26 @@ debug_as_display!(ProjectError);
 /// (`naming::adopt_check_names`), for the models' tables the snapshot has
 /// (under their name or the one they are renamed from).
 fn adopt_check_names(models: &mut Models, snapshot: &Schema) {
+    // The snapshot with the hinted renames applied, so that a check whose
+    // expression a column rename rewrote is found under its old name.
+    let mut renamed = snapshot.clone();
+    for (new, old) in &models.hints.tables {
+        let _ = crate::ops::Operation::RenameTable {
+            from: old.clone(),
+            to: new.clone(),
+        }
+        .apply(&mut renamed);
+    }
+    for ((table, new), old) in &models.hints.columns {
+        let _ = crate::ops::Operation::RenameColumn {
+            table: table.clone(),
+            from: old.clone(),
+            to: new.clone(),
+        }
+        .apply(&mut renamed);
+    }
     for def in &models.defs {
-        let snap = snapshot.table(&def.table.name).or_else(|| {
-            def.renamed_from
-                .as_ref()
-                .and_then(|old| snapshot.table(old))
-        });
+        let snap = renamed.table(&def.table.name);
         let (Some(snap), Some(table)) = (snap, models.schema.tables.get_mut(&def.table.name))
         else {
             continue;

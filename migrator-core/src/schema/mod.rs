@@ -343,27 +343,27 @@ pub mod naming {
         expr.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
-    /// Existing projects: an unnamed check of `model` (named by
-    /// [`check`]) whose expression a positionally named check of
-    /// `snapshot`'s table has takes that name, so that the new naming
-    /// changes nothing in a database built before it (no drop and add).
+    /// An unnamed check of `model` (named by [`check`]) whose expression a
+    /// check of `snapshot`'s table has, under a name the model does not
+    /// use, takes that name: the database has the check under it. So a
+    /// snapshot written when unnamed checks were numbered (`ck_tasks_1`)
+    /// changes nothing in a database built before (no drop and add), and
+    /// a check whose expression a column rename rewrote keeps its name
+    /// (`snapshot` then has the renames applied).
     pub fn adopt_check_names(model: &mut super::Table, snapshot: &super::Table) {
-        let positional = |name: &str| {
-            name.strip_prefix(&format!("ck_{}_", snapshot.name))
-                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        };
         let table = model.name.clone();
-        let taken: Vec<String> = model.checks.iter().map(|c| c.name.clone()).collect();
+        let mut taken: Vec<String> = model.checks.iter().map(|c| c.name.clone()).collect();
         for c in &mut model.checks {
             if c.name != check(&table, &c.expr) {
                 continue;
             }
             if let Some(old) = snapshot.checks.iter().find(|s| {
-                positional(&s.name)
+                s.name != c.name
                     && expr_key(&s.expr) == expr_key(&c.expr)
                     && !taken.contains(&s.name)
             }) {
                 c.name = old.name.clone();
+                taken.push(old.name.clone());
             }
         }
         model.normalize();
