@@ -2,8 +2,8 @@
 //!
 //! Contract: builds the table of docs/DESIGN.md §2 from a model: columns in field
 //! order (skipped fields left out), the primary key in field order, default
-//! object names from [`naming`] (`ck_<table>_<n>` counts struct-level checks
-//! from 1 in declaration order), then [`Table::normalize`]. It reports what
+//! object names from [`naming`] (`ck_<table>_<hash>` from a check's
+//! expression), then [`Table::normalize`]. It reports what
 //! only shows once names are resolved: unknown columns in struct-level
 //! lists and objects declared twice. It also records the spans [`super::scan`]
 //! needs to put cross-model errors on the right token.
