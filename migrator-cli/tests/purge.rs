@@ -2,12 +2,13 @@
 //! a kept drop: a generated migration that drops a column names its archive
 //! in the file, in generate's output and in `migrator sql`; after `up` the
 //! archive is listed by `purge` (nothing dropped), dropped by `purge --yes`;
-//! `down` then still succeeds on a table with rows. SQLite through the
-//! binary (the archive SQL of every database runs in `tests/db/keep.rs`).
+//! `down` then still succeeds on a table with rows. Through the binary on
+//! SQLite and PostgreSQL (the archive SQL of every database, MariaDB
+//! included, runs in `tests/db/keep.rs`).
 
 mod common;
 
-use common::{migrator_at, ok_at, text};
+use common::{migrator_at, ok_at, pg_base_url, text, PgDb};
 use diesel::Connection;
 use migrator_core::runner::MigrationConnection;
 
@@ -37,10 +38,28 @@ pub struct Task {
 const ARCHIVE: &str = "_migrator_archive_0002_tasks__is_high_priority";
 
 #[test]
-fn purge_lists_then_drops_the_archives() {
+fn sqlite_purge_lists_then_drops_the_archives() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
-    let url = format!("sqlite://{}", d.join("app.db").display());
+    let path = dir.path().join("app.db").display().to_string();
+    purge_flow(dir.path(), &format!("sqlite://{path}"), || {
+        diesel::sqlite::SqliteConnection::establish(&path).expect("connects")
+    });
+}
+
+#[test]
+fn postgres_purge_lists_then_drops_the_archives() {
+    let Some(base) = pg_base_url() else {
+        return;
+    };
+    let db = PgDb::create(&base, "teampurge");
+    let dir = tempfile::tempdir().expect("tempdir");
+    purge_flow(dir.path(), &db.url, || {
+        diesel::pg::PgConnection::establish(&db.url).expect("connects")
+    });
+}
+
+fn purge_flow<C: MigrationConnection>(d: &std::path::Path, url: &str, connect: impl Fn() -> C) {
+    let url = url.to_string();
     std::fs::create_dir_all(d.join("src")).expect("src");
     std::fs::write(d.join("src/models.rs"), V1).expect("models");
     ok_at(d, &url, &["init"]);
@@ -63,8 +82,7 @@ fn purge_lists_then_drops_the_archives() {
     );
 
     ok_at(d, &url, &["up", "--to", "1"]);
-    let path = d.join("app.db").display().to_string();
-    let mut db = diesel::sqlite::SqliteConnection::establish(&path).expect("connects");
+    let mut db = connect();
     db.execute("INSERT INTO tasks (id, is_high_priority) VALUES (1, TRUE), (2, FALSE)")
         .expect("rows");
     ok_at(d, &url, &["up", "--allow", "destructive-drop"]);
