@@ -20,6 +20,8 @@ mod models;
 mod not_null;
 #[path = "db/rebuild.rs"]
 mod rebuild;
+#[path = "db/resolve.rs"]
+mod resolve;
 #[path = "db/scenario.rs"]
 mod scenario;
 #[path = "db/support.rs"]
@@ -56,6 +58,11 @@ macro_rules! common_scenarios {
         #[test]
         fn a_new_check_touches_no_other() {
             with_db("checks", checks::a_new_check_touches_no_other);
+        }
+
+        #[test]
+        fn partial_migrations_are_resolved() {
+            with_db("resolve", resolve::partial_migrations_are_resolved);
         }
 
         #[test]
@@ -104,7 +111,9 @@ macro_rules! common_scenarios {
 }
 
 mod sqlite {
-    use super::{backfill, checks, introspection, keep, not_null, rebuild, scenario, support};
+    use super::{
+        backfill, checks, introspection, keep, not_null, rebuild, resolve, scenario, support,
+    };
 
     common_scenarios!();
 
@@ -239,7 +248,7 @@ mod sqlite {
 
 mod postgres {
     use super::{
-        backfill, checks, introspection, keep, not_null, scenario, support, zero_downtime,
+        backfill, checks, introspection, keep, not_null, resolve, scenario, support, zero_downtime,
     };
 
     common_scenarios!();
@@ -405,7 +414,7 @@ mod postgres {
 #[cfg(feature = "mysql")]
 mod mysql {
     use super::{
-        backfill, checks, introspection, keep, not_null, scenario, support, zero_downtime,
+        backfill, checks, introspection, keep, not_null, resolve, scenario, support, zero_downtime,
     };
 
     common_scenarios!();

@@ -91,6 +91,7 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
             | Command::History { .. }
             | Command::Verify { .. }
             | Command::Purge { .. }
+            | Command::Resolve { .. }
     );
     let database = if uses_database {
         match resolve(&cli.dir, cli.database_url.as_ref(), url_source) {
@@ -214,6 +215,33 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
             galera,
             format == crate::OutputFormat::Json,
         ),
+        Command::Resolve {
+            version,
+            applied,
+            lock,
+            by,
+            ..
+        } => {
+            let how = if applied {
+                migrator_core::runner::resolve::Resolution::Applied
+            } else {
+                migrator_core::runner::resolve::Resolution::RolledBack
+            };
+            let by = by
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "unknown".into());
+            with_db_locked(
+                &cli.dir,
+                db()?,
+                (Open::Existing, "resolve"),
+                &lock,
+                |m, db| {
+                    let line = on_conn!(db, c => m.resolve(c, version, how, &by))?;
+                    println!("{line}");
+                    Ok(ExitCode::SUCCESS)
+                },
+            )
+        }
         Command::Purge { yes, wait } => with_db(&cli.dir, db()?, wait.lock_timeout, |m, db| {
             crate::purge::purge(m, db, yes)
         }),

@@ -294,6 +294,30 @@ pub enum Command {
         #[arg(required = true, value_name = "MIGRATION")]
         migrations: Vec<String>,
     },
+    /// Settle a PARTIAL migration by hand, after finishing or undoing the
+    /// rest of its effect yourself: `--applied` marks it applied,
+    /// `--rolled-back` removes its history row (the next `up` runs it from
+    /// its start). Only the history changes; the resolution is recorded
+    /// with who gave it and when.
+    Resolve {
+        /// The migration's number (`3` or `0003`).
+        version: u32,
+        /// The rest of its effect is there.
+        #[arg(
+            long,
+            conflicts_with = "rolled_back",
+            required_unless_present = "rolled_back"
+        )]
+        applied: bool,
+        /// Its effect is undone.
+        #[arg(long)]
+        rolled_back: bool,
+        /// Who resolves it, for the record (default: `$USER`).
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
     /// List the archives that keep the data of dropped columns and tables
     /// (`_migrator_archive_*`, restored by the downgrades); with `--yes`,
     /// drop them for good.

@@ -252,6 +252,7 @@ pub(crate) fn is_internal_table(name: &str) -> bool {
     name == crate::runner::HISTORY_TABLE
         || name == crate::runner::LOCK_TABLE
         || name == crate::dialect::backfill::BACKFILL_TABLE
+        || name == crate::runner::resolve::RESOLUTIONS_TABLE
         || name.starts_with(crate::ops::ARCHIVE_PREFIX)
 }
 

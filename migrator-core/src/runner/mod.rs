@@ -36,6 +36,7 @@ mod harness;
 mod history;
 mod lock;
 mod plan;
+pub mod resolve;
 mod retry;
 mod steps;
 mod topology;
