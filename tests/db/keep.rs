@@ -2,7 +2,9 @@
 //! migration that drops columns (NOT NULL without a default, nullable with
 //! NULLs, with a default) and a table (with a foreign key of its own, and
 //! one pointing at it) goes up, down and up on a table with rows, and the
-//! downgrade restores every value exactly; rows the archive does not have
+//! downgrade restores every value exactly (the dropped columns' check and
+//! index come back over the restored values: SQLite's table rebuild both
+//! ways); rows the archive does not have
 //! get the stated fill; identities continue after the restored keys; the
 //! archives are internal (introspection equals the snapshot) and gone after
 //! the downgrade; once purged, the downgrade still succeeds.
@@ -27,7 +29,7 @@ pub struct User {
 }
 
 #[derive(Model)]
-#[model(table = "tasks")]
+#[model(table = "tasks", check = "score > -100", index = "note")]
 pub struct Task {
     #[model(primary_key, auto_increment)]
     pub id: i64,
