@@ -70,6 +70,11 @@ fn purge_flow<C: MigrationConnection>(d: &std::path::Path, url: &str, connect: i
         out.contains(ARCHIVE) && out.contains("migrator purge"),
         "{out}"
     );
+    // The lint finding names the archive too.
+    assert!(
+        out.contains("error[destructive-drop]: ") && out.contains(&format!("(kept in {ARCHIVE})")),
+        "{out}"
+    );
     let file = std::fs::read_to_string(d.join("migrations/0002_drop_flag.toml")).expect("file");
     assert!(file.contains(&format!("archive = \"{ARCHIVE}\"")), "{file}");
     assert!(file.contains("fill"), "{file}");
