@@ -130,7 +130,10 @@ fn round_trip(url: &str, client: &dyn Fn(&str)) {
     let d = dir.path();
     let (up, notes) = script(d, url, &[]);
     assert!(up.starts_with("-- standalone "), "{up}");
-    assert!(up.contains("_migrator_archive_0003_users__email"), "{up}");
+    // Literally, or in the hex text the MySQL script prepares.
+    let archive = "_migrator_archive_0003_users__email";
+    let hex: String = archive.bytes().map(|b| format!("{b:02X}")).collect();
+    assert!(up.contains(archive) || up.contains(&hex), "{up}");
     assert!(notes.is_empty(), "{notes}");
     client(&up);
     client(&up);
