@@ -36,7 +36,7 @@
 //! | `renamed_from = "old"` | the table's previous name, so the diff renames it |
 //! | `index = "a, b"` | an index `idx_<table>_a_b` (repeatable) |
 //! | `unique = "a, b"` | a unique constraint `uq_<table>_a_b` (repeatable) |
-//! | `check = "SQL"` | a check constraint `ck_<table>_<n>`, n from 1 (repeatable) |
+//! | `check = "SQL"` | a check constraint `ck_<table>_<hash>`, named by its expression (repeatable) |
 //!
 //! Column lists name database columns (after `column = "..."`); a field name
 //! is accepted too when no column has that name.
@@ -174,8 +174,11 @@ pub mod __private {
     pub use migrator_core::migration::{
         EmbeddedMigration, MigrationFile, MigrationSet, RustStepFn,
     };
-    pub use migrator_core::ops::{Backfill, BackfillReverse, Operation, RawSql, SqlVariants};
+    pub use migrator_core::ops::{
+        Archived, Backfill, BackfillReverse, Operation, RawSql, SqlVariants,
+    };
     pub use migrator_core::schema::*;
+    pub use std::boxed::Box;
     pub use std::option::Option;
     pub use std::string::String;
     pub use std::sync::OnceLock;

@@ -4,16 +4,24 @@
 
 #[path = "db/backfill.rs"]
 mod backfill;
+#[path = "db/checks.rs"]
+mod checks;
 #[path = "db/diesel_queries.rs"]
 mod diesel_queries;
 #[path = "db/fidelity.rs"]
 mod fidelity;
 #[path = "db/introspect.rs"]
 mod introspection;
+#[path = "db/keep.rs"]
+mod keep;
 #[path = "db/models.rs"]
 mod models;
+#[path = "db/not_null.rs"]
+mod not_null;
 #[path = "db/rebuild.rs"]
 mod rebuild;
+#[path = "db/resolve.rs"]
+mod resolve;
 #[path = "db/scenario.rs"]
 mod scenario;
 #[path = "db/support.rs"]
@@ -30,6 +38,31 @@ macro_rules! common_scenarios {
         #[test]
         fn seed_scenario() {
             with_db("seed", scenario::run);
+        }
+
+        #[test]
+        fn drops_keep_their_data() {
+            with_db("keep", keep::drops_keep_their_data);
+        }
+
+        #[test]
+        fn not_null_with_nulls_is_refused_before_anything_changes() {
+            with_db("nulls", not_null::nulls_refuse_before_anything_changes);
+        }
+
+        #[test]
+        fn not_null_is_backfilled_with_the_default() {
+            with_db("nullfill", not_null::generate_backfills_with_the_default);
+        }
+
+        #[test]
+        fn a_new_check_touches_no_other() {
+            with_db("checks", checks::a_new_check_touches_no_other);
+        }
+
+        #[test]
+        fn partial_migrations_are_resolved() {
+            with_db("resolve", resolve::partial_migrations_are_resolved);
         }
 
         #[test]
@@ -78,7 +111,9 @@ macro_rules! common_scenarios {
 }
 
 mod sqlite {
-    use super::{backfill, introspection, rebuild, scenario, support};
+    use super::{
+        backfill, checks, introspection, keep, not_null, rebuild, resolve, scenario, support,
+    };
 
     common_scenarios!();
 
@@ -212,7 +247,9 @@ mod sqlite {
 }
 
 mod postgres {
-    use super::{backfill, introspection, scenario, support, zero_downtime};
+    use super::{
+        backfill, checks, introspection, keep, not_null, resolve, scenario, support, zero_downtime,
+    };
 
     common_scenarios!();
 
@@ -376,7 +413,9 @@ mod postgres {
 
 #[cfg(feature = "mysql")]
 mod mysql {
-    use super::{backfill, introspection, scenario, support, zero_downtime};
+    use super::{
+        backfill, checks, introspection, keep, not_null, resolve, scenario, support, zero_downtime,
+    };
 
     common_scenarios!();
 

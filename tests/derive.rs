@@ -185,7 +185,9 @@ fn derived_tables_have_the_expected_content() {
     assert_eq!(task.foreign_keys[0].name, "fk_tasks_user_id");
     assert_eq!(task.foreign_keys[0].on_delete, RefAction::Cascade);
     assert_eq!(task.foreign_keys[0].on_update, RefAction::Restrict);
-    assert_eq!(task.checks[1].name, "ck_tasks_2");
+    // Named by its expression, whatever comes before it.
+    assert_eq!(task.checks[1].name, "ck_tasks_77d1aa24");
+    assert_eq!(task.checks[1].expr, "length(title) > 0");
 
     let item = TaskItem::table();
     assert_eq!(item.name, "task_items");

@@ -28,6 +28,8 @@ use migrator::{EmbeddedMigrations, MigrationSet, Migrator};
 
 static MIGRATIONS: EmbeddedMigrations = migrator::embed_migrations!("tests/fixtures/migrations");
 static TODO: EmbeddedMigrations = migrator::embed_migrations!("examples/todo/migrations");
+/// Written by `migrator generate`: 0002 drops a NOT NULL column, kept.
+static KEPT: EmbeddedMigrations = migrator::embed_migrations!("tests/fixtures/kept");
 
 /// The Rust steps the fixture names.
 mod steps {
@@ -136,6 +138,17 @@ fn embedded_equals_runtime_for_the_fixture() {
 }
 
 #[test]
+fn embedded_equals_runtime_for_a_kept_drop() {
+    assert_same(&KEPT, "tests/fixtures/kept");
+    let m = &KEPT.as_ref().migrations[1];
+    assert!(
+        matches!(&m.file.upgrade[..], [migrator::__private::Operation::Archived(a)] if a.fill.is_some()),
+        "{:?}",
+        m.file.upgrade
+    );
+}
+
+#[test]
 fn embedded_equals_runtime_for_the_example() {
     assert_same(&TODO, "examples/todo/migrations");
 }
@@ -240,6 +253,22 @@ mod sqlite {
         let dir = tempfile::tempdir().expect("tempdir");
         let conn = support::sqlite(dir.path());
         (dir, conn)
+    }
+
+    /// The embedded kept drop restores the values on `down`.
+    #[test]
+    fn embedded_kept_drop_restores_values() {
+        let (_d, mut c) = db();
+        let m = Migrator::new(&KEPT);
+        m.up_to(&mut c, Some(1)).expect("up to 1");
+        c.execute("INSERT INTO notes (id, body, pinned) VALUES (1, 'a', TRUE), (2, 'b', FALSE)")
+            .expect("rows");
+        m.up(&mut c).expect("up");
+        m.down_to(&mut c, 1).expect("down");
+        let pinned = c
+            .count_rows("SELECT 1 FROM notes WHERE (id = 1 AND pinned) OR (id = 2 AND NOT pinned)")
+            .expect("count");
+        assert_eq!(pinned, 2, "both values restored");
     }
 
     #[test]

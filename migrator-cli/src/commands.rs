@@ -131,6 +131,8 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
             | Command::Status { .. }
             | Command::History { .. }
             | Command::Verify { .. }
+            | Command::Purge { .. }
+            | Command::Resolve { .. }
     );
     let database = if uses_database {
         match resolve(&cli.dir, cli.database_url.as_ref(), url_source)
@@ -196,8 +198,13 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
             to,
             dry_run,
             backup,
+            allow,
+            allow_lint,
             lock,
         } => {
+            if let Some(code) = crate::gate::unknown_rule(&allow) {
+                return Ok(code);
+            }
             let database = db()?;
             let open = if dry_run { Open::DryRun } else { Open::Create };
             with_db_locked(&cli.dir, database, (open, "up"), &lock, |m, conn| {
@@ -205,6 +212,9 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
                     if !take_backup(m, conn, &database.url, (path, lock.lock_timeout), to)? {
                         return Ok(ExitCode::SUCCESS);
                     }
+                }
+                if !dry_run && !allow_lint && crate::gate::lint_refuses(m, conn, to, &allow)? {
+                    return Ok(ExitCode::from(1));
                 }
                 db_up(m, conn, to, dry_run)
             })
@@ -248,6 +258,36 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
             galera,
             format == crate::OutputFormat::Json,
         ),
+        Command::Resolve {
+            version,
+            applied,
+            lock,
+            by,
+            ..
+        } => {
+            let how = if applied {
+                migrator_core::runner::resolve::Resolution::Applied
+            } else {
+                migrator_core::runner::resolve::Resolution::RolledBack
+            };
+            let by = by
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "unknown".into());
+            with_db_locked(
+                &cli.dir,
+                db()?,
+                (Open::Existing, "resolve"),
+                &lock,
+                |m, db| {
+                    let line = on_conn!(db, c => m.resolve(c, version, how, &by))?;
+                    println!("{line}");
+                    Ok(ExitCode::SUCCESS)
+                },
+            )
+        }
+        Command::Purge { yes, wait } => with_db(&cli.dir, db()?, wait.lock_timeout, |m, db| {
+            crate::purge::purge(m, db, yes)
+        }),
         Command::Rehash => rehash(&cli.dir),
         Command::Rebase { migrations } => rebase(&cli.dir, &migrations),
         Command::Diagram {
@@ -621,14 +661,8 @@ fn sql(
 
 fn lint(dir: &Path, allow: &[String], galera: bool, json: bool) -> CmdResult {
     use migrator_core::lint;
-    if let Some(unknown) = allow.iter().find(|a| lint::rule(a).is_none()) {
-        let names: Vec<&str> = lint::RULES.iter().map(|r| r.name).collect();
-        eprintln!(
-            "{} unknown lint rule `{unknown}` in `--allow`\nhelp: the rules are {}",
-            style::error_prefix(),
-            names.join(", ")
-        );
-        return Ok(ExitCode::from(2));
+    if let Some(code) = crate::gate::unknown_rule(allow) {
+        return Ok(code);
     }
     let project = open(dir)?;
     let set = project.migrations().map_err(|e| e.to_string())?;

@@ -26,7 +26,9 @@ mod backup;
 mod commands;
 mod files;
 mod fleet;
+mod gate;
 mod progress;
+mod purge;
 mod script;
 mod shadow;
 mod style;
@@ -217,6 +219,15 @@ pub enum Command {
         /// PostgreSQL `pg_dump`); a failed backup stops the run.
         #[arg(long, value_name = "PATH", conflicts_with = "dry_run")]
         backup: Option<PathBuf>,
+        /// Run although the migrations to apply have this lint error
+        /// (repeatable; docs/LINT.md). Without it an error finding that the
+        /// migration's own `allow` list does not accept stops `up` before
+        /// anything runs.
+        #[arg(long = "allow", value_name = "RULE")]
+        allow: Vec<String>,
+        /// Run whatever the lint finds.
+        #[arg(long)]
+        allow_lint: bool,
         #[command(flatten)]
         lock: LockArgs,
     },
@@ -311,6 +322,40 @@ pub enum Command {
         /// (repeatable, any order).
         #[arg(required = true, value_name = "MIGRATION")]
         migrations: Vec<String>,
+    },
+    /// Settle a PARTIAL migration by hand, after finishing or undoing the
+    /// rest of its effect yourself: `--applied` marks it applied,
+    /// `--rolled-back` removes its history row (the next `up` runs it from
+    /// its start). Only the history changes; the resolution is recorded
+    /// with who gave it and when.
+    Resolve {
+        /// The migration's number (`3` or `0003`).
+        version: u32,
+        /// The rest of its effect is there.
+        #[arg(
+            long,
+            conflicts_with = "rolled_back",
+            required_unless_present = "rolled_back"
+        )]
+        applied: bool,
+        /// Its effect is undone.
+        #[arg(long)]
+        rolled_back: bool,
+        /// Who resolves it, for the record (default: `$USER`).
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// List the archives that keep the data of dropped columns and tables
+    /// (`_migrator_archive_*`, restored by the downgrades); with `--yes`,
+    /// drop them for good.
+    Purge {
+        /// Drop the archives (without it, only list them).
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Recompute the snapshot's hash chain after an intended edit of a migration that was never applied.
     Rehash,

@@ -789,7 +789,26 @@ pub struct Task {
         generate.contains("`#[model(keep = \"column\")]`"),
         "{generate}"
     );
-    let up = ok(d, &["--database-url", &url, "up"]);
+    // The lint error stops `up` with nothing applied, until it is allowed.
+    let refused = migrator(d, &["--database-url", &url, "up"]);
+    assert_eq!(code(&refused), 1, "{}", text(&refused));
+    assert!(
+        text(&refused).contains("lint: error[destructive-drop]: 0002_drop_urgent.toml")
+            && text(&refused).contains("nothing was applied"),
+        "{}",
+        text(&refused)
+    );
+    let status = ok(d, &["--database-url", &url, "status"]);
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("0002_drop_urgent") && l.contains("pending")),
+        "{status}"
+    );
+    let up = ok(
+        d,
+        &["--database-url", &url, "up", "--allow", "destructive-drop"],
+    );
     assert!(up.contains("applied 0002_drop_urgent"), "{up}");
 }
 
@@ -1030,7 +1049,7 @@ fn verify_and_lint_speak_json_with_the_same_exit_codes() {
     ok(d, &["generate", "initial"]);
     std::fs::write(d.join("src/models.rs"), USERS).expect("write");
     ok(d, &["generate", "drop_email"]);
-    ok(d, &["up"]);
+    ok(d, &["up", "--allow-lint"]);
 
     let json = |o: &Output| -> serde_json::Value {
         serde_json::from_slice(&o.stdout)

@@ -46,8 +46,8 @@ fn v2() -> String {
 }
 
 /// 0001 creates both tables, 0002 adds `users.email`, 0003 drops it again
-/// (a destructive step: its values cannot come back on `down`).
-fn project() -> TestProject {
+/// as generated: a kept drop, whose values come back on `down`.
+fn kept_project() -> TestProject {
     let p = TestProject::new();
     p.set_models(V1);
     p.generate("create").expect("0001");
@@ -56,6 +56,36 @@ fn project() -> TestProject {
     p.set_models(V1);
     p.generate("drop_email").expect("0003");
     p
+}
+
+/// [`kept_project`] with 0003's drop written without `archived` (as files
+/// written before kept drops, or by hand, are): a destructive step whose
+/// values cannot come back on `down`.
+fn project() -> TestProject {
+    let p = kept_project();
+    p.edit_and_rehash("0003_drop_email.toml", |f| {
+        let unwrap = |op: &mut Operation| {
+            if let Operation::Archived(a) = op {
+                *op = (*a.step).clone();
+            }
+        };
+        f.upgrade.iter_mut().for_each(unwrap);
+        f.downgrade.iter_mut().for_each(unwrap);
+    });
+    p
+}
+
+#[test]
+fn kept_drop_restores_its_values() {
+    let p = kept_project();
+    let o = migrator(p.root(), None, &["test"]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with("ok   0003_drop_email")),
+        "{out}"
+    );
+    assert!(!out.contains("did not restore"), "{out}");
 }
 
 fn migrator(dir: &Path, url: Option<&str>, args: &[&str]) -> Output {

@@ -170,6 +170,22 @@ pub(crate) fn operation(op: &Operation) -> TokenStream {
             let b = backfill(b);
             quote!(Backfill(#b))
         }
+        Operation::Archived(a) => {
+            let archive = string(&a.archive);
+            let fill = match &a.fill {
+                Some(d) => {
+                    let d = default_value(d);
+                    quote!(::migrator::__private::Option::Some(#d))
+                }
+                None => quote!(::migrator::__private::Option::None),
+            };
+            let step = operation(&a.step);
+            quote!(Archived(::migrator::__private::Archived {
+                archive: #archive,
+                fill: #fill,
+                step: ::migrator::__private::Box::new(#step),
+            }))
+        }
     };
     quote!(::migrator::__private::Operation::#body)
 }

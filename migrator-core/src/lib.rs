@@ -39,10 +39,14 @@ pub mod fleet;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub mod introspect;
 mod ledger;
+#[cfg(feature = "model")]
+mod keep;
 pub mod lint;
 pub mod migration;
 #[cfg(feature = "model")]
 pub mod model;
+#[cfg(feature = "model")]
+mod not_null;
 pub mod ops;
 #[cfg(feature = "model")]
 pub mod project;

@@ -231,6 +231,7 @@ impl Project {
         let mut models = self.models()?;
         let current = set.last_state().clone();
         keep_columns(&mut models, &current)?;
+        adopt_check_names(&mut models, &current);
         let plan = diff(&current, &models.schema, &models.hints)?;
         Ok((set, models, plan))
     }
@@ -245,11 +246,14 @@ impl Project {
         }
         let (head, mut models) = self.head_and_models()?;
         keep_columns(&mut models, &head.schema)?;
+        adopt_check_names(&mut models, &head.schema);
         let mut plan = diff(&head.schema, &models.schema, &models.hints)?;
         if plan.is_empty() {
             return Ok(None);
         }
         plan.warnings.extend(crate::model::kept_notes(&models));
+        crate::keep::keep_drops(&mut plan, head.head + 1, &head.schema);
+        crate::not_null::backfill_not_null(&mut plan, &head.schema);
         let Head {
             head,
             entries,
@@ -359,6 +363,40 @@ impl Project {
 }
 
 debug_as_display!(ProjectError);
+/// The snapshot's positional names of unnamed checks kept
+/// (`naming::adopt_check_names`), for the models' tables the snapshot has
+/// (under their name or the one they are renamed from).
+fn adopt_check_names(models: &mut Models, snapshot: &Schema) {
+    // The snapshot with the hinted renames applied, so that a check whose
+    // expression a column rename rewrote is found under its old name.
+    let mut renamed = snapshot.clone();
+    for (new, old) in &models.hints.tables {
+        let _ = crate::ops::Operation::RenameTable {
+            from: old.clone(),
+            to: new.clone(),
+        }
+        .apply(&mut renamed);
+    }
+    for ((table, new), old) in &models.hints.columns {
+        let _ = crate::ops::Operation::RenameColumn {
+            table: table.clone(),
+            from: old.clone(),
+            to: new.clone(),
+        }
+        .apply(&mut renamed);
+    }
+    for def in &models.defs {
+        let snap = renamed.table(&def.table.name);
+        let (Some(snap), Some(table)) = (snap, models.schema.tables.get_mut(&def.table.name))
+        else {
+            continue;
+        };
+        if !table.checks.is_empty() {
+            crate::schema::naming::adopt_check_names(table, snap);
+        }
+    }
+}
+
 /// The models' tables with their kept columns (`#[model(keep = "..")]`)
 /// taken from `snapshot`, as the database keeps them.
 fn keep_columns(models: &mut Models, snapshot: &Schema) -> Result<(), ProjectError> {

@@ -373,6 +373,15 @@ pub fn check_operation(op: &crate::ops::Operation) -> Result<(), String> {
             }
             Ok(())
         }
+        O::Archived(a) => {
+            a.check()?;
+            if let Some(crate::schema::DefaultValue::Sql(expr)) = &a.fill {
+                check_expression(expr).map_err(|e| {
+                    format!("archived step: `fill` `sql = {expr:?}` is not one expression {e}")
+                })?;
+            }
+            check_operation(&a.step)
+        }
         _ => Ok(()),
     }
 }

@@ -49,7 +49,7 @@ impl TestDb for diesel::mysql::MysqlConnection {
         let mut s = Shape::default();
         for c in rows_mysql(
             self,
-            &format!("SELECT CAST(TABLE_NAME AS CHAR) AS a, CAST(COLUMN_NAME AS CHAR) AS b, CAST(IS_NULLABLE AS CHAR) AS c, '' AS d FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT IN {internal} ORDER BY TABLE_NAME, ORDINAL_POSITION"),
+            &format!("SELECT CAST(TABLE_NAME AS CHAR) AS a, CAST(COLUMN_NAME AS CHAR) AS b, CAST(IS_NULLABLE AS CHAR) AS c, '' AS d FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT IN {internal} AND substr(TABLE_NAME, 1, 18) <> '_migrator_archive_' ORDER BY TABLE_NAME, ORDINAL_POSITION"),
         ) {
             s.columns.entry(c.a).or_default().push(format!(
                 "{} {}",
@@ -59,7 +59,7 @@ impl TestDb for diesel::mysql::MysqlConnection {
         }
         for i in rows_mysql(
             self,
-            &format!("SELECT DISTINCT CAST(s.TABLE_NAME AS CHAR) AS a, CAST(s.INDEX_NAME AS CHAR) AS b, '' AS c, '' AS d FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME NOT IN {internal} AND s.INDEX_NAME <> 'PRIMARY' AND NOT EXISTS (SELECT 1 FROM information_schema.TABLE_CONSTRAINTS k WHERE k.CONSTRAINT_SCHEMA = s.TABLE_SCHEMA AND k.TABLE_NAME = s.TABLE_NAME AND k.CONSTRAINT_NAME = s.INDEX_NAME AND k.CONSTRAINT_TYPE = 'FOREIGN KEY')"),
+            &format!("SELECT DISTINCT CAST(s.TABLE_NAME AS CHAR) AS a, CAST(s.INDEX_NAME AS CHAR) AS b, '' AS c, '' AS d FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME NOT IN {internal} AND substr(s.TABLE_NAME, 1, 18) <> '_migrator_archive_' AND s.INDEX_NAME <> 'PRIMARY' AND NOT EXISTS (SELECT 1 FROM information_schema.TABLE_CONSTRAINTS k WHERE k.CONSTRAINT_SCHEMA = s.TABLE_SCHEMA AND k.TABLE_NAME = s.TABLE_NAME AND k.CONSTRAINT_NAME = s.INDEX_NAME AND k.CONSTRAINT_TYPE = 'FOREIGN KEY')"),
         ) {
             s.indexes.insert(format!("{}.{}", i.a, i.b));
         }
@@ -101,7 +101,12 @@ pub fn seed_project() -> TestProject {
     // 0006 as generated only drops the flag; the data migration that turns
     // it into a priority (and back) is written by hand before the drop.
     p.edit_and_rehash("0006_priority_from_flag.toml", |f| {
-        assert!(matches!(&f.upgrade[..], [Operation::DropColumn { .. }]), "{:?}", f.upgrade);
+        // The drop keeps its values (an archived step) for the downgrade.
+        assert!(
+            matches!(&f.upgrade[..], [Operation::Archived(a)] if matches!(*a.step, Operation::DropColumn { .. })),
+            "{:?}",
+            f.upgrade
+        );
         let step = Operation::Sql(RawSql {
             sql: Some(
                 "UPDATE tasks SET priority = CASE WHEN is_high_priority THEN 'high' ELSE 'medium' END"

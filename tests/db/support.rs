@@ -196,12 +196,14 @@ pub fn rows_mysql(conn: &mut diesel::mysql::MysqlConnection, q: &str) -> Vec<Row
 
 const HISTORY: &str = "_migrator_history";
 const LOCK: &str = "_migrator_lock";
+/// The prefix of the archives of kept drops (`tests/db/keep.rs` counts them).
+const ARCHIVE: &str = "_migrator_archive_";
 
 pub fn shape_sqlite(conn: &mut SqliteConnection) -> Shape {
     let mut s = Shape::default();
     let tables = rows_sqlite(
         conn,
-        &format!("SELECT name AS a, '' AS b, '' AS c, '' AS d FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('{HISTORY}', '{LOCK}') ORDER BY name"),
+        &format!("SELECT name AS a, '' AS b, '' AS c, '' AS d FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('{HISTORY}', '{LOCK}') AND substr(name, 1, 18) <> '{ARCHIVE}' ORDER BY name"),
     );
     for t in tables {
         let t = t.a;
@@ -246,7 +248,7 @@ pub fn shape_pg(conn: &mut PgConnection) -> Shape {
     let mut s = Shape::default();
     for c in rows_pg(
         conn,
-        &format!("SELECT table_name::text AS a, column_name::text AS b, is_nullable::text AS c, '' AS d FROM information_schema.columns WHERE table_schema = current_schema() AND table_name NOT IN ('{HISTORY}', '{LOCK}') ORDER BY table_name, ordinal_position"),
+        &format!("SELECT table_name::text AS a, column_name::text AS b, is_nullable::text AS c, '' AS d FROM information_schema.columns WHERE table_schema = current_schema() AND table_name NOT IN ('{HISTORY}', '{LOCK}') AND substr(table_name, 1, 18) <> '{ARCHIVE}' ORDER BY table_name, ordinal_position"),
     ) {
         s.columns.entry(c.a).or_default().push(format!(
             "{} {}",
@@ -256,7 +258,7 @@ pub fn shape_pg(conn: &mut PgConnection) -> Shape {
     }
     for i in rows_pg(
         conn,
-        &format!("SELECT i.tablename::text AS a, i.indexname::text AS b, '' AS c, '' AS d FROM pg_indexes i WHERE i.schemaname = current_schema() AND i.tablename NOT IN ('{HISTORY}', '{LOCK}') AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conname = i.indexname AND k.contype = 'p')"),
+        &format!("SELECT i.tablename::text AS a, i.indexname::text AS b, '' AS c, '' AS d FROM pg_indexes i WHERE i.schemaname = current_schema() AND i.tablename NOT IN ('{HISTORY}', '{LOCK}') AND substr(i.tablename, 1, 18) <> '{ARCHIVE}' AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conname = i.indexname AND k.contype = 'p')"),
     ) {
         s.indexes.insert(format!("{}.{}", i.a, i.b));
     }

@@ -286,7 +286,7 @@ pub fn constraints_on_existing_table(db: &PgDb) {
         let names: Vec<&str> = got.iter().map(|g| g.0.as_str()).collect();
         assert_eq!(
             names,
-            ["ck_pets_1", "fk_pets_owner_id", "uq_pets_name"],
+            ["ck_pets_3841a032", "fk_pets_owner_id", "uq_pets_name"],
             "round {round}: no helper check left: {got:?}"
         );
         assert!(got.iter().all(|g| g.2 == "true"), "all validated: {got:?}");

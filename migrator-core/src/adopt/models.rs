@@ -369,15 +369,9 @@ pub fn write_model(t: &Table, struct_name: &str) -> String {
             head.push(format!("foreign_key({})", parts.join(", ")));
         }
     }
-    // Unnamed checks are numbered among themselves: use them only when
-    // every check has the default name of its position.
-    let default_checks = t
-        .checks
-        .iter()
-        .enumerate()
-        .all(|(i, c)| c.name == naming::check(name, i + 1));
+    // A check with the default name of its expression needs no name.
     for c in &t.checks {
-        if default_checks {
+        if c.name == naming::check(name, &c.expr) {
             head.push(format!("check = {}", lit(&c.expr)));
         } else {
             head.push(format!(

@@ -142,6 +142,25 @@ pub(crate) trait Backend: Sync {
     /// that would abort an open transaction.
     fn table_exists_sql(&self, name: &str) -> String;
 
+    /// The names (text column `s`) of the tables of the connection's own
+    /// schema whose names start with `prefix` (plain ASCII), sorted.
+    fn tables_with_prefix_sql(&self, prefix: &str) -> String;
+
+    /// A query returning a row when `table` has the column `column`.
+    fn column_exists_sql(&self, table: &str, column: &str) -> String;
+
+    /// A query returning a row when `cond` (an SQL condition) holds.
+    fn guard_when(&self, cond: &str) -> String {
+        format!("SELECT 1 WHERE {cond}")
+    }
+
+    /// What must run after rows with their keys were copied into `table`
+    /// (an archived table restored): PostgreSQL moves an identity's
+    /// sequence past the restored keys; the others keep their counters.
+    fn after_restore_sql(&self, _table: &crate::schema::Table) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The statement that bounds every lock wait of the session to `wait`.
     fn bound_waits_sql(&self, wait: Duration) -> String;
 

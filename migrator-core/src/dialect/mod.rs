@@ -14,7 +14,9 @@
 //!   (`sql:` types, SQL defaults, checks, backfills) are checked by
 //!   [`crate::sql_fragment`] before anything is rendered.
 
+mod archive;
 pub mod backfill;
+mod prechecks;
 #[cfg(test)]
 mod tests;
 
@@ -126,6 +128,9 @@ pub struct Statement {
     /// it for what the model does not describe and the rebuild cannot
     /// carry over: columns, collations, table options, constraints).
     pub refuses: bool,
+    /// For a [`Statement::refuses`] check whose rows are not losses: what
+    /// the refusal says before listing them, with its help line.
+    pub refusal: Option<String>,
     /// A batched backfill: the runner runs its batches (see
     /// [`backfill`]) instead of `sql`, which only shows the first one.
     pub backfill: Option<Box<backfill::BackfillPlan>>,
@@ -148,6 +153,7 @@ impl Statement {
             cleanup: None,
             each_row: false,
             refuses: false,
+            refusal: None,
             backfill: None,
         }
     }
@@ -286,6 +292,9 @@ fn render_op_in(
             });
         }
     }
+    if let Operation::Archived(a) = op {
+        return archive::render(dialect, op, a, before, start);
+    }
     backend.render(op, before, start)
 }
 
@@ -306,6 +315,7 @@ pub fn render_ops(
         let schema = changed.as_ref().unwrap_or(start);
         out.push(render_op_in(dialect, op, schema, start)?);
         if i + 1 == ops.len() {
+            prechecks::add_not_null_checks(dialect, ops, start, &mut out);
             break;
         }
         op.apply(changed.get_or_insert_with(|| start.clone()))

@@ -2,8 +2,12 @@
 //!
 //! A hint stays on the model after the migration that applied it, so a hint
 //! whose new name already exists in the old schema is taken as applied and
-//! ignored. Every other hint must name an old table (or column) that exists;
-//! all hint errors are reported at once. Because a pending rename's target
+//! ignored. A hint whose old name is nowhere (neither in the snapshot nor
+//! in the models) while the snapshot has nothing unmatched it could mean is
+//! stale too (a fresh project, a squashed history): noted and ignored. Every
+//! other hint must name an old table (or column) that exists, since it may
+//! be a typo of one the plan would drop; all hint errors are reported at
+//! once. Because a pending rename's target
 //! never exists in the old schema, and each old name is claimed once, the
 //! renames can run in any order without colliding.
 
@@ -81,6 +85,22 @@ pub(super) fn resolve(old: &Schema, new: &Schema, hints: &Hints) -> Result<Renam
             continue;
         }
         if !old.tables.contains_key(old_name) {
+            // Tables the snapshot has and the models do not: what a typo of
+            // the old name could have meant. Without one the hint can only
+            // be stale (a fresh project, a squashed history): it is noted
+            // and ignored, and the table is created.
+            let unmatched: Vec<&String> = old
+                .tables
+                .keys()
+                .filter(|t| !new.tables.contains_key(*t))
+                .collect();
+            if unmatched.is_empty() {
+                out.notes.push(format!(
+                    "table `{new_name}` is marked `renamed_from = \"{old_name}\"`, but neither the snapshot nor the models have `{old_name}`: \
+                     the hint is stale and ignored (remove it)"
+                ));
+                continue;
+            }
             errors.push(format!(
                 "table `{new_name}` is marked `renamed_from = \"{old_name}\"`, but the snapshot has no table `{old_name}`\n\
                  help: fix the old name or remove the attribute; the snapshot has: {}",
@@ -134,6 +154,18 @@ pub(super) fn resolve(old: &Schema, new: &Schema, hints: &Hints) -> Result<Renam
             continue;
         }
         if old_table.column(old_col).is_none() {
+            if old_table
+                .columns
+                .iter()
+                .all(|c| new_table.column(&c.name).is_some())
+            {
+                out.notes.push(format!(
+                    "column `{table}.{new_col}` is marked `renamed_from = \"{old_col}\"`, but table `{}` in the snapshot has no column `{old_col}` and no column the models drop: \
+                     the hint is stale and ignored (remove it)",
+                    old_table.name
+                ));
+                continue;
+            }
             errors.push(format!(
                 "column `{table}.{new_col}` is marked `renamed_from = \"{old_col}\"`, but table `{}` in the snapshot has no column `{old_col}`\n\
                  help: fix the old name or remove the attribute; the snapshot's columns are: {}",

@@ -275,7 +275,7 @@ impl Gen {
         };
         let t = self.s.tables.get_mut(table).expect("table exists");
         let name = (1..)
-            .map(|n| naming::check(table, n))
+            .map(|n| naming::positional_check(table, n))
             .find(|n| !t.object_names().any(|o| o == n))
             .expect("a free name");
         t.checks.push(Check {

@@ -246,10 +246,11 @@ fn rename_table_by_hint_keeps_data_and_references() {
 
 #[test]
 fn rename_hint_for_a_missing_old_table_is_an_error() {
+    // `users` is dropped by the plan: the hint may be a typo of it.
     let a = schema(vec![users()]);
     let mut people = users();
     people.name = "people".into();
-    let b = schema(vec![users(), people]);
+    let b = schema(vec![people]);
     let err = diff(&a, &b, &table_hint("people", "persons")).expect_err("refused");
     assert_eq!(
         err,
@@ -258,6 +259,50 @@ fn rename_hint_for_a_missing_old_table_is_an_error() {
              help: fix the old name or remove the attribute; the snapshot has: `users`"
                 .into()
         )
+    );
+}
+
+/// A hint whose old table is in neither the snapshot nor the models, with
+/// nothing unmatched in the snapshot (a fresh project, a squashed history):
+/// stale, so noted and ignored, and the table is created.
+#[test]
+fn stale_rename_hints_warn_and_are_ignored() {
+    let mut people = users();
+    people.name = "people".into();
+    let plan = check(
+        &Schema::default(),
+        &schema(vec![people.clone()]),
+        &table_hint("people", "persons"),
+    );
+    assert_eq!(lines(&plan.upgrade).len(), 1, "{:?}", plan.upgrade);
+    assert!(matches!(&plan.upgrade[0], Operation::CreateTable { table } if table.name == "people"));
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("`renamed_from = \"persons\"`") && w.contains("stale and ignored")),
+        "{:?}",
+        plan.warnings
+    );
+    // The same for a column whose table has nothing the models drop.
+    let a = schema(vec![users()]);
+    let mut u = users();
+    let mut extra = u.columns[1].clone();
+    extra.name = "mail".into();
+    extra.nullable = true;
+    u.columns.push(extra);
+    let mut h = no_hints();
+    column_hint(&mut h, "users", "mail", "e_mail");
+    let plan = check(&a, &schema(vec![u]), &h);
+    assert_eq!(lines(&plan.upgrade).len(), 1, "{:?}", plan.upgrade);
+    assert!(
+        matches!(&plan.upgrade[0], Operation::AddColumn { column, .. } if column.name == "mail")
+    );
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("`renamed_from = \"e_mail\"`") && w.contains("stale and ignored")),
+        "{:?}",
+        plan.warnings
     );
 }
 

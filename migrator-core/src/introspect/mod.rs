@@ -9,7 +9,8 @@
 //!   indexes, inline `UNIQUE` included), foreign keys with their columns,
 //!   referenced table and columns and `ON DELETE`/`ON UPDATE` actions, and
 //!   check constraints. migrator's own tables (`_migrator_history`,
-//!   `_migrator_lock`, the SQLite rebuild's `_migrator_new_*`) and the
+//!   `_migrator_lock`, the SQLite rebuild's `_migrator_new_*`, the
+//!   archives of kept drops, `_migrator_archive_*`) and the
 //!   databases' internals are left out;
 //! - what the model cannot describe is never dropped silently: views,
 //!   triggers, functions, sequences that no column owns, extensions, enum,
@@ -257,6 +258,8 @@ pub(crate) fn is_internal_table(name: &str) -> bool {
     name == crate::runner::HISTORY_TABLE
         || name == crate::runner::LOCK_TABLE
         || name == crate::dialect::backfill::BACKFILL_TABLE
+        || name == crate::runner::resolve::RESOLUTIONS_TABLE
+        || name.starts_with(crate::ops::ARCHIVE_PREFIX)
 }
 
 /// Both dialects: a primary key column is NOT NULL whatever the model says

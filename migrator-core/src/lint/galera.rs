@@ -116,7 +116,9 @@ fn rebuilds(op: &Operation, start: &Schema) -> bool {
         | Operation::CreateIndex { .. }
         | Operation::AddUnique { .. }
         | Operation::AddForeignKey { .. }
-        | Operation::AddCheck { .. } => true,
+        | Operation::AddCheck { .. }
+        // Copies every row into or out of its archive.
+        | Operation::Archived(_) => true,
         Operation::CreateTable { .. }
         | Operation::SetTableComment { .. }
         | Operation::DropTable { .. }

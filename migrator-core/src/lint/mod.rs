@@ -64,7 +64,7 @@ macro_rules! rules {
 
 rules! {
     DESTRUCTIVE_DROP = "destructive-drop", Error,
-        "the data in it is lost, and the running (previous) version of the application still reads and writes it",
+        "the data in it is lost (an `archived` drop keeps it in the archive it names, for the downgrade, until `migrator purge`), and the running (previous) version of the application still reads and writes it",
         "stop using it first: remove the field and name the column in the struct's `#[model(keep = \"column\")]`, so the database keeps it while that version deploys; then drop it in a later migration (remove it from `keep`, `migrator generate`) and allow the rule there";
     RENAME = "rename", Warning,
         "the running (previous) version of the application still uses the old name and fails as soon as the migration commits",
@@ -192,9 +192,12 @@ pub fn lint_migration(m: &Migration, start: &Schema, dialects: &[Dialect]) -> Ve
             })
         };
         match op {
+            // A kept drop still breaks the running application; its
+            // description names the archive that keeps the data.
             Operation::DropTable { .. } | Operation::DropColumn { .. } => {
                 add(DESTRUCTIVE_DROP, op.to_string())
             }
+            Operation::Archived(a) if a.is_drop() => add(DESTRUCTIVE_DROP, op.to_string()),
             Operation::RenameTable { .. } | Operation::RenameColumn { .. } => {
                 add(RENAME, op.to_string())
             }

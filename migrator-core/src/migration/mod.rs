@@ -272,6 +272,19 @@ fn fragment_strings(op: &Operation) -> Vec<String> {
                 .map(|(s, _)| s.clone())
                 .collect()
         }
+        Operation::Archived(a) => {
+            let mut v = Vec::new();
+            if a.check().is_err() {
+                v.push(a.archive.clone());
+            }
+            if let Some(DefaultValue::Sql(e)) = &a.fill {
+                if crate::sql_fragment::check_expression(e).is_err() {
+                    v.push(e.clone());
+                }
+            }
+            v.extend(fragment_strings(&a.step));
+            v
+        }
         _ => Vec::new(),
     }
 }

@@ -315,3 +315,64 @@ fn no_downgrade_list_means_the_inverse_of_the_upgrade() {
     };
     assert_eq!(second.sql.as_deref(), Some("DELETE FROM users"));
 }
+
+/// An `archived` step in a file: one wrapping a kind it cannot keep, an
+/// archive without the prefix (which introspection and `purge` would not
+/// know as migrator's) and a `fill` that is more than an expression are
+/// refused at their line, naming the step; a well-formed one round-trips.
+#[test]
+fn archived_steps_are_checked_when_read() {
+    let step = "[upgrade.step]\nop = \"drop_column\"\ntable = \"t\"\n\n[upgrade.step.column]\nname = \"a\"\ntype = \"boolean\"\n";
+    let file = |archive: &str, fill: &str, step: &str| {
+        format!("description = \"drop a\"\n\n[[upgrade]]\nop = \"archived\"\narchive = \"{archive}\"\n{fill}\n{step}")
+    };
+    let good = file(
+        "_migrator_archive_0002_t__a",
+        "fill = { bool = false }",
+        step,
+    );
+    let m = parse_migration(Path::new("m"), "0002_drop_a.toml", &good).expect("parses");
+    assert!(
+        matches!(&m.file.downgrade[..], [Operation::Archived(a)] if !a.is_drop() && a.fill.is_some())
+    );
+    let again = MigrationFile::parse(&m.file.to_text("x")).expect("round trip");
+    assert_eq!(again.upgrade, m.file.upgrade);
+
+    let e = parse_migration(
+        Path::new("m"),
+        "0002_drop_a.toml",
+        &file("t_archive", "", step),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("m/0002_drop_a.toml:5:") && e.contains("upgrade step 1: archive table `t_archive` must be named `_migrator_archive_<something>`"),
+        "{e}"
+    );
+    let e = parse_migration(
+        Path::new("m"),
+        "0002_drop_a.toml",
+        &file(
+            "_migrator_archive_x",
+            "fill = { sql = \"0); DROP TABLE t; --\" }",
+            step,
+        ),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("upgrade step 1: archived step: `fill`"), "{e}");
+    let index = "[upgrade.step]\nop = \"drop_index\"\ntable = \"t\"\n\n[upgrade.step.index]\nname = \"i\"\ncolumns = [\"a\"]\n";
+    let e = parse_migration(
+        Path::new("m"),
+        "0002_drop_a.toml",
+        &file("_migrator_archive_x", "", index),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains(
+            "wraps `drop_column`, `drop_table`, `add_column` or `create_table`, not `drop_index`"
+        ),
+        "{e}"
+    );
+}

@@ -69,7 +69,7 @@ pub fn expand_derive_against(
     input: &syn::DeriveInput,
     reference: &Result<Reference, String>,
 ) -> TokenStream {
-    let lowered = match parse_spanned(input) {
+    let mut lowered = match parse_spanned(input) {
         Ok(lowered) => lowered,
         Err(err) => {
             let errors = err.into_compile_error();
@@ -86,6 +86,23 @@ pub fn expand_derive_against(
             };
         }
     };
+    // A snapshot written when unnamed checks were numbered keeps those
+    // names (`naming::adopt_check_names`).
+    if let Ok(Reference {
+        snapshot: Some(snapshot),
+        ..
+    }) = reference
+    {
+        let def = &mut lowered.def;
+        let snap = snapshot.schema.table(&def.table.name).or_else(|| {
+            def.renamed_from
+                .as_ref()
+                .and_then(|old| snapshot.schema.table(old))
+        });
+        if let Some(snap) = snap.filter(|_| !def.table.checks.is_empty()) {
+            crate::schema::naming::adopt_check_names(&mut def.table, snap);
+        }
+    }
     // Drift is reported next to an impl that works, so code calling
     // `Task::table()` adds no errors of its own (docs/DESIGN.md §7.7).
     let dialects = reference.as_ref().map_or(&[][..], |r| &r.dialects[..]);

@@ -2,8 +2,8 @@
 //!
 //! Contract: builds the table of docs/DESIGN.md §2 from a model: columns in field
 //! order (skipped fields left out), the primary key in field order, default
-//! object names from [`naming`] (`ck_<table>_<n>` counts struct-level checks
-//! from 1 in declaration order), then [`Table::normalize`]. It reports what
+//! object names from [`naming`] (`ck_<table>_<hash>` from a check's
+//! expression), then [`Table::normalize`]. It reports what
 //! only shows once names are resolved: unknown columns in struct-level
 //! lists and objects declared twice. It also records the spans [`super::scan`]
 //! needs to put cross-model errors on the right token.
@@ -186,16 +186,12 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
             });
         }
     }
-    // Unnamed checks are numbered among themselves, so naming one check does
-    // not rename the others.
-    let mut unnamed = 0;
+    // Unnamed checks are named by their expression, so adding, removing or
+    // reordering checks never renames another.
     for check in &model.attrs.checks {
         let ck_name = match &check.name {
             Some(n) => n.clone(),
-            None => {
-                unnamed += 1;
-                naming::check(&name, unnamed)
-            }
+            None => naming::check(&name, check.expr.value.trim()),
         };
         let ck = Check {
             name: ck_name,

@@ -745,7 +745,7 @@ fn check_object_names(
                 } else if is_index {
                     format!("default names are `idx_<table>_<columns>` and `uq_<table>_<columns>`; name one yourself with the struct-level `index(name = \"..\", columns = \"..\")`, or, if the project only targets MySQL/MariaDB (where index names are per table), declare `dialects = [\"mysql\"]` in {}", crate::config::CONFIG_FILE)
                 } else {
-                    "default names are `idx_<table>_<columns>`, `uq_<table>_<columns>`, `fk_<table>_<column>` and `ck_<table>_<n>`: rename a table or column so that they differ".to_string()
+                    "default names are `idx_<table>_<columns>`, `uq_<table>_<columns>`, `fk_<table>_<column>` and `ck_<table>_<hash>`: rename a table or column so that they differ".to_string()
                 };
                 errors.push(at_pos(
                     &file_of(model),

@@ -369,16 +369,62 @@ struct Task {
     assert_eq!(
         t.checks,
         [
+            // Named by their expression (8 hex digits of its SHA-256).
             Check {
-                name: "ck_tasks_1".into(),
+                name: "ck_tasks_21aba6e4".into(),
                 expr: "priority IN ('low', 'medium', 'high')".into(),
             },
             Check {
-                name: "ck_tasks_2".into(),
+                name: "ck_tasks_77d1aa24".into(),
                 expr: "length(title) > 0".into(),
             },
         ]
     );
+}
+
+/// Adding a check in front of another renames nothing; a snapshot written
+/// when unnamed checks were numbered keeps its names for the same
+/// expressions (no drop and add), and a new check gets its expression's.
+#[test]
+fn check_names_are_stable_and_old_positional_names_are_kept() {
+    use crate::schema::{naming, Table};
+    let one = naming::check("tasks", "length(title) > 0");
+    assert_eq!(one, "ck_tasks_77d1aa24");
+    assert_eq!(
+        naming::check("tasks", "length(title)  >\n 0"),
+        one,
+        "whitespace"
+    );
+    assert_ne!(naming::check("tasks", "length(title) > 1"), one);
+    let check = |name: &str, expr: &str| Check {
+        name: name.into(),
+        expr: expr.into(),
+    };
+    let snap = Table {
+        name: "tasks".into(),
+        columns: Vec::new(),
+        primary_key: Vec::new(),
+        indexes: Vec::new(),
+        uniques: Vec::new(),
+        foreign_keys: Vec::new(),
+        checks: vec![check("ck_tasks_1", "length(title) > 0")],
+    };
+    let mut model = snap.clone();
+    model.checks = vec![
+        check(&naming::check("tasks", "priority <> ''"), "priority <> ''"),
+        check(&one, "length(title) > 0"),
+    ];
+    naming::adopt_check_names(&mut model, &snap);
+    let names: Vec<&str> = model.checks.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["ck_tasks_1", &naming::check("tasks", "priority <> ''")]
+    );
+    // A named check is the author's: never renamed.
+    let mut named = snap.clone();
+    named.checks = vec![check("ck_title", "length(title) > 0")];
+    naming::adopt_check_names(&mut named, &snap);
+    assert_eq!(named.checks[0].name, "ck_title");
 }
 
 #[test]

@@ -31,6 +31,7 @@ impl Operation {
             Sql(_) => "sql",
             Rust { .. } => "rust",
             Backfill(_) => "backfill",
+            Archived(_) => "archived",
         }
     }
 }
@@ -152,6 +153,8 @@ impl fmt::Display for Operation {
                 "* backfill {}: set {} where {} (batches of {})",
                 b.table, b.set, b.predicate, b.batch_size
             ),
+            Archived(a) if a.is_drop() => write!(f, "{} (kept in {})", a.step, a.archive),
+            Archived(a) => write!(f, "{} (restored from {})", a.step, a.archive),
         }
     }
 }

@@ -11,7 +11,10 @@
 //! - `apply(apply(s, op), op.inverse()) == s` for every `op` that applies to `s`
 //!   (the proptests in `diff/` check it).
 
+mod archived;
 mod describe;
+pub use archived::{Archived, ARCHIVE_PREFIX};
+pub use describe::{column_summary, default_summary};
 mod rename;
 
 use std::fmt;
@@ -126,6 +129,12 @@ pub enum Operation {
     /// recorded after each batch so an interrupted run resumes (see
     /// docs/BACKFILL.md). No schema effect.
     Backfill(Backfill),
+    /// A drop that keeps its data, or the add that brings it back (see
+    /// [`Archived`]): `step` is a `drop_column` or `drop_table` (whose
+    /// values are copied into `archive` before the drop) or an
+    /// `add_column` or `create_table` (whose values are restored from
+    /// `archive`, which is then dropped).
+    Archived(Archived),
 }
 
 /// See [`Operation::Backfill`]. In a file:
@@ -368,6 +377,13 @@ impl Operation {
             | Sql(_)
             | Rust { .. }
             | Backfill(_) => Vec::new(),
+            Archived(a) => {
+                let mut names = a.step.introduced_names();
+                if a.is_drop() {
+                    names.push(&a.archive);
+                }
+                names
+            }
         }
     }
 
@@ -392,6 +408,7 @@ impl Operation {
             | AddCheck { table, .. }
             | DropCheck { table, .. } => Some(table),
             Backfill(b) => Some(&b.table),
+            Archived(a) => a.step.table_name(),
             Sql(_) | Rust { .. } => None,
         }
     }
@@ -455,6 +472,10 @@ impl Operation {
                     effect: inverse_all(&raw.effect),
                 })
             }
+            Archived(a) => Archived(self::Archived {
+                step: Box::new(a.step.inverse()),
+                ..a
+            }),
             // An empty name is the irreversible step: the runner refuses it
             // and the reader refuses it in a file.
             Rust { name, reverse } => Rust {
@@ -490,6 +511,8 @@ impl Operation {
             DropTable { .. } | DropColumn { .. } => true,
             AlterColumn { from, to, .. } => from.ty.is_narrowing_to(&to.ty),
             Sql(raw) => raw.effect.iter().any(Operation::is_destructive),
+            // The values are kept in the archive until it is purged.
+            Archived(_) => false,
             _ => false,
         }
     }
@@ -670,6 +693,8 @@ impl Operation {
                 }
             }
             Rust { .. } => {}
+            // The archive is not part of the modelled schema.
+            Archived(a) => a.step.apply(schema)?,
             // No schema effect; the table must be there.
             Backfill(b) => {
                 table_mut(schema, &b.table)?;

@@ -31,6 +31,7 @@
 //!   migrations, for applications on diesel_migrations' harness.
 
 mod apply;
+pub mod archive;
 mod backfill;
 mod baseline;
 mod clock;
@@ -46,6 +47,7 @@ mod harness;
 mod history;
 mod lock;
 mod plan;
+pub mod resolve;
 mod retry;
 mod settings;
 mod status;

@@ -187,6 +187,12 @@ pub(crate) fn run_step<C: MigrationConnection>(
                 let losses = conn
                     .query_texts(&s.sql)
                     .map_err(|e| fail(format!("checking what it would lose: {e}")))?;
+                if let (false, Some(refusal)) = (losses.is_empty(), &s.refusal) {
+                    return Err(fail(format!(
+                        "refused before changing anything: {refusal}:\n    - {}",
+                        losses.join("\n    - ")
+                    )));
+                }
                 if !losses.is_empty() {
                     return Err(fail(format!(
                         "refused before changing anything: the next statements would lose what the model does not describe:\n    - {}\n  help: describe it in the model, remove it from the database first, or write this change as a raw SQL migration that keeps it",

@@ -405,9 +405,49 @@ pub mod naming {
     pub fn foreign_key(table: &str, columns: &[String]) -> String {
         fit(format!("fk_{}_{}", table, columns.join("_")))
     }
-    /// `ck_<table>_<n>`, `n` counting from 1 in declaration order.
-    pub fn check(table: &str, n: usize) -> String {
+    /// `ck_<table>_<hash>`: 8 hex digits of the SHA-256 of the expression
+    /// (its whitespace runs read as one space), so a check keeps its name
+    /// whatever is declared before it, and adding one never renames another.
+    pub fn check(table: &str, expr: &str) -> String {
+        let hash = crate::ledger::hex(&Sha256::digest(expr_key(expr).as_bytes())[..4]);
+        fit(format!("ck_{table}_{hash}"))
+    }
+
+    /// `ck_<table>_<n>`: the name unnamed checks had before they were named
+    /// by their expression (`n` counting from 1 in declaration order).
+    /// Snapshots written then keep these names; see [`adopt_check_names`].
+    pub fn positional_check(table: &str, n: usize) -> String {
         fit(format!("ck_{}_{}", table, n))
+    }
+
+    fn expr_key(expr: &str) -> String {
+        expr.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// An unnamed check of `model` (named by [`check`]) whose expression a
+    /// check of `snapshot`'s table has, under a name the model does not
+    /// use, takes that name: the database has the check under it. So a
+    /// snapshot written when unnamed checks were numbered (`ck_tasks_1`)
+    /// changes nothing in a database built before (no drop and add), and
+    /// a check whose expression a column rename rewrote keeps its name
+    /// (`snapshot` then has the renames applied).
+    pub fn adopt_check_names(model: &mut super::Table, snapshot: &super::Table) {
+        let table = model.name.clone();
+        let mut taken: Vec<String> = model.checks.iter().map(|c| c.name.clone()).collect();
+        for c in &mut model.checks {
+            if c.name != check(&table, &c.expr) {
+                continue;
+            }
+            if let Some(old) = snapshot.checks.iter().find(|s| {
+                s.name != c.name
+                    && expr_key(&s.expr) == expr_key(&c.expr)
+                    && !taken.contains(&s.name)
+            }) {
+                c.name = old.name.clone();
+                taken.push(old.name.clone());
+            }
+        }
+        model.normalize();
     }
 
     #[cfg(test)]

@@ -110,6 +110,22 @@ impl Backend for Mysql {
         render::guards::table_query(name)
     }
 
+    fn tables_with_prefix_sql(&self, prefix: &str) -> String {
+        format!(
+            "SELECT CAST(TABLE_NAME AS CHAR) AS s FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND substr(TABLE_NAME, 1, {}) = {} ORDER BY 1",
+            prefix.len(),
+            self.string(prefix)
+        )
+    }
+
+    fn column_exists_sql(&self, table: &str, column: &str) -> String {
+        render::guards::column_query(table, column)
+    }
+
+    fn guard_when(&self, cond: &str) -> String {
+        format!("SELECT 1 FROM DUAL WHERE {cond}")
+    }
+
     fn bound_waits_sql(&self, wait: Duration) -> String {
         session::set_lock_timeouts_sql(wait)
     }

@@ -79,6 +79,37 @@ impl Backend for Postgres {
     }
 
     /// `to_regclass` costs a fraction of `information_schema`.
+    fn tables_with_prefix_sql(&self, prefix: &str) -> String {
+        format!(
+            "SELECT CAST(tablename AS TEXT) AS s FROM pg_tables WHERE schemaname = current_schema() AND substr(tablename, 1, {}) = {} ORDER BY 1",
+            prefix.len(),
+            self.string(prefix)
+        )
+    }
+
+    fn column_exists_sql(&self, table: &str, column: &str) -> String {
+        render::column_query(table, column)
+    }
+
+    fn after_restore_sql(&self, table: &crate::schema::Table) -> Vec<String> {
+        table
+            .columns
+            .iter()
+            .filter(|c| c.auto_increment)
+            .map(|c| {
+                // `setval` is strict: on an empty table (MAX is NULL) it
+                // does nothing.
+                format!(
+                    "SELECT setval(pg_get_serial_sequence({}, {}), MAX({})) FROM {}",
+                    self.string(&self.ident(&table.name)),
+                    self.string(&c.name),
+                    self.ident(&c.name),
+                    self.ident(&table.name)
+                )
+            })
+            .collect()
+    }
+
     fn table_exists_sql(&self, name: &str) -> String {
         format!(
             "SELECT 1 WHERE to_regclass({}) IS NOT NULL",

@@ -165,6 +165,8 @@ pub(crate) fn render(
         Sql(raw) => common::raw_sql(D, raw)?,
         Rust { .. } => Vec::new(),
         Backfill(b) => crate::dialect::backfill::render(D, op, b, before)?,
+        // `dialect::render_op` renders these (dialect/archive.rs).
+        Archived(_) => return Err(err("an archived step is rendered by its dialect".into())),
     })
 }
 
@@ -612,7 +614,7 @@ WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = to_regclass({}) AND a
     )
 }
 
-fn column_query(table: &str, column: &str) -> String {
+pub(super) fn column_query(table: &str, column: &str) -> String {
     format!(
         "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = {} AND column_name = {}",
         D.string(table),

@@ -8,8 +8,8 @@
 //!   `types::sqlite_type`), defaults the `DEFAULT` text as stored;
 //! - what the pragmas do not give is read from the stored `CREATE TABLE`
 //!   text with a tokenizer: check constraints (table and column level, in
-//!   order; unnamed ones are called `ck_<table>_<n>` after their position,
-//!   as the model numbers them), the names of foreign keys and inline unique
+//!   order; unnamed ones are called `ck_<table>_<n>` after their position, as
+//!   adopted snapshots have them; a check migrator creates is named), the names of foreign keys and inline unique
 //!   constraints (`CONSTRAINT "fk_.."`; unnamed ones get the model's default
 //!   name, `fk_<table>_<cols>` and `uq_<table>_<cols>`), and `AUTOINCREMENT`;
 //! - a unique index is a unique constraint (that is how `dialect/sqlite.rs`
@@ -407,7 +407,11 @@ fn table(
         .iter()
         .enumerate()
         .map(|(n, (cname, expr))| Check {
-            name: cname.clone().unwrap_or_else(|| naming::check(name, n + 1)),
+            // The database's own unnamed checks: numbered, as adopted
+            // snapshots have them (a check migrator creates is named).
+            name: cname
+                .clone()
+                .unwrap_or_else(|| naming::positional_check(name, n + 1)),
             expr: expr.clone(),
         })
         .collect();

@@ -80,6 +80,18 @@ impl Backend for Sqlite {
         render::guards::table_query(name)
     }
 
+    fn tables_with_prefix_sql(&self, prefix: &str) -> String {
+        format!(
+            "SELECT name AS s FROM sqlite_master WHERE type = 'table' AND substr(name, 1, {}) = {} ORDER BY name",
+            prefix.len(),
+            self.string(prefix)
+        )
+    }
+
+    fn column_exists_sql(&self, table: &str, column: &str) -> String {
+        render::guards::column_query(table, column)
+    }
+
     fn bound_waits_sql(&self, wait: Duration) -> String {
         session::bound_waits_sql(wait)
     }

@@ -160,6 +160,8 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
         Sql(raw) => common::raw_sql(D, raw)?,
         Rust { .. } => Vec::new(),
         Backfill(b) => crate::dialect::backfill::render(D, op, b, before)?,
+        // `dialect::render_op` renders these (dialect/archive.rs).
+        Archived(_) => return Err(err("an archived step is rendered by its dialect".into())),
     })
 }
 

@@ -239,8 +239,8 @@ fn foreign_key_and_check_details() {
                 "foreign key `fk_tasks_user_id`: `on_update = \"no action\"` in the model, `on_update = \"set null\"` in the snapshot".into()
             ),
             (
-                obj("ck_tasks_1"),
-                "check `ck_tasks_1`: `priority IN ('low', 'high')` in the model, `priority IN ('low')` in the snapshot".into()
+                obj("ck_tasks_6410c25e"),
+                "check `ck_tasks_6410c25e`: `priority IN ('low', 'high')` in the model, `priority IN ('low')` in the snapshot".into()
             ),
         ]
     );
@@ -259,7 +259,7 @@ fn foreign_key_and_check_details() {
             ),
             (
                 Subject::Table,
-                "check `ck_tasks_1` is in the snapshot but not in the model".into()
+                "check `ck_tasks_6410c25e` is in the snapshot but not in the model".into()
             ),
         ]
     );

@@ -14,7 +14,7 @@ pub(in crate::backend) fn table_query(table: &str) -> String {
     )
 }
 
-pub(super) fn column_query(table: &str, column: &str) -> String {
+pub(in crate::backend) fn column_query(table: &str, column: &str) -> String {
     format!(
         "SELECT 1 FROM pragma_table_info({}) WHERE name = {}",
         D.string(table),

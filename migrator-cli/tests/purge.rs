@@ -1,0 +1,129 @@
+//! `migrator purge` as a user runs it, and what `generate` and `sql` show of
+//! a kept drop: a generated migration that drops a column names its archive
+//! in the file, in generate's output and in `migrator sql`; after `up` the
+//! archive is listed by `purge` (nothing dropped), dropped by `purge --yes`;
+//! `down` then still succeeds on a table with rows. Through the binary on
+//! SQLite and PostgreSQL (the archive SQL of every database, MariaDB
+//! included, runs in `tests/db/keep.rs`).
+
+mod common;
+
+use common::{migrator_at, ok_at, pg_base_url, text, PgDb};
+use diesel::Connection;
+use migrator_core::runner::MigrationConnection;
+
+const V1: &str = r#"
+use migrator::Model;
+
+#[derive(Model)]
+#[model(table = "tasks")]
+pub struct Task {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    pub is_high_priority: bool,
+}
+"#;
+
+const V2: &str = r#"
+use migrator::Model;
+
+#[derive(Model)]
+#[model(table = "tasks")]
+pub struct Task {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+}
+"#;
+
+const ARCHIVE: &str = "_migrator_archive_0002_tasks__is_high_priority";
+
+#[test]
+fn sqlite_purge_lists_then_drops_the_archives() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("app.db").display().to_string();
+    purge_flow(dir.path(), &format!("sqlite://{path}"), || {
+        diesel::sqlite::SqliteConnection::establish(&path).expect("connects")
+    });
+}
+
+#[test]
+fn postgres_purge_lists_then_drops_the_archives() {
+    let Some(base) = pg_base_url() else {
+        return;
+    };
+    let db = PgDb::create(&base, "teampurge");
+    let dir = tempfile::tempdir().expect("tempdir");
+    purge_flow(dir.path(), &db.url, || {
+        diesel::pg::PgConnection::establish(&db.url).expect("connects")
+    });
+}
+
+fn purge_flow<C: MigrationConnection>(d: &std::path::Path, url: &str, connect: impl Fn() -> C) {
+    let url = url.to_string();
+    std::fs::create_dir_all(d.join("src")).expect("src");
+    std::fs::write(d.join("src/models.rs"), V1).expect("models");
+    ok_at(d, &url, &["init"]);
+    ok_at(d, &url, &["generate", "create"]);
+    std::fs::write(d.join("src/models.rs"), V2).expect("models");
+    let out = ok_at(d, &url, &["generate", "drop_flag"]);
+    assert!(
+        out.contains(ARCHIVE) && out.contains("migrator purge"),
+        "{out}"
+    );
+    // The lint finding names the archive too.
+    assert!(
+        out.contains("error[destructive-drop]: ") && out.contains(&format!("(kept in {ARCHIVE})")),
+        "{out}"
+    );
+    let file = std::fs::read_to_string(d.join("migrations/0002_drop_flag.toml")).expect("file");
+    assert!(file.contains(&format!("archive = \"{ARCHIVE}\"")), "{file}");
+    assert!(file.contains("fill"), "{file}");
+    let sql = ok_at(d, &url, &["sql", "2", "--dialect", "sqlite"]);
+    assert!(sql.contains(ARCHIVE), "{sql}");
+    let sql = ok_at(d, &url, &["sql", "2", "--dialect", "sqlite", "--down"]);
+    assert!(
+        sql.contains("UPDATE \"tasks\" SET \"is_high_priority\""),
+        "{sql}"
+    );
+
+    ok_at(d, &url, &["up", "--to", "1"]);
+    let mut db = connect();
+    db.execute("INSERT INTO tasks (id, is_high_priority) VALUES (1, TRUE), (2, FALSE)")
+        .expect("rows");
+    ok_at(d, &url, &["up", "--allow", "destructive-drop"]);
+
+    let o = migrator_at(d, &url, &["purge"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("kept: {ARCHIVE}")),
+        "{}",
+        text(&o)
+    );
+    assert!(text(&o).contains("--yes"), "{}", text(&o));
+    assert_eq!(
+        migrator_core::runner::archive::list(&mut db).expect("list"),
+        [ARCHIVE],
+        "listing drops nothing"
+    );
+
+    let o = migrator_at(d, &url, &["purge", "--yes"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("dropped: {ARCHIVE}")),
+        "{}",
+        text(&o)
+    );
+    assert!(migrator_core::runner::archive::list(&mut db)
+        .expect("list")
+        .is_empty());
+    let o = migrator_at(d, &url, &["purge"]);
+    assert!(text(&o).contains("no archives"), "{}", text(&o));
+
+    // The downgrade succeeds on a table with rows, filled by the stated rule.
+    ok_at(d, &url, &["down"]);
+    assert_eq!(
+        db.count_rows("SELECT 1 FROM tasks WHERE is_high_priority = FALSE")
+            .expect("count"),
+        2
+    );
+}
