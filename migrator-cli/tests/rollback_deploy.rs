@@ -45,9 +45,7 @@ fn releases() -> (tempfile::TempDir, tempfile::TempDir) {
     let n = new.path();
     std::fs::create_dir_all(n.join("src")).expect("src");
     std::fs::create_dir_all(n.join("migrations")).expect("migrations");
-    for f in ["migrator.toml"] {
-        std::fs::copy(d.join(f), n.join(f)).expect("copy");
-    }
+    std::fs::copy(d.join("migrator.toml"), n.join("migrator.toml")).expect("copy");
     for e in std::fs::read_dir(d.join("migrations")).expect("migrations") {
         let e = e.expect("entry");
         std::fs::copy(e.path(), n.join("migrations").join(e.file_name())).expect("copy");

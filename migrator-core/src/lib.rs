@@ -38,9 +38,9 @@ pub mod embed;
 pub mod fleet;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub mod introspect;
-mod ledger;
 #[cfg(feature = "model")]
 mod keep;
+mod ledger;
 pub mod lint;
 pub mod migration;
 #[cfg(feature = "model")]

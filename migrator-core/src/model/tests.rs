@@ -400,15 +400,8 @@ fn check_names_are_stable_and_old_positional_names_are_kept() {
         name: name.into(),
         expr: expr.into(),
     };
-    let snap = Table {
-        name: "tasks".into(),
-        columns: Vec::new(),
-        primary_key: Vec::new(),
-        indexes: Vec::new(),
-        uniques: Vec::new(),
-        foreign_keys: Vec::new(),
-        checks: vec![check("ck_tasks_1", "length(title) > 0")],
-    };
+    let mut snap = Table::new("tasks");
+    snap.checks = vec![check("ck_tasks_1", "length(title) > 0")];
     let mut model = snap.clone();
     model.checks = vec![
         check(&naming::check("tasks", "priority <> ''"), "priority <> ''"),

@@ -81,7 +81,8 @@ impl Migrator<'_> {
                 "CREATE TABLE IF NOT EXISTS {} (version BIGINT NOT NULL, name VARCHAR(255) NOT NULL, resolution VARCHAR(16) NOT NULL, steps_done BIGINT NOT NULL, resolved_by VARCHAR(255) NOT NULL, resolved_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP)",
                 q(RESOLUTIONS_TABLE)
             );
-            let fail = |sql: &str, e: diesel::result::Error| RunError::History(format!("{sql}: {e}"));
+            let fail =
+                |sql: &str, e: diesel::result::Error| RunError::History(format!("{sql}: {e}"));
             // The table first: on MySQL its creation commits on its own.
             conn.execute(&create).map_err(|e| fail(&create, e))?;
             conn.in_transaction(|conn| {
