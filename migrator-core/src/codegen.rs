@@ -286,6 +286,7 @@ pub(crate) fn table(t: &Table) -> TokenStream {
     let Table {
         name,
         comment,
+        collation,
         columns,
         primary_key,
         indexes,
@@ -295,6 +296,7 @@ pub(crate) fn table(t: &Table) -> TokenStream {
     } = t;
     let name = string(name);
     let comment = opt_string(comment);
+    let collation = opt_string(collation);
     let columns = vec(columns.iter().map(column));
     let primary_key = strings(primary_key);
     let indexes = vec(indexes.iter().map(index));
@@ -305,6 +307,7 @@ pub(crate) fn table(t: &Table) -> TokenStream {
         ::migrator::__private::Table {
             name: #name,
             comment: #comment,
+            collation: #collation,
             columns: #columns,
             primary_key: #primary_key,
             indexes: #indexes,

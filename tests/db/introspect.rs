@@ -605,8 +605,8 @@ pub fn mysql_outside_objects(c: &mut diesel::mysql::MysqlConnection) {
     assert_eq!(
         outside(c),
         vec![
-            (OutsideKind::Function, "noop()".to_string()),
             (OutsideKind::Function, "plus_one()".to_string()),
+            (OutsideKind::Procedure, "noop()".to_string()),
             (OutsideKind::View, "v".to_string()),
             (OutsideKind::Trigger, "trg".to_string()),
             (OutsideKind::PartialIndex, "idx_prefix".to_string()),

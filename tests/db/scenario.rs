@@ -5,6 +5,7 @@
 
 use migrator_core::migration::{Direction, MigrationSet};
 use migrator_core::ops::{Operation, RawSql, SqlVariants};
+use migrator_core::runner::NewerMigrations;
 use migrator_core::runner::{MigrationConnection, Migrator, RunError};
 
 use super::models;
@@ -329,8 +330,11 @@ pub fn edited_history<C: TestDb>(c: &mut C) {
     assert!(!status.is_clean());
 }
 
-/// A database that has a migration the files no longer have (an older
-/// checkout, or a deleted file) is refused, naming the migration.
+/// A database that has a migration the files no longer have: the newest
+/// one (an older release, or the newest file deleted) is tolerated by
+/// default, refused with `NewerMigrations::Refuse`, and never rolled back
+/// from here; an older one (a file deleted from the middle of the chain) is
+/// refused. Each refusal names the migration and changes nothing.
 pub fn missing_file<C: TestDb>(c: &mut C) {
     let p = TestProject::new();
     p.set_models(&models::version(1));
@@ -343,7 +347,15 @@ pub fn missing_file<C: TestDb>(c: &mut C) {
     std::fs::remove_file(p.migrations_dir().join("0002_create_tasks.toml")).expect("rm");
     std::fs::write(p.project().snapshot_path(), snap1).expect("older snapshot");
     let set = p.set();
-    let msg = Migrator::new(&set).up(c).expect_err("refused").to_string();
+    let report = Migrator::new(&set)
+        .up(c)
+        .expect("a newer migration is tolerated");
+    assert!(report.done.is_empty());
+    let msg = Migrator::new(&set)
+        .newer_migrations(NewerMigrations::Refuse)
+        .up(c)
+        .expect_err("refused")
+        .to_string();
     assert!(
         msg.contains("0002_create_tasks is recorded as applied"),
         "{msg}"
@@ -354,6 +366,19 @@ pub fn missing_file<C: TestDb>(c: &mut C) {
         .to_string();
     assert!(msg.contains("0002_create_tasks"), "{msg}");
     assert_eq!(c.shape(), before, "nothing changed");
+
+    // A file missing from the middle of the chain is refused either way.
+    let p = TestProject::new();
+    p.set_models(&models::version(1));
+    p.generate("create_users");
+    p.set_models(&models::version(2));
+    p.generate("create_tasks");
+    std::fs::remove_file(p.migrations_dir().join("0001_create_users.toml")).expect("rm");
+    let loaded = MigrationSet::load(&p.migrations_dir());
+    assert!(
+        loaded.is_err(),
+        "a chain without its first migration does not even load"
+    );
 }
 
 /// A failing migration on a database with transactional DDL leaves the

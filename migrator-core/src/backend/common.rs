@@ -128,6 +128,18 @@ pub(crate) fn unique_clause(d: Dialect, u: &Unique) -> String {
     )
 }
 
+/// A table's default collation is MySQL's: refused elsewhere, naming the
+/// table and the fix.
+pub(crate) fn refuse_table_collation(d: Dialect, t: &Table) -> Result<(), String> {
+    match &t.collation {
+        Some(c) => Err(format!(
+            "table `{}` has the default collation `{c}`, which only MySQL/MariaDB have; {d} cannot create it\nhelp: set `collation` on its columns instead, or declare the project's dialects (`dialects = [\"mysql\"]` in migrator.toml)",
+            t.name
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The refusal of `UNIQUE NULLS NOT DISTINCT` (PostgreSQL 15+ only) on the
 /// other dialects.
 pub(crate) fn refuse_nulls_not_distinct(d: Dialect, table: &str, u: &Unique) -> Result<(), String> {

@@ -25,6 +25,7 @@ fn table(name: &str, key: &[&str], columns: Vec<Column>) -> Table {
     Table {
         name: name.into(),
         comment: None,
+        collation: None,
         columns,
         primary_key: key.iter().map(|k| k.to_string()).collect(),
         indexes: vec![],

@@ -157,6 +157,18 @@ pub(super) fn build(ctx: &Analysis<'_>) -> Result<(Vec<Operation>, Schema), Diff
     // 6. Table comments, then new columns and changed columns, in the new
     // declaration order.
     for (rt, nt) in ctx.surviving() {
+        if rt.collation != nt.collation {
+            // MySQL keeps a table's default collation apart from its
+            // columns': changing it would change no column (or, with
+            // CONVERT TO, every one, rewriting the table). Not generated.
+            let says = |c: &Option<String>| c.clone().unwrap_or_else(|| "none".into());
+            return Err(DiffError::Refused(format!(
+                "the default collation of table `{}` changes from {} to {}, which `generate` does not write: it changes no existing column, and converting them rewrites the table\nhelp: set `collation` on the columns that should change, or write a raw SQL migration (`ALTER TABLE .. CONVERT TO CHARACTER SET .. COLLATE ..`) and keep the model's `collation` as it was",
+                nt.name,
+                says(&rt.collation),
+                says(&nt.collation)
+            )));
+        }
         if rt.comment != nt.comment {
             let from = b.table(&nt.name)?.comment.clone();
             b.push(Operation::SetTableComment {

@@ -68,6 +68,14 @@ fn table(live: &Table, expected: &Table, push: &mut impl FnMut(String)) {
             t(&expected.comment)
         ));
     }
+    if live.collation != expected.collation {
+        let t = |v: &Option<String>| v.clone().unwrap_or_else(|| "the database's default".into());
+        push(format!(
+            "default collation is {} in the database, {} in the snapshot",
+            t(&live.collation),
+            t(&expected.collation)
+        ));
+    }
     for e in &expected.columns {
         match live.column(&e.name) {
             None => push(format!(

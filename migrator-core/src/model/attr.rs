@@ -23,6 +23,7 @@ mod database;
 pub(crate) const STRUCT_KEYS: &[&str] = &[
     "table",
     "comment",
+    "collation",
     "renamed_from",
     "index",
     "unique",
@@ -129,6 +130,8 @@ pub(crate) struct StructAttrs {
     pub table: Option<Spanned<String>>,
     pub renamed_from: Option<Spanned<String>>,
     pub comment: Option<Spanned<String>>,
+    /// MySQL/MariaDB: the table's default collation.
+    pub collation: Option<Spanned<String>>,
     pub indexes: Vec<ColumnList>,
     pub uniques: Vec<ColumnList>,
     pub checks: Vec<CheckAttr>,
@@ -223,6 +226,11 @@ impl StructAttrs {
                 "comment" => {
                     if let Some(v) = r.non_empty("comment = \"what the table holds\"") {
                         r.set_once(&mut out.comment, v);
+                    }
+                }
+                "collation" => {
+                    if let Some(v) = r.collation() {
+                        r.set_once(&mut out.collation, v);
                     }
                 }
                 "index" | "unique" if matches!(meta, Meta::List(_)) => {

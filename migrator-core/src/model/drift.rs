@@ -82,6 +82,7 @@ pub fn compare(model: &Table, snapshot: Option<&Table>) -> Vec<Difference> {
     let Table {
         name,
         comment,
+        collation,
         columns,
         primary_key,
         indexes,
@@ -101,6 +102,20 @@ pub fn compare(model: &Table, snapshot: Option<&Table>) -> Vec<Difference> {
                 "table comment: {} in the model, {} in the snapshot",
                 says(comment),
                 says(&snap.comment)
+            ),
+        ));
+    }
+    if *collation != snap.collation {
+        let says = |c: &Option<String>| match c {
+            Some(c) => format!("`collation = {c:?}`"),
+            None => "no `collation`".to_string(),
+        };
+        out.push(diff(
+            Subject::Table,
+            format!(
+                "table collation: {} in the model, {} in the snapshot",
+                says(collation),
+                says(&snap.collation)
             ),
         ));
     }

@@ -48,6 +48,7 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
     let name = model.table_name();
     let mut table = Table::new(name.clone());
     table.comment = model.attrs.comment.as_ref().map(|c| c.value.clone());
+    table.collation = model.attrs.collation.as_ref().map(|c| c.value.clone());
     let mut spans = Spans {
         ident: model.ident.span(),
         table: model

@@ -37,6 +37,12 @@ pub struct Table {
     /// `COMMENT` table option; SQLite stores none and ignores it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// MySQL/MariaDB: the table's default collation (`DEFAULT COLLATE`,
+    /// which names its character set too), the collation of every text
+    /// column that does not name its own. PostgreSQL and SQLite have none
+    /// and refuse it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
     /// Columns in declaration order.
     pub columns: Vec<Column>,
     /// Primary key columns, in key order. Empty means no primary key.
@@ -237,6 +243,7 @@ impl Table {
         Table {
             name: name.into(),
             comment: None,
+            collation: None,
             columns: Vec::new(),
             primary_key: Vec::new(),
             indexes: Vec::new(),
@@ -291,6 +298,7 @@ impl PartialEq for Table {
         }
         self.name == other.name
             && self.comment == other.comment
+            && self.collation == other.collation
             // Columns in the same order need no sorting.
             && (self.columns == other.columns || by_name(self) == by_name(other))
             && self.primary_key == other.primary_key

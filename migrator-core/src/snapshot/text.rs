@@ -48,6 +48,9 @@ pub(super) fn write<'a>(
         if let Some(c) = &t.comment {
             key_str(out, "comment", c);
         }
+        if let Some(c) = &t.collation {
+            key_str(out, "collation", c);
+        }
         // Values first, then arrays of tables, each in field order (as the
         // `toml` serializer lays out a struct); an empty array is a value.
         if t.columns.is_empty() {
@@ -355,6 +358,10 @@ pub(super) fn read(text: &str) -> Option<SnapshotFile> {
                     "comment" => {
                         once(4)?;
                         t.comment = Some(str_value(value)?.to_string());
+                    }
+                    "collation" => {
+                        once(8)?;
+                        t.collation = Some(str_value(value)?.to_string());
                     }
                     _ => return None,
                 }
@@ -770,12 +777,13 @@ mod tests {
                 0..3,
             ),
             prop::collection::vec((string(), string()), 0..3),
-            prop::option::of(string()),
+            (prop::option::of(string()), prop::option::of(string())),
         )
             .prop_map(
-                |(name, columns, primary_key, idx, uq, fks, checks, comment)| Table {
+                |(name, columns, primary_key, idx, uq, fks, checks, (comment, collation))| Table {
                     name,
                     comment,
+                    collation,
                     columns,
                     primary_key,
                     indexes: idx
@@ -947,6 +955,7 @@ mod tests {
         for t in &file.tables {
             strings.push(t.name.clone());
             strings.extend(t.comment.iter().cloned());
+            strings.extend(t.collation.iter().cloned());
             strings.extend(t.primary_key.iter().cloned());
             for c in &t.columns {
                 strings.push(c.name.clone());
@@ -1010,6 +1019,9 @@ mod tests {
         for t in &mut file.tables {
             fix(&mut t.name);
             if let Some(c) = &mut t.comment {
+                fix(c);
+            }
+            if let Some(c) = &mut t.collation {
                 fix(c);
             }
             fix_all(&mut t.primary_key);

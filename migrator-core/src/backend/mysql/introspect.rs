@@ -194,8 +194,13 @@ fn read_tables(
 ) -> Result<Schema, IntrospectError> {
     let tables: Vec<Texts> = load(
         conn,
-        "SELECT CAST(TABLE_NAME AS CHAR) AS a, CAST(TABLE_TYPE AS CHAR) AS b, '' AS c, CAST(NULLIF(TABLE_COMMENT, '') AS CHAR) AS d \
-         FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME"
+        // The default collation only where it is not the database's (a
+        // table created without one has the database's).
+        "SELECT CAST(t.TABLE_NAME AS CHAR) AS a, CAST(t.TABLE_TYPE AS CHAR) AS b, \
+           CAST(COALESCE(IF(t.TABLE_COLLATION <> s.DEFAULT_COLLATION_NAME, t.TABLE_COLLATION, NULL), '') AS CHAR) AS c, \
+           CAST(NULLIF(t.TABLE_COMMENT, '') AS CHAR) AS d \
+         FROM information_schema.TABLES t JOIN information_schema.SCHEMATA s ON s.SCHEMA_NAME = t.TABLE_SCHEMA \
+         WHERE t.TABLE_SCHEMA = DATABASE() ORDER BY t.TABLE_NAME"
             .into(),
     )?;
     let mut schema = Schema::new();
@@ -208,6 +213,7 @@ fn read_tables(
             "BASE TABLE" => {
                 let mut table = Table::new(t.a);
                 table.comment = comment;
+                table.collation = (!t.c.is_empty()).then(|| t.c.clone());
                 schema.insert(table);
             }
             "SYSTEM VERSIONED" => {

@@ -388,7 +388,15 @@ fn create_table(table: &Table) -> Result<Vec<Statement>, String> {
     for i in &table.indexes {
         check_keyable(table, &i.columns, &format!("index `{}`", i.name))?;
     }
-    let mut out = vec![common::create_table_statement(D, table, column_def)?];
+    let mut create = common::create_table_statement(D, table, column_def)?;
+    if let Some(c) = &table.collation {
+        // The table's default: its text columns without a collation of
+        // their own take it (and its character set).
+        create
+            .sql
+            .push_str(&format!(" DEFAULT COLLATE = {}", D.ident(c)));
+    }
+    let mut out = vec![create];
     out.extend(
         table
             .comment

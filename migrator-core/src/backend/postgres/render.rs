@@ -228,6 +228,7 @@ fn identity_with_default(column: &str) -> String {
 }
 
 fn create_table(table: &Table) -> Result<Vec<Statement>, String> {
+    common::refuse_table_collation(D, table)?;
     let mut out = vec![common::create_table_statement(D, table, column_def)?];
     out.extend(
         table

@@ -300,14 +300,23 @@ fn table(
             });
             continue;
         }
+        // The column's own collation (modelled) is the index's by default:
+        // only another one is special.
+        let own = |c: &IndexColumnRow| {
+            c.name
+                .as_deref()
+                .and_then(|n| t.column(n))
+                .and_then(|col| col.collation.clone())
+        };
         if cols.iter().any(|c| c.descending != 0)
             || cols.iter().any(|c| {
-                c.coll
-                    .as_deref()
-                    .is_some_and(|k| !k.eq_ignore_ascii_case("BINARY"))
+                c.coll.as_deref().is_some_and(|k| {
+                    !k.eq_ignore_ascii_case("BINARY")
+                        && !own(c).is_some_and(|o| o.eq_ignore_ascii_case(k))
+                })
             })
         {
-            // Descending or collated: the model has no word for it. An index
+            // Descending or otherwise collated: the model has no word for it. An index
             // created with CREATE INDEX is kept whole, outside the model; a
             // UNIQUE constraint's automatic index (a collated column) has no
             // SQL of its own, so the constraint stays, with a note.

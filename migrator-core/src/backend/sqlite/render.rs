@@ -243,6 +243,7 @@ pub(super) fn autoincrement_pk(t: &Table) -> Option<&str> {
 
 /// `CREATE TABLE [IF NOT EXISTS] <name>` with `t`'s definition.
 fn create_table_sql(t: &Table, name: &str, if_not_exists: bool) -> Result<String, String> {
+    common::refuse_table_collation(D, t)?;
     for u in &t.uniques {
         common::refuse_nulls_not_distinct(D, &t.name, u)?;
     }
