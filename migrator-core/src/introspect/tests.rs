@@ -689,12 +689,17 @@ mod sqlite_db {
             live.outside[0].definition.as_deref(),
             Some("CREATE INDEX idx_b_desc ON t (b DESC)")
         );
-        // The inline UNIQUE of a collated column stays a constraint.
+        // The inline UNIQUE of a collated column stays a constraint: the
+        // index's collation is the column's own, which the model has.
         let t = live.schema.table("t").expect("t");
         assert_eq!(t.uniques.len(), 1, "{:?}", t.uniques);
         assert_eq!(t.uniques[0].columns, vec!["email".to_string()]);
+        assert_eq!(
+            t.column("email").and_then(|c| c.collation.as_deref()),
+            Some("NOCASE")
+        );
         assert!(
-            live.notes.iter().any(|n| n.contains("collation")),
+            !live.notes.iter().any(|n| n.contains("collation")),
             "{:?}",
             live.notes
         );

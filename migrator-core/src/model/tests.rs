@@ -750,7 +750,7 @@ fn unknown_struct_key() {
     );
     assert_eq!(
         help,
-        "did you mean `table`? valid struct keys are `table`, `comment`, `renamed_from`, `index`, `unique`, `check`, `foreign_key`, `keep`"
+        "did you mean `table`? valid struct keys are `table`, `comment`, `collation`, `renamed_from`, `index`, `unique`, `check`, `foreign_key`, `keep`"
     );
     // No guess when nothing is close.
     let help = error(
