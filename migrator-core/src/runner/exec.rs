@@ -279,6 +279,7 @@ pub(crate) fn up_to_date<C: MigrationConnection>(
     conn: &mut C,
     set: &MigrationSet,
     target: Option<u32>,
+    newer: super::status::NewerMigrations,
 ) -> Result<bool, RunError> {
     let target = target.unwrap_or(set.head());
     if target > set.head() {
@@ -299,12 +300,10 @@ pub(crate) fn up_to_date<C: MigrationConnection>(
     };
     // Versions are the table's key: `target` applied rows at or below
     // it are exactly 1..=target.
-    Ok(
-        super::status::check_history(set, &rows, super::status::NewerMigrations::Tolerate).is_ok()
-            && rows
-                .iter()
-                .filter(|r| r.version <= i64::from(target) && r.state == APPLIED)
-                .count()
-                == target as usize,
-    )
+    Ok(super::status::check_history(set, &rows, newer).is_ok()
+        && rows
+            .iter()
+            .filter(|r| r.version <= i64::from(target) && r.state == APPLIED)
+            .count()
+            == target as usize)
 }
