@@ -1204,11 +1204,17 @@ fn verify(dir: &Path, database: &Database, wait: Duration, json: bool) -> CmdRes
     let url = &database.url;
     let at = |e: String| format!("{e}\n  database: {url}");
     let mut db = open_db(database, Open::Existing, "verify", wait)?;
-    // A database that applied exactly the first `k` migrations (after a
-    // `down`, or before an `up`) is compared with the schema as of `k`.
-    let history =
-        on_conn!(&mut db, c => Migrator::new(&set).history(c)).map_err(|e| at(e.to_string()))?;
-    let k = applied_prefix(&set, &history).unwrap_or(set.len());
+    // A database whose history records exactly the first `k` migrations
+    // (`k` at least 1: after a `down`, or before an `up`) is compared with
+    // the schema as of `k`. No rows at all (a database built from `migrator
+    // sql` scripts, or rolled back to nothing) and anything the history
+    // cannot say (a gap, a partial or edited row; a lock wait, which the
+    // catalog read below then reports) compare with the head.
+    let k = on_conn!(&mut db, c => Migrator::new(&set).history(c))
+        .ok()
+        .and_then(|rows| applied_prefix(&set, &rows))
+        .filter(|k| *k > 0)
+        .unwrap_or(set.len());
     let snapshot = set.state(k);
     let v = match introspect::verify(&mut db, &snapshot) {
         Ok(v) => v,
