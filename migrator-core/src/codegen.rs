@@ -330,6 +330,7 @@ fn column(c: &Column) -> TokenStream {
         on_update,
         identity_start,
         identity_increment,
+        identity_always,
     } = c;
     let opt_int = |v: &Option<i64>| match v {
         Some(n) => quote!(::migrator::__private::Option::Some(#n)),
@@ -363,6 +364,7 @@ fn column(c: &Column) -> TokenStream {
             on_update: #on_update,
             identity_start: #identity_start,
             identity_increment: #identity_increment,
+            identity_always: #identity_always,
         }
     }
 }

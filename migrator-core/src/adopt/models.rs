@@ -441,6 +441,9 @@ pub fn write_model(t: &Table, struct_name: &str) -> String {
         if let Some(v) = c.identity_increment {
             keys.push(format!("identity_increment = {v}"));
         }
+        if c.identity_always {
+            keys.push("identity_always".to_string());
+        }
         if field_index.contains(c.name.as_str()) {
             keys.push("index".to_string());
         }

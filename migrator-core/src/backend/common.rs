@@ -190,6 +190,13 @@ pub(crate) fn refuse_mysql_only(d: Dialect, c: &Column) -> Result<(), String> {
 /// The refusal of identity options (PostgreSQL only), for the other
 /// dialects' column definitions.
 pub(crate) fn refuse_postgres_only(d: Dialect, c: &Column) -> Result<(), String> {
+    if c.identity_always {
+        return Err(format!(
+            "column `{}` has `identity_always`, which only PostgreSQL identity columns have; {} generates a value only when none is given; help: remove it",
+            c.name,
+            d.name()
+        ));
+    }
     if c.identity_start.is_some() || c.identity_increment.is_some() {
         return Err(format!(
             "column `{}` has `identity_start`/`identity_increment`, which only PostgreSQL identity columns have; {} keeps no per-column start or step; help: remove them",

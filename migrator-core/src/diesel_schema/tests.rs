@@ -18,6 +18,7 @@ fn col(name: &str, ty: ColumnType, nullable: bool) -> Column {
         on_update: None,
         identity_start: None,
         identity_increment: None,
+        identity_always: false,
     }
 }
 

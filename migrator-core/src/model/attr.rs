@@ -50,6 +50,7 @@ pub(crate) const FIELD_KEYS: &[&str] = &[
     "on_update_sql",
     "identity_start",
     "identity_increment",
+    "identity_always",
     "column",
     "renamed_from",
     "skip",
@@ -163,6 +164,8 @@ pub(crate) struct FieldAttrs {
     pub on_update_sql: Option<Spanned<String>>,
     pub identity_start: Option<Spanned<i64>>,
     pub identity_increment: Option<Spanned<i64>>,
+    /// PostgreSQL: `GENERATED ALWAYS AS IDENTITY`.
+    pub identity_always: Option<Span>,
     pub column: Option<Spanned<String>>,
     pub renamed_from: Option<Spanned<String>>,
     /// Every key given, in order, so that `skip` can name the others.
@@ -300,6 +303,7 @@ impl FieldAttrs {
             match key {
                 "primary_key" => r.set_flag(&mut out.primary_key),
                 "auto_increment" => r.set_flag(&mut out.auto_increment),
+                "identity_always" => r.set_flag(&mut out.identity_always),
                 "index" => r.set_flag(&mut out.index),
                 "unique" => r.set_flag(&mut out.unique),
                 "skip" => r.set_flag(&mut out.skip),

@@ -268,6 +268,15 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
     }
 
     if a.auto_increment.is_none() {
+        if let Some(key) = a.identity_always {
+            cx.error_at(
+                key,
+                with_help(
+                    format!("`identity_always` needs `auto_increment` on the same field `{name}`"),
+                    "write `#[model(primary_key, auto_increment, identity_always)]`, or remove it",
+                ),
+            );
+        }
         for option in [&a.identity_start, &a.identity_increment]
             .into_iter()
             .flatten()

@@ -298,6 +298,7 @@ fn compare_columns(model: &Column, snap: &Column, out: &mut Vec<Difference>) {
         on_update,
         identity_start,
         identity_increment,
+        identity_always,
     } = model;
     let mut push = |what: String| {
         out.push(diff(
@@ -356,6 +357,20 @@ fn compare_columns(model: &Column, snap: &Column, out: &mut Vec<Difference>) {
                 says(snap)
             ));
         }
+    }
+    if *identity_always != snap.identity_always {
+        let says = |v: bool| {
+            if v {
+                "`identity_always`"
+            } else {
+                "no `identity_always`"
+            }
+        };
+        push(format!(
+            "{} in the model, {} in the snapshot",
+            says(*identity_always),
+            says(snap.identity_always)
+        ));
     }
     for (key, model, snap) in [
         ("identity_start", identity_start, &snap.identity_start),

@@ -89,6 +89,7 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
             on_update: a.on_update_sql.as_ref().map(|c| c.value.clone()),
             identity_start: a.identity_start.as_ref().map(|v| v.value),
             identity_increment: a.identity_increment.as_ref().map(|v| v.value),
+            identity_always: a.identity_always.is_some(),
         });
         if a.primary_key.is_some() {
             table.primary_key.push(column.clone());

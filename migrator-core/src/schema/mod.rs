@@ -95,6 +95,15 @@ pub struct Column {
     /// PostgreSQL only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity_increment: Option<i64>,
+    /// An identity column that is `GENERATED ALWAYS` (an insert may not
+    /// give its value without `OVERRIDING SYSTEM VALUE`) rather than `BY
+    /// DEFAULT`. PostgreSQL only.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub identity_always: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A column default: a typed literal, or an SQL expression kept verbatim.
@@ -322,6 +331,7 @@ impl Column {
             on_update: None,
             identity_start: None,
             identity_increment: None,
+            identity_always: false,
         }
     }
 }

@@ -87,6 +87,9 @@ pub(super) fn write<'a>(
                     out.push('\n');
                 }
             }
+            if c.identity_always {
+                key_bool(out, "identity_always", true);
+            }
             if let Some(d) = &c.default {
                 out.push_str("\n[tables.columns.default]\n");
                 match d {
@@ -404,6 +407,13 @@ pub(super) fn read(text: &str) -> Option<SnapshotFile> {
                     }
                     "identity_increment" if c.identity_increment.is_none() => {
                         c.identity_increment = Some(int_value(value)?);
+                    }
+                    "identity_always" if !c.identity_always => {
+                        c.identity_always = bool_value(value)?;
+                        // `false` is never written: read by the toml crate.
+                        if !c.identity_always {
+                            return None;
+                        }
                     }
                     _ => return None,
                 }
@@ -724,7 +734,7 @@ mod tests {
             prop::option::of(string()),
             prop::option::of(string()),
             prop::option::of(any::<i64>()),
-            prop::option::of(any::<i64>()),
+            (prop::option::of(any::<i64>()), any::<bool>()),
         )
             .prop_map(
                 |(
@@ -737,7 +747,7 @@ mod tests {
                     comment,
                     on_update,
                     identity_start,
-                    identity_increment,
+                    (identity_increment, identity_always),
                 )| {
                     Column {
                         name,
@@ -750,6 +760,7 @@ mod tests {
                         on_update,
                         identity_start,
                         identity_increment,
+                        identity_always,
                     }
                 },
             )

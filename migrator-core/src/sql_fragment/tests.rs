@@ -206,6 +206,7 @@ fn operations_name_the_field() {
         on_update: None,
         identity_start: None,
         identity_increment: None,
+        identity_always: false,
     };
     let e = check_operation(&Operation::AddColumn {
         table: "acct".into(),

@@ -303,10 +303,7 @@ pub(super) fn read_tables(
             "d" => c.auto_increment = true,
             "a" => {
                 c.auto_increment = true;
-                notes.push(format!(
-                    "column `{}.{}` is GENERATED ALWAYS AS IDENTITY; migrator renders BY DEFAULT",
-                    r.tbl, r.name
-                ));
+                c.identity_always = true;
             }
             _ => {}
         }
