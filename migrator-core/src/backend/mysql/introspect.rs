@@ -142,17 +142,31 @@ pub(super) struct CreateTableRow {
     pub(super) sql: String,
 }
 
+/// Runs a catalog query. A read of `information_schema` can be chosen as
+/// the victim of a deadlock (error 1213), which on a Galera node also
+/// happens when replicated DDL aborts it; the query changes nothing, so it
+/// is run again, a few times, before the error is given.
 fn load<R: QueryableByName<diesel::mysql::Mysql> + 'static>(
     conn: &mut MysqlConnection,
     query: String,
 ) -> Result<Vec<R>, IntrospectError> {
-    diesel::sql_query(&query)
-        .load(conn)
-        .map_err(|e| IntrospectError {
-            dialect: D,
-            message: e.to_string(),
-            query,
-        })
+    let mut tries = 0;
+    loop {
+        match diesel::sql_query(&query).load(conn) {
+            Ok(rows) => return Ok(rows),
+            Err(e) if tries < 5 && e.to_string().contains("Deadlock found") => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20 * tries));
+            }
+            Err(e) => {
+                return Err(IntrospectError {
+                    dialect: D,
+                    message: e.to_string(),
+                    query,
+                })
+            }
+        }
+    }
 }
 
 /// True on MariaDB, false on MySQL.
