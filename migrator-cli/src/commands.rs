@@ -1164,26 +1164,6 @@ fn db_history(m: &Migrator<'_>, db: &mut Db, json: bool) -> Result<ExitCode, Run
     Ok(ExitCode::SUCCESS)
 }
 
-/// `Some(k)` when the history records exactly the first `k` migrations of
-/// `set`, all applied and matching their files (names and checksums); `None`
-/// for anything else (gaps, a partial row, an edited file), where the head
-/// is what the database is compared with.
-fn applied_prefix(
-    set: &migrator_core::runner::MigrationSet,
-    rows: &[migrator_core::runner::HistoryRow],
-) -> Option<usize> {
-    use migrator_core::runner::FileState;
-    let mut rows: Vec<_> = rows.iter().collect();
-    rows.sort_by_key(|r| r.version);
-    let ok = rows.len() <= set.len()
-        && rows.iter().zip(&set.migrations).all(|(r, m)| {
-            r.state == "applied"
-                && r.version == i64::from(m.version)
-                && FileState::of(set, r).as_str() == "matches"
-        });
-    ok.then_some(rows.len())
-}
-
 /// The version of the `k`-th migration of `set` (0 before the first).
 fn version_at(set: &migrator_core::runner::MigrationSet, k: usize) -> u32 {
     match k {
@@ -1210,9 +1190,9 @@ fn verify(dir: &Path, database: &Database, wait: Duration, json: bool) -> CmdRes
     // sql` scripts, or rolled back to nothing) and anything the history
     // cannot say (a gap, a partial or edited row; a lock wait, which the
     // catalog read below then reports) compare with the head.
-    let k = on_conn!(&mut db, c => Migrator::new(&set).history(c))
+    let k = on_conn!(&mut db, c => Migrator::new(&set).applied_prefix(c))
         .ok()
-        .and_then(|rows| applied_prefix(&set, &rows))
+        .flatten()
         .filter(|k| *k > 0)
         .unwrap_or(set.len());
     let snapshot = set.state(k);

@@ -127,12 +127,7 @@ pub(super) fn render(
         Operation::CreateTable { table } => {
             let mut out = inner(&a.step, before)?;
             let q = |n: &str| b.ident(n);
-            let cols = table
-                .columns
-                .iter()
-                .map(|c| q(&c.name))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let cols = column_list(b, &table.columns);
             out.push(
                 Statement::new(format!(
                     "INSERT INTO {t} ({cols}) SELECT {cols} FROM {a}",
@@ -226,12 +221,7 @@ fn copy_into(
             s
         })
         .collect();
-    let cols = archive
-        .columns
-        .iter()
-        .map(|c| q(&c.name))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let cols = column_list(b, &archive.columns);
     // The guard must not name the archive (it may not exist when the source
     // is gone); the statement itself copies only into an empty archive.
     out.push(
@@ -243,6 +233,15 @@ fn copy_into(
         .skip_if(gone),
     );
     Ok(out)
+}
+
+/// `"a", "b"`: the columns' names, quoted, for a copy between tables.
+fn column_list(b: &dyn Backend, columns: &[Column]) -> String {
+    columns
+        .iter()
+        .map(|c| b.ident(&c.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn drop_archive(b: &dyn Backend, name: &str) -> Statement {

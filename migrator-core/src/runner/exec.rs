@@ -273,6 +273,25 @@ impl<C: MigrationConnection> RunContext<'_, C> {
     }
 }
 
+/// `Some(k)` when the history records exactly the first `k` migrations of
+/// `set`, all applied and matching their files; `None` for anything else.
+/// One round trip where the database folds the history
+/// (`history::applied_prefix_or_wait`), the rows and their check on MySQL.
+pub(crate) fn applied_prefix<C: MigrationConnection>(
+    conn: &mut C,
+    set: &MigrationSet,
+) -> Result<Option<usize>, RunError> {
+    if history::folds_prefix(conn.dialect()) {
+        return history::applied_prefix_or_wait(conn, set);
+    }
+    let rows = history::read(conn)?;
+    // Refused newer rows and no gaps: the rows are exactly 1..=len.
+    let exact = super::status::check_history(set, &rows, super::status::NewerMigrations::Refuse)
+        .is_ok()
+        && rows.iter().all(|r| r.state == APPLIED);
+    Ok(exact.then_some(rows.len()))
+}
+
 /// Whether every migration up to `target` is applied, read without the
 /// lock: the start-up fast path of `up` (see `Migrator::up_to`).
 pub(crate) fn up_to_date<C: MigrationConnection>(

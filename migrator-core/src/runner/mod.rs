@@ -189,6 +189,18 @@ impl<'a> Migrator<'a> {
         self
     }
 
+    /// `Some(k)` when the database's history records exactly the first `k`
+    /// migrations of this set, all applied and matching their files (what
+    /// `migrator verify` compares a database behind its files with);
+    /// `None` for anything else: a gap, a partial, edited or newer row.
+    /// Read without the lock.
+    pub fn applied_prefix<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+    ) -> Result<Option<usize>, RunError> {
+        exec::applied_prefix(conn, self.set)
+    }
+
     /// What to do with migrations in the history that are newer than every
     /// migration of this set (a newer release applied them and the
     /// application was rolled back to this one): by default
