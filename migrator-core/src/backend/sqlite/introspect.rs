@@ -66,6 +66,8 @@ struct ColumnRow {
 #[derive(QueryableByName)]
 struct OptionRow {
     #[diesel(sql_type = Text)]
+    tbl: String,
+    #[diesel(sql_type = Text)]
     option: String,
 }
 
@@ -176,6 +178,25 @@ pub(crate) fn introspect(conn: &mut SqliteConnection) -> Result<Introspected, In
             _ => {}
         }
     }
+    // Table options the model cannot say, for every table in one query:
+    // named, so that nobody learns of them from a rebuilt database (a
+    // rebuild of the table refuses to drop them, see `losses_query`).
+    let options: Vec<OptionRow> = load(
+        conn,
+        "SELECT name AS tbl, 'STRICT' AS option FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND strict \
+         UNION ALL SELECT name AS tbl, 'WITHOUT ROWID' AS option FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND wr \
+         ORDER BY 1, 2 DESC"
+            .into(),
+    )?;
+    for o in options
+        .iter()
+        .filter(|o| out.schema.table(&o.tbl).is_some())
+    {
+        out.notes.push(format!(
+            "table `{}` is {}, which the model cannot say: a database built from the migrations gets a plain table",
+            o.tbl, o.option
+        ));
+    }
     out.schema.normalize();
     out.outside.sort();
     Ok(out)
@@ -196,23 +217,6 @@ fn table(
     let lit = D.string(name);
     let ddl = parse_create_table(sql);
     let mut t = Table::new(name);
-
-    // Table options the model cannot say: named, so that nobody learns of
-    // them from a rebuilt database (a rebuild of the table refuses to drop
-    // them, see `losses_query`).
-    let options: Vec<OptionRow> = load(
-        conn,
-        format!(
-            "SELECT 'STRICT' AS option FROM pragma_table_list({lit}) WHERE schema = 'main' AND strict \
-             UNION ALL SELECT 'WITHOUT ROWID' AS option FROM pragma_table_list({lit}) WHERE schema = 'main' AND wr"
-        ),
-    )?;
-    for o in options {
-        out.notes.push(format!(
-            "table `{name}` is {}, which the model cannot say: a database built from the migrations gets a plain table",
-            o.option
-        ));
-    }
 
     let cols: Vec<ColumnRow> = load(
         conn,
