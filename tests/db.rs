@@ -303,6 +303,14 @@ mod postgres {
     }
 
     #[test]
+    fn short_lock_waits_come_first_and_grow() {
+        with_pg(
+            "lockwaits",
+            zero_downtime::short_lock_waits_come_first_and_grow,
+        );
+    }
+
+    #[test]
     fn lock_timeout_retries_then_succeeds() {
         with_pg(
             "lockretry",

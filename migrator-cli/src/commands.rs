@@ -902,6 +902,7 @@ fn with_db_locked(
                 .lock_timeout(lock.lock_timeout)
                 .statement_lock_timeout(Duration::from_millis(lock.statement_lock_timeout_ms))
                 .lock_retries(lock.lock_retries, Duration::from_millis(200))
+                .lock_waits(lock.lock_waits.clone())
                 .newer_migrations(if lock.refuse_newer {
                     migrator_core::runner::NewerMigrations::Refuse
                 } else {

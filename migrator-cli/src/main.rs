@@ -127,6 +127,14 @@ pub struct LockArgs {
     /// time, with jitter; 1 to 100).
     #[arg(long, value_name = "N", default_value = "5", value_parser = attempts)]
     pub lock_retries: u32,
+    /// PostgreSQL and MySQL: the short, growing lock waits a migration is
+    /// tried under first, before the --lock-retries tries at
+    /// --statement-lock-timeout-ms: `WAIT[*COUNT],...` in ms or s, or
+    /// `none` (a migration's `lock_waits` overrides it). A statement queued
+    /// for a table lock stalls the table's other users as long as it waits;
+    /// MySQL rounds each wait up to whole seconds.
+    #[arg(long, value_name = "SPEC", default_value = "50ms*3,75ms*3,100ms*9", value_parser = lock_waits)]
+    pub lock_waits: migrator_core::runner::LockWaits,
     /// PostgreSQL: cancel any statement of the migrations that runs longer
     /// (default: the session's own setting); such a failure is not retried.
     #[arg(long, value_name = "MS", value_parser = milliseconds)]
@@ -539,6 +547,11 @@ fn attempts(s: &str) -> Result<u32, String> {
         Ok(n) if (1..=100).contains(&n) => Ok(n),
         _ => Err("a whole number from 1 to 100".into()),
     }
+}
+
+/// A lock wait schedule (`lock_waits.rs`).
+fn lock_waits(s: &str) -> Result<migrator_core::runner::LockWaits, String> {
+    migrator_core::runner::LockWaits::parse(s)
 }
 
 /// The exit status when the reader of our output went away (`migrator sql

@@ -518,6 +518,10 @@ fn bad_numbers_in_flags_are_usage_errors() {
             &["-5", "99999999999999999999", "inf"],
         ),
         ("--lock-retries", &["0", "101", "-1", "NaN"]),
+        (
+            "--lock-waits",
+            &["", "fast", "0ms", "50ms*0", "1ms*201", "61s", "50ms,,75ms"],
+        ),
     ] {
         for v in values {
             for cmd in ["up", "down", "redo"] {
@@ -561,8 +565,11 @@ fn bad_numbers_in_flags_are_usage_errors() {
             "2147483647",
             "--lock-retries",
             "100",
+            "--lock-waits",
+            "1ms*200",
         ],
     );
+    ok(d, &["up", "--lock-waits", "none"]);
 }
 
 /// `generate --empty NAME`: the next number, no steps, the snapshot chain

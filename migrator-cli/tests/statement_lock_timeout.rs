@@ -32,10 +32,54 @@ fn flags_reach_the_runner() {
     let o = migrator_at(
         &dir,
         &url,
-        &["up", "--dry-run", "--statement-lock-timeout-ms", "250"],
+        &[
+            "up",
+            "--dry-run",
+            "--statement-lock-timeout-ms",
+            "250",
+            "--lock-waits",
+            "none",
+        ],
     );
     assert!(
         text(&o).contains("SET lock_timeout = '250ms';"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains("-- lock waits: up to 5 tries at 250 ms, backoff from 200 ms"),
+        "{}",
+        text(&o)
+    );
+    // By default the first try waits 50 ms, and the schedule is shown.
+    let o = migrator_at(
+        &dir,
+        &url,
+        &["up", "--dry-run", "--statement-lock-timeout-ms", "250"],
+    );
+    assert!(
+        text(&o).contains("SET lock_timeout = '50ms';")
+            && text(&o).contains(
+                "-- lock waits: 15 short tries at lock_timeout 50ms*3,75ms*3,100ms*9, sleeping 100 ms more after each (at most 1 s), then up to 5 tries at 250 ms"
+            ),
+        "{}",
+        text(&o)
+    );
+    // A schedule longer than the maximum is capped by it.
+    let o = migrator_at(
+        &dir,
+        &url,
+        &[
+            "up",
+            "--dry-run",
+            "--statement-lock-timeout-ms",
+            "250",
+            "--lock-waits",
+            "100ms,400ms*2",
+        ],
+    );
+    assert!(
+        text(&o).contains("3 short tries at lock_timeout 100ms,250ms*2"),
         "{}",
         text(&o)
     );
@@ -55,6 +99,8 @@ fn flags_reach_the_runner() {
             "200",
             "--lock-retries",
             "2",
+            "--lock-waits",
+            "none",
         ],
     );
     let out = text(&o);

@@ -55,6 +55,7 @@ pub(crate) fn migration_file(f: &MigrationFile) -> TokenStream {
         transaction,
         generated_by,
         lock_timeout_ms,
+        lock_waits,
         allow,
         upgrade,
         downgrade,
@@ -65,6 +66,7 @@ pub(crate) fn migration_file(f: &MigrationFile) -> TokenStream {
         Some(ms) => quote!(::migrator::__private::Option::Some(#ms)),
         None => quote!(::migrator::__private::Option::None),
     };
+    let lock_waits = opt_string(lock_waits);
     let allow = strings(allow);
     let upgrade = vec(upgrade.iter().map(operation));
     let downgrade = vec(downgrade.iter().map(operation));
@@ -74,6 +76,7 @@ pub(crate) fn migration_file(f: &MigrationFile) -> TokenStream {
             transaction: #transaction,
             generated_by: #generated_by,
             lock_timeout_ms: #lock_timeout_ms,
+            lock_waits: #lock_waits,
             allow: #allow,
             upgrade: #upgrade,
             downgrade: #downgrade,

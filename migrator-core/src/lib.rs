@@ -42,6 +42,7 @@ pub mod introspect;
 mod keep;
 mod ledger;
 pub mod lint;
+pub mod lock_waits;
 pub mod migration;
 #[cfg(feature = "model")]
 pub mod model;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
-use migrator_core::runner::{Event, Migrator, RunError};
+use migrator_core::runner::{Event, LockWaits, Migrator, RunError};
 
 use super::models;
 use super::scenario::TestDb;
@@ -80,6 +80,7 @@ pub fn lock_timeout_retries_then_fails_cleanly(db: &PgDb) {
     let err = Migrator::new(&set)
         .statement_lock_timeout(Duration::from_millis(300))
         .lock_retries(3, Duration::from_millis(100))
+        .lock_waits(LockWaits::none())
         .on_event(move |e| seen.lock().expect("events").push(e.clone()))
         .up(&mut c)
         .expect_err("the lock is never released");
@@ -115,6 +116,107 @@ pub fn lock_timeout_retries_then_fails_cleanly(db: &PgDb) {
     );
     let status = Migrator::new(&set).status(&mut c).expect("status");
     assert_eq!(status.pending(), 1, "{status}");
+    // The session's own setting is restored.
+    assert_eq!(
+        c.rows("SELECT current_setting('lock_timeout') AS a, '' AS b, '' AS c, '' AS d")[0].a,
+        "0"
+    );
+}
+
+/// The short waits come first, growing, each set for its own try, then
+/// the maximum: with the table held throughout, two tries of 30 ms and
+/// one of 2 s fail; had the short waits not reached the session, the run
+/// would have taken three 2 s waits.
+pub fn short_lock_waits_come_first_and_grow(db: &PgDb) {
+    let p = project(4);
+    let set = p.set();
+    let mut c = db.connect();
+    Migrator::new(&set)
+        .up_to(&mut c, Some(3))
+        .expect("0001-0003");
+    let (stop, holder) = hold_read_lock(db, None);
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let started = Instant::now();
+    let err = Migrator::new(&set)
+        .statement_lock_timeout(Duration::from_millis(2000))
+        .lock_retries(1, Duration::from_millis(10))
+        .lock_waits(LockWaits::parse("30ms,40ms").expect("spec"))
+        .on_event(move |e| seen.lock().expect("events").push(e.clone()))
+        .up(&mut c)
+        .expect_err("the lock is never released");
+    let elapsed = started.elapsed();
+    drop(stop);
+    holder.join().expect("holder");
+    assert!(
+        matches!(
+            err,
+            RunError::LockRetriesExhausted {
+                attempts: 3,
+                timeout_ms: 2000,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("2 short tries at lock_timeout 30ms,40ms")
+            && msg.contains("up to 1 tries at 2000 ms"),
+        "{msg}"
+    );
+    // 30 + 40 ms waits, ~100 and ~200 ms sleeps, one 2 s wait.
+    assert!(
+        elapsed >= Duration::from_millis(2300) && elapsed < Duration::from_millis(4000),
+        "{elapsed:?}"
+    );
+    let tries: Vec<(u32, u32, u128, u128)> = events
+        .lock()
+        .expect("events")
+        .iter()
+        .filter_map(|e| match e {
+            Event::LockRetry {
+                attempt,
+                attempts,
+                timeout,
+                next_timeout,
+                ..
+            } => Some((
+                *attempt,
+                *attempts,
+                timeout.as_millis(),
+                next_timeout.as_millis(),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(tries, vec![(1, 3, 30, 40), (2, 3, 40, 2000)]);
+    let status = Migrator::new(&set).status(&mut c).expect("status");
+    assert_eq!(status.pending(), 1, "nothing of 0004 applied: {status}");
+
+    // Released during the short tries: the migration is done before the
+    // schedule ends, having never waited longer than 100 ms.
+    let (_stop, holder) = hold_read_lock(db, Some(Duration::from_millis(1200)));
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let done = Migrator::new(&set)
+        .on_event(move |e| seen.lock().expect("events").push(e.clone()))
+        .up(&mut c)
+        .expect("succeeds once the reader is gone")
+        .done;
+    holder.join().expect("holder");
+    assert_eq!(done, vec!["0004_add_priority_column".to_string()]);
+    let events = events.lock().expect("events");
+    let waits: Vec<u128> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::LockRetry { timeout, .. } => Some(timeout.as_millis()),
+            _ => None,
+        })
+        .collect();
+    assert!(!waits.is_empty(), "it waited: {events:?}");
+    assert!(waits.iter().all(|w| *w <= 100), "{waits:?}");
+    assert!(waits.windows(2).all(|w| w[0] <= w[1]), "growing: {waits:?}");
     // The session's own setting is restored.
     assert_eq!(
         c.rows("SELECT current_setting('lock_timeout') AS a, '' AS b, '' AS c, '' AS d")[0].a,
@@ -183,7 +285,10 @@ pub fn invalid_index_is_rebuilt(db: &PgDb) {
         dry.contains("DROP INDEX CONCURRENTLY IF EXISTS \"idx_tasks_user_id\""),
         "{dry}"
     );
-    assert!(dry.contains("SET lock_timeout = '1000ms';"), "{dry}");
+    assert!(
+        dry.contains("SET lock_timeout = '50ms';") && dry.contains("then up to 5 tries at 1000 ms"),
+        "{dry}"
+    );
 
     Migrator::new(&set).up(&mut c).expect("0005");
     let row = &c.rows(invalid)[0];
@@ -377,11 +482,17 @@ pub fn each_migration_gets_its_lock_timeout(db: &PgDb) {
         f.downgrade = migrator_core::ops::inverse_all(&f.upgrade);
     };
     p.edit_and_rehash("0001_create_users.toml", |f| seen(f, ""));
+    // 0001 takes the runner's short waits (its first try is what runs),
+    // 0002 its own maximum and no short waits, 0003 its own short waits.
     p.edit_and_rehash("0002_create_tasks.toml", |f| {
         f.lock_timeout_ms = Some(2500);
+        f.lock_waits = Some("none".into());
         seen(f, " SET lock_timeout = '9s';");
     });
-    p.edit_and_rehash("0003_create_chat.toml", |f| seen(f, ""));
+    p.edit_and_rehash("0003_create_chat.toml", |f| {
+        f.lock_waits = Some("80ms*2,90ms".into());
+        seen(f, "");
+    });
     let set = p.set();
     let mut c = db.connect();
     c.batch_execute("SET lock_timeout = '7s'")
@@ -392,7 +503,7 @@ pub fn each_migration_gets_its_lock_timeout(db: &PgDb) {
         .expect("applies");
     let rows = c.rows("SELECT v AS a, '' AS b, '' AS c, '' AS d FROM seen ORDER BY n");
     let values: Vec<&str> = rows.iter().map(|r| r.a.as_str()).collect();
-    assert_eq!(values, ["1200ms", "2500ms", "1200ms"]);
+    assert_eq!(values, ["50ms", "2500ms", "80ms"]);
     let now = c.rows("SELECT current_setting('lock_timeout') AS a, '' AS b, '' AS c, '' AS d");
     assert_eq!(now[0].a, "7s", "the session's own value is restored");
 }
@@ -425,11 +536,19 @@ pub fn mysql_lock_wait_timeout_and_retry(db: &super::support::MyDb) {
         f.downgrade = migrator_core::ops::inverse_all(&f.upgrade);
     };
     p.edit_and_rehash("0001_create_users.toml", seen);
+    // MySQL rounds a short wait up to whole seconds: 0001's first try
+    // runs at 1 s, 0002 has its own maximum and no short waits, 0003 its
+    // own short waits (under its own maximum, which caps them).
     p.edit_and_rehash("0002_create_tasks.toml", |f| {
         f.lock_timeout_ms = Some(3000);
+        f.lock_waits = Some("none".into());
         seen(f);
     });
-    p.edit_and_rehash("0003_create_chat.toml", seen);
+    p.edit_and_rehash("0003_create_chat.toml", |f| {
+        f.lock_timeout_ms = Some(4000);
+        f.lock_waits = Some("2s".into());
+        seen(f);
+    });
     let set = p.set();
     let mut c = db.connect();
     c.batch_execute("SET SESSION lock_wait_timeout = 77")
@@ -439,7 +558,7 @@ pub fn mysql_lock_wait_timeout_and_retry(db: &super::support::MyDb) {
         .expect("0001-0003");
     let rows = c.rows("SELECT v AS a, '' AS b, '' AS c, '' AS d FROM seen ORDER BY n");
     let values: Vec<&str> = rows.iter().map(|r| r.a.as_str()).collect();
-    assert_eq!(values, ["1/1", "3/3", "1/1"]);
+    assert_eq!(values, ["1/1", "3/3", "2/2"]);
     let now =
         c.rows("SELECT CAST(@@SESSION.lock_wait_timeout AS CHAR) AS a, '' AS b, '' AS c, '' AS d");
     assert_eq!(now[0].a, "77", "the session's own value is restored");

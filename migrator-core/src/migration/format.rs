@@ -4,6 +4,7 @@
 //! description = "add priority column"
 //! transaction = true          # optional, default true
 //! lock_timeout_ms = 2000       # optional (PostgreSQL): overrides the runner's lock_timeout
+//! lock_waits = "50ms*3,100ms*5" # optional: the short lock waits tried first, or "none"
 //! allow = ["table-rewrite"]    # optional: lint rules accepted for this migration
 //!
 //! [[upgrade]]
@@ -44,6 +45,15 @@ pub struct MigrationFile {
     /// `Migrator::statement_lock_timeout` (default 1 s). `0` disables it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lock_timeout_ms: Option<u64>,
+    /// The short lock waits tried before that maximum (`lock_waits.rs`:
+    /// `50ms*3,75ms*3,100ms*9`, or `none`); overrides
+    /// `Migrator::lock_waits`. Checked when the file is read.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::lock_waits::serde_spec::deserialize"
+    )]
+    pub lock_waits: Option<String>,
     /// Lint rules (`migrator lint`) accepted for this migration, by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allow: Vec<String>,
@@ -76,6 +86,7 @@ impl MigrationFile {
             transaction: true,
             generated_by: None,
             lock_timeout_ms: None,
+            lock_waits: None,
             allow: Vec::new(),
             upgrade,
             downgrade,

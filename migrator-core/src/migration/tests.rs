@@ -376,3 +376,23 @@ fn archived_steps_are_checked_when_read() {
         "{e}"
     );
 }
+
+/// `lock_waits` is checked when the file is read: a bad schedule is
+/// refused at its line, a good one kept as written.
+#[test]
+fn a_bad_lock_wait_schedule_is_refused_at_its_line() {
+    let head = "description = \"x\"\nlock_timeout_ms = 2000\n";
+    let tail = "\n[[upgrade]]\nop = \"sql\"\nsql = \"SELECT 1\"\nreverse = \"SELECT 1\"\n";
+    let good = format!("{head}lock_waits = \"50ms*2,1s\"{tail}");
+    let f = parse_migration(Path::new("m"), "0002_x.toml", &good).expect("a good schedule");
+    assert_eq!(f.file.lock_waits.as_deref(), Some("50ms*2,1s"));
+    let bad = format!("{head}lock_waits = \"50ms*0\"{tail}");
+    let e = parse_migration(Path::new("m"), "0002_x.toml", &bad)
+        .expect_err("a bad schedule")
+        .to_string();
+    assert!(e.starts_with("m/0002_x.toml:3:"), "{e}");
+    assert!(
+        e.contains("`50ms*0`: the count after `*` must be a whole number of at least 1"),
+        "{e}"
+    );
+}

@@ -52,11 +52,14 @@ pub enum RunError {
     /// Every attempt of a migration waited longer than `lock_timeout` for a
     /// table lock (PostgreSQL); the last attempt was rolled back (or, step
     /// by step, stopped before the statement) like any failure.
-    #[error("migration {migration} gave up after {attempts} attempt(s): statement {index} waited longer than lock_timeout ({timeout_ms} ms) for a lock each time; {state}\n  statement: {sql}\n  blocking: {blocking}\n  help: end or wait for the transaction holding the table (a long query, an `idle in transaction` session), then run `migrator up` again; raise `lock_timeout_ms` in the migration only if writers can wait that long")]
+    #[error("migration {migration} gave up after {attempts} attempt(s): statement {index} waited longer than lock_timeout for a lock each time ({tries}); {state}\n  statement: {sql}\n  blocking: {blocking}\n  help: end or wait for the transaction holding the table (a long query, an `idle in transaction` session), then run `migrator up` again; raise `lock_timeout_ms` in the migration only if writers can wait that long")]
     LockRetriesExhausted {
         migration: String,
         attempts: u32,
+        /// The last tries' `lock_timeout` (the configured maximum).
         timeout_ms: u128,
+        /// The schedule in words: the short waits, then the maximum.
+        tries: String,
         index: usize,
         sql: String,
         blocking: String,

@@ -18,13 +18,16 @@ pub enum Event {
         holder: Option<String>,
         timeout: Duration,
     },
-    /// A statement of `id` waited longer than `lock_timeout` for a lock;
-    /// attempt `attempt + 1` of `attempts` starts after `wait`.
+    /// A statement of `id` waited longer than `lock_timeout` (`timeout`)
+    /// for a lock; attempt `attempt + 1` of `attempts` starts after `wait`,
+    /// under `next_timeout` (the short waits grow, `lock_waits.rs`).
     LockRetry {
         id: String,
         statement: String,
         attempt: u32,
         attempts: u32,
+        timeout: Duration,
+        next_timeout: Duration,
         wait: Duration,
     },
     Applying {
@@ -120,11 +123,15 @@ impl std::fmt::Display for Event {
                 statement,
                 attempt,
                 attempts,
+                timeout,
+                next_timeout,
                 wait,
             } => write!(
                 f,
-                "{id}: `{statement}` timed out waiting for a lock (attempt {attempt} of {attempts}); retrying in {} ms",
-                wait.as_millis()
+                "{id}: `{statement}` timed out after {} ms waiting for a lock (attempt {attempt} of {attempts}); retrying in {} ms with {} ms",
+                timeout.as_millis(),
+                wait.as_millis(),
+                next_timeout.as_millis()
             ),
             Event::Applying { id } => write!(f, "applying {id}"),
             Event::Applied { id, elapsed } => {

@@ -30,6 +30,7 @@ use super::plan::{self, Goal, Plan, Strategy, Transport};
 use super::retry;
 use super::transport;
 use super::waits;
+use crate::lock_waits::LockWaits;
 use crate::migration::{Direction, MigrationSet};
 
 /// Runs the migrations `goal` asks for, under the lock `ctx` holds.
@@ -166,19 +167,11 @@ impl<C: MigrationConnection> RunContext<'_, C> {
                 Env::new(self.events, self.lease.as_ref()),
             );
         }
-        let timeout = self.settings.lock_timeout_for(m);
-        // A database that sends batches gets the `SET` with each try, in
-        // the migration's batch when it is sent as one (`apply::apply`);
-        // the others once, here.
-        let set = if backend.sends_batches() {
-            Some(
-                self.timeouts
-                    .prepare(self.conn, timeout, self.settings.statement_timeout)?,
-            )
-        } else {
-            self.timeouts.set(self.conn, timeout, None)?;
-            None
-        };
+        // Short waits first, growing, then the configured maximum
+        // (`lock_waits.rs`); the timeout is set again for each try.
+        let max = self.settings.lock_timeout_for(m);
+        let waits = self.settings.lock_waits_for(m);
+        let attempts = waits.tries() + self.settings.lock_attempts;
         let mut tried = tried;
         let mut attempt = 1;
         loop {
@@ -187,6 +180,20 @@ impl<C: MigrationConnection> RunContext<'_, C> {
                 None => {
                     // A retried step-by-step run resumes from what it
                     // recorded.
+                    // A database that sends batches gets the `SET` in the
+                    // migration's batch when it is sent as one
+                    // (`apply::apply`); the others on its own, here.
+                    let timeout = waits.wait(attempt).unwrap_or(max);
+                    let set = if backend.sends_batches() {
+                        Some(self.timeouts.prepare(
+                            self.conn,
+                            timeout,
+                            self.settings.statement_timeout,
+                        )?)
+                    } else {
+                        self.timeouts.set(self.conn, timeout, None)?;
+                        None
+                    };
                     let steps_done = if attempt == 1 || direction == Direction::Down {
                         from
                     } else {
@@ -218,7 +225,6 @@ impl<C: MigrationConnection> RunContext<'_, C> {
                         }
                         _ => (0, String::new()),
                     };
-                    let attempts = self.settings.lock_attempts;
                     if attempt >= attempts {
                         // Step by step, a run that finished nothing leaves
                         // no history row (apply.rs): then nothing changed.
@@ -230,7 +236,8 @@ impl<C: MigrationConnection> RunContext<'_, C> {
                         return Err(RunError::LockRetriesExhausted {
                             migration: m.id(),
                             attempts: attempt,
-                            timeout_ms: timeout.as_millis(),
+                            timeout_ms: max.as_millis(),
+                            tries: self.settings.describe_tries(self.conn.dialect(), m),
                             index,
                             sql,
                             blocking: waits::blockers(self.conn),
@@ -241,12 +248,19 @@ impl<C: MigrationConnection> RunContext<'_, C> {
                             },
                         });
                     }
-                    let wait = retry::backoff(self.settings.retry_backoff, attempt);
+                    let short = waits.tries();
+                    let wait = if attempt <= short {
+                        retry::jitter(LockWaits::sleep(attempt))
+                    } else {
+                        retry::backoff(self.settings.retry_backoff, attempt - short)
+                    };
                     self.emit(Event::LockRetry {
                         id: m.id(),
                         statement: sql,
                         attempt,
                         attempts,
+                        timeout: waits.wait(attempt).unwrap_or(max),
+                        next_timeout: waits.wait(attempt + 1).unwrap_or(max),
                         wait,
                     });
                     std::thread::sleep(wait);
@@ -263,7 +277,7 @@ impl<C: MigrationConnection> RunContext<'_, C> {
                     return Err(RunError::LockWait {
                         what,
                         dialect,
-                        waited: Some(timeout),
+                        waited: Some(waits.wait(attempt).unwrap_or(max)),
                         blocking,
                     })
                 }

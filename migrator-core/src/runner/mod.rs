@@ -60,6 +60,7 @@ pub use crate::migration::{BoxError, RustStepContext, RustStepFn, RustStepResult
 pub use crate::migration::{Direction, EmbeddedMigrations, MigrationSet};
 
 pub use crate::database_url::{redact_url, scrub, DatabaseUrl};
+pub use crate::lock_waits::LockWaits;
 pub use conn::connect_url;
 pub use conn::{connect, table_exists, AnyConnection, HistoryRow, MigrationConnection};
 pub use error::RunError;
@@ -94,6 +95,7 @@ impl std::fmt::Debug for Migrator<'_> {
                 &self.settings.statement_lock_timeout,
             )
             .field("lock_attempts", &self.settings.lock_attempts)
+            .field("lock_waits", &self.settings.lock_waits.to_string())
             .field("commit_group", &self.settings.commit_group)
             .finish()
     }
@@ -165,6 +167,20 @@ impl<'a> Migrator<'a> {
     pub fn lock_retries(mut self, attempts: u32, backoff: Duration) -> Self {
         self.settings.lock_attempts = attempts.max(1);
         self.settings.retry_backoff = backoff;
+        self
+    }
+
+    /// PostgreSQL and MySQL: the short, growing lock waits a migration is
+    /// tried under before the tries of [`Migrator::lock_retries`] at the
+    /// [`Migrator::statement_lock_timeout`] (default
+    /// `50ms*3,75ms*3,100ms*9`, [`LockWaits::default`]; a migration's
+    /// `lock_waits` overrides it; [`LockWaits::none`] turns them off). A
+    /// statement queued for a table lock stalls every later statement on
+    /// the table for as long as it waits, so short waits keep the
+    /// application's stall short; the sleeps between them let a blocker of
+    /// a few seconds end. MySQL rounds each wait up to whole seconds.
+    pub fn lock_waits(mut self, waits: LockWaits) -> Self {
+        self.settings.lock_waits = waits;
         self
     }
 

@@ -73,6 +73,18 @@ pub(crate) fn backoff(base: Duration, attempt: u32) -> Duration {
     let exp = base
         .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
         .min(Duration::from_secs(30));
+    exp + spread(exp / 2)
+}
+
+/// `d` plus up to a quarter of it again: the sleeps between short lock
+/// waits (`lock_waits.rs`), spread so that runners do not retry in
+/// lockstep.
+pub(crate) fn jitter(d: Duration) -> Duration {
+    d + spread(d / 4)
+}
+
+/// A pseudo-random duration from zero to `most` (whole milliseconds).
+fn spread(most: Duration) -> Duration {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos() as u64);
@@ -81,8 +93,8 @@ pub(crate) fn backoff(base: Duration, attempt: u32) -> Duration {
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
-    let half = exp.as_millis() as u64 / 2;
-    exp + Duration::from_millis(if half == 0 { 0 } else { x % (half + 1) })
+    let most = most.as_millis() as u64;
+    Duration::from_millis(if most == 0 { 0 } else { x % (most + 1) })
 }
 
 /// The session timeouts a run sets: PostgreSQL `lock_timeout` (and

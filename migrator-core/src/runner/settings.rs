@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::lock::LockMode;
 use super::retry;
 use crate::dialect::Dialect;
+use crate::lock_waits::LockWaits;
 use crate::migration::Migration;
 
 #[derive(Debug, Clone)]
@@ -19,6 +20,7 @@ pub(crate) struct Settings {
     pub statement_timeout: Option<Duration>,
     pub lock_attempts: u32,
     pub retry_backoff: Duration,
+    pub lock_waits: LockWaits,
     pub commit_group: Duration,
     pub newer: super::status::NewerMigrations,
 }
@@ -33,6 +35,7 @@ impl Default for Settings {
             statement_timeout: None,
             lock_attempts: 5,
             retry_backoff: Duration::from_millis(200),
+            lock_waits: LockWaits::default(),
             commit_group: Duration::from_millis(100),
             newer: super::status::NewerMigrations::Tolerate,
         }
@@ -47,6 +50,27 @@ impl Settings {
             .map_or(self.statement_lock_timeout, Duration::from_millis)
     }
 
+    /// The short lock waits migration `m` is tried under before
+    /// [`Settings::lock_timeout_for`]: the file's `lock_waits`, else the
+    /// runner's, each capped by that maximum (`lock_waits.rs`).
+    pub(crate) fn lock_waits_for(&self, m: &Migration) -> LockWaits {
+        let waits = match m.file.lock_waits.as_deref().map(LockWaits::parse) {
+            Some(Ok(w)) => w,
+            // Checked when the file was read; a file built by hand in
+            // code with a bad spec gets the runner's schedule.
+            _ => self.lock_waits.clone(),
+        };
+        waits.capped(self.lock_timeout_for(m))
+    }
+
+    /// The `lock_timeout` of migration `m`'s first try: the schedule's
+    /// first wait, else the maximum.
+    pub(crate) fn first_lock_timeout(&self, m: &Migration) -> Duration {
+        self.lock_waits_for(m)
+            .wait(1)
+            .unwrap_or_else(|| self.lock_timeout_for(m))
+    }
+
     /// The `SET` lines a dry run shows before migration `m` (the databases
     /// whose lock waits the runner bounds and retries).
     pub(crate) fn dry_run_settings(&self, dialect: Dialect, m: &Migration) -> Vec<String> {
@@ -54,10 +78,10 @@ impl Settings {
         if !backend.retries_lock_waits() {
             return Vec::new();
         }
-        let mut out = vec![format!(
-            "{};",
-            backend.lock_timeout_sql(self.lock_timeout_for(m))
-        )];
+        let mut out = vec![
+            format!("-- lock waits: {}", self.describe_tries(dialect, m)),
+            format!("{};", backend.lock_timeout_sql(self.first_lock_timeout(m))),
+        ];
         if let Some(t) = self
             .statement_timeout
             .filter(|_| backend.has_statement_timeout())
@@ -67,6 +91,36 @@ impl Settings {
                 retry::set_timeout_sql("statement_timeout", t)
             ));
         }
+        out
+    }
+
+    /// How migration `m` is tried when its statements wait for locks, in
+    /// words: the short waits, then the maximum (`lock_waits.rs`).
+    pub(crate) fn describe_tries(&self, dialect: Dialect, m: &Migration) -> String {
+        let waits = self.lock_waits_for(m);
+        let max = self.lock_timeout_for(m);
+        let mut out = String::new();
+        if !waits.is_none() {
+            out.push_str(&format!(
+                "{} short tries at lock_timeout {waits}{}, sleeping 100 ms more after each (at most 1 s), then ",
+                waits.tries(),
+                if dialect == Dialect::Mysql {
+                    " (MySQL/MariaDB: rounded up to whole seconds)"
+                } else {
+                    ""
+                },
+            ));
+        }
+        let at = if max.is_zero() {
+            "the session's bound (lock_timeout_ms = 0)".to_string()
+        } else {
+            format!("{} ms", max.as_millis())
+        };
+        out.push_str(&format!(
+            "up to {} tries at {at}, backoff from {} ms",
+            self.lock_attempts,
+            self.retry_backoff.as_millis()
+        ));
         out
     }
 

@@ -89,7 +89,7 @@ pub(crate) fn run_pipelined<C: MigrationConnection>(
         let durable = k + 1 == chunk.len();
         let set = ctx.timeouts.prepare(
             ctx.conn,
-            ctx.settings.lock_timeout_for(m),
+            ctx.settings.first_lock_timeout(m),
             ctx.settings.statement_timeout,
         )?;
         let one = apply::one_batch(dialect, m, statements, direction, &set, durable)
