@@ -1,21 +1,30 @@
 //! Writer-stall benchmark: how long do the application's writes
 //! wait while an index, a foreign key, a check and a NOT NULL are added to a
-//! large PostgreSQL table?
+//! large table, on PostgreSQL and on MariaDB?
 //!
 //! Per case, on a fresh database: a table of `ROWS` rows (default one
 //! million), writers inserting at a fixed rate (latency counted from each
 //! insert's *scheduled* start, so a stall also delays the inserts queued
-//! behind it and cannot hide), and the same schema change applied either as
-//! the naive hand-written SQL in one transaction (what a diesel or sqlx user
-//! writes) or as migrator's plan (`Migrator::up`, the CLI's code path), each
-//! with and without another session holding a read lock on the table for
-//! `HOLD_S` seconds (a long report query).
+//! behind it and cannot hide), and the same schema change applied as
+//! - the naive hand-written SQL (what a diesel or sqlx user writes: one
+//!   transaction on PostgreSQL, one statement after another on MariaDB,
+//!   whose DDL commits on its own),
+//! - migrator's plan with one fixed lock wait per try (the statement lock
+//!   timeout, 1 s, `LockWaits::none()`: the plan before short waits),
+//! - migrator's plan as it ships (short, growing lock waits first,
+//!   `LockWaits::default()`),
+//!
+//! each with and without another session holding a read lock on the table
+//! for `HOLD_S` seconds (a long report query), all in one run.
 //!
 //! ```sh
-//! cargo run --release -p writer-stall-bench -- [ROWS]
+//! cargo run --release -p writer-stall-bench --features mysql -- [ROWS]
 //! ```
 //!
-//! Server: `MIGRATOR_BENCH_PG` (default `postgres://postgres@127.0.0.1:5432`).
+//! Servers: `MIGRATOR_BENCH_PG` (default `postgres://postgres@127.0.0.1:5432`),
+//! `MIGRATOR_BENCH_MYSQL` (default `mysql://root@127.0.0.1:3306`; only with
+//! the `mysql` feature, which needs a MySQL client library). A server that
+//! cannot be reached is reported and left out.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{mpsc, Arc};
@@ -26,11 +35,11 @@ use diesel::pg::PgConnection;
 use diesel::Connection;
 use migrator_core::migration::MigrationSet;
 use migrator_core::project::Project;
-use migrator_core::runner::{Event, Migrator};
+use migrator_core::runner::{Event, LockWaits, MigrationConnection, Migrator};
 
 const WRITERS: u32 = 4;
 const WRITER_PERIOD: Duration = Duration::from_millis(20); // 50 inserts/s each
-const HOLD_S: u64 = 5;
+const HOLD_S: u64 = 6;
 
 const MODELS_V1: &str = r#"
 use migrator::Model;
@@ -77,7 +86,7 @@ pub struct Item {
 "#;
 
 /// The same change, as a diesel or sqlx user writes it by hand.
-const NAIVE: &str = "BEGIN;
+const NAIVE_PG: &str = "BEGIN;
 CREATE INDEX idx_items_qty ON items (qty);
 ALTER TABLE items ADD CONSTRAINT fk_items_owner_id FOREIGN KEY (owner_id) REFERENCES owners (id);
 ALTER TABLE items ADD CONSTRAINT ck_items_1 CHECK (qty >= 0);
@@ -85,10 +94,41 @@ ALTER TABLE items ALTER COLUMN qty SET DEFAULT 0;
 ALTER TABLE items ALTER COLUMN qty SET NOT NULL;
 COMMIT;";
 
+/// On MariaDB, whose DDL commits on its own: one statement after another.
+#[cfg(feature = "mysql")]
+const NAIVE_MYSQL: &str = "CREATE INDEX idx_items_qty ON items (qty);
+ALTER TABLE items ADD CONSTRAINT fk_items_owner_id FOREIGN KEY (owner_id) REFERENCES owners (id);
+ALTER TABLE items ADD CONSTRAINT ck_items_1 CHECK (qty >= 0);
+ALTER TABLE items MODIFY qty INT NOT NULL DEFAULT 0;";
+
 #[derive(Clone, Copy, PartialEq)]
 enum Plan {
     Naive,
-    Migrator,
+    /// One fixed lock wait per try (`LockWaits::none()`).
+    FixedWait,
+    /// Short, growing lock waits first (`LockWaits::default()`).
+    ShortWaits,
+}
+
+impl Plan {
+    fn label(self) -> &'static str {
+        match self {
+            Plan::Naive => "naive SQL",
+            Plan::FixedWait => "migrator, fixed 1 s lock wait",
+            Plan::ShortWaits => "migrator, short growing waits",
+        }
+    }
+}
+
+/// What differs between the databases.
+struct Server<'a> {
+    name: &'static str,
+    base: &'a str,
+    naive: &'static str,
+    create: fn(&str, &str),
+    drop: fn(&str, &str),
+    url: fn(&str, &str) -> String,
+    load: fn(u64) -> Vec<String>,
 }
 
 struct Outcome {
@@ -110,7 +150,7 @@ fn main() {
         .nth(1)
         .map(|a| a.parse().unwrap_or_else(|e| fail("ROWS", e)))
         .unwrap_or(1_000_000);
-    let base = std::env::var("MIGRATOR_BENCH_PG")
+    let pg = std::env::var("MIGRATOR_BENCH_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
     let project = project();
     let set = MigrationSet::load(&project.path().join("migrations"))
@@ -120,31 +160,106 @@ fn main() {
         1000 / WRITER_PERIOD.as_millis()
     );
     println!(
-        "| case | read lock held | migration wall time | retries | result | writer max | writer p99.9 | inserts measured |"
+        "| database | case | read lock held | migration wall time | retries | result | writer max | writer p99.9 | inserts measured |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
-    for (plan, hold) in [
-        (Plan::Naive, false),
-        (Plan::Migrator, false),
-        (Plan::Naive, true),
-        (Plan::Migrator, true),
-    ] {
-        let o = run_case(&base, &set, rows, plan, hold);
-        println!(
-            "| {} | {} | {:.2} s | {} | {} | {} ms | {} ms | {} |",
-            match plan {
-                Plan::Naive => "naive SQL, one transaction",
-                Plan::Migrator => "migrator plan",
-            },
-            if hold { "yes" } else { "no" },
-            o.wall.as_secs_f64(),
-            o.retries,
-            o.result,
-            o.max.as_millis(),
-            o.p999.as_millis(),
-            o.samples
-        );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let postgres = Server {
+        name: "PostgreSQL",
+        base: &pg,
+        naive: NAIVE_PG,
+        create: |base, name| {
+            let mut admin = connect::<PgConnection>(&format!("{base}/postgres"));
+            admin_sql(
+                &mut admin,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            );
+            admin_sql(&mut admin, &format!("CREATE DATABASE {name}"));
+        },
+        drop: |base, name| {
+            let mut admin = connect::<PgConnection>(&format!("{base}/postgres"));
+            admin_sql(
+                &mut admin,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            );
+        },
+        url: |base, name| format!("{base}/{name}"),
+        load: |rows| {
+            vec![
+                format!(
+                    "INSERT INTO owners (id) SELECT generate_series(1, 1000);
+                     INSERT INTO items (owner_id, qty, note) SELECT g % 1000 + 1, g % 100, 'seed' FROM generate_series(1, {rows}) g;"
+                ),
+                "VACUUM ANALYZE items".into(),
+            ]
+        },
+    };
+    if PgConnection::establish(&format!("{pg}/postgres")).is_ok() {
+        all_cases::<PgConnection>(&postgres, &set, rows);
+    } else {
+        eprintln!("writer-stall: PostgreSQL at {pg} cannot be reached: left out");
     }
+    #[cfg(feature = "mysql")]
+    {
+        use diesel::mysql::MysqlConnection;
+        let my = std::env::var("MIGRATOR_BENCH_MYSQL")
+            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into());
+        let mariadb = Server {
+            name: "MariaDB",
+            base: &my,
+            naive: NAIVE_MYSQL,
+            create: |base, name| {
+                let mut admin = connect::<MysqlConnection>(base);
+                admin_sql(&mut admin, &format!("DROP DATABASE IF EXISTS {name}"));
+                admin_sql(&mut admin, &format!("CREATE DATABASE {name}"));
+            },
+            drop: |base, name| {
+                let mut admin = connect::<MysqlConnection>(base);
+                admin_sql(&mut admin, &format!("DROP DATABASE IF EXISTS {name}"));
+            },
+            url: |base, name| format!("{base}/{name}"),
+            load: |rows| {
+                vec![
+                    "INSERT INTO owners (id) SELECT seq FROM seq_1_to_1000".into(),
+                    format!("INSERT INTO items (owner_id, qty, note) SELECT seq % 1000 + 1, seq % 100, 'seed' FROM seq_1_to_{rows}"),
+                    "ANALYZE TABLE items".into(),
+                ]
+            },
+        };
+        if MysqlConnection::establish(&my).is_ok() {
+            all_cases::<MysqlConnection>(&mariadb, &set, rows);
+        } else {
+            eprintln!("writer-stall: MariaDB at {my} cannot be reached: left out");
+        }
+    }
+    #[cfg(not(feature = "mysql"))]
+    eprintln!("writer-stall: built without the `mysql` feature: MariaDB left out");
+}
+
+fn all_cases<C>(server: &Server<'_>, set: &MigrationSet, rows: u64)
+where
+    C: Connection + SimpleConnection + MigrationConnection + Send + 'static,
+{
+    for hold in [false, true] {
+        for plan in [Plan::Naive, Plan::FixedWait, Plan::ShortWaits] {
+            let o = run_case::<C>(server, set, rows, plan, hold);
+            println!(
+                "| {} | {} | {} | {:.2} s | {} | {} | {} ms | {} ms | {} |",
+                server.name,
+                plan.label(),
+                if hold { "yes" } else { "no" },
+                o.wall.as_secs_f64(),
+                o.retries,
+                o.result,
+                o.max.as_millis(),
+                o.p999.as_millis(),
+                o.samples
+            );
+        }
+    }
+}
+
+fn admin_sql<C: SimpleConnection>(admin: &mut C, sql: &str) {
+    admin.batch_execute(sql).unwrap_or_else(|e| fail(sql, e))
 }
 
 /// A scratch crate with the two model versions generated into 0001 and 0002.
@@ -170,33 +285,31 @@ fn project() -> tempfile::TempDir {
     dir
 }
 
-fn connect(url: &str) -> PgConnection {
-    PgConnection::establish(url).unwrap_or_else(|e| fail(&format!("connecting to {url}"), e))
+fn connect<C: Connection>(url: &str) -> C {
+    C::establish(url).unwrap_or_else(|e| fail(&format!("connecting to {url}"), e))
 }
 
-fn run_case(base: &str, set: &MigrationSet, rows: u64, plan: Plan, hold: bool) -> Outcome {
+fn run_case<C>(
+    server: &Server<'_>,
+    set: &MigrationSet,
+    rows: u64,
+    plan: Plan,
+    hold: bool,
+) -> Outcome
+where
+    C: Connection + SimpleConnection + MigrationConnection + Send + 'static,
+{
     let name = format!("migrator_writer_stall_{}", std::process::id());
-    let mut admin = connect(&format!("{base}/postgres"));
-    let admin_sql = |admin: &mut PgConnection, sql: &str| {
-        admin.batch_execute(sql).unwrap_or_else(|e| fail(sql, e))
-    };
-    admin_sql(
-        &mut admin,
-        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-    );
-    admin_sql(&mut admin, &format!("CREATE DATABASE {name}"));
-    let url = format!("{base}/{name}");
-    let mut conn = connect(&url);
+    (server.create)(server.base, &name);
+    let url = (server.url)(server.base, &name);
+    let mut conn = connect::<C>(&url);
     Migrator::new(set)
         .up_to(&mut conn, Some(1))
         .unwrap_or_else(|e| fail("0001", e));
-    conn.batch_execute(&format!(
-        "INSERT INTO owners (id) SELECT generate_series(1, 1000);
-         INSERT INTO items (owner_id, qty, note) SELECT g % 1000 + 1, g % 100, 'seed' FROM generate_series(1, {rows}) g;"
-    ))
-    .unwrap_or_else(|e| fail("loading rows", e));
-    conn.batch_execute("VACUUM ANALYZE items")
-        .unwrap_or_else(|e| fail("vacuum", e));
+    for sql in (server.load)(rows) {
+        conn.batch_execute(&sql)
+            .unwrap_or_else(|e| fail("loading rows", e));
+    }
 
     // Writers at a fixed rate; each sample is (scheduled start, latency).
     let stop = Arc::new(AtomicBool::new(false));
@@ -204,7 +317,7 @@ fn run_case(base: &str, set: &MigrationSet, rows: u64, plan: Plan, hold: bool) -
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
             let stop = stop.clone();
-            let mut c = connect(&url);
+            let mut c = connect::<C>(&url);
             std::thread::spawn(move || {
                 let mut samples = Vec::new();
                 // Staggered so the writers do not fire together.
@@ -228,7 +341,7 @@ fn run_case(base: &str, set: &MigrationSet, rows: u64, plan: Plan, hold: bool) -
 
     let holder = hold.then(|| {
         let (locked_tx, locked_rx) = mpsc::channel();
-        let mut c = connect(&url);
+        let mut c = connect::<C>(&url);
         let h = std::thread::spawn(move || {
             c.batch_execute("BEGIN; SELECT count(*) FROM items;")
                 .unwrap_or_else(|e| fail("read lock", e));
@@ -244,11 +357,16 @@ fn run_case(base: &str, set: &MigrationSet, rows: u64, plan: Plan, hold: bool) -
     let retries = Arc::new(AtomicU32::new(0));
     let started = Instant::now();
     let result = match plan {
-        Plan::Naive => conn.batch_execute(NAIVE).map_err(|e| e.to_string()),
-        Plan::Migrator => {
+        Plan::Naive => conn.batch_execute(server.naive).map_err(|e| e.to_string()),
+        Plan::FixedWait | Plan::ShortWaits => {
             let r = retries.clone();
             let verbose = std::env::var_os("WRITER_STALL_VERBOSE").is_some();
             Migrator::new(set)
+                .lock_waits(if plan == Plan::FixedWait {
+                    LockWaits::none()
+                } else {
+                    LockWaits::default()
+                })
                 .on_event(move |e| {
                     if matches!(e, Event::LockRetry { .. }) {
                         r.fetch_add(1, Ordering::Relaxed);
@@ -285,10 +403,7 @@ fn run_case(base: &str, set: &MigrationSet, rows: u64, plan: Plan, hold: bool) -
         h.join().unwrap_or_else(|_| fail("holder", "panicked"));
     }
     drop(conn);
-    admin_sql(
-        &mut admin,
-        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-    );
+    (server.drop)(server.base, &name);
 
     lat.sort();
     let p999 = lat
