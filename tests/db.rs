@@ -18,6 +18,9 @@ mod keep;
 mod models;
 #[path = "db/not_null.rs"]
 mod not_null;
+#[cfg(feature = "mysql")]
+#[path = "db/online_fk.rs"]
+mod online_fk;
 #[path = "db/rebuild.rs"]
 mod rebuild;
 #[path = "db/resolve.rs"]
@@ -434,6 +437,14 @@ mod mysql {
         let db = support::MyDb::create(&base, tag);
         let mut c = db.connect();
         f(&mut c);
+    }
+
+    #[test]
+    fn foreign_key_added_in_place_with_rows_checked() {
+        with_db(
+            "onlinefk",
+            super::online_fk::foreign_key_added_in_place_with_rows_checked,
+        );
     }
 
     #[test]

@@ -131,6 +131,11 @@ pub struct Statement {
     /// For a [`Statement::refuses`] check whose rows are not losses: what
     /// the refusal says before listing them, with its help line.
     pub refusal: Option<String>,
+    /// For a [`Statement::refuses`] check placed after statements that
+    /// changed the schema (a foreign key added without checking, then
+    /// checked): the refusal says the migration stopped there, not that
+    /// nothing changed.
+    pub after_change: bool,
     /// A batched backfill: the runner runs its batches (see
     /// [`backfill`]) instead of `sql`, which only shows the first one.
     pub backfill: Option<Box<backfill::BackfillPlan>>,
@@ -154,6 +159,7 @@ impl Statement {
             each_row: false,
             refuses: false,
             refusal: None,
+            after_change: false,
             backfill: None,
         }
     }

@@ -189,7 +189,12 @@ pub(crate) fn run_step<C: MigrationConnection>(
                     .map_err(|e| fail(format!("checking what it would lose: {e}")))?;
                 if let (false, Some(refusal)) = (losses.is_empty(), &s.refusal) {
                     return Err(fail(format!(
-                        "refused before changing anything: {refusal}:\n    - {}",
+                        "{}: {refusal}:\n    - {}",
+                        if s.after_change {
+                            "stopped after the statements before this check, which are done and recorded"
+                        } else {
+                            "refused before changing anything"
+                        },
                         losses.join("\n    - ")
                     )));
                 }

@@ -154,12 +154,25 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
                 &foreign_key.columns,
                 &format!("foreign key `{}`", foreign_key.name),
             )?;
-            vec![Statement::new(format!(
-                "ALTER TABLE {} ADD {}",
-                q(table),
-                common::foreign_key_clause(D, foreign_key)
-            ))
-            .skip_if(constraint_query(table, &foreign_key.name, "FOREIGN KEY"))]
+            // MariaDB's in-place path records RESTRICT as NO ACTION (the
+            // same rule in InnoDB, but not what the model says): such a key
+            // keeps the plain form.
+            let restrict = [foreign_key.on_delete, foreign_key.on_update]
+                .contains(&crate::schema::RefAction::Restrict);
+            if before.table(table).is_some() && !restrict {
+                online::add_foreign_key(table, foreign_key)
+            } else {
+                vec![Statement::new(format!(
+                    "ALTER TABLE {} ADD {}",
+                    q(table),
+                    common::foreign_key_clause(D, foreign_key)
+                ))
+                .skip_if(constraint_query(
+                    table,
+                    &foreign_key.name,
+                    "FOREIGN KEY",
+                ))]
+            }
         }
         DropForeignKey { table, foreign_key } => vec![
             Statement::new(format!(

@@ -16,9 +16,13 @@ pub(crate) fn set_lock_timeouts_sql(timeout: Duration) -> String {
 }
 
 /// The session's own lock timeouts, as the statement that sets them back.
+/// `foreign_key_checks` too: a foreign key is added with the checks off
+/// for its statement (`render/online.rs`), and a try that failed there is
+/// put right when the run ends.
 pub(crate) const READ_TIMEOUTS_SQL: &str =
     "SELECT CONCAT('SET SESSION lock_wait_timeout = ', @@SESSION.lock_wait_timeout, \
-                 ', SESSION innodb_lock_wait_timeout = ', @@SESSION.innodb_lock_wait_timeout) AS s";
+                 ', SESSION innodb_lock_wait_timeout = ', @@SESSION.innodb_lock_wait_timeout, \
+                 ', SESSION foreign_key_checks = ', @@SESSION.foreign_key_checks) AS s";
 
 /// The other connections of this database, open transactions first: id,
 /// command, seconds open, seconds in the command, statement.

@@ -2,9 +2,12 @@
 //! a change can only copy the table (for the renderer and the lint).
 
 use super::column_type;
+use super::guards::constraint_query;
+use super::D;
 use crate::backend::common;
+use crate::dialect::Statement;
 use crate::ops::Operation;
-use crate::schema::{ColumnType, DefaultValue, Schema};
+use crate::schema::{ColumnType, DefaultValue, ForeignKey, Schema};
 
 /// Online DDL: the change is made in place while reads and writes go on;
 /// where the server cannot, it refuses at once (error 1845/1846) instead
@@ -63,9 +66,15 @@ pub(crate) fn copy_reason(op: &Operation, before: &Schema) -> Option<String> {
         SetPrimaryKey { from, to, .. } if to.is_empty() && !from.is_empty() => {
             Some("dropping the primary key without a new one".into())
         }
-        AddForeignKey { table, .. } if before.table(table).is_some() => Some(
-            "a new foreign key is checked against every row by copying the table (unless foreign_key_checks is off)".into(),
-        ),
+        // A key with a RESTRICT rule keeps the plain form
+        // (`render.rs`), which copies.
+        AddForeignKey { table, foreign_key }
+            if before.table(table).is_some()
+                && [foreign_key.on_delete, foreign_key.on_update]
+                    .contains(&crate::schema::RefAction::Restrict) =>
+        {
+            Some("a new foreign key with a RESTRICT rule is checked against every row by copying the table (write NO ACTION, the same rule in InnoDB, to have it added in place)".into())
+        }
         AddCheck { table, .. } if before.table(table).is_some() => {
             Some("a new CHECK constraint is checked against every row by copying the table".into())
         }
@@ -83,4 +92,84 @@ pub(super) fn algorithm(op: &Operation, before: &Schema) -> &'static str {
     } else {
         ONLINE
     }
+}
+
+/// A foreign key added to `table` while reads and writes go on.
+///
+/// With `foreign_key_checks` on, InnoDB can only add a foreign key by
+/// copying the table, writes waiting for the whole copy. With it off, the
+/// key is added in place (`ALGORITHM=INPLACE, LOCK=NONE`, its index built
+/// online when none covers the columns), but the existing rows are not
+/// checked. So the rows are checked by a query instead, which takes no lock
+/// writers wait for:
+/// 1. before: a row that references nothing refuses the migration before
+///    anything changes;
+/// 2. the key, added with the checks off for that statement only (the
+///    session's value is kept in `@migrator_fkc` and put back, and the
+///    runner puts the session's own value back when the run ends, so a try
+///    that failed halfway leaves nothing off);
+/// 3. after: rows written between the first check and the key (the only
+///    window without either) are checked again; the key checks every later
+///    write itself. A row found there stops the migration after the key,
+///    recorded, and `up` checks again once the rows are fixed.
+pub(super) fn add_foreign_key(table: &str, fk: &ForeignKey) -> Vec<Statement> {
+    let q = |n: &str| D.ident(n);
+    let exists = constraint_query(table, &fk.name, "FOREIGN KEY");
+    let orphans = orphans_query(table, fk);
+    let what = format!(
+        "foreign key `{}` ({} -> `{}`)",
+        fk.name,
+        fk.columns
+            .iter()
+            .map(|c| format!("`{table}.{c}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        fk.ref_table
+    );
+    let mut before = Statement::refuse_when_rows(orphans.clone()).skip_if(exists.clone());
+    before.refusal = Some(format!(
+        "this migration adds {what} and rows reference no row of `{}`\n  help: delete or fix them first (a `sql` or `backfill` step before this one), or make the columns NULL there",
+        fk.ref_table
+    ));
+    let add = Statement::new(format!(
+        "SET @migrator_fkc = COALESCE(@migrator_fkc, @@SESSION.foreign_key_checks), SESSION foreign_key_checks = 0; \
+         ALTER TABLE {} ADD {}{ONLINE}; \
+         SET SESSION foreign_key_checks = @migrator_fkc, @migrator_fkc = NULL",
+        q(table),
+        common::foreign_key_clause(D, fk)
+    ))
+    .skip_if(exists);
+    let mut after = Statement::refuse_when_rows(orphans);
+    after.refusal = Some(format!(
+        "{what} was added, and rows written while it was being added reference no row of `{}`\n  help: delete or fix them, then run `migrator up` again: the check runs again; or roll the migration back",
+        fk.ref_table
+    ));
+    after.after_change = true;
+    vec![before, add, after]
+}
+
+/// One row (`s`: how many) when rows of `table` reference no row of the
+/// key's table; a row with a NULL in any key column references nothing
+/// and is exempt, as the key itself treats it.
+fn orphans_query(table: &str, fk: &ForeignKey) -> String {
+    let q = |n: &str| D.ident(n);
+    let not_null: Vec<String> = fk
+        .columns
+        .iter()
+        .map(|c| format!("c.{} IS NOT NULL", q(c)))
+        .collect();
+    let matches: Vec<String> = fk
+        .columns
+        .iter()
+        .zip(&fk.ref_columns)
+        .map(|(c, r)| format!("r.{} = c.{}", q(r), q(c)))
+        .collect();
+    format!(
+        "SELECT CONCAT(COUNT(*), {}) AS s FROM {} c WHERE {} AND NOT EXISTS (SELECT 1 FROM {} r WHERE {}) HAVING COUNT(*) > 0",
+        D.string(&format!(" row(s) of `{table}`")),
+        q(table),
+        not_null.join(" AND "),
+        q(&fk.ref_table),
+        matches.join(" AND ")
+    )
 }
