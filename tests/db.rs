@@ -23,6 +23,8 @@ mod not_null;
 mod online_fk;
 #[path = "db/rebuild.rs"]
 mod rebuild;
+#[path = "db/references.rs"]
+mod references;
 #[path = "db/resolve.rs"]
 mod resolve;
 #[path = "db/scenario.rs"]
@@ -51,6 +53,14 @@ macro_rules! common_scenarios {
         #[test]
         fn not_null_with_nulls_is_refused_before_anything_changes() {
             with_db("nulls", not_null::nulls_refuse_before_anything_changes);
+        }
+
+        #[test]
+        fn orphans_refuse_a_new_foreign_key_before_anything_changes() {
+            with_db(
+                "orphans",
+                references::orphans_refuse_a_new_foreign_key_before_anything_changes,
+            );
         }
 
         #[test]
@@ -115,7 +125,8 @@ macro_rules! common_scenarios {
 
 mod sqlite {
     use super::{
-        backfill, checks, introspection, keep, not_null, rebuild, resolve, scenario, support,
+        backfill, checks, introspection, keep, not_null, rebuild, references, resolve, scenario,
+        support,
     };
 
     common_scenarios!();
@@ -251,7 +262,8 @@ mod sqlite {
 
 mod postgres {
     use super::{
-        backfill, checks, introspection, keep, not_null, resolve, scenario, support, zero_downtime,
+        backfill, checks, introspection, keep, not_null, references, resolve, scenario, support,
+        zero_downtime,
     };
 
     common_scenarios!();
@@ -425,7 +437,8 @@ mod postgres {
 #[cfg(feature = "mysql")]
 mod mysql {
     use super::{
-        backfill, checks, introspection, keep, not_null, resolve, scenario, support, zero_downtime,
+        backfill, checks, introspection, keep, not_null, references, resolve, scenario, support,
+        zero_downtime,
     };
 
     common_scenarios!();

@@ -86,7 +86,7 @@ pub fn foreign_key_added_in_place_with_rows_checked(c: &mut MysqlConnection) {
     assert!(
         err.contains("refused before changing anything")
             && err.contains("foreign key `fk_pets_owner_id` (`pets.owner_id` -> `owners`)")
-            && err.contains("2 row(s) of `pets`"),
+            && err.contains("a row of `pets` whose `pets.owner_id` matches no row of `owners`"),
         "{err}"
     );
     assert!(!has_key(c), "no key");

@@ -149,6 +149,13 @@ pub(crate) trait Backend: Sync {
     /// A query returning a row when `table` has the column `column`.
     fn column_exists_sql(&self, table: &str, column: &str) -> String;
 
+    /// A query returning a row when `table` has a foreign key called
+    /// `name`; `None` where foreign keys have no names in the catalog
+    /// (SQLite).
+    fn foreign_key_exists_sql(&self, _table: &str, _name: &str) -> Option<String> {
+        None
+    }
+
     /// A query returning a row when `cond` (an SQL condition) holds.
     fn guard_when(&self, cond: &str) -> String {
         format!("SELECT 1 WHERE {cond}")

@@ -322,6 +322,7 @@ pub fn render_ops(
         out.push(render_op_in(dialect, op, schema, start)?);
         if i + 1 == ops.len() {
             prechecks::add_not_null_checks(dialect, ops, start, &mut out);
+            prechecks::add_reference_checks(dialect, ops, start, &mut out);
             break;
         }
         op.apply(changed.get_or_insert_with(|| start.clone()))

@@ -122,6 +122,10 @@ impl Backend for Mysql {
         render::guards::column_query(table, column)
     }
 
+    fn foreign_key_exists_sql(&self, table: &str, name: &str) -> Option<String> {
+        Some(render::guards::constraint_query(table, name, "FOREIGN KEY"))
+    }
+
     fn guard_when(&self, cond: &str) -> String {
         format!("SELECT 1 FROM DUAL WHERE {cond}")
     }

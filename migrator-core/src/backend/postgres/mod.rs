@@ -91,6 +91,10 @@ impl Backend for Postgres {
         render::column_query(table, column)
     }
 
+    fn foreign_key_exists_sql(&self, table: &str, name: &str) -> Option<String> {
+        Some(render::constraint_query(table, name))
+    }
+
     fn after_restore_sql(&self, table: &crate::schema::Table) -> Vec<String> {
         table
             .columns

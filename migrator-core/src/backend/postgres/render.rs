@@ -540,7 +540,7 @@ fn constraints_of(table: &str, cond: &str) -> String {
 }
 
 /// A row when `table` has a constraint called `name`.
-fn constraint_query(table: &str, name: &str) -> String {
+pub(crate) fn constraint_query(table: &str, name: &str) -> String {
     format!(
         "SELECT 1 FROM {}",
         constraints_of(table, &format!("c.conname = {}", D.string(name)))

@@ -82,7 +82,7 @@ pub(super) fn index_query(table: &str, name: &str) -> String {
     )
 }
 
-pub(super) fn constraint_query(table: &str, name: &str, kind: &str) -> String {
+pub(crate) fn constraint_query(table: &str, name: &str, kind: &str) -> String {
     format!(
         "SELECT 1 FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = {} AND CONSTRAINT_NAME = {} AND CONSTRAINT_TYPE = {}",
         D.string(table),

@@ -103,7 +103,7 @@ pub(super) fn algorithm(op: &Operation, before: &Schema) -> &'static str {
 /// checked. So the rows are checked by a query instead, which takes no lock
 /// writers wait for:
 /// 1. before: a row that references nothing refuses the migration before
-///    anything changes;
+///    anything changes (`dialect/prechecks.rs`, on every database);
 /// 2. the key, added with the checks off for that statement only (the
 ///    session's value is kept in `@migrator_fkc` and put back, and the
 ///    runner puts the session's own value back when the run ends, so a try
@@ -126,11 +126,6 @@ pub(super) fn add_foreign_key(table: &str, fk: &ForeignKey) -> Vec<Statement> {
             .join(", "),
         fk.ref_table
     );
-    let mut before = Statement::refuse_when_rows(orphans.clone()).skip_if(exists.clone());
-    before.refusal = Some(format!(
-        "this migration adds {what} and rows reference no row of `{}`\n  help: delete or fix them first (a `sql` or `backfill` step before this one), or make the columns NULL there",
-        fk.ref_table
-    ));
     let add = Statement::new(format!(
         "SET @migrator_fkc = COALESCE(@migrator_fkc, @@SESSION.foreign_key_checks), SESSION foreign_key_checks = 0; \
          ALTER TABLE {} ADD {}{ONLINE}; \
@@ -145,7 +140,7 @@ pub(super) fn add_foreign_key(table: &str, fk: &ForeignKey) -> Vec<Statement> {
         fk.ref_table
     ));
     after.after_change = true;
-    vec![before, add, after]
+    vec![add, after]
 }
 
 /// One row (`s`: how many) when rows of `table` reference no row of the
