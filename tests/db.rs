@@ -318,6 +318,14 @@ mod postgres {
     }
 
     #[test]
+    fn concurrent_builds_keep_the_maximum_during_short_waits() {
+        with_pg(
+            "cicwaits",
+            zero_downtime::concurrent_builds_keep_the_maximum_during_short_waits,
+        );
+    }
+
+    #[test]
     fn short_lock_waits_come_first_and_grow() {
         with_pg(
             "lockwaits",

@@ -224,6 +224,51 @@ pub fn short_lock_waits_come_first_and_grow(db: &PgDb) {
     );
 }
 
+/// A statement that runs outside a transaction (here `CREATE INDEX
+/// CONCURRENTLY`, which waits for every older snapshot) keeps the maximum
+/// during the short waits: the application never queues behind it, and a
+/// concurrent build given up after 50 ms would throw its work away. With a
+/// snapshot held 1.5 s and a 5 s maximum it is built on the first try.
+pub fn concurrent_builds_keep_the_maximum_during_short_waits(db: &PgDb) {
+    let p = project(5);
+    let set = p.set();
+    let mut c = db.connect();
+    Migrator::new(&set)
+        .up_to(&mut c, Some(4))
+        .expect("0001-0004");
+    let (locked_tx, locked_rx) = mpsc::channel();
+    let mut holder = db.connect();
+    let h = std::thread::spawn(move || {
+        holder
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM tasks;")
+            .expect("a snapshot");
+        locked_tx.send(()).expect("signal");
+        std::thread::sleep(Duration::from_millis(1500));
+        holder.batch_execute("COMMIT").expect("release");
+    });
+    locked_rx.recv().expect("held");
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let done = Migrator::new(&set)
+        .statement_lock_timeout(Duration::from_millis(5000))
+        .on_event(move |e| seen.lock().expect("events").push(e.clone()))
+        .up(&mut c)
+        .expect("built once the snapshot is gone")
+        .done;
+    h.join().expect("holder");
+    assert_eq!(done, vec!["0005_index_tasks_user_id".to_string()]);
+    let events = events.lock().expect("events");
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::LockRetry { .. })),
+        "no retry: {events:?}"
+    );
+    assert_eq!(
+        c.rows("SELECT current_setting('lock_timeout') AS a, '' AS b, '' AS c, '' AS d")[0].a,
+        "0",
+        "the session's own setting is restored"
+    );
+}
+
 pub fn lock_timeout_retries_then_succeeds(db: &PgDb) {
     let p = project(4);
     let set = p.set();

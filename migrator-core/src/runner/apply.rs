@@ -46,6 +46,14 @@ pub(crate) struct Attempt<'a> {
     pub steps_done: usize,
     /// The first try's start, for `execution_ms`.
     pub started: Instant,
+    /// PostgreSQL, during the short lock waits (`lock_waits.rs`): the
+    /// `SET`s that raise the session's `lock_timeout` to the maximum
+    /// around a statement that runs outside a transaction, and lower it
+    /// again. Those (`CREATE INDEX CONCURRENTLY`, `VALIDATE`, a backfill)
+    /// take at most SHARE UPDATE EXCLUSIVE, which the application's reads
+    /// and writes never queue behind, and a concurrent build that gave up
+    /// after tens of milliseconds would throw its work away.
+    pub alone: Option<(String, String)>,
 }
 
 /// Runs one migration and records it. Returns false when another runner
@@ -99,7 +107,7 @@ pub(crate) fn apply<C: MigrationConnection>(
     let result = if runs_in_transaction(dialect, m, statements) {
         apply_in_transaction(conn, unit, attempt.started, sqlite_fks, env)
     } else {
-        apply_step_by_step(conn, unit, attempt.steps_done, attempt.started, env).map(|()| true)
+        apply_step_by_step(conn, unit, attempt, env).map(|()| true)
     };
     sqlite_foreign_keys_restore(conn, sqlite_fks, result)
 }
@@ -383,10 +391,10 @@ fn group_rolled_back(e: RunError) -> RunError {
 fn apply_step_by_step<C: MigrationConnection>(
     conn: &mut C,
     unit: Unit<'_>,
-    steps_done: usize,
-    started: Instant,
+    attempt: &Attempt<'_>,
     env: Env<'_>,
 ) -> Result<(), RunError> {
+    let (steps_done, started) = (attempt.steps_done, attempt.started);
     let Unit {
         m,
         steps: statements,
@@ -450,7 +458,21 @@ fn apply_step_by_step<C: MigrationConnection>(
             continue;
         }
         let backfill = matches!(&statements[i], Step::Sql(s) if s.backfill.is_some());
-        if let Err(e) = run_step(conn, m, i, &statements[i], direction, false, env) {
+        let set = |c: &mut C, sql: &str| {
+            c.execute(sql)
+                .map_err(|e| db(dialect, "setting the lock timeout", e))
+        };
+        if let Some((raise, _)) = &attempt.alone {
+            set(conn, raise)?;
+        }
+        let ran = run_step(conn, m, i, &statements[i], direction, false, env);
+        if let Some((_, lower)) = &attempt.alone {
+            let lowered = set(conn, lower);
+            if ran.is_ok() {
+                lowered?;
+            }
+        }
+        if let Err(e) = ran {
             // Nothing finished: no trace is left, so the migration is simply
             // pending (the first statement timed out on a lock, or is wrong).
             if direction == Direction::Up && i == 0 {

@@ -159,6 +159,7 @@ impl<C: MigrationConnection> RunContext<'_, C> {
                 as_batch: false,
                 steps_done: from,
                 started,
+                alone: None,
             };
             return apply::apply(
                 self.conn,
@@ -202,11 +203,18 @@ impl<C: MigrationConnection> RunContext<'_, C> {
                             .find(|r| r.version == i64::from(m.version))
                             .map_or(0, |r| r.steps_done.max(0) as usize)
                     };
+                    let alone = (backend.sends_batches() && timeout < max).then(|| {
+                        (
+                            backend.lock_timeout_sql(max),
+                            backend.lock_timeout_sql(timeout),
+                        )
+                    });
                     let try_ = Attempt {
                         set: set.as_deref(),
                         as_batch: attempt == 1 && !in_chunk,
                         steps_done,
                         started,
+                        alone,
                     };
                     apply::apply(
                         self.conn,
