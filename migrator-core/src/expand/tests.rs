@@ -1,0 +1,160 @@
+//! The plans of the expand and the contract step, replayed both ways; the
+//! database behaviour (the trigger with both versions writing) is tested on
+//! PostgreSQL in `migrator-cli/tests/expand.rs`.
+
+use super::*;
+use crate::diff::diff;
+use crate::ops::replay;
+use crate::schema::{ColumnType, Table};
+
+fn orders(columns: Vec<Column>) -> Schema {
+    let mut t = Table::new("orders");
+    t.columns = columns;
+    t.primary_key = vec!["id".into()];
+    let mut s = Schema::default();
+    s.insert(t);
+    s.normalize();
+    s
+}
+
+fn id() -> Column {
+    Column::new("id", ColumnType::BigInt)
+}
+
+fn hint(new: &str, old: &str) -> Hints {
+    let mut h = Hints::default();
+    h.columns.insert(("orders".into(), new.into()), old.into());
+    h
+}
+
+/// The generate pipeline's order: diff, kept drops, then this module.
+fn plan(a: &Schema, b: &Schema, h: &Hints, declared: &[Dialect]) -> Result<Plan, String> {
+    let mut p = diff(a, b, h).map_err(|e| e.to_string())?;
+    crate::keep::keep_drops(&mut p, 2, a);
+    expand_contract(&mut p, a, b, h, declared)?;
+    Ok(p)
+}
+
+fn kinds(ops: &[Operation]) -> Vec<&'static str> {
+    ops.iter().map(Operation::kind).collect()
+}
+
+#[test]
+fn expand_adds_relaxed_column_trigger_backfill_then_not_null() {
+    let before = orders(vec![id(), Column::new("qty", ColumnType::Integer)]);
+    let during = orders(vec![
+        id(),
+        Column::new("qty", ColumnType::Integer),
+        Column::new("quantity", ColumnType::BigInt),
+    ]);
+    let h = hint("quantity", "qty");
+    let p = plan(&before, &during, &h, &[Dialect::Postgres]).unwrap();
+    assert_eq!(
+        kinds(&p.upgrade),
+        ["add_column", "sql", "backfill", "alter_column"]
+    );
+    let Operation::AddColumn { column, .. } = &p.upgrade[0] else {
+        unreachable!()
+    };
+    assert!(column.nullable, "added nullable first: {column:?}");
+    let Operation::Sql(raw) = &p.upgrade[1] else {
+        unreachable!()
+    };
+    let sql = raw.postgres.as_deref().unwrap();
+    assert!(
+        sql.contains("NEW.\"quantity\" := CAST(NEW.\"qty\" AS BIGINT)"),
+        "{sql}"
+    );
+    assert!(
+        sql.contains("NEW.\"qty\" := CAST(NEW.\"quantity\" AS INTEGER)"),
+        "{sql}"
+    );
+    let Operation::Backfill(b) = &p.upgrade[2] else {
+        unreachable!()
+    };
+    assert_eq!(b.set, "quantity = CAST(qty AS BIGINT)");
+    assert_eq!(b.predicate, "quantity IS NULL AND qty IS NOT NULL");
+    assert_eq!(replay(&before, &p.upgrade).unwrap(), during);
+    assert_eq!(replay(&during, &p.downgrade).unwrap(), before);
+    assert_eq!(
+        kinds(&p.downgrade),
+        ["alter_column", "backfill", "sql", "drop_column"]
+    );
+}
+
+#[test]
+fn contract_drops_trigger_before_the_archived_column_and_down_recomputes() {
+    let during = orders(vec![
+        id(),
+        Column::new("qty", ColumnType::Integer),
+        Column::new("quantity", ColumnType::BigInt),
+    ]);
+    let after = orders(vec![id(), Column::new("quantity", ColumnType::BigInt)]);
+    let h = hint("quantity", "qty");
+    let p = plan(&during, &after, &h, &[]).unwrap();
+    assert_eq!(kinds(&p.upgrade), ["sql", "archived"]);
+    let Operation::Sql(raw) = &p.upgrade[0] else {
+        unreachable!()
+    };
+    assert!(raw
+        .postgres
+        .as_deref()
+        .unwrap()
+        .starts_with("DROP TRIGGER IF EXISTS"));
+    assert_eq!(kinds(&p.downgrade), ["archived", "sql", "backfill"]);
+    let Operation::Backfill(b) = &p.downgrade[2] else {
+        unreachable!()
+    };
+    assert_eq!(b.set, "qty = CAST(quantity AS INTEGER)");
+    assert_eq!(
+        b.predicate,
+        "qty IS DISTINCT FROM CAST(quantity AS INTEGER)"
+    );
+    assert_eq!(replay(&during, &p.upgrade).unwrap(), after);
+    assert_eq!(replay(&after, &p.downgrade).unwrap(), during);
+}
+
+#[test]
+fn a_plain_rename_is_untouched() {
+    let before = orders(vec![id(), Column::new("qty", ColumnType::Integer)]);
+    let after = orders(vec![id(), Column::new("quantity", ColumnType::Integer)]);
+    let p = plan(&before, &after, &hint("quantity", "qty"), &[]).unwrap();
+    assert_eq!(kinds(&p.upgrade), ["rename_column"]);
+}
+
+#[test]
+fn refused_on_other_dialects_and_with_a_default() {
+    let before = orders(vec![id(), Column::new("qty", ColumnType::Integer)]);
+    let mut quantity = Column::new("quantity", ColumnType::BigInt);
+    let during = orders(vec![
+        id(),
+        before.tables["orders"].columns[1].clone(),
+        quantity.clone(),
+    ]);
+    let h = hint("quantity", "qty");
+    let e = plan(&before, &during, &h, &[Dialect::Postgres, Dialect::Sqlite]).unwrap_err();
+    assert!(e.contains("this project declares sqlite"), "{e}");
+    quantity.default = Some(crate::schema::DefaultValue::Int(0));
+    let during = orders(vec![
+        id(),
+        before.tables["orders"].columns[1].clone(),
+        quantity,
+    ]);
+    let e = plan(&before, &during, &h, &[]).unwrap_err();
+    assert!(e.contains("has a default"), "{e}");
+}
+
+#[test]
+fn long_names_fit_postgres() {
+    let (old, new) = (
+        Column::new("a".repeat(40), ColumnType::Text),
+        Column::new("b".repeat(60), ColumnType::Text),
+    );
+    let name = Pair {
+        table: "orders",
+        old: &old,
+        new: &new,
+    }
+    .name();
+    assert_eq!(name.len(), 63, "{name}");
+}
