@@ -292,7 +292,8 @@ fn expansion<'a>(
     hints: &Hints,
 ) -> Option<&'a Column> {
     let old = hinted(hints, table, &column.name)?;
-    let kept = after.table(table)?.column(old).is_some();
+    let kept = after.table(table)?.column(old).is_some()
+        && hints.kept.contains(&(table.to_string(), old.to_string()));
     let had = before.table(table)?.column(old)?;
     kept.then_some(had)
 }

@@ -178,7 +178,9 @@ pub(super) fn resolve(old: &Schema, new: &Schema, hints: &Hints) -> Result<Renam
             ));
             continue;
         }
-        if new_table.column(old_col).is_some() {
+        if new_table.column(old_col).is_some()
+            && hints.kept.contains(&(table.clone(), old_col.clone()))
+        {
             // The models keep the old column beside the new one
             // (`#[model(keep = "..")]`): not a rename but an expansion,
             // which `generate` writes in its expand/contract form

@@ -70,6 +70,10 @@ pub struct Hints {
     /// (new table name, new column name) -> old column name. For a column of
     /// a renamed table, the key uses the table's new name.
     pub columns: BTreeMap<(String, String), String>,
+    /// (table, column) the models keep although no field has them
+    /// (`#[model(keep = "..")]`). A column hint whose old column is kept
+    /// is an expansion, not a rename (`expand.rs`).
+    pub kept: std::collections::BTreeSet<(String, String)>,
 }
 
 /// The result of a diff: the upgrade, its inverse, and what a reviewer should

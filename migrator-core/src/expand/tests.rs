@@ -27,6 +27,13 @@ fn hint(new: &str, old: &str) -> Hints {
     h
 }
 
+/// [`hint`] with the old column kept (`#[model(keep = "..")]`).
+fn kept(new: &str, old: &str) -> Hints {
+    let mut h = hint(new, old);
+    h.kept.insert(("orders".into(), old.into()));
+    h
+}
+
 /// The generate pipeline's order: diff, kept drops, then this module.
 fn plan(a: &Schema, b: &Schema, h: &Hints, declared: &[Dialect]) -> Result<Plan, String> {
     let mut p = diff(a, b, h).map_err(|e| e.to_string())?;
@@ -47,7 +54,7 @@ fn expand_adds_relaxed_column_trigger_backfill_then_not_null() {
         Column::new("qty", ColumnType::Integer),
         Column::new("quantity", ColumnType::BigInt),
     ]);
-    let h = hint("quantity", "qty");
+    let h = kept("quantity", "qty");
     let p = plan(&before, &during, &h, &[Dialect::Postgres]).unwrap();
     assert_eq!(
         kinds(&p.upgrade),
@@ -131,7 +138,7 @@ fn refused_on_other_dialects_and_with_a_default() {
         before.tables["orders"].columns[1].clone(),
         quantity.clone(),
     ]);
-    let h = hint("quantity", "qty");
+    let h = kept("quantity", "qty");
     let e = plan(&before, &during, &h, &[Dialect::Postgres, Dialect::Sqlite]).unwrap_err();
     assert!(e.contains("this project declares sqlite"), "{e}");
     quantity.default = Some(crate::schema::DefaultValue::Int(0));
@@ -157,4 +164,19 @@ fn long_names_fit_postgres() {
     }
     .name();
     assert_eq!(name.len(), 63, "{name}");
+}
+
+#[test]
+fn a_new_column_under_the_old_name_is_no_expansion() {
+    // The old name reused by another column, not kept: a rename, as before.
+    let before = orders(vec![id(), Column::new("qty", ColumnType::Integer)]);
+    let mut reused = Column::new("qty", ColumnType::Text);
+    reused.nullable = true;
+    let after = orders(vec![
+        id(),
+        Column::new("quantity", ColumnType::Integer),
+        reused,
+    ]);
+    let p = plan(&before, &after, &hint("quantity", "qty"), &[]).unwrap();
+    assert_eq!(kinds(&p.upgrade), ["rename_column", "add_column"]);
 }
