@@ -119,14 +119,12 @@ fn client(
             // Update a row written a few rounds ago.
             if n > 3 {
                 let tag = format!("{who}-{}", n - 3);
-                if written.contains_key(&tag) {
+                if let Some(last) = written.get_mut(&tag) {
                     let (v, t) = (n * 1000 + 7, format!("{who} {n} updated"));
                     let update =
                         format!("UPDATE orders SET {num} = {v}, {txt} = '{t}' WHERE tag = '{tag}'");
                     match conn.batch_execute(&update) {
-                        Ok(()) => {
-                            written.insert(tag, (v, t));
-                        }
+                        Ok(()) => *last = (v, t),
                         Err(e) => failed.push(format!("{update}: {e}")),
                     }
                 }
