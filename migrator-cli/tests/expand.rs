@@ -396,3 +396,39 @@ fn rename_and_type_change_through_expand_and_contract_with_both_versions_writing
     assert_clean(d, &url, "up again");
     assert_eq!(table(&mut conn, "quantity", "memo").len(), back.len());
 }
+
+/// SQLite and MySQL have no form of it here: a project that declares one
+/// is refused by `generate`, naming the column and the way out, and nothing
+/// is written.
+#[test]
+fn expand_form_refused_where_a_project_declares_another_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let url = format!("sqlite://{}", d.join("app.db").display());
+    std::fs::create_dir_all(d.join("src")).expect("src");
+    std::fs::write(d.join("src/models.rs"), BEFORE).expect("models");
+    ok_at(d, &url, &["init"]);
+    let config = std::fs::read_to_string(d.join("migrator.toml")).expect("config");
+    std::fs::write(
+        d.join("migrator.toml"),
+        format!("{config}\ndialects = [\"postgres\", \"sqlite\"]\n"),
+    )
+    .expect("config");
+    ok_at(d, &url, &["generate", "create_orders"]);
+    let snapshot = std::fs::read_to_string(d.join("migrations/schema.toml")).expect("snapshot");
+    std::fs::write(d.join("src/models.rs"), DURING).expect("models");
+    let o = common::migrator_at(d, &url, &["generate", "expand_orders"]);
+    let out = common::text(&o);
+    assert!(!o.status.success(), "{out}");
+    assert!(
+        out.contains("column `orders.quantity` replaces the kept column `qty`")
+            && out.contains("this project declares sqlite")
+            && out.contains("help: rename in place instead"),
+        "{out}"
+    );
+    assert!(!d.join("migrations/0002_expand_orders.toml").exists());
+    assert_eq!(
+        std::fs::read_to_string(d.join("migrations/schema.toml")).expect("snapshot"),
+        snapshot
+    );
+}
