@@ -294,6 +294,12 @@ fn rename_and_type_change_through_expand_and_contract_with_both_versions_writing
     std::fs::write(d.join("src/models.rs"), AFTER).expect("models");
     let out = ok_at(d, &url, &["generate", "contract_orders"]);
     assert!(out.contains("(contract)"), "{out}");
+    assert!(
+        !out.contains("lint findings") && !out.contains("taken as already applied"),
+        "the contract allows the drop it is for: {out}"
+    );
+    let lint = ok_at(d, &url, &["lint"]);
+    assert!(lint.contains("0 error(s)"), "{lint}");
     let before = count(&mut conn, "new");
     let up = ok_at(d, &url, &["up"]);
     assert!(up.contains("applied 0003_contract_orders"), "{up}");

@@ -272,6 +272,13 @@ pub(crate) fn expand_contract(
             if !plan.allow.contains(&rule) {
                 plan.allow.push(rule);
             }
+            // The diff's note on the hint ("taken as already applied") is
+            // this contract, said better below.
+            let note = format!(
+                "column `{table}.{}` is marked `renamed_from = \"{}\"` but both exist",
+                new.name, old.name
+            );
+            plan.warnings.retain(|w| !w.starts_with(&note));
             plan.warnings.push(format!(
                 "column `{table}.{}` is dropped after `{}` replaced it (contract): the trigger that kept them in step is dropped first; the downgrade re-adds `{}`, the trigger, and recomputes `{}` from `{}`",
                 old.name, new.name, old.name, old.name, new.name
