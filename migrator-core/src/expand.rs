@@ -66,8 +66,21 @@ impl Pair<'_> {
     }
 
     /// `value` (an expression of `from`'s type) as a value of `to`'s type.
+    /// Between numbers, and between text types, the assignment itself
+    /// converts (the trigger's `:=`, the backfill's `SET`), and PostgreSQL
+    /// then refuses a value that does not fit (out of range, too long)
+    /// instead of cutting it as an explicit `CAST` to `VARCHAR(n)` would;
+    /// other pairs need the `CAST`.
     fn cast(value: String, from: &Column, to: &Column) -> String {
-        if from.ty == to.ty {
+        use crate::schema::ColumnType::*;
+        let number = |t: &crate::schema::ColumnType| {
+            matches!(t, SmallInt | Integer | BigInt | Real | Double)
+        };
+        let text = |t: &crate::schema::ColumnType| matches!(t, Text | Varchar(_));
+        if from.ty == to.ty
+            || (number(&from.ty) && number(&to.ty))
+            || (text(&from.ty) && text(&to.ty))
+        {
             value
         } else {
             format!(

@@ -68,18 +68,12 @@ fn expand_adds_relaxed_column_trigger_backfill_then_not_null() {
         unreachable!()
     };
     let sql = raw.postgres.as_deref().unwrap();
-    assert!(
-        sql.contains("NEW.\"quantity\" := CAST(NEW.\"qty\" AS BIGINT)"),
-        "{sql}"
-    );
-    assert!(
-        sql.contains("NEW.\"qty\" := CAST(NEW.\"quantity\" AS INTEGER)"),
-        "{sql}"
-    );
+    assert!(sql.contains("NEW.\"quantity\" := NEW.\"qty\";"), "{sql}");
+    assert!(sql.contains("NEW.\"qty\" := NEW.\"quantity\";"), "{sql}");
     let Operation::Backfill(b) = &p.upgrade[2] else {
         unreachable!()
     };
-    assert_eq!(b.set, "quantity = CAST(qty AS BIGINT)");
+    assert_eq!(b.set, "quantity = qty");
     assert_eq!(b.predicate, "quantity IS NULL AND qty IS NOT NULL");
     assert_eq!(replay(&before, &p.upgrade).unwrap(), during);
     assert_eq!(replay(&during, &p.downgrade).unwrap(), before);
@@ -112,11 +106,8 @@ fn contract_drops_trigger_before_the_archived_column_and_down_recomputes() {
     let Operation::Backfill(b) = &p.downgrade[2] else {
         unreachable!()
     };
-    assert_eq!(b.set, "qty = CAST(quantity AS INTEGER)");
-    assert_eq!(
-        b.predicate,
-        "qty IS DISTINCT FROM CAST(quantity AS INTEGER)"
-    );
+    assert_eq!(b.set, "qty = quantity");
+    assert_eq!(b.predicate, "qty IS DISTINCT FROM quantity");
     assert_eq!(replay(&during, &p.upgrade).unwrap(), after);
     assert_eq!(replay(&after, &p.downgrade).unwrap(), during);
 }
@@ -179,4 +170,36 @@ fn a_new_column_under_the_old_name_is_no_expansion() {
     ]);
     let p = plan(&before, &after, &hint("quantity", "qty"), &[]).unwrap();
     assert_eq!(kinds(&p.upgrade), ["rename_column", "add_column"]);
+}
+
+#[test]
+fn casts_only_where_the_assignment_does_not_convert() {
+    let (code, number) = (
+        Column::new("code", ColumnType::Text),
+        Column::new("code_n", ColumnType::Integer),
+    );
+    let pair = Pair {
+        table: "orders",
+        old: &code,
+        new: &number,
+    };
+    let sql = pair.create_sql();
+    assert!(
+        sql.contains("NEW.\"code_n\" := CAST(NEW.\"code\" AS INTEGER);")
+            && sql.contains("NEW.\"code\" := CAST(NEW.\"code_n\" AS TEXT);"),
+        "{sql}"
+    );
+    // Text to a bounded text: the assignment refuses what is too long,
+    // where a CAST would cut it.
+    let short = Column::new("label", ColumnType::Varchar(8));
+    let pair = Pair {
+        table: "orders",
+        old: &code,
+        new: &short,
+    };
+    assert!(
+        pair.create_sql().contains("NEW.\"label\" := NEW.\"code\";"),
+        "{}",
+        pair.create_sql()
+    );
 }
