@@ -438,3 +438,30 @@ fn expand_form_refused_where_a_project_declares_another_database() {
         snapshot
     );
 }
+
+/// A project that declares no dialect must run its migrations everywhere:
+/// refused the same way, nothing written.
+#[test]
+fn expand_form_refused_where_a_project_declares_no_dialect() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let url = format!("sqlite://{}", d.join("app.db").display());
+    std::fs::create_dir_all(d.join("src")).expect("src");
+    std::fs::write(d.join("src/models.rs"), BEFORE).expect("models");
+    ok_at(d, &url, &["init"]);
+    ok_at(d, &url, &["generate", "create_orders"]);
+    ok_at(d, &url, &["up"]);
+    std::fs::write(d.join("src/models.rs"), DURING).expect("models");
+    let o = common::migrator_at(d, &url, &["generate", "expand_orders"]);
+    let out = common::text(&o);
+    assert!(!o.status.success(), "{out}");
+    assert!(
+        out.contains("this project declares no `dialects`, so its migrations must run on SQLite and MySQL too")
+            && out.contains("declare `dialects = [\"postgres\"]`"),
+        "{out}"
+    );
+    assert!(!d.join("migrations/0002_expand_orders.toml").exists());
+    // Nothing changed: the database still matches the snapshot.
+    let out = ok_at(d, &url, &["verify", "--format", "json"]);
+    assert!(out.contains("\"clean\":true"), "{out}");
+}

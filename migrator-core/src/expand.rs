@@ -30,7 +30,8 @@
 //!   the old version from one of the new by the new column being NULL, and
 //!   a default would fill it. Refused with the way out (add the default in
 //!   a later migration).
-//! - PostgreSQL only: a project that declares SQLite or MySQL is refused
+//! - PostgreSQL only: a project that declares SQLite or MySQL, or no
+//!   dialect at all (its migrations must then run everywhere), is refused
 //!   before anything is written.
 
 use crate::diff::{Hints, Plan};
@@ -214,9 +215,16 @@ pub(crate) fn expand_contract(
             old: &old,
             new: &new,
         };
-        if let Some(d) = declared.iter().find(|d| **d != Dialect::Postgres) {
+        let other = match declared.iter().find(|d| **d != Dialect::Postgres) {
+            Some(d) => Some(format!("this project declares {d}")),
+            None if declared.is_empty() => Some(
+                "this project declares no `dialects`, so its migrations must run on SQLite and MySQL too".to_string(),
+            ),
+            None => None,
+        };
+        if let Some(why) = other {
             return Err(format!(
-                "column `{table}.{}` replaces the kept column `{}` (`renamed_from` beside `keep`): that is the expand/contract form of a rolling deploy, which keeps the two columns in step with a PostgreSQL trigger, and this project declares {d}\nhelp: rename in place instead (remove `{}` from `keep`), or declare `dialects = [\"postgres\"]` in migrator.toml",
+                "column `{table}.{}` replaces the kept column `{}` (`renamed_from` beside `keep`): that is the expand/contract form of a rolling deploy, which keeps the two columns in step with a PostgreSQL trigger, and {why}\nhelp: rename in place instead (remove `{}` from `keep`), or declare `dialects = [\"postgres\"]` in migrator.toml",
                 new.name, old.name, old.name
             ));
         }

@@ -92,7 +92,7 @@ fn contract_drops_trigger_before_the_archived_column_and_down_recomputes() {
     ]);
     let after = orders(vec![id(), Column::new("quantity", ColumnType::BigInt)]);
     let h = hint("quantity", "qty");
-    let p = plan(&during, &after, &h, &[]).unwrap();
+    let p = plan(&during, &after, &h, &[Dialect::Postgres]).unwrap();
     assert_eq!(kinds(&p.upgrade), ["sql", "archived"]);
     let Operation::Sql(raw) = &p.upgrade[0] else {
         unreachable!()
@@ -132,13 +132,15 @@ fn refused_on_other_dialects_and_with_a_default() {
     let h = kept("quantity", "qty");
     let e = plan(&before, &during, &h, &[Dialect::Postgres, Dialect::Sqlite]).unwrap_err();
     assert!(e.contains("this project declares sqlite"), "{e}");
+    let e = plan(&before, &during, &h, &[]).unwrap_err();
+    assert!(e.contains("declares no `dialects`"), "{e}");
     quantity.default = Some(crate::schema::DefaultValue::Int(0));
     let during = orders(vec![
         id(),
         before.tables["orders"].columns[1].clone(),
         quantity,
     ]);
-    let e = plan(&before, &during, &h, &[]).unwrap_err();
+    let e = plan(&before, &during, &h, &[Dialect::Postgres]).unwrap_err();
     assert!(e.contains("has a default"), "{e}");
 }
 
