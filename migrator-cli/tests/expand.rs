@@ -15,11 +15,14 @@
 //!   the expand migration, before `memo`'s backfill) and runs through the
 //!   contract.
 //!
-//! Neither may see a single failed query, and at the end every row each one
-//! wrote holds its last value in the surviving columns. `verify` is clean
-//! after each step, `generate` writes the contract from the model alone,
-//! and both downgrades restore what was there, with the trigger working
-//! again after the contract's downgrade.
+//! Then the deploy is rolled back: the contract's downgrade runs while the
+//! new client still writes, the old version starts again beside it, the new
+//! one stops, and the expand's downgrade runs while the old one writes.
+//!
+//! No client may see a single failed query, and every row each one wrote
+//! holds its last value in the surviving columns (the new ones after the
+//! contract, the old ones after both downgrades). `verify` is clean after
+//! each step, and `generate` writes both migrations from the model alone.
 
 mod common;
 
@@ -174,6 +177,27 @@ fn triggers(conn: &mut PgConnection) -> usize {
     .len()
 }
 
+/// Every row holds the same values in the old and the new columns, read in
+/// one query while clients go on writing.
+fn assert_in_step(conn: &mut PgConnection) {
+    let pairs = rows_pg(
+        conn,
+        "SELECT tag AS a, qty::text || ' ' || quantity::text AS b, note AS c, memo AS d FROM orders",
+    );
+    assert!(!pairs.is_empty());
+    for r in &pairs {
+        let (qty, quantity) = r.b.split_once(' ').expect("two numbers");
+        assert!(
+            qty == quantity && r.c == r.d,
+            "row `{}` differs between the versions' columns: {} / {} {}",
+            r.a,
+            r.b,
+            r.c,
+            r.d
+        );
+    }
+}
+
 fn assert_clean(dir: &Path, url: &str, step: &str) {
     let out = ok_at(dir, url, &["verify", "--format", "json"]);
     assert!(out.contains("\"clean\":true"), "verify after {step}: {out}");
@@ -267,22 +291,7 @@ fn rename_and_type_change_through_expand_and_contract_with_both_versions_writing
         "the old client wrote {} rows",
         old_written.len()
     );
-    // One read, while the new client goes on writing.
-    let pairs = rows_pg(
-        &mut conn,
-        "SELECT tag AS a, qty::text || ' ' || quantity::text AS b, note AS c, memo AS d FROM orders",
-    );
-    for r in &pairs {
-        let (qty, quantity) = r.b.split_once(' ').expect("two numbers");
-        assert!(
-            qty == quantity && r.c == r.d,
-            "row `{}` differs between the versions' columns: {} / {} {}",
-            r.a,
-            r.b,
-            r.c,
-            r.d
-        );
-    }
+    assert_in_step(&mut conn);
     let via_new = table(&mut conn, "quantity", "memo");
     assert_contains(
         &via_new,
@@ -310,23 +319,10 @@ fn rename_and_type_change_through_expand_and_contract_with_both_versions_writing
     thread::sleep(Duration::from_millis(300));
     assert_clean(d, &url, "contract up");
     assert_eq!(triggers(&mut conn), 0);
-    new_stop.store(true, Ordering::SeqCst);
-    let (new_written, new_failed) = new.join().expect("new client");
-    assert!(
-        new_failed.is_empty(),
-        "the new version failed: {new_failed:#?}"
-    );
-    assert!(
-        new_written.len() > 10,
-        "the new client wrote {} rows",
-        new_written.len()
-    );
-
-    // No lost writes: everything either version wrote, and the seeded rows,
+    // No lost writes of the old version (stopped), nor of the seeded rows,
     // in the surviving columns.
     let last = table(&mut conn, "quantity", "memo");
     assert_contains(&last, &old_written, "the old version's writes");
-    assert_contains(&last, &new_written, "the new version's writes");
     for i in [1, SEEDED / 2, SEEDED] {
         assert_eq!(
             last.get(&format!("seed-{i}")),
@@ -344,19 +340,17 @@ fn rename_and_type_change_through_expand_and_contract_with_both_versions_writing
         ]
     );
 
-    // The contract's downgrade: the old columns are back with the values of
-    // the new ones (rows written after the contract too), kept in step
-    // again by the trigger.
+    // The deploy is rolled back. The contract's downgrade runs while the new
+    // version still writes: the old columns come back with the values of
+    // the new ones (rows written after the contract too), kept in step again
+    // by the trigger.
     ok_at(d, &url, &["down"]);
     assert_clean(d, &url, "contract down");
     assert_eq!(triggers(&mut conn), 2, "one trigger per column pair");
-    let via_old = table(&mut conn, "qty", "note");
-    assert_eq!(via_old, table(&mut conn, "quantity", "memo"));
-    assert_contains(
-        &via_old,
-        &new_written,
-        "the new version's writes through the old columns",
-    );
+    // The old version starts again beside the new one.
+    let again_stop = Arc::new(AtomicBool::new(false));
+    let again = client(url.clone(), "again", "qty", "note", again_stop.clone());
+    thread::sleep(Duration::from_millis(300));
     conn.batch_execute(
         "INSERT INTO orders (tag, qty, note) VALUES ('late-old', 41, 'late old'); \
          INSERT INTO orders (tag, quantity, memo) VALUES ('late-new', 42, 'late new'); \
@@ -370,10 +364,39 @@ fn rename_and_type_change_through_expand_and_contract_with_both_versions_writing
     let via_old = table(&mut conn, "qty", "note");
     assert_eq!(via_old["late-new"], (42, "late new".into()));
     assert_eq!(via_old["seed-2"].1, "moved");
+    assert_in_step(&mut conn);
 
-    // The expand's downgrade: the new columns and the trigger are gone, the
-    // old ones hold every value.
+    // The new version goes; the expand's downgrade runs while the old one
+    // writes.
+    new_stop.store(true, Ordering::SeqCst);
+    let (new_written, new_failed) = new.join().expect("new client");
+    assert!(
+        new_failed.is_empty(),
+        "the new version failed: {new_failed:#?}"
+    );
+    assert!(
+        new_written.len() > 10,
+        "the new client wrote {} rows",
+        new_written.len()
+    );
+    assert_contains(
+        &table(&mut conn, "qty", "note"),
+        &new_written,
+        "the new version's writes through the old columns",
+    );
+    let before = count(&mut conn, "again");
     ok_at(d, &url, &["down"]);
+    assert!(
+        count(&mut conn, "again") > before,
+        "the old version wrote nothing while the expand was rolled back"
+    );
+    thread::sleep(Duration::from_millis(200));
+    again_stop.store(true, Ordering::SeqCst);
+    let (again_written, again_failed) = again.join().expect("old client, again");
+    assert!(
+        again_failed.is_empty(),
+        "the old version failed after the rollback: {again_failed:#?}"
+    );
     assert_clean(d, &url, "expand down");
     assert_eq!(triggers(&mut conn), 0);
     assert_eq!(
@@ -385,16 +408,14 @@ fn rename_and_type_change_through_expand_and_contract_with_both_versions_writing
             "tag text NO"
         ]
     );
+    // Every write of every version is in the old columns.
     let back = table(&mut conn, "qty", "note");
+    assert_contains(&back, &old_written, "the old version's writes");
+    assert_contains(&back, &new_written, "the new version's writes");
     assert_contains(
         &back,
-        &old_written,
-        "the old version's writes after both downgrades",
-    );
-    assert_contains(
-        &back,
-        &new_written,
-        "the new version's writes after both downgrades",
+        &again_written,
+        "the old version's writes after the rollback",
     );
 
     // And forward again to the end.
