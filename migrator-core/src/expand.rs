@@ -206,6 +206,9 @@ pub(crate) fn expand_contract(
             _ => None,
         };
         let Some((expand, table, old, new)) = step else {
+            if let Operation::AddColumn { table, column } = &plan.upgrade[i] {
+                refuse_unpaired(table, column, hints)?;
+            }
             i += 1;
             continue;
         };
@@ -308,6 +311,20 @@ pub(crate) fn expand_contract(
         }
     }
     Ok(())
+}
+
+/// An added column that asks for the expand form (its `renamed_from`
+/// names a kept column) but has no old column to pair with in the
+/// snapshot's table of the same name: the table is renamed by the same
+/// plan. Refused, as the diff has let it through NOT NULL.
+fn refuse_unpaired(table: &str, column: &Column, hints: &Hints) -> Result<(), String> {
+    match hinted(hints, table, &column.name) {
+        Some(old) if hints.kept.contains(&(table.to_string(), old.to_string())) => Err(format!(
+            "column `{table}.{}` replaces the kept column `{old}` (expand/contract), but table `{table}` is renamed in the same migration\nhelp: rename the table in a migration of its own first (`migrator generate` with the column's `renamed_from` and `keep` removed), then expand the column",
+            column.name
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The old column `table.column` (being added) replaces, when the models

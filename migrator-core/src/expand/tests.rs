@@ -205,3 +205,21 @@ fn casts_only_where_the_assignment_does_not_convert() {
         pair.create_sql()
     );
 }
+
+#[test]
+fn refused_when_the_table_is_renamed_in_the_same_plan() {
+    let before = orders(vec![id(), Column::new("qty", ColumnType::Integer)]);
+    let mut t = before.tables["orders"].clone();
+    t.name = "purchases".into();
+    t.columns.push(Column::new("quantity", ColumnType::BigInt));
+    let mut after = Schema::default();
+    after.insert(t);
+    after.normalize();
+    let mut h = Hints::default();
+    h.tables.insert("purchases".into(), "orders".into());
+    h.columns
+        .insert(("purchases".into(), "quantity".into()), "qty".into());
+    h.kept.insert(("purchases".into(), "qty".into()));
+    let e = plan(&before, &after, &h, &[Dialect::Postgres]).unwrap_err();
+    assert!(e.contains("is renamed in the same migration"), "{e}");
+}
