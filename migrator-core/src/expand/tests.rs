@@ -223,3 +223,29 @@ fn refused_when_the_table_is_renamed_in_the_same_plan() {
     let e = plan(&before, &after, &h, &[Dialect::Postgres]).unwrap_err();
     assert!(e.contains("is renamed in the same migration"), "{e}");
 }
+
+#[test]
+fn generated_steps_pass_the_fragment_checks_with_quoted_names() {
+    // Names that need quotes: the backfill's SQL is still one assignment
+    // list and one predicate under every database's reading.
+    let before = orders(vec![id(), Column::new("Qty", ColumnType::Integer)]);
+    let during = orders(vec![
+        id(),
+        Column::new("Qty", ColumnType::Integer),
+        Column::new("Quantity", ColumnType::BigInt),
+    ]);
+    let p = plan(
+        &before,
+        &during,
+        &kept("Quantity", "Qty"),
+        &[Dialect::Postgres],
+    )
+    .unwrap();
+    for op in p.upgrade.iter().chain(&p.downgrade) {
+        crate::sql_fragment::check_operation(op).unwrap_or_else(|e| panic!("{op:?}: {e}"));
+    }
+    let Operation::Backfill(b) = &p.upgrade[2] else {
+        unreachable!()
+    };
+    assert_eq!(b.set, "\"Quantity\" = \"Qty\"");
+}
