@@ -35,6 +35,8 @@ pub mod diesel_schema;
 pub mod diff;
 #[cfg(feature = "model")]
 pub mod embed;
+#[cfg(feature = "model")]
+mod expand;
 pub mod fleet;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub mod introspect;

@@ -254,6 +254,14 @@ impl Project {
         plan.warnings.extend(crate::model::kept_notes(&models));
         crate::keep::keep_drops(&mut plan, head.head + 1, &head.schema);
         crate::not_null::backfill_not_null(&mut plan, &head.schema);
+        crate::expand::expand_contract(
+            &mut plan,
+            &head.schema,
+            &models.schema,
+            &models.hints,
+            &self.dialects(),
+        )
+        .map_err(ProjectError::Usage)?;
         let Head {
             head,
             entries,
@@ -440,6 +448,7 @@ fn next_migration(
     let file_name = format!("{version:04}_{name}.toml");
     let migration = MigrationFile {
         generated_by: Some(format!("migrator {}", env!("CARGO_PKG_VERSION"))),
+        allow: plan.allow.clone(),
         ..MigrationFile::new(
             name.replace('_', " "),
             plan.upgrade.clone(),

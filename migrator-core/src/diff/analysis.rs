@@ -244,7 +244,13 @@ impl<'a> Analysis<'a> {
         let mut bad = Vec::new();
         for (r, n) in self.surviving() {
             for c in &n.columns {
+                let expanded = self
+                    .renames
+                    .expansions
+                    .iter()
+                    .any(|(t, _, col)| *t == n.name && *col == c.name);
                 if r.column(&c.name).is_none()
+                    && !expanded
                     && !c.nullable
                     && c.default.is_none()
                     && !c.auto_increment

@@ -29,6 +29,10 @@ pub(super) struct Renames {
     /// still there (which usually means a chain of renames the hints cannot
     /// express).
     pub notes: Vec<String>,
+    /// (table, old column, new column) where the models keep the old
+    /// column beside the new one that says `renamed_from` it: an
+    /// expansion (`expand.rs`), whose new column is added nullable first.
+    pub expansions: Vec<(String, String, String)>,
 }
 
 impl Renames {
@@ -172,6 +176,17 @@ pub(super) fn resolve(old: &Schema, new: &Schema, hints: &Hints) -> Result<Renam
                 old_table.name,
                 columns_of(old_table)
             ));
+            continue;
+        }
+        if new_table.column(old_col).is_some()
+            && hints.kept.contains(&(table.clone(), old_col.clone()))
+        {
+            // The models keep the old column beside the new one
+            // (`#[model(keep = "..")]`): not a rename but an expansion,
+            // which `generate` writes in its expand/contract form
+            // (`expand.rs`); the diff adds the new column.
+            out.expansions
+                .push((table.clone(), old_col.clone(), new_col.clone()));
             continue;
         }
         if let Some(other) = claimed.insert((table, old_col), new_col) {

@@ -70,6 +70,10 @@ pub struct Hints {
     /// (new table name, new column name) -> old column name. For a column of
     /// a renamed table, the key uses the table's new name.
     pub columns: BTreeMap<(String, String), String>,
+    /// (table, column) the models keep although no field has them
+    /// (`#[model(keep = "..")]`). A column hint whose old column is kept
+    /// is an expansion, not a rename (`expand.rs`).
+    pub kept: std::collections::BTreeSet<(String, String)>,
 }
 
 /// The result of a diff: the upgrade, its inverse, and what a reviewer should
@@ -82,6 +86,10 @@ pub struct Plan {
     /// step of the upgrade, risky nullability changes, and hints that were
     /// taken as already applied.
     pub warnings: Vec<String>,
+    /// Lint rules the migration written from this plan allows (its
+    /// `allow` list): only what `generate` knows to be safe, such as the
+    /// contract step of an expansion (`expand.rs`).
+    pub allow: Vec<String>,
 }
 
 impl Plan {
@@ -149,6 +157,7 @@ pub fn diff(old: &Schema, new: &Schema, hints: &Hints) -> Result<Plan, DiffError
     let mut warnings = warnings::for_ops(&upgrade);
     warnings.extend(renames.notes.iter().cloned());
     Ok(Plan {
+        allow: Vec::new(),
         upgrade,
         downgrade,
         warnings,

@@ -69,6 +69,9 @@ rules! {
     RENAME = "rename", Warning,
         "the running (previous) version of the application still uses the old name and fails as soon as the migration commits",
         "add the new column or table, write to both, backfill, switch reads, then drop the old one in a later migration";
+    BREAKS_RUNNING_VERSION = "breaks-running-version", Warning,
+        "renaming a column or changing its type in place breaks the running (previous) version of the application during a rolling deploy: its queries name the old column, or read the old type, from the moment the migration commits",
+        "on PostgreSQL, the expand/contract form: give the struct the new field with `#[model(renamed_from = \"old\")]` and keep the old column (`#[model(keep = \"old\")]`), `migrator generate` (a trigger keeps both in step, a backfill fills the rows), deploy, then remove it from `keep` and `migrator generate` the contract (docs/DEPLOYING.md, \"Rolling deploys: renames and type changes\")";
     NARROWING_TYPE = "narrowing-type", Error,
         "values that do not fit the new type make the migration fail or are cut, and the table is rewritten under an ACCESS EXCLUSIVE lock",
         "add a new column of the new type, fill it with a `backfill` step (batched, resumable), switch the application to it, then drop the old column";
@@ -182,6 +185,9 @@ pub fn lint_migration(m: &Migration, start: &Schema, dialects: &[Dialect]) -> Ve
     // the tables it has just created).
     let mut created: BTreeSet<String> = BTreeSet::new();
     let mut schema = start.clone();
+    // Columns an earlier backfill step of this migration fills: making one
+    // NOT NULL afterwards fails on no row (the expand form does this).
+    let mut backfilled: BTreeSet<(&str, &str)> = BTreeSet::new();
     for (i, op) in m.file.upgrade.iter().enumerate() {
         let mut add = |rule: Rule, what: String| {
             out.push(Finding {
@@ -198,8 +204,10 @@ pub fn lint_migration(m: &Migration, start: &Schema, dialects: &[Dialect]) -> Ve
                 add(DESTRUCTIVE_DROP, op.to_string())
             }
             Operation::Archived(a) if a.is_drop() => add(DESTRUCTIVE_DROP, op.to_string()),
-            Operation::RenameTable { .. } | Operation::RenameColumn { .. } => {
-                add(RENAME, op.to_string())
+            Operation::RenameTable { .. } => add(RENAME, op.to_string()),
+            Operation::RenameColumn { .. } => {
+                add(RENAME, op.to_string());
+                add(BREAKS_RUNNING_VERSION, op.to_string());
             }
             Operation::AddColumn { table, column }
                 if existing(table)
@@ -210,6 +218,9 @@ pub fn lint_migration(m: &Migration, start: &Schema, dialects: &[Dialect]) -> Ve
                 add(NOT_NULL_WITHOUT_DEFAULT, op.to_string())
             }
             Operation::AlterColumn { table, from, to } if existing(table) => {
+                if from.ty != to.ty && !binary_compatible(&from.ty, &to.ty) {
+                    add(BREAKS_RUNNING_VERSION, op.to_string());
+                }
                 if from.ty != to.ty {
                     if from.ty.is_narrowing_to(&to.ty) {
                         add(NARROWING_TYPE, op.to_string());
@@ -217,12 +228,21 @@ pub fn lint_migration(m: &Migration, start: &Schema, dialects: &[Dialect]) -> Ve
                         add(TABLE_REWRITE, op.to_string());
                     }
                 }
-                if from.nullable && !to.nullable && to.default.is_none() {
+                if from.nullable
+                    && !to.nullable
+                    && to.default.is_none()
+                    && !backfilled.contains(&(table.as_str(), to.name.as_str()))
+                {
                     add(NOT_NULL_WITHOUT_DEFAULT, op.to_string());
                 }
             }
             Operation::CreateTable { table } => {
                 created.insert(table.name.clone());
+            }
+            Operation::Backfill(b) => {
+                for column in assigned(&b.set) {
+                    backfilled.insert((b.table.as_str(), column));
+                }
             }
             Operation::Sql(raw) => {
                 if let Some(sql) = raw.for_dialect("postgres") {
@@ -253,6 +273,18 @@ pub fn lint_migration(m: &Migration, start: &Schema, dialects: &[Dialect]) -> Ve
         let _ = op.apply(&mut schema);
     }
     out
+}
+
+/// The columns a backfill's `set` assigns (`a = .., "b" = ..`), as
+/// written without quotes. A comma inside an expression splits it too, and
+/// the piece then has no `=` before anything but a name only by chance; a
+/// column missed here only keeps a finding.
+fn assigned(set: &str) -> impl Iterator<Item = &str> {
+    set.split(',').filter_map(|part| {
+        let (name, _) = part.split_once('=')?;
+        let name = name.trim().trim_matches('"');
+        (!name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_')).then_some(name)
+    })
 }
 
 /// Changes PostgreSQL makes without rewriting the table.

@@ -64,7 +64,7 @@ fn typed_operations() {
     };
     assert_eq!(
         names(&alter(ColumnType::Varchar(10)), &tasks()),
-        ["narrowing-type"]
+        ["breaks-running-version", "narrowing-type"]
     );
     assert!(
         names(&alter(ColumnType::Text), &tasks()).is_empty(),
@@ -75,6 +75,64 @@ fn typed_operations() {
     assert!(names(&m, &Schema::new())
         .iter()
         .all(|n| *n != "not-null-without-default"));
+}
+
+#[test]
+fn in_place_renames_and_type_changes_break_the_running_version() {
+    let rename = migration(vec![Operation::RenameColumn {
+        table: "tasks".into(),
+        from: "title".into(),
+        to: "name".into(),
+    }]);
+    assert_eq!(
+        names(&rename, &tasks()),
+        ["rename", "breaks-running-version"]
+    );
+    let finding = lint_migration(&rename, &tasks(), &[Dialect::Postgres])
+        .into_iter()
+        .find(|f| f.rule.name == "breaks-running-version")
+        .expect("found");
+    assert!(
+        finding.to_string().contains("keep = \"old\"")
+            && finding.to_string().contains("Rolling deploys"),
+        "{finding}"
+    );
+    let wider = migration(vec![Operation::AlterColumn {
+        table: "tasks".into(),
+        from: Column::new("title", ColumnType::Integer),
+        to: Column::new("title", ColumnType::BigInt),
+    }]);
+    assert_eq!(
+        names(&wider, &tasks()),
+        ["breaks-running-version", "table-rewrite"]
+    );
+}
+
+#[test]
+fn not_null_after_a_backfill_of_the_column_is_not_flagged() {
+    let loose = Column {
+        nullable: true,
+        ..Column::new("title", ColumnType::Varchar(100))
+    };
+    let strict = Column::new("title", ColumnType::Varchar(100));
+    let alter = Operation::AlterColumn {
+        table: "tasks".into(),
+        from: loose,
+        to: strict,
+    };
+    let fill = Operation::Backfill(crate::ops::Backfill {
+        table: "tasks".into(),
+        set: "\"title\" = 'x'".into(),
+        predicate: "title IS NULL".into(),
+        batch_size: 10,
+        pause_ms: 0,
+        reverse: None,
+    });
+    assert_eq!(
+        names(&migration(vec![alter.clone()]), &tasks()),
+        ["not-null-without-default"]
+    );
+    assert!(names(&migration(vec![fill, alter]), &tasks()).is_empty());
 }
 
 #[test]

@@ -159,8 +159,20 @@ pub fn kept_notes(models: &Models) -> Vec<String> {
                 "column `{table}.{k}` is kept in the database but not in `{}` (`keep`): drop it with a later migration (remove it from `keep`, then `migrator generate`) once no deployed version uses it",
                 def.struct_name
             );
+            // A kept column that a field replaces (`renamed_from` it) is
+            // filled by the expansion's trigger on every insert.
+            let expanded = models
+                .hints
+                .columns
+                .iter()
+                .any(|((t, _), old)| t == table && old == k);
+            if expanded {
+                note = format!(
+                    "column `{table}.{k}` is kept in the database beside the field that replaces it (`renamed_from`): a trigger keeps the two in step while both versions run; remove it from `keep` and `migrator generate` the contract once no deployed version uses it"
+                );
+            }
             if let Some(c) = models.schema.table(table).and_then(|t| t.column(k)) {
-                if !c.nullable && c.default.is_none() && !c.auto_increment {
+                if !expanded && !c.nullable && c.default.is_none() && !c.auto_increment {
                     note.push_str(
                         "; it is NOT NULL without a default, so inserts that leave it out fail: make it nullable or give it a default before the struct stops writing it",
                     );

@@ -615,6 +615,9 @@ fn build(parsed: Vec<Located>, index_names: IndexNames, errors: &mut Vec<ModelEr
                 .columns
                 .insert((table.clone(), new.clone()), old.clone());
         }
+        for k in &model.def.kept {
+            models.hints.kept.insert((table.clone(), k.clone()));
+        }
         if !models.schema.tables.contains_key(&table) {
             models.schema.insert(model.def.table.clone());
         }

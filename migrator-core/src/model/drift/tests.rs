@@ -647,3 +647,38 @@ fn load_knows_the_model_folders() {
         [dir.0.join("app"), dir.0.join("lib/models")]
     );
 }
+
+/// The expand form's in-between state: the struct has the new field with
+/// `renamed_from` and keeps the old column; the snapshot has both. The
+/// derive agrees with it, and a pending expansion (the snapshot without the
+/// new column yet) is reported.
+#[test]
+fn an_expansion_in_between_matches_the_snapshot() {
+    let during = model(
+        r#"
+#[model(table = "orders", keep = "qty")]
+struct Order {
+    #[model(primary_key, auto_increment)]
+    id: i64,
+    #[model(renamed_from = "qty")]
+    quantity: i64,
+}
+"#,
+    );
+    let mut snap = Table::new("orders");
+    let mut id = Column::new("id", ColumnType::BigInt);
+    id.auto_increment = true;
+    snap.columns = vec![id, Column::new("qty", ColumnType::Integer)];
+    snap.primary_key = vec!["id".into()];
+    let mut before = Schema::new();
+    before.insert(snap.clone());
+    assert!(
+        !check(&during, &before).is_empty(),
+        "the expansion is pending"
+    );
+    snap.columns
+        .push(Column::new("quantity", ColumnType::BigInt));
+    let mut between = Schema::new();
+    between.insert(snap);
+    assert_eq!(check(&during, &between), []);
+}
