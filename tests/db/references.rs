@@ -4,7 +4,7 @@
 //! row), a NULL reference is exempt, and once the rows are fixed the key
 //! is added and enforced.
 
-use migrator_core::runner::{MigrationConnection, Migrator};
+use migrator_core::runner::Migrator;
 
 use super::scenario::TestDb;
 use super::support::{expected, TestProject};
