@@ -25,6 +25,8 @@ mod online_fk;
 mod rebuild;
 #[path = "db/references.rs"]
 mod references;
+#[path = "db/replica_lag.rs"]
+mod replica_lag;
 #[path = "db/resolve.rs"]
 mod resolve;
 #[path = "db/scenario.rs"]
@@ -130,6 +132,11 @@ mod sqlite {
     };
 
     common_scenarios!();
+
+    #[test]
+    fn the_replica_bound_is_refused() {
+        super::replica_lag::sqlite_refuses_the_replica_bound();
+    }
 
     #[test]
     fn long_backfill_keeps_the_lock_row() {
@@ -315,6 +322,16 @@ mod postgres {
             "locktimeout",
             zero_downtime::lock_timeout_retries_then_fails_cleanly,
         );
+    }
+
+    #[test]
+    fn backfill_waits_for_a_lagging_replica() {
+        let Some(replica) = super::replica_lag::replica() else {
+            return;
+        };
+        with_pg("replag", |db| {
+            super::replica_lag::backfill_waits_for_a_lagging_replica(db, replica)
+        });
     }
 
     #[test]

@@ -913,6 +913,10 @@ fn with_db_locked(
                 } else {
                     migrator_core::runner::NewerMigrations::Tolerate
                 });
+            let m = match lock.max_replica_lag {
+                Some(max) => m.max_replica_lag(max, lock.replica_lag_timeout),
+                None => m,
+            };
             Ok(match lock.statement_timeout_ms {
                 Some(ms) => m.statement_timeout(Duration::from_millis(ms)),
                 None => m,

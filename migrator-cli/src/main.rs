@@ -139,6 +139,16 @@ pub struct LockArgs {
     /// (default: the session's own setting); such a failure is not retried.
     #[arg(long, value_name = "MS", value_parser = milliseconds)]
     pub statement_timeout_ms: Option<u64>,
+    /// PostgreSQL: backfills wait between batches while the worst streaming
+    /// replica is more than this many seconds behind (read on the primary
+    /// from pg_stat_replication; the role needs pg_monitor), and go on once
+    /// it caught up (fractions allowed).
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    pub max_replica_lag: Option<Duration>,
+    /// With --max-replica-lag: how long a backfill waits for the replicas
+    /// at most before it stops (its finished batches kept; `up` resumes).
+    #[arg(long, value_name = "SECS", default_value = "600", value_parser = seconds)]
+    pub replica_lag_timeout: Duration,
     /// Refuse to run when the database has migrations newer than this
     /// project's (applied by a newer release). By default they are left as
     /// they are and reported, so that a release rolled back to still starts.

@@ -54,6 +54,12 @@ impl State {
                 }
                 let _ = err.flush();
             }
+            // Waiting for the replicas: redrawn in place of the bar.
+            Event::ReplicaLag { replicas, .. } if self.terminal && *replicas > 0 => {
+                let _ = write!(err, "\r\x1b[2K{}", style::err(Role::Warn, &e.to_string()));
+                self.drawn = true;
+                let _ = err.flush();
+            }
             Event::BackfillProgress { finished, .. } => {
                 let due = match self.last_line {
                     Some(t) => t.elapsed() >= LINE_EVERY,
@@ -75,7 +81,9 @@ impl State {
                 }
                 let role = match e {
                     Event::Applied { .. } | Event::RolledBack { .. } => Some(Role::Good),
-                    Event::WaitingForLock { .. } | Event::LockRetry { .. } => Some(Role::Warn),
+                    Event::WaitingForLock { .. }
+                    | Event::LockRetry { .. }
+                    | Event::ReplicaLag { .. } => Some(Role::Warn),
                     _ => None,
                 };
                 let line = e.to_string();

@@ -258,6 +258,13 @@ pub(crate) trait Backend: Sync {
         None
     }
 
+    /// A query returning one text row `s`, "SECONDS REPLICAS": the worst
+    /// streaming replica's lag and how many replicas the database sees
+    /// (`runner/replica.rs`); `None` where the database cannot tell.
+    fn replica_lag_sql(&self) -> Option<&'static str> {
+        None
+    }
+
     /// What may stand between the runner and the database, to probe for
     /// before taking the lock (`runner/topology.rs`).
     fn topology_probe(&self) -> TopologyProbe {

@@ -225,6 +225,7 @@ pub(crate) fn run<C: MigrationConnection>(
                 rows_per_sec: 0.0,
                 resumed_from: *rows,
                 finished: true,
+                replica_lag: None,
             });
             return Ok(());
         }
@@ -245,7 +246,8 @@ pub(crate) fn run<C: MigrationConnection>(
     let mut rows_done = done_before;
     let mut batches = 0u64;
     let started = Instant::now();
-    let emit = |rows_done: u64, batches: u64, finished: bool| {
+    let mut lag: Option<Duration> = None;
+    let emit = |rows_done: u64, batches: u64, finished: bool, lag: Option<Duration>| {
         let secs = started.elapsed().as_secs_f64();
         let this_run = rows_done - done_before;
         env.emit(Event::BackfillProgress {
@@ -261,9 +263,19 @@ pub(crate) fn run<C: MigrationConnection>(
             },
             resumed_from: done_before,
             finished,
+            replica_lag: lag,
         })
     };
     loop {
+        if let Some(watch) = env.replica_lag {
+            lag = super::replica::wait(conn, watch, &m.id(), &plan.table, &env, batches == 0)
+                .map_err(|e| match e {
+                    RunError::Database { message } => {
+                        fail("-- waiting for the replicas", message, rows_done > 0)
+                    }
+                    other => other,
+                })?;
+        }
         let select = plan.select_batch(cursor.as_deref());
         let progressed = rows_done > 0;
         let step = conn.in_transaction(|c| {
@@ -293,7 +305,7 @@ pub(crate) fn run<C: MigrationConnection>(
         if n < u64::from(plan.batch_size) {
             break;
         }
-        emit(rows_done, batches, false);
+        emit(rows_done, batches, false, lag);
         if plan.pause_ms > 0 {
             std::thread::sleep(Duration::from_millis(plan.pause_ms));
         }
@@ -305,6 +317,6 @@ pub(crate) fn run<C: MigrationConnection>(
         c.execute(&finish)
             .map_err(|e| fail(&finish, format!("marking the backfill finished: {e}"), true))
     })?;
-    emit(rows_done, batches, true);
+    emit(rows_done, batches, true, lag);
     Ok(())
 }

@@ -14,6 +14,8 @@ use super::lock::Lease;
 pub(crate) struct Env<'e> {
     events: &'e dyn Fn(&Event),
     lease: Option<&'e Lease>,
+    /// The replicas' lag a backfill waits for (`replica.rs`).
+    pub(crate) replica_lag: Option<super::replica::LagWatch>,
 }
 
 impl std::fmt::Debug for Env<'_> {
@@ -24,7 +26,17 @@ impl std::fmt::Debug for Env<'_> {
 
 impl<'e> Env<'e> {
     pub(crate) fn new(events: &'e dyn Fn(&Event), lease: Option<&'e Lease>) -> Env<'e> {
-        Env { events, lease }
+        Env {
+            events,
+            lease,
+            replica_lag: None,
+        }
+    }
+
+    /// The same, with the replicas' lag watched by backfills.
+    pub(crate) fn watching(mut self, lag: Option<super::replica::LagWatch>) -> Env<'e> {
+        self.replica_lag = lag;
+        self
     }
 
     /// Events go nowhere, no lease (diesel's harness, which holds no lock;
@@ -34,6 +46,7 @@ impl<'e> Env<'e> {
         Env {
             events: &|_| {},
             lease: None,
+            replica_lag: None,
         }
     }
 

@@ -65,6 +65,22 @@ pub enum Event {
         rows_per_sec: f64,
         resumed_from: u64,
         finished: bool,
+        /// The replicas' lag read before this batch, when the run watches
+        /// it (`Migrator::max_replica_lag`).
+        replica_lag: Option<Duration>,
+    },
+    /// A backfill waits between batches: the worst of the database's
+    /// `replicas` is `lag` behind, more than `max`; it has waited `waited`.
+    /// Emitted at most once a second while it waits, and once with
+    /// `replicas: 0` when the run watches the lag and there is no replica
+    /// to watch (or none whose position this role may read).
+    ReplicaLag {
+        id: String,
+        table: String,
+        lag: Duration,
+        max: Duration,
+        replicas: u32,
+        waited: Duration,
     },
     NothingToDo,
     /// The history holds migrations newer than every one this runner has
@@ -153,6 +169,7 @@ impl std::fmt::Display for Event {
                 rows_per_sec,
                 resumed_from,
                 finished,
+                replica_lag,
             } => {
                 write!(f, "{id}: backfill {table}: {rows_done}")?;
                 if let Some(t) = total {
@@ -167,10 +184,33 @@ impl std::fmt::Display for Event {
                 if *resumed_from > 0 {
                     write!(f, ", resumed after {resumed_from} rows")?;
                 }
+                if let Some(lag) = replica_lag {
+                    write!(f, ", replica lag {}", human_duration(*lag))?;
+                }
                 if *finished {
                     f.write_str(", done")?;
                 }
                 Ok(())
+            }
+            Event::ReplicaLag {
+                id,
+                table,
+                lag,
+                max,
+                replicas,
+                waited,
+            } => {
+                if *replicas == 0 {
+                    write!(f, "{id}: backfill {table}: no replica's lag to watch (none streams from this database, or this role may not read their positions: grant it pg_monitor)")
+                } else {
+                    write!(
+                        f,
+                        "{id}: backfill {table}: waiting for the replicas: lag {} over {} (waited {})",
+                        human_duration(*lag),
+                        human_duration(*max),
+                        human_duration(*waited)
+                    )
+                }
             }
             Event::NothingToDo => f.write_str("nothing to do: the database is up to date"),
             Event::NewerMigrations { ids, head } => write!(

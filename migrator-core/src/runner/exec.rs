@@ -39,6 +39,16 @@ pub(crate) fn run<C: MigrationConnection>(
     set: &MigrationSet,
     goal: Goal,
 ) -> Result<Report, RunError> {
+    if ctx.settings.replica_lag.is_some()
+        && ctx.conn.dialect().backend().replica_lag_sql().is_none()
+    {
+        return Err(RunError::Database {
+            message: format!(
+                "--max-replica-lag (`Migrator::max_replica_lag`) is not available on {}: the runner cannot read a replica's lag there (a MySQL/MariaDB primary does not know its replicas' positions, a Galera cluster throttles its writers itself by flow control, SQLite has no replicas); nothing was run\n  help: leave it out, or pace the backfill with its `pause_ms`",
+                ctx.conn.dialect()
+            ),
+        });
+    }
     let rows = plan::checked_history(ctx.conn, set, ctx.settings.newer)?;
     let newer = super::status::newer_rows(set, &rows);
     if !newer.is_empty() {
@@ -165,7 +175,7 @@ impl<C: MigrationConnection> RunContext<'_, C> {
                 self.conn,
                 unit,
                 &attempt,
-                Env::new(self.events, self.lease.as_ref()),
+                Env::new(self.events, self.lease.as_ref()).watching(self.settings.replica_lag),
             );
         }
         // Short waits first, growing, then the configured maximum
@@ -220,7 +230,8 @@ impl<C: MigrationConnection> RunContext<'_, C> {
                         self.conn,
                         unit,
                         &try_,
-                        Env::new(self.events, self.lease.as_ref()),
+                        Env::new(self.events, self.lease.as_ref())
+                            .watching(self.settings.replica_lag),
                     )
                 }
             };

@@ -47,6 +47,7 @@ mod harness;
 mod history;
 mod lock;
 mod plan;
+mod replica;
 pub mod resolve;
 mod retry;
 mod settings;
@@ -181,6 +182,19 @@ impl<'a> Migrator<'a> {
     /// a few seconds end. MySQL rounds each wait up to whole seconds.
     pub fn lock_waits(mut self, waits: LockWaits) -> Self {
         self.settings.lock_waits = waits;
+        self
+    }
+
+    /// PostgreSQL: a backfill waits between its batches while the
+    /// database's worst streaming replica is more than `max` behind
+    /// (`pg_stat_replication`, read on the primary; the role needs
+    /// `pg_monitor`), and goes on once it has caught up; it gives up after
+    /// `give_up` of waiting (its finished batches are kept, `up` resumes
+    /// after them). Refused on MySQL/MariaDB and SQLite, which cannot tell
+    /// a replica's lag. Events: [`Event::ReplicaLag`] while it waits,
+    /// `replica_lag` in [`Event::BackfillProgress`].
+    pub fn max_replica_lag(mut self, max: Duration, give_up: Duration) -> Self {
+        self.settings.replica_lag = Some(replica::LagWatch { max, give_up });
         self
     }
 

@@ -21,6 +21,7 @@ pub(crate) struct Settings {
     pub lock_attempts: u32,
     pub retry_backoff: Duration,
     pub lock_waits: LockWaits,
+    pub replica_lag: Option<super::replica::LagWatch>,
     pub commit_group: Duration,
     pub newer: super::status::NewerMigrations,
 }
@@ -36,6 +37,7 @@ impl Default for Settings {
             lock_attempts: 5,
             retry_backoff: Duration::from_millis(200),
             lock_waits: LockWaits::default(),
+            replica_lag: None,
             commit_group: Duration::from_millis(100),
             newer: super::status::NewerMigrations::Tolerate,
         }

@@ -91,6 +91,10 @@ impl Backend for Postgres {
         render::column_query(table, column)
     }
 
+    fn replica_lag_sql(&self) -> Option<&'static str> {
+        Some(session::REPLICA_LAG_SQL)
+    }
+
     fn foreign_key_exists_sql(&self, table: &str, name: &str) -> Option<String> {
         Some(render::constraint_query(table, name))
     }

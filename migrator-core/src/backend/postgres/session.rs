@@ -103,3 +103,11 @@ pub(crate) const BATCH_SQL: super::super::BatchSql = super::super::BatchSql {
     not_durable: "SET LOCAL synchronous_commit TO OFF",
     flush: "SELECT txid_current()",
 };
+
+/// The worst streaming replica's lag, as "SECONDS REPLICAS"
+/// (`runner/replica.rs`): 0 for a replica that has replayed all the WAL
+/// there is (its `replay_lag` lingers after it caught up), else its
+/// `replay_lag`, which the primary keeps growing while the replica does not
+/// replay. Replicas whose positions this role may not read (without
+/// `pg_monitor`) are not counted.
+pub(crate) const REPLICA_LAG_SQL: &str = "SELECT COALESCE(MAX(CASE WHEN pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) > 0 THEN EXTRACT(EPOCH FROM COALESCE(replay_lag, interval '0')) ELSE 0 END), 0)::text || ' ' || COUNT(replay_lsn)::text AS s FROM pg_stat_replication";
