@@ -518,6 +518,8 @@ fn bad_numbers_in_flags_are_usage_errors() {
             &["-5", "99999999999999999999", "inf"],
         ),
         ("--lock-retries", &["0", "101", "-1", "NaN"]),
+        ("--max-replica-lag", &["-1", "NaN", "soon", "604801"]),
+        ("--replica-lag-timeout", &["-1", "inf"]),
         (
             "--lock-waits",
             &["", "fast", "0ms", "50ms*0", "1ms*201", "61s", "50ms,,75ms"],
@@ -570,6 +572,14 @@ fn bad_numbers_in_flags_are_usage_errors() {
         ],
     );
     ok(d, &["up", "--lock-waits", "none"]);
+    // SQLite cannot tell a replica's lag: refused, nothing run.
+    let o = migrator(d, &["up", "--max-replica-lag", "1"]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(
+        text(&o).contains("not available on sqlite") && text(&o).contains("nothing was run"),
+        "{}",
+        text(&o)
+    );
 }
 
 /// `generate --empty NAME`: the next number, no steps, the snapshot chain

@@ -39,16 +39,7 @@ pub(crate) fn run<C: MigrationConnection>(
     set: &MigrationSet,
     goal: Goal,
 ) -> Result<Report, RunError> {
-    if ctx.settings.replica_lag.is_some()
-        && ctx.conn.dialect().backend().replica_lag_sql().is_none()
-    {
-        return Err(RunError::Database {
-            message: format!(
-                "--max-replica-lag (`Migrator::max_replica_lag`) is not available on {}: the runner cannot read a replica's lag there (a MySQL/MariaDB primary does not know its replicas' positions, a Galera cluster throttles its writers itself by flow control, SQLite has no replicas); nothing was run\n  help: leave it out, or pace the backfill with its `pause_ms`",
-                ctx.conn.dialect()
-            ),
-        });
-    }
+    check_settings(ctx.conn, ctx.settings)?;
     let rows = plan::checked_history(ctx.conn, set, ctx.settings.newer)?;
     let newer = super::status::newer_rows(set, &rows);
     if !newer.is_empty() {
@@ -304,6 +295,23 @@ impl<C: MigrationConnection> RunContext<'_, C> {
             }
         }
     }
+}
+
+/// Settings the connection's database cannot honour, refused before
+/// anything runs.
+pub(crate) fn check_settings<C: MigrationConnection>(
+    conn: &mut C,
+    settings: &super::settings::Settings,
+) -> Result<(), RunError> {
+    if settings.replica_lag.is_some() && conn.dialect().backend().replica_lag_sql().is_none() {
+        return Err(RunError::Database {
+            message: format!(
+                "--max-replica-lag (`Migrator::max_replica_lag`) is not available on {}: the runner cannot read a replica's lag there (a MySQL/MariaDB primary does not know its replicas' positions, a Galera cluster throttles its writers itself by flow control, SQLite has no replicas); nothing was run\n  help: leave it out, or pace the backfill with its `pause_ms`",
+                conn.dialect()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// `Some(k)` when the history records exactly the first `k` migrations of

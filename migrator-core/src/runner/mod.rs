@@ -281,6 +281,7 @@ impl<'a> Migrator<'a> {
         conn: &mut C,
         target: Option<u32>,
     ) -> Result<Report, RunError> {
+        exec::check_settings(conn, &self.settings)?;
         if exec::up_to_date(conn, self.set, target, self.settings.newer)? {
             self.emit(Event::NothingToDo);
             return Ok(Report::default());
