@@ -285,9 +285,14 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
                 },
             )
         }
-        Command::Purge { yes, wait } => with_db(&cli.dir, db()?, wait.lock_timeout, |m, db| {
-            crate::purge::purge(m, db, yes)
-        }),
+        Command::Purge { yes, wait } => with_db_configured(
+            &cli.dir,
+            db()?,
+            (Open::Existing, "purge"),
+            wait.lock_timeout,
+            |m| Ok(m.lock_timeout(wait.lock_timeout)),
+            |m, db| crate::purge::purge(m, db, yes),
+        ),
         Command::Rehash => rehash(&cli.dir),
         Command::Rebase { migrations } => rebase(&cli.dir, &migrations),
         Command::Diagram {

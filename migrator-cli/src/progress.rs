@@ -83,7 +83,8 @@ impl State {
                     Event::Applied { .. } | Event::RolledBack { .. } => Some(Role::Good),
                     Event::WaitingForLock { .. }
                     | Event::LockRetry { .. }
-                    | Event::ReplicaLag { .. } => Some(Role::Warn),
+                    | Event::ReplicaLag { .. }
+                    | Event::Notice { .. } => Some(Role::Warn),
                     _ => None,
                 };
                 let line = e.to_string();

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use migrator_core::runner::{archive, AnyConnection, Migrator, RunError};
 
-pub fn purge(_m: &Migrator<'_>, db: &mut AnyConnection, yes: bool) -> Result<ExitCode, RunError> {
+pub fn purge(m: &Migrator<'_>, db: &mut AnyConnection, yes: bool) -> Result<ExitCode, RunError> {
     let names = on_conn!(db, c => archive::list(c))?;
     if names.is_empty() {
         println!("no archives");
@@ -22,7 +22,9 @@ pub fn purge(_m: &Migrator<'_>, db: &mut AnyConnection, yes: bool) -> Result<Exi
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let dropped = on_conn!(db, c => archive::purge(c))?;
+    // Under the runner's lock: a migration running meanwhile may be
+    // restoring from an archive.
+    let dropped = on_conn!(db, c => m.purge_archives(c))?;
     for n in &dropped {
         println!("dropped: {n}");
     }

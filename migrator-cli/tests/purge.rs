@@ -41,9 +41,9 @@ const ARCHIVE: &str = "_migrator_archive_0002_tasks__is_high_priority";
 fn sqlite_purge_lists_then_drops_the_archives() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("app.db").display().to_string();
-    purge_flow(dir.path(), &format!("sqlite://{path}"), || {
-        diesel::sqlite::SqliteConnection::establish(&path).expect("connects")
-    });
+    let conn = || diesel::sqlite::SqliteConnection::establish(&path).expect("connects");
+    let hold = |on: bool| conn().execute(&lock_row_sql(on)).expect("lock row");
+    purge_flow(dir.path(), &format!("sqlite://{path}"), conn, hold);
 }
 
 #[test]
@@ -53,12 +53,39 @@ fn postgres_purge_lists_then_drops_the_archives() {
     };
     let db = PgDb::create(&base, "teampurge");
     let dir = tempfile::tempdir().expect("tempdir");
-    purge_flow(dir.path(), &db.url, || {
-        diesel::pg::PgConnection::establish(&db.url).expect("connects")
-    });
+    let conn = || diesel::pg::PgConnection::establish(&db.url).expect("connects");
+    let hold = |on: bool| conn().execute(&lock_row_sql(on)).expect("lock row");
+    purge_flow(dir.path(), &db.url, conn, hold);
 }
 
-fn purge_flow<C: MigrationConnection>(d: &std::path::Path, url: &str, connect: impl Fn() -> C) {
+/// The runner's lock row, taken (`on`) as a live runner of this host holds
+/// it (this test's own pid), or let go.
+fn lock_row_sql(on: bool) -> String {
+    if on {
+        format!(
+            "INSERT INTO _migrator_lock (id, owner, expires_at) VALUES (1, '{} pid {} test', 9999999999)",
+            hostname(),
+            std::process::id()
+        )
+    } else {
+        "DELETE FROM _migrator_lock".to_string()
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "unknown-host".into())
+}
+
+/// `hold(true)` takes the runner's lock as another runner would,
+/// `hold(false)` lets it go.
+fn purge_flow<C: MigrationConnection>(
+    d: &std::path::Path,
+    url: &str,
+    connect: impl Fn() -> C,
+    hold: impl Fn(bool),
+) {
     let url = url.to_string();
     std::fs::create_dir_all(d.join("src")).expect("src");
     std::fs::write(d.join("src/models.rs"), V1).expect("models");
@@ -91,6 +118,16 @@ fn purge_flow<C: MigrationConnection>(d: &std::path::Path, url: &str, connect: i
     db.execute("INSERT INTO tasks (id, is_high_priority) VALUES (1, TRUE), (2, FALSE)")
         .expect("rows");
     ok_at(d, &url, &["up", "--allow", "destructive-drop"]);
+    // With its archive the downgrade restores the values and notes nothing.
+    let o = migrator_at(d, &url, &["down"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(!text(&o).contains("note:"), "{}", text(&o));
+    assert_eq!(
+        db.count_rows("SELECT 1 FROM tasks WHERE is_high_priority = TRUE")
+            .expect("count"),
+        1
+    );
+    ok_at(d, &url, &["up", "--allow", "destructive-drop"]);
 
     let o = migrator_at(d, &url, &["purge"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -106,6 +143,19 @@ fn purge_flow<C: MigrationConnection>(d: &std::path::Path, url: &str, connect: i
         "listing drops nothing"
     );
 
+    // Another runner holds the lock (a migration may be restoring from an
+    // archive): purge waits for it, gives up, and drops nothing.
+    hold(true);
+    let o = migrator_at(d, &url, &["purge", "--yes", "--lock-timeout", "1"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("timed out after 1 s"), "{}", text(&o));
+    assert_eq!(
+        migrator_core::runner::archive::list(&mut db).expect("list"),
+        [ARCHIVE],
+        "nothing dropped"
+    );
+    hold(false);
+
     let o = migrator_at(d, &url, &["purge", "--yes"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
@@ -119,8 +169,17 @@ fn purge_flow<C: MigrationConnection>(d: &std::path::Path, url: &str, connect: i
     let o = migrator_at(d, &url, &["purge"]);
     assert!(text(&o).contains("no archives"), "{}", text(&o));
 
-    // The downgrade succeeds on a table with rows, filled by the stated rule.
-    ok_at(d, &url, &["down"]);
+    // The downgrade succeeds on a table with rows, filled by the stated
+    // rule, and says what it could not bring back.
+    let o = migrator_at(d, &url, &["down"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!(
+            "0002_drop_flag: note: `tasks.is_high_priority` comes back without its values: its archive `{ARCHIVE}` was purged; its rows get the fill false"
+        )),
+        "{}",
+        text(&o)
+    );
     assert_eq!(
         db.count_rows("SELECT 1 FROM tasks WHERE is_high_priority = FALSE")
             .expect("count"),

@@ -84,7 +84,28 @@ pub(super) fn render(
                 table: table.clone(),
                 column: added.clone(),
             };
-            let mut out = inner(&add, before)?;
+            // Before the column is back: its archive gone means the values
+            // cannot come back (said, not refused: the downgrade still
+            // restores the schema).
+            let mut out = vec![Statement::notice_when_rows(
+                b.guard_when(&format!(
+                    "NOT EXISTS ({}) AND NOT EXISTS ({})",
+                    b.table_exists_sql(&a.archive),
+                    b.column_exists_sql(table, &column.name)
+                )),
+                format!(
+                    "`{table}.{}` comes back without its values: its archive `{}` was purged; {}",
+                    column.name,
+                    a.archive,
+                    match (&column.default, column.nullable, &a.fill) {
+                        (Some(_), _, _) => "its rows get the column's default".to_string(),
+                        (None, true, _) => "its rows hold NULL".to_string(),
+                        (None, false, Some(f)) => format!("its rows get the fill {}", words(f)),
+                        (None, false, None) => "its rows get no value".to_string(),
+                    }
+                ),
+            )];
+            out.extend(inner(&add, before)?);
             let q = |n: &str| b.ident(n);
             let on = key
                 .iter()
@@ -125,7 +146,18 @@ pub(super) fn render(
             Ok(out)
         }
         Operation::CreateTable { table } => {
-            let mut out = inner(&a.step, before)?;
+            let mut out = vec![Statement::notice_when_rows(
+                b.guard_when(&format!(
+                    "NOT EXISTS ({}) AND NOT EXISTS ({})",
+                    b.table_exists_sql(&a.archive),
+                    b.table_exists_sql(&table.name)
+                )),
+                format!(
+                    "`{}` comes back empty: its archive `{}` was purged",
+                    table.name, a.archive
+                ),
+            )];
+            out.extend(inner(&a.step, before)?);
             let q = |n: &str| b.ident(n);
             let cols = column_list(b, &table.columns);
             out.push(
@@ -246,4 +278,16 @@ fn column_list(b: &dyn Backend, columns: &[Column]) -> String {
 
 fn drop_archive(b: &dyn Backend, name: &str) -> Statement {
     Statement::new(format!("DROP TABLE IF EXISTS {}", b.ident(name)))
+}
+
+/// A fill or default as a notice says it.
+fn words(d: &crate::schema::DefaultValue) -> String {
+    use crate::schema::DefaultValue::*;
+    match d {
+        Int(n) => n.to_string(),
+        Float(x) => x.to_string(),
+        Bool(b) => b.to_string(),
+        Str(s) => format!("'{s}'"),
+        Sql(e) => format!("`{e}`"),
+    }
 }

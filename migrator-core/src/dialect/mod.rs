@@ -136,6 +136,10 @@ pub struct Statement {
     /// checked): the refusal says the migration stopped there, not that
     /// nothing changed.
     pub after_change: bool,
+    /// When set, `sql` is a query and this the notice the runner reports
+    /// (`Event::Notice`) when it returns a row; nothing else runs. A
+    /// downgrade says so what it could not restore (an archive purged).
+    pub notice: Option<String>,
     /// A batched backfill: the runner runs its batches (see
     /// [`backfill`]) instead of `sql`, which only shows the first one.
     pub backfill: Option<Box<backfill::BackfillPlan>>,
@@ -160,7 +164,17 @@ impl Statement {
             refuses: false,
             refusal: None,
             after_change: false,
+            notice: None,
             backfill: None,
+        }
+    }
+
+    /// A notice reported when `query` returns a row (see
+    /// [`Statement::notice`]).
+    pub fn notice_when_rows(query: impl Into<String>, notice: impl Into<String>) -> Statement {
+        Statement {
+            notice: Some(notice.into()),
+            ..Statement::new(query)
         }
     }
 
@@ -218,6 +232,10 @@ impl fmt::Display for Statement {
         }
         if let Some(q) = &self.skip_if {
             writeln!(f, "-- skipped when this returns a row: {q}")?;
+        }
+        if let Some(n) = &self.notice {
+            writeln!(f, "-- reports \"{n}\" when this query returns a row:")?;
+            return write!(f, "-- {}", self.sql.trim_end().trim_end_matches(';'));
         }
         if self.refuses {
             writeln!(

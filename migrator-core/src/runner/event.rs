@@ -83,6 +83,12 @@ pub enum Event {
         waited: Duration,
     },
     NothingToDo,
+    /// Something a migration of `id` reports as it runs: what a downgrade
+    /// could not restore (an archive purged).
+    Notice {
+        id: String,
+        message: String,
+    },
     /// The history holds migrations newer than every one this runner has
     /// (`ids`; a newer release applied them, this one ends at `head`):
     /// left as they are ([`NewerMigrations::Tolerate`](super::NewerMigrations)).
@@ -213,6 +219,7 @@ impl std::fmt::Display for Event {
                 }
             }
             Event::NothingToDo => f.write_str("nothing to do: the database is up to date"),
+            Event::Notice { id, message } => write!(f, "{id}: note: {message}"),
             Event::NewerMigrations { ids, head } => write!(
                 f,
                 "note: the database has {} migration(s) newer than these (which end at {head:04}), applied by a newer release: {}; left as they are (refused with --refuse-newer)",

@@ -18,6 +18,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use super::conn::MigrationConnection;
 use super::env::Env;
 use super::error::RunError;
+use super::event::Event;
 use crate::dialect::{Dialect, Statement};
 use crate::migration::{
     Direction, Migration, MigrationSet, RustStepContext, RustStepFn, RustStepResult, StepConnection,
@@ -182,6 +183,18 @@ pub(crate) fn run_step<C: MigrationConnection>(
                 if present > 0 {
                     return Ok(());
                 }
+            }
+            if let Some(notice) = &s.notice {
+                let rows = conn
+                    .count_rows(&s.sql)
+                    .map_err(|e| fail(format!("checking what to report: {e}")))?;
+                if rows > 0 {
+                    env.emit(Event::Notice {
+                        id: m.id(),
+                        message: notice.clone(),
+                    });
+                }
+                return Ok(());
             }
             if s.refuses {
                 let losses = conn
