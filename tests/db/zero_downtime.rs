@@ -13,6 +13,15 @@ use super::models;
 use super::scenario::TestDb;
 use super::support::{PgDb, TestProject};
 
+/// The session's own `lock_timeout` is back after a run.
+fn assert_session_lock_timeout(c: &mut PgConnection, expected: &str) {
+    assert_eq!(
+        c.rows("SELECT current_setting('lock_timeout') AS a, '' AS b, '' AS c, '' AS d")[0].a,
+        expected,
+        "the session's own setting is restored"
+    );
+}
+
 /// The seed project up to `n` migrations.
 fn project(n: u32) -> TestProject {
     let p = TestProject::new();
@@ -116,11 +125,7 @@ pub fn lock_timeout_retries_then_fails_cleanly(db: &PgDb) {
     );
     let status = Migrator::new(&set).status(&mut c).expect("status");
     assert_eq!(status.pending(), 1, "{status}");
-    // The session's own setting is restored.
-    assert_eq!(
-        c.rows("SELECT current_setting('lock_timeout') AS a, '' AS b, '' AS c, '' AS d")[0].a,
-        "0"
-    );
+    assert_session_lock_timeout(&mut c, "0");
 }
 
 /// The short waits come first, growing, each set for its own try, then
@@ -217,11 +222,7 @@ pub fn short_lock_waits_come_first_and_grow(db: &PgDb) {
     assert!(!waits.is_empty(), "it waited: {events:?}");
     assert!(waits.iter().all(|w| *w <= 100), "{waits:?}");
     assert!(waits.windows(2).all(|w| w[0] <= w[1]), "growing: {waits:?}");
-    // The session's own setting is restored.
-    assert_eq!(
-        c.rows("SELECT current_setting('lock_timeout') AS a, '' AS b, '' AS c, '' AS d")[0].a,
-        "0"
-    );
+    assert_session_lock_timeout(&mut c, "0");
 }
 
 /// A statement that runs outside a transaction (here `CREATE INDEX
@@ -262,11 +263,7 @@ pub fn concurrent_builds_keep_the_maximum_during_short_waits(db: &PgDb) {
         !events.iter().any(|e| matches!(e, Event::LockRetry { .. })),
         "no retry: {events:?}"
     );
-    assert_eq!(
-        c.rows("SELECT current_setting('lock_timeout') AS a, '' AS b, '' AS c, '' AS d")[0].a,
-        "0",
-        "the session's own setting is restored"
-    );
+    assert_session_lock_timeout(&mut c, "0");
 }
 
 pub fn lock_timeout_retries_then_succeeds(db: &PgDb) {
