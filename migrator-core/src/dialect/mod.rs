@@ -240,7 +240,12 @@ impl fmt::Display for Statement {
         if self.refuses {
             writeln!(
                 f,
-                "-- refused when this query returns a row (each names what would be lost):"
+                "-- refused when this query returns a row ({}):",
+                if self.refusal.is_some() {
+                    "each names what is wrong"
+                } else {
+                    "each names what would be lost"
+                }
             )?;
             return write!(f, "-- {}", self.sql.trim_end().trim_end_matches(';'));
         }
