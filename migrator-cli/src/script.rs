@@ -40,6 +40,17 @@ fn runnable(dialect: Dialect, s: &Statement) -> Result<String, &'static str> {
     if s.backfill.is_some() {
         return Err("a batched backfill (the runner drives its batches)");
     }
+    // A notice: printed by the client when its query returns a row.
+    if let Some(n) = &s.notice {
+        let note = format!("note: {n}").replace('\'', "''");
+        return Ok(match dialect {
+            Dialect::Postgres => format!(
+                "DO $migrator$ BEGIN IF EXISTS ({body}) THEN RAISE NOTICE '%', '{}'; END IF; END $migrator$;",
+                note.replace('%', "%%")
+            ),
+            _ => format!("SELECT '{note}' AS note FROM (SELECT 1 AS one) AS migrator_note WHERE EXISTS ({body});"),
+        });
+    }
     match dialect {
         Dialect::Postgres => {
             let mut out = String::new();
@@ -90,10 +101,26 @@ fn runnable(dialect: Dialect, s: &Statement) -> Result<String, &'static str> {
                 ));
             }
             match &s.skip_if {
-                Some(q) => Ok(format!(
-                    "SET @migrator_sql = IF(EXISTS({q}), 'DO 0', CONVERT(X'{}' USING utf8mb4));\n{PREPARED}",
-                    hex(&body)
-                )),
+                Some(q) => {
+                    // `PREPARE` takes one statement: a step of several (a
+                    // foreign key added with the checks off around it)
+                    // sends each, under the guard evaluated once before.
+                    let parts = migrator_core::sql_fragment::split_statements(&body, dialect);
+                    if parts.len() > 1 {
+                        let mut out = format!("SET @migrator_skip = EXISTS({q});");
+                        for part in parts {
+                            out.push_str(&format!(
+                                "\nSET @migrator_sql = IF(@migrator_skip, 'DO 0', CONVERT(X'{}' USING utf8mb4));\n{PREPARED}",
+                                hex(&part)
+                            ));
+                        }
+                        return Ok(out);
+                    }
+                    Ok(format!(
+                        "SET @migrator_sql = IF(EXISTS({q}), 'DO 0', CONVERT(X'{}' USING utf8mb4));\n{PREPARED}",
+                        hex(&body)
+                    ))
+                }
                 None => Ok(format!("{body};")),
             }
         }

@@ -37,9 +37,10 @@ pub struct Task {
 "#;
 
 /// Widens a column, adds a nullable indexed column, a NOT NULL column with
-/// a default and a check: guarded statements on every database, a
-/// concurrent index and a validated constraint on PostgreSQL, the
-/// restating `MODIFY COLUMN` on MySQL.
+/// a default, a check and a foreign key on an existing table: guarded
+/// statements on every database, a concurrent index and validated
+/// constraints on PostgreSQL, the restating `MODIFY COLUMN` and the foreign
+/// key added in place (a step of three statements) on MySQL.
 const V2: &str = r#"
 use migrator::Model;
 
@@ -62,6 +63,8 @@ pub struct Task {
     pub id: i64,
     #[model(index, foreign_key = "users.id", on_delete = "cascade")]
     pub user_id: i64,
+    #[model(foreign_key = "users.id")]
+    pub reviewer_id: Option<i64>,
     #[model(max_length = 200)]
     pub title: String,
 }

@@ -388,3 +388,21 @@ pub fn check_operation(op: &crate::ops::Operation) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests;
+
+/// The statements of `sql` as `dialect` reads them (split at `;` outside
+/// literals and comments, the first of its session modes), each trimmed.
+/// For a client script that must send a multi-statement step one
+/// statement at a time (MySQL's `PREPARE` takes one).
+pub fn split_statements(sql: &str, dialect: crate::dialect::Dialect) -> Vec<String> {
+    let Some(mode) = dialect.backend().lex_modes().first().copied() else {
+        return vec![sql.trim().to_string()];
+    };
+    let tokens = crate::sql_lex::lex_script(sql, mode);
+    crate::sql_lex::split_statements(&tokens)
+        .into_iter()
+        .filter_map(|s| {
+            let (first, last) = (s.first()?, s.last()?);
+            Some(sql[first.start..last.end].trim().to_string())
+        })
+        .collect()
+}

@@ -94,7 +94,7 @@ pub(super) fn render(
                     b.column_exists_sql(table, &column.name)
                 )),
                 format!(
-                    "`{table}.{}` comes back without its values: its archive `{}` was purged; {}",
+                    "`{table}.{}` comes back without its values: its archive `{}` is missing (purged, or never made); {}",
                     column.name,
                     a.archive,
                     match (&column.default, column.nullable, &a.fill) {
@@ -153,7 +153,7 @@ pub(super) fn render(
                     b.table_exists_sql(&table.name)
                 )),
                 format!(
-                    "`{}` comes back empty: its archive `{}` was purged",
+                    "`{}` comes back empty: its archive `{}` is missing (purged, or never made)",
                     table.name, a.archive
                 ),
             )];

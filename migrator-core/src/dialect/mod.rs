@@ -140,6 +140,13 @@ pub struct Statement {
     /// (`Event::Notice`) when it returns a row; nothing else runs. A
     /// downgrade says so what it could not restore (an archive purged).
     pub notice: Option<String>,
+    /// A statement outside a transaction whose lock the application's
+    /// reads and writes never queue behind (PostgreSQL's concurrent index
+    /// builds and drops, `VALIDATE`, a backfill: at most SHARE UPDATE
+    /// EXCLUSIVE or row locks): it keeps the maximum lock wait during the
+    /// short tries (`lock_waits.rs`). A raw step outside a transaction may
+    /// take anything, so it does not get this.
+    pub no_queue: bool,
     /// A batched backfill: the runner runs its batches (see
     /// [`backfill`]) instead of `sql`, which only shows the first one.
     pub backfill: Option<Box<backfill::BackfillPlan>>,
@@ -165,6 +172,7 @@ impl Statement {
             refusal: None,
             after_change: false,
             notice: None,
+            no_queue: false,
             backfill: None,
         }
     }
@@ -212,6 +220,14 @@ impl Statement {
 
     pub fn non_transactional(mut self) -> Statement {
         self.transactional = false;
+        self
+    }
+
+    /// Outside a transaction, and not a lock the application queues
+    /// behind (see [`Statement::no_queue`]).
+    pub fn no_lock_queue(mut self) -> Statement {
+        self.transactional = false;
+        self.no_queue = true;
         self
     }
 }

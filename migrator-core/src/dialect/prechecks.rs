@@ -49,6 +49,9 @@ pub(super) fn add_not_null_checks(
             "this migration makes `{table}.{}` NOT NULL and rows still hold NULL\n  help: fill them first: a `backfill` step before the change (`set = \"{} = ..\"`, `where = \"{} IS NULL\"`), or a default on the field",
             from.name, from.name, from.name
         ));
+        // Where DDL commits on its own, the steps before a data step are
+        // done by the time the check runs.
+        check.after_change = at > 0 && !dialect.transactional_ddl();
         out[at].insert(0, check);
     }
 }
@@ -142,7 +145,9 @@ pub(super) fn add_reference_checks(
         if let Some(exists) = b.foreign_key_exists_sql(table, &fk.name) {
             check = check.skip_if(exists);
         }
-        out[after_data_steps(&ops[..i])].insert(0, check);
+        let at = after_data_steps(&ops[..i]);
+        check.after_change = at > 0 && !dialect.transactional_ddl();
+        out[at].insert(0, check);
     }
 }
 

@@ -48,11 +48,12 @@ pub(crate) struct Attempt<'a> {
     pub started: Instant,
     /// PostgreSQL, during the short lock waits (`lock_waits.rs`): the
     /// `SET`s that raise the session's `lock_timeout` to the maximum
-    /// around a statement that runs outside a transaction, and lower it
-    /// again. Those (`CREATE INDEX CONCURRENTLY`, `VALIDATE`, a backfill)
-    /// take at most SHARE UPDATE EXCLUSIVE, which the application's reads
-    /// and writes never queue behind, and a concurrent build that gave up
-    /// after tens of milliseconds would throw its work away.
+    /// around a statement that runs outside a transaction without a lock
+    /// the application queues behind ([`Statement::no_queue`]:
+    /// `CREATE INDEX CONCURRENTLY`, `VALIDATE`, a backfill), and lower it
+    /// again; a concurrent build that gave up after tens of milliseconds
+    /// would throw its work away. A raw step outside a transaction keeps
+    /// the short wait (it may take any lock).
     pub alone: Option<(String, String)>,
 }
 
@@ -175,6 +176,7 @@ pub(crate) fn batchable(dialect: Dialect, m: &Migration, statements: &[Step]) ->
                     && s.cleanup.is_none()
                     && !s.each_row
                     && !s.refuses
+                    && s.notice.is_none()
                     && s.backfill.is_none()
                     && s.transactional
             }
@@ -462,11 +464,14 @@ fn apply_step_by_step<C: MigrationConnection>(
             c.execute(sql)
                 .map_err(|e| db(dialect, "setting the lock timeout", e))
         };
-        if let Some((raise, _)) = &attempt.alone {
+        let alone = attempt.alone.as_ref().filter(
+            |_| matches!(&statements[i], Step::Sql(s) if s.no_queue || s.backfill.is_some()),
+        );
+        if let Some((raise, _)) = alone {
             set(conn, raise)?;
         }
         let ran = run_step(conn, m, i, &statements[i], direction, false, env);
-        if let Some((_, lower)) = &attempt.alone {
+        if let Some((_, lower)) = alone {
             let lowered = set(conn, lower);
             if ran.is_ok() {
                 lowered?;

@@ -22,7 +22,8 @@ pub(crate) fn set_lock_timeouts_sql(timeout: Duration) -> String {
 pub(crate) const READ_TIMEOUTS_SQL: &str =
     "SELECT CONCAT('SET SESSION lock_wait_timeout = ', @@SESSION.lock_wait_timeout, \
                  ', SESSION innodb_lock_wait_timeout = ', @@SESSION.innodb_lock_wait_timeout, \
-                 ', SESSION foreign_key_checks = ', @@SESSION.foreign_key_checks) AS s";
+                 ', SESSION foreign_key_checks = ', @@SESSION.foreign_key_checks, \
+                 ', @migrator_fkc = NULL') AS s";
 
 /// The other connections of this database, open transactions first: id,
 /// command, seconds open, seconds in the command, statement.

@@ -117,7 +117,7 @@ pub(crate) fn render(
             "DROP INDEX CONCURRENTLY IF EXISTS {}",
             q(&index.name)
         ))
-        .non_transactional()],
+        .no_lock_queue()],
         DropIndex { index, .. } => vec![Statement::new(format!(
             "DROP INDEX IF EXISTS {}",
             q(&index.name)
@@ -319,7 +319,7 @@ fn alter_column(
                 common::value(D, d)?
             ));
             out.push(if existing {
-                backfill.non_transactional()
+                backfill.no_lock_queue()
             } else {
                 backfill
             });
@@ -445,7 +445,7 @@ fn add_not_valid(table: &str, name: &str, clause: &str, existing: bool) -> Vec<S
         Statement::new(format!("ALTER TABLE {t} ADD {clause} NOT VALID"))
             .skip_if(constraint_query(table, name)),
         if existing {
-            validate.non_transactional()
+            validate.no_lock_queue()
         } else {
             validate
         },
@@ -484,7 +484,7 @@ fn create_index_concurrently(
         invalid,
         format!("DROP INDEX CONCURRENTLY IF EXISTS {}", D.ident(name)),
     )
-    .non_transactional()]
+    .no_lock_queue()]
 }
 
 /// `ck_<table>_<column>_not_null`, made to fit PostgreSQL's 63 bytes as the
@@ -517,7 +517,7 @@ fn not_null_check(table: &str, column: &str) -> [Statement; 2] {
             D.ident(&name)
         ))
         .skip_if(not_exists(&constraint_query(table, &name)))
-        .non_transactional(),
+        .no_lock_queue(),
     ]
 }
 

@@ -109,5 +109,6 @@ pub(crate) const BATCH_SQL: super::super::BatchSql = super::super::BatchSql {
 /// there is (its `replay_lag` lingers after it caught up), else its
 /// `replay_lag`, which the primary keeps growing while the replica does not
 /// replay. Replicas whose positions this role may not read (without
-/// `pg_monitor`) are not counted.
-pub(crate) const REPLICA_LAG_SQL: &str = "SELECT COALESCE(MAX(CASE WHEN pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) > 0 THEN EXTRACT(EPOCH FROM COALESCE(replay_lag, interval '0')) ELSE 0 END), 0)::text || ' ' || COUNT(replay_lsn)::text AS s FROM pg_stat_replication";
+/// `pg_monitor`) are not counted, nor logical replication consumers (a
+/// change-data-capture tool confirms its position when it likes).
+pub(crate) const REPLICA_LAG_SQL: &str = "SELECT COALESCE(MAX(CASE WHEN pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) > 0 THEN EXTRACT(EPOCH FROM COALESCE(replay_lag, interval '0')) ELSE 0 END), 0)::text || ' ' || COUNT(replay_lsn)::text AS s FROM pg_stat_replication r WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots s WHERE s.active_pid = r.pid AND s.slot_type = 'logical')";

@@ -136,7 +136,7 @@ pub(super) fn add_foreign_key(table: &str, fk: &ForeignKey) -> Vec<Statement> {
     .skip_if(exists);
     let mut after = Statement::refuse_when_rows(orphans);
     after.refusal = Some(format!(
-        "{what} was added, and rows written while it was being added reference no row of `{}`\n  help: delete or fix them, then run `migrator up` again: the check runs again; or roll the migration back",
+        "{what} was added, and rows written while it was being added reference no row of `{}`\n  help: delete or fix them, then run `migrator up` again: the check runs again",
         fk.ref_table
     ));
     after.after_change = true;
