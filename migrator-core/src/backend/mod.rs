@@ -190,6 +190,12 @@ pub(crate) trait Backend: Sync {
         None
     }
 
+    /// The lock wait the database really applies for `timeout` (MySQL:
+    /// whole seconds, at least 1), for what the runner reports.
+    fn effective_lock_wait(&self, timeout: Duration) -> Duration {
+        timeout
+    }
+
     /// The statement that sets the lock timeout of the next migration.
     fn lock_timeout_sql(&self, timeout: Duration) -> String {
         format!("SET lock_timeout = '{}ms'", timeout.as_millis())

@@ -269,8 +269,9 @@ impl<C: MigrationConnection> RunContext<'_, C> {
                         statement: sql,
                         attempt,
                         attempts,
-                        timeout: waits.wait(attempt).unwrap_or(max),
-                        next_timeout: waits.wait(attempt + 1).unwrap_or(max),
+                        timeout: backend.effective_lock_wait(waits.wait(attempt).unwrap_or(max)),
+                        next_timeout: backend
+                            .effective_lock_wait(waits.wait(attempt + 1).unwrap_or(max)),
                         wait,
                     });
                     std::thread::sleep(wait);

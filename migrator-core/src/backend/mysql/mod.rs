@@ -150,6 +150,10 @@ impl Backend for Mysql {
         Some(session::READ_TIMEOUTS_SQL)
     }
 
+    fn effective_lock_wait(&self, timeout: Duration) -> Duration {
+        Duration::from_secs(session::seconds(timeout))
+    }
+
     fn lock_timeout_sql(&self, timeout: Duration) -> String {
         session::set_lock_timeouts_sql(timeout)
     }

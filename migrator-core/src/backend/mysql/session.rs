@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 /// MySQL's lock wait settings: whole seconds, at least 1.
-fn seconds(timeout: Duration) -> u64 {
+pub(crate) fn seconds(timeout: Duration) -> u64 {
     let ms = timeout.as_millis() as u64;
     ms.div_ceil(1000).max(1)
 }
