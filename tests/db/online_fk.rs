@@ -98,7 +98,15 @@ pub fn foreign_key_added_in_place_with_rows_checked(c: &mut MysqlConnection) {
     // checks off, and the run puts them back on when it ends.
     c.execute("UPDATE pets SET owner_id = 2 WHERE owner_id > 2")
         .expect("fixed");
-    {
+    // Under Galera's TOI a DDL statement does not wait for a reader's
+    // metadata lock, it aborts the reader: there is no wait to give up on.
+    let galera = one(
+        c,
+        "SELECT COUNT(*) FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'WSREP_ON' AND VARIABLE_VALUE = 'ON'",
+    ) == "1";
+    if galera {
+        eprintln!("Galera node: the reader part of this test does not apply (TOI aborts readers)");
+    } else {
         use diesel::connection::SimpleConnection;
         use diesel::Connection;
         let base = super::support::mysql_base_url().expect("reachable");
