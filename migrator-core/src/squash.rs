@@ -1,0 +1,244 @@
+//! `migrator squash --to N`: migrations `1..=N` become one baseline.
+//!
+//! The squashed file keeps number N (`NNNN_squashed.toml`) and lists in
+//! `[[replaces]]` every migration it stands for, with the name and checksum
+//! the history of an older database holds. Reading the folder expands it
+//! back into those N migrations ([`expand`]): `1..N-1` without steps and N
+//! with the whole schema as of N (created from nothing; its downgrade drops
+//! it all). So the numbering, the history rows and the hash chain stay as
+//! they were, and the snapshot's `files` name the squashed file for each.
+//!
+//! - A fresh database runs the baseline once and records `1..=N`.
+//! - A database that applied all of `1..=N` has nothing to run.
+//! - A database that applied `1..k` with `0 < k < N` is refused
+//!   ([`refuse_partial`]): the baseline only creates a database from
+//!   nothing; the release before the squash brings it to N first.
+//! - A roll-back to `0 < t < N` is refused: the baseline's downgrade drops
+//!   everything at once.
+//!
+//! `squash_digest` (the SHA-256 of the file's canonical text without it)
+//! makes an edited baseline fail to load; an edited `[[replaces]]` list
+//! no longer matches the snapshot's checksums.
+
+use std::path::{Path, PathBuf};
+
+use crate::diff::{diff, Hints};
+use crate::ledger::{checksum, file_entry, MigrationError};
+use crate::migration::{downgrade_for, Migration, MigrationFile, MigrationSet, Replaced};
+use crate::ops::{replay, Operation};
+use crate::project::{Project, ProjectError};
+use crate::schema::Schema;
+use crate::snapshot::Snapshot;
+
+/// The name part of a squashed file: `0005_squashed.toml`.
+pub const SQUASHED_NAME: &str = "squashed";
+
+/// The digest a squashed file records of itself.
+pub fn digest(file: &MigrationFile) -> String {
+    let mut f = file.clone();
+    f.squash_digest = None;
+    // Plain data with string keys always serialises.
+    checksum(&toml::to_string(&f).unwrap_or_else(|e| panic!("migration serialises: {e}")))
+}
+
+/// The squashed migration of a set, if any (the last migration it
+/// replaces, which carries the baseline).
+pub fn squashed(set: &MigrationSet) -> Option<&Migration> {
+    set.migrations.iter().find(|m| !m.file.replaces.is_empty())
+}
+
+/// A parsed squashed file as the migrations it replaces (module docs).
+pub(crate) fn expand(dir: &Path, m: Migration) -> Result<Vec<Migration>, MigrationError> {
+    let file = dir.join(&m.file_name);
+    let invalid = |message: String| MigrationError::Invalid {
+        file: file.clone(),
+        message,
+    };
+    match &m.file.squash_digest {
+        None => return Err(invalid("a squashed migration (`[[replaces]]`) must carry the `squash_digest` that `migrator squash` writes\nhelp: restore the file from version control".into())),
+        Some(d) if *d != digest(&m.file) => return Err(invalid("this squashed migration was edited after `migrator squash` wrote it (its `squash_digest` does not match)\nhelp: restore it from version control and write a new migration for further changes".into())),
+        Some(_) => {}
+    }
+    let n = m.file.replaces.len();
+    for (i, r) in m.file.replaces.iter().enumerate() {
+        if r.version != i as u32 + 1 {
+            return Err(invalid(format!(
+                "`[[replaces]]` must list migrations 0001..{:04} in order; entry {} is {:04}",
+                m.version,
+                i + 1,
+                r.version
+            )));
+        }
+    }
+    if n as u32 != m.version {
+        return Err(invalid(format!(
+            "a squashed migration numbered {:04} must replace 0001..{:04}, and lists {n}",
+            m.version, m.version
+        )));
+    }
+    let mut out = Vec::with_capacity(n);
+    for r in &m.file.replaces[..n - 1] {
+        out.push(Migration {
+            version: r.version,
+            name: r.name.clone(),
+            file_name: m.file_name.clone(),
+            checksum: r.checksum.clone(),
+            file: MigrationFile::new(format!("squashed into {}", m.file_name), vec![], vec![]),
+        });
+    }
+    let last = &m.file.replaces[n - 1];
+    out.push(Migration {
+        version: m.version,
+        name: last.name.clone(),
+        file_name: m.file_name.clone(),
+        checksum: last.checksum.clone(),
+        file: m.file,
+    });
+    Ok(out)
+}
+
+/// Why the runner cannot bring a database from `applied` (the versions its
+/// history holds) to `target` across a squash, if it cannot.
+pub(crate) fn refuse_partial(
+    set: &MigrationSet,
+    applied: &[u32],
+    up: bool,
+    target: u32,
+) -> Option<String> {
+    let s = squashed(set)?;
+    let n = s.version;
+    let inside: Vec<u32> = applied.iter().copied().filter(|v| *v <= n).collect();
+    if up && !inside.is_empty() && !inside.contains(&n) {
+        let k = inside.iter().max().copied().unwrap_or(0);
+        return Some(format!(
+            "this database applied migrations up to {k:04}, but 0001..{n:04} are squashed into `{}`, which only creates a database from nothing\nhelp: bring it to {n:04} first with a release made before the squash (it still has the replaced files, e.g. `git checkout <commit before the squash>` then `migrator up --to {n}`), then run this one",
+            s.file_name
+        ));
+    }
+    if !up && target > 0 && target < n && applied.contains(&n) {
+        return Some(format!(
+            "cannot roll back to {target:04}: 0001..{n:04} are squashed into `{}`, whose downgrade drops them all at once\nhelp: roll back to 0 or to {n:04} or later",
+            s.file_name
+        ));
+    }
+    None
+}
+
+/// What a squash writes: the caller writes `write`, removes `removes`,
+/// then writes the snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Squash {
+    pub write: (PathBuf, String),
+    pub removes: Vec<PathBuf>,
+    pub snapshot_path: PathBuf,
+    pub snapshot_text: String,
+    /// Hand-written data steps left out (backfills, archived drops'
+    /// moves): a new database has no rows for them.
+    pub dropped_data_steps: Vec<String>,
+}
+
+/// Plans `migrator squash --to to` for `project`.
+pub fn plan(project: &Project, to: u32) -> Result<Squash, ProjectError> {
+    let dir = project.migrations_dir();
+    let set = MigrationSet::load(&dir)?;
+    let usage = |m: String| ProjectError::Usage(m);
+    if to == 0 || to > set.head() {
+        return Err(usage(format!(
+            "{}: cannot squash to {to:04}: the migrations are 0001..{:04}\nhelp: `migrator squash --to N` with N from 1 to {:04}",
+            dir.display(),
+            set.head(),
+            set.head()
+        )));
+    }
+    if let Some(s) = squashed(&set) {
+        if to <= s.version {
+            return Err(usage(format!(
+                "{}: 0001..{:04} are squashed already; squash to a later migration",
+                dir.join(&s.file_name).display(),
+                s.version
+            )));
+        }
+    }
+    let mut dropped = Vec::new();
+    for m in &set.migrations[..to as usize] {
+        for op in &m.file.upgrade {
+            match op {
+                Operation::Sql(_) | Operation::Rust { .. } => {
+                    return Err(usage(format!(
+                        "{}: migration {} has a hand-written step (raw SQL or a Rust step) that a baseline built from the schema cannot reproduce; nothing was written\nhelp: squash only the migrations before it (`migrator squash --to {}`), or keep the step in a migration of its own after the squash",
+                        dir.join(&m.file_name).display(),
+                        m.id(),
+                        m.version - 1
+                    )))
+                }
+                Operation::Backfill(_) | Operation::Archived(_) => {
+                    dropped.push(format!(
+                        "{}: the data step on `{}`",
+                        m.id(),
+                        op.table_name().unwrap_or("?")
+                    ))
+                }
+                _ => {}
+            }
+        }
+    }
+    let state = set.state(to as usize);
+    let upgrade = diff(&Schema::new(), &state, &Hints::default())
+        .map_err(|e| usage(format!("{}: planning the baseline: {e}", dir.display())))?
+        .upgrade;
+    let downgrade = downgrade_for(&upgrade);
+    let reached = replay(&Schema::new(), &upgrade)
+        .map_err(|e| usage(format!("the baseline does not replay: {e}")))?;
+    if reached != state {
+        return Err(usage(format!(
+            "{}: the baseline built from the schema at {to:04} does not reach it (a step in 0001..{to:04} keeps something the schema cannot express); nothing was written",
+            dir.display()
+        )));
+    }
+    let file_name = format!("{to:04}_{SQUASHED_NAME}.toml");
+    let mut file = MigrationFile::new(
+        format!("migrations 0001..{to:04} squashed"),
+        upgrade,
+        downgrade,
+    );
+    file.generated_by = Some(format!("migrator {}", env!("CARGO_PKG_VERSION")));
+    file.replaces = set.migrations[..to as usize]
+        .iter()
+        .map(|m| Replaced {
+            version: m.version,
+            name: m.name.clone(),
+            checksum: m.checksum.clone(),
+        })
+        .collect();
+    file.squash_digest = Some(digest(&file));
+    let text = file.to_text(&format!(
+        "{file_name}: migrations 0001..{to:04} squashed by `migrator squash --to {to}`.\nA new database gets their schema at once; one that applied 0001..{to:04} has nothing to run.\nNever edit it: write a new migration instead."
+    ));
+    let mut removes: Vec<PathBuf> = Vec::new();
+    for m in &set.migrations[..to as usize] {
+        let p = dir.join(&m.file_name);
+        if m.file_name != file_name && !removes.contains(&p) {
+            removes.push(p);
+        }
+    }
+    let mut snapshot = Snapshot::read(&project.snapshot_path())?;
+    snapshot.files = set
+        .migrations
+        .iter()
+        .map(|m| {
+            let name = if m.version <= to {
+                file_name.as_str()
+            } else {
+                m.file_name.as_str()
+            };
+            file_entry(&m.checksum, name)
+        })
+        .collect();
+    Ok(Squash {
+        write: (dir.join(&file_name), text),
+        removes,
+        snapshot_path: project.snapshot_path(),
+        snapshot_text: snapshot.to_text(),
+        dropped_data_steps: dropped,
+    })
+}
