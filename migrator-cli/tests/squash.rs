@@ -162,6 +162,15 @@ fn squash_on_postgres_at_every_point_of_the_chain() {
     every_point_of_the_chain(|k| Db::Pg(PgDb::create(&base, &format!("squash_{k}"))));
 }
 
+#[cfg(feature = "mysql")]
+#[test]
+fn squash_on_mariadb_at_every_point_of_the_chain() {
+    let Some(base) = common::mysql_base_url() else {
+        return;
+    };
+    every_point_of_the_chain(|k| Db::My(common::MyDb::create(&base, &format!("squash_{k}"))));
+}
+
 #[test]
 fn squash_refuses_bad_input_and_writes_nothing() {
     let p = project();

@@ -99,6 +99,10 @@ pub(crate) fn expand(dir: &Path, m: Migration) -> Result<Vec<Migration>, Migrati
 
 /// Why the runner cannot bring a database from `applied` (the versions its
 /// history holds) to `target` across a squash, if it cannot.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
 pub(crate) fn refuse_partial(
     set: &MigrationSet,
     applied: &[u32],
