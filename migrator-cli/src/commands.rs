@@ -285,9 +285,13 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
                 },
             )
         }
-        Command::Purge { yes, wait } => with_db(&cli.dir, db()?, wait.lock_timeout, |m, db| {
-            crate::purge::purge(m, db, yes)
-        }),
+        Command::Purge { yes, lock } => with_db_locked(
+            &cli.dir,
+            db()?,
+            (Open::Existing, "purge"),
+            &lock,
+            |m, db| crate::purge::purge(m, db, yes),
+        ),
         Command::Rehash => rehash(&cli.dir),
         Command::Rebase { migrations } => rebase(&cli.dir, &migrations),
         Command::Squash { to } => squash(&cli.dir, to),

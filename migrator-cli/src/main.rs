@@ -371,8 +371,9 @@ pub enum Command {
         /// Drop the archives (without it, only list them).
         #[arg(long)]
         yes: bool,
+        /// Dropping takes the runner's lock, as `up` does.
         #[command(flatten)]
-        wait: WaitArgs,
+        lock: LockArgs,
     },
     /// Recompute the snapshot's hash chain after an intended edit of a migration that was never applied.
     Rehash,

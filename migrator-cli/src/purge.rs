@@ -1,12 +1,13 @@
 //! `migrator purge`: the archives that kept dropped columns and tables
 //! (`_migrator_archive_*`, docs/DESIGN.md §5) listed, and with `--yes`
-//! dropped for good. Without `--yes` nothing changes.
+//! dropped for good, under the runner's lock. Without `--yes` nothing
+//! changes.
 
 use std::process::ExitCode;
 
 use migrator_core::runner::{archive, AnyConnection, Migrator, RunError};
 
-pub fn purge(_m: &Migrator<'_>, db: &mut AnyConnection, yes: bool) -> Result<ExitCode, RunError> {
+pub fn purge(m: &Migrator<'_>, db: &mut AnyConnection, yes: bool) -> Result<ExitCode, RunError> {
     let names = on_conn!(db, c => archive::list(c))?;
     if names.is_empty() {
         println!("no archives");
@@ -22,7 +23,8 @@ pub fn purge(_m: &Migrator<'_>, db: &mut AnyConnection, yes: bool) -> Result<Exi
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let dropped = on_conn!(db, c => archive::purge(c))?;
+    // Under the runner's lock, as every other write.
+    let dropped = on_conn!(db, c => m.purge_archives(c))?;
     for n in &dropped {
         println!("dropped: {n}");
     }
