@@ -75,7 +75,9 @@ impl State {
                 }
                 let role = match e {
                     Event::Applied { .. } | Event::RolledBack { .. } => Some(Role::Good),
-                    Event::WaitingForLock { .. } | Event::LockRetry { .. } => Some(Role::Warn),
+                    Event::WaitingForLock { .. }
+                    | Event::LockRetry { .. }
+                    | Event::ArchiveGone { .. } => Some(Role::Warn),
                     _ => None,
                 };
                 let line = e.to_string();

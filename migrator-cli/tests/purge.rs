@@ -153,6 +153,11 @@ fn purge_flow<C: MigrationConnection>(d: &std::path::Path, url: &str, connect: i
         "listing drops nothing"
     );
 
+    // With the archive kept, a roll-back restores the values: no note.
+    let out = ok_at(d, &url, &["down"]);
+    assert!(!out.contains("was purged"), "{out}");
+    ok_at(d, &url, &["up", "--allow", "destructive-drop"]);
+
     let o = migrator_at(d, &url, &["purge", "--yes"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
@@ -166,8 +171,13 @@ fn purge_flow<C: MigrationConnection>(d: &std::path::Path, url: &str, connect: i
     let o = migrator_at(d, &url, &["purge"]);
     assert!(text(&o).contains("no archives"), "{}", text(&o));
 
-    // The downgrade succeeds on a table with rows, filled by the stated rule.
-    ok_at(d, &url, &["down"]);
+    // The downgrade succeeds on a table with rows, filled by the stated
+    // rule, and says the values are gone.
+    let out = ok_at(d, &url, &["down"]);
+    assert!(
+        out.contains(&format!("0002_drop_flag: the archive `{ARCHIVE}` was purged: column `tasks.is_high_priority` comes back without its values")),
+        "{out}"
+    );
     assert_eq!(
         db.count_rows("SELECT 1 FROM tasks WHERE is_high_priority = FALSE")
             .expect("count"),

@@ -67,6 +67,16 @@ pub enum Event {
         finished: bool,
     },
     NothingToDo,
+    /// A roll-back of `id` restores a dropped column or table whose archive
+    /// (`archive`) was purged (`migrator purge`): the schema comes back, the
+    /// values do not (`column` is `None` for a whole table, which comes back
+    /// empty; a column gets its fill or default).
+    ArchiveGone {
+        id: String,
+        archive: String,
+        table: String,
+        column: Option<String>,
+    },
     /// The history holds migrations newer than every one this runner has
     /// (`ids`; a newer release applied them, this one ends at `head`):
     /// left as they are ([`NewerMigrations::Tolerate`](super::NewerMigrations)).
@@ -173,6 +183,24 @@ impl std::fmt::Display for Event {
                 Ok(())
             }
             Event::NothingToDo => f.write_str("nothing to do: the database is up to date"),
+            Event::ArchiveGone {
+                id,
+                archive,
+                table,
+                column: Some(column),
+            } => write!(
+                f,
+                "note: {id}: the archive `{archive}` was purged: column `{table}.{column}` comes back without its values (every row gets the migration's fill, or the column's default or NULL); they are gone"
+            ),
+            Event::ArchiveGone {
+                id,
+                archive,
+                table,
+                column: None,
+            } => write!(
+                f,
+                "note: {id}: the archive `{archive}` was purged: table `{table}` comes back empty; its rows are gone"
+            ),
             Event::NewerMigrations { ids, head } => write!(
                 f,
                 "note: the database has {} migration(s) newer than these (which end at {head:04}), applied by a newer release: {}; left as they are (refused with --refuse-newer)",

@@ -57,7 +57,50 @@ pub(crate) fn run<C: MigrationConnection>(
     };
     let plan = plan::build(set, &rows, ctx.conn.dialect(), goal, transport)?;
     plan::check_sizes(ctx.conn, &plan)?;
+    if plan.direction == Direction::Down {
+        note_purged_archives(ctx, &plan)?;
+    }
     ctx.execute(&plan)
+}
+
+/// Before a roll-back: the archived drops it undoes whose archive is gone
+/// (purged), each reported, since the downgrade restores only the schema.
+fn note_purged_archives<C: MigrationConnection>(
+    ctx: &mut RunContext<'_, C>,
+    plan: &plan::Plan<'_>,
+) -> Result<(), RunError> {
+    use crate::ops::Operation;
+    let restores: Vec<(String, &crate::ops::Archived)> = plan
+        .migrations
+        .iter()
+        .flat_map(|p| {
+            p.m.file.downgrade.iter().filter_map(move |op| match op {
+                Operation::Archived(a) if !a.is_drop() => Some((p.m.id(), a)),
+                _ => None,
+            })
+        })
+        .collect();
+    if restores.is_empty() {
+        return Ok(());
+    }
+    let kept = super::archive::list(ctx.conn)?;
+    for (id, a) in restores {
+        if kept.iter().any(|k| *k == a.archive) {
+            continue;
+        }
+        let (table, column) = match &*a.step {
+            Operation::AddColumn { table, column } => (table.clone(), Some(column.name.clone())),
+            Operation::CreateTable { table } => (table.name.clone(), None),
+            other => (other.table_name().unwrap_or_default().to_string(), None),
+        };
+        ctx.emit(Event::ArchiveGone {
+            id,
+            archive: a.archive.clone(),
+            table,
+            column,
+        });
+    }
+    Ok(())
 }
 
 impl<C: MigrationConnection> RunContext<'_, C> {
