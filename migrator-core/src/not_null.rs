@@ -34,7 +34,7 @@ pub(crate) fn backfill_not_null(plan: &mut Plan, before: &Schema) {
         // still refuse before changing anything (the NULLs stay).
         let known = to.default.as_ref().and_then(literal);
         let placeholder = known.is_none();
-        let value = known.unwrap_or_else(|| PLACEHOLDER.to_string());
+        let value = known.unwrap_or_else(|| crate::ops::BACKFILL_PLACEHOLDER.to_string());
         if placeholder {
             let prefix = format!("`{table}.{column}` becomes NOT NULL without a default");
             plan.warnings.retain(|w| !w.starts_with(&prefix));
@@ -78,23 +78,6 @@ pub(crate) fn backfill_not_null(plan: &mut Plan, before: &Schema) {
         });
         i += 2;
     }
-}
-
-/// The value of a placeholder backfill (`generate` without a default): it
-/// changes nothing, so the NULL check still refuses.
-pub(crate) const PLACEHOLDER: &str = "NULL";
-
-/// Whether a backfill is `generate`'s unfilled placeholder (`col = NULL`
-/// where `col IS NULL`).
-pub(crate) fn is_placeholder(b: &Backfill) -> bool {
-    let set = b.set.trim();
-    let Some((col, value)) = set.split_once('=') else {
-        return false;
-    };
-    value.trim().eq_ignore_ascii_case(PLACEHOLDER)
-        && b.predicate
-            .trim()
-            .eq_ignore_ascii_case(&format!("{} IS NULL", col.trim()))
 }
 
 /// The default as SQL every database reads the same, if it is a literal.

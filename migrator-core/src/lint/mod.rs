@@ -243,7 +243,7 @@ pub fn lint_migration(m: &Migration, start: &Schema, dialects: &[Dialect]) -> Ve
                 created.insert(table.name.clone());
             }
             Operation::Backfill(b) => {
-                if crate::not_null::is_placeholder(b) {
+                if b.is_placeholder() {
                     add(UNFILLED_BACKFILL, op.to_string());
                 }
                 for column in assigned(&b.set) {

@@ -77,7 +77,7 @@ fn refuse_unfilled_placeholders<C: MigrationConnection>(
     for p in &plan.migrations {
         for op in &p.m.file.upgrade {
             let Operation::Backfill(b) = op else { continue };
-            if !crate::not_null::is_placeholder(b) {
+            if !b.is_placeholder() {
                 continue;
             }
             let backend = ctx.conn.dialect().backend();
