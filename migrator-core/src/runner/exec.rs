@@ -125,7 +125,7 @@ fn note_purged_archives<C: MigrationConnection>(
     }
     let kept = super::archive::list(ctx.conn)?;
     for (id, a) in restores {
-        if kept.iter().any(|k| *k == a.archive) {
+        if kept.contains(&a.archive) {
             continue;
         }
         let (table, column) = match &*a.step {
