@@ -94,6 +94,9 @@ fn every_point_of_the_chain(make: impl Fn(u32) -> Db) {
     // The folder is a valid chain for every reader.
     ok_at(root, "sqlite::memory:", &["check"]);
     ok_at(root, "sqlite::memory:", &["lint"]);
+    // The shadow-database test takes the baseline up, down and up whole.
+    let shadow = ok_at(root, "sqlite::memory:", &["test"]);
+    assert!(shadow.contains("4 passed"), "{shadow}");
     let set = p.set();
     assert_eq!(set.head(), 4);
     assert_eq!(set.migrations[0].id(), "0001_create_users");
@@ -132,6 +135,17 @@ fn every_point_of_the_chain(make: impl Fn(u32) -> Db) {
     }
     // A roll-back inside the squashed range is refused; to 0 drops it all.
     let (_, fresh) = &dbs[0];
+    let o = migrator_at(root, &fresh.url(), &["down", "--to", "0"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = migrator_at(root, &fresh.url(), &["up", "--to", "2"]);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("cannot migrate up to 0002"),
+        "{}",
+        text(&o)
+    );
+    assert!(applied(fresh).is_empty(), "nothing recorded");
+    ok_at(root, &fresh.url(), &["up"]);
     let o = migrator_at(root, &fresh.url(), &["down", "--to", "1"]);
     assert!(!o.status.success(), "{}", text(&o));
     assert!(

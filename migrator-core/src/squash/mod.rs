@@ -119,6 +119,12 @@ pub(crate) fn refuse_partial(
             s.file_name
         ));
     }
+    if up && target > 0 && target < n && !applied.contains(&n) {
+        return Some(format!(
+            "cannot migrate up to {target:04}: 0001..{n:04} are squashed into `{}`, which creates them all at once\nhelp: migrate up to {n:04} or later",
+            s.file_name
+        ));
+    }
     if !up && target > 0 && target < n && applied.contains(&n) {
         return Some(format!(
             "cannot roll back to {target:04}: 0001..{n:04} are squashed into `{}`, whose downgrade drops them all at once\nhelp: roll back to 0 or to {n:04} or later",
