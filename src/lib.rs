@@ -172,7 +172,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use migrator_core::migration::{
-        EmbeddedMigration, MigrationFile, MigrationSet, RustStepFn,
+        EmbeddedMigration, MigrationFile, MigrationSet, Replaced, RustStepFn,
     };
     pub use migrator_core::ops::{
         Archived, Backfill, BackfillReverse, Operation, RawSql, SqlVariants,

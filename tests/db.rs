@@ -53,6 +53,11 @@ macro_rules! common_scenarios {
         }
 
         #[test]
+        fn not_null_without_default_gets_a_placeholder_backfill() {
+            with_db("nullfill", not_null::placeholder_backfill_until_filled);
+        }
+
+        #[test]
         fn not_null_with_nulls_is_refused_before_anything_changes() {
             with_db("nulls", not_null::nulls_refuse_before_anything_changes);
         }

@@ -285,16 +285,16 @@ pub fn run(cli: Cli, url_source: &str) -> CmdResult {
                 },
             )
         }
-        Command::Purge { yes, wait } => with_db_configured(
+        Command::Purge { yes, lock } => with_db_locked(
             &cli.dir,
             db()?,
             (Open::Existing, "purge"),
-            wait.lock_timeout,
-            |m| Ok(m.lock_timeout(wait.lock_timeout)),
+            &lock,
             |m, db| crate::purge::purge(m, db, yes),
         ),
         Command::Rehash => rehash(&cli.dir),
         Command::Rebase { migrations } => rebase(&cli.dir, &migrations),
+        Command::Squash { to } => squash(&cli.dir, to),
         Command::Diagram {
             format,
             at,
@@ -818,6 +818,31 @@ fn diagram(
         }
         None => print!("{text}"),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn squash(dir: &Path, to: u32) -> CmdResult {
+    let project = open(dir)?;
+    let plan = migrator_core::squash::plan(&project, to).map_err(|e| e.to_string())?;
+    // The baseline first, then the replaced files go, then the snapshot.
+    write(&plan.write.0, &plan.write.1)?;
+    for path in &plan.removes {
+        std::fs::remove_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    write(&plan.snapshot_path, &plan.snapshot_text)?;
+    println!(
+        "squashed 0001..{to:04} into {} ({} file(s) removed); updated {}",
+        plan.write.0.display(),
+        plan.removes.len(),
+        plan.snapshot_path.display()
+    );
+    for d in &plan.dropped_data_steps {
+        println!(
+            "{} {d} is left out: a new database has no rows for it, and databases that ran it keep its effect",
+            style::out(Role::Warn, "note:")
+        );
+    }
+    println!("help: deploy the release before this squash to every database that is not at {to:04} yet: this one refuses databases between 0001 and {to:04}");
     Ok(ExitCode::SUCCESS)
 }
 

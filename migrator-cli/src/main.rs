@@ -341,6 +341,15 @@ pub enum Command {
         #[arg(required = true, value_name = "MIGRATION")]
         migrations: Vec<String>,
     },
+    /// Squash migrations 1..N into one baseline (`NNNN_squashed.toml`): a
+    /// new database gets their schema at once, one that applied 1..N has
+    /// nothing to run, one in between is refused (bring it to N with the
+    /// release before the squash first). Refuses raw SQL and Rust steps.
+    Squash {
+        /// The last migration to squash (`5` or `0005`).
+        #[arg(long, value_name = "N")]
+        to: u32,
+    },
     /// Settle a PARTIAL migration by hand, after finishing or undoing the
     /// rest of its effect yourself: `--applied` marks it applied,
     /// `--rolled-back` removes its history row (the next `up` runs it from
@@ -372,8 +381,9 @@ pub enum Command {
         /// Drop the archives (without it, only list them).
         #[arg(long)]
         yes: bool,
+        /// Dropping takes the runner's lock, as `up` does.
         #[command(flatten)]
-        wait: WaitArgs,
+        lock: LockArgs,
     },
     /// Recompute the snapshot's hash chain after an intended edit of a migration that was never applied.
     Rehash,

@@ -1,6 +1,7 @@
 //! `migrator purge`: the archives that kept dropped columns and tables
 //! (`_migrator_archive_*`, docs/DESIGN.md §5) listed, and with `--yes`
-//! dropped for good. Without `--yes` nothing changes.
+//! dropped for good, under the runner's lock. Without `--yes` nothing
+//! changes.
 
 use std::process::ExitCode;
 

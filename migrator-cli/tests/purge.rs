@@ -58,6 +58,53 @@ fn postgres_purge_lists_then_drops_the_archives() {
     purge_flow(dir.path(), &db.url, conn, hold);
 }
 
+/// `purge --yes` takes the runner's lock: while another session holds it,
+/// it waits, gives up after `--lock-timeout` naming the lock, and drops
+/// nothing; once the lock is free it drops the archive.
+#[test]
+fn postgres_purge_waits_for_the_runner_lock() {
+    let Some(base) = pg_base_url() else {
+        return;
+    };
+    let db = PgDb::create(&base, "purgelock");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("src")).expect("src");
+    std::fs::write(d.join("src/models.rs"), V1).expect("models");
+    ok_at(d, &db.url, &["init"]);
+    ok_at(d, &db.url, &["generate", "create"]);
+    std::fs::write(d.join("src/models.rs"), V2).expect("models");
+    ok_at(d, &db.url, &["generate", "drop_flag"]);
+    ok_at(d, &db.url, &["up", "--allow", "destructive-drop"]);
+    let mut conn = diesel::pg::PgConnection::establish(&db.url).expect("connects");
+    // A live runner (this test's process, on this host) holds the lock row.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "unknown-host".into());
+    conn.execute(&format!(
+        "INSERT INTO _migrator_lock (id, owner, expires_at) VALUES (1, '{host} pid {} test', 9999999999)",
+        std::process::id()
+    ))
+    .expect("holds the lock");
+    let args = ["purge", "--yes", "--lock-timeout", "0.5"];
+    let o = migrator_at(d, &db.url, &args);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("waiting for the migration lock row") && t.contains("giving up after 0.5 s"),
+        "{t}"
+    );
+    assert_eq!(
+        migrator_core::runner::archive::list(&mut conn).expect("list"),
+        [ARCHIVE],
+        "nothing dropped while the lock is held"
+    );
+    conn.execute("DELETE FROM _migrator_lock")
+        .expect("releases");
+    let out = ok_at(d, &db.url, &args);
+    assert!(out.contains(&format!("dropped: {ARCHIVE}")), "{out}");
+}
+
 /// The runner's lock row, taken (`on`) as a live runner of this host holds
 /// it (this test's own pid), or let go.
 fn lock_row_sql(on: bool) -> String {

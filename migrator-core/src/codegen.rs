@@ -57,8 +57,10 @@ pub(crate) fn migration_file(f: &MigrationFile) -> TokenStream {
         lock_timeout_ms,
         lock_waits,
         allow,
+        squash_digest,
         upgrade,
         downgrade,
+        replaces,
     } = f;
     let description = string(description);
     let generated_by = opt_string(generated_by);
@@ -68,6 +70,11 @@ pub(crate) fn migration_file(f: &MigrationFile) -> TokenStream {
     };
     let lock_waits = opt_string(lock_waits);
     let allow = strings(allow);
+    let squash_digest = opt_string(squash_digest);
+    let replaces = vec(replaces.iter().map(|r| {
+        let (v, n, c) = (r.version, string(&r.name), string(&r.checksum));
+        quote!(::migrator::__private::Replaced { version: #v, name: #n, checksum: #c })
+    }));
     let upgrade = vec(upgrade.iter().map(operation));
     let downgrade = vec(downgrade.iter().map(operation));
     quote! {
@@ -78,8 +85,10 @@ pub(crate) fn migration_file(f: &MigrationFile) -> TokenStream {
             lock_timeout_ms: #lock_timeout_ms,
             lock_waits: #lock_waits,
             allow: #allow,
+            squash_digest: #squash_digest,
             upgrade: #upgrade,
             downgrade: #downgrade,
+            replaces: #replaces,
         }
     }
 }

@@ -61,6 +61,7 @@ pub mod schema;
 pub mod snapshot;
 pub mod sql_fragment;
 mod sql_lex;
+pub mod squash;
 mod suggest;
 
 pub use dialect::{Dialect, Statement};

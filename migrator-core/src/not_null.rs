@@ -2,7 +2,8 @@
 //! column has a default, a `backfill` step before the change gives the rows
 //! that still hold NULL that default (batched, resumable; docs/BACKFILL.md),
 //! so the migration's NULL check (`dialect/prechecks.rs`) passes; where it
-//! has none, the warning shows the step to write. The step's reverse
+//! has none, a placeholder step (`col = NULL`) that `lint` refuses
+//! (`unfilled-backfill`) until the user writes the value. The step's reverse
 //! changes nothing: after the downgrade the column is nullable again and
 //! keeps the values the backfill gave.
 
@@ -28,17 +29,16 @@ pub(crate) fn backfill_not_null(plan: &mut Plan, before: &Schema) {
             continue;
         }
         let (table, column) = (table.clone(), to.name.clone());
-        let Some(value) = to.default.as_ref().and_then(literal) else {
-            // The diff's warning, with what `up` does and the step to write.
+        // Without a default: a placeholder step the user fills in. `lint`
+        // refuses it (`unfilled-backfill`), and were it allowed, `up` would
+        // still refuse before changing anything (the NULLs stay).
+        let known = to.default.as_ref().and_then(literal);
+        let placeholder = known.is_none();
+        let value = known.unwrap_or_else(|| crate::ops::BACKFILL_PLACEHOLDER.to_string());
+        if placeholder {
             let prefix = format!("`{table}.{column}` becomes NOT NULL without a default");
-            for w in plan.warnings.iter_mut().filter(|w| w.starts_with(&prefix)) {
-                *w = format!(
-                    "{prefix}: `up` refuses the migration before changing anything while a row holds NULL there; give it a `default = ...`, or fill them with a step before this one:\n    [[upgrade]]\n    op = \"backfill\"\n    table = \"{table}\"\n    set = \"{column} = ..\"\n    where = \"{column} IS NULL\""
-                );
-            }
-            i += 1;
-            continue;
-        };
+            plan.warnings.retain(|w| !w.starts_with(&prefix));
+        }
         let step = Backfill {
             table: table.clone(),
             set: format!("{column} = {value}"),
@@ -52,13 +52,30 @@ pub(crate) fn backfill_not_null(plan: &mut Plan, before: &Schema) {
         };
         let inverse = Operation::Backfill(step.clone()).inverse();
         let alter_back = plan.upgrade[i].inverse();
-        plan.upgrade.insert(i, Operation::Backfill(step));
+        // A placeholder goes first, so that while it is unfilled the NULL
+        // check (after the data steps) refuses before any other step, such
+        // as a foreign key dropped for the change, has run; after a rename
+        // of its table or column it stays right before the change.
+        let renamed = plan.upgrade[..i].iter().any(|op| match op {
+            Operation::RenameColumn { table: t, .. } | Operation::RenameTable { to: t, .. } => {
+                *t == table
+            }
+            _ => false,
+        });
+        let at = if placeholder && !renamed { 0 } else { i };
+        plan.upgrade.insert(at, Operation::Backfill(step));
         if let Some(k) = plan.downgrade.iter().position(|op| *op == alter_back) {
             plan.downgrade.insert(k + 1, inverse);
         }
-        plan.warnings.push(format!(
-            "column `{table}.{column}` becomes NOT NULL: a `backfill` step first gives the rows that hold NULL its default ({value})"
-        ));
+        plan.warnings.push(if placeholder {
+            format!(
+                "column `{table}.{column}` becomes NOT NULL without a default: the migration has a placeholder `backfill` step first (`set = \"{column} = NULL\"`): write the value the rows that hold NULL get (`set = \"{column} = ..\"`), then `migrator rehash`; until then `lint` refuses it (unfilled-backfill) and `up` refuses the migration before changing anything while a row holds NULL; or give the field a `default = ...` and generate again"
+            )
+        } else {
+            format!(
+                "column `{table}.{column}` becomes NOT NULL: a `backfill` step first gives the rows that hold NULL its default ({value})"
+            )
+        });
         i += 2;
     }
 }

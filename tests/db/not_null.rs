@@ -111,3 +111,58 @@ pub fn generate_backfills_with_the_default<C: TestDb>(c: &mut C) {
     Migrator::new(&set).down_to(c, 1).expect("down");
     assert_eq!(c.shape(), expected(&set.state(1)));
 }
+
+/// Without a default, `generate` writes a placeholder backfill first
+/// (`note = NULL`): `lint` refuses it (unfilled-backfill), `up` on a table
+/// holding a NULL there refuses before changing anything (no PARTIAL row);
+/// once its value is written, `up` fills the NULLs and makes the change.
+pub fn placeholder_backfill_until_filled<C: TestDb>(c: &mut C) {
+    let p = project("");
+    let set = p.set();
+    let m = set.get(2).expect("0002");
+    assert!(
+        matches!(&m.file.upgrade[0], Operation::Backfill(b) if b.set == "note = NULL" && b.predicate == "note IS NULL"),
+        "{:?}",
+        m.file.upgrade
+    );
+    let findings = migrator_core::lint::lint_set(&set, &[], &[]);
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.rule.name == "unfilled-backfill" && f.file == m.file_name && f.step == 1),
+        "{findings:?}"
+    );
+    Migrator::new(&set).up_to(c, Some(1)).expect("up to 1");
+    seed(c);
+    let err = Migrator::new(&set)
+        .up(c)
+        .expect_err("placeholder")
+        .to_string();
+    assert!(err.contains("still the placeholder"), "{err}");
+    assert_eq!(c.shape(), expected(&set.state(1)), "unchanged");
+    assert_eq!(
+        c.count_rows("SELECT 1 FROM _migrator_history WHERE version = 2")
+            .expect("history"),
+        0,
+        "nothing partial"
+    );
+    let file = m.file_name.clone();
+    p.edit_and_rehash(&file, |f| {
+        for op in &mut f.upgrade {
+            if let Operation::Backfill(b) = op {
+                b.set = "note = 'filled'".into();
+            }
+        }
+    });
+    let set = p.set();
+    assert!(!migrator_core::lint::lint_set(&set, &[], &[])
+        .iter()
+        .any(|f| f.rule.name == "unfilled-backfill"));
+    Migrator::new(&set).up(c).expect("filled: up");
+    assert_eq!(c.shape(), expected(&set.state(2)));
+    assert_eq!(
+        c.count_rows("SELECT 1 FROM tasks WHERE id = 2 AND note = 'filled'")
+            .expect("count"),
+        1
+    );
+}

@@ -81,6 +81,9 @@ rules! {
     NOT_NULL_WITHOUT_DEFAULT = "not-null-without-default", Error,
         "existing rows have no value, so the statement fails on a table with rows, and the running application does not send the column on insert",
         "give the column a default, or add it nullable, fill it with a `backfill` step (batched, resumable; docs/BACKFILL.md), then make it NOT NULL in a later migration (migrator validates a NOT VALID check first)";
+    UNFILLED_BACKFILL = "unfilled-backfill", Error,
+        "the `backfill` step `migrator generate` wrote for a column made NOT NULL without a default is still its placeholder (`col = NULL`): it fills nothing, so `up` refuses the migration while a row holds NULL",
+        "write the value the rows get (`set = \"col = ..\"`) and run `migrator rehash`, or give the field a `default = ...` and generate the migration again";
     CREATE_INDEX_WITHOUT_CONCURRENTLY = "create-index-without-concurrently", Error,
         "CREATE INDEX holds a SHARE lock that blocks every write to the table for the whole build",
         "use CREATE INDEX CONCURRENTLY in a step with `transactional = false` (generated indexes do this already)";
@@ -240,6 +243,9 @@ pub fn lint_migration(m: &Migration, start: &Schema, dialects: &[Dialect]) -> Ve
                 created.insert(table.name.clone());
             }
             Operation::Backfill(b) => {
+                if b.is_placeholder() {
+                    add(UNFILLED_BACKFILL, op.to_string());
+                }
                 for column in assigned(&b.set) {
                     backfilled.insert((b.table.as_str(), column));
                 }

@@ -57,12 +57,29 @@ pub struct MigrationFile {
     /// Lint rules (`migrator lint`) accepted for this migration, by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allow: Vec<String>,
+    /// A squashed migration (`squash.rs`): the SHA-256 of its own canonical
+    /// text without this field, so an edit of the baseline is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub squash_digest: Option<String>,
     /// Left out of the text when empty, so that the steps of a migration
     /// written by `generate --empty` are appended as `[[upgrade]]` tables.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub upgrade: Vec<Operation>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub downgrade: Vec<Operation>,
+    /// A squashed migration: the migrations `1..=N` it stands for, with the
+    /// names and checksums the history of an older database holds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaces: Vec<Replaced>,
+}
+
+/// One migration a squashed migration replaces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replaced {
+    pub version: u32,
+    pub name: String,
+    pub checksum: String,
 }
 
 fn yes() -> bool {
@@ -88,8 +105,10 @@ impl MigrationFile {
             lock_timeout_ms: None,
             lock_waits: None,
             allow: Vec::new(),
+            squash_digest: None,
             upgrade,
             downgrade,
+            replaces: Vec::new(),
         }
     }
 

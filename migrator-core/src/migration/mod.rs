@@ -33,7 +33,7 @@ use crate::schema::Schema;
 use crate::snapshot::Snapshot;
 
 pub use embedded::{EmbeddedMigration, EmbeddedMigrations};
-pub use format::MigrationFile;
+pub use format::{MigrationFile, Replaced};
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub(crate) use rust_step::StepConnection;
 pub use rust_step::{check_rust_path, BoxError, RustStepContext, RustStepFn, RustStepResult};
@@ -314,7 +314,12 @@ pub fn parse_all(dir: &Path, files: &[(String, String)]) -> Result<Vec<Migration
         {
             continue;
         }
-        out.push(parse_migration(dir, name, text)?);
+        let m = parse_migration(dir, name, text)?;
+        if m.file.replaces.is_empty() {
+            out.push(m);
+        } else {
+            out.extend(crate::squash::expand(dir, m)?);
+        }
     }
     out.sort_by(|a, b| a.version.cmp(&b.version).then(a.name.cmp(&b.name)));
     for pair in out.windows(2) {

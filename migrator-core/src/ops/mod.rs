@@ -204,7 +204,24 @@ fn batch_size<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     Ok(n)
 }
 
+/// The value of `generate`'s placeholder backfill (a column made NOT NULL
+/// without a default): it changes nothing, so the NULL check still refuses.
+pub const BACKFILL_PLACEHOLDER: &str = "NULL";
+
 impl Backfill {
+    /// Whether this is `generate`'s unfilled placeholder (`col = NULL`
+    /// where `col IS NULL`).
+    pub fn is_placeholder(&self) -> bool {
+        let Some((col, value)) = self.set.trim().split_once('=') else {
+            return false;
+        };
+        value.trim().eq_ignore_ascii_case(BACKFILL_PLACEHOLDER)
+            && self
+                .predicate
+                .trim()
+                .eq_ignore_ascii_case(&format!("{} IS NULL", col.trim()))
+    }
+
     /// True when the step has a reverse (so the migration can be downgraded).
     pub fn is_reversible(&self) -> bool {
         self.reverse.is_some()

@@ -4,9 +4,11 @@
 //! Contract: only tables named with [`ARCHIVE_PREFIX`] in the connection's
 //! own schema are listed or dropped; a purged archive makes the downgrade of
 //! its migration restore the schema with fills and defaults instead of the
-//! values (docs/DESIGN.md §5).
+//! values (docs/DESIGN.md §5). [`Migrator::purge_archives`] drops them
+//! under the runner's lock, so a purge never runs beside a migration (one
+//! whose downgrade is restoring from an archive, say).
 
-use super::{MigrationConnection, RunError};
+use super::{MigrationConnection, Migrator, RunError};
 use crate::ops::ARCHIVE_PREFIX;
 
 /// The archive tables of the database, sorted by name (so by migration).
@@ -31,4 +33,15 @@ pub fn purge<C: MigrationConnection>(conn: &mut C) -> Result<Vec<String>, RunErr
         })?;
     }
     Ok(names)
+}
+
+impl Migrator<'_> {
+    /// [`purge`] under the runner's lock (waiting as `up` does, and giving
+    /// up after the lock timeout with the holder named).
+    pub fn purge_archives<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+    ) -> Result<Vec<String>, RunError> {
+        super::context::locked(conn, &self.settings, &*self.on_event, |ctx| purge(ctx.conn))
+    }
 }

@@ -58,7 +58,48 @@ pub(crate) fn run<C: MigrationConnection>(
     };
     let plan = plan::build(set, &rows, ctx.conn.dialect(), goal, transport)?;
     plan::check_sizes(ctx.conn, &plan)?;
+    if plan.direction == Direction::Up {
+        refuse_unfilled_placeholders(ctx, &plan)?;
+    }
     ctx.execute(&plan)
+}
+
+/// Before an `up`: a placeholder backfill (`generate`'s `col = NULL` for a
+/// column made NOT NULL without a default) on a table that has NULLs there
+/// refuses the run before anything is done, naming what to write. (Run, it
+/// would fill nothing and leave the migration PARTIAL at its NULL check.)
+fn refuse_unfilled_placeholders<C: MigrationConnection>(
+    ctx: &mut RunContext<'_, C>,
+    plan: &plan::Plan<'_>,
+) -> Result<(), RunError> {
+    use crate::ops::Operation;
+    for p in &plan.migrations {
+        for op in &p.m.file.upgrade {
+            let Operation::Backfill(b) = op else { continue };
+            if !b.is_placeholder() {
+                continue;
+            }
+            let backend = ctx.conn.dialect().backend();
+            let sql = format!(
+                "SELECT 1 FROM {} WHERE {}",
+                backend.ident(&b.table),
+                b.predicate
+            );
+            let nulls = ctx.conn.count_rows(&sql).map_err(|e| RunError::Database {
+                message: format!("{sql}: {e}"),
+            })?;
+            if nulls > 0 {
+                return Err(RunError::History(format!(
+                    "migration {} refused before changing anything: making `{}.{}` NOT NULL needs a value for its {nulls} row(s) that hold NULL, and its `backfill` step is still the placeholder `generate` wrote (`set = \"{}\"`)\nhelp: write the value those rows get in the step's `set` and run `migrator rehash` (or fill them yourself first); `migrator lint` lists it as unfilled-backfill",
+                    p.m.id(),
+                    b.table,
+                    b.predicate.trim().trim_end_matches("IS NULL").trim(),
+                    b.set
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 impl<C: MigrationConnection> RunContext<'_, C> {

@@ -387,18 +387,6 @@ impl<'a> Migrator<'a> {
         })
     }
 
-    /// Drops every archive of a kept drop (`migrator purge --yes`), under
-    /// the runner's lock, so that a running `up` or `down` that reads or
-    /// restores an archive never loses it halfway; returns their names.
-    pub fn purge_archives<C: MigrationConnection>(
-        &self,
-        conn: &mut C,
-    ) -> Result<Vec<String>, RunError> {
-        context::locked(conn, &self.settings, &*self.on_event, |ctx| {
-            archive::purge(ctx.conn)
-        })
-    }
-
     /// Runs `goal` under the lock: the plan, then the one loop (`exec.rs`).
     fn run<C: MigrationConnection>(&self, conn: &mut C, goal: Goal) -> Result<Report, RunError> {
         context::locked(conn, &self.settings, &*self.on_event, |ctx| {

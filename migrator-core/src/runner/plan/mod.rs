@@ -143,6 +143,18 @@ pub(crate) fn build<'s>(
 ) -> Result<Plan<'s>, RunError> {
     // (migration, steps done, steps), in the order they run.
     let mut pending = Vec::new();
+    let applied: Vec<u32> = rows
+        .iter()
+        .filter(|r| r.state == APPLIED)
+        .map(|r| r.version as u32)
+        .collect();
+    let (up, target) = match goal {
+        Goal::Up(t) => (true, t.unwrap_or(set.head())),
+        Goal::Down(t) => (false, t),
+    };
+    if let Some(why) = crate::squash::refuse_partial(set, &applied, up, target) {
+        return Err(RunError::History(why));
+    }
     let direction = match goal {
         Goal::Up(target) => {
             let target = target.unwrap_or(set.head());
