@@ -322,3 +322,63 @@ fn local_migrations_sharing_a_name_both_move() {
     ok(d, &["up"]);
     assert!(ok(d, &["verify"]).contains("ok: "));
 }
+
+/// The other branch squashed its history (0001 and its 0002 into one
+/// baseline): rebasing the local 0002 reads the squashed file as the
+/// migrations it replaces, moves the local one after them, and the result
+/// checks, applies and verifies on a fresh database.
+#[test]
+fn rebase_after_the_other_branch_squashed() {
+    let dir = repo();
+    let d = dir.path();
+    commit_on(
+        d,
+        "feature",
+        || std::fs::write(d.join("src/tags.rs"), TAGS).expect("w"),
+        "add_tags",
+    );
+    commit_on(
+        d,
+        "main",
+        || {
+            std::fs::write(
+                d.join("src/users.rs"),
+                users("    #[model(max_length = 120)]\n    pub email: Option<String>,\n"),
+            )
+            .expect("w")
+        },
+        "add_email",
+    );
+    git(d, &["checkout", "-q", "main"]);
+    ok(d, &["squash", "--to", "2"]);
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "squash"]);
+    let squashed: Vec<String> = std::fs::read_dir(d.join("migrations"))
+        .expect("dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".toml") && n != "schema.toml")
+        .collect();
+    assert_eq!(squashed.len(), 1, "one squashed file on main: {squashed:?}");
+    git(d, &["checkout", "-q", "feature"]);
+    let o = run(d, "git", &["merge", "-q", "main"]);
+    assert!(!o.status.success(), "the snapshots conflict: {}", text(&o));
+
+    let out = ok(d, &["rebase", "0002_add_tags"]);
+    assert!(
+        out.contains("moved 0002_add_tags.toml -> 0003_add_tags.toml"),
+        "{out}"
+    );
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "merge main"]);
+    ok(d, &["check"]);
+    let up = ok(d, &["up"]);
+    assert!(up.contains("applied"), "{up}");
+    assert!(ok(d, &["verify"]).contains("ok: "));
+    let status = ok(d, &["status"]);
+    assert!(status.contains("0003_add_tags"), "{status}");
+    // A hand-written migration after a squashed history takes the next
+    // number and keeps the chain.
+    ok(d, &["generate", "--empty", "by_hand"]);
+    assert!(d.join("migrations/0004_by_hand.toml").exists());
+    ok(d, &["check"]);
+}

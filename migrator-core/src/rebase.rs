@@ -72,7 +72,14 @@ pub fn plan(project: &Project, local: &[String]) -> Result<Rebase, ProjectError>
     // What stays must be a chain 1..=K on its own.
     let mut kept: Vec<Migration> = Vec::new();
     for (name, text) in &theirs {
-        kept.push(migration::parse_migration(&dir, name, text)?);
+        let m = migration::parse_migration(&dir, name, text)?;
+        // A squashed file stands for the migrations it replaces, each with
+        // its number and checksum (`squash`).
+        if m.file.replaces.is_empty() {
+            kept.push(m);
+        } else {
+            kept.extend(crate::squash::expand(&dir, m)?);
+        }
     }
     kept.sort_by_key(|m| m.version);
     for (i, m) in kept.iter().enumerate() {
