@@ -95,19 +95,8 @@ fn commit_on(d: &Path, branch: &str, edit: impl FnOnce(), name: &str) {
     git(d, &["commit", "-qm", name]);
 }
 
-/// Merges main into feature; the merge must stop on a conflict.
-fn merge_conflicting(d: &Path) {
-    git(d, &["checkout", "-q", "feature"]);
-    let o = run(d, "git", &["merge", "-q", "main"]);
-    assert!(!o.status.success(), "the snapshots conflict: {}", text(&o));
-    let snapshot = std::fs::read_to_string(d.join("migrations/schema.toml")).expect("read");
-    assert!(snapshot.contains("<<<<<<<"), "{snapshot}");
-}
-
-#[test]
-fn parallel_branches_rebase_apply_and_verify() {
-    let dir = repo();
-    let d = dir.path();
+/// `feature` adds 0002_add_tags, `main` adds 0002_add_email.
+fn tags_on_feature_email_on_main(d: &Path) {
     commit_on(
         d,
         "feature",
@@ -126,6 +115,22 @@ fn parallel_branches_rebase_apply_and_verify() {
         },
         "add_email",
     );
+}
+
+/// Merges main into feature; the merge must stop on a conflict.
+fn merge_conflicting(d: &Path) {
+    git(d, &["checkout", "-q", "feature"]);
+    let o = run(d, "git", &["merge", "-q", "main"]);
+    assert!(!o.status.success(), "the snapshots conflict: {}", text(&o));
+    let snapshot = std::fs::read_to_string(d.join("migrations/schema.toml")).expect("read");
+    assert!(snapshot.contains("<<<<<<<"), "{snapshot}");
+}
+
+#[test]
+fn parallel_branches_rebase_apply_and_verify() {
+    let dir = repo();
+    let d = dir.path();
+    tags_on_feature_email_on_main(d);
     merge_conflicting(d);
     // Before: two migrations numbered 0002; `check` says so.
     let o = migrator(d, &["check"]);
@@ -331,24 +336,7 @@ fn local_migrations_sharing_a_name_both_move() {
 fn rebase_after_the_other_branch_squashed() {
     let dir = repo();
     let d = dir.path();
-    commit_on(
-        d,
-        "feature",
-        || std::fs::write(d.join("src/tags.rs"), TAGS).expect("w"),
-        "add_tags",
-    );
-    commit_on(
-        d,
-        "main",
-        || {
-            std::fs::write(
-                d.join("src/users.rs"),
-                users("    #[model(max_length = 120)]\n    pub email: Option<String>,\n"),
-            )
-            .expect("w")
-        },
-        "add_email",
-    );
+    tags_on_feature_email_on_main(d);
     git(d, &["checkout", "-q", "main"]);
     ok(d, &["squash", "--to", "2"]);
     git(d, &["add", "-A"]);

@@ -39,9 +39,6 @@ use crate::ops::{Backfill, BackfillReverse, Operation, RawSql, SqlVariants, DEFA
 use crate::schema::{Column, Schema};
 use crate::Dialect;
 
-/// PostgreSQL keeps 63 bytes of a name.
-const MAX_NAME: usize = 63;
-
 /// One column pair being expanded or contracted.
 struct Pair<'a> {
     table: &'a str,
@@ -50,20 +47,13 @@ struct Pair<'a> {
 }
 
 impl Pair<'_> {
-    /// The trigger's (and its function's) name, fitted to 63 bytes.
+    /// The trigger's (and its function's) name, fitted to every target's
+    /// identifier limit as generated names are (`schema::naming::fit`).
     fn name(&self) -> String {
-        let full = format!("_migrator_expand_{}__{}", self.table, self.new.name);
-        if full.len() <= MAX_NAME {
-            return full;
-        }
-        let hash = full.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
-        let mut cut = MAX_NAME - 9;
-        while !full.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        format!("{}_{:08x}", &full[..cut], hash as u32)
+        crate::schema::naming::fit(format!(
+            "_migrator_expand_{}__{}",
+            self.table, self.new.name
+        ))
     }
 
     /// `value` (an expression of `from`'s type) as a value of `to`'s type.

@@ -369,6 +369,41 @@ pub(crate) fn raw_sql(d: Dialect, raw: &RawSql) -> Result<Vec<Statement>, Render
     }])
 }
 
+/// `FROM <table> c WHERE .. AND NOT EXISTS (..)`: the rows of `table` that
+/// reference no row through `fk`. A row with a NULL in a key column
+/// references nothing and is exempt, as the key treats it. Shared by the
+/// reference check before a key is added (`dialect/prechecks.rs`) and
+/// MySQL's check after its in-place add (`mysql/render/online.rs`).
+pub(crate) fn orphan_rows(d: Dialect, table: &str, fk: &ForeignKey) -> String {
+    let not_null: Vec<String> = fk
+        .columns
+        .iter()
+        .map(|c| format!("c.{} IS NOT NULL", d.ident(c)))
+        .collect();
+    let matches: Vec<String> = fk
+        .columns
+        .iter()
+        .zip(&fk.ref_columns)
+        .map(|(c, r)| format!("r.{} = c.{}", d.ident(r), d.ident(c)))
+        .collect();
+    format!(
+        "FROM {} c WHERE {} AND NOT EXISTS (SELECT 1 FROM {} r WHERE {})",
+        d.ident(table),
+        not_null.join(" AND "),
+        d.ident(&fk.ref_table),
+        matches.join(" AND ")
+    )
+}
+
+/// "`t.a`, `t.b`": the key's columns, for messages.
+pub(crate) fn key_columns(table: &str, fk: &ForeignKey) -> String {
+    fk.columns
+        .iter()
+        .map(|c| format!("`{table}.{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -107,34 +107,15 @@ pub(super) fn add_reference_checks(
         {
             continue;
         }
-        let not_null: Vec<String> = fk
-            .columns
-            .iter()
-            .map(|c| format!("c.{} IS NOT NULL", b.ident(c)))
-            .collect();
-        let matches: Vec<String> = fk
-            .columns
-            .iter()
-            .zip(&fk.ref_columns)
-            .map(|(c, r)| format!("r.{} = c.{}", b.ident(r), b.ident(c)))
-            .collect();
-        let columns = fk
-            .columns
-            .iter()
-            .map(|c| format!("`{table}.{c}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let columns = crate::backend::common::key_columns(table, fk);
         let what = format!(
             "a row of `{table}` whose {columns} matches no row of `{}`",
             fk.ref_table
         );
         let mut check = Statement::refuse_when_rows(format!(
-            "SELECT {} AS s FROM {} c WHERE {} AND NOT EXISTS (SELECT 1 FROM {} r WHERE {}) LIMIT 1",
+            "SELECT {} AS s {} LIMIT 1",
             b.string(&what),
-            b.ident(table),
-            not_null.join(" AND "),
-            b.ident(&fk.ref_table),
-            matches.join(" AND "),
+            crate::backend::common::orphan_rows(dialect, table, fk),
         ));
         check.refusal = Some(format!(
             "this migration adds foreign key `{}` ({columns} -> `{}`) and rows reference no row of `{}`\n  help: delete or fix them first (a `sql` or `backfill` step before this one), or set the columns to NULL there",

@@ -119,11 +119,7 @@ pub(super) fn add_foreign_key(table: &str, fk: &ForeignKey) -> Vec<Statement> {
     let what = format!(
         "foreign key `{}` ({} -> `{}`)",
         fk.name,
-        fk.columns
-            .iter()
-            .map(|c| format!("`{table}.{c}`"))
-            .collect::<Vec<_>>()
-            .join(", "),
+        common::key_columns(table, fk),
         fk.ref_table
     );
     let add = Statement::new(format!(
@@ -144,27 +140,11 @@ pub(super) fn add_foreign_key(table: &str, fk: &ForeignKey) -> Vec<Statement> {
 }
 
 /// One row (`s`: how many) when rows of `table` reference no row of the
-/// key's table; a row with a NULL in any key column references nothing
-/// and is exempt, as the key itself treats it.
+/// key's table (`common::orphan_rows`).
 fn orphans_query(table: &str, fk: &ForeignKey) -> String {
-    let q = |n: &str| D.ident(n);
-    let not_null: Vec<String> = fk
-        .columns
-        .iter()
-        .map(|c| format!("c.{} IS NOT NULL", q(c)))
-        .collect();
-    let matches: Vec<String> = fk
-        .columns
-        .iter()
-        .zip(&fk.ref_columns)
-        .map(|(c, r)| format!("r.{} = c.{}", q(r), q(c)))
-        .collect();
     format!(
-        "SELECT CONCAT(COUNT(*), {}) AS s FROM {} c WHERE {} AND NOT EXISTS (SELECT 1 FROM {} r WHERE {}) HAVING COUNT(*) > 0",
+        "SELECT CONCAT(COUNT(*), {}) AS s {} HAVING COUNT(*) > 0",
         D.string(&format!(" row(s) of `{table}`")),
-        q(table),
-        not_null.join(" AND "),
-        q(&fk.ref_table),
-        matches.join(" AND ")
+        common::orphan_rows(D, table, fk)
     )
 }
