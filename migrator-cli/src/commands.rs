@@ -944,7 +944,10 @@ fn with_db_locked(
                     migrator_core::runner::NewerMigrations::Tolerate
                 });
             let m = match lock.max_replica_lag {
-                Some(max) => m.max_replica_lag(max, lock.replica_lag_timeout),
+                Some(max) => m
+                    .max_replica_lag(max, lock.replica_lag_timeout)
+                    .replica_urls(lock.replica_urls.clone())
+                    .galera_peers_with(database.url.clone()),
                 None => m,
             };
             Ok(match lock.statement_timeout_ms {

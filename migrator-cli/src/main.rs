@@ -139,12 +139,19 @@ pub struct LockArgs {
     /// (default: the session's own setting); such a failure is not retried.
     #[arg(long, value_name = "MS", value_parser = milliseconds)]
     pub statement_timeout_ms: Option<u64>,
-    /// PostgreSQL: backfills wait between batches while the worst streaming
-    /// replica is more than this many seconds behind (read on the primary
-    /// from pg_stat_replication; the role needs pg_monitor), and go on once
-    /// it caught up (fractions allowed).
+    /// Backfills wait between batches while the worst replica is more than
+    /// this many seconds behind, and go on once it caught up (fractions
+    /// allowed). PostgreSQL: the streaming replicas, read on the primary
+    /// from pg_stat_replication (the role needs pg_monitor). MariaDB
+    /// Galera: the cluster's other nodes, connected to with this URL's
+    /// credentials (or --replica-url).
     #[arg(long, value_name = "SECS", value_parser = seconds)]
     pub max_replica_lag: Option<Duration>,
+    /// MariaDB Galera, with --max-replica-lag: a node to watch instead of
+    /// the cluster's other nodes as it reports them (repeatable; each must
+    /// be a node of the same cluster).
+    #[arg(long = "replica-url", value_name = "URL", value_parser = replica_url, requires = "max_replica_lag")]
+    pub replica_urls: Vec<migrator_core::runner::DatabaseUrl>,
     /// With --max-replica-lag: how long a backfill waits for the replicas
     /// at most before it stops (its finished batches kept; `up` resumes).
     #[arg(long, value_name = "SECS", default_value = "600", value_parser = seconds)]
@@ -525,6 +532,16 @@ const MAX_WAIT_SECS: f64 = 7.0 * 86_400.0;
 const MAX_MS: u64 = 2_147_483_647;
 
 /// A number of seconds: finite, not negative, at most a week.
+fn replica_url(s: &str) -> Result<migrator_core::runner::DatabaseUrl, String> {
+    let url = migrator_core::runner::DatabaseUrl::parse(s).map_err(|e| e.to_string())?;
+    if url.backend() != migrator_core::database_url::Backend::Mysql {
+        return Err(format!(
+            "{url} is not a MySQL/MariaDB URL: --replica-url names the Galera nodes to watch (PostgreSQL's replicas are read on the primary)"
+        ));
+    }
+    Ok(url)
+}
+
 fn seconds(s: &str) -> Result<Duration, String> {
     let v: f64 = s
         .trim()

@@ -456,4 +456,162 @@ mod galera {
             text(&o)
         );
     }
+
+    /// 0001 creates `items`; 0002 sets `hits = 1` where it is 0, in
+    /// batches of 100 (a backfill, which watches the replicas' lag).
+    fn backfill_project() -> common::support::TestProject {
+        use migrator_core::migration::MigrationFile;
+        use migrator_core::ops::{inverse_all, Backfill, BackfillReverse, Operation};
+        let p = common::support::TestProject::new();
+        p.set_models(
+            "use migrator::Model;\n#[derive(Model)]\n#[model(table = \"items\")]\npub struct Item {\n    #[model(primary_key)]\n    pub id: i64,\n    pub hits: i64,\n}\n",
+        );
+        p.generate("create_items").expect("0001");
+        let upgrade = vec![Operation::Backfill(Backfill {
+            table: "items".into(),
+            set: "hits = 1".into(),
+            predicate: "hits = 0".into(),
+            batch_size: 100,
+            pause_ms: 0,
+            reverse: Some(BackfillReverse {
+                set: "hits = 0".into(),
+                predicate: "hits = 1".into(),
+            }),
+        })];
+        let downgrade = inverse_all(&upgrade);
+        std::fs::write(
+            p.migrations_dir().join("0002_backfill_items.toml"),
+            MigrationFile::new("backfill items", upgrade, downgrade).to_text("written by hand"),
+        )
+        .expect("0002");
+        let snap = p.project().rehash().expect("rehash");
+        std::fs::write(p.project().snapshot_path(), snap).expect("snapshot");
+        p
+    }
+
+    /// How many rows of `items` have `hits = n`, as node `node` has them.
+    fn hits(node: &str, db: &MyDb, n: i64) -> i64 {
+        node_db(node, db)
+            .rows(&format!(
+                "SELECT CAST(COUNT(*) AS CHAR) AS a, '' AS b, '' AS c, '' AS d FROM items WHERE hits = {n}"
+            ))
+            .first()
+            .and_then(|r| r.a.parse().ok())
+            .expect("count")
+    }
+
+    /// `host:port` of a base URL (`mysql://root@127.0.0.1:3313`).
+    fn address(base: &str) -> String {
+        base.rsplit('@').next().expect("address").to_string()
+    }
+
+    /// A backfill on node 1 watches the other two nodes (found by the
+    /// cluster's `wsrep_incoming_addresses`, with the runner's URL's
+    /// credentials). Node 3 stops applying (`FLUSH TABLES WITH READ LOCK`
+    /// desyncs it; its `wsrep_last_committed` stays put while node 1 goes
+    /// on): with a 300 ms bound and a 1.5 s timeout the step gives up
+    /// naming node 3, no row changed; run again with a long timeout it
+    /// waits, no row changed, while node 3 is locked, and finishes once it
+    /// applies again, every row once, on every node.
+    #[test]
+    fn galera_backfill_waits_for_a_node_that_does_not_apply() {
+        let Some(nodes) = nodes() else { return };
+        let (db, urls) = cluster_db(&nodes, "galera_lag");
+        let p = backfill_project();
+        let o = command(p.root(), &urls[0], &["up", "--to", "1"])
+            .output()
+            .expect("runs");
+        assert!(o.status.success(), "{}", text(&o));
+        // The table is on node 3 before it is locked.
+        assert_eq!(hits(&nodes[2], &db, 0), 0);
+        let mut locked = migrator_core::runner::connect(&urls[2]).expect("node 3");
+        locked
+            .execute("FLUSH TABLES WITH READ LOCK")
+            .expect("FTWRL on node 3");
+        let mut c = migrator_core::runner::connect(&urls[0]).expect("node 1");
+        let values: Vec<String> = (1..=1000).map(|i| format!("({i}, 0)")).collect();
+        c.execute(&format!("INSERT INTO items (id, hits) VALUES {}", values.join(", ")))
+            .expect("rows on node 1");
+        let node3 = address(&nodes[2]);
+
+        let flags = ["up", "--max-replica-lag", "0.3", "--replica-lag-timeout", "1.5"];
+        let o = command(p.root(), &urls[0], &flags).output().expect("runs");
+        let t = text(&o);
+        assert!(!o.status.success(), "node 3 is behind the whole time:\n{t}");
+        assert!(
+            t.contains("waited") && t.contains("for the replicas") && t.contains(&node3),
+            "the give-up names the node behind:\n{t}"
+        );
+        assert!(t.contains("waiting for the replicas: lag"), "{t}");
+        assert_eq!(hits(&nodes[0], &db, 1), 0, "no batch ran:\n{t}");
+
+        let flags = ["up", "--max-replica-lag", "0.3", "--replica-lag-timeout", "60"];
+        let child = command(p.root(), &urls[0], &flags)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawns");
+        std::thread::sleep(std::time::Duration::from_millis(2500));
+        assert_eq!(hits(&nodes[0], &db, 1), 0, "no batch while node 3 is behind");
+        locked.execute("UNLOCK TABLES").expect("unlock node 3");
+        let o = child.wait_with_output().expect("finishes");
+        let t = text(&o);
+        assert!(o.status.success(), "{t}");
+        assert!(
+            t.contains("waiting for the replicas: lag") && t.contains(&node3),
+            "{t}"
+        );
+        for (i, node) in nodes.iter().enumerate() {
+            // Node 3 catches up within seconds.
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while hits(node, &db, 1) < 1000 && std::time::Instant::now() < until {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            assert_eq!(hits(node, &db, 1), 1000, "node {}:\n{t}", i + 1);
+            assert_eq!(hits(node, &db, 0), 0, "node {}", i + 1);
+        }
+    }
+
+    /// What the lag watch cannot honour is refused before anything runs:
+    /// a `--replica-url` that is not a node of the cluster (the standalone
+    /// MariaDB), one that cannot be reached, and the watch on a server
+    /// without Galera, where no replica's lag can be read.
+    #[test]
+    fn galera_lag_watch_refuses_what_it_cannot_read() {
+        let Some(nodes) = nodes() else { return };
+        let Some(plain) = common::mysql_base_url() else { return };
+        let (db, urls) = cluster_db(&nodes, "galera_lagref");
+        let p = backfill_project();
+        let o = command(p.root(), &urls[0], &["up", "--to", "1"])
+            .output()
+            .expect("runs");
+        assert!(o.status.success(), "{}", text(&o));
+        let lag = ["up", "--max-replica-lag", "1", "--replica-url"];
+        for (replica, says) in [
+            (format!("{plain}/mysql"), "is not a node of this Galera cluster"),
+            ("mysql://root@127.0.0.1:1/x".to_string(), "cannot be reached to read its lag"),
+        ] {
+            let o = command(p.root(), &urls[0], &[&lag[..], &[replica.as_str()]].concat())
+                .output()
+                .expect("runs");
+            let t = text(&o);
+            assert!(!o.status.success() && t.contains(says) && t.contains("nothing was run"), "{t}");
+            let history = node_db(&nodes[0], &db).rows(
+                "SELECT CAST(COUNT(*) AS CHAR) AS a, '' AS b, '' AS c, '' AS d FROM _migrator_history",
+            );
+            assert_eq!(history[0].a, "1", "0002 not applied:\n{t}");
+        }
+        let o = command(p.root(), &urls[0], &["up", "--replica-url", &urls[1]])
+            .output()
+            .expect("runs");
+        assert!(!o.status.success(), "--replica-url alone is refused by clap:\n{}", text(&o));
+        assert!(text(&o).contains("--max-replica-lag"), "{}", text(&o));
+        let plain_db = MyDb::create(&plain, "lag_plain");
+        let o = command(p.root(), &plain_db.url, &["up", "--max-replica-lag", "1"])
+            .output()
+            .expect("runs");
+        let t = text(&o);
+        assert!(!o.status.success(), "{t}");
+        assert!(t.contains("`wsrep_on` is off or absent") && t.contains("nothing was run"), "{t}");
+    }
 }

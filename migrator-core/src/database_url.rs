@@ -327,6 +327,17 @@ impl DatabaseUrl {
         out
     }
 
+    /// The same credentials, database and parameters at another server,
+    /// reached over TCP at `host:port` (a `unix_socket`/`host` parameter is
+    /// dropped): another node of the same cluster.
+    pub fn with_address(&self, host: &str, port: Option<u16>) -> DatabaseUrl {
+        let mut out = self.clone();
+        out.host = Some(host.to_string());
+        out.port = port;
+        out.params.retain(|(k, _)| k != "unix_socket" && k != "host");
+        out
+    }
+
     /// The same URL with the query parameter `key` set to `value` (added,
     /// or replacing one of that name).
     pub fn with_param(&self, key: &str, value: &str) -> DatabaseUrl {

@@ -264,10 +264,9 @@ pub(crate) trait Backend: Sync {
         None
     }
 
-    /// A query returning one text row `s`, "SECONDS REPLICAS": the worst
-    /// streaming replica's lag and how many replicas the database sees
-    /// (`runner/replica.rs`); `None` where the database cannot tell.
-    fn replica_lag_sql(&self) -> Option<&'static str> {
+    /// How a backfill reads its replicas' lag (`runner/replica.rs`);
+    /// `None` where the database cannot tell.
+    fn replica_lag(&self) -> Option<ReplicaLag> {
         None
     }
 
@@ -393,6 +392,27 @@ pub(crate) enum TopologyProbe {
     Pooler,
     /// A Galera cluster node (MariaDB, MySQL with wsrep).
     Galera,
+}
+
+/// Where a database's replicas' lag is read (`Backend::replica_lag`).
+// Read by the runner, which is built with a backend feature only.
+#[allow(dead_code)]
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ReplicaLag {
+    /// On the primary: a query returning one text row `s`, "SECONDS
+    /// REPLICAS", the worst replica's lag and how many replicas the
+    /// database sees (PostgreSQL's `pg_stat_replication`).
+    OnPrimary(&'static str),
+    /// On each replica, connected to by its URL: `position` returns a
+    /// node's applied position, a count that grows with every commit of
+    /// the cluster (Galera's `wsrep_last_committed`), read on the replicas
+    /// and on the primary and compared; `node` returns "ON|CLUSTER|SELF|ALL"
+    /// (whether the node is a cluster node, the cluster's identity, the
+    /// node's own address and the addresses of all its nodes).
+    ByPosition {
+        position: &'static str,
+        node: &'static str,
+    },
 }
 
 /// How a lock row held with its session names and checks that session

@@ -267,8 +267,9 @@ pub(crate) fn run<C: MigrationConnection>(
         })
     };
     loop {
-        if let Some(watch) = env.replica_lag {
-            lag = super::replica::wait(conn, watch, &m.id(), &plan.table, &env, batches == 0)
+        if let Some(watcher) = env.replicas {
+            lag = watcher
+                .wait(conn, &m.id(), &plan.table, &env, batches == 0)
                 .map_err(|e| match e {
                     RunError::Database { message } => {
                         fail("-- waiting for the replicas", message, rows_done > 0)

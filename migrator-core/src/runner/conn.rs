@@ -223,6 +223,19 @@ impl AnyConnection {
             AnyConnection::Mysql(c) => c.batch_execute(sql),
         }
     }
+
+    /// The text column `s` of each row `query` returns
+    /// ([`MigrationConnection::query_texts`]).
+    pub fn query_texts(&mut self, query: &str) -> diesel::QueryResult<Vec<String>> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            AnyConnection::Sqlite(c) => c.query_texts(query),
+            #[cfg(feature = "postgres")]
+            AnyConnection::Postgres(c) => c.query_texts(query),
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql(c) => c.query_texts(query),
+        }
+    }
 }
 
 /// Whether the table `name` exists where the runner's unqualified

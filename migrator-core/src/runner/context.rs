@@ -30,6 +30,9 @@ pub(crate) struct RunContext<'r, C> {
     pub timeouts: SessionTimeouts,
     /// How many migrations the next pipelined query carries.
     pub pipeline_chunk: usize,
+    /// The replicas a backfill watches, connected to when the run starts
+    /// (`replica.rs`).
+    pub replicas: Option<super::replica::Watcher>,
 }
 
 impl<C> std::fmt::Debug for RunContext<'_, C> {
@@ -76,6 +79,7 @@ pub(crate) fn locked<C: MigrationConnection, T>(
         lease,
         timeouts: SessionTimeouts::default(),
         pipeline_chunk: PIPELINE_MIN,
+        replicas: None,
     };
     let out = history::ensure_table(ctx.conn).and_then(|()| f(&mut ctx));
     let RunContext {

@@ -15,7 +15,7 @@ pub(crate) struct Env<'e> {
     events: &'e dyn Fn(&Event),
     lease: Option<&'e Lease>,
     /// The replicas' lag a backfill waits for (`replica.rs`).
-    pub(crate) replica_lag: Option<super::replica::LagWatch>,
+    pub(crate) replicas: Option<&'e super::replica::Watcher>,
 }
 
 impl std::fmt::Debug for Env<'_> {
@@ -29,13 +29,13 @@ impl<'e> Env<'e> {
         Env {
             events,
             lease,
-            replica_lag: None,
+            replicas: None,
         }
     }
 
     /// The same, with the replicas' lag watched by backfills.
-    pub(crate) fn watching(mut self, lag: Option<super::replica::LagWatch>) -> Env<'e> {
-        self.replica_lag = lag;
+    pub(crate) fn watching(mut self, lag: Option<&'e super::replica::Watcher>) -> Env<'e> {
+        self.replicas = lag;
         self
     }
 
@@ -46,7 +46,7 @@ impl<'e> Env<'e> {
         Env {
             events: &|_| {},
             lease: None,
-            replica_lag: None,
+            replicas: None,
         }
     }
 

@@ -80,6 +80,13 @@ pub enum Event {
         lag: Duration,
         max: Duration,
         replicas: u32,
+        /// The replica furthest behind, where the runner knows which (a
+        /// Galera node's address).
+        worst: Option<String>,
+        /// `lag` is a lower bound: the replica was behind already when the
+        /// runner first read the positions (Galera), by how much is not
+        /// known.
+        at_least: bool,
         waited: Duration,
     },
     NothingToDo,
@@ -204,15 +211,19 @@ impl std::fmt::Display for Event {
                 lag,
                 max,
                 replicas,
+                worst,
+                at_least,
                 waited,
             } => {
                 if *replicas == 0 {
-                    write!(f, "{id}: backfill {table}: no replica's lag to watch (none streams from this database, or this role may not read their positions: grant it pg_monitor)")
+                    write!(f, "{id}: backfill {table}: no replica's lag to watch (none streams from this database, or this role may not read their positions: grant it pg_monitor; or a Galera cluster of one node)")
                 } else {
                     write!(
                         f,
-                        "{id}: backfill {table}: waiting for the replicas: lag {} over {} (waited {})",
+                        "{id}: backfill {table}: waiting for the replicas: lag {}{}{} over {} (waited {})",
+                        if *at_least { "at least " } else { "" },
                         human_duration(*lag),
+                        worst.as_deref().map(|w| format!(" ({w})")).unwrap_or_default(),
                         human_duration(*max),
                         human_duration(*waited)
                     )

@@ -207,7 +207,7 @@ impl<C: MigrationConnection> RunContext<'_, C> {
                 self.conn,
                 unit,
                 &attempt,
-                Env::new(self.events, self.lease.as_ref()).watching(self.settings.replica_lag),
+                Env::new(self.events, self.lease.as_ref()).watching(self.replicas.as_ref()),
             );
         }
         // Short waits first, growing, then the configured maximum
@@ -263,7 +263,7 @@ impl<C: MigrationConnection> RunContext<'_, C> {
                         unit,
                         &try_,
                         Env::new(self.events, self.lease.as_ref())
-                            .watching(self.settings.replica_lag),
+                            .watching(self.replicas.as_ref()),
                     )
                 }
             };
@@ -345,15 +345,7 @@ pub(crate) fn check_settings<C: MigrationConnection>(
     conn: &mut C,
     settings: &super::settings::Settings,
 ) -> Result<(), RunError> {
-    if settings.replica_lag.is_some() && conn.dialect().backend().replica_lag_sql().is_none() {
-        return Err(RunError::Database {
-            message: format!(
-                "--max-replica-lag (`Migrator::max_replica_lag`) is not available on {}: the runner cannot read a replica's lag there (a MySQL/MariaDB primary does not know its replicas' positions, a Galera cluster throttles its writers itself by flow control, SQLite has no replicas); nothing was run\n  help: leave it out, or pace the backfill with its `pause_ms`",
-                conn.dialect()
-            ),
-        });
-    }
-    Ok(())
+    super::replica::check(conn.dialect(), settings)
 }
 
 /// `Some(k)` when the history records exactly the first `k` migrations of

@@ -185,16 +185,38 @@ impl<'a> Migrator<'a> {
         self
     }
 
-    /// PostgreSQL: a backfill waits between its batches while the
-    /// database's worst streaming replica is more than `max` behind
-    /// (`pg_stat_replication`, read on the primary; the role needs
-    /// `pg_monitor`), and goes on once it has caught up; it gives up after
-    /// `give_up` of waiting (its finished batches are kept, `up` resumes
-    /// after them). Refused on MySQL/MariaDB and SQLite, which cannot tell
-    /// a replica's lag. Events: [`Event::ReplicaLag`] while it waits,
-    /// `replica_lag` in [`Event::BackfillProgress`].
+    /// A backfill waits between its batches while the worst replica is
+    /// more than `max` behind, and goes on once it has caught up; it gives
+    /// up after `give_up` of waiting (its finished batches are kept, `up`
+    /// resumes after them). PostgreSQL: the streaming replicas, read on the
+    /// primary (`pg_stat_replication`; the role needs `pg_monitor`).
+    /// MariaDB Galera: the cluster's other nodes, connected to
+    /// ([`Migrator::replica_urls`], [`Migrator::galera_peers_with`]).
+    /// Refused on SQLite and on MySQL/MariaDB without Galera, where the
+    /// runner cannot tell a replica's lag. Events: [`Event::ReplicaLag`]
+    /// while it waits, `replica_lag` in [`Event::BackfillProgress`].
     pub fn max_replica_lag(mut self, max: Duration, give_up: Duration) -> Self {
         self.settings.replica_lag = Some(replica::LagWatch { max, give_up });
+        self
+    }
+
+    /// MariaDB Galera, with [`Migrator::max_replica_lag`]: the nodes whose
+    /// lag a backfill reads, connected to when a run starts (each must be
+    /// a node of the runner's cluster, or the run is refused before
+    /// anything runs). Without them, [`Migrator::galera_peers_with`].
+    pub fn replica_urls(mut self, urls: Vec<DatabaseUrl>) -> Self {
+        self.settings.replica_urls = urls;
+        self
+    }
+
+    /// MariaDB Galera, with [`Migrator::max_replica_lag`] and no
+    /// [`Migrator::replica_urls`]: the cluster's other nodes are watched,
+    /// at the addresses the runner's node reports
+    /// (`wsrep_incoming_addresses`), reached with `url`'s user, password,
+    /// database and parameters (the URL the runner's connection was opened
+    /// with).
+    pub fn galera_peers_with(mut self, url: DatabaseUrl) -> Self {
+        self.settings.galera_peers_with = Some(url);
         self
     }
 
@@ -314,7 +336,10 @@ impl<'a> Migrator<'a> {
         conn: &mut C,
         steps: u32,
     ) -> Result<Report, RunError> {
+        exec::check_settings(conn, &self.settings)?;
+        let replicas = replica::Watcher::open(conn, &self.settings)?;
         context::locked(conn, &self.settings, &*self.on_event, |ctx| {
+            ctx.replicas = replicas;
             let target = self.target_for_steps(ctx.conn, steps)?;
             exec::run(ctx, self.set, Goal::Down(target))
         })
@@ -388,8 +413,14 @@ impl<'a> Migrator<'a> {
     }
 
     /// Runs `goal` under the lock: the plan, then the one loop (`exec.rs`).
+    /// The replicas a backfill watches are connected to first: a watch
+    /// that cannot be honoured is refused before the lock or the history
+    /// table is touched.
     fn run<C: MigrationConnection>(&self, conn: &mut C, goal: Goal) -> Result<Report, RunError> {
+        exec::check_settings(conn, &self.settings)?;
+        let replicas = replica::Watcher::open(conn, &self.settings)?;
         context::locked(conn, &self.settings, &*self.on_event, |ctx| {
+            ctx.replicas = replicas;
             exec::run(ctx, self.set, goal)
         })
     }

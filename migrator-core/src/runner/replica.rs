@@ -1,36 +1,57 @@
 //! Backfills that watch the replicas: between batches, the runner reads
-//! how far the database's streaming replicas are behind and waits while
-//! the worst is behind more than `Migrator::max_replica_lag`
-//! (`--max-replica-lag`), so that a backfill of millions of rows does not
-//! leave the replicas (and the reads served from them) minutes behind.
+//! how far the database's replicas are behind and waits while the worst
+//! is behind more than `Migrator::max_replica_lag` (`--max-replica-lag`),
+//! so that a backfill of millions of rows does not leave the replicas (and
+//! the reads served from them) minutes behind.
 //!
 //! Contract:
-//! - PostgreSQL: the lag is read on the primary from `pg_stat_replication`
-//!   (`backend/postgres/session.rs`): a replica that has replayed
-//!   everything is 0 behind; otherwise its `replay_lag`, the age of the
-//!   oldest WAL it has not replayed (the primary's lag tracker keeps
-//!   growing it while the replica does not replay). Reading the positions
-//!   needs the `pg_monitor` role (or superuser); without it, or without
-//!   replicas, there is nothing to wait for, and the first read says so
-//!   ([`Event::ReplicaLag`] with `replicas: 0`);
-//! - MySQL/MariaDB and SQLite: no lag to read (a MySQL primary does not
-//!   know its replicas' positions; a Galera cluster throttles its writers
-//!   itself, by flow control); asking for it there is refused before
-//!   anything runs (`Migrator::up`);
+//! - PostgreSQL ([`ReplicaLag::OnPrimary`]): the lag is read on the primary
+//!   from `pg_stat_replication` (`backend/postgres/session.rs`): a replica
+//!   that has replayed everything is 0 behind; otherwise its `replay_lag`,
+//!   the age of the oldest WAL it has not replayed (the primary's lag
+//!   tracker keeps growing it while the replica does not replay). Reading
+//!   the positions needs the `pg_monitor` role (or superuser); without it,
+//!   or without replicas, there is nothing to wait for, and the first read
+//!   says so ([`Event::ReplicaLag`] with `replicas: 0`);
+//! - MariaDB Galera ([`ReplicaLag::ByPosition`]): a node does not know how
+//!   far the others have applied, so the runner connects to them: the
+//!   URLs given (`Migrator::replica_urls`, `--replica-url`), else the
+//!   cluster's other nodes (`wsrep_incoming_addresses`) reached with the
+//!   credentials of `Migrator::galera_peers_with` (the CLI's own URL).
+//!   Each must be a node of the same cluster (its `wsrep_cluster_state_uuid`),
+//!   reachable when the run starts: otherwise the run is refused before
+//!   anything runs. Positions are the nodes' `wsrep_last_committed`; the
+//!   runner samples its own node's at every read, and a node at position
+//!   `p` is as far behind as the oldest sample past `p` is old (0 when it
+//!   has applied all the runner's node has). A node already behind the
+//!   first sample is behind by an unknown amount: the runner waits until it
+//!   passes that sample (a node that applies does within milliseconds) or
+//!   the time since it is over the bound. A node that is not Synced (a
+//!   `FLUSH TABLES WITH READ LOCK`, `wsrep_desync`) is measured all the
+//!   same: it lags while the cluster's flow control leaves it behind;
+//! - classic MySQL/MariaDB replication, and SQLite: no lag to read;
+//!   asking for it there is refused before anything runs;
 //! - while the lag is over the bound the runner sleeps (100 ms, doubling,
 //!   at most 2 s), keeps its lock row alive, and emits
-//!   [`Event::ReplicaLag`] at most once a second with the lag and how long
-//!   it has waited; once the lag is back under the bound the backfill goes
-//!   on with its next batch. After `replica_lag_timeout` of waiting
-//!   (default 10 min) the step fails, its batches done and its cursor
-//!   saved, so `migrator up` resumes after the last batch.
+//!   [`Event::ReplicaLag`] at most once a second with the lag, the worst
+//!   replica where it is known, and how long it has waited; once the lag
+//!   is back under the bound the backfill goes on with its next batch.
+//!   After `replica_lag_timeout` of waiting (default 10 min) the step
+//!   fails, its batches done and its cursor saved, so `migrator up`
+//!   resumes after the last batch. A replica that cannot be read any more
+//!   fails the step the same way.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::conn::MigrationConnection;
+use super::conn::{AnyConnection, MigrationConnection};
 use super::env::Env;
 use super::error::RunError;
 use super::event::Event;
+use super::settings::Settings;
+use crate::backend::ReplicaLag;
+use crate::database_url::DatabaseUrl;
 
 /// The bound a backfill keeps the replicas' lag under, and how long it
 /// waits for them at most.
@@ -40,72 +61,409 @@ pub(crate) struct LagWatch {
     pub give_up: Duration,
 }
 
-/// The worst replica's lag and how many replicas were seen, or `None`
-/// where the database has no lag to read.
-pub(crate) fn read<C: MigrationConnection>(
-    conn: &mut C,
-) -> Result<Option<(Duration, u32)>, String> {
-    let Some(sql) = conn.dialect().backend().replica_lag_sql() else {
-        return Ok(None);
-    };
-    let row = conn
-        .query_texts(sql)
-        .map_err(|e| format!("reading the replicas' lag: {e}"))?
-        .pop()
-        .unwrap_or_default();
-    let (secs, replicas) = row.split_once(' ').unwrap_or(("0", "0"));
-    let secs: f64 = secs.trim().parse().unwrap_or(0.0);
-    let replicas: u32 = replicas.trim().parse().unwrap_or(0);
-    Ok(Some((Duration::from_secs_f64(secs.max(0.0)), replicas)))
+/// One lag read: the worst replica's lag, how many replicas were read,
+/// which one is the worst (where it is known), and whether the lag is a
+/// lower bound only (a node behind the first sample).
+#[derive(Debug, Clone, PartialEq)]
+struct Reading {
+    lag: Duration,
+    replicas: u32,
+    worst: Option<String>,
+    unmeasured: bool,
 }
 
-/// Waits, between two batches of the backfill of `table` in migration
-/// `id`, until the replicas are at most `watch.max` behind; the lag last
-/// read, for the progress line.
-pub(crate) fn wait<C: MigrationConnection>(
-    conn: &mut C,
-    watch: LagWatch,
-    id: &str,
-    table: &str,
-    env: &Env<'_>,
-    first: bool,
-) -> Result<Option<Duration>, RunError> {
-    let fail = |message: String| RunError::Database { message };
-    let started = Instant::now();
-    let mut last_event: Option<Instant> = None;
-    let mut sleep = Duration::from_millis(100);
-    loop {
-        let Some((lag, replicas)) = read(conn).map_err(fail)? else {
+/// A run's lag watch: the bound, and what reading the lag takes.
+pub(crate) struct Watcher {
+    pub watch: LagWatch,
+    how: How,
+}
+
+impl std::fmt::Debug for Watcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watcher").field("watch", &self.watch).finish()
+    }
+}
+
+enum How {
+    OnPrimary(&'static str),
+    ByPosition {
+        position: &'static str,
+        nodes: RefCell<Nodes>,
+    },
+}
+
+/// The replicas connected to, and the runner's node's positions sampled
+/// at each read (time, position), oldest first, positions growing.
+struct Nodes {
+    replicas: Vec<(String, AnyConnection)>,
+    samples: Positions,
+}
+
+/// Checked before anything runs: a lag watch the database cannot honour,
+/// or a Galera watch with no replica to read, is refused.
+pub(crate) fn check(dialect: crate::dialect::Dialect, settings: &Settings) -> Result<(), RunError> {
+    if settings.replica_lag.is_none() {
+        return Ok(());
+    }
+    match dialect.backend().replica_lag() {
+        None => Err(refused(format!(
+            "--max-replica-lag (`Migrator::max_replica_lag`) is not available on {dialect}: it has no replicas to read; nothing was run\n  help: leave it out, or pace the backfill with its `pause_ms`"
+        ))),
+        Some(ReplicaLag::ByPosition { .. })
+            if settings.replica_urls.is_empty() && settings.galera_peers_with.is_none() =>
+        {
+            Err(refused(
+                "--max-replica-lag (`Migrator::max_replica_lag`) on MySQL/MariaDB needs the replicas to read: a Galera node does not know how far its peers have applied; nothing was run\n  help: name them with `Migrator::replica_urls`, or let the runner find the cluster's nodes with `Migrator::galera_peers_with(url)` (the CLI does, with --database-url's credentials)".to_string(),
+            ))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+fn refused(message: String) -> RunError {
+    RunError::Database { message }
+}
+
+impl Watcher {
+    /// The run's watch, its replicas connected to and checked; `None` when
+    /// the run does not watch the lag. Nothing has run yet: an error
+    /// changes nothing.
+    pub(crate) fn open<C: MigrationConnection>(
+        conn: &mut C,
+        settings: &Settings,
+    ) -> Result<Option<Watcher>, RunError> {
+        let Some(watch) = settings.replica_lag else {
             return Ok(None);
         };
-        let over = replicas > 0 && lag > watch.max;
-        let waited = started.elapsed();
-        let due = last_event.is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
-        if (over && due) || (first && replicas == 0 && last_event.is_none()) {
-            env.emit(Event::ReplicaLag {
-                id: id.to_string(),
-                table: table.to_string(),
-                lag,
-                max: watch.max,
-                replicas,
-                waited,
-            });
-            last_event = Some(Instant::now());
+        check(conn.dialect(), settings)?;
+        let how = match conn.dialect().backend().replica_lag() {
+            Some(ReplicaLag::OnPrimary(sql)) => How::OnPrimary(sql),
+            Some(ReplicaLag::ByPosition { position, node }) => How::ByPosition {
+                position,
+                nodes: RefCell::new(Nodes {
+                    replicas: galera_replicas(conn, node, settings)?,
+                    samples: Positions::default(),
+                }),
+            },
+            None => unreachable!("refused by check"),
+        };
+        Ok(Some(Watcher { watch, how }))
+    }
+
+    fn read<C: MigrationConnection>(&self, conn: &mut C) -> Result<Reading, String> {
+        match &self.how {
+            How::OnPrimary(sql) => {
+                let row = conn
+                    .query_texts(sql)
+                    .map_err(|e| format!("reading the replicas' lag: {e}"))?
+                    .pop()
+                    .unwrap_or_default();
+                let (secs, replicas) = row.split_once(' ').unwrap_or(("0", "0"));
+                let secs: f64 = secs.trim().parse().unwrap_or(0.0);
+                Ok(Reading {
+                    lag: Duration::from_secs_f64(secs.max(0.0)),
+                    replicas: replicas.trim().parse().unwrap_or(0),
+                    worst: None,
+                    unmeasured: false,
+                })
+            }
+            How::ByPosition { position, nodes } => {
+                let mut nodes = nodes.borrow_mut();
+                let mut at = Vec::with_capacity(nodes.replicas.len());
+                // The replicas first, then the runner's node: its position
+                // is then the newer.
+                for (name, c) in &mut nodes.replicas {
+                    let p = read_position(c.query_texts(position), name)?;
+                    at.push((name.clone(), p));
+                }
+                let own = read_position(conn.query_texts(position), "the runner's node")?;
+                let now = Instant::now();
+                nodes.samples.push(now, own);
+                Ok(nodes.samples.reading(now, &at))
+            }
         }
-        if !over {
-            return Ok(Some(lag));
+    }
+
+    /// Waits, between two batches of the backfill of `table` in migration
+    /// `id`, until the replicas are at most `watch.max` behind; the lag
+    /// last read, for the progress line.
+    pub(crate) fn wait<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        id: &str,
+        table: &str,
+        env: &Env<'_>,
+        first: bool,
+    ) -> Result<Option<Duration>, RunError> {
+        let watch = self.watch;
+        let fail = |message: String| RunError::Database { message };
+        let started = Instant::now();
+        let mut last_event: Option<Instant> = None;
+        let mut sleep = Duration::from_millis(100);
+        loop {
+            let r = self.read(conn).map_err(fail)?;
+            let over = r.replicas > 0 && (r.lag > watch.max || r.unmeasured);
+            let waited = started.elapsed();
+            let due = last_event.is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+            if (over && due) || (first && r.replicas == 0 && last_event.is_none()) {
+                env.emit(Event::ReplicaLag {
+                    id: id.to_string(),
+                    table: table.to_string(),
+                    lag: r.lag,
+                    max: watch.max,
+                    replicas: r.replicas,
+                    worst: r.worst.clone(),
+                    at_least: r.unmeasured,
+                    waited,
+                });
+                last_event = Some(Instant::now());
+            }
+            if !over {
+                return Ok(Some(r.lag));
+            }
+            if waited >= watch.give_up {
+                let help = match self.how {
+                    How::OnPrimary(_) => "find why the replica does not replay (`pg_stat_replication` on the primary, `pg_last_xact_replay_timestamp()` on the replica)",
+                    How::ByPosition { .. } => "find why the node does not apply (`SHOW GLOBAL STATUS LIKE 'wsrep_local%'` on it: a FLUSH TABLES WITH READ LOCK or `wsrep_desync` leaves it behind)",
+                };
+                let worst = r.worst.as_deref().map(|w| format!(" ({w})")).unwrap_or_default();
+                return Err(fail(format!(
+                    "the backfill of `{table}` in {id} waited {} for the replicas, whose lag stayed above {} (last {}{}{worst}); its finished batches are saved\n  help: {help}, then run `migrator up` again to resume after the last batch; `--replica-lag-timeout` waits longer, `--max-replica-lag` allows more",
+                    super::human_duration(waited),
+                    super::human_duration(watch.max),
+                    if r.unmeasured { "at least " } else { "" },
+                    super::human_duration(r.lag)
+                )));
+            }
+            // The lock row stays ours while we wait.
+            conn.in_transaction(|c| env.extend_lease(c))?;
+            std::thread::sleep(sleep.min(watch.give_up.saturating_sub(waited)));
+            sleep = (sleep * 2).min(Duration::from_secs(2));
         }
-        if waited >= watch.give_up {
-            return Err(fail(format!(
-                "the backfill of `{table}` in {id} waited {} for the replicas, whose lag stayed above {} (last {}); its finished batches are saved\n  help: find why the replica does not replay (`pg_stat_replication` on the primary, `pg_last_xact_replay_timestamp()` on the replica), then run `migrator up` again to resume after the last batch; `--replica-lag-timeout` waits longer, `--max-replica-lag` allows more",
-                super::human_duration(waited),
-                super::human_duration(watch.max),
-                super::human_duration(lag)
+    }
+}
+
+fn read_position(rows: diesel::QueryResult<Vec<String>>, name: &str) -> Result<u64, String> {
+    let rows = rows.map_err(|e| format!("reading the position of {name}: {e}"))?;
+    let text = rows.first().map(|s| s.trim()).unwrap_or("");
+    text.parse::<i64>()
+        .map(|p| p.max(0) as u64)
+        .map_err(|_| format!("reading the position of {name}: `wsrep_last_committed` is {text:?}, not a number (is it still a Galera node?)"))
+}
+
+/// A node's "ON|CLUSTER|SELF|ALL" (`backend::ReplicaLag::ByPosition`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct NodeInfo {
+    on: bool,
+    cluster: String,
+    own: String,
+    all: Vec<String>,
+}
+
+fn node_info(rows: diesel::QueryResult<Vec<String>>) -> Result<NodeInfo, String> {
+    let row = rows.map_err(|e| e.to_string())?.pop().unwrap_or_default();
+    let mut parts = row.split('|');
+    let mut next = || parts.next().unwrap_or("").trim().to_string();
+    let on = next();
+    let cluster = next();
+    let own = next();
+    let all = next()
+        .split(',')
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect();
+    Ok(NodeInfo {
+        on: on.eq_ignore_ascii_case("ON") || on == "1",
+        cluster,
+        own,
+        all,
+    })
+}
+
+/// `host:port` (an IPv6 host in brackets) as the host and port.
+fn split_address(address: &str) -> Option<(String, Option<u16>)> {
+    if let Some(rest) = address.strip_prefix('[') {
+        let (host, tail) = rest.split_once(']')?;
+        let port = tail.strip_prefix(':').map(str::parse).transpose().ok()?;
+        return Some((host.to_string(), port));
+    }
+    match address.rsplit_once(':') {
+        Some((host, port)) => Some((host.to_string(), Some(port.parse().ok()?))),
+        None => Some((address.to_string(), None)),
+    }
+}
+
+/// The Galera nodes to watch, connected to, each checked to be a node of
+/// the runner's cluster.
+fn galera_replicas<C: MigrationConnection>(
+    conn: &mut C,
+    node_sql: &str,
+    settings: &Settings,
+) -> Result<Vec<(String, AnyConnection)>, RunError> {
+    let here = node_info(conn.query_texts(node_sql))
+        .map_err(|e| refused(format!("reading whether this server is a Galera node: {e}; nothing was run")))?;
+    if !here.on {
+        return Err(refused(
+            "--max-replica-lag (`Migrator::max_replica_lag`) on MySQL/MariaDB reads the lag of a Galera cluster's nodes, and this server is not one (`wsrep_on` is off or absent): the lag of a classic replica is not read; nothing was run\n  help: leave it out, or pace the backfill with its `pause_ms`".to_string(),
+        ));
+    }
+    let urls: Vec<DatabaseUrl> = if !settings.replica_urls.is_empty() {
+        settings.replica_urls.clone()
+    } else {
+        let base = settings
+            .galera_peers_with
+            .as_ref()
+            .expect("refused by check without replica URLs");
+        here.all
+            .iter()
+            .filter(|a| **a != here.own && !is_self(base, a))
+            .map(|a| {
+                let (host, port) = split_address(a).ok_or_else(|| {
+                    refused(format!("the cluster reports a node at `{a}`, which is not HOST:PORT (wsrep_incoming_addresses); nothing was run\n  help: name the nodes with --replica-url"))
+                })?;
+                Ok(base.with_address(&host, port))
+            })
+            .collect::<Result<_, RunError>>()?
+    };
+    let mut out = Vec::with_capacity(urls.len());
+    for url in urls {
+        let name = url.to_string();
+        let mut c = super::conn::connect_url(&url).map_err(|e| {
+            refused(format!("the replica {name} cannot be reached to read its lag: {e}; nothing was run\n  help: check it is up, or name the nodes to watch with --replica-url"))
+        })?;
+        let there = node_info(c.query_texts(node_sql))
+            .map_err(|e| refused(format!("reading the replica {name}: {}; nothing was run", url.redact(&e))))?;
+        if !there.on || there.cluster != here.cluster {
+            return Err(refused(format!(
+                "the replica {name} is not a node of this Galera cluster ({}), so its position says nothing of its lag; nothing was run\n  help: name the nodes of the cluster this runner writes to",
+                if there.on { format!("its cluster is {}, this one {}", there.cluster, here.cluster) } else { "`wsrep_on` is off there".to_string() }
             )));
         }
-        // The lock row stays ours while we wait.
-        conn.in_transaction(|c| env.extend_lease(c))?;
-        std::thread::sleep(sleep.min(watch.give_up.saturating_sub(waited)));
-        sleep = (sleep * 2).min(Duration::from_secs(2));
+        // Named by its address where the node reports one.
+        let label = if there.own.is_empty() || there.own.eq_ignore_ascii_case("AUTO") {
+            name
+        } else {
+            there.own
+        };
+        out.push((label, c));
+    }
+    Ok(out)
+}
+
+/// Whether `address` (HOST:PORT) is where `url` points.
+fn is_self(url: &DatabaseUrl, address: &str) -> bool {
+    split_address(address).is_some_and(|(h, p)| {
+        url.host() == Some(h.as_str()) && (p.is_none() || url.port().or(Some(3306)) == p)
+    })
+}
+
+/// The runner's node's positions over time (`Nodes::samples`).
+#[derive(Debug, Default)]
+struct Positions {
+    samples: VecDeque<(Instant, u64)>,
+}
+
+impl Positions {
+    /// Keeps `(at, position)` when the position moved.
+    fn push(&mut self, at: Instant, position: u64) {
+        if self.samples.back().is_none_or(|(_, p)| position > *p) {
+            self.samples.push_back((at, position));
+        }
+    }
+
+    /// The worst of `replicas` (name, position) at `now`, the samples no
+    /// replica still needs dropped.
+    fn reading(&mut self, now: Instant, replicas: &[(String, u64)]) -> Reading {
+        let mut out = Reading {
+            lag: Duration::ZERO,
+            replicas: replicas.len() as u32,
+            worst: None,
+            unmeasured: false,
+        };
+        for (name, at) in replicas {
+            // The first sample the replica has not reached.
+            let Some(i) = self.samples.iter().position(|(_, p)| p > at) else {
+                continue;
+            };
+            let lag = now.saturating_duration_since(self.samples[i].0);
+            if out.worst.is_none() || lag > out.lag {
+                out.lag = lag;
+                out.worst = Some(name.clone());
+            }
+            // Behind the first sample: behind since before it, by how much
+            // is not known.
+            out.unmeasured |= i == 0;
+        }
+        // The oldest sample a replica still needs stays, the ones before
+        // it go (each replica's first unreached sample is kept).
+        let least = replicas.iter().map(|(_, p)| *p).min();
+        if let Some(least) = least {
+            while self.samples.len() > 1 && self.samples[0].1 <= least && self.samples[1].1 <= least {
+                self.samples.pop_front();
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(v: &[(&str, u64)]) -> Vec<(String, u64)> {
+        v.iter().map(|(n, p)| (n.to_string(), *p)).collect()
+    }
+
+    /// Lag is the age of the oldest sample a replica has not reached; a
+    /// replica at the runner's position is 0 behind; one behind the first
+    /// sample is unmeasured; samples every replica passed are dropped.
+    #[test]
+    fn positions_measure_the_age_of_the_oldest_unapplied_sample() {
+        let t0 = Instant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let mut s = Positions::default();
+        s.push(t0, 10);
+        // Behind the first sample: unknown, a lower bound.
+        let r = s.reading(ms(50), &names(&[("a", 10), ("b", 7)]));
+        assert_eq!(r.replicas, 2);
+        assert!(r.unmeasured);
+        assert_eq!(r.worst.as_deref(), Some("b"));
+        assert_eq!(r.lag, Duration::from_millis(50));
+        s.push(ms(100), 20);
+        s.push(ms(150), 20);
+        s.push(ms(200), 30);
+        // a at 20 misses the sample at 200 (30): 100 ms at 300; b passed
+        // the first sample (10) and misses the one at 100 (20): 200 ms.
+        let r = s.reading(ms(300), &names(&[("a", 20), ("b", 12)]));
+        assert!(!r.unmeasured);
+        assert_eq!(r.lag, Duration::from_millis(200));
+        assert_eq!(r.worst.as_deref(), Some("b"));
+        // Both caught up to 30: nothing behind, the old samples dropped.
+        let r = s.reading(ms(400), &names(&[("a", 30), ("b", 30)]));
+        assert_eq!(r.lag, Duration::ZERO);
+        assert!(!r.unmeasured && r.worst.is_none());
+        assert_eq!(s.samples.len(), 1, "{:?}", s.samples);
+        // No replicas: nothing to wait for.
+        let r = s.reading(ms(500), &[]);
+        assert_eq!((r.replicas, r.lag, r.unmeasured), (0, Duration::ZERO, false));
+    }
+
+    #[test]
+    fn node_rows_and_addresses_are_read() {
+        let info = node_info(Ok(vec![
+            "ON|a21f|127.0.0.1:3311|127.0.0.1:3311,127.0.0.1:3312, [::1]:3313".into(),
+        ]))
+        .expect("reads");
+        assert!(info.on);
+        assert_eq!(info.cluster, "a21f");
+        assert_eq!(info.all.len(), 3);
+        assert_eq!(split_address(&info.all[2]), Some(("::1".into(), Some(3313))));
+        assert_eq!(split_address("db1"), Some(("db1".into(), None)));
+        assert_eq!(split_address("db1:x"), None);
+        let off = node_info(Ok(vec!["OFF|||".into()])).expect("reads");
+        assert!(!off.on && off.all.is_empty());
+        let url = DatabaseUrl::parse("mysql://root@127.0.0.1:3311/app").expect("url");
+        assert!(is_self(&url, "127.0.0.1:3311"));
+        assert!(!is_self(&url, "127.0.0.1:3312"));
     }
 }

@@ -22,6 +22,10 @@ pub(crate) struct Settings {
     pub retry_backoff: Duration,
     pub lock_waits: LockWaits,
     pub replica_lag: Option<super::replica::LagWatch>,
+    /// MySQL/MariaDB: the replicas whose lag a backfill reads
+    /// (`replica.rs`), or where to find them.
+    pub replica_urls: Vec<crate::database_url::DatabaseUrl>,
+    pub galera_peers_with: Option<crate::database_url::DatabaseUrl>,
     pub commit_group: Duration,
     pub newer: super::status::NewerMigrations,
 }
@@ -38,6 +42,8 @@ impl Default for Settings {
             retry_backoff: Duration::from_millis(200),
             lock_waits: LockWaits::default(),
             replica_lag: None,
+            replica_urls: Vec::new(),
+            galera_peers_with: None,
             commit_group: Duration::from_millis(100),
             newer: super::status::NewerMigrations::Tolerate,
         }

@@ -204,7 +204,7 @@ pub(crate) fn run_group<C: MigrationConnection>(
     let direction = batch[0].direction;
     ctx.renew_lock()?;
     let window = ctx.settings.commit_group;
-    let env = Env::new(ctx.events, ctx.lease.as_ref()).watching(ctx.settings.replica_lag);
+    let env = Env::new(ctx.events, ctx.lease.as_ref()).watching(ctx.replicas.as_ref());
     let conn = &mut *ctx.conn;
     let fks = apply::sqlite_foreign_keys_off(conn)?;
     let opened = Instant::now();

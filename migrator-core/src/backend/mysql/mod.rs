@@ -162,6 +162,13 @@ impl Backend for Mysql {
         super::TopologyProbe::Galera
     }
 
+    fn replica_lag(&self) -> Option<super::ReplicaLag> {
+        Some(super::ReplicaLag::ByPosition {
+            position: session::GALERA_POSITION_SQL,
+            node: session::GALERA_NODE_SQL,
+        })
+    }
+
     fn session_lock(&self) -> Option<super::SessionLock> {
         Some(session::session_lock())
     }

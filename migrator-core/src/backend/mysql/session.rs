@@ -25,6 +25,26 @@ pub(crate) const READ_TIMEOUTS_SQL: &str =
                  ', SESSION foreign_key_checks = ', @@SESSION.foreign_key_checks, \
                  ', @migrator_fkc = NULL') AS s";
 
+/// A Galera node's applied position (`runner/replica.rs`): the seqno of
+/// the last write set it committed, which every node of the cluster
+/// counts alike, so a node behind the one the runner writes to has a
+/// lower one. A node that does not apply (a `FLUSH TABLES WITH READ LOCK`
+/// desyncs it and pauses its applier) keeps its seqno while the others
+/// go on.
+pub(crate) const GALERA_POSITION_SQL: &str = "SELECT VARIABLE_VALUE AS s FROM information_schema.GLOBAL_STATUS \
+     WHERE VARIABLE_NAME = 'WSREP_LAST_COMMITTED'";
+
+/// A node's "ON|CLUSTER|SELF|ALL" (`backend::ReplicaLag::ByPosition`):
+/// `wsrep_on`, the cluster's state UUID (the same on every node of one
+/// cluster), the node's own client address and the client addresses of
+/// all the nodes (`wsrep_incoming_addresses`); empty parts on a server
+/// without Galera.
+pub(crate) const GALERA_NODE_SQL: &str = "SELECT CONCAT(\
+     COALESCE((SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'WSREP_ON'), ''), '|', \
+     COALESCE((SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_CLUSTER_STATE_UUID'), ''), '|', \
+     COALESCE((SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'WSREP_NODE_INCOMING_ADDRESS'), ''), '|', \
+     COALESCE((SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_INCOMING_ADDRESSES'), '')) AS s";
+
 /// The other connections of this database, open transactions first: id,
 /// command, seconds open, seconds in the command, statement.
 pub(crate) const SESSIONS_SQL: &str = "SELECT CONCAT_WS(CHAR(31), CAST(p.ID AS CHAR), p.COMMAND, \

@@ -91,8 +91,8 @@ impl Backend for Postgres {
         render::column_query(table, column)
     }
 
-    fn replica_lag_sql(&self) -> Option<&'static str> {
-        Some(session::REPLICA_LAG_SQL)
+    fn replica_lag(&self) -> Option<super::ReplicaLag> {
+        Some(super::ReplicaLag::OnPrimary(session::REPLICA_LAG_SQL))
     }
 
     fn foreign_key_exists_sql(&self, table: &str, name: &str) -> Option<String> {
