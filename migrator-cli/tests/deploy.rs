@@ -8,7 +8,10 @@
 //! - A 3-node MariaDB Galera cluster: 16 runners spread over the nodes with
 //!   the default flags, each migration exactly once, all exit 0, `verify`
 //!   clean on every node; `--lock-mode advisory` (node-local `GET_LOCK`)
-//!   refused; `down` and `up` again across nodes.
+//!   refused; `down` and `up` again across nodes. A backfill on node 1
+//!   with `--max-replica-lag` waits while node 3 is held by `FLUSH TABLES
+//!   WITH READ LOCK`, gives up after its timeout naming it, and finishes
+//!   once node 3 applies again; what the watch cannot read is refused.
 //!
 //! A server that cannot be started skips its tests with a loud message,
 //! and fails them under `CI=true`.
@@ -316,6 +319,16 @@ mod galera {
         Some(urls)
     }
 
+    /// The cluster as every test but one shares it, and as the lag test
+    /// takes it alone: while node 3 is held by `FLUSH TABLES WITH READ
+    /// LOCK` it applies nothing, so another test's database would not be
+    /// there yet.
+    static CLUSTER: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+    fn shared() -> std::sync::RwLockReadGuard<'static, ()> {
+        CLUSTER.read().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// A fresh database on the cluster (created on node 1, replicated) and
     /// its URL on each node.
     fn cluster_db(nodes: &[String], tag: &str) -> (MyDb, Vec<String>) {
@@ -351,6 +364,7 @@ mod galera {
     #[test]
     fn galera_sixteen_runners_over_three_nodes_default_flags() {
         let Some(nodes) = nodes() else { return };
+        let _cluster = shared();
         let (db, urls) = cluster_db(&nodes, "galera16");
         let p = project();
         let spread: Vec<String> = (0..RUNNERS).map(|i| urls[i % 3].clone()).collect();
@@ -386,6 +400,7 @@ mod galera {
     #[test]
     fn galera_sixteen_raw_runners() {
         let Some(nodes) = nodes() else { return };
+        let _cluster = shared();
         let (db, urls) = cluster_db(&nodes, "galera_raw");
         let p = raw_project(migrator_core::dialect::Dialect::Mysql);
         let spread: Vec<String> = (0..RUNNERS).map(|i| urls[i % 3].clone()).collect();
@@ -405,6 +420,7 @@ mod galera {
     #[test]
     fn galera_refuses_node_local_get_lock() {
         let Some(nodes) = nodes() else { return };
+        let _cluster = shared();
         let (my, urls) = cluster_db(&nodes, "galera_adv");
         let p = project();
         let o = command(p.root(), &urls[0], &["up", "--lock-mode", "advisory"])
@@ -516,6 +532,7 @@ mod galera {
     #[test]
     fn galera_backfill_waits_for_a_node_that_does_not_apply() {
         let Some(nodes) = nodes() else { return };
+        let _alone = CLUSTER.write().unwrap_or_else(|e| e.into_inner());
         let (db, urls) = cluster_db(&nodes, "galera_lag");
         let p = backfill_project();
         let o = command(p.root(), &urls[0], &["up", "--to", "1"])
@@ -579,6 +596,7 @@ mod galera {
     #[test]
     fn galera_lag_watch_refuses_what_it_cannot_read() {
         let Some(nodes) = nodes() else { return };
+        let _cluster = shared();
         let Some(plain) = common::mysql_base_url() else { return };
         let (db, urls) = cluster_db(&nodes, "galera_lagref");
         let p = backfill_project();
