@@ -547,11 +547,20 @@ mod galera {
             .expect("FTWRL on node 3");
         let mut c = migrator_core::runner::connect(&urls[0]).expect("node 1");
         let values: Vec<String> = (1..=1000).map(|i| format!("({i}, 0)")).collect();
-        c.execute(&format!("INSERT INTO items (id, hits) VALUES {}", values.join(", ")))
-            .expect("rows on node 1");
+        c.execute(&format!(
+            "INSERT INTO items (id, hits) VALUES {}",
+            values.join(", ")
+        ))
+        .expect("rows on node 1");
         let node3 = address(&nodes[2]);
 
-        let flags = ["up", "--max-replica-lag", "0.3", "--replica-lag-timeout", "1.5"];
+        let flags = [
+            "up",
+            "--max-replica-lag",
+            "0.3",
+            "--replica-lag-timeout",
+            "1.5",
+        ];
         let o = command(p.root(), &urls[0], &flags).output().expect("runs");
         let t = text(&o);
         assert!(!o.status.success(), "node 3 is behind the whole time:\n{t}");
@@ -562,14 +571,24 @@ mod galera {
         assert!(t.contains("waiting for the replicas: lag"), "{t}");
         assert_eq!(hits(&nodes[0], &db, 1), 0, "no batch ran:\n{t}");
 
-        let flags = ["up", "--max-replica-lag", "0.3", "--replica-lag-timeout", "60"];
+        let flags = [
+            "up",
+            "--max-replica-lag",
+            "0.3",
+            "--replica-lag-timeout",
+            "60",
+        ];
         let child = command(p.root(), &urls[0], &flags)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawns");
         std::thread::sleep(std::time::Duration::from_millis(2500));
-        assert_eq!(hits(&nodes[0], &db, 1), 0, "no batch while node 3 is behind");
+        assert_eq!(
+            hits(&nodes[0], &db, 1),
+            0,
+            "no batch while node 3 is behind"
+        );
         locked.execute("UNLOCK TABLES").expect("unlock node 3");
         let o = child.wait_with_output().expect("finishes");
         let t = text(&o);
@@ -597,7 +616,9 @@ mod galera {
     fn galera_lag_watch_refuses_what_it_cannot_read() {
         let Some(nodes) = nodes() else { return };
         let _cluster = shared();
-        let Some(plain) = common::mysql_base_url() else { return };
+        let Some(plain) = common::mysql_base_url() else {
+            return;
+        };
         let (db, urls) = cluster_db(&nodes, "galera_lagref");
         let p = backfill_project();
         let o = command(p.root(), &urls[0], &["up", "--to", "1"])
@@ -606,14 +627,27 @@ mod galera {
         assert!(o.status.success(), "{}", text(&o));
         let lag = ["up", "--max-replica-lag", "1", "--replica-url"];
         for (replica, says) in [
-            (format!("{plain}/mysql"), "is not a node of this Galera cluster"),
-            ("mysql://root@127.0.0.1:1/x".to_string(), "cannot be reached to read its lag"),
+            (
+                format!("{plain}/mysql"),
+                "is not a node of this Galera cluster",
+            ),
+            (
+                "mysql://root@127.0.0.1:1/x".to_string(),
+                "cannot be reached to read its lag",
+            ),
         ] {
-            let o = command(p.root(), &urls[0], &[&lag[..], &[replica.as_str()]].concat())
-                .output()
-                .expect("runs");
+            let o = command(
+                p.root(),
+                &urls[0],
+                &[&lag[..], &[replica.as_str()]].concat(),
+            )
+            .output()
+            .expect("runs");
             let t = text(&o);
-            assert!(!o.status.success() && t.contains(says) && t.contains("nothing was run"), "{t}");
+            assert!(
+                !o.status.success() && t.contains(says) && t.contains("nothing was run"),
+                "{t}"
+            );
             let history = node_db(&nodes[0], &db).rows(
                 "SELECT CAST(COUNT(*) AS CHAR) AS a, '' AS b, '' AS c, '' AS d FROM _migrator_history",
             );
@@ -622,7 +656,11 @@ mod galera {
         let o = command(p.root(), &urls[0], &["up", "--replica-url", &urls[1]])
             .output()
             .expect("runs");
-        assert!(!o.status.success(), "--replica-url alone is refused by clap:\n{}", text(&o));
+        assert!(
+            !o.status.success(),
+            "--replica-url alone is refused by clap:\n{}",
+            text(&o)
+        );
         assert!(text(&o).contains("--max-replica-lag"), "{}", text(&o));
         let plain_db = MyDb::create(&plain, "lag_plain");
         let o = command(p.root(), &plain_db.url, &["up", "--max-replica-lag", "1"])
@@ -630,6 +668,9 @@ mod galera {
             .expect("runs");
         let t = text(&o);
         assert!(!o.status.success(), "{t}");
-        assert!(t.contains("`wsrep_on` is off or absent") && t.contains("nothing was run"), "{t}");
+        assert!(
+            t.contains("`wsrep_on` is off or absent") && t.contains("nothing was run"),
+            "{t}"
+        );
     }
 }

@@ -334,7 +334,8 @@ impl DatabaseUrl {
         let mut out = self.clone();
         out.host = Some(host.to_string());
         out.port = port;
-        out.params.retain(|(k, _)| k != "unix_socket" && k != "host");
+        out.params
+            .retain(|(k, _)| k != "unix_socket" && k != "host");
         out
     }
 

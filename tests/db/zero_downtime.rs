@@ -593,7 +593,9 @@ pub fn mysql_lock_wait_timeout_and_retry(db: &super::support::MyDb) {
     });
     let set = p.set();
     let mut c = db.connect();
-    c.batch_execute("SET SESSION lock_wait_timeout = 77")
+    // A session whose server messages are German: the lock wait timeout
+    // is still recognised (the runner's run is in English) and retried.
+    c.batch_execute("SET SESSION lock_wait_timeout = 77, SESSION lc_messages = 'de_DE'")
         .expect("session value");
     Migrator::new(&set)
         .up_to(&mut c, Some(3))
@@ -604,6 +606,8 @@ pub fn mysql_lock_wait_timeout_and_retry(db: &super::support::MyDb) {
     let now =
         c.rows("SELECT CAST(@@SESSION.lock_wait_timeout AS CHAR) AS a, '' AS b, '' AS c, '' AS d");
     assert_eq!(now[0].a, "77", "the session's own value is restored");
+    let lang = c.rows("SELECT @@SESSION.lc_messages AS a, '' AS b, '' AS c, '' AS d");
+    assert_eq!(lang[0].a, "de_DE", "the session's language is restored");
 
     // A reader holds the table's metadata lock for 2.5 s: the ALTER of
     // 0004 times out (1 s) and is retried until the reader commits.
@@ -624,9 +628,13 @@ pub fn mysql_lock_wait_timeout_and_retry(db: &super::support::MyDb) {
         .lock_retries(6, Duration::from_millis(200))
         .on_event(move |e| seen_events.lock().expect("events").push(e.clone()))
         .up(&mut c)
-        .expect("succeeds once the reader is gone")
+        .expect(
+            "succeeds once the reader is gone (a German session's lock wait timeout is retried)",
+        )
         .done;
     h.join().expect("holder");
+    let lang = c.rows("SELECT @@SESSION.lc_messages AS a, '' AS b, '' AS c, '' AS d");
+    assert_eq!(lang[0].a, "de_DE", "the session's language is restored");
     assert_eq!(done, vec!["0004_add_priority_column".to_string()]);
     assert!(
         events

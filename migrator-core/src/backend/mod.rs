@@ -196,6 +196,14 @@ pub(crate) trait Backend: Sync {
         timeout
     }
 
+    /// For a migration whose lock timeout is zero (the session's own):
+    /// `restore`, the statement [`Backend::read_timeouts_sql`] built, with
+    /// what else the runner keeps set during a run (MySQL: English
+    /// messages).
+    fn own_timeouts_sql(&self, restore: &str) -> String {
+        restore.to_string()
+    }
+
     /// The statement that sets the lock timeout of the next migration.
     fn lock_timeout_sql(&self, timeout: Duration) -> String {
         format!("SET lock_timeout = '{}ms'", timeout.as_millis())

@@ -262,8 +262,7 @@ impl<C: MigrationConnection> RunContext<'_, C> {
                         self.conn,
                         unit,
                         &try_,
-                        Env::new(self.events, self.lease.as_ref())
-                            .watching(self.replicas.as_ref()),
+                        Env::new(self.events, self.lease.as_ref()).watching(self.replicas.as_ref()),
                     )
                 }
             };

@@ -80,7 +80,9 @@ pub(crate) struct Watcher {
 
 impl std::fmt::Debug for Watcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Watcher").field("watch", &self.watch).finish()
+        f.debug_struct("Watcher")
+            .field("watch", &self.watch)
+            .finish()
     }
 }
 
@@ -226,7 +228,11 @@ impl Watcher {
                     How::OnPrimary(_) => "find why the replica does not replay (`pg_stat_replication` on the primary, `pg_last_xact_replay_timestamp()` on the replica)",
                     How::ByPosition { .. } => "find why the node does not apply (`SHOW GLOBAL STATUS LIKE 'wsrep_local%'` on it: a FLUSH TABLES WITH READ LOCK or `wsrep_desync` leaves it behind)",
                 };
-                let worst = r.worst.as_deref().map(|w| format!(" ({w})")).unwrap_or_default();
+                let worst = r
+                    .worst
+                    .as_deref()
+                    .map(|w| format!(" ({w})"))
+                    .unwrap_or_default();
                 return Err(fail(format!(
                     "the backfill of `{table}` in {id} waited {} for the replicas, whose lag stayed above {} (last {}{}{worst}); its finished batches are saved\n  help: {help}, then run `migrator up` again to resume after the last batch; `--replica-lag-timeout` waits longer, `--max-replica-lag` allows more",
                     super::human_duration(waited),
@@ -300,8 +306,11 @@ fn galera_replicas<C: MigrationConnection>(
     node_sql: &str,
     settings: &Settings,
 ) -> Result<Vec<(String, AnyConnection)>, RunError> {
-    let here = node_info(conn.query_texts(node_sql))
-        .map_err(|e| refused(format!("reading whether this server is a Galera node: {e}; nothing was run")))?;
+    let here = node_info(conn.query_texts(node_sql)).map_err(|e| {
+        refused(format!(
+            "reading whether this server is a Galera node: {e}; nothing was run"
+        ))
+    })?;
     if !here.on {
         return Err(refused(
             "--max-replica-lag (`Migrator::max_replica_lag`) on MySQL/MariaDB reads the lag of a Galera cluster's nodes, and this server is not one (`wsrep_on` is off or absent): the lag of a classic replica is not read; nothing was run\n  help: leave it out, or pace the backfill with its `pause_ms`".to_string(),
@@ -331,8 +340,12 @@ fn galera_replicas<C: MigrationConnection>(
         let mut c = super::conn::connect_url(&url).map_err(|e| {
             refused(format!("the replica {name} cannot be reached to read its lag: {e}; nothing was run\n  help: check it is up, or name the nodes to watch with --replica-url"))
         })?;
-        let there = node_info(c.query_texts(node_sql))
-            .map_err(|e| refused(format!("reading the replica {name}: {}; nothing was run", url.redact(&e))))?;
+        let there = node_info(c.query_texts(node_sql)).map_err(|e| {
+            refused(format!(
+                "reading the replica {name}: {}; nothing was run",
+                url.redact(&e)
+            ))
+        })?;
         if !there.on || there.cluster != here.cluster {
             return Err(refused(format!(
                 "the replica {name} is not a node of this Galera cluster ({}), so its position says nothing of its lag; nothing was run\n  help: name the nodes of the cluster this runner writes to",
@@ -398,7 +411,8 @@ impl Positions {
         // it go (each replica's first unreached sample is kept).
         let least = replicas.iter().map(|(_, p)| *p).min();
         if let Some(least) = least {
-            while self.samples.len() > 1 && self.samples[0].1 <= least && self.samples[1].1 <= least {
+            while self.samples.len() > 1 && self.samples[0].1 <= least && self.samples[1].1 <= least
+            {
                 self.samples.pop_front();
             }
         }
@@ -445,7 +459,10 @@ mod tests {
         assert_eq!(s.samples.len(), 1, "{:?}", s.samples);
         // No replicas: nothing to wait for.
         let r = s.reading(ms(500), &[]);
-        assert_eq!((r.replicas, r.lag, r.unmeasured), (0, Duration::ZERO, false));
+        assert_eq!(
+            (r.replicas, r.lag, r.unmeasured),
+            (0, Duration::ZERO, false)
+        );
     }
 
     #[test]
@@ -457,7 +474,10 @@ mod tests {
         assert!(info.on);
         assert_eq!(info.cluster, "a21f");
         assert_eq!(info.all.len(), 3);
-        assert_eq!(split_address(&info.all[2]), Some(("::1".into(), Some(3313))));
+        assert_eq!(
+            split_address(&info.all[2]),
+            Some(("::1".into(), Some(3313)))
+        );
         assert_eq!(split_address("db1"), Some(("db1".into(), None)));
         assert_eq!(split_address("db1:x"), None);
         let off = node_info(Ok(vec!["OFF|||".into()])).expect("reads");

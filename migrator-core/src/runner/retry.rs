@@ -36,8 +36,12 @@
 //!   resumes from the failed statement.
 //!
 //! diesel does not expose the SQLSTATE of an error, so a lock timeout is
-//! recognised by the server's message, which the runner's sessions receive
-//! in English unless `lc_messages` was changed for the role or database.
+//! recognised by the server's message. MySQL/MariaDB sessions get English
+//! messages for the run (`lc_messages = 'en_US'`, set with the timeouts and
+//! put back after them); PostgreSQL's `lc_messages` only a superuser may
+//! set, so there the message is English unless `lc_messages` was changed
+//! for the server, role or database (`55P03` in a message is recognised
+//! too).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -150,7 +154,7 @@ impl SessionTimeouts {
         // (PostgreSQL's and MySQL's zero would be "no limit" / an error).
         let previous = self.restore.as_deref().unwrap_or_default();
         let lock_sql = match (lock.is_zero(), statement_timeout) {
-            (true, false) if !previous.is_empty() => previous.to_string(),
+            (true, false) if !previous.is_empty() => backend.own_timeouts_sql(previous),
             (true, true) if !previous.is_empty() => previous
                 .split_once("; SET statement_timeout")
                 .map_or(previous, |(lock, _)| lock)

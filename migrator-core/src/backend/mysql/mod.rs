@@ -158,6 +158,10 @@ impl Backend for Mysql {
         session::set_lock_timeouts_sql(timeout)
     }
 
+    fn own_timeouts_sql(&self, restore: &str) -> String {
+        format!("{restore}, {}", session::ENGLISH_MESSAGES)
+    }
+
     fn topology_probe(&self) -> super::TopologyProbe {
         super::TopologyProbe::Galera
     }

@@ -9,10 +9,17 @@ pub(crate) fn seconds(timeout: Duration) -> u64 {
     ms.div_ceil(1000).max(1)
 }
 
+/// The server's messages in English for the run (any user may set it):
+/// the runner tells a lock wait timeout by its text, "Lock wait timeout
+/// exceeded" (`runner/retry.rs`; diesel does not hand over the error
+/// number), and a session whose `lc_messages` is another language would
+/// never be retried. Put back with the timeouts when the run ends.
+pub(crate) const ENGLISH_MESSAGES: &str = "SESSION lc_messages = 'en_US'";
+
 /// The statements that set the lock timeouts of a MySQL session.
 pub(crate) fn set_lock_timeouts_sql(timeout: Duration) -> String {
     let s = seconds(timeout);
-    format!("SET SESSION lock_wait_timeout = {s}, SESSION innodb_lock_wait_timeout = {s}")
+    format!("SET SESSION lock_wait_timeout = {s}, SESSION innodb_lock_wait_timeout = {s}, {ENGLISH_MESSAGES}")
 }
 
 /// The session's own lock timeouts, as the statement that sets them back.
@@ -23,6 +30,7 @@ pub(crate) const READ_TIMEOUTS_SQL: &str =
     "SELECT CONCAT('SET SESSION lock_wait_timeout = ', @@SESSION.lock_wait_timeout, \
                  ', SESSION innodb_lock_wait_timeout = ', @@SESSION.innodb_lock_wait_timeout, \
                  ', SESSION foreign_key_checks = ', @@SESSION.foreign_key_checks, \
+                 ', SESSION lc_messages = ', QUOTE(@@SESSION.lc_messages), \
                  ', @migrator_fkc = NULL') AS s";
 
 /// A Galera node's applied position (`runner/replica.rs`): the seqno of
@@ -31,7 +39,8 @@ pub(crate) const READ_TIMEOUTS_SQL: &str =
 /// lower one. A node that does not apply (a `FLUSH TABLES WITH READ LOCK`
 /// desyncs it and pauses its applier) keeps its seqno while the others
 /// go on.
-pub(crate) const GALERA_POSITION_SQL: &str = "SELECT VARIABLE_VALUE AS s FROM information_schema.GLOBAL_STATUS \
+pub(crate) const GALERA_POSITION_SQL: &str =
+    "SELECT VARIABLE_VALUE AS s FROM information_schema.GLOBAL_STATUS \
      WHERE VARIABLE_NAME = 'WSREP_LAST_COMMITTED'";
 
 /// A node's "ON|CLUSTER|SELF|ALL" (`backend::ReplicaLag::ByPosition`):
