@@ -34,6 +34,7 @@
 //!   dialect at all (its migrations must then run everywhere), is refused
 //!   before anything is written.
 
+use crate::backend::postgres::expand as pg;
 use crate::diff::{Hints, Plan};
 use crate::ops::{Backfill, BackfillReverse, Operation, RawSql, SqlVariants, DEFAULT_BATCH_SIZE};
 use crate::schema::{Column, Schema};
@@ -56,60 +57,23 @@ impl Pair<'_> {
         ))
     }
 
-    /// `value` (an expression of `from`'s type) as a value of `to`'s type.
-    /// Between numbers, and between text types, the assignment itself
-    /// converts (the trigger's `:=`, the backfill's `SET`), and PostgreSQL
-    /// then refuses a value that does not fit (out of range, too long)
-    /// instead of cutting it as an explicit `CAST` to `VARCHAR(n)` would;
-    /// other pairs need the `CAST`.
     fn cast(value: String, from: &Column, to: &Column) -> String {
-        use crate::schema::ColumnType::*;
-        let number = |t: &crate::schema::ColumnType| {
-            matches!(t, SmallInt | Integer | BigInt | Real | Double)
-        };
-        let text = |t: &crate::schema::ColumnType| matches!(t, Text | Varchar(_));
-        if from.ty == to.ty
-            || (number(&from.ty) && number(&to.ty))
-            || (text(&from.ty) && text(&to.ty))
-        {
-            value
-        } else {
-            format!(
-                "CAST({value} AS {})",
-                crate::backend::postgres::render::column_type(&to.ty)
-            )
-        }
+        pg::cast(value, &from.ty, &to.ty)
     }
 
     fn create_sql(&self) -> String {
-        let q = |s: &str| Dialect::Postgres.ident(s);
-        let name = q(&self.name());
-        let (old, new) = (q(&self.old.name), q(&self.new.name));
-        let to_new = Self::cast(format!("NEW.{old}"), self.old, self.new);
-        let to_old = Self::cast(format!("NEW.{new}"), self.new, self.old);
-        format!(
-            "CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $migrator_expand$\n\
-             BEGIN\n\
-             \x20 IF TG_OP = 'INSERT' THEN\n\
-             \x20   IF NEW.{new} IS NULL THEN NEW.{new} := {to_new}; ELSE NEW.{old} := {to_old}; END IF;\n\
-             \x20 ELSIF NEW.{new} IS DISTINCT FROM OLD.{new} THEN NEW.{old} := {to_old};\n\
-             \x20 ELSIF NEW.{old} IS DISTINCT FROM OLD.{old} THEN NEW.{new} := {to_new};\n\
-             \x20 END IF;\n\
-             \x20 RETURN NEW;\n\
-             END\n\
-             $migrator_expand$;\n\
-             CREATE TRIGGER {name} BEFORE INSERT OR UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION {name}();",
-            table = q(self.table),
+        pg::sync_trigger_sql(
+            &self.name(),
+            self.table,
+            &self.old.name,
+            &self.old.ty,
+            &self.new.name,
+            &self.new.ty,
         )
     }
 
     fn drop_sql(&self) -> String {
-        let q = |s: &str| Dialect::Postgres.ident(s);
-        let name = q(&self.name());
-        format!(
-            "DROP TRIGGER IF EXISTS {name} ON {};\nDROP FUNCTION IF EXISTS {name}();",
-            q(self.table)
-        )
+        pg::drop_sync_trigger_sql(&self.name(), self.table)
     }
 
     /// The raw step that creates the trigger (its reverse drops it).

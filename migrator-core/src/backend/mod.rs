@@ -272,6 +272,18 @@ pub(crate) trait Backend: Sync {
         None
     }
 
+    /// Why `op` rewrites its whole table while writes wait, on a table
+    /// that existed before the migration (`schema` as it was); `None` when
+    /// it does not, or the database never copies (lint's
+    /// `mysql-table-copy`).
+    fn table_copy_reason(&self, _op: &Operation, _schema: &Schema) -> Option<String> {
+        None
+    }
+
+    /// The diesel type names that differ on this database
+    /// (`diesel_schema`).
+    fn diesel_types(&self) -> &'static DieselTypes;
+
     /// How a backfill reads its replicas' lag (`runner/replica.rs`);
     /// `None` where the database cannot tell.
     fn replica_lag(&self) -> Option<ReplicaLag> {
@@ -400,6 +412,28 @@ pub(crate) enum TopologyProbe {
     Pooler,
     /// A Galera cluster node (MariaDB, MySQL with wsrep).
     Galera,
+}
+
+/// The names under `diesel::sql_types` of what differs per database in
+/// diesel's schema of a model (`diesel_schema::diesel_type`); the rest
+/// (integers, text, binary, dates) is the same everywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DieselTypes {
+    /// `ColumnType::Timestamp` (a timestamp without a time zone).
+    pub timestamp: &'static str,
+    /// `ColumnType::TimestampTz`.
+    pub timestamptz: &'static str,
+    pub uuid: &'static str,
+    /// `ColumnType::Json`, and an `sql_type = "jsonb"`.
+    pub json: &'static str,
+    /// An `sql_type = "datetime"`.
+    pub datetime: &'static str,
+    /// An `sql_type = "float"` (single precision on MySQL, double elsewhere).
+    pub float: &'static str,
+    /// Whether an 8-bit integer is diesel's `TinyInt` (else `SmallInt`).
+    pub tiny_int: bool,
+    /// Whether an unsigned integer is diesel's `Unsigned<..>`.
+    pub unsigned: bool,
 }
 
 /// Where a database's replicas' lag is read (`Backend::replica_lag`).

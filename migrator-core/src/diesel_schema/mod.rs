@@ -64,9 +64,10 @@ impl std::error::Error for TypeError {}
 
 /// The diesel SQL type of `ty` on `dialect`, as a path under
 /// `diesel::sql_types` (for example `BigInt`, `Unsigned<Integer>`), or why
-/// there is none.
+/// there is none. What differs per database is in its backend's
+/// `DieselTypes` (`backend/*/types.rs`).
 pub fn diesel_type(ty: &ColumnType, dialect: Dialect) -> Result<String, String> {
-    use Dialect::*;
+    let names = dialect.backend().diesel_types();
     let name = match ty {
         ColumnType::SmallInt => "SmallInt",
         ColumnType::Integer => "Integer",
@@ -78,27 +79,10 @@ pub fn diesel_type(ty: &ColumnType, dialect: Dialect) -> Result<String, String> 
         ColumnType::Blob => "Binary",
         ColumnType::Date => "Date",
         ColumnType::Time => "Time",
-        // DATETIME(6) on MySQL: bound as diesel's `Timestamp`, MariaDB
-        // refuses a value outside TIMESTAMP's range (1970 to 2038).
-        ColumnType::Timestamp => match dialect {
-            Mysql => "Datetime",
-            _ => "Timestamp",
-        },
-        ColumnType::TimestampTz => match dialect {
-            Postgres => "Timestamptz",
-            Sqlite => "TimestamptzSqlite",
-            // TIMESTAMP(6): diesel reads it as `chrono::NaiveDateTime` (UTC).
-            Mysql => "Timestamp",
-        },
-        ColumnType::Uuid => match dialect {
-            Postgres => "Uuid",
-            // TEXT / CHAR(36): diesel maps `uuid::Uuid` on PostgreSQL only.
-            Sqlite | Mysql => "Text",
-        },
-        ColumnType::Json => match dialect {
-            Postgres => "Jsonb",
-            Sqlite | Mysql => "Json",
-        },
+        ColumnType::Timestamp => names.timestamp,
+        ColumnType::TimestampTz => names.timestamptz,
+        ColumnType::Uuid => names.uuid,
+        ColumnType::Json => names.json,
         ColumnType::Custom(sql) => return custom_type(ty, sql, dialect),
     };
     Ok(name.to_string())
@@ -106,14 +90,15 @@ pub fn diesel_type(ty: &ColumnType, dialect: Dialect) -> Result<String, String> 
 
 /// The diesel type of an `sql_type = ".."` column, read from its SQL.
 fn custom_type(ty: &ColumnType, sql: &str, dialect: Dialect) -> Result<String, String> {
+    let names = dialect.backend().diesel_types();
     if let Some((bits, unsigned)) = ty.custom_integer() {
         let base = match bits {
-            8 if dialect == Dialect::Mysql => "TinyInt",
+            8 if names.tiny_int => "TinyInt",
             8 | 16 => "SmallInt",
             24 | 32 => "Integer",
             _ => "BigInt",
         };
-        return Ok(if unsigned && dialect == Dialect::Mysql {
+        return Ok(if unsigned && names.unsigned {
             format!("Unsigned<{base}>")
         } else {
             base.to_string()
@@ -132,24 +117,22 @@ fn custom_type(ty: &ColumnType, sql: &str, dialect: Dialect) -> Result<String, S
             "Text"
         }
         "real" | "float4" => "Float",
-        "float" if dialect == Dialect::Mysql => "Float",
-        "double" | "double precision" | "float8" | "float" => "Double",
+        "float" => names.float,
+        "double" | "double precision" | "float8" => "Double",
         "bool" | "boolean" => "Bool",
         "blob" | "bytea" | "binary" | "varbinary" | "tinyblob" | "mediumblob" | "longblob" => {
             "Binary"
         }
         "date" => "Date",
         "time" => "Time",
-        "datetime" | "timestamp without time zone" | "timestamp" if dialect != Dialect::Mysql => "Timestamp",
-        "datetime" => "Datetime",
-        "timestamp" => "Timestamp",
+        "datetime" => names.datetime,
+        "timestamp" | "timestamp without time zone" => "Timestamp",
         "timestamptz" | "timestamp with time zone" => {
             return diesel_type(&ColumnType::TimestampTz, dialect)
         }
         "uuid" => return diesel_type(&ColumnType::Uuid, dialect),
         "json" => "Json",
-        "jsonb" if dialect == Dialect::Postgres => "Jsonb",
-        "jsonb" => "Json",
+        "jsonb" => names.json,
         _ => {
             return Err(format!(
                 "no diesel SQL type is known for `sql_type = \"{sql}\"` on {dialect}\nhelp: give the column an `sql_type` diesel maps: an integer type, `numeric`, a text, binary, date or time type, `json`"

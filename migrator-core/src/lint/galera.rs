@@ -109,7 +109,10 @@ fn rebuilds(op: &Operation, start: &Schema) -> bool {
         // The MySQL dialect's own rule: what it cannot write as
         // `ALGORITHM=INSTANT` (an AUTO_INCREMENT column, an expression
         // default) fills every row.
-        Operation::AddColumn { .. } => crate::dialect::mysql::copy_reason(op, start).is_some(),
+        Operation::AddColumn { .. } => crate::Dialect::Mysql
+            .backend()
+            .table_copy_reason(op, start)
+            .is_some(),
         Operation::AlterColumn { .. }
         | Operation::DropColumn { .. }
         | Operation::SetPrimaryKey { .. }

@@ -259,8 +259,11 @@ pub fn lint_migration(m: &Migration, start: &Schema, dialects: &[Dialect]) -> Ve
             }
             _ => {}
         }
-        if dialects.contains(&Dialect::Mysql) && op.table_name().is_some_and(existing) {
-            if let Some(reason) = crate::dialect::mysql::copy_reason(op, &schema) {
+        if op.table_name().is_some_and(existing) {
+            let copies = dialects
+                .iter()
+                .find_map(|d| d.backend().table_copy_reason(op, &schema));
+            if let Some(reason) = copies {
                 add(MYSQL_TABLE_COPY, format!("{op}: {reason}"));
             }
         }

@@ -112,10 +112,13 @@ impl Settings {
             out.push_str(&format!(
                 "{} short tries at lock_timeout {waits}{}, sleeping 100 ms more after each (at most 1 s), then ",
                 waits.tries(),
-                if dialect == Dialect::Mysql {
-                    " (MySQL/MariaDB: rounded up to whole seconds)"
-                } else {
-                    ""
+                // MySQL/MariaDB round each wait up to whole seconds.
+                match dialect.backend().effective_lock_wait(Duration::from_millis(1)) {
+                    w if w > Duration::from_millis(1) => format!(
+                        " ({dialect}: rounded up to whole seconds, at least {})",
+                        super::human_duration(w)
+                    ),
+                    _ => String::new(),
                 },
             ));
         }

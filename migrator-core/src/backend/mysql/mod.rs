@@ -52,7 +52,32 @@ const fn mode(backslash: bool, ansi: bool) -> Mode {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Mysql;
 
+/// diesel's names for MySQL's types where they differ (`diesel_schema`):
+/// a timestamp is DATETIME(6), bound as `Datetime` (as `Timestamp` MariaDB
+/// would refuse a value outside TIMESTAMP's 1970 to 2038); a timestamp
+/// with a time zone is TIMESTAMP(6), read as `chrono::NaiveDateTime` in
+/// UTC; a UUID is CHAR(36) text; FLOAT is single precision; TINYINT and
+/// UNSIGNED have their own types.
+pub(crate) const DIESEL_TYPES: super::DieselTypes = super::DieselTypes {
+    timestamp: "Datetime",
+    timestamptz: "Timestamp",
+    uuid: "Text",
+    json: "Json",
+    datetime: "Datetime",
+    float: "Float",
+    tiny_int: true,
+    unsigned: true,
+};
+
 impl Backend for Mysql {
+    fn diesel_types(&self) -> &'static super::DieselTypes {
+        &DIESEL_TYPES
+    }
+
+    fn table_copy_reason(&self, op: &Operation, schema: &crate::schema::Schema) -> Option<String> {
+        render::copy_reason(op, schema)
+    }
+
     fn name(&self) -> &'static str {
         "mysql"
     }

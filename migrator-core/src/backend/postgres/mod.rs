@@ -5,6 +5,8 @@
     any(feature = "sqlite", feature = "postgres", feature = "mysql")
 ))]
 pub(crate) mod adopt;
+#[cfg(feature = "model")]
+pub(crate) mod expand;
 #[cfg(feature = "postgres")]
 pub(crate) mod introspect;
 pub mod render;
@@ -40,7 +42,24 @@ const LEX_MODES: &[Mode] = &[Mode {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Postgres;
 
+/// diesel's names for PostgreSQL's types where they differ
+/// (`diesel_schema`): `timestamptz`, `uuid` and `jsonb` have their own.
+pub(crate) const DIESEL_TYPES: super::DieselTypes = super::DieselTypes {
+    timestamp: "Timestamp",
+    timestamptz: "Timestamptz",
+    uuid: "Uuid",
+    json: "Jsonb",
+    datetime: "Timestamp",
+    float: "Double",
+    tiny_int: false,
+    unsigned: false,
+};
+
 impl Backend for Postgres {
+    fn diesel_types(&self) -> &'static super::DieselTypes {
+        &DIESEL_TYPES
+    }
+
     fn name(&self) -> &'static str {
         "postgres"
     }

@@ -40,7 +40,25 @@ const LEX_MODES: &[Mode] = &[Mode {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Sqlite;
 
+/// diesel's names for SQLite's types where they differ (`diesel_schema`):
+/// a timestamp with a time zone is text diesel reads as `TimestamptzSqlite`;
+/// a UUID is text (diesel maps `uuid::Uuid` on PostgreSQL only).
+pub(crate) const DIESEL_TYPES: super::DieselTypes = super::DieselTypes {
+    timestamp: "Timestamp",
+    timestamptz: "TimestamptzSqlite",
+    uuid: "Text",
+    json: "Json",
+    datetime: "Timestamp",
+    float: "Double",
+    tiny_int: false,
+    unsigned: false,
+};
+
 impl Backend for Sqlite {
+    fn diesel_types(&self) -> &'static super::DieselTypes {
+        &DIESEL_TYPES
+    }
+
     fn name(&self) -> &'static str {
         "sqlite"
     }
