@@ -1050,7 +1050,7 @@ fn take_backup(
     }
     // A backup error is reported as it is (`History` prints its message
     // unchanged); nothing has been migrated.
-    let restore = crate::backup::take(db, url, path, wait).map_err(RunError::History)?;
+    let restore = crate::backup::take(db, url, path, wait).map_err(RunError::Refused)?;
     println!("{restore}");
     Ok(true)
 }

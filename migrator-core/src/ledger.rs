@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 /// Anything wrong with the migrations folder or the snapshot.
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MigrationError {
     #[error("{}: {message}", path.display())]
     Io { path: PathBuf, message: String },

@@ -14,6 +14,7 @@ use crate::snapshot::{extend_chain, file_entry, Snapshot};
 
 /// Anything that stops `generate` or `check`.
 #[derive(thiserror::Error)]
+#[non_exhaustive]
 pub enum ProjectError {
     #[error(transparent)]
     Files(#[from] MigrationError),

@@ -56,6 +56,7 @@ pub struct Adoption {
 
 /// Why a database cannot be adopted.
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AdoptError {
     #[error("the database has no tables to adopt\nhelp: run `migrator init` for a new project")]
     Empty,

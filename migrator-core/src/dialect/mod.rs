@@ -275,6 +275,7 @@ impl fmt::Display for Statement {
 
 /// A failure to render an operation.
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RenderError {
     #[error("{op}: {message}")]
     Unsupported { op: String, message: String },

@@ -100,6 +100,7 @@ impl Plan {
 
 /// Why the diff engine produced no plan.
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DiffError {
     /// A change the engine refuses to plan, with the choices the user has.
     #[error("{0}")]

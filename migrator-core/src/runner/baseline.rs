@@ -19,7 +19,7 @@ use crate::migration::{Direction, MigrationSet};
 /// Refuses a baseline at a version that has no migration.
 pub(crate) fn check(set: &MigrationSet, version: u32) -> Result<(), RunError> {
     if version == 0 || set.migrations.iter().all(|m| m.version != version) {
-        return Err(RunError::History(format!(
+        return Err(RunError::NoSuchVersion(format!(
             "there is no migration {version:04} to record as the baseline"
         )));
     }
@@ -35,7 +35,7 @@ pub(crate) fn record<C: MigrationConnection>(
 ) -> Result<(), RunError> {
     let rows = history::read(conn)?;
     if !rows.is_empty() {
-        return Err(RunError::History(format!(
+        return Err(RunError::Refused(format!(
             "the database already has {} row(s) in `{}`: it is managed by migrator already\nhelp: `migrator status` shows what is applied",
             rows.len(),
             history::HISTORY_TABLE

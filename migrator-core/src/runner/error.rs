@@ -5,8 +5,10 @@ use std::time::Duration;
 use crate::dialect::{Dialect, RenderError};
 use crate::migration::{MigrationError, RenderFailure};
 
-/// Everything that can go wrong while running migrations.
+/// Everything that can go wrong while running migrations. New kinds may be
+/// added: a `match` outside this crate needs a catch-all arm.
 #[derive(thiserror::Error)]
+#[non_exhaustive]
 pub enum RunError {
     /// The URL was refused before any connection was tried.
     #[error(transparent)]
@@ -30,10 +32,24 @@ pub enum RunError {
         message: String,
         rolled_back: &'static str,
     },
-    /// Recorded history disagrees with the files; the message says how to
-    /// proceed.
+    /// Recorded history disagrees with the files (a migration edited,
+    /// missing, applied out of order, or applied by a newer release); the
+    /// message says how to proceed.
     #[error("{0}")]
     History(String),
+    /// A version the migrations do not have: a `--to` past the newest, a
+    /// baseline or a rendering of a migration that is not there.
+    #[error("{0}")]
+    NoSuchVersion(String),
+    /// A migration left PARTIAL stands in the way (a roll-back asked
+    /// before `up` finished it).
+    #[error("{0}")]
+    Partial(String),
+    /// Refused before anything changed, for the reason the message gives
+    /// (a placeholder backfill not yet filled, a database already managed,
+    /// nothing to resolve, a backup that failed).
+    #[error("{0}")]
+    Refused(String),
     #[error("migration {migration} has a Rust step `{step}` that this program cannot run\nhelp: Rust data migrations are defined with `#[migration]` in the application; apply this migration from the application, which links the function: `Migrator::new(&MIGRATIONS).up(&mut conn)` with `static MIGRATIONS: EmbeddedMigrations = embed_migrations!(\"migrations\")`")]
     RustStep { migration: String, step: String },
     #[error("migration {migration} failed at step {index} on {dialect}: Rust step `{step}`: {message}{rolled_back}")]
@@ -95,7 +111,7 @@ impl From<RenderFailure> for RunError {
     fn from(f: RenderFailure) -> RunError {
         match f {
             RenderFailure::NoSuchMigration(v) => {
-                RunError::History(format!("there is no migration {v:04}"))
+                RunError::NoSuchVersion(format!("there is no migration {v:04}"))
             }
             RenderFailure::Irreversible { migration, step } => {
                 RunError::Irreversible { migration, step }

@@ -89,7 +89,7 @@ fn refuse_unfilled_placeholders<C: MigrationConnection>(
                 message: format!("{sql}: {e}"),
             })?;
             if nulls > 0 {
-                return Err(RunError::History(format!(
+                return Err(RunError::Refused(format!(
                     "migration {} refused before changing anything: making `{}.{}` NOT NULL needs a value for its {nulls} row(s) that hold NULL, and its `backfill` step is still the placeholder `generate` wrote (`set = \"{}\"`)\nhelp: write the value those rows get in the step's `set` and run `migrator rehash` (or fill them yourself first); `migrator lint` lists it as unfilled-backfill",
                     p.m.id(),
                     b.table,

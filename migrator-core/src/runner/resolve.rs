@@ -47,13 +47,13 @@ impl Migrator<'_> {
             let conn = &mut *ctx.conn;
             let rows = super::history::read(conn)?;
             let Some(row) = rows.iter().find(|r| r.version == i64::from(version)) else {
-                return Err(RunError::History(format!(
+                return Err(RunError::Refused(format!(
                     "migration {version:04} has no history row: there is nothing to resolve\nhelp: `migrator status` shows the partial migration, if any"
                 )));
             };
             let id = format!("{:04}_{}", row.version, row.name);
             if row.state != "partial" {
-                return Err(RunError::History(format!(
+                return Err(RunError::Refused(format!(
                     "{id} is {}, not partial: `resolve` only settles a migration left PARTIAL\nhelp: `migrator down` rolls an applied migration back",
                     row.state
                 )));
@@ -81,8 +81,9 @@ impl Migrator<'_> {
                 "CREATE TABLE IF NOT EXISTS {} (version BIGINT NOT NULL, name VARCHAR(255) NOT NULL, resolution VARCHAR(16) NOT NULL, steps_done BIGINT NOT NULL, resolved_by VARCHAR(255) NOT NULL, resolved_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP)",
                 q(RESOLUTIONS_TABLE)
             );
-            let fail =
-                |sql: &str, e: diesel::result::Error| RunError::History(format!("{sql}: {e}"));
+            let fail = |sql: &str, e: diesel::result::Error| RunError::Database {
+                message: format!("{sql}: {e}"),
+            };
             // The table first: on MySQL its creation commits on its own.
             conn.execute(&create).map_err(|e| fail(&create, e))?;
             conn.in_transaction(|conn| {

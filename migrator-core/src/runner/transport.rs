@@ -93,7 +93,7 @@ pub(crate) fn run_pipelined<C: MigrationConnection>(
             ctx.settings.statement_timeout,
         )?;
         let one = apply::one_batch(dialect, m, statements, direction, &set, durable)
-            .ok_or_else(|| RunError::History(format!("{} cannot be sent as one batch", m.id())))?;
+            .ok_or_else(|| RunError::Refused(format!("{} cannot be sent as one batch", m.id())))?;
         if !sql.is_empty() {
             sql.push_str(";\n");
         }

@@ -159,7 +159,7 @@ pub(crate) fn build<'s>(
         Goal::Up(target) => {
             let target = target.unwrap_or(set.head());
             if target > set.head() {
-                return Err(RunError::History(format!(
+                return Err(RunError::NoSuchVersion(format!(
                     "cannot migrate up to {target:04}: the newest migration is {:04}",
                     set.head()
                 )));
@@ -196,7 +196,7 @@ pub(crate) fn build<'s>(
                     }
                 })?;
                 if row.state != APPLIED {
-                    return Err(RunError::History(format!(
+                    return Err(RunError::Partial(format!(
                         "migration {} is partially applied ({} statement(s) done); run `migrator up` to finish it before rolling back",
                         m.id(),
                         row.steps_done
