@@ -567,6 +567,19 @@ mod mysql {
     }
 
     #[test]
+    fn backfill_waits_for_a_lagging_mariadb_replica() {
+        let Some((primary, replica)) = super::replica_lag::my_replica() else {
+            return;
+        };
+        let Some(other) = support::mysql_base_url() else {
+            return;
+        };
+        super::replica_lag::mariadb_backfill_waits_for_a_lagging_replica(
+            &primary, &replica, &other,
+        );
+    }
+
+    #[test]
     fn lock_wait_timeout_and_retry() {
         let Some(base) = support::mysql_base_url() else {
             return;

@@ -144,12 +144,14 @@ pub struct LockArgs {
     /// allowed). PostgreSQL: the streaming replicas, read on the primary
     /// from pg_stat_replication (the role needs pg_monitor). MariaDB
     /// Galera: the cluster's other nodes, connected to with this URL's
-    /// credentials (or --replica-url).
+    /// credentials (or --replica-url). MariaDB with classic replicas: the
+    /// --replica-url ones, by their applied GTIDs.
     #[arg(long, value_name = "SECS", value_parser = seconds)]
     pub max_replica_lag: Option<Duration>,
-    /// MariaDB Galera, with --max-replica-lag: a node to watch instead of
-    /// the cluster's other nodes as it reports them (repeatable; each must
-    /// be a node of the same cluster).
+    /// MySQL/MariaDB, with --max-replica-lag: a replica to watch
+    /// (repeatable): a classic replica of this server (MariaDB GTIDs), or on
+    /// Galera a node of the same cluster, instead of the nodes the cluster
+    /// reports.
     #[arg(long = "replica-url", value_name = "URL", value_parser = replica_url, requires = "max_replica_lag")]
     pub replica_urls: Vec<migrator_core::runner::DatabaseUrl>,
     /// With --max-replica-lag: how long a backfill waits for the replicas
@@ -536,7 +538,7 @@ fn replica_url(s: &str) -> Result<migrator_core::runner::DatabaseUrl, String> {
     let url = migrator_core::runner::DatabaseUrl::parse(s).map_err(|e| e.to_string())?;
     if url.backend() != migrator_core::database_url::Backend::Mysql {
         return Err(format!(
-            "{url} is not a MySQL/MariaDB URL: --replica-url names the Galera nodes to watch (PostgreSQL's replicas are read on the primary)"
+            "{url} is not a MySQL/MariaDB URL: --replica-url names the MySQL/MariaDB replicas to watch (PostgreSQL's replicas are read on the primary)"
         ));
     }
     Ok(url)

@@ -669,7 +669,7 @@ mod galera {
         let t = text(&o);
         assert!(!o.status.success(), "{t}");
         assert!(
-            t.contains("`wsrep_on` is off or absent") && t.contains("nothing was run"),
+            t.contains("needs its replicas named") && t.contains("nothing was run"),
             "{t}"
         );
     }

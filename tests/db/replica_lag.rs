@@ -239,3 +239,202 @@ pub fn sqlite_refuses_the_replica_bound() {
         "nothing ran"
     );
 }
+
+/// The MariaDB primary and its asynchronous replica (base URLs), or `None`
+/// (loudly) where they are not running; under CI they must be.
+#[cfg(feature = "mysql")]
+pub fn my_replica() -> Option<(String, String)> {
+    let primary = std::env::var("MIGRATOR_TEST_MY_PRIMARY")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3321".to_string());
+    let replica = std::env::var("MIGRATOR_TEST_MY_REPLICA")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3322".to_string());
+    for url in [&primary, &replica] {
+        if let Err(e) = diesel::mysql::MysqlConnection::establish(url) {
+            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                panic!("the MariaDB primary and replica are required under CI but {url} is unreachable: {e} (scripts/servers my-replica starts them)");
+            }
+            eprintln!("\n!!!!!!!! SKIPPING MariaDB replica-lag test: {url} is unreachable ({e}); run scripts/servers my-replica or set MIGRATOR_TEST_MY_PRIMARY / MIGRATOR_TEST_MY_REPLICA !!!!!!!!\n");
+            return None;
+        }
+    }
+    Some((primary, replica))
+}
+
+/// The replica's SQL thread stopped while it lives (it receives the
+/// primary's binary log but applies nothing), started again when dropped.
+#[cfg(feature = "mysql")]
+struct Stopped(diesel::mysql::MysqlConnection);
+
+#[cfg(feature = "mysql")]
+impl Stopped {
+    fn new(mut c: diesel::mysql::MysqlConnection) -> Stopped {
+        c.batch_execute("STOP SLAVE SQL_THREAD").expect("stop");
+        Stopped(c)
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.batch_execute("START SLAVE SQL_THREAD");
+    }
+}
+
+#[cfg(feature = "mysql")]
+fn count_hits<C: MigrationConnection>(c: &mut C, n: i64) -> i64 {
+    c.count_rows(&format!("SELECT 1 AS one FROM items WHERE hits = {n}"))
+        .expect("count")
+}
+
+/// Waits (at most 20 s) until `c` counts `want` rows with `hits = n`.
+#[cfg(feature = "mysql")]
+fn until_hits<C: MigrationConnection>(c: &mut C, n: i64, want: i64) -> i64 {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = c
+            .count_rows(&format!("SELECT 1 AS one FROM items WHERE hits = {n}"))
+            .unwrap_or(-1);
+        if got == want || Instant::now() > deadline {
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// MariaDB with a classic asynchronous replica (GTID): the replica named
+/// with `Migrator::replica_urls` is watched by its applied GTIDs against
+/// the primary's binary log. With its SQL thread stopped the backfill
+/// waits, no row updated, and finishes once it applies again, every row
+/// once on both. Refused before anything runs: no replica named, and a
+/// server that replicates nothing from this one.
+#[cfg(feature = "mysql")]
+pub fn mariadb_backfill_waits_for_a_lagging_replica(primary: &str, replica: &str, other: &str) {
+    use migrator_core::runner::DatabaseUrl;
+    let db = super::support::MyDb::create(primary, "mylag");
+    let p = project();
+    let set = p.set();
+    let mut c = db.connect();
+    Migrator::new(&set).up_to(&mut c, Some(1)).expect("0001");
+    let replica_url = format!("{replica}/{}", db.name);
+    // The replica has the table (and the database) before anything else.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut on_replica = loop {
+        let mut r = diesel::mysql::MysqlConnection::establish(&replica_url).ok();
+        let ready = r
+            .as_mut()
+            .is_some_and(|r| migrator_core::runner::table_exists(r, "items").unwrap_or(false));
+        match r {
+            Some(r) if ready => break r,
+            _ if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
+            _ => panic!("the replica never got the table"),
+        }
+    };
+    let url = |s: &str| DatabaseUrl::parse(s).expect("url");
+    let applied = |c: &mut diesel::mysql::MysqlConnection| {
+        c.count_rows("SELECT 1 AS one FROM _migrator_history")
+            .expect("history")
+    };
+
+    // Refused before anything runs.
+    let err = Migrator::new(&set)
+        .max_replica_lag(Duration::from_secs(1), Duration::from_secs(5))
+        .galera_peers_with(url(&db.url))
+        .up(&mut c)
+        .expect_err("no replica named")
+        .to_string();
+    assert!(
+        err.contains("needs its replicas named") && err.contains("nothing was run"),
+        "{err}"
+    );
+    let err = Migrator::new(&set)
+        .max_replica_lag(Duration::from_secs(1), Duration::from_secs(5))
+        .replica_urls(vec![url(&format!("{other}/mysql"))])
+        .up(&mut c)
+        .expect_err("not a replica of this server")
+        .to_string();
+    assert!(
+        err.contains("is not a replica of this server") && err.contains("nothing was run"),
+        "{err}"
+    );
+    assert_eq!(applied(&mut c), 1, "0002 not applied");
+
+    let stopped =
+        Stopped::new(diesel::mysql::MysqlConnection::establish(replica).expect("replica"));
+    c.batch_execute(&format!(
+        "INSERT INTO items (id, hits) VALUES {}",
+        (1..=1000)
+            .map(|i| format!("({i}, 0)"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+    .expect("rows");
+    let (tx, rx) = mpsc::channel::<Event>();
+    let set_dir = p.migrations_dir().to_path_buf();
+    let primary_url = db.url.clone();
+    let watched = url(&replica_url);
+    let runner = std::thread::spawn(move || {
+        let set = migrator_core::migration::MigrationSet::load(&set_dir).expect("set");
+        let mut c = diesel::mysql::MysqlConnection::establish(&primary_url).expect("connects");
+        let tx = std::sync::Mutex::new(tx);
+        let done = Migrator::new(&set)
+            .max_replica_lag(Duration::from_millis(300), Duration::from_secs(60))
+            .replica_urls(vec![watched])
+            .on_event(move |e| {
+                let _ = tx.lock().expect("sender").send(e.clone());
+            })
+            .up(&mut c)
+            .map(|r| r.done);
+        done
+    });
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(e) = rx.recv_timeout(Duration::from_millis(100)) {
+            let waiting = matches!(&e, Event::ReplicaLag { replicas: 1, .. });
+            seen.push(e);
+            if waiting {
+                break;
+            }
+        }
+    }
+    let Some(Event::ReplicaLag { worst, .. }) = seen.last().cloned() else {
+        panic!("the backfill waits for the replica: {seen:?}");
+    };
+    assert!(
+        worst.as_deref().is_some_and(|w| w.contains(":3322")),
+        "names the replica: {worst:?}"
+    );
+    // The lag grows past the bound (reported at most once a second).
+    let over = |e: &Event| matches!(e, Event::ReplicaLag { lag, max, .. } if lag > max && *max == Duration::from_millis(300));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !seen.iter().any(over) && Instant::now() < deadline {
+        if let Ok(e) = rx.recv_timeout(Duration::from_millis(100)) {
+            seen.push(e);
+        }
+    }
+    assert!(
+        seen.iter().any(over),
+        "the lag grows past the bound: {seen:?}"
+    );
+    assert_eq!(count_hits(&mut c, 1), 0, "no batch while the replica lags");
+    seen.extend(rx.try_iter());
+    assert!(
+        !seen
+            .iter()
+            .any(|e| matches!(e, Event::BackfillProgress { .. })),
+        "{seen:?}"
+    );
+    drop(stopped);
+    let done = runner
+        .join()
+        .expect("runner")
+        .expect("finishes once the replica applies again");
+    assert_eq!(done, vec!["0002_backfill_items".to_string()]);
+    assert_eq!(count_hits(&mut c, 1), 1000, "every row once");
+    assert_eq!(
+        until_hits(&mut on_replica, 1, 1000),
+        1000,
+        "on the replica too"
+    );
+    assert_eq!(count_hits(&mut on_replica, 2), 0);
+}

@@ -284,7 +284,7 @@ pub(crate) trait Backend: Sync {
     /// (`diesel_schema`).
     fn diesel_types(&self) -> &'static DieselTypes;
 
-    /// How a backfill reads its replicas' lag (`runner/replica.rs`);
+    /// How a backfill reads its replicas' lag (`runner/replica/`);
     /// `None` where the database cannot tell.
     fn replica_lag(&self) -> Option<ReplicaLag> {
         None
@@ -445,16 +445,30 @@ pub(crate) enum ReplicaLag {
     /// REPLICAS", the worst replica's lag and how many replicas the
     /// database sees (PostgreSQL's `pg_stat_replication`).
     OnPrimary(&'static str),
-    /// On each replica, connected to by its URL: `position` returns a
-    /// node's applied position, a count that grows with every commit of
-    /// the cluster (Galera's `wsrep_last_committed`), read on the replicas
-    /// and on the primary and compared; `node` returns "ON|CLUSTER|SELF|ALL"
-    /// (whether the node is a cluster node, the cluster's identity, the
-    /// node's own address and the addresses of all its nodes).
-    ByPosition {
-        position: &'static str,
-        node: &'static str,
-    },
+    /// On each replica, connected to by its URL: positions read on the
+    /// replicas and on the primary and compared (MySQL/MariaDB).
+    ByPosition(&'static PositionSql),
+}
+
+/// The queries of [`ReplicaLag::ByPosition`], each returning one text row
+/// `s`.
+// Read by the runner, which is built with a backend feature only.
+#[allow(dead_code)]
+#[derive(Debug)]
+pub(crate) struct PositionSql {
+    /// "ON|CLUSTER|SELF|ALL": whether the server is a node of a Galera
+    /// cluster, the cluster's identity, the node's own address and the
+    /// addresses of all its nodes.
+    pub node: &'static str,
+    /// A Galera node's applied position: a count that grows with every
+    /// commit of the cluster (`wsrep_last_committed`).
+    pub cluster: &'static str,
+    /// A classic primary's position: the GTIDs of its binary log,
+    /// "DOMAIN-SERVER-SEQ,…" (MariaDB's `gtid_binlog_pos`).
+    pub primary: &'static str,
+    /// A classic replica's applied GTIDs, the same form
+    /// (`gtid_slave_pos`).
+    pub replica: &'static str,
 }
 
 /// How a lock row held with its session names and checks that session

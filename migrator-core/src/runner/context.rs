@@ -31,7 +31,7 @@ pub(crate) struct RunContext<'r, C> {
     /// How many migrations the next pipelined query carries.
     pub pipeline_chunk: usize,
     /// The replicas a backfill watches, connected to when the run starts
-    /// (`replica.rs`).
+    /// (`replica/`).
     pub replicas: Option<super::replica::Watcher>,
 }
 

@@ -14,7 +14,7 @@ use super::lock::Lease;
 pub(crate) struct Env<'e> {
     events: &'e dyn Fn(&Event),
     lease: Option<&'e Lease>,
-    /// The replicas' lag a backfill waits for (`replica.rs`).
+    /// The replicas' lag a backfill waits for (`replica/`).
     pub(crate) replicas: Option<&'e super::replica::Watcher>,
 }
 

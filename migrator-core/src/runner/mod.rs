@@ -190,20 +190,22 @@ impl<'a> Migrator<'a> {
     /// up after `give_up` of waiting (its finished batches are kept, `up`
     /// resumes after them). PostgreSQL: the streaming replicas, read on the
     /// primary (`pg_stat_replication`; the role needs `pg_monitor`).
-    /// MariaDB Galera: the cluster's other nodes, connected to
-    /// ([`Migrator::replica_urls`], [`Migrator::galera_peers_with`]).
-    /// Refused on SQLite and on MySQL/MariaDB without Galera, where the
-    /// runner cannot tell a replica's lag. Events: [`Event::ReplicaLag`]
+    /// MariaDB: the replicas connected to, Galera nodes or classic
+    /// replicas ([`Migrator::replica_urls`], [`Migrator::galera_peers_with`]).
+    /// Refused on SQLite, and on MySQL without Galera (MySQL's GTID sets
+    /// are not read). Events: [`Event::ReplicaLag`]
     /// while it waits, `replica_lag` in [`Event::BackfillProgress`].
     pub fn max_replica_lag(mut self, max: Duration, give_up: Duration) -> Self {
         self.settings.replica_lag = Some(replica::LagWatch { max, give_up });
         self
     }
 
-    /// MariaDB Galera, with [`Migrator::max_replica_lag`]: the nodes whose
-    /// lag a backfill reads, connected to when a run starts (each must be
-    /// a node of the runner's cluster, or the run is refused before
-    /// anything runs). Without them, [`Migrator::galera_peers_with`].
+    /// MySQL/MariaDB, with [`Migrator::max_replica_lag`]: the replicas
+    /// whose lag a backfill reads, connected to when a run starts. On a
+    /// classic primary, its replicas (MariaDB: read by their applied GTIDs,
+    /// `gtid_slave_pos`, against its binary log's); on Galera, nodes of the
+    /// runner's cluster (without them, [`Migrator::galera_peers_with`]). A
+    /// URL that is neither is refused before anything runs.
     pub fn replica_urls(mut self, urls: Vec<DatabaseUrl>) -> Self {
         self.settings.replica_urls = urls;
         self

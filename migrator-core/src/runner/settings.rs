@@ -23,7 +23,7 @@ pub(crate) struct Settings {
     pub lock_waits: LockWaits,
     pub replica_lag: Option<super::replica::LagWatch>,
     /// MySQL/MariaDB: the replicas whose lag a backfill reads
-    /// (`replica.rs`), or where to find them.
+    /// (`replica/`), or where to find them.
     pub replica_urls: Vec<crate::database_url::DatabaseUrl>,
     pub galera_peers_with: Option<crate::database_url::DatabaseUrl>,
     pub commit_group: Duration,

@@ -192,10 +192,7 @@ impl Backend for Mysql {
     }
 
     fn replica_lag(&self) -> Option<super::ReplicaLag> {
-        Some(super::ReplicaLag::ByPosition {
-            position: session::GALERA_POSITION_SQL,
-            node: session::GALERA_NODE_SQL,
-        })
+        Some(super::ReplicaLag::ByPosition(&session::POSITION_SQL))
     }
 
     fn session_lock(&self) -> Option<super::SessionLock> {

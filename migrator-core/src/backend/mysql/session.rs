@@ -33,7 +33,7 @@ pub(crate) const READ_TIMEOUTS_SQL: &str =
                  ', SESSION lc_messages = ', QUOTE(@@SESSION.lc_messages), \
                  ', @migrator_fkc = NULL') AS s";
 
-/// A Galera node's applied position (`runner/replica.rs`): the seqno of
+/// A Galera node's applied position (`runner/replica/`): the seqno of
 /// the last write set it committed, which every node of the cluster
 /// counts alike, so a node behind the one the runner writes to has a
 /// lower one. A node that does not apply (a `FLUSH TABLES WITH READ LOCK`
@@ -53,6 +53,14 @@ pub(crate) const GALERA_NODE_SQL: &str = "SELECT CONCAT(\
      COALESCE((SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_CLUSTER_STATE_UUID'), ''), '|', \
      COALESCE((SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'WSREP_NODE_INCOMING_ADDRESS'), ''), '|', \
      COALESCE((SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_INCOMING_ADDRESSES'), '')) AS s";
+
+/// Where MySQL/MariaDB positions are read (`runner/replica/`).
+pub(crate) const POSITION_SQL: crate::backend::PositionSql = crate::backend::PositionSql {
+    node: GALERA_NODE_SQL,
+    cluster: GALERA_POSITION_SQL,
+    primary: "SELECT CAST(@@GLOBAL.gtid_binlog_pos AS CHAR) AS s",
+    replica: "SELECT CAST(@@GLOBAL.gtid_slave_pos AS CHAR) AS s",
+};
 
 /// The other connections of this database, open transactions first: id,
 /// command, seconds open, seconds in the command, statement.

@@ -105,7 +105,7 @@ pub(crate) const BATCH_SQL: super::super::BatchSql = super::super::BatchSql {
 };
 
 /// The worst streaming replica's lag, as "SECONDS REPLICAS"
-/// (`runner/replica.rs`): 0 for a replica that has replayed all the WAL
+/// (`runner/replica/`): 0 for a replica that has replayed all the WAL
 /// there is (its `replay_lag` lingers after it caught up), else its
 /// `replay_lag`, which the primary keeps growing while the replica does not
 /// replay. Replicas whose positions this role may not read (without

@@ -29,8 +29,17 @@
 //!   the time since it is over the bound. A node that is not Synced (a
 //!   `FLUSH TABLES WITH READ LOCK`, `wsrep_desync`) is measured all the
 //!   same: it lags while the cluster's flow control leaves it behind;
-//! - classic MySQL/MariaDB replication, and SQLite: no lag to read;
-//!   asking for it there is refused before anything runs;
+//! - classic MariaDB replication (a primary with a binary log and its
+//!   asynchronous replicas, [`Kind::Classic`]): the replicas are named
+//!   (`--replica-url`; a primary does not know where they are), each must
+//!   have applied GTIDs of one of the primary's replication domains.
+//!   Positions are GTID lists: the primary's `gtid_binlog_pos`, each
+//!   replica's `gtid_slave_pos`, counted as the sum of their sequence
+//!   numbers over the primary's domains (another source's domain does not
+//!   count), and compared with samples as on Galera. A replica whose SQL
+//!   thread is stopped keeps its position while the primary goes on;
+//! - MySQL's GTID sets (`gtid_executed`) are not read, and SQLite has no
+//!   replicas: asking for the lag there is refused before anything runs;
 //! - while the lag is over the bound the runner sleeps (100 ms, doubling,
 //!   at most 2 s), keeps its lock row alive, and emits
 //!   [`Event::ReplicaLag`] at most once a second with the lag, the worst
@@ -88,17 +97,30 @@ impl std::fmt::Debug for Watcher {
 
 enum How {
     OnPrimary(&'static str),
-    ByPosition {
-        position: &'static str,
-        nodes: RefCell<Nodes>,
-    },
+    ByPosition(RefCell<Nodes>),
 }
 
-/// The replicas connected to, and the runner's node's positions sampled
-/// at each read (time, position), oldest first, positions growing.
+/// The replicas connected to, how their positions are read, and the
+/// runner's node's positions sampled at each read (time, position), oldest
+/// first, positions growing.
 struct Nodes {
     replicas: Vec<(String, AnyConnection)>,
+    kind: Kind,
     samples: Positions,
+}
+
+/// How positions are read and compared.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// A Galera cluster: every node's `wsrep_last_committed` (`sql`).
+    Galera { sql: &'static str },
+    /// A classic primary and its replicas: GTID lists, the primary's
+    /// binary log (`primary`) against each replica's applied ones
+    /// (`replica`), summed over the primary's replication domains.
+    Classic {
+        primary: &'static str,
+        replica: &'static str,
+    },
 }
 
 /// Checked before anything runs: a lag watch the database cannot honour,
@@ -140,13 +162,14 @@ impl Watcher {
         check(conn.dialect(), settings)?;
         let how = match conn.dialect().backend().replica_lag() {
             Some(ReplicaLag::OnPrimary(sql)) => How::OnPrimary(sql),
-            Some(ReplicaLag::ByPosition { position, node }) => How::ByPosition {
-                position,
-                nodes: RefCell::new(Nodes {
-                    replicas: galera_replicas(conn, node, settings)?,
+            Some(ReplicaLag::ByPosition(sql)) => {
+                let (kind, replicas) = position_replicas(conn, sql, settings)?;
+                How::ByPosition(RefCell::new(Nodes {
+                    replicas,
+                    kind,
                     samples: Positions::default(),
-                }),
-            },
+                }))
+            }
             None => unreachable!("refused by check"),
         };
         Ok(Some(Watcher { watch, how }))
@@ -169,16 +192,28 @@ impl Watcher {
                     unmeasured: false,
                 })
             }
-            How::ByPosition { position, nodes } => {
-                let mut nodes = nodes.borrow_mut();
+            How::ByPosition(nodes) => {
+                let nodes = &mut *nodes.borrow_mut();
                 let mut at = Vec::with_capacity(nodes.replicas.len());
-                // The replicas first, then the runner's node: its position
-                // is then the newer.
-                for (name, c) in &mut nodes.replicas {
-                    let p = read_position(c.query_texts(position), name)?;
-                    at.push((name.clone(), p));
-                }
-                let own = read_position(conn.query_texts(position), "the runner's node")?;
+                let own = match nodes.kind {
+                    Kind::Galera { sql } => {
+                        // The replicas first, then the runner's node: its
+                        // position is then the newer.
+                        for (name, c) in &mut nodes.replicas {
+                            at.push((name.clone(), read_count(c.query_texts(sql), name)?));
+                        }
+                        read_count(conn.query_texts(sql), "the runner's node")?
+                    }
+                    Kind::Classic { primary, replica } => {
+                        // The primary first: its domains are what counts.
+                        let own = read_gtids(conn.query_texts(primary), "the primary")?;
+                        for (name, c) in &mut nodes.replicas {
+                            let theirs = read_gtids(c.query_texts(replica), name)?;
+                            at.push((name.clone(), gtid_count(&theirs, &own)));
+                        }
+                        gtid_count(&own, &own)
+                    }
+                };
                 let now = Instant::now();
                 nodes.samples.push(now, own);
                 Ok(nodes.samples.reading(now, &at))
@@ -226,7 +261,10 @@ impl Watcher {
             if waited >= watch.give_up {
                 let help = match self.how {
                     How::OnPrimary(_) => "find why the replica does not replay (`pg_stat_replication` on the primary, `pg_last_xact_replay_timestamp()` on the replica)",
-                    How::ByPosition { .. } => "find why the node does not apply (`SHOW GLOBAL STATUS LIKE 'wsrep_local%'` on it: a FLUSH TABLES WITH READ LOCK or `wsrep_desync` leaves it behind)",
+                    How::ByPosition(ref nodes) => match nodes.borrow().kind {
+                        Kind::Galera { .. } => "find why the node does not apply (`SHOW GLOBAL STATUS LIKE 'wsrep_local%'` on it: a FLUSH TABLES WITH READ LOCK or `wsrep_desync` leaves it behind)",
+                        Kind::Classic { .. } => "find why the replica does not apply (`SHOW SLAVE STATUS` on it: a stopped SQL thread, an error, a long statement)",
+                    },
                 };
                 let worst = r
                     .worst
@@ -249,7 +287,46 @@ impl Watcher {
     }
 }
 
-fn read_position(rows: diesel::QueryResult<Vec<String>>, name: &str) -> Result<u64, String> {
+/// A GTID list, "DOMAIN-SERVER-SEQ,…", as each domain's sequence number;
+/// `None` for text that is not one.
+fn parse_gtids(text: &str) -> Option<std::collections::BTreeMap<u32, u64>> {
+    let mut out = std::collections::BTreeMap::new();
+    for gtid in text.split(',').map(str::trim).filter(|g| !g.is_empty()) {
+        let mut parts = gtid.split('-');
+        let (Some(d), Some(_server), Some(seq), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        out.insert(d.parse().ok()?, seq.parse().ok()?);
+    }
+    Some(out)
+}
+
+fn read_gtids(
+    rows: diesel::QueryResult<Vec<String>>,
+    name: &str,
+) -> Result<std::collections::BTreeMap<u32, u64>, String> {
+    let rows = rows.map_err(|e| format!("reading the GTID position of {name}: {e}"))?;
+    let text = rows.first().map(|s| s.trim()).unwrap_or("");
+    parse_gtids(text)
+        .ok_or_else(|| format!("reading the GTID position of {name}: {text:?} is not a GTID list"))
+}
+
+/// How many of the primary's transactions `gtids` has applied: the sum of
+/// its sequence numbers in the primary's domains (a domain the primary does
+/// not write is another source's, and does not count).
+fn gtid_count(
+    gtids: &std::collections::BTreeMap<u32, u64>,
+    primary: &std::collections::BTreeMap<u32, u64>,
+) -> u64 {
+    primary
+        .keys()
+        .map(|d| gtids.get(d).copied().unwrap_or(0))
+        .sum()
+}
+
+fn read_count(rows: diesel::QueryResult<Vec<String>>, name: &str) -> Result<u64, String> {
     let rows = rows.map_err(|e| format!("reading the position of {name}: {e}"))?;
     let text = rows.first().map(|s| s.trim()).unwrap_or("");
     text.parse::<i64>()
@@ -299,23 +376,87 @@ fn split_address(address: &str) -> Option<(String, Option<u16>)> {
     }
 }
 
-/// The Galera nodes to watch, connected to, each checked to be a node of
-/// the runner's cluster.
-fn galera_replicas<C: MigrationConnection>(
+/// The replicas to watch and how, connected to and checked: the nodes of
+/// the runner's Galera cluster, or the classic replicas named.
+fn position_replicas<C: MigrationConnection>(
     conn: &mut C,
+    sql: &crate::backend::PositionSql,
+    settings: &Settings,
+) -> Result<(Kind, Vec<(String, AnyConnection)>), RunError> {
+    // A server without the Galera variables (MySQL) is no Galera node.
+    let here = node_info(conn.query_texts(sql.node)).unwrap_or(NodeInfo {
+        on: false,
+        cluster: String::new(),
+        own: String::new(),
+        all: Vec::new(),
+    });
+    if here.on {
+        let replicas = galera_replicas(&here, sql.node, settings)?;
+        return Ok((Kind::Galera { sql: sql.cluster }, replicas));
+    }
+    let replicas = classic_replicas(conn, sql, settings)?;
+    Ok((
+        Kind::Classic {
+            primary: sql.primary,
+            replica: sql.replica,
+        },
+        replicas,
+    ))
+}
+
+/// The classic replicas named (`--replica-url`), each checked to apply
+/// the primary's GTIDs.
+fn classic_replicas<C: MigrationConnection>(
+    conn: &mut C,
+    sql: &crate::backend::PositionSql,
+    settings: &Settings,
+) -> Result<Vec<(String, AnyConnection)>, RunError> {
+    if settings.replica_urls.is_empty() {
+        return Err(refused(
+            "--max-replica-lag (`Migrator::max_replica_lag`) on a MySQL/MariaDB server that is not a Galera node needs its replicas named: a primary does not know where they are; nothing was run\n  help: add `--replica-url URL` for each replica (`Migrator::replica_urls`)".to_string(),
+        ));
+    }
+    let own = match conn.query_texts(sql.primary) {
+        Ok(rows) => rows.first().cloned().unwrap_or_default(),
+        Err(e) => {
+            return Err(refused(format!(
+                "--max-replica-lag reads a classic replica's lag from MariaDB's GTID positions, which this server does not have ({e}); nothing was run\n  help: leave it out, or pace the backfill with its `pause_ms`"
+            )))
+        }
+    };
+    let own = parse_gtids(&own).filter(|g| !g.is_empty()).ok_or_else(|| {
+        refused("this server writes no binary log (its `gtid_binlog_pos` is empty), so nothing replicates from it and there is no lag to read; nothing was run\n  help: leave --max-replica-lag out, or check `log_bin` on the server".to_string())
+    })?;
+    let mut out = Vec::with_capacity(settings.replica_urls.len());
+    for url in &settings.replica_urls {
+        let name = url.to_string();
+        let mut c = super::conn::connect_url(url).map_err(|e| {
+            refused(format!("the replica {name} cannot be reached to read its lag: {e}; nothing was run\n  help: check it is up and the URL's credentials"))
+        })?;
+        let theirs = c
+            .query_texts(sql.replica)
+            .ok()
+            .and_then(|rows| parse_gtids(rows.first().map_or("", String::as_str)))
+            .unwrap_or_default();
+        if !own.keys().any(|d| theirs.contains_key(d)) {
+            return Err(refused(format!(
+                "{name} is not a replica of this server: it has applied none of its replication domains (its `gtid_slave_pos` is {:?}, this server's `gtid_binlog_pos` covers domain(s) {}); nothing was run\n  help: name the replicas that replicate from this server (MariaDB, `MASTER_USE_GTID`)",
+                theirs.iter().map(|(d, n)| format!("{d}-…-{n}")).collect::<Vec<_>>().join(","),
+                own.keys().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        out.push((name, c));
+    }
+    Ok(out)
+}
+
+/// The Galera nodes to watch, connected to, each checked to be a node of
+/// the runner's cluster (`here`).
+fn galera_replicas(
+    here: &NodeInfo,
     node_sql: &str,
     settings: &Settings,
 ) -> Result<Vec<(String, AnyConnection)>, RunError> {
-    let here = node_info(conn.query_texts(node_sql)).map_err(|e| {
-        refused(format!(
-            "reading whether this server is a Galera node: {e}; nothing was run"
-        ))
-    })?;
-    if !here.on {
-        return Err(refused(
-            "--max-replica-lag (`Migrator::max_replica_lag`) on MySQL/MariaDB reads the lag of a Galera cluster's nodes, and this server is not one (`wsrep_on` is off or absent): the lag of a classic replica is not read; nothing was run\n  help: leave it out, or pace the backfill with its `pause_ms`".to_string(),
-        ));
-    }
     let urls: Vec<DatabaseUrl> = if !settings.replica_urls.is_empty() {
         settings.replica_urls.clone()
     } else {
@@ -421,69 +562,4 @@ impl Positions {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn names(v: &[(&str, u64)]) -> Vec<(String, u64)> {
-        v.iter().map(|(n, p)| (n.to_string(), *p)).collect()
-    }
-
-    /// Lag is the age of the oldest sample a replica has not reached; a
-    /// replica at the runner's position is 0 behind; one behind the first
-    /// sample is unmeasured; samples every replica passed are dropped.
-    #[test]
-    fn positions_measure_the_age_of_the_oldest_unapplied_sample() {
-        let t0 = Instant::now();
-        let ms = |n| t0 + Duration::from_millis(n);
-        let mut s = Positions::default();
-        s.push(t0, 10);
-        // Behind the first sample: unknown, a lower bound.
-        let r = s.reading(ms(50), &names(&[("a", 10), ("b", 7)]));
-        assert_eq!(r.replicas, 2);
-        assert!(r.unmeasured);
-        assert_eq!(r.worst.as_deref(), Some("b"));
-        assert_eq!(r.lag, Duration::from_millis(50));
-        s.push(ms(100), 20);
-        s.push(ms(150), 20);
-        s.push(ms(200), 30);
-        // a at 20 misses the sample at 200 (30): 100 ms at 300; b passed
-        // the first sample (10) and misses the one at 100 (20): 200 ms.
-        let r = s.reading(ms(300), &names(&[("a", 20), ("b", 12)]));
-        assert!(!r.unmeasured);
-        assert_eq!(r.lag, Duration::from_millis(200));
-        assert_eq!(r.worst.as_deref(), Some("b"));
-        // Both caught up to 30: nothing behind, the old samples dropped.
-        let r = s.reading(ms(400), &names(&[("a", 30), ("b", 30)]));
-        assert_eq!(r.lag, Duration::ZERO);
-        assert!(!r.unmeasured && r.worst.is_none());
-        assert_eq!(s.samples.len(), 1, "{:?}", s.samples);
-        // No replicas: nothing to wait for.
-        let r = s.reading(ms(500), &[]);
-        assert_eq!(
-            (r.replicas, r.lag, r.unmeasured),
-            (0, Duration::ZERO, false)
-        );
-    }
-
-    #[test]
-    fn node_rows_and_addresses_are_read() {
-        let info = node_info(Ok(vec![
-            "ON|a21f|127.0.0.1:3311|127.0.0.1:3311,127.0.0.1:3312, [::1]:3313".into(),
-        ]))
-        .expect("reads");
-        assert!(info.on);
-        assert_eq!(info.cluster, "a21f");
-        assert_eq!(info.all.len(), 3);
-        assert_eq!(
-            split_address(&info.all[2]),
-            Some(("::1".into(), Some(3313)))
-        );
-        assert_eq!(split_address("db1"), Some(("db1".into(), None)));
-        assert_eq!(split_address("db1:x"), None);
-        let off = node_info(Ok(vec!["OFF|||".into()])).expect("reads");
-        assert!(!off.on && off.all.is_empty());
-        let url = DatabaseUrl::parse("mysql://root@127.0.0.1:3311/app").expect("url");
-        assert!(is_self(&url, "127.0.0.1:3311"));
-        assert!(!is_self(&url, "127.0.0.1:3312"));
-    }
-}
+mod tests;
