@@ -162,6 +162,19 @@ pub trait Model {
     fn table() -> Table;
 }
 
+/// SQL types diesel does not have, which `schema!()` names for a model's
+/// columns (a UUID on SQLite and MySQL/MariaDB).
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub use migrator_core::diesel_types::sql_types;
+/// A model's UUID field on every database: diesel's `Uuid` on PostgreSQL,
+/// text on SQLite and MySQL/MariaDB. Derefs to `uuid::Uuid` and converts
+/// from and into it.
+#[cfg(all(
+    feature = "uuid",
+    any(feature = "sqlite", feature = "postgres", feature = "mysql")
+))]
+pub use migrator_core::diesel_types::Uuid;
+
 /// `use migrator::prelude::*;` brings the trait and its derive.
 pub mod prelude {
     pub use crate::Model;

@@ -32,6 +32,8 @@ pub mod database_url;
 pub mod diagram;
 pub mod dialect;
 pub mod diesel_schema;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub mod diesel_types;
 pub mod diff;
 #[cfg(feature = "model")]
 pub mod embed;

@@ -41,7 +41,7 @@ fn doc() -> serde_json::Value {
 
 /// The structs, for one dialect's `schema` module in scope; `$zoned` is
 /// the Rust type diesel reads a `timestamptz` column as there, `$uid` a
-/// `uuid` column. The test checks that `Model::table()` of each model
+/// `uuid` column (`migrator::Uuid` on all three). The test checks that `Model::table()` of each model
 /// equals the snapshot's table (of `Zoned` on PostgreSQL, where those are
 /// the model's own types).
 macro_rules! models {
@@ -337,12 +337,14 @@ mod sqlite {
     mod schema {
         migrator::schema!(path = "tests/fixtures/diesel_types", dialect = "sqlite");
     }
-    models!(chrono::DateTime<chrono::Utc>, String);
+    models!(chrono::DateTime<chrono::Utc>, migrator::Uuid);
     round_trip!(
         diesel::sqlite::SqliteConnection,
         super::zoned,
-        "0b1e6c1e-3f5a-4c1e-9d2a-000000000001".to_string(),
-        "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF".to_string()
+        migrator::Uuid(uuid::Uuid::from_u128(
+            0x0b1e6c1e_3f5a_4c1e_9d2a_000000000001
+        )),
+        migrator::Uuid(uuid::Uuid::max())
     );
 
     #[test]
@@ -356,12 +358,14 @@ mod postgres {
     mod schema {
         migrator::schema!(path = "tests/fixtures/diesel_types", dialect = "postgres");
     }
-    models!(chrono::DateTime<chrono::Utc>, uuid::Uuid);
+    models!(chrono::DateTime<chrono::Utc>, migrator::Uuid);
     round_trip!(
         diesel::pg::PgConnection,
         super::zoned,
-        uuid::Uuid::from_u128(0x0b1e6c1e_3f5a_4c1e_9d2a_000000000001),
-        uuid::Uuid::max()
+        migrator::Uuid(uuid::Uuid::from_u128(
+            0x0b1e6c1e_3f5a_4c1e_9d2a_000000000001
+        )),
+        migrator::Uuid(uuid::Uuid::max())
     );
 
     #[test]
@@ -388,7 +392,7 @@ mod mysql {
     mod schema {
         migrator::schema!(path = "tests/fixtures/diesel_types", dialect = "mysql");
     }
-    models!(chrono::NaiveDateTime, String);
+    models!(chrono::NaiveDateTime, migrator::Uuid);
     /// `TIMESTAMP(6)` is read as the UTC instant without its zone.
     fn naive(s: &str) -> chrono::NaiveDateTime {
         super::zoned(s).naive_utc()
@@ -396,8 +400,10 @@ mod mysql {
     round_trip!(
         diesel::mysql::MysqlConnection,
         naive,
-        "0b1e6c1e-3f5a-4c1e-9d2a-000000000001".to_string(),
-        "ffffffff-ffff-ffff-ffff-ffffffffffff".to_string()
+        migrator::Uuid(uuid::Uuid::from_u128(
+            0x0b1e6c1e_3f5a_4c1e_9d2a_000000000001
+        )),
+        migrator::Uuid(uuid::Uuid::max())
     );
 
     #[test]

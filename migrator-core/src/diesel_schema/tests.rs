@@ -67,7 +67,14 @@ fn every_type_per_dialect() {
             TimestampTz,
             ["Timestamptz", "TimestamptzSqlite", "Timestamp"],
         ),
-        (Uuid, ["Uuid", "Text", "Text"]),
+        (
+            Uuid,
+            [
+                "Uuid",
+                "::migrator::sql_types::Uuid",
+                "::migrator::sql_types::Uuid",
+            ],
+        ),
         (Json, ["Jsonb", "Json", "Json"]),
         (
             Custom("NUMERIC(12, 2)".into()),

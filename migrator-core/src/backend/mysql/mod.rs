@@ -61,7 +61,7 @@ pub(crate) struct Mysql;
 pub(crate) const DIESEL_TYPES: super::DieselTypes = super::DieselTypes {
     timestamp: "Datetime",
     timestamptz: "Timestamp",
-    uuid: "Text",
+    uuid: "::migrator::sql_types::Uuid",
     json: "Json",
     datetime: "Datetime",
     float: "Float",

@@ -46,7 +46,7 @@ pub(crate) struct Sqlite;
 pub(crate) const DIESEL_TYPES: super::DieselTypes = super::DieselTypes {
     timestamp: "Timestamp",
     timestamptz: "TimestamptzSqlite",
-    uuid: "Text",
+    uuid: "::migrator::sql_types::Uuid",
     json: "Json",
     datetime: "Timestamp",
     float: "Double",
