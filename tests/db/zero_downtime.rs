@@ -258,12 +258,55 @@ pub fn concurrent_builds_keep_the_maximum_during_short_waits(db: &PgDb) {
         .done;
     h.join().expect("holder");
     assert_eq!(done, vec!["0005_index_tasks_user_id".to_string()]);
-    let events = events.lock().expect("events");
-    assert!(
-        !events.iter().any(|e| matches!(e, Event::LockRetry { .. })),
-        "no retry: {events:?}"
-    );
+    {
+        let events = events.lock().expect("events");
+        assert!(
+            !events.iter().any(|e| matches!(e, Event::LockRetry { .. })),
+            "no retry: {events:?}"
+        );
+    }
     assert_session_lock_timeout(&mut c, "0");
+
+    // Behind a snapshot longer than the maximum (800 ms), the build gives
+    // up at that maximum, and the retry says so (not the short wait it
+    // never ran under), and the next try is at the maximum too.
+    Migrator::new(&set).down_to(&mut c, 4).expect("back to 0004");
+    let (locked_tx, locked_rx) = mpsc::channel();
+    let mut holder = db.connect();
+    let h = std::thread::spawn(move || {
+        holder
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM tasks;")
+            .expect("a snapshot");
+        locked_tx.send(()).expect("signal");
+        std::thread::sleep(Duration::from_millis(1500));
+        holder.batch_execute("COMMIT").expect("release");
+    });
+    locked_rx.recv().expect("held");
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    Migrator::new(&set)
+        .statement_lock_timeout(Duration::from_millis(800))
+        .on_event(move |e| seen.lock().expect("events").push(e.clone()))
+        .up(&mut c)
+        .expect("built once the snapshot is gone");
+    h.join().expect("holder");
+    let events = events.lock().expect("events");
+    let retries: Vec<(Duration, Duration)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::LockRetry {
+                timeout,
+                next_timeout,
+                ..
+            } => Some((*timeout, *next_timeout)),
+            _ => None,
+        })
+        .collect();
+    let max = Duration::from_millis(800);
+    assert!(
+        !retries.is_empty() && retries.iter().all(|r| *r == (max, max)),
+        "each retry reports the maximum it ran under: {retries:?}"
+    );
 }
 
 pub fn lock_timeout_retries_then_succeeds(db: &PgDb) {

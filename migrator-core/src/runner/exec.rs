@@ -28,6 +28,7 @@ use super::event::{Event, Report};
 use super::history::{self, APPLIED};
 use super::plan::{self, Goal, Plan, Strategy, Transport};
 use super::retry;
+use super::steps;
 use super::transport;
 use super::waits;
 use crate::lock_waits::LockWaits;
@@ -304,14 +305,27 @@ impl<C: MigrationConnection> RunContext<'_, C> {
                     } else {
                         retry::backoff(self.settings.retry_backoff, attempt - short)
                     };
+                    // A statement that runs alone at the maximum during the
+                    // short tries (`Attempt::alone`) waited the maximum, and
+                    // its next try, which resumes at it, will again.
+                    let raised = backend.sends_batches()
+                        && unit.steps.get(index.wrapping_sub(1)).is_some_and(|s| {
+                            matches!(s, steps::Step::Sql(s) if s.no_queue || s.backfill.is_some())
+                        });
+                    let wait_of = |n: u32| {
+                        if raised {
+                            max
+                        } else {
+                            waits.wait(n).unwrap_or(max)
+                        }
+                    };
                     self.emit(Event::LockRetry {
                         id: m.id(),
                         statement: sql,
                         attempt,
                         attempts,
-                        timeout: backend.effective_lock_wait(waits.wait(attempt).unwrap_or(max)),
-                        next_timeout: backend
-                            .effective_lock_wait(waits.wait(attempt + 1).unwrap_or(max)),
+                        timeout: backend.effective_lock_wait(wait_of(attempt)),
+                        next_timeout: backend.effective_lock_wait(wait_of(attempt + 1)),
                         wait,
                     });
                     std::thread::sleep(wait);
