@@ -60,10 +60,7 @@ impl Config {
         match std::fs::read_to_string(&path) {
             Ok(text) => Config::parse(&path, &text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(e) => Err(MigrationError::Io {
-                path,
-                message: e.to_string(),
-            }),
+            Err(e) => Err(MigrationError::io(path, e)),
         }
     }
 

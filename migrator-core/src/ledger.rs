@@ -15,8 +15,14 @@ use sha2::{Digest, Sha256};
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MigrationError {
-    #[error("{}: {message}", path.display())]
-    Io { path: PathBuf, message: String },
+    /// A file or folder could not be read or written; `source` is the
+    /// operating system's error.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: IoSource,
+    },
     #[error("{}:{line}:{column}: {message}", file.display())]
     Parse {
         file: PathBuf,
@@ -28,6 +34,54 @@ pub enum MigrationError {
     Invalid { file: PathBuf, message: String },
     #[error("{}: {message}", dir.display())]
     Chain { dir: PathBuf, message: String },
+}
+
+impl MigrationError {
+    /// The error of reading or writing `path`.
+    pub fn io(path: impl Into<PathBuf>, error: std::io::Error) -> MigrationError {
+        MigrationError::Io {
+            path: path.into(),
+            source: IoSource(std::sync::Arc::new(error)),
+        }
+    }
+}
+
+/// The `std::io::Error` of a [`MigrationError::Io`]: shared, so the error
+/// stays `Clone`, and compared by kind and text, so it stays `Eq`.
+/// [`IoSource::error`] (or `std::error::Error::source`) gives it back.
+#[derive(Debug, Clone)]
+pub struct IoSource(std::sync::Arc<std::io::Error>);
+
+impl IoSource {
+    /// The operating system's error.
+    pub fn error(&self) -> &std::io::Error {
+        &self.0
+    }
+
+    /// Its kind (`NotFound`, `PermissionDenied`, ...).
+    pub fn kind(&self) -> std::io::ErrorKind {
+        self.0.kind()
+    }
+}
+
+impl PartialEq for IoSource {
+    fn eq(&self, other: &IoSource) -> bool {
+        self.0.kind() == other.0.kind() && self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for IoSource {}
+
+impl std::fmt::Display for IoSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for IoSource {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
 }
 
 /// Drops a byte-order mark and turns CRLF and lone CR into LF.

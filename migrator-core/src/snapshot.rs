@@ -120,10 +120,7 @@ impl Snapshot {
         match std::fs::read_to_string(path) {
             Ok(text) => Snapshot::parse(path, &text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Snapshot::default()),
-            Err(e) => Err(MigrationError::Io {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            }),
+            Err(e) => Err(MigrationError::io(path, e)),
         }
     }
 

@@ -315,6 +315,7 @@ fn sqlite_type(ty: &ColumnType) -> String {
         ColumnType::Timestamp => "TIMESTAMP".into(),
         ColumnType::TimestampTz => "TIMESTAMPTZ".into(),
         ColumnType::Custom(s) => s.clone(),
+        other => panic!("no SQLite type is written here for {other:?}: add it"),
     }
 }
 

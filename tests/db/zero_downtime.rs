@@ -270,7 +270,9 @@ pub fn concurrent_builds_keep_the_maximum_during_short_waits(db: &PgDb) {
     // Behind a snapshot longer than the maximum (800 ms), the build gives
     // up at that maximum, and the retry says so (not the short wait it
     // never ran under), and the next try is at the maximum too.
-    Migrator::new(&set).down_to(&mut c, 4).expect("back to 0004");
+    Migrator::new(&set)
+        .down_to(&mut c, 4)
+        .expect("back to 0004");
     let (locked_tx, locked_rx) = mpsc::channel();
     let mut holder = db.connect();
     let h = std::thread::spawn(move || {

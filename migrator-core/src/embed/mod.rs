@@ -196,11 +196,11 @@ fn embed(root: &Path, lit: &LitStr) -> syn::Result<TokenStream> {
 /// A read error names the folder as written.
 fn relative(e: MigrationError, dir: &Path, shown: &Path) -> MigrationError {
     match e {
-        MigrationError::Io { path, message } => MigrationError::Io {
+        MigrationError::Io { path, source } => MigrationError::Io {
             path: path
                 .strip_prefix(dir)
                 .map_or_else(|_| shown.to_path_buf(), |p| shown.join(p)),
-            message,
+            source,
         },
         e => e,
     }

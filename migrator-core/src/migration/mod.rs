@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 
 use crate::dialect::{render_ops, Dialect, RenderError, Statement};
 use crate::ledger::chain_of;
-pub use crate::ledger::{checksum, line_col, normalize_text, MigrationError};
+pub use crate::ledger::{checksum, line_col, normalize_text, IoSource, MigrationError};
 use crate::ops::{inverse_all, replay, Operation};
 use crate::schema::Schema;
 use crate::snapshot::Snapshot;
@@ -353,10 +353,7 @@ pub fn parse_all(dir: &Path, files: &[(String, String)]) -> Result<Vec<Migration
 /// Reads every `(file name, text)` of the `.toml` files in `dir`, sorted by
 /// name. A missing folder reads as empty.
 pub fn read_files(dir: &Path) -> Result<Vec<(String, String)>, MigrationError> {
-    let io = |e: std::io::Error| MigrationError::Io {
-        path: dir.to_path_buf(),
-        message: e.to_string(),
-    };
+    let io = |e: std::io::Error| MigrationError::io(dir, e);
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -369,10 +366,8 @@ pub fn read_files(dir: &Path) -> Result<Vec<(String, String)>, MigrationError> {
         if !name.ends_with(".toml") || name == SNAPSHOT_FILE || !entry.path().is_file() {
             continue;
         }
-        let text = std::fs::read_to_string(entry.path()).map_err(|e| MigrationError::Io {
-            path: entry.path(),
-            message: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(entry.path())
+            .map_err(|e| MigrationError::io(entry.path(), e))?;
         files.push((name, text));
     }
     files.sort();

@@ -26,6 +26,7 @@ use crate::schema::{Check, Column, ForeignKey, Index, Schema, Table, Unique};
 /// One step of a migration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum Operation {
     /// Creates a table with its columns, primary key, indexes, unique
     /// constraints, foreign keys and checks.

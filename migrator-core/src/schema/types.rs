@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// A column type in the portable vocabulary of docs/DESIGN.md §2. Each dialect maps
 /// it to its own spelling (see `dialect/`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ColumnType {
     SmallInt,
     Integer,
