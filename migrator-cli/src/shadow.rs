@@ -272,6 +272,15 @@ fn test_one(
     o.warnings.extend(notes);
     seeded.extend(rows);
     let destructive = m.file.upgrade.iter().any(Operation::is_destructive);
+    // What the model does not describe (indexes, views, triggers of raw
+    // steps), before the upgrade: the downgrade must put it back.
+    let outside_before = match outside(conn, "before up") {
+        Ok(o) => o,
+        Err(f) => {
+            o.failures.push(f);
+            return true;
+        }
+    };
     // 2. up, compare.
     if let Err(e) = on_conn!(&mut *conn, c => migrator.up_to(c, Some(v))) {
         o.failures.push(format!("up failed: {e}"));
@@ -298,6 +307,13 @@ fn test_one(
         }
         return true;
     }
+    let outside_after = match outside(conn, "after up") {
+        Ok(o) => o,
+        Err(f) => {
+            o.failures.push(f);
+            return true;
+        }
+    };
     let lost_up = lost(conn, dialect, seeded, &after);
     if !lost_up.is_empty() {
         let text = format!(
@@ -332,6 +348,14 @@ fn test_one(
         o.failures.push(f);
         return true;
     }
+    if let Some(f) = outside_differs(
+        conn,
+        &outside_before,
+        "after down, what the model does not describe is not as before the upgrade (a raw step's reverse, or the downgrade, does not undo it)",
+    ) {
+        o.failures.push(f);
+        return true;
+    }
     let lost_down = lost(conn, dialect, seeded, &before);
     if !lost_down.is_empty() {
         let text = format!(
@@ -356,8 +380,50 @@ fn test_one(
         o.failures.push(f);
         return true;
     }
+    if let Some(f) = outside_differs(
+        conn,
+        &outside_after,
+        "after up, down and up again, what the model does not describe is not as after the first up",
+    ) {
+        o.failures.push(f);
+        return true;
+    }
     o.tested = true;
     false
+}
+
+/// The objects outside the model (`migrator verify`'s "outside" list, with
+/// their definitions), or the failure to read them.
+fn outside(
+    conn: &mut AnyConnection,
+    when: &str,
+) -> Result<Vec<migrator_core::introspect::Outside>, String> {
+    use migrator_core::introspect::Introspect;
+    conn.introspect()
+        .map(|i| i.outside)
+        .map_err(|e| format!("{when}: reading the database back failed: {e}"))
+}
+
+/// How the objects outside the model differ from `expected`, as one
+/// message, or `None` when they do not.
+fn outside_differs(
+    conn: &mut AnyConnection,
+    expected: &[migrator_core::introspect::Outside],
+    when: &str,
+) -> Option<String> {
+    let now = match outside(conn, when) {
+        Ok(now) => now,
+        Err(f) => return Some(f),
+    };
+    let changes = migrator_core::introspect::outside_changes(expected, &now);
+    if changes.is_empty() {
+        return None;
+    }
+    let mut s = format!("{when}:");
+    for c in changes {
+        let _ = write!(s, "\n  {c}");
+    }
+    Some(s)
 }
 
 /// The drift between the live database and `expected`, as one message.

@@ -286,6 +286,42 @@ fn a_downgrade_that_does_not_restore_fails() {
     assert!(out.contains("email"), "{out}");
 }
 
+/// 0002 adds a view by raw SQL whose reverse does nothing: the schema
+/// comparison cannot see it (views are outside the model), the comparison
+/// of the objects outside the model can, and names it. With a reverse that
+/// drops it, the same project passes.
+#[test]
+fn a_raw_view_the_downgrade_leaves_behind_fails() {
+    let with_reverse = |reverse: &str| {
+        let p = project();
+        p.edit_and_rehash("0002_add_email.toml", |f| {
+            f.upgrade.push(Operation::Sql(RawSql {
+                sql: Some("CREATE VIEW user_ids AS SELECT id FROM users".into()),
+                reverse: Some(SqlVariants {
+                    sql: Some(reverse.into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }));
+            f.downgrade = migrator_core::ops::inverse_all(&f.upgrade);
+        });
+        p
+    };
+    let p = with_reverse("SELECT 1");
+    let o = migrator(p.root(), None, &["test"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("FAIL 0002_add_email"), "{out}");
+    assert!(
+        out.contains("after down, what the model does not describe is not as before the upgrade")
+            && out.contains("view `user_ids` appeared"),
+        "{out}"
+    );
+    let p = with_reverse("DROP VIEW user_ids");
+    let o = migrator(p.root(), None, &["test"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
 #[test]
 fn a_rust_step_is_not_tested_silently() {
     let p = project();

@@ -186,6 +186,41 @@ impl fmt::Display for Outside {
     }
 }
 
+/// How the objects outside the model differ from `before` to `after`, one
+/// line each: an object gone, one that appeared, one whose definition (as
+/// the database prints it, white space aside) changed. `migrator test`
+/// checks with it that a downgrade puts back what the raw steps of its
+/// upgrade dropped or changed (an index, a view, a trigger), which the
+/// schema comparison cannot see.
+pub fn outside_changes(before: &[Outside], after: &[Outside]) -> Vec<String> {
+    use std::collections::BTreeMap;
+    let key = |o: &Outside| (o.kind, o.table.clone(), o.name.clone());
+    let squeeze = |d: &Option<String>| {
+        d.as_deref()
+            .map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    let was: BTreeMap<_, _> = before.iter().map(|o| (key(o), o)).collect();
+    let now: BTreeMap<_, _> = after.iter().map(|o| (key(o), o)).collect();
+    let mut out = Vec::new();
+    for (k, o) in &was {
+        match now.get(k) {
+            None => out.push(format!("{o} is gone")),
+            Some(n) if squeeze(&o.definition) != squeeze(&n.definition) => out.push(format!(
+                "{o} changed: it was `{}`, it is `{}`",
+                squeeze(&o.definition).unwrap_or_default(),
+                squeeze(&n.definition).unwrap_or_default()
+            )),
+            Some(_) => {}
+        }
+    }
+    for (k, n) in &now {
+        if !was.contains_key(k) {
+            out.push(format!("{n} appeared"));
+        }
+    }
+    out
+}
+
 /// A catalog query failed.
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot read the {dialect} catalog: {message}\n  query: {query}")]
