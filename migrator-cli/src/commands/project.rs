@@ -1,0 +1,341 @@
+//! The commands on the project's files: `init`, `generate`, `check`,
+//! `print-schema`, `squash`, `rebase` and `rehash`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use migrator_core::database_url::{Backend, DatabaseUrl};
+use migrator_core::dialect::Dialect;
+use migrator_core::ops::Operation;
+use migrator_core::project::{Project, CONFIG_FILE};
+
+use super::db::Database;
+use super::render::{finding_text, print_statement};
+use super::{open, write, CmdResult};
+use crate::args::DialectArg;
+use crate::style::{self, Role};
+
+pub(super) fn init(dir: &Path) -> CmdResult {
+    let project = open(dir)?;
+    let config = dir.join(CONFIG_FILE);
+    if !config.exists() {
+        write(&config, &crate::adopt::config_text(None))?;
+        println!("created {}", config.display());
+    }
+    let migrations = project.migrations_dir();
+    std::fs::create_dir_all(&migrations).map_err(|e| format!("{}: {e}", migrations.display()))?;
+    let snapshot = project.snapshot_path();
+    if !snapshot.exists() {
+        write(
+            &snapshot,
+            &migrator_core::snapshot::Snapshot::default().to_text(),
+        )?;
+        println!("created {}", snapshot.display());
+    }
+    println!("next: annotate structs with #[derive(migrator::Model)], then run `migrator generate initial`");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Dialects to print: explicit flags, else migrator.toml, else the database
+/// URL's, else SQLite.
+fn pick_dialects(project: &Project, flags: &[DialectArg], database: &Database) -> Vec<Dialect> {
+    if !flags.is_empty() {
+        return flags.iter().map(|d| Dialect::from(*d)).collect();
+    }
+    let configured = project.dialects();
+    if !configured.is_empty() {
+        return configured;
+    }
+    vec![url_dialect(&database.url)]
+}
+
+pub(super) fn url_dialect(url: &DatabaseUrl) -> Dialect {
+    match url.backend() {
+        Backend::Postgres => Dialect::Postgres,
+        Backend::Mysql => Dialect::Mysql,
+        Backend::Sqlite => Dialect::Sqlite,
+    }
+}
+
+pub(super) fn generate(
+    dir: &Path,
+    name: &str,
+    flags: &[DialectArg],
+    database: &Database,
+) -> CmdResult {
+    let project = open(dir)?;
+    let dialects = pick_dialects(&project, flags, database);
+    let Some(g) = project.generate(name).map_err(|e| e.to_string())? else {
+        println!(
+            "no changes: the models match {}; nothing written",
+            project.snapshot_path().display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    let migrations = project.migrations_dir();
+    std::fs::create_dir_all(&migrations).map_err(|e| format!("{}: {e}", migrations.display()))?;
+    let file = migrations.join(&g.file_name);
+    // The migration first, then the snapshot: an interrupted write leaves a
+    // file that `check` reports, never a snapshot ahead of its migrations.
+    write(&file, &g.migration_text)?;
+    write(&project.snapshot_path(), &g.snapshot_text)?;
+    println!("created {}", file.display());
+    println!("updated {}", project.snapshot_path().display());
+    println!("\n{}", style::out(Role::Strong, "changes:"));
+    for op in &g.plan.upgrade {
+        println!("  {}", change_line(op));
+    }
+    if !g.plan.warnings.is_empty() {
+        println!(
+            "\n{}",
+            style::out(Role::Strong, "warnings (review before applying):")
+        );
+        for w in &g.plan.warnings {
+            println!("  {} {w}", style::out(Role::Warn, "warning:"));
+        }
+    }
+    // Lint and render the new migration from what `generate` computed: the
+    // folder is not read and replayed a second time.
+    let m = migrator_core::migration::parse_migration(&migrations, &g.file_name, &g.migration_text)
+        .map_err(|e| e.to_string())?;
+    // The safety rules of `migrator lint`, for the new migration only.
+    // What the file allows (the contract of an expansion) is not shown, as
+    // `migrator lint` would not show it.
+    let findings: Vec<_> = migrator_core::lint::lint_migration(&m, &g.before, &dialects)
+        .into_iter()
+        .filter(|f| !m.file.allow.iter().any(|a| a == f.rule.name))
+        .collect();
+    if !findings.is_empty() {
+        println!("\nlint findings (`migrator lint` exits 1 on an error until it is allowed):");
+        for mut f in findings {
+            f.file = migrations.join(&f.file).display().to_string();
+            println!("{}", finding_text(&f));
+        }
+    }
+    for d in dialects {
+        println!(
+            "\n{}",
+            style::sql_line(&format!("-- SQL for {d} (upgrade)"))
+        );
+        for s in migrator_core::dialect::render_ops(d, &m.file.upgrade, &g.before)
+            .map_err(|e| e.to_string())?
+            .iter()
+            .flatten()
+        {
+            print_statement(s);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn generate_empty(dir: &Path, name: &str) -> CmdResult {
+    let project = open(dir)?;
+    let g = project.generate_empty(name).map_err(|e| e.to_string())?;
+    let migrations = project.migrations_dir();
+    std::fs::create_dir_all(&migrations).map_err(|e| format!("{}: {e}", migrations.display()))?;
+    let file = migrations.join(&g.file_name);
+    // As `generate`: the migration first, then the snapshot.
+    write(&file, &g.migration_text)?;
+    write(&project.snapshot_path(), &g.snapshot_text)?;
+    println!("created {} (no steps yet)", file.display());
+    println!("updated {}", project.snapshot_path().display());
+    println!(
+        "next: add its steps (the file's comment shows how), then run `migrator rehash`; `migrator sql {}` shows what it will run",
+        g.version
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn check(dir: &Path) -> CmdResult {
+    let project = open(dir)?;
+    let (set, models, plan) = project.pending_changes().map_err(|e| e.to_string())?;
+    for n in migrator_core::model::kept_notes(&models) {
+        println!("note: {n}");
+    }
+    let schema_rs_ok = match &project.config.schema_rs {
+        None => true,
+        Some(file) => {
+            let want = diesel_schema_text(&project, set.last_state(), &project.schema_dialects())?;
+            let path = project.root.join(file);
+            match std::fs::read_to_string(&path) {
+                Ok(have) if have == want => {
+                    println!("ok: {} matches the snapshot", file.display());
+                    true
+                }
+                Ok(_) => {
+                    println!(
+                        "{} (`schema_rs` in migrator.toml) no longer matches the snapshot\nhelp: run `migrator print-schema -o {}`",
+                        file.display(),
+                        file.display()
+                    );
+                    false
+                }
+                Err(e) => {
+                    println!(
+                        "{} (`schema_rs` in migrator.toml) cannot be read: {e}\nhelp: run `migrator print-schema -o {}`",
+                        path.display(),
+                        file.display()
+                    );
+                    false
+                }
+            }
+        }
+    };
+    if plan.is_empty() {
+        println!(
+            "{} the models match {} ({} migration(s), head {:04})",
+            style::out(Role::Good, "ok:"),
+            project.snapshot_path().display(),
+            set.len(),
+            set.head()
+        );
+        return Ok(if schema_rs_ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    println!(
+        "the models differ from {}:",
+        project.snapshot_path().display()
+    );
+    for op in &plan.upgrade {
+        println!("  {}", change_line(op));
+    }
+    println!("help: run `migrator generate <name>` to write a migration for these changes");
+    Ok(ExitCode::from(1))
+}
+
+/// The `schema.rs` text of `schema` for `dialects` (`print-schema`, `check`).
+fn diesel_schema_text(
+    project: &migrator_core::project::Project,
+    schema: &migrator_core::Schema,
+    dialects: &[Dialect],
+) -> Result<String, String> {
+    let shown = project
+        .snapshot_path()
+        .strip_prefix(&project.root)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| project.snapshot_path());
+    migrator_core::diesel_schema::schema_file(schema, dialects, &shown.display().to_string())
+        .map_err(|errors| {
+            errors
+                .iter()
+                .map(|e| format!("{}: {e}", project.snapshot_path().display()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+}
+
+/// `migrator print-schema`: diesel's schema of the snapshot, to standard
+/// output or a file.
+pub(super) fn print_schema(
+    dir: &Path,
+    dialect: Option<DialectArg>,
+    output: Option<&Path>,
+) -> CmdResult {
+    let project = open(dir)?;
+    let set = project.migrations().map_err(|e| e.to_string())?;
+    let dialects = match dialect {
+        Some(d) => vec![Dialect::from(d)],
+        None => project.schema_dialects(),
+    };
+    let text = diesel_schema_text(&project, set.last_state(), &dialects)?;
+    match output {
+        Some(path) => {
+            write(path, &text)?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn squash(dir: &Path, to: u32) -> CmdResult {
+    let project = open(dir)?;
+    let plan = migrator_core::squash::plan(&project, to).map_err(|e| e.to_string())?;
+    // The baseline first, then the replaced files go, then the snapshot.
+    write(&plan.write.0, &plan.write.1)?;
+    for path in &plan.removes {
+        std::fs::remove_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    write(&plan.snapshot_path, &plan.snapshot_text)?;
+    println!(
+        "squashed 0001..{to:04} into {} ({} file(s) removed); updated {}",
+        plan.write.0.display(),
+        plan.removes.len(),
+        plan.snapshot_path.display()
+    );
+    for d in &plan.dropped_data_steps {
+        println!(
+            "{} {d} is left out: a new database has no rows for it, and databases that ran it keep its effect",
+            style::out(Role::Warn, "note:")
+        );
+    }
+    println!("help: deploy the release before this squash to every database that is not at {to:04} yet: this one refuses databases between 0001 and {to:04}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn rebase(dir: &Path, local: &[String]) -> CmdResult {
+    let project = open(dir)?;
+    let plan = migrator_core::rebase::plan(&project, local).map_err(|e| e.to_string())?;
+    // The new files first, then the old ones go, then the snapshot: an
+    // interruption leaves files `check` reports, never a lost migration.
+    for (path, text) in &plan.writes {
+        write(path, text)?;
+    }
+    // An old name can be another moved migration's new one (two local
+    // migrations with the same description): that file stays.
+    for path in plan
+        .removes
+        .iter()
+        .filter(|p| !plan.writes.iter().any(|(w, _)| w == *p))
+    {
+        std::fs::remove_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    write(&plan.snapshot_path, &plan.snapshot_text)?;
+    if plan.moves.is_empty() {
+        println!("nothing to move: the migrations are already last");
+    }
+    for (old, new) in &plan.moves {
+        println!("moved {old} -> {new}");
+    }
+    println!(
+        "updated {} (the chain replays: every upgrade applies and every downgrade restores)",
+        plan.snapshot_path.display()
+    );
+    for t in &plan.overlaps {
+        println!(
+            "{} both branches change table `{t}`: review the moved migrations against the ones now before them",
+            style::out(Role::Warn, "note:")
+        );
+    }
+    match project.pending_changes() {
+        Ok((_, _, p)) if p.is_empty() => println!("ok: the models match the rebased migrations"),
+        Ok(_) => println!("help: the models differ from the rebased migrations; run `migrator check` to see how, and `migrator generate` for what is left"),
+        Err(e) => println!("help: `migrator check` reports: {e}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn rehash(dir: &Path) -> CmdResult {
+    let project = open(dir)?;
+    let text = project.rehash().map_err(|e| e.to_string())?;
+    write(&project.snapshot_path(), &text)?;
+    println!(
+        "updated the hash chain in {}",
+        project.snapshot_path().display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One step of a change, as `generate` and `check` list it: removals in
+/// red, the rest in green, on a coloured terminal.
+fn change_line(op: &Operation) -> String {
+    let role = if op.is_destructive() {
+        Role::Removed
+    } else {
+        Role::Added
+    };
+    style::out(role, &op.to_string())
+}
