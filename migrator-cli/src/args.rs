@@ -61,8 +61,10 @@ pub(crate) struct LockArgs {
     /// (repeatable): a classic replica of this server (MariaDB GTIDs), or on
     /// Galera a node of the same cluster, instead of the nodes the cluster
     /// reports.
-    #[arg(long = "replica-url", value_name = "URL", value_parser = replica_url, requires = "max_replica_lag")]
-    pub(crate) replica_urls: Vec<migrator_core::runner::DatabaseUrl>,
+    // Parsed later, like --database-url: clap would repeat a refused value
+    // (and its password) in its error.
+    #[arg(long = "replica-url", value_name = "URL", value_parser = url_arg, requires = "max_replica_lag")]
+    pub(crate) replica_urls: Vec<UrlArg>,
     /// With --max-replica-lag: how long a backfill waits for the replicas
     /// at most before it stops (its finished batches kept; `up` resumes).
     #[arg(long, value_name = "SECS", default_value = "600", value_parser = seconds)]
@@ -194,17 +196,20 @@ const MAX_WAIT_SECS: f64 = 7.0 * 86_400.0;
 /// `lock_timeout` and `statement_timeout` (a 32-bit integer).
 const MAX_MS: u64 = 2_147_483_647;
 
-/// A number of seconds: finite, not negative, at most a week.
-fn replica_url(s: &str) -> Result<migrator_core::runner::DatabaseUrl, String> {
-    let url = migrator_core::runner::DatabaseUrl::parse(s).map_err(|e| e.to_string())?;
+/// A `--replica-url`, parsed: refused (without repeating it) unless it is
+/// a MySQL/MariaDB URL.
+pub(crate) fn replica_url(u: &UrlArg) -> Result<migrator_core::runner::DatabaseUrl, String> {
+    let url = migrator_core::runner::DatabaseUrl::parse(&u.0)
+        .map_err(|e| format!("--replica-url: {e}"))?;
     if url.backend() != migrator_core::database_url::Backend::Mysql {
         return Err(format!(
-            "{url} is not a MySQL/MariaDB URL: --replica-url names the MySQL/MariaDB replicas to watch (PostgreSQL's replicas are read on the primary)"
+            "--replica-url {url} is not a MySQL/MariaDB URL: it names the MySQL/MariaDB replicas to watch (PostgreSQL's replicas are read on the primary)"
         ));
     }
     Ok(url)
 }
 
+/// A number of seconds: finite, not negative, at most a week.
 fn seconds(s: &str) -> Result<Duration, String> {
     let v: f64 = s
         .trim()

@@ -652,3 +652,64 @@ fn concurrent_backups_to_one_path_publish_one_file() {
     assert!(text(&o).contains("already exists"), "{}", text(&o));
     assert!(!aim.exists(), "written through a dangling link");
 }
+
+/// A `--replica-url`'s password appears in no output: not when the URL is
+/// refused (not MySQL, malformed), not when its server cannot be reached.
+#[test]
+fn replica_url_passwords_appear_in_no_output() {
+    let p = small_project();
+    let db = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", db.path().join("app.db").display());
+    let mut replicas = vec![
+        format!("postgres://u:{}@127.0.0.1/db", enc(PASSWORD)),
+        format!("mysql//u:{}@127.0.0.1/db", enc(PASSWORD)),
+        format!("mysql://u:{}@127.0.0.1:1/db", enc(PASSWORD)),
+    ];
+    replicas.push(format!("mysql://u:{PASSWORD}@127.0.0.1:1/db"));
+    // A MariaDB primary with a binary log (`scripts/servers my-replica`),
+    // where the replica is connected to and cannot be reached.
+    #[allow(unused_mut)]
+    let mut targets = vec![url.clone()];
+    #[cfg(feature = "mysql")]
+    {
+        let primary = "mysql://root@127.0.0.1:3321/mysql";
+        if diesel::mysql::MysqlConnection::establish(primary).is_ok() {
+            targets.push(primary.to_string());
+        } else if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("the MariaDB primary of scripts/servers my-replica is required under CI");
+        }
+    }
+    for (url, replica) in targets
+        .iter()
+        .flat_map(|t| replicas.iter().map(move |r| (t, r)))
+    {
+        for args in [
+            vec![
+                "up",
+                "--max-replica-lag",
+                "1",
+                "--replica-url",
+                replica.as_str(),
+            ],
+            vec![
+                "up",
+                "--max-replica-lag",
+                "1",
+                &format!("--replica-url={replica}"),
+            ],
+        ] {
+            let o = Command::new(env!("CARGO_BIN_EXE_migrator"))
+                .arg("--dir")
+                .arg(p.root())
+                .arg("--database-url")
+                .arg(&url)
+                .args(&args)
+                .env_remove("DATABASE_URL")
+                .output()
+                .expect("runs");
+            let out = text(&o);
+            assert!(!o.status.success(), "{args:?}: {out}");
+            assert_clean(&format!("{args:?}"), &out);
+        }
+    }
+}

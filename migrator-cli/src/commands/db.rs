@@ -43,6 +43,19 @@ pub(crate) fn secrets(url: Option<&UrlArg>) -> Vec<String> {
         .and_then(|u| DatabaseUrl::parse(&u.0).ok())
         .map(|u| u.secrets().to_vec())
         .unwrap_or_default();
+    // The passwords of the `--replica-url`s too, read off the command line
+    // (an error may name a replica).
+    let args: Vec<String> = std::env::args().collect();
+    for (i, a) in args.iter().enumerate() {
+        let value = match a.strip_prefix("--replica-url=") {
+            Some(v) => Some(v),
+            None if a == "--replica-url" => args.get(i + 1).map(String::as_str),
+            None => None,
+        };
+        if let Some(u) = value.and_then(|v| DatabaseUrl::parse(v).ok()) {
+            out.extend(u.secrets().iter().cloned());
+        }
+    }
     for var in ["PGPASSWORD", "MYSQL_PWD"] {
         if let Ok(v) = std::env::var(var) {
             if !v.is_empty() {
@@ -200,7 +213,12 @@ pub(super) fn with_db_locked(
             let m = match lock.max_replica_lag {
                 Some(max) => m
                     .max_replica_lag(max, lock.replica_lag_timeout)
-                    .replica_urls(lock.replica_urls.clone())
+                    .replica_urls(
+                        lock.replica_urls
+                            .iter()
+                            .map(crate::args::replica_url)
+                            .collect::<Result<_, _>>()?,
+                    )
                     .galera_peers_with(database.url.clone()),
                 None => m,
             };
