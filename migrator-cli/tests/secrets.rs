@@ -668,7 +668,7 @@ fn replica_url_passwords_appear_in_no_output() {
     replicas.push(format!("mysql://u:{PASSWORD}@127.0.0.1:1/db"));
     // A MariaDB primary with a binary log (`scripts/servers my-replica`),
     // where the replica is connected to and cannot be reached.
-    #[allow(unused_mut)]
+    #[allow(unused_mut, clippy::useless_vec)]
     let mut targets = vec![url.clone()];
     #[cfg(feature = "mysql")]
     {
@@ -702,7 +702,7 @@ fn replica_url_passwords_appear_in_no_output() {
                 .arg("--dir")
                 .arg(p.root())
                 .arg("--database-url")
-                .arg(&url)
+                .arg(url)
                 .args(&args)
                 .env_remove("DATABASE_URL")
                 .output()
