@@ -642,6 +642,9 @@ pub fn mysql_lock_wait_timeout_and_retry(db: &super::support::MyDb) {
     // is still recognised (the runner's run is in English) and retried.
     c.batch_execute("SET SESSION lock_wait_timeout = 77, SESSION lc_messages = 'de_DE'")
         .expect("session value");
+    // The CLI bounds every wait right after connecting; the session's
+    // language is left as it is (and restored as it was).
+    migrator_core::runner::bound_waits(&mut c, Duration::from_secs(77)).expect("bound");
     Migrator::new(&set)
         .up_to(&mut c, Some(3))
         .expect("0001-0003");

@@ -469,6 +469,8 @@ pub(crate) struct PositionSql {
     /// A classic replica's applied GTIDs, the same form
     /// (`gtid_slave_pos`).
     pub replica: &'static str,
+    /// The replication domain the session writes (`gtid_domain_id`).
+    pub domain: &'static str,
 }
 
 /// How a lock row held with its session names and checks that session

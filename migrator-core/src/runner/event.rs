@@ -84,7 +84,7 @@ pub enum Event {
         /// Galera node's address).
         worst: Option<String>,
         /// `lag` is a lower bound: the replica was behind already when the
-        /// runner first read the positions (Galera), by how much is not
+        /// runner first read the positions, by how much is not
         /// known.
         at_least: bool,
         waited: Duration,

@@ -180,7 +180,7 @@ impl Backend for Mysql {
     }
 
     fn lock_timeout_sql(&self, timeout: Duration) -> String {
-        session::set_lock_timeouts_sql(timeout)
+        session::set_migration_lock_timeouts_sql(timeout)
     }
 
     fn own_timeouts_sql(&self, restore: &str) -> String {

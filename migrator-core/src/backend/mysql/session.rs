@@ -16,10 +16,17 @@ pub(crate) fn seconds(timeout: Duration) -> u64 {
 /// never be retried. Put back with the timeouts when the run ends.
 pub(crate) const ENGLISH_MESSAGES: &str = "SESSION lc_messages = 'en_US'";
 
-/// The statements that set the lock timeouts of a MySQL session.
+/// The statement that sets the lock timeouts of a MySQL session (the
+/// session's bound, `waits.rs`: its language is left as it is).
 pub(crate) fn set_lock_timeouts_sql(timeout: Duration) -> String {
     let s = seconds(timeout);
-    format!("SET SESSION lock_wait_timeout = {s}, SESSION innodb_lock_wait_timeout = {s}, {ENGLISH_MESSAGES}")
+    format!("SET SESSION lock_wait_timeout = {s}, SESSION innodb_lock_wait_timeout = {s}")
+}
+
+/// The statement that sets the lock timeouts of a run's migration, with
+/// English messages (put back with the timeouts when the run ends).
+pub(crate) fn set_migration_lock_timeouts_sql(timeout: Duration) -> String {
+    format!("{}, {ENGLISH_MESSAGES}", set_lock_timeouts_sql(timeout))
 }
 
 /// The session's own lock timeouts, as the statement that sets them back.
@@ -60,6 +67,7 @@ pub(crate) const POSITION_SQL: crate::backend::PositionSql = crate::backend::Pos
     cluster: GALERA_POSITION_SQL,
     primary: "SELECT CAST(@@GLOBAL.gtid_binlog_pos AS CHAR) AS s",
     replica: "SELECT CAST(@@GLOBAL.gtid_slave_pos AS CHAR) AS s",
+    domain: "SELECT CAST(@@SESSION.gtid_domain_id AS CHAR) AS s",
 };
 
 /// The other connections of this database, open transactions first: id,

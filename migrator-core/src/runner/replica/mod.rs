@@ -32,11 +32,11 @@
 //! - classic MariaDB replication (a primary with a binary log and its
 //!   asynchronous replicas, [`Kind::Classic`]): the replicas are named
 //!   (`--replica-url`; a primary does not know where they are), each must
-//!   have applied GTIDs of one of the primary's replication domains.
-//!   Positions are GTID lists: the primary's `gtid_binlog_pos`, each
-//!   replica's `gtid_slave_pos`, counted as the sum of their sequence
-//!   numbers over the primary's domains (another source's domain does not
-//!   count), and compared with samples as on Galera. A replica whose SQL
+//!   have applied GTIDs of the domain the runner's session writes
+//!   (`gtid_domain_id`), last written there by the primary's server and not
+//!   ahead of it. Positions are the sequence numbers of that domain in the
+//!   primary's `gtid_binlog_pos` and each replica's `gtid_slave_pos`,
+//!   compared with samples as on Galera. A replica whose SQL
 //!   thread is stopped keeps its position while the primary goes on;
 //! - MySQL's GTID sets (`gtid_executed`) are not read, and SQLite has no
 //!   replicas: asking for the lag there is refused before anything runs;
@@ -120,6 +120,9 @@ enum Kind {
     Classic {
         primary: &'static str,
         replica: &'static str,
+        /// The replication domain the runner's session writes
+        /// (`gtid_domain_id`): the backfill's batches are its transactions.
+        domain: u32,
     },
 }
 
@@ -197,6 +200,13 @@ impl Watcher {
                 let mut at = Vec::with_capacity(nodes.replicas.len());
                 let own = match nodes.kind {
                     Kind::Galera { sql } => {
+                        // The first read samples the runner's node first,
+                        // so that nodes a write set or two behind are not
+                        // taken for nodes behind since before the run.
+                        if nodes.samples.is_empty() {
+                            let own = read_count(conn.query_texts(sql), "the runner's node")?;
+                            nodes.samples.push(Instant::now(), own);
+                        }
                         // The replicas first, then the runner's node: its
                         // position is then the newer.
                         for (name, c) in &mut nodes.replicas {
@@ -204,14 +214,21 @@ impl Watcher {
                         }
                         read_count(conn.query_texts(sql), "the runner's node")?
                     }
-                    Kind::Classic { primary, replica } => {
-                        // The primary first: its domains are what counts.
+                    Kind::Classic {
+                        primary,
+                        replica,
+                        domain,
+                    } => {
                         let own = read_gtids(conn.query_texts(primary), "the primary")?;
+                        let own = own.get(&domain).map_or(0, |g| g.seq);
+                        if nodes.samples.is_empty() {
+                            nodes.samples.push(Instant::now(), own);
+                        }
                         for (name, c) in &mut nodes.replicas {
                             let theirs = read_gtids(c.query_texts(replica), name)?;
-                            at.push((name.clone(), gtid_count(&theirs, &own)));
+                            at.push((name.clone(), theirs.get(&domain).map_or(0, |g| g.seq)));
                         }
-                        gtid_count(&own, &own)
+                        own
                     }
                 };
                 let now = Instant::now();
@@ -287,18 +304,32 @@ impl Watcher {
     }
 }
 
-/// A GTID list, "DOMAIN-SERVER-SEQ,…", as each domain's sequence number;
-/// `None` for text that is not one.
-fn parse_gtids(text: &str) -> Option<std::collections::BTreeMap<u32, u64>> {
+/// The last GTID of one replication domain: the server that wrote it and
+/// its sequence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Gtid {
+    server: u32,
+    seq: u64,
+}
+
+/// A GTID list, "DOMAIN-SERVER-SEQ,…", by domain; `None` for text that is
+/// not one.
+fn parse_gtids(text: &str) -> Option<std::collections::BTreeMap<u32, Gtid>> {
     let mut out = std::collections::BTreeMap::new();
     for gtid in text.split(',').map(str::trim).filter(|g| !g.is_empty()) {
         let mut parts = gtid.split('-');
-        let (Some(d), Some(_server), Some(seq), None) =
+        let (Some(d), Some(server), Some(seq), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return None;
         };
-        out.insert(d.parse().ok()?, seq.parse().ok()?);
+        out.insert(
+            d.parse().ok()?,
+            Gtid {
+                server: server.parse().ok()?,
+                seq: seq.parse().ok()?,
+            },
+        );
     }
     Some(out)
 }
@@ -306,24 +337,37 @@ fn parse_gtids(text: &str) -> Option<std::collections::BTreeMap<u32, u64>> {
 fn read_gtids(
     rows: diesel::QueryResult<Vec<String>>,
     name: &str,
-) -> Result<std::collections::BTreeMap<u32, u64>, String> {
+) -> Result<std::collections::BTreeMap<u32, Gtid>, String> {
     let rows = rows.map_err(|e| format!("reading the GTID position of {name}: {e}"))?;
     let text = rows.first().map(|s| s.trim()).unwrap_or("");
     parse_gtids(text)
         .ok_or_else(|| format!("reading the GTID position of {name}: {text:?} is not a GTID list"))
 }
 
-/// How many of the primary's transactions `gtids` has applied: the sum of
-/// its sequence numbers in the primary's domains (a domain the primary does
-/// not write is another source's, and does not count).
-fn gtid_count(
-    gtids: &std::collections::BTreeMap<u32, u64>,
-    primary: &std::collections::BTreeMap<u32, u64>,
-) -> u64 {
-    primary
-        .keys()
-        .map(|d| gtids.get(d).copied().unwrap_or(0))
-        .sum()
+/// Why `replica` (its applied GTIDs) is not a replica of `primary` (its
+/// binary log's) in `domain`, or `None` when, as far as GTIDs tell, it is:
+/// its last GTID there was written by the primary's server and is not
+/// ahead of the primary's.
+fn not_a_replica(
+    replica: &std::collections::BTreeMap<u32, Gtid>,
+    primary: &std::collections::BTreeMap<u32, Gtid>,
+    domain: u32,
+) -> Option<String> {
+    let ours = primary.get(&domain)?;
+    match replica.get(&domain) {
+        None => Some(format!(
+            "it has applied nothing of replication domain {domain}, which this server writes"
+        )),
+        Some(t) if t.server != ours.server => Some(format!(
+            "its last GTID of domain {domain} was written by server {}, this server is {}",
+            t.server, ours.server
+        )),
+        Some(t) if t.seq > ours.seq => Some(format!(
+            "it is ahead of this server in domain {domain} ({} against {})",
+            t.seq, ours.seq
+        )),
+        Some(_) => None,
+    }
 }
 
 fn read_count(rows: diesel::QueryResult<Vec<String>>, name: &str) -> Result<u64, String> {
@@ -394,23 +438,25 @@ fn position_replicas<C: MigrationConnection>(
         let replicas = galera_replicas(&here, sql.node, settings)?;
         return Ok((Kind::Galera { sql: sql.cluster }, replicas));
     }
-    let replicas = classic_replicas(conn, sql, settings)?;
+    let (domain, replicas) = classic_replicas(conn, sql, settings)?;
     Ok((
         Kind::Classic {
             primary: sql.primary,
             replica: sql.replica,
+            domain,
         },
         replicas,
     ))
 }
 
-/// The classic replicas named (`--replica-url`), each checked to apply
-/// the primary's GTIDs.
+/// The replication domain the runner's session writes, and the classic
+/// replicas named (`--replica-url`), each checked to apply the primary's
+/// GTIDs of that domain.
 fn classic_replicas<C: MigrationConnection>(
     conn: &mut C,
     sql: &crate::backend::PositionSql,
     settings: &Settings,
-) -> Result<Vec<(String, AnyConnection)>, RunError> {
+) -> Result<(u32, Vec<(String, AnyConnection)>), RunError> {
     if settings.replica_urls.is_empty() {
         return Err(refused(
             "--max-replica-lag (`Migrator::max_replica_lag`) on a MySQL/MariaDB server that is not a Galera node needs its replicas named: a primary does not know where they are; nothing was run\n  help: add `--replica-url URL` for each replica (`Migrator::replica_urls`)".to_string(),
@@ -424,8 +470,13 @@ fn classic_replicas<C: MigrationConnection>(
             )))
         }
     };
-    let own = parse_gtids(&own).filter(|g| !g.is_empty()).ok_or_else(|| {
-        refused("this server writes no binary log (its `gtid_binlog_pos` is empty), so nothing replicates from it and there is no lag to read; nothing was run\n  help: leave --max-replica-lag out, or check `log_bin` on the server".to_string())
+    let domain: u32 = conn
+        .query_texts(sql.domain)
+        .ok()
+        .and_then(|rows| rows.first().and_then(|d| d.trim().parse().ok()))
+        .unwrap_or(0);
+    let own = parse_gtids(&own).filter(|g| g.contains_key(&domain)).ok_or_else(|| {
+        refused(format!("this server has written nothing to its binary log in replication domain {domain} (its `gtid_binlog_pos` is {own:?}), so there is no position to compare a replica with; nothing was run\n  help: leave --max-replica-lag out, or check `log_bin` on the server"))
     })?;
     let mut out = Vec::with_capacity(settings.replica_urls.len());
     for url in &settings.replica_urls {
@@ -433,21 +484,16 @@ fn classic_replicas<C: MigrationConnection>(
         let mut c = super::conn::connect_url(url).map_err(|e| {
             refused(format!("the replica {name} cannot be reached to read its lag: {e}; nothing was run\n  help: check it is up and the URL's credentials"))
         })?;
-        let theirs = c
-            .query_texts(sql.replica)
-            .ok()
-            .and_then(|rows| parse_gtids(rows.first().map_or("", String::as_str)))
-            .unwrap_or_default();
-        if !own.keys().any(|d| theirs.contains_key(d)) {
+        let theirs = read_gtids(c.query_texts(sql.replica), &name)
+            .map_err(|e| refused(format!("{}; nothing was run", url.redact(&e))))?;
+        if let Some(why) = not_a_replica(&theirs, &own, domain) {
             return Err(refused(format!(
-                "{name} is not a replica of this server: it has applied none of its replication domains (its `gtid_slave_pos` is {:?}, this server's `gtid_binlog_pos` covers domain(s) {}); nothing was run\n  help: name the replicas that replicate from this server (MariaDB, `MASTER_USE_GTID`)",
-                theirs.iter().map(|(d, n)| format!("{d}-…-{n}")).collect::<Vec<_>>().join(","),
-                own.keys().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                "{name} is not a replica of this server: {why}; nothing was run\n  help: name the replicas that replicate from this server (MariaDB, `MASTER_USE_GTID`)"
             )));
         }
         out.push((name, c));
     }
-    Ok(out)
+    Ok((domain, out))
 }
 
 /// The Galera nodes to watch, connected to, each checked to be a node of
@@ -518,6 +564,10 @@ struct Positions {
 }
 
 impl Positions {
+    fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+
     /// Keeps `(at, position)` when the position moved.
     fn push(&mut self, at: Instant, position: u64) {
         if self.samples.back().is_none_or(|(_, p)| position > *p) {

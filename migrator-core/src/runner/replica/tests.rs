@@ -44,19 +44,30 @@ fn positions_measure_the_age_of_the_oldest_unapplied_sample() {
     );
 }
 
-/// GTID lists count the primary's domains only; text that is not one
-/// is refused.
+/// GTID lists by domain; a replica is one whose last GTID of the
+/// runner's domain was written by the primary's server and is not ahead of
+/// it; text that is not a GTID list is refused.
 #[test]
-fn gtid_positions_count_the_primarys_domains() {
+fn gtid_positions_and_who_replicates_whom() {
     let primary = parse_gtids("0-21-57,1-21-3").expect("gtids");
-    let replica = parse_gtids("0-21-50, 1-21-3, 7-99-1000").expect("gtids");
-    assert_eq!(gtid_count(&primary, &primary), 60);
     assert_eq!(
-        gtid_count(&replica, &primary),
-        53,
-        "domain 7 is not the primary's"
+        primary[&0],
+        Gtid {
+            server: 21,
+            seq: 57
+        }
     );
-    assert_eq!(gtid_count(&parse_gtids("").expect("empty"), &primary), 0);
+    let replica = parse_gtids("0-21-50, 1-21-3, 7-99-1000").expect("gtids");
+    assert_eq!(not_a_replica(&replica, &primary, 0), None);
+    // Another primary's domain 0 (server 5), however far it is.
+    let other = parse_gtids("0-5-900").expect("gtids");
+    assert!(not_a_replica(&other, &primary, 0).is_some_and(|w| w.contains("server 5")));
+    let ahead = parse_gtids("0-21-60").expect("gtids");
+    assert!(not_a_replica(&ahead, &primary, 0).is_some_and(|w| w.contains("ahead")));
+    let none = parse_gtids("").expect("empty");
+    assert!(not_a_replica(&none, &primary, 0).is_some_and(|w| w.contains("nothing")));
+    // The domain the runner writes is the one compared.
+    assert_eq!(not_a_replica(&replica, &primary, 1), None);
     assert!(parse_gtids("0-21").is_none());
     assert!(parse_gtids("a-b-c").is_none());
     assert!(parse_gtids("3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5").is_none());
