@@ -1,5 +1,11 @@
+use std::sync::OnceLock;
+
+use super::chain::check_chain;
+use super::set::{Checkpoints, CHECKPOINT_EVERY};
 use super::*;
+use crate::ledger::chain_of;
 use crate::schema::{Column, ColumnType, Table};
+use crate::snapshot::Snapshot;
 
 fn create_users() -> MigrationFile {
     let mut t = Table::new("users");

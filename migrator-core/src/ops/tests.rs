@@ -1,4 +1,5 @@
 use super::*;
+use crate::schema::Schema;
 use crate::schema::{ColumnType, Index};
 
 fn users() -> Table {

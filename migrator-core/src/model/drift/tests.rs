@@ -9,6 +9,7 @@ use super::*;
 use crate::model::expand::drift_errors;
 use crate::model::{parse_derive_input, parse_spanned};
 use crate::schema::{ColumnType, Unique};
+use crate::snapshot::Snapshot;
 
 /// The table of a model written as Rust source.
 fn model(src: &str) -> ModelDef {

@@ -1,0 +1,141 @@
+//! Where the drift check reads from: the crate's `migrator.toml` and
+//! snapshot (each snapshot text parsed once per process), and which models
+//! `generate` reads (each file's facts kept while its text is the same).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::super::scan::{self, FileFacts};
+use crate::config::{Config, CONFIG_FILE};
+use crate::schema::Schema;
+use crate::snapshot::Snapshot;
+
+/// What the derive of one crate compares against.
+#[derive(Debug, Clone, Default)]
+pub struct Reference {
+    /// Files whose change must rebuild the crate (`migrator.toml` and the
+    /// snapshot, those that exist), absolute.
+    pub tracked: Vec<PathBuf>,
+    /// The snapshot, or `None` when the crate has no snapshot file.
+    pub snapshot: Option<SnapshotRef>,
+    /// The model folders of `migrator.toml`, absolute: `generate` reads the
+    /// models under them, and only those are checked.
+    pub model_roots: Vec<PathBuf>,
+    /// The dialects `migrator.toml` declares (none: all of them).
+    pub dialects: Vec<crate::dialect::Dialect>,
+}
+
+/// A snapshot read by [`load`].
+#[derive(Debug, Clone)]
+pub struct SnapshotRef {
+    /// The file as messages show it, relative to the crate root, e.g.
+    /// `migrations/schema.toml`.
+    pub shown: String,
+    pub schema: Arc<Schema>,
+}
+
+/// The snapshot texts parsed so far in this process (the compiler, for the
+/// derive), so a crate with many models parses its snapshot once. Keyed by
+/// path and text, so an edited file is parsed again even in a long-lived
+/// process such as an IDE's.
+static PARSED: Mutex<Option<(PathBuf, String, Arc<Schema>)>> = Mutex::new(None);
+
+/// Reads the configuration and snapshot of the crate rooted at `root`.
+/// Errors are messages naming the file (and line), ready for the user.
+pub fn load(root: &Path) -> Result<Reference, String> {
+    let mut reference = Reference::default();
+    let config_path = root.join(CONFIG_FILE);
+    if config_path.is_file() {
+        reference.tracked.push(config_path);
+    }
+    let config = Config::read(root).map_err(|e| e.to_string())?;
+    reference.model_roots = config.models.iter().map(|m| root.join(m)).collect();
+    reference.dialects = config
+        .dialects
+        .iter()
+        .filter_map(|d| d.parse().ok())
+        .collect();
+    let relative = config.snapshot_file();
+    let path = root.join(&relative);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(reference),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    let schema = parse_cached(&path, text).map_err(|e| e.to_string())?;
+    reference.tracked.push(path);
+    reference.snapshot = Some(SnapshotRef {
+        shown: relative.display().to_string(),
+        schema,
+    });
+    Ok(reference)
+}
+
+fn parse_cached(
+    path: &Path,
+    text: String,
+) -> Result<Arc<Schema>, crate::migration::MigrationError> {
+    // A poisoned lock only means another expansion panicked; the cache is
+    // still a valid value or `None`.
+    let mut cache = PARSED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((p, t, schema)) = cache.as_ref() {
+        if p == path && *t == text {
+            return Ok(Arc::clone(schema));
+        }
+    }
+    let schema = Arc::new(Snapshot::parse(path, &text)?.schema);
+    *cache = Some((path.to_path_buf(), text, Arc::clone(&schema)));
+    Ok(schema)
+}
+
+/// Whether `migrator generate` reads the model named `name` in `file` (a
+/// path as the compiler gives it: absolute, or relative to the current
+/// folder): the file is under one of `model_roots`, is not a test-only
+/// module, and the item is not under `#[cfg(test)]`. So a test's model, or
+/// one outside the model folders, is not held to a snapshot that `generate`
+/// would never update for it. A name that the file has both under
+/// `#[cfg(test)]` and not is not checked: which one this is cannot be told
+/// (`migrator check` still compares the one `generate` reads).
+pub fn read_by_generate(model_roots: &[PathBuf], file: &Path, name: &str) -> bool {
+    let Ok(target) = file.canonicalize() else {
+        return false;
+    };
+    let mut test_only = Vec::new();
+    let mut found = None;
+    for path in scan::rust_files_under(model_roots) {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let facts = facts_cached(&path, text);
+        test_only.extend(facts.test_only.iter().cloned());
+        if found.is_none()
+            && path.file_name() == target.file_name()
+            && path.canonicalize().is_ok_and(|p| p == target)
+        {
+            found = Some((path, facts));
+        }
+    }
+    found.is_some_and(|(path, facts)| {
+        !scan::is_test_only(&path, &test_only)
+            && facts.models.iter().any(|m| m == name)
+            && !facts.test_models.iter().any(|m| m == name)
+    })
+}
+
+/// [`scan::file_facts`] per file, kept while the file's text is the same,
+/// so that a crate with many models parses each source file once.
+static FACTS: Mutex<BTreeMap<PathBuf, (String, Arc<FileFacts>)>> = Mutex::new(BTreeMap::new());
+
+fn facts_cached(path: &Path, text: String) -> Arc<FileFacts> {
+    // See `parse_cached` about poisoning.
+    let mut cache = FACTS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((t, facts)) = cache.get(path) {
+        if *t == text {
+            return Arc::clone(facts);
+        }
+    }
+    let facts = Arc::new(scan::file_facts(path, &text));
+    cache.insert(path.to_path_buf(), (text, Arc::clone(&facts)));
+    facts
+}
