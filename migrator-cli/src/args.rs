@@ -239,7 +239,7 @@ fn milliseconds(s: &str) -> Result<u64, String> {
     Ok(v)
 }
 
-/// How many times a migration is tried: 1 to 100.
+/// How many databases are migrated at once: 1 to 64.
 pub(crate) fn jobs(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(n) if (1..=64).contains(&n) => Ok(n),
@@ -247,6 +247,7 @@ pub(crate) fn jobs(s: &str) -> Result<usize, String> {
     }
 }
 
+/// How many times a migration is tried: 1 to 100.
 fn attempts(s: &str) -> Result<u32, String> {
     match s.trim().parse::<u32>() {
         Ok(n) if (1..=100).contains(&n) => Ok(n),
