@@ -417,6 +417,26 @@ pub fn mariadb_backfill_waits_for_a_lagging_replica(primary: &str, replica: &str
         "the lag grows past the bound: {seen:?}"
     );
     assert_eq!(count_hits(&mut c, 1), 0, "no batch while the replica lags");
+    // The watcher's session on the replica is killed (a restart, a
+    // timeout): it connects again and goes on watching.
+    let ids: Vec<String> = on_replica
+        .query_texts(&format!(
+            "SELECT CAST(ID AS CHAR) AS s FROM information_schema.PROCESSLIST WHERE DB = '{}' AND ID <> CONNECTION_ID()",
+            db.name
+        ))
+        .expect("sessions");
+    assert!(!ids.is_empty(), "the watcher's session is on the replica");
+    for id in &ids {
+        on_replica
+            .batch_execute(&format!("KILL CONNECTION {id}"))
+            .expect("kill");
+    }
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(
+        count_hits(&mut c, 1),
+        0,
+        "still no batch after the reconnect"
+    );
     seen.extend(rx.try_iter());
     assert!(
         !seen

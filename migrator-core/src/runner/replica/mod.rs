@@ -47,8 +47,10 @@
 //!   is back under the bound the backfill goes on with its next batch.
 //!   After `replica_lag_timeout` of waiting (default 10 min) the step
 //!   fails, its batches done and its cursor saved, so `migrator up`
-//!   resumes after the last batch. A replica that cannot be read any more
-//!   fails the step the same way.
+//!   resumes after the last batch. A replica whose connection fails is
+//!   connected to again once per read (a restart, a session timeout
+//!   between backfills); one that cannot be read even then fails the step
+//!   the same way.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -104,9 +106,33 @@ enum How {
 /// runner's node's positions sampled at each read (time, position), oldest
 /// first, positions growing.
 struct Nodes {
-    replicas: Vec<(String, AnyConnection)>,
+    replicas: Vec<Replica>,
     kind: Kind,
     samples: Positions,
+}
+
+/// A replica connected to: its name in messages, its URL, the connection.
+struct Replica {
+    name: String,
+    url: DatabaseUrl,
+    conn: AnyConnection,
+}
+
+impl Replica {
+    /// The rows of `sql`; a connection that fails (the server restarted,
+    /// the session timed out between two backfills) is opened again once.
+    fn query_texts(&mut self, sql: &str) -> diesel::QueryResult<Vec<String>> {
+        match self.conn.query_texts(sql) {
+            Ok(rows) => Ok(rows),
+            Err(first) => match super::conn::connect_url(&self.url) {
+                Ok(conn) => {
+                    self.conn = conn;
+                    self.conn.query_texts(sql)
+                }
+                Err(_) => Err(first),
+            },
+        }
+    }
 }
 
 /// How positions are read and compared.
@@ -209,8 +235,9 @@ impl Watcher {
                         }
                         // The replicas first, then the runner's node: its
                         // position is then the newer.
-                        for (name, c) in &mut nodes.replicas {
-                            at.push((name.clone(), read_count(c.query_texts(sql), name)?));
+                        for r in &mut nodes.replicas {
+                            let p = read_count(r.query_texts(sql), &r.name)?;
+                            at.push((r.name.clone(), p));
                         }
                         read_count(conn.query_texts(sql), "the runner's node")?
                     }
@@ -224,9 +251,9 @@ impl Watcher {
                         if nodes.samples.is_empty() {
                             nodes.samples.push(Instant::now(), own);
                         }
-                        for (name, c) in &mut nodes.replicas {
-                            let theirs = read_gtids(c.query_texts(replica), name)?;
-                            at.push((name.clone(), theirs.get(&domain).map_or(0, |g| g.seq)));
+                        for r in &mut nodes.replicas {
+                            let theirs = read_gtids(r.query_texts(replica), &r.name)?;
+                            at.push((r.name.clone(), theirs.get(&domain).map_or(0, |g| g.seq)));
                         }
                         own
                     }
@@ -426,7 +453,7 @@ fn position_replicas<C: MigrationConnection>(
     conn: &mut C,
     sql: &crate::backend::PositionSql,
     settings: &Settings,
-) -> Result<(Kind, Vec<(String, AnyConnection)>), RunError> {
+) -> Result<(Kind, Vec<Replica>), RunError> {
     // A server without the Galera variables (MySQL) is no Galera node.
     let here = node_info(conn.query_texts(sql.node)).unwrap_or(NodeInfo {
         on: false,
@@ -456,7 +483,7 @@ fn classic_replicas<C: MigrationConnection>(
     conn: &mut C,
     sql: &crate::backend::PositionSql,
     settings: &Settings,
-) -> Result<(u32, Vec<(String, AnyConnection)>), RunError> {
+) -> Result<(u32, Vec<Replica>), RunError> {
     if settings.replica_urls.is_empty() {
         return Err(refused(
             "--max-replica-lag (`Migrator::max_replica_lag`) on a MySQL/MariaDB server that is not a Galera node needs its replicas named: a primary does not know where they are; nothing was run\n  help: add `--replica-url URL` for each replica (`Migrator::replica_urls`)".to_string(),
@@ -491,7 +518,11 @@ fn classic_replicas<C: MigrationConnection>(
                 "{name} is not a replica of this server: {why}; nothing was run\n  help: name the replicas that replicate from this server (MariaDB, `MASTER_USE_GTID`)"
             )));
         }
-        out.push((name, c));
+        out.push(Replica {
+            name,
+            url: url.clone(),
+            conn: c,
+        });
     }
     Ok((domain, out))
 }
@@ -502,7 +533,7 @@ fn galera_replicas(
     here: &NodeInfo,
     node_sql: &str,
     settings: &Settings,
-) -> Result<Vec<(String, AnyConnection)>, RunError> {
+) -> Result<Vec<Replica>, RunError> {
     let urls: Vec<DatabaseUrl> = if !settings.replica_urls.is_empty() {
         settings.replica_urls.clone()
     } else {
@@ -545,7 +576,11 @@ fn galera_replicas(
         } else {
             there.own
         };
-        out.push((label, c));
+        out.push(Replica {
+            name: label,
+            url,
+            conn: c,
+        });
     }
     Ok(out)
 }
