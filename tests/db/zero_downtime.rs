@@ -225,6 +225,24 @@ pub fn short_lock_waits_come_first_and_grow(db: &PgDb) {
     assert_session_lock_timeout(&mut c, "0");
 }
 
+/// A session holding a REPEATABLE READ snapshot (over `tasks`) for
+/// `how_long`, which a concurrent index build waits for; returns once the
+/// snapshot is taken.
+fn hold_snapshot(db: &PgDb, how_long: Duration) -> std::thread::JoinHandle<()> {
+    let (locked_tx, locked_rx) = mpsc::channel();
+    let mut holder = db.connect();
+    let h = std::thread::spawn(move || {
+        holder
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM tasks;")
+            .expect("a snapshot");
+        locked_tx.send(()).expect("signal");
+        std::thread::sleep(how_long);
+        holder.batch_execute("COMMIT").expect("release");
+    });
+    locked_rx.recv().expect("held");
+    h
+}
+
 /// A statement that runs outside a transaction (here `CREATE INDEX
 /// CONCURRENTLY`, which waits for every older snapshot) keeps the maximum
 /// during the short waits: the application never queues behind it, and a
@@ -237,17 +255,7 @@ pub fn concurrent_builds_keep_the_maximum_during_short_waits(db: &PgDb) {
     Migrator::new(&set)
         .up_to(&mut c, Some(4))
         .expect("0001-0004");
-    let (locked_tx, locked_rx) = mpsc::channel();
-    let mut holder = db.connect();
-    let h = std::thread::spawn(move || {
-        holder
-            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM tasks;")
-            .expect("a snapshot");
-        locked_tx.send(()).expect("signal");
-        std::thread::sleep(Duration::from_millis(1500));
-        holder.batch_execute("COMMIT").expect("release");
-    });
-    locked_rx.recv().expect("held");
+    let h = hold_snapshot(db, Duration::from_millis(1500));
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
     let done = Migrator::new(&set)
@@ -273,17 +281,7 @@ pub fn concurrent_builds_keep_the_maximum_during_short_waits(db: &PgDb) {
     Migrator::new(&set)
         .down_to(&mut c, 4)
         .expect("back to 0004");
-    let (locked_tx, locked_rx) = mpsc::channel();
-    let mut holder = db.connect();
-    let h = std::thread::spawn(move || {
-        holder
-            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM tasks;")
-            .expect("a snapshot");
-        locked_tx.send(()).expect("signal");
-        std::thread::sleep(Duration::from_millis(1500));
-        holder.batch_execute("COMMIT").expect("release");
-    });
-    locked_rx.recv().expect("held");
+    let h = hold_snapshot(db, Duration::from_millis(1500));
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
     Migrator::new(&set)

@@ -338,7 +338,7 @@ impl<'a> Migrator<'a> {
         conn: &mut C,
         steps: u32,
     ) -> Result<Report, RunError> {
-        exec::check_settings(conn, &self.settings)?;
+        // Refuses a watch the database cannot honour (`replica::check`).
         let replicas = replica::Watcher::open(conn, &self.settings)?;
         context::locked(conn, &self.settings, &*self.on_event, |ctx| {
             ctx.replicas = replicas;
@@ -419,7 +419,7 @@ impl<'a> Migrator<'a> {
     /// that cannot be honoured is refused before the lock or the history
     /// table is touched.
     fn run<C: MigrationConnection>(&self, conn: &mut C, goal: Goal) -> Result<Report, RunError> {
-        exec::check_settings(conn, &self.settings)?;
+        // Refuses a watch the database cannot honour (`replica::check`).
         let replicas = replica::Watcher::open(conn, &self.settings)?;
         context::locked(conn, &self.settings, &*self.on_event, |ctx| {
             ctx.replicas = replicas;

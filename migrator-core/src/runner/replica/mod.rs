@@ -173,8 +173,9 @@ pub(crate) fn check(dialect: crate::dialect::Dialect, settings: &Settings) -> Re
     }
 }
 
+/// A watch refused before anything ran.
 fn refused(message: String) -> RunError {
-    RunError::Database { message }
+    RunError::Refused(message)
 }
 
 impl Watcher {
