@@ -16,10 +16,20 @@ use std::time::{Duration, Instant};
 
 use migrator::core::project::Project;
 
-/// The application's `main.rs`: one model, `{fields}` spliced in.
+/// The application's `main.rs`: two models, `{fields}` spliced into the
+/// second. Only the first expansion of a compilation includes the snapshot
+/// (`drift::first_expansion`), so a change of the snapshot must rebuild the
+/// crate through `User`'s expansion to report `Task`'s drift.
 fn main_rs(fields: &str) -> String {
     format!(
         r#"use migrator::Model;
+
+#[derive(Model)]
+#[model(table = "users")]
+pub struct User {{
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+}}
 
 #[derive(Model)]
 #[model(table = "tasks")]
@@ -31,7 +41,7 @@ pub struct Task {{
 {fields}}}
 
 fn main() {{
-    println!("{{}}", Task::table().columns.len());
+    println!("{{}} {{}}", User::table().columns.len(), Task::table().columns.len());
 }}
 
 // A test's model: `generate` does not read it, so the derive does not hold
@@ -48,7 +58,7 @@ mod tests {{
 }
 
 /// The line of the `priority` field the test adds (its name is at column 9).
-const PRIORITY_LINE: usize = 11;
+const PRIORITY_LINE: usize = 18;
 
 struct App {
     dir: tempfile::TempDir,

@@ -378,6 +378,9 @@ fn end_quietly_on_closed_pipe() {
     }));
 }
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     end_quietly_on_closed_pipe();
     let matches = Cli::command().get_matches();

@@ -65,6 +65,8 @@ pub mod sql_fragment;
 mod sql_lex;
 pub mod squash;
 mod suggest;
+#[cfg(feature = "model")]
+mod timing;
 
 pub use dialect::{Dialect, Statement};
 pub use ops::Operation;

@@ -182,8 +182,13 @@ impl Project {
     /// meanwhile.
     fn head_and_models(&self) -> Result<(Head, Models), ProjectError> {
         std::thread::scope(|scope| {
-            let models = scope.spawn(|| self.models());
+            let models = scope.spawn(|| {
+                let _t = crate::timing::phase("read: models");
+                self.models()
+            });
+            let t = crate::timing::phase("read: head");
             let head = self.head();
+            drop(t);
             let models = models
                 .join()
                 .unwrap_or_else(|p| std::panic::resume_unwind(p));
@@ -193,7 +198,10 @@ impl Project {
 
     fn head(&self) -> Result<Head, ProjectError> {
         let dir = self.migrations_dir();
+        let t = crate::timing::phase("head: snapshot");
         let snapshot = Snapshot::read(&self.snapshot_path())?;
+        drop(t);
+        let _t = crate::timing::phase("head: files and chain");
         let mut files: Vec<(u32, String, String)> = Vec::new();
         for (name, text) in migration::read_files(&dir)? {
             match migration::parse_file_name(&name) {
@@ -245,10 +253,14 @@ impl Project {
                 "`{name}` is not a valid migration name\nhelp: use snake_case letters, digits and underscores, e.g. `add_priority_column`"
             )));
         }
+        let read = crate::timing::phase("generate: read");
         let (head, mut models) = self.head_and_models()?;
+        drop(read);
+        let t = crate::timing::phase("generate: diff");
         keep_columns(&mut models, &head.schema)?;
         adopt_check_names(&mut models, &head.schema);
         let mut plan = diff(&head.schema, &models.schema, &models.hints)?;
+        drop(t);
         if plan.is_empty() {
             return Ok(None);
         }
@@ -272,6 +284,7 @@ impl Project {
         // express is reported before a file is written: an error for the
         // dialects the project declares in migrator.toml, a warning for the
         // others (a SQLite-only project is not held back by MySQL's limits).
+        let t = crate::timing::phase("generate: render");
         let declared = self.dialects();
         for d in Dialect::ALL {
             if let Err(e) = render_ops(d, &plan.upgrade, &current) {
@@ -287,6 +300,8 @@ impl Project {
         // upgrade reaches the models and the downgrade, which is exactly
         // this one, restores the snapshot, so a wrong plan never reaches
         // the disk.
+        drop(t);
+        let _t = crate::timing::phase("generate: write texts");
         let mut target = models.schema;
         target.normalize();
         let header = format!(

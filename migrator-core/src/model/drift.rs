@@ -32,7 +32,9 @@ use crate::schema::{
     Check, Column, DefaultValue, ForeignKey, Index, RefAction, Schema, Table, Unique,
 };
 
-pub use reading::{load, read_by_generate, Reference, SnapshotRef};
+pub use reading::{
+    first_expansion, load, load_shared, read_by_generate, Reference, SnapshotRef, FRESH,
+};
 
 /// What a [`Difference`] is about, to locate it in the model's source.
 #[derive(Debug, Clone, PartialEq, Eq)]

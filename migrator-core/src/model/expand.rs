@@ -29,7 +29,7 @@
 //! reached, so code calling `Task::table()` does not add errors of its own
 //! (docs/DESIGN.md §7.7).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -45,11 +45,16 @@ use crate::codegen::table;
 /// `CARGO_MANIFEST_DIR`; without that variable, as outside Cargo, nothing is
 /// checked). Reads `migrator.toml` and the snapshot; writes nothing.
 pub fn expand_derive(input: &syn::DeriveInput) -> TokenStream {
-    let mut reference = match std::env::var_os("CARGO_MANIFEST_DIR") {
-        Some(root) => drift::load(Path::new(&root)),
+    let root = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    let mut reference = match &root {
+        Some(root) => drift::load_shared(root),
         None => Ok(Reference::default()),
     };
     if let Ok(r) = &mut reference {
+        // One expansion per compilation tracks the files (`first_expansion`).
+        if !root.as_deref().is_some_and(drift::first_expansion) {
+            r.tracked.clear();
+        }
         // Only the models `generate` reads are held to the snapshot. The
         // compiler says where the struct is from Rust 1.88 on; before, or
         // for a struct without a file, every model is checked.

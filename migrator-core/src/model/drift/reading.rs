@@ -1,10 +1,19 @@
 //! Where the drift check reads from: the crate's `migrator.toml` and
 //! snapshot (each snapshot text parsed once per process), and which models
 //! `generate` reads (each file's facts kept while its text is the same).
+//!
+//! A compilation runs every derive of a crate in one process, one after
+//! the other: what the first one reads (the configuration, the snapshot, the
+//! model folders) is what the next ones would read again, so it is shared
+//! for [`FRESH`] instead ([`load_shared`], [`read_by_generate`]). Only the
+//! struct's own file is read by each derive. A long-lived process (an
+//! editor's macro server) sees a change of the other files at most
+//! [`FRESH`] late.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use super::super::scan::{self, FileFacts};
 use crate::config::{Config, CONFIG_FILE};
@@ -72,6 +81,42 @@ pub fn load(root: &Path) -> Result<Reference, String> {
     Ok(reference)
 }
 
+/// How long what one expansion read of a crate's files is reused by the
+/// next ones: far longer than the gap between two derives of one
+/// compilation, short enough for an editor.
+pub const FRESH: Duration = Duration::from_secs(1);
+
+/// The references [`load_shared`] read, by crate root, with when.
+static LOADED: Mutex<Vec<(PathBuf, Instant, Result<Reference, String>)>> = Mutex::new(Vec::new());
+
+/// [`load`], shared by the expansions of one compilation: read again only
+/// when the last read of `root` is older than [`FRESH`].
+pub fn load_shared(root: &Path) -> Result<Reference, String> {
+    // See `parse_cached` about poisoning.
+    let mut cache = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, _, reference)) = cache
+        .iter()
+        .find(|(r, at, _)| r == root && at.elapsed() < FRESH)
+    {
+        return reference.clone();
+    }
+    let reference = load(root);
+    cache.retain(|(r, _, _)| r != root);
+    cache.push((root.to_path_buf(), Instant::now(), reference.clone()));
+    reference
+}
+
+/// True the first time it is asked for `root` in this process. The files a
+/// crate's expansions read need `include_bytes!` once per compilation for
+/// Cargo to rebuild the crate when they change; including them in every
+/// expansion (200 copies of the snapshot for 200 models) only costs time.
+pub fn first_expansion(root: &Path) -> bool {
+    static SEEN: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+    SEEN.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(root.to_path_buf())
+}
+
 fn parse_cached(
     path: &Path,
     text: String,
@@ -101,26 +146,64 @@ pub fn read_by_generate(model_roots: &[PathBuf], file: &Path, name: &str) -> boo
     let Ok(target) = file.canonicalize() else {
         return false;
     };
-    let mut test_only = Vec::new();
-    let mut found = None;
-    for path in scan::rust_files_under(model_roots) {
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            continue;
-        };
-        let facts = facts_cached(&path, text);
-        test_only.extend(facts.test_only.iter().cloned());
-        if found.is_none()
-            && path.file_name() == target.file_name()
-            && path.canonicalize().is_ok_and(|p| p == target)
-        {
-            found = Some((path, facts));
+    let Some((path, test_only)) = model_tree(model_roots, &target) else {
+        return false;
+    };
+    // The struct's own file is read every time, so its facts follow its text.
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return false;
+    };
+    let facts = facts_cached(&path, text);
+    !scan::is_test_only(&path, &test_only)
+        && facts.models.iter().any(|m| m == name)
+        && !facts.test_models.iter().any(|m| m == name)
+}
+
+/// The model files under some roots (each by its canonical path, mapped to
+/// the path the walk found) and the test-only modules they declare.
+struct ModelTree {
+    roots: Vec<PathBuf>,
+    read_at: Instant,
+    files: BTreeMap<PathBuf, PathBuf>,
+    test_only: Arc<Vec<PathBuf>>,
+}
+
+/// The walked path of `target` (canonical) under `roots`, with the
+/// test-only modules of every file there; the walk is shared for
+/// [`FRESH`], so the derives of one compilation read the folders once.
+fn model_tree(roots: &[PathBuf], target: &Path) -> Option<(PathBuf, Arc<Vec<PathBuf>>)> {
+    static TREES: Mutex<Vec<ModelTree>> = Mutex::new(Vec::new());
+    // See `parse_cached` about poisoning.
+    let mut trees = TREES.lock().unwrap_or_else(|e| e.into_inner());
+    let fresh = trees
+        .iter()
+        .position(|t| t.roots == roots && t.read_at.elapsed() < FRESH);
+    let tree = match fresh {
+        Some(i) => &trees[i],
+        None => {
+            let mut files = BTreeMap::new();
+            let mut test_only = Vec::new();
+            for path in scan::rust_files_under(roots) {
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                test_only.extend(facts_cached(&path, text).test_only.iter().cloned());
+                if let Ok(canonical) = path.canonicalize() {
+                    files.entry(canonical).or_insert(path);
+                }
+            }
+            trees.retain(|t| t.roots != roots);
+            trees.push(ModelTree {
+                roots: roots.to_vec(),
+                read_at: Instant::now(),
+                files,
+                test_only: Arc::new(test_only),
+            });
+            trees.last()?
         }
-    }
-    found.is_some_and(|(path, facts)| {
-        !scan::is_test_only(&path, &test_only)
-            && facts.models.iter().any(|m| m == name)
-            && !facts.test_models.iter().any(|m| m == name)
-    })
+    };
+    let path = tree.files.get(target)?.clone();
+    Some((path, Arc::clone(&tree.test_only)))
 }
 
 /// [`scan::file_facts`] per file, kept while the file's text is the same,

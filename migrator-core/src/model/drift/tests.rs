@@ -649,6 +649,66 @@ fn load_knows_the_model_folders() {
     );
 }
 
+/// The expansions of one compilation share what the first read: the
+/// configuration and the model folders are read again only after
+/// [`FRESH`], and only the first expansion per crate tracks the files.
+#[test]
+fn expansions_share_what_the_first_one_read() {
+    let dir = TempDir::new("shared");
+    let root = &dir.0;
+    write(&root.join("migrator.toml"), "models = [\"app\"]\n");
+    write(
+        &root.join("app/models.rs"),
+        "#[cfg(test)]\nmod fixtures;\n#[derive(migrator::Model)]\npub struct User {\n    id: i64,\n}\n",
+    );
+    write(
+        &root.join("app/models/fixtures.rs"),
+        "#[derive(migrator::Model)]\npub struct Fixture {\n    id: i64,\n}\n",
+    );
+    assert_eq!(
+        load_shared(root).expect("loads").model_roots,
+        [root.join("app")]
+    );
+    let roots = [root.join("app")];
+    let read = |file: &str, name: &str| read_by_generate(&roots, &root.join(file), name);
+    assert!(read("app/models.rs", "User"));
+    assert!(
+        !read("app/models/fixtures.rs", "Fixture"),
+        "a test-only module"
+    );
+
+    // Within FRESH, the configuration and the other files are not read again...
+    write(&root.join("migrator.toml"), "models = [\"src\"]\n");
+    write(&root.join("app/models.rs"), "mod fixtures;\n");
+    assert_eq!(
+        load_shared(root).expect("loads").model_roots,
+        [root.join("app")]
+    );
+    assert!(!read("app/models/fixtures.rs", "Fixture"));
+    // ...but the struct's own file always is.
+    assert!(!read("app/models.rs", "User"));
+    // After FRESH, everything is.
+    std::thread::sleep(FRESH + std::time::Duration::from_millis(50));
+    assert_eq!(
+        load_shared(root).expect("loads").model_roots,
+        [root.join("src")]
+    );
+    assert!(read("app/models/fixtures.rs", "Fixture"));
+    // The uncached `load` reads the files every time.
+    write(&root.join("migrator.toml"), "models = [\"lib\"]\n");
+    assert_eq!(load(root).expect("loads").model_roots, [root.join("lib")]);
+
+    assert!(
+        first_expansion(root),
+        "the first expansion of a crate tracks the files"
+    );
+    assert!(!first_expansion(root), "the next ones do not");
+    assert!(
+        first_expansion(&root.join("other")),
+        "another crate's first does"
+    );
+}
+
 /// The expand form's in-between state: the struct has the new field with
 /// `renamed_from` and keeps the old column; the snapshot has both. The
 /// derive agrees with it, and a pending expansion (the snapshot without the
