@@ -188,7 +188,7 @@ pub mod __private {
         EmbeddedMigration, MigrationFile, MigrationSet, Replaced, RustStepFn,
     };
     pub use migrator_core::ops::{
-        Archived, Backfill, BackfillReverse, Operation, RawSql, SqlVariants,
+        inverse_all, Archived, Backfill, BackfillReverse, Operation, RawSql, SqlVariants,
     };
     pub use migrator_core::schema::*;
     pub use std::boxed::Box;

@@ -8,13 +8,18 @@
 #
 # It builds the `migrator` CLI, writes the models one table at a time and runs
 # `migrator generate` after each step (the first MODELS migrations create a
-# table each, the rest add a column to one), then times `cargo build` of the
-# app and of a control crate with the same structs and no migrator (both after
-# their dependencies are built, so only the crate itself is measured).
+# table each, the rest add a column to one), then times `cargo build` and
+# `cargo check` (what an editor runs) of the app and of three control crates
+# with the same structs: no dependency at all; migrator as a dependency but
+# no derive and no embed; and `#[derive(serde::Serialize, serde::Deserialize)]`
+# on each struct, the yardstick of a cheap derive. All after their
+# dependencies are built, so only the crate itself is measured; each figure
+# is the median of RUNS (default 3).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MODELS=${MODELS:-200}
 MIGRATIONS=${MIGRATIONS:-500}
+RUNS=${RUNS:-3}
 WORK=${WORK:-$(mktemp -d)}
 export CARGO_TARGET_DIR="$WORK/target"
 echo "work dir: $WORK" >&2
@@ -22,10 +27,28 @@ echo "work dir: $WORK" >&2
 cargo build -q --manifest-path "$ROOT/Cargo.toml" -p migrator-cli
 M="$CARGO_TARGET_DIR/debug/migrator"
 
-mkapp() { # name, with_migrator(0|1)
+mkapp() { # name, kind: 1 (the app), 0 (plain), linked (migrator, no derive), serde
   local dir="$WORK/$1"
   mkdir -p "$dir/src/models"
-  if [ "$2" = 1 ]; then
+  if [ "$2" = linked ] || [ "$2" = serde ]; then
+    local dep='migrator = { path = "'"$ROOT"'", features = ["sqlite"] }'
+    [ "$2" = serde ] && dep='serde = { version = "1", features = ["derive"] }'
+    cat > "$dir/Cargo.toml" <<TOML
+[package]
+name = "$1"
+version = "0.1.0"
+edition = "2021"
+publish = false
+[workspace]
+[dependencies]
+$dep
+TOML
+    cat > "$dir/src/main.rs" <<'RS'
+#![allow(dead_code)]
+mod models;
+fn main() {}
+RS
+  elif [ "$2" = 1 ]; then
     cat > "$dir/Cargo.toml" <<TOML
 [package]
 name = "$1"
@@ -67,6 +90,7 @@ model() {
   local i=$1 extra=$2 derive=$3
   {
     [ "$derive" = 1 ] && echo "use migrator::Model;" && echo "#[derive(Model)]" && echo "#[model(table = \"t$i\")]"
+    [ "$derive" = serde ] && echo "#[derive(serde::Serialize, serde::Deserialize)]"
     echo "pub struct T$i {"
     [ "$derive" = 1 ] && echo "    #[model(primary_key, auto_increment)]"
     echo "    pub id: i64,"
@@ -81,6 +105,8 @@ model() {
 
 mkapp app 1
 mkapp control 0
+mkapp control_linked linked
+mkapp control_serde serde
 extra=()
 for i in $(seq 1 "$MODELS"); do extra[$i]=0; done
 writemods() { # crate
@@ -106,33 +132,57 @@ while [ "$n" -lt "$MIGRATIONS" ]; do
   n=$((n + 1))
 done
 gen_total=$(awk "BEGIN{print $(date +%s.%N) - $started}")
-for i in $(seq 1 "$MODELS"); do model "$i" "${extra[$i]}" 0 control; done
-writemods control "$MODELS"
+for c in control control_linked; do
+  for i in $(seq 1 "$MODELS"); do model "$i" "${extra[$i]}" 0 $c; done
+  writemods $c "$MODELS"
+done
+for i in $(seq 1 "$MODELS"); do model "$i" "${extra[$i]}" serde control_serde; done
+writemods control_serde "$MODELS"
 
 # one `generate` with nothing to do, on the final state (what a developer waits for)
 t0=$(date +%s.%N); (cd "$WORK/app" && "$M" generate noop >/dev/null); gen_one=$(awk "BEGIN{print $(date +%s.%N) - $t0}")
 
-timed() { # dir -> seconds of `cargo build`
+once() { # dir, cargo command -> seconds
   local t0; t0=$(date +%s.%N)
-  (cd "$1" && cargo build -q 2>/dev/null)
+  (cd "$1" && cargo "$2" -q 2>/dev/null)
   awk "BEGIN{print $(date +%s.%N) - $t0}"
 }
+timed() { # dir, cargo command, file to touch first -> median seconds of RUNS
+  local runs=()
+  for _ in $(seq 1 "$RUNS"); do touch "$1/$3"; runs+=("$(once "$1" "$2")"); done
+  printf '%s\n' "${runs[@]}" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'
+}
+crates=(app control control_linked control_serde)
 # Dependencies first, so the timings below are the crates themselves.
-(cd "$WORK/app" && cargo build -q 2>/dev/null)
-(cd "$WORK/control" && cargo build -q 2>/dev/null)
-touch "$WORK/app/src/main.rs" "$WORK/control/src/main.rs"
-app_full=$(timed "$WORK/app"); control_full=$(timed "$WORK/control")
-touch "$WORK/app/src/models/t1.rs" "$WORK/control/src/models/t1.rs"
-app_touch=$(timed "$WORK/app"); control_touch=$(timed "$WORK/control")
-touch "$WORK/app/migrations/schema.toml"
-app_snapshot=$(timed "$WORK/app")
+for c in "${crates[@]}"; do
+  (cd "$WORK/$c" && cargo build -q 2>/dev/null && cargo check -q 2>/dev/null)
+done
+declare -A full touch check
+for c in "${crates[@]}"; do
+  full[$c]=$(timed "$WORK/$c" build src/main.rs)
+  touch[$c]=$(timed "$WORK/$c" build src/models/t1.rs)
+  check[$c]=$(timed "$WORK/$c" check src/models/t1.rs)
+done
+app_snapshot=$(timed "$WORK/app" build migrations/schema.toml)
+ratio() { awk "BEGIN{printf \"%.2f\", $1 / $2}"; }
 
-printf '\n| %-58s | %10s |\n' "measure ($MODELS models, $MIGRATIONS migrations, debug)" "seconds"
-printf '|%s|%s|\n' "------------------------------------------------------------" "------------"
-printf '| %-58s | %10.2f |\n' "all \`migrator generate\` runs (average per run)" "$(awk "BEGIN{print $gen_total / $MIGRATIONS}")"
-printf '| %-58s | %10.2f |\n' "\`migrator generate\` with nothing to do" "$gen_one"
-printf '| %-58s | %10.2f |\n' "build of the app crate (derive + embed), deps built" "$app_full"
-printf '| %-58s | %10.2f |\n' "build of the control crate (same structs, no migrator)" "$control_full"
-printf '| %-58s | %10.2f |\n' "rebuild after touching one model file: app" "$app_touch"
-printf '| %-58s | %10.2f |\n' "rebuild after touching one model file: control" "$control_touch"
-printf '| %-58s | %10.2f |\n' "rebuild after touching schema.toml: app" "$app_snapshot"
+printf '\n| %-70s | %10s |\n' "measure ($MODELS models, $MIGRATIONS migrations, debug, median of $RUNS)" "seconds"
+printf '|%s|%s|\n' "------------------------------------------------------------------------" "------------"
+printf '| %-70s | %10.2f |\n' "all \`migrator generate\` runs (average per run)" "$(awk "BEGIN{print $gen_total / $MIGRATIONS}")"
+printf '| %-70s | %10.2f |\n' "\`migrator generate\` with nothing to do" "$gen_one"
+row() { printf '| %-70s | %10.2f |\n' "$1" "$2"; }
+row "build of the app crate (derive + embed), deps built" "${full[app]}"
+row "build of the control crate (same structs, no dependency)" "${full[control]}"
+row "build of the control crate with migrator linked (no derive, no embed)" "${full[control_linked]}"
+row "build of the control crate with serde's derives" "${full[control_serde]}"
+row "rebuild after touching one model file: app" "${touch[app]}"
+row "rebuild after touching one model file: control" "${touch[control]}"
+row "rebuild after touching one model file: control with migrator linked" "${touch[control_linked]}"
+row "rebuild after touching one model file: control with serde" "${touch[control_serde]}"
+row "\`cargo check\` after touching one model file: app" "${check[app]}"
+row "\`cargo check\` after touching one model file: control" "${check[control]}"
+row "\`cargo check\` after touching one model file: control with serde" "${check[control_serde]}"
+row "rebuild after touching schema.toml: app" "$app_snapshot"
+echo
+echo "app / control with migrator linked: build $(ratio "${full[app]}" "${full[control_linked]}")x, rebuild $(ratio "${touch[app]}" "${touch[control_linked]}")x"
+echo "app / control with serde: build $(ratio "${full[app]}" "${full[control_serde]}")x, rebuild $(ratio "${touch[app]}" "${touch[control_serde]}")x, check $(ratio "${check[app]}" "${check[control_serde]}")x"

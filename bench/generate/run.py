@@ -2,7 +2,7 @@
 """`migrator generate` on schemas of N tables, with Alembic autogenerate on the
 same models for reference.
 
-Usage: bench/generate/run.py [N ...]   (default: 100 1000 10000)
+Usage: bench/generate/run.py [--profile] [N ...]   (default: 100 1000 10000)
 
 For each N it writes, in a temporary folder:
   - a migrator project: N `#[derive(Model)]` structs (50 per source file, each
@@ -21,10 +21,17 @@ For each N it writes, in a temporary folder:
     the models with a live database, so that step includes reflecting N
     tables from SQLite).
 
-Each timing is the best of 3 runs (wall time of the whole process, as a user
-sees it), except the initial steps, which run once, and Alembic's on more
-than 1,000 tables (one run: each takes minutes). It prints a Markdown
-table; progress goes to stderr as each size finishes.
+Each migrator timing is the median of 9 runs, printed with the fastest and
+slowest (wall time of the whole process, as a user sees it), except the
+initial step, which runs once; the peak memory (maximum resident set) is
+the largest of those runs. Alembic's are the best of 3, one run on more
+than 1,000 tables (each takes minutes). It prints a Markdown table;
+progress goes to stderr as each size finishes.
+
+`--profile` runs the one-added-column step once more per size with
+`MIGRATOR_TIMINGS=1`, which makes the CLI print the time of each phase of
+`generate` (reading the snapshot and the migrations, scanning the models,
+diffing, writing the texts) to stderr.
 """
 
 import os
@@ -113,12 +120,49 @@ def write_alembic(dir, n, extra_column=False):
 
 
 def timed(cmd, cwd, env=None):
+    dt, out, _ = measured(cmd, cwd, env)
+    return dt, out
+
+
+def measured(cmd, cwd, env=None):
+    """Wall time, output and peak resident memory (MB) of one process."""
     t = time.perf_counter()
-    r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    p = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    out = p.stdout.read()
+    _, status, usage = os.wait4(p.pid, 0)
     dt = time.perf_counter() - t
-    if r.returncode not in (0,):
-        sys.exit(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
-    return dt, r.stdout + r.stderr
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({p.returncode}):\n{out}")
+    return dt, out, usage.ru_maxrss / 1024
+
+
+class Runs:
+    """Repeated runs of one step: median, fastest, slowest, peak memory."""
+
+    def __init__(self, times, peak_mb):
+        self.times = sorted(times)
+        self.peak_mb = peak_mb
+
+    @property
+    def median(self):
+        return self.times[len(self.times) // 2]
+
+    def ms(self):
+        return f"{self.median * 1000:.0f} ({self.times[0] * 1000:.0f}-{self.times[-1] * 1000:.0f})"
+
+
+def repeated(cmd, cwd, reset=None, runs=9):
+    times, peak = [], 0.0
+    for _ in range(runs):
+        if reset:
+            reset()
+        dt, _, mb = measured(cmd, cwd)
+        times.append(dt)
+        peak = max(peak, mb)
+    return Runs(times, peak)
 
 
 def best(cmd, cwd, reset=None, env=None, runs=3):
@@ -131,12 +175,12 @@ def best(cmd, cwd, reset=None, env=None, runs=3):
     return min(times)
 
 
-def bench_migrator(n, tmp):
+def bench_migrator(n, tmp, profile=False):
     d = os.path.join(tmp, f"migrator_{n}")
     os.makedirs(d)
     timed([CLI, "--dir", d, "init"], d)
     write_migrator(d, n)
-    initial, _ = timed([CLI, "--dir", d, "generate", "initial"], d)
+    initial, _, initial_mb = measured([CLI, "--dir", d, "generate", "initial"], d)
     mig = os.path.join(d, "migrations")
     saved = os.path.join(tmp, f"saved_{n}")
     shutil.copytree(mig, saved)
@@ -146,11 +190,23 @@ def bench_migrator(n, tmp):
         shutil.copytree(saved, mig)
 
     write_migrator(d, n, extra_column=True)
-    one = best([CLI, "--dir", d, "generate", "add_column"], d, reset)
-    nothing = best([CLI, "--dir", d, "generate", "nothing"], d)
+    one = repeated([CLI, "--dir", d, "generate", "add_column"], d, reset)
+    if profile:
+        reset()
+        r = subprocess.run(
+            [CLI, "--dir", d, "generate", "add_column"],
+            cwd=d,
+            env=dict(os.environ, MIGRATOR_TIMINGS="1"),
+            capture_output=True,
+            text=True,
+        )
+        phases = [line for line in r.stderr.splitlines() if line.startswith("timing:")]
+        print(f"{n} tables, one added column, phases:", *phases, sep="\n  ", file=sys.stderr)
+    reset()
+    nothing = repeated([CLI, "--dir", d, "generate", "nothing"], d)
     _, out = timed([CLI, "--dir", d, "generate", "nothing"], d)
     assert "nothing" in out.lower() or "no change" in out.lower(), out
-    return initial, one, nothing
+    return initial, initial_mb, one, nothing
 
 
 def bench_alembic(n, tmp):
@@ -201,21 +257,23 @@ def bench_alembic(n, tmp):
 
 
 def main():
-    sizes = [int(a) for a in sys.argv[1:]] or [100, 1000, 10000]
+    args = sys.argv[1:]
+    profile = "--profile" in args
+    sizes = [int(a) for a in args if a != "--profile"] or [100, 1000, 10000]
     if not os.path.exists(CLI):
         sys.exit("build the release CLI first: cargo build --release -p migrator-cli")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
-            m = bench_migrator(n, tmp)
+            m = bench_migrator(n, tmp, profile)
             a = bench_alembic(n, tmp)
             rows.append((n, m, a))
             print(f"{n} tables: migrator {m}, alembic {a}", file=sys.stderr)
-    print("| tables | migrator: first migration (s) | migrator: one added column (ms) | migrator: nothing to do (ms) | Alembic autogenerate: first (s) | Alembic autogenerate: one added column (ms) |")
-    print("|---|---|---|---|---|---|")
-    for n, (mi, mo, mn), a in rows:
+    print("| tables | migrator: first migration (s) | its peak memory (MB) | migrator: one added column (ms, median of 9, fastest-slowest) | its peak memory (MB) | migrator: nothing to do (ms) | Alembic autogenerate: first (s) | Alembic autogenerate: one added column (ms) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n, (mi, mi_mb, mo, mn), a in rows:
         ai, ao = (f"{a[0]:.2f}", f"{a[1] * 1000:.0f}") if a else ("-", "-")
-        print(f"| {n:,} | {mi:.2f} | {mo * 1000:.0f} | {mn * 1000:.0f} | {ai} | {ao} |")
+        print(f"| {n:,} | {mi:.2f} | {mi_mb:.0f} | {mo.ms()} | {mo.peak_mb:.0f} | {mn.ms()} | {ai} | {ao} |")
 
 
 if __name__ == "__main__":

@@ -75,9 +75,18 @@ pub(crate) fn migration_file(f: &MigrationFile) -> TokenStream {
         let (v, n, c) = (r.version, string(&r.name), string(&r.checksum));
         quote!(::migrator::__private::Replaced { version: #v, name: #n, checksum: #c })
     }));
+    // A downgrade that is the exact inverse of the upgrade (what `generate`
+    // writes) is computed from it at run time: the same value, with half
+    // the code for the compiler to build (a dropped table is not spelled
+    // out a second time).
+    let downgrade = if *downgrade == crate::ops::inverse_all(upgrade) {
+        quote!(::migrator::__private::inverse_all(&upgrade))
+    } else {
+        vec(downgrade.iter().map(operation))
+    };
     let upgrade = vec(upgrade.iter().map(operation));
-    let downgrade = vec(downgrade.iter().map(operation));
-    quote! {
+    quote! {{
+        let upgrade = #upgrade;
         ::migrator::__private::MigrationFile {
             description: #description,
             transaction: #transaction,
@@ -86,11 +95,11 @@ pub(crate) fn migration_file(f: &MigrationFile) -> TokenStream {
             lock_waits: #lock_waits,
             allow: #allow,
             squash_digest: #squash_digest,
-            upgrade: #upgrade,
             downgrade: #downgrade,
+            upgrade,
             replaces: #replaces,
         }
-    }
+    }}
 }
 
 /// One operation.
