@@ -8,7 +8,7 @@ pub use crate::config::{Config, CONFIG_FILE};
 use crate::dialect::{render_ops, Dialect, RenderError};
 use crate::diff::{diff, DiffError, Plan};
 use crate::migration::{self, is_snake_case, MigrationError, MigrationFile, MigrationSet};
-use crate::model::{scan_dirs_with, IndexNames, ModelError, Models};
+use crate::model::{IndexNames, ModelError, Models};
 use crate::schema::Schema;
 use crate::snapshot::{extend_chain, file_entry, Snapshot};
 
@@ -140,7 +140,8 @@ impl Project {
             .iter()
             .map(|d| self.root.join(d))
             .collect();
-        let models = scan_dirs_with(&roots, self.index_names()).map_err(ProjectError::Models)?;
+        let models = crate::model::scan_dirs_cached(&roots, self.index_names())
+            .map_err(ProjectError::Models)?;
         if !crate::model::limits::postgres_targeted(&self.dialects()) {
             return Ok(models);
         }

@@ -149,6 +149,25 @@ impl Snapshot {
     }
 }
 
+/// `tables`, in their order and exactly as they are (not normalized), in
+/// the snapshot's text: for caches, read back by [`tables_from_text`].
+#[cfg(feature = "model")]
+pub(crate) fn tables_text<'a>(tables: impl ExactSizeIterator<Item = &'a Table>) -> String {
+    let mut out = String::new();
+    text::write(&mut out, FORMAT, 0, "", &[], tables);
+    out
+}
+
+/// The tables of a [`tables_text`], in order; `None` for any other text.
+#[cfg(feature = "model")]
+pub(crate) fn tables_from_text(text: &str) -> Option<Vec<Table>> {
+    let file = match text::read(text) {
+        Some(file) => file,
+        None => toml::from_str::<SnapshotFile>(text).ok()?,
+    };
+    (file.format == FORMAT).then_some(file.tables)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,9 @@
 //! Those checks run only when every model parsed, so a broken model does not
 //! also show up as a missing foreign key target.
 
+mod cache;
+#[cfg(test)]
+mod cache_tests;
 mod checks;
 mod test_modules;
 
@@ -75,6 +78,30 @@ pub fn scan_dirs_with<P: AsRef<Path>>(
     roots: &[P],
     index_names: IndexNames,
 ) -> Result<Models, Vec<ModelError>> {
+    scan(roots, index_names, None)
+}
+
+/// [`scan_dirs_with`], parsing only the files that changed since the last
+/// run: what the scan learned from the others is kept in the user's cache
+/// folder (see `scan/cache.rs`). The result is the same. What the CLI uses.
+pub fn scan_dirs_cached<P: AsRef<Path>>(
+    roots: &[P],
+    index_names: IndexNames,
+) -> Result<Models, Vec<ModelError>> {
+    let paths: Vec<PathBuf> = roots.iter().map(|r| r.as_ref().to_path_buf()).collect();
+    match cache::open(&paths) {
+        Some(c) => scan(roots, index_names, Some((&c, cache::MIN_BYTES))),
+        None => scan(roots, index_names, None),
+    }
+}
+
+/// The scan, with a cache used when the model files add up to at least
+/// the given number of bytes.
+fn scan<P: AsRef<Path>>(
+    roots: &[P],
+    index_names: IndexNames,
+    cache: Option<(&cache::Cache, usize)>,
+) -> Result<Models, Vec<ModelError>> {
     let mut errors = Vec::new();
     let mut files = Vec::new();
     for root in roots {
@@ -93,7 +120,16 @@ pub fn scan_dirs_with<P: AsRef<Path>>(
     // Files are independent, so they are parsed on several threads; each
     // thread turns its spans into lines and columns (proc-macro2 resolves
     // them through a source map of the thread that parsed the file).
-    let scanned = scan_files(&files);
+    let (scanned, hashes, bytes) = scan_files(&files, cache.map(|(c, _)| c));
+    if let Some((c, _)) = cache.filter(|(_, min)| bytes >= *min) {
+        let scans: Vec<_> = files
+            .iter()
+            .zip(&hashes)
+            .zip(&scanned)
+            .filter_map(|((f, h), s)| Some((f.clone(), h.clone()?, s)))
+            .collect();
+        c.store(&scans);
+    }
     let mut test_only = Vec::new();
     for file in &scanned {
         errors.extend(file.errors.iter().cloned());
@@ -411,16 +447,31 @@ struct ScannedFile {
     models: Option<Result<Vec<Located>, Vec<ModelError>>>,
 }
 
-fn scan_file(file: &Path) -> ScannedFile {
-    let mut out = ScannedFile::default();
+/// One file scanned, with the hash of its text when there is a cache (a
+/// file that cannot be read has none) and its size: from the cache when
+/// it holds the same text, else parsed.
+fn scan_file(file: &Path, cache: Option<&cache::Cache>) -> (ScannedFile, Option<String>, usize) {
     let src = match fs::read_to_string(file) {
         Ok(src) => src,
         Err(e) => {
+            let mut out = ScannedFile::default();
             out.errors
                 .push(whole_file(file, format!("cannot read file: {e}")));
-            return out;
+            return (out, None, 0);
         }
     };
+    let Some(cache) = cache else {
+        return (scan_text(file, &src), None, src.len());
+    };
+    let hash = cache::text_hash(&src);
+    let scanned = cache
+        .get(file, &hash)
+        .unwrap_or_else(|| scan_text(file, &src));
+    (scanned, Some(hash), src.len())
+}
+
+fn scan_text(file: &Path, src: &str) -> ScannedFile {
+    let mut out = ScannedFile::default();
     // A file without the word cannot derive `Model`, and one without
     // `cfg(test)` declares no test module; skipping the rest keeps
     // unrelated files (and any syntax syn does not know yet) out of it.
@@ -428,7 +479,7 @@ fn scan_file(file: &Path) -> ScannedFile {
     if !has_models && !src.contains("cfg(test)") {
         return out;
     }
-    match syn::parse_file(&src) {
+    match syn::parse_file(src) {
         Ok(ast) => {
             test_modules(file, &ast, &mut out.test_only);
             if has_models {
@@ -445,40 +496,55 @@ fn scan_file(file: &Path) -> ScannedFile {
 
 /// [`scan_file`] of every file, in the order of `files`, on up to as many
 /// threads as the machine has cores (the calling thread being one).
-fn scan_files(files: &[PathBuf]) -> Vec<ScannedFile> {
+fn scan_files(
+    files: &[PathBuf],
+    cache: Option<&cache::Cache>,
+) -> (Vec<ScannedFile>, Vec<Option<String>>, usize) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len());
+    let mut results: Vec<Option<(ScannedFile, Option<String>, usize)>> =
+        files.iter().map(|_| None).collect();
     if threads <= 1 {
-        return files.iter().map(|f| scan_file(f)).collect();
+        for (slot, f) in results.iter_mut().zip(files) {
+            *slot = Some(scan_file(f, cache));
+        }
+    } else {
+        // Each thread takes the next file not taken yet; the results are
+        // put back in file order by index.
+        let next = AtomicUsize::new(0);
+        let work = || {
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(file) = files.get(i) else {
+                    return done;
+                };
+                done.push((i, scan_file(file, cache)));
+            }
+        };
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+            let mine = work();
+            let theirs = workers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            for (i, file) in theirs.flatten().chain(mine) {
+                results[i] = Some(file);
+            }
+        });
     }
-    // Each thread takes the next file not taken yet; the results are put
-    // back in file order by index.
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(file) = files.get(i) else {
-                return done;
-            };
-            done.push((i, scan_file(file)));
-        }
-    };
-    let mut results: Vec<Option<ScannedFile>> = files.iter().map(|_| None).collect();
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-        let mine = work();
-        let theirs = workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        for (i, file) in theirs.flatten().chain(mine) {
-            results[i] = Some(file);
-        }
-    });
     // Every index below `files.len()` was taken exactly once.
-    results.into_iter().flatten().collect()
+    let mut scanned = Vec::with_capacity(files.len());
+    let mut hashes = Vec::with_capacity(files.len());
+    let mut bytes = 0;
+    for (s, h, n) in results.into_iter().flatten() {
+        scanned.push(s);
+        hashes.push(h);
+        bytes += n;
+    }
+    (scanned, hashes, bytes)
 }
 
 fn whole_file(file: &Path, message: String) -> ModelError {
