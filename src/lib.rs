@@ -197,4 +197,20 @@ pub mod __private {
     pub use std::sync::OnceLock;
     pub use std::vec;
     pub use std::vec::Vec;
+
+    /// A string of the generated code (cheaper to compile than
+    /// `String::from`, which the compiler must resolve at every call).
+    pub fn string(s: &str) -> String {
+        s.to_owned()
+    }
+
+    /// A column with no default, collation, comment, `ON UPDATE` or
+    /// identity options, the common case of generated code.
+    pub fn column(name: &str, ty: ColumnType, nullable: bool, auto_increment: bool) -> Column {
+        Column {
+            nullable,
+            auto_increment,
+            ..Column::new(name, ty)
+        }
+    }
 }

@@ -87,7 +87,7 @@ RS
 
 # model file for table $1 with $2 extra columns
 model() {
-  local i=$1 extra=$2 derive=$3
+  local i=$1 extra=$2 derive=$3 c
   {
     [ "$derive" = 1 ] && echo "use migrator::Model;" && echo "#[derive(Model)]" && echo "#[model(table = \"t$i\")]"
     [ "$derive" = serde ] && echo "#[derive(serde::Serialize, serde::Deserialize)]"
@@ -132,9 +132,9 @@ while [ "$n" -lt "$MIGRATIONS" ]; do
   n=$((n + 1))
 done
 gen_total=$(awk "BEGIN{print $(date +%s.%N) - $started}")
-for c in control control_linked; do
-  for i in $(seq 1 "$MODELS"); do model "$i" "${extra[$i]}" 0 $c; done
-  writemods $c "$MODELS"
+for crate in control control_linked; do
+  for i in $(seq 1 "$MODELS"); do model "$i" "${extra[$i]}" 0 "$crate"; done
+  writemods "$crate" "$MODELS"
 done
 for i in $(seq 1 "$MODELS"); do model "$i" "${extra[$i]}" serde control_serde; done
 writemods control_serde "$MODELS"

@@ -3,7 +3,7 @@
 //!
 //! Contract of [`expand_embed_migrations`]:
 //! - the folder is resolved against `CARGO_MANIFEST_DIR` and read with the
-//!   CLI's reader ([`read_files`], [`parse_all`], [`Snapshot`], [`validate`]),
+//!   CLI's reader ([`read_files`], [`parse_all`], [`Snapshot`], [`check`]),
 //!   so the macro accepts exactly what `migrator check` accepts; the first
 //!   problem is a compile error on the macro's argument that names the file
 //!   (and the line, for syntax errors) with the CLI's message;
@@ -41,7 +41,7 @@ use quote::{format_ident, quote};
 use syn::LitStr;
 
 use crate::migration::{
-    locate_string, parse_all, read_files, validate, MigrationError, SNAPSHOT_FILE,
+    check, locate_string, parse_all, read_files, MigrationError, SNAPSHOT_FILE,
 };
 use crate::ops::Operation;
 use crate::snapshot::Snapshot;
@@ -121,7 +121,7 @@ fn embed(root: &Path, lit: &LitStr) -> syn::Result<TokenStream> {
     };
     let snapshot = Snapshot::parse(&shown.join(SNAPSHOT_FILE), &snapshot_text)
         .map_err(|e| fail(e.to_string()))?;
-    validate(shown, &migrations, &snapshot).map_err(|e| fail(e.to_string()))?;
+    check(shown, &migrations, &snapshot).map_err(|e| fail(e.to_string()))?;
 
     // Every file read is tracked, so that Cargo rebuilds when one changes.
     let mut tracked: Vec<PathBuf> = files.iter().map(|(name, _)| dir.join(name)).collect();

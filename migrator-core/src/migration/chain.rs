@@ -6,7 +6,6 @@ use std::path::Path;
 
 use super::{Migration, MigrationError, SNAPSHOT_FILE};
 use crate::ledger::chain_of;
-use crate::ops::replay;
 use crate::schema::Schema;
 use crate::snapshot::Snapshot;
 
@@ -23,6 +22,16 @@ pub fn validate(
     let mut states = Vec::with_capacity(migrations.len() + 1);
     check_chain(dir, migrations, snapshot, |_, s| states.push(s.clone()))?;
     Ok(states)
+}
+
+/// [`validate`] without keeping the states (what `embed_migrations!` needs:
+/// a long chain's states are quadratic in size).
+pub fn check(
+    dir: &Path,
+    migrations: &[Migration],
+    snapshot: &Snapshot,
+) -> Result<(), MigrationError> {
+    check_chain(dir, migrations, snapshot, |_, _| {})
 }
 
 /// [`validate`], handing each state to `visit` (its index and the schema
@@ -110,28 +119,45 @@ fn replay_chain(
     migrations: &[Migration],
     mut visit: impl FnMut(usize, &Schema),
 ) -> Result<Schema, MigrationError> {
-    let mut before = Schema::new();
+    // One copy of the schema per migration, not one per direction: the
+    // state is moved up, down (compared with the copy) and up again in
+    // place, the operations being few and the schema large.
+    let mut state = Schema::new();
     for (i, m) in migrations.iter().enumerate() {
-        visit(i, &before);
+        visit(i, &state);
         let file = dir.join(&m.file_name);
-        let after = replay(&before, &m.file.upgrade).map_err(|e| MigrationError::Invalid {
+        let before = state.clone();
+        apply_all(&mut state, &m.file.upgrade).map_err(|e| MigrationError::Invalid {
             file: file.clone(),
             message: format!("upgrade does not apply to the schema before it: {e}"),
         })?;
-        let back = replay(&after, &m.file.downgrade).map_err(|e| MigrationError::Invalid {
+        apply_all(&mut state, &m.file.downgrade).map_err(|e| MigrationError::Invalid {
             file: file.clone(),
             message: format!("downgrade does not apply to the schema after the upgrade: {e}"),
         })?;
-        if back != before {
+        if state != before {
             return Err(MigrationError::Invalid {
                 file,
                 message: "downgrade does not restore the schema before the upgrade\nhelp: the downgrade must undo every upgrade step, in reverse order".into(),
             });
         }
-        before = after;
+        // The same operations on the same schema: they applied a moment ago.
+        apply_all(&mut state, &m.file.upgrade).map_err(|e| MigrationError::Invalid {
+            file,
+            message: format!("upgrade does not apply to the schema before it: {e}"),
+        })?;
     }
-    visit(migrations.len(), &before);
-    Ok(before)
+    visit(migrations.len(), &state);
+    Ok(state)
+}
+
+/// `ops` applied in place, in order; the error as `replay` words it.
+fn apply_all(s: &mut Schema, ops: &[crate::ops::Operation]) -> Result<(), String> {
+    for (i, op) in ops.iter().enumerate() {
+        op.apply(s)
+            .map_err(|e| format!("step {} ({}): {}", i + 1, op.kind(), e.0))?;
+    }
+    Ok(())
 }
 
 /// Applies a validated migration's upgrade in place.

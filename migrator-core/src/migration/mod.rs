@@ -26,7 +26,7 @@ use std::path::Path;
 pub use crate::ledger::{checksum, line_col, normalize_text, IoSource, MigrationError};
 use crate::ops::{inverse_all, Operation};
 
-pub use chain::{replay_states, validate};
+pub use chain::{check, replay_states, validate};
 pub use embedded::{EmbeddedMigration, EmbeddedMigrations};
 pub use format::{MigrationFile, Replaced};
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]

@@ -610,7 +610,9 @@ fn expansion_is_a_hygienic_impl_of_the_facade_trait() {
     assert!(text.contains("Int (- 5)"), "{text}");
     assert!(text.contains("Float (- 1.5)"), "{text}");
     assert!(
-        text.contains("ColumnType :: Custom (:: migrator :: __private :: String :: from (\"NUMERIC(12, 2)\"))"),
+        text.contains(
+            "ColumnType :: Custom (:: migrator :: __private :: string (\"NUMERIC(12, 2)\"))"
+        ),
         "{text}"
     );
     assert!(text.contains("RefAction :: Cascade"), "{text}");
