@@ -86,8 +86,11 @@ pub fn load(root: &Path) -> Result<Reference, String> {
 /// compilation, short enough for an editor.
 pub const FRESH: Duration = Duration::from_secs(1);
 
-/// The references [`load_shared`] read, by crate root, with when.
-static LOADED: Mutex<Vec<(PathBuf, Instant, Result<Reference, String>)>> = Mutex::new(Vec::new());
+/// A crate root, when [`load`] read it, and what it gave.
+type Loaded = (PathBuf, Instant, Result<Reference, String>);
+
+/// The references [`load_shared`] read.
+static LOADED: Mutex<Vec<Loaded>> = Mutex::new(Vec::new());
 
 /// [`load`], shared by the expansions of one compilation: read again only
 /// when the last read of `root` is older than [`FRESH`].
