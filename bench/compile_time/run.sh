@@ -28,37 +28,15 @@ cargo build -q --manifest-path "$ROOT/Cargo.toml" -p migrator-cli
 M="$CARGO_TARGET_DIR/debug/migrator"
 
 mkapp() { # name, kind: 1 (the app), 0 (plain), linked (migrator, no derive), serde
-  local dir="$WORK/$1"
+  local dir="$WORK/$1" dep=""
   mkdir -p "$dir/src/models"
-  if [ "$2" = linked ] || [ "$2" = serde ]; then
-    local dep='migrator = { path = "'"$ROOT"'", features = ["sqlite"] }'
-    [ "$2" = serde ] && dep='serde = { version = "1", features = ["derive"] }'
-    cat > "$dir/Cargo.toml" <<TOML
-[package]
-name = "$1"
-version = "0.1.0"
-edition = "2021"
-publish = false
-[workspace]
-[dependencies]
-$dep
-TOML
-    cat > "$dir/src/main.rs" <<'RS'
-#![allow(dead_code)]
-mod models;
-fn main() {}
-RS
-  elif [ "$2" = 1 ]; then
-    cat > "$dir/Cargo.toml" <<TOML
-[package]
-name = "$1"
-version = "0.1.0"
-edition = "2021"
-publish = false
-[workspace]
-[dependencies]
-migrator = { path = "$ROOT", features = ["sqlite"] }
-TOML
+  case "$2" in
+    1 | linked) dep='migrator = { path = "'"$ROOT"'", features = ["sqlite"] }' ;;
+    serde) dep='serde = { version = "1", features = ["derive"] }' ;;
+  esac
+  printf '[package]\nname = "%s"\nversion = "0.1.0"\nedition = "2021"\npublish = false\n[workspace]\n[dependencies]\n%s\n' \
+    "$1" "$dep" > "$dir/Cargo.toml"
+  if [ "$2" = 1 ]; then
     cat > "$dir/src/main.rs" <<'RS'
 #![allow(dead_code)]
 mod models;
@@ -68,20 +46,7 @@ fn main() {
 }
 RS
   else
-    cat > "$dir/Cargo.toml" <<TOML
-[package]
-name = "$1"
-version = "0.1.0"
-edition = "2021"
-publish = false
-[workspace]
-[dependencies]
-TOML
-    cat > "$dir/src/main.rs" <<'RS'
-#![allow(dead_code)]
-mod models;
-fn main() {}
-RS
+    printf '#![allow(dead_code)]\nmod models;\nfn main() {}\n' > "$dir/src/main.rs"
   fi
 }
 
