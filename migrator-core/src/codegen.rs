@@ -81,7 +81,10 @@ pub(crate) fn migration_file(f: &MigrationFile) -> TokenStream {
     // writes) is computed from it at run time: the same value, with half
     // the code for the compiler to build (a dropped table is not spelled
     // out a second time).
-    let downgrade = if *downgrade == crate::ops::inverse_all(upgrade) {
+    // Compared by their debug text, which keeps the order of columns that
+    // `==` ignores: the embedded downgrade must be the file's, exactly.
+    let inverse = crate::ops::inverse_all(upgrade);
+    let downgrade = if *downgrade == inverse && format!("{downgrade:?}") == format!("{inverse:?}") {
         quote!(::migrator::__private::inverse_all(&upgrade))
     } else {
         vec(downgrade.iter().map(operation))
@@ -528,4 +531,47 @@ fn ref_action(a: RefAction) -> TokenStream {
         RefAction::SetDefault => quote!(SetDefault),
     };
     quote!(::migrator::__private::RefAction::#variant)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::migration_file;
+    use crate::migration::MigrationFile;
+    use crate::ops::{inverse_all, Operation};
+    use crate::schema::{Column, ColumnType, Table};
+
+    fn users(columns: &[&str]) -> Table {
+        let mut t = Table::new("users");
+        for c in columns {
+            t.columns.push(Column::new(*c, ColumnType::BigInt));
+        }
+        t
+    }
+
+    /// A downgrade is computed from the upgrade only when it is exactly its
+    /// inverse: one that differs only in the order of columns (which `==`
+    /// ignores) is embedded as written.
+    #[test]
+    fn only_an_exact_inverse_is_computed_at_run_time() {
+        let upgrade = vec![Operation::DropTable {
+            table: users(&["id", "a", "b"]),
+        }];
+        let exact = MigrationFile::new("drop users", upgrade.clone(), inverse_all(&upgrade));
+        let text = migration_file(&exact).to_string();
+        assert!(text.contains("inverse_all (& upgrade)"), "{text}");
+
+        let reordered = vec![Operation::CreateTable {
+            table: users(&["id", "b", "a"]),
+        }];
+        assert_eq!(reordered, inverse_all(&upgrade), "equal, as `==` sees it");
+        let written = MigrationFile::new("drop users", upgrade, reordered);
+        let text = migration_file(&written).to_string();
+        assert!(!text.contains("inverse_all"), "{text}");
+        let down = &text[text.find("downgrade").expect("a downgrade")..];
+        let (b, a) = (
+            down.find("\"b\"").expect("b"),
+            down.find("\"a\"").expect("a"),
+        );
+        assert!(b < a, "the downgrade's own order: {down}");
+    }
 }

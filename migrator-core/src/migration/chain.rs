@@ -141,7 +141,14 @@ fn replay_chain(
                 message: "downgrade does not restore the schema before the upgrade\nhelp: the downgrade must undo every upgrade step, in reverse order".into(),
             });
         }
-        // The same operations on the same schema: they applied a moment ago.
+        // Equal ignores the order of columns: a hand-written downgrade may
+        // restore them in another order, and the upgrade replayed on that
+        // would too. Then the state is rebuilt from the copy, so the states
+        // are exactly the replay of the upgrades.
+        if !same_column_order(&state, &before) {
+            state = before;
+        }
+        // The same operations on an equal schema: they applied a moment ago.
         apply_all(&mut state, &m.file.upgrade).map_err(|e| MigrationError::Invalid {
             file,
             message: format!("upgrade does not apply to the schema before it: {e}"),
@@ -149,6 +156,17 @@ fn replay_chain(
     }
     visit(migrations.len(), &state);
     Ok(state)
+}
+
+/// Whether every table of `a` has its columns in the order `b`'s has.
+fn same_column_order(a: &Schema, b: &Schema) -> bool {
+    a.tables.iter().zip(&b.tables).all(|((_, x), (_, y))| {
+        x.columns.len() == y.columns.len()
+            && x.columns
+                .iter()
+                .zip(&y.columns)
+                .all(|(c, d)| c.name == d.name)
+    })
 }
 
 /// `ops` applied in place, in order; the error as `replay` words it.

@@ -402,3 +402,67 @@ fn a_bad_lock_wait_schedule_is_refused_at_its_line() {
         "{e}"
     );
 }
+
+/// The states are the replay of the upgrades, exactly: a hand-written
+/// downgrade that restores the columns in another order (equal, since
+/// column order does not count) does not change the order of the next
+/// state.
+#[test]
+fn the_states_keep_the_upgrades_column_order() {
+    let mut users = Table::new("users");
+    for c in ["id", "a", "b"] {
+        users.columns.push(Column::new(c, ColumnType::BigInt));
+    }
+    users.primary_key = vec!["id".into()];
+    let create = MigrationFile::new(
+        "create users",
+        vec![Operation::CreateTable { table: users }],
+        vec![Operation::DropTable {
+            table: Table::new("users"),
+        }],
+    );
+    let create = MigrationFile {
+        downgrade: downgrade_for(&create.upgrade),
+        ..create
+    };
+    let d = Column::new("d", ColumnType::BigInt);
+    let a = Column::new("a", ColumnType::BigInt);
+    let drop = |c: &str| Operation::DropColumn {
+        table: "users".into(),
+        column: Column::new(c, ColumnType::BigInt),
+    };
+    let add_d = MigrationFile::new(
+        "add d",
+        vec![Operation::AddColumn {
+            table: "users".into(),
+            column: {
+                let mut d = d.clone();
+                d.nullable = true;
+                d
+            },
+        }],
+        // `a` comes back last: (id, b, a), equal to (id, a, b).
+        vec![
+            drop("d"),
+            drop("a"),
+            Operation::AddColumn {
+                table: "users".into(),
+                column: a,
+            },
+        ],
+    );
+    let ms: Vec<Migration> = [
+        ("0001_create_users.toml", create),
+        ("0002_add_d.toml", add_d),
+    ]
+    .into_iter()
+    .map(|(name, f)| parse_migration(Path::new("m"), name, &f.to_text("t")).expect("parses"))
+    .collect();
+    let states = replay_states(Path::new("m"), &ms).expect("replays");
+    let order: Vec<&str> = states[2].tables["users"]
+        .columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(order, ["id", "a", "b", "d"]);
+}

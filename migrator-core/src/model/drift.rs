@@ -35,6 +35,8 @@ use crate::schema::{
 pub use reading::{
     first_expansion, load, load_shared, read_by_generate, Reference, SnapshotRef, FRESH,
 };
+#[cfg(test)]
+use reading::{load_shared_within, read_by_generate_within};
 
 /// What a [`Difference`] is about, to locate it in the model's source.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,8 +16,10 @@
 //! preceded by one spanned error per difference between the table and the
 //! crate's snapshot ([`super::drift`]), each with the fix: run `migrator
 //! generate`. The `include_bytes!` lines (the snapshot and `migrator.toml`,
-//! when they exist) make Cargo rebuild the crate when they change; the
-//! macro reads them and never writes. A crate without a snapshot file is not
+//! when they exist) make Cargo rebuild the crate when they change; only the
+//! first expansion of a compilation emits them (`drift::first_expansion`:
+//! one inclusion per crate is enough for Cargo). The macro reads the files
+//! and never writes. A crate without a snapshot file is not
 //! checked, and nothing can track a file that does not exist: creating the
 //! snapshot does not by itself rebuild a crate built before (the next source
 //! edit does).

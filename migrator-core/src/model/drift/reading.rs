@@ -95,11 +95,17 @@ static LOADED: Mutex<Vec<Loaded>> = Mutex::new(Vec::new());
 /// [`load`], shared by the expansions of one compilation: read again only
 /// when the last read of `root` is older than [`FRESH`].
 pub fn load_shared(root: &Path) -> Result<Reference, String> {
+    load_shared_within(root, FRESH)
+}
+
+/// [`load_shared`] with a reuse window of `fresh` (tests choose theirs, so
+/// that they do not depend on how fast the machine is).
+pub(crate) fn load_shared_within(root: &Path, fresh: Duration) -> Result<Reference, String> {
     // See `parse_cached` about poisoning.
     let mut cache = LOADED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, _, reference)) = cache
         .iter()
-        .find(|(r, at, _)| r == root && at.elapsed() < FRESH)
+        .find(|(r, at, _)| r == root && at.elapsed() < fresh)
     {
         return reference.clone();
     }
@@ -146,10 +152,20 @@ fn parse_cached(
 /// `#[cfg(test)]` and not is not checked: which one this is cannot be told
 /// (`migrator check` still compares the one `generate` reads).
 pub fn read_by_generate(model_roots: &[PathBuf], file: &Path, name: &str) -> bool {
+    read_by_generate_within(model_roots, file, name, FRESH)
+}
+
+/// [`read_by_generate`] with a reuse window of `fresh` for the folders.
+pub(crate) fn read_by_generate_within(
+    model_roots: &[PathBuf],
+    file: &Path,
+    name: &str,
+    fresh: Duration,
+) -> bool {
     let Ok(target) = file.canonicalize() else {
         return false;
     };
-    let Some((path, test_only)) = model_tree(model_roots, &target) else {
+    let Some((path, test_only)) = model_tree(model_roots, &target, fresh) else {
         return false;
     };
     // The struct's own file is read every time, so its facts follow its text.
@@ -174,13 +190,17 @@ struct ModelTree {
 /// The walked path of `target` (canonical) under `roots`, with the
 /// test-only modules of every file there; the walk is shared for
 /// [`FRESH`], so the derives of one compilation read the folders once.
-fn model_tree(roots: &[PathBuf], target: &Path) -> Option<(PathBuf, Arc<Vec<PathBuf>>)> {
+fn model_tree(
+    roots: &[PathBuf],
+    target: &Path,
+    fresh: Duration,
+) -> Option<(PathBuf, Arc<Vec<PathBuf>>)> {
     static TREES: Mutex<Vec<ModelTree>> = Mutex::new(Vec::new());
     // See `parse_cached` about poisoning.
     let mut trees = TREES.lock().unwrap_or_else(|e| e.into_inner());
     let fresh = trees
         .iter()
-        .position(|t| t.roots == roots && t.read_at.elapsed() < FRESH);
+        .position(|t| t.roots == roots && t.read_at.elapsed() < fresh);
     let tree = match fresh {
         Some(i) => &trees[i],
         None => {

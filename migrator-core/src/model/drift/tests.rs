@@ -665,35 +665,40 @@ fn expansions_share_what_the_first_one_read() {
         &root.join("app/models/fixtures.rs"),
         "#[derive(migrator::Model)]\npub struct Fixture {\n    id: i64,\n}\n",
     );
-    assert_eq!(
-        load_shared(root).expect("loads").model_roots,
-        [root.join("app")]
-    );
+    // An hour's window for "within", none for "after": the test does not
+    // depend on how fast the machine is.
+    let hour = std::time::Duration::from_secs(3600);
+    let none = std::time::Duration::ZERO;
+    let roots_of = |fresh| load_shared_within(root, fresh).expect("loads").model_roots;
+    assert_eq!(roots_of(hour), [root.join("app")]);
     let roots = [root.join("app")];
-    let read = |file: &str, name: &str| read_by_generate(&roots, &root.join(file), name);
-    assert!(read("app/models.rs", "User"));
+    let read = |file: &str, name: &str, fresh| {
+        read_by_generate_within(&roots, &root.join(file), name, fresh)
+    };
+    assert!(read("app/models.rs", "User", hour));
     assert!(
-        !read("app/models/fixtures.rs", "Fixture"),
+        !read("app/models/fixtures.rs", "Fixture", hour),
         "a test-only module"
     );
 
-    // Within FRESH, the configuration and the other files are not read again...
+    // Within the window, the configuration and the other files are not
+    // read again...
     write(&root.join("migrator.toml"), "models = [\"src\"]\n");
     write(&root.join("app/models.rs"), "mod fixtures;\n");
-    assert_eq!(
-        load_shared(root).expect("loads").model_roots,
-        [root.join("app")]
-    );
-    assert!(!read("app/models/fixtures.rs", "Fixture"));
+    assert_eq!(roots_of(hour), [root.join("app")]);
+    assert!(!read("app/models/fixtures.rs", "Fixture", hour));
     // ...but the struct's own file always is.
-    assert!(!read("app/models.rs", "User"));
-    // After FRESH, everything is.
-    std::thread::sleep(FRESH + std::time::Duration::from_millis(50));
-    assert_eq!(
-        load_shared(root).expect("loads").model_roots,
-        [root.join("src")]
-    );
-    assert!(read("app/models/fixtures.rs", "Fixture"));
+    assert!(!read("app/models.rs", "User", hour));
+    // After it, everything is.
+    assert_eq!(roots_of(none), [root.join("src")]);
+    assert!(read("app/models/fixtures.rs", "Fixture", none));
+    // The public functions use FRESH, a second.
+    assert_eq!(FRESH, std::time::Duration::from_secs(1));
+    assert!(read_by_generate(
+        &roots,
+        &root.join("app/models/fixtures.rs"),
+        "Fixture"
+    ));
     // The uncached `load` reads the files every time.
     write(&root.join("migrator.toml"), "models = [\"lib\"]\n");
     assert_eq!(load(root).expect("loads").model_roots, [root.join("lib")]);

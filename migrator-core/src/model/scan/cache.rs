@@ -14,8 +14,10 @@
 //!   `~/.cache/migrator`), written whole to a temporary file and renamed,
 //!   so a reader never sees half of it; `MIGRATOR_CACHE=off` turns it off.
 //!   A cache that cannot be read or written is ignored: it only saves time.
-//! - folders whose model files add up to less than [`MIN_BYTES`] are not
-//!   cached: they scan in a few milliseconds anyway.
+//! - folders whose `.rs` files add up to less than [`MIN_BYTES`] are not
+//!   cached: they scan in a few milliseconds anyway. Old cache files are
+//!   not removed (one per set of model folders; a project in a temporary
+//!   folder leaves one behind).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,7 +27,8 @@ use sha2::{Digest, Sha256};
 use super::{Located, Pos, ScannedFile};
 use crate::model::ModelDef;
 
-/// Below this many bytes of model source, nothing is cached.
+/// Below this many bytes of `.rs` files under the model folders, nothing
+/// is cached.
 pub(super) const MIN_BYTES: usize = 64 * 1024;
 
 const MAGIC: &str = "migrator scan cache 1";
@@ -61,7 +64,7 @@ pub(super) fn open(roots: &[PathBuf]) -> Option<Cache> {
         key.update([0]);
     }
     let path = dir.join(format!("scan-{}.txt", &hex(&key.finalize())[..24]));
-    Some(open_at(path, &build_id()))
+    Some(open_at(path, &build_id()?))
 }
 
 /// [`open`] of the cache at `path`, valid for the build `build`.
@@ -74,21 +77,24 @@ pub(super) fn open_at(path: PathBuf, build: &str) -> Cache {
     Cache { path, header, old }
 }
 
-/// This program's version and executable, as a cache key.
-fn build_id() -> String {
-    let exe = std::env::current_exe().ok();
-    let meta = exe.as_ref().and_then(|e| e.metadata().ok());
+/// This program's version and executable (path, size, modification
+/// time), as a cache key; `None`, and no cache, when the executable cannot
+/// be looked at: a rebuilt program must never read an older one's entries.
+fn build_id() -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    let meta = exe.metadata().ok()?;
     let modified = meta
-        .as_ref()
-        .and_then(|m| m.modified().ok())
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
-    format!(
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    Some(format!(
         "{} {} {} {modified}",
         env!("CARGO_PKG_VERSION"),
-        exe.map(|e| e.display().to_string()).unwrap_or_default(),
-        meta.map_or(0, |m| m.len()),
-    )
+        exe.display(),
+        meta.len(),
+    ))
 }
 
 /// The hash the entries are keyed by.
