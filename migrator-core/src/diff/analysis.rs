@@ -24,7 +24,7 @@
 //! MySQL uses for a foreign key is the MySQL renderer's concern (it must keep
 //! an index over the foreign key's columns, as MySQL itself would).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::hints::Renames;
 use super::order::{fk_order, FkOrder};
@@ -40,6 +40,12 @@ pub(super) struct Analysis<'a> {
     pub dropped: FkOrder,
     /// Order over the created tables.
     pub created: FkOrder,
+    /// The tables this plan touches: surviving ones that change, dropped
+    /// and created ones. Usually a few of many: every question about a
+    /// table outside it has the answer "nothing moves", without looking.
+    touched: BTreeSet<&'a str>,
+    /// The surviving tables that change, as (before, after).
+    changed: Vec<(&'a Table, &'a Table)>,
 }
 
 impl<'a> Analysis<'a> {
@@ -61,6 +67,13 @@ impl<'a> Analysis<'a> {
             .filter(|(name, _)| !renamed.tables.contains_key(*name))
             .map(|(name, t)| (name.as_str(), t))
             .collect();
+        let changed: Vec<(&Table, &Table)> = pairs(renamed, new).filter(|(r, n)| r != n).collect();
+        let touched = changed
+            .iter()
+            .map(|(r, _)| r.name.as_str())
+            .chain(dropped.keys().copied())
+            .chain(created.keys().copied())
+            .collect();
         Analysis {
             old,
             renamed,
@@ -68,15 +81,27 @@ impl<'a> Analysis<'a> {
             renames,
             dropped: fk_order(&dropped),
             created: fk_order(&created),
+            touched,
+            changed,
         }
     }
 
     /// Tables in both schemas, as (before, after) pairs sorted by name.
-    pub fn surviving(&self) -> impl Iterator<Item = (&'a Table, &'a Table)> + '_ {
-        self.renamed
-            .tables
-            .iter()
-            .filter_map(|(name, r)| self.new.tables.get(name).map(|n| (r, n)))
+    pub fn surviving(&self) -> impl Iterator<Item = (&'a Table, &'a Table)> + 'a {
+        pairs(self.renamed, self.new)
+    }
+
+    /// The surviving tables that change, as (before, after) pairs sorted by
+    /// name: the only ones with anything to add, alter or drop (a surviving
+    /// table that does not change may still have foreign keys to re-add,
+    /// see [`Analysis::fk_kept`]).
+    pub fn changed(&self) -> impl Iterator<Item = (&'a Table, &'a Table)> + '_ {
+        self.changed.iter().copied()
+    }
+
+    /// Whether this plan changes, drops or creates `table`.
+    pub fn touches(&self, table: &str) -> bool {
+        self.touched.contains(table)
     }
 
     pub fn is_dropped(&self, table: &str) -> bool {
@@ -126,6 +151,11 @@ impl<'a> Analysis<'a> {
     /// only the new schema has counts too: the downgrade drops it, which
     /// matters for a foreign key the downgrade creates while it exists.
     fn key_disturbed(&self, table: &str, cols: &[String], both_ways: bool) -> bool {
+        // A table the plan does not touch keeps its keys (or is not
+        // modelled at all).
+        if !self.touches(table) {
+            return false;
+        }
         let Some(r) = self.renamed.table(table) else {
             return false;
         };
@@ -149,6 +179,9 @@ impl<'a> Analysis<'a> {
 
     /// True when a surviving column changes type (or goes away).
     fn retyped(&self, table: &str, col: &str) -> bool {
+        if !self.touches(table) {
+            return false;
+        }
         let Some((r, n)) = self.pair(table) else {
             return false;
         };
@@ -173,6 +206,15 @@ impl<'a> Analysis<'a> {
     /// True when an existing foreign key of a surviving table stays in place
     /// through the whole plan.
     pub fn fk_kept(&self, table: &str, fk: &ForeignKey) -> bool {
+        // Neither side moves: the table is the same before and after (so
+        // it has the key, with the same column types), and so is the
+        // referenced one.
+        if !self.touches(table) && !self.touches(&fk.ref_table) {
+            return self
+                .new
+                .table(table)
+                .is_some_and(|t| t.foreign_keys.contains(fk));
+        }
         self.new
             .table(table)
             .is_some_and(|t| t.foreign_keys.contains(fk))
@@ -242,7 +284,7 @@ impl<'a> Analysis<'a> {
     /// the rows already there would have no value for them.
     pub fn refuse_unsafe_additions(&self) -> Result<(), DiffError> {
         let mut bad = Vec::new();
-        for (r, n) in self.surviving() {
+        for (r, n) in self.changed() {
             for c in &n.columns {
                 let expanded = self
                     .renames
@@ -275,6 +317,25 @@ impl<'a> Analysis<'a> {
              - add it as `Option<T>`, backfill it with a raw SQL migration, then make it NOT NULL in a later migration"
         )))
     }
+}
+
+/// The tables of both schemas, as (in `a`, in `b`) pairs in name order: a
+/// merge of the two sorted maps, one comparison per step.
+fn pairs<'a>(a: &'a Schema, b: &'a Schema) -> impl Iterator<Item = (&'a Table, &'a Table)> + 'a {
+    let mut a = a.tables.iter().peekable();
+    let mut b = b.tables.iter().peekable();
+    std::iter::from_fn(move || loop {
+        let order = a.peek()?.0.cmp(b.peek()?.0);
+        match order {
+            std::cmp::Ordering::Less => {
+                a.next();
+            }
+            std::cmp::Ordering::Greater => {
+                b.next();
+            }
+            std::cmp::Ordering::Equal => return Some((a.next()?.1, b.next()?.1)),
+        }
+    })
 }
 
 fn same_set(a: &[String], b: &[String]) -> bool {

@@ -63,6 +63,11 @@ pub(super) fn build(ctx: &Analysis<'_>) -> Result<(Vec<Operation>, Schema), Diff
     // the renames, so they name the table by its old name; the foreign key's
     // own name never changes with a rename.
     for rt in ctx.renamed.tables.values() {
+        // A table the plan does not touch keeps every foreign key whose
+        // referenced table it does not touch either.
+        if !ctx.touches(&rt.name) && !rt.foreign_keys.iter().any(|fk| ctx.touches(&fk.ref_table)) {
+            continue;
+        }
         let survives = !ctx.is_dropped(&rt.name);
         let old_name = ctx.renames.old_table_name(&rt.name);
         for fk in &rt.foreign_keys {
@@ -85,6 +90,12 @@ pub(super) fn build(ctx: &Analysis<'_>) -> Result<(Vec<Operation>, Schema), Diff
     // are compared in renamed form (an index follows its column's rename) but
     // carried in their old form: these steps run before the renames.
     for rt in ctx.renamed.tables.values() {
+        // A surviving table the plan does not touch is the same before and
+        // after: each of its indexes, unique constraints and checks is kept
+        // (a rename changes the columns they name, never their names).
+        if !ctx.touches(&rt.name) {
+            continue;
+        }
         let old_name = ctx.renames.old_table_name(&rt.name);
         let ot = &ctx.old.tables[old_name];
         let survives = !ctx.is_dropped(&rt.name);
@@ -156,7 +167,7 @@ pub(super) fn build(ctx: &Analysis<'_>) -> Result<(Vec<Operation>, Schema), Diff
 
     // 6. Table comments, then new columns and changed columns, in the new
     // declaration order.
-    for (rt, nt) in ctx.surviving() {
+    for (rt, nt) in ctx.changed() {
         if rt.collation != nt.collation {
             // MySQL keeps a table's default collation apart from its
             // columns': changing it would change no column (or, with
@@ -178,7 +189,7 @@ pub(super) fn build(ctx: &Analysis<'_>) -> Result<(Vec<Operation>, Schema), Diff
             })?;
         }
     }
-    for (rt, nt) in ctx.surviving() {
+    for (rt, nt) in ctx.changed() {
         for c in &nt.columns {
             match rt.column(&c.name) {
                 None => b.push(Operation::AddColumn {
@@ -201,7 +212,7 @@ pub(super) fn build(ctx: &Analysis<'_>) -> Result<(Vec<Operation>, Schema), Diff
     // 7. Primary keys: every new key column exists and is NOT NULL by now.
     // The alters that must follow the key change (see `alter_after_pk`) run
     // right after it.
-    for (rt, nt) in ctx.surviving() {
+    for (rt, nt) in ctx.changed() {
         if rt.primary_key != nt.primary_key {
             let from = b.table(&nt.name)?.primary_key.clone();
             b.push(Operation::SetPrimaryKey {
@@ -226,7 +237,7 @@ pub(super) fn build(ctx: &Analysis<'_>) -> Result<(Vec<Operation>, Schema), Diff
 
     // 8. Indexes, unique constraints and checks of surviving tables (new
     // tables got theirs with CREATE TABLE).
-    for (rt, nt) in ctx.surviving() {
+    for (rt, nt) in ctx.changed() {
         for i in nt.indexes.iter().filter(|i| !rt.indexes.contains(i)) {
             b.push(Operation::CreateIndex {
                 table: nt.name.clone(),
@@ -262,7 +273,7 @@ pub(super) fn build(ctx: &Analysis<'_>) -> Result<(Vec<Operation>, Schema), Diff
 
     // 10. Columns that go away, last first, so that a downgrade re-adds them
     // in their original relative order.
-    for (rt, nt) in ctx.surviving() {
+    for (rt, nt) in ctx.changed() {
         for c in rt.columns.iter().rev() {
             if nt.column(&c.name).is_none() {
                 let column = b.column(&nt.name, &c.name)?;

@@ -39,8 +39,10 @@ const MAGIC: &str = "migrator scan cache 1";
 pub(super) struct Cache {
     path: PathBuf,
     header: String,
-    /// File -> (hash, the entry's text).
-    old: BTreeMap<PathBuf, (String, String)>,
+    /// The cache file as read (after its header).
+    text: String,
+    /// File -> (hash, where its entry is in `text`).
+    old: BTreeMap<PathBuf, (String, std::ops::Range<usize>)>,
 }
 
 /// The cache file for `roots`, and its entries if it exists and was written
@@ -70,11 +72,17 @@ pub(super) fn open(roots: &[PathBuf]) -> Option<Cache> {
 /// [`open`] of the cache at `path`, valid for the build `build`.
 pub(super) fn open_at(path: PathBuf, build: &str) -> Cache {
     let header = format!("{MAGIC}\t{}\n", esc(build));
-    let old = std::fs::read_to_string(&path)
+    let text = std::fs::read_to_string(&path)
         .ok()
-        .and_then(|text| text.strip_prefix(&header).map(entries))
+        .and_then(|text| text.strip_prefix(&header).map(str::to_string))
         .unwrap_or_default();
-    Cache { path, header, old }
+    let old = entries(&text);
+    Cache {
+        path,
+        header,
+        text,
+        old,
+    }
 }
 
 /// This program's version and executable (path, size, modification
@@ -112,8 +120,9 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The entries of a cache text after its header: `F\t<file>\t<hash>\t<len>`
 /// lines, each followed by `len` bytes of entry.
-fn entries(mut text: &str) -> BTreeMap<PathBuf, (String, String)> {
+fn entries(all: &str) -> BTreeMap<PathBuf, (String, std::ops::Range<usize>)> {
     let mut out = BTreeMap::new();
+    let mut text = all;
     while let Some((line, rest)) = text.split_once('\n') {
         let mut f = line.split('\t');
         let (Some("F"), Some(file), Some(hash), Some(len), None) =
@@ -127,12 +136,12 @@ fn entries(mut text: &str) -> BTreeMap<PathBuf, (String, String)> {
         if !rest.is_char_boundary(len) {
             break;
         }
-        let (body, rest) = rest.split_at(len);
+        let start = all.len() - rest.len();
         out.insert(
             PathBuf::from(unesc(file)),
-            (hash.to_string(), body.to_string()),
+            (hash.to_string(), start..start + len),
         );
-        text = rest;
+        text = &rest[len..];
     }
     out
 }
@@ -140,11 +149,11 @@ fn entries(mut text: &str) -> BTreeMap<PathBuf, (String, String)> {
 impl Cache {
     /// The scan of `file` as kept, if its text still hashes to `hash`.
     pub(super) fn get(&self, file: &Path, hash: &str) -> Option<ScannedFile> {
-        let (h, body) = self.old.get(file)?;
+        let (h, range) = self.old.get(file)?;
         if h != hash {
             return None;
         }
-        decode(file, body)
+        decode(file, &self.text[range.clone()])
     }
 
     /// Writes the cache for these scans (in file order, with the hash of
@@ -159,32 +168,43 @@ impl Cache {
         if unchanged {
             return;
         }
-        let mut out = self.header.clone();
-        for (file, hash, scanned) in kept {
-            let body = match self.old.get(file) {
-                Some((h, body)) if h == hash => body.clone(),
-                _ => encode(scanned),
-            };
-            out.push_str(&format!(
-                "F\t{}\t{hash}\t{}\n",
-                esc(&file.to_string_lossy()),
-                body.len()
-            ));
-            out.push_str(&body);
-        }
-        let _ = write_atomically(&self.path, &out);
+        let _ = self.write(&kept);
     }
-}
 
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+    /// The entries streamed to a temporary file (the unchanged ones copied
+    /// from the old text as they are), then renamed over the cache.
+    fn write(&self, kept: &[&(PathBuf, String, &ScannedFile)]) -> std::io::Result<()> {
+        use std::io::Write as _;
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = self
+            .path
+            .with_extension(format!("tmp{}", std::process::id()));
+        let written = (|| {
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+            out.write_all(self.header.as_bytes())?;
+            for (file, hash, scanned) in kept {
+                let fresh;
+                let body = match self.old.get(file) {
+                    Some((h, range)) if h == hash => &self.text[range.clone()],
+                    _ => {
+                        fresh = encode(scanned);
+                        &fresh
+                    }
+                };
+                let file = esc(&file.to_string_lossy());
+                writeln!(out, "F\t{file}\t{hash}\t{}", body.len())?;
+                out.write_all(body.as_bytes())?;
+            }
+            out.flush()
+        })()
+        .and_then(|()| std::fs::rename(&tmp, &self.path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written
     }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }
 
 /// Only what scanning gives without an error is kept.
