@@ -241,3 +241,15 @@ fn open(dir: &Path) -> Result<Project, String> {
 fn write(path: &Path, text: &str) -> Result<(), String> {
     crate::files::write_atomic(path, text)
 }
+
+/// `text` into the `-o` file (saying so on stderr), or on stdout.
+fn emit(output: Option<&Path>, text: &str) -> Result<(), String> {
+    match output {
+        Some(path) => {
+            write(path, text)?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}

@@ -11,7 +11,7 @@ use migrator_core::project::{Project, CONFIG_FILE};
 
 use super::db::Database;
 use super::render::{finding_text, print_statement};
-use super::{open, write, CmdResult};
+use super::{emit, open, write, CmdResult};
 use crate::args::DialectArg;
 use crate::style::{self, Role};
 
@@ -73,8 +73,40 @@ pub(super) fn generate(
         return Ok(ExitCode::SUCCESS);
     };
     let migrations = project.migrations_dir();
-    std::fs::create_dir_all(&migrations).map_err(|e| format!("{}: {e}", migrations.display()))?;
     let file = migrations.join(&g.file_name);
+    // Lint and render the new migration from what `generate` computed (the
+    // folder is not read and replayed a second time). An ordinary migration
+    // is read back from its text, with every check of the reader, and must
+    // equal the value: a writer bug is reported here, before anything is
+    // written, not at the next `up`. The first migration of a very large
+    // schema (18 MB for 10,000 tables, 500 MB to parse) is taken as it was
+    // generated, which the writer's round-trip tests cover.
+    const READ_BACK_LIMIT: usize = 1 << 20;
+    let m = if g.migration_text.len() <= READ_BACK_LIMIT {
+        let m =
+            migrator_core::migration::parse_migration(&migrations, &g.file_name, &g.migration_text)
+                .map_err(|e| e.to_string())?;
+        if m.file != g.migration {
+            return Err(format!(
+                "{}: the migration does not read back as generated, so nothing was written (a bug in migrator; please report it)",
+                file.display()
+            ));
+        }
+        m
+    } else {
+        let name = match migrator_core::migration::parse_file_name(&g.file_name) {
+            Ok(Some((_, name))) => name,
+            _ => return Err(format!("{}: not a migration file name", g.file_name)),
+        };
+        migrator_core::migration::Migration {
+            version: g.version,
+            name,
+            file_name: g.file_name.clone(),
+            checksum: migrator_core::migration::checksum(&g.migration_text),
+            file: g.migration,
+        }
+    };
+    std::fs::create_dir_all(&migrations).map_err(|e| format!("{}: {e}", migrations.display()))?;
     // The migration first, then the snapshot: an interrupted write leaves a
     // file that `check` reports, never a snapshot ahead of its migrations.
     write(&file, &g.migration_text)?;
@@ -94,38 +126,6 @@ pub(super) fn generate(
             println!("  {} {w}", style::out(Role::Warn, "warning:"));
         }
     }
-    // Lint and render the new migration from what `generate` computed (the
-    // folder is not read and replayed a second time). An ordinary
-    // migration is read back from the text just written, with every check
-    // of the reader, and must equal the value: a writer bug is reported
-    // here, not at the next `up`. The first migration of a very large schema
-    // (18 MB for 10,000 tables, 500 MB to parse) is taken as written, which
-    // the writer's round-trip tests cover.
-    const READ_BACK_LIMIT: usize = 1 << 20;
-    let m = if g.migration_text.len() <= READ_BACK_LIMIT {
-        let m =
-            migrator_core::migration::parse_migration(&migrations, &g.file_name, &g.migration_text)
-                .map_err(|e| e.to_string())?;
-        if m.file != g.migration {
-            return Err(format!(
-                "{}: the migration written does not read back as generated (a bug in migrator; please report it)",
-                file.display()
-            ));
-        }
-        m
-    } else {
-        let name = match migrator_core::migration::parse_file_name(&g.file_name) {
-            Ok(Some((_, name))) => name,
-            _ => return Err(format!("{}: not a migration file name", g.file_name)),
-        };
-        migrator_core::migration::Migration {
-            version: g.version,
-            name,
-            file_name: g.file_name.clone(),
-            checksum: migrator_core::migration::checksum(&g.migration_text),
-            file: g.migration,
-        }
-    };
     // The safety rules of `migrator lint`, for the new migration only.
     // What the file allows (the contract of an expansion) is not shown, as
     // `migrator lint` would not show it.
@@ -269,13 +269,7 @@ pub(super) fn print_schema(
         None => project.schema_dialects(),
     };
     let text = diesel_schema_text(&project, set.last_state(), &dialects)?;
-    match output {
-        Some(path) => {
-            write(path, &text)?;
-            eprintln!("wrote {}", path.display());
-        }
-        None => print!("{text}"),
-    }
+    emit(output, &text)?;
     Ok(ExitCode::SUCCESS)
 }
 

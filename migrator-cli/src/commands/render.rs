@@ -11,7 +11,7 @@ use migrator_core::ops::Operation;
 
 use super::db::Database;
 use super::project::url_dialect;
-use super::{open, write, CmdResult};
+use super::{emit, open, CmdResult};
 use crate::args::{DiagramFormat, DialectArg};
 use crate::style::{self, Role};
 
@@ -222,13 +222,7 @@ pub(super) fn diagram(
         DiagramFormat::Html => view.html(&title),
         DiagramFormat::Svg => view.svg(),
     };
-    match output {
-        Some(path) => {
-            write(path, &text)?;
-            eprintln!("wrote {}", path.display());
-        }
-        None => print!("{text}"),
-    }
+    emit(output, &text)?;
     Ok(ExitCode::SUCCESS)
 }
 

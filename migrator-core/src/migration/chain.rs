@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::{Migration, MigrationError, SNAPSHOT_FILE};
 use crate::ledger::chain_of;
+use crate::ops::apply_all;
 use crate::schema::Schema;
 use crate::snapshot::Snapshot;
 
@@ -167,15 +168,6 @@ fn same_column_order(a: &Schema, b: &Schema) -> bool {
                 .zip(&y.columns)
                 .all(|(c, d)| c.name == d.name)
     })
-}
-
-/// `ops` applied in place, in order; the error as `replay` words it.
-fn apply_all(s: &mut Schema, ops: &[crate::ops::Operation]) -> Result<(), String> {
-    for (i, op) in ops.iter().enumerate() {
-        op.apply(s)
-            .map_err(|e| format!("step {} ({}): {}", i + 1, op.kind(), e.0))?;
-    }
-    Ok(())
 }
 
 /// Applies a validated migration's upgrade in place.

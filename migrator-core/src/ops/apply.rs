@@ -196,11 +196,18 @@ impl Operation {
 /// (1-based) in the error.
 pub fn replay(schema: &Schema, ops: &[Operation]) -> Result<Schema, ReplayError> {
     let mut s = schema.clone();
+    apply_all(&mut s, ops)?;
+    Ok(s)
+}
+
+/// [`replay`] in place: `ops` applied to `schema` in order, the error
+/// naming the step. On error `schema` holds the steps before it.
+pub fn apply_all(schema: &mut Schema, ops: &[Operation]) -> Result<(), ReplayError> {
     for (i, op) in ops.iter().enumerate() {
-        op.apply(&mut s)
+        op.apply(schema)
             .map_err(|e| ReplayError(format!("step {} ({}): {}", i + 1, op.kind(), e.0)))?;
     }
-    Ok(s)
+    Ok(())
 }
 
 fn table_mut<'a>(schema: &'a mut Schema, name: &str) -> Result<&'a mut Table, ReplayError> {

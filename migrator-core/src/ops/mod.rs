@@ -16,6 +16,7 @@ mod archived;
 mod describe;
 pub use archived::{Archived, ARCHIVE_PREFIX};
 mod inverse;
+pub(crate) use apply::apply_all;
 pub use apply::replay;
 pub use describe::{column_summary, default_summary};
 pub use inverse::inverse_all;

@@ -86,11 +86,31 @@ pub fn load(root: &Path) -> Result<Reference, String> {
 /// compilation, short enough for an editor.
 pub const FRESH: Duration = Duration::from_secs(1);
 
-/// A crate root, when [`load`] read it, and what it gave.
-type Loaded = (PathBuf, Instant, Result<Reference, String>);
+/// What an expansion read, by key (a crate root, a set of model folders),
+/// with when it was read.
+type Window<K, V> = Mutex<Vec<(K, Instant, V)>>;
 
-/// The references [`load_shared`] read.
-static LOADED: Mutex<Vec<Loaded>> = Mutex::new(Vec::new());
+/// The value of `key` in `cache` if it was made less than `fresh` ago,
+/// else `make()`, kept for the next ones.
+fn reused<K: PartialEq, V: Clone>(
+    cache: &Window<K, V>,
+    key: K,
+    fresh: Duration,
+    make: impl FnOnce() -> V,
+) -> V {
+    // See `parse_cached` about poisoning.
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, _, v)) = cache
+        .iter()
+        .find(|(k, at, _)| *k == key && at.elapsed() < fresh)
+    {
+        return v.clone();
+    }
+    let v = make();
+    cache.retain(|(k, _, _)| *k != key);
+    cache.push((key, Instant::now(), v.clone()));
+    v
+}
 
 /// [`load`], shared by the expansions of one compilation: read again only
 /// when the last read of `root` is older than [`FRESH`].
@@ -101,18 +121,8 @@ pub fn load_shared(root: &Path) -> Result<Reference, String> {
 /// [`load_shared`] with a reuse window of `fresh` (tests choose theirs, so
 /// that they do not depend on how fast the machine is).
 pub(crate) fn load_shared_within(root: &Path, fresh: Duration) -> Result<Reference, String> {
-    // See `parse_cached` about poisoning.
-    let mut cache = LOADED.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, _, reference)) = cache
-        .iter()
-        .find(|(r, at, _)| r == root && at.elapsed() < fresh)
-    {
-        return reference.clone();
-    }
-    let reference = load(root);
-    cache.retain(|(r, _, _)| r != root);
-    cache.push((root.to_path_buf(), Instant::now(), reference.clone()));
-    reference
+    static LOADED: Window<PathBuf, Result<Reference, String>> = Mutex::new(Vec::new());
+    reused(&LOADED, root.to_path_buf(), fresh, || load(root))
 }
 
 /// True the first time it is asked for `root` in this process. The files a
@@ -181,50 +191,36 @@ pub(crate) fn read_by_generate_within(
 /// The model files under some roots (each by its canonical path, mapped to
 /// the path the walk found) and the test-only modules they declare.
 struct ModelTree {
-    roots: Vec<PathBuf>,
-    read_at: Instant,
     files: BTreeMap<PathBuf, PathBuf>,
     test_only: Arc<Vec<PathBuf>>,
 }
 
 /// The walked path of `target` (canonical) under `roots`, with the
 /// test-only modules of every file there; the walk is shared for
-/// [`FRESH`], so the derives of one compilation read the folders once.
+/// `fresh`, so the derives of one compilation read the folders once.
 fn model_tree(
     roots: &[PathBuf],
     target: &Path,
     fresh: Duration,
 ) -> Option<(PathBuf, Arc<Vec<PathBuf>>)> {
-    static TREES: Mutex<Vec<ModelTree>> = Mutex::new(Vec::new());
-    // See `parse_cached` about poisoning.
-    let mut trees = TREES.lock().unwrap_or_else(|e| e.into_inner());
-    let fresh = trees
-        .iter()
-        .position(|t| t.roots == roots && t.read_at.elapsed() < fresh);
-    let tree = match fresh {
-        Some(i) => &trees[i],
-        None => {
-            let mut files = BTreeMap::new();
-            let mut test_only = Vec::new();
-            for path in scan::rust_files_under(roots) {
-                let Ok(text) = std::fs::read_to_string(&path) else {
-                    continue;
-                };
-                test_only.extend(facts_cached(&path, text).test_only.iter().cloned());
-                if let Ok(canonical) = path.canonicalize() {
-                    files.entry(canonical).or_insert(path);
-                }
+    static TREES: Window<Vec<PathBuf>, Arc<ModelTree>> = Mutex::new(Vec::new());
+    let tree = reused(&TREES, roots.to_vec(), fresh, || {
+        let mut files = BTreeMap::new();
+        let mut test_only = Vec::new();
+        for path in scan::rust_files_under(roots) {
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            test_only.extend(facts_cached(&path, text).test_only.iter().cloned());
+            if let Ok(canonical) = path.canonicalize() {
+                files.entry(canonical).or_insert(path);
             }
-            trees.retain(|t| t.roots != roots);
-            trees.push(ModelTree {
-                roots: roots.to_vec(),
-                read_at: Instant::now(),
-                files,
-                test_only: Arc::new(test_only),
-            });
-            trees.last()?
         }
-    };
+        Arc::new(ModelTree {
+            files,
+            test_only: Arc::new(test_only),
+        })
+    });
     let path = tree.files.get(target)?.clone();
     Some((path, Arc::clone(&tree.test_only)))
 }

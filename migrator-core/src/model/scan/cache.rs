@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::{Located, Pos, ScannedFile};
+use crate::ledger::hex;
 use crate::model::ModelDef;
 
 /// Below this many bytes of `.rs` files under the model folders, nothing
@@ -108,14 +109,6 @@ fn build_id() -> Option<String> {
 /// The hash the entries are keyed by.
 pub(super) fn text_hash(text: &str) -> String {
     hex(&Sha256::digest(text.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 /// The entries of a cache text after its header: `F\t<file>\t<hash>\t<len>`
