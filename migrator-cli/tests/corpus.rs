@@ -386,11 +386,6 @@ const PG_NAMED: &[Named] = &[
         line: "ALTER TABLE ONLY public.audit_events_with_a_rather_long_descriptive_name_for_testing_x ALTER COLUMN id SET DEFAULT nextval",
         named: "column `audit_events_with_a_rather_long_descriptive_name_for_testing_x.id` is serial",
     },
-    // A primary key's own name comes back as `<table>_pkey`.
-    Named {
-        line: "ADD CONSTRAINT products_pk",
-        named: "the primary key of `products` is named `products_pk`",
-    },
     // The non-public schema is listed as not adopted.
     Named {
         line: "reporting",

@@ -142,6 +142,10 @@ pub(crate) fn operation(op: &Operation) -> TokenStream {
             let (t, from, to) = (string(table), opt_string(from), opt_string(to));
             quote!(SetTableComment { table: #t, from: #from, to: #to })
         }
+        Operation::SetPrimaryKeyName { table, from, to } => {
+            let (t, from, to) = (string(table), opt_string(from), opt_string(to));
+            quote!(SetPrimaryKeyName { table: #t, from: #from, to: #to })
+        }
         Operation::SetPrimaryKey { table, from, to } => {
             let (t, from, to) = (string(table), strings(from), strings(to));
             quote!(SetPrimaryKey { table: #t, from: #from, to: #to })
@@ -315,6 +319,7 @@ pub(crate) fn table(t: &Table) -> TokenStream {
         collation,
         columns,
         primary_key,
+        primary_key_name,
         indexes,
         uniques,
         foreign_keys,
@@ -325,6 +330,7 @@ pub(crate) fn table(t: &Table) -> TokenStream {
     let collation = opt_string(collation);
     let columns = vec(columns.iter().map(column));
     let primary_key = strings(primary_key);
+    let primary_key_name = opt_string(primary_key_name);
     let indexes = vec(indexes.iter().map(index));
     let uniques = vec(uniques.iter().map(unique));
     let foreign_keys = vec(foreign_keys.iter().map(foreign_key));
@@ -336,6 +342,7 @@ pub(crate) fn table(t: &Table) -> TokenStream {
             collation: #collation,
             columns: #columns,
             primary_key: #primary_key,
+            primary_key_name: #primary_key_name,
             indexes: #indexes,
             uniques: #uniques,
             foreign_keys: #foreign_keys,

@@ -428,6 +428,40 @@ fn cases() -> Vec<(Schema, Operation)> {
             auto(col("id", ColumnType::Integer)),
         ),
     ));
+    // A primary key's name (PostgreSQL keeps it; MySQL and SQLite run
+    // nothing and read no name back): named, created named, changed while
+    // named, renamed with its table (issue 17).
+    out.push((
+        base.clone(),
+        Operation::SetPrimaryKeyName {
+            table: t("tags"),
+            from: None,
+            to: Some(t("pk_tags")),
+        },
+    ));
+    let mut named = base.clone();
+    if let Some(tags) = named.tables.get_mut("tags") {
+        tags.primary_key_name = Some(t("pk_tags"));
+    }
+    let mut named_tags = tags();
+    named_tags.name = t("labels");
+    named_tags.primary_key_name = Some(t("pk_labels"));
+    out.push((base.clone(), Operation::CreateTable { table: named_tags }));
+    out.push((
+        named.clone(),
+        Operation::SetPrimaryKey {
+            table: t("tags"),
+            from: vec![t("name")],
+            to: vec![t("name"), t("kind")],
+        },
+    ));
+    out.push((
+        named,
+        Operation::RenameTable {
+            from: t("tags"),
+            to: t("tag_names"),
+        },
+    ));
     out
 }
 

@@ -304,6 +304,9 @@ pub fn write_model(t: &Table, struct_name: &str) -> String {
     if let Some(c) = &t.collation {
         head.push(format!("collation = {}", lit(c)));
     }
+    if let Some(n) = &t.primary_key_name {
+        head.push(format!("primary_key_name = {}", lit(n)));
+    }
     for i in &t.indexes {
         if i.columns.len() == 1 && i.name == naming::index(name, &i.columns) {
             field_index.insert(i.columns[0].as_str());

@@ -308,7 +308,16 @@ pub(crate) fn create_table_sql(
 ) -> String {
     let mut items = column_defs;
     if clauses.primary_key && !table.primary_key.is_empty() {
-        items.push(format!("PRIMARY KEY ({})", idents(d, &table.primary_key)));
+        // Only PostgreSQL keeps a primary key's name (MySQL calls every one
+        // `PRIMARY`; SQLite's is text nothing reads).
+        let named = match &table.primary_key_name {
+            Some(n) if d == Dialect::Postgres => format!("CONSTRAINT {} ", d.ident(n)),
+            _ => String::new(),
+        };
+        items.push(format!(
+            "{named}PRIMARY KEY ({})",
+            idents(d, &table.primary_key)
+        ));
     }
     if clauses.uniques {
         items.extend(table.uniques.iter().map(|u| unique_clause(d, u)));

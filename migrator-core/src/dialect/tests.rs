@@ -778,3 +778,38 @@ snap!(
         to: None,
     }
 );
+
+snap!(
+    set_primary_key_name,
+    Operation::SetPrimaryKeyName {
+        table: "users".into(),
+        from: None,
+        to: Some("pk_users".into()),
+    }
+);
+
+snap!(
+    create_table_with_named_primary_key,
+    Operation::CreateTable {
+        table: {
+            let mut t = users();
+            t.primary_key_name = Some("pk_users".into());
+            t
+        }
+    },
+    without("users")
+);
+
+snap!(
+    set_primary_key_keeps_the_name,
+    Operation::SetPrimaryKey {
+        table: "users".into(),
+        from: vec!["id".into()],
+        to: vec!["id".into(), "email".into()],
+    },
+    {
+        let mut s = schema();
+        s.tables.get_mut("users").expect("users").primary_key_name = Some("pk_users".into());
+        s
+    }
+);

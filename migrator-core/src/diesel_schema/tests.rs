@@ -29,6 +29,7 @@ fn table(name: &str, key: &[&str], columns: Vec<Column>) -> Table {
         collation: None,
         columns,
         primary_key: key.iter().map(|k| k.to_string()).collect(),
+        primary_key_name: None,
         indexes: vec![],
         uniques: vec![],
         foreign_keys: vec![],

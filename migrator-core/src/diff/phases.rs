@@ -213,6 +213,20 @@ pub(super) fn build(ctx: &Analysis<'_>) -> Result<(Vec<Operation>, Schema), Diff
     // The alters that must follow the key change (see `alter_after_pk`) run
     // right after it.
     for (rt, nt) in ctx.changed() {
+        // A key's name is changed while it exists: after the key is
+        // created or changed, before it is dropped.
+        let rename =
+            (rt.primary_key_name != nt.primary_key_name).then(|| Operation::SetPrimaryKeyName {
+                table: nt.name.clone(),
+                from: rt.primary_key_name.clone(),
+                to: nt.primary_key_name.clone(),
+            });
+        let dropping = nt.primary_key.is_empty();
+        if dropping {
+            if let Some(op) = rename.clone() {
+                b.push(op)?;
+            }
+        }
         if rt.primary_key != nt.primary_key {
             let from = b.table(&nt.name)?.primary_key.clone();
             b.push(Operation::SetPrimaryKey {
@@ -220,6 +234,11 @@ pub(super) fn build(ctx: &Analysis<'_>) -> Result<(Vec<Operation>, Schema), Diff
                 from,
                 to: nt.primary_key.clone(),
             })?;
+        }
+        if !dropping {
+            if let Some(op) = rename {
+                b.push(op)?;
+            }
         }
         for c in &nt.columns {
             if let Some(rc) = rt.column(&c.name) {

@@ -625,6 +625,46 @@ fn primary_key_change_after_the_new_column_exists() {
 }
 
 #[test]
+fn primary_key_name_is_set_after_the_key_and_cleared_before_it_is_dropped() {
+    let a = schema(vec![users()]);
+    let mut named = users();
+    named.primary_key_name = Some("pk_users".into());
+    let plan = check(&a, &schema(vec![named.clone()]), &no_hints());
+    assert_eq!(
+        lines(&plan.upgrade),
+        ["~ primary key name of users: pk_users"]
+    );
+    assert_eq!(
+        lines(&plan.downgrade),
+        ["~ primary key name of users: the default"]
+    );
+    // A new key, then its name.
+    let mut keyless = users();
+    keyless.primary_key.clear();
+    let plan = check(
+        &schema(vec![keyless.clone()]),
+        &schema(vec![named.clone()]),
+        &no_hints(),
+    );
+    assert_eq!(
+        lines(&plan.upgrade),
+        [
+            "~ primary key of users: () -> (id)",
+            "~ primary key name of users: pk_users",
+        ]
+    );
+    // The name goes first when the key goes.
+    let plan = check(&schema(vec![named]), &schema(vec![keyless]), &no_hints());
+    assert_eq!(
+        lines(&plan.upgrade),
+        [
+            "~ primary key name of users: the default",
+            "~ primary key of users: (id) -> ()",
+        ]
+    );
+}
+
+#[test]
 fn column_leaving_the_primary_key_becomes_nullable_after_the_key_changes() {
     let mut old_users = users();
     old_users.columns[2].nullable = false;

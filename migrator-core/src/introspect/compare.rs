@@ -76,6 +76,15 @@ fn table(live: &Table, expected: &Table, push: &mut impl FnMut(String)) {
             t(&expected.collation)
         ));
     }
+    if live.primary_key_name != expected.primary_key_name && !expected.primary_key.is_empty() {
+        let default = crate::schema::naming::primary_key(&expected.name);
+        let t = |v: &Option<String>| v.clone().unwrap_or_else(|| default.clone());
+        push(format!(
+            "the primary key is named `{}` in the database, `{}` in the snapshot",
+            t(&live.primary_key_name),
+            t(&expected.primary_key_name)
+        ));
+    }
     for e in &expected.columns {
         match live.column(&e.name) {
             None => push(format!(

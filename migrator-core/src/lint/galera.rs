@@ -124,6 +124,7 @@ fn rebuilds(op: &Operation, start: &Schema) -> bool {
         | Operation::Archived(_) => true,
         Operation::CreateTable { .. }
         | Operation::SetTableComment { .. }
+        | Operation::SetPrimaryKeyName { .. }
         | Operation::DropTable { .. }
         | Operation::RenameTable { .. }
         | Operation::RenameColumn { .. }

@@ -25,6 +25,7 @@ pub(crate) const STRUCT_KEYS: &[&str] = &[
     "table",
     "comment",
     "collation",
+    "primary_key_name",
     "renamed_from",
     "index",
     "unique",
@@ -134,6 +135,8 @@ pub(crate) struct StructAttrs {
     pub comment: Option<Spanned<String>>,
     /// MySQL/MariaDB: the table's default collation.
     pub collation: Option<Spanned<String>>,
+    /// PostgreSQL: the primary key constraint's name.
+    pub primary_key_name: Option<Spanned<String>>,
     pub indexes: Vec<ColumnList>,
     pub uniques: Vec<ColumnList>,
     pub checks: Vec<CheckAttr>,
@@ -235,6 +238,11 @@ impl StructAttrs {
                 "collation" => {
                     if let Some(v) = r.collation() {
                         r.set_once(&mut out.collation, v);
+                    }
+                }
+                "primary_key_name" => {
+                    if let Some(v) = r.name("primary_key_name = \"pk_tasks\"") {
+                        r.set_once(&mut out.primary_key_name, v);
                     }
                 }
                 "index" | "unique" if matches!(meta, Meta::List(_)) => {

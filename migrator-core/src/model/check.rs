@@ -82,6 +82,18 @@ fn check_struct(cx: &Ctxt, model: &Model<'_>) {
         .columns()
         .filter(|f| f.attrs.primary_key.is_some())
         .collect();
+    if let (true, Some(n)) = (pk.is_empty(), &model.attrs.primary_key_name) {
+        cx.error_at(
+            n.span,
+            with_help(
+                format!(
+                    "`primary_key_name = {:?}` names a primary key, but no field is `primary_key`",
+                    n.value
+                ),
+                "mark the key's field(s) `#[model(primary_key)]`, or remove `primary_key_name`",
+            ),
+        );
+    }
     if pk.len() > 1 {
         for f in &pk {
             if let Some(span) = f.attrs.auto_increment {

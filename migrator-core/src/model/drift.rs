@@ -88,6 +88,7 @@ pub fn compare(model: &Table, snapshot: Option<&Table>) -> Vec<Difference> {
         collation,
         columns,
         primary_key,
+        primary_key_name,
         indexes,
         uniques,
         foreign_keys,
@@ -119,6 +120,20 @@ pub fn compare(model: &Table, snapshot: Option<&Table>) -> Vec<Difference> {
                 "table collation: {} in the model, {} in the snapshot",
                 says(collation),
                 says(&snap.collation)
+            ),
+        ));
+    }
+    if *primary_key_name != snap.primary_key_name {
+        let says = |c: &Option<String>| match c {
+            Some(c) => format!("`primary_key_name = {c:?}`"),
+            None => "no `primary_key_name`".to_string(),
+        };
+        out.push(diff(
+            Subject::Table,
+            format!(
+                "primary key name: {} in the model, {} in the snapshot",
+                says(primary_key_name),
+                says(&snap.primary_key_name)
             ),
         ));
     }

@@ -42,6 +42,8 @@ pub(crate) struct Spans {
     /// Column name -> the name of its field, where the derive's drift check
     /// puts errors about that column.
     pub columns: BTreeMap<String, Span>,
+    /// `primary_key_name = "..."`, which no other object may take.
+    pub primary_key_name: Option<String>,
 }
 
 pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
@@ -49,6 +51,11 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
     let mut table = Table::new(name.clone());
     table.comment = model.attrs.comment.as_ref().map(|c| c.value.clone());
     table.collation = model.attrs.collation.as_ref().map(|c| c.value.clone());
+    table.primary_key_name = model
+        .attrs
+        .primary_key_name
+        .as_ref()
+        .map(|c| c.value.clone());
     let mut spans = Spans {
         ident: model.ident.span(),
         table: model
@@ -59,7 +66,12 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
         foreign_keys: BTreeMap::new(),
         objects: BTreeMap::new(),
         columns: BTreeMap::new(),
+        primary_key_name: None,
     };
+    if let Some(n) = &model.attrs.primary_key_name {
+        declare(cx, &mut spans, &n.value, "primary key name", n.span);
+        spans.primary_key_name = Some(n.value.clone());
+    }
 
     for field in model.columns() {
         let column = field.column_name();
@@ -230,7 +242,15 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
 /// Records an object name, reporting a second declaration of the same name
 /// (the same columns indexed twice, say) on the second one.
 fn declare(cx: &Ctxt, spans: &mut Spans, name: &str, what: &str, span: Span) {
-    if spans.objects.contains_key(name) {
+    if spans.primary_key_name.as_deref() == Some(name) {
+        cx.error_at(
+            span,
+            with_help(
+                format!("{what} `{name}` has the name of the primary key (`primary_key_name`)"),
+                "give one of the two another name",
+            ),
+        );
+    } else if spans.objects.contains_key(name) {
         cx.error_at(
             span,
             with_help(

@@ -752,7 +752,7 @@ fn unknown_struct_key() {
     );
     assert_eq!(
         help,
-        "did you mean `table`? valid struct keys are `table`, `comment`, `collation`, `renamed_from`, `index`, `unique`, `check`, `foreign_key`, `keep`"
+        "did you mean `table`? valid struct keys are `table`, `comment`, `collation`, `primary_key_name`, `renamed_from`, `index`, `unique`, `check`, `foreign_key`, `keep`"
     );
     // No guess when nothing is close.
     let help = error(
@@ -2052,5 +2052,60 @@ fn column_attributes_of_the_database_are_checked() {
         5,
         13,
         "identity options need `auto_increment` on the same field `x`",
+    );
+}
+
+// ------------------------------------------------ primary key name
+
+#[test]
+fn a_primary_key_is_named() {
+    let t = table(
+        r#"
+#[derive(Model)]
+#[model(primary_key_name = "pk_accounts")]
+struct Account {
+    #[model(primary_key)]
+    id: i64,
+}
+"#,
+    );
+    assert_eq!(t.primary_key_name.as_deref(), Some("pk_accounts"));
+    assert_eq!(t.primary_key, ["id"]);
+}
+
+#[test]
+fn a_primary_key_name_needs_a_primary_key_and_a_valid_name() {
+    let help = error(
+        "\n#[derive(Model)]\n#[model(primary_key_name = \"pk_t\")]\nstruct T { id: i64 }\n",
+        3,
+        28,
+        "`primary_key_name = \"pk_t\"` names a primary key, but no field is `primary_key`",
+    );
+    assert_eq!(
+        help,
+        "mark the key's field(s) `#[model(primary_key)]`, or remove `primary_key_name`"
+    );
+    let all = errors(
+        "\n#[derive(Model)]\n#[model(primary_key_name = \"pk t\")]\nstruct T {\n    #[model(primary_key)]\n    id: i64,\n}\n",
+    );
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert!(
+        all[0]
+            .2
+            .starts_with("invalid name `pk t` in `primary_key_name`"),
+        "{all:#?}"
+    );
+}
+
+#[test]
+fn a_primary_key_name_is_a_name_of_the_table() {
+    // It may not be another object's name on the same table.
+    let all = errors(
+        "\n#[derive(Model)]\n#[model(primary_key_name = \"idx_ts_code\")]\nstruct T {\n    #[model(primary_key)]\n    id: i64,\n    #[model(index)]\n    code: i64,\n}\n",
+    );
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_eq!(
+        all[0].2,
+        "index `idx_ts_code` has the name of the primary key (`primary_key_name`)"
     );
 }

@@ -116,8 +116,20 @@ impl Operation {
             SetTableComment { table, to, .. } => {
                 table_mut(schema, table)?.comment = to.clone();
             }
+            SetPrimaryKeyName { table, to, .. } => {
+                let t = table_mut(schema, table)?;
+                if t.primary_key.is_empty() {
+                    return err(format!("table `{table}` has no primary key to name"));
+                }
+                t.primary_key_name = to.clone();
+            }
             SetPrimaryKey { table, to, .. } => {
                 let t = table_mut(schema, table)?;
+                if to.is_empty() && t.primary_key_name.is_some() {
+                    return err(format!(
+                        "the primary key of `{table}` is dropped while it is named; set its name to the default first (`set_primary_key_name`)"
+                    ));
+                }
                 for c in to {
                     if t.column(c).is_none() {
                         return err(format!("primary key column `{table}.{c}` does not exist"));

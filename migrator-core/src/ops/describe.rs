@@ -20,6 +20,7 @@ impl Operation {
             AlterColumn { .. } => "alter_column",
             SetPrimaryKey { .. } => "set_primary_key",
             SetTableComment { .. } => "set_table_comment",
+            SetPrimaryKeyName { .. } => "set_primary_key_name",
             CreateIndex { .. } => "create_index",
             DropIndex { .. } => "drop_index",
             AddUnique { .. } => "add_unique",
@@ -96,6 +97,10 @@ impl fmt::Display for Operation {
             SetTableComment { table, to, .. } => match to {
                 Some(c) => write!(f, "~ comment of {table}: {c:?}"),
                 None => write!(f, "~ comment of {table}: none"),
+            },
+            SetPrimaryKeyName { table, to, .. } => match to {
+                Some(n) => write!(f, "~ primary key name of {table}: {n}"),
+                None => write!(f, "~ primary key name of {table}: the default"),
             },
             SetPrimaryKey { table, from, to } => write!(
                 f,

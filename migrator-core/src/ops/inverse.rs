@@ -33,6 +33,11 @@ impl Operation {
                 from: to,
                 to: from,
             },
+            SetPrimaryKeyName { table, from, to } => SetPrimaryKeyName {
+                table,
+                from: to,
+                to: from,
+            },
             SetPrimaryKey { table, from, to } => SetPrimaryKey {
                 table,
                 from: to,

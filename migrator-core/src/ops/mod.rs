@@ -72,6 +72,16 @@ pub enum Operation {
         from: Vec<String>,
         to: Vec<String>,
     },
+    /// PostgreSQL: renames the primary key constraint (`None`: the default
+    /// name, `<table>_pkey`). MySQL and SQLite keep no such name and run
+    /// nothing.
+    SetPrimaryKeyName {
+        table: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+    },
     /// Sets, changes or removes a table's comment (`None`: no comment).
     SetTableComment {
         table: String,
@@ -384,6 +394,7 @@ impl Operation {
             AddUnique { unique, .. } => vec![&unique.name],
             AddForeignKey { foreign_key, .. } => vec![&foreign_key.name],
             AddCheck { check, .. } => vec![&check.name],
+            SetPrimaryKeyName { to, .. } => to.iter().map(String::as_str).collect(),
             DropTable { .. }
             | DropColumn { .. }
             | AlterColumn { .. }
@@ -417,6 +428,7 @@ impl Operation {
             | RenameColumn { table, .. }
             | AlterColumn { table, .. }
             | SetPrimaryKey { table, .. }
+            | SetPrimaryKeyName { table, .. }
             | SetTableComment { table, .. }
             | CreateIndex { table, .. }
             | DropIndex { table, .. }

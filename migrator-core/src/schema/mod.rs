@@ -48,6 +48,12 @@ pub struct Table {
     /// Primary key columns, in key order. Empty means no primary key.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub primary_key: Vec<String>,
+    /// PostgreSQL: the primary key constraint's name when it is not the
+    /// default `<table>_pkey` ([`naming::primary_key`]). MySQL names every
+    /// primary key `PRIMARY` and SQLite keeps no name a query can use, so
+    /// both ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_key_name: Option<String>,
     /// Non-unique indexes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub indexes: Vec<Index>,
@@ -255,6 +261,7 @@ impl Table {
             collation: None,
             columns: Vec::new(),
             primary_key: Vec::new(),
+            primary_key_name: None,
             indexes: Vec::new(),
             uniques: Vec::new(),
             foreign_keys: Vec::new(),
@@ -289,9 +296,10 @@ impl Table {
     /// Names of every index-like object (indexes and unique constraints) and
     /// constraint on this table, for collision checks.
     pub fn object_names(&self) -> impl Iterator<Item = &str> {
-        self.indexes
+        self.primary_key_name
             .iter()
-            .map(|i| i.name.as_str())
+            .map(String::as_str)
+            .chain(self.indexes.iter().map(|i| i.name.as_str()))
             .chain(self.uniques.iter().map(|u| u.name.as_str()))
             .chain(self.foreign_keys.iter().map(|f| f.name.as_str()))
             .chain(self.checks.iter().map(|c| c.name.as_str()))
@@ -311,6 +319,7 @@ impl PartialEq for Table {
             // Columns in the same order need no sorting.
             && (self.columns == other.columns || by_name(self) == by_name(other))
             && self.primary_key == other.primary_key
+            && self.primary_key_name == other.primary_key_name
             && self.indexes == other.indexes
             && self.uniques == other.uniques
             && self.foreign_keys == other.foreign_keys
@@ -409,6 +418,17 @@ pub mod naming {
             cut -= 1;
         }
         format!("{}_{hash}", &name[..cut])
+    }
+
+    /// `<table>_pkey`, the name PostgreSQL gives a primary key that names
+    /// none: the table's name cut (on a character boundary) to leave room
+    /// for the suffix within 63 bytes, as the server cuts it.
+    pub fn primary_key(table: &str) -> String {
+        let mut cut = table.len().min(MAX_IDENT_BYTES - "_pkey".len());
+        while !table.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("{}_pkey", &table[..cut])
     }
 
     /// `idx_<table>_<cols>`

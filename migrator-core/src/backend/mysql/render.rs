@@ -57,6 +57,8 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
     Ok(match op {
         CreateTable { table } => create_table(table).map_err(err)?,
         SetTableComment { table, to, .. } => vec![table_comment(table, to.as_deref())],
+        // Every MySQL primary key is called `PRIMARY`.
+        SetPrimaryKeyName { .. } => Vec::new(),
         DropTable { table } => vec![Statement::new(format!(
             "DROP TABLE IF EXISTS {}",
             q(&table.name)

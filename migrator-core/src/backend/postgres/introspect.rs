@@ -346,9 +346,8 @@ pub(super) fn read_tables(
         t.columns.push(c);
     }
 
-    // Tables' comments, and what the model cannot say yet, named so
-    // nothing is lost unseen: a primary key constraint not named
-    // `<table>_pkey` (the name PostgreSQL gives the key migrator creates).
+    // Tables' comments, and the names of primary keys not named
+    // `<table>_pkey` (the name PostgreSQL gives a key that names none).
     let unmodelled: Vec<ObjectRow> = load(
         conn,
         format!(
@@ -367,13 +366,11 @@ pub(super) fn read_tables(
             }
             continue;
         }
-        if is_internal_table(&u.tbl) {
-            continue;
+        if let Some(t) = schema.tables.get_mut(&u.tbl) {
+            if u.name != crate::schema::naming::primary_key(&u.tbl) {
+                t.primary_key_name = Some(u.name);
+            }
         }
-        notes.push(format!(
-            "the primary key of `{}` is named `{}`; the model cannot name it (a baseline or a key change names it `{}_pkey`)",
-            u.tbl, u.name, u.tbl
-        ));
     }
 
     let constraints: Vec<ConstraintRow> = load(

@@ -40,7 +40,7 @@ mod attrs;
 use crate::backend::common;
 use crate::dialect::{Dialect, RenderError, Statement};
 use crate::ops::Operation;
-use crate::schema::{Column, ColumnType, DefaultValue, Schema, Table};
+use crate::schema::{naming, Column, ColumnType, DefaultValue, Schema, Table};
 
 use attrs::{comment_on, identity_clause, identity_options, table_comment};
 
@@ -63,11 +63,21 @@ pub(crate) fn render(
             q(&table.name)
         ))],
         // `IF EXISTS` makes a second run (the source is gone) a no-op.
-        RenameTable { from, to } => vec![Statement::new(format!(
-            "ALTER TABLE IF EXISTS {} RENAME TO {}",
-            q(from),
-            q(to)
-        ))],
+        RenameTable { from, to } => {
+            let mut out = vec![Statement::new(format!(
+                "ALTER TABLE IF EXISTS {} RENAME TO {}",
+                q(from),
+                q(to)
+            ))];
+            // PostgreSQL keeps the key's name (`<old>_pkey`); a key the
+            // model does not name follows the table, as a new table's would.
+            if let Some(t) = before.table(from) {
+                if !t.primary_key.is_empty() && t.primary_key_name.is_none() {
+                    out.push(primary_key_name(to, None, Some(&naming::primary_key(from))));
+                }
+            }
+            out
+        }
         AddColumn { table, column } => {
             let mut out = vec![Statement::new(format!(
                 "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {}",
@@ -100,7 +110,17 @@ pub(crate) fn render(
         AlterColumn { table, from, to } => {
             alter_column(table, from, to, existing(table)).map_err(err)?
         }
-        SetPrimaryKey { table, from, to } => set_primary_key(table, from, to),
+        SetPrimaryKey { table, from, to } => set_primary_key(
+            table,
+            from,
+            to,
+            before
+                .table(table)
+                .and_then(|t| t.primary_key_name.as_deref()),
+        ),
+        SetPrimaryKeyName { table, to, .. } => {
+            vec![primary_key_name(table, to.as_deref(), None)]
+        }
         SetTableComment { table, to, .. } => vec![table_comment(table, to.as_deref())],
         CreateIndex { table, index } if existing(table) => {
             create_index_concurrently(false, false, &index.name, table, &index.columns)
@@ -383,10 +403,40 @@ fn alter_column(
     Ok(out)
 }
 
+/// Names the primary key of `table` `name` (`None`: `<table>_pkey`). Its
+/// present name is looked up (after a table rename by hand it is not the
+/// default), so the rename is a `DO` block, skipped once the key has the
+/// name (or when the table has no key); with `only_from`, only a key of
+/// that name is renamed (a table rename moves only the default name on).
+fn primary_key_name(table: &str, name: Option<&str>, only_from: Option<&str>) -> Statement {
+    let name = name.map_or_else(|| naming::primary_key(table), str::to_string);
+    let only = only_from.map_or_else(String::new, |f| format!(" AND pk = {}", D.string(f)));
+    let body = format!(
+        "DECLARE pk text;\nBEGIN\n  SELECT c.conname INTO pk FROM {};\n  IF pk IS NOT NULL AND pk <> {name_lit}{only} THEN\n    EXECUTE format('ALTER TABLE %I.%I RENAME CONSTRAINT %I TO %I', current_schema(), {}, pk, {name_lit});\n  END IF;\nEND",
+        constraints_of(table, "c.contype = 'p'"),
+        D.string(table),
+        name_lit = D.string(&name),
+    );
+    let tag = dollar_tag(&body);
+    Statement::new(format!("DO {tag}\n{body}\n{tag}")).skip_if(format!(
+        "SELECT 1 FROM {}",
+        constraints_of(
+            table,
+            &format!("c.contype = 'p' AND c.conname = {}", D.string(&name))
+        )
+    ))
+}
+
 /// Changes the primary key. The old key's constraint name is looked up rather
 /// than assumed (`<table>_pkey` stops being true after a table rename), so the
-/// drop is a `DO` block; both steps are skipped once the key is `to`.
-fn set_primary_key(table: &str, from: &[String], to: &[String]) -> Vec<Statement> {
+/// drop is a `DO` block; both steps are skipped once the key is `to`. The new
+/// key takes the table's key name (`name`, else PostgreSQL's default).
+fn set_primary_key(
+    table: &str,
+    from: &[String],
+    to: &[String],
+    name: Option<&str>,
+) -> Vec<Statement> {
     let mut out = Vec::new();
     let target = (!to.is_empty()).then(|| primary_key_query(table, to));
     if !from.is_empty() {
@@ -405,8 +455,9 @@ fn set_primary_key(table: &str, from: &[String], to: &[String]) -> Vec<Statement
     if let Some(q) = target {
         out.push(
             Statement::new(format!(
-                "ALTER TABLE {} ADD PRIMARY KEY ({})",
+                "ALTER TABLE {} ADD {}PRIMARY KEY ({})",
                 D.ident(table),
+                name.map_or_else(String::new, |n| format!("CONSTRAINT {} ", D.ident(n))),
                 common::idents(D, to)
             ))
             .skip_if(q),

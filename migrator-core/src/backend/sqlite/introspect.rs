@@ -616,6 +616,8 @@ fn paren_names(item: &[Token], k: usize) -> Vec<String> {
 pub(crate) fn expected(snapshot: &Schema) -> Schema {
     let mut out = snapshot.clone();
     for t in out.tables.values_mut() {
+        // SQLite keeps no primary key name a query can read.
+        t.primary_key_name = None;
         let autoincrement = match t.primary_key.as_slice() {
             [only] => t
                 .column(only)

@@ -112,6 +112,9 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
         .skip_if(not_exists(&column_query(table, from)))],
         // SQLite stores no comments (README, Attribute reference).
         SetTableComment { .. } => Vec::new(),
+        // SQLite keeps a key's name only in the table's text, where no
+        // query can use it.
+        SetPrimaryKeyName { .. } => Vec::new(),
         // SQLite stores no comments: a change of comment alone changes
         // nothing in the database (README, Attribute reference).
         AlterColumn { from, to, .. }

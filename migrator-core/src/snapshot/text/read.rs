@@ -183,6 +183,10 @@ pub(in crate::snapshot) fn read(text: &str) -> Option<SnapshotFile> {
                         once(8)?;
                         t.collation = Some(str_value(value)?.to_string());
                     }
+                    "primary_key_name" => {
+                        once(16)?;
+                        t.primary_key_name = Some(str_value(value)?.to_string());
+                    }
                     _ => return None,
                 }
             }

@@ -188,15 +188,29 @@ fn table() -> impl Strategy<Value = Table> {
             0..3,
         ),
         prop::collection::vec((string(), string()), 0..3),
-        (prop::option::of(string()), prop::option::of(string())),
+        (
+            prop::option::of(string()),
+            prop::option::of(string()),
+            prop::option::of(string()),
+        ),
     )
         .prop_map(
-            |(name, columns, primary_key, idx, uq, fks, checks, (comment, collation))| Table {
+            |(
+                name,
+                columns,
+                primary_key,
+                idx,
+                uq,
+                fks,
+                checks,
+                (comment, collation, primary_key_name),
+            )| Table {
                 name,
                 comment,
                 collation,
                 columns,
                 primary_key,
+                primary_key_name,
                 indexes: idx
                     .into_iter()
                     .map(|(name, columns)| Index { name, columns })
@@ -368,6 +382,7 @@ fn fast_readable(file: &SnapshotFile) -> bool {
         strings.extend(t.comment.iter().cloned());
         strings.extend(t.collation.iter().cloned());
         strings.extend(t.primary_key.iter().cloned());
+        strings.extend(t.primary_key_name.iter().cloned());
         for c in &t.columns {
             strings.push(c.name.clone());
             strings.push(c.ty.to_string());
@@ -436,6 +451,9 @@ fn plain(mut file: SnapshotFile) -> SnapshotFile {
             fix(c);
         }
         fix_all(&mut t.primary_key);
+        if let Some(n) = &mut t.primary_key_name {
+            fix(n);
+        }
         if t.columns.is_empty() {
             t.columns.push(Column::new("id", ColumnType::BigInt));
         }

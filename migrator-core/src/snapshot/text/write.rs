@@ -38,6 +38,9 @@ pub(in crate::snapshot) fn write<'a>(
         if !t.primary_key.is_empty() {
             key_strs(out, "primary_key", &t.primary_key);
         }
+        if let Some(n) = &t.primary_key_name {
+            key_str(out, "primary_key_name", n);
+        }
         for c in &t.columns {
             out.push_str("\n[[tables.columns]]\n");
             key_str(out, "name", &c.name);

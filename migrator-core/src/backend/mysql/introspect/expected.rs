@@ -32,6 +32,8 @@ pub(crate) fn expected(
     .collect();
     let mut out = snapshot.clone();
     for t in out.tables.values_mut() {
+        // Every MySQL primary key is called `PRIMARY`.
+        t.primary_key_name = None;
         for c in &mut t.columns {
             if c.collation.as_ref() == table_collations.get(&t.name) {
                 c.collation = None;

@@ -48,6 +48,10 @@ pub(crate) fn expected(
                 None => ck.expr.trim().to_string(),
             };
         }
+        // The default name reads back as no name.
+        if t.primary_key_name.as_deref() == Some(&crate::schema::naming::primary_key(&t.name)) {
+            t.primary_key_name = None;
+        }
         key_columns_not_null(t);
         t.normalize();
     }
