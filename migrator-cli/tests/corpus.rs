@@ -1084,20 +1084,10 @@ impl Target for Lite {
     }
 }
 
-const SQLITE_NAMED: &[Named] = &[
-    Named {
-        line: "column posts.word_count",
-        named: "not adopted: generated column `word_count` on `posts`",
-    },
-    Named {
-        line: "table tags | strict 0 | without rowid",
-        named: "table `tags` is WITHOUT ROWID, which the model cannot say",
-    },
-    Named {
-        line: "table post_tags | strict",
-        named: "table `post_tags` is STRICT, which the model cannot say",
-    },
-];
+const SQLITE_NAMED: &[Named] = &[Named {
+    line: "column posts.word_count",
+    named: "not adopted: generated column `word_count` on `posts`",
+}];
 
 const SQLITE_STEPS: &[Step] = &[
     Step {
@@ -1147,6 +1137,27 @@ const SQLITE_STEPS: &[Step] = &[
         )],
         touches: &[],
         adds: &["index on tags | index idx_tags_uses_name"],
+        keeps_rows: true,
+    },
+    // The table options are modelled: a rebuild of the WITHOUT ROWID table
+    // keeps it so, a column added to the STRICT one has a strict type.
+    Step {
+        name: "tags_uses_check",
+        file: "tags.rs",
+        edits: &[(
+            "index = \"uses, name\")]",
+            "index = \"uses, name\", check = \"uses >= 0\")]",
+        )],
+        touches: &[],
+        adds: &["check on tags | uses >= 0"],
+        keeps_rows: true,
+    },
+    Step {
+        name: "post_tags_weight",
+        file: "post_tags.rs",
+        edits: &[("\n}\n", "\n    pub weight: Option<f64>,\n}\n")],
+        touches: &[],
+        adds: &["column post_tags.weight | REAL | notnull 0"],
         keeps_rows: true,
     },
     Step {

@@ -462,6 +462,40 @@ fn cases() -> Vec<(Schema, Operation)> {
             to: t("tag_names"),
         },
     ));
+    // SQLite's table options (the others ignore them): created with them,
+    // kept by a rebuild, a column added in a strict type (issue 17).
+    let mut options = base.clone();
+    if let Some(tags) = options.tables.get_mut("tags") {
+        tags.strict = true;
+        tags.without_rowid = true;
+    }
+    let mut strict_tags = tags();
+    strict_tags.name = t("strict_tags");
+    strict_tags.strict = true;
+    strict_tags.without_rowid = true;
+    out.push((base.clone(), Operation::CreateTable { table: strict_tags }));
+    let weight = column_of(&tags(), "weight");
+    let mut weight_not_null = weight.clone();
+    weight_not_null.nullable = false;
+    weight_not_null.default = Some(DefaultValue::Float(1.5));
+    out.push((options.clone(), alter("tags", weight, weight_not_null)));
+    out.push((
+        options.clone(),
+        Operation::AddColumn {
+            table: t("tags"),
+            column: nullable(col("seen", ColumnType::Timestamp)),
+        },
+    ));
+    out.push((
+        options,
+        Operation::AddCheck {
+            table: t("tags"),
+            check: Check {
+                name: t("ck_tags_kind"),
+                expr: t("kind <> ''"),
+            },
+        },
+    ));
     out
 }
 

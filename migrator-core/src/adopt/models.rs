@@ -307,6 +307,12 @@ pub fn write_model(t: &Table, struct_name: &str) -> String {
     if let Some(n) = &t.primary_key_name {
         head.push(format!("primary_key_name = {}", lit(n)));
     }
+    if t.strict {
+        head.push("strict".to_string());
+    }
+    if t.without_rowid {
+        head.push("without_rowid".to_string());
+    }
     for i in &t.indexes {
         if i.columns.len() == 1 && i.name == naming::index(name, &i.columns) {
             field_index.insert(i.columns[0].as_str());

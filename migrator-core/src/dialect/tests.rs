@@ -813,3 +813,59 @@ snap!(
         s
     }
 );
+
+snap!(
+    create_table_strict_without_rowid,
+    Operation::CreateTable {
+        table: {
+            let mut t = users();
+            t.columns[0].auto_increment = false;
+            t.strict = true;
+            t.without_rowid = true;
+            t
+        }
+    },
+    without("users")
+);
+
+#[test]
+fn a_strict_table_takes_only_strict_types() {
+    let mut t = users();
+    t.strict = true;
+    t.columns.push(schema::Column::new(
+        "amount",
+        schema::ColumnType::Custom("NUMERIC(10, 2)".into()),
+    ));
+    let err = render_op(
+        Dialect::Sqlite,
+        &Operation::CreateTable { table: t.clone() },
+        &without("users"),
+    )
+    .expect_err("refused");
+    assert!(
+        err.to_string().contains(
+            "table `users`: the type `NUMERIC(10, 2)` cannot be a column type of a STRICT table, which takes only INT, INTEGER, REAL, TEXT, BLOB, ANY"
+        ),
+        "{err}"
+    );
+    // The other databases ignore the option.
+    render_op(
+        Dialect::Postgres,
+        &Operation::CreateTable { table: t },
+        &without("users"),
+    )
+    .expect("PostgreSQL ignores STRICT");
+    let mut wr = users();
+    wr.without_rowid = true;
+    let err = render_op(
+        Dialect::Sqlite,
+        &Operation::CreateTable { table: wr },
+        &without("users"),
+    )
+    .expect_err("refused");
+    assert!(
+        err.to_string()
+            .contains("is `auto_increment`, which a WITHOUT ROWID table cannot have"),
+        "{err}"
+    );
+}

@@ -30,6 +30,8 @@ fn table(name: &str, key: &[&str], columns: Vec<Column>) -> Table {
         columns,
         primary_key: key.iter().map(|k| k.to_string()).collect(),
         primary_key_name: None,
+        strict: false,
+        without_rowid: false,
         indexes: vec![],
         uniques: vec![],
         foreign_keys: vec![],

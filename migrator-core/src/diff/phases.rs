@@ -180,6 +180,29 @@ pub(super) fn build(ctx: &Analysis<'_>) -> Result<(Vec<Operation>, Schema), Diff
                 says(&nt.collation)
             )));
         }
+        if (rt.strict, rt.without_rowid) != (nt.strict, nt.without_rowid) {
+            // SQLite sets these when a table is created; changing one
+            // rebuilds the table, which no typed step says. Not generated.
+            let says = |t: &crate::schema::Table| match [
+                ("STRICT", t.strict),
+                ("WITHOUT ROWID", t.without_rowid),
+            ]
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", ")
+            {
+                s if s.is_empty() => "none".to_string(),
+                s => s,
+            };
+            return Err(DiffError::Refused(format!(
+                "the SQLite table options of `{}` change from {} to {}, which `generate` does not write: SQLite sets them only when a table is created\nhelp: keep `strict`/`without_rowid` as they were, or write a raw SQL migration that creates the new table, copies the rows and renames it (SQLite's \"making other kinds of table schema changes\")",
+                nt.name,
+                says(rt),
+                says(nt)
+            )));
+        }
         if rt.comment != nt.comment {
             let from = b.table(&nt.name)?.comment.clone();
             b.push(Operation::SetTableComment {

@@ -85,6 +85,19 @@ fn table(live: &Table, expected: &Table, push: &mut impl FnMut(String)) {
             t(&expected.primary_key_name)
         ));
     }
+    for (option, l, e) in [
+        ("STRICT", live.strict, expected.strict),
+        ("WITHOUT ROWID", live.without_rowid, expected.without_rowid),
+    ] {
+        if l != e {
+            let is = |on: bool| if on { "is" } else { "is not" };
+            push(format!(
+                "the table {} {option} in the database and {} in the snapshot",
+                is(l),
+                is(e)
+            ));
+        }
+    }
     for e in &expected.columns {
         match live.column(&e.name) {
             None => push(format!(

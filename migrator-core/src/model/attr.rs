@@ -26,6 +26,8 @@ pub(crate) const STRUCT_KEYS: &[&str] = &[
     "comment",
     "collation",
     "primary_key_name",
+    "strict",
+    "without_rowid",
     "renamed_from",
     "index",
     "unique",
@@ -137,6 +139,10 @@ pub(crate) struct StructAttrs {
     pub collation: Option<Spanned<String>>,
     /// PostgreSQL: the primary key constraint's name.
     pub primary_key_name: Option<Spanned<String>>,
+    /// SQLite: `STRICT`.
+    pub strict: Option<Span>,
+    /// SQLite: `WITHOUT ROWID`.
+    pub without_rowid: Option<Span>,
     pub indexes: Vec<ColumnList>,
     pub uniques: Vec<ColumnList>,
     pub checks: Vec<CheckAttr>,
@@ -240,6 +246,8 @@ impl StructAttrs {
                         r.set_once(&mut out.collation, v);
                     }
                 }
+                "strict" => r.set_flag(&mut out.strict),
+                "without_rowid" => r.set_flag(&mut out.without_rowid),
                 "primary_key_name" => {
                     if let Some(v) = r.name("primary_key_name = \"pk_tasks\"") {
                         r.set_once(&mut out.primary_key_name, v);

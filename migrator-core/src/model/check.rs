@@ -82,6 +82,26 @@ fn check_struct(cx: &Ctxt, model: &Model<'_>) {
         .columns()
         .filter(|f| f.attrs.primary_key.is_some())
         .collect();
+    if let (true, Some(span)) = (pk.is_empty(), model.attrs.without_rowid) {
+        cx.error_at(
+            span,
+            with_help(
+                "a `without_rowid` table is stored by its primary key, but no field is `primary_key`",
+                "mark the key's field(s) `#[model(primary_key)]`, or remove `without_rowid`",
+            ),
+        );
+    }
+    if let Some(span) = model.attrs.without_rowid {
+        if pk.iter().any(|f| f.attrs.auto_increment.is_some()) {
+            cx.error_at(
+                span,
+                with_help(
+                    "a `without_rowid` table has no auto-increment: SQLite numbers rows only through the rowid",
+                    "remove `auto_increment` from the key (the application gives the values), or remove `without_rowid`",
+                ),
+            );
+        }
+    }
     if let (true, Some(n)) = (pk.is_empty(), &model.attrs.primary_key_name) {
         cx.error_at(
             n.span,

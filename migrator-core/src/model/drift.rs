@@ -89,6 +89,8 @@ pub fn compare(model: &Table, snapshot: Option<&Table>) -> Vec<Difference> {
         columns,
         primary_key,
         primary_key_name,
+        strict,
+        without_rowid,
         indexes,
         uniques,
         foreign_keys,
@@ -136,6 +138,28 @@ pub fn compare(model: &Table, snapshot: Option<&Table>) -> Vec<Difference> {
                 says(&snap.primary_key_name)
             ),
         ));
+    }
+    for (key, model, snap) in [
+        ("strict", strict, &snap.strict),
+        ("without_rowid", without_rowid, &snap.without_rowid),
+    ] {
+        if model != snap {
+            let says = |on: bool| {
+                if on {
+                    format!("`{key}`")
+                } else {
+                    format!("no `{key}`")
+                }
+            };
+            out.push(diff(
+                Subject::Table,
+                format!(
+                    "table option: {} in the model, {} in the snapshot",
+                    says(*model),
+                    says(*snap)
+                ),
+            ));
+        }
     }
     if *name != snap.name {
         out.push(diff(

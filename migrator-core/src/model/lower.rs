@@ -51,6 +51,8 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
     let mut table = Table::new(name.clone());
     table.comment = model.attrs.comment.as_ref().map(|c| c.value.clone());
     table.collation = model.attrs.collation.as_ref().map(|c| c.value.clone());
+    table.strict = model.attrs.strict.is_some();
+    table.without_rowid = model.attrs.without_rowid.is_some();
     table.primary_key_name = model
         .attrs
         .primary_key_name

@@ -752,7 +752,7 @@ fn unknown_struct_key() {
     );
     assert_eq!(
         help,
-        "did you mean `table`? valid struct keys are `table`, `comment`, `collation`, `primary_key_name`, `renamed_from`, `index`, `unique`, `check`, `foreign_key`, `keep`"
+        "did you mean `table`? valid struct keys are `table`, `comment`, `collation`, `primary_key_name`, `strict`, `without_rowid`, `renamed_from`, `index`, `unique`, `check`, `foreign_key`, `keep`"
     );
     // No guess when nothing is close.
     let help = error(
@@ -2107,5 +2107,42 @@ fn a_primary_key_name_is_a_name_of_the_table() {
     assert_eq!(
         all[0].2,
         "index `idx_ts_code` has the name of the primary key (`primary_key_name`)"
+    );
+}
+
+// ------------------------------------------------ SQLite table options
+
+#[test]
+fn sqlite_table_options_are_read() {
+    let t = table(
+        r#"
+#[derive(Model)]
+#[model(strict, without_rowid)]
+struct Tag {
+    #[model(primary_key)]
+    name: String,
+}
+"#,
+    );
+    assert!(t.strict && t.without_rowid, "{t:?}");
+}
+
+#[test]
+fn without_rowid_needs_a_key_without_auto_increment() {
+    let help = error(
+        "\n#[derive(Model)]\n#[model(without_rowid)]\nstruct T { id: i64 }\n",
+        3,
+        9,
+        "a `without_rowid` table is stored by its primary key, but no field is `primary_key`",
+    );
+    assert_eq!(
+        help,
+        "mark the key's field(s) `#[model(primary_key)]`, or remove `without_rowid`"
+    );
+    error(
+        "\n#[derive(Model)]\n#[model(without_rowid)]\nstruct T {\n    #[model(primary_key, auto_increment)]\n    id: i64,\n}\n",
+        3,
+        9,
+        "a `without_rowid` table has no auto-increment: SQLite numbers rows only through the rowid",
     );
 }

@@ -54,6 +54,15 @@ pub struct Table {
     /// both ignore it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_key_name: Option<String>,
+    /// SQLite: a `STRICT` table (every value must have its column's type;
+    /// the types are `INTEGER`, `REAL`, `TEXT`, `BLOB` and `ANY`). The
+    /// other databases check types always and ignore it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub strict: bool,
+    /// SQLite: a `WITHOUT ROWID` table (stored by its primary key, which it
+    /// must have; no auto-increment). The other databases ignore it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub without_rowid: bool,
     /// Non-unique indexes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub indexes: Vec<Index>,
@@ -262,6 +271,8 @@ impl Table {
             columns: Vec::new(),
             primary_key: Vec::new(),
             primary_key_name: None,
+            strict: false,
+            without_rowid: false,
             indexes: Vec::new(),
             uniques: Vec::new(),
             foreign_keys: Vec::new(),
@@ -320,6 +331,8 @@ impl PartialEq for Table {
             && (self.columns == other.columns || by_name(self) == by_name(other))
             && self.primary_key == other.primary_key
             && self.primary_key_name == other.primary_key_name
+            && self.strict == other.strict
+            && self.without_rowid == other.without_rowid
             && self.indexes == other.indexes
             && self.uniques == other.uniques
             && self.foreign_keys == other.foreign_keys

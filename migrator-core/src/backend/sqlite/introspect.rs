@@ -178,9 +178,7 @@ pub(crate) fn introspect(conn: &mut SqliteConnection) -> Result<Introspected, In
             _ => {}
         }
     }
-    // Table options the model cannot say, for every table in one query:
-    // named, so that nobody learns of them from a rebuilt database (a
-    // rebuild of the table refuses to drop them, see `losses_query`).
+    // The table options, for every table in one query.
     let options: Vec<OptionRow> = load(
         conn,
         "SELECT name AS tbl, 'STRICT' AS option FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND strict \
@@ -188,14 +186,13 @@ pub(crate) fn introspect(conn: &mut SqliteConnection) -> Result<Introspected, In
          ORDER BY 1, 2 DESC"
             .into(),
     )?;
-    for o in options
-        .iter()
-        .filter(|o| out.schema.table(&o.tbl).is_some())
-    {
-        out.notes.push(format!(
-            "table `{}` is {}, which the model cannot say: a database built from the migrations gets a plain table",
-            o.tbl, o.option
-        ));
+    for o in &options {
+        if let Some(t) = out.schema.tables.get_mut(&o.tbl) {
+            match o.option.as_str() {
+                "STRICT" => t.strict = true,
+                _ => t.without_rowid = true,
+            }
+        }
     }
     out.schema.normalize();
     out.outside.sort();
@@ -618,15 +615,14 @@ pub(crate) fn expected(snapshot: &Schema) -> Schema {
     for t in out.tables.values_mut() {
         // SQLite keeps no primary key name a query can read.
         t.primary_key_name = None;
-        let autoincrement = match t.primary_key.as_slice() {
-            [only] => t
-                .column(only)
-                .filter(|c| c.auto_increment && render::column_type(&c.ty) == "INTEGER")
-                .map(|c| c.name.clone()),
-            _ => None,
-        };
-        for c in &mut t.columns {
-            c.ty = types::sqlite_type(&render::column_type(&c.ty));
+        let autoincrement = render::autoincrement_pk(t).map(str::to_string);
+        let declared: Vec<String> = t
+            .columns
+            .iter()
+            .map(|c| render::declared_type(t, &c.ty))
+            .collect();
+        for (c, declared) in t.columns.iter_mut().zip(declared) {
+            c.ty = types::sqlite_type(&declared);
             c.auto_increment = autoincrement.as_deref() == Some(c.name.as_str());
             // SQLite stores no comments (README, Attribute reference).
             c.comment = None;

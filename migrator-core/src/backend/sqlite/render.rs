@@ -74,10 +74,11 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
                 );
                 rebuild(t, &after, &done).map_err(err)?
             } else {
+                let strict = before.table(table).is_some_and(|t| t.strict);
                 vec![Statement::new(format!(
                     "ALTER TABLE {} ADD COLUMN {}",
                     q(table),
-                    column_def(column, false).map_err(err)?
+                    column_def(column, false, strict).map_err(err)?
                 ))
                 .skip_if(column_query(table, &column.name))]
             }
@@ -185,6 +186,53 @@ pub(crate) fn column_type(ty: &ColumnType) -> String {
     }
 }
 
+/// The types a `STRICT` table's columns may have.
+const STRICT_TYPES: [&str; 6] = ["INT", "INTEGER", "REAL", "TEXT", "BLOB", "ANY"];
+
+/// A column's type in a `STRICT` table: the strict type of the affinity
+/// [`column_type`] gives (`BOOLEAN` is `INTEGER`; `VARCHAR(n)`, dates and
+/// times are `TEXT`, which is how SQLite stores them anyway). A custom type
+/// must be one of the strict types.
+pub(crate) fn strict_type(ty: &ColumnType) -> Result<String, String> {
+    Ok(match ty {
+        ColumnType::SmallInt | ColumnType::Integer | ColumnType::BigInt | ColumnType::Boolean => {
+            "INTEGER".into()
+        }
+        ColumnType::Real | ColumnType::Double => "REAL".into(),
+        ColumnType::Text
+        | ColumnType::Uuid
+        | ColumnType::Json
+        | ColumnType::Varchar(_)
+        | ColumnType::Date
+        | ColumnType::Time
+        | ColumnType::Timestamp
+        | ColumnType::TimestampTz => "TEXT".into(),
+        ColumnType::Blob => "BLOB".into(),
+        ColumnType::Custom(s) => {
+            let up = s.trim().to_ascii_uppercase();
+            if !STRICT_TYPES.contains(&up.as_str()) {
+                return Err(format!(
+                    "the type `{}` cannot be a column type of a STRICT table, which takes only {}\nhelp: give the column one of those types (`sql_type = \"TEXT\"`), or remove `strict`",
+                    s.trim(),
+                    STRICT_TYPES.join(", ")
+                ));
+            }
+            up
+        }
+    })
+}
+
+/// The type a column of `t` is declared with: [`column_type`], or in a
+/// `STRICT` table [`strict_type`] (a type a STRICT table refuses is
+/// refused when the table is created; here it stays as written).
+pub(crate) fn declared_type(t: &Table, ty: &ColumnType) -> String {
+    if t.strict {
+        strict_type(ty).unwrap_or_else(|_| column_type(ty))
+    } else {
+        column_type(ty)
+    }
+}
+
 /// The text after `DEFAULT`. SQLite takes a literal, one of the
 /// `CURRENT_*` keywords, or any other expression in parentheses.
 pub(crate) fn default_sql(d: &DefaultValue) -> Result<String, String> {
@@ -210,8 +258,9 @@ pub(crate) fn default_sql(d: &DefaultValue) -> Result<String, String> {
     }
 }
 
-/// `"c" TYPE [PRIMARY KEY AUTOINCREMENT] [NOT NULL] [DEFAULT x]`
-fn column_def(c: &Column, autoincrement_pk: bool) -> Result<String, String> {
+/// `"c" TYPE [PRIMARY KEY AUTOINCREMENT] [NOT NULL] [DEFAULT x]`, the type
+/// as a `strict` table takes it.
+fn column_def(c: &Column, autoincrement_pk: bool, strict: bool) -> Result<String, String> {
     common::refuse_mysql_only(D, c)?;
     common::refuse_postgres_only(D, c)?;
     let default = c.default.as_ref().map(default_sql).transpose()?;
@@ -223,18 +272,21 @@ fn column_def(c: &Column, autoincrement_pk: bool) -> Result<String, String> {
         },
         ..Default::default()
     };
-    Ok(common::column_def(
-        D,
-        c,
-        &column_type(&c.ty),
-        default,
-        parts,
-    ))
+    let ty = if strict {
+        strict_type(&c.ty)?
+    } else {
+        column_type(&c.ty)
+    };
+    Ok(common::column_def(D, c, &ty, default, parts))
 }
 
 /// The column that is declared `INTEGER PRIMARY KEY AUTOINCREMENT`, if any:
-/// the whole primary key, auto-incremented, of an integer type.
+/// the whole primary key, auto-incremented, of an integer type, in a table
+/// with a rowid.
 pub(super) fn autoincrement_pk(t: &Table) -> Option<&str> {
+    if t.without_rowid {
+        return None;
+    }
     match t.primary_key.as_slice() {
         [only] => t
             .column(only)
@@ -249,6 +301,20 @@ fn create_table_sql(t: &Table, name: &str, if_not_exists: bool) -> Result<String
     common::refuse_table_collation(D, t)?;
     for u in &t.uniques {
         common::refuse_nulls_not_distinct(D, &t.name, u)?;
+    }
+    if t.without_rowid {
+        if t.primary_key.is_empty() {
+            return Err(format!(
+                "table `{}` is WITHOUT ROWID but has no primary key, which SQLite requires of it\nhelp: give it a primary key, or remove `without_rowid`",
+                t.name
+            ));
+        }
+        if let Some(c) = t.columns.iter().find(|c| c.auto_increment) {
+            return Err(format!(
+                "column `{}` of `{}` is `auto_increment`, which a WITHOUT ROWID table cannot have: SQLite numbers rows only through the rowid\nhelp: remove `auto_increment`, or remove `without_rowid`",
+                c.name, t.name
+            ));
+        }
     }
     let pk = autoincrement_pk(t);
     if let Some(c) = t
@@ -266,9 +332,14 @@ fn create_table_sql(t: &Table, name: &str, if_not_exists: bool) -> Result<String
     let defs = t
         .columns
         .iter()
-        .map(|c| column_def(c, pk == Some(c.name.as_str())))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(common::create_table_sql(
+        .map(|c| column_def(c, pk == Some(c.name.as_str()), t.strict))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("table `{}`: {e}", t.name))?;
+    let options: Vec<&str> = [("STRICT", t.strict), ("WITHOUT ROWID", t.without_rowid)]
+        .into_iter()
+        .filter_map(|(o, on)| on.then_some(o))
+        .collect();
+    let sql = common::create_table_sql(
         D,
         name,
         t,
@@ -278,7 +349,12 @@ fn create_table_sql(t: &Table, name: &str, if_not_exists: bool) -> Result<String
             primary_key: pk.is_none(),
             uniques: false,
         },
-    ))
+    );
+    Ok(if options.is_empty() {
+        sql
+    } else {
+        format!("{sql} {}", options.join(", "))
+    })
 }
 
 /// `CREATE [UNIQUE] INDEX IF NOT EXISTS` for every unique constraint and
@@ -595,8 +671,8 @@ fn losses_query(before: &Table) -> String {
     [
         format!("SELECT 'column ' || quote(name) || ', which the model does not have' AS s FROM pragma_table_xinfo({t}) WHERE hidden NOT IN (2, 3) AND lower(name) NOT IN ({all_columns})"),
         format!("SELECT 'generated column ' || quote(name) AS s FROM pragma_table_xinfo({t}) WHERE hidden IN (2, 3)"),
-        format!("SELECT 'the STRICT table option' AS s FROM pragma_table_list({t}) WHERE schema = 'main' AND strict"),
-        format!("SELECT 'the WITHOUT ROWID table option' AS s FROM pragma_table_list({t}) WHERE schema = 'main' AND wr"),
+        format!("SELECT 'the STRICT table option, which the model does not have' AS s FROM pragma_table_list({t}) WHERE schema = 'main' AND strict AND NOT {}", u8::from(before.strict)),
+        format!("SELECT 'the WITHOUT ROWID table option, which the model does not have' AS s FROM pragma_table_list({t}) WHERE schema = 'main' AND wr AND NOT {}", u8::from(before.without_rowid)),
         format!("SELECT ((length({spaced}) - length(replace({spaced}, ' COLLATE ', ''))) / 9 - {collations}) || ' COLLATE clause(s) in the table''s definition beyond the model''s {collations}' AS s FROM main.sqlite_master WHERE type = 'table' AND name = {t} AND (length({spaced}) - length(replace({spaced}, ' COLLATE ', ''))) / 9 > {collations}"),
         format!("SELECT ((length({squeezed}) - length(replace({squeezed}, 'CHECK(', ''))) / 6 - {checks}) || ' CHECK constraint(s) beyond the model''s {checks}' AS s FROM main.sqlite_master WHERE type = 'table' AND name = {t} AND (length({squeezed}) - length(replace({squeezed}, 'CHECK(', ''))) / 6 > {checks}"),
         format!("SELECT 'a foreign key (' || cols || ') to ' || quote(tbl) || ', which the model does not have' AS s FROM (SELECT \"table\" AS tbl, group_concat(\"from\", ',' ORDER BY seq) AS cols FROM pragma_foreign_key_list({t}) GROUP BY id) WHERE lower(tbl || ':' || cols) NOT IN ({foreign_keys})"),

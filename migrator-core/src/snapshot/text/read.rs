@@ -187,6 +187,14 @@ pub(in crate::snapshot) fn read(text: &str) -> Option<SnapshotFile> {
                         once(16)?;
                         t.primary_key_name = Some(str_value(value)?.to_string());
                     }
+                    "strict" => {
+                        once(32)?;
+                        t.strict = bool_value(value)?;
+                    }
+                    "without_rowid" => {
+                        once(64)?;
+                        t.without_rowid = bool_value(value)?;
+                    }
                     _ => return None,
                 }
             }

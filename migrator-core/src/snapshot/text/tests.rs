@@ -192,6 +192,8 @@ fn table() -> impl Strategy<Value = Table> {
             prop::option::of(string()),
             prop::option::of(string()),
             prop::option::of(string()),
+            any::<bool>(),
+            any::<bool>(),
         ),
     )
         .prop_map(
@@ -203,7 +205,7 @@ fn table() -> impl Strategy<Value = Table> {
                 uq,
                 fks,
                 checks,
-                (comment, collation, primary_key_name),
+                (comment, collation, primary_key_name, strict, without_rowid),
             )| Table {
                 name,
                 comment,
@@ -211,6 +213,8 @@ fn table() -> impl Strategy<Value = Table> {
                 columns,
                 primary_key,
                 primary_key_name,
+                strict,
+                without_rowid,
                 indexes: idx
                     .into_iter()
                     .map(|(name, columns)| Index { name, columns })

@@ -41,6 +41,12 @@ pub(in crate::snapshot) fn write<'a>(
         if let Some(n) = &t.primary_key_name {
             key_str(out, "primary_key_name", n);
         }
+        if t.strict {
+            key_bool(out, "strict", true);
+        }
+        if t.without_rowid {
+            key_bool(out, "without_rowid", true);
+        }
         for c in &t.columns {
             out.push_str("\n[[tables.columns]]\n");
             key_str(out, "name", &c.name);

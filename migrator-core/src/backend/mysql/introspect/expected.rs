@@ -32,8 +32,11 @@ pub(crate) fn expected(
     .collect();
     let mut out = snapshot.clone();
     for t in out.tables.values_mut() {
-        // Every MySQL primary key is called `PRIMARY`.
+        // Every MySQL primary key is called `PRIMARY`; the SQLite table
+        // options are SQLite's.
         t.primary_key_name = None;
+        t.strict = false;
+        t.without_rowid = false;
         for c in &mut t.columns {
             if c.collation.as_ref() == table_collations.get(&t.name) {
                 c.collation = None;

@@ -48,6 +48,9 @@ pub(crate) fn expected(
                 None => ck.expr.trim().to_string(),
             };
         }
+        // The SQLite table options are SQLite's.
+        t.strict = false;
+        t.without_rowid = false;
         // The default name reads back as no name.
         if t.primary_key_name.as_deref() == Some(&crate::schema::naming::primary_key(&t.name)) {
             t.primary_key_name = None;

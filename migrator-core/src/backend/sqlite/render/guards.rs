@@ -2,7 +2,7 @@
 //! queries behind the `skip_if` of each rendered statement, recognising the
 //! effect in the spelling `render.rs` writes.
 
-use super::{autoincrement_pk, column_type, default_sql, D};
+use super::{autoincrement_pk, declared_type, default_sql, D};
 use crate::ops::Operation;
 use crate::schema::{Column, DefaultValue, Table};
 
@@ -46,7 +46,7 @@ pub(super) fn effect_present(op: &Operation, after: &Table) -> Result<String, St
     Ok(match op {
         AlterColumn { from, to, .. } => table_where(
             t,
-            &format!("{}{}", column_is(after, to)?, collation_is(from, to)),
+            &format!("{}{}", column_is(after, to)?, collation_is(after, from, to)),
         ),
         SetPrimaryKey { to, .. } => table_where(t, &primary_key_is(t, to)),
         // By columns and referenced table, not by name: SQLite keeps no
@@ -69,7 +69,7 @@ pub(super) fn effect_present(op: &Operation, after: &Table) -> Result<String, St
 /// table's definition (`"c" TYPE COLLATE "x"`), or, when it is dropped, the
 /// old one's name is no longer there (quoted or not: an adopted table's
 /// text is the one written by hand). The pragmas do not show collations.
-fn collation_is(from: &Column, to: &Column) -> String {
+fn collation_is(t: &Table, from: &Column, to: &Column) -> String {
     match (&from.collation, &to.collation) {
         (a, b) if a == b => String::new(),
         (_, Some(x)) => format!(
@@ -77,7 +77,7 @@ fn collation_is(from: &Column, to: &Column) -> String {
             D.string(&format!(
                 "{} {} COLLATE {}",
                 D.ident(&to.name),
-                column_type(&to.ty),
+                declared_type(t, &to.ty),
                 D.ident(x)
             ))
         ),
@@ -120,7 +120,7 @@ fn column_is(t: &Table, c: &Column) -> Result<String, String> {
         "EXISTS (SELECT 1 FROM pragma_table_info({}) WHERE name = {} AND type = {} AND \"notnull\" = {} AND dflt_value IS {default}) AND {autoincrement}",
         D.string(&t.name),
         D.string(&c.name),
-        D.string(&column_type(&c.ty)),
+        D.string(&declared_type(t, &c.ty)),
         u8::from(!c.nullable),
     ))
 }
