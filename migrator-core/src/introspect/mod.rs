@@ -193,29 +193,91 @@ impl fmt::Display for Outside {
 /// upgrade dropped or changed (an index, a view, a trigger), which the
 /// schema comparison cannot see.
 pub fn outside_changes(before: &[Outside], after: &[Outside]) -> Vec<String> {
+    outside_differences(before, after)
+        .into_iter()
+        .map(|d| match d {
+            OutsideDifference::OnlyFirst(o) => format!("{o} is gone"),
+            OutsideDifference::OnlySecond(n) => format!("{n} appeared"),
+            OutsideDifference::Definition {
+                object,
+                first,
+                second,
+            } => {
+                format!("{object} changed: it was `{first}`, it is `{second}`")
+            }
+        })
+        .collect()
+}
+
+/// `migrator verify --replay`: how the objects outside the model of the
+/// live database differ from those the migrations make (`replayed`, read
+/// from a scratch database the same migrations were applied to), one line
+/// each, in the words of `verify`.
+pub fn outside_drift(live: &[Outside], replayed: &[Outside]) -> Vec<String> {
+    outside_differences(replayed, live)
+        .into_iter()
+        .map(|d| match d {
+            OutsideDifference::OnlyFirst(o) => {
+                format!("{o} is missing from the database (the migrations make it)")
+            }
+            OutsideDifference::OnlySecond(o) => {
+                format!("{o} is in the database, but the migrations do not make it")
+            }
+            OutsideDifference::Definition {
+                object,
+                first,
+                second,
+            } => format!(
+                "{object} differs: the database has `{second}`, the migrations make `{first}`"
+            ),
+        })
+        .collect()
+}
+
+/// One difference between two lists of objects outside the model.
+enum OutsideDifference<'a> {
+    OnlyFirst(&'a Outside),
+    OnlySecond(&'a Outside),
+    /// The same object (kind, table, name), two definitions (white space
+    /// runs read as one space).
+    Definition {
+        object: &'a Outside,
+        first: String,
+        second: String,
+    },
+}
+
+/// The objects of `first` that `second` lacks or defines otherwise, then
+/// those only `second` has.
+fn outside_differences<'a>(
+    first: &'a [Outside],
+    second: &'a [Outside],
+) -> Vec<OutsideDifference<'a>> {
     use std::collections::BTreeMap;
     let key = |o: &Outside| (o.kind, o.table.clone(), o.name.clone());
     let squeeze = |d: &Option<String>| {
         d.as_deref()
             .map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "))
     };
-    let was: BTreeMap<_, _> = before.iter().map(|o| (key(o), o)).collect();
-    let now: BTreeMap<_, _> = after.iter().map(|o| (key(o), o)).collect();
+    let a: BTreeMap<_, _> = first.iter().map(|o| (key(o), o)).collect();
+    let b: BTreeMap<_, _> = second.iter().map(|o| (key(o), o)).collect();
     let mut out = Vec::new();
-    for (k, o) in &was {
-        match now.get(k) {
-            None => out.push(format!("{o} is gone")),
-            Some(n) if squeeze(&o.definition) != squeeze(&n.definition) => out.push(format!(
-                "{o} changed: it was `{}`, it is `{}`",
-                squeeze(&o.definition).unwrap_or_default(),
-                squeeze(&n.definition).unwrap_or_default()
-            )),
+    for (k, o) in &a {
+        match b.get(k) {
+            None => out.push(OutsideDifference::OnlyFirst(o)),
+            Some(n) if squeeze(&o.definition) != squeeze(&n.definition) => {
+                out.push(OutsideDifference::Definition {
+                    object: o,
+                    first: squeeze(&o.definition).unwrap_or_default(),
+                    second: squeeze(&n.definition).unwrap_or_default(),
+                })
+            }
             Some(_) => {}
         }
     }
-    for (k, n) in &now {
-        if !was.contains_key(k) {
-            out.push(format!("{n} appeared"));
+    for (k, n) in &b {
+        if !a.contains_key(k) {
+            out.push(OutsideDifference::OnlySecond(n));
         }
     }
     out

@@ -763,3 +763,63 @@ mod sqlite_db {
         );
     }
 }
+
+#[test]
+fn outside_drift_names_each_difference_from_the_migrations() {
+    let o = |kind, name: &str, table: Option<&str>, def: &str| Outside {
+        kind,
+        name: name.into(),
+        table: table.map(Into::into),
+        definition: Some(def.into()),
+    };
+    let replayed = vec![
+        o(
+            OutsideKind::View,
+            "open_tasks",
+            None,
+            "SELECT id FROM tasks WHERE done = 0",
+        ),
+        o(
+            OutsideKind::Trigger,
+            "touch",
+            Some("tasks"),
+            "CREATE TRIGGER touch ...",
+        ),
+        o(
+            OutsideKind::PartialIndex,
+            "idx_open",
+            Some("tasks"),
+            "CREATE INDEX idx_open ON tasks (id) WHERE done = 0",
+        ),
+    ];
+    let live = vec![
+        // White space alone is no difference.
+        o(
+            OutsideKind::View,
+            "open_tasks",
+            None,
+            "SELECT id\n  FROM tasks WHERE done = 0",
+        ),
+        o(
+            OutsideKind::PartialIndex,
+            "idx_open",
+            Some("tasks"),
+            "CREATE INDEX idx_open ON tasks (id) WHERE done = 1",
+        ),
+        o(
+            OutsideKind::Function,
+            "by_hand()",
+            None,
+            "CREATE FUNCTION by_hand() ...",
+        ),
+    ];
+    assert_eq!(
+        outside_drift(&live, &replayed),
+        [
+            "trigger `touch` on `tasks` is missing from the database (the migrations make it)",
+            "partial index `idx_open` on `tasks` differs: the database has `CREATE INDEX idx_open ON tasks (id) WHERE done = 1`, the migrations make `CREATE INDEX idx_open ON tasks (id) WHERE done = 0`",
+            "function `by_hand()` is in the database, but the migrations do not make it",
+        ]
+    );
+    assert!(outside_drift(&replayed, &replayed).is_empty());
+}

@@ -617,13 +617,19 @@ fn action(rule: &str) -> RefAction {
     }
 }
 
-/// Views, triggers, routines and events of the current database.
+/// Views, triggers, routines and events of the current database. A view's
+/// definition is printed with every table and column qualified by the
+/// database's name (`` `app`.`tasks`.`id` ``): the qualifier is removed, so
+/// the definition is the same in every database (an adopted baseline does
+/// not read the source database's tables, and `verify --replay` compares
+/// the view with the one the migrations make elsewhere).
 fn read_objects(
     conn: &mut MysqlConnection,
     outside: &mut Vec<Outside>,
 ) -> Result<(), IntrospectError> {
     let queries = [
-        "SELECT 'view' AS a, CAST(TABLE_NAME AS CHAR) AS b, '' AS c, CAST(VIEW_DEFINITION AS CHAR) AS d \
+        "SELECT 'view' AS a, CAST(TABLE_NAME AS CHAR) AS b, '' AS c, \
+           CAST(REPLACE(VIEW_DEFINITION, CONCAT('`', REPLACE(DATABASE(), '`', '``'), '`.'), '') AS CHAR) AS d \
          FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()",
         "SELECT 'trigger' AS a, CAST(TRIGGER_NAME AS CHAR) AS b, CAST(EVENT_OBJECT_TABLE AS CHAR) AS c, \
            CAST(CONCAT('CREATE TRIGGER `', TRIGGER_NAME, '` ', ACTION_TIMING, ' ', EVENT_MANIPULATION, ' ON `', EVENT_OBJECT_TABLE, '` FOR EACH ROW ', ACTION_STATEMENT) AS CHAR) AS d \
