@@ -22,8 +22,9 @@ use migrator_core::runner::{
 };
 
 use crate::commands::{open_db, Database, Open};
+use crate::error::CliError;
 
-type CmdResult = Result<ExitCode, String>;
+type CmdResult = Result<ExitCode, CliError>;
 
 /// The `migrator.toml` that `init` writes (`None`: no dialect declared yet)
 /// and that an adoption writes when there is none (the project targets the
@@ -87,14 +88,14 @@ fn models_dir(dir: &Path, project: &Project) -> PathBuf {
 }
 
 pub fn init_from_database(dir: &Path, database: &Database, wait: Duration) -> CmdResult {
-    let project = Project::open(dir).map_err(|e| e.to_string())?;
+    let project = Project::open(dir)?;
     let migrations = project.migrations_dir();
     let snapshot = project.snapshot_path();
     if snapshot.exists() {
-        return Err(format!(
+        return Err(CliError::Message(format!(
             "{} already exists: this project has migrations already; nothing written\nhelp: `init --from-database` starts a project from an existing database; to compare a database with the snapshot, run `migrator verify`",
             snapshot.display()
-        ));
+        )));
     }
     if let Ok(entries) = std::fs::read_dir(&migrations) {
         let mut found: Vec<String> = entries
@@ -104,39 +105,48 @@ pub fn init_from_database(dir: &Path, database: &Database, wait: Duration) -> Cm
             .collect();
         if !found.is_empty() {
             found.sort();
-            return Err(format!(
+            return Err(CliError::Message(format!(
                 "{} already has migrations ({}); nothing written\nhelp: `init --from-database` starts a project from an existing database",
                 migrations.display(),
                 found.join(", ")
-            ));
+            )));
         }
     }
 
     let shown = database.url.to_string();
     let mut db = open_db(database, Open::Existing, "init --from-database", wait)?;
     // A wait that gave up gets the bound and the other sessions (masked).
-    let explained = |db: &mut AnyConnection, e: String, what: &str| {
-        let e = on_conn!(db, c => explain_text(c, e, what, wait));
-        format!("{e}\n  database: {shown}")
-    };
-    let rows = on_conn!(&mut db, c => history_rows(c))
-        .map_err(|e| explained(&mut db, e, "reading the history table"))?;
+    let explained = |db: &mut AnyConnection, e: String, what: &str| on_conn!(db, c => explain_text(c, e, what, wait));
+    let rows = on_conn!(&mut db, c => history_rows(c)).map_err(|e| {
+        let e = explained(&mut db, e, "reading the history table");
+        CliError::Message(format!("{e}\n  database: {shown}"))
+    })?;
     if rows > 0 {
-        return Err(format!(
+        return Err(CliError::Message(format!(
             "the database already has {rows} row(s) in `{HISTORY_TABLE}`: it is managed by migrator already; nothing written\n  database: {shown}\nhelp: run `migrator status` in the project that manages it"
-        ));
+        )));
     }
     let mut live = match introspect::schema(&mut db) {
         Ok(live) => live,
-        Err(e) => return Err(explained(&mut db, e.to_string(), "reading the catalog")),
+        Err(e) => {
+            let message = explained(&mut db, e.to_string(), "reading the catalog");
+            return Err(CliError::Catalog {
+                source: e,
+                message,
+                database: shown,
+            });
+        }
     };
     if live.dialect == Dialect::Mysql {
         if let Err(e) = unqualify_views(&mut db, &mut live) {
-            return Err(explained(&mut db, e, "reading the views"));
+            let e = explained(&mut db, e, "reading the views");
+            return Err(CliError::Message(format!("{e}\n  database: {shown}")));
         }
     }
-    let adoption =
-        adopt(&live).map_err(|e| format!("{e}; nothing written\n  database: {shown}"))?;
+    let adoption = adopt(&live).map_err(|source| CliError::Adopt {
+        source,
+        database: shown.clone(),
+    })?;
 
     let models = models_dir(dir, &project);
     let model_paths: Vec<PathBuf> = adoption
@@ -145,16 +155,16 @@ pub fn init_from_database(dir: &Path, database: &Database, wait: Duration) -> Cm
         .map(|f| models.join(&f.path))
         .collect();
     if let Some(p) = model_paths.iter().find(|p| p.exists()) {
-        return Err(format!(
+        return Err(CliError::Message(format!(
             "{} already exists; nothing written\nhelp: move it away, or point `models` in {CONFIG_FILE} at an empty folder",
             p.display()
-        ));
+        )));
     }
 
     // Write, remembering what was created so a failure can take it back.
     let mut created: Vec<PathBuf> = Vec::new();
     let mut created_dirs: Vec<PathBuf> = Vec::new();
-    let result = (|| -> Result<(), String> {
+    let result = (|| -> Result<(), CliError> {
         let config = dir.join(CONFIG_FILE);
         if !config.exists() {
             write(&config, &config_text(Some(live.dialect)), &mut created)?;
@@ -168,7 +178,7 @@ pub fn init_from_database(dir: &Path, database: &Database, wait: Duration) -> Cm
                 .map(Path::to_path_buf)
                 .collect();
             missing.reverse();
-            std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+            std::fs::create_dir_all(d).map_err(CliError::io(d))?;
             created_dirs.extend(missing);
         }
         for (f, path) in adoption.models.iter().zip(&model_paths) {
@@ -182,22 +192,21 @@ pub fn init_from_database(dir: &Path, database: &Database, wait: Duration) -> Cm
         write(&snapshot, &adoption.snapshot_text, &mut created)?;
         // Read back through the same reader as every other command, so the
         // checksum recorded is the one `status` and `up` will compare.
-        let project = Project::open(dir).map_err(|e| e.to_string())?;
-        let set = project.migrations().map_err(|e| e.to_string())?;
+        let project = Project::open(dir)?;
+        let set = project.migrations()?;
         // The models together, as `migrator check` and `generate` will read
         // them (names across tables, foreign keys between models).
-        project.models().map_err(|e| {
+        project.models().map_err(|source| {
             let mysql_only = project.index_names() == IndexNames::PerTable;
             let hint = if live.dialect == Dialect::Mysql && !mysql_only {
                 format!("\nhelp: MySQL index names are per table; if the project only targets MySQL/MariaDB, declare `dialects = [\"mysql\"]` in {CONFIG_FILE} and run this again")
             } else {
                 String::new()
             };
-            format!("the adopted models would not pass `migrator check`:\n{e}{hint}")
+            CliError::AdoptedModels { source, hint }
         })?;
         let migrator = Migrator::new(&set);
-        on_conn!(&mut db, c => migrator.baseline(c, 1))
-            .map_err(|e| format!("{e}\n  database: {shown}"))
+        on_conn!(&mut db, c => migrator.baseline(c, 1)).map_err(|e| CliError::on(e, &shown))
     })();
     if let Err(e) = result {
         for f in created.iter().rev() {
@@ -206,9 +215,7 @@ pub fn init_from_database(dir: &Path, database: &Database, wait: Duration) -> Cm
         for d in created_dirs.iter().rev() {
             let _ = std::fs::remove_dir(d);
         }
-        return Err(format!(
-            "{e}\nnothing written (files created by this run were removed)"
-        ));
+        return Err(CliError::RolledBack(Box::new(e)));
     }
 
     println!("adopted {shown} ({})", live.dialect);
@@ -266,7 +273,7 @@ fn unqualify_views(
     Ok(())
 }
 
-fn write(path: &Path, text: &str, created: &mut Vec<PathBuf>) -> Result<(), String> {
+fn write(path: &Path, text: &str, created: &mut Vec<PathBuf>) -> Result<(), CliError> {
     crate::files::write_atomic(path, text)?;
     created.push(path.to_path_buf());
     Ok(())

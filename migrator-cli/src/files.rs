@@ -8,12 +8,14 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::error::CliError;
+
 /// Replaces (or creates) `path` with `text`, atomically. On error nothing
-/// at `path` changed and no temporary file is left; the message names the
+/// at `path` changed and no temporary file is left; the error names the
 /// file.
-pub fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
-    let fail = |e: std::io::Error| format!("{}: {e}", path.display());
-    let (tmp, mut file) = temp_next_to(path, false).map_err(fail)?;
+pub fn write_atomic(path: &Path, text: &str) -> Result<(), CliError> {
+    let fail = CliError::io(path);
+    let (tmp, mut file) = temp_next_to(path, false).map_err(&fail)?;
     let written = file
         .write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
@@ -102,7 +104,9 @@ mod tests {
         let target = dir.path().join("taken");
         std::fs::create_dir(&target).expect("mkdir");
         std::fs::write(target.join("inside"), "kept").expect("write");
-        let e = write_atomic(&target, "text").expect_err("a directory is in the way");
+        let e = write_atomic(&target, "text")
+            .expect_err("a directory is in the way")
+            .to_string();
         assert!(e.starts_with(&target.display().to_string()), "{e}");
         assert_eq!(names(dir.path()), ["taken"]);
         assert_eq!(
@@ -111,7 +115,9 @@ mod tests {
         );
         // A missing folder: nothing is created.
         let missing = dir.path().join("nope").join("schema.toml");
-        let e = write_atomic(&missing, "text").expect_err("no folder");
+        let e = write_atomic(&missing, "text")
+            .expect_err("no folder")
+            .to_string();
         assert!(e.contains("nope"), "{e}");
         assert_eq!(names(dir.path()), ["taken"]);
     }

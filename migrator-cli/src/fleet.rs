@@ -22,6 +22,7 @@ use std::time::Instant;
 use migrator_core::fleet::{self, Finished, OnError, Outcome, Target};
 use migrator_core::runner::human_duration;
 
+use crate::error::CliError;
 use crate::style::{self, Role};
 
 /// The flags this module consumes, with whether each takes a value; the
@@ -102,11 +103,14 @@ pub fn run(
     jobs: usize,
     on_error: OnError,
     args: &[OsString],
-) -> Result<ExitCode, String> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("reading the targets file {}: {e}", file.display()))?;
-    let targets = fleet::parse_targets(&text, file)?;
-    let exe = std::env::current_exe().map_err(|e| format!("finding the migrator binary: {e}"))?;
+) -> Result<ExitCode, CliError> {
+    let text = std::fs::read_to_string(file).map_err(|source| CliError::TargetsFile {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let targets = fleet::parse_targets(&text, file).map_err(|e| CliError::targets(file, e))?;
+    let exe = std::env::current_exe()
+        .map_err(|e| CliError::Message(format!("finding the migrator binary: {e}")))?;
     let rest = forwarded(args);
     let total = targets.len();
     let width = total.to_string().len();

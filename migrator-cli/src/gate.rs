@@ -3,8 +3,6 @@
 //! migration's own `allow` list, `--allow RULE` or `--allow-lint` accept
 //! them.
 
-use std::process::ExitCode;
-
 use migrator_core::runner::{AnyConnection, Migrator, RunError};
 
 /// `up`'s lint gate: the error findings of the migrations `up` would run
@@ -37,15 +35,16 @@ pub fn lint_refuses(
     Ok(true)
 }
 
-/// Exit 2 naming the valid rules when `allow` has a name that is none.
-pub fn unknown_rule(allow: &[String]) -> Option<ExitCode> {
+/// A usage error (exit 2) naming the valid rules when `allow` has a name
+/// that is none.
+pub fn unknown_rule(allow: &[String]) -> Result<(), crate::error::CliError> {
     use migrator_core::lint;
-    let unknown = allow.iter().find(|a| lint::rule(a).is_none())?;
+    let Some(unknown) = allow.iter().find(|a| lint::rule(a).is_none()) else {
+        return Ok(());
+    };
     let names: Vec<&str> = lint::RULES.iter().map(|r| r.name).collect();
-    eprintln!(
-        "{} unknown lint rule `{unknown}` in `--allow`\nhelp: the rules are {}",
-        crate::style::error_prefix(),
+    Err(crate::error::CliError::Usage(format!(
+        "unknown lint rule `{unknown}` in `--allow`\nhelp: the rules are {}",
         names.join(", ")
-    );
-    Some(ExitCode::from(2))
+    )))
 }

@@ -26,6 +26,7 @@ mod adopt;
 mod args;
 mod backup;
 mod commands;
+mod error;
 mod files;
 mod fleet;
 mod gate;
@@ -393,12 +394,12 @@ fn main() -> ExitCode {
     let secrets = commands::secrets(cli.database_url.as_ref());
     match commands::run(cli, source) {
         Ok(code) => code,
-        Err(message) => {
+        Err(e) => {
             // Whatever produced the message (a driver, a dump tool), no
             // spelling of a password the run was given reaches the screen.
-            let message = migrator_core::database_url::redact_all(&message, &secrets);
+            let message = migrator_core::database_url::redact_all(&e.to_string(), &secrets);
             eprintln!("{} {message}", style::error_prefix());
-            ExitCode::from(1)
+            ExitCode::from(e.exit_code())
         }
     }
 }

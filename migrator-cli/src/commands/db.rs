@@ -13,6 +13,7 @@ use migrator_core::runner::{bound_waits, connect_url, explain, AnyConnection, Mi
 
 use super::{open, CmdResult};
 use crate::args::{LockArgs, UrlArg};
+use crate::error::CliError;
 
 /// The database a command works on: the URL given, or the default.
 #[derive(Debug)]
@@ -68,31 +69,41 @@ pub(crate) fn secrets(url: Option<&UrlArg>) -> Vec<String> {
 
 /// The database of the command: the URL parsed (a refusal is a usage
 /// error naming where the URL came from), or the project's default file.
-pub(super) fn resolve(dir: &Path, url: Option<&UrlArg>, source: &str) -> Result<Database, String> {
+pub(super) fn resolve(
+    dir: &Path,
+    url: Option<&UrlArg>,
+    source: &str,
+) -> Result<Database, CliError> {
     match url {
         Some(u) => DatabaseUrl::parse(&u.0)
             .map(|url| Database {
                 url,
                 default: false,
             })
-            .map_err(|e| format!("{source}: {e}")),
+            .map_err(|e| CliError::Url {
+                given_by: source.to_string(),
+                source: e,
+            }),
         None => {
             let path = dir.join("migrator.db");
             DatabaseUrl::parse(&format!("sqlite://{}", path.display()))
                 .map(|url| Database { url, default: true })
-                .map_err(|e| format!("{}: {e}", path.display()))
+                .map_err(|e| CliError::Url {
+                    given_by: path.display().to_string(),
+                    source: e,
+                })
         }
     }
 }
 
 /// The database with `--schema` as its session's search_path (a usage
 /// error for a database other than PostgreSQL or a bad name).
-pub(super) fn with_schema(d: Database, schema: Option<&str>) -> Result<Database, String> {
+pub(super) fn with_schema(d: Database, schema: Option<&str>) -> Result<Database, CliError> {
     match schema {
         None => Ok(d),
         Some(s) => {
             let t = migrator_core::fleet::Target::new(d.url, Some(s.to_string()))
-                .map_err(|e| format!("--schema: {e}"))?;
+                .map_err(|e| CliError::Usage(format!("--schema: {e}")))?;
             Ok(Database {
                 url: t.connection_url(),
                 default: d.default,
@@ -109,13 +120,13 @@ pub(crate) fn open_db(
     open: Open,
     command: &str,
     wait: Duration,
-) -> Result<AnyConnection, String> {
+) -> Result<AnyConnection, CliError> {
     let mut db = connect_db(database, open, command)?;
-    on_conn!(&mut db, c => bound_waits(c, wait)).map_err(|e| e.to_string())?;
+    on_conn!(&mut db, c => bound_waits(c, wait))?;
     Ok(db)
 }
 
-fn connect_db(database: &Database, open: Open, command: &str) -> Result<AnyConnection, String> {
+fn connect_db(database: &Database, open: Open, command: &str) -> Result<AnyConnection, CliError> {
     if database.default {
         eprintln!(
             "note: database {} (the default: neither --database-url nor DATABASE_URL is set)",
@@ -132,17 +143,17 @@ fn connect_db(database: &Database, open: Open, command: &str) -> Result<AnyConne
             Open::Create => {}
             Open::DryRun => {
                 eprintln!("note: {path} does not exist: the dry run shows what `up` would do to a new database, and creates nothing");
-                let memory = DatabaseUrl::parse(":memory:").map_err(|e| e.to_string())?;
-                return connect_url(&memory).map_err(|e| e.to_string());
+                let memory = DatabaseUrl::parse(":memory:").map_err(RunError::from)?;
+                return Ok(connect_url(&memory)?);
             }
             Open::Existing => {
-                return Err(format!(
+                return Err(CliError::Message(format!(
                     "{path}: no such SQLite database; `migrator {command}` does not create one\nhelp: check the path (a relative path is relative to the current folder) or --dir, or run `migrator up` to create the database"
-                ))
+                )))
             }
         }
     }
-    let mut db = connect_url(&database.url).map_err(|e| e.to_string())?;
+    let mut db = connect_url(&database.url)?;
     // `--schema` (or a target's schema): a search_path naming no schema
     // leaves nothing to create tables in, which the server says late and
     // vaguely; say it first.
@@ -155,12 +166,12 @@ fn connect_db(database: &Database, open: Open, command: &str) -> Result<AnyConne
         use migrator_core::runner::MigrationConnection as _;
         let none = c
             .count_rows("SELECT 1 WHERE current_schema() IS NULL")
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| CliError::Message(e.to_string()))?;
         if none > 0 {
-            return Err(format!(
+            return Err(CliError::Message(format!(
                 "{}: the schema of its search_path does not exist; nothing was changed\nhelp: create it first (`CREATE SCHEMA name`), or check the name",
                 database.url
-            ));
+            )));
         }
     }
     Ok(db)
@@ -217,7 +228,9 @@ pub(super) fn with_db_locked(
                         lock.replica_urls
                             .iter()
                             .map(crate::args::replica_url)
-                            .collect::<Result<_, _>>()?,
+                            .collect::<Result<_, _>>()
+                            // Exit 1, as before the errors were typed.
+                            .map_err(CliError::Message)?,
                     )
                     .galera_peers_with(database.url.clone()),
                 None => m,
@@ -236,17 +249,17 @@ fn with_db_configured(
     database: &Database,
     (open_mode, command): (Open, &str),
     wait: Duration,
-    configure: impl for<'m> FnOnce(Migrator<'m>) -> Result<Migrator<'m>, String>,
+    configure: impl for<'m> FnOnce(Migrator<'m>) -> Result<Migrator<'m>, CliError>,
     f: impl Fn(&Migrator<'_>, &mut Db) -> Result<ExitCode, RunError>,
 ) -> CmdResult {
     let project = open(dir)?;
-    let set: MigrationSet = project.migrations().map_err(|e| e.to_string())?;
+    let set: MigrationSet = project.migrations()?;
     let mut db = open_db(database, open_mode, command, wait)?;
     let migrator = configure(Migrator::new(&set).on_event(crate::progress::printer()))?;
     f(&migrator, &mut db).map_err(|e| {
         // A lock wait gets the bound and the other sessions (masked).
         let e = on_conn!(&mut db, c => explain(c, e, &format!("running `{command}`"), wait));
-        format!("{e}\n  database: {}", database.url)
+        CliError::on(e, &database.url)
     })
 }
 

@@ -10,6 +10,7 @@ use migrator_core::runner::{Migrator, RunError};
 
 use super::db::{open_db, Database, Db, Open};
 use super::{open, CmdResult};
+use crate::error::CliError;
 use crate::style::{self, Role};
 
 /// `migrator history`: the history table as recorded, each row beside the
@@ -95,9 +96,8 @@ pub(super) fn verify(dir: &Path, database: &Database, wait: Duration, json: bool
     use migrator_core::runner::{explain_text, MigrationConnection, HISTORY_TABLE};
 
     let project = open(dir)?;
-    let set = project.migrations().map_err(|e| e.to_string())?;
+    let set = project.migrations()?;
     let url = &database.url;
-    let at = |e: String| format!("{e}\n  database: {url}");
     let mut db = open_db(database, Open::Existing, "verify", wait)?;
     // A database whose history records exactly the first `k` migrations
     // (`k` at least 1: after a `down`, or before an `up`) is compared with
@@ -115,9 +115,12 @@ pub(super) fn verify(dir: &Path, database: &Database, wait: Duration, json: bool
         Ok(v) => v,
         Err(e) => {
             let what = "reading the catalog and the tables of the snapshot (verify)";
-            return Err(at(
-                on_conn!(&mut db, c => explain_text(c, e.to_string(), what, wait)),
-            ));
+            let message = on_conn!(&mut db, c => explain_text(c, e.to_string(), what, wait));
+            return Err(CliError::Catalog {
+                source: e,
+                message,
+                database: url.to_string(),
+            });
         }
     };
     let snapshot_path = project.snapshot_path();

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use migrator_core::project::Project;
 
 use crate::args::OutputFormat;
-use crate::style;
+use crate::error::CliError;
 use crate::{Cli, Command};
 
 pub(crate) use db::{open_db, secrets, Database, Open};
@@ -25,7 +25,7 @@ use project::{check, generate, generate_empty, init, print_schema, rebase, rehas
 use render::{diagram, lint, sql};
 use runner::{db_down, db_redo, db_status, db_up, take_backup};
 
-type CmdResult = Result<ExitCode, String>;
+type CmdResult = Result<ExitCode, CliError>;
 
 pub(crate) fn run(cli: Cli, url_source: &str) -> CmdResult {
     if let Some(file) = &cli.targets {
@@ -36,19 +36,15 @@ pub(crate) fn run(cli: Cli, url_source: &str) -> CmdResult {
             Command::Verify { .. } => "verify",
             Command::History { .. } => "history",
             _ => {
-                eprintln!(
-                    "{} --targets runs `up`, `down`, `status`, `verify` and `history`; run other commands on one database",
-                    style::error_prefix()
-                );
-                return Ok(ExitCode::from(2));
+                return Err(CliError::Usage(
+                    "--targets runs `up`, `down`, `status`, `verify` and `history`; run other commands on one database".into(),
+                ));
             }
         };
         if cli.schema.is_some() {
-            eprintln!(
-                "{} --schema and --targets exclude each other: give each target's schema in the file (`URL schema=NAME`)",
-                style::error_prefix()
-            );
-            return Ok(ExitCode::from(2));
+            return Err(CliError::Usage(
+                "--schema and --targets exclude each other: give each target's schema in the file (`URL schema=NAME`)".into(),
+            ));
         }
         let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
         return crate::fleet::run(file, command, cli.jobs, cli.on_error.into(), &args);
@@ -70,19 +66,18 @@ pub(crate) fn run(cli: Cli, url_source: &str) -> CmdResult {
             | Command::Resolve { .. }
     );
     let database = if uses_database {
-        match resolve(&cli.dir, cli.database_url.as_ref(), url_source)
-            .and_then(|d| with_schema(d, cli.schema.as_deref()))
-        {
-            Ok(d) => Some(d),
-            Err(message) => {
-                eprintln!("{} {message}", style::error_prefix());
-                return Ok(ExitCode::from(2));
-            }
-        }
+        Some(
+            resolve(&cli.dir, cli.database_url.as_ref(), url_source)
+                .and_then(|d| with_schema(d, cli.schema.as_deref()))?,
+        )
     } else {
         None
     };
-    let db = || database.as_ref().ok_or("no database".to_string());
+    let db = || {
+        database
+            .as_ref()
+            .ok_or_else(|| CliError::Message("no database".into()))
+    };
     match cli.command {
         Command::Init {
             from_database: true,
@@ -109,16 +104,10 @@ pub(crate) fn run(cli: Cli, url_source: &str) -> CmdResult {
             // temporary SQLite file, never on the project's default database.
             let url = match cli.database_url.as_ref() {
                 None => None,
-                Some(u) => match resolve(&cli.dir, Some(u), url_source) {
-                    Ok(d) => Some(d.url),
-                    Err(message) => {
-                        eprintln!("{} {message}", style::error_prefix());
-                        return Ok(ExitCode::from(2));
-                    }
-                },
+                Some(u) => Some(resolve(&cli.dir, Some(u), url_source)?.url),
             };
             let project = open(&cli.dir)?;
-            let set = project.migrations().map_err(|e| e.to_string())?;
+            let set = project.migrations()?;
             crate::shadow::run(&set, url.as_ref(), format, keep)
         }
         Command::PrintSchema { dialect, output } => {
@@ -137,9 +126,7 @@ pub(crate) fn run(cli: Cli, url_source: &str) -> CmdResult {
             allow_lint,
             lock,
         } => {
-            if let Some(code) = crate::gate::unknown_rule(&allow) {
-                return Ok(code);
-            }
+            crate::gate::unknown_rule(&allow)?;
             let database = db()?;
             let open = if dry_run { Open::DryRun } else { Open::Create };
             with_db_locked(&cli.dir, database, (open, "up"), &lock, |m, conn| {
@@ -234,16 +221,16 @@ pub(crate) fn run(cli: Cli, url_source: &str) -> CmdResult {
     }
 }
 
-fn open(dir: &Path) -> Result<Project, String> {
-    Project::open(dir).map_err(|e| e.to_string())
+fn open(dir: &Path) -> Result<Project, CliError> {
+    Ok(Project::open(dir)?)
 }
 
-fn write(path: &Path, text: &str) -> Result<(), String> {
+fn write(path: &Path, text: &str) -> Result<(), CliError> {
     crate::files::write_atomic(path, text)
 }
 
 /// `text` into the `-o` file (saying so on stderr), or on stdout.
-fn emit(output: Option<&Path>, text: &str) -> Result<(), String> {
+fn emit(output: Option<&Path>, text: &str) -> Result<(), CliError> {
     match output {
         Some(path) => {
             write(path, text)?;

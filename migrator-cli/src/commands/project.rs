@@ -13,6 +13,7 @@ use super::db::Database;
 use super::render::{finding_text, print_statement};
 use super::{emit, open, write, CmdResult};
 use crate::args::DialectArg;
+use crate::error::CliError;
 use crate::style::{self, Role};
 
 pub(super) fn init(dir: &Path) -> CmdResult {
@@ -23,7 +24,7 @@ pub(super) fn init(dir: &Path) -> CmdResult {
         println!("created {}", config.display());
     }
     let migrations = project.migrations_dir();
-    std::fs::create_dir_all(&migrations).map_err(|e| format!("{}: {e}", migrations.display()))?;
+    std::fs::create_dir_all(&migrations).map_err(CliError::io(&migrations))?;
     let snapshot = project.snapshot_path();
     if !snapshot.exists() {
         write(
@@ -65,7 +66,7 @@ pub(super) fn generate(
 ) -> CmdResult {
     let project = open(dir)?;
     let dialects = pick_dialects(&project, flags, database);
-    let Some(g) = project.generate(name).map_err(|e| e.to_string())? else {
+    let Some(g) = project.generate(name)? else {
         println!(
             "no changes: the models match {}; nothing written",
             project.snapshot_path().display()
@@ -83,20 +84,27 @@ pub(super) fn generate(
     // generated, which the writer's round-trip tests cover.
     const READ_BACK_LIMIT: usize = 1 << 20;
     let m = if g.migration_text.len() <= READ_BACK_LIMIT {
-        let m =
-            migrator_core::migration::parse_migration(&migrations, &g.file_name, &g.migration_text)
-                .map_err(|e| e.to_string())?;
+        let m = migrator_core::migration::parse_migration(
+            &migrations,
+            &g.file_name,
+            &g.migration_text,
+        )?;
         if m.file != g.migration {
-            return Err(format!(
+            return Err(CliError::Message(format!(
                 "{}: the migration does not read back as generated, so nothing was written (a bug in migrator; please report it)",
                 file.display()
-            ));
+            )));
         }
         m
     } else {
         let name = match migrator_core::migration::parse_file_name(&g.file_name) {
             Ok(Some((_, name))) => name,
-            _ => return Err(format!("{}: not a migration file name", g.file_name)),
+            _ => {
+                return Err(CliError::Message(format!(
+                    "{}: not a migration file name",
+                    g.file_name
+                )))
+            }
         };
         migrator_core::migration::Migration {
             version: g.version,
@@ -106,7 +114,7 @@ pub(super) fn generate(
             file: g.migration,
         }
     };
-    std::fs::create_dir_all(&migrations).map_err(|e| format!("{}: {e}", migrations.display()))?;
+    std::fs::create_dir_all(&migrations).map_err(CliError::io(&migrations))?;
     // The migration first, then the snapshot: an interrupted write leaves a
     // file that `check` reports, never a snapshot ahead of its migrations.
     write(&file, &g.migration_text)?;
@@ -145,8 +153,7 @@ pub(super) fn generate(
             "\n{}",
             style::sql_line(&format!("-- SQL for {d} (upgrade)"))
         );
-        for s in migrator_core::dialect::render_ops(d, &m.file.upgrade, &g.before)
-            .map_err(|e| e.to_string())?
+        for s in migrator_core::dialect::render_ops(d, &m.file.upgrade, &g.before)?
             .iter()
             .flatten()
         {
@@ -158,9 +165,9 @@ pub(super) fn generate(
 
 pub(super) fn generate_empty(dir: &Path, name: &str) -> CmdResult {
     let project = open(dir)?;
-    let g = project.generate_empty(name).map_err(|e| e.to_string())?;
+    let g = project.generate_empty(name)?;
     let migrations = project.migrations_dir();
-    std::fs::create_dir_all(&migrations).map_err(|e| format!("{}: {e}", migrations.display()))?;
+    std::fs::create_dir_all(&migrations).map_err(CliError::io(&migrations))?;
     let file = migrations.join(&g.file_name);
     // As `generate`: the migration first, then the snapshot.
     write(&file, &g.migration_text)?;
@@ -176,7 +183,7 @@ pub(super) fn generate_empty(dir: &Path, name: &str) -> CmdResult {
 
 pub(super) fn check(dir: &Path) -> CmdResult {
     let project = open(dir)?;
-    let (set, models, plan) = project.pending_changes().map_err(|e| e.to_string())?;
+    let (set, models, plan) = project.pending_changes()?;
     for n in migrator_core::model::kept_notes(&models) {
         println!("note: {n}");
     }
@@ -239,19 +246,16 @@ fn diesel_schema_text(
     project: &migrator_core::project::Project,
     schema: &migrator_core::Schema,
     dialects: &[Dialect],
-) -> Result<String, String> {
+) -> Result<String, CliError> {
     let shown = project
         .snapshot_path()
         .strip_prefix(&project.root)
         .map(Path::to_path_buf)
         .unwrap_or_else(|_| project.snapshot_path());
     migrator_core::diesel_schema::schema_file(schema, dialects, &shown.display().to_string())
-        .map_err(|errors| {
-            errors
-                .iter()
-                .map(|e| format!("{}: {e}", project.snapshot_path().display()))
-                .collect::<Vec<_>>()
-                .join("\n")
+        .map_err(|errors| CliError::SchemaTypes {
+            snapshot: project.snapshot_path(),
+            errors,
         })
 }
 
@@ -263,7 +267,7 @@ pub(super) fn print_schema(
     output: Option<&Path>,
 ) -> CmdResult {
     let project = open(dir)?;
-    let set = project.migrations().map_err(|e| e.to_string())?;
+    let set = project.migrations()?;
     let dialects = match dialect {
         Some(d) => vec![Dialect::from(d)],
         None => project.schema_dialects(),
@@ -275,11 +279,11 @@ pub(super) fn print_schema(
 
 pub(super) fn squash(dir: &Path, to: u32) -> CmdResult {
     let project = open(dir)?;
-    let plan = migrator_core::squash::plan(&project, to).map_err(|e| e.to_string())?;
+    let plan = migrator_core::squash::plan(&project, to)?;
     // The baseline first, then the replaced files go, then the snapshot.
     write(&plan.write.0, &plan.write.1)?;
     for path in &plan.removes {
-        std::fs::remove_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::remove_file(path).map_err(CliError::io(path))?;
     }
     write(&plan.snapshot_path, &plan.snapshot_text)?;
     println!(
@@ -300,7 +304,7 @@ pub(super) fn squash(dir: &Path, to: u32) -> CmdResult {
 
 pub(super) fn rebase(dir: &Path, local: &[String]) -> CmdResult {
     let project = open(dir)?;
-    let plan = migrator_core::rebase::plan(&project, local).map_err(|e| e.to_string())?;
+    let plan = migrator_core::rebase::plan(&project, local)?;
     // The new files first, then the old ones go, then the snapshot: an
     // interruption leaves files `check` reports, never a lost migration.
     for (path, text) in &plan.writes {
@@ -313,7 +317,7 @@ pub(super) fn rebase(dir: &Path, local: &[String]) -> CmdResult {
         .iter()
         .filter(|p| !plan.writes.iter().any(|(w, _)| w == *p))
     {
-        std::fs::remove_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::remove_file(path).map_err(CliError::io(path))?;
     }
     write(&plan.snapshot_path, &plan.snapshot_text)?;
     if plan.moves.is_empty() {
@@ -342,7 +346,7 @@ pub(super) fn rebase(dir: &Path, local: &[String]) -> CmdResult {
 
 pub(super) fn rehash(dir: &Path) -> CmdResult {
     let project = open(dir)?;
-    let text = project.rehash().map_err(|e| e.to_string())?;
+    let text = project.rehash()?;
     write(&project.snapshot_path(), &text)?;
     println!(
         "updated the hash chain in {}",

@@ -13,6 +13,7 @@ use super::db::Database;
 use super::project::url_dialect;
 use super::{emit, open, CmdResult};
 use crate::args::{DiagramFormat, DialectArg};
+use crate::error::CliError;
 use crate::style::{self, Role};
 
 pub(super) fn sql(
@@ -24,14 +25,14 @@ pub(super) fn sql(
 ) -> CmdResult {
     let project = open(dir)?;
     let dialect = dialect.map_or_else(|| url_dialect(&database.url), Dialect::from);
-    let set = project.migrations().map_err(|e| e.to_string())?;
+    let set = project.migrations()?;
     let versions: Vec<u32> = match version {
         Some(v) => {
             if set.get(v).is_none() {
-                return Err(format!(
+                return Err(CliError::Message(format!(
                     "there is no migration {v:04} (the newest is {:04})",
                     set.head()
-                ));
+                )));
             }
             vec![v]
         }
@@ -43,7 +44,7 @@ pub(super) fn sql(
     for v in versions {
         let m = set
             .get(v)
-            .ok_or_else(|| format!("there is no migration {v:04}"))?;
+            .ok_or(migrator_core::migration::RenderFailure::NoSuchMigration(v))?;
         script.text.push_str(&format!(
             "\n-- {} ({}, {dialect})\n",
             m.id(),
@@ -54,9 +55,7 @@ pub(super) fn sql(
         } else {
             &m.file.upgrade
         };
-        let rendered = set
-            .render(dialect, v, direction)
-            .map_err(|e| e.to_string())?;
+        let rendered = set.render(dialect, v, direction)?;
         // A Rust step has no SQL: the script says where it runs instead.
         let steps: Vec<Option<&[migrator_core::dialect::Statement]>> = ops
             .iter()
@@ -82,11 +81,9 @@ pub(super) fn sql(
 
 pub(super) fn lint(dir: &Path, allow: &[String], galera: bool, json: bool) -> CmdResult {
     use migrator_core::lint;
-    if let Some(code) = crate::gate::unknown_rule(allow) {
-        return Ok(code);
-    }
+    crate::gate::unknown_rule(allow)?;
     let project = open(dir)?;
-    let set = project.migrations().map_err(|e| e.to_string())?;
+    let set = project.migrations()?;
     // Rendering is checked for the dialects the project declares, else all.
     let mut dialects = project.dialects();
     if dialects.is_empty() {
@@ -169,7 +166,7 @@ pub(super) fn diagram(
 ) -> CmdResult {
     use migrator_core::diagram::View;
     let project = open(dir)?;
-    let set = project.migrations().map_err(|e| e.to_string())?;
+    let set = project.migrations()?;
     let (flag, version) = match (at, change) {
         (Some(v), _) => ("--at", Some(v)),
         (None, Some(v)) => ("--change", Some(v)),
@@ -190,11 +187,9 @@ pub(super) fn diagram(
                         set.head()
                     )
                 };
-                eprintln!(
-                    "{} {flag} {v}: there is no migration {v:04}; {known}",
-                    style::error_prefix()
-                );
-                return Ok(ExitCode::from(2));
+                return Err(CliError::Usage(format!(
+                    "{flag} {v}: there is no migration {v:04}; {known}"
+                )));
             }
         },
     };

@@ -33,6 +33,7 @@ use migrator_core::ops::Operation;
 use migrator_core::runner::{connect_url, json_string, AnyConnection, Migrator};
 use migrator_core::schema::Schema;
 
+use crate::error::CliError;
 use crate::style::{self, Role};
 use seed::{lost, seed, Seeded};
 
@@ -74,7 +75,7 @@ struct Scratch {
 }
 
 impl Scratch {
-    fn create(given: Option<&DatabaseUrl>, keep: bool) -> Result<Scratch, String> {
+    fn create(given: Option<&DatabaseUrl>, keep: bool) -> Result<Scratch, CliError> {
         let unique = format!(
             "migrator_test_{}_{}",
             std::process::id(),
@@ -86,7 +87,7 @@ impl Scratch {
             None | Some(Backend::Sqlite) => {
                 let path = std::env::temp_dir().join(format!("{unique}.db"));
                 let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display()))
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| CliError::Message(e.to_string()))?;
                 Ok(Scratch {
                     url,
                     server: None,
@@ -95,9 +96,13 @@ impl Scratch {
                 })
             }
             Some(backend) => {
-                let admin = given.cloned().ok_or("no database URL")?;
+                let admin = given
+                    .cloned()
+                    .ok_or_else(|| CliError::Message("no database URL".into()))?;
                 let mut conn = connect_url(&admin).map_err(|e| {
-                    format!("cannot connect to {admin} to create the scratch database: {e}")
+                    CliError::Message(format!(
+                        "cannot connect to {admin} to create the scratch database: {e}"
+                    ))
                 })?;
                 let q = if backend == Backend::Mysql {
                     format!("CREATE DATABASE `{unique}` CHARACTER SET utf8mb4")
@@ -105,7 +110,7 @@ impl Scratch {
                     format!("CREATE DATABASE \"{unique}\"")
                 };
                 on_conn!(&mut conn, c => migrator_core::runner::MigrationConnection::execute(c, &q))
-                    .map_err(|e| format!("creating the scratch database on {admin}: {e}\nhelp: the user of the URL needs the right to create databases (CREATEDB on PostgreSQL, CREATE on MySQL)"))?;
+                    .map_err(|e| CliError::Message(format!("creating the scratch database on {admin}: {e}\nhelp: the user of the URL needs the right to create databases (CREATEDB on PostgreSQL, CREATE on MySQL)")))?;
                 Ok(Scratch {
                     url: admin.with_database(&unique),
                     server: Some((admin, unique)),
@@ -153,9 +158,10 @@ pub fn run(
     given: Option<&DatabaseUrl>,
     format: TestFormat,
     keep: bool,
-) -> Result<ExitCode, String> {
+) -> Result<ExitCode, CliError> {
     let scratch = Scratch::create(given, keep)?;
-    let mut conn = connect_url(&scratch.url).map_err(|e| format!("{}: {e}", scratch.url))?;
+    let mut conn = connect_url(&scratch.url)
+        .map_err(|e| CliError::Message(format!("{}: {e}", scratch.url)))?;
     let dialect = on_conn!(&mut conn, c => migrator_core::runner::MigrationConnection::dialect(c));
     if format == TestFormat::Text {
         println!(
