@@ -1,19 +1,23 @@
 //! [`CliError`]: what stops a command. `main` prints it as `error: ` and
-//! its message, redacted of every secret, and exits with
-//! [`CliError::exit_code`]. The core's errors are
+//! [`CliError::report`] (the message, with the source line under each
+//! place a file and line are known, `snippet.rs`), redacted of every
+//! secret, and exits with [`CliError::exit_code`]. The core's errors are
 //! kept whole (`source()` gives them back); the message of each variant is
 //! the text the command printed before it was typed.
 
 use std::path::{Path, PathBuf};
 
 use migrator_core::adopt::AdoptError;
-use migrator_core::database_url::UrlError;
+use migrator_core::database_url::{redact_url, UrlError};
 use migrator_core::dialect::RenderError;
 use migrator_core::diesel_schema::TypeError;
 use migrator_core::introspect::IntrospectError;
 use migrator_core::migration::{MigrationError, RenderFailure};
+use migrator_core::model::ModelError;
 use migrator_core::project::ProjectError;
 use migrator_core::runner::RunError;
+
+use crate::snippet::{self, under_first_line, Column};
 
 /// What stops a command.
 #[derive(Debug, thiserror::Error)]
@@ -180,21 +184,168 @@ impl CliError {
             _ => 1,
         }
     }
+
+    /// The message, with a snippet of the source under each line that
+    /// names a file and line still there to read; the same text as
+    /// `to_string()` apart from the snippets.
+    pub(crate) fn report(&self) -> String {
+        let text = self.to_string();
+        match self {
+            CliError::Files(e)
+            | CliError::Project(ProjectError::Files(e))
+            | CliError::Run {
+                source: RunError::Files(e),
+                ..
+            } => under_first_line(&text, migration_snippet(e)),
+            CliError::Project(ProjectError::Models(errors)) => models_report(errors),
+            CliError::Target { file, line, .. } => under_first_line(
+                &text,
+                snippet::of_file(file, *line, Column::Unknown, mask_url),
+            ),
+            CliError::RolledBack(inner) => format!("{}\n{ROLLED_BACK}", inner.report()),
+            _ => text,
+        }
+    }
+}
+
+/// The snippet of a migration error that has a line.
+fn migration_snippet(e: &MigrationError) -> Option<String> {
+    match e {
+        // The TOML reader's columns count bytes.
+        MigrationError::Parse {
+            file, line, column, ..
+        } => snippet::of_file(file, *line, Column::Byte(*column), str::to_string),
+        _ => None,
+    }
+}
+
+/// `ProjectError::Models`'s text, each model error with its snippet.
+fn models_report(errors: &[ModelError]) -> String {
+    let items: Vec<String> = errors
+        .iter()
+        .map(|e| {
+            let snippet = snippet::of_file(&e.file, e.line, Column::Char(e.column), str::to_string);
+            under_first_line(&e.to_string(), snippet)
+        })
+        .collect();
+    format!(
+        "{} problem(s) in the models:\n{}",
+        errors.len(),
+        items.join("\n")
+    )
+}
+
+/// A targets file line as it may be shown: its URL (the first word)
+/// without its password, or a placeholder when it does not parse.
+fn mask_url(line: &str) -> String {
+    match line.split_whitespace().next() {
+        Some(url) => line.replacen(url, &redact_url(url), 1),
+        None => line.to_string(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::error::Error as _;
+
+    /// The report without its snippet lines (the gutter's `-->` and `|`).
+    fn without_snippets(report: &str) -> String {
+        report
+            .lines()
+            .filter(|l| {
+                let t = l.trim_start();
+                !(t.starts_with("--> ")
+                    || t.starts_with('|')
+                    || t.split_once(" |").is_some_and(|(n, _)| {
+                        !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+                    }))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
 
     #[test]
-    fn a_targets_message_is_read_back_into_its_parts() {
-        let file = Path::new("t.txt");
-        let message = "t.txt:2: unexpected `extra` after the URL".to_string();
-        let e = CliError::targets(file, message.clone());
+    fn a_parse_error_gets_its_line_and_keeps_its_text_and_source() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("0001_a.toml");
+        std::fs::write(&file, "description = \"x\"\n[[upgrade]]\nop = 3\n").expect("write");
+        let e = CliError::Run {
+            source: RunError::Files(MigrationError::Parse {
+                file: file.clone(),
+                line: 3,
+                column: 6,
+                message: "invalid type".into(),
+            }),
+            database: Some("sqlite://x.db".into()),
+        };
+        let report = e.report();
+        assert_eq!(
+            report,
+            format!(
+                "{0}:3:6: invalid type\n --> {0}:3:6\n  |\n3 | op = 3\n  |      ^\n  database: sqlite://x.db",
+                file.display()
+            )
+        );
+        assert_eq!(without_snippets(&report), e.to_string());
+        assert!(e
+            .source()
+            .is_some_and(|s| s.to_string().ends_with("invalid type")));
+        assert_eq!(e.exit_code(), 1);
+        // The file gone: the message alone.
+        std::fs::remove_file(&file).expect("remove");
+        assert_eq!(e.report(), e.to_string());
+    }
+
+    #[test]
+    fn each_model_error_gets_its_own_snippet() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("models.rs");
+        std::fs::write(&file, "struct A {\n    #[model(max_len = 3)]\n}\n").expect("write");
+        let at = |line, column, message: &str| ModelError {
+            file: file.clone(),
+            line,
+            column,
+            message: message.into(),
+        };
+        let e = CliError::Project(ProjectError::Models(vec![
+            at(
+                2,
+                13,
+                "unknown field attribute `max_len`\nhelp: did you mean `max_length`?",
+            ),
+            at(0, 0, "cannot be read"),
+        ]));
+        let f = file.display();
+        assert_eq!(
+            e.report(),
+            format!("2 problem(s) in the models:\n{f}:2:13: error: unknown field attribute `max_len`\n --> {f}:2:13\n  |\n2 |     #[model(max_len = 3)]\n  |             ^\nhelp: did you mean `max_length`?\n{f}: error: cannot be read")
+        );
+        assert_eq!(without_snippets(&e.report()), e.to_string());
+    }
+
+    #[test]
+    fn a_targets_line_is_shown_without_its_password() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("t.txt");
+        std::fs::write(&file, "# fleet\npostgres://app:s3cret@h/d schema=a extra\n")
+            .expect("write");
+        let message = format!("{}:2: unexpected `extra` after the URL", file.display());
+        let e = CliError::targets(&file, message.clone());
         assert!(matches!(e, CliError::Target { line: 2, .. }), "{e:?}");
         assert_eq!(e.to_string(), message);
+        let report = e.report();
+        assert!(!report.contains("s3cret"), "{report}");
+        assert!(
+            report.ends_with("\n2 | postgres://app:***@h/d schema=a extra\n  | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^"),
+            "{report}"
+        );
+        assert_eq!(
+            mask_url("postgress://u:pw@h/d"),
+            "(an invalid database URL)"
+        );
         // Not `FILE:LINE: `: a message as it is.
-        let e = CliError::targets(file, "no targets".into());
+        let e = CliError::targets(&file, "no targets".into());
         assert!(matches!(e, CliError::Message(_)), "{e:?}");
     }
 
@@ -212,5 +363,6 @@ mod tests {
         assert_eq!(CliError::Message("x".into()).exit_code(), 1);
         let rolled = CliError::RolledBack(Box::new(CliError::Message("it failed".into())));
         assert_eq!(rolled.to_string(), format!("it failed\n{ROLLED_BACK}"));
+        assert_eq!(rolled.report(), rolled.to_string());
     }
 }

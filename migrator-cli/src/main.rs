@@ -34,6 +34,7 @@ mod progress;
 mod purge;
 mod script;
 mod shadow;
+mod snippet;
 mod style;
 
 use std::path::PathBuf;
@@ -396,8 +397,9 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             // Whatever produced the message (a driver, a dump tool), no
-            // spelling of a password the run was given reaches the screen.
-            let message = migrator_core::database_url::redact_all(&e.to_string(), &secrets);
+            // spelling of a password the run was given reaches the screen,
+            // nor does one in the source lines under it.
+            let message = migrator_core::database_url::redact_all(&e.report(), &secrets);
             eprintln!("{} {message}", style::error_prefix());
             ExitCode::from(e.exit_code())
         }
