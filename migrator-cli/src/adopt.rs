@@ -126,7 +126,7 @@ pub fn init_from_database(dir: &Path, database: &Database, wait: Duration) -> Cm
             "the database already has {rows} row(s) in `{HISTORY_TABLE}`: it is managed by migrator already; nothing written\n  database: {shown}\nhelp: run `migrator status` in the project that manages it"
         )));
     }
-    let mut live = match introspect::schema(&mut db) {
+    let live = match introspect::schema(&mut db) {
         Ok(live) => live,
         Err(e) => {
             let message = explained(&mut db, e.to_string(), "reading the catalog");
@@ -137,12 +137,6 @@ pub fn init_from_database(dir: &Path, database: &Database, wait: Duration) -> Cm
             });
         }
     };
-    if live.dialect == Dialect::Mysql {
-        if let Err(e) = unqualify_views(&mut db, &mut live) {
-            let e = explained(&mut db, e, "reading the views");
-            return Err(CliError::Message(format!("{e}\n  database: {shown}")));
-        }
-    }
     let adoption = adopt(&live).map_err(|source| CliError::Adopt {
         source,
         database: shown.clone(),
@@ -248,29 +242,6 @@ pub fn init_from_database(dir: &Path, database: &Database, wait: Duration) -> Cm
         println!("next: add `mod models;` to src/lib.rs or src/main.rs; the models use chrono, uuid and serde_json where the columns need them");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// MySQL prints a view's definition with every table and column qualified
-/// by the database's name (`` `app`.`tasks`.`id` ``); replayed elsewhere it
-/// would read the source database's tables. The qualifier is removed.
-fn unqualify_views(
-    db: &mut AnyConnection,
-    live: &mut introspect::Introspected,
-) -> Result<(), String> {
-    let names = on_conn!(db, c => c.query_texts("SELECT CAST(DATABASE() AS CHAR) AS s"))
-        .map_err(|e| format!("reading the database's name: {e}"))?;
-    let Some(name) = names.into_iter().next().filter(|n| !n.is_empty()) else {
-        return Ok(());
-    };
-    let qualifier = format!("{}.", Dialect::Mysql.ident(&name));
-    for o in &mut live.outside {
-        if o.kind == introspect::OutsideKind::View {
-            if let Some(def) = &mut o.definition {
-                *def = def.replace(&qualifier, "");
-            }
-        }
-    }
-    Ok(())
 }
 
 fn write(path: &Path, text: &str, created: &mut Vec<PathBuf>) -> Result<(), CliError> {

@@ -32,6 +32,7 @@ mod fleet;
 mod gate;
 mod progress;
 mod purge;
+mod replay;
 mod script;
 mod shadow;
 mod snippet;
@@ -249,9 +250,17 @@ pub(crate) enum Command {
         wait: WaitArgs,
         /// `text` for people, `json` for scripts: `{"clean", "database",
         /// "snapshot", "head", "drift": [{"table", "message"}], "outside",
-        /// "notes"}` (the exit code is the same either way).
+        /// "replayed", "outside_drift", "notes"}` (the exit code is the same
+        /// either way).
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
+        /// Also compare the objects outside the model (views, triggers,
+        /// functions, special indexes) with their definitions: the applied
+        /// migrations are replayed on a scratch database next to this one
+        /// (created and dropped, as `migrator test` does; on a server the
+        /// user needs the right to create databases).
+        #[arg(long)]
+        replay: bool,
     },
     /// Check the migrations against the safety rules (docs/LINT.md); exit 1 on an error finding.
     Lint {

@@ -89,9 +89,17 @@ fn version_at(set: &migrator_core::runner::MigrationSet, k: usize) -> u32 {
 }
 
 /// Introspects the database and compares it with the snapshot's schema:
-/// exit 1 naming each drifted table, column, index and constraint; objects
-/// outside the model are printed as notes either way.
-pub(super) fn verify(dir: &Path, database: &Database, wait: Duration, json: bool) -> CmdResult {
+/// exit 1 naming each drifted table, column, index and constraint. Objects
+/// outside the model are printed as notes, or, with `replay`, compared with
+/// those the applied migrations make on a scratch database
+/// (`crate::replay`).
+pub(super) fn verify(
+    dir: &Path,
+    database: &Database,
+    wait: Duration,
+    json: bool,
+    replay: bool,
+) -> CmdResult {
     use migrator_core::introspect;
     use migrator_core::runner::{explain_text, MigrationConnection, HISTORY_TABLE};
 
@@ -123,6 +131,13 @@ pub(super) fn verify(dir: &Path, database: &Database, wait: Duration, json: bool
             });
         }
     };
+    let outside_drift = if replay {
+        let replayed = crate::replay::replayed_outside(&set, k, url, &mut db)?;
+        Some(introspect::outside_drift(&v.live.outside, &replayed))
+    } else {
+        None
+    };
+    let clean = v.is_clean() && outside_drift.as_ref().is_none_or(Vec::is_empty);
     let snapshot_path = project.snapshot_path();
     if json {
         use migrator_core::runner::json_string;
@@ -142,17 +157,19 @@ pub(super) fn verify(dir: &Path, database: &Database, wait: Duration, json: bool
             })
             .collect();
         println!(
-            "{{\"clean\":{},\"database\":{},\"snapshot\":{},\"head\":{},\"compared_at\":{},\"drift\":[{}],\"outside\":{},\"notes\":{}}}",
-            v.is_clean(),
+            "{{\"clean\":{},\"database\":{},\"snapshot\":{},\"head\":{},\"compared_at\":{},\"drift\":[{}],\"outside\":{},\"replayed\":{},\"outside_drift\":{},\"notes\":{}}}",
+            clean,
             json_string(&url.to_string()),
             json_string(&snapshot_path.display().to_string()),
             set.head(),
             version_at(&set, k),
             drift.join(","),
             list(v.live.outside.iter().map(ToString::to_string).collect()),
+            replay,
+            list(outside_drift.clone().unwrap_or_default()),
             list(v.live.notes.iter().map(ToString::to_string).collect()),
         );
-        return Ok(if v.is_clean() {
+        return Ok(if clean {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)
@@ -169,9 +186,16 @@ pub(super) fn verify(dir: &Path, database: &Database, wait: Duration, json: bool
             set.head()
         )
     };
-    if v.is_clean() {
+    let replayed_note = match &outside_drift {
+        Some(_) => format!(
+            ", {} object(s) outside the model as the migrations make them",
+            v.live.outside.len()
+        ),
+        None => String::new(),
+    };
+    if clean {
         println!(
-            "{} {} matches {} ({state}, {} table(s))",
+            "{} {} matches {} ({state}, {} table(s){replayed_note})",
             style::out(Role::Good, "ok:"),
             url,
             snapshot_path.display(),
@@ -187,6 +211,12 @@ pub(super) fn verify(dir: &Path, database: &Database, wait: Duration, json: bool
         for d in &v.drift {
             println!("  {}", style::out(Role::Bad, &d.to_string()));
         }
+        if let Some(lines) = outside_drift.as_ref().filter(|l| !l.is_empty()) {
+            println!("  outside the model, against the migrations replayed on a scratch database:");
+            for l in lines {
+                println!("    {}", style::out(Role::Bad, l));
+            }
+        }
         // A database behind the files differs for a simpler reason.
         let applied = on_conn!(&mut db, c => c.count_rows(&format!(
             "SELECT version FROM {} WHERE state = 'applied'",
@@ -200,8 +230,8 @@ pub(super) fn verify(dir: &Path, database: &Database, wait: Duration, json: bool
             println!("help: the database was changed outside migrations; write a migration for a change you keep (`migrator generate`), undo one you do not");
         }
     }
-    if !v.live.outside.is_empty() {
-        println!("note: not compared, outside the model:");
+    if !v.live.outside.is_empty() && outside_drift.is_none() {
+        println!("note: not compared, outside the model (`verify --replay` compares them with what the migrations make):");
         for o in &v.live.outside {
             println!("  {o}");
         }
@@ -209,7 +239,7 @@ pub(super) fn verify(dir: &Path, database: &Database, wait: Duration, json: bool
     for n in &v.live.notes {
         println!("note: {n}");
     }
-    Ok(if v.is_clean() {
+    Ok(if clean {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -164,11 +164,16 @@ pub(crate) fn run(cli: Cli, url_source: &str) -> CmdResult {
                 db_history(m, db, format == OutputFormat::Json)
             })
         }
-        Command::Verify { wait, format } => verify(
+        Command::Verify {
+            wait,
+            format,
+            replay,
+        } => verify(
             &cli.dir,
             db()?,
             wait.lock_timeout,
             format == OutputFormat::Json,
+            replay,
         ),
         Command::Lint {
             allow,

@@ -64,9 +64,10 @@ struct Outcome {
     tested: bool,
 }
 
-/// The scratch database: where it is and how to remove it.
-struct Scratch {
-    url: DatabaseUrl,
+/// The scratch database: where it is and how to remove it (when dropped).
+/// Also `verify --replay`'s (`crate::replay`).
+pub(crate) struct Scratch {
+    pub(crate) url: DatabaseUrl,
     /// A server database to drop: the admin URL and the name.
     server: Option<(DatabaseUrl, String)>,
     /// An SQLite file (and its journal files) to remove.
@@ -75,9 +76,15 @@ struct Scratch {
 }
 
 impl Scratch {
-    fn create(given: Option<&DatabaseUrl>, keep: bool) -> Result<Scratch, CliError> {
+    /// A new empty database next to `given` (on its server; an SQLite
+    /// file in the temporary folder), named `migrator_<purpose>_..`.
+    pub(crate) fn create(
+        given: Option<&DatabaseUrl>,
+        keep: bool,
+        purpose: &str,
+    ) -> Result<Scratch, CliError> {
         let unique = format!(
-            "migrator_test_{}_{}",
+            "migrator_{purpose}_{}_{}",
             std::process::id(),
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -159,7 +166,7 @@ pub fn run(
     format: TestFormat,
     keep: bool,
 ) -> Result<ExitCode, CliError> {
-    let scratch = Scratch::create(given, keep)?;
+    let scratch = Scratch::create(given, keep, "test")?;
     let mut conn = connect_url(&scratch.url)
         .map_err(|e| CliError::Message(format!("{}: {e}", scratch.url)))?;
     let dialect = on_conn!(&mut conn, c => migrator_core::runner::MigrationConnection::dialect(c));
