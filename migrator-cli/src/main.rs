@@ -254,13 +254,19 @@ pub(crate) enum Command {
         /// either way).
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
-        /// Also compare the objects outside the model (views, triggers,
-        /// functions, special indexes) with their definitions: the applied
-        /// migrations are replayed on a scratch database next to this one
-        /// (created and dropped, as `migrator test` does; on a server the
-        /// user needs the right to create databases).
-        #[arg(long)]
+        /// Compare the objects outside the model (views, triggers,
+        /// functions, special indexes) with their definitions, and fail when
+        /// that cannot be done. By default they are compared whenever there
+        /// are any (in the database, or raw SQL steps among the applied
+        /// migrations), and a replay that cannot run is a warning: the
+        /// applied migrations are replayed on a scratch database next to
+        /// this one (created and dropped, as `migrator test` does; on a
+        /// server the user needs the right to create databases).
+        #[arg(long, conflicts_with = "no_replay")]
         replay: bool,
+        /// Do not compare the objects outside the model (they are listed).
+        #[arg(long)]
+        no_replay: bool,
     },
     /// Check the migrations against the safety rules (docs/LINT.md); exit 1 on an error finding.
     Lint {

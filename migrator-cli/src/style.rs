@@ -132,6 +132,11 @@ pub fn error_prefix() -> String {
     err(Role::Bad, "error:")
 }
 
+/// `warning:` on stderr, coloured as a warning.
+pub fn warning_prefix() -> String {
+    err(Role::Warn, "warning:")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,8 @@
 //! `migrator verify` as a user runs it: a database migrated by `migrator up`
 //! matches its snapshot (exit 0); the same database changed by hand (a
 //! column added, an index dropped, a default changed) exits 1 naming each
-//! change; objects outside the model are printed as notes. On SQLite always,
+//! change; objects outside the model are compared with what the migrations
+//! make on a scratch database (or, with `--no-replay`, listed). On SQLite always,
 //! on PostgreSQL and MySQL/MariaDB where they are reachable (mandatory under
 //! CI=true).
 
@@ -110,11 +111,24 @@ fn sqlite_verify_lists_objects_outside_the_model() {
          CREATE TRIGGER tasks_touch AFTER UPDATE ON tasks BEGIN SELECT 1; END;
          CREATE INDEX idx_tasks_open ON tasks (user_id) WHERE NOT done;",
     );
-    let out = ok_at(dir.path(), &url, &["verify"]);
+    // By default they are compared with what the migrations make: made
+    // by hand, they are drift.
+    let o = migrator_at(dir.path(), &url, &["verify"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    for named in [
+        "    view `open_tasks` is in the database, but the migrations do not make it\n",
+        "    trigger `tasks_touch` on `tasks` is in the database, but the migrations do not make it\n",
+        "    partial index `idx_tasks_open` on `tasks` is in the database, but the migrations do not make it\n",
+    ] {
+        assert!(out.contains(named), "{named:?} not in\n{out}");
+    }
+    // `--no-replay` lists them.
+    let out = ok_at(dir.path(), &url, &["verify", "--no-replay"]);
     assert!(out.starts_with("ok: "), "{out}");
     assert!(
         out.contains(
-            "note: not compared, outside the model (`verify --replay` compares them with what the migrations make):\n  view `open_tasks`\n  trigger `tasks_touch` on `tasks`\n  partial index `idx_tasks_open` on `tasks`\n"
+            "note: not compared, outside the model:\n  view `open_tasks`\n  trigger `tasks_touch` on `tasks`\n  partial index `idx_tasks_open` on `tasks`\n"
         ),
         "{out}"
     );
@@ -220,10 +234,11 @@ fn mysql_verify_detects_hand_changes() {
     );
 }
 
-/// `verify --replay`: the views a raw step made are compared with those the
-/// migrations make on a scratch database: clean as applied, then a view
-/// dropped, one redefined and one made by hand are each named (exit 1),
-/// which plain `verify` cannot see; the scratch database is dropped.
+/// `verify` (by default, and with `--replay`): the views a raw step made
+/// are compared with those the migrations make on a scratch database:
+/// clean as applied, then a view dropped, one redefined and one made by
+/// hand are each named (exit 1), which `--no-replay` only lists; the
+/// scratch database is dropped.
 fn verify_replay_compares_objects_outside_the_model(url: &str, leftovers: impl Fn() -> usize) {
     let dir = migrated(url);
     let d = dir.path();
@@ -254,11 +269,18 @@ fn verify_replay_compares_objects_outside_the_model(url: &str, leftovers: impl F
         "CREATE VIEW open_tasks AS SELECT id, user_id FROM tasks WHERE NOT done",
     );
     execute(url, "CREATE VIEW by_hand AS SELECT id FROM users");
-    // Without --replay the views are only listed.
-    let plain = ok_at(d, url, &["verify"]);
+    // With --no-replay the views are only listed.
+    let plain = ok_at(d, url, &["verify", "--no-replay"]);
     assert!(plain.starts_with("ok: "), "{plain}");
-    assert!(plain.contains("`verify --replay` compares them"), "{plain}");
+    assert!(
+        plain.contains("note: not compared, outside the model:"),
+        "{plain}"
+    );
 
+    // By default (raw steps were applied) they are compared, as with
+    // --replay.
+    let o = migrator_at(d, url, &["verify"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let o = migrator_at(d, url, &["verify", "--replay"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");

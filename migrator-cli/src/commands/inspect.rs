@@ -88,17 +88,30 @@ fn version_at(set: &migrator_core::runner::MigrationSet, k: usize) -> u32 {
     }
 }
 
+/// Whether `verify` compares the objects outside the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Replay {
+    /// `--replay`: always, and a replay that cannot run is an error.
+    Always,
+    /// The default: when there are any (in the database, or raw SQL steps
+    /// among the applied migrations); a replay that cannot run is a
+    /// warning, and they are listed as not compared.
+    Auto,
+    /// `--no-replay`: listed, not compared.
+    Never,
+}
+
 /// Introspects the database and compares it with the snapshot's schema:
 /// exit 1 naming each drifted table, column, index and constraint. Objects
-/// outside the model are printed as notes, or, with `replay`, compared with
-/// those the applied migrations make on a scratch database
-/// (`crate::replay`).
+/// outside the model are compared with those the applied migrations make
+/// on a scratch database (`crate::replay`), as `replay` says, or printed as
+/// notes.
 pub(super) fn verify(
     dir: &Path,
     database: &Database,
     wait: Duration,
     json: bool,
-    replay: bool,
+    replay: Replay,
 ) -> CmdResult {
     use migrator_core::introspect;
     use migrator_core::runner::{explain_text, MigrationConnection, HISTORY_TABLE};
@@ -131,12 +144,32 @@ pub(super) fn verify(
             });
         }
     };
-    let outside_drift = if replay {
-        let replayed = crate::replay::replayed_outside(&set, k, url, &mut db)?;
-        Some(introspect::outside_drift(&v.live.outside, &replayed))
-    } else {
-        None
+    let raw_steps = set.migrations[..k].iter().any(|m| {
+        m.file
+            .upgrade
+            .iter()
+            .any(|op| matches!(op, migrator_core::ops::Operation::Sql(_)))
+    });
+    let outside_drift = match replay {
+        Replay::Never => None,
+        Replay::Auto if v.live.outside.is_empty() && !raw_steps => None,
+        Replay::Always => {
+            let replayed = crate::replay::replayed_outside(&set, k, url, &mut db)?;
+            Some(introspect::outside_drift(&v.live.outside, &replayed))
+        }
+        Replay::Auto => match crate::replay::replayed_outside(&set, k, url, &mut db) {
+            Ok(replayed) => Some(introspect::outside_drift(&v.live.outside, &replayed)),
+            Err(e) => {
+                let e = migrator_core::database_url::redact_all(&e.to_string(), url.secrets());
+                eprintln!(
+                    "{} the objects outside the model are not compared: {e}\nhelp: `--no-replay` skips the comparison; `--replay` makes this an error",
+                    style::warning_prefix()
+                );
+                None
+            }
+        },
     };
+    let replay = outside_drift.is_some();
     let clean = v.is_clean() && outside_drift.as_ref().is_none_or(Vec::is_empty);
     let snapshot_path = project.snapshot_path();
     if json {
@@ -231,7 +264,7 @@ pub(super) fn verify(
         }
     }
     if !v.live.outside.is_empty() && outside_drift.is_none() {
-        println!("note: not compared, outside the model (`verify --replay` compares them with what the migrations make):");
+        println!("note: not compared, outside the model:");
         for o in &v.live.outside {
             println!("  {o}");
         }

@@ -20,7 +20,7 @@ use crate::{Cli, Command};
 
 pub(crate) use db::{open_db, secrets, Database, Open};
 use db::{resolve, with_db, with_db_locked, with_schema};
-use inspect::{db_history, verify};
+use inspect::{db_history, verify, Replay};
 use project::{check, generate, generate_empty, init, print_schema, rebase, rehash, squash};
 use render::{diagram, lint, sql};
 use runner::{db_down, db_redo, db_status, db_up, take_backup};
@@ -168,12 +168,17 @@ pub(crate) fn run(cli: Cli, url_source: &str) -> CmdResult {
             wait,
             format,
             replay,
+            no_replay,
         } => verify(
             &cli.dir,
             db()?,
             wait.lock_timeout,
             format == OutputFormat::Json,
-            replay,
+            match (replay, no_replay) {
+                (true, _) => Replay::Always,
+                (_, true) => Replay::Never,
+                _ => Replay::Auto,
+            },
         ),
         Command::Lint {
             allow,

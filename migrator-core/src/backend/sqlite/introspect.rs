@@ -226,12 +226,19 @@ fn table(
             continue;
         }
         if c.hidden >= 2 {
+            // Outside the model only (as on the other databases): a model
+            // column would be rebuilt without its expression.
             out.outside.push(Outside {
                 kind: OutsideKind::GeneratedColumn,
                 name: c.name.clone(),
                 table: Some(name.to_string()),
-                definition: None,
+                definition: ddl
+                    .columns
+                    .iter()
+                    .find(|(column, _)| column.eq_ignore_ascii_case(&c.name))
+                    .map(|(_, d)| d.clone()),
             });
+            continue;
         }
         if c.pk > 0 {
             key.push((c.pk, c.name.clone()));
@@ -454,6 +461,8 @@ pub(crate) struct Ddl {
     pub autoincrement: Option<String>,
     /// (column, collation) of every column declared `COLLATE x`.
     pub collations: Vec<(String, String)>,
+    /// (column, its definition after the name) of every column.
+    pub columns: Vec<(String, String)>,
 }
 
 /// Reads the constraints out of a `CREATE TABLE` statement. Text it does not
@@ -515,6 +524,12 @@ fn column_constraints(sql: &str, item: &[Token], ddl: &mut Ddl) {
     let Some(column) = item[0].name().map(str::to_string) else {
         return;
     };
+    if let (Some(first), Some(last)) = (item.get(1), item.last()) {
+        ddl.columns.push((
+            column.clone(),
+            sql[first.start..last.end].trim().to_string(),
+        ));
+    }
     let mut pending: Option<String> = None;
     let mut k = 1;
     while k < item.len() {
