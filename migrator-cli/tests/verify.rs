@@ -366,3 +366,52 @@ fn mysql_verify_replay_compares_objects_outside_the_model() {
     };
     verify_replay_compares_objects_outside_the_model(&url, leftovers);
 }
+
+/// A user who may not create databases: by default `verify` warns that the
+/// objects outside the model are not compared and judges the rest; with
+/// `--replay` it fails, naming the right it needs.
+#[test]
+fn postgres_verify_without_the_right_to_create_databases_warns() {
+    let Some(base) = pg_base_url() else {
+        return;
+    };
+    let db = PgDb::create(&base, "verify_nocreatedb");
+    let dir = migrated(&db.url);
+    let d = dir.path();
+    execute(
+        &db.url,
+        "CREATE VIEW open_tasks AS SELECT id FROM tasks WHERE NOT done",
+    );
+    let role = "migrator_verify_nocreatedb";
+    execute(
+        &db.url,
+        &format!(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN CREATE ROLE {role} LOGIN NOCREATEDB; END IF; END $$; \
+             GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"
+        ),
+    );
+    let url = db.url.replacen("postgres@", &format!("{role}@"), 1);
+    assert_ne!(url, db.url, "the base URL names the postgres user");
+    let o = migrator_at(d, &url, &["verify"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("warning: the objects outside the model are not compared: "),
+        "{out}"
+    );
+    assert!(out.contains("the right to create databases"), "{out}");
+    assert!(
+        out.contains("note: not compared, outside the model:\n  view `open_tasks`"),
+        "{out}"
+    );
+    let o = migrator_at(d, &url, &["verify", "--replay"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("error: creating the scratch database"),
+        "{out}"
+    );
+    // As the owner, the hand-made view is drift.
+    let o = migrator_at(d, &db.url, &["verify"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+}
