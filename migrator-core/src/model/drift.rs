@@ -97,47 +97,30 @@ pub fn compare(model: &Table, snapshot: Option<&Table>) -> Vec<Difference> {
         checks,
     } = model;
     let mut out = Vec::new();
-    if *comment != snap.comment {
-        let says = |c: &Option<String>| match c {
-            Some(c) => format!("`comment = {c:?}`"),
-            None => "no `comment`".to_string(),
-        };
-        out.push(diff(
-            Subject::Table,
-            format!(
-                "table comment: {} in the model, {} in the snapshot",
-                says(comment),
-                says(&snap.comment)
-            ),
-        ));
-    }
-    if *collation != snap.collation {
-        let says = |c: &Option<String>| match c {
-            Some(c) => format!("`collation = {c:?}`"),
-            None => "no `collation`".to_string(),
-        };
-        out.push(diff(
-            Subject::Table,
-            format!(
-                "table collation: {} in the model, {} in the snapshot",
-                says(collation),
-                says(&snap.collation)
-            ),
-        ));
-    }
-    if *primary_key_name != snap.primary_key_name {
-        let says = |c: &Option<String>| match c {
-            Some(c) => format!("`primary_key_name = {c:?}`"),
-            None => "no `primary_key_name`".to_string(),
-        };
-        out.push(diff(
-            Subject::Table,
-            format!(
-                "primary key name: {} in the model, {} in the snapshot",
-                says(primary_key_name),
-                says(&snap.primary_key_name)
-            ),
-        ));
+    for (what, key, model, snap) in [
+        ("table comment", "comment", comment, &snap.comment),
+        ("table collation", "collation", collation, &snap.collation),
+        (
+            "primary key name",
+            "primary_key_name",
+            primary_key_name,
+            &snap.primary_key_name,
+        ),
+    ] {
+        if model != snap {
+            let says = |c: &Option<String>| match c {
+                Some(c) => format!("`{key} = {c:?}`"),
+                None => format!("no `{key}`"),
+            };
+            out.push(diff(
+                Subject::Table,
+                format!(
+                    "{what}: {} in the model, {} in the snapshot",
+                    says(model),
+                    says(snap)
+                ),
+            ));
+        }
     }
     for (key, model, snap) in [
         ("strict", strict, &snap.strict),
