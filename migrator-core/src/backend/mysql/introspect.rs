@@ -42,16 +42,19 @@ use diesel::{QueryableByName, RunQueryDsl};
 
 use super::types;
 
+mod defaults;
 mod expected;
+mod objects;
 use crate::dialect::Dialect;
-use crate::introspect::normalize::{self, Source};
 use crate::introspect::{
     is_internal_table, Introspect, IntrospectError, Introspected, Outside, OutsideKind,
 };
 use crate::schema::{
-    Check, Column, ColumnType, DefaultValue, ForeignKey, Index, RefAction, Schema, Table, Unique,
+    Check, Column, ColumnType, ForeignKey, Index, RefAction, Schema, Table, Unique,
 };
+use defaults::{live_default, sql_default};
 use expected::expected;
+use objects::read_objects;
 
 pub(super) const D: Dialect = Dialect::Mysql;
 
@@ -523,90 +526,6 @@ pub(super) fn drop_implicit_fk_indexes(t: &mut Table) {
     });
 }
 
-/// A typed default from `COLUMN_DEFAULT` (module docs).
-fn live_default(text: &str, extra: &str, ty: &ColumnType, maria: bool) -> Option<DefaultValue> {
-    let d = if maria || extra.contains("default_generated") {
-        // SQL text; MySQL 8 escapes quotes in expressions with a backslash.
-        let sql = if maria {
-            text.to_string()
-        } else {
-            text.replace("\\'", "'")
-        };
-        return sql_default(&sql, ty);
-    } else if is_numeric(ty) {
-        // MySQL 8 prints a literal's bare text.
-        normalize::default_value(text, ty, Source::Mysql)
-    } else {
-        Some(DefaultValue::Str(text.to_string()))
-    };
-    canonical_default(d)
-}
-
-/// A typed default from MySQL SQL text (`'it\'s'`, `_utf8mb4'x'`,
-/// `current_timestamp(6)`, `(1 + 2)`).
-pub(super) fn sql_default(sql: &str, ty: &ColumnType) -> Option<DefaultValue> {
-    let sql = types::mysql_unescape(&without_introducers(sql));
-    canonical_default(normalize::default_value(
-        normalize::strip_outer_parens(&sql),
-        ty,
-        Source::Mysql,
-    ))
-}
-
-/// `sql` without charset introducers (`_utf8mb4'x'` is `'x'`).
-fn without_introducers(sql: &str) -> String {
-    let toks = normalize::tokenize(sql);
-    let mut out = String::new();
-    let mut at = 0;
-    for (k, t) in toks.iter().enumerate() {
-        let introducer = matches!(&t.tok, normalize::Tok::Word(w) if w.starts_with('_'))
-            && toks
-                .get(k + 1)
-                .is_some_and(|n| matches!(n.tok, normalize::Tok::Str(_)) && n.start == t.end);
-        if introducer {
-            out.push_str(&sql[at..t.start]);
-            at = t.end;
-        }
-    }
-    out.push_str(&sql[at..]);
-    out
-}
-
-fn canonical_default(d: Option<DefaultValue>) -> Option<DefaultValue> {
-    match d {
-        Some(DefaultValue::Sql(e)) => Some(DefaultValue::Sql(types::mysql_expr(&e))),
-        other => other,
-    }
-}
-
-fn is_numeric(ty: &ColumnType) -> bool {
-    match ty {
-        ColumnType::SmallInt
-        | ColumnType::Integer
-        | ColumnType::BigInt
-        | ColumnType::Real
-        | ColumnType::Double
-        | ColumnType::Boolean => true,
-        ColumnType::Custom(s) => {
-            let up = s.to_ascii_uppercase();
-            [
-                "TINYINT",
-                "SMALLINT",
-                "MEDIUMINT",
-                "INT",
-                "BIGINT",
-                "DECIMAL",
-                "FLOAT",
-                "DOUBLE",
-                "BIT",
-            ]
-            .iter()
-            .any(|p| up.starts_with(p))
-        }
-        _ => false,
-    }
-}
-
 fn action(rule: &str) -> RefAction {
     match rule.to_ascii_uppercase().as_str() {
         "RESTRICT" => RefAction::Restrict,
@@ -615,65 +534,6 @@ fn action(rule: &str) -> RefAction {
         "SET DEFAULT" => RefAction::SetDefault,
         _ => RefAction::NoAction,
     }
-}
-
-/// Views, triggers, routines and events of the current database. A view's
-/// definition is printed with every table and column qualified by the
-/// database's name (`` `app`.`tasks`.`id` ``): the qualifier is removed, so
-/// the definition is the same in every database (an adopted baseline does
-/// not read the source database's tables, and `verify --replay` compares
-/// the view with the one the migrations make elsewhere).
-fn read_objects(
-    conn: &mut MysqlConnection,
-    outside: &mut Vec<Outside>,
-) -> Result<(), IntrospectError> {
-    let queries = [
-        "SELECT 'view' AS a, CAST(TABLE_NAME AS CHAR) AS b, '' AS c, \
-           CAST(REPLACE(VIEW_DEFINITION, CONCAT('`', REPLACE(DATABASE(), '`', '``'), '`.'), '') AS CHAR) AS d \
-         FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()",
-        "SELECT 'trigger' AS a, CAST(TRIGGER_NAME AS CHAR) AS b, CAST(EVENT_OBJECT_TABLE AS CHAR) AS c, \
-           CAST(CONCAT('CREATE TRIGGER `', TRIGGER_NAME, '` ', ACTION_TIMING, ' ', EVENT_MANIPULATION, ' ON `', EVENT_OBJECT_TABLE, '` FOR EACH ROW ', ACTION_STATEMENT) AS CHAR) AS d \
-         FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()",
-        // A routine's CREATE statement, put together from the catalog
-        // (information_schema has no column with the whole statement):
-        // parameters with their modes and types, the return type, the
-        // characteristics, the comment and the body. NULL when the body is
-        // not visible to this user, which adoption then refuses by name.
-        "SELECT LOWER(CAST(r.ROUTINE_TYPE AS CHAR)) AS a, CAST(CONCAT(r.ROUTINE_NAME, '()') AS CHAR) AS b, '' AS c, \
-           CAST(CONCAT('CREATE ', r.ROUTINE_TYPE, ' `', REPLACE(r.ROUTINE_NAME, '`', '``'), '`(', \
-             COALESCE((SELECT GROUP_CONCAT(CONCAT(IF(r.ROUTINE_TYPE = 'PROCEDURE', CONCAT(p.PARAMETER_MODE, ' '), ''), \
-                 '`', REPLACE(p.PARAMETER_NAME, '`', '``'), '` ', p.DTD_IDENTIFIER) ORDER BY p.ORDINAL_POSITION SEPARATOR ', ') \
-               FROM information_schema.PARAMETERS p WHERE p.SPECIFIC_SCHEMA = r.ROUTINE_SCHEMA \
-               AND p.SPECIFIC_NAME = r.SPECIFIC_NAME AND p.ROUTINE_TYPE = r.ROUTINE_TYPE AND p.ORDINAL_POSITION > 0), ''), \
-             ')', IF(r.ROUTINE_TYPE = 'FUNCTION', CONCAT(' RETURNS ', r.DTD_IDENTIFIER), ''), \
-             IF(r.IS_DETERMINISTIC = 'YES', ' DETERMINISTIC', ' NOT DETERMINISTIC'), ' ', r.SQL_DATA_ACCESS, \
-             ' SQL SECURITY ', r.SECURITY_TYPE, \
-             IF(r.ROUTINE_COMMENT <> '', CONCAT(' COMMENT ', QUOTE(r.ROUTINE_COMMENT)), ''), \
-             '\\n', r.ROUTINE_DEFINITION) AS CHAR) AS d \
-         FROM information_schema.ROUTINES r WHERE r.ROUTINE_SCHEMA = DATABASE()",
-        "SELECT 'event' AS a, CAST(EVENT_NAME AS CHAR) AS b, '' AS c, CAST(EVENT_DEFINITION AS CHAR) AS d \
-         FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()",
-    ];
-    for q in queries {
-        let rows: Vec<Texts> = load(conn, q.to_string())?;
-        for r in rows {
-            let kind = match r.a.as_str() {
-                "view" => OutsideKind::View,
-                "trigger" => OutsideKind::Trigger,
-                "function" => OutsideKind::Function,
-                "procedure" => OutsideKind::Procedure,
-                "event" => OutsideKind::Event,
-                _ => continue,
-            };
-            outside.push(Outside {
-                kind,
-                name: r.b,
-                table: (!r.c.is_empty()).then_some(r.c),
-                definition: r.d,
-            });
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -714,39 +574,5 @@ mod tests {
         drop_implicit_fk_indexes(&mut t);
         assert_eq!(t.indexes.len(), 1);
         assert_eq!(t.indexes[0].name, "idx_tasks_user_id");
-    }
-
-    #[test]
-    fn mysql8_literal_defaults_are_bare() {
-        assert_eq!(
-            live_default("medium", "", &ColumnType::Varchar(20), false),
-            Some(DefaultValue::Str("medium".into()))
-        );
-        assert_eq!(
-            live_default("'medium'", "", &ColumnType::Varchar(20), true),
-            Some(DefaultValue::Str("medium".into()))
-        );
-        assert_eq!(
-            live_default("0", "", &ColumnType::Boolean, false),
-            Some(DefaultValue::Bool(false))
-        );
-        assert_eq!(
-            live_default(
-                "CURRENT_TIMESTAMP(6)",
-                "default_generated",
-                &ColumnType::Timestamp,
-                false
-            ),
-            Some(DefaultValue::Sql("current_timestamp(6)".into()))
-        );
-        assert_eq!(
-            live_default(
-                "_utf8mb4\\'x\\'",
-                "default_generated",
-                &ColumnType::Text,
-                false
-            ),
-            Some(DefaultValue::Str("x".into()))
-        );
     }
 }
