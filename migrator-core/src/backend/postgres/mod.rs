@@ -107,7 +107,7 @@ impl Backend for Postgres {
     }
 
     fn column_exists_sql(&self, table: &str, column: &str) -> String {
-        render::column_query(table, column)
+        render::guards::column_query(table, column)
     }
 
     fn replica_lag(&self) -> Option<super::ReplicaLag> {
@@ -115,7 +115,7 @@ impl Backend for Postgres {
     }
 
     fn foreign_key_exists_sql(&self, table: &str, name: &str) -> Option<String> {
-        Some(render::constraint_query(table, name))
+        Some(render::guards::constraint_query(table, name))
     }
 
     fn after_restore_sql(&self, table: &crate::schema::Table) -> Vec<String> {
