@@ -41,17 +41,26 @@ pub(crate) fn replayed_outside(
             m.file_name
         )));
     }
-    let schema = match live_url.backend() {
+    // PostgreSQL: the schema unqualified names resolve to and the search
+    // path, however the live session got them (the URL, the role's or the
+    // database's settings), so the migrations resolve names as they did.
+    let (schema, search_path) = match live_url.backend() {
         Backend::Postgres => {
-            on_conn!(live, c => c.query_texts("SELECT COALESCE(current_schema()::text, '') AS s"))
-                .map_err(|e| {
-                    CliError::Message(format!("verify --replay: reading the current schema: {e}"))
-                })?
-                .into_iter()
-                .next()
-                .filter(|s| !s.is_empty() && s != "public")
+            let read = |live: &mut AnyConnection, q: &str| {
+                on_conn!(live, c => c.query_texts(q))
+                    .map_err(|e| {
+                        CliError::Message(format!("verify --replay: reading the search path: {e}"))
+                    })
+                    .map(|v| v.into_iter().next().unwrap_or_default())
+            };
+            let schema = read(live, "SELECT COALESCE(current_schema()::text, '') AS s")?;
+            let path = read(live, "SELECT current_setting('search_path') AS s")?;
+            (
+                Some(schema).filter(|s| !s.is_empty() && s != "public"),
+                Some(path),
+            )
         }
-        _ => None,
+        _ => (None, None),
     };
     let scratch = Scratch::create(Some(live_url), false, "replay")?;
     let fail = |what: &str, e: &dyn std::fmt::Display| {
@@ -68,15 +77,29 @@ pub(crate) fn replayed_outside(
         );
         on_conn!(&mut conn, c => c.execute(&q)).map_err(|e| fail("creating the schema", &e))?;
     }
+    if let Some(path) = &search_path {
+        let q = format!(
+            "SELECT set_config('search_path', {}, false)",
+            migrator_core::dialect::Dialect::Postgres.string(path)
+        );
+        on_conn!(&mut conn, c => c.execute(&q)).map_err(|e| fail("setting the search path", &e))?;
+    }
+    // What a new database has before any migration (what the server's
+    // template holds) is not the migrations' doing.
+    let before = conn
+        .introspect()
+        .map_err(|e| fail("reading the objects outside the model", &e))?
+        .outside;
     if k > 0 {
         let version = set.migrations[k - 1].version;
         on_conn!(&mut conn, c => Migrator::new(set).up_to(c, Some(version)))
             .map_err(|e| fail("applying the migrations", &e))?;
     }
-    let outside = conn
+    let mut outside = conn
         .introspect()
         .map_err(|e| fail("reading the objects outside the model", &e))?
         .outside;
+    outside.retain(|o| !before.contains(o));
     drop(conn);
     drop(scratch);
     Ok(outside)

@@ -93,9 +93,10 @@ fn version_at(set: &migrator_core::runner::MigrationSet, k: usize) -> u32 {
 pub(crate) enum Replay {
     /// `--replay`: always, and a replay that cannot run is an error.
     Always,
-    /// The default: when there are any (in the database, or raw SQL steps
-    /// among the applied migrations); a replay that cannot run is a
-    /// warning, and they are listed as not compared.
+    /// The default: on SQLite, when there are any (in the database, or raw
+    /// SQL steps among the applied migrations); a replay that cannot run is
+    /// a warning, and they are listed as not compared. On a server they are
+    /// listed (a replay runs the migrations' SQL there: `--replay`).
     Auto,
     /// `--no-replay`: listed, not compared.
     Never,
@@ -153,6 +154,9 @@ pub(super) fn verify(
     let outside_drift = match replay {
         Replay::Never => None,
         Replay::Auto if v.live.outside.is_empty() && !raw_steps => None,
+        // A replay runs the migrations' SQL again: by default only in a
+        // scratch SQLite file, never on a server the user did not ask for.
+        Replay::Auto if url.backend() != migrator_core::database_url::Backend::Sqlite => None,
         Replay::Always => {
             let replayed = crate::replay::replayed_outside(&set, k, url, &mut db)?;
             Some(introspect::outside_drift(&v.live.outside, &replayed))
@@ -259,12 +263,14 @@ pub(super) fn verify(
         let pending = (set.len() as i64 - applied).max(0);
         if pending > 0 && k == set.len() {
             println!("help: {pending} migration(s) are not applied to this database; run `migrator up`, then verify again");
+        } else if v.drift.is_empty() {
+            println!("help: objects outside the model were changed outside migrations; write a raw SQL migration for a change you keep (`migrator generate --empty NAME`), undo one you do not");
         } else {
             println!("help: the database was changed outside migrations; write a migration for a change you keep (`migrator generate`), undo one you do not");
         }
     }
     if !v.live.outside.is_empty() && outside_drift.is_none() {
-        println!("note: not compared, outside the model:");
+        println!("note: not compared, outside the model (`--replay` compares them with what the migrations make on a scratch database):");
         for o in &v.live.outside {
             println!("  {o}");
         }

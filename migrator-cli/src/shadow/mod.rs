@@ -143,16 +143,29 @@ impl Drop for Scratch {
             }
         }
         if let Some((admin, name)) = &self.server {
-            let q = if admin.backend() == Backend::Mysql {
-                format!("DROP DATABASE IF EXISTS `{name}`")
+            // `WITH (FORCE)` (PostgreSQL 13+) also ends a session left
+            // behind; an older server refuses the clause and drops without.
+            let tries: Vec<String> = if admin.backend() == Backend::Mysql {
+                vec![format!("DROP DATABASE IF EXISTS `{name}`")]
             } else {
-                format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")
+                vec![
+                    format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+                    format!("DROP DATABASE IF EXISTS \"{name}\""),
+                ]
             };
             let dropped = connect_url(admin).map_err(|e| e.to_string()).and_then(|mut c| {
-                on_conn!(&mut c, c => migrator_core::runner::MigrationConnection::execute(c, &q))
-                    .map_err(|e| e.to_string())
+                let mut last = Ok(());
+                for q in &tries {
+                    last = on_conn!(&mut c, c => migrator_core::runner::MigrationConnection::execute(c, q))
+                        .map_err(|e| e.to_string());
+                    if last.is_ok() {
+                        break;
+                    }
+                }
+                last
             });
             if let Err(e) = dropped {
+                let e = migrator_core::database_url::redact_all(&e, admin.secrets());
                 eprintln!("warning: could not drop the scratch database {name}: {e}");
             }
         }

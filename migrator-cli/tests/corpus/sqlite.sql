@@ -18,8 +18,10 @@ CREATE TABLE posts (
   title TEXT NOT NULL CHECK (length(title) <= 200),
   body TEXT NOT NULL DEFAULT '',
   published INTEGER NOT NULL DEFAULT 0 CHECK (published IN (0, 1)),
-  word_count INTEGER GENERATED ALWAYS AS (length(body) - length(replace(body, ' ', '')) + 1) VIRTUAL
+  word_count INTEGER GENERATED ALWAYS AS (length(body) - length(replace(body, ' ', '')) + 1) VIRTUAL,
+  slug_length INTEGER GENERATED ALWAYS AS (length(slug)) STORED
 );
+CREATE INDEX posts_word_count ON posts (word_count);
 CREATE UNIQUE INDEX posts_author_slug ON posts (author_id, slug);
 CREATE INDEX posts_published_idx ON posts (author_id) WHERE published = 1;
 CREATE INDEX posts_lower_title ON posts (lower(title));

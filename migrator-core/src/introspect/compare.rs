@@ -76,13 +76,17 @@ fn table(live: &Table, expected: &Table, push: &mut impl FnMut(String)) {
             t(&expected.collation)
         ));
     }
-    if live.primary_key_name != expected.primary_key_name && !expected.primary_key.is_empty() {
+    if live.primary_key_name != expected.primary_key_name
+        && !expected.primary_key.is_empty()
+        && !live.primary_key.is_empty()
+    {
         let default = crate::schema::naming::primary_key(&expected.name);
         let t = |v: &Option<String>| v.clone().unwrap_or_else(|| default.clone());
         push(format!(
-            "the primary key is named `{}` in the database, `{}` in the snapshot",
+            "the primary key is named `{}` in the database, `{}` in the snapshot (to keep the database's name, set `primary_key_name = \"{}\"` on the model and generate)",
             t(&live.primary_key_name),
-            t(&expected.primary_key_name)
+            t(&expected.primary_key_name),
+            t(&live.primary_key_name)
         ));
     }
     for (option, l, e) in [

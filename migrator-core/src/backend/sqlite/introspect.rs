@@ -298,6 +298,29 @@ fn table(
             ),
         )?;
         let definition = index_sql.get(i.name.as_str()).map(|s| s.to_string());
+        // Over a generated column (outside the model): the index is too. A
+        // UNIQUE constraint's automatic index has no SQL of its own; it
+        // stays with the column's definition, named.
+        let on_generated = cols
+            .iter()
+            .filter_map(|c| c.name.as_deref())
+            .find(|n| t.column(n).is_none())
+            .map(str::to_string);
+        if let Some(column) = on_generated {
+            match definition {
+                Some(definition) => out.outside.push(Outside {
+                    kind: OutsideKind::SpecialIndex,
+                    name: i.name.clone(),
+                    table: Some(name.to_string()),
+                    definition: Some(definition),
+                }),
+                None => out.notes.push(format!(
+                    "index `{}` on `{name}` is over the generated column `{column}`, outside the model with it",
+                    i.name
+                )),
+            }
+            continue;
+        }
         if i.partial == 1 || cols.iter().any(|c| c.cid < 0) {
             out.outside.push(Outside {
                 kind: if i.partial == 1 {
