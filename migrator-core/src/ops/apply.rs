@@ -13,6 +13,12 @@ impl Operation {
                 if schema.tables.contains_key(&table.name) {
                     return err(format!("table `{}` already exists", table.name));
                 }
+                if table.primary_key.is_empty() && table.primary_key_name.is_some() {
+                    return err(format!(
+                        "table `{}` names a primary key it does not have",
+                        table.name
+                    ));
+                }
                 let mut t = table.clone();
                 t.normalize();
                 schema.insert(t);
@@ -120,6 +126,12 @@ impl Operation {
                 let t = table_mut(schema, table)?;
                 if t.primary_key.is_empty() {
                     return err(format!("table `{table}` has no primary key to name"));
+                }
+                if let Some(name) = to
+                    .as_deref()
+                    .filter(|n| t.primary_key_name.as_deref() != Some(n))
+                {
+                    check_new_name(t, name)?;
                 }
                 t.primary_key_name = to.clone();
             }

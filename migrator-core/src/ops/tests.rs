@@ -98,3 +98,51 @@ fn a_dropped_and_re_added_column_is_the_same_table_in_another_order() {
     other.tables.get_mut("users").unwrap().columns[2].nullable = true;
     assert_ne!(other, base);
 }
+
+#[test]
+fn a_primary_key_name_is_checked_on_replay() {
+    let mut base = Schema::new();
+    let mut t = users();
+    t.indexes.push(Index {
+        name: "idx_users_email".into(),
+        columns: vec!["email".into()],
+    });
+    base.insert(t);
+    let taken = replay(
+        &base,
+        &[Operation::SetPrimaryKeyName {
+            table: "users".into(),
+            from: None,
+            to: Some("idx_users_email".into()),
+        }],
+    )
+    .unwrap_err();
+    assert_eq!(
+        taken.0,
+        "step 1 (set_primary_key_name): `idx_users_email` already exists on table `users`"
+    );
+    let mut keyless = users();
+    keyless.name = "tags".into();
+    keyless.primary_key.clear();
+    keyless.primary_key_name = Some("pk_tags".into());
+    let e = replay(&base, &[Operation::CreateTable { table: keyless }]).unwrap_err();
+    assert_eq!(
+        e.0,
+        "step 1 (create_table): table `tags` names a primary key it does not have"
+    );
+    let named = replay(
+        &base,
+        &[Operation::SetPrimaryKeyName {
+            table: "users".into(),
+            from: None,
+            to: Some("pk_users".into()),
+        }],
+    )
+    .expect("a free name");
+    assert_eq!(
+        named
+            .table("users")
+            .and_then(|t| t.primary_key_name.as_deref()),
+        Some("pk_users")
+    );
+}
