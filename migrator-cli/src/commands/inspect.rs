@@ -145,35 +145,38 @@ pub(super) fn verify(
             });
         }
     };
-    let raw_steps = set.migrations[..k].iter().any(|m| {
-        m.file
-            .upgrade
-            .iter()
-            .any(|op| matches!(op, migrator_core::ops::Operation::Sql(_)))
-    });
-    let outside_drift = match replay {
-        Replay::Never => None,
-        Replay::Auto if v.live.outside.is_empty() && !raw_steps => None,
-        // A replay runs the migrations' SQL again: by default only in a
-        // scratch SQLite file, never on a server the user did not ask for.
-        Replay::Auto if url.backend() != migrator_core::database_url::Backend::Sqlite => None,
-        Replay::Always => {
-            let replayed = crate::replay::replayed_outside(&set, k, url, &mut db)?;
-            Some(introspect::outside_drift(&v.live.outside, &replayed))
+    // A replay runs the migrations' SQL again: by default only in a scratch
+    // SQLite file, and only when there is something outside the model (in
+    // the database, or made by a raw step), never on a server unasked.
+    let wanted = match replay {
+        Replay::Never => false,
+        Replay::Always => true,
+        Replay::Auto => {
+            url.backend() == migrator_core::database_url::Backend::Sqlite
+                && (!v.live.outside.is_empty()
+                    || set.migrations[..k].iter().any(|m| {
+                        m.file
+                            .upgrade
+                            .iter()
+                            .any(|op| matches!(op, migrator_core::ops::Operation::Sql(_)))
+                    }))
         }
-        Replay::Auto => match crate::replay::replayed_outside(&set, k, url, &mut db) {
-            Ok(replayed) => Some(introspect::outside_drift(&v.live.outside, &replayed)),
-            Err(e) => {
-                let e = migrator_core::database_url::redact_all(&e.to_string(), url.secrets());
-                eprintln!(
-                    "{} the objects outside the model are not compared: {e}\nhelp: `--no-replay` skips the comparison; `--replay` makes this an error",
-                    style::warning_prefix()
-                );
-                None
-            }
-        },
     };
-    let replay = outside_drift.is_some();
+    let outside_drift = match wanted.then(|| crate::replay::replayed_outside(&set, k, url, &mut db))
+    {
+        None => None,
+        Some(Ok(replayed)) => Some(introspect::outside_drift(&v.live.outside, &replayed)),
+        Some(Err(e)) if replay == Replay::Always => return Err(e),
+        Some(Err(e)) => {
+            let e = migrator_core::database_url::redact_all(&e.to_string(), url.secrets());
+            eprintln!(
+                "{} the objects outside the model are not compared: {e}\nhelp: `--no-replay` skips the comparison; `--replay` makes this an error",
+                style::warning_prefix()
+            );
+            None
+        }
+    };
+    let replayed = outside_drift.is_some();
     let clean = v.is_clean() && outside_drift.as_ref().is_none_or(Vec::is_empty);
     let snapshot_path = project.snapshot_path();
     if json {
@@ -202,7 +205,7 @@ pub(super) fn verify(
             version_at(&set, k),
             drift.join(","),
             list(v.live.outside.iter().map(ToString::to_string).collect()),
-            replay,
+            replayed,
             list(outside_drift.clone().unwrap_or_default()),
             list(v.live.notes.iter().map(ToString::to_string).collect()),
         );

@@ -278,12 +278,7 @@ fn test_one(
     }
     let before = set.state(v as usize - 1);
     let after = set.state(v as usize);
-    if m.file
-        .upgrade
-        .iter()
-        .chain(&m.file.downgrade)
-        .any(|op| matches!(op, Operation::Rust { .. }))
-    {
+    if m.has_rust_steps() {
         o.failures.push("has a Rust step, which runs only from the application that defines it with `#[migration]`: test it there (Migrator::with_rust_step on a scratch database); this and later migrations are not tested".into());
         return true;
     }

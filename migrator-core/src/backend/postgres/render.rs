@@ -416,20 +416,34 @@ fn alter_column(
 fn primary_key_name(table: &str, name: Option<&str>, only_from: Option<&str>) -> Statement {
     let name = name.map_or_else(|| naming::primary_key(table), str::to_string);
     let only = only_from.map_or_else(String::new, |f| format!(" AND pk = {}", D.string(f)));
-    let body = format!(
-        "DECLARE pk text;\nBEGIN\n  SELECT c.conname INTO pk FROM {};\n  IF pk IS NOT NULL AND pk <> {name_lit}{only} THEN\n    EXECUTE format('ALTER TABLE %I.%I RENAME CONSTRAINT %I TO %I', current_schema(), {}, pk, {name_lit});\n  END IF;\nEND",
-        constraints_of(table, "c.contype = 'p'"),
-        D.string(table),
-        name_lit = D.string(&name),
-    );
-    let tag = dollar_tag(&body);
-    Statement::new(format!("DO {tag}\n{body}\n{tag}")).skip_if(format!(
+    let name_lit = D.string(&name);
+    on_primary_key(
+        table,
+        &format!(" AND pk <> {name_lit}{only}"),
+        "RENAME CONSTRAINT %I TO %I",
+        &format!(", {name_lit}"),
+    )
+    .skip_if(format!(
         "SELECT 1 FROM {}",
         constraints_of(
             table,
             &format!("c.contype = 'p' AND c.conname = {}", D.string(&name))
         )
     ))
+}
+
+/// A `DO` block that looks up the name (`pk`) of the primary key of `table`
+/// and, when there is one and `condition` (` AND ..` over `pk`, or empty)
+/// holds, runs `ALTER TABLE <table> <action>`: `action` is a `format()`
+/// pattern whose first `%I` is `pk`, `more` the arguments after it.
+fn on_primary_key(table: &str, condition: &str, action: &str, more: &str) -> Statement {
+    let body = format!(
+        "DECLARE pk text;\nBEGIN\n  SELECT c.conname INTO pk FROM {};\n  IF pk IS NOT NULL{condition} THEN\n    EXECUTE format('ALTER TABLE %I.%I {action}', current_schema(), {}, pk{more});\n  END IF;\nEND",
+        constraints_of(table, "c.contype = 'p'"),
+        D.string(table),
+    );
+    let tag = dollar_tag(&body);
+    Statement::new(format!("DO {tag}\n{body}\n{tag}"))
 }
 
 /// Changes the primary key. The old key's constraint name is looked up rather
@@ -445,13 +459,7 @@ fn set_primary_key(
     let mut out = Vec::new();
     let target = (!to.is_empty()).then(|| primary_key_query(table, to));
     if !from.is_empty() {
-        let body = format!(
-            "DECLARE pk text;\nBEGIN\n  SELECT c.conname INTO pk FROM {};\n  IF pk IS NOT NULL THEN\n    EXECUTE format('ALTER TABLE %I.%I DROP CONSTRAINT %I', current_schema(), {}, pk);\n  END IF;\nEND",
-            constraints_of(table, "c.contype = 'p'"),
-            D.string(table)
-        );
-        let tag = dollar_tag(&body);
-        let s = Statement::new(format!("DO {tag}\n{body}\n{tag}"));
+        let s = on_primary_key(table, "", "DROP CONSTRAINT %I", "");
         out.push(match &target {
             Some(q) => s.skip_if(q.clone()),
             None => s,
