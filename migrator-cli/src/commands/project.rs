@@ -190,7 +190,13 @@ pub(super) fn check(dir: &Path) -> CmdResult {
     let schema_rs_ok = match &project.config.schema_rs {
         None => true,
         Some(file) => {
-            let want = diesel_schema_text(&project, set.last_state(), &project.schema_dialects())?;
+            let fields = migrator_core::diesel_schema::Fields::of_models(&models.defs);
+            let want = diesel_schema_text(
+                &project,
+                set.last_state(),
+                &project.schema_dialects(),
+                &fields,
+            )?;
             let path = project.root.join(file);
             match std::fs::read_to_string(&path) {
                 Ok(have) if have == want => {
@@ -241,22 +247,29 @@ pub(super) fn check(dir: &Path) -> CmdResult {
     Ok(ExitCode::from(1))
 }
 
-/// The `schema.rs` text of `schema` for `dialects` (`print-schema`, `check`).
+/// The `schema.rs` text of `schema` for `dialects` (`print-schema`, `check`),
+/// with the models' field names and stated diesel types.
 fn diesel_schema_text(
     project: &migrator_core::project::Project,
     schema: &migrator_core::Schema,
     dialects: &[Dialect],
+    fields: &migrator_core::diesel_schema::Fields,
 ) -> Result<String, CliError> {
     let shown = project
         .snapshot_path()
         .strip_prefix(&project.root)
         .map(Path::to_path_buf)
         .unwrap_or_else(|_| project.snapshot_path());
-    migrator_core::diesel_schema::schema_file(schema, dialects, &shown.display().to_string())
-        .map_err(|errors| CliError::SchemaTypes {
-            snapshot: project.snapshot_path(),
-            errors,
-        })
+    migrator_core::diesel_schema::schema_file(
+        schema,
+        dialects,
+        fields,
+        &shown.display().to_string(),
+    )
+    .map_err(|errors| CliError::SchemaTypes {
+        snapshot: project.snapshot_path(),
+        errors,
+    })
 }
 
 /// `migrator print-schema`: diesel's schema of the snapshot, to standard
@@ -272,7 +285,9 @@ pub(super) fn print_schema(
         Some(d) => vec![Dialect::from(d)],
         None => project.schema_dialects(),
     };
-    let text = diesel_schema_text(&project, set.last_state(), &dialects)?;
+    let models = project.models()?;
+    let fields = migrator_core::diesel_schema::Fields::of_models(&models.defs);
+    let text = diesel_schema_text(&project, set.last_state(), &dialects, &fields)?;
     emit(output, &text)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -9,14 +9,15 @@
 //! tracked with `include_bytes!`, so a new migration (which rewrites the
 //! snapshot) rebuilds the crate; `#[derive(Model)]` already refuses a model
 //! that differs from the snapshot, so a crate that compiles queries the
-//! models' tables.
+//! models' tables. The model folders are read too, for the Rust names of
+//! the columns and stated diesel types ([`Fields`]).
 
 use std::path::Path;
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
-use super::render;
+use super::{render_with, Fields};
 use crate::dialect::Dialect;
 use crate::model::drift;
 
@@ -65,7 +66,8 @@ pub fn expand_schema_in(root: &Path, input: TokenStream) -> TokenStream {
         None if reference.dialects.is_empty() => Dialect::ALL.to_vec(),
         None => reference.dialects.clone(),
     };
-    match render(&snapshot.schema, &dialects) {
+    let fields = model_fields(&reference.model_roots);
+    match render_with(&snapshot.schema, &dialects, &fields) {
         Ok(text) => match text.parse::<TokenStream>() {
             Ok(tokens) => quote! {
                 #tokens
@@ -86,6 +88,18 @@ pub fn expand_schema_in(root: &Path, input: TokenStream) -> TokenStream {
             });
             quote!(#(#errors)* #tracked)
         }
+    }
+}
+
+/// The field names and stated diesel types of the models under `roots`.
+/// Models with errors give none: their derive reports the errors, and the
+/// schema then names their columns as the database does. The scan is not
+/// cached across processes here: the cache is keyed by the running
+/// program, which for a macro is the compiler, not this code.
+fn model_fields(roots: &[std::path::PathBuf]) -> Fields {
+    match crate::model::scan_dirs_with(roots, crate::model::IndexNames::PerTable) {
+        Ok(models) => Fields::of_models(&models.defs),
+        Err(_) => Fields::default(),
     }
 }
 

@@ -30,17 +30,75 @@
 
 #[cfg(feature = "model")]
 mod expand;
+#[cfg(all(test, feature = "model"))]
+mod fields_tests;
 #[cfg(test)]
 mod tests;
 
 #[cfg(feature = "model")]
 pub use expand::{expand_schema, expand_schema_in};
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::dialect::Dialect;
 use crate::schema::{Column, ColumnType, Schema, Table};
+
+/// What the models say of their columns for diesel, beyond the snapshot:
+/// the Rust field name of a column (`#[model(column = "db_name")]` on a
+/// field `name`), and a stated diesel SQL type (`#[model(diesel_type =
+/// "..")]`). In the `table!`, a column is named as its field, with
+/// `#[sql_name]` giving the database's name, so the struct's diesel
+/// derives find it with no `#[diesel(column_name)]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fields {
+    by_table: BTreeMap<String, BTreeMap<String, (String, Option<String>)>>,
+}
+
+impl Fields {
+    /// The facts of the models `defs` ([`crate::model::ModelDef::diesel`]).
+    #[cfg(feature = "model")]
+    pub fn of_models<'a>(defs: impl IntoIterator<Item = &'a crate::model::ModelDef>) -> Fields {
+        let mut fields = Fields::default();
+        for def in defs {
+            for f in &def.diesel {
+                fields.insert(
+                    &def.table.name,
+                    &f.column,
+                    &f.field,
+                    f.diesel_type.as_deref(),
+                );
+            }
+        }
+        fields
+    }
+
+    /// Records that `column` of `table` is the field `field`, of the diesel
+    /// type `diesel_type` when one is stated.
+    pub fn insert(&mut self, table: &str, column: &str, field: &str, diesel_type: Option<&str>) {
+        self.by_table.entry(table.to_string()).or_default().insert(
+            column.to_string(),
+            (field.to_string(), diesel_type.map(str::to_string)),
+        );
+    }
+
+    fn get(&self, table: &str, column: &str) -> Option<&(String, Option<String>)> {
+        self.by_table.get(table)?.get(column)
+    }
+
+    /// The `table!` name of `column` of `table` and, when it is not the
+    /// column's own name, the name for `#[sql_name]`.
+    fn ident<'a>(&self, table: &str, column: &'a str) -> (String, Option<&'a str>) {
+        match self.get(table, column) {
+            Some((field, _)) => {
+                let (ident, _) = rust_name(field);
+                let sql = (ident != column).then_some(column);
+                (ident, sql)
+            }
+            None => rust_name(column),
+        }
+    }
+}
 
 /// A column whose diesel type cannot be given, with what to do instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,12 +202,24 @@ fn custom_type(ty: &ColumnType, sql: &str, dialect: Dialect) -> Result<String, S
 
 /// The diesel type of `column` (with `Nullable<..>`) agreed by every dialect
 /// of `dialects`.
-fn column_type(table: &Table, column: &Column, dialects: &[Dialect]) -> Result<String, TypeError> {
+fn column_type(
+    table: &Table,
+    column: &Column,
+    dialects: &[Dialect],
+    fields: &Fields,
+) -> Result<String, TypeError> {
     let err = |message: String| TypeError {
         table: table.name.clone(),
         column: column.name.clone(),
         message,
     };
+    if let Some((_, Some(stated))) = fields.get(&table.name, &column.name) {
+        return Ok(if column.nullable {
+            format!("Nullable<{stated}>")
+        } else {
+            stated.clone()
+        });
+    }
     let mut found: Vec<(Dialect, String)> = Vec::new();
     for &d in dialects {
         let ty = diesel_type(&column.ty, d).map_err(err)?;
@@ -228,6 +298,15 @@ fn is_keyword(s: &str) -> bool {
 /// types must work on (at least one). Every column that has no diesel type
 /// is an error.
 pub fn render(schema: &Schema, dialects: &[Dialect]) -> Result<String, Vec<TypeError>> {
+    render_with(schema, dialects, &Fields::default())
+}
+
+/// [`render`] with the models' field names and stated diesel types.
+pub fn render_with(
+    schema: &Schema,
+    dialects: &[Dialect],
+    fields: &Fields,
+) -> Result<String, Vec<TypeError>> {
     assert!(!dialects.is_empty(), "render needs a dialect");
     let mut out = String::new();
     let mut errors = Vec::new();
@@ -243,7 +322,7 @@ pub fn render(schema: &Schema, dialects: &[Dialect]) -> Result<String, Vec<TypeE
         let key = table
             .primary_key
             .iter()
-            .map(|k| rust_name(k).0)
+            .map(|k| fields.ident(&table.name, k).0)
             .collect::<Vec<_>>()
             .join(", ");
         out.push_str("diesel::table! {\n");
@@ -252,14 +331,14 @@ pub fn render(schema: &Schema, dialects: &[Dialect]) -> Result<String, Vec<TypeE
         }
         let _ = writeln!(out, "    {ident} ({key}) {{");
         for column in &table.columns {
-            let ty = match column_type(table, column, dialects) {
+            let ty = match column_type(table, column, dialects, fields) {
                 Ok(ty) => ty,
                 Err(e) => {
                     errors.push(e);
                     continue;
                 }
             };
-            let (ident, sql_name) = rust_name(&column.name);
+            let (ident, sql_name) = fields.ident(&table.name, &column.name);
             if let Some(sql) = sql_name {
                 let _ = writeln!(out, "        #[sql_name = {sql:?}]");
             }
@@ -326,7 +405,7 @@ pub fn render(schema: &Schema, dialects: &[Dialect]) -> Result<String, Vec<TypeE
             "diesel::joinable!({} -> {} ({}));",
             rust_name(child).0,
             rust_name(parent).0,
-            rust_name(column).0
+            fields.ident(child, column).0
         );
     }
     unjoined.sort();
@@ -360,9 +439,10 @@ pub fn render(schema: &Schema, dialects: &[Dialect]) -> Result<String, Vec<TypeE
 pub fn schema_file(
     schema: &Schema,
     dialects: &[Dialect],
+    fields: &Fields,
     source: &str,
 ) -> Result<String, Vec<TypeError>> {
-    let body = render(schema, dialects)?;
+    let body = render_with(schema, dialects, fields)?;
     let names = dialects
         .iter()
         .map(|d| d.to_string())

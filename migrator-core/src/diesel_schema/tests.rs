@@ -260,7 +260,12 @@ fn the_todo_example_snapshot() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/todo/migrations/schema.toml");
     let text = std::fs::read_to_string(&path).expect("the example's snapshot");
     let snapshot = crate::snapshot::Snapshot::parse(&path, &text).expect("parses");
-    let file = schema_file(&snapshot.schema, &Dialect::ALL, "migrations/schema.toml")
-        .expect("the example renders for every dialect");
+    let file = schema_file(
+        &snapshot.schema,
+        &Dialect::ALL,
+        &Fields::default(),
+        "migrations/schema.toml",
+    )
+    .expect("the example renders for every dialect");
     insta::assert_snapshot!(file);
 }

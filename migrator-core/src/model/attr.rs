@@ -49,6 +49,7 @@ pub(crate) const FIELD_KEYS: &[&str] = &[
     "default",
     "default_sql",
     "sql_type",
+    "diesel_type",
     "collation",
     "comment",
     "on_update_sql",
@@ -168,6 +169,9 @@ pub(crate) struct FieldAttrs {
     pub default: Option<Spanned<DefaultLit>>,
     pub default_sql: Option<Spanned<String>>,
     pub sql_type: Option<Spanned<String>>,
+    /// The diesel SQL type of the column in `migrator::schema!()`, a Rust
+    /// type path (checked in `check.rs`).
+    pub diesel_type: Option<Spanned<String>>,
     pub collation: Option<Spanned<String>>,
     pub comment: Option<Spanned<String>>,
     /// MySQL's `ON UPDATE`, normalised (`CURRENT_TIMESTAMP`, `CURRENT_TIMESTAMP(3)`).
@@ -357,6 +361,12 @@ impl FieldAttrs {
                 "sql_type" => {
                     if let Some(v) = r.non_empty("sql_type = \"NUMERIC(12, 2)\"") {
                         r.set_once(&mut out.sql_type, v);
+                    }
+                }
+                "diesel_type" => {
+                    if let Some(v) = r.non_empty("diesel_type = \"crate::schema::sql_types::Mood\"")
+                    {
+                        r.set_once(&mut out.diesel_type, v);
                     }
                 }
                 "collation" => {

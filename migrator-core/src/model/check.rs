@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::ast::{type_to_string, Field, Model, RustKind, SUPPORTED_TYPES};
-use super::attr::DefaultLit;
+use super::attr::{DefaultLit, Spanned};
 use super::ctxt::{with_help, Ctxt};
 use crate::schema::{ColumnType, DefaultValue, RefAction};
 
@@ -176,6 +176,35 @@ fn check_fragment(cx: &Ctxt, key: &str, value: &super::attr::Spanned<String>) {
     }
 }
 
+/// `diesel_type = ".."` must be a Rust type path (`Citext`,
+/// `crate::schema::sql_types::Mood`, `diesel::sql_types::Array<Text>`):
+/// `migrator::schema!()` writes it into the `table!` as it is.
+fn check_diesel_type(cx: &Ctxt, t: &Spanned<String>) {
+    let outer = match syn::parse_str::<syn::Type>(&t.value) {
+        Ok(syn::Type::Path(p)) if p.qself.is_none() => {
+            p.path.segments.last().map(|s| s.ident.to_string())
+        }
+        _ => None,
+    };
+    match outer.as_deref() {
+        None => cx.error_at(
+            t.span,
+            with_help(
+                format!("`diesel_type = \"{}\"` is not a Rust type path", t.value),
+                "name the diesel SQL type of the column as a path, e.g. `diesel_type = \"crate::schema::sql_types::Mood\"` (a type with `#[derive(diesel::sql_types::SqlType)]`) or `diesel_type = \"diesel::sql_types::Citext\"`",
+            ),
+        ),
+        Some("Nullable") => cx.error_at(
+            t.span,
+            with_help(
+                "`diesel_type` names the type without `Nullable`",
+                "leave `Nullable<..>` out: an `Option<T>` field is `Nullable` in the schema already",
+            ),
+        ),
+        Some(_) => {}
+    }
+}
+
 fn check_field(cx: &Ctxt, field: &Field<'_>) {
     let a = &field.attrs;
     let name = field.ident;
@@ -187,6 +216,9 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
     }
     if field.kind.is_none() && a.sql_type.is_none() {
         unsupported_type(cx, field);
+    }
+    if let Some(t) = &a.diesel_type {
+        check_diesel_type(cx, t);
     }
 
     if let Some(max) = &a.max_length {

@@ -229,6 +229,19 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
                 Some((f.column_name(), old.value.clone()))
             })
             .collect(),
+        diesel: model
+            .columns()
+            .filter_map(|f| {
+                let field = f.ident.unraw().to_string();
+                let column = f.column_name();
+                let diesel_type = f.attrs.diesel_type.as_ref().map(|t| t.value.clone());
+                (field != column || diesel_type.is_some()).then_some(super::DieselField {
+                    column,
+                    field,
+                    diesel_type,
+                })
+            })
+            .collect(),
         kept: model
             .attrs
             .keep

@@ -86,10 +86,28 @@ pub struct ModelDef {
     /// struct no longer has them, with what depends on them
     /// ([`keep_columns`]).
     pub kept: Vec<String>,
+    /// What diesel's schema (`migrator::schema!()`, `print-schema`) needs
+    /// of the fields beyond their columns: one entry per field whose Rust
+    /// name differs from its column or that states a `diesel_type`, in
+    /// field order.
+    pub diesel: Vec<DieselField>,
     /// The source file, when parsed from one (`None` from the derive).
     pub file: Option<PathBuf>,
     /// The 1-based line of the struct's name.
     pub line: usize,
+}
+
+/// A field as diesel's `table!` names it (see [`ModelDef::diesel`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DieselField {
+    /// The column, as in the table.
+    pub column: String,
+    /// The Rust field name (without `r#`): the column's name in the
+    /// `table!`, so that diesel's derives on the struct find it.
+    pub field: String,
+    /// `#[model(diesel_type = "..")]`: the column's diesel SQL type, a
+    /// Rust type path, instead of the one read from its column type.
+    pub diesel_type: Option<String>,
 }
 
 /// The table of `def` as the database keeps it: the struct's columns plus

@@ -261,7 +261,7 @@ fn unopt(s: &str) -> Option<Option<String>> {
 
 /// An entry: `T` lines (test-only module paths), then either `N` (the file
 /// was not read for models) or `M` lines (one per model, each followed by
-/// its `R`, `K`, `P` and `O` lines), then `S\t<len>` and the models' tables
+/// its `R`, `K`, `D`, `P` and `O` lines), then `S\t<len>` and the models' tables
 /// in the snapshot's text, in model order.
 fn encode(s: &ScannedFile) -> String {
     let mut out = String::new();
@@ -292,6 +292,14 @@ fn encode(s: &ScannedFile) -> String {
         }
         for k in &d.kept {
             out.push_str(&format!("K\t{}\n", esc(k)));
+        }
+        for f in &d.diesel {
+            out.push_str(&format!(
+                "D\t{}\t{}\t{}\n",
+                esc(&f.column),
+                esc(&f.field),
+                opt(&f.diesel_type)
+            ));
         }
         for (tag, map) in [("P", &m.foreign_keys), ("O", &m.objects)] {
             for (name, pos) in map {
@@ -334,6 +342,7 @@ fn decode(file: &Path, body: &str) -> Option<ScannedFile> {
                     renamed_from: unopt(renamed_from)?,
                     column_renames: Vec::new(),
                     kept: Vec::new(),
+                    diesel: Vec::new(),
                     file: Some(file.to_path_buf()),
                     line: line.parse().ok()?,
                 },
@@ -348,6 +357,14 @@ fn decode(file: &Path, body: &str) -> Option<ScannedFile> {
                 .column_renames
                 .push((unesc(new), unesc(old))),
             ["K", name] => models.last_mut()?.def.kept.push(unesc(name)),
+            ["D", column, field, ty] => {
+                let f = crate::model::DieselField {
+                    column: unesc(column),
+                    field: unesc(field),
+                    diesel_type: unopt(ty)?,
+                };
+                models.last_mut()?.def.diesel.push(f);
+            }
             ["P", name, l, c] => {
                 let p = pos(l, c)?;
                 models.last_mut()?.foreign_keys.insert(unesc(name), p);

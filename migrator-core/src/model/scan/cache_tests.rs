@@ -78,7 +78,7 @@ mod inner {
         pub id: i64,
         #[model(foreign_key = "users.id", on_delete = "cascade", index)]
         pub user_id: i64,
-        #[model(sql_type = "NUMERIC(12, 2)")]
+        #[model(sql_type = "NUMERIC(12, 2)", diesel_type = "crate::sql::Money")]
         pub amount: Option<f64>,
     }
 }
@@ -100,6 +100,10 @@ fn a_cached_scan_equals_a_fresh_one() {
     let p = project("equal");
     let fresh = p.fresh().expect("the models scan");
     assert_eq!(fresh.defs.len(), 2, "{fresh:#?}");
+    // The fields diesel's schema needs: a renamed column, a stated type.
+    let diesel: Vec<_> = fresh.defs.iter().flat_map(|d| d.diesel.clone()).collect();
+    assert_eq!(diesel.len(), 2, "{diesel:#?}");
+    assert_eq!(diesel[1].diesel_type.as_deref(), Some("crate::sql::Money"));
     assert_eq!(p.cached("b1").expect("first, filling the cache"), fresh);
     assert!(p.cache_file().is_file(), "the cache is written");
     // Every file that holds models now comes from the cache.

@@ -1,0 +1,135 @@
+//! The models' field names and stated diesel types in diesel's schema:
+//! a column named otherwise than its field is the field in the `table!`
+//! (with `#[sql_name]`), in the key and in `joinable!`; `diesel_type`
+//! replaces the type read from the column.
+
+use std::path::Path;
+
+use super::*;
+use crate::model::parse_source;
+
+const MODELS: &str = r#"
+#[derive(Model)]
+#[model(table = "accounts")]
+pub struct Account {
+    #[model(primary_key, auto_increment, column = "account_id")]
+    pub id: i64,
+    #[model(column = "display_name", max_length = 50)]
+    pub name: String,
+    #[model(sql_type = "mood", diesel_type = "crate::sql_types::Mood")]
+    pub mood: Mood,
+    #[model(sql_type = "mood", diesel_type = "crate::sql_types::Mood")]
+    pub last_mood: Option<Mood>,
+}
+
+#[derive(Model)]
+#[model(table = "posts")]
+pub struct Post {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    #[model(column = "author", foreign_key = "accounts.account_id")]
+    pub author_id: i64,
+    pub body: String,
+}
+"#;
+
+fn project() -> (Schema, Fields) {
+    let defs = parse_source(Path::new("models.rs"), MODELS).expect("the models parse");
+    let mut schema = Schema::new();
+    for d in &defs {
+        schema.insert(d.table.clone());
+    }
+    (schema, Fields::of_models(&defs))
+}
+
+#[test]
+fn only_fields_that_differ_from_their_column_are_recorded() {
+    let defs = parse_source(Path::new("models.rs"), MODELS).expect("the models parse");
+    let names: Vec<(String, String)> = defs
+        .iter()
+        .flat_map(|d| d.diesel.iter().map(|f| (f.column.clone(), f.field.clone())))
+        .collect();
+    let want = [
+        ("account_id", "id"),
+        ("display_name", "name"),
+        ("mood", "mood"),
+        ("last_mood", "last_mood"),
+        ("author", "author_id"),
+    ];
+    assert_eq!(
+        names,
+        want.map(|(c, f)| (c.to_string(), f.to_string())).to_vec()
+    );
+}
+
+#[test]
+fn columns_are_named_as_their_fields_and_stated_types_win() {
+    let (schema, fields) = project();
+    let text = render_with(&schema, &[Dialect::Postgres], &fields).expect("renders");
+    let want = "diesel::table! {
+    accounts (id) {
+        #[sql_name = \"account_id\"]
+        id -> BigInt,
+        #[sql_name = \"display_name\"]
+        name -> Text,
+        mood -> crate::sql_types::Mood,
+        last_mood -> Nullable<crate::sql_types::Mood>,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> BigInt,
+        #[sql_name = \"author\"]
+        author_id -> BigInt,
+        body -> Text,
+    }
+}
+
+diesel::joinable!(posts -> accounts (author_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    posts,
+);
+";
+    assert_eq!(text, want);
+    // Without the models' facts, the database's names and the SQL's type
+    // (which `mood` has none of).
+    let errors = render(&schema, &[Dialect::Postgres]).expect_err("`mood` has no diesel type");
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0].message.contains("no diesel SQL type"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_stated_type_needs_no_agreement_between_dialects() {
+    let (schema, fields) = project();
+    let text = render_with(&schema, &Dialect::ALL, &fields).expect("renders for all three");
+    assert!(text.contains("mood -> crate::sql_types::Mood,"), "{text}");
+}
+
+#[test]
+fn a_diesel_type_that_is_no_type_path_is_a_spanned_error() {
+    for (bad, says) in [
+        ("not a type", "is not a Rust type path"),
+        ("&'static str", "is not a Rust type path"),
+        ("Nullable<Text>", "without `Nullable`"),
+        ("diesel::sql_types::Nullable<Text>", "without `Nullable`"),
+    ] {
+        let src = format!(
+            "#[derive(Model)]\npub struct T {{\n    id: i64,\n    #[model(sql_type = \"TEXT\", diesel_type = \"{bad}\")]\n    x: String,\n}}\n"
+        );
+        let errors = parse_source(Path::new("m.rs"), &src).expect_err(bad);
+        assert_eq!(errors.len(), 1, "{bad}: {errors:?}");
+        assert!(errors[0].message.contains(says), "{bad}: {errors:?}");
+        assert_eq!(
+            errors[0].line, 4,
+            "{bad}: the error points at the attribute"
+        );
+    }
+    let ok = "#[derive(Model)]\npub struct T {\n    id: i64,\n    #[model(diesel_type = \"diesel::sql_types::Array<diesel::sql_types::Nullable<Text>>\", sql_type = \"TEXT[]\")]\n    x: Vec<Option<String>>,\n}\n";
+    parse_source(Path::new("m.rs"), ok).expect("an array of nullable elements is a type path");
+}
