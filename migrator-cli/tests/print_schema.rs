@@ -88,6 +88,49 @@ fn print_schema_is_what_the_macro_expands_to() {
     );
 }
 
+/// Models whose fields are named otherwise than their columns, and that
+/// state a diesel type: print-schema and the macro name the columns as the
+/// fields and take the stated types, alike.
+#[test]
+fn field_names_and_stated_types_in_both() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
+    for (fixture, lines) in [
+        (
+            "diesel_fields",
+            &[
+                "    accounts (id) {",
+                "        #[sql_name = \"account_id\"]\n        id -> BigInt,",
+                "        #[sql_name = \"display_name\"]\n        name -> Text,",
+                "        code -> Nullable<diesel::sql_types::VarChar>,",
+                "        #[sql_name = \"author\"]\n        author_id -> BigInt,",
+                "        #[sql_name = \"text\"]\n        body -> Text,",
+                "diesel::joinable!(posts -> accounts (author_id));",
+            ][..],
+        ),
+        (
+            "pg_enum",
+            &[
+                "        mood -> crate::diesel_fields::pg::MoodType,",
+                "        was -> Nullable<crate::diesel_fields::pg::MoodType>,",
+            ][..],
+        ),
+    ] {
+        let dir = fixtures.join(fixture);
+        let o = migrator(&dir, &["print-schema"]);
+        assert!(o.status.success(), "{fixture}: {}", text(&o));
+        let printed = String::from_utf8_lossy(&o.stdout).into_owned();
+        for line in lines {
+            assert!(printed.contains(line), "{fixture}: missing {line:?} in:\n{printed}");
+        }
+        let expanded = expand_schema_in(&dir, proc_macro2::TokenStream::new()).to_string();
+        let printed = tokens(&printed);
+        assert!(
+            expanded.starts_with(&printed),
+            "{fixture}: the macro expands to\n{expanded}\nbut print-schema wrote\n{printed}"
+        );
+    }
+}
+
 #[test]
 fn output_file_and_check() {
     let dir = example_copy("schema_rs = \"src/schema.rs\"\n");
