@@ -120,7 +120,10 @@ fn field_names_and_stated_types_in_both() {
         assert!(o.status.success(), "{fixture}: {}", text(&o));
         let printed = String::from_utf8_lossy(&o.stdout).into_owned();
         for line in lines {
-            assert!(printed.contains(line), "{fixture}: missing {line:?} in:\n{printed}");
+            assert!(
+                printed.contains(line),
+                "{fixture}: missing {line:?} in:\n{printed}"
+            );
         }
         let expanded = expand_schema_in(&dir, proc_macro2::TokenStream::new()).to_string();
         let printed = tokens(&printed);

@@ -13,7 +13,16 @@ use proc_macro::TokenStream;
 #[proc_macro_derive(Model, attributes(model))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    migrator_core::model::expand_derive(&input).into()
+    // The diesel features the `migrator` crate turned on (its features of
+    // the same names turn on these and diesel's).
+    let on = migrator_core::model::DieselFeatures {
+        chrono: cfg!(feature = "chrono"),
+        serde_json: cfg!(feature = "serde_json"),
+        uuid: cfg!(feature = "uuid"),
+    };
+    let mut out = migrator_core::model::expand_derive(&input);
+    out.extend(migrator_core::model::diesel_feature_errors(&input, on));
+    out.into()
 }
 
 /// `embed_migrations!("migrations")`: the migrations folder (relative to

@@ -52,6 +52,7 @@ mod check;
 mod ctxt;
 pub mod drift;
 mod expand;
+mod features;
 pub mod limits;
 mod lower;
 mod scan;
@@ -68,6 +69,7 @@ use crate::schema::{Schema, Table};
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub(crate) use attr::name_problem as attr_name_problem;
 pub use expand::{expand_derive, expand_derive_against};
+pub use features::{diesel_feature_errors, DieselFeatures};
 pub use scan::{parse_source, scan_dir, scan_dirs, scan_dirs_cached, scan_dirs_with, IndexNames};
 
 /// One `#[derive(Model)]` struct, parsed.
