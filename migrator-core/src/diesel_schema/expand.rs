@@ -97,7 +97,7 @@ pub fn expand_schema_in(root: &Path, input: TokenStream) -> TokenStream {
 /// cached across processes here: the cache is keyed by the running
 /// program, which for a macro is the compiler, not this code.
 fn model_fields(roots: &[std::path::PathBuf]) -> Fields {
-    match crate::model::scan_dirs_with(roots, crate::model::IndexNames::PerTable) {
+    match crate::model::scan_dirs_in_macro(roots, crate::model::IndexNames::PerTable) {
         Ok(models) => Fields::of_models(&models.defs),
         Err(_) => Fields::default(),
     }

@@ -70,7 +70,10 @@ use crate::schema::{Schema, Table};
 pub(crate) use attr::name_problem as attr_name_problem;
 pub use expand::{expand_derive, expand_derive_against};
 pub use features::{diesel_feature_errors, DieselFeatures};
-pub use scan::{parse_source, scan_dir, scan_dirs, scan_dirs_cached, scan_dirs_with, IndexNames};
+pub use scan::{
+    parse_source, scan_dir, scan_dirs, scan_dirs_cached, scan_dirs_in_macro, scan_dirs_with,
+    IndexNames,
+};
 
 /// One `#[derive(Model)]` struct, parsed.
 #[derive(Debug, Clone, PartialEq)]

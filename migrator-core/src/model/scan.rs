@@ -78,7 +78,18 @@ pub fn scan_dirs_with<P: AsRef<Path>>(
     roots: &[P],
     index_names: IndexNames,
 ) -> Result<Models, Vec<ModelError>> {
-    scan(roots, index_names, None)
+    scan(roots, index_names, None, true)
+}
+
+/// [`scan_dirs_with`] on the calling thread only: what a macro uses.
+/// proc-macro2 decides once per process whether it runs inside a macro,
+/// and a thread the macro spawns would then reach for the compiler's
+/// token API, which only the macro's own thread may use.
+pub fn scan_dirs_in_macro<P: AsRef<Path>>(
+    roots: &[P],
+    index_names: IndexNames,
+) -> Result<Models, Vec<ModelError>> {
+    scan(roots, index_names, None, false)
 }
 
 /// [`scan_dirs_with`], parsing only the files that changed since the last
@@ -90,8 +101,8 @@ pub fn scan_dirs_cached<P: AsRef<Path>>(
 ) -> Result<Models, Vec<ModelError>> {
     let paths: Vec<PathBuf> = roots.iter().map(|r| r.as_ref().to_path_buf()).collect();
     match cache::open(&paths) {
-        Some(c) => scan(roots, index_names, Some((&c, cache::MIN_BYTES))),
-        None => scan(roots, index_names, None),
+        Some(c) => scan(roots, index_names, Some((&c, cache::MIN_BYTES)), true),
+        None => scan(roots, index_names, None, true),
     }
 }
 
@@ -101,6 +112,7 @@ fn scan<P: AsRef<Path>>(
     roots: &[P],
     index_names: IndexNames,
     cache: Option<(&cache::Cache, usize)>,
+    parallel: bool,
 ) -> Result<Models, Vec<ModelError>> {
     let mut errors = Vec::new();
     let mut files = Vec::new();
@@ -120,7 +132,7 @@ fn scan<P: AsRef<Path>>(
     // Files are independent, so they are parsed on several threads; each
     // thread turns its spans into lines and columns (proc-macro2 resolves
     // them through a source map of the thread that parsed the file).
-    let (scanned, hashes, bytes) = scan_files(&files, cache.map(|(c, _)| c));
+    let (scanned, hashes, bytes) = scan_files(&files, cache.map(|(c, _)| c), parallel);
     if let Some((c, _)) = cache.filter(|(_, min)| bytes >= *min) {
         let scans: Vec<_> = files
             .iter()
@@ -499,11 +511,16 @@ fn scan_text(file: &Path, src: &str) -> ScannedFile {
 fn scan_files(
     files: &[PathBuf],
     cache: Option<&cache::Cache>,
+    parallel: bool,
 ) -> (Vec<ScannedFile>, Vec<Option<String>>, usize) {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len());
+    let threads = if parallel {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(files.len())
+    } else {
+        1
+    };
     let mut results: Vec<Option<(ScannedFile, Option<String>, usize)>> =
         files.iter().map(|_| None).collect();
     if threads <= 1 {
