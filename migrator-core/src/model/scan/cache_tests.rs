@@ -38,11 +38,11 @@ impl Scratch {
     /// Scans through the cache of build `build`, caching whatever the size.
     fn cached(&self, build: &str) -> Result<Models, Vec<ModelError>> {
         let c = self.cache(build);
-        scan(&self.src(), IndexNames::SchemaWide, Some((&c, 0)))
+        scan(&self.src(), IndexNames::SchemaWide, Some((&c, 0)), true)
     }
 
     fn fresh(&self) -> Result<Models, Vec<ModelError>> {
-        scan(&self.src(), IndexNames::SchemaWide, None)
+        scan(&self.src(), IndexNames::SchemaWide, None, true)
     }
 }
 
@@ -174,6 +174,6 @@ fn small_folders_are_not_cached() {
         .expect("read")
         .len()
         * 10;
-    scan(&p.src(), IndexNames::SchemaWide, Some((&c, min))).expect("scans");
+    scan(&p.src(), IndexNames::SchemaWide, Some((&c, min)), true).expect("scans");
     assert!(!Path::new(&p.cache_file()).exists());
 }
