@@ -148,6 +148,9 @@ pub fn diesel_type(ty: &ColumnType, dialect: Dialect) -> Result<String, String> 
 
 /// The diesel type of an `sql_type = ".."` column, read from its SQL.
 fn custom_type(ty: &ColumnType, sql: &str, dialect: Dialect) -> Result<String, String> {
+    if let Some((element, dimensions)) = array_element(sql) {
+        return array_type(sql, element, dimensions, dialect);
+    }
     let names = dialect.backend().diesel_types();
     if let Some((bits, unsigned)) = ty.custom_integer() {
         let base = match bits {
@@ -193,11 +196,74 @@ fn custom_type(ty: &ColumnType, sql: &str, dialect: Dialect) -> Result<String, S
         "jsonb" => names.json,
         _ => {
             return Err(format!(
-                "no diesel SQL type is known for `sql_type = \"{sql}\"` on {dialect}\nhelp: give the column an `sql_type` diesel maps: an integer type, `numeric`, a text, binary, date or time type, `json`"
+                "no diesel SQL type is known for `sql_type = \"{sql}\"` on {dialect}\nhelp: give the column an `sql_type` diesel maps: an integer type, `numeric`, a text, binary, date or time type, `json`, or on PostgreSQL an array of one (`TEXT[]`)"
             ))
         }
     };
     Ok(name.to_string())
+}
+
+/// The element type of a PostgreSQL array type and how many dimensions it
+/// declares: `TEXT[]`, `integer[3]`, `varchar(20)[][]`, `INTEGER ARRAY`,
+/// `bigint ARRAY[4]`. `None` for any other type.
+fn array_element(sql: &str) -> Option<(&str, usize)> {
+    // `rest` without a trailing ` ARRAY` (any case), when it has one.
+    fn strip_array_word(rest: &str) -> Option<&str> {
+        let cut = rest.len().checked_sub("array".len())?;
+        let (before, word) = (rest.get(..cut)?, rest.get(cut..)?);
+        (word.eq_ignore_ascii_case("array") && before.ends_with(char::is_whitespace))
+            .then(|| before.trim_end())
+    }
+    let mut rest = sql.trim();
+    let mut dimensions = 0;
+    loop {
+        if let Some(inside) = rest.strip_suffix(']') {
+            let open = inside.rfind('[')?;
+            if !inside[open + 1..]
+                .trim()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+            {
+                return None;
+            }
+            rest = inside[..open].trim_end();
+            // `ARRAY[4]` is one dimension with its bound.
+            rest = strip_array_word(rest).unwrap_or(rest);
+        } else if let Some(before) = strip_array_word(rest) {
+            rest = before;
+        } else {
+            break;
+        }
+        dimensions += 1;
+    }
+    (dimensions > 0 && !rest.is_empty()).then_some((rest, dimensions))
+}
+
+/// diesel's `Array<..>` of a PostgreSQL array column. Its elements are
+/// `Vec<T>`'s (`Array<Text>`); elements that may be NULL
+/// (`Vec<Option<T>>`, `Array<Nullable<Text>>`) are the field's
+/// `diesel_type` to state.
+fn array_type(
+    sql: &str,
+    element: &str,
+    dimensions: usize,
+    dialect: Dialect,
+) -> Result<String, String> {
+    // Whether a database has arrays is a fact of PostgreSQL alone, not a
+    // name of diesel's that differs per backend (`DieselTypes`).
+    if dialect != Dialect::Postgres {
+        return Err(format!(
+            "`sql_type = \"{sql}\"` is an array, and arrays are PostgreSQL's: {dialect} has no array type\nhelp: for a project on PostgreSQL alone, name it: `migrator::schema!(dialect = \"postgres\")` (or `dialects = [\"postgres\"]` in migrator.toml, `migrator print-schema --dialect postgres`); on several databases keep the list in a JSON column (`serde_json::Value`) or a table of its own"
+        ));
+    }
+    if dimensions > 1 {
+        return Err(format!(
+            "`sql_type = \"{sql}\"` declares {dimensions} dimensions, but diesel reads one-dimensional arrays only (into a `Vec<T>`)\nhelp: declare one dimension, e.g. `sql_type = \"{element}[]\"`"
+        ));
+    }
+    let inner = diesel_type(&ColumnType::Custom(element.to_string()), dialect)
+        .map_err(|e| format!("the elements of the array `{sql}`: {e}"))?;
+    Ok(format!("Array<{inner}>"))
 }
 
 /// The diesel type of `column` (with `Nullable<..>`) agreed by every dialect

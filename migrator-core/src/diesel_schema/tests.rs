@@ -121,6 +121,15 @@ fn every_type_per_dialect() {
             Custom("double precision".into()),
             ["Double", "Double", "Double"],
         ),
+        // Decimals (`BigDecimal`, `rust_decimal::Decimal`), the text of a
+        // user enum, a newtype over `i64`.
+        (Custom("NUMERIC".into()), ["Numeric", "Numeric", "Numeric"]),
+        (
+            Custom("DECIMAL(30, 10)".into()),
+            ["Numeric", "Numeric", "Numeric"],
+        ),
+        (Custom("VARCHAR(10)".into()), ["Text", "Text", "Text"]),
+        (Custom("BIGINT".into()), ["BigInt", "BigInt", "BigInt"]),
     ];
     for (ty, want) in cases {
         for (d, want) in [Dialect::Postgres, Dialect::Sqlite, Dialect::Mysql]
@@ -268,4 +277,117 @@ fn the_todo_example_snapshot() {
     )
     .expect("the example renders for every dialect");
     insta::assert_snapshot!(file);
+}
+
+#[test]
+fn postgres_arrays_are_diesel_arrays() {
+    let cases = [
+        ("TEXT[]", "Array<Text>"),
+        ("integer[]", "Array<Integer>"),
+        ("INT[]", "Array<Integer>"),
+        ("BIGINT[]", "Array<BigInt>"),
+        ("smallint[3]", "Array<SmallInt>"),
+        ("varchar(20)[]", "Array<Text>"),
+        ("character varying(20) ARRAY", "Array<Text>"),
+        ("bigint array[4]", "Array<BigInt>"),
+        ("numeric(10, 2)[]", "Array<Numeric>"),
+        ("boolean []", "Array<Bool>"),
+        ("double precision[]", "Array<Double>"),
+        ("bytea[]", "Array<Binary>"),
+        ("date[]", "Array<Date>"),
+        ("timestamptz[]", "Array<Timestamptz>"),
+        ("uuid[]", "Array<Uuid>"),
+        ("jsonb[]", "Array<Jsonb>"),
+    ];
+    for (sql, want) in cases {
+        assert_eq!(
+            diesel_type(&ColumnType::Custom(sql.into()), Dialect::Postgres).as_deref(),
+            Ok(want),
+            "{sql}"
+        );
+    }
+    // An integer type with brackets is not read as the integer itself.
+    assert_eq!(
+        ColumnType::Custom("INTEGER[]".into()).custom_integer(),
+        None
+    );
+}
+
+#[test]
+fn arrays_elsewhere_are_an_error_naming_postgres() {
+    for d in [Dialect::Sqlite, Dialect::Mysql] {
+        let e = diesel_type(&ColumnType::Custom("TEXT[]".into()), d).expect_err("no arrays");
+        assert!(
+            e.starts_with(&format!(
+                "`sql_type = \"TEXT[]\"` is an array, and arrays are PostgreSQL's: {d} has no array type\nhelp: "
+            )),
+            "{e}"
+        );
+        assert!(
+            e.contains("migrator::schema!(dialect = \"postgres\")"),
+            "{e}"
+        );
+    }
+    let mut s = Schema::new();
+    s.insert(table(
+        "posts",
+        &["id"],
+        vec![
+            col("id", ColumnType::BigInt, false),
+            col("tags", ColumnType::Custom("TEXT[]".into()), true),
+            col("scores", ColumnType::Custom("INTEGER[]".into()), false),
+        ],
+    ));
+    let pg = render(&s, &[Dialect::Postgres]).expect("PostgreSQL renders");
+    assert!(pg.contains("tags -> Nullable<Array<Text>>,"), "{pg}");
+    assert!(pg.contains("scores -> Array<Integer>,"), "{pg}");
+    // Without a dialect, the first that has no arrays refuses each column.
+    let errors = render(&s, &Dialect::ALL).expect_err("SQLite has no arrays");
+    let columns: Vec<&str> = errors.iter().map(|e| e.column.as_str()).collect();
+    assert_eq!(columns, ["tags", "scores"]);
+    assert!(
+        errors[0].to_string().starts_with(
+            "column `posts.tags`: `sql_type = \"TEXT[]\"` is an array, and arrays are PostgreSQL's: sqlite"
+        ),
+        "{}",
+        errors[0]
+    );
+}
+
+#[test]
+fn nullable_elements_are_stated_with_diesel_type() {
+    let mut s = Schema::new();
+    s.insert(table(
+        "posts",
+        &["id"],
+        vec![
+            col("id", ColumnType::BigInt, false),
+            col("tags", ColumnType::Custom("TEXT[]".into()), false),
+        ],
+    ));
+    let mut fields = Fields::default();
+    fields.insert("posts", "tags", "tags", Some("Array<Nullable<Text>>"));
+    let pg = render_with(&s, &[Dialect::Postgres], &fields).expect("renders");
+    assert!(pg.contains("tags -> Array<Nullable<Text>>,"), "{pg}");
+}
+
+#[test]
+fn arrays_diesel_cannot_read_are_errors() {
+    let e = diesel_type(&ColumnType::Custom("integer[][]".into()), Dialect::Postgres)
+        .expect_err("two dimensions");
+    assert_eq!(
+        e,
+        "`sql_type = \"integer[][]\"` declares 2 dimensions, but diesel reads one-dimensional arrays only (into a `Vec<T>`)\nhelp: declare one dimension, e.g. `sql_type = \"integer[]\"`"
+    );
+    let e = diesel_type(&ColumnType::Custom("tsvector[]".into()), Dialect::Postgres)
+        .expect_err("no diesel type for the elements");
+    assert!(
+        e.starts_with("the elements of the array `tsvector[]`: no diesel SQL type is known for `sql_type = \"tsvector\"`"),
+        "{e}"
+    );
+    assert!(e.contains("\nhelp: "), "{e}");
+    // Not arrays: a bare `ARRAY` and brackets around a name.
+    for sql in ["ARRAY", "text[abc]"] {
+        assert_eq!(array_element(sql), None, "{sql}");
+    }
 }
