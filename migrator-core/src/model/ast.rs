@@ -97,7 +97,7 @@ impl<'a> Model<'a> {
                     e.enum_token,
                     with_help(
                         "`#[derive(Model)]` works on structs only, not on enums",
-                        "a model is a struct whose named fields are the columns; for an enum-like column use `String` with a `check`, or `sql_type`",
+                        "a model is a struct whose named fields are the columns; an enum is the type of a column instead: a field of it with `#[model(sql_type = \"VARCHAR(10)\")]` and a table `check` on its values, and diesel's `ToSql`/`FromSql` for it (README, \"Querying with diesel\")",
                     ),
                 );
                 return None;
@@ -305,6 +305,28 @@ fn classify(ty: &Type) -> Option<RustKind> {
         _ => return None,
     };
     Some(kind)
+}
+
+/// A Rust type with no column type of its own that a help line can still
+/// name the fix for: its `sql_type` is the user's to give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NeedsSqlType {
+    /// `bigdecimal::BigDecimal`, `rust_decimal::Decimal`: the precision
+    /// and scale are the column's (`NUMERIC(12, 2)`).
+    Decimal,
+    /// `Vec<T>` of anything but `u8`: a PostgreSQL array (`TEXT[]`).
+    List,
+}
+
+/// What `ty` is when it is one of [`NeedsSqlType`].
+pub(crate) fn needs_sql_type(ty: &Type) -> Option<NeedsSqlType> {
+    let (_, seg) = last_segment(ty)?;
+    let bare = matches!(seg.arguments, PathArguments::None);
+    match seg.ident.to_string().as_str() {
+        "BigDecimal" | "Decimal" if bare => Some(NeedsSqlType::Decimal),
+        "Vec" => single_type_arg(seg).map(|_| NeedsSqlType::List),
+        _ => None,
+    }
 }
 
 /// A type as the user wrote it, for messages (`Vec<u32>`, not `Vec < u32 >`).

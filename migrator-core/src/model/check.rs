@@ -8,7 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use super::ast::{type_to_string, Field, Model, RustKind, SUPPORTED_TYPES};
+use super::ast::{
+    needs_sql_type, type_to_string, Field, Model, NeedsSqlType, RustKind, SUPPORTED_TYPES,
+};
 use super::attr::{DefaultLit, Spanned};
 use super::ctxt::{with_help, Ctxt};
 use crate::schema::{ColumnType, DefaultValue, RefAction};
@@ -425,11 +427,21 @@ fn unsupported_type(cx: &Ctxt, field: &Field<'_>) {
                 "use `i16`, `i32` or `i64`, or set the SQL type with `#[model(sql_type = \"...\")]`; supported types are {SUPPORTED_TYPES}"
             ),
         )
+    } else if needs_sql_type(field.inner) == Some(NeedsSqlType::Decimal) {
+        with_help(
+            format!("a decimal column needs its precision: `{shown}` has no SQL type without one"),
+            "give the digits it keeps with `#[model(sql_type = \"NUMERIC(12, 2)\")]` (12 digits, 2 of them after the point); diesel reads it as `Numeric`",
+        )
+    } else if needs_sql_type(field.inner) == Some(NeedsSqlType::List) {
+        with_help(
+            format!("unsupported column type `{shown}`"),
+            "a list is a PostgreSQL array: set its SQL type with `#[model(sql_type = \"TEXT[]\")]` (the element's type and `[]`, PostgreSQL only), keep it in a JSON column (`serde_json::Value`), or add `#[model(skip)]` if it is not a column",
+        )
     } else {
         with_help(
             format!("unsupported column type `{shown}`"),
             format!(
-                "set the SQL type with `#[model(sql_type = \"...\")]` (e.g. `sql_type = \"NUMERIC(12, 2)\"`), or add `#[model(skip)]` if it is not a column; supported types are {SUPPORTED_TYPES}"
+                "set the SQL type it is stored as with `#[model(sql_type = \"...\")]`, e.g. `sql_type = \"VARCHAR(10)\"` for an enum kept as text or `sql_type = \"BIGINT\"` for a newtype over `i64` (with diesel's `ToSql`/`FromSql` for the type), or add `#[model(skip)]` if it is not a column; supported types are {SUPPORTED_TYPES}"
             ),
         )
     };

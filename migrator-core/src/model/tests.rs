@@ -969,25 +969,65 @@ fn a_64_byte_name_is_refused_only_where_postgres_is_targeted() {
 #[test]
 fn unsupported_types_need_sql_type() {
     let help = error(
-        &with_field("    price: rust_decimal::Decimal,"),
+        &with_field("    at: std::time::SystemTime,"),
         5,
-        12,
-        "unsupported column type `rust_decimal::Decimal`",
+        9,
+        "unsupported column type `std::time::SystemTime`",
     );
     assert!(
         help.starts_with(
-            "set the SQL type with `#[model(sql_type = \"...\")]` (e.g. `sql_type = \"NUMERIC(12, 2)\"`), \
-             or add `#[model(skip)]` if it is not a column; supported types are `i16`"
+            "set the SQL type it is stored as with `#[model(sql_type = \"...\")]`, e.g. \
+             `sql_type = \"VARCHAR(10)\"` for an enum kept as text or `sql_type = \"BIGINT\"` for a newtype over `i64`"
         ),
         "{help}"
     );
-    // The error is on the type inside `Option`.
-    error(
+    assert!(help.contains("supported types are `i16`"), "{help}");
+    // A decimal: the help gives the precision.
+    for (ty, column) in [("rust_decimal::Decimal", 12), ("Option<BigDecimal>", 19)] {
+        let help = error(
+            &with_field(&format!("    price: {ty},")),
+            5,
+            column,
+            &format!(
+                "a decimal column needs its precision: `{}` has no SQL type without one",
+                ty.trim_start_matches("Option<").trim_end_matches('>')
+            ),
+        );
+        assert!(
+            help.starts_with(
+                "give the digits it keeps with `#[model(sql_type = \"NUMERIC(12, 2)\")]`"
+            ),
+            "{help}"
+        );
+    }
+
+    // A list: the help names PostgreSQL's arrays. The error is on the type
+    // inside `Option`.
+    let help = error(
         &with_field("    tags: Option<Vec<String>>,"),
         5,
         18,
         "unsupported column type `Vec<String>`",
     );
+    assert!(
+        help.starts_with(
+            "a list is a PostgreSQL array: set its SQL type with `#[model(sql_type = \"TEXT[]\")]`"
+        ),
+        "{help}"
+    );
+    // With its SQL type each is a column of that type.
+    for (field, sql) in [
+        ("price: bigdecimal::BigDecimal", "NUMERIC(12, 2)"),
+        ("tags: Vec<Option<String>>", "TEXT[]"),
+    ] {
+        let src = with_field(&format!("    #[model(sql_type = \"{sql}\")]\n    {field},"));
+        let models = parse_source(Path::new(FILE), &src).expect("a column");
+        assert_eq!(
+            models[0].table.columns[1].ty,
+            ColumnType::Custom(sql.into()),
+            "{field}"
+        );
+    }
     let help = error(
         &with_field("    n: u32,"),
         5,
