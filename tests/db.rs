@@ -6,6 +6,8 @@
 mod backfill;
 #[path = "db/checks.rs"]
 mod checks;
+#[path = "db/diesel_custom_types.rs"]
+mod diesel_custom_types;
 #[path = "db/diesel_fields.rs"]
 mod diesel_fields;
 #[path = "db/diesel_queries.rs"]
