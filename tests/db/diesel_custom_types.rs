@@ -30,8 +30,8 @@ fn dec(s: &str) -> BigDecimal {
     BigDecimal::from_str(s).expect("a decimal")
 }
 
-/// The recipe of the README: a Rust enum stored as text, read and written
-/// through diesel's `Text` on every backend.
+/// The recipe of the README ("Querying with diesel"): a Rust enum stored
+/// as text, read and written through diesel's `Text` on every backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
 #[diesel(sql_type = Text)]
 pub enum Priority {
@@ -39,21 +39,16 @@ pub enum Priority {
     High,
 }
 
-impl Priority {
-    fn as_str(self) -> &'static str {
-        match self {
-            Priority::Low => "low",
-            Priority::High => "high",
-        }
-    }
-}
-
 impl<DB: Backend> ToSql<Text, DB> for Priority
 where
     str: ToSql<Text, DB>,
 {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
-        self.as_str().to_sql(out)
+        let text = match self {
+            Priority::Low => "low",
+            Priority::High => "high",
+        };
+        text.to_sql(out)
     }
 }
 
