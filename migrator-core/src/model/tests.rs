@@ -738,7 +738,7 @@ fn unknown_field_key_guesses_and_lists_valid_keys() {
         help,
         "did you mean `primary_key`? valid field keys are `primary_key`, `auto_increment`, \
          `index`, `unique`, `foreign_key`, `on_delete`, `on_update`, `max_length`, `default`, \
-         `default_sql`, `sql_type`, `collation`, `comment`, `on_update_sql`, `identity_start`, `identity_increment`, `identity_always`, `column`, `renamed_from`, `skip`"
+         `default_sql`, `sql_type`, `diesel_type`, `collation`, `comment`, `on_update_sql`, `identity_start`, `identity_increment`, `identity_always`, `column`, `renamed_from`, `skip`"
     );
 }
 
