@@ -66,7 +66,10 @@ pub fn expand_schema_in(root: &Path, input: TokenStream) -> TokenStream {
         None if reference.dialects.is_empty() => Dialect::ALL.to_vec(),
         None => reference.dialects.clone(),
     };
-    let fields = model_fields(&reference.model_roots);
+    let fields = match model_fields(&reference.model_roots) {
+        Ok(fields) => fields,
+        Err(e) => return quote!(#e #tracked),
+    };
     match render_with(&snapshot.schema, &dialects, &fields) {
         Ok(text) => match text.parse::<TokenStream>() {
             Ok(tokens) => quote! {
@@ -91,15 +94,30 @@ pub fn expand_schema_in(root: &Path, input: TokenStream) -> TokenStream {
     }
 }
 
-/// The field names and stated diesel types of the models under `roots`.
-/// Models with errors give none: their derive reports the errors, and the
-/// schema then names their columns as the database does. The scan is not
-/// cached across processes here: the cache is keyed by the running
-/// program, which for a macro is the compiler, not this code.
-fn model_fields(roots: &[std::path::PathBuf]) -> Fields {
+/// The field names and stated diesel types of the models under `roots`,
+/// or a compile error naming each model file that does not scan (the
+/// schema would otherwise name their columns as the database does, and the
+/// struct's diesel derives would fail far from the cause). Lines are left
+/// out: inside a macro the parsed text has no positions of its own, and
+/// each struct's derive points at its own errors. The scan is not cached
+/// across processes here: the cache is keyed by the running program, which
+/// for a macro is the compiler, not this code.
+fn model_fields(roots: &[std::path::PathBuf]) -> Result<Fields, TokenStream> {
     match crate::model::scan_dirs_in_macro(roots, crate::model::IndexNames::PerTable) {
-        Ok(models) => Fields::of_models(&models.defs),
-        Err(_) => Fields::default(),
+        Ok(models) => Ok(Fields::of_models(&models.defs)),
+        Err(errors) => {
+            let listed: Vec<String> = errors
+                .iter()
+                .map(|e| format!("  {}: {}", e.file.display(), e.message))
+                .collect();
+            Err(error(
+                Span::call_site(),
+                &format!(
+                    "`migrator::schema!()` reads the models for their field names, and they do not scan:\n{}\nhelp: fix the models (`migrator check` shows each error with its line)",
+                    listed.join("\n")
+                ),
+            ))
+        }
     }
 }
 

@@ -133,3 +133,51 @@ fn a_diesel_type_that_is_no_type_path_is_a_spanned_error() {
     let ok = "#[derive(Model)]\npub struct T {\n    id: i64,\n    #[model(diesel_type = \"diesel::sql_types::Array<diesel::sql_types::Nullable<Text>>\", sql_type = \"TEXT[]\")]\n    x: Vec<Option<String>>,\n}\n";
     parse_source(Path::new("m.rs"), ok).expect("an array of nullable elements is a type path");
 }
+
+#[test]
+fn a_stated_type_does_not_give_a_database_arrays() {
+    let src = "#[derive(Model)]\npub struct Post {\n    #[model(primary_key)]\n    id: i64,\n    #[model(sql_type = \"TEXT[]\", diesel_type = \"diesel::sql_types::Array<diesel::sql_types::Nullable<diesel::sql_types::Text>>\")]\n    notes: Vec<Option<String>>,\n}\n";
+    let defs = parse_source(Path::new("m.rs"), src).expect("parses");
+    let mut schema = Schema::new();
+    schema.insert(defs[0].table.clone());
+    let fields = Fields::of_models(&defs);
+    let pg = render_with(&schema, &[Dialect::Postgres], &fields).expect("PostgreSQL has arrays");
+    assert!(pg.contains("notes -> diesel::sql_types::Array<"), "{pg}");
+    for d in [Dialect::Mysql, Dialect::Sqlite] {
+        let errors = render_with(&schema, &[d], &fields).expect_err("no arrays there");
+        assert!(
+            errors[0].message.contains("arrays are PostgreSQL's"),
+            "{errors:?}"
+        );
+    }
+}
+
+#[test]
+fn models_that_do_not_scan_are_a_compile_error_naming_the_file() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/diesel_fields");
+    let dir = std::env::temp_dir().join(format!("migrator-fields-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).expect("mkdir");
+    std::fs::create_dir_all(dir.join("migrations")).expect("mkdir");
+    for f in ["migrator.toml", "migrations/schema.toml"] {
+        std::fs::copy(fixture.join(f), dir.join(f)).expect("copy");
+    }
+    // Two models of one table: each derive is fine alone, the scan is not.
+    let models = std::fs::read_to_string(fixture.join("src/models.rs")).expect("models");
+    std::fs::write(dir.join("src/models.rs"), &models).expect("write");
+    std::fs::write(dir.join("src/again.rs"), &models).expect("write");
+    let out = super::expand_schema_in(&dir, proc_macro2::TokenStream::new()).to_string();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.contains("reads the models for their field names, and they do not scan"),
+        "{out}"
+    );
+    assert!(
+        out.contains("again.rs") || out.contains("models.rs"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("diesel :: table !"),
+        "no schema with the database's names: {out}"
+    );
+}

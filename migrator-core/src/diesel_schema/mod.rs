@@ -239,6 +239,19 @@ fn array_element(sql: &str) -> Option<(&str, usize)> {
     (dimensions > 0 && !rest.is_empty()).then_some((rest, dimensions))
 }
 
+/// Refuses an array column on a database without arrays. Whether a
+/// database has arrays is a fact of PostgreSQL alone, not a name of
+/// diesel's that differs per backend (`DieselTypes`); a stated
+/// `diesel_type` does not change it.
+fn arrays_on(sql: &str, dialect: Dialect) -> Result<(), String> {
+    if dialect == Dialect::Postgres {
+        return Ok(());
+    }
+    Err(format!(
+        "`sql_type = \"{sql}\"` is an array, and arrays are PostgreSQL's: {dialect} has no array type\nhelp: for a project on PostgreSQL alone, name it: `migrator::schema!(dialect = \"postgres\")` (or `dialects = [\"postgres\"]` in migrator.toml, `migrator print-schema --dialect postgres`); on several databases keep the list in a JSON column (`serde_json::Value`) or a table of its own"
+    ))
+}
+
 /// diesel's `Array<..>` of a PostgreSQL array column. Its elements are
 /// `Vec<T>`'s (`Array<Text>`); elements that may be NULL
 /// (`Vec<Option<T>>`, `Array<Nullable<Text>>`) are the field's
@@ -249,13 +262,7 @@ fn array_type(
     dimensions: usize,
     dialect: Dialect,
 ) -> Result<String, String> {
-    // Whether a database has arrays is a fact of PostgreSQL alone, not a
-    // name of diesel's that differs per backend (`DieselTypes`).
-    if dialect != Dialect::Postgres {
-        return Err(format!(
-            "`sql_type = \"{sql}\"` is an array, and arrays are PostgreSQL's: {dialect} has no array type\nhelp: for a project on PostgreSQL alone, name it: `migrator::schema!(dialect = \"postgres\")` (or `dialects = [\"postgres\"]` in migrator.toml, `migrator print-schema --dialect postgres`); on several databases keep the list in a JSON column (`serde_json::Value`) or a table of its own"
-        ));
-    }
+    arrays_on(sql, dialect)?;
     if dimensions > 1 {
         return Err(format!(
             "`sql_type = \"{sql}\"` declares {dimensions} dimensions, but diesel reads one-dimensional arrays only (into a `Vec<T>`)\nhelp: declare one dimension, e.g. `sql_type = \"{element}[]\"`"
@@ -280,6 +287,15 @@ fn column_type(
         message,
     };
     if let Some((_, Some(stated))) = fields.get(&table.name, &column.name) {
+        // The stated type names diesel's type; the column is still one the
+        // database must have.
+        if let ColumnType::Custom(sql) = &column.ty {
+            if array_element(sql).is_some() {
+                for &d in dialects {
+                    arrays_on(sql, d).map_err(err)?;
+                }
+            }
+        }
         return Ok(if column.nullable {
             format!("Nullable<{stated}>")
         } else {

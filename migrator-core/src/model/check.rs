@@ -409,6 +409,7 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
 fn unsupported_type(cx: &Ctxt, field: &Field<'_>) {
     let shown = type_to_string(field.inner);
     let base = shown.rsplit("::").next().unwrap_or(&shown).to_string();
+    let needs = needs_sql_type(field.inner);
     let msg = if super::ast::option_inner(field.inner).is_some() {
         with_help(
             format!(
@@ -427,12 +428,12 @@ fn unsupported_type(cx: &Ctxt, field: &Field<'_>) {
                 "use `i16`, `i32` or `i64`, or set the SQL type with `#[model(sql_type = \"...\")]`; supported types are {SUPPORTED_TYPES}"
             ),
         )
-    } else if needs_sql_type(field.inner) == Some(NeedsSqlType::Decimal) {
+    } else if needs == Some(NeedsSqlType::Decimal) {
         with_help(
             format!("a decimal column needs its precision: `{shown}` has no SQL type without one"),
             "give the digits it keeps with `#[model(sql_type = \"NUMERIC(12, 2)\")]` (12 digits, 2 of them after the point); diesel reads it as `Numeric`",
         )
-    } else if needs_sql_type(field.inner) == Some(NeedsSqlType::List) {
+    } else if needs == Some(NeedsSqlType::List) {
         with_help(
             format!("unsupported column type `{shown}`"),
             "a list is a PostgreSQL array: set its SQL type with `#[model(sql_type = \"TEXT[]\")]` (the element's type and `[]`, PostgreSQL only), keep it in a JSON column (`serde_json::Value`), or add `#[model(skip)]` if it is not a column",
