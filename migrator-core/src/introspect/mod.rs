@@ -340,9 +340,16 @@ pub fn verify<C: Introspect + ?Sized>(
     conn: &mut C,
     snapshot: &Schema,
 ) -> Result<Verification, IntrospectError> {
-    let live = conn.introspect()?;
+    let mut live = conn.introspect()?;
     let expected = conn.expected(snapshot)?;
-    let drift = compare(&live.schema, &expected);
+    let drift = if live.dialect == crate::dialect::Dialect::Sqlite {
+        let mut seen = live.schema.clone();
+        let notes = crate::backend::sqlite::introspect::same_storage(&mut seen, &expected);
+        live.notes.extend(notes);
+        compare(&seen, &expected)
+    } else {
+        compare(&live.schema, &expected)
+    };
     Ok(Verification {
         live,
         expected,

@@ -177,7 +177,10 @@ fn sqlite_types_map_back() {
     // SQLite itself reports `int`, `Int` as `INT`.
     assert_eq!(sqlite_type("int"), T::Custom("INT".into()));
     assert_eq!(sqlite_type(" Int "), sqlite_type("INT"));
-    assert_eq!(sqlite_type("bigint"), T::Custom("bigint".into()));
+    assert_eq!(sqlite_type("bigint"), T::BigInt);
+    assert_eq!(sqlite_type("BIGINT"), T::BigInt);
+    assert_eq!(sqlite_type("SMALLINT"), T::SmallInt);
+    assert_eq!(sqlite_type("DOUBLE"), T::Double);
     assert_eq!(sqlite_type("varchar( 20 )"), T::Varchar(20));
     assert_eq!(sqlite_type("TIMESTAMPTZ"), T::TimestampTz);
     assert_eq!(
@@ -543,8 +546,12 @@ mod sqlite_db {
             every.column("d3").and_then(|c| c.default.clone()),
             Some(DefaultValue::Bool(true))
         );
-        // Only the widest integer survives on SQLite; expected() says so too.
-        assert_eq!(every.column("c0").map(|c| &c.ty), Some(&ColumnType::BigInt));
+        // The integer widths survive as declared names (SMALLINT, BIGINT),
+        // which is what diesel's inference reads; expected() says so too.
+        assert_eq!(
+            every.column("c0").map(|c| &c.ty),
+            Some(&ColumnType::SmallInt)
+        );
     }
 
     #[test]

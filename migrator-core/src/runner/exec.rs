@@ -59,6 +59,16 @@ pub(crate) fn run<C: MigrationConnection>(
     };
     let plan = plan::build(set, &rows, ctx.conn.dialect(), goal, transport)?;
     plan::check_sizes(ctx.conn, &plan)?;
+    if !ctx.conn.in_open_transaction() {
+        // A runner killed after recording a finished backfill and before
+        // dropping the emptied cursor table leaves the table behind; the
+        // next run (under the lock) drops it. A table with a row belongs
+        // to an unfinished backfill and stays. (Not inside the caller's
+        // transaction: MySQL's DROP would commit it.)
+        super::backfill::drop_if_empty(ctx.conn).map_err(|e| RunError::Database {
+            message: format!("dropping the empty backfill cursor table a killed run left: {e}"),
+        })?;
+    }
     if plan.direction == Direction::Up {
         refuse_unfilled_placeholders(ctx, &plan)?;
     }

@@ -473,6 +473,38 @@ fn primary_key_of(
     Ok(cols.into_iter().map(|c| c.name).collect())
 }
 
+/// For `verify`: the integer columns of `live` whose declared type differs
+/// from the one migrator declares now (`INTEGER` where the model's
+/// `smallint` is `SMALLINT`: a database migrated before the diesel-readable
+/// names) take the expected type, since SQLite stores every integer the
+/// same way; one note says how many and what it means for diesel.
+pub(crate) fn same_storage(live: &mut Schema, expected: &Schema) -> Vec<String> {
+    use ColumnType::{BigInt, Integer, SmallInt};
+    let int = |ty: &ColumnType| matches!(ty, SmallInt | Integer | BigInt);
+    let mut kept = Vec::new();
+    for (name, t) in live.tables.iter_mut() {
+        let Some(e) = expected.tables.get(name) else {
+            continue;
+        };
+        for c in &mut t.columns {
+            if let Some(ec) = e.column(&c.name) {
+                if c.ty != ec.ty && int(&c.ty) && int(&ec.ty) {
+                    kept.push(format!("`{name}.{}`", c.name));
+                    c.ty = ec.ty.clone();
+                }
+            }
+        }
+    }
+    if kept.is_empty() {
+        return Vec::new();
+    }
+    vec![format!(
+        "{} integer column(s) keep the `INTEGER` declaration of an earlier migrator ({}): the same storage, so not drift, but diesel's own schema inference reads them as `i32`; a table rebuild (any change SQLite rebuilds the table for) declares them as the model says",
+        kept.len(),
+        kept.join(", ")
+    )]
+}
+
 /// `snapshot` as [`introspect`] reports it on SQLite: types through the
 /// rendered spelling, defaults as SQLite stores their rendered text,
 /// auto-increment only where it is `INTEGER PRIMARY KEY AUTOINCREMENT`.
@@ -485,7 +517,7 @@ pub(crate) fn expected(snapshot: &Schema) -> Schema {
         let declared: Vec<String> = t
             .columns
             .iter()
-            .map(|c| render::declared_type(t, &c.ty))
+            .map(|c| render::declared_type(t, c))
             .collect();
         for (c, declared) in t.columns.iter_mut().zip(declared) {
             c.ty = types::sqlite_type(&declared);

@@ -1,10 +1,20 @@
 //! SQLite rendering (3.35+; the bundled library is newer).
 //!
 //! Contract (on top of the module contract in `dialect`):
-//! - types: every integer is INTEGER (only a column declared exactly
-//!   `INTEGER` can be the rowid alias), `real`/`double` REAL, BOOLEAN, TEXT,
-//!   VARCHAR(n), BLOB, DATE, TIME, TIMESTAMP, `timestamptz` TIMESTAMPTZ,
-//!   `uuid` TEXT, `json` TEXT. SQLite accepts any type name and derives a
+//! - types: `smallint` SMALLINT, `integer` INTEGER, `bigint` BIGINT,
+//!   `real` REAL, `double` DOUBLE, BOOLEAN, TEXT, VARCHAR(n), BLOB, DATE,
+//!   TIME, TIMESTAMP, `timestamptz` TIMESTAMPTZ, `uuid` TEXT, `json` TEXT:
+//!   the names from which diesel's schema inference reads back the model's
+//!   Rust type (`i16`, `i32`, `i64`, `f32`, `f64`); the integer names all
+//!   get INTEGER affinity, DOUBLE gets REAL, so the storage is the same as
+//!   with INTEGER and REAL. The exception is the rowid alias: the integer
+//!   column that is the whole primary key of a rowid table is declared
+//!   exactly `INTEGER` whatever its width (only that spelling makes it the
+//!   rowid; diesel's inference reads it as `i32` unless its
+//!   `sqlite_integer_primary_key_is_bigint` option is on). A `STRICT` table
+//!   takes only INT, INTEGER, REAL, TEXT, BLOB and ANY (`strict_type`).
+//!   Databases migrated before these names keep INTEGER and REAL, which
+//!   `verify` accepts as the same storage. SQLite accepts any type name and derives a
 //!   column *affinity* from it; names are kept where the affinity they get is
 //!   harmless (the date/time names and BOOLEAN get NUMERIC, which only turns
 //!   text that is a well-formed number into a number), and replaced by TEXT
@@ -80,7 +90,7 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
                 vec![Statement::new(format!(
                     "ALTER TABLE {} ADD COLUMN {}",
                     q(table),
-                    column_def(column, false, strict).map_err(err)?
+                    column_def(column, false, false, strict).map_err(err)?
                 ))
                 .skip_if(column_query(table, &column.name))]
             }
@@ -174,8 +184,11 @@ pub(crate) fn render(op: &Operation, before: &Schema) -> Result<Vec<Statement>, 
 /// The SQLite spelling of a portable type; see the module docs.
 pub(crate) fn column_type(ty: &ColumnType) -> String {
     match ty {
-        ColumnType::SmallInt | ColumnType::Integer | ColumnType::BigInt => "INTEGER".into(),
-        ColumnType::Real | ColumnType::Double => "REAL".into(),
+        ColumnType::SmallInt => "SMALLINT".into(),
+        ColumnType::Integer => "INTEGER".into(),
+        ColumnType::BigInt => "BIGINT".into(),
+        ColumnType::Real => "REAL".into(),
+        ColumnType::Double => "DOUBLE".into(),
         ColumnType::Boolean => "BOOLEAN".into(),
         ColumnType::Text | ColumnType::Uuid | ColumnType::Json => "TEXT".into(),
         ColumnType::Varchar(n) => format!("VARCHAR({n})"),
@@ -224,14 +237,42 @@ pub(crate) fn strict_type(ty: &ColumnType) -> Result<String, String> {
     })
 }
 
-/// The type a column of `t` is declared with: [`column_type`], or in a
-/// `STRICT` table [`strict_type`] (a type a STRICT table refuses is
-/// refused when the table is created; here it stays as written).
-pub(crate) fn declared_type(t: &Table, ty: &ColumnType) -> String {
-    if t.strict {
-        strict_type(ty).unwrap_or_else(|_| column_type(ty))
+/// The type column `c` of `t` is declared with: `INTEGER` for the rowid
+/// alias ([`rowid_key`]), else [`column_type`], or in a `STRICT` table
+/// [`strict_type`] (a type a STRICT table refuses is refused when the
+/// table is created; here it stays as written).
+pub(crate) fn declared_type(t: &Table, c: &Column) -> String {
+    if rowid_key(t) == Some(c.name.as_str()) {
+        "INTEGER".into()
+    } else if t.strict {
+        strict_type(&c.ty).unwrap_or_else(|_| column_type(&c.ty))
     } else {
-        column_type(ty)
+        column_type(&c.ty)
+    }
+}
+
+/// Whether `ty` is one of the portable integer types (or a stated type
+/// spelled `INTEGER`), which can be the rowid alias.
+fn is_integer(ty: &ColumnType) -> bool {
+    match ty {
+        ColumnType::SmallInt | ColumnType::Integer | ColumnType::BigInt => true,
+        ColumnType::Custom(s) => s.trim().eq_ignore_ascii_case("INTEGER"),
+        _ => false,
+    }
+}
+
+/// The column that is the rowid alias: the whole primary key of a table
+/// with a rowid, of an integer type. It is declared exactly `INTEGER`.
+pub(crate) fn rowid_key(t: &Table) -> Option<&str> {
+    if t.without_rowid {
+        return None;
+    }
+    match t.primary_key.as_slice() {
+        [only] => t
+            .column(only)
+            .filter(|c| is_integer(&c.ty))
+            .map(|c| c.name.as_str()),
+        _ => None,
     }
 }
 
@@ -261,8 +302,14 @@ pub(crate) fn default_sql(d: &DefaultValue) -> Result<String, String> {
 }
 
 /// `"c" TYPE [PRIMARY KEY AUTOINCREMENT] [NOT NULL] [DEFAULT x]`, the type
-/// as a `strict` table takes it.
-fn column_def(c: &Column, autoincrement_pk: bool, strict: bool) -> Result<String, String> {
+/// as a `strict` table takes it; `rowid`: the column is the rowid alias,
+/// declared `INTEGER`.
+fn column_def(
+    c: &Column,
+    autoincrement_pk: bool,
+    rowid: bool,
+    strict: bool,
+) -> Result<String, String> {
     common::refuse_mysql_only(D, c)?;
     common::refuse_postgres_only(D, c)?;
     let default = c.default.as_ref().map(default_sql).transpose()?;
@@ -274,7 +321,9 @@ fn column_def(c: &Column, autoincrement_pk: bool, strict: bool) -> Result<String
         },
         ..Default::default()
     };
-    let ty = if strict {
+    let ty = if rowid {
+        "INTEGER".to_string()
+    } else if strict {
         strict_type(&c.ty)?
     } else {
         column_type(&c.ty)
@@ -283,19 +332,9 @@ fn column_def(c: &Column, autoincrement_pk: bool, strict: bool) -> Result<String
 }
 
 /// The column that is declared `INTEGER PRIMARY KEY AUTOINCREMENT`, if any:
-/// the whole primary key, auto-incremented, of an integer type, in a table
-/// with a rowid.
+/// the rowid alias ([`rowid_key`]), auto-incremented.
 pub(super) fn autoincrement_pk(t: &Table) -> Option<&str> {
-    if t.without_rowid {
-        return None;
-    }
-    match t.primary_key.as_slice() {
-        [only] => t
-            .column(only)
-            .filter(|c| c.auto_increment && column_type(&c.ty) == "INTEGER")
-            .map(|c| c.name.as_str()),
-        _ => None,
-    }
+    rowid_key(t).filter(|name| t.column(name).is_some_and(|c| c.auto_increment))
 }
 
 /// `CREATE TABLE [IF NOT EXISTS] <name>` with `t`'s definition.
@@ -334,7 +373,10 @@ fn create_table_sql(t: &Table, name: &str, if_not_exists: bool) -> Result<String
     let defs = t
         .columns
         .iter()
-        .map(|c| column_def(c, pk == Some(c.name.as_str()), t.strict))
+        .map(|c| {
+            let name = Some(c.name.as_str());
+            column_def(c, pk == name, rowid_key(t) == name, t.strict)
+        })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("table `{}`: {e}", t.name))?;
     let options: Vec<&str> = [("STRICT", t.strict), ("WITHOUT ROWID", t.without_rowid)]

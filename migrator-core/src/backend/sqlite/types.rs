@@ -11,8 +11,12 @@ pub(crate) fn sqlite_type(declared: &str) -> ColumnType {
     let t = declared.trim();
     let up = t.to_ascii_uppercase();
     match up.as_str() {
-        "INTEGER" => ColumnType::BigInt,
-        "REAL" => ColumnType::Double,
+        // SQLite stores every integer in up to 8 bytes and every float in
+        // 8: `INTEGER` (the rowid alias, and what earlier versions
+        // declared for every integer) and `REAL` read back as the widest.
+        "INTEGER" | "BIGINT" | "INT8" => ColumnType::BigInt,
+        "SMALLINT" | "INT2" => ColumnType::SmallInt,
+        "REAL" | "DOUBLE" | "DOUBLE PRECISION" => ColumnType::Double,
         "BOOLEAN" => ColumnType::Boolean,
         "TEXT" => ColumnType::Text,
         "BLOB" => ColumnType::Blob,
@@ -21,7 +25,7 @@ pub(crate) fn sqlite_type(declared: &str) -> ColumnType {
         "TIMESTAMP" => ColumnType::Timestamp,
         "TIMESTAMPTZ" => ColumnType::TimestampTz,
         // SQLite reports these declared types in capitals however they were
-        // written (`int` comes back as `INT`; `bigint` stays as written).
+        // written (`int` comes back as `INT`).
         "INT" => ColumnType::Custom(up),
         _ => varchar_length(&up, "VARCHAR")
             .map(ColumnType::Varchar)

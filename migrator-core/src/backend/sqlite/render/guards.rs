@@ -77,7 +77,7 @@ fn collation_is(t: &Table, from: &Column, to: &Column) -> String {
             D.string(&format!(
                 "{} {} COLLATE {}",
                 D.ident(&to.name),
-                declared_type(t, &to.ty),
+                declared_type(t, to),
                 D.ident(x)
             ))
         ),
@@ -120,7 +120,7 @@ fn column_is(t: &Table, c: &Column) -> Result<String, String> {
         "EXISTS (SELECT 1 FROM pragma_table_info({}) WHERE name = {} AND type = {} AND \"notnull\" = {} AND dflt_value IS {default}) AND {autoincrement}",
         D.string(&t.name),
         D.string(&c.name),
-        D.string(&declared_type(t, &c.ty)),
+        D.string(&declared_type(t, c)),
         u8::from(!c.nullable),
     ))
 }
