@@ -261,6 +261,12 @@ mod sqlite {
     }
 
     #[test]
+    fn declared_types_read_as_the_model() {
+        let (_d, mut c) = db();
+        introspection::sqlite_declared_types_read_as_the_model(&mut c);
+    }
+
+    #[test]
     fn long_default_names_stay_distinct() {
         let (_d, mut c) = db();
         super::fidelity::long_default_names_stay_distinct(&mut c, |c| {

@@ -137,10 +137,23 @@ pub fn init_from_database(dir: &Path, database: &Database, wait: Duration) -> Cm
             });
         }
     };
-    let adoption = adopt(&live).map_err(|source| CliError::Adopt {
+    let mut adoption = adopt(&live).map_err(|source| CliError::Adopt {
         source,
         database: shown.clone(),
     })?;
+    // Where the baseline declares a column otherwise than the database
+    // (SQLite: `BIGINT` for an `i64` declared `INTEGER`), the report says so.
+    match introspect::Introspect::verify_notes(&mut db, &adoption.schema) {
+        Ok(notes) => adoption.notes.extend(notes),
+        Err(e) => {
+            let message = explained(&mut db, e.to_string(), "reading the catalog");
+            return Err(CliError::Catalog {
+                source: e,
+                message,
+                database: shown,
+            });
+        }
+    }
 
     let models = models_dir(dir, &project);
     let model_paths: Vec<PathBuf> = adoption

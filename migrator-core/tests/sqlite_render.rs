@@ -304,8 +304,11 @@ fn constraint_names(sql: &str) -> BTreeSet<String> {
 /// written out again here so that a change to them fails this test.
 fn sqlite_type(ty: &ColumnType) -> String {
     match ty {
-        ColumnType::SmallInt | ColumnType::Integer | ColumnType::BigInt => "INTEGER".into(),
-        ColumnType::Real | ColumnType::Double => "REAL".into(),
+        ColumnType::SmallInt => "SMALLINT".into(),
+        ColumnType::Integer => "INTEGER".into(),
+        ColumnType::BigInt => "BIGINT".into(),
+        ColumnType::Real => "REAL".into(),
+        ColumnType::Double => "DOUBLE".into(),
         ColumnType::Boolean => "BOOLEAN".into(),
         ColumnType::Text | ColumnType::Uuid | ColumnType::Json => "TEXT".into(),
         ColumnType::Varchar(n) => format!("VARCHAR({n})"),
@@ -332,11 +335,24 @@ fn sqlite_default(d: &DefaultValue) -> String {
 }
 
 fn expected_table(t: &Table) -> LiveTable {
-    let autoinc_pk = match t.primary_key.as_slice() {
-        [only] => t
-            .column(only)
-            .is_some_and(|c| c.auto_increment && sqlite_type(&c.ty) == "INTEGER"),
-        _ => false,
+    // The whole primary key of a rowid table, of an integer width, is the
+    // rowid alias: declared exactly INTEGER.
+    let rowid = match t.primary_key.as_slice() {
+        [only] if !t.without_rowid => t.column(only).filter(|c| {
+            matches!(
+                c.ty,
+                ColumnType::SmallInt | ColumnType::Integer | ColumnType::BigInt
+            )
+        }),
+        _ => None,
+    };
+    let autoinc_pk = rowid.is_some_and(|c| c.auto_increment);
+    let declared = |c: &Column| {
+        if rowid.is_some_and(|r| r.name == c.name) {
+            "INTEGER".to_string()
+        } else {
+            sqlite_type(&c.ty)
+        }
     };
     LiveTable {
         columns: t
@@ -344,7 +360,7 @@ fn expected_table(t: &Table) -> LiveTable {
             .iter()
             .map(|c| LiveColumn {
                 name: c.name.clone(),
-                ty: sqlite_type(&c.ty),
+                ty: declared(c),
                 not_null: !c.nullable,
                 default: c.default.as_ref().map(sqlite_default),
                 pk: t

@@ -19,6 +19,7 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
         chrono: cfg!(feature = "chrono"),
         serde_json: cfg!(feature = "serde_json"),
         uuid: cfg!(feature = "uuid"),
+        numeric: cfg!(feature = "numeric"),
     };
     let mut out = migrator_core::model::expand_derive(&input);
     out.extend(migrator_core::model::diesel_feature_errors(&input, on));

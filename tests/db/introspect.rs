@@ -698,3 +698,120 @@ pub fn mysql_outside_objects(c: &mut diesel::mysql::MysqlConnection) {
     let v = introspect::verify(c, &model).expect("verifies");
     assert!(v.is_clean(), "{:?}", v.drift);
 }
+
+/// SQLite: each integer and float width is declared with the name diesel's
+/// schema inference reads back as the model's Rust type (SMALLINT `i16`,
+/// INTEGER `i32`, BIGINT `i64`, REAL `f32`, DOUBLE `f64`), except the rowid
+/// alias (the whole integer key of a rowid table), which stays exactly
+/// `INTEGER` and still is the rowid. A database an earlier version declared
+/// with INTEGER and REAL throughout verifies clean, with a note.
+pub fn sqlite_declared_types_read_as_the_model(c: &mut diesel::sqlite::SqliteConnection) {
+    let mut users = Table::new("users");
+    users.columns = vec![
+        auto(col("id", ColumnType::BigInt)),
+        col("n16", ColumnType::SmallInt),
+        col("n32", ColumnType::Integer),
+        col("n64", ColumnType::BigInt),
+        nullable(col("f32", ColumnType::Real)),
+        nullable(col("f64", ColumnType::Double)),
+    ];
+    users.primary_key = vec!["id".into()];
+    let mut items = Table::new("items");
+    items.columns = vec![
+        col("id", ColumnType::BigInt),
+        col("user_id", ColumnType::BigInt),
+    ];
+    items.primary_key = vec!["id".into()];
+    items.foreign_keys = vec![fk(
+        "fk_items_user_id",
+        "user_id",
+        "users",
+        RefAction::Cascade,
+    )];
+    let mut pairs = Table::new("pairs");
+    pairs.columns = vec![col("a", ColumnType::BigInt), col("b", ColumnType::SmallInt)];
+    pairs.primary_key = vec!["a".into(), "b".into()];
+    let mut s = Schema::new();
+    for t in [users, items, pairs] {
+        s.insert(t);
+    }
+    create_all(c, &s);
+    let declared = |c: &mut diesel::sqlite::SqliteConnection,
+                    table: &str|
+     -> Vec<(String, String)> {
+        super::support::rows_sqlite(
+            c,
+            &format!("SELECT name AS a, type AS b, '' AS c, '' AS d FROM pragma_table_info('{table}') ORDER BY cid"),
+        )
+        .into_iter()
+        .map(|r| (r.a, r.b))
+        .collect()
+    };
+    let pairs_of = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        declared(c, "users"),
+        pairs_of(&[
+            ("id", "INTEGER"),
+            ("n16", "SMALLINT"),
+            ("n32", "INTEGER"),
+            ("n64", "BIGINT"),
+            ("f32", "REAL"),
+            ("f64", "DOUBLE"),
+        ])
+    );
+    assert_eq!(
+        declared(c, "items"),
+        pairs_of(&[("id", "INTEGER"), ("user_id", "BIGINT")])
+    );
+    assert_eq!(
+        declared(c, "pairs"),
+        pairs_of(&[("a", "BIGINT"), ("b", "SMALLINT")])
+    );
+    // The keys are still the rowid: a row inserted without one gets it.
+    c.execute("INSERT INTO users (n16, n32, n64) VALUES (1, 2, 9223372036854775807)")
+        .expect("insert");
+    c.execute("INSERT INTO items (user_id) VALUES (1)")
+        .expect("insert");
+    let rowid = super::support::rows_sqlite(
+        c,
+        "SELECT CAST(id = rowid AS TEXT) AS a, CAST(typeof(id) AS TEXT) AS b, '' AS c, '' AS d FROM items",
+    );
+    assert_eq!((rowid[0].a.as_str(), rowid[0].b.as_str()), ("1", "integer"));
+    let wide = super::support::rows_sqlite(
+        c,
+        "SELECT CAST(n64 AS TEXT) AS a, '' AS b, '' AS c, '' AS d FROM users",
+    );
+    assert_eq!(wide[0].a, "9223372036854775807");
+    assert_reads_back(c, &s, "declared types");
+    let v = introspect::verify(c, &s).expect("verifies");
+    assert!(v.is_clean(), "{:?}", v.drift);
+    assert!(v.live.notes.is_empty(), "{:?}", v.live.notes);
+
+    // The same tables as an earlier version declared them.
+    c.execute(
+        "DROP TABLE pairs; DROP TABLE items; DROP TABLE users;
+         CREATE TABLE \"users\" (\"id\" INTEGER PRIMARY KEY AUTOINCREMENT, \"n16\" INTEGER NOT NULL, \"n32\" INTEGER NOT NULL, \"n64\" INTEGER NOT NULL, \"f32\" REAL, \"f64\" REAL);
+         CREATE TABLE \"items\" (\"id\" INTEGER NOT NULL, \"user_id\" INTEGER NOT NULL, PRIMARY KEY (\"id\"), CONSTRAINT \"fk_items_user_id\" FOREIGN KEY (\"user_id\") REFERENCES \"users\" (\"id\") ON DELETE CASCADE);
+         CREATE TABLE \"pairs\" (\"a\" INTEGER NOT NULL, \"b\" INTEGER NOT NULL, PRIMARY KEY (\"a\", \"b\"));",
+    )
+    .expect("an earlier version's tables");
+    let v = introspect::verify(c, &s).expect("verifies");
+    assert!(v.is_clean(), "{:?}", v.drift);
+    assert_eq!(v.live.notes.len(), 1, "{:?}", v.live.notes);
+    assert!(
+        v.live.notes[0].starts_with(
+            "6 column(s) are declared otherwise than migrator declares them now: `items.user_id` INTEGER (now BIGINT), `pairs.a` INTEGER (now BIGINT), `pairs.b` INTEGER (now SMALLINT), `users.n16` INTEGER (now SMALLINT), `users.n64` INTEGER (now BIGINT), `users.f64` REAL (now DOUBLE)"
+        ),
+        "{:?}",
+        v.live.notes
+    );
+    // A real change is still drift.
+    c.execute("ALTER TABLE pairs ADD COLUMN extra TEXT")
+        .expect("alter");
+    let v = introspect::verify(c, &s).expect("verifies");
+    assert_eq!(v.drift.len(), 1, "{:?}", v.drift);
+}

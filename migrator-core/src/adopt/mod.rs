@@ -52,6 +52,8 @@ pub struct Adoption {
     pub not_adopted: Vec<String>,
     /// Introspection's notes (approximations).
     pub notes: Vec<String>,
+    /// The adopted schema (the snapshot's).
+    pub schema: Schema,
 }
 
 /// Why a database cannot be adopted.
@@ -306,6 +308,7 @@ pub fn adopt(db: &Introspected) -> Result<Adoption, AdoptError> {
         dumped,
         not_adopted,
         notes: db.notes.clone(),
+        schema,
     })
 }
 

@@ -303,6 +303,25 @@ pub trait Introspect {
     /// `snapshot` as introspection reports it on this database; see
     /// [`expected`].
     fn expected(&mut self, snapshot: &Schema) -> Result<Schema, IntrospectError>;
+
+    /// What `verify` adds to the live schema's notes about `snapshot`'s
+    /// tables (SQLite: declarations of an earlier migrator).
+    fn verify_notes(&mut self, _snapshot: &Schema) -> Result<Vec<String>, IntrospectError> {
+        Ok(Vec::new())
+    }
+}
+
+/// SQLite: `live` with integer widths that differ only in their declared
+/// name taken as the expected ones (the same storage); `None` elsewhere.
+fn same_storage(live: &Introspected, expected: &Schema) -> Option<Schema> {
+    #[cfg(feature = "sqlite")]
+    if live.dialect == crate::dialect::Dialect::Sqlite {
+        let mut seen = live.schema.clone();
+        crate::backend::sqlite::introspect::same_storage(&mut seen, expected);
+        return Some(seen);
+    }
+    let _ = (live, expected);
+    None
 }
 
 /// Reads the live schema of `conn` (module docs).
@@ -342,13 +361,10 @@ pub fn verify<C: Introspect + ?Sized>(
 ) -> Result<Verification, IntrospectError> {
     let mut live = conn.introspect()?;
     let expected = conn.expected(snapshot)?;
-    let drift = if live.dialect == crate::dialect::Dialect::Sqlite {
-        let mut seen = live.schema.clone();
-        let notes = crate::backend::sqlite::introspect::same_storage(&mut seen, &expected);
-        live.notes.extend(notes);
-        compare(&seen, &expected)
-    } else {
-        compare(&live.schema, &expected)
+    live.notes.extend(conn.verify_notes(snapshot)?);
+    let drift = match same_storage(&live, &expected) {
+        Some(seen) => compare(&seen, &expected),
+        None => compare(&live.schema, &expected),
     };
     Ok(Verification {
         live,
@@ -386,6 +402,10 @@ impl Introspect for diesel::sqlite::SqliteConnection {
     fn expected(&mut self, snapshot: &Schema) -> Result<Schema, IntrospectError> {
         Ok(crate::backend::sqlite::introspect::expected(snapshot))
     }
+
+    fn verify_notes(&mut self, snapshot: &Schema) -> Result<Vec<String>, IntrospectError> {
+        crate::backend::sqlite::introspect::declaration_notes(self, snapshot)
+    }
 }
 
 #[cfg(feature = "postgres")]
@@ -421,6 +441,18 @@ impl Introspect for crate::runner::AnyConnection {
             AnyConnection::Postgres(ref mut c) => c.expected(snapshot),
             #[cfg(feature = "mysql")]
             AnyConnection::Mysql(ref mut c) => c.expected(snapshot),
+        }
+    }
+
+    fn verify_notes(&mut self, snapshot: &Schema) -> Result<Vec<String>, IntrospectError> {
+        use crate::runner::AnyConnection;
+        match *self {
+            #[cfg(feature = "sqlite")]
+            AnyConnection::Sqlite(ref mut c) => c.verify_notes(snapshot),
+            #[cfg(feature = "postgres")]
+            AnyConnection::Postgres(ref mut c) => c.verify_notes(snapshot),
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql(ref mut c) => c.verify_notes(snapshot),
         }
     }
 }

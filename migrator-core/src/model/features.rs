@@ -2,12 +2,15 @@
 //!
 //! A struct that carries `#[diesel(..)]` (it derives diesel's traits next
 //! to `Model`) is read and written through diesel, and diesel maps
-//! `chrono`, `serde_json` and `uuid` values only with its features of those
-//! names. Without the feature, diesel's own error is a trait bound deep in
+//! `chrono`, `serde_json` and `uuid` values, and `bigdecimal::BigDecimal`
+//! (`numeric`), only with its features of those names. Without the feature, diesel's own error is a trait bound deep in
 //! its derive's expansion; this check names the field and the feature
 //! instead. The proc-macro crate knows which features the `migrator` crate
-//! turned on (each of its features `chrono`, `serde_json`, `uuid` turns on
-//! diesel's and tells the macro), and passes them in as [`DieselFeatures`].
+//! turned on (each of its features `chrono`, `serde_json`, `uuid`,
+//! `numeric` turns on diesel's and tells the macro), and passes them in as
+//! [`DieselFeatures`]. (`rust_decimal::Decimal` brings its own diesel
+//! mapping, behind that crate's `db-diesel-postgres` / `db-diesel-mysql`
+//! features, which a macro cannot see.)
 //! A struct without `#[diesel(..)]` maps these types for migrations alone,
 //! with no feature.
 
@@ -22,6 +25,7 @@ pub struct DieselFeatures {
     pub chrono: bool,
     pub serde_json: bool,
     pub uuid: bool,
+    pub numeric: bool,
 }
 
 impl DieselFeatures {
@@ -30,11 +34,20 @@ impl DieselFeatures {
         chrono: true,
         serde_json: true,
         uuid: true,
+        numeric: true,
     };
 }
 
-/// The feature a field of `kind` needs, and whether it is on.
-fn needs(kind: RustKind, on: DieselFeatures) -> Option<(&'static str, bool)> {
+/// The feature a field of `kind` (or, for a type with no kind of its own,
+/// of type `ty`) needs, and whether it is on.
+fn needs(
+    kind: Option<RustKind>,
+    ty: &syn::Type,
+    on: DieselFeatures,
+) -> Option<(&'static str, bool)> {
+    let Some(kind) = kind else {
+        return is_big_decimal(ty).then_some(("numeric", on.numeric));
+    };
     match kind {
         RustKind::Date | RustKind::Time | RustKind::DateTime | RustKind::DateTimeTz => {
             Some(("chrono", on.chrono))
@@ -43,6 +56,21 @@ fn needs(kind: RustKind, on: DieselFeatures) -> Option<(&'static str, bool)> {
         RustKind::Uuid => Some(("uuid", on.uuid)),
         _ => None,
     }
+}
+
+/// `bigdecimal::BigDecimal` (or `BigDecimal` imported), the type diesel's
+/// `numeric` feature maps.
+fn is_big_decimal(ty: &syn::Type) -> bool {
+    let syn::Type::Path(p) = ty else {
+        return false;
+    };
+    let segs = &p.path.segments;
+    let Some(last) = segs.last() else {
+        return false;
+    };
+    last.ident == "BigDecimal"
+        && last.arguments.is_none()
+        && (segs.len() == 1 || segs[segs.len() - 2].ident == "bigdecimal")
 }
 
 /// A spanned error for each field of a diesel-derived struct whose type
@@ -61,7 +89,7 @@ pub fn diesel_feature_errors(input: &syn::DeriveInput, on: DieselFeatures) -> To
     };
     let cx = Ctxt::new();
     for field in model.columns() {
-        let Some((feature, false)) = field.kind.and_then(|k| needs(k, on)) else {
+        let Some((feature, false)) = needs(field.kind, field.inner, on) else {
             continue;
         };
         cx.error_spanned_by(
@@ -117,7 +145,7 @@ mod tests {
             .collect()
     }
 
-    const TASK: &str = "#[derive(Model, Queryable)]\n#[diesel(table_name = tasks)]\nstruct Task {\n    id: i64,\n    due: Option<chrono::NaiveDate>,\n    #[model(skip)]\n    cache: chrono::NaiveDate,\n    doc: serde_json::Value,\n    uid: uuid::Uuid,\n}";
+    const TASK: &str = "#[derive(Model, Queryable)]\n#[diesel(table_name = tasks)]\nstruct Task {\n    id: i64,\n    due: Option<chrono::NaiveDate>,\n    #[model(skip)]\n    cache: chrono::NaiveDate,\n    doc: serde_json::Value,\n    uid: uuid::Uuid,\n    #[model(sql_type = \"NUMERIC(12,2)\")]\n    price: bigdecimal::BigDecimal,\n}";
 
     #[test]
     fn a_field_whose_feature_is_off_is_named_with_the_feature() {
@@ -125,9 +153,10 @@ mod tests {
             chrono: false,
             serde_json: false,
             uuid: true,
+            numeric: false,
         };
         let found = errors(TASK, off);
-        assert_eq!(found.len(), 2, "{found:#?}");
+        assert_eq!(found.len(), 3, "{found:#?}");
         assert!(
             found[0].0.starts_with(
                 "`chrono::NaiveDate` in diesel's queries needs diesel's `chrono` feature"
@@ -141,6 +170,13 @@ mod tests {
         assert!((16..33).contains(&found[0].2), "{found:#?}");
         assert!(found[1].0.contains("`serde_json` feature"), "{found:#?}");
         assert_eq!(found[1].1, 8, "{found:#?}");
+        assert!(
+            found[2].0.starts_with(
+                "`bigdecimal::BigDecimal` in diesel's queries needs diesel's `numeric` feature"
+            ),
+            "{found:#?}"
+        );
+        assert_eq!(found[2].1, 11, "{found:#?}");
     }
 
     #[test]
@@ -150,6 +186,7 @@ mod tests {
             chrono: false,
             serde_json: false,
             uuid: false,
+            numeric: false,
         };
         let plain = TASK.replace("#[diesel(table_name = tasks)]\n", "");
         assert!(

@@ -473,15 +473,14 @@ fn primary_key_of(
     Ok(cols.into_iter().map(|c| c.name).collect())
 }
 
-/// For `verify`: the integer columns of `live` whose declared type differs
-/// from the one migrator declares now (`INTEGER` where the model's
+/// For `verify`: the integer columns of `live` whose declared width
+/// differs from the one migrator declares now (`INTEGER` where the model's
 /// `smallint` is `SMALLINT`: a database migrated before the diesel-readable
 /// names) take the expected type, since SQLite stores every integer the
-/// same way; one note says how many and what it means for diesel.
-pub(crate) fn same_storage(live: &mut Schema, expected: &Schema) -> Vec<String> {
+/// same way. [`declaration_notes`] says what it means for diesel.
+pub(crate) fn same_storage(live: &mut Schema, expected: &Schema) {
     use ColumnType::{BigInt, Integer, SmallInt};
     let int = |ty: &ColumnType| matches!(ty, SmallInt | Integer | BigInt);
-    let mut kept = Vec::new();
     for (name, t) in live.tables.iter_mut() {
         let Some(e) = expected.tables.get(name) else {
             continue;
@@ -489,20 +488,53 @@ pub(crate) fn same_storage(live: &mut Schema, expected: &Schema) -> Vec<String> 
         for c in &mut t.columns {
             if let Some(ec) = e.column(&c.name) {
                 if c.ty != ec.ty && int(&c.ty) && int(&ec.ty) {
-                    kept.push(format!("`{name}.{}`", c.name));
                     c.ty = ec.ty.clone();
                 }
             }
         }
     }
-    if kept.is_empty() {
-        return Vec::new();
+}
+
+/// For `verify` and adoption: one note naming the columns of `snapshot`'s
+/// tables declared `INTEGER` or `REAL` (what an earlier migrator declared
+/// for every integer and float, and what hand-written SQLite schemas
+/// mostly say) where migrator declares the name diesel's schema inference
+/// reads as the model's type (`BIGINT`, `SMALLINT`, `DOUBLE`). Not drift:
+/// the storage is the same.
+pub(crate) fn declaration_notes(
+    conn: &mut SqliteConnection,
+    snapshot: &Schema,
+) -> Result<Vec<String>, IntrospectError> {
+    let mut kept = Vec::new();
+    for t in snapshot.tables.values() {
+        let cols: Vec<ColumnRow> = load(
+            conn,
+            format!("SELECT name, type AS ty, \"notnull\" AS not_null, dflt_value AS dflt, pk, 0 AS hidden FROM pragma_table_info({})", D.string(&t.name)),
+        )?;
+        for live in cols {
+            let Some(c) = t.column(&live.name) else {
+                continue;
+            };
+            let now = render::declared_type(t, c);
+            let was = live.ty.trim().to_ascii_uppercase();
+            let earlier = match now.as_str() {
+                "BIGINT" | "SMALLINT" => "INTEGER",
+                "DOUBLE" => "REAL",
+                _ => continue,
+            };
+            if was == earlier {
+                kept.push(format!("`{}.{}` {was} (now {now})", t.name, c.name));
+            }
+        }
     }
-    vec![format!(
-        "{} integer column(s) keep the `INTEGER` declaration of an earlier migrator ({}): the same storage, so not drift, but diesel's own schema inference reads them as `i32`; a table rebuild (any change SQLite rebuilds the table for) declares them as the model says",
+    if kept.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![format!(
+        "{} column(s) are declared otherwise than migrator declares them now: {}; the same storage (SQLite keeps every integer and float in up to 8 bytes), so not drift, but diesel's own schema inference (`diesel print-schema`) reads `INTEGER` as `i32` and `REAL` as `f32`; migrator's `schema!()` and `print-schema` are not affected, a database built from the snapshot declares them as the model says, and so does a rebuild of their table here (any change SQLite rebuilds a table for)",
         kept.len(),
         kept.join(", ")
-    )]
+    )])
 }
 
 /// `snapshot` as [`introspect`] reports it on SQLite: types through the
