@@ -1,7 +1,10 @@
 //! `embed_migrations!` picks up what `migrator generate` writes, with no
 //! build script, as a user meets it: a new application crate embeds
 //! its migrations; after `generate` the next `cargo run` embeds the new
-//! migration; a hand edit of a migration file fails the next build.
+//! migration; a hand edit of a migration file fails the next build. And
+//! `migrator::schema!()` follows the models the same way: a model change
+//! plus `generate` changes the typed queries' columns and types at the
+//! next build (`typed_queries_follow_the_models`).
 //!
 //! The models live in `src/models.rs`, which `generate` reads but the crate
 //! does not compile (no `mod models;`), so nothing but the migrations folder
@@ -36,14 +39,20 @@ struct App {
 
 impl App {
     fn new() -> App {
+        App::with_dependencies("migrator = { path = MIGRATOR, default-features = false }\n")
+    }
+
+    /// An app crate with these `[dependencies]` lines (`MIGRATOR` stands
+    /// for the path of this checkout).
+    fn with_dependencies(dependencies: &str) -> App {
         let dir = tempfile::tempdir().expect("temp dir");
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let app = App { dir };
         app.write(
             "Cargo.toml",
             &format!(
-                "[package]\nname = \"embed-app\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nmigrator = {{ path = {:?}, default-features = false }}\n\n# Not a member of any workspace around the temporary folder.\n[workspace]\n",
-                root.display().to_string()
+                "[package]\nname = \"embed-app\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\n{}\n# Not a member of any workspace around the temporary folder.\n[workspace]\n",
+                dependencies.replace("MIGRATOR", &format!("{:?}", root.display().to_string()))
             ),
         );
         std::fs::copy(root.join("Cargo.lock"), app.dir.path().join("Cargo.lock"))
@@ -166,5 +175,102 @@ fn generate_then_build_embeds_the_new_migration() {
     assert!(
         stderr.contains("migrations/0002_add_score.toml: this migration was edited after `migrator generate` wrote it"),
         "{stderr}"
+    );
+}
+
+const TYPED_MAIN: &str = r#"mod models;
+
+mod schema {
+    migrator::schema!();
+}
+
+use diesel::prelude::*;
+use schema::items;
+
+static MIGRATIONS: migrator::EmbeddedMigrations = migrator::embed_migrations!("migrations");
+
+fn main() {
+    let mut conn = diesel::SqliteConnection::establish("app.db").expect("opens");
+    migrator::Migrator::new(&MIGRATIONS).up(&mut conn).expect("migrates");
+    diesel::insert_into(items::table)
+        .values(items::name.eq("first"))
+        .execute(&mut conn)
+        .expect("inserts");
+    QUERY
+}
+"#;
+
+fn typed_models(extra: &str) -> String {
+    format!(
+        "use diesel::prelude::*;\n\n#[derive(Debug, migrator::Model, Queryable, Selectable)]\n#[model(table = \"items\")]\n#[diesel(table_name = crate::schema::items)]\npub struct Item {{\n    #[model(primary_key, auto_increment)]\n    pub id: i64,\n    #[model(max_length = 50)]\n    pub name: String,\n{extra}}}\n"
+    )
+}
+
+#[test]
+fn typed_queries_follow_the_models() {
+    let app = App::with_dependencies(
+        "migrator = { path = MIGRATOR, default-features = false, features = [\"sqlite\"] }\ndiesel = { version = \"2.3\", default-features = false, features = [\"sqlite\"] }\n",
+    );
+    let main = |query: &str| TYPED_MAIN.replace("QUERY", query);
+    app.write("src/models.rs", &typed_models(""));
+    app.write(
+        "src/main.rs",
+        &main(r#"let all: Vec<models::Item> = items::table.select(models::Item::as_select()).load(&mut conn).expect("loads");
+    println!("{all:?}");"#),
+    );
+    app.generate("create_items");
+    let out = app
+        .run()
+        .unwrap_or_else(|e| panic!("the first build:\n{e}"));
+    assert_eq!(out.trim(), r#"[Item { id: 1, name: "first" }]"#);
+
+    // A new field: the derive refuses the build until `generate` ran...
+    let score = "    #[model(default = 0)]\n    pub score: i32,\n";
+    app.write("src/models.rs", &typed_models(score));
+    let filter = r#"let top: Vec<models::Item> = items::table
+        .filter(items::score.eq(0_i32))
+        .order(items::id)
+        .select(models::Item::as_select())
+        .load(&mut conn)
+        .expect("loads");
+    println!("{top:?}");"#;
+    app.write("src/main.rs", &main(filter));
+    let stderr = app
+        .run()
+        .expect_err("a model ahead of its snapshot does not build");
+    assert!(stderr.contains("migrator generate"), "{stderr}");
+    // ... and after it, the new column is in the typed queries, as `Integer`.
+    app.generate("add_score");
+    let out = app
+        .run()
+        .unwrap_or_else(|e| panic!("after `generate add_score`:\n{e}"));
+    assert_eq!(
+        out.trim(),
+        r#"[Item { id: 1, name: "first", score: 0 }, Item { id: 2, name: "first", score: 0 }]"#
+    );
+
+    // A type change: the same query with an `i32` no longer type-checks
+    // once the column is `BigInt`.
+    app.write(
+        "src/models.rs",
+        &typed_models("    #[model(default = 0)]\n    pub score: i64,\n"),
+    );
+    app.generate("widen_score");
+    let stderr = app.run().expect_err("an i32 against a BigInt column");
+    assert!(
+        stderr.contains("error[E0277]")
+            && stderr.contains("BigInt")
+            && stderr.contains("src/main.rs"),
+        "{stderr}"
+    );
+    app.write("src/main.rs", &main(&filter.replace("0_i32", "0_i64")));
+    let out = app
+        .run()
+        .unwrap_or_else(|e| panic!("after `generate widen_score`:\n{e}"));
+    let item = |id: u8| format!(r#"Item {{ id: {id}, name: "first", score: 0 }}"#);
+    assert_eq!(
+        out.trim(),
+        format!("[{}, {}, {}]", item(1), item(2), item(3)),
+        "the rows of every run, kept through the type change"
     );
 }
