@@ -48,6 +48,10 @@ macro_rules! fields_round_trip {
             pub author_id: i64,
             #[model(column = "text")]
             pub body: String,
+            /// A keyword as the field's and the column's name: `r#type` in
+            /// the `table!` too.
+            #[model(max_length = 20, default = "note")]
+            pub r#type: String,
         }
 
         #[derive(Debug, Insertable)]
@@ -108,8 +112,8 @@ macro_rules! fields_round_trip {
                 .load(conn)
                 .expect("join");
             assert_eq!(
-                anns.iter().map(|(p, a)| (p.body.as_str(), a.id)).collect::<Vec<_>>(),
-                [("first", ann.id), ("third", ann.id)]
+                anns.iter().map(|(p, a)| (p.body.as_str(), a.id, p.r#type.as_str())).collect::<Vec<_>>(),
+                [("first", ann.id, "note"), ("third", ann.id, "note")]
             );
 
             // Update through the changeset of the model and through a column.
@@ -143,6 +147,21 @@ macro_rules! fields_round_trip {
                 .load(conn)
                 .expect("left");
             assert_eq!(left, ["2nd"], "the cascade removed ann's posts");
+
+            // The keyword column, by the field's raw name.
+            diesel::update(posts::table)
+                .set(posts::r#type.eq("draft"))
+                .execute(conn)
+                .expect("update type");
+            let kinds: Vec<Post> = posts::table
+                .filter(posts::r#type.eq("draft"))
+                .select(Post::as_select())
+                .load(conn)
+                .expect("by type");
+            assert_eq!(
+                kinds.iter().map(|p| (p.body.as_str(), p.r#type.as_str())).collect::<Vec<_>>(),
+                [("2nd", "draft")]
+            );
         }
     };
 }

@@ -25,8 +25,10 @@
 //!   `JoinTo` goes both ways, so a second foreign key between the same two
 //!   tables, or a self-reference, would conflict); the others are listed in a
 //!   comment and joined with an explicit `ON`.
-//! - A table or column whose name is not a Rust identifier (a keyword such as
-//!   `type`) gets `#[sql_name = ".."]` and the name followed by `_`.
+//! - A table or column named as a Rust keyword is a raw identifier
+//!   (`r#type`, which a model's field `r#type` matches); one whose name is
+//!   no Rust identifier (`2fa`, `self`) gets `#[sql_name = ".."]` and a
+//!   sanitized name (`_2fa`, `self_`).
 
 #[cfg(feature = "model")]
 mod expand;
@@ -92,7 +94,7 @@ impl Fields {
         match self.get(table, column) {
             Some((field, _)) => {
                 let (ident, _) = rust_name(field);
-                let sql = (ident != column).then_some(column);
+                let sql = (ident.trim_start_matches("r#") != column).then_some(column);
                 (ident, sql)
             }
             None => rust_name(column),
@@ -336,9 +338,9 @@ fn column_type(
     })
 }
 
-/// `name` as a Rust identifier in diesel's DSL: itself, or, for a keyword or
-/// a name that is no identifier, a sanitized name and the SQL name for
-/// `#[sql_name]`.
+/// `name` as a Rust identifier in diesel's DSL: itself, a raw identifier
+/// for a keyword, or, for a name that is no identifier, a sanitized name
+/// and the SQL name for `#[sql_name]`.
 fn rust_name(name: &str) -> (String, Option<&str>) {
     let mut ident: String = name
         .chars()
@@ -353,6 +355,12 @@ fn rust_name(name: &str) -> (String, Option<&str>) {
     if ident.starts_with(|c: char| c.is_ascii_digit()) {
         ident.insert(0, '_');
     }
+    if ident == name && is_keyword(&ident) && !NOT_RAW.contains(&name) {
+        // A raw identifier: diesel's `table!` takes `r#type` as the column
+        // `type`, and a model's field `r#type` finds it with no
+        // `column_name`.
+        return (format!("r#{ident}"), None);
+    }
     if ident != name || is_keyword(&ident) {
         if is_keyword(&ident) {
             ident.push('_');
@@ -362,6 +370,9 @@ fn rust_name(name: &str) -> (String, Option<&str>) {
         (ident, None)
     }
 }
+
+/// The keywords that cannot be raw identifiers.
+const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
 
 fn is_keyword(s: &str) -> bool {
     const KEYWORDS: &[&str] = &[
