@@ -368,7 +368,7 @@ mod pg_arrays {
         pub maybe_ids: Option<Vec<i64>>,
         #[model(sql_type = "NUMERIC(12, 2)[]")]
         pub prices: Vec<bigdecimal::BigDecimal>,
-        #[model(sql_type = "TEXT[]", diesel_type = "Array<Nullable<Text>>")]
+        #[model(sql_type = "TEXT[]")]
         pub notes: Vec<Option<String>>,
     }
 

@@ -153,6 +153,28 @@ fn a_stated_type_does_not_give_a_database_arrays() {
 }
 
 #[test]
+fn a_list_of_options_is_an_array_of_nullable_elements() {
+    let src = "#[derive(Model)]\npub struct Post {\n    #[model(primary_key)]\n    id: i64,\n    #[model(sql_type = \"TEXT[]\")]\n    notes: Vec<Option<String>>,\n    #[model(sql_type = \"INTEGER[]\")]\n    maybe: Option<Vec<Option<i32>>>,\n    #[model(sql_type = \"BIGINT[]\")]\n    ids: Vec<i64>,\n}\n";
+    let defs = parse_source(Path::new("m.rs"), src).expect("parses");
+    let flagged: Vec<(&str, bool)> = defs[0]
+        .diesel
+        .iter()
+        .map(|f| (f.column.as_str(), f.nullable_elements))
+        .collect();
+    assert_eq!(flagged, [("notes", true), ("maybe", true)]);
+    let mut schema = Schema::new();
+    schema.insert(defs[0].table.clone());
+    let pg =
+        render_with(&schema, &[Dialect::Postgres], &Fields::of_models(&defs)).expect("renders");
+    assert!(pg.contains("notes -> Array<Nullable<Text>>,"), "{pg}");
+    assert!(
+        pg.contains("maybe -> Nullable<Array<Nullable<Integer>>>,"),
+        "{pg}"
+    );
+    assert!(pg.contains("ids -> Array<BigInt>,"), "{pg}");
+}
+
+#[test]
 fn models_that_do_not_scan_are_a_compile_error_naming_the_file() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/diesel_fields");
     let dir = std::env::temp_dir().join(format!("migrator-fields-{}", std::process::id()));

@@ -55,6 +55,8 @@ use crate::schema::{Column, ColumnType, Schema, Table};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fields {
     by_table: BTreeMap<String, BTreeMap<String, (String, Option<String>)>>,
+    /// (table, column) of the `Vec<Option<T>>` fields.
+    nullable_elements: std::collections::BTreeSet<(String, String)>,
 }
 
 impl Fields {
@@ -70,6 +72,11 @@ impl Fields {
                     &f.field,
                     f.diesel_type.as_deref(),
                 );
+                if f.nullable_elements {
+                    fields
+                        .nullable_elements
+                        .insert((def.table.name.clone(), f.column.clone()));
+                }
             }
         }
         fields
@@ -255,9 +262,8 @@ fn arrays_on(sql: &str, dialect: Dialect) -> Result<(), String> {
 }
 
 /// diesel's `Array<..>` of a PostgreSQL array column. Its elements are
-/// `Vec<T>`'s (`Array<Text>`); elements that may be NULL
-/// (`Vec<Option<T>>`, `Array<Nullable<Text>>`) are the field's
-/// `diesel_type` to state.
+/// `Vec<T>`'s (`Array<Text>`); a `Vec<Option<T>>` field makes them
+/// `Nullable` (`column_type`).
 fn array_type(
     sql: &str,
     element: &str,
@@ -320,6 +326,17 @@ fn column_type(
     {
         for (_, t) in &mut found {
             *t = "Timestamp".to_string();
+        }
+    }
+    // A `Vec<Option<T>>` field's array elements may be NULL.
+    if fields
+        .nullable_elements
+        .contains(&(table.name.clone(), column.name.clone()))
+    {
+        for (_, t) in &mut found {
+            if let Some(inner) = t.strip_prefix("Array<").and_then(|r| r.strip_suffix('>')) {
+                *t = format!("Array<Nullable<{inner}>>");
+            }
         }
     }
     let first = &found[0].1;

@@ -329,6 +329,15 @@ pub(crate) fn needs_sql_type(ty: &Type) -> Option<NeedsSqlType> {
     }
 }
 
+/// Whether `ty` is `Vec<Option<T>>`: a list whose elements may be NULL
+/// (a PostgreSQL array's `Array<Nullable<..>>`).
+pub(crate) fn has_nullable_elements(ty: &Type) -> bool {
+    let Some((_, seg)) = last_segment(ty) else {
+        return false;
+    };
+    seg.ident == "Vec" && single_type_arg(seg).and_then(option_inner).is_some()
+}
+
 /// A type as the user wrote it, for messages (`Vec<u32>`, not `Vec < u32 >`).
 pub(crate) fn type_to_string(ty: &Type) -> String {
     let raw = quote::quote!(#ty).to_string();

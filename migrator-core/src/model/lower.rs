@@ -235,11 +235,15 @@ pub(crate) fn lower(cx: &Ctxt, model: &Model<'_>) -> Lowered {
                 let field = f.ident.unraw().to_string();
                 let column = f.column_name();
                 let diesel_type = f.attrs.diesel_type.as_ref().map(|t| t.value.clone());
-                (field != column || diesel_type.is_some()).then_some(super::DieselField {
-                    column,
-                    field,
-                    diesel_type,
-                })
+                let nullable_elements = super::ast::has_nullable_elements(f.inner);
+                (field != column || diesel_type.is_some() || nullable_elements).then_some(
+                    super::DieselField {
+                        column,
+                        field,
+                        diesel_type,
+                        nullable_elements,
+                    },
+                )
             })
             .collect(),
         kept: model

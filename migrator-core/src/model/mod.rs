@@ -93,8 +93,8 @@ pub struct ModelDef {
     pub kept: Vec<String>,
     /// What diesel's schema (`migrator::schema!()`, `print-schema`) needs
     /// of the fields beyond their columns: one entry per field whose Rust
-    /// name differs from its column or that states a `diesel_type`, in
-    /// field order.
+    /// name differs from its column, that states a `diesel_type` or that is
+    /// a `Vec<Option<T>>`, in field order.
     pub diesel: Vec<DieselField>,
     /// The source file, when parsed from one (`None` from the derive).
     pub file: Option<PathBuf>,
@@ -113,6 +113,9 @@ pub struct DieselField {
     /// `#[model(diesel_type = "..")]`: the column's diesel SQL type, a
     /// Rust type path, instead of the one read from its column type.
     pub diesel_type: Option<String>,
+    /// The field is a `Vec<Option<T>>`: the elements of its (PostgreSQL
+    /// array) column may be NULL, `Array<Nullable<..>>`.
+    pub nullable_elements: bool,
 }
 
 /// The table of `def` as the database keeps it: the struct's columns plus

@@ -295,10 +295,11 @@ fn encode(s: &ScannedFile) -> String {
         }
         for f in &d.diesel {
             out.push_str(&format!(
-                "D\t{}\t{}\t{}\n",
+                "D\t{}\t{}\t{}\t{}\n",
                 esc(&f.column),
                 esc(&f.field),
-                opt(&f.diesel_type)
+                opt(&f.diesel_type),
+                u8::from(f.nullable_elements)
             ));
         }
         for (tag, map) in [("P", &m.foreign_keys), ("O", &m.objects)] {
@@ -357,11 +358,16 @@ fn decode(file: &Path, body: &str) -> Option<ScannedFile> {
                 .column_renames
                 .push((unesc(new), unesc(old))),
             ["K", name] => models.last_mut()?.def.kept.push(unesc(name)),
-            ["D", column, field, ty] => {
+            ["D", column, field, ty, nullable_elements] => {
                 let f = crate::model::DieselField {
                     column: unesc(column),
                     field: unesc(field),
                     diesel_type: unopt(ty)?,
+                    nullable_elements: match nullable_elements {
+                        "0" => false,
+                        "1" => true,
+                        _ => return None,
+                    },
                 };
                 models.last_mut()?.def.diesel.push(f);
             }
