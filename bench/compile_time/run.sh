@@ -14,12 +14,16 @@
 # no derive and no embed; and `#[derive(serde::Serialize, serde::Deserialize)]`
 # on each struct, the yardstick of a cheap derive. All after their
 # dependencies are built, so only the crate itself is measured; each figure
-# is the median of RUNS (default 3).
+# is the median of RUNS (default 3). With SCHEMA=1 (the default) a fifth
+# crate is the app plus `mod schema { migrator::schema!(); }`, diesel's
+# typed-query schema of the 200 tables (SCHEMA=0 for a checkout that
+# predates the macro).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MODELS=${MODELS:-200}
 MIGRATIONS=${MIGRATIONS:-500}
 RUNS=${RUNS:-3}
+SCHEMA=${SCHEMA:-1}
 WORK=${WORK:-$(mktemp -d)}
 export CARGO_TARGET_DIR="$WORK/target"
 echo "work dir: $WORK" >&2
@@ -29,16 +33,18 @@ echo "work dir: $WORK" >&2
 cargo build -q --release --manifest-path "$ROOT/Cargo.toml" -p migrator-cli
 M="$CARGO_TARGET_DIR/release/migrator"
 
-mkapp() { # name, kind: 1 (the app), 0 (plain), linked (migrator, no derive), serde
+mkapp() { # name, kind: 1 (the app), 0 (plain), linked (migrator, no derive), serde, schema (the app with schema!())
   local dir="$WORK/$1" dep=""
   mkdir -p "$dir/src/models"
   case "$2" in
     1 | linked) dep='migrator = { path = "'"$ROOT"'", features = ["sqlite"] }' ;;
+    schema) dep='migrator = { path = "'"$ROOT"'", features = ["sqlite"] }
+diesel = { version = "2.3", default-features = false, features = ["sqlite"] }' ;;
     serde) dep='serde = { version = "1", features = ["derive"] }' ;;
   esac
   printf '[package]\nname = "%s"\nversion = "0.1.0"\nedition = "2021"\npublish = false\n[workspace]\n[dependencies]\n%s\n' \
     "$1" "$dep" > "$dir/Cargo.toml"
-  if [ "$2" = 1 ]; then
+  if [ "$2" = 1 ] || [ "$2" = schema ]; then
     cat > "$dir/src/main.rs" <<'RS'
 #![allow(dead_code)]
 mod models;
@@ -47,6 +53,9 @@ fn main() {
     println!("{} migrations", MIGRATIONS.len());
 }
 RS
+    if [ "$2" = schema ]; then
+      printf 'mod schema {\n    migrator::schema!();\n}\n' >> "$dir/src/main.rs"
+    fi
   else
     printf '#![allow(dead_code)]\nmod models;\nfn main() {}\n' > "$dir/src/main.rs"
   fi
@@ -105,6 +114,14 @@ for crate in control control_linked; do
 done
 for i in $(seq 1 "$MODELS"); do model "$i" "${extra[$i]}" serde control_serde; done
 writemods control_serde "$MODELS"
+if [ "$SCHEMA" = 1 ]; then
+  # The app's models, migrations and migrator.toml, plus the schema.
+  mkapp app_schema schema
+  rm -rf "$WORK/app_schema/src/models"
+  cp -r "$WORK/app/src/models" "$WORK/app/migrations" "$WORK/app_schema/"
+  mv "$WORK/app_schema/models" "$WORK/app_schema/src/models"
+  cp "$WORK/app/migrator.toml" "$WORK/app_schema/"
+fi
 
 # one `generate` with nothing to do, on the final state (what a developer waits for)
 t0=$(date +%s.%N); (cd "$WORK/app" && "$M" generate noop >/dev/null); gen_one=$(awk "BEGIN{print $(date +%s.%N) - $t0}")
@@ -120,6 +137,7 @@ timed() { # dir, cargo command, file to touch first -> median seconds of RUNS
   printf '%s\n' "${runs[@]}" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'
 }
 crates=(app control control_linked control_serde)
+if [ "$SCHEMA" = 1 ]; then crates+=(app_schema); fi
 # Dependencies first, so the timings below are the crates themselves.
 for c in "${crates[@]}"; do
   (cd "$WORK/$c" && cargo build -q 2>/dev/null && cargo check -q 2>/dev/null)
@@ -153,8 +171,16 @@ row "rebuild after touching one model file: control with serde" "${touch[control
 row "\`cargo check\` after touching one model file: app" "${check[app]}"
 row "\`cargo check\` after touching one model file: control" "${check[control]}"
 row "\`cargo check\` after touching one model file: control with serde" "${check[control_serde]}"
+if [ "$SCHEMA" = 1 ]; then
+  row "build of the app with \`migrator::schema!()\` (diesel's \`table!\` x $MODELS)" "${full[app_schema]}"
+  row "rebuild after touching one model file: app with \`schema!()\`" "${touch[app_schema]}"
+  row "\`cargo check\` after touching one model file: app with \`schema!()\`" "${check[app_schema]}"
+fi
 row "rebuild after touching schema.toml: app" "$app_snapshot"
 printf '| %-70s | %10s |\n' "peak memory of the app's build (MB)" "$app_mb"
 echo
 echo "app / control with migrator linked: build $(ratio "${full[app]}" "${full[control_linked]}")x, rebuild $(ratio "${touch[app]}" "${touch[control_linked]}")x"
+if [ "$SCHEMA" = 1 ]; then
+  echo "app with schema!() / app: build $(ratio "${full[app_schema]}" "${full[app]}")x, rebuild $(ratio "${touch[app_schema]}" "${touch[app]}")x, check $(ratio "${check[app_schema]}" "${check[app]}")x"
+fi
 echo "app / control with serde: build $(ratio "${full[app]}" "${full[control_serde]}")x, rebuild $(ratio "${touch[app]}" "${touch[control_serde]}")x, check $(ratio "${check[app]}" "${check[control_serde]}")x"
