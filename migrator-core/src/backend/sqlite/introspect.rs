@@ -530,9 +530,15 @@ pub(crate) fn declaration_notes(
     if kept.is_empty() {
         return Ok(Vec::new());
     }
+    let count = kept.len();
+    const SHOWN: usize = 20;
+    if count > SHOWN {
+        kept.truncate(SHOWN);
+        kept.push(format!("and {} more", count - SHOWN));
+    }
     Ok(vec![format!(
         "{} column(s) are declared otherwise than migrator declares them now: {}; the same storage (SQLite keeps every integer and float in up to 8 bytes), so not drift, but diesel's own schema inference (`diesel print-schema`) reads `INTEGER` as `i32` and `REAL` as `f32`; migrator's `schema!()` and `print-schema` are not affected, a database built from the snapshot declares them as the model says, and so does a rebuild of their table here (any change SQLite rebuilds a table for)",
-        kept.len(),
+        count,
         kept.join(", ")
     )])
 }
