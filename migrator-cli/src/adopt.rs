@@ -126,16 +126,17 @@ pub fn init_from_database(dir: &Path, database: &Database, wait: Duration) -> Cm
             "the database already has {rows} row(s) in `{HISTORY_TABLE}`: it is managed by migrator already; nothing written\n  database: {shown}\nhelp: run `migrator status` in the project that manages it"
         )));
     }
+    let catalog = |db: &mut _, e: introspect::IntrospectError, shown: &str| {
+        let message = explained(db, e.to_string(), "reading the catalog");
+        CliError::Catalog {
+            source: e,
+            message,
+            database: shown.to_string(),
+        }
+    };
     let live = match introspect::schema(&mut db) {
         Ok(live) => live,
-        Err(e) => {
-            let message = explained(&mut db, e.to_string(), "reading the catalog");
-            return Err(CliError::Catalog {
-                source: e,
-                message,
-                database: shown,
-            });
-        }
+        Err(e) => return Err(catalog(&mut db, e, &shown)),
     };
     let mut adoption = adopt(&live).map_err(|source| CliError::Adopt {
         source,
@@ -145,14 +146,7 @@ pub fn init_from_database(dir: &Path, database: &Database, wait: Duration) -> Cm
     // (SQLite: `BIGINT` for an `i64` declared `INTEGER`), the report says so.
     match introspect::Introspect::verify_notes(&mut db, &adoption.schema) {
         Ok(notes) => adoption.notes.extend(notes),
-        Err(e) => {
-            let message = explained(&mut db, e.to_string(), "reading the catalog");
-            return Err(CliError::Catalog {
-                source: e,
-                message,
-                database: shown,
-            });
-        }
+        Err(e) => return Err(catalog(&mut db, e, &shown)),
     }
 
     let models = models_dir(dir, &project);
