@@ -809,9 +809,41 @@ pub fn sqlite_declared_types_read_as_the_model(c: &mut diesel::sqlite::SqliteCon
         "{:?}",
         v.live.notes
     );
-    // A real change is still drift.
+    // A real change is still drift, and so is a width declared otherwise
+    // than INTEGER (only an earlier migrator's INTEGER is the same).
     c.execute("ALTER TABLE pairs ADD COLUMN extra TEXT")
         .expect("alter");
     let v = introspect::verify(c, &s).expect("verifies");
     assert_eq!(v.drift.len(), 1, "{:?}", v.drift);
+    c.execute(
+        "DROP TABLE pairs; CREATE TABLE \"pairs\" (\"a\" INTEGER NOT NULL, \"b\" BIGINT NOT NULL, PRIMARY KEY (\"a\", \"b\"));",
+    )
+    .expect("a BIGINT where the model says smallint");
+    let v = introspect::verify(c, &s).expect("verifies");
+    assert_eq!(
+        v.drift.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+        ["table `pairs`: column `b`: type is `bigint` in the database, `smallint` in the snapshot"]
+    );
+
+    // A hand-written single key declared `BIGINT` is no rowid alias: it is
+    // read as declared, so a baseline of it keeps the declaration.
+    c.execute("CREATE TABLE hand (id BIGINT PRIMARY KEY, v TEXT)")
+        .expect("hand-written");
+    let live = introspect::schema(c).expect("introspects");
+    let hand = live.schema.table("hand").expect("hand");
+    assert_eq!(
+        hand.column("id").map(|c| &c.ty),
+        Some(&ColumnType::Custom("BIGINT".into()))
+    );
+    let mut only = Schema::new();
+    only.insert(hand.clone());
+    let mut fresh = <diesel::sqlite::SqliteConnection as diesel::Connection>::establish(":memory:")
+        .expect("in memory");
+    create_all(&mut fresh, &only);
+    assert_eq!(
+        declared(&mut fresh, "hand")[0],
+        ("id".to_string(), "BIGINT".to_string())
+    );
+    let v = introspect::verify(&mut fresh, &only).expect("verifies");
+    assert!(v.is_clean(), "{:?}", v.drift);
 }

@@ -309,19 +309,18 @@ pub trait Introspect {
     fn verify_notes(&mut self, _snapshot: &Schema) -> Result<Vec<String>, IntrospectError> {
         Ok(Vec::new())
     }
-}
 
-/// SQLite: `live` with integer widths that differ only in their declared
-/// name taken as the expected ones (the same storage); `None` elsewhere.
-fn same_storage(live: &Introspected, expected: &Schema) -> Option<Schema> {
-    #[cfg(feature = "sqlite")]
-    if live.dialect == crate::dialect::Dialect::Sqlite {
-        let mut seen = live.schema.clone();
-        crate::backend::sqlite::introspect::same_storage(&mut seen, expected);
-        return Some(seen);
+    /// For `verify`: takes in `live` what the database stores the same
+    /// way as `expected` though it reads otherwise (SQLite: a column
+    /// declared `INTEGER` by an earlier migrator where the model's width
+    /// is now declared `SMALLINT`).
+    fn same_storage(
+        &mut self,
+        _live: &mut Schema,
+        _expected: &Schema,
+    ) -> Result<(), IntrospectError> {
+        Ok(())
     }
-    let _ = (live, expected);
-    None
 }
 
 /// Reads the live schema of `conn` (module docs).
@@ -362,10 +361,9 @@ pub fn verify<C: Introspect + ?Sized>(
     let mut live = conn.introspect()?;
     let expected = conn.expected(snapshot)?;
     live.notes.extend(conn.verify_notes(snapshot)?);
-    let drift = match same_storage(&live, &expected) {
-        Some(seen) => compare(&seen, &expected),
-        None => compare(&live.schema, &expected),
-    };
+    let mut seen = live.schema.clone();
+    conn.same_storage(&mut seen, &expected)?;
+    let drift = compare(&seen, &expected);
     Ok(Verification {
         live,
         expected,
@@ -405,6 +403,14 @@ impl Introspect for diesel::sqlite::SqliteConnection {
 
     fn verify_notes(&mut self, snapshot: &Schema) -> Result<Vec<String>, IntrospectError> {
         crate::backend::sqlite::introspect::declaration_notes(self, snapshot)
+    }
+
+    fn same_storage(
+        &mut self,
+        live: &mut Schema,
+        expected: &Schema,
+    ) -> Result<(), IntrospectError> {
+        crate::backend::sqlite::introspect::same_storage(self, live, expected)
     }
 }
 
@@ -453,6 +459,22 @@ impl Introspect for crate::runner::AnyConnection {
             AnyConnection::Postgres(ref mut c) => c.verify_notes(snapshot),
             #[cfg(feature = "mysql")]
             AnyConnection::Mysql(ref mut c) => c.verify_notes(snapshot),
+        }
+    }
+
+    fn same_storage(
+        &mut self,
+        live: &mut Schema,
+        expected: &Schema,
+    ) -> Result<(), IntrospectError> {
+        use crate::runner::AnyConnection;
+        match *self {
+            #[cfg(feature = "sqlite")]
+            AnyConnection::Sqlite(ref mut c) => c.same_storage(live, expected),
+            #[cfg(feature = "postgres")]
+            AnyConnection::Postgres(ref mut c) => c.same_storage(live, expected),
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql(ref mut c) => c.same_storage(live, expected),
         }
     }
 }

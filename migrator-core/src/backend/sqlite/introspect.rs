@@ -193,13 +193,42 @@ pub(crate) fn introspect(conn: &mut SqliteConnection) -> Result<Introspected, In
         if let Some(t) = out.schema.tables.get_mut(&o.tbl) {
             match o.option.as_str() {
                 "STRICT" => t.strict = true,
-                _ => t.without_rowid = true,
+                _ => {
+                    t.without_rowid = true;
+                    for c in &mut t.columns {
+                        if let ColumnType::Custom(declared) = &c.ty {
+                            let width = types::sqlite_type(declared);
+                            if is_width(&width) {
+                                c.ty = width;
+                            }
+                        }
+                    }
+                }
             }
         }
     }
     out.schema.normalize();
     out.outside.sort();
     Ok(out)
+}
+
+/// One of the portable integer widths.
+fn is_width(ty: &ColumnType) -> bool {
+    matches!(
+        ty,
+        ColumnType::SmallInt | ColumnType::Integer | ColumnType::BigInt
+    )
+}
+
+/// The type of a rowid table's single key column declared `declared` and
+/// read as `ty`: an integer width declared otherwise than exactly
+/// `INTEGER` is not the rowid alias, and stays its declared text.
+fn not_rowid(declared: &str, ty: ColumnType) -> ColumnType {
+    if is_width(&ty) && !declared.trim().eq_ignore_ascii_case("INTEGER") {
+        ColumnType::Custom(declared.trim().to_string())
+    } else {
+        ty
+    }
 }
 
 fn starts_with_words(sql: &str, words: &[&str]) -> bool {
@@ -223,6 +252,7 @@ fn table(
         format!("SELECT name, type AS ty, \"notnull\" AS not_null, dflt_value AS dflt, pk, hidden FROM pragma_table_xinfo({lit}) ORDER BY cid"),
     )?;
     let mut key: Vec<(i64, String)> = Vec::new();
+    let mut key_declared: Vec<(String, String)> = Vec::new();
     for c in cols {
         // 1: a hidden column of a virtual table; 2 and 3: generated.
         if c.hidden == 1 {
@@ -245,6 +275,7 @@ fn table(
         }
         if c.pk > 0 {
             key.push((c.pk, c.name.clone()));
+            key_declared.push((c.name.clone(), c.ty.trim().to_string()));
         }
         let ty = if c.ty.trim().is_empty() {
             out.notes.push(format!(
@@ -271,6 +302,17 @@ fn table(
     }
     key.sort();
     t.primary_key = key.into_iter().map(|(_, n)| n).collect();
+    // A single integer key declared otherwise than exactly `INTEGER`
+    // (`BIGINT PRIMARY KEY`) is no rowid alias: it is read as declared, so
+    // that a model or baseline of it keeps what it is (the renderer makes
+    // the rowid of a single key of a portable integer type). In a WITHOUT
+    // ROWID table no key is the rowid: `introspect` reads it back to its
+    // width once it knows the option.
+    if let [(only, declared)] = key_declared.as_slice() {
+        if let Some(c) = t.column_mut(only) {
+            c.ty = not_rowid(declared, c.ty.clone());
+        }
+    }
     if let [only] = t.primary_key.as_slice() {
         if ddl.autoincrement.as_deref() == Some(only.as_str()) {
             let only = only.clone();
@@ -473,26 +515,47 @@ fn primary_key_of(
     Ok(cols.into_iter().map(|c| c.name).collect())
 }
 
-/// For `verify`: the integer columns of `live` whose declared width
-/// differs from the one migrator declares now (`INTEGER` where the model's
-/// `smallint` is `SMALLINT`: a database migrated before the diesel-readable
-/// names) take the expected type, since SQLite stores every integer the
-/// same way. [`declaration_notes`] says what it means for diesel.
-pub(crate) fn same_storage(live: &mut Schema, expected: &Schema) {
+/// For `verify`: the columns of `live` declared exactly `INTEGER` (what an
+/// earlier migrator declared for every integer) where the model's width is
+/// now declared otherwise (`SMALLINT`) take the expected type: SQLite
+/// stores every integer the same way. Any other difference of width (a
+/// column declared `BIGINT` where the model says `smallint`) stays drift.
+/// [`declaration_notes`] says what it means for diesel.
+pub(crate) fn same_storage(
+    conn: &mut SqliteConnection,
+    live: &mut Schema,
+    expected: &Schema,
+) -> Result<(), IntrospectError> {
     use ColumnType::{BigInt, Integer, SmallInt};
     let int = |ty: &ColumnType| matches!(ty, SmallInt | Integer | BigInt);
     for (name, t) in live.tables.iter_mut() {
         let Some(e) = expected.tables.get(name) else {
             continue;
         };
+        let differs = t.columns.iter().any(|c| {
+            e.column(&c.name)
+                .is_some_and(|ec| c.ty != ec.ty && int(&c.ty) && int(&ec.ty))
+        });
+        if !differs {
+            continue;
+        }
+        let declared: Vec<ColumnRow> = load(
+            conn,
+            format!("SELECT name, type AS ty, \"notnull\" AS not_null, dflt_value AS dflt, pk, 0 AS hidden FROM pragma_table_info({})", D.string(name)),
+        )?;
         for c in &mut t.columns {
-            if let Some(ec) = e.column(&c.name) {
-                if c.ty != ec.ty && int(&c.ty) && int(&ec.ty) {
-                    c.ty = ec.ty.clone();
-                }
+            let Some(ec) = e.column(&c.name) else {
+                continue;
+            };
+            let legacy = declared
+                .iter()
+                .any(|d| d.name == c.name && d.ty.trim().eq_ignore_ascii_case("INTEGER"));
+            if legacy && c.ty != ec.ty && int(&c.ty) && int(&ec.ty) {
+                c.ty = ec.ty.clone();
             }
         }
     }
+    Ok(())
 }
 
 /// For `verify` and adoption: one note naming the columns of `snapshot`'s
@@ -557,8 +620,15 @@ pub(crate) fn expected(snapshot: &Schema) -> Schema {
             .iter()
             .map(|c| render::declared_type(t, c))
             .collect();
+        let rowid_table_key = match t.primary_key.as_slice() {
+            [only] if !t.without_rowid => Some(only.clone()),
+            _ => None,
+        };
         for (c, declared) in t.columns.iter_mut().zip(declared) {
             c.ty = types::sqlite_type(&declared);
+            if rowid_table_key.as_deref() == Some(c.name.as_str()) {
+                c.ty = not_rowid(&declared, c.ty.clone());
+            }
             c.auto_increment = autoincrement.as_deref() == Some(c.name.as_str());
             // SQLite stores no comments (README, Attribute reference).
             c.comment = None;
