@@ -187,11 +187,23 @@ pub fn rows_pg(conn: &mut PgConnection, q: &str) -> Vec<Row> {
 
 /// Rows of `q` on MySQL/MariaDB. Alias every column `a`..`d` and cast it to
 /// text (`CAST(x AS CHAR)`): diesel's MySQL backend checks result types.
+/// On a Galera cluster a DDL statement of another test, replicated in total
+/// order, can abort this read with a deadlock error (error 1213), which
+/// Galera's documentation tells applications to retry: the read is tried
+/// again, a few times.
 #[cfg(feature = "mysql")]
 pub fn rows_mysql(conn: &mut diesel::mysql::MysqlConnection, q: &str) -> Vec<Row> {
-    diesel::sql_query(q)
-        .load(conn)
-        .unwrap_or_else(|e| panic!("{q}: {e}"))
+    let mut tries = 0;
+    loop {
+        match diesel::sql_query(q).load(conn) {
+            Ok(rows) => return rows,
+            Err(e) if tries < 5 && e.to_string().contains("Deadlock found") => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50 * tries));
+            }
+            Err(e) => panic!("{q}: {e}"),
+        }
+    }
 }
 
 const HISTORY: &str = "_migrator_history";
