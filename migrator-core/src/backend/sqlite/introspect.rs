@@ -212,6 +212,14 @@ pub(crate) fn introspect(conn: &mut SqliteConnection) -> Result<Introspected, In
     Ok(out)
 }
 
+/// The columns of `table` as `pragma_table_info` declares them.
+fn table_info(conn: &mut SqliteConnection, table: &str) -> Result<Vec<ColumnRow>, IntrospectError> {
+    load(
+        conn,
+        format!("SELECT name, type AS ty, \"notnull\" AS not_null, dflt_value AS dflt, pk, 0 AS hidden FROM pragma_table_info({})", D.string(table)),
+    )
+}
+
 /// One of the portable integer widths.
 fn is_width(ty: &ColumnType) -> bool {
     matches!(
@@ -526,8 +534,7 @@ pub(crate) fn same_storage(
     live: &mut Schema,
     expected: &Schema,
 ) -> Result<(), IntrospectError> {
-    use ColumnType::{BigInt, Integer, SmallInt};
-    let int = |ty: &ColumnType| matches!(ty, SmallInt | Integer | BigInt);
+    let int = is_width;
     for (name, t) in live.tables.iter_mut() {
         let Some(e) = expected.tables.get(name) else {
             continue;
@@ -539,10 +546,7 @@ pub(crate) fn same_storage(
         if !differs {
             continue;
         }
-        let declared: Vec<ColumnRow> = load(
-            conn,
-            format!("SELECT name, type AS ty, \"notnull\" AS not_null, dflt_value AS dflt, pk, 0 AS hidden FROM pragma_table_info({})", D.string(name)),
-        )?;
+        let declared = table_info(conn, name)?;
         for c in &mut t.columns {
             let Some(ec) = e.column(&c.name) else {
                 continue;
@@ -570,10 +574,7 @@ pub(crate) fn declaration_notes(
 ) -> Result<Vec<String>, IntrospectError> {
     let mut kept = Vec::new();
     for t in snapshot.tables.values() {
-        let cols: Vec<ColumnRow> = load(
-            conn,
-            format!("SELECT name, type AS ty, \"notnull\" AS not_null, dflt_value AS dflt, pk, 0 AS hidden FROM pragma_table_info({})", D.string(&t.name)),
-        )?;
+        let cols = table_info(conn, &t.name)?;
         for live in cols {
             let Some(c) = t.column(&live.name) else {
                 continue;
